@@ -1,0 +1,89 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies a domain error. Exactly one place (the GraphQL error
+// presenter in resolvers) turns codes into transport-level errors.
+type Code string
+
+// The error codes clients can rely on; they appear as extensions.code.
+const (
+	CodeNotFound     Code = "NOT_FOUND"
+	CodeInvalidInput Code = "INVALID_INPUT"
+	CodeConflict     Code = "CONFLICT"
+	CodeUnavailable  Code = "UNAVAILABLE"
+	CodeForbidden    Code = "FORBIDDEN"
+	CodeInternal     Code = "INTERNAL"
+)
+
+// Error is a domain error: a code, the input field at fault (a dotted path
+// such as "identifiers[1].value", empty when no single field is to blame)
+// and a message meant for the person who sent the request.
+type Error struct {
+	Code    Code
+	Field   string
+	Message string
+	// Err is the underlying cause, kept for logs; never shown to clients of
+	// INTERNAL errors.
+	Err error
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if e.Field != "" {
+		msg = e.Field + ": " + msg
+	}
+	if e.Err != nil {
+		return msg + ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a domain error with a formatted message.
+func Errorf(code Code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound reports a missing entity of the given kind ("CI", "relation").
+func NotFound(field, kind, id string) *Error {
+	return Errorf(CodeNotFound, field, "%s %q not found", kind, id)
+}
+
+// Invalid reports bad input in the named field.
+func Invalid(field, format string, args ...any) *Error {
+	return Errorf(CodeInvalidInput, field, format, args...)
+}
+
+// Unavailable wraps a failure to reach the backing store.
+func Unavailable(err error, format string, args ...any) *Error {
+	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// Internal wraps an unexpected failure; its detail is for logs only.
+func Internal(err error, format string, args ...any) *Error {
+	return &Error{Code: CodeInternal, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// ErrorCode returns the code of the first domain error in err's chain, or
+// INTERNAL when there is none.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorField returns the field of the first domain error in err's chain.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

@@ -1,0 +1,162 @@
+package impact
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Impacted is one CI hit by a failure.
+type Impacted struct {
+	CI       graph.CI
+	Distance int
+	Effect   Effect
+	// Path is one shortest explaining path of CI ids, from a failed CI to
+	// this one, both included.
+	Path []string
+}
+
+// BlastRadius is everything that fails or degrades when the sources go down
+// together.
+type BlastRadius struct {
+	Sources []graph.CI
+	// Impacted excludes the sources and is ordered by distance, then name.
+	Impacted []Impacted
+	// Services are the impacted business and application services.
+	Services []Impacted
+}
+
+// ComputeBlastRadius asks the store for the downstream neighbourhood of the
+// CIs and propagates their failure through it.
+func ComputeBlastRadius(ctx context.Context, s graph.Store, ciIDs []string, maxDepth int, types []string) (BlastRadius, error) {
+	q := graph.NeighbourhoodQuery{Seeds: dedupe(ciIDs), Direction: graph.Downstream, MaxDepth: maxDepth, Types: types}
+	q, err := s.Catalogue().CheckNeighbourhoodQuery(q)
+	if err != nil {
+		return BlastRadius{}, err
+	}
+	sub, err := s.Neighbourhood(ctx, q)
+	if err != nil {
+		return BlastRadius{}, fmt.Errorf("blast radius: %w", err)
+	}
+	return blastRadiusOf(s.Catalogue(), sub, q), nil
+}
+
+func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.NeighbourhoodQuery) BlastRadius {
+	st := Propagate(cat, sub, q.Seeds)
+	var br BlastRadius
+	isSeed := map[string]bool{}
+	for _, id := range q.Seeds {
+		isSeed[id] = true
+		if n := sub.Nodes[id]; n != nil {
+			br.Sources = append(br.Sources, n.CI)
+		}
+	}
+	for id, eff := range st.Effect {
+		d, explained := st.Distance[id]
+		if isSeed[id] || eff == Up || !explained || d > q.MaxDepth {
+			continue
+		}
+		br.Impacted = append(br.Impacted, Impacted{CI: sub.Nodes[id].CI, Distance: d, Effect: eff, Path: st.PathTo(id)})
+	}
+	sortImpacted(br.Impacted)
+	for _, im := range br.Impacted {
+		if cat.IsService(im.CI.Class) {
+			br.Services = append(br.Services, im)
+		}
+	}
+	return br
+}
+
+// Dependency is a CI that another CI needs, directly or transitively.
+type Dependency struct {
+	CI       graph.CI
+	Distance int
+	// Path runs from the asking CI to this dependency, both included.
+	Path []string
+}
+
+// ComputeDependencies lists what ciID needs, nearest first: everything whose
+// failure could propagate to it within maxDepth hops.
+func ComputeDependencies(ctx context.Context, s graph.Store, ciID string, maxDepth int, types []string) ([]Dependency, error) {
+	q := graph.NeighbourhoodQuery{Seeds: []string{ciID}, Direction: graph.Upstream, MaxDepth: maxDepth, Types: types}
+	q, err := s.Catalogue().CheckNeighbourhoodQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.Neighbourhood(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("dependencies: %w", err)
+	}
+	return dependenciesOf(s.Catalogue(), sub, ciID), nil
+}
+
+func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dependency {
+	// Breadth-first against the flow of failure: from an affected CI to its
+	// causes. Parents give the path; depths match the store's BFS.
+	causes := map[string][]string{}
+	for _, r := range sub.Edges {
+		rt, _ := cat.RelationType(r.Type)
+		switch rt.Propagation {
+		case graph.PropagateToSource:
+			causes[r.From] = append(causes[r.From], r.To)
+		case graph.PropagateToTarget:
+			causes[r.To] = append(causes[r.To], r.From)
+		}
+	}
+	dist := map[string]int{root: 0}
+	parent := map[string]string{}
+	queue := []string{root}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		next := causes[id]
+		sort.Strings(next)
+		for _, c := range next {
+			if _, seen := dist[c]; seen || sub.Nodes[c] == nil {
+				continue
+			}
+			dist[c] = dist[id] + 1
+			parent[c] = id
+			queue = append(queue, c)
+		}
+	}
+	st := State{Distance: dist, Parent: parent}
+	var deps []Dependency
+	for id, d := range dist {
+		if id == root {
+			continue
+		}
+		deps = append(deps, Dependency{CI: sub.Nodes[id].CI, Distance: d, Path: st.PathTo(id)})
+	}
+	sort.Slice(deps, func(i, j int) bool {
+		return less(deps[i].Distance, deps[i].CI, deps[j].Distance, deps[j].CI)
+	})
+	return deps
+}
+
+func sortImpacted(list []Impacted) {
+	sort.Slice(list, func(i, j int) bool {
+		return less(list[i].Distance, list[i].CI, list[j].Distance, list[j].CI)
+	})
+}
+
+func less(d1 int, a graph.CI, d2 int, b graph.CI) bool {
+	if d1 != d2 {
+		return d1 < d2
+	}
+	return graph.CursorLess(a.Name, a.ID, b.Name, b.ID)
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,74 @@
+// Package neo4j is the production graph.Store, backed by a Neo4j 5 server
+// reached over Bolt. CIs are (:CI) nodes, relations are real typed Neo4j
+// relationships so traversals run inside the database, and identifier
+// ownership is enforced by a uniqueness constraint on (:Identifier) nodes.
+package neo4j
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Defaults applied by Config.withDefaults.
+const (
+	DefaultURI          = "bolt://127.0.0.1:7687"
+	DefaultDatabase     = "neo4j"
+	DefaultStartTimeout = 30 * time.Second
+)
+
+// Config says how to reach Neo4j. The zero value connects to a local server
+// without authentication.
+type Config struct {
+	// URI is a bolt:// (direct) or neo4j:// (routing) address, optionally
+	// with +s (TLS) or +ssc (TLS, self-signed certificates accepted).
+	URI string
+	// User enables basic authentication when non-empty; without it the
+	// driver connects with no auth, which is how the dev server runs.
+	User     string
+	Password string
+	// Database is passed on every session: naming it saves the driver a
+	// home-database round trip and keeps a misconfigured default from
+	// silently writing elsewhere.
+	Database string
+	// StartTimeout bounds how long Open keeps retrying while the server is
+	// still starting (containers and the dev launcher race the app).
+	StartTimeout time.Duration
+	// MaxConnectionPoolSize caps open Bolt connections (driver default 100
+	// when zero).
+	MaxConnectionPoolSize int
+	// MaxTransactionRetryTime bounds the driver's retries of transient
+	// errors inside managed transactions (driver default 30s when zero).
+	MaxTransactionRetryTime time.Duration
+}
+
+var allowedSchemes = map[string]bool{
+	"bolt": true, "bolt+s": true, "bolt+ssc": true,
+	"neo4j": true, "neo4j+s": true, "neo4j+ssc": true,
+}
+
+// withDefaults fills zero fields and rejects addresses the driver would
+// misread, so a typo fails at startup with the field named.
+func (c Config) withDefaults() (Config, error) {
+	if c.URI == "" {
+		c.URI = DefaultURI
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.StartTimeout < 0 {
+		return c, graph.Invalid("startTimeout", "start timeout must not be negative")
+	}
+	u, err := url.Parse(c.URI)
+	if err != nil || u.Host == "" {
+		return c, graph.Invalid("uri", "invalid Neo4j URI %q", c.URI)
+	}
+	if !allowedSchemes[u.Scheme] {
+		return c, graph.Invalid("uri", "unsupported Neo4j URI scheme %q (want bolt, neo4j, or their +s/+ssc variants)", u.Scheme)
+	}
+	return c, nil
+}

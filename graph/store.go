@@ -1,0 +1,278 @@
+package graph
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Store is what every storage backend implements. All methods are safe for
+// concurrent use. Writes are atomic: a method that returns an error has
+// changed nothing. Errors are *Error values (or wrap one) with the codes
+// documented on each method; anything else is a bug in the store.
+//
+// The conformance suite in graph/storetest pins these semantics down; read
+// it alongside this interface.
+type Store interface {
+	// UpsertCI creates or updates one CI; see CIInput for matching rules.
+	// Errors: INVALID_INPUT (bad field), NOT_FOUND (ID given but unknown),
+	// CONFLICT (an identifier belongs to another CI, or the identifiers
+	// match several CIs).
+	UpsertCI(ctx context.Context, in CIInput) (UpsertResult, error)
+
+	// Apply runs a batch of upserts, relates and unrelates in one
+	// transaction, in that order: all of it happens or none of it does.
+	Apply(ctx context.Context, b Batch) (BatchResult, error)
+
+	// GetCI returns one CI. Errors: INVALID_INPUT (malformed id), NOT_FOUND.
+	GetCI(ctx context.Context, id string) (CI, error)
+
+	// CIsByIDs returns the CIs that exist among ids, keyed by id. Unknown
+	// or malformed ids are simply absent: this feeds dataloaders.
+	CIsByIDs(ctx context.Context, ids []string) (map[string]CI, error)
+
+	// ListCIs returns one page of CIs matching the filter, ordered by
+	// (name, id). Keyset pagination: items inserted while a client pages
+	// never cause duplicates or skip items that existed before.
+	// Errors: INVALID_INPUT (bad cursor in field "after", bad first).
+	ListCIs(ctx context.Context, f CIFilter, p Page) (CIPage, error)
+
+	// DeleteCI removes a CI with its relations and identifiers.
+	// Errors: INVALID_INPUT, NOT_FOUND.
+	DeleteCI(ctx context.Context, id string) error
+
+	// Relate creates From -Type-> To, or returns the existing relation.
+	// Errors: INVALID_INPUT (unknown type, class combination the catalogue
+	// forbids, self-relation), NOT_FOUND (field "from" or "to").
+	Relate(ctx context.Context, from, typ, to string) (Relation, error)
+
+	// Unrelate removes a relation and reports whether it existed.
+	// Errors: INVALID_INPUT (malformed id, unknown type).
+	Unrelate(ctx context.Context, from, typ, to string) (bool, error)
+
+	// RelationsOf returns, for each CI id, its relations in the given
+	// direction, optionally restricted to some types (all when empty).
+	// Ids without relations map to nothing. Feeds dataloaders.
+	RelationsOf(ctx context.Context, ids []string, dir Direction, types []string) (map[string][]Relation, error)
+
+	// Neighbourhood expands breadth-first from the seeds along the relation
+	// types that carry failure, walking each the way failure flows
+	// (Downstream) or against it (Upstream), and returns the nodes reached
+	// within MaxDepth plus every traversable edge found while expanding.
+	// Each node is visited once whatever the number of paths to it.
+	// Errors: INVALID_INPUT (bad seed id, unknown type, depth out of range),
+	// NOT_FOUND (field "ciIds[i]" when a seed does not exist).
+	Neighbourhood(ctx context.Context, q NeighbourhoodQuery) (Subgraph, error)
+
+	// Ping reports whether the store can answer queries (readiness).
+	Ping(ctx context.Context) error
+
+	// Catalogue returns the catalogue the store validates against.
+	Catalogue() *Catalogue
+
+	// Close releases the store's resources.
+	Close(ctx context.Context) error
+}
+
+// UpsertResult reports what an upsert did.
+type UpsertResult struct {
+	CI      CI
+	Created bool
+	// Changed is false when the input matched the stored CI exactly.
+	Changed bool
+}
+
+// CIRef names a CI inside a batch: by id, or by one of its identifiers
+// (which lets a batch relate CIs it creates in the same transaction).
+type CIRef struct {
+	ID         string
+	Identifier *Identifier
+}
+
+// BatchRelation is a relation whose ends are CIRefs.
+type BatchRelation struct {
+	From CIRef
+	Type string
+	To   CIRef
+}
+
+// Batch is a multi-part write applied atomically by Store.Apply.
+type Batch struct {
+	Upserts  []CIInput
+	Relate   []BatchRelation
+	Unrelate []BatchRelation
+}
+
+// BatchResult reports what a batch did. CIs follows the order of
+// Batch.Upserts.
+type BatchResult struct {
+	CIs              []CI
+	Created          int
+	Updated          int
+	Unchanged        int
+	RelationsCreated int
+	RelationsRemoved int
+}
+
+// CIFilter selects CIs; empty fields match everything.
+type CIFilter struct {
+	Class       string
+	Status      Status
+	Environment string
+	Owner       string
+	// Search matches a case-insensitive substring of the name.
+	Search string
+	// Identifier matches CIs having an identifier with exactly this value
+	// (of any kind).
+	Identifier string
+}
+
+// Page limits for ListCIs.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Page asks for First items after the cursor After ("" = from the start).
+type Page struct {
+	First int
+	After string
+}
+
+// CIPage is one page of a CI listing.
+type CIPage struct {
+	CIs         []CI
+	HasNextPage bool
+	TotalCount  int
+}
+
+// Traversal depth limits for Neighbourhood.
+const (
+	DefaultMaxDepth = 10
+	MaxTraversal    = 32
+)
+
+// TraversalDirection says which way Neighbourhood walks.
+type TraversalDirection int
+
+const (
+	// Downstream follows failure: from a CI to what breaks when it breaks.
+	Downstream TraversalDirection = iota
+	// Upstream goes against failure: from a CI to what it needs.
+	Upstream
+)
+
+// NeighbourhoodQuery parameterises Store.Neighbourhood.
+type NeighbourhoodQuery struct {
+	Seeds     []string
+	Direction TraversalDirection
+	// MaxDepth bounds the number of hops (1..MaxTraversal).
+	MaxDepth int
+	// Types restricts traversal to these relation types; empty means every
+	// propagating type in the catalogue.
+	Types []string
+}
+
+// Node is a CI reached by a traversal.
+type Node struct {
+	CI CI
+	// Depth is the BFS hop count from the nearest seed (0 for seeds).
+	Depth int
+	// Members is, for redundancy groups, the number of CIs that are members
+	// of it through any grouping relation (reached by the traversal or not).
+	Members int
+}
+
+// Subgraph is the result of a traversal: nodes by id and the traversable
+// edges among them, in their stored orientation (From -Type-> To).
+type Subgraph struct {
+	Nodes map[string]*Node
+	Edges []Relation
+}
+
+// Now is the store clock: UTC and truncated to microseconds so that every
+// backend round-trips it exactly.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// CheckPage validates paging arguments and applies the default size.
+func CheckPage(p Page) (Page, error) {
+	switch {
+	case p.First == 0:
+		p.First = DefaultPageSize
+	case p.First < 0:
+		return p, Invalid("first", "first must not be negative")
+	case p.First > MaxPageSize:
+		return p, Invalid("first", "first must be at most %d", MaxPageSize)
+	}
+	if p.After != "" {
+		if _, _, err := DecodeCursor(p.After); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// CheckNeighbourhoodQuery validates a traversal request and fills defaults.
+func (c *Catalogue) CheckNeighbourhoodQuery(q NeighbourhoodQuery) (NeighbourhoodQuery, error) {
+	if len(q.Seeds) == 0 {
+		return q, Invalid("ciIds", "at least one CI id is required")
+	}
+	for i, id := range q.Seeds {
+		if err := CheckID(fieldIndex("ciIds", i), id); err != nil {
+			return q, err
+		}
+	}
+	if q.MaxDepth == 0 {
+		q.MaxDepth = DefaultMaxDepth
+	}
+	if q.MaxDepth < 1 || q.MaxDepth > MaxTraversal {
+		return q, Invalid("maxDepth", "maxDepth must be between 1 and %d", MaxTraversal)
+	}
+	if _, _, err := c.TraversalTypes(q.Types); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// EncodeCursor makes the opaque cursor that points just after ci in the
+// (name, id) order.
+func EncodeCursor(ci CI) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1\x00" + ci.Name + "\x00" + ci.ID))
+}
+
+// DecodeCursor returns the (name, id) key a cursor points after.
+func DecodeCursor(cursor string) (name, id string, err error) {
+	b, derr := base64.RawURLEncoding.DecodeString(cursor)
+	parts := strings.Split(string(b), "\x00")
+	if derr != nil || len(parts) != 3 || parts[0] != "v1" || CheckID("after", parts[2]) != nil {
+		return "", "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+	}
+	return parts[1], parts[2], nil
+}
+
+// CursorLess reports whether (name, id) sorts before (name2, id2).
+func CursorLess(name, id, name2, id2 string) bool {
+	if name != name2 {
+		return name < name2
+	}
+	return id < id2
+}
+
+func fieldIndex(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// CheckFilter validates a CI filter against the catalogue.
+func (c *Catalogue) CheckFilter(f CIFilter) error {
+	if f.Class != "" {
+		if err := c.CheckClass("filter.class", f.Class); err != nil {
+			return err
+		}
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return Invalid("filter.status", "unknown status %q", f.Status)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+var relationCases = []testCase{
+	{"RelateIsIdempotentAndListable", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		db := mustCI(ctx, t, s, "db", graph.ClassDatabase)
+		vm := mustCI(ctx, t, s, "vm", graph.ClassVirtualMachine)
+		r1, err := s.Relate(ctx, app.ID, graph.RelDependsOn, db.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := s.Relate(ctx, app.ID, graph.RelDependsOn, db.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r1.CreatedAt.Equal(r2.CreatedAt) || r1.Key() != r2.Key() {
+			t.Fatalf("relating twice made a new relation: %+v vs %+v", r1, r2)
+		}
+		mustRelate(ctx, t, s, app, graph.RelRunsOn, vm)
+		mustRelate(ctx, t, s, db, graph.RelRunsOn, vm)
+
+		out, err := s.RelationsOf(ctx, []string{app.ID, vm.ID, db.ID}, graph.Outgoing, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOut := []graph.RelationKey{
+			{From: app.ID, Type: graph.RelDependsOn, To: db.ID},
+			{From: app.ID, Type: graph.RelRunsOn, To: vm.ID},
+		}
+		if got := keys(out[app.ID]); !reflect.DeepEqual(got, wantOut) {
+			t.Fatalf("outgoing of app: got %v, want %v (sorted by type)", got, wantOut)
+		}
+		if _, ok := out[vm.ID]; ok {
+			t.Fatalf("vm has no outgoing relations but is in the map: %v", out[vm.ID])
+		}
+		in, err := s.RelationsOf(ctx, []string{vm.ID}, graph.Incoming, []string{graph.RelRunsOn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(in[vm.ID]) != 2 {
+			t.Fatalf("incoming RUNS_ON of vm: %v", in[vm.ID])
+		}
+		both, err := s.RelationsOf(ctx, []string{db.ID}, graph.Both, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(both[db.ID]) != 2 {
+			t.Fatalf("both directions of db: %v", both[db.ID])
+		}
+		filtered, err := s.RelationsOf(ctx, []string{app.ID}, graph.Outgoing, []string{graph.RelDependsOn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(filtered[app.ID]) != 1 {
+			t.Fatalf("type filter: %v", filtered[app.ID])
+		}
+	}},
+	{"RelateRejectsBadInput", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		srv := mustCI(ctx, t, s, "srv", graph.ClassServer)
+		rack := mustCI(ctx, t, s, "rack", graph.ClassRack)
+		svc := mustCI(ctx, t, s, "shop", graph.ClassBusinessService)
+		tests := []struct {
+			name          string
+			from, typ, to string
+			code          graph.Code
+			field         string
+		}{
+			{"unknown type", app.ID, "LIKES", srv.ID, graph.CodeInvalidInput, "type"},
+			{"lower-case type", app.ID, "depends_on", srv.ID, graph.CodeInvalidInput, "type"},
+			{"malformed from", "1", graph.RelDependsOn, srv.ID, graph.CodeInvalidInput, "from"},
+			{"malformed to", app.ID, graph.RelDependsOn, "", graph.CodeInvalidInput, "to"},
+			{"missing from", graph.NewID(), graph.RelDependsOn, srv.ID, graph.CodeNotFound, "from"},
+			{"missing to", app.ID, graph.RelDependsOn, graph.NewID(), graph.CodeNotFound, "to"},
+			{"self", app.ID, graph.RelDependsOn, app.ID, graph.CodeInvalidInput, "to"},
+			{"member of a non-group", app.ID, graph.RelMemberOf, srv.ID, graph.CodeInvalidInput, "type"},
+			{"rack depends on service", rack.ID, graph.RelDependsOn, svc.ID, graph.CodeInvalidInput, "type"},
+			{"runs on a service", app.ID, graph.RelRunsOn, svc.ID, graph.CodeInvalidInput, "type"},
+			{"contains a service", rack.ID, graph.RelContains, svc.ID, graph.CodeInvalidInput, "type"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := s.Relate(ctx, tt.from, tt.typ, tt.to)
+				wantErr(t, err, tt.code, tt.field)
+			})
+		}
+		if n := countRelations(ctx, t, s, app, srv, rack, svc); n != 0 {
+			t.Fatalf("%d relations after rejected relates, want 0", n)
+		}
+	}},
+	{"Unrelate", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		db := mustCI(ctx, t, s, "db", graph.ClassDatabase)
+		mustRelate(ctx, t, s, app, graph.RelDependsOn, db)
+		removed, err := s.Unrelate(ctx, app.ID, graph.RelDependsOn, db.ID)
+		if err != nil || !removed {
+			t.Fatalf("Unrelate = %v, %v; want true", removed, err)
+		}
+		removed, err = s.Unrelate(ctx, app.ID, graph.RelDependsOn, db.ID)
+		if err != nil || removed {
+			t.Fatalf("second Unrelate = %v, %v; want false, nil", removed, err)
+		}
+		_, err = s.Unrelate(ctx, app.ID, "NOPE", db.ID)
+		wantErr(t, err, graph.CodeInvalidInput, "type")
+		_, err = s.Unrelate(ctx, "x", graph.RelDependsOn, db.ID)
+		wantErr(t, err, graph.CodeInvalidInput, "from")
+		if n := countRelations(ctx, t, s, app); n != 0 {
+			t.Fatalf("%d relations left", n)
+		}
+	}},
+	{"RelationsOfRejectsUnknownType", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		_, err := s.RelationsOf(ctx, []string{app.ID}, graph.Outgoing, []string{graph.RelDependsOn, "BOGUS"})
+		wantErr(t, err, graph.CodeInvalidInput, "types[1]")
+		_, err = s.RelationsOf(ctx, []string{app.ID}, graph.Direction("UP"), nil)
+		wantErr(t, err, graph.CodeInvalidInput, "direction")
+	}},
+}
+
+func keys(rels []graph.Relation) []graph.RelationKey {
+	out := make([]graph.RelationKey, len(rels))
+	for i, r := range rels {
+		out[i] = r.Key()
+	}
+	return out
+}
+
+func byIdent(kind, value string) graph.CIRef {
+	id := ident(kind, value)
+	return graph.CIRef{Identifier: &id}
+}
+
+var batchCases = []testCase{
+	{"ApplyCreatesAndRelatesByIdentifier", func(ctx context.Context, t *testing.T, s graph.Store) {
+		existing := mustCI(ctx, t, s, "db", graph.ClassDatabase, ident("serial", "DB"))
+		b := graph.Batch{
+			Upserts: []graph.CIInput{
+				input("app", graph.ClassApplication, ident("app-id", "shop")),
+				input("vm", graph.ClassVirtualMachine, ident("serial", "VM")),
+				{Owner: ptr("dba"), Identifiers: []graph.Identifier{ident("serial", "DB")}},
+			},
+			Relate: []graph.BatchRelation{
+				{From: byIdent("app-id", "shop"), Type: graph.RelRunsOn, To: byIdent("serial", "VM")},
+				{From: byIdent("app-id", "shop"), Type: graph.RelDependsOn, To: graph.CIRef{ID: existing.ID}},
+			},
+		}
+		res, err := s.Apply(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Created != 2 || res.Updated != 1 || res.Unchanged != 0 || res.RelationsCreated != 2 || len(res.CIs) != 3 {
+			t.Fatalf("result %+v, want 2 created, 1 updated, 2 relations, 3 CIs", res)
+		}
+		if res.CIs[2].ID != existing.ID || res.CIs[2].Owner != "dba" {
+			t.Fatalf("third upsert did not update the existing db: %+v", res.CIs[2])
+		}
+		if n := countRelations(ctx, t, s, res.CIs[0]); n != 2 {
+			t.Fatalf("app has %d relations, want 2", n)
+		}
+		// Re-applying the same batch is a no-op.
+		again, err := s.Apply(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Created != 0 || again.Updated != 0 || again.Unchanged != 3 || again.RelationsCreated != 0 {
+			t.Fatalf("re-apply %+v, want everything unchanged", again)
+		}
+		// Unrelate in a batch.
+		rm, err := s.Apply(ctx, graph.Batch{Unrelate: []graph.BatchRelation{
+			{From: graph.CIRef{ID: res.CIs[0].ID}, Type: graph.RelRunsOn, To: byIdent("serial", "VM")},
+			{From: graph.CIRef{ID: res.CIs[0].ID}, Type: graph.RelHostedOn, To: byIdent("serial", "VM")},
+		}})
+		if err != nil || rm.RelationsRemoved != 1 {
+			t.Fatalf("unrelate batch = %+v, %v; want 1 removed", rm, err)
+		}
+	}},
+	{"FailedApplyWritesNothing", func(ctx context.Context, t *testing.T, s graph.Store) {
+		keep := mustCI(ctx, t, s, "keep", graph.ClassServer, ident("serial", "K"))
+		tests := []struct {
+			name  string
+			batch graph.Batch
+			code  graph.Code
+			field string
+		}{
+			{"bad upsert at the end", graph.Batch{Upserts: []graph.CIInput{
+				input("a", graph.ClassServer, ident("serial", "A")),
+				{ID: keep.ID, Name: ptr("renamed")},
+				input("", graph.ClassServer),
+			}}, graph.CodeInvalidInput, "upserts[2].name"},
+			{"conflict in the middle", graph.Batch{Upserts: []graph.CIInput{
+				input("a", graph.ClassServer, ident("serial", "A")),
+				input("b", graph.ClassServer, ident("serial", "B")),
+				{Identifiers: []graph.Identifier{ident("serial", "B"), ident("serial", "K")}},
+			}}, graph.CodeConflict, "upserts[2].identifiers"},
+			{"relation to nothing", graph.Batch{
+				Upserts: []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Relate:  []graph.BatchRelation{{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: byIdent("serial", "MISSING")}},
+			}, graph.CodeNotFound, "relate[0].to"},
+			{"forbidden relation", graph.Batch{
+				Upserts: []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Relate: []graph.BatchRelation{
+					{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: byIdent("serial", "K")},
+					{From: byIdent("serial", "A"), Type: graph.RelMemberOf, To: byIdent("serial", "K")},
+				},
+			}, graph.CodeInvalidInput, "relate[1].type"},
+			{"empty reference", graph.Batch{
+				Relate: []graph.BatchRelation{{From: graph.CIRef{}, Type: graph.RelDependsOn, To: graph.CIRef{ID: keep.ID}}},
+			}, graph.CodeInvalidInput, "relate[0].from"},
+			{"unknown type in unrelate", graph.Batch{
+				Upserts:  []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Unrelate: []graph.BatchRelation{{From: byIdent("serial", "A"), Type: "NOPE", To: graph.CIRef{ID: keep.ID}}},
+			}, graph.CodeInvalidInput, "unrelate[0].type"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := s.Apply(ctx, tt.batch)
+				wantErr(t, err, tt.code, tt.field)
+				if n := countCIs(ctx, t, s); n != 1 {
+					t.Fatalf("%d CIs after a failed batch, want 1", n)
+				}
+				if got := mustGet(ctx, t, s, keep.ID); !sameStored(got, keep) {
+					t.Fatalf("failed batch changed an existing CI: %+v", got)
+				}
+				if n := countRelations(ctx, t, s, keep); n != 0 {
+					t.Fatalf("failed batch left %d relations", n)
+				}
+			})
+		}
+	}},
+	{"EmptyBatchIsFine", func(ctx context.Context, t *testing.T, s graph.Store) {
+		res, err := s.Apply(ctx, graph.Batch{})
+		if err != nil || len(res.CIs) != 0 {
+			t.Fatalf("empty batch: %+v, %v", res, err)
+		}
+	}},
+}

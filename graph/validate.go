@@ -1,0 +1,272 @@
+package graph
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Input limits. They keep one request from bloating the store and are part
+// of the documented API.
+const (
+	MaxNameLen          = 256
+	MaxShortFieldLen    = 128 // environment, owner
+	MaxIdentifiers      = 64
+	MaxIdentifierValue  = 512
+	MaxAttributesBytes  = 64 << 10
+	MaxAttributeNesting = 8
+)
+
+var identifierKindRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+
+// NewID returns a fresh CI id: a UUIDv7, so ids sort roughly by creation.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// CheckID rejects anything that is not a canonical lower-case UUID.
+func CheckID(field, id string) error {
+	if id == "" {
+		return Invalid(field, "id is required")
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || u.String() != id {
+		return Invalid(field, "malformed id %q (want a lower-case UUID)", truncate(id, 64))
+	}
+	return nil
+}
+
+// NormalizeIdentifier trims the value and lower-cases kinds whose values are
+// case-insensitive in the real world (DNS names, MAC addresses), so that
+// "Web-1.Example.com" and "web-1.example.com" identify the same CI.
+func NormalizeIdentifier(id Identifier) Identifier {
+	id.Kind = strings.TrimSpace(id.Kind)
+	id.Value = strings.TrimSpace(id.Value)
+	switch id.Kind {
+	case "fqdn", "hostname", "mac", "email":
+		id.Value = strings.ToLower(id.Value)
+	}
+	return id
+}
+
+// ValidateCIInput checks an input's shape against the catalogue before any
+// store is touched. Whether name and class are present is checked later, by
+// MergeCI, once the store knows if the input creates a CI.
+func (c *Catalogue) ValidateCIInput(in CIInput) error {
+	if in.ID != "" {
+		if err := CheckID("id", in.ID); err != nil {
+			return err
+		}
+	}
+	if in.Name != nil {
+		name := strings.TrimSpace(*in.Name)
+		if name == "" {
+			return Invalid("name", "name must not be empty")
+		}
+		if utf8.RuneCountInString(name) > MaxNameLen {
+			return Invalid("name", "name is longer than %d characters", MaxNameLen)
+		}
+	}
+	if in.Class != nil {
+		if err := c.CheckClass("class", *in.Class); err != nil {
+			return err
+		}
+	}
+	if in.Status != nil && !in.Status.Valid() {
+		return Invalid("status", "unknown status %q", *in.Status)
+	}
+	if in.Criticality != nil && !in.Criticality.Valid() {
+		return Invalid("criticality", "unknown criticality %q", *in.Criticality)
+	}
+	for field, v := range map[string]*string{"environment": in.Environment, "owner": in.Owner} {
+		if v != nil && utf8.RuneCountInString(*v) > MaxShortFieldLen {
+			return Invalid(field, "%s is longer than %d characters", field, MaxShortFieldLen)
+		}
+	}
+	if in.Attributes != nil {
+		if err := checkAttributes(in.Attributes); err != nil {
+			return err
+		}
+	}
+	if len(in.Identifiers) > MaxIdentifiers {
+		return Invalid("identifiers", "at most %d identifiers per CI", MaxIdentifiers)
+	}
+	seen := map[Identifier]bool{}
+	for i, raw := range in.Identifiers {
+		id := NormalizeIdentifier(raw)
+		field := fmt.Sprintf("identifiers[%d]", i)
+		if !identifierKindRE.MatchString(id.Kind) {
+			return Invalid(field+".kind", "identifier kind %q must match %s", truncate(id.Kind, 40), identifierKindRE)
+		}
+		if id.Value == "" {
+			return Invalid(field+".value", "identifier value must not be empty")
+		}
+		if len(id.Value) > MaxIdentifierValue {
+			return Invalid(field+".value", "identifier value is longer than %d bytes", MaxIdentifierValue)
+		}
+		if seen[id] {
+			return Invalid(field, "identifier %s=%s is listed twice", id.Kind, id.Value)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+func checkAttributes(attrs map[string]any) error {
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return Invalid("attributes", "attributes must be a JSON object: %v", err)
+	}
+	if len(b) > MaxAttributesBytes {
+		return Invalid("attributes", "attributes are %d bytes of JSON, more than the limit of %d", len(b), MaxAttributesBytes)
+	}
+	var depth func(v any, d int) error
+	depth = func(v any, d int) error {
+		if d > MaxAttributeNesting {
+			return Invalid("attributes", "attributes nest deeper than %d levels", MaxAttributeNesting)
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for k, vv := range x {
+				if k == "" {
+					return Invalid("attributes", "attribute names must not be empty")
+				}
+				if err := depth(vv, d+1); err != nil {
+					return err
+				}
+			}
+		case []any:
+			for _, vv := range x {
+				if err := depth(vv, d+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return depth(attrs, 1)
+}
+
+// MergeCI applies a validated input to an existing CI (nil when creating)
+// and reports whether anything changed. It is the single definition of
+// upsert semantics that every store uses, so stores cannot drift apart.
+// UpdatedAt moves only when something changed, which keeps re-imports of
+// identical data free of spurious updates.
+func MergeCI(existing *CI, in CIInput, now time.Time) (CI, bool, error) {
+	var ci CI
+	creating := existing == nil
+	if creating {
+		if in.Name == nil {
+			return CI{}, false, Invalid("name", "name is required to create a CI")
+		}
+		if in.Class == nil {
+			return CI{}, false, Invalid("class", "class is required to create a CI")
+		}
+		ci = CI{ID: in.ID, Status: StatusInService, Criticality: CriticalityMedium, CreatedAt: now}
+		if ci.ID == "" {
+			ci.ID = NewID()
+		}
+	} else {
+		ci = cloneCI(*existing)
+	}
+	before := cloneCI(ci)
+	if in.Name != nil {
+		ci.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Class != nil {
+		ci.Class = *in.Class
+	}
+	if in.Status != nil {
+		ci.Status = *in.Status
+	}
+	if in.Criticality != nil {
+		ci.Criticality = *in.Criticality
+	}
+	if in.Environment != nil {
+		ci.Environment = strings.TrimSpace(*in.Environment)
+	}
+	if in.Owner != nil {
+		ci.Owner = strings.TrimSpace(*in.Owner)
+	}
+	if in.Attributes != nil {
+		// Round-trip through JSON so every store keeps the same value types
+		// (float64 numbers, []any arrays) whatever the caller passed.
+		attrs, err := normalizeAttributes(in.Attributes)
+		if err != nil {
+			return CI{}, false, err
+		}
+		ci.Attributes = attrs
+	}
+	for _, raw := range in.Identifiers {
+		id := NormalizeIdentifier(raw)
+		if !hasIdentifier(ci.Identifiers, id) {
+			ci.Identifiers = append(ci.Identifiers, id)
+		}
+	}
+	if len(ci.Identifiers) > MaxIdentifiers {
+		return CI{}, false, Invalid("identifiers", "a CI may have at most %d identifiers", MaxIdentifiers)
+	}
+	changed := creating || !sameCI(before, ci)
+	if changed {
+		ci.UpdatedAt = now
+	}
+	return ci, changed, nil
+}
+
+func normalizeAttributes(attrs map[string]any) (map[string]any, error) {
+	if len(attrs) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(attrs)
+	if err != nil {
+		return nil, Invalid("attributes", "attributes must be a JSON object: %v", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, Invalid("attributes", "attributes must be a JSON object: %v", err)
+	}
+	return out, nil
+}
+
+func hasIdentifier(list []Identifier, id Identifier) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func cloneCI(c CI) CI {
+	c.Identifiers = append([]Identifier(nil), c.Identifiers...)
+	if c.Attributes != nil {
+		m := make(map[string]any, len(c.Attributes))
+		for k, v := range c.Attributes {
+			m[k] = v
+		}
+		c.Attributes = m
+	}
+	return c
+}
+
+func sameCI(a, b CI) bool {
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	if len(a.Attributes) == 0 {
+		a.Attributes = nil
+	}
+	if len(b.Attributes) == 0 {
+		b.Attributes = nil
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
