@@ -39,9 +39,10 @@ type RelationType struct {
 	Name        string      `json:"name"`
 	Description string      `json:"description,omitempty"`
 	Propagation Propagation `json:"propagation"`
-	// Grouping marks membership of a redundancy group: the target's health
-	// is decided by its members' health against its minHealthy threshold
-	// instead of by the worst member. Only meaningful with TO_SOURCE.
+	// Grouping marks membership of a redundancy group (A member of group
+	// B): B's health is decided by its members' health against its
+	// minHealthy threshold instead of by the worst member. Failure flows
+	// from member to group, so a grouping type propagates TO_TARGET.
 	Grouping bool `json:"grouping,omitempty"`
 	// FromClasses and ToClasses, when non-empty, are the only classes
 	// allowed at each end.
@@ -129,7 +130,7 @@ func builtinRelationTypes() []RelationType {
 		{Name: RelHostedOn, Propagation: PropagateToSource,
 			Description:   "A is hosted on B: B failing impacts A.",
 			ForbiddenFrom: physicalClasses, ForbiddenTo: serviceClasses},
-		{Name: RelMemberOf, Propagation: PropagateToSource, Grouping: true,
+		{Name: RelMemberOf, Propagation: PropagateToTarget, Grouping: true,
 			Description: "A is a member of redundancy group B: B is down only when too few members are up.",
 			ToClasses:   []string{ClassCluster, ClassKubernetesCluster}},
 		{Name: RelContains, Propagation: PropagateToTarget,
@@ -177,8 +178,8 @@ func NewCatalogue(classes []Class, relations []RelationType) (*Catalogue, error)
 		default:
 			return nil, Invalid(field+".propagation", "unknown propagation %q (want TO_SOURCE, TO_TARGET or NONE)", rt.Propagation)
 		}
-		if rt.Grouping && rt.Propagation != PropagateToSource {
-			return nil, Invalid(field+".grouping", "a grouping relation must propagate TO_SOURCE")
+		if rt.Grouping && rt.Propagation != PropagateToTarget {
+			return nil, Invalid(field+".grouping", "a grouping relation must propagate TO_TARGET (member → group)")
 		}
 		for _, list := range [][]string{rt.FromClasses, rt.ToClasses, rt.ForbiddenFrom, rt.ForbiddenTo} {
 			for _, name := range list {

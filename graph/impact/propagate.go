@@ -40,14 +40,15 @@ const (
 	AttrMinHealthyPercent = "minHealthyPercent"
 )
 
-// impactEdge is a relation seen the way failure flows: Cause failing
-// affects Affected.
+// impactEdge is a relation seen the way failure flows: cause failing
+// affects affected. Ends are indexes into the sorted node list.
 type impactEdge struct {
-	cause, affected string
+	cause, affected int32
 	grouping        bool
 }
 
-// State is the outcome of propagation over a subgraph.
+// State is the outcome of propagation over a subgraph. Only CIs that are
+// hit (and the seeds) appear in its maps.
 type State struct {
 	Effect map[string]Effect
 	// Distance and Parent describe one shortest explaining path from a seed.
@@ -62,46 +63,26 @@ type State struct {
 // while any member is down or degraded. Effects only ever get worse, so the
 // worklist terminates (each node changes at most twice) even on cycles.
 func Propagate(cat *graph.Catalogue, sub graph.Subgraph, seeds []string) State {
-	out := map[string][]impactEdge{} // by cause
-	in := map[string][]impactEdge{}  // by affected
-	for _, r := range sub.Edges {
-		rt, ok := cat.RelationType(r.Type)
-		if !ok {
-			continue
-		}
-		var e impactEdge
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			e = impactEdge{cause: r.To, affected: r.From, grouping: rt.Grouping}
-		case graph.PropagateToTarget:
-			e = impactEdge{cause: r.From, affected: r.To}
-		default:
-			continue
-		}
-		if sub.Nodes[e.cause] == nil || sub.Nodes[e.affected] == nil {
-			continue
-		}
-		out[e.cause] = append(out[e.cause], e)
-		in[e.affected] = append(in[e.affected], e)
-	}
-
-	effect := map[string]Effect{}
-	isSeed := map[string]bool{}
-	var queue []string
+	g := newImpactGraph(cat, sub)
+	effect := make([]Effect, len(g.ids))
+	isSeed := make([]bool, len(g.ids))
+	var queue, seedIdx []int32
 	for _, s := range seeds {
-		if sub.Nodes[s] == nil || isSeed[s] {
+		i, ok := g.index[s]
+		if !ok || isSeed[i] {
 			continue
 		}
-		isSeed[s] = true
-		effect[s] = Down
-		queue = append(queue, s)
+		isSeed[i] = true
+		effect[i] = Down
+		queue = append(queue, i)
+		seedIdx = append(seedIdx, i)
 	}
 
-	evaluate := func(id string) Effect {
+	evaluate := func(n int32) Effect {
 		worst := Up
 		var members, down int
 		impactedMember := false
-		for _, e := range in[id] {
+		for _, e := range g.in[n] {
 			eff := effect[e.cause]
 			if !e.grouping {
 				worst = max(worst, eff)
@@ -116,7 +97,7 @@ func Propagate(cat *graph.Catalogue, sub graph.Subgraph, seeds []string) State {
 			}
 		}
 		if members > 0 {
-			node := sub.Nodes[id]
+			node := sub.Nodes[g.ids[n]]
 			total := max(node.Members, members)
 			if total-down < requiredHealthy(node.CI.Attributes, total) {
 				worst = Down
@@ -128,9 +109,9 @@ func Propagate(cat *graph.Catalogue, sub graph.Subgraph, seeds []string) State {
 	}
 
 	for len(queue) > 0 {
-		id := queue[0]
+		n := queue[0]
 		queue = queue[1:]
-		for _, e := range out[id] {
+		for _, e := range g.out[n] {
 			if isSeed[e.affected] {
 				continue
 			}
@@ -140,34 +121,75 @@ func Propagate(cat *graph.Catalogue, sub graph.Subgraph, seeds []string) State {
 			}
 		}
 	}
+	return g.explain(seedIdx, effect)
+}
 
-	dist, parent := explain(seeds, isSeed, effect, out)
-	return State{Effect: effect, Distance: dist, Parent: parent}
+// impactGraph is the subgraph in the direction failure flows, with nodes
+// numbered in id order so that every walk over it is deterministic.
+type impactGraph struct {
+	ids     []string
+	index   map[string]int32
+	out, in [][]impactEdge // by cause (sorted by affected id), by affected
+}
+
+func newImpactGraph(cat *graph.Catalogue, sub graph.Subgraph) *impactGraph {
+	g := &impactGraph{ids: make([]string, 0, len(sub.Nodes)), index: make(map[string]int32, len(sub.Nodes))}
+	for id := range sub.Nodes {
+		g.ids = append(g.ids, id)
+	}
+	sort.Strings(g.ids)
+	for i, id := range g.ids {
+		g.index[id] = int32(i)
+	}
+	g.out = make([][]impactEdge, len(g.ids))
+	g.in = make([][]impactEdge, len(g.ids))
+	for _, r := range sub.Edges {
+		rt, ok := cat.RelationType(r.Type)
+		if !ok {
+			continue
+		}
+		from, okFrom := g.index[r.From]
+		to, okTo := g.index[r.To]
+		if !okFrom || !okTo {
+			continue
+		}
+		var e impactEdge
+		switch rt.Propagation {
+		case graph.PropagateToSource:
+			e = impactEdge{cause: to, affected: from}
+		case graph.PropagateToTarget:
+			e = impactEdge{cause: from, affected: to, grouping: rt.Grouping}
+		default:
+			continue
+		}
+		g.out[e.cause] = append(g.out[e.cause], e)
+		g.in[e.affected] = append(g.in[e.affected], e)
+	}
+	for _, list := range g.out {
+		sort.Slice(list, func(i, j int) bool { return list[i].affected < list[j].affected })
+	}
+	return g
 }
 
 // explain finds, breadth-first from the seeds, one shortest path made only
 // of explaining edges: a cause with the same effect as the CI it affects
 // through an ordinary relation, or, for a group, a DOWN member when the group
 // is DOWN and any impacted member when it is DEGRADED.
-func explain(seeds []string, isSeed map[string]bool, effect map[string]Effect, out map[string][]impactEdge) (map[string]int, map[string]string) {
-	dist := map[string]int{}
-	parent := map[string]string{}
-	var queue []string
+func (g *impactGraph) explain(seeds []int32, effect []Effect) State {
+	dist := make([]int32, len(g.ids))
+	parent := make([]int32, len(g.ids))
+	for i := range dist {
+		dist[i], parent[i] = -1, -1
+	}
+	queue := append([]int32(nil), seeds...)
 	for _, s := range seeds {
-		if _, done := dist[s]; isSeed[s] && !done {
-			dist[s] = 0
-			queue = append(queue, s)
-		}
+		dist[s] = 0
 	}
 	for len(queue) > 0 {
-		id := queue[0]
+		n := queue[0]
 		queue = queue[1:]
-		// Visit in a stable order so the chosen path does not depend on
-		// map iteration or on the order a store returned edges in.
-		edges := append([]impactEdge(nil), out[id]...)
-		sort.Slice(edges, func(i, j int) bool { return edges[i].affected < edges[j].affected })
-		for _, e := range edges {
-			if _, done := dist[e.affected]; done || effect[e.affected] == Up {
+		for _, e := range g.out[n] {
+			if dist[e.affected] >= 0 || effect[e.affected] == Up {
 				continue
 			}
 			explains := effect[e.cause] == effect[e.affected]
@@ -175,13 +197,27 @@ func explain(seeds []string, isSeed map[string]bool, effect map[string]Effect, o
 				explains = effect[e.cause] == Down || (effect[e.affected] == Degraded && effect[e.cause] != Up)
 			}
 			if explains {
-				dist[e.affected] = dist[id] + 1
-				parent[e.affected] = id
+				dist[e.affected] = dist[n] + 1
+				parent[e.affected] = n
 				queue = append(queue, e.affected)
 			}
 		}
 	}
-	return dist, parent
+	st := State{Effect: map[string]Effect{}, Distance: map[string]int{}, Parent: map[string]string{}}
+	for i, eff := range effect {
+		if eff == Up {
+			continue
+		}
+		id := g.ids[i]
+		st.Effect[id] = eff
+		if dist[i] >= 0 {
+			st.Distance[id] = int(dist[i])
+		}
+		if parent[i] >= 0 {
+			st.Parent[id] = g.ids[parent[i]]
+		}
+	}
+	return st
 }
 
 // requiredHealthy is how many members of a group must be up for it to be
