@@ -245,11 +245,13 @@ func EncodeCursor(ci CI) string {
 // DecodeCursor returns the (name, id) key a cursor points after.
 func DecodeCursor(cursor string) (name, id string, err error) {
 	b, derr := base64.RawURLEncoding.DecodeString(cursor)
-	parts := strings.Split(string(b), "\x00")
-	if derr != nil || len(parts) != 3 || parts[0] != "v1" || CheckID("after", parts[2]) != nil {
+	// Split at the last NUL: ids never contain one, names are not trusted to.
+	rest, ok := strings.CutPrefix(string(b), "v1\x00")
+	i := strings.LastIndexByte(rest, 0)
+	if derr != nil || !ok || i < 0 || CheckID("after", rest[i+1:]) != nil {
 		return "", "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
 	}
-	return parts[1], parts[2], nil
+	return rest[:i], rest[i+1:], nil
 }
 
 // CursorLess reports whether (name, id) sorts before (name2, id2).

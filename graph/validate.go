@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -70,6 +71,9 @@ func (c *Catalogue) ValidateCIInput(in CIInput) error {
 		if utf8.RuneCountInString(name) > MaxNameLen {
 			return Invalid("name", "name is longer than %d characters", MaxNameLen)
 		}
+		if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+			return Invalid("name", "name must not contain control characters")
+		}
 	}
 	if in.Class != nil {
 		if err := c.CheckClass("class", *in.Class); err != nil {
@@ -82,9 +86,12 @@ func (c *Catalogue) ValidateCIInput(in CIInput) error {
 	if in.Criticality != nil && !in.Criticality.Valid() {
 		return Invalid("criticality", "unknown criticality %q", *in.Criticality)
 	}
-	for field, v := range map[string]*string{"environment": in.Environment, "owner": in.Owner} {
-		if v != nil && utf8.RuneCountInString(*v) > MaxShortFieldLen {
-			return Invalid(field, "%s is longer than %d characters", field, MaxShortFieldLen)
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"environment", in.Environment}, {"owner", in.Owner}} {
+		if f.v != nil && utf8.RuneCountInString(*f.v) > MaxShortFieldLen {
+			return Invalid(f.name, "%s is longer than %d characters", f.name, MaxShortFieldLen)
 		}
 	}
 	if in.Attributes != nil {
@@ -241,6 +248,8 @@ func hasIdentifier(list []Identifier, id Identifier) bool {
 	return false
 }
 
+// cloneCI copies the CI's slices and top-level attribute map. Nested
+// attribute values stay shared: stores treat stored CIs as immutable.
 func cloneCI(c CI) CI {
 	c.Identifiers = append([]Identifier(nil), c.Identifiers...)
 	if c.Attributes != nil {

@@ -212,6 +212,8 @@ var validationCases = []testCase{
 			{"unknown class", input("x", "Toaster"), graph.CodeInvalidInput, "class"},
 			{"empty name", input("  ", graph.ClassServer), graph.CodeInvalidInput, "name"},
 			{"long name", input(strings.Repeat("n", graph.MaxNameLen+1), graph.ClassServer), graph.CodeInvalidInput, "name"},
+			{"control character in name", input("a\x00b", graph.ClassServer), graph.CodeInvalidInput, "name"},
+			{"long owner", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Environment: ptr("prod"), Owner: ptr(strings.Repeat("o", graph.MaxShortFieldLen+1))}, graph.CodeInvalidInput, "owner"},
 			{"missing name", graph.CIInput{Class: ptr(graph.ClassServer)}, graph.CodeInvalidInput, "name"},
 			{"missing class", graph.CIInput{Name: ptr("x")}, graph.CodeInvalidInput, "class"},
 			{"malformed id", graph.CIInput{ID: "42", Name: ptr("x")}, graph.CodeInvalidInput, "id"},

@@ -214,6 +214,10 @@ var batchCases = []testCase{
 			{"empty reference", graph.Batch{
 				Relate: []graph.BatchRelation{{From: graph.CIRef{}, Type: graph.RelDependsOn, To: graph.CIRef{ID: keep.ID}}},
 			}, graph.CodeInvalidInput, "relate[0].from"},
+			{"unrelate of a missing CI", graph.Batch{
+				Upserts:  []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Unrelate: []graph.BatchRelation{{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: graph.CIRef{ID: graph.NewID()}}},
+			}, graph.CodeNotFound, "unrelate[0].to"},
 			{"unknown type in unrelate", graph.Batch{
 				Upserts:  []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
 				Unrelate: []graph.BatchRelation{{From: byIdent("serial", "A"), Type: "NOPE", To: graph.CIRef{ID: keep.ID}}},

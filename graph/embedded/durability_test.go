@@ -1,0 +1,255 @@
+package embedded
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+func TestReopenGivesIdenticalReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := buildRandomGraph(t, s, 120, 400, 11)
+	if _, err := s.UpsertCI(ctx, graph.CIInput{ID: ids[3], Owner: ptr("ops"),
+		Attributes:  map[string]any{"n": 1.5, "deep": map[string]any{"list": []any{true, nil, "x"}}},
+		Identifiers: []graph.Identifier{ident("fqdn", "Host.Example.com")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[100:110] {
+		if err := s.DeleteCI(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := takeSnapshot(t, s)
+	q := graph.NeighbourhoodQuery{Seeds: ids[:3], MaxDepth: 6}
+	subBefore, err := s.Neighbourhood(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, dir)
+	after := takeSnapshot(t, s)
+	if !reflect.DeepEqual(after, before) {
+		t.Fatalf("reads differ after reopen")
+	}
+	for _, ci := range after.CIs {
+		if ci.CreatedAt.Location() != time.UTC || ci.UpdatedAt.Location() != time.UTC {
+			t.Fatalf("timestamps of %s are not UTC after reopen", ci.ID)
+		}
+	}
+	subAfter, err := s.Neighbourhood(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(nodeDepths(subAfter), nodeDepths(subBefore)) || !reflect.DeepEqual(keysOf(subAfter.Edges), keysOf(subBefore.Edges)) {
+		t.Fatalf("traversal differs after reopen")
+	}
+	if err := checkConsistency(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func nodeDepths(sub graph.Subgraph) map[string]int {
+	out := map[string]int{}
+	for id, n := range sub.Nodes {
+		out[id] = n.Depth
+	}
+	return out
+}
+
+// The crash test re-runs this test binary as a child that writes until it
+// is killed; these variables carry its orders.
+const (
+	crashDirEnv   = "RIPPLE_EMBEDDED_CRASH_DIR"
+	crashRoundEnv = "RIPPLE_EMBEDDED_CRASH_ROUND"
+)
+
+// TestHelperProcess is the crash test's child, not a test: it opens the
+// store and commits writes forever, printing each one once its call has
+// returned, i.e. once it is durable.
+func TestHelperProcess(t *testing.T) {
+	dir := os.Getenv(crashDirEnv)
+	if dir == "" {
+		t.Skip("only runs as the child of TestCrashSafety")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, dir, nil)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	round := os.Getenv(crashRoundEnv)
+	var created []string
+	prev := ""
+	// Bounded so an orphaned child cannot run forever.
+	for i := 0; i < 20000; i++ {
+		serial := round + "-" + strconv.Itoa(i)
+		b := graph.Batch{Upserts: []graph.CIInput{{
+			Name: ptr("crash-" + serial), Class: ptr(graph.ClassApplication),
+			Attributes:  map[string]any{"i": float64(i), "pad": strings.Repeat("x", 200)},
+			Identifiers: []graph.Identifier{ident("serial", serial)},
+		}}}
+		if prev != "" {
+			b.Relate = []graph.BatchRelation{{From: graph.CIRef{Identifier: ptr(ident("serial", serial))}, Type: graph.RelDependsOn, To: graph.CIRef{ID: prev}}}
+		}
+		res, err := s.Apply(ctx, b)
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(2)
+		}
+		id := res.CIs[0].ID
+		fmt.Println("put", id, prev)
+		created, prev = append(created, id), id
+		if i%7 == 6 {
+			victim := created[len(created)-5]
+			if err := s.DeleteCI(ctx, victim); err != nil {
+				fmt.Println("error", err)
+				os.Exit(2)
+			}
+			fmt.Println("del", victim)
+		}
+	}
+	os.Exit(0)
+}
+
+// TestCrashSafety kills a writing child with SIGKILL, several times on the
+// same directory, and checks after each kill that every write the child
+// saw committed is there and the store is consistent.
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	dir := t.TempDir()
+	live := map[string]bool{}    // committed and not deleted
+	deleted := map[string]bool{} // committed deletions
+	rels := map[[2]string]bool{} // committed DEPENDS_ON relations
+	for round, killAfter := range []int{25, 60, 150} {
+		lines := runAndKill(t, dir, round, killAfter)
+		for _, line := range lines {
+			f := strings.Fields(line)
+			switch {
+			case len(f) >= 2 && f[0] == "put":
+				live[f[1]] = true
+				if len(f) == 3 {
+					rels[[2]string{f[1], f[2]}] = true
+				}
+			case len(f) == 2 && f[0] == "del":
+				delete(live, f[1])
+				deleted[f[1]] = true
+			default:
+				t.Fatalf("child said %q", line)
+			}
+		}
+		verifyAfterCrash(t, dir, live, deleted, rels)
+	}
+}
+
+// runAndKill starts the child and SIGKILLs it once it has reported
+// killAfter writes, then returns every line it printed, including those
+// printed between the decision to kill and the kill itself.
+func runAndKill(t *testing.T, dir string, round, killAfter int) []string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashRoundEnv+"="+strconv.Itoa(round))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(out)
+	killed := false
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if !killed && len(lines) >= killAfter {
+			// Kill without delay: the child is in the middle of its next
+			// write, usually inside bbolt's commit.
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	if !killed || err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("child was not killed mid-way (killed=%v, wait=%v, %d lines)", killed, err, len(lines))
+	}
+	// The last line may have been cut by the kill; a torn line is not a
+	// report of a commit.
+	if n := len(lines); n > 0 && !completeLine(lines[n-1]) {
+		lines = lines[:n-1]
+	}
+	return lines
+}
+
+func completeLine(l string) bool {
+	f := strings.Fields(l)
+	return len(f) >= 2 && graph.CheckID("id", f[1]) == nil && (len(f) == 2 || graph.CheckID("id", f[2]) == nil)
+}
+
+func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, rels map[[2]string]bool) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dir, nil) // load itself cross-checks the buckets
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	defer func() {
+		if err := s.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := checkConsistency(s); err != nil {
+		t.Fatal(err)
+	}
+	for id := range live {
+		if _, err := s.GetCI(ctx, id); err != nil {
+			t.Fatalf("committed CI %s lost: %v", id, err)
+		}
+	}
+	for id := range deleted {
+		if _, err := s.GetCI(ctx, id); graph.ErrorCode(err) != graph.CodeNotFound {
+			t.Fatalf("deleted CI %s came back: %v", id, err)
+		}
+	}
+	for pair := range rels {
+		if !live[pair[0]] || !live[pair[1]] {
+			continue
+		}
+		got, err := s.RelationsOf(ctx, []string{pair[0]}, graph.Outgoing, []string{graph.RelDependsOn})
+		if err != nil || len(got[pair[0]]) != 1 || got[pair[0]][0].To != pair[1] {
+			t.Fatalf("committed relation %s -> %s lost: %v, %v", pair[0], pair[1], got, err)
+		}
+	}
+	// Only the write in flight when the kill came (a create or a delete)
+	// may have committed without being reported.
+	page, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{First: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra := page.TotalCount - len(live); extra < -1 || extra > 1 {
+		t.Fatalf("%d CIs on disk, %d reported live", page.TotalCount, len(live))
+	}
+}

@@ -1,0 +1,124 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// openStore opens a store in dir and closes it when the test ends.
+func openStore(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dir, graph.DefaultCatalogue())
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func newStore(t testing.TB) *Store {
+	t.Helper()
+	return openStore(t, t.TempDir())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func ident(kind, value string) graph.Identifier { return graph.Identifier{Kind: kind, Value: value} }
+
+func input(name, class string, ids ...graph.Identifier) graph.CIInput {
+	return graph.CIInput{Name: ptr(name), Class: ptr(class), Identifiers: ids}
+}
+
+func mustCI(t testing.TB, s *Store, name, class string, ids ...graph.Identifier) graph.CI {
+	t.Helper()
+	res, err := s.UpsertCI(context.Background(), input(name, class, ids...))
+	if err != nil {
+		t.Fatalf("UpsertCI(%s): %v", name, err)
+	}
+	return res.CI
+}
+
+func mustRelate(t testing.TB, s *Store, from graph.CI, typ string, to graph.CI) {
+	t.Helper()
+	if _, err := s.Relate(context.Background(), from.ID, typ, to.ID); err != nil {
+		t.Fatalf("Relate(%s -%s-> %s): %v", from.Name, typ, to.Name, err)
+	}
+}
+
+// wantErr fails unless err is a domain error with this code and field.
+func wantErr(t testing.TB, err error, code graph.Code, field string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s on %q", code, field)
+	}
+	if graph.ErrorCode(err) != code || graph.ErrorField(err) != field {
+		t.Fatalf("got %s on %q (%v), want %s on %q", graph.ErrorCode(err), graph.ErrorField(err), err, code, field)
+	}
+}
+
+// checkConsistency verifies the in-memory indexes agree with each other:
+// the identifier index with the CIs, both ends of every edge, and the name
+// index with the slots. It returns the first disagreement found.
+func checkConsistency(s *Store) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.mem
+	held := 0
+	for id, slot := range m.slots {
+		n := &m.nodes[slot]
+		if n.ci == nil || n.ci.ID != id {
+			return fmt.Errorf("slot %d for %s holds %v", slot, id, n.ci)
+		}
+		for _, ident := range n.ci.Identifiers {
+			held++
+			if owner := m.idents[ident]; owner != id {
+				return fmt.Errorf("identifier %v of %s is indexed to %q", ident, id, owner)
+			}
+		}
+		for typ, list := range n.out {
+			for _, e := range list {
+				peer := &m.nodes[e.peer]
+				if peer.ci == nil {
+					return fmt.Errorf("%s -%s-> free slot %d", id, m.types[typ], e.peer)
+				}
+				if !hasPeer(edgesOf(peer.in, typ), slot) {
+					return fmt.Errorf("%s -%s-> %s has no incoming half", id, m.types[typ], peer.ci.ID)
+				}
+			}
+		}
+		for typ, list := range n.in {
+			for _, e := range list {
+				peer := &m.nodes[e.peer]
+				if peer.ci == nil || !hasPeer(edgesOf(peer.out, typ), slot) {
+					return fmt.Errorf("incoming %s edge of %s has no outgoing half", m.types[typ], id)
+				}
+			}
+		}
+		if k, ok := m.byName.Get(nameKey{name: n.ci.Name, id: id}); !ok || k.slot != slot {
+			return fmt.Errorf("name index lacks %s/%s", n.ci.Name, id)
+		}
+	}
+	if held != len(m.idents) {
+		return fmt.Errorf("CIs hold %d identifiers, index has %d", held, len(m.idents))
+	}
+	if m.byName.Len() != len(m.slots) {
+		return fmt.Errorf("name index has %d entries for %d CIs", m.byName.Len(), len(m.slots))
+	}
+	return nil
+}
+
+func hasPeer(list []halfEdge, peer int32) bool {
+	for _, e := range list {
+		if e.peer == peer {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,270 @@
+package embedded
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/tidwall/btree"
+)
+
+// memState is the committed image of the whole store. Writers change it only
+// while holding Store.mu exclusively, after the matching bbolt transaction
+// has committed; readers share it under Store.mu.RLock.
+//
+// CIs live in numbered slots so that adjacency lists hold 4-byte slot
+// numbers instead of 36-byte ids: a traversal then walks plain slices and
+// marks visits in an array, with no map lookup per edge.
+type memState struct {
+	// types names relation types by index. It starts with the catalogue's
+	// types and grows at load if the file holds types the catalogue has
+	// since dropped, so that such relations are still listed and deleted.
+	types   []string
+	typeIdx map[string]int
+
+	nodes []node
+	free  []int32
+	slots map[string]int32
+
+	idents map[graph.Identifier]string // normalised identifier → owner id
+	// kinds counts identifiers per kind. A filter on a bare value probes
+	// the identifier index once per kind instead of scanning every CI.
+	kinds map[string]int
+
+	byName *btree.BTreeG[nameKey] // (name, id) order for keyset paging
+}
+
+// node is one slot. The CI it points to is never modified: an update stores
+// a new pointer, which is what lets a txn read committed CIs while it stages
+// their replacements, and lets MergeCI share unchanged attribute values.
+type node struct {
+	ci *graph.CI // nil when the slot is free
+	// id repeats ci.ID so that emitting an edge reads the slot array only,
+	// not one CI per peer.
+	id    string
+	lname string // lower-cased name, for case-insensitive search
+	out   [][]halfEdge
+	in    [][]halfEdge
+}
+
+// halfEdge is one end's view of a relation, stored in both endpoints' lists
+// under the relation type's index.
+type halfEdge struct {
+	peer int32
+	at   int64 // CreatedAt in Unix microseconds (graph.Now's precision)
+}
+
+type nameKey struct {
+	name, id string
+	slot     int32
+}
+
+func nameLess(a, b nameKey) bool { return graph.CursorLess(a.name, a.id, b.name, b.id) }
+
+func newMemState(cat *graph.Catalogue) *memState {
+	m := &memState{
+		typeIdx: map[string]int{},
+		slots:   map[string]int32{},
+		idents:  map[graph.Identifier]string{},
+		kinds:   map[string]int{},
+		// Store.mu already guards the tree, so its own lock would be waste.
+		byName: btree.NewBTreeGOptions(nameLess, btree.Options{NoLocks: true}),
+	}
+	for _, rt := range cat.RelationTypes() {
+		m.typeIndex(rt.Name)
+	}
+	return m
+}
+
+// typeIndex returns the index of a relation type, assigning one if new.
+func (m *memState) typeIndex(name string) int {
+	if i, ok := m.typeIdx[name]; ok {
+		return i
+	}
+	m.types = append(m.types, name)
+	m.typeIdx[name] = len(m.types) - 1
+	return len(m.types) - 1
+}
+
+func (m *memState) lookup(id string) (*graph.CI, int32, bool) {
+	slot, ok := m.slots[id]
+	if !ok {
+		return nil, -1, false
+	}
+	return m.nodes[slot].ci, slot, true
+}
+
+// putCI inserts a CI or replaces the stored version of it.
+func (m *memState) putCI(ci *graph.CI) int32 {
+	if slot, ok := m.slots[ci.ID]; ok {
+		n := &m.nodes[slot]
+		if n.ci.Name != ci.Name {
+			m.byName.Delete(nameKey{name: n.ci.Name, id: ci.ID})
+			m.byName.Set(nameKey{name: ci.Name, id: ci.ID, slot: slot})
+		}
+		n.ci, n.lname = ci, strings.ToLower(ci.Name)
+		return slot
+	}
+	var slot int32
+	if k := len(m.free); k > 0 {
+		slot, m.free = m.free[k-1], m.free[:k-1]
+	} else {
+		m.nodes = append(m.nodes, node{})
+		slot = int32(len(m.nodes) - 1)
+	}
+	m.nodes[slot] = node{ci: ci, id: ci.ID, lname: strings.ToLower(ci.Name)}
+	m.slots[ci.ID] = slot
+	m.byName.Set(nameKey{name: ci.Name, id: ci.ID, slot: slot})
+	return slot
+}
+
+// removeCI frees a CI's slot. Its relations must already be gone.
+func (m *memState) removeCI(id string) {
+	slot, ok := m.slots[id]
+	if !ok {
+		return
+	}
+	m.byName.Delete(nameKey{name: m.nodes[slot].ci.Name, id: id})
+	m.nodes[slot] = node{}
+	delete(m.slots, id)
+	m.free = append(m.free, slot)
+}
+
+func (m *memState) setIdent(id graph.Identifier, owner string) {
+	if _, ok := m.idents[id]; !ok {
+		m.kinds[id.Kind]++
+	}
+	m.idents[id] = owner
+}
+
+func (m *memState) dropIdent(id graph.Identifier) {
+	if _, ok := m.idents[id]; !ok {
+		return
+	}
+	delete(m.idents, id)
+	if m.kinds[id.Kind]--; m.kinds[id.Kind] <= 0 {
+		delete(m.kinds, id.Kind)
+	}
+}
+
+// ownersOfValue returns the CIs holding an identifier with this exact value
+// under any kind.
+func (m *memState) ownersOfValue(value string) []string {
+	var out []string
+	for kind := range m.kinds {
+		if owner, ok := m.idents[graph.Identifier{Kind: kind, Value: value}]; ok && !containsString(out, owner) {
+			out = append(out, owner)
+		}
+	}
+	return out
+}
+
+func edgesOf(lists [][]halfEdge, t int) []halfEdge {
+	if t < len(lists) {
+		return lists[t]
+	}
+	return nil
+}
+
+// findEdge reports whether from -t-> to exists, scanning the shorter of the
+// two lists that hold it (hubs have long incoming lists, not long outgoing
+// ones, so this is usually a handful of entries).
+func (m *memState) findEdge(from int32, t int, to int32) (int64, bool) {
+	out, in := edgesOf(m.nodes[from].out, t), edgesOf(m.nodes[to].in, t)
+	list, peer := out, to
+	if len(in) < len(out) {
+		list, peer = in, from
+	}
+	for _, e := range list {
+		if e.peer == peer {
+			return e.at, true
+		}
+	}
+	return 0, false
+}
+
+// addEdge records from -t-> to. The caller guarantees it is not already
+// present (txn.applyTo removes re-created relations first), which spares a
+// scan of a hub's long incoming list on every insert.
+func (m *memState) addEdge(from int32, t int, to int32, at int64) {
+	m.nodes[from].out = appendEdge(m.nodes[from].out, t, halfEdge{peer: to, at: at})
+	m.nodes[to].in = appendEdge(m.nodes[to].in, t, halfEdge{peer: from, at: at})
+}
+
+func appendEdge(lists [][]halfEdge, t int, e halfEdge) [][]halfEdge {
+	if t >= len(lists) {
+		grown := make([][]halfEdge, t+1)
+		copy(grown, lists)
+		lists = grown
+	}
+	lists[t] = append(lists[t], e)
+	return lists
+}
+
+func (m *memState) removeEdge(from int32, t int, to int32) {
+	if t < len(m.nodes[from].out) {
+		m.nodes[from].out[t] = dropPeer(m.nodes[from].out[t], to)
+	}
+	if t < len(m.nodes[to].in) {
+		m.nodes[to].in[t] = dropPeer(m.nodes[to].in[t], from)
+	}
+}
+
+// dropPeer removes peer by swapping in the last entry: list order carries no
+// meaning (readers sort), and this keeps removal O(degree) without copying.
+func dropPeer(list []halfEdge, peer int32) []halfEdge {
+	for i := range list {
+		if list[i].peer == peer {
+			last := len(list) - 1
+			list[i] = list[last]
+			list[last] = halfEdge{}
+			return list[:last]
+		}
+	}
+	return list
+}
+
+// relation rebuilds a Relation from a half-edge seen from slot.
+func (m *memState) relation(slot int32, t int, e halfEdge, outgoing bool) graph.Relation {
+	from, to := m.nodes[slot].id, m.nodes[e.peer].id
+	if !outgoing {
+		from, to = to, from
+	}
+	return graph.Relation{From: from, Type: m.types[t], To: to, CreatedAt: microTime(e.at)}
+}
+
+// relationsOf appends the relations of slot in the given direction, limited
+// to the type indices in only (all types when only is nil).
+func (m *memState) relationsOf(dst []graph.Relation, slot int32, dir graph.Direction, only map[int]bool) []graph.Relation {
+	n := &m.nodes[slot]
+	if dir == graph.Outgoing || dir == graph.Both {
+		for t, list := range n.out {
+			if only == nil || only[t] {
+				for _, e := range list {
+					dst = append(dst, m.relation(slot, t, e, true))
+				}
+			}
+		}
+	}
+	if dir == graph.Incoming || dir == graph.Both {
+		for t, list := range n.in {
+			if only == nil || only[t] {
+				for _, e := range list {
+					dst = append(dst, m.relation(slot, t, e, false))
+				}
+			}
+		}
+	}
+	return dst
+}
+
+func microTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,289 @@
+// Package embedded is Ripple's default graph.Store: one bbolt file for
+// durability and an in-memory image of the whole graph for reads, so that a
+// blast-radius traversal is a breadth-first walk over slices rather than a
+// round trip to a database.
+//
+// Writes are serialised. Each one is staged in a txn that reads through to
+// the committed image, validated in full, written in a single bbolt
+// transaction (fsynced on commit) and only then published to memory, so a
+// failed write changes neither disk nor memory and a crash loses at most the
+// write in flight.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "ripple.db"
+
+// lockTimeout bounds the wait for bbolt's exclusive file lock. Another
+// process holding the directory is a configuration mistake, and saying so
+// quickly beats hanging at start-up.
+const lockTimeout = time.Second
+
+// Store is the embedded graph.Store. Open one per data directory; it is
+// safe for concurrent use.
+type Store struct {
+	cat  *graph.Catalogue
+	path string
+	db   *bolt.DB
+
+	// wmu serialises writers. A writer stages and commits while readers go
+	// on reading the committed image, and takes mu only to publish, so an
+	// fsync never blocks readers.
+	wmu    sync.Mutex
+	mu     sync.RWMutex
+	mem    *memState
+	closed bool
+
+	// Fixed per catalogue, used by Neighbourhood to count group members.
+	groupTypes   []int
+	groupClasses map[string]bool
+
+	visits sync.Pool // *walk, reused across traversals
+}
+
+var _ graph.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in dir and loads it into
+// memory. Only one process may hold a directory: a second Open fails with
+// UNAVAILABLE after about a second. A nil catalogue means
+// graph.DefaultCatalogue().
+func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error) {
+	if cat == nil {
+		cat = graph.DefaultCatalogue()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, graph.Unavailable(err, "cannot create data directory %s", dir)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, graph.Unavailable(err, "data directory %s is in use by another process (cannot lock %s)", dir, path)
+	}
+	if err != nil {
+		return nil, graph.Unavailable(err, "cannot open %s", path)
+	}
+	s := &Store{cat: cat, path: path, db: db, mem: newMemState(cat), groupClasses: map[string]bool{}}
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	for _, name := range cat.GroupingTypes() {
+		s.groupTypes = append(s.groupTypes, s.mem.typeIdx[name])
+	}
+	for _, cl := range cat.Classes() {
+		if cl.RedundancyGroup {
+			s.groupClasses[cl.Name] = true
+		}
+	}
+	return s, nil
+}
+
+// init creates the buckets of a new file, checks the schema version of an
+// old one and loads everything into memory.
+func (s *Store) init() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(keySchema); {
+		case v == nil:
+			return meta.Put(keySchema, []byte(schemaVersion))
+		case string(v) != schemaVersion:
+			return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		return graph.Unavailable(err, "cannot initialise %s", s.path)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error { return load(tx, s.mem) }); err != nil {
+		return graph.Internal(err, "cannot load %s", s.path)
+	}
+	return nil
+}
+
+// load fills m from the file and cross-checks the buckets against each
+// other. Writes are atomic, so a mismatch means the file was damaged or
+// edited; refusing to start is safer than serving a graph with holes.
+func load(tx *bolt.Tx, m *memState) error {
+	err := tx.Bucket(bucketCIs).ForEach(func(k, v []byte) error {
+		ci, err := decodeCI(v)
+		if err != nil {
+			return fmt.Errorf("ci %s: %w", k, err)
+		}
+		if ci.ID != string(k) {
+			return fmt.Errorf("ci key %s holds ci %q", k, ci.ID)
+		}
+		m.putCI(ci)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketIdents).ForEach(func(k, v []byte) error {
+		id, err := parseIdentKey(k)
+		if err != nil {
+			return err
+		}
+		ci, _, ok := m.lookup(string(v))
+		if !ok || !hasIdentifier(ci.Identifiers, id) {
+			return fmt.Errorf("identifier %s=%s names CI %s, which does not hold it", id.Kind, id.Value, v)
+		}
+		m.setIdent(id, ci.ID)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	held := 0
+	for _, n := range m.nodes {
+		held += len(n.ci.Identifiers)
+	}
+	if held != len(m.idents) {
+		return fmt.Errorf("CIs hold %d identifiers but the index has %d", held, len(m.idents))
+	}
+	return tx.Bucket(bucketRels).ForEach(func(k, v []byte) error {
+		key, err := parseRelKey(k)
+		if err != nil {
+			return err
+		}
+		r, err := decodeRel(v)
+		if err != nil {
+			return fmt.Errorf("relation %s: %w", k, err)
+		}
+		if r.Key() != key {
+			return fmt.Errorf("relation key %s holds %+v", k, r.Key())
+		}
+		_, from, ok1 := m.lookup(key.From)
+		_, to, ok2 := m.lookup(key.To)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("relation %s points at a missing CI", k)
+		}
+		m.addEdge(from, m.typeIndex(key.Type), to, r.CreatedAt.UnixMicro())
+		return nil
+	})
+}
+
+func hasIdentifier(list []graph.Identifier, id graph.Identifier) bool {
+	for _, x := range list {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// write runs one write method: stage validates and records changes in a
+// txn; if it succeeds the changes are committed to bbolt and then published
+// to memory. Nothing is committed when stage fails or changes nothing.
+func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return errClosed()
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	t := newTxn(s.mem, s.cat, graph.Now())
+	if err := stage(t); err != nil {
+		return err
+	}
+	if t.empty() {
+		return nil
+	}
+	// Last point at which a cancelled caller can still get "nothing
+	// happened"; once bbolt commits, the write stands.
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	if err := s.db.Update(t.write); err != nil {
+		var de *graph.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return graph.Unavailable(err, "cannot write to %s", s.path)
+	}
+	s.mu.Lock()
+	t.applyTo(s.mem)
+	s.mu.Unlock()
+	return nil
+}
+
+// read takes the read lock for one read method; call the returned func to
+// release it.
+func (s *Store) read(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ctxError(err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, errClosed()
+	}
+	return s.mu.RUnlock, nil
+}
+
+// Ping reports whether the store is open and its file readable.
+func (s *Store) Ping(ctx context.Context) error {
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.db.View(func(*bolt.Tx) error { return nil }); err != nil {
+		return graph.Unavailable(err, "cannot read %s", s.path)
+	}
+	return nil
+}
+
+// Catalogue returns the catalogue the store validates against.
+func (s *Store) Catalogue() *graph.Catalogue { return s.cat }
+
+// Close waits for the write in flight, then releases the file and its lock.
+// Later calls on the store fail with UNAVAILABLE; Close itself is
+// idempotent.
+func (s *Store) Close(context.Context) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.mem = nil
+	if err := s.db.Close(); err != nil {
+		return graph.Unavailable(err, "cannot close %s", s.path)
+	}
+	return nil
+}
+
+func errClosed() error {
+	return graph.Unavailable(errors.New("store closed"), "the store is closed")
+}
+
+// ctxError keeps the context error in the chain (errors.Is still sees
+// context.Canceled) while giving callers a domain code.
+func ctxError(err error) error {
+	return graph.Unavailable(err, "request cancelled or timed out")
+}

@@ -1,0 +1,185 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Neighbourhood expands breadth-first from the seeds; see graph.Store.
+func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (graph.Subgraph, error) {
+	q, err := s.cat.CheckNeighbourhoodQuery(q)
+	if err != nil {
+		return graph.Subgraph{}, err
+	}
+	toSource, toTarget, err := s.cat.TraversalTypes(q.Types)
+	if err != nil {
+		return graph.Subgraph{}, err
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return graph.Subgraph{}, err
+	}
+	defer unlock()
+
+	seeds := make([]int32, len(q.Seeds))
+	for i, id := range q.Seeds {
+		_, slot, ok := s.mem.lookup(id)
+		if !ok {
+			return graph.Subgraph{}, graph.NotFound(fmt.Sprintf("ciIds[%d]", i), "CI", id)
+		}
+		seeds[i] = slot
+	}
+	w := s.newWalk(plan(s.mem, q.Direction, toSource, toTarget), int32(q.MaxDepth))
+	defer s.releaseWalk(w)
+	if err := w.run(ctx, s.mem, seeds); err != nil {
+		return graph.Subgraph{}, err
+	}
+	return s.materialise(w), nil
+}
+
+// step is one way of leaving a node: the adjacency lists of one relation
+// type, outgoing or incoming.
+type step struct {
+	t   int
+	out bool
+}
+
+// plan turns a direction and the propagating types into steps. Failure
+// crosses A -T-> B from B to A for TO_SOURCE types and from A to B for
+// TO_TARGET types. Downstream follows it: a node's dependants are the
+// sources of its incoming TO_SOURCE edges and the targets of its outgoing
+// TO_TARGET edges. Upstream is the mirror image.
+func plan(m *memState, dir graph.TraversalDirection, toSource, toTarget []string) []step {
+	downstream := dir == graph.Downstream
+	steps := make([]step, 0, len(toSource)+len(toTarget))
+	for _, name := range toSource {
+		steps = append(steps, step{t: m.typeIdx[name], out: !downstream})
+	}
+	for _, name := range toTarget {
+		steps = append(steps, step{t: m.typeIdx[name], out: downstream})
+	}
+	return steps
+}
+
+// walk is one breadth-first traversal. Its buffers are pooled: depth is
+// indexed by slot (-1 = not reached) and reset entry by entry afterwards,
+// which costs O(reached) rather than O(all CIs), so a traversal allocates
+// little beyond its result.
+type walk struct {
+	steps    []step
+	maxDepth int32
+	depth    []int32
+	queue    []int32 // reached slots in BFS order
+	edges    int     // traversable edges found while expanding
+}
+
+func (s *Store) newWalk(steps []step, maxDepth int32) *walk {
+	w, _ := s.visits.Get().(*walk)
+	if w == nil {
+		w = &walk{}
+	}
+	for len(w.depth) < len(s.mem.nodes) {
+		w.depth = append(w.depth, -1)
+	}
+	w.steps, w.maxDepth, w.queue, w.edges = steps, maxDepth, w.queue[:0], 0
+	return w
+}
+
+func (s *Store) releaseWalk(w *walk) {
+	for _, slot := range w.queue {
+		w.depth[slot] = -1
+	}
+	w.queue = w.queue[:0]
+	s.visits.Put(w)
+}
+
+// run assigns depths and counts edges; it touches nothing but int32s, which
+// keeps it at a small fraction of the cost of building the result.
+func (w *walk) run(ctx context.Context, m *memState, seeds []int32) error {
+	for _, slot := range seeds {
+		if w.depth[slot] < 0 {
+			w.depth[slot] = 0
+			w.queue = append(w.queue, slot)
+		}
+	}
+	for head := 0; head < len(w.queue); head++ {
+		if head&4095 == 4095 && ctx.Err() != nil {
+			return ctxError(ctx.Err())
+		}
+		slot := w.queue[head]
+		d := w.depth[slot]
+		if d >= w.maxDepth {
+			continue // nodes at MaxDepth are included but not expanded
+		}
+		n := &m.nodes[slot]
+		for _, st := range w.steps {
+			lists := n.in
+			if st.out {
+				lists = n.out
+			}
+			list := edgesOf(lists, st.t)
+			w.edges += len(list)
+			for _, e := range list {
+				if w.depth[e.peer] < 0 {
+					w.depth[e.peer] = d + 1
+					w.queue = append(w.queue, e.peer)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// materialise builds the Subgraph of a finished walk. Edges are emitted by
+// walking the expanded nodes' lists again into a slice sized from the
+// count: growing a slice of pointer-rich Relations by doubling costs more
+// (copies plus GC write barriers) than the second pass. Each edge is found
+// from exactly one end, so none repeats.
+func (s *Store) materialise(w *walk) graph.Subgraph {
+	m := s.mem
+	edges := make([]graph.Relation, 0, w.edges)
+	idents := 0
+	for _, slot := range w.queue {
+		n := &m.nodes[slot]
+		idents += len(n.ci.Identifiers)
+		if w.depth[slot] >= w.maxDepth {
+			continue
+		}
+		for _, st := range w.steps {
+			lists := n.in
+			if st.out {
+				lists = n.out
+			}
+			for _, e := range edgesOf(lists, st.t) {
+				edges = append(edges, m.relation(slot, st.t, e, st.out))
+			}
+		}
+	}
+	// One backing array for all nodes and one for all their identifiers:
+	// the map needs pointers, not one allocation per node.
+	nodes := make([]graph.Node, len(w.queue))
+	slab := make([]graph.Identifier, 0, idents)
+	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
+	for i, slot := range w.queue {
+		ci := m.nodes[slot].ci
+		nodes[i] = graph.Node{CI: cloneCIWith(ci, &slab), Depth: int(w.depth[slot]), Members: s.members(slot)}
+		sub.Nodes[ci.ID] = &nodes[i]
+	}
+	return sub
+}
+
+// members counts the grouping relations into a redundancy group, whatever
+// the traversal followed.
+func (s *Store) members(slot int32) int {
+	n := &s.mem.nodes[slot]
+	if !s.groupClasses[n.ci.Class] {
+		return 0
+	}
+	total := 0
+	for _, t := range s.groupTypes {
+		total += len(edgesOf(n.in, t))
+	}
+	return total
+}

@@ -1,0 +1,252 @@
+package neo4j
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// raceRetries is how many times apply re-runs a batch that lost a race for
+// an identifier to a concurrent writer.
+const raceRetries = 3
+
+// apply runs a batch in one write transaction: read what the batch touches,
+// replay it in Go, write the result with UNWIND statements. Any error, from
+// the replay or from Neo4j, rolls the whole transaction back.
+//
+// Two writers importing the same new identifier both see it unowned, and
+// the identifier_key constraint fails the later commit. That is not a
+// transient error to the driver, but re-running the batch is exactly right:
+// it now sees the winner's CI and updates it instead of failing with a
+// CONFLICT the caller could do nothing about.
+func (s *Store) apply(ctx context.Context, b graph.Batch, prefixed bool) (batchOutcome, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.applyOnce(ctx, b, prefixed)
+		if err == nil || attempt > raceRetries || !isConstraintViolation(err) {
+			return out, err
+		}
+		s.log.Debug().Err(err).Int("attempt", attempt).Msg("batch lost an identifier race; retrying")
+	}
+}
+
+func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (batchOutcome, error) {
+	return writeTx(ctx, s, "apply batch", func(ctx context.Context, tx neo4j.ManagedTransaction) (batchOutcome, error) {
+		// Everything is rebuilt inside the function: the driver may call it
+		// again after a transient error, and a retry must start clean.
+		p := newBatchPlan(s.cat, b, prefixed, graph.Now())
+		if err := lookupBatch(ctx, tx, p); err != nil {
+			return batchOutcome{}, err
+		}
+		if err := p.upserts(); err != nil {
+			return batchOutcome{}, err
+		}
+		if len(b.Relate)+len(b.Unrelate) > 0 {
+			if err := lookupRelations(ctx, tx, p); err != nil {
+				return batchOutcome{}, err
+			}
+			if err := p.relations(); err != nil {
+				return batchOutcome{}, err
+			}
+		}
+		if err := writeBatch(ctx, tx, p); err != nil {
+			return batchOutcome{}, err
+		}
+		return p.out, nil
+	})
+}
+
+// lookupBatch loads identifier owners and CIs, then the relations of CIs
+// that may change class.
+func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) error {
+	ids, keys := p.lookupKeys()
+	if len(ids)+len(keys) == 0 {
+		return nil
+	}
+	err := collect(ctx, tx, cypherBatchLookup, map[string]any{"ids": ids, "keys": keys}, func(rec *neo4j.Record) error {
+		cis, _, err := neo4j.GetRecordValue[[]any](rec, "cis")
+		if err != nil {
+			return fmt.Errorf("read cis: %w", err)
+		}
+		for _, v := range cis {
+			n, ok := v.(neo4j.Node)
+			if !ok {
+				return fmt.Errorf("read cis: expected a node, got %T", v)
+			}
+			ci, err := ciFromNode(n)
+			if err != nil {
+				return err
+			}
+			p.load(ci)
+		}
+		owned, _, err := neo4j.GetRecordValue[[]any](rec, "owned")
+		if err != nil {
+			return fmt.Errorf("read owned: %w", err)
+		}
+		for _, v := range owned {
+			pair, ok := v.([]any)
+			if !ok || len(pair) != 2 {
+				return fmt.Errorf("read owned: expected a [key, id] pair, got %T", v)
+			}
+			key, ok1 := pair[0].(string)
+			id, ok2 := pair[1].(string)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("read owned: expected strings, got %T and %T", pair[0], pair[1])
+			}
+			p.owners[key] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up batch CIs: %w", err)
+	}
+	candidates := p.classChangeCandidates()
+	if len(candidates) == 0 {
+		return nil
+	}
+	err = collect(ctx, tx, cypherRelationsTouching, map[string]any{"ids": candidates}, func(rec *neo4j.Record) error {
+		var (
+			r   touchingRel
+			id  string
+			err error
+		)
+		if id, err = recordString(rec, "id"); err != nil {
+			return err
+		}
+		if r.typ, err = recordString(rec, "type"); err != nil {
+			return err
+		}
+		if r.outgoing, err = recordBool(rec, "outgoing"); err != nil {
+			return err
+		}
+		if r.other, err = recordString(rec, "other"); err != nil {
+			return err
+		}
+		if r.otherClass, err = recordString(rec, "otherClass"); err != nil {
+			return err
+		}
+		p.relsOf[id] = append(p.relsOf[id], r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up relations of CIs changing class: %w", err)
+	}
+	return nil
+}
+
+// lookupRelations reads which of the relations the batch names exist.
+func lookupRelations(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) error {
+	keys := p.existenceQueries()
+	if len(keys) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(keys))
+	for i, k := range keys {
+		rows[i] = map[string]any{"from": k.From, "type": k.Type, "to": k.To}
+	}
+	err := collect(ctx, tx, cypherExistingRelations, map[string]any{"rows": rows}, func(rec *neo4j.Record) error {
+		var (
+			k   graph.RelationKey
+			err error
+		)
+		if k.From, err = recordString(rec, "from"); err != nil {
+			return err
+		}
+		if k.Type, err = recordString(rec, "type"); err != nil {
+			return err
+		}
+		if k.To, err = recordString(rec, "to"); err != nil {
+			return err
+		}
+		p.dbRels[k] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up existing relations: %w", err)
+	}
+	return nil
+}
+
+// writeBatch writes what the replay decided: new CIs, changed CIs, new
+// identifier ownership, then relations grouped by type (one statement per
+// type, because the type must be spliced).
+func writeBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) error {
+	var creates, updates []map[string]any
+	for _, id := range p.dirty {
+		c := p.cis[id]
+		row, err := ciRow(c.ci)
+		if err != nil {
+			return err
+		}
+		if c.inDB {
+			updates = append(updates, row)
+		} else {
+			creates = append(creates, row)
+		}
+	}
+	if err := execRows(ctx, tx, "create CIs", cypherCreateCIs, creates); err != nil {
+		return err
+	}
+	if err := execRows(ctx, tx, "update CIs", cypherUpdateCIs, updates); err != nil {
+		return err
+	}
+	idents := make([]map[string]any, len(p.newIdents))
+	for i, r := range p.newIdents {
+		idents[i] = map[string]any{"ci": r.ci, "key": r.key, "kind": r.id.Kind, "value": r.id.Value}
+	}
+	if err := execRows(ctx, tx, "create identifiers", cypherCreateIdentifiers, idents); err != nil {
+		return err
+	}
+	adds, addTypes := groupRelRows(p.relAdds, func(r relRow) bool { return p.addIndex[r.key] >= 0 }, true)
+	for _, t := range addTypes {
+		if err := execRows(ctx, tx, "create "+string(t)+" relations", cypherMergeRelations(t), adds[t]); err != nil {
+			return err
+		}
+	}
+	dels, delTypes := groupRelRows(p.relDels, func(relRow) bool { return true }, false)
+	for _, t := range delTypes {
+		if err := execRows(ctx, tx, "delete "+string(t)+" relations", cypherDeleteRelations(t), dels[t]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupRelRows splits relation rows by type, keeping first-seen type order
+// so statements run in a deterministic order.
+func groupRelRows(rows []relRow, keep func(relRow) bool, withTime bool) (map[relType][]map[string]any, []relType) {
+	byType := map[relType][]map[string]any{}
+	var order []relType
+	for _, r := range rows {
+		if !keep(r) {
+			continue
+		}
+		if _, ok := byType[r.typ]; !ok {
+			order = append(order, r.typ)
+		}
+		row := map[string]any{"from": r.key.From, "to": r.key.To}
+		if withTime {
+			row["createdAt"] = r.createdAt.UnixMicro()
+		}
+		byType[r.typ] = append(byType[r.typ], row)
+	}
+	return byType, order
+}
+
+// maxRowsPerStatement bounds one UNWIND statement's parameter list: large
+// enough to amortise the round trip, small enough to keep each Bolt message
+// and the planner's working set modest.
+const maxRowsPerStatement = 5000
+
+// execRows runs an UNWIND $rows statement in chunks; nothing to do is free.
+func execRows(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any) error {
+	for start := 0; start < len(rows); start += maxRowsPerStatement {
+		end := min(start+maxRowsPerStatement, len(rows))
+		if err := exec(ctx, tx, cypher, map[string]any{"rows": rows[start:end]}); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}

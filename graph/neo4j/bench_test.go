@@ -1,0 +1,307 @@
+package neo4j
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Shape of the dense benchmark graph: 2,000 CIs and 20,000 relations.
+const (
+	denseApps     = 1600
+	denseServers  = 200
+	denseClusters = 100
+	denseRacks    = 100
+	denseBatch    = 1000
+	denseMarker   = "dense-v1" // identifier of the hub; proves the graph is built
+)
+
+// denseRelCounts is how many relations of each type the graph gets.
+var denseRelCounts = []struct {
+	typ string
+	n   int
+}{{graph.RelDependsOn, 12000}, {graph.RelRunsOn, 3000}, {graph.RelMemberOf, 3000}, {graph.RelContains, 2000}}
+
+// buildDense makes the dense graph unless the database already holds it
+// (benchmark functions run several times with growing b.N), and returns the
+// id of the hub: a server many applications run on, so its downstream
+// neighbourhood is large.
+func buildDense(b testing.TB, s *Store) string {
+	b.Helper()
+	ctx := context.Background()
+	if page, err := s.ListCIs(ctx, graph.CIFilter{Identifier: denseMarker}, graph.Page{First: 1}); err == nil &&
+		len(page.CIs) == 1 && countNodes(b, s, labelCI) == denseApps+denseServers+denseClusters+denseRacks {
+		return page.CIs[0].ID
+	}
+	wipe(b, s)
+	start := time.Now()
+	type node struct{ class, key string }
+	var nodes []node
+	add := func(n int, class, prefix string) []int {
+		var idx []int
+		for i := 0; i < n; i++ {
+			idx = append(idx, len(nodes))
+			nodes = append(nodes, node{class, fmt.Sprintf("%s-%04d", prefix, i)})
+		}
+		return idx
+	}
+	apps := add(denseApps, graph.ClassApplication, "app")
+	servers := add(denseServers, graph.ClassServer, "srv")
+	clusters := add(denseClusters, graph.ClassCluster, "cl")
+	racks := add(denseRacks, graph.ClassRack, "rack")
+	nodes[servers[0]].key = denseMarker
+
+	var upserts []graph.CIInput
+	for _, n := range nodes {
+		upserts = append(upserts, input(n.key, n.class, ident("bench", n.key)))
+	}
+	ids := make([]string, 0, len(nodes))
+	for start := 0; start < len(upserts); start += denseBatch {
+		res, err := s.Apply(ctx, graph.Batch{Upserts: upserts[start:min(start+denseBatch, len(upserts))]})
+		if err != nil {
+			b.Fatalf("build dense CIs: %v", err)
+		}
+		for _, ci := range res.CIs {
+			ids = append(ids, ci.ID)
+		}
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(list []int) int { return list[rng.IntN(len(list))] }
+	seen := map[graph.RelationKey]bool{}
+	var rels []graph.BatchRelation
+	for _, rc := range denseRelCounts {
+		for made := 0; made < rc.n; {
+			var from, to int
+			switch rc.typ {
+			case graph.RelDependsOn:
+				from, to = pick(apps), pick(apps)
+			case graph.RelRunsOn:
+				// A quarter of all RUNS_ON lands on the hub server.
+				from, to = pick(apps), pick(servers)
+				if made%4 == 0 {
+					to = servers[0]
+				}
+			case graph.RelMemberOf:
+				from, to = pick(append(apps[:400:400], servers...)), pick(clusters)
+			case graph.RelContains:
+				from, to = pick(racks), pick(append(servers[:denseServers:denseServers], apps[:800]...))
+			}
+			k := graph.RelationKey{From: ids[from], Type: rc.typ, To: ids[to]}
+			if from == to || seen[k] {
+				continue
+			}
+			seen[k] = true
+			rels = append(rels, graph.BatchRelation{From: graph.CIRef{ID: k.From}, Type: k.Type, To: graph.CIRef{ID: k.To}})
+			made++
+		}
+	}
+	rng.Shuffle(len(rels), func(i, j int) { rels[i], rels[j] = rels[j], rels[i] })
+	for start := 0; start < len(rels); start += denseBatch {
+		if _, err := s.Apply(ctx, graph.Batch{Relate: rels[start:min(start+denseBatch, len(rels))]}); err != nil {
+			b.Fatalf("build dense relations: %v", err)
+		}
+	}
+	b.Logf("built dense graph: %d CIs, %d relations in %v", len(nodes), len(rels), time.Since(start).Round(time.Millisecond))
+	return ids[servers[0]]
+}
+
+// BenchmarkNeighbourhoodDense measures a 6-hop downstream traversal from
+// the hub of a 2,000-CI / 20,000-relation graph.
+func BenchmarkNeighbourhoodDense(b *testing.B) {
+	requireNeo4j(b)
+	s := openTestStore(b, Config{})
+	hub := buildDense(b, s)
+	ctx := context.Background()
+	q := graph.NeighbourhoodQuery{Seeds: []string{hub}, Direction: graph.Downstream, MaxDepth: 6}
+	sub, err := s.Neighbourhood(ctx, q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("6-hop downstream from the hub: %d nodes, %d edges", len(sub.Nodes), len(sub.Edges))
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Neighbourhood(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
+	b.ReportMetric(float64(len(sub.Nodes)), "nodes")
+	b.ReportMetric(float64(len(sub.Edges)), "edges")
+	b.StopTimer()
+	if b.N == 1 {
+		profileNeighbourhood(b, s, q)
+	}
+}
+
+// profileNeighbourhood re-runs the traversal's level queries under PROFILE
+// and logs the operators and database hits, plus a one-statement
+// variable-length query over the same types for comparison.
+func profileNeighbourhood(b testing.TB, s *Store, q graph.NeighbourhoodQuery) {
+	b.Helper()
+	ctx := context.Background()
+	arms, err := s.traversalArms(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cypher := "PROFILE " + cypherExpandLevel(arms)
+	seen := map[string]bool{q.Seeds[0]: true}
+	frontier := []string{q.Seeds[0]}
+	var totalHits int64
+	for depth := 0; depth < q.MaxDepth && len(frontier) > 0; depth++ {
+		res, err := neo4j.ExecuteQuery(ctx, s.driver, cypher, map[string]any{"frontier": frontier},
+			neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db), neo4j.ExecuteQueryWithReadersRouting())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var next []string
+		edges := 0
+		for _, rec := range res.Records {
+			others, err := recordList[string](rec, "others")
+			if err != nil {
+				b.Fatal(err)
+			}
+			edges += len(others)
+			for _, other := range others {
+				if !seen[other] {
+					seen[other] = true
+					next = append(next, other)
+				}
+			}
+		}
+		p := res.Summary.Profile()
+		hits := sumHits(p)
+		totalHits += hits
+		b.Logf("level %d: frontier %d, %d rows carrying %d edges, db hits %d, operators %s",
+			depth, len(frontier), len(res.Records), edges, hits, opSummary(p))
+		frontier = next
+	}
+	b.Logf("all levels: %d db hits, %d nodes reached", totalHits, len(seen))
+
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	grouping, _ := checkRelTypes(s.cat, "grouping", s.cat.GroupingTypes())
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, "PROFILE "+cypherFetchNodes(grouping),
+		map[string]any{"ids": ids, "groupClasses": s.groupClasses()},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("fetch nodes: %d rows, db hits %d, operators %s", len(res.Records), sumHits(res.Summary.Profile()), opSummary(res.Summary.Profile()))
+
+	// For comparison only: reachability over the TO_SOURCE types in one
+	// statement, which Neo4j plans as a pruning BFS expand. It cannot give
+	// depths, edges or mixed directions, which is why the store does not
+	// use it.
+	vl := "PROFILE MATCH (s:CI {id: $id})<-[:DEPENDS_ON|HOSTED_ON|MEMBER_OF|RUNS_ON*1..6]-(d:CI) RETURN DISTINCT d.id AS id"
+	t0 := time.Now()
+	res, err = neo4j.ExecuteQuery(ctx, s.driver, vl, map[string]any{"id": q.Seeds[0]},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("var-length comparison: %d rows in %v, db hits %d, operators %s", len(res.Records), time.Since(t0).Round(time.Microsecond),
+		sumHits(res.Summary.Profile()), opSummary(res.Summary.Profile()))
+}
+
+func sumHits(p neo4j.ProfiledPlan) int64 {
+	if p == nil {
+		return 0
+	}
+	n := p.DbHits()
+	for _, c := range p.Children() {
+		n += sumHits(c)
+	}
+	return n
+}
+
+// opSummary lists operators with their db hits, root first.
+func opSummary(p neo4j.ProfiledPlan) string {
+	var parts []string
+	var walk func(p neo4j.ProfiledPlan)
+	walk = func(p neo4j.ProfiledPlan) {
+		op := strings.TrimSuffix(p.Operator(), "@neo4j")
+		parts = append(parts, fmt.Sprintf("%s(%d)", op, p.DbHits()))
+		for _, c := range p.Children() {
+			walk(c)
+		}
+	}
+	if p != nil {
+		walk(p)
+	}
+	return strings.Join(parts, " ")
+}
+
+// BenchmarkApply1000 measures one batch creating 1,000 CIs (two
+// identifiers each) and 999 relations between them by identifier, and the
+// re-import of that same batch, which must find nothing to change.
+func BenchmarkApply1000(b *testing.B) {
+	requireNeo4j(b)
+	s := openTestStore(b, Config{})
+	wipe(b, s)
+	ctx := context.Background()
+	batch := func(run int) graph.Batch {
+		var bt graph.Batch
+		for i := 0; i < 1000; i++ {
+			key := fmt.Sprintf("r%d-%d", run, i)
+			bt.Upserts = append(bt.Upserts, graph.CIInput{Name: ptr("ci-" + key), Class: ptr(graph.ClassApplication),
+				Environment: ptr("prod"), Attributes: map[string]any{"i": float64(i), "tags": []any{"a", "b"}},
+				Identifiers: []graph.Identifier{ident("bench", key), ident("fqdn", key+".example.com")}})
+			if i > 0 {
+				bt.Relate = append(bt.Relate, graph.BatchRelation{
+					From: graph.CIRef{Identifier: ptr(ident("bench", key))}, Type: graph.RelDependsOn,
+					To: graph.CIRef{Identifier: ptr(ident("bench", fmt.Sprintf("r%d-%d", run, i-1)))},
+				})
+			}
+		}
+		return bt
+	}
+	runs := 0 // b.Run calls the function again with a larger b.N: keep keys new
+	b.Run("create", func(b *testing.B) {
+		batches := make([]graph.Batch, b.N)
+		for i := range batches {
+			batches[i] = batch(runs)
+			runs++
+		}
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			res, err := s.Apply(ctx, batches[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Created != 1000 || res.RelationsCreated != 999 {
+				b.Fatalf("created %d CIs and %d relations, want 1000 and 999", res.Created, res.RelationsCreated)
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
+	})
+	b.Run("reapply-unchanged", func(b *testing.B) {
+		bt := batch(-1)
+		if _, err := s.Apply(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		start := time.Now()
+		for i := 0; i < b.N; i++ {
+			res, err := s.Apply(ctx, bt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Unchanged != 1000 || res.RelationsCreated != 0 {
+				b.Fatalf("%d unchanged, %d relations created; want 1000 and 0", res.Unchanged, res.RelationsCreated)
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
+	})
+}

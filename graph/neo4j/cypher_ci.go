@@ -1,0 +1,70 @@
+package neo4j
+
+// Queries that read and write (:CI) nodes and their (:Identifier) nodes.
+// Everything is parameterised; nothing here is spliced.
+
+// cypherCIsByIDs returns the CI nodes among $ids.
+const cypherCIsByIDs = `
+UNWIND $ids AS id
+MATCH (c:CI {id: id})
+RETURN c`
+
+// cypherBatchLookup resolves, in one round trip, which CI owns each of the
+// identifier $keys and loads every CI a batch may touch: those named by id
+// and those owning one of the keys. It always returns exactly one row.
+const cypherBatchLookup = `
+UNWIND $keys AS k
+MATCH (:Identifier {key: k})-[:identifies]->(o:CI)
+WITH collect([k, o.id]) AS owned
+WITH owned, $ids + [p IN owned | p[1]] AS wanted
+RETURN owned, COLLECT {
+  UNWIND wanted AS id
+  WITH DISTINCT id
+  MATCH (c:CI {id: id})
+  RETURN c
+} AS cis`
+
+// cypherRelationsTouching lists every relation of the CIs in $ids with the
+// class of the other end, to re-check relations when a CI changes class.
+// Labelling both ends :CI keeps identifier ownership edges out.
+const cypherRelationsTouching = `
+UNWIND $ids AS id
+MATCH (c:CI {id: id})-[r]-(o:CI)
+RETURN id, type(r) AS type, startNode(r) = c AS outgoing, o.id AS other, o.class AS otherClass`
+
+// cypherCreateCIs creates new CIs; rows are complete property maps.
+const cypherCreateCIs = `
+UNWIND $rows AS row
+CREATE (c:CI)
+SET c = row`
+
+// cypherUpdateCIs replaces the properties of existing CIs. SET c = row
+// drops properties whose new value is null (attributes cleared).
+const cypherUpdateCIs = `
+UNWIND $rows AS row
+MATCH (c:CI {id: row.id})
+SET c = row`
+
+// cypherCreateIdentifiers records ownership of identifiers that had no
+// owner. CREATE, not MERGE: if a concurrent writer claimed one since our
+// read, the identifier_key constraint fails the transaction instead of
+// letting two CIs share it.
+const cypherCreateIdentifiers = `
+UNWIND $rows AS row
+MATCH (c:CI {id: row.ci})
+CREATE (:Identifier {key: row.key, kind: row.kind, value: row.value})-[:identifies]->(c)`
+
+// cypherGetCI loads one CI.
+const cypherGetCI = `
+MATCH (c:CI {id: $id})
+RETURN c`
+
+// cypherDeleteCI removes a CI, its relations and the identifiers it owns.
+// FOREACH keeps it one statement that returns a row only if the CI existed.
+const cypherDeleteCI = `
+MATCH (c:CI {id: $id})
+OPTIONAL MATCH (i:Identifier)-[:identifies]->(c)
+WITH c, collect(i) AS idents
+FOREACH (i IN idents | DETACH DELETE i)
+DETACH DELETE c
+RETURN true AS deleted`

@@ -1,0 +1,48 @@
+package neo4j
+
+import "strings"
+
+// listFilter says which ListCIs filters are set. The query text depends only
+// on these booleans; every value travels as a parameter.
+type listFilter struct {
+	class, status, environment, owner, search, identifier bool
+}
+
+// cypherListCIs builds the page query and the count query for a filter.
+//
+// The page is a keyset query: sortKey encodes (name, id) in Go's byte
+// order, so "after the cursor" is sortKey > $afterKey ("" on the first
+// page, below every key). Unfiltered, the planner answers it with a range
+// seek on ci_sortkey in index order and stops after $limit entries; with
+// filters it weighs that against the filter's own index. $limit is
+// first+1: the extra row only tells whether there is a next page.
+func cypherListCIs(f listFilter) (page, count string) {
+	match := "MATCH (c:CI)"
+	if f.identifier {
+		// Start from the identifier index; a CI may hold the value under
+		// several kinds, hence DISTINCT.
+		match = "MATCH (:Identifier {value: $identifier})-[:identifies]->(c:CI)\nWITH DISTINCT c"
+	}
+	var conds []string
+	add := func(on bool, cond string) {
+		if on {
+			conds = append(conds, cond)
+		}
+	}
+	add(f.class, "c.class = $class")
+	add(f.status, "c.status = $status")
+	add(f.environment, "c.environment = $environment")
+	add(f.owner, "c.owner = $owner")
+	add(f.search, "c.nameLower CONTAINS $search")
+	count = match + where(conds) + "\nRETURN count(c) AS total"
+	pageConds := append(append([]string(nil), conds...), "c.sortKey > $afterKey")
+	page = match + where(pageConds) + "\nRETURN c\nORDER BY c.sortKey\nLIMIT $limit"
+	return page, count
+}
+
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return "\nWHERE " + strings.Join(conds, " AND ")
+}

@@ -1,0 +1,158 @@
+package neo4j
+
+import (
+	"context"
+	"sort"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Relate creates from -typ-> to, or returns the existing relation.
+func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relation, error) {
+	t, err := s.checkRelationArgs(from, typ, to)
+	if err != nil {
+		return graph.Relation{}, err
+	}
+	if from == to {
+		return graph.Relation{}, graph.Invalid("to", "a CI cannot relate to itself")
+	}
+	return writeTx(ctx, s, "relate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Relation, error) {
+		var fromClass, toClass string
+		err := collect(ctx, tx, cypherRelationEnds, map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
+			var err error
+			if fromClass, err = recordString(rec, "fromClass"); err != nil {
+				return err
+			}
+			toClass, err = recordString(rec, "toClass")
+			return err
+		})
+		if err != nil {
+			return graph.Relation{}, err
+		}
+		if fromClass == "" {
+			return graph.Relation{}, graph.NotFound("from", "CI", from)
+		}
+		if toClass == "" {
+			return graph.Relation{}, graph.NotFound("to", "CI", to)
+		}
+		if err := s.cat.CheckRelation(typ, fromClass, toClass); err != nil {
+			return graph.Relation{}, err
+		}
+		rel := graph.Relation{From: from, Type: typ, To: to}
+		params := map[string]any{"from": from, "to": to, "createdAt": graph.Now().UnixMicro()}
+		err = collect(ctx, tx, cypherMergeRelation(t), params, func(rec *neo4j.Record) error {
+			micros, err := recordInt(rec, "createdAt")
+			rel.CreatedAt = fromMicros(micros)
+			return err
+		})
+		if err != nil {
+			return graph.Relation{}, err
+		}
+		return rel, nil
+	})
+}
+
+// Unrelate removes from -typ-> to and reports whether it existed. Missing
+// CIs are not an error: the relation simply does not exist.
+func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error) {
+	t, err := s.checkRelationArgs(from, typ, to)
+	if err != nil {
+		return false, err
+	}
+	return writeTx(ctx, s, "unrelate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (bool, error) {
+		var removed int64
+		err := collect(ctx, tx, cypherDeleteRelation(t), map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
+			var err error
+			removed, err = recordInt(rec, "removed")
+			return err
+		})
+		return removed > 0, err
+	})
+}
+
+func (s *Store) checkRelationArgs(from, typ, to string) (relType, error) {
+	if err := graph.CheckID("from", from); err != nil {
+		return "", err
+	}
+	if err := graph.CheckID("to", to); err != nil {
+		return "", err
+	}
+	return checkRelType(s.cat, "type", typ)
+}
+
+// RelationsOf returns each CI's relations in the given direction, sorted by
+// (type, from, to); CIs without any are absent from the map.
+func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Direction, types []string) (map[string][]graph.Relation, error) {
+	if !dir.Valid() {
+		return nil, graph.Invalid("direction", "unknown direction %q", dir)
+	}
+	checked, err := checkRelTypes(s.cat, "types", types)
+	if err != nil {
+		return nil, err
+	}
+	valid := validIDs(ids)
+	if len(valid) == 0 {
+		return map[string][]graph.Relation{}, nil
+	}
+	left, right := "", ""
+	switch dir {
+	case graph.Outgoing:
+		right = ">"
+	case graph.Incoming:
+		left = "<"
+	}
+	cypher := cypherRelationsOf(left, right, checked)
+	return readTx(ctx, s, "relations of CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string][]graph.Relation, error) {
+		out := map[string][]graph.Relation{}
+		err := collect(ctx, tx, cypher, map[string]any{"ids": valid}, func(rec *neo4j.Record) error {
+			id, err := recordString(rec, "id")
+			if err != nil {
+				return err
+			}
+			rel := graph.Relation{From: id}
+			if rel.Type, err = recordString(rec, "type"); err != nil {
+				return err
+			}
+			if rel.To, err = recordString(rec, "other"); err != nil {
+				return err
+			}
+			outgoing, err := recordBool(rec, "outgoing")
+			if err != nil {
+				return err
+			}
+			if !outgoing {
+				rel.From, rel.To = rel.To, rel.From
+			}
+			micros, err := recordInt(rec, "createdAt")
+			if err != nil {
+				return err
+			}
+			rel.CreatedAt = fromMicros(micros)
+			out[id] = append(out[id], rel)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, rels := range out {
+			sortRelations(rels)
+		}
+		return out, nil
+	})
+}
+
+// sortRelations orders relations by (type, from, to), the contract's order.
+func sortRelations(rels []graph.Relation) {
+	sort.Slice(rels, func(i, j int) bool {
+		a, b := rels[i], rels[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		return a.To < b.To
+	})
+}

@@ -1,0 +1,161 @@
+package neo4j
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+	"github.com/rs/zerolog"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Store is the Neo4j-backed graph.Store. It is safe for concurrent use: the
+// driver pools connections and every method opens its own session.
+type Store struct {
+	driver neo4j.DriverWithContext
+	db     string
+	cat    *graph.Catalogue
+	log    zerolog.Logger
+}
+
+var _ graph.Store = (*Store)(nil)
+
+// Open connects to Neo4j, waiting up to cfg.StartTimeout for it to answer,
+// and makes sure the constraints and indexes the store relies on exist.
+// It fails with UNAVAILABLE when the server cannot be reached in time and
+// INVALID_INPUT when the configuration is unusable.
+func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Logger) (*Store, error) {
+	if cat == nil {
+		return nil, graph.Invalid("catalogue", "a catalogue is required")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	token := neo4j.NoAuth()
+	if cfg.User != "" {
+		token = neo4j.BasicAuth(cfg.User, cfg.Password, "")
+	}
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, func(c *config.Config) {
+		if cfg.MaxConnectionPoolSize > 0 {
+			c.MaxConnectionPoolSize = cfg.MaxConnectionPoolSize
+		}
+		if cfg.MaxTransactionRetryTime > 0 {
+			c.MaxTransactionRetryTime = cfg.MaxTransactionRetryTime
+		}
+	})
+	if err != nil {
+		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
+	}
+	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log}
+	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
+		_ = driver.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.ensureSchema(ctx); err != nil {
+		_ = driver.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	log.Info().Str("uri", cfg.URI).Str("database", cfg.Database).Msg("neo4j store ready")
+	return s, nil
+}
+
+// Catalogue returns the catalogue the store validates against.
+func (s *Store) Catalogue() *graph.Catalogue { return s.cat }
+
+// Ping runs a trivial query on the configured database, which proves more
+// than VerifyConnectivity: the database itself is online.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := readTx(ctx, s, "ping", func(ctx context.Context, tx neo4j.ManagedTransaction) (struct{}, error) {
+		res, err := tx.Run(ctx, "RETURN 1 AS ok", nil)
+		if err != nil {
+			return struct{}{}, err
+		}
+		_, err = res.Consume(ctx)
+		return struct{}{}, err
+	})
+	return err
+}
+
+// Close releases the driver's connections.
+func (s *Store) Close(ctx context.Context) error {
+	if err := s.driver.Close(ctx); err != nil {
+		return mapError("close neo4j driver", err)
+	}
+	return nil
+}
+
+// txWork is a unit of work run in a managed transaction. The driver may run
+// it more than once (transient errors are retried), so it must rebuild all
+// of its state from scratch on every call and touch nothing outside the
+// transaction.
+type txWork[T any] func(ctx context.Context, tx neo4j.ManagedTransaction) (T, error)
+
+// readTx runs work in a read transaction on the configured database.
+func readTx[T any](ctx context.Context, s *Store, op string, work txWork[T]) (T, error) {
+	return runTx(ctx, s, op, neo4j.AccessModeRead, work)
+}
+
+// writeTx runs work in a write transaction on the configured database.
+func writeTx[T any](ctx context.Context, s *Store, op string, work txWork[T]) (T, error) {
+	return runTx(ctx, s, op, neo4j.AccessModeWrite, work)
+}
+
+func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMode, work txWork[T]) (T, error) {
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})
+	defer func() {
+		if err := session.Close(context.WithoutCancel(ctx)); err != nil {
+			s.log.Warn().Err(err).Str("op", op).Msg("closing neo4j session")
+		}
+	}()
+	fn := func(tx neo4j.ManagedTransaction) (T, error) { return work(ctx, tx) }
+	var (
+		out T
+		err error
+	)
+	if mode == neo4j.AccessModeRead {
+		out, err = neo4j.ExecuteRead(ctx, session, fn)
+	} else {
+		out, err = neo4j.ExecuteWrite(ctx, session, fn)
+	}
+	if err != nil {
+		mapped := mapError(op, err)
+		// Internal errors reach clients without detail, so the detail is
+		// logged here; the others are the caller's to report.
+		if graph.ErrorCode(mapped) == graph.CodeInternal {
+			s.log.Error().Err(err).Str("op", op).Msg("neo4j transaction failed")
+		}
+		var zero T
+		return zero, mapped
+	}
+	return out, nil
+}
+
+// collect runs one statement and hands every record to each, streaming so
+// that large results are never held twice.
+func collect(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, each func(*neo4j.Record) error) error {
+	res, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return err
+	}
+	for res.Next(ctx) {
+		if err := each(res.Record()); err != nil {
+			return err
+		}
+	}
+	return res.Err()
+}
+
+// exec runs one statement whose records are not needed.
+func exec(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) error {
+	res, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return err
+	}
+	if _, err := res.Consume(ctx); err != nil {
+		return fmt.Errorf("consume: %w", err)
+	}
+	return nil
+}
