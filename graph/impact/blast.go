@@ -2,6 +2,7 @@ package impact
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -80,6 +81,9 @@ type Dependency struct {
 // ComputeDependencies lists what ciID needs, nearest first: everything whose
 // failure could propagate to it within maxDepth hops.
 func ComputeDependencies(ctx context.Context, s graph.Store, ciID string, maxDepth int, types []string) ([]Dependency, error) {
+	if err := graph.CheckID("ciId", ciID); err != nil {
+		return nil, err
+	}
 	q := graph.NeighbourhoodQuery{Seeds: []string{ciID}, Direction: graph.Upstream, MaxDepth: maxDepth, Types: types}
 	q, err := s.Catalogue().CheckNeighbourhoodQuery(q)
 	if err != nil {
@@ -87,6 +91,13 @@ func ComputeDependencies(ctx context.Context, s graph.Store, ciID string, maxDep
 	}
 	sub, err := s.Neighbourhood(ctx, q)
 	if err != nil {
+		// The only seed is the asking CI: name the field as the API does.
+		var de *graph.Error
+		if errors.As(err, &de) && de.Field == "ciIds[0]" {
+			e := *de
+			e.Field = "ciId"
+			return nil, &e
+		}
 		return nil, fmt.Errorf("dependencies: %w", err)
 	}
 	return dependenciesOf(s.Catalogue(), sub, ciID), nil

@@ -1,0 +1,55 @@
+// Command ripple is Ripple's single binary: `ripple serve` runs the GraphQL
+// API, `ripple version` prints the build. Every flag has a RIPPLE_* variable
+// declared next to it. main only parses, builds the logger and wires; the
+// work happens in the packages it calls.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// CLI is the whole command line. Subcommands that need a store embed
+// StoreFlags so that a later `ripple import` reads the same flags.
+type CLI struct {
+	LogFlags `embed:""`
+
+	Serve   ServeCmd   `cmd:"" help:"Serve the GraphQL API, GraphiQL and health probes."`
+	Version VersionCmd `cmd:"" help:"Print the version and exit."`
+}
+
+func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
+	return kong.New(cli, append([]kong.Option{
+		kong.Name("ripple"),
+		kong.Description("Ripple: a graph CMDB with impact analysis."),
+		kong.UsageOnError(),
+	}, opts...)...)
+}
+
+func main() {
+	var cli CLI
+	parser, err := newParser(&cli)
+	if err != nil {
+		panic(err) // the grammar is a constant: a failure here is a bug
+	}
+	kctx, err := parser.Parse(os.Args[1:])
+	parser.FatalIfErrorf(err)
+	log, err := cli.LogFlags.logger(os.Stderr)
+	parser.FatalIfErrorf(err)
+	// SIGINT/SIGTERM cancel ctx: serve drains requests in flight and closes
+	// the store instead of dying mid-write.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	if err := kctx.Run(log); err != nil {
+		log.Error().Err(err).Msg("ripple failed")
+		stop()
+		fmt.Fprintln(os.Stderr, "ripple:", err)
+		os.Exit(1)
+	}
+}

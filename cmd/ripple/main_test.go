@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/alecthomas/kong"
+	"github.com/rs/zerolog"
+)
+
+func parse(t *testing.T, args ...string) (*CLI, *kong.Context) {
+	t.Helper()
+	var cli CLI
+	p, err := newParser(&cli, kong.Exit(func(int) { t.Fatalf("kong exited on %v", args) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, err := p.Parse(args)
+	if err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	return &cli, kctx
+}
+
+func TestFlagsDefaultsAndEnv(t *testing.T) {
+	cli, kctx := parse(t, "serve")
+	s := cli.Serve
+	if kctx.Command() != "serve" || s.Listen != "127.0.0.1:8080" || s.Store != "embedded" || s.DataDir != "./ripple-data" ||
+		s.Neo4jURI != "bolt://127.0.0.1:7687" || s.Neo4jDatabase != "neo4j" || cli.LogLevel != "info" || s.Demo {
+		t.Errorf("defaults: %+v %+v", s, cli.LogFlags)
+	}
+
+	t.Setenv("RIPPLE_LISTEN", "127.0.0.1:9999")
+	t.Setenv("RIPPLE_STORE", "neo4j")
+	t.Setenv("RIPPLE_NEO4J_PASSWORD", "secret")
+	t.Setenv("RIPPLE_LOG_LEVEL", "debug")
+	t.Setenv("RIPPLE_DEMO", "true")
+	cli, _ = parse(t, "serve", "--neo4j-user", "ripple")
+	s = cli.Serve
+	if s.Listen != "127.0.0.1:9999" || s.Store != "neo4j" || s.Neo4jPassword != "secret" || s.Neo4jUser != "ripple" ||
+		cli.LogLevel != "debug" || !s.Demo {
+		t.Errorf("from env: %+v %+v", s, cli.LogFlags)
+	}
+	// A flag beats its variable.
+	cli, _ = parse(t, "serve", "--listen", ":1")
+	if cli.Serve.Listen != ":1" {
+		t.Errorf("flag did not override env: %s", cli.Serve.Listen)
+	}
+}
+
+func TestFlagsRejectBadValues(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--store", "mysql"},
+		{"--log-level", "loud", "serve"},
+		{"serve", "--catalogue", "/does/not/exist.json"},
+	} {
+		var cli CLI
+		p, err := newParser(&cli, kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Parse(args); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}
+
+func TestCatalogueOverlay(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(good, []byte(`{"classes": [{"name": "Printer"}], "relationTypes": [{"name": "CONNECTS_TO", "propagation": "TO_SOURCE"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`{"classes": [{"name": "lower"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := StoreFlags{Catalogue: good}.catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cat.Class("Printer"); !ok {
+		t.Error("overlay class missing")
+	}
+	if rt, _ := cat.RelationType("CONNECTS_TO"); rt.Propagation != "TO_SOURCE" {
+		t.Errorf("overlay did not replace CONNECTS_TO: %+v", rt)
+	}
+	if _, err := (StoreFlags{Catalogue: bad}).catalogue(); err == nil {
+		t.Error("invalid overlay accepted")
+	}
+}
+
+// TestServe runs `ripple serve --demo` on an embedded store, checks it is
+// ready, and stops it the way SIGTERM does.
+func TestServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cli, _ := parse(t, "serve", "--listen", addr, "--data-dir", t.TempDir(), "--demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cli.Serve.Run(ctx, zerolog.New(zerolog.NewTestWriter(t))) }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v after a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -1,0 +1,154 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/resolvers/generated"
+)
+
+// Default limits. Complexity is counted the gqlgen way (one per field)
+// with list fields multiplied by how many items they are expected to return,
+// so a page of 100 CIs with their relations and neighbours costs about
+// 7,600, while two levels of neighbours on a page of 500 (56,000) or five
+// nested levels of relations from one CI (10^5) are refused. limits_test.go
+// pins these examples.
+const (
+	DefaultComplexityLimit = 20000
+	DefaultDepthLimit      = 12
+)
+
+// Expected sizes of lists whose length the query does not fix.
+const (
+	fanOut         = 10  // relations or neighbours of one CI
+	impactedSize   = 100 // CIs in a blast radius or a dependency list
+	servicesSize   = 10  // services in a blast radius
+	sourcesSize    = 10  // CIs a blast radius starts from
+	pathLength     = 5   // CIs on an explaining path
+	complexityCeil = 1 << 40
+)
+
+// Codes of operations refused by the limits, before any resolver runs.
+const (
+	ErrDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
+	ErrComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED" // set by gqlgen's extension
+)
+
+// Refused operations are answered like validation failures (422 for
+// application/json), not like execution errors (200): the client must
+// change the query, and retrying it as is can never succeed.
+func init() {
+	errcode.RegisterErrorType(ErrDepthLimit, errcode.KindProtocol)
+	errcode.RegisterErrorType(ErrComplexityLimit, errcode.KindProtocol)
+}
+
+func complexityRoot() generated.ComplexityRoot {
+	var c generated.ComplexityRoot
+	c.Query.Cis = func(child int, _ *graph.CIFilter, first *int, _ *string) int {
+		n := graph.DefaultPageSize
+		if first != nil {
+			// Out-of-range values are rejected by the store with a clearer
+			// message than a complexity error would give.
+			n = min(max(*first, 1), graph.MaxPageSize)
+		}
+		return times(n, child)
+	}
+	perCI := func(child int, _ *graph.Direction, _ []string) int { return times(fanOut, child) }
+	c.CI.Relations = perCI
+	c.CI.Neighbours = perCI
+	c.CI.DependsOn = func(child int) int { return times(fanOut, child) }
+	c.CI.Dependants = c.CI.DependsOn
+	c.Query.BlastRadius = func(child int, ciIDs []string, _ *int, _ []string) int { return child + len(ciIDs) }
+	c.BlastRadius.Sources = func(child int) int { return times(sourcesSize, child) }
+	c.BlastRadius.Impacted = func(child int) int { return times(impactedSize, child) }
+	c.BlastRadius.Services = func(child int) int { return times(servicesSize, child) }
+	c.ImpactedCI.Path = func(child int) int { return times(pathLength, child) }
+	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string) int { return times(impactedSize, child) }
+	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
+	return c
+}
+
+// times is 1 + n*child, saturating so nesting cannot overflow into a small
+// (accepted) number.
+func times(n, child int) int {
+	if child > 0 && n > complexityCeil/child {
+		return complexityCeil
+	}
+	return 1 + n*child
+}
+
+// depthLimit rejects operations whose selections nest deeper than max
+// fields. Complexity bounds the work but not recursion through fields that
+// return one object (relation.from.relations...), and deep nesting is
+// never needed by a sensible client. Introspection fields are not counted:
+// their depth is fixed by the schema, and GraphiQL's own query is deep.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                          { return "DepthLimit" }
+func (depthLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil {
+		return nil
+	}
+	w := depthWalker{memo: map[string]int{}, active: map[string]bool{}}
+	if depth := w.depth(opCtx.Operation.SelectionSet); depth > d.max {
+		err := gqlerror.Errorf("operation nests %d levels deep, more than the limit of %d", depth, d.max)
+		errcode.Set(err, ErrDepthLimit)
+		return err
+	}
+	return nil
+}
+
+// depthWalker measures selection depth; fragment depths are memoised so a
+// fragment spread many times is walked once (no exponential blow-up), and
+// active guards against cycles that validation should already have refused.
+type depthWalker struct {
+	memo   map[string]int
+	active map[string]bool
+}
+
+func (w depthWalker) depth(set ast.SelectionSet) int {
+	deepest := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(s.Name, "__") {
+				continue
+			}
+			d = 1 + w.depth(s.SelectionSet)
+		case *ast.InlineFragment:
+			d = w.depth(s.SelectionSet)
+		case *ast.FragmentSpread:
+			d = w.fragment(s)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+func (w depthWalker) fragment(s *ast.FragmentSpread) int {
+	if d, ok := w.memo[s.Name]; ok {
+		return d
+	}
+	if s.Definition == nil || w.active[s.Name] {
+		return 0
+	}
+	w.active[s.Name] = true
+	d := w.depth(s.Definition.SelectionSet)
+	delete(w.active, s.Name)
+	w.memo[s.Name] = d
+	return d
+}

@@ -1,0 +1,149 @@
+package apitest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// nest wraps inner in n levels of "relations { from { ... } }".
+func nest(n int, inner string) string {
+	q := inner
+	for range n {
+		q = "relations { from { " + q + " } }"
+	}
+	return q
+}
+
+var limitCases = []testCase{
+	{"too deep is refused before touching the store", func(t *testing.T, e *env) {
+		id := e.mk(t, "a", "Server")
+		e.store.Reset()
+		res := e.post(t, `query($id: ID!) { ci(id: $id) { `+nest(6, "id")+` } }`, map[string]any{"id": id})
+		if len(res.Errors) != 1 || res.Errors[0].code() != "DEPTH_LIMIT_EXCEEDED" || !strings.Contains(res.Errors[0].Message, "limit of 12") {
+			t.Fatalf("want DEPTH_LIMIT_EXCEEDED, got status %d %+v", res.status, res.Errors)
+		}
+		if res.status != http.StatusUnprocessableEntity || e.store.Total() != 0 {
+			t.Errorf("status %d, store calls %v", res.status, e.store.Counts())
+		}
+		// Fragments count too.
+		res = e.post(t, `query($id: ID!) { ci(id: $id) { ...F } } fragment F on CI { `+nest(6, "id")+` }`, map[string]any{"id": id})
+		if len(res.Errors) != 1 || res.Errors[0].code() != "DEPTH_LIMIT_EXCEEDED" {
+			t.Errorf("fragment: %+v", res.Errors)
+		}
+	}},
+	{"too complex is refused before touching the store", func(t *testing.T, e *env) {
+		e.store.Reset()
+		res := e.post(t, `{ cis(first: 500) { edges { node { neighbours { neighbours { id name } } } } } }`, nil)
+		if len(res.Errors) != 1 || res.Errors[0].code() != "COMPLEXITY_LIMIT_EXCEEDED" || res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("want COMPLEXITY_LIMIT_EXCEEDED, got %d %+v", res.status, res.Errors)
+		}
+		if e.store.Total() != 0 {
+			t.Errorf("store calls %v", e.store.Counts())
+		}
+		// The same shape on a small page is fine.
+		e.query(t, `{ cis(first: 20) { edges { node { neighbours { neighbours { id name } } } } } }`, nil, nil)
+	}},
+	{"introspection is allowed", func(t *testing.T, e *env) {
+		var out struct {
+			Schema struct{ Types []struct{ Name string } } `json:"__schema"`
+		}
+		e.query(t, introspectionQuery, nil, &out)
+		found := false
+		for _, ty := range out.Schema.Types {
+			found = found || ty.Name == "BlastRadius"
+		}
+		if !found {
+			t.Errorf("introspection lists %d types, no BlastRadius", len(out.Schema.Types))
+		}
+	}},
+	{"a page of 100 CIs with relations and neighbours costs a bounded number of store calls", func(t *testing.T, e *env) {
+		// Set up through the store: the fixture is not what is under test.
+		var b graph.Batch
+		ref := func(name string) graph.CIRef {
+			return graph.CIRef{Identifier: &graph.Identifier{Kind: "hostname", Value: name}}
+		}
+		for i := range 110 {
+			class, name := "Application", fmt.Sprintf("app-%03d", i)
+			if i >= 100 {
+				class, name = "Database", fmt.Sprintf("db-%d", i-100)
+			}
+			b.Upserts = append(b.Upserts, graph.CIInput{Name: &name, Class: &class,
+				Identifiers: []graph.Identifier{{Kind: "hostname", Value: name}}})
+		}
+		for i := range 100 {
+			app := fmt.Sprintf("app-%03d", i)
+			b.Relate = append(b.Relate,
+				graph.BatchRelation{From: ref(app), Type: "DEPENDS_ON", To: ref(fmt.Sprintf("db-%d", i%10))},
+				graph.BatchRelation{From: ref(app), Type: "CONNECTS_TO", To: ref(fmt.Sprintf("app-%03d", (i+1)%100))})
+		}
+		if _, err := e.store.Store.Apply(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		e.store.Reset()
+		var out struct {
+			Cis struct {
+				Edges []struct {
+					Node struct {
+						Name       string
+						Relations  []relationJSON
+						Neighbours []ciJSON
+						DependsOn  []ciJSON
+					}
+				}
+			}
+		}
+		e.query(t, `{ cis(first: 100, filter: {class: "Application"}) { edges { node {
+			name
+			relations { type from { name } to { name } }
+			neighbours { name }
+			dependsOn { name }
+		} } } }`, nil, &out)
+		if len(out.Cis.Edges) != 100 {
+			t.Fatalf("%d edges", len(out.Cis.Edges))
+		}
+		for _, ed := range out.Cis.Edges {
+			n := ed.Node
+			if len(n.Relations) != 3 || len(n.Neighbours) != 3 || len(n.DependsOn) != 1 || !strings.HasPrefix(n.DependsOn[0].Name, "db-") {
+				t.Fatalf("%s: %d relations, neighbours %q, dependsOn %q", n.Name, len(n.Relations), names(n.Neighbours), names(n.DependsOn))
+			}
+		}
+		// Ideally one list, one RelationsOf per distinct (direction, types)
+		// -- relations and neighbours share one, dependsOn has its own --
+		// and one CIsByIDs for the databases, the only CIs not on the page:
+		// 4 calls. A loaded machine (or -race) can split a batch window, so
+		// allow some slack; without batching it would be 300 or more.
+		c := e.store.Counts()
+		t.Logf("store calls: %v", c)
+		if c["ListCIs"] != 1 || c["RelationsOf"] > 8 || c["CIsByIDs"] > 4 || c["GetCI"] != 0 || e.store.Total() > 12 {
+			t.Errorf("N+1: store calls %v", c)
+		}
+	}},
+}
+
+// introspectionQuery is (a trimmed form of) what GraphiQL sends on load.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}`

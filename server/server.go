@@ -1,0 +1,82 @@
+// Package server is Ripple's HTTP front: routes for the GraphQL API, the
+// GraphiQL page and the health probes, the middleware every request goes
+// through (request id, logging, limits), and an http.Server with timeouts
+// and graceful shutdown. The GraphQL handler itself lives in resolvers.
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/resolvers"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultReadyTimeout   = 2 * time.Second
+	DefaultRequestTimeout = 30 * time.Second
+)
+
+// Config is what the HTTP handler needs. Logger is built once by the caller
+// and handed to every request; there is no package-level logger.
+type Config struct {
+	Store  graph.Store
+	Logger zerolog.Logger
+	// GraphQL tunes the GraphQL limits.
+	GraphQL resolvers.Options
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	// ReadyTimeout bounds the store ping behind /readyz.
+	ReadyTimeout time.Duration
+	// RequestTimeout is the deadline put on each request's context, which
+	// store calls honour.
+	RequestTimeout time.Duration
+}
+
+// NewHandler returns Ripple's HTTP handler:
+//
+//	/graphql           the GraphQL API (POST JSON, or GET for queries)
+//	/ and /graphiql    GraphiQL
+//	/healthz           200 while the process is alive
+//	/readyz            200 when the store answers a ping, 503 otherwise
+func NewHandler(cfg Config) http.Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultReadyTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(cfg.Store, cfg.GraphQL)))
+	graphiql := playground.Handler("Ripple", "/graphql")
+	mux.Handle("GET /{$}", graphiql)
+	mux.Handle("GET /graphiql", graphiql)
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.ReadyTimeout))
+
+	// Outermost first: the logger must be on the context before the request
+	// id is added to it, and the access log must see the final status.
+	return chain(mux,
+		hlog.NewHandler(cfg.Logger),
+		requestID,
+		hlog.AccessHandler(logAccess),
+		recoverHTTP,
+		timeout(cfg.RequestTimeout),
+	)
+}
+
+func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
