@@ -16,6 +16,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	rneo4j "github.com/ripple-cmdb/ripple/graph/neo4j"
+	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
 )
 
 // The dense graph of the core issue: 2,000 CIs and 20,000 relations.
@@ -25,8 +26,10 @@ type contenders struct {
 	embedded *embedded.Store
 	neo4j    *rneo4j.Store
 	driver   neo4j.DriverWithContext
-	seed     string // id of the CI whose blast radius is measured
-	seedName string
+	// The CI whose blast radius is measured, by its id in each store (each
+	// store makes its own ids) and by name.
+	embSeed, neoSeed string
+	seedName         string
 	dir      string
 }
 
@@ -48,16 +51,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func neo4jURI() string {
-	if u := os.Getenv("RIPPLE_TEST_NEO4J_URI"); u != "" {
-		return u
-	}
-	return "bolt://127.0.0.1:7687"
-}
-
 // setup loads the same dense graph into a fresh embedded store and into the
 // Neo4j at RIPPLE_TEST_NEO4J_URI, which it WIPES first.
 func setup(b *testing.B) *contenders {
+	uri := neo4jtest.Require(b)
+	neo4jtest.Exclusive(b, uri)
 	setupOnce.Do(func() {
 		ctx := context.Background()
 		c := &contenders{}
@@ -68,16 +66,13 @@ func setup(b *testing.B) *contenders {
 		if c.embedded, setupErr = embedded.Open(ctx, c.dir, cat); setupErr != nil {
 			return
 		}
-		if c.neo4j, setupErr = rneo4j.Open(ctx, rneo4j.Config{URI: neo4jURI()}, cat, zerolog.Nop()); setupErr != nil {
+		if c.neo4j, setupErr = rneo4j.Open(ctx, rneo4j.Config{URI: uri}, cat, zerolog.Nop()); setupErr != nil {
 			return
 		}
-		if c.driver, setupErr = neo4j.NewDriverWithContext(neo4jURI(), neo4j.NoAuth()); setupErr != nil {
+		if c.driver, setupErr = neo4j.NewDriverWithContext(uri, neo4j.NoAuth()); setupErr != nil {
 			return
 		}
-		if _, setupErr = neo4j.ExecuteQuery(ctx, c.driver, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
-			nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase("neo4j")); setupErr != nil {
-			return
-		}
+		neo4jtest.Wipe(b, uri)
 		for _, s := range []graph.Store{c.embedded, c.neo4j} {
 			for _, batch := range dense.Batches(2000) {
 				if _, setupErr = s.Apply(ctx, batch); setupErr != nil {
@@ -100,9 +95,15 @@ func setup(b *testing.B) *contenders {
 				return
 			}
 			if len(br.Impacted) > best {
-				best, c.seed, c.seedName = len(br.Impacted), ci.ID, ci.Name
+				best, c.embSeed, c.seedName = len(br.Impacted), ci.ID, ci.Name
 			}
 		}
+		p, err := c.neo4j.ListCIs(ctx, graph.CIFilter{Identifier: c.seedName}, graph.Page{First: 1})
+		if err != nil || len(p.CIs) != 1 {
+			setupErr = fmt.Errorf("find %s in neo4j: %v", c.seedName, err)
+			return
+		}
+		c.neoSeed = p.CIs[0].ID
 		env = c
 	})
 	if setupErr != nil {
@@ -136,17 +137,17 @@ func BenchmarkBlastRadiusDense(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		br, err := impact.ComputeBlastRadius(ctx, c.embedded, []string{c.seed}, 6, nil)
+		br, err := impact.ComputeBlastRadius(ctx, c.embedded, []string{c.embSeed}, 6, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		br2, err := impact.ComputeBlastRadius(ctx, c.neo4j, []string{c.seed}, 6, nil)
+		br2, err := impact.ComputeBlastRadius(ctx, c.neo4j, []string{c.neoSeed}, 6, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
-		n, err := rawCypher(ctx, c.driver, c.seed)
+		n, err := rawCypher(ctx, c.driver, c.neoSeed)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -175,5 +176,3 @@ func median(d []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-var _ = fmt.Sprintf

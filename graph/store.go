@@ -17,6 +17,8 @@ import (
 // it alongside this interface.
 type Store interface {
 	// UpsertCI creates or updates one CI; see CIInput for matching rules.
+	// Concurrent upserts matching the same identifiers yield one CI: a
+	// writer that loses the race to create it updates the winner's.
 	// Errors: INVALID_INPUT (bad field), NOT_FOUND (ID given but unknown),
 	// CONFLICT (an identifier belongs to another CI, or the identifiers
 	// match several CIs).
@@ -24,6 +26,9 @@ type Store interface {
 
 	// Apply runs a batch of upserts, relates and unrelates in one
 	// transaction, in that order: all of it happens or none of it does.
+	// Every CIRef must resolve (NOT_FOUND otherwise, unlike the lenient
+	// single Unrelate); error fields are prefixed with the item, e.g.
+	// "upserts[3].name" or "relate[0].to".
 	Apply(ctx context.Context, b Batch) (BatchResult, error)
 
 	// GetCI returns one CI. Errors: INVALID_INPUT (malformed id), NOT_FOUND.
@@ -186,7 +191,8 @@ type Node struct {
 }
 
 // Subgraph is the result of a traversal: nodes by id and the traversable
-// edges among them, in their stored orientation (From -Type-> To).
+// edges among them, in their stored orientation (From -Type-> To), each once
+// and in no particular order.
 type Subgraph struct {
 	Nodes map[string]*Node
 	Edges []Relation

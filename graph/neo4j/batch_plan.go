@@ -250,6 +250,9 @@ func (p *batchPlan) match(in graph.CIInput, norm []graph.Identifier) (*planCI, e
 
 // checkClassChange re-validates every stored relation of a CI against its
 // new class, taking the other end's class as this batch has left it.
+// Relations are checked in (type, from, to) order so the error names the
+// same relation as the embedded store would; types the catalogue no longer
+// knows constrain nothing.
 func (p *batchPlan) checkClassChange(id, class string) error {
 	c := p.cis[id]
 	if !c.inDB {
@@ -259,21 +262,44 @@ func (p *batchPlan) checkClassChange(id, class string) error {
 	if !ok {
 		return graph.Internal(nil, "relations of CI %s were not loaded before its class changed", id)
 	}
+	type check struct {
+		key                graph.RelationKey
+		fromClass, toClass string
+	}
+	checks := make([]check, 0, len(rels))
 	for _, r := range rels {
+		if _, known := p.cat.RelationType(r.typ); !known {
+			continue
+		}
 		other := r.otherClass
 		if oc := p.cis[r.other]; oc != nil {
 			other = oc.ci.Class
 		}
-		from, to, fromClass, toClass := id, r.other, class, other
+		ch := check{key: graph.RelationKey{From: id, Type: r.typ, To: r.other}, fromClass: class, toClass: other}
 		if !r.outgoing {
-			from, to, fromClass, toClass = r.other, id, other, class
+			ch = check{key: graph.RelationKey{From: r.other, Type: r.typ, To: id}, fromClass: other, toClass: class}
 		}
-		if err := p.cat.CheckRelation(r.typ, fromClass, toClass); err != nil {
-			return graph.Invalid("class", "class %s would make relation %s -%s-> %s invalid: %s",
-				class, from, r.typ, to, errMessage(err))
+		checks = append(checks, ch)
+	}
+	sort.Slice(checks, func(i, j int) bool { return keyLess(checks[i].key, checks[j].key) })
+	for _, ch := range checks {
+		if err := p.cat.CheckRelation(ch.key.Type, ch.fromClass, ch.toClass); err != nil {
+			return graph.Invalid("class", "class %s would break relation %s -%s-> %s: %s",
+				class, ch.key.From, ch.key.Type, ch.key.To, errMessage(err))
 		}
 	}
 	return nil
+}
+
+// keyLess orders relation keys by (type, from, to), the contract's order.
+func keyLess(a, b graph.RelationKey) bool {
+	if a.Type != b.Type {
+		return a.Type < b.Type
+	}
+	if a.From != b.From {
+		return a.From < b.From
+	}
+	return a.To < b.To
 }
 
 // commit makes an upsert's result visible to the rest of the batch.

@@ -1,7 +1,3 @@
-// Package neo4j is the production graph.Store, backed by a Neo4j 5 server
-// reached over Bolt. CIs are (:CI) nodes, relations are real typed Neo4j
-// relationships so traversals run inside the database, and identifier
-// ownership is enforced by a uniqueness constraint on (:Identifier) nodes.
 package neo4j
 
 import (

@@ -2,9 +2,6 @@ package neo4j
 
 import (
 	"context"
-	"net"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -12,44 +9,26 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
 )
 
 // The tests share one real Neo4j database and wipe it for every fresh
-// store, so nothing in this package may call t.Parallel.
+// store, so nothing in this package may call t.Parallel, and other test
+// binaries using the same server must wait: requireNeo4j takes the
+// cross-process lock from neo4jtest.
 
-// testURI is the server the tests use: RIPPLE_TEST_NEO4J_URI, else the dev
-// server started by scripts/neo4j.
-func testURI() string {
-	if u := os.Getenv("RIPPLE_TEST_NEO4J_URI"); u != "" {
-		return u
-	}
-	return DefaultURI
-}
-
-// requireNeo4j skips the test when no server answers, so `go test ./...`
-// works on a laptop without one, but fails under CI=true, where a missing
-// server is a broken pipeline and must not pass silently as skips.
+// requireNeo4j returns the test server's URI (RIPPLE_TEST_NEO4J_URI, else
+// the dev server of scripts/neo4j) holding the exclusive test lock. Without
+// a server the test skips, but fails under CI=true, where a missing server
+// is a broken pipeline and must not pass silently as skips.
 func requireNeo4j(t testing.TB) string {
 	t.Helper()
-	uri := testURI()
-	u, err := url.Parse(uri)
-	if err != nil {
-		t.Fatalf("RIPPLE_TEST_NEO4J_URI=%q: %v", uri, err)
-	}
-	conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
-	if err == nil {
-		_ = conn.Close()
-		return uri
-	}
-	msg := "Neo4j is not reachable at " + uri + " (" + err.Error() + "); start it with scripts/neo4j start or set RIPPLE_TEST_NEO4J_URI"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	uri := neo4jtest.Require(t)
+	neo4jtest.Exclusive(t, uri)
+	return uri
 }
 
-// testLogger writes the store's log to the test log at debug level.
+// testLogger writes the store's warnings and errors to the test log.
 func testLogger(t testing.TB) zerolog.Logger {
 	return zerolog.New(zerolog.ConsoleWriter{Out: testWriter{t}, NoColor: true}).Level(zerolog.WarnLevel)
 }

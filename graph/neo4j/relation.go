@@ -145,14 +145,5 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 
 // sortRelations orders relations by (type, from, to), the contract's order.
 func sortRelations(rels []graph.Relation) {
-	sort.Slice(rels, func(i, j int) bool {
-		a, b := rels[i], rels[j]
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		if a.From != b.From {
-			return a.From < b.From
-		}
-		return a.To < b.To
-	})
+	sort.Slice(rels, func(i, j int) bool { return keyLess(rels[i].Key(), rels[j].Key()) })
 }

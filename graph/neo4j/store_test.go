@@ -146,6 +146,32 @@ func TestFailedApplyLeavesNothing(t *testing.T) {
 	}
 }
 
+func TestApplyClassChangeRechecksRelations(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	web := mustCI(t, s, "web", graph.ClassServer, ident("serial", "W"))
+	group := mustCI(t, s, "tier", graph.ClassCluster, ident("serial", "G"))
+	mustRelate(t, s, web, graph.RelMemberOf, group)
+	// Found by identifier, moved to a class that may not be a group: the
+	// MEMBER_OF relation would break, so the whole batch is refused.
+	_, err := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
+		{Identifiers: []graph.Identifier{ident("serial", "W")}, Class: ptr(graph.ClassVirtualMachine)},
+		{Identifiers: []graph.Identifier{ident("serial", "G")}, Class: ptr(graph.ClassServer)},
+	}})
+	wantErr(t, err, graph.CodeInvalidInput, "upserts[1].class")
+	if got, _ := s.GetCI(ctx, web.ID); got.Class != graph.ClassServer {
+		t.Fatalf("failed batch changed web to %s", got.Class)
+	}
+	// Another group class keeps the relation valid.
+	res, err := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
+		{ID: web.ID, Class: ptr(graph.ClassVirtualMachine)},
+		{ID: group.ID, Class: ptr(graph.ClassKubernetesCluster)},
+	}})
+	if err != nil || res.Updated != 2 {
+		t.Fatalf("valid class changes: %+v, %v", res, err)
+	}
+}
+
 func TestApplyCreateThenUnrelateInOneBatch(t *testing.T) {
 	s := newTestStore(t)
 	a := mustCI(t, s, "a", graph.ClassApplication)

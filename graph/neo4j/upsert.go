@@ -25,13 +25,14 @@ func (s *Store) UpsertCI(ctx context.Context, in graph.CIInput) (graph.UpsertRes
 // fields name the batch item at fault, e.g. "upserts[3].name".
 func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, error) {
 	if len(b.Upserts)+len(b.Relate)+len(b.Unrelate) == 0 {
-		return graph.BatchResult{}, nil
+		return graph.BatchResult{CIs: []graph.CI{}}, nil
 	}
 	out, err := s.apply(ctx, b, true)
 	if err != nil {
 		return graph.BatchResult{}, err
 	}
 	res := graph.BatchResult{
+		CIs:              make([]graph.CI, 0, len(out.upserts)),
 		RelationsCreated: out.relationsCreated,
 		RelationsRemoved: out.relationsRemoved,
 	}

@@ -1,0 +1,23 @@
+// Package neo4j is the production graph.Store, backed by a Neo4j server
+// (5.6 or later: COUNT and COLLECT subqueries) reached over Bolt.
+//
+// The model:
+//
+//	(:CI {id, name, nameLower, sortKey, class, status, criticality,
+//	      environment, owner, attrs, identifiers, createdAt, updatedAt})
+//	(:CI)-[:DEPENDS_ON|RUNS_ON|... {createdAt}]->(:CI)
+//	(:Identifier {key, kind, value})-[:identifies]->(:CI)
+//
+// Relations are real typed relationships, so traversals run inside Neo4j.
+// Attributes and the ordered identifier list are JSON strings; times are
+// int64 Unix microseconds, which round-trip graph.Now() exactly. Identifier
+// nodes exist so that a uniqueness constraint on their key makes "an
+// identifier belongs to at most one CI" a property of the database, not
+// only of this code.
+//
+// Every query is parameterised. Relation type names, which Cypher cannot
+// take as parameters, are spliced only as relType values produced by
+// checkRelType (catalogue and name pattern). Queries live in one file per
+// concern (cypher_*.go); the Go that runs them sits next to them. Driver
+// errors are mapped to graph error codes in errors.go and nowhere else.
+package neo4j
