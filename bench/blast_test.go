@@ -30,7 +30,7 @@ type contenders struct {
 	// store makes its own ids) and by name.
 	embSeed, neoSeed string
 	seedName         string
-	dir      string
+	dir              string
 }
 
 var (
