@@ -68,6 +68,9 @@ func Require(t testing.TB) string {
 var (
 	lockOnce sync.Once
 	lockErr  error
+	// lockFile stays referenced for the life of the process: were it
+	// collected, its finalizer would close the descriptor and drop the lock.
+	lockFile *os.File
 )
 
 // Exclusive takes, once per test process, an exclusive lock on the test
@@ -87,7 +90,9 @@ func Exclusive(t testing.TB, uri string) {
 		// lock when the process exits, however it exits.
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			lockErr = fmt.Errorf("lock %s: %w", path, err)
+			return
 		}
+		lockFile = f
 	})
 	if lockErr != nil {
 		t.Fatal(lockErr)
