@@ -133,3 +133,15 @@ const (
 
 // Valid reports whether d is a known direction.
 func (d Direction) Valid() bool { return d == Outgoing || d == Incoming || d == Both }
+
+// Less orders relation keys by (Type, From, To): the order in which stores
+// return a CI's relations.
+func (k RelationKey) Less(o RelationKey) bool {
+	if k.Type != o.Type {
+		return k.Type < o.Type
+	}
+	if k.From != o.From {
+		return k.From < o.From
+	}
+	return k.To < o.To
+}

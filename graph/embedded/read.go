@@ -189,7 +189,7 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 		if len(rels) == 0 {
 			continue
 		}
-		sort.Slice(rels, func(i, j int) bool { return relLess(rels[i], rels[j]) })
+		sort.Slice(rels, func(i, j int) bool { return rels[i].Key().Less(rels[j].Key()) })
 		out[id] = rels
 	}
 	return out, nil

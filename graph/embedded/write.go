@@ -204,7 +204,7 @@ func (t *txn) match(in graph.CIInput) (*graph.CI, error) {
 // relations invalid under the catalogue.
 func (t *txn) checkClassChange(ci *graph.CI) error {
 	rels := t.relationsOf(ci.ID)
-	sort.Slice(rels, func(i, j int) bool { return relLess(rels[i], rels[j]) })
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Key().Less(rels[j].Key()) })
 	for _, r := range rels {
 		if _, known := t.cat.RelationType(r.Type); !known {
 			continue // a type the catalogue dropped constrains nothing
@@ -356,14 +356,4 @@ func message(err error) string {
 		return de.Message
 	}
 	return err.Error()
-}
-
-func relLess(a, b graph.Relation) bool {
-	if a.Type != b.Type {
-		return a.Type < b.Type
-	}
-	if a.From != b.From {
-		return a.From < b.From
-	}
-	return a.To < b.To
 }

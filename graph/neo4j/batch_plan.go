@@ -281,7 +281,7 @@ func (p *batchPlan) checkClassChange(id, class string) error {
 		}
 		checks = append(checks, ch)
 	}
-	sort.Slice(checks, func(i, j int) bool { return keyLess(checks[i].key, checks[j].key) })
+	sort.Slice(checks, func(i, j int) bool { return checks[i].key.Less(checks[j].key) })
 	for _, ch := range checks {
 		if err := p.cat.CheckRelation(ch.key.Type, ch.fromClass, ch.toClass); err != nil {
 			return graph.Invalid("class", "class %s would break relation %s -%s-> %s: %s",
@@ -289,17 +289,6 @@ func (p *batchPlan) checkClassChange(id, class string) error {
 		}
 	}
 	return nil
-}
-
-// keyLess orders relation keys by (type, from, to), the contract's order.
-func keyLess(a, b graph.RelationKey) bool {
-	if a.Type != b.Type {
-		return a.Type < b.Type
-	}
-	if a.From != b.From {
-		return a.From < b.From
-	}
-	return a.To < b.To
 }
 
 // commit makes an upsert's result visible to the rest of the batch.

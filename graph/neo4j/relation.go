@@ -145,5 +145,5 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 
 // sortRelations orders relations by (type, from, to), the contract's order.
 func sortRelations(rels []graph.Relation) {
-	sort.Slice(rels, func(i, j int) bool { return keyLess(rels[i].Key(), rels[j].Key()) })
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Key().Less(rels[j].Key()) })
 }

@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCursorRoundTrip(t *testing.T) {
+	for _, name := range []string{"web-1", "", "with\x00nul", "ünïcode 😀"} {
+		ci := CI{ID: NewID(), Name: name}
+		n, id, err := DecodeCursor(EncodeCursor(ci))
+		if err != nil || n != name || id != ci.ID {
+			t.Errorf("round trip of %q: got %q %q %v", name, n, id, err)
+		}
+	}
+	for _, bad := range []string{"", "!!", "djE", EncodeCursor(CI{ID: "not-a-uuid", Name: "x"})} {
+		if _, _, err := DecodeCursor(bad); ErrorCode(err) != CodeInvalidInput || ErrorField(err) != "after" {
+			t.Errorf("DecodeCursor(%q) = %v, want INVALID_INPUT on after", bad, err)
+		}
+	}
+}
+
+func TestCatalogueExtend(t *testing.T) {
+	base := DefaultCatalogue()
+	tests := []struct {
+		name, overlay string
+		wantField     string
+		check         func(t *testing.T, c *Catalogue)
+	}{
+		{"make CONNECTS_TO propagate", `{"relationTypes":[{"name":"CONNECTS_TO","propagation":"TO_SOURCE"}]}`, "",
+			func(t *testing.T, c *Catalogue) {
+				if rt, _ := c.RelationType(RelConnectsTo); rt.Propagation != PropagateToSource {
+					t.Fatalf("CONNECTS_TO propagation %s", rt.Propagation)
+				}
+			}},
+		{"new class and type", `{"classes":[{"name":"Firewall"}],"relationTypes":[{"name":"PROTECTED_BY","propagation":"TO_SOURCE","toClasses":["Firewall"]}]}`, "",
+			func(t *testing.T, c *Catalogue) {
+				if err := c.CheckRelation("PROTECTED_BY", ClassServer, "Firewall"); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.CheckRelation("PROTECTED_BY", ClassServer, ClassRack); err == nil {
+					t.Fatal("PROTECTED_BY to a Rack accepted")
+				}
+			}},
+		{"bad type name", `{"relationTypes":[{"name":"bad name"}]}`, "relationTypes[6].name", nil},
+		{"unknown class reference", `{"relationTypes":[{"name":"X","toClasses":["Nope"]}]}`, "relationTypes[6]", nil},
+		{"grouping must flow to the group", `{"relationTypes":[{"name":"PART_OF","propagation":"TO_SOURCE","grouping":true}]}`, "relationTypes[6].grouping", nil},
+		{"unknown field", `{"relationTypez":[]}`, "catalogue", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := base.Extend(strings.NewReader(tt.overlay))
+			if tt.wantField != "" {
+				if ErrorCode(err) != CodeInvalidInput || ErrorField(err) != tt.wantField {
+					t.Fatalf("got %v (field %q), want INVALID_INPUT on %q", err, ErrorField(err), tt.wantField)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+			if rt, _ := base.RelationType(RelConnectsTo); rt.Propagation != PropagateNone {
+				t.Fatal("Extend changed the base catalogue")
+			}
+		})
+	}
+}
