@@ -15,7 +15,16 @@ import (
 //
 // The conformance suite in graph/storetest pins these semantics down; read
 // it alongside this interface.
+//
+// Every successful write that changes something appends audit entries (see
+// RecordStore) in the same transaction: CREATE/UPDATE/DELETE of a CI
+// (Before/After are the CI as JSON, About = [ci id]), RELATE/UNRELATE of a
+// relation (Before/After are the Relation as JSON, SubjectID =
+// RelationSubjectID, About = [subject, from, to]). Writes that change
+// nothing (identical upserts, relating an existing relation) add nothing.
 type Store interface {
+	RecordStore
+
 	// UpsertCI creates or updates one CI; see CIInput for matching rules.
 	// Concurrent upserts matching the same identifiers yield one CI: a
 	// writer that loses the race to create it updates the winner's.

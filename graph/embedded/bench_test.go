@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -133,4 +134,87 @@ func BenchmarkApply1000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/upsert")
+}
+
+// BenchmarkListRecords measures the listings analyses run often, over 50k
+// incidents (2% open) and 10k changes spread over two years, each record
+// linked to one of 5k CIs. The data is staged in one transaction.
+func BenchmarkListRecords(b *testing.B) {
+	s := newStore(b)
+	ctx := context.Background()
+	cis := make([]string, 5000)
+	batch := graph.Batch{Upserts: make([]graph.CIInput, len(cis))}
+	for i := range batch.Upserts {
+		batch.Upserts[i] = input(fmt.Sprintf("ci-%d", i), graph.ClassServer, ident("serial", fmt.Sprint(i)))
+	}
+	res, err := s.Apply(ctx, batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, ci := range res.CIs {
+		cis[i] = ci.ID
+	}
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	err = s.write(ctx, func(t *txn) error {
+		for i := range 60000 {
+			r := graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "CLOSED",
+				Links: []graph.RecordLink{{Role: "AFFECTS", CI: cis[i%len(cis)]}}, Doc: []byte(`{"title":"something broke"}`)}
+			start := base.Add(time.Duration(i) * (2 * 365 * 24 * time.Hour / 60000))
+			r.Start = &start
+			if i >= 50000 {
+				r.Kind, r.State = graph.KindChange, "DONE"
+				end := start.Add(4 * time.Hour)
+				r.End = &end
+			} else if i%50 == 0 {
+				r.State = "NEW"
+			} else {
+				end := start.Add(8 * time.Hour)
+				r.End = &end
+			}
+			if _, err := t.putRecord(r, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Changes start after 20 months, incidents before.
+	week := graph.RecordFilter{From: ptr(base.AddDate(1, 10, 0)), To: ptr(base.AddDate(1, 10, 7))}
+	incWeek := graph.RecordFilter{From: ptr(base.AddDate(1, 3, 0)), To: ptr(base.AddDate(1, 3, 7))}
+	cases := []struct {
+		name string
+		kind graph.RecordKind
+		f    graph.RecordFilter
+	}{
+		{"incidents-first-page", graph.KindIncident, graph.RecordFilter{}},
+		{"open-incidents", graph.KindIncident, graph.RecordFilter{States: []string{"NEW", "IN_PROGRESS"}}},
+		{"incidents-on-a-CI", graph.KindIncident, graph.RecordFilter{CI: cis[42]}},
+		{"open-incidents-on-a-CI", graph.KindIncident, graph.RecordFilter{CI: cis[100], States: []string{"NEW"}}},
+		{"changes-overlapping-a-week", graph.KindChange, week},
+		{"closed-incidents-overlapping-a-week", graph.KindIncident, graph.RecordFilter{States: []string{"CLOSED"}, From: incWeek.From, To: incWeek.To}},
+		{"incidents-overlapping-a-week", graph.KindIncident, incWeek},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var p graph.RecordPage
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if p, err = s.ListRecords(ctx, c.kind, c.f, graph.Page{First: 50}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(p.TotalCount), "matches")
+		})
+	}
+	b.Run("history-first-page", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.History(ctx, cis[42], graph.Page{First: 50}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -2,30 +2,44 @@ package embedded
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
-// On-disk layout. Every bucket is a pure function of the CIs bucket plus the
-// relations bucket, except that the identifiers bucket is kept so that a
-// corrupted or hand-edited file is caught at open (load cross-checks it)
-// instead of silently re-deriving ownership.
+// On-disk layout. Every graph bucket is a pure function of the CIs bucket
+// plus the relations bucket, except that the identifiers bucket is kept so
+// that a corrupted or hand-edited file is caught at open (load cross-checks
+// it) instead of silently re-deriving ownership. Records stand alone; the
+// audit bucket is never loaded into memory and is read by History only.
 var (
-	bucketMeta   = []byte("meta")
-	bucketCIs    = []byte("cis")         // ci id → CI JSON
-	bucketRels   = []byte("relations")   // from|type|to → Relation JSON
-	bucketIdents = []byte("identifiers") // kind NUL value → ci id
+	bucketMeta    = []byte("meta")
+	bucketCIs     = []byte("cis")         // ci id → CI JSON
+	bucketRels    = []byte("relations")   // from|type|to → Relation JSON
+	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
+	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
+	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
 
 	keySchema = []byte("schema")
+	// keyLastAudit holds the greatest audit entry id issued, so that ids
+	// keep growing across restarts even if the clock steps back.
+	keyLastAudit = []byte("audit.last")
 )
 
 // schemaVersion is bumped whenever the layout above changes incompatibly;
 // Open refuses files written with another version rather than misreading
-// them.
-const schemaVersion = "1"
+// them. Version 1 (no records, no audit) is upgraded in place: its buckets
+// are unchanged, so the upgrade only adds the two empty buckets. The bump
+// keeps older builds, which would write without auditing, off new files.
+const (
+	schemaVersion = "2"
+	schemaV1      = "1"
+)
 
 // relSep cannot occur in a CI id (a UUID) or a relation type name
 // ([A-Z0-9_]), so a relation key splits unambiguously.
@@ -95,4 +109,172 @@ func decodeRel(b []byte) (graph.Relation, error) {
 		return r, fmt.Errorf("decode relation: %w", err)
 	}
 	return r, nil
+}
+
+// recordKey puts the kind first so that each kind is one contiguous range.
+func recordKey(kind graph.RecordKind, id string) []byte {
+	return []byte(string(kind) + "\x00" + id)
+}
+
+// recordMeta is the indexed part of a record. The document is kept out of
+// the JSON: encoding/json would compact and re-escape it, and the contract
+// is that a record's Doc comes back byte for byte.
+type recordMeta struct {
+	Kind      graph.RecordKind `json:"kind"`
+	ID        string           `json:"id"`
+	Version   int64            `json:"version"`
+	State     string           `json:"state,omitempty"`
+	Start     *time.Time       `json:"start,omitempty"`
+	End       *time.Time       `json:"end,omitempty"`
+	Links     []recordLinkJSON `json:"links,omitempty"`
+	Refs      []string         `json:"refs,omitempty"`
+	CreatedAt time.Time        `json:"createdAt"`
+	UpdatedAt time.Time        `json:"updatedAt"`
+}
+
+type recordLinkJSON struct {
+	Role string `json:"role"`
+	CI   string `json:"ci"`
+}
+
+// encodeRecord writes uvarint(len(meta)) meta doc.
+func encodeRecord(r *graph.Record) ([]byte, error) {
+	m := recordMeta{Kind: r.Kind, ID: r.ID, Version: r.Version, State: r.State, Start: r.Start, End: r.End,
+		Refs: r.Refs, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if len(r.Links) > 0 {
+		m.Links = make([]recordLinkJSON, len(r.Links))
+		for i, l := range r.Links {
+			m.Links[i] = recordLinkJSON(l)
+		}
+	}
+	meta, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode record %s %s: %w", r.Kind, r.ID, err)
+	}
+	out := make([]byte, 0, binary.MaxVarintLen64+len(meta)+len(r.Doc))
+	out = binary.AppendUvarint(out, uint64(len(meta)))
+	out = append(out, meta...)
+	return append(out, r.Doc...), nil
+}
+
+// decodeRecord reads what encodeRecord wrote, copying out of b (which may
+// be bbolt's memory map).
+func decodeRecord(b []byte) (*graph.Record, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, errors.New("decode record: bad header")
+	}
+	var m recordMeta
+	if err := json.Unmarshal(b[k:k+int(n)], &m); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	r := &graph.Record{Kind: m.Kind, ID: m.ID, Version: m.Version, State: m.State, Start: m.Start, End: m.End,
+		Refs: m.Refs, Doc: bytes.Clone(b[k+int(n):]), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+	if len(m.Links) > 0 {
+		r.Links = make([]graph.RecordLink, len(m.Links))
+		for i, l := range m.Links {
+			r.Links[i] = graph.RecordLink(l)
+		}
+	}
+	if len(r.Refs) == 0 {
+		r.Refs = nil
+	}
+	return r, nil
+}
+
+// auditKey is the key of an entry in one about's history. About values
+// (UUIDs and from|type|to) never hold a NUL, so each about is one
+// contiguous range, ordered by entry id, i.e. by time.
+func auditKey(about, entryID string) []byte {
+	k := make([]byte, 0, len(about)+1+len(entryID))
+	k = append(k, about...)
+	k = append(k, 0)
+	return append(k, entryID...)
+}
+
+const auditFormat = 1
+
+// encodeAudit writes an entry in a small binary form: a format byte, At in
+// Unix microseconds (graph.Now's precision), then length-prefixed strings,
+// and Before/After verbatim (length 0 = nil; neither is ever empty JSON).
+// It is written once per about value, so it is kept cheap to produce.
+func encodeAudit(e *graph.AuditEntry) []byte {
+	size := 1 + 2*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
+		len(e.Before) + len(e.After) + (7+len(e.About))*binary.MaxVarintLen64
+	for _, a := range e.About {
+		size += len(a)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, auditFormat)
+	b = binary.AppendVarint(b, e.At.UnixMicro())
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	str(e.ID)
+	str(e.Actor)
+	str(string(e.Action))
+	str(string(e.SubjectKind))
+	str(e.SubjectID)
+	b = binary.AppendUvarint(b, uint64(len(e.About)))
+	for _, a := range e.About {
+		str(a)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Before)))
+	b = append(b, e.Before...)
+	b = binary.AppendUvarint(b, uint64(len(e.After)))
+	return append(b, e.After...)
+}
+
+var errBadAudit = errors.New("malformed audit entry")
+
+// decodeAudit reads what encodeAudit wrote, copying out of b.
+func decodeAudit(b []byte) (graph.AuditEntry, error) {
+	var e graph.AuditEntry
+	if len(b) == 0 || b[0] != auditFormat {
+		return e, errBadAudit
+	}
+	b = b[1:]
+	at, k := binary.Varint(b)
+	if k <= 0 {
+		return e, errBadAudit
+	}
+	b = b[k:]
+	e.At = time.UnixMicro(at).UTC()
+	bad := false
+	blob := func() []byte {
+		n, k := binary.Uvarint(b)
+		if bad || k <= 0 || n > uint64(len(b)-k) {
+			bad = true
+			return nil
+		}
+		out := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return out
+	}
+	str := func() string { return string(blob()) }
+	e.ID = str()
+	e.Actor = str()
+	e.Action = graph.AuditAction(str())
+	e.SubjectKind = graph.AuditSubject(str())
+	e.SubjectID = str()
+	n, k := binary.Uvarint(b)
+	if bad || k <= 0 || n > uint64(len(b)) {
+		return e, errBadAudit
+	}
+	b = b[k:]
+	e.About = make([]string, 0, n)
+	for range n {
+		e.About = append(e.About, str())
+	}
+	if before := blob(); len(before) > 0 {
+		e.Before = bytes.Clone(before)
+	}
+	if after := blob(); len(after) > 0 {
+		e.After = bytes.Clone(after)
+	}
+	if bad || len(b) != 0 {
+		return graph.AuditEntry{}, errBadAudit
+	}
+	return e, nil
 }

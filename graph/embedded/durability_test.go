@@ -28,12 +28,40 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 		Identifiers: []graph.Identifier{ident("fqdn", "Host.Example.com")}}); err != nil {
 		t.Fatal(err)
 	}
+	// Records about the CIs, some rewritten, one deleted, some about CIs
+	// deleted below.
+	var recIDs []string
+	for i, id := range ids[95:115] {
+		start := time.Date(2026, 5, i+1, 8, 0, 0, 0, time.UTC)
+		r := graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW", Start: &start,
+			Links: []graph.RecordLink{{Role: "AFFECTS", CI: id}, {Role: "SERVICE", CI: ids[0]}}, Refs: []string{"PROBLEM:p"},
+			Doc: []byte(fmt.Sprintf(`{"title": "incident %d"}`, i))}
+		r = mustPutRecord(t, s, r, 0)
+		if i%3 == 0 {
+			r.State, r.End = "RESOLVED", ptr(start.Add(time.Hour))
+			r = mustPutRecord(t, s, r, r.Version)
+		}
+		recIDs = append(recIDs, r.ID)
+	}
+	if err := s.DeleteRecord(ctx, graph.KindIncident, recIDs[1], 0); err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range ids[100:110] {
 		if err := s.DeleteCI(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	before := takeSnapshot(t, s)
+	abouts := append(append([]string(nil), ids...), recIDs...)
+	for _, rels := range before.Relations {
+		for _, r := range rels {
+			abouts = append(abouts, graph.RelationSubjectID(r.Key()))
+		}
+	}
+	histBefore := map[string][]graph.AuditEntry{}
+	for _, about := range abouts {
+		histBefore[about] = fullHistory(t, s, about, 7)
+	}
 	q := graph.NeighbourhoodQuery{Seeds: ids[:3], MaxDepth: 6}
 	subBefore, err := s.Neighbourhood(ctx, q)
 	if err != nil {
@@ -48,6 +76,20 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	if !reflect.DeepEqual(after, before) {
 		t.Fatalf("reads differ after reopen")
 	}
+	if len(after.Records[graph.KindIncident]) != len(recIDs)-1 {
+		t.Fatalf("%d records after reopen", len(after.Records[graph.KindIncident]))
+	}
+	for _, about := range abouts {
+		if h := fullHistory(t, s, about, 7); !reflect.DeepEqual(h, histBefore[about]) {
+			t.Fatalf("history of %s differs after reopen:\n got %+v\nwant %+v", about, h, histBefore[about])
+		}
+	}
+	for _, id := range ids[100:110] {
+		if h := histBefore[id]; len(h) == 0 || h[0].Action != graph.ActionDelete {
+			t.Fatalf("deleted CI %s: history %+v", id, h)
+		}
+	}
+	checkAuditAgreesWithData(t, s)
 	for _, ci := range after.CIs {
 		if ci.CreatedAt.Location() != time.UTC || ci.UpdatedAt.Location() != time.UTC {
 			t.Fatalf("timestamps of %s are not UTC after reopen", ci.ID)
@@ -62,6 +104,12 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	}
 	if err := checkConsistency(s); err != nil {
 		t.Fatal(err)
+	}
+	// Filtered listings come from indexes rebuilt at load.
+	p, err := s.ListRecords(ctx, graph.KindIncident, graph.RecordFilter{CI: ids[0], States: []string{"RESOLVED"}, Ref: "PROBLEM:p",
+		From: ptr(time.Date(2026, 5, 4, 8, 30, 0, 0, time.UTC))}, graph.Page{})
+	if err != nil || p.TotalCount != 6 { // i = 3 (08:00-09:00 overlaps 08:30), 6, ... 18
+		t.Fatalf("resolved incidents from May 4th: %d, %v", p.TotalCount, err)
 	}
 }
 
@@ -96,7 +144,7 @@ func TestHelperProcess(t *testing.T) {
 	}
 	round := os.Getenv(crashRoundEnv)
 	var created []string
-	prev := ""
+	prev, prevRec := "", graph.Record{}
 	// Bounded so an orphaned child cannot run forever.
 	for i := 0; i < 20000; i++ {
 		serial := round + "-" + strconv.Itoa(i)
@@ -116,6 +164,24 @@ func TestHelperProcess(t *testing.T) {
 		id := res.CIs[0].ID
 		fmt.Println("put", id, prev)
 		created, prev = append(created, id), id
+		// A record about the new CI, and a rewrite of the previous one
+		// (whose CI is younger than any victim below).
+		rec, err := s.PutRecord(ctx, graph.Record{Kind: graph.KindProblem, ID: graph.NewID(), State: "NEW",
+			Links: []graph.RecordLink{{Role: "AFFECTS", CI: id}}, Doc: []byte(fmt.Sprintf(`{"i": %d}`, i))}, 0)
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(2)
+		}
+		fmt.Println("rec", rec.ID)
+		if prevRec.ID != "" {
+			prevRec.State = "ASSIGNED"
+			if _, err := s.PutRecord(ctx, prevRec, prevRec.Version); err != nil {
+				fmt.Println("error", err)
+				os.Exit(2)
+			}
+			fmt.Println("upd", prevRec.ID)
+		}
+		prevRec = rec
 		if i%7 == 6 {
 			victim := created[len(created)-5]
 			if err := s.DeleteCI(ctx, victim); err != nil {
@@ -139,6 +205,7 @@ func TestCrashSafety(t *testing.T) {
 	live := map[string]bool{}    // committed and not deleted
 	deleted := map[string]bool{} // committed deletions
 	rels := map[[2]string]bool{} // committed DEPENDS_ON relations
+	recs := map[string]int64{}   // committed records and their versions
 	for round, killAfter := range []int{25, 60, 150} {
 		lines := runAndKill(t, dir, round, killAfter)
 		for _, line := range lines {
@@ -152,11 +219,15 @@ func TestCrashSafety(t *testing.T) {
 			case len(f) == 2 && f[0] == "del":
 				delete(live, f[1])
 				deleted[f[1]] = true
+			case len(f) == 2 && f[0] == "rec":
+				recs[f[1]] = 1
+			case len(f) == 2 && f[0] == "upd":
+				recs[f[1]] = 2
 			default:
 				t.Fatalf("child said %q", line)
 			}
 		}
-		verifyAfterCrash(t, dir, live, deleted, rels)
+		verifyAfterCrash(t, dir, live, deleted, rels, recs)
 	}
 }
 
@@ -209,7 +280,7 @@ func completeLine(l string) bool {
 	return len(f) >= 2 && graph.CheckID("id", f[1]) == nil && (len(f) == 2 || graph.CheckID("id", f[2]) == nil)
 }
 
-func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, rels map[[2]string]bool) {
+func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, rels map[[2]string]bool, recs map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, dir, nil) // load itself cross-checks the buckets
@@ -251,5 +322,23 @@ func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, r
 	}
 	if extra := page.TotalCount - len(live); extra < -1 || extra > 1 {
 		t.Fatalf("%d CIs on disk, %d reported live", page.TotalCount, len(live))
+	}
+	for id, version := range recs {
+		r, err := s.GetRecord(ctx, graph.KindProblem, id)
+		// The write in flight may have been a rewrite that committed.
+		if err != nil || r.Version < version || r.Version > 2 {
+			t.Fatalf("committed record %s v%d: %+v, %v", id, version, r, err)
+		}
+	}
+	rp, err := s.ListRecords(ctx, graph.KindProblem, graph.RecordFilter{}, graph.Page{First: 1})
+	if err != nil || rp.TotalCount < len(recs) || rp.TotalCount > len(recs)+1 {
+		t.Fatalf("%d records on disk, %d reported (%v)", rp.TotalCount, len(recs), err)
+	}
+	// Whatever committed, committed with its audit entries.
+	checkAuditAgreesWithData(t, s)
+	for id := range deleted {
+		if h := fullHistory(t, s, id, graph.MaxPageSize); len(h) == 0 || h[0].Action != graph.ActionDelete {
+			t.Fatalf("deleted CI %s: history %+v", id, h)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -110,6 +111,100 @@ func checkConsistency(s *Store) error {
 	}
 	if m.byName.Len() != len(m.slots) {
 		return fmt.Errorf("name index has %d entries for %d CIs", m.byName.Len(), len(m.slots))
+	}
+	return checkRecordIndexes(m)
+}
+
+// checkRecordIndexes verifies that every record sits in exactly the index
+// entries its fields call for, holding the stored pointer.
+func checkRecordIndexes(m *memState) error {
+	perKind := map[graph.RecordKind]int{}
+	want := map[graph.RecordKind]map[string]int{} // "state/ci/ref:key" → members
+	for k, r := range m.records {
+		if r.Kind != k.kind || r.ID != k.id {
+			return fmt.Errorf("record %v holds %s %s", k, r.Kind, r.ID)
+		}
+		perKind[k.kind]++
+		ix := m.recIdx[k.kind]
+		if ix == nil {
+			return fmt.Errorf("no index for kind %s", k.kind)
+		}
+		if want[k.kind] == nil {
+			want[k.kind] = map[string]int{}
+		}
+		has := func(t *recTree, what string) error {
+			if t == nil {
+				return fmt.Errorf("%s %s: no %s tree", k.kind, k.id, what)
+			}
+			if got, ok := t.Get(r); !ok || got != r {
+				return fmt.Errorf("%s %s missing from %s", k.kind, k.id, what)
+			}
+			return nil
+		}
+		if err := has(ix.byID, "byID"); err != nil {
+			return err
+		}
+		if err := has(ix.byState[r.State], "byState"); err != nil {
+			return err
+		}
+		want[k.kind]["state:"+r.State]++
+		cis := map[string]bool{}
+		for _, l := range r.Links {
+			cis[l.CI] = true
+		}
+		for ci := range cis {
+			if err := has(ix.byCI[ci], "byCI"); err != nil {
+				return err
+			}
+			want[k.kind]["ci:"+ci]++
+		}
+		refs := map[string]bool{}
+		for _, ref := range r.Refs {
+			refs[ref] = true
+		}
+		for ref := range refs {
+			if err := has(ix.byRef[ref], "byRef"); err != nil {
+				return err
+			}
+			want[k.kind]["ref:"+ref]++
+		}
+		if bounded(r) {
+			if err := has(ix.byStart, "byStart"); err != nil {
+				return err
+			}
+			if r.End.Sub(*r.Start) > ix.maxSpan {
+				return fmt.Errorf("%s %s spans more than maxSpan", k.kind, k.id)
+			}
+		} else if err := has(ix.open, "open"); err != nil {
+			return err
+		}
+	}
+	for kind, ix := range m.recIdx {
+		n := perKind[kind]
+		if ix.byID.Len() != n || ix.byStart.Len()+ix.open.Len() != n {
+			return fmt.Errorf("kind %s: %d records, byID %d, byStart+open %d", kind, n, ix.byID.Len(), ix.byStart.Len()+ix.open.Len())
+		}
+		for prefix, trees := range map[string]map[string]*recTree{"state:": ix.byState, "ci:": ix.byCI, "ref:": ix.byRef} {
+			for key, t := range trees {
+				if t.Len() != want[kind][prefix+key] {
+					return fmt.Errorf("kind %s: index %s%s has %d entries, want %d", kind, prefix, key, t.Len(), want[kind][prefix+key])
+				}
+			}
+		}
+		for key, n := range want[kind] {
+			var t *recTree
+			switch {
+			case strings.HasPrefix(key, "state:"):
+				t = ix.byState[key[len("state:"):]]
+			case strings.HasPrefix(key, "ci:"):
+				t = ix.byCI[key[len("ci:"):]]
+			default:
+				t = ix.byRef[key[len("ref:"):]]
+			}
+			if t == nil || t.Len() != n {
+				return fmt.Errorf("kind %s: index %s missing or short", kind, key)
+			}
+		}
 	}
 	return nil
 }

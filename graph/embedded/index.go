@@ -32,6 +32,15 @@ type memState struct {
 	kinds map[string]int
 
 	byName *btree.BTreeG[nameKey] // (name, id) order for keyset paging
+
+	// Records, whole (documents included: lists return them), and their
+	// per-kind indexes; see recindex.go.
+	records map[recKey]*graph.Record
+	recIdx  map[graph.RecordKind]*kindIndex
+
+	// lastAudit is the greatest audit entry id committed (the audit trail
+	// itself stays on disk).
+	lastAudit string
 }
 
 // node is one slot. The CI it points to is never modified: an update stores
@@ -68,7 +77,9 @@ func newMemState(cat *graph.Catalogue) *memState {
 		idents:  map[graph.Identifier]string{},
 		kinds:   map[string]int{},
 		// Store.mu already guards the tree, so its own lock would be waste.
-		byName: btree.NewBTreeGOptions(nameLess, btree.Options{NoLocks: true}),
+		byName:  btree.NewBTreeGOptions(nameLess, btree.Options{NoLocks: true}),
+		records: map[recKey]*graph.Record{},
+		recIdx:  map[graph.RecordKind]*kindIndex{},
 	}
 	for _, rt := range cat.RelationTypes() {
 		m.typeIndex(rt.Name)

@@ -8,9 +8,17 @@
 // transaction (fsynced on commit) and only then published to memory, so a
 // failed write changes neither disk nor memory and a crash loses at most the
 // write in flight.
+//
+// ITSM records live beside the graph: on disk in their own bucket, in
+// memory whole, with per-kind indexes by id, state, linked CI, ref and
+// time window (recindex.go). The audit trail lives on disk only, keyed so
+// that one id's history is a single range scan (audit.go); each write's
+// entries are staged with its changes and written in the same bbolt
+// transaction, so history and data commit or vanish together.
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,14 +106,15 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 // old one and loads everything into memory.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents} {
+		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents, bucketRecords, bucketAudit} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keySchema); {
-		case v == nil:
+		case v == nil, string(v) == schemaV1:
+			// New, or version 1 whose missing buckets were just made.
 			return meta.Put(keySchema, []byte(schemaVersion))
 		case string(v) != schemaVersion:
 			return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
@@ -161,6 +170,9 @@ func load(tx *bolt.Tx, m *memState) error {
 	if held != len(m.idents) {
 		return fmt.Errorf("CIs hold %d identifiers but the index has %d", held, len(m.idents))
 	}
+	if err := loadRecords(tx, m); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketRels).ForEach(func(k, v []byte) error {
 		key, err := parseRelKey(k)
 		if err != nil {
@@ -179,6 +191,32 @@ func load(tx *bolt.Tx, m *memState) error {
 			return fmt.Errorf("relation %s points at a missing CI", k)
 		}
 		m.addEdge(from, m.typeIndex(key.Type), to, r.CreatedAt.UnixMicro())
+		return nil
+	})
+}
+
+// loadRecords loads the records and the audit high-water mark. A record's
+// links may name CIs deleted since it was written: deleting a CI does not
+// rewrite the records about it.
+func loadRecords(tx *bolt.Tx, m *memState) error {
+	if v := tx.Bucket(bucketMeta).Get(keyLastAudit); v != nil {
+		if err := graph.CheckID("audit.last", string(v)); err != nil {
+			return fmt.Errorf("last audit id: %w", err)
+		}
+		m.lastAudit = string(v)
+	}
+	return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+		r, err := decodeRecord(v)
+		if err != nil {
+			return fmt.Errorf("record %q: %w", k, err)
+		}
+		if !bytes.Equal(k, recordKey(r.Kind, r.ID)) {
+			return fmt.Errorf("record key %q holds %s %s", k, r.Kind, r.ID)
+		}
+		if err := graph.CheckRecord(*r); err != nil || r.Version < 1 {
+			return fmt.Errorf("record %q is invalid (version %d): %v", k, r.Version, err)
+		}
+		m.putRecord(r)
 		return nil
 	})
 }
@@ -204,7 +242,7 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
 	}
-	t := newTxn(s.mem, s.cat, graph.Now())
+	t := newTxn(s.mem, s.cat, graph.Now(), graph.ActorFrom(ctx))
 	if err := stage(t); err != nil {
 		return err
 	}

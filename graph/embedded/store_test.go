@@ -17,10 +17,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// snapshot is everything a client can read: every CI and every relation.
+// snapshot is everything a client can list: every CI, every relation and
+// every record.
 type snapshot struct {
 	CIs       []graph.CI
 	Relations map[string][]graph.Relation
+	Records   map[graph.RecordKind][]graph.Record
 }
 
 func takeSnapshot(t testing.TB, s *Store) snapshot {
@@ -48,6 +50,12 @@ func takeSnapshot(t testing.TB, s *Store) snapshot {
 		t.Fatalf("RelationsOf: %v", err)
 	}
 	snap.Relations = rels
+	snap.Records = map[graph.RecordKind][]graph.Record{}
+	for _, kind := range graph.RecordKinds {
+		if recs := allRecords(t, s, kind, graph.RecordFilter{}, graph.MaxPageSize); len(recs) > 0 {
+			snap.Records[kind] = recs
+		}
+	}
 	return snap
 }
 
@@ -62,6 +70,10 @@ func TestFailedApplyLeavesDiskAndMemoryUntouched(t *testing.T) {
 	db := mustCI(t, s, "db", graph.ClassDatabase, ident("serial", "DB"))
 	mustRelate(t, s, app, graph.RelDependsOn, db)
 	before := takeSnapshot(t, s)
+	histories := func() [][]graph.AuditEntry {
+		return [][]graph.AuditEntry{fullHistory(t, s, app.ID, 10), fullHistory(t, s, db.ID, 10)}
+	}
+	histBefore := histories()
 
 	// Every kind of staged change, then a failure in the very last step.
 	_, err = s.Apply(ctx, graph.Batch{
@@ -79,6 +91,9 @@ func TestFailedApplyLeavesDiskAndMemoryUntouched(t *testing.T) {
 
 	if got := takeSnapshot(t, s); !reflect.DeepEqual(got, before) {
 		t.Fatalf("memory changed by a failed batch:\n got %+v\nwant %+v", got, before)
+	}
+	if got := histories(); !reflect.DeepEqual(got, histBefore) {
+		t.Fatalf("a failed batch left audit entries: %+v", got)
 	}
 	if err := checkConsistency(s); err != nil {
 		t.Fatal(err)
@@ -624,6 +639,14 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				if _, err := s.ListRecords(ctx, graph.KindIncident, graph.RecordFilter{CI: ids[0], States: []string{"NEW"}}, graph.Page{First: 5}); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.History(ctx, ids[0], graph.Page{First: 5}); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}
@@ -631,6 +654,10 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 		b := graph.Batch{Upserts: []graph.CIInput{input(fmt.Sprintf("new-%d", i), graph.ClassApplication, ident("new", fmt.Sprint(i)))},
 			Relate: []graph.BatchRelation{{From: graph.CIRef{Identifier: ptr(ident("new", fmt.Sprint(i)))}, Type: graph.RelDependsOn, To: graph.CIRef{ID: ids[0]}}}}
 		if _, err := s.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutRecord(ctx, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW",
+			Links: []graph.RecordLink{{Role: "AFFECTS", CI: ids[0]}}, Doc: []byte(`{}`)}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if i%5 == 0 {
@@ -644,4 +671,5 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 	if err := checkConsistency(s); err != nil {
 		t.Fatal(err)
 	}
+	checkAuditAgreesWithData(t, s)
 }

@@ -17,11 +17,15 @@ import (
 // Store.mu because the only goroutine that could change memState is the one
 // running it.
 type txn struct {
-	m   *memState
-	cat *graph.Catalogue
-	now time.Time
+	m     *memState
+	cat   *graph.Catalogue
+	now   time.Time
+	actor string
 
-	cis    map[string]*graph.CI        // staged CIs; nil marks a deletion
+	cis map[string]*graph.CI // staged CIs; nil marks a deletion
+	// enc holds the JSON of staged CIs, made once for the audit entry and
+	// written as is to the CIs bucket.
+	enc    map[string][]byte
 	idents map[graph.Identifier]string // staged owners; "" marks a release
 	// relDel holds committed relations to delete and relAdd relations to
 	// write. A committed relation removed and re-created in one batch sits
@@ -29,20 +33,64 @@ type txn struct {
 	// to look for an existing edge.
 	relAdd map[graph.RelationKey]graph.Relation
 	relDel map[graph.RelationKey]struct{}
+
+	recs map[recKey]*graph.Record // staged records; nil marks a deletion
+
+	// audit lists the changes in the order they were staged. Entry ids are
+	// assigned in write, inside the bbolt transaction, and lastAudit is
+	// the greatest of them once written.
+	audit     []auditOp
+	lastAudit string
 }
 
-func newTxn(m *memState, cat *graph.Catalogue, now time.Time) *txn {
+// auditOp is an audit entry before it gets its id.
+type auditOp struct {
+	action        graph.AuditAction
+	kind          graph.AuditSubject
+	subject       string
+	about         []string
+	before, after []byte
+}
+
+func newTxn(m *memState, cat *graph.Catalogue, now time.Time, actor string) *txn {
 	return &txn{
-		m: m, cat: cat, now: now,
+		m: m, cat: cat, now: now, actor: actor,
 		cis:    map[string]*graph.CI{},
+		enc:    map[string][]byte{},
 		idents: map[graph.Identifier]string{},
 		relAdd: map[graph.RelationKey]graph.Relation{},
 		relDel: map[graph.RelationKey]struct{}{},
+		recs:   map[recKey]*graph.Record{},
 	}
 }
 
 func (t *txn) empty() bool {
-	return len(t.cis) == 0 && len(t.idents) == 0 && len(t.relAdd) == 0 && len(t.relDel) == 0
+	return len(t.cis) == 0 && len(t.idents) == 0 && len(t.relAdd) == 0 && len(t.relDel) == 0 &&
+		len(t.recs) == 0 && len(t.audit) == 0
+}
+
+// reserve sizes the staging for a batch of upserts and relation changes,
+// sparing the rehashing and regrowth of a large import.
+func (t *txn) reserve(upserts, relations int) {
+	if upserts > 8 {
+		t.cis = make(map[string]*graph.CI, upserts)
+		t.enc = make(map[string][]byte, upserts)
+	}
+	t.audit = make([]auditOp, 0, upserts+relations)
+}
+
+// record returns the record as this transaction sees it; like get, the
+// pointer must not be modified.
+func (t *txn) record(kind graph.RecordKind, id string) (*graph.Record, bool) {
+	if r, ok := t.recs[recKey{kind, id}]; ok {
+		return r, r != nil
+	}
+	return t.m.record(kind, id)
+}
+
+// logChange stages an audit entry.
+func (t *txn) logChange(action graph.AuditAction, kind graph.AuditSubject, subject string, about []string, before, after []byte) {
+	t.audit = append(t.audit, auditOp{action: action, kind: kind, subject: subject, about: about, before: before, after: after})
 }
 
 // get returns the CI as this transaction sees it. The pointer must not be
@@ -63,9 +111,11 @@ func (t *txn) identOwner(id graph.Identifier) string {
 	return t.m.idents[id]
 }
 
-// putCI stages a CI and claims its identifiers.
-func (t *txn) putCI(ci *graph.CI) {
+// putCI stages a CI, given as a value and as JSON, and claims its
+// identifiers.
+func (t *txn) putCI(ci *graph.CI, enc []byte) {
 	t.cis[ci.ID] = ci
+	t.enc[ci.ID] = enc
 	for _, id := range ci.Identifiers {
 		if t.identOwner(id) != ci.ID {
 			t.idents[id] = ci.ID
@@ -137,12 +187,28 @@ func (t *txn) relationsOf(id string) []graph.Relation {
 	return out
 }
 
-// write puts the staged changes into one bbolt transaction.
+// encoded returns the JSON of a CI this transaction sees, reusing what
+// staging made.
+func (t *txn) encoded(ci *graph.CI) ([]byte, error) {
+	if b, ok := t.enc[ci.ID]; ok && t.cis[ci.ID] == ci {
+		return b, nil
+	}
+	b, err := encodeCI(ci)
+	if err != nil {
+		return nil, graph.Internal(err, "cannot encode CI %s", ci.ID)
+	}
+	return b, nil
+}
+
+// write puts the staged changes, audit entries included, into one bbolt
+// transaction.
 func (t *txn) write(tx *bolt.Tx) error {
 	cis, idents, rels := tx.Bucket(bucketCIs), tx.Bucket(bucketIdents), tx.Bucket(bucketRels)
-	if cis == nil || idents == nil || rels == nil {
+	recs, audit, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketAudit), tx.Bucket(bucketMeta)
+	if cis == nil || idents == nil || rels == nil || recs == nil || audit == nil || meta == nil {
 		return errors.New("a bucket is missing")
 	}
+	cis.FillPercent, recs.FillPercent = appendFill, appendFill
 	for id, ci := range t.cis {
 		if ci == nil {
 			if err := cis.Delete([]byte(id)); err != nil {
@@ -150,9 +216,9 @@ func (t *txn) write(tx *bolt.Tx) error {
 			}
 			continue
 		}
-		b, err := encodeCI(ci)
+		b, err := t.encoded(ci)
 		if err != nil {
-			return graph.Internal(err, "cannot encode CI %s", id)
+			return err
 		}
 		if err := cis.Put([]byte(id), b); err != nil {
 			return err
@@ -183,6 +249,55 @@ func (t *txn) write(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	for k, r := range t.recs {
+		if r == nil {
+			if err := recs.Delete(recordKey(k.kind, k.id)); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := encodeRecord(r)
+		if err != nil {
+			return graph.Internal(err, "cannot encode record %s %s", k.kind, k.id)
+		}
+		if err := recs.Put(recordKey(k.kind, k.id), b); err != nil {
+			return err
+		}
+	}
+	return t.writeAudit(audit, meta)
+}
+
+// appendFill is the split threshold for buckets whose keys mostly grow
+// (UUIDv7 ids).
+const appendFill = 0.9
+
+// writeAudit gives each staged entry an id, in staging order, and stores it
+// once under every id it is about.
+func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
+	if len(t.audit) == 0 {
+		return nil
+	}
+	// Most entries are about new ids, so keys are mostly appended; bbolt's
+	// default split at 50% would leave those pages half empty and double
+	// what each commit writes and fsyncs.
+	audit.FillPercent = appendFill
+	last := t.m.lastAudit
+	for i := range t.audit {
+		op := &t.audit[i]
+		last = nextAuditID(last)
+		e := graph.AuditEntry{ID: last, At: t.now, Actor: t.actor, Action: op.action, SubjectKind: op.kind,
+			SubjectID: op.subject, About: op.about, Before: op.before, After: op.after}
+		v := encodeAudit(&e)
+		for _, about := range op.about {
+			if err := audit.Put(auditKey(about, last), v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := meta.Put(keyLastAudit, []byte(last)); err != nil {
+		return err
+	}
+	t.lastAudit = last
 	return nil
 }
 
@@ -209,5 +324,15 @@ func (t *txn) applyTo(m *memState) {
 	}
 	for k, r := range t.relAdd {
 		m.addEdge(m.slots[k.From], m.typeIndex(k.Type), m.slots[k.To], r.CreatedAt.UnixMicro())
+	}
+	for k, r := range t.recs {
+		if r == nil {
+			m.removeRecord(k)
+		} else {
+			m.putRecord(r)
+		}
+	}
+	if t.lastAudit != "" {
+		m.lastAudit = t.lastAudit
 	}
 }

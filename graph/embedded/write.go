@@ -31,6 +31,7 @@ func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, er
 	var res graph.BatchResult
 	err := s.write(ctx, func(t *txn) error {
 		res = graph.BatchResult{CIs: make([]graph.CI, 0, len(b.Upserts))}
+		t.reserve(len(b.Upserts), len(b.Relate)+len(b.Unrelate))
 		for i, in := range b.Upserts {
 			r, err := t.upsert(in)
 			if err != nil {
@@ -64,10 +65,14 @@ func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, er
 		}
 		for i, br := range b.Unrelate {
 			k, err := t.batchKey(br)
+			var removed bool
+			if err == nil {
+				removed, err = t.unrelate(k)
+			}
 			if err != nil {
 				return prefixField(fmt.Sprintf("unrelate[%d]", i), err)
 			}
-			if t.removeRelation(k) {
+			if removed {
 				res.RelationsRemoved++
 			}
 		}
@@ -118,8 +123,9 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 	}
 	var removed bool
 	err := s.write(ctx, func(t *txn) error {
-		removed = t.removeRelation(graph.RelationKey{From: from, Type: typ, To: to})
-		return nil
+		var err error
+		removed, err = t.unrelate(graph.RelationKey{From: from, Type: typ, To: to})
+		return err
 	})
 	if err != nil {
 		return false, err
@@ -163,7 +169,20 @@ func (t *txn) upsert(in graph.CIInput) (graph.UpsertResult, error) {
 	}
 	if changed {
 		stored := merged
-		t.putCI(&stored)
+		after, err := encodeCI(&stored)
+		if err != nil {
+			return graph.UpsertResult{}, graph.Internal(err, "cannot encode CI %s", stored.ID)
+		}
+		var before []byte
+		action := graph.ActionCreate
+		if existing != nil {
+			action = graph.ActionUpdate
+			if before, err = t.encoded(existing); err != nil {
+				return graph.UpsertResult{}, err
+			}
+		}
+		t.putCI(&stored, after)
+		t.logCI(action, stored.ID, before, after)
 	}
 	return graph.UpsertResult{CI: merged, Created: existing == nil, Changed: changed}, nil
 }
@@ -252,8 +271,21 @@ func (t *txn) deleteCI(id string) error {
 	if !ok {
 		return graph.NotFound("id", "CI", id)
 	}
-	for _, r := range t.relationsOf(id) {
-		t.removeRelation(r.Key())
+	before, err := t.encoded(ci)
+	if err != nil {
+		return err
+	}
+	// The relations go first, each audited, so that both ends' histories
+	// show them going; sorted so that the trail does not depend on map
+	// order.
+	rels := t.relationsOf(id)
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Key().Less(rels[j].Key()) })
+	for _, r := range rels {
+		if t.removeRelation(r.Key()) {
+			if err := t.logRelation(graph.ActionUnrelate, r); err != nil {
+				return err
+			}
+		}
 	}
 	for _, ident := range ci.Identifiers {
 		if t.identOwner(ident) == id {
@@ -261,7 +293,20 @@ func (t *txn) deleteCI(id string) error {
 		}
 	}
 	t.cis[id] = nil
+	delete(t.enc, id)
+	t.logCI(graph.ActionDelete, id, before, nil)
 	return nil
+}
+
+// unrelate stages the removal of k, audited, and reports whether it
+// existed.
+func (t *txn) unrelate(k graph.RelationKey) (bool, error) {
+	r, ok := t.relation(k)
+	if !ok {
+		return false, nil
+	}
+	t.removeRelation(k)
+	return true, t.logRelation(graph.ActionUnrelate, r)
 }
 
 // relate stages k unless it exists, reporting whether it was created. The
@@ -282,6 +327,9 @@ func (t *txn) relate(k graph.RelationKey) (graph.Relation, bool, error) {
 		return r, false, nil
 	}
 	r := graph.Relation{From: k.From, Type: k.Type, To: k.To, CreatedAt: t.now}
+	if err := t.logRelation(graph.ActionRelate, r); err != nil {
+		return graph.Relation{}, false, err
+	}
 	t.addRelation(r)
 	return r, true, nil
 }

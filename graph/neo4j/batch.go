@@ -14,8 +14,9 @@ import (
 const raceRetries = 3
 
 // apply runs a batch in one write transaction: read what the batch touches,
-// replay it in Go, write the result with UNWIND statements. Any error, from
-// the replay or from Neo4j, rolls the whole transaction back.
+// replay it in Go, write the result and its audit entries with UNWIND
+// statements. Any error, from the replay or from Neo4j, rolls the whole
+// transaction back, audit included.
 //
 // Two writers importing the same new identifier both see it unowned, and
 // the identifier_key constraint fails the later commit. That is not a
@@ -33,6 +34,7 @@ func (s *Store) apply(ctx context.Context, b graph.Batch, prefixed bool) (batchO
 }
 
 func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (batchOutcome, error) {
+	actor := graph.ActorFrom(ctx)
 	return writeTx(ctx, s, "apply batch", func(ctx context.Context, tx neo4j.ManagedTransaction) (batchOutcome, error) {
 		// Everything is rebuilt inside the function: the driver may call it
 		// again after a transient error, and a retry must start clean.
@@ -52,6 +54,9 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 			}
 		}
 		if err := writeBatch(ctx, tx, p); err != nil {
+			return batchOutcome{}, err
+		}
+		if err := writeAudit(ctx, tx, actor, p.now, p.audit); err != nil {
 			return batchOutcome{}, err
 		}
 		return p.out, nil
@@ -160,8 +165,9 @@ func lookupRelations(ctx context.Context, tx neo4j.ManagedTransaction, p *batchP
 		if k.To, err = recordString(rec, "to"); err != nil {
 			return err
 		}
-		p.dbRels[k] = true
-		return nil
+		micros, err := recordInt(rec, "createdAt")
+		p.dbRels[k] = fromMicros(micros)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("look up existing relations: %w", err)

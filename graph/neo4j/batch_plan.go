@@ -26,8 +26,9 @@ type batchPlan struct {
 	// relsOf holds the stored relations of CIs whose class may change,
 	// keyed by CI id; a key present with no relations means "loaded, none".
 	relsOf map[string][]touchingRel
-	// dbRels are the relations this batch names that exist in the database.
-	dbRels map[graph.RelationKey]bool
+	// dbRels are the relations this batch names that exist in the
+	// database, with their creation time (an unrelate audits it).
+	dbRels map[graph.RelationKey]time.Time
 
 	dirty     []string // CI ids to write, in first-touched order
 	newIdents []identRow
@@ -35,6 +36,13 @@ type batchPlan struct {
 	addIndex  map[graph.RelationKey]int // into relAdds; -1 once unrelated
 	relDels   []relRow
 	removed   map[graph.RelationKey]bool
+
+	// audit lists the changes in the order the replay makes them, one per
+	// upsert that changes a CI, relation created and relation removed: the
+	// trail shows what each item of the batch did, as the embedded store's
+	// does, even where a later item undoes an earlier one (a relation made
+	// and removed in one batch is never written, but both are audited).
+	audit []auditChange
 
 	out batchOutcome
 }
@@ -86,7 +94,7 @@ func newBatchPlan(cat *graph.Catalogue, b graph.Batch, prefixed bool, now time.T
 		cis:      map[string]*planCI{},
 		owners:   map[string]string{},
 		relsOf:   map[string][]touchingRel{},
-		dbRels:   map[graph.RelationKey]bool{},
+		dbRels:   map[graph.RelationKey]time.Time{},
 		addIndex: map[graph.RelationKey]int{},
 		removed:  map[graph.RelationKey]bool{},
 	}
@@ -211,8 +219,25 @@ func (p *batchPlan) upsert(in graph.CIInput) (upsertOutcome, error) {
 				"identifier %s=%s already belongs to CI %s", id.Kind, id.Value, owner)
 		}
 	}
+	if changed {
+		change, err := p.upsertChange(existing, merged)
+		if err != nil {
+			return upsertOutcome{}, err
+		}
+		p.audit = append(p.audit, change)
+	}
 	p.commit(existing, merged, changed)
 	return upsertOutcome{ci: merged, created: existing == nil, changed: changed}, nil
+}
+
+// upsertChange audits an upsert that changed a CI: UPDATE from the state
+// the batch saw (stored, or left by an earlier item), or CREATE.
+func (p *batchPlan) upsertChange(existing *planCI, merged graph.CI) (auditChange, error) {
+	if existing == nil {
+		return ciChange(graph.ActionCreate, nil, &merged)
+	}
+	before := existing.ci
+	return ciChange(graph.ActionUpdate, &before, &merged)
 }
 
 // match finds the CI an input updates: by id, else by identifiers; nil
@@ -429,6 +454,11 @@ func (p *batchPlan) relate(prefix string, r graph.BatchRelation) error {
 	if p.relExists(k) {
 		return nil
 	}
+	change, err := relationChange(graph.ActionRelate, graph.Relation{From: k.From, Type: k.Type, To: k.To, CreatedAt: p.now})
+	if err != nil {
+		return err
+	}
+	p.audit = append(p.audit, change)
 	p.addIndex[k] = len(p.relAdds)
 	p.relAdds = append(p.relAdds, relRow{key: k, typ: t, createdAt: p.now})
 	p.out.relationsCreated++
@@ -443,13 +473,24 @@ func (p *batchPlan) unrelate(prefix string, r graph.BatchRelation) error {
 	if i, ok := p.addIndex[k]; ok && i >= 0 {
 		p.addIndex[k] = -1 // created earlier in this batch: never written
 		p.out.relationsRemoved++
-		return nil
+		return p.unrelateChange(k, p.now)
 	}
-	if p.dbRels[k] && !p.removed[k] {
+	if created, ok := p.dbRels[k]; ok && !p.removed[k] {
 		p.removed[k] = true
-		p.relDels = append(p.relDels, relRow{key: k, typ: t})
+		p.relDels = append(p.relDels, relRow{key: k, typ: t, createdAt: created})
 		p.out.relationsRemoved++
+		return p.unrelateChange(k, created)
 	}
+	return nil
+}
+
+// unrelateChange audits the removal of a relation created at createdAt.
+func (p *batchPlan) unrelateChange(k graph.RelationKey, createdAt time.Time) error {
+	change, err := relationChange(graph.ActionUnrelate, graph.Relation{From: k.From, Type: k.Type, To: k.To, CreatedAt: createdAt})
+	if err != nil {
+		return err
+	}
+	p.audit = append(p.audit, change)
 	return nil
 }
 
@@ -457,7 +498,8 @@ func (p *batchPlan) relExists(k graph.RelationKey) bool {
 	if i, ok := p.addIndex[k]; ok && i >= 0 {
 		return true
 	}
-	return p.dbRels[k] && !p.removed[k]
+	_, ok := p.dbRels[k]
+	return ok && !p.removed[k]
 }
 
 // joinField appends a sub-field to an item prefix that may be empty.

@@ -2,6 +2,7 @@ package neo4j
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -55,16 +56,22 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 	})
 }
 
-// DeleteCI removes a CI with its relations and the identifiers it owns.
+// DeleteCI removes a CI with its relations and the identifiers it owns,
+// auditing an UNRELATE for each relation and then the DELETE.
 func (s *Store) DeleteCI(ctx context.Context, id string) error {
 	if err := graph.CheckID("id", id); err != nil {
 		return err
 	}
+	actor := graph.ActorFrom(ctx)
 	_, err := writeTx(ctx, s, "delete CI", func(ctx context.Context, tx neo4j.ManagedTransaction) (struct{}, error) {
+		now := graph.Now()
+		var changes []auditChange
 		found := false
-		err := collect(ctx, tx, cypherDeleteCI, map[string]any{"id": id}, func(*neo4j.Record) error {
+		err := collect(ctx, tx, cypherDeleteCI, map[string]any{"id": id}, func(rec *neo4j.Record) error {
 			found = true
-			return nil
+			var err error
+			changes, err = deleteCIChanges(rec)
+			return err
 		})
 		if err != nil {
 			return struct{}{}, err
@@ -72,9 +79,52 @@ func (s *Store) DeleteCI(ctx context.Context, id string) error {
 		if !found {
 			return struct{}{}, graph.NotFound("id", "CI", id)
 		}
-		return struct{}{}, nil
+		return struct{}{}, writeAudit(ctx, tx, actor, now, changes)
 	})
 	return err
+}
+
+// deleteCIChanges turns the row of cypherDeleteCI into audit changes: the
+// relations removed, in (type, from, to) order, then the CI itself.
+func deleteCIChanges(rec *neo4j.Record) ([]auditChange, error) {
+	props, _, err := neo4j.GetRecordValue[map[string]any](rec, "props")
+	if err != nil {
+		return nil, fmt.Errorf("read props: %w", err)
+	}
+	delete(props, "_lock")
+	ci, err := ciFromNode(neo4j.Node{Props: props})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := recordList[map[string]any](rec, "rels")
+	if err != nil {
+		return nil, err
+	}
+	rels := make([]graph.Relation, 0, len(rows))
+	for _, row := range rows {
+		from, ok1 := row["from"].(string)
+		typ, ok2 := row["type"].(string)
+		to, ok3 := row["to"].(string)
+		created, ok4 := row["createdAt"].(int64)
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return nil, fmt.Errorf("read rels: unexpected relation row %v", row)
+		}
+		rels = append(rels, graph.Relation{From: from, Type: typ, To: to, CreatedAt: fromMicros(created)})
+	}
+	sortRelations(rels)
+	changes := make([]auditChange, 0, len(rels)+1)
+	for _, rel := range rels {
+		c, err := relationChange(graph.ActionUnrelate, rel)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
+	}
+	c, err := ciChange(graph.ActionDelete, &ci, nil)
+	if err != nil {
+		return nil, err
+	}
+	return append(changes, c), nil
 }
 
 // validIDs keeps the well-formed ids, once each, in input order.

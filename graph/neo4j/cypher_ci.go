@@ -59,12 +59,20 @@ const cypherGetCI = `
 MATCH (c:CI {id: $id})
 RETURN c`
 
-// cypherDeleteCI removes a CI, its relations and the identifiers it owns.
-// FOREACH keeps it one statement that returns a row only if the CI existed.
+// cypherDeleteCI removes a CI, its relations, the identifiers it owns and
+// the links of records to it, and returns what the audit needs: the CI's
+// properties and the relations removed. The SET comes first so that the CI
+// is write-locked before its relations are read: a concurrent Relate then
+// waits for this transaction instead of adding a relation that DETACH
+// DELETE would remove unaudited. FOREACH keeps it one statement that
+// returns a row only if the CI existed.
 const cypherDeleteCI = `
 MATCH (c:CI {id: $id})
+SET c._lock = true
+WITH c, properties(c) AS props,
+     COLLECT { MATCH (c)-[r]-(o:CI) RETURN {from: startNode(r).id, type: type(r), to: endNode(r).id, createdAt: r.createdAt} } AS rels
 OPTIONAL MATCH (i:Identifier)-[:identifies]->(c)
-WITH c, collect(i) AS idents
+WITH c, props, rels, collect(i) AS idents
 FOREACH (i IN idents | DETACH DELETE i)
 DETACH DELETE c
-RETURN true AS deleted`
+RETURN props, rels`

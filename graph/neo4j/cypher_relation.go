@@ -12,13 +12,14 @@ OPTIONAL MATCH (b:CI {id: $to})
 RETURN a.class AS fromClass, b.class AS toClass`
 
 // cypherExistingRelations reports which of the (from, type, to) triples in
-// $rows exist. Filtering on type(r) instead of splicing lets one read cover
+// $rows exist, with their creation time (an unrelate audits the relation as
+// it was). Filtering on type(r) instead of splicing lets one read cover
 // every type; Expand(Into) between two seeked nodes keeps it cheap.
 const cypherExistingRelations = `
 UNWIND $rows AS row
 MATCH (a:CI {id: row.from})-[r]->(b:CI {id: row.to})
 WHERE type(r) = row.type
-RETURN row.from AS from, row.type AS type, row.to AS to`
+RETURN row.from AS from, row.type AS type, row.to AS to, r.createdAt AS createdAt`
 
 // cypherMergeRelation creates from -T-> to unless it exists and returns its
 // creation time. MERGE locks both end nodes before creating, so two
@@ -42,12 +43,15 @@ MERGE (a)-[r:` + string(t) + `]->(b)
 ON CREATE SET r.createdAt = row.createdAt`
 }
 
-// cypherDeleteRelation removes from -T-> to and counts what it removed.
+// cypherDeleteRelation removes from -T-> to and returns one row per
+// relationship removed (at most one: relations are MERGEd) with its
+// creation time, which the audit entry records.
 func cypherDeleteRelation(t relType) string {
 	return `
 MATCH (:CI {id: $from})-[r:` + string(t) + `]->(:CI {id: $to})
+WITH r, r.createdAt AS createdAt
 DELETE r
-RETURN count(*) AS removed`
+RETURN createdAt`
 }
 
 // cypherDeleteRelations is the batch form of cypherDeleteRelation.

@@ -1,13 +1,17 @@
 package neo4j
 
-// Labels and the internal relationship type. The identifier relationship is
-// deliberately lower-case: catalogue relation types must match
-// ^[A-Z][A-Z0-9_]*$, so no catalogue type can ever collide with it and be
-// mistaken for (or traverse through) identifier ownership.
+// Labels and the internal relationship types. The internal relationships
+// are deliberately lower-case: catalogue relation types must match
+// ^[A-Z][A-Z0-9_]*$, so no catalogue type can ever collide with them and be
+// mistaken for (or traverse through) identifier ownership or record links.
 const (
 	labelCI         = "CI"
 	labelIdentifier = "Identifier"
+	labelRecord     = "Record"
+	labelAudit      = "Audit"
+	labelAuditRef   = "AuditRef"
 	relIdentifies   = "identifies"
+	relLinks        = "links"
 	schemaAwaitSecs = 300
 )
 
@@ -24,6 +28,13 @@ const (
 //     propSortKey), read in index order so a page costs O(first).
 //   - class/status/environment/owner: the ListCIs filters.
 //   - identifier_value: the Identifier filter matches a value of any kind.
+//   - record_kind_id: a record is (kind, id); kinds are separate namespaces.
+//     The backing composite index also serves ListRecords: equality on kind,
+//     range on id, read in (descending) index order.
+//   - record_kind_state: the States filter.
+//   - audit_id: History joins its AuditRef rows to the entries by id.
+//   - auditref_about_entry: History is an equality seek on about and a
+//     descending range on entryId, read in index order (see cypher_audit.go).
 var schemaCypher = []string{
 	"CREATE CONSTRAINT ci_id IF NOT EXISTS FOR (c:CI) REQUIRE c.id IS UNIQUE",
 	"CREATE CONSTRAINT identifier_key IF NOT EXISTS FOR (i:Identifier) REQUIRE i.key IS UNIQUE",
@@ -33,6 +44,10 @@ var schemaCypher = []string{
 	"CREATE INDEX ci_environment IF NOT EXISTS FOR (c:CI) ON (c.environment)",
 	"CREATE INDEX ci_owner IF NOT EXISTS FOR (c:CI) ON (c.owner)",
 	"CREATE INDEX identifier_value IF NOT EXISTS FOR (i:Identifier) ON (i.value)",
+	"CREATE CONSTRAINT record_kind_id IF NOT EXISTS FOR (r:Record) REQUIRE (r.kind, r.id) IS UNIQUE",
+	"CREATE INDEX record_kind_state IF NOT EXISTS FOR (r:Record) ON (r.kind, r.state)",
+	"CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (a:Audit) REQUIRE a.id IS UNIQUE",
+	"CREATE INDEX auditref_about_entry IF NOT EXISTS FOR (x:AuditRef) ON (x.about, x.entryId)",
 }
 
 // awaitIndexesCypher blocks until new indexes are populated, so the first

@@ -7,6 +7,10 @@
 //	      environment, owner, attrs, identifiers, createdAt, updatedAt})
 //	(:CI)-[:DEPENDS_ON|RUNS_ON|... {createdAt}]->(:CI)
 //	(:Identifier {key, kind, value})-[:identifies]->(:CI)
+//	(:Record {kind, id, version, state, start, end, refs, links, doc,
+//	          createdAt, updatedAt})-[:links {role}]->(:CI)
+//	(:Audit {id, at, actor, action, subjectKind, subjectId, about, before, after})
+//	(:AuditRef {about, entryId})
 //
 // Relations are real typed relationships, so traversals run inside Neo4j.
 // Attributes and the ordered identifier list are JSON strings; times are
@@ -14,6 +18,13 @@
 // nodes exist so that a uniqueness constraint on their key makes "an
 // identifier belongs to at most one CI" a property of the database, not
 // only of this code.
+//
+// ITSM records sit beside the graph (cypher_record.go): their links to CIs
+// are relationships of the lower-case type links, which no catalogue type
+// can be, so "records on this CI" is a graph query that traversals and
+// relation listings never see. Every changing write appends its audit
+// entries in the transaction that makes the change (audit.go,
+// cypher_audit.go); AuditRef rows make History an index seek per id.
 //
 // Every query is parameterised. Relation type names, which Cypher cannot
 // take as parameters, are spliced only as relType values produced by

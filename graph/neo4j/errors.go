@@ -62,6 +62,11 @@ func mapNeo4jError(op string, ne *neo4j.Neo4jError, wrapped error) error {
 			e.Err = wrapped
 			return e
 		}
+		if strings.Contains(ne.Msg, "`"+labelRecord+"`") {
+			e := graph.Errorf(graph.CodeConflict, "id", "the record was created concurrently")
+			e.Err = wrapped
+			return e
+		}
 		e := graph.Errorf(graph.CodeConflict, "id", "the CI was written concurrently; retry")
 		e.Err = wrapped
 		return e

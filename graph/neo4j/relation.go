@@ -18,6 +18,7 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 	if from == to {
 		return graph.Relation{}, graph.Invalid("to", "a CI cannot relate to itself")
 	}
+	actor := graph.ActorFrom(ctx)
 	return writeTx(ctx, s, "relate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Relation, error) {
 		var fromClass, toClass string
 		err := collect(ctx, tx, cypherRelationEnds, map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
@@ -41,13 +42,24 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 			return graph.Relation{}, err
 		}
 		rel := graph.Relation{From: from, Type: typ, To: to}
-		params := map[string]any{"from": from, "to": to, "createdAt": graph.Now().UnixMicro()}
-		err = collect(ctx, tx, cypherMergeRelation(t), params, func(rec *neo4j.Record) error {
+		now := graph.Now()
+		params := map[string]any{"from": from, "to": to, "createdAt": now.UnixMicro()}
+		counters, err := collectCounting(ctx, tx, cypherMergeRelation(t), params, func(rec *neo4j.Record) error {
 			micros, err := recordInt(rec, "createdAt")
 			rel.CreatedAt = fromMicros(micros)
 			return err
 		})
 		if err != nil {
+			return graph.Relation{}, err
+		}
+		if counters.RelationshipsCreated() == 0 {
+			return rel, nil // it existed: nothing changed, nothing to audit
+		}
+		change, err := relationChange(graph.ActionRelate, rel)
+		if err != nil {
+			return graph.Relation{}, err
+		}
+		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
 			return graph.Relation{}, err
 		}
 		return rel, nil
@@ -61,14 +73,26 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 	if err != nil {
 		return false, err
 	}
+	actor := graph.ActorFrom(ctx)
 	return writeTx(ctx, s, "unrelate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (bool, error) {
-		var removed int64
+		now := graph.Now()
+		var changes []auditChange
 		err := collect(ctx, tx, cypherDeleteRelation(t), map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
-			var err error
-			removed, err = recordInt(rec, "removed")
+			micros, err := recordInt(rec, "createdAt")
+			if err != nil {
+				return err
+			}
+			change, err := relationChange(graph.ActionUnrelate, graph.Relation{From: from, Type: typ, To: to, CreatedAt: fromMicros(micros)})
+			changes = append(changes, change)
 			return err
 		})
-		return removed > 0, err
+		if err != nil {
+			return false, err
+		}
+		if err := writeAudit(ctx, tx, actor, now, changes); err != nil {
+			return false, err
+		}
+		return len(changes) > 0, nil
 	})
 }
 

@@ -148,6 +148,29 @@ func collect(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, pa
 	return res.Err()
 }
 
+// collectCounting is collect that also returns the statement's update
+// counters, for writes whose effect the records do not tell (did a MERGE
+// create anything?).
+func collectCounting(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, each func(*neo4j.Record) error) (neo4j.Counters, error) {
+	res, err := tx.Run(ctx, cypher, params)
+	if err != nil {
+		return nil, err
+	}
+	for res.Next(ctx) {
+		if err := each(res.Record()); err != nil {
+			return nil, err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	sum, err := res.Consume(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	return sum.Counters(), nil
+}
+
 // exec runs one statement whose records are not needed.
 func exec(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) error {
 	res, err := tx.Run(ctx, cypher, params)

@@ -57,13 +57,14 @@ func TestOpenTwiceKeepsOneSchema(t *testing.T) {
 		typ, _, _ := neo4j.GetRecordValue[string](rec, "type")
 		got[name] = typ
 	}
-	for _, want := range []string{"ci_id", "identifier_key"} {
-		if got[want] != "UNIQUENESS" {
-			t.Errorf("constraint %s: got %q, want UNIQUENESS (all: %v)", want, got[want], got)
+	want := []string{"ci_id", "identifier_key", "record_kind_id", "audit_id"}
+	for _, name := range want {
+		if got[name] != "UNIQUENESS" {
+			t.Errorf("constraint %s: got %q, want UNIQUENESS (all: %v)", name, got[name], got)
 		}
 	}
-	if len(got) != 2 {
-		t.Errorf("constraints %v, want exactly ci_id and identifier_key after two Opens", got)
+	if len(got) != len(want) {
+		t.Errorf("constraints %v, want exactly %v after two Opens", got, want)
 	}
 }
 

@@ -31,6 +31,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Neighbourhood", neighbourhoodCases},
 		{"Impact", impactCases},
 		{"Concurrency", concurrencyCases},
+		{"Records", recordCases},
+		{"Audit", auditCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

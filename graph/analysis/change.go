@@ -1,0 +1,391 @@
+// Package analysis answers the questions change managers and on-call
+// engineers ask of the graph and its ITSM records: what a change puts at
+// risk, which CI most likely explains the incidents open now, and which
+// services are breaching or about to breach their SLAs.
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+)
+
+// Analyst runs analyses over a store through the ITSM service.
+type Analyst struct {
+	ITSM *itsm.Service
+}
+
+// New returns an analyst over the service.
+func New(svc *itsm.Service) *Analyst { return &Analyst{ITSM: svc} }
+
+func (a *Analyst) store() graph.Store { return a.ITSM.Store }
+
+// Collision is another change whose window overlaps this one's and whose
+// blast radius meets it.
+type Collision struct {
+	Change *itsm.Change
+	// Shared are the CIs both changes would hit (targets included).
+	Shared []string
+}
+
+// RiskReason is one itemised contribution to a risk score.
+type RiskReason struct {
+	Factor string
+	Points int
+	Detail string
+}
+
+func (r RiskReason) String() string { return fmt.Sprintf("+%d %s: %s", r.Points, r.Factor, r.Detail) }
+
+// ChangeImpact is what a change puts at risk during its window.
+type ChangeImpact struct {
+	Change   *itsm.Change
+	Blast    impact.BlastRadius
+	SLAs     []SLARisk
+	Collided []Collision
+	Freezes  []*itsm.Window
+	// RiskScore is 0 (routine) to 100 (do not do this).
+	RiskScore int
+	Reasons   []RiskReason
+}
+
+// Risk factor names, stable for dashboards.
+const (
+	FactorCriticality = "SERVICE_CRITICALITY"
+	FactorBlastSize   = "BLAST_RADIUS"
+	FactorRedundancy  = "REDUNDANCY_HEADROOM"
+	FactorChangeType  = "CHANGE_TYPE"
+	FactorLeadTime    = "LEAD_TIME"
+	FactorFailureRate = "PAST_FAILURES"
+	FactorIncidents   = "INCIDENTS_AFTER_CHANGES"
+	FactorCollision   = "COLLISION"
+	FactorFreeze      = "FREEZE"
+	FactorSLA         = "SLA_BUDGET"
+)
+
+// historyWindow is how far back past changes and incidents on the same CIs
+// are considered; followWindow is how soon after a change an incident on its
+// CIs counts as following it.
+const (
+	historyWindow = 180 * 24 * time.Hour
+	followWindow  = 24 * time.Hour
+)
+
+// ChangeImpact assesses a change: blast radius of its targets, SLAs at risk
+// in its window, colliding changes, freeze violations and a risk score.
+func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImpact, error) {
+	if err := graph.CheckID("changeId", changeID); err != nil {
+		return nil, err
+	}
+	c, err := a.ITSM.GetChange(ctx, changeID)
+	if err != nil {
+		return nil, renameNotFound(err, "changeId")
+	}
+	out := &ChangeImpact{Change: c}
+	blasts := newBlastCache(a.store())
+	out.Blast, err = blasts.of(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if out.Collided, err = a.collisions(ctx, c, blasts); err != nil {
+		return nil, err
+	}
+	if out.Freezes, err = a.ITSM.FreezeViolations(ctx, c); err != nil {
+		return nil, err
+	}
+	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast); err != nil {
+		return nil, err
+	}
+	reasons, err := a.riskReasons(ctx, c, out)
+	if err != nil {
+		return nil, err
+	}
+	score := 0
+	for _, r := range reasons {
+		score += r.Points
+	}
+	out.Reasons, out.RiskScore = reasons, min(score, 100)
+	return out, nil
+}
+
+// AssessChange runs ChangeImpact and stores its summary on the change.
+func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImpact, error) {
+	ci, err := a.ChangeImpact(ctx, changeID)
+	if err != nil {
+		return nil, err
+	}
+	as := itsm.Assessment{At: a.ITSM.Now(), Actor: graph.ActorFrom(ctx), RiskScore: ci.RiskScore}
+	for _, r := range ci.Reasons {
+		as.Reasons = append(as.Reasons, r.String())
+	}
+	for _, s := range ci.Blast.Services {
+		as.Services = append(as.Services, s.CI.ID)
+	}
+	if ci.Change, err = a.ITSM.SetAssessment(ctx, changeID, as); err != nil {
+		return nil, err
+	}
+	return ci, nil
+}
+
+// activeChangeStates are the states of changes that may still happen.
+var activeChangeStates = []itsm.ChangeState{itsm.ChangeRequested, itsm.ChangeAssessed, itsm.ChangeApproved,
+	itsm.ChangeScheduled, itsm.ChangeImplementing}
+
+// collisions finds other live changes overlapping c's window whose blast
+// radius (targets included) shares a CI with c's: two changes on different
+// CIs still collide when both hit the same database or service.
+func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastCache) ([]Collision, error) {
+	others, err := a.changesIn(ctx, c.PlannedStart, c.PlannedEnd, activeChangeStates)
+	if err != nil {
+		return nil, err
+	}
+	mine := blasts.hit(c)
+	var out []Collision
+	for _, o := range others {
+		if o.ID == c.ID || !o.PlannedStart.Before(c.PlannedEnd) || !c.PlannedStart.Before(o.PlannedEnd) {
+			continue
+		}
+		if _, err := blasts.of(ctx, o); err != nil {
+			return nil, err
+		}
+		var shared []string
+		for id := range blasts.hit(o) {
+			if mine[id] {
+				shared = append(shared, id)
+			}
+		}
+		if len(shared) > 0 {
+			sort.Strings(shared)
+			out = append(out, Collision{Change: o, Shared: shared})
+		}
+	}
+	return out, nil
+}
+
+// changesIn lists every change in the states whose window overlaps [from, to].
+func (a *Analyst) changesIn(ctx context.Context, from, to time.Time, states []itsm.ChangeState) ([]*itsm.Change, error) {
+	var out []*itsm.Change
+	after := ""
+	for {
+		page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to},
+			graph.Page{First: graph.MaxPageSize, After: after})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if !rp.HasNextPage || len(page) == 0 {
+			return out, nil
+		}
+		after = graph.IDCursor(page[len(page)-1].ID)
+	}
+}
+
+// riskReasons itemises the risk of a change.
+func (a *Analyst) riskReasons(ctx context.Context, c *itsm.Change, ci *ChangeImpact) ([]RiskReason, error) {
+	var rs []RiskReason
+	add := func(factor string, points int, format string, args ...any) {
+		if points > 0 {
+			rs = append(rs, RiskReason{Factor: factor, Points: points, Detail: fmt.Sprintf(format, args...)})
+		}
+	}
+
+	// The most critical service hit, weighted by how hard.
+	critPoints := map[graph.Criticality]int{graph.CriticalityCritical: 25, graph.CriticalityHigh: 18, graph.CriticalityMedium: 10, graph.CriticalityLow: 4}
+	best, bestName, bestEffect := 0, "", impact.Up
+	for _, s := range ci.Blast.Services {
+		p := critPoints[s.CI.Criticality]
+		if s.Effect == impact.Degraded {
+			p /= 2
+		}
+		if p > best {
+			best, bestName, bestEffect = p, s.CI.Name, s.Effect
+		}
+	}
+	add(FactorCriticality, best, "%s service %s would be %s", critOf(ci.Blast.Services, bestName), bestName, bestEffect)
+
+	// Size of the blast radius, on a log scale: 1 CI → 2, 10 → 7, 100 → 13.
+	if n := len(ci.Blast.Impacted); n > 0 {
+		add(FactorBlastSize, min(15, int(math.Round(2+5*math.Log10(float64(n))))), "%d CIs impacted, %d of them services", n, len(ci.Blast.Services))
+	}
+
+	// Redundancy: a group left DEGRADED has lost headroom; one taken DOWN
+	// has none left.
+	down, degraded := 0, 0
+	for _, im := range ci.Blast.Impacted {
+		if cl, ok := a.store().Catalogue().Class(im.CI.Class); ok && cl.RedundancyGroup {
+			if im.Effect == impact.Down {
+				down++
+			} else {
+				degraded++
+			}
+		}
+	}
+	add(FactorRedundancy, min(15, 10*down+4*degraded), "%d redundancy groups would go DOWN and %d run without headroom", down, degraded)
+
+	// Type and lead time.
+	typePoints := map[itsm.ChangeType]int{itsm.ChangeEmergency: 15, itsm.ChangeNormal: 5}
+	add(FactorChangeType, typePoints[c.Type], "%s change", c.Type)
+	if lead := c.PlannedStart.Sub(c.RequestedAt); lead < 72*time.Hour {
+		pts := 5
+		if lead < 24*time.Hour {
+			pts = 10
+		}
+		add(FactorLeadTime, pts, "planned to start %s after it was requested", roundDuration(lead))
+	}
+
+	// Track record on these CIs.
+	past, err := a.pastChangesOn(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	failed := 0
+	for _, p := range past {
+		if p.Outcome == itsm.OutcomeFailed || p.Outcome == itsm.OutcomeRolledBack {
+			failed++
+		}
+	}
+	if len(past) > 0 && failed > 0 {
+		add(FactorFailureRate, int(math.Round(15*float64(failed)/float64(len(past)))), "%d of %d past changes on these CIs failed or were rolled back", failed, len(past))
+	}
+	followed, err := a.incidentsAfter(ctx, past)
+	if err != nil {
+		return nil, err
+	}
+	add(FactorIncidents, min(10, 4*followed), "%d incidents followed earlier changes on these CIs", followed)
+
+	add(FactorCollision, min(15, 8*len(ci.Collided)), "%d other changes overlap this window and hit the same CIs", len(ci.Collided))
+	add(FactorFreeze, min(20, 15*len(ci.Freezes)), "the window overlaps %d freeze windows", len(ci.Freezes))
+	atRisk := 0
+	for _, s := range ci.SLAs {
+		if s.AtRisk {
+			atRisk++
+		}
+	}
+	add(FactorSLA, min(15, 8*atRisk), "%d SLAs would not have enough error budget left for the expected outage", atRisk)
+	return rs, nil
+}
+
+// pastChangesOn lists closed changes of the last historyWindow that targeted
+// any of c's targets.
+func (a *Analyst) pastChangesOn(ctx context.Context, c *itsm.Change) ([]*itsm.Change, error) {
+	seen := map[string]*itsm.Change{}
+	from := c.PlannedStart.Add(-historyWindow)
+	for _, target := range c.TargetCIs {
+		after := ""
+		for {
+			page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart},
+				graph.Page{First: graph.MaxPageSize, After: after})
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range page {
+				if p.ID != c.ID {
+					seen[p.ID] = p
+				}
+			}
+			if !rp.HasNextPage || len(page) == 0 {
+				break
+			}
+			after = graph.IDCursor(page[len(page)-1].ID)
+		}
+	}
+	out := make([]*itsm.Change, 0, len(seen))
+	for _, p := range seen {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// incidentsAfter counts incidents blamed on the changes, or raised on their
+// targets within followWindow after they ended.
+func (a *Analyst) incidentsAfter(ctx context.Context, changes []*itsm.Change) (int, error) {
+	counted := map[string]bool{}
+	for _, ch := range changes {
+		end := ch.PlannedEnd
+		if ch.ActualEnd != nil {
+			end = *ch.ActualEnd
+		}
+		until := end.Add(followWindow)
+		for _, target := range ch.TargetCIs {
+			incs, _, err := a.ITSM.ListIncidents(ctx, itsm.IncidentFilter{CI: target, From: &end, To: &until}, graph.Page{First: graph.MaxPageSize})
+			if err != nil {
+				return 0, err
+			}
+			for _, inc := range incs {
+				if !inc.OpenedAt.Before(end) && inc.OpenedAt.Before(until) || inc.CausedByChangeID == ch.ID {
+					counted[inc.ID] = true
+				}
+			}
+		}
+	}
+	return len(counted), nil
+}
+
+func critOf(services []impact.Impacted, name string) string {
+	for _, s := range services {
+		if s.CI.Name == name {
+			return string(s.CI.Criticality)
+		}
+	}
+	return ""
+}
+
+func roundDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + roundDuration(-d)
+	}
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	return d.Round(time.Minute).String()
+}
+
+// renameNotFound names the argument when the record itself is missing.
+func renameNotFound(err error, field string) error {
+	if graph.ErrorCode(err) == graph.CodeNotFound && graph.ErrorField(err) == "id" {
+		e := *err.(*graph.Error)
+		e.Field = field
+		return &e
+	}
+	return err
+}
+
+// blastCache computes each change's blast radius once per analysis.
+type blastCache struct {
+	store graph.Store
+	byID  map[string]impact.BlastRadius
+	hits  map[string]map[string]bool
+}
+
+func newBlastCache(s graph.Store) *blastCache {
+	return &blastCache{store: s, byID: map[string]impact.BlastRadius{}, hits: map[string]map[string]bool{}}
+}
+
+func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
+	if br, ok := b.byID[c.ID]; ok {
+		return br, nil
+	}
+	br, err := impact.ComputeBlastRadius(ctx, b.store, c.TargetCIs, 0, nil)
+	if err != nil {
+		return br, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
+	}
+	hit := map[string]bool{}
+	for _, id := range c.TargetCIs {
+		hit[id] = true
+	}
+	for _, im := range br.Impacted {
+		hit[im.CI.ID] = true
+	}
+	b.byID[c.ID], b.hits[c.ID] = br, hit
+	return br, nil
+}
+
+// hit is the set of CIs the change touches: targets and impacted.
+func (b *blastCache) hit(c *itsm.Change) map[string]bool { return b.hits[c.ID] }

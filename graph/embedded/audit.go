@@ -1,0 +1,143 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/ripple-cmdb/ripple/graph"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The audit trail lives only on disk: one bbolt key per (about, entry), so
+// that History is a single backwards range scan, and entries are written
+// by txn.write in the bbolt transaction that makes the change they record.
+
+// nextAuditID returns a fresh UUIDv7 greater than last. NewID is monotonic
+// within a process; this keeps ids, and therefore history order, growing
+// across restarts and clock steps as well, by counting up from last when
+// the clock is behind it.
+func nextAuditID(last string) string {
+	id := graph.NewID()
+	if id > last {
+		return id
+	}
+	u, err := uuid.Parse(last)
+	if err != nil {
+		return id // load checked last; unreachable
+	}
+	// Count up in rand_b (bytes 9-15, then the low six bits of byte 8),
+	// leaving the version and variant bits alone.
+	for i := 15; i >= 9; i-- {
+		if u[i]++; u[i] != 0 {
+			return u.String()
+		}
+	}
+	if u[8]&0x3f != 0x3f {
+		u[8]++
+		return u.String()
+	}
+	return id // 2^62 entries in one clock tick; unreachable
+}
+
+// CI and relation entries. The JSON of a CI is what the CIs bucket holds
+// (txn.encoded); that of a relation is encodeRel's, i.e. json.Marshal of
+// graph.Relation in both cases.
+
+func (t *txn) logCI(action graph.AuditAction, id string, before, after []byte) {
+	t.logChange(action, graph.SubjectCI, id, []string{id}, before, after)
+}
+
+func (t *txn) logRelation(action graph.AuditAction, r graph.Relation) error {
+	b, err := encodeRel(r)
+	if err != nil {
+		return graph.Internal(err, "cannot encode relation")
+	}
+	k := r.Key()
+	subject := graph.RelationSubjectID(k)
+	before, after := b, []byte(nil)
+	if action == graph.ActionRelate {
+		before, after = nil, b
+	}
+	t.logChange(action, graph.SubjectRelation, subject, []string{subject, k.From, k.To}, before, after)
+	return nil
+}
+
+// checkAbout accepts what History can be asked about: a CI or record id, or
+// a relation's RelationSubjectID.
+func checkAbout(about string) error {
+	if graph.CheckID("about", about) == nil {
+		return nil
+	}
+	parts := strings.Split(about, relSep)
+	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
+		return nil
+	}
+	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", truncate(about, 100))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// History returns the audit entries about an id, newest first.
+func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
+	if err := checkAbout(about); err != nil {
+		return graph.AuditPage{}, err
+	}
+	p, err := graph.CheckRecordPage(p)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	after := ""
+	if p.After != "" {
+		after, _ = graph.DecodeIDCursor(p.After) // CheckRecordPage validated it
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	defer unlock()
+	var page graph.AuditPage
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		if b == nil {
+			return fmt.Errorf("audit bucket missing")
+		}
+		prefix := auditKey(about, "")
+		// Position on the last key below the start: the cursor's entry, or
+		// the end of this about's range (NUL+1 sorts after every entry id).
+		start := auditKey(about, after)
+		if after == "" {
+			start[len(start)-1] = 1
+		}
+		c := b.Cursor()
+		k, v := c.Seek(start)
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if len(page.Entries) == p.First {
+				page.HasNextPage = true
+				break
+			}
+			e, err := decodeAudit(v)
+			if err != nil || e.ID != string(k[len(prefix):]) {
+				return fmt.Errorf("audit entry %q: %v", k, err)
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return graph.AuditPage{}, graph.Internal(err, "cannot read history of %s", about)
+	}
+	return page, nil
+}

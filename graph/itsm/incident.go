@@ -1,0 +1,326 @@
+package itsm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+)
+
+// CreateIncidentInput raises an incident. Impact and urgency default to 2
+// (a P3); OpenedAt defaults to now and lets an integration back-date an
+// incident forwarded from a monitoring system.
+type CreateIncidentInput struct {
+	Title       string
+	Description string
+	AffectedCIs []string
+	Impact      *int
+	Urgency     *int
+	OpenedAt    *time.Time
+	// OutageStart records a service outage (for availability) starting at
+	// this time; usually the same as OpenedAt.
+	OutageStart      *time.Time
+	CausedByChangeID string
+}
+
+// UpdateIncidentInput changes an incident's details; nil fields are kept.
+type UpdateIncidentInput struct {
+	Title            *string
+	Description      *string
+	AffectedCIs      []string
+	Impact           *int
+	Urgency          *int
+	OutageStart      *time.Time
+	OutageEnd        *time.Time
+	CausedByChangeID *string
+}
+
+// clockSkew is how far in the future a client's openedAt may lie, to
+// tolerate unsynchronised clocks without accepting nonsense.
+const clockSkew = 5 * time.Minute
+
+// CreateIncident validates and stores a new incident.
+func (s *Service) CreateIncident(ctx context.Context, in CreateIncidentInput) (*Incident, error) {
+	now := s.Now()
+	inc := &Incident{ID: graph.NewID(), Title: in.Title, Description: in.Description, AffectedCIs: in.AffectedCIs,
+		Impact: 2, Urgency: 2, State: IncidentNew, OpenedAt: now, OutageStart: in.OutageStart,
+		CausedByChangeID: in.CausedByChangeID}
+	if in.Impact != nil {
+		inc.Impact = *in.Impact
+	}
+	if in.Urgency != nil {
+		inc.Urgency = *in.Urgency
+	}
+	if in.OpenedAt != nil {
+		if in.OpenedAt.After(now.Add(clockSkew)) {
+			return nil, graph.Invalid("openedAt", "openedAt %s is in the future", in.OpenedAt.Format(time.RFC3339))
+		}
+		inc.OpenedAt = in.OpenedAt.UTC()
+	}
+	if err := s.prepareIncident(ctx, inc, true); err != nil {
+		return nil, err
+	}
+	inc.Transitions = []Transition{s.transition(ctx, "", string(IncidentNew), "")}
+	return s.saveIncident(ctx, inc, 0)
+}
+
+// UpdateIncident changes an incident's details.
+func (s *Service) UpdateIncident(ctx context.Context, id string, in UpdateIncidentInput) (*Incident, error) {
+	return s.modifyIncident(ctx, id, func(inc *Incident) error {
+		if inc.State == IncidentClosed {
+			return graph.Invalid("id", "incident %s is CLOSED and cannot change", id)
+		}
+		recompute := false
+		if in.Title != nil {
+			inc.Title = *in.Title
+		}
+		if in.Description != nil {
+			inc.Description = *in.Description
+		}
+		if in.AffectedCIs != nil {
+			inc.AffectedCIs, recompute = in.AffectedCIs, true
+		}
+		if in.Impact != nil {
+			inc.Impact = *in.Impact
+		}
+		if in.Urgency != nil {
+			inc.Urgency = *in.Urgency
+		}
+		if in.OutageStart != nil {
+			inc.OutageStart = timePtr(in.OutageStart.UTC())
+		}
+		if in.OutageEnd != nil {
+			inc.OutageEnd = timePtr(in.OutageEnd.UTC())
+		}
+		if in.CausedByChangeID != nil {
+			inc.CausedByChangeID = *in.CausedByChangeID
+		}
+		return s.prepareIncident(ctx, inc, recompute)
+	})
+}
+
+// TransitionIncident moves an incident to another state, stamping the
+// response, resolution and closure times the SLA clocks use.
+func (s *Service) TransitionIncident(ctx context.Context, id string, to IncidentState, note string) (*Incident, error) {
+	return s.modifyIncident(ctx, id, func(inc *Incident) error {
+		if err := incidentMachine.check("incident", inc.State, to); err != nil {
+			return err
+		}
+		tr := s.transition(ctx, string(inc.State), string(to), note)
+		switch to {
+		case IncidentInProgress:
+			if inc.RespondedAt == nil {
+				inc.RespondedAt = timePtr(tr.At)
+			}
+			if inc.State == IncidentResolved { // reopened
+				inc.ResolvedAt = nil
+			}
+		case IncidentResolved:
+			inc.ResolvedAt = timePtr(tr.At)
+			if inc.OutageStart != nil && inc.OutageEnd == nil {
+				inc.OutageEnd = timePtr(tr.At)
+			}
+		case IncidentClosed:
+			inc.ClosedAt = timePtr(tr.At)
+		}
+		inc.State = to
+		inc.Transitions = append(inc.Transitions, tr)
+		return nil
+	})
+}
+
+// GetIncident reads one incident.
+func (s *Service) GetIncident(ctx context.Context, id string) (*Incident, error) {
+	var inc Incident
+	rec, err := s.load(ctx, graph.KindIncident, id, &inc)
+	if err != nil {
+		return nil, err
+	}
+	return withIncidentMeta(&inc, rec), nil
+}
+
+// IncidentFilter selects incidents.
+type IncidentFilter struct {
+	States   []IncidentState
+	CI       string
+	Priority Priority
+	// Open restricts to incidents not yet RESOLVED or CLOSED.
+	Open bool
+	// From and To select incidents open at some time in [From, To].
+	From, To *time.Time
+}
+
+// ListIncidents returns one page of incidents, newest first.
+func (s *Service) ListIncidents(ctx context.Context, f IncidentFilter, p graph.Page) ([]*Incident, graph.RecordPage, error) {
+	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To}
+	states := f.States
+	if f.Open && len(states) == 0 {
+		states = []IncidentState{IncidentNew, IncidentInProgress, IncidentOnHold}
+	}
+	for _, st := range states {
+		if !validIncidentState(st) {
+			return nil, graph.RecordPage{}, graph.Invalid("filter.states", "unknown incident state %q", st)
+		}
+		if f.Open && (st == IncidentResolved || st == IncidentClosed) {
+			continue
+		}
+		rf.States = append(rf.States, string(st))
+	}
+	if f.Open && len(rf.States) == 0 {
+		return nil, graph.RecordPage{}, nil
+	}
+	if f.Priority != "" {
+		if f.Priority != P1 && f.Priority != P2 && f.Priority != P3 && f.Priority != P4 {
+			return nil, graph.RecordPage{}, graph.Invalid("filter.priority", "unknown priority %q", f.Priority)
+		}
+		rf.Ref = priorityTag(f.Priority)
+	}
+	page, err := s.Store.ListRecords(ctx, graph.KindIncident, rf, p)
+	if err != nil {
+		return nil, page, err
+	}
+	out := make([]*Incident, 0, len(page.Records))
+	for _, rec := range page.Records {
+		inc, err := decodeIncident(rec)
+		if err != nil {
+			return nil, page, err
+		}
+		out = append(out, inc)
+	}
+	return out, page, nil
+}
+
+func decodeIncident(rec graph.Record) (*Incident, error) {
+	var inc Incident
+	if err := jsonUnmarshal(rec, &inc); err != nil {
+		return nil, err
+	}
+	return withIncidentMeta(&inc, rec), nil
+}
+
+func withIncidentMeta(inc *Incident, rec graph.Record) *Incident {
+	inc.Version, inc.CreatedAt, inc.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
+	return inc
+}
+
+// priorityTag is the indexed tag that lets lists filter by priority.
+func priorityTag(p Priority) string { return "PRIORITY:" + string(p) }
+
+// prepareIncident validates an incident and derives its priority and, when
+// recompute is set, the services it impacts.
+func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute bool) error {
+	if err := checkText("title", inc.Title, inc.Description); err != nil {
+		return err
+	}
+	prio, err := PriorityFor(inc.Impact, inc.Urgency)
+	if err != nil {
+		return err
+	}
+	inc.Priority = prio
+	if inc.OutageStart != nil && inc.OutageEnd != nil && inc.OutageEnd.Before(*inc.OutageStart) {
+		return graph.Invalid("outageEnd", "outageEnd is before outageStart")
+	}
+	if inc.CausedByChangeID != "" {
+		if err := graph.CheckID("causedByChangeId", inc.CausedByChangeID); err != nil {
+			return err
+		}
+		if _, err := s.Store.GetRecord(ctx, graph.KindChange, inc.CausedByChangeID); err != nil {
+			if graph.ErrorCode(err) == graph.CodeNotFound {
+				return graph.NotFound("causedByChangeId", "change", inc.CausedByChangeID)
+			}
+			return err
+		}
+	}
+	if !recompute {
+		return nil
+	}
+	cis, err := s.checkCIs(ctx, "affectedCiIds", inc.AffectedCIs, true)
+	if err != nil {
+		return err
+	}
+	services, err := s.impactedServices(ctx, inc.AffectedCIs, cis)
+	if err != nil {
+		return err
+	}
+	inc.Services = services
+	return nil
+}
+
+// impactedServices are the services hit when the CIs fail, including any of
+// the CIs that are services themselves, sorted by id.
+func (s *Service) impactedServices(ctx context.Context, ids []string, cis map[string]graph.CI) ([]string, error) {
+	br, err := impact.ComputeBlastRadius(ctx, s.Store, ids, 0, nil)
+	if err != nil {
+		return nil, fmt.Errorf("services impacted by %v: %w", ids, err)
+	}
+	set := map[string]bool{}
+	for _, id := range ids {
+		if s.Store.Catalogue().IsService(cis[id].Class) {
+			set[id] = true
+		}
+	}
+	for _, im := range br.Services {
+		set[im.CI.ID] = true
+	}
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (s *Service) modifyIncident(ctx context.Context, id string, change func(*Incident) error) (*Incident, error) {
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	rec, inc, err := modify(ctx, s, graph.KindIncident, id, func(inc *Incident, rec graph.Record) (graph.Record, error) {
+		if err := change(inc); err != nil {
+			return rec, err
+		}
+		return incidentRecord(inc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return withIncidentMeta(inc, rec), nil
+}
+
+func (s *Service) saveIncident(ctx context.Context, inc *Incident, version int64) (*Incident, error) {
+	rec, err := incidentRecord(inc)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.Store.PutRecord(ctx, rec, version)
+	if err != nil {
+		return nil, linkFieldError(err, incidentLinkFields(inc))
+	}
+	return withIncidentMeta(inc, stored), nil
+}
+
+// incidentRecord is the storage form: the state, the time it was open
+// (opened → resolved), links to affected CIs and impacted services, and tags
+// for the priority and the suspected change.
+func incidentRecord(inc *Incident) (graph.Record, error) {
+	doc, err := encode(inc)
+	if err != nil {
+		return graph.Record{}, err
+	}
+	affects, _ := links(RoleAffects, "affectedCiIds", inc.AffectedCIs)
+	services, _ := links(RoleService, "services", inc.Services)
+	refs := []string{priorityTag(inc.Priority)}
+	if inc.CausedByChangeID != "" {
+		refs = append(refs, graph.RecordRef(graph.KindChange, inc.CausedByChangeID))
+	}
+	return graph.Record{Kind: graph.KindIncident, ID: inc.ID, State: string(inc.State),
+		Start: timePtr(inc.OpenedAt), End: inc.ResolvedAt, Links: append(affects, services...), Refs: refs, Doc: doc}, nil
+}
+
+func incidentLinkFields(inc *Incident) []string {
+	_, a := links(RoleAffects, "affectedCiIds", inc.AffectedCIs)
+	_, b := links(RoleService, "services", inc.Services)
+	return append(a, b...)
+}

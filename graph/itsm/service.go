@@ -1,0 +1,172 @@
+package itsm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Service applies the ITSM rules on top of a store. It is stateless: any
+// number of Ripple instances can share one store.
+type Service struct {
+	Store graph.Store
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// New returns a service over the store with the real clock.
+func New(s graph.Store) *Service { return &Service{Store: s, Now: graph.Now} }
+
+// Limits on free text.
+const (
+	maxTitle       = 256
+	maxDescription = 16 << 10
+)
+
+// Link roles used on records.
+const (
+	RoleAffects = "AFFECTS"
+	RoleService = "SERVICE"
+	RoleTargets = "TARGETS"
+	RoleScope   = "SCOPE"
+	RoleRoot    = "ROOT_CAUSE"
+)
+
+// maxAttempts bounds retries of read-modify-write cycles that lose a race to
+// another writer (CONFLICT on the version): each retry re-reads and
+// re-validates, so the rules always see the latest record.
+const maxAttempts = 4
+
+// load reads a record and decodes its document into doc.
+func (s *Service) load(ctx context.Context, kind graph.RecordKind, id string, doc any) (graph.Record, error) {
+	rec, err := s.Store.GetRecord(ctx, kind, id)
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(rec.Doc, doc); err != nil {
+		return rec, graph.Internal(err, "decode %s %s", kind, id)
+	}
+	return rec, nil
+}
+
+// modify runs a read-modify-write cycle on one record: apply receives the
+// decoded document and returns the record to store (or an error, which
+// aborts without writing).
+func modify[T any](ctx context.Context, s *Service, kind graph.RecordKind, id string, apply func(doc *T, rec graph.Record) (graph.Record, error)) (graph.Record, *T, error) {
+	for attempt := 1; ; attempt++ {
+		var doc T
+		rec, err := s.load(ctx, kind, id, &doc)
+		if err != nil {
+			return rec, nil, err
+		}
+		next, err := apply(&doc, rec)
+		if err != nil {
+			return rec, nil, err
+		}
+		stored, err := s.Store.PutRecord(ctx, next, rec.Version)
+		if err == nil {
+			return stored, &doc, nil
+		}
+		if graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != "version" || attempt == maxAttempts {
+			return rec, nil, err
+		}
+	}
+}
+
+// encode marshals a document for storage.
+func encode(doc any) (json.RawMessage, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, graph.Internal(err, "encode record")
+	}
+	return b, nil
+}
+
+// checkText validates a required title and an optional description.
+func checkText(titleField, title, description string) error {
+	if strings.TrimSpace(title) == "" {
+		return graph.Invalid(titleField, "%s must not be empty", titleField)
+	}
+	if utf8.RuneCountInString(title) > maxTitle {
+		return graph.Invalid(titleField, "%s is longer than %d characters", titleField, maxTitle)
+	}
+	if len(description) > maxDescription {
+		return graph.Invalid("description", "description is longer than %d bytes", maxDescription)
+	}
+	return nil
+}
+
+// checkCIs validates CI ids and that they exist, naming field[i] at fault.
+func (s *Service) checkCIs(ctx context.Context, field string, ids []string, required bool) (map[string]graph.CI, error) {
+	if required && len(ids) == 0 {
+		return nil, graph.Invalid(field, "at least one CI is required")
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if err := graph.CheckID(fieldIndex(field, i), id); err != nil {
+			return nil, err
+		}
+		if seen[id] {
+			return nil, graph.Invalid(fieldIndex(field, i), "CI %s is listed twice", id)
+		}
+		seen[id] = true
+	}
+	found, err := s.Store.CIsByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", field, err)
+	}
+	for i, id := range ids {
+		if _, ok := found[id]; !ok {
+			return nil, graph.NotFound(fieldIndex(field, i), "CI", id)
+		}
+	}
+	return found, nil
+}
+
+// linkFieldError renames a store error about "links[i]" to the input field
+// the i-th link came from, so clients see the argument they sent.
+func linkFieldError(err error, fields []string) error {
+	var de *graph.Error
+	if !errors.As(err, &de) || !strings.HasPrefix(de.Field, "links[") {
+		return err
+	}
+	var i int
+	if _, scanErr := fmt.Sscanf(de.Field, "links[%d]", &i); scanErr != nil || i < 0 || i >= len(fields) {
+		return err
+	}
+	renamed := *de
+	renamed.Field = fields[i]
+	return &renamed
+}
+
+// links builds record links for ids with one role, and the input field name
+// of each link for error messages.
+func links(role, field string, ids []string) ([]graph.RecordLink, []string) {
+	out := make([]graph.RecordLink, len(ids))
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = graph.RecordLink{Role: role, CI: id}
+		fields[i] = fieldIndex(field, i)
+	}
+	return out, fields
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func (s *Service) transition(ctx context.Context, from, to, note string) Transition {
+	return Transition{From: from, To: to, At: s.Now(), Actor: graph.ActorFrom(ctx), Note: note}
+}
+
+// jsonUnmarshal decodes a record's document.
+func jsonUnmarshal(rec graph.Record, doc any) error {
+	if err := json.Unmarshal(rec.Doc, doc); err != nil {
+		return graph.Internal(err, "decode %s %s", rec.Kind, rec.ID)
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package itsm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/sla"
+)
+
+// PriorityTarget is the response and resolution objective for one priority,
+// counted in service hours.
+type PriorityTarget struct {
+	Priority   Priority      `json:"priority"`
+	Response   time.Duration `json:"response"`
+	Resolution time.Duration `json:"resolution"`
+}
+
+// SLA is a service-level agreement on a service CI.
+type SLA struct {
+	ID        string `json:"id"`
+	ServiceID string `json:"serviceId"`
+	Name      string `json:"name"`
+	// AvailabilityTarget is a percentage such as 99.9 over each Period.
+	AvailabilityTarget float64          `json:"availabilityTarget"`
+	Period             sla.PeriodKind   `json:"period"`
+	Targets            []PriorityTarget `json:"targets"`
+	ServiceHours       sla.ServiceHours `json:"serviceHours"`
+	Version            int64            `json:"-"`
+	CreatedAt          time.Time        `json:"-"`
+	UpdatedAt          time.Time        `json:"-"`
+}
+
+// CreateSLAInput defines an SLA.
+type CreateSLAInput struct {
+	ServiceID          string
+	Name               string
+	AvailabilityTarget float64
+	Period             string
+	Targets            []PriorityTarget
+	ServiceHours       sla.ServiceHours
+}
+
+// CreateSLA validates and stores an SLA on a business or application service.
+func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error) {
+	if err := checkText("name", in.Name, ""); err != nil {
+		return nil, err
+	}
+	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true)
+	if err != nil {
+		return nil, renameIndexed(err, "serviceId[0]", "serviceId")
+	}
+	if svc := cis[in.ServiceID]; !s.Store.Catalogue().IsService(svc.Class) {
+		return nil, graph.Invalid("serviceId", "an SLA belongs to a service, and %s is a %s", svc.Name, svc.Class)
+	}
+	period, err := sla.ParsePeriodKind("period", in.Period)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sla.NewCalendar("serviceHours", in.ServiceHours); err != nil {
+		return nil, err
+	}
+	// Validate the target the way availability is measured.
+	if err := (sla.AvailabilityInput{Target: in.AvailabilityTarget, PeriodStart: time.Unix(0, 0), PeriodEnd: time.Unix(1, 0)}).Validate(""); err != nil {
+		return nil, graph.Invalid("availabilityTarget", "availabilityTarget must be above 0 and at most 100 with at most four decimals, not %v", in.AvailabilityTarget)
+	}
+	seen := map[Priority]bool{}
+	for i, t := range in.Targets {
+		f := fieldIndex("targets", i)
+		switch {
+		case t.Priority != P1 && t.Priority != P2 && t.Priority != P3 && t.Priority != P4:
+			return nil, graph.Invalid(f+".priority", "unknown priority %q", t.Priority)
+		case seen[t.Priority]:
+			return nil, graph.Invalid(f+".priority", "priority %s is listed twice", t.Priority)
+		case t.Response <= 0:
+			return nil, graph.Invalid(f+".response", "the response target must be positive")
+		case t.Resolution < t.Response:
+			return nil, graph.Invalid(f+".resolution", "the resolution target must not be shorter than the response target")
+		}
+		seen[t.Priority] = true
+	}
+	a := &SLA{ID: graph.NewID(), ServiceID: in.ServiceID, Name: in.Name, AvailabilityTarget: in.AvailabilityTarget,
+		Period: period, Targets: in.Targets, ServiceHours: in.ServiceHours}
+	doc, err := encode(a)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.Store.PutRecord(ctx, graph.Record{Kind: graph.KindSLA, ID: a.ID, State: "ACTIVE",
+		Links: []graph.RecordLink{{Role: RoleService, CI: a.ServiceID}}, Doc: doc}, 0)
+	if err != nil {
+		return nil, linkFieldError(err, []string{"serviceId"})
+	}
+	a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
+	return a, nil
+}
+
+// SLAs returns the SLAs of a service, or of every service when serviceID is
+// empty.
+func (s *Service) SLAs(ctx context.Context, serviceID string) ([]*SLA, error) {
+	var out []*SLA
+	err := eachRecord(ctx, s.Store, graph.KindSLA, graph.RecordFilter{CI: serviceID}, func(rec graph.Record) error {
+		var a SLA
+		if err := jsonUnmarshal(rec, &a); err != nil {
+			return err
+		}
+		a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
+		out = append(out, &a)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// Calendar compiles the SLA's service hours.
+func (a *SLA) Calendar() (*sla.Calendar, error) {
+	return sla.NewCalendar("serviceHours", a.ServiceHours)
+}
+
+// Target returns the objective for a priority, if the SLA sets one.
+func (a *SLA) Target(p Priority) (PriorityTarget, bool) {
+	for _, t := range a.Targets {
+		if t.Priority == p {
+			return t, true
+		}
+	}
+	return PriorityTarget{}, false
+}
+
+// ClockStatus is where one SLA clock of an incident stands.
+type ClockStatus struct {
+	SLAID  string
+	Target time.Duration
+	Due    time.Time
+	// Remaining is service time left (negative once breached); for a
+	// stopped clock, what was left when it stopped.
+	Remaining time.Duration
+	Breached  bool
+	Stopped   bool
+	Paused    bool
+}
+
+// Clocks computes an incident's response and resolution clocks as of now,
+// under the strictest SLA of its services (the one due first). Clocks run in
+// the SLA's service hours and stand still while the incident is ON_HOLD.
+// Nil means no SLA of the incident's services sets a target.
+func (s *Service) Clocks(ctx context.Context, inc *Incident, now time.Time) (response, resolution *ClockStatus, err error) {
+	pauses := holds(inc)
+	for _, svc := range inc.Services {
+		slas, err := s.SLAs(ctx, svc)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, a := range slas {
+			t, ok := a.Target(inc.Priority)
+			if !ok {
+				continue
+			}
+			cal, err := a.Calendar()
+			if err != nil {
+				return nil, nil, fmt.Errorf("SLA %s: %w", a.ID, err)
+			}
+			r, err := clockStatus(cal, a.ID, inc.OpenedAt, t.Response, pauses, inc.RespondedAt, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			x, err := clockStatus(cal, a.ID, inc.OpenedAt, t.Resolution, pauses, inc.ResolvedAt, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			if response == nil || r.Due.Before(response.Due) {
+				response = r
+			}
+			if resolution == nil || x.Due.Before(resolution.Due) {
+				resolution = x
+			}
+		}
+	}
+	return response, resolution, nil
+}
+
+func clockStatus(cal *sla.Calendar, slaID string, start time.Time, target time.Duration, pauses []sla.Interval, stoppedAt *time.Time, now time.Time) (*ClockStatus, error) {
+	c := sla.Clock{Start: start, Target: target, Pauses: pauses}
+	at := now
+	st := &ClockStatus{SLAID: slaID, Target: target}
+	if stoppedAt != nil {
+		at, st.Stopped = *stoppedAt, true
+	}
+	due, err := sla.Due(cal, c, at)
+	if err != nil {
+		return nil, err
+	}
+	st.Due = due
+	st.Remaining = sla.Remaining(cal, c, at)
+	st.Breached = sla.Breached(cal, c, at)
+	if n := len(pauses); !st.Stopped && n > 0 && pauses[n-1].Open() {
+		st.Paused = true
+	}
+	return st, nil
+}
+
+// holds returns the intervals the incident spent ON_HOLD (the last may be
+// open).
+func holds(inc *Incident) []sla.Interval {
+	var out []sla.Interval
+	for _, tr := range inc.Transitions {
+		switch {
+		case tr.To == string(IncidentOnHold):
+			out = append(out, sla.Interval{Start: tr.At})
+		case tr.From == string(IncidentOnHold) && len(out) > 0:
+			out[len(out)-1].End = tr.At
+		}
+	}
+	return out
+}
+
+// Outage returns the incident's outage interval, if it records one (an open
+// outage has a zero End).
+func (inc *Incident) Outage() (sla.Interval, bool) {
+	if inc.OutageStart == nil {
+		return sla.Interval{}, false
+	}
+	iv := sla.Interval{Start: *inc.OutageStart}
+	if inc.OutageEnd != nil {
+		iv.End = *inc.OutageEnd
+	}
+	return iv, true
+}

@@ -1,0 +1,244 @@
+package neo4j
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Property names of (:Audit) nodes.
+const (
+	propAuditAt          = "at"
+	propAuditActor       = "actor"
+	propAuditAction      = "action"
+	propAuditSubjectKind = "subjectKind"
+	propAuditSubjectID   = "subjectId"
+	propAuditAbout       = "about"
+	propAuditBefore      = "before"
+	propAuditAfter       = "after"
+)
+
+// auditChange is one audit entry to write: what changed, about which ids,
+// from what to what. The id, time and actor are assigned by writeAudit.
+type auditChange struct {
+	action      graph.AuditAction
+	subjectKind graph.AuditSubject
+	subjectID   string
+	about       []string
+	before      []byte // nil for a create
+	after       []byte // nil for a delete
+}
+
+// ciChange audits a CI: CREATE (before nil), UPDATE, or DELETE (after nil).
+func ciChange(action graph.AuditAction, before, after *graph.CI) (auditChange, error) {
+	c := auditChange{action: action, subjectKind: graph.SubjectCI}
+	for _, ci := range []*graph.CI{before, after} {
+		if ci != nil {
+			c.subjectID = ci.ID
+		}
+	}
+	c.about = []string{c.subjectID}
+	var err error
+	if c.before, err = marshalOrNil(before); err != nil {
+		return auditChange{}, fmt.Errorf("audit CI %s: %w", c.subjectID, err)
+	}
+	if c.after, err = marshalOrNil(after); err != nil {
+		return auditChange{}, fmt.Errorf("audit CI %s: %w", c.subjectID, err)
+	}
+	return c, nil
+}
+
+// relationChange audits a relation: RELATE (the relation is the after
+// value) or UNRELATE (the before value). Its history shows under the
+// relation's subject id and under both CIs.
+func relationChange(action graph.AuditAction, rel graph.Relation) (auditChange, error) {
+	subject := graph.RelationSubjectID(rel.Key())
+	b, err := json.Marshal(rel)
+	if err != nil {
+		return auditChange{}, fmt.Errorf("audit relation %s: %w", subject, err)
+	}
+	c := auditChange{action: action, subjectKind: graph.SubjectRelation, subjectID: subject,
+		about: []string{subject, rel.From, rel.To}}
+	if action == graph.ActionUnrelate {
+		c.before = b
+	} else {
+		c.after = b
+	}
+	return c, nil
+}
+
+// recordChange audits a record; before and after are its documents, kept
+// byte for byte.
+func recordChange(action graph.AuditAction, kind graph.RecordKind, id string, before, after []byte) auditChange {
+	return auditChange{action: action, subjectKind: graph.AuditSubject(kind), subjectID: id,
+		about: []string{id}, before: before, after: after}
+}
+
+func marshalOrNil(ci *graph.CI) ([]byte, error) {
+	if ci == nil {
+		return nil, nil
+	}
+	return json.Marshal(ci)
+}
+
+// writeAudit appends the changes, in order, in the caller's transaction:
+// the entries commit or roll back with the change they describe. Ids are
+// drawn in order from graph.NewID, which is monotonic within the process,
+// so a later change sorts newer in History. It must be called from inside
+// the transaction function so that a retried transaction draws fresh ids.
+func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, actor string, at time.Time, changes []auditChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(changes))
+	for i, c := range changes {
+		rows[i] = map[string]any{
+			propID:               graph.NewID(),
+			propAuditAt:          at.UnixMicro(),
+			propAuditActor:       actor,
+			propAuditAction:      string(c.action),
+			propAuditSubjectKind: string(c.subjectKind),
+			propAuditSubjectID:   c.subjectID,
+			propAuditAbout:       c.about,
+			propAuditBefore:      stringOrNil(c.before),
+			propAuditAfter:       stringOrNil(c.after),
+		}
+	}
+	return execRows(ctx, tx, "write audit entries", cypherWriteAudit, rows)
+}
+
+func stringOrNil(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// History returns the audit entries about an id, newest first.
+func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
+	if err := checkAbout(about); err != nil {
+		return graph.AuditPage{}, err
+	}
+	p, err := graph.CheckRecordPage(p)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	before := historyTop
+	if p.After != "" {
+		if before, err = graph.DecodeIDCursor(p.After); err != nil {
+			return graph.AuditPage{}, err
+		}
+	}
+	params := map[string]any{"about": about, "before": before, "limit": int64(p.First + 1)}
+	return readTx(ctx, s, "read history", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
+		out := graph.AuditPage{Entries: []graph.AuditEntry{}}
+		err := collect(ctx, tx, cypherHistory, params, func(rec *neo4j.Record) error {
+			n, _, err := neo4j.GetRecordValue[neo4j.Node](rec, "a")
+			if err != nil {
+				return fmt.Errorf("read a: %w", err)
+			}
+			e, err := auditFromNode(n)
+			if err != nil {
+				return err
+			}
+			out.Entries = append(out.Entries, e)
+			return nil
+		})
+		if err != nil {
+			return graph.AuditPage{}, err
+		}
+		if len(out.Entries) > p.First {
+			out.Entries, out.HasNextPage = out.Entries[:p.First], true
+		}
+		return out, nil
+	})
+}
+
+// checkAbout accepts what History can be asked about: a CI or record id,
+// or a relation's graph.RelationSubjectID (from|TYPE|to). It repeats the
+// embedded store's rule; the two belong in one graph.CheckAbout.
+func checkAbout(about string) error {
+	if graph.CheckID("about", about) == nil {
+		return nil
+	}
+	parts := strings.Split(about, "|")
+	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
+		return nil
+	}
+	short := about
+	if len(short) > 100 {
+		short = short[:100] + "…"
+	}
+	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", short)
+}
+
+// auditFromNode decodes an (:Audit) node written by writeAudit.
+func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
+	var (
+		e   graph.AuditEntry
+		err error
+	)
+	str := func(key string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		if v, err = neo4j.GetProperty[string](n, key); err != nil {
+			err = fmt.Errorf("property %s: %w", key, err)
+		}
+		return v
+	}
+	raw := func(key string) json.RawMessage {
+		if _, ok := n.Props[key]; !ok || err != nil {
+			return nil
+		}
+		return json.RawMessage(str(key))
+	}
+	e.ID = str(propID)
+	e.Actor = str(propAuditActor)
+	e.Action = graph.AuditAction(str(propAuditAction))
+	e.SubjectKind = graph.AuditSubject(str(propAuditSubjectKind))
+	e.SubjectID = str(propAuditSubjectID)
+	e.Before = raw(propAuditBefore)
+	e.After = raw(propAuditAfter)
+	if err == nil {
+		var at int64
+		if at, err = neo4j.GetProperty[int64](n, propAuditAt); err == nil {
+			e.At = fromMicros(at)
+		}
+	}
+	if err == nil {
+		e.About, err = propStrings(n, propAuditAbout)
+	}
+	if err != nil {
+		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, err)
+	}
+	return e, nil
+}
+
+// propStrings reads a list-of-strings property; absent reads as nil.
+func propStrings(n neo4j.Node, key string) ([]string, error) {
+	v, ok := n.Props[key]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("property %s: expected a list, got %T", key, v)
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("property %s[%d]: expected a string, got %T", key, i, x)
+		}
+		out[i] = s
+	}
+	return out, nil
+}

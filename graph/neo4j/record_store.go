@@ -1,0 +1,442 @@
+package neo4j
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Property names of (:Record) nodes (id, createdAt and updatedAt are shared
+// with CIs).
+const (
+	propRecKind    = "kind"
+	propRecVersion = "version"
+	propRecState   = "state"
+	propRecStart   = "start"
+	propRecEnd     = "end"
+	propRecRefs    = "refs"
+	propRecLinks   = "links"
+	propRecDoc     = "doc"
+)
+
+// storedLink is the JSON form of a RecordLink in the links property.
+type storedLink struct {
+	Role string `json:"role"`
+	CI   string `json:"ci"`
+}
+
+// lockedRecord is what cypherLockRecord reads of an existing record.
+type lockedRecord struct {
+	version   int64
+	doc       string
+	createdAt time.Time
+}
+
+// PutRecord creates (expectVersion 0) or replaces a record, with its links
+// and one audit entry, in one transaction.
+func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion int64) (graph.Record, error) {
+	if err := graph.CheckRecord(rec); err != nil {
+		return graph.Record{}, err
+	}
+	if expectVersion < 0 {
+		return graph.Record{}, graph.Invalid("version", "version must not be negative")
+	}
+	links := make([]storedLink, len(rec.Links))
+	linkRows := make([]map[string]any, len(rec.Links))
+	ciIDs := make([]string, len(rec.Links))
+	for i, l := range rec.Links {
+		links[i] = storedLink{Role: l.Role, CI: l.CI}
+		linkRows[i] = map[string]any{"role": l.Role, "ci": l.CI}
+		ciIDs[i] = l.CI
+	}
+	linksJSON, err := json.Marshal(links)
+	if err != nil {
+		return graph.Record{}, graph.Internal(err, "encode record links")
+	}
+	actor := graph.ActorFrom(ctx)
+	return writeTx(ctx, s, "put record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
+		now := graph.Now()
+		cur, found, err := lockRecord(ctx, tx, rec.Kind, rec.ID)
+		if err != nil {
+			return graph.Record{}, err
+		}
+		switch {
+		case expectVersion == 0 && found:
+			return graph.Record{}, graph.Errorf(graph.CodeConflict, "id", "%s record %s already exists", rec.Kind, rec.ID)
+		case expectVersion > 0 && !found:
+			return graph.Record{}, graph.NotFound("id", string(rec.Kind)+" record", rec.ID)
+		case expectVersion > 0 && cur.version != expectVersion:
+			return graph.Record{}, graph.Errorf(graph.CodeConflict, "version",
+				"%s record %s is at version %d, not %d: it changed since it was read", rec.Kind, rec.ID, cur.version, expectVersion)
+		}
+		if err := checkLinkedCIs(ctx, tx, ciIDs); err != nil {
+			return graph.Record{}, err
+		}
+		stored := storedRecord(rec, expectVersion+1, now)
+		action, before, cypher := graph.ActionCreate, []byte(nil), cypherCreateRecord
+		if found {
+			stored.CreatedAt = cur.createdAt
+			action, before, cypher = graph.ActionUpdate, []byte(cur.doc), cypherUpdateRecord
+		}
+		params := map[string]any{"kind": string(rec.Kind), "id": rec.ID, "row": recordRow(stored, linksJSON), "links": linkRows}
+		var linked int64
+		err = collect(ctx, tx, cypher, params, func(r *neo4j.Record) error {
+			linked, err = recordInt(r, "linked")
+			return err
+		})
+		if err != nil {
+			return graph.Record{}, err
+		}
+		if linked != int64(len(linkRows)) {
+			// A linked CI was deleted between the check and the write.
+			if err := checkLinkedCIs(ctx, tx, ciIDs); err != nil {
+				return graph.Record{}, err
+			}
+			return graph.Record{}, graph.Internal(nil, "record %s: %d of %d links written", rec.ID, linked, len(linkRows))
+		}
+		change := recordChange(action, rec.Kind, rec.ID, before, rec.Doc)
+		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
+			return graph.Record{}, err
+		}
+		return stored, nil
+	})
+}
+
+// storedRecord is rec as PutRecord stores it: times at the store's
+// microsecond precision, in UTC.
+func storedRecord(rec graph.Record, version int64, now time.Time) graph.Record {
+	out := rec
+	out.Version, out.CreatedAt, out.UpdatedAt = version, now, now
+	out.Start, out.End = microsPtr(rec.Start), microsPtr(rec.End)
+	out.Links = append([]graph.RecordLink(nil), rec.Links...)
+	out.Refs = append([]string(nil), rec.Refs...)
+	if len(out.Links) == 0 {
+		out.Links = nil
+	}
+	if len(out.Refs) == 0 {
+		out.Refs = nil
+	}
+	return out
+}
+
+func microsPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := fromMicros(t.UnixMicro())
+	return &v
+}
+
+// recordRow is the property map of a (:Record) node. Absent bounds and
+// refs are null, which SET r = row leaves unstored.
+func recordRow(rec graph.Record, linksJSON []byte) map[string]any {
+	var start, end, refs any
+	if rec.Start != nil {
+		start = rec.Start.UnixMicro()
+	}
+	if rec.End != nil {
+		end = rec.End.UnixMicro()
+	}
+	if len(rec.Refs) > 0 {
+		refs = rec.Refs
+	}
+	return map[string]any{
+		propRecKind:    string(rec.Kind),
+		propID:         rec.ID,
+		propRecVersion: rec.Version,
+		propRecState:   rec.State,
+		propRecStart:   start,
+		propRecEnd:     end,
+		propRecRefs:    refs,
+		propRecLinks:   string(linksJSON),
+		propRecDoc:     string(rec.Doc),
+		propCreatedAt:  rec.CreatedAt.UnixMicro(),
+		propUpdatedAt:  rec.UpdatedAt.UnixMicro(),
+	}
+}
+
+// lockRecord write-locks and reads a record; see cypherLockRecord.
+func lockRecord(ctx context.Context, tx neo4j.ManagedTransaction, kind graph.RecordKind, id string) (lockedRecord, bool, error) {
+	var (
+		cur   lockedRecord
+		found bool
+	)
+	err := collect(ctx, tx, cypherLockRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
+		var err error
+		found = true
+		if cur.version, err = recordInt(r, "version"); err != nil {
+			return err
+		}
+		if cur.doc, err = recordString(r, "doc"); err != nil {
+			return err
+		}
+		micros, err := recordInt(r, "createdAt")
+		cur.createdAt = fromMicros(micros)
+		return err
+	})
+	if err != nil {
+		return lockedRecord{}, false, fmt.Errorf("lock record: %w", err)
+	}
+	return cur, found, nil
+}
+
+// checkLinkedCIs fails with NOT_FOUND on "links[i]" for the first linked CI
+// that does not exist.
+func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	found := map[string]bool{}
+	err := collect(ctx, tx, cypherFoundCIs, map[string]any{"ids": ids}, func(r *neo4j.Record) error {
+		list, err := recordList[string](r, "found")
+		for _, id := range list {
+			found[id] = true
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("check linked CIs: %w", err)
+	}
+	for i, id := range ids {
+		if !found[id] {
+			return graph.NotFound(indexField("links", i), "CI", id)
+		}
+	}
+	return nil
+}
+
+// GetRecord returns one record.
+func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
+	if err := checkKind(kind); err != nil {
+		return graph.Record{}, err
+	}
+	if err := graph.CheckID("id", id); err != nil {
+		return graph.Record{}, err
+	}
+	return readTx(ctx, s, "get record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
+		var (
+			rec   graph.Record
+			found bool
+		)
+		err := collect(ctx, tx, cypherGetRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
+			var err error
+			found = true
+			rec, err = recordRecord(r, "r")
+			return err
+		})
+		if err != nil {
+			return graph.Record{}, err
+		}
+		if !found {
+			return graph.Record{}, graph.NotFound("id", string(kind)+" record", id)
+		}
+		return rec, nil
+	})
+}
+
+// RecordsByIDs returns the records of a kind that exist among ids;
+// malformed and unknown ids are left out, as dataloaders expect.
+func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []string) (map[string]graph.Record, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, err
+	}
+	valid := validIDs(ids)
+	if len(valid) == 0 {
+		return map[string]graph.Record{}, nil
+	}
+	return readTx(ctx, s, "get records by ids", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.Record, error) {
+		out := make(map[string]graph.Record, len(valid))
+		err := collect(ctx, tx, cypherRecordsByIDs, map[string]any{"kind": string(kind), "ids": valid}, func(r *neo4j.Record) error {
+			rec, err := recordRecord(r, "r")
+			if err != nil {
+				return err
+			}
+			out[rec.ID] = rec
+			return nil
+		})
+		return out, err
+	})
+}
+
+// ListRecords returns one page of records of a kind, newest first, and the
+// number matching the filter, read in one transaction so they agree.
+func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
+	if err := checkKind(kind); err != nil {
+		return graph.RecordPage{}, err
+	}
+	p, err := graph.CheckRecordPage(p)
+	if err != nil {
+		return graph.RecordPage{}, err
+	}
+	lf := recordListFilter{states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil}
+	params := map[string]any{
+		"kind": string(kind), "states": f.States, "ci": f.CI, "ref": f.Ref,
+		"before": historyTop, "limit": int64(p.First + 1),
+	}
+	if f.To != nil {
+		params["to"] = f.To.UnixMicro() // rounded down; see cypherListRecords
+	}
+	if f.From != nil {
+		params["from"] = ceilMicros(*f.From)
+	}
+	if p.After != "" {
+		if params["before"], err = graph.DecodeIDCursor(p.After); err != nil {
+			return graph.RecordPage{}, err
+		}
+	}
+	pageCypher, countCypher := cypherListRecords(lf)
+	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
+		out := graph.RecordPage{Records: []graph.Record{}}
+		err := collect(ctx, tx, pageCypher, params, func(r *neo4j.Record) error {
+			rec, err := recordRecord(r, "r")
+			if err != nil {
+				return err
+			}
+			out.Records = append(out.Records, rec)
+			return nil
+		})
+		if err != nil {
+			return graph.RecordPage{}, err
+		}
+		if len(out.Records) > p.First {
+			out.Records, out.HasNextPage = out.Records[:p.First], true
+		}
+		err = collect(ctx, tx, countCypher, params, func(r *neo4j.Record) error {
+			n, err := recordInt(r, "total")
+			out.TotalCount = int(n)
+			return err
+		})
+		if err != nil {
+			return graph.RecordPage{}, err
+		}
+		return out, nil
+	})
+}
+
+// ceilMicros rounds t up to a whole microsecond, in Unix microseconds.
+func ceilMicros(t time.Time) int64 {
+	m := t.UnixMicro()
+	if t.Nanosecond()%1000 != 0 {
+		m++
+	}
+	return m
+}
+
+// DeleteRecord removes a record and its links, auditing the document it
+// had.
+func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
+	if err := checkKind(kind); err != nil {
+		return err
+	}
+	if err := graph.CheckID("id", id); err != nil {
+		return err
+	}
+	if expectVersion < 0 {
+		return graph.Invalid("version", "version must not be negative")
+	}
+	actor := graph.ActorFrom(ctx)
+	_, err := writeTx(ctx, s, "delete record", func(ctx context.Context, tx neo4j.ManagedTransaction) (struct{}, error) {
+		now := graph.Now()
+		cur, found, err := lockRecord(ctx, tx, kind, id)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if !found {
+			return struct{}{}, graph.NotFound("id", string(kind)+" record", id)
+		}
+		if expectVersion != 0 && cur.version != expectVersion {
+			return struct{}{}, graph.Errorf(graph.CodeConflict, "version",
+				"%s record %s is at version %d, not %d: it changed since it was read", kind, id, cur.version, expectVersion)
+		}
+		if err := exec(ctx, tx, cypherDeleteRecord, map[string]any{"kind": string(kind), "id": id}); err != nil {
+			return struct{}{}, fmt.Errorf("delete record: %w", err)
+		}
+		change := recordChange(graph.ActionDelete, kind, id, []byte(cur.doc), nil)
+		return struct{}{}, writeAudit(ctx, tx, actor, now, []auditChange{change})
+	})
+	return err
+}
+
+func checkKind(kind graph.RecordKind) error {
+	if !kind.Valid() {
+		return graph.Invalid("kind", "unknown record kind %q", kind)
+	}
+	return nil
+}
+
+// recordRecord reads a (:Record) node returned under key.
+func recordRecord(r *neo4j.Record, key string) (graph.Record, error) {
+	n, isNil, err := neo4j.GetRecordValue[neo4j.Node](r, key)
+	if err != nil {
+		return graph.Record{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	if isNil {
+		return graph.Record{}, fmt.Errorf("read %s: unexpected null", key)
+	}
+	return recordFromNode(n)
+}
+
+// recordFromNode decodes a (:Record) node written by recordRow.
+func recordFromNode(n neo4j.Node) (graph.Record, error) {
+	var (
+		rec graph.Record
+		err error
+	)
+	str := func(key string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		if v, err = neo4j.GetProperty[string](n, key); err != nil {
+			err = fmt.Errorf("property %s: %w", key, err)
+		}
+		return v
+	}
+	micros := func(key string) *time.Time {
+		if _, ok := n.Props[key]; !ok || err != nil {
+			return nil
+		}
+		var v int64
+		if v, err = neo4j.GetProperty[int64](n, key); err != nil {
+			err = fmt.Errorf("property %s: %w", key, err)
+			return nil
+		}
+		t := fromMicros(v)
+		return &t
+	}
+	rec.Kind = graph.RecordKind(str(propRecKind))
+	rec.ID = str(propID)
+	rec.State = str(propRecState)
+	rec.Doc = json.RawMessage(str(propRecDoc))
+	linksJSON := str(propRecLinks)
+	rec.Start, rec.End = micros(propRecStart), micros(propRecEnd)
+	if created := micros(propCreatedAt); created != nil {
+		rec.CreatedAt = *created
+	}
+	if updated := micros(propUpdatedAt); updated != nil {
+		rec.UpdatedAt = *updated
+	}
+	if err == nil {
+		rec.Version, err = neo4j.GetProperty[int64](n, propRecVersion)
+	}
+	if err == nil {
+		rec.Refs, err = propStrings(n, propRecRefs)
+	}
+	if err == nil {
+		var links []storedLink
+		if err = json.Unmarshal([]byte(linksJSON), &links); err == nil {
+			for _, l := range links {
+				rec.Links = append(rec.Links, graph.RecordLink{Role: l.Role, CI: l.CI})
+			}
+		}
+	}
+	if err != nil {
+		return graph.Record{}, fmt.Errorf("decode record node %s: %w", n.ElementId, err)
+	}
+	return rec, nil
+}

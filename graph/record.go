@@ -1,0 +1,266 @@
+package graph
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// RecordKind names a kind of ITSM record kept beside the configuration graph.
+type RecordKind string
+
+// The record kinds.
+const (
+	KindIncident RecordKind = "INCIDENT"
+	KindProblem  RecordKind = "PROBLEM"
+	KindChange   RecordKind = "CHANGE"
+	KindSLA      RecordKind = "SLA"
+	KindWindow   RecordKind = "WINDOW"
+)
+
+// RecordKinds lists every record kind.
+var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow}
+
+// Valid reports whether k is a known record kind.
+func (k RecordKind) Valid() bool {
+	for _, v := range RecordKinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Record is the storage form of an ITSM record: an opaque JSON document (the
+// domain object, owned by package itsm) plus the few fields stores index so
+// that lists and analyses need not decode every document.
+//
+// Stores keep records beside the graph: a record's Links are edges to CIs
+// (in Neo4j, relationships), so "incidents on this CI" is a graph query.
+type Record struct {
+	Kind RecordKind
+	ID   string
+	// Version starts at 1 and grows by one with every successful write;
+	// writers pass the version they read (optimistic concurrency).
+	Version int64
+	// State is the record's lifecycle state, indexed for filtering.
+	State string
+	// Start and End bound the record in time (a change's planned window, a
+	// maintenance window, an incident's opening and resolution), indexed
+	// for overlap queries. Either may be nil (open-ended).
+	Start, End *time.Time
+	// Links are the CIs the record is about, each with a role such as
+	// AFFECTS, TARGETS, SERVICE, SCOPE or ROOT_CAUSE.
+	Links []RecordLink
+	// Refs point to other records ("PROBLEM:<id>"), indexed for filtering.
+	Refs []string
+	// Doc is the whole domain object as JSON.
+	Doc       json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RecordLink ties a record to a CI.
+type RecordLink struct {
+	Role string
+	CI   string
+}
+
+// RecordRef formats a reference to another record for Record.Refs.
+func RecordRef(kind RecordKind, id string) string { return string(kind) + ":" + id }
+
+// RecordFilter selects records of one kind; empty fields match everything.
+type RecordFilter struct {
+	// States matches any of the listed states.
+	States []string
+	// CI matches records linked to this CI in any role.
+	CI string
+	// Ref matches records whose Refs contain this reference.
+	Ref string
+	// From and To, when set, match records whose [Start, End] overlaps
+	// [From, To]; a nil Start or End counts as unbounded.
+	From, To *time.Time
+}
+
+// RecordPage is one page of records, newest first (by id, which for records
+// made by NewID is creation order).
+type RecordPage struct {
+	Records     []Record
+	HasNextPage bool
+	TotalCount  int
+}
+
+// AuditAction says what a write did.
+type AuditAction string
+
+// Audit actions.
+const (
+	ActionCreate   AuditAction = "CREATE"
+	ActionUpdate   AuditAction = "UPDATE"
+	ActionDelete   AuditAction = "DELETE"
+	ActionRelate   AuditAction = "RELATE"
+	ActionUnrelate AuditAction = "UNRELATE"
+)
+
+// AuditSubject is what an audit entry is about: a CI, a relation, or a
+// record of some kind.
+type AuditSubject string
+
+// Audit subject kinds besides the record kinds.
+const (
+	SubjectCI       AuditSubject = "CI"
+	SubjectRelation AuditSubject = "RELATION"
+)
+
+// AuditEntry records one change: who, when, what, and the value before and
+// after (JSON; nil for a create's before and a delete's after).
+type AuditEntry struct {
+	ID          string
+	At          time.Time
+	Actor       string
+	Action      AuditAction
+	SubjectKind AuditSubject
+	// SubjectID is the CI or record id; for a relation, RelationSubjectID.
+	SubjectID string
+	// About lists every id whose history shows this entry: the subject and,
+	// for relations, both CIs.
+	About  []string
+	Before json.RawMessage
+	After  json.RawMessage
+}
+
+// RelationSubjectID is the audit subject id of a relation.
+func RelationSubjectID(k RelationKey) string { return k.From + "|" + k.Type + "|" + k.To }
+
+// AuditPage is one page of history, newest first.
+type AuditPage struct {
+	Entries     []AuditEntry
+	HasNextPage bool
+}
+
+// RecordStore keeps ITSM records and the audit trail. Every write method of
+// Store and RecordStore appends audit entries in the same transaction as the
+// change itself (actor from ActorFrom(ctx)), so history can never disagree
+// with the data.
+type RecordStore interface {
+	// PutRecord creates (expectVersion 0) or replaces (expectVersion = the
+	// version read) a record and returns it as stored, with Version,
+	// CreatedAt and UpdatedAt set by the store. It audits CREATE or UPDATE
+	// with SubjectKind = the record kind, Before/After = the documents
+	// (byte for byte) and About = [record id]; DeleteRecord audits DELETE.
+	// Errors: INVALID_INPUT (bad kind, malformed id or CI id in
+	// "links[i]"), NOT_FOUND ("id" when updating a missing record,
+	// "links[i]" when a linked CI does not exist), CONFLICT ("id" when
+	// creating an existing record, "version" when the record changed since
+	// it was read).
+	PutRecord(ctx context.Context, rec Record, expectVersion int64) (Record, error)
+
+	// GetRecord returns one record. Errors: INVALID_INPUT, NOT_FOUND ("id").
+	GetRecord(ctx context.Context, kind RecordKind, id string) (Record, error)
+
+	// RecordsByIDs returns the records of a kind that exist among ids.
+	RecordsByIDs(ctx context.Context, kind RecordKind, ids []string) (map[string]Record, error)
+
+	// ListRecords returns one page of records of a kind, newest first.
+	// The cursor is opaque (RecordCursor); errors: INVALID_INPUT ("after",
+	// "first", "kind").
+	ListRecords(ctx context.Context, kind RecordKind, f RecordFilter, p Page) (RecordPage, error)
+
+	// DeleteRecord removes a record. Errors: NOT_FOUND ("id"), CONFLICT
+	// ("version") when expectVersion is non-zero and differs.
+	DeleteRecord(ctx context.Context, kind RecordKind, id string, expectVersion int64) error
+
+	// History returns the audit entries about an id (a CI, a record, or a
+	// relation's RelationSubjectID), newest first.
+	History(ctx context.Context, about string, p Page) (AuditPage, error)
+}
+
+type actorKey struct{}
+
+// Anonymous is the actor of writes made without a known principal.
+const Anonymous = "anonymous"
+
+// WithActor returns a context whose writes are attributed to actor.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom returns the actor of ctx, or Anonymous.
+func ActorFrom(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && strings.TrimSpace(a) != "" {
+		return a
+	}
+	return Anonymous
+}
+
+// IDCursor encodes a cursor for newest-first listings keyed by id alone.
+func IDCursor(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("i1\x00" + id))
+}
+
+// DecodeIDCursor returns the id an IDCursor points after.
+func DecodeIDCursor(cursor string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	id, ok := strings.CutPrefix(string(b), "i1\x00")
+	if err != nil || !ok || CheckID("after", id) != nil {
+		return "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+	}
+	return id, nil
+}
+
+// CheckRecordPage validates paging arguments for newest-first listings.
+func CheckRecordPage(p Page) (Page, error) {
+	switch {
+	case p.First == 0:
+		p.First = DefaultPageSize
+	case p.First < 0:
+		return p, Invalid("first", "first must not be negative")
+	case p.First > MaxPageSize:
+		return p, Invalid("first", "first must be at most %d", MaxPageSize)
+	}
+	if p.After != "" {
+		if _, err := DecodeIDCursor(p.After); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// CheckRecord validates the store-level shape of a record before a write.
+func CheckRecord(rec Record) error {
+	if !rec.Kind.Valid() {
+		return Invalid("kind", "unknown record kind %q", rec.Kind)
+	}
+	if err := CheckID("id", rec.ID); err != nil {
+		return err
+	}
+	for i, l := range rec.Links {
+		if err := CheckID(fieldIndex("links", i), l.CI); err != nil {
+			return err
+		}
+		if l.Role == "" {
+			return Invalid(fieldIndex("links", i), "link role is required")
+		}
+	}
+	if len(rec.Doc) == 0 || !json.Valid(rec.Doc) {
+		return Invalid("doc", "record document must be valid JSON")
+	}
+	if rec.Start != nil && rec.End != nil && rec.End.Before(*rec.Start) {
+		return Invalid("end", "end is before start")
+	}
+	return nil
+}
+
+// Overlaps reports whether a record bounded by [start, end] (nil =
+// unbounded) overlaps the filter's [From, To].
+func (f RecordFilter) Overlaps(start, end *time.Time) bool {
+	if f.To != nil && start != nil && start.After(*f.To) {
+		return false
+	}
+	if f.From != nil && end != nil && end.Before(*f.From) {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,38 @@
+package rcabench
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// BenchmarkRootCauseAccuracy prints the accuracy table. Run it once:
+//
+//	go test ./graph/rootcause/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
+//
+// The time it reports is the whole harness (6,000 trials, six methods), not
+// one ranking; BenchmarkRank in package rootcause measures that.
+func BenchmarkRootCauseAccuracy(b *testing.B) {
+	cat := graph.DefaultCatalogue()
+	cfg := Config{Topologies: TopologyNames, Settings: Settings, Methods: Methods(), Trials: 300, PerWorld: 25, Scale: 3, Seed: 1}
+	for range b.N {
+		// Printed rather than logged: benchmark logs are cut to a few lines.
+		Report(os.Stdout, cfg, Run(cat, cfg))
+	}
+}
+
+// TestCleanTop3Accuracy guards the easy case: with every symptom present
+// and no noise, the true root must be in the top three at least 90% of the
+// time on every topology.
+func TestCleanTop3Accuracy(t *testing.T) {
+	cat := graph.DefaultCatalogue()
+	cfg := Config{Topologies: TopologyNames, Settings: Settings[:1], Methods: Methods()[:1], Trials: 100, PerWorld: 25, Scale: 3, Seed: 7}
+	for _, r := range Run(cat, cfg) {
+		top1, top3 := frac(r.Top1[0], r.Trials), frac(r.Top3[0], r.Trials)
+		t.Logf("%s: top-1 %.2f, top-3 %.2f", r.Topology, top1, top3)
+		if top3 < 0.9 {
+			t.Errorf("%s clean: top-3 accuracy %.2f, want at least 0.90", r.Topology, top3)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package rcabench
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/rootcause"
+)
+
+// Setting is one noise regime.
+type Setting struct {
+	Name string
+	// Miss is the share of impacted CIs that raise no incident.
+	Miss float64
+	// Noise is the expected number of unrelated incidents as a share of
+	// the symptoms raised (the count is Poisson).
+	Noise float64
+	// SevNoise is the chance that a symptom's severity is set at random.
+	SevNoise float64
+}
+
+// Settings are the regimes the report covers: perfect monitoring, the
+// issue's target regime, a harsh one, sparse monitoring (the default
+// detection rate far too high) and a loud one (the default noise share far
+// too low).
+var Settings = []Setting{
+	{Name: "clean", Miss: 0, Noise: 0, SevNoise: 0},
+	{Name: "noisy (30% missing, 20% noise)", Miss: 0.3, Noise: 0.2, SevNoise: 0.1},
+	{Name: "harsh (50% missing, 50% noise)", Miss: 0.5, Noise: 0.5, SevNoise: 0.25},
+	{Name: "sparse (70% missing, 20% noise)", Miss: 0.7, Noise: 0.2, SevNoise: 0.1},
+	{Name: "loud (0% missing, 100% noise)", Miss: 0, Noise: 1, SevNoise: 0.1},
+}
+
+// The generator's fixed parameters. The oracle reads the same constants;
+// rootcause.Rank does not, it has its own defaults.
+const (
+	hopDelay      = time.Minute     // extra delay per hop from the root
+	symptomDelay  = 3 * time.Minute // mean of the exponential detection delay
+	noiseBefore   = 2 * time.Hour   // unrelated incidents open in [T-noiseBefore, T+noiseAfter]
+	noiseAfter    = 30 * time.Minute
+	pRootChange   = 0.4 // a change caused the fault
+	pChangeOnRoot = 0.7 // ... recorded on the root itself, else on a neighbour
+	causalWindow  = 45 * time.Minute
+	changeRate    = 0.05 // unrelated changes per CI over the change window
+	changeBefore  = 24 * time.Hour
+	changeAfter   = time.Hour
+	pFailedCausal = 0.4
+	pFailedRandom = 0.1
+	pRootKE       = 0.25 // a known error is recorded on the root
+	keRate        = 0.03 // decoy known errors per CI
+	depth         = 6    // the caller's upstream neighbourhood depth
+	observeAfter  = 40 * time.Minute
+)
+
+// Severity of a symptom by effect: P(outage) and P(impact 1, 2, 3).
+var (
+	genOutage = [3]float64{impact.Up: 0.3, impact.Degraded: 0.05, impact.Down: 0.9}
+	genImpact = [3][3]float64{
+		impact.Up:       {1.0 / 3, 1.0 / 3, 1.0 / 3},
+		impact.Degraded: {0.05, 0.45, 0.5},
+		impact.Down:     {0.5, 0.35, 0.15},
+	}
+)
+
+// Trial is one generated incident situation.
+type Trial struct {
+	World *World
+	Root  string
+	Onset time.Time
+	// Sub is the upstream neighbourhood of the incidents' CIs: what the
+	// resolver would fetch and pass to Rank.
+	Sub     graph.Subgraph
+	Input   rootcause.Input
+	Setting Setting
+	// Symptoms is the number of incidents the fault itself raised.
+	Symptoms int
+}
+
+var epoch = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+
+// NewTrial injects a fault at a random CI of w. Roots whose symptoms all go
+// missing are redrawn: with no symptom there is nothing to rank.
+func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial {
+	t := &Trial{World: w, Setting: s, Onset: epoch.Add(time.Duration(rng.Int63n(int64(30 * 24 * time.Hour))))}
+	n := w.Len()
+	var root int32
+	for {
+		root = int32(rng.Intn(n))
+		t.Input = rootcause.Input{Now: t.Onset.Add(observeAfter), Since: t.Onset.Add(-changeBefore)}
+		for _, h := range w.blast[root] {
+			if rng.Float64() < s.Miss {
+				continue
+			}
+			opened := t.Onset.Add(hops(h) + expDuration(rng, symptomDelay))
+			sev := h.effect
+			if rng.Float64() < s.SevNoise {
+				sev = impact.Up
+			}
+			t.addIncident(w.idx.IDs[h.node], sev, opened, rng)
+		}
+		if len(t.Input.Incidents) > 0 {
+			break
+		}
+	}
+	t.Root = w.idx.IDs[root]
+	t.Symptoms = len(t.Input.Incidents)
+	for range poisson(s.Noise*float64(t.Symptoms), rng) {
+		at := t.Onset.Add(-noiseBefore + time.Duration(rng.Int63n(int64(noiseBefore+noiseAfter))))
+		t.addIncident(w.idx.IDs[rng.Intn(n)], impact.Up, at, rng)
+	}
+	seeds := map[string]bool{}
+	var seedList []string
+	for _, inc := range t.Input.Incidents {
+		for _, id := range inc.AffectedCIs {
+			if !seeds[id] {
+				seeds[id] = true
+				seedList = append(seedList, id)
+			}
+		}
+	}
+	t.Sub = w.Upstream(cat, seedList, depth)
+	t.addChanges(root, rng)
+	t.addKnownErrors(root, rng)
+	return t
+}
+
+func (t *Trial) addIncident(ci string, sev impact.Effect, opened time.Time, rng *rand.Rand) {
+	inc := rootcause.Incident{
+		ID:          fmt.Sprintf("INC-%d", len(t.Input.Incidents)+1),
+		AffectedCIs: []string{ci},
+		Outage:      rng.Float64() < genOutage[sev],
+		OpenedAt:    opened,
+		Impact:      3,
+	}
+	switch u := rng.Float64(); {
+	case u < genImpact[sev][0]:
+		inc.Impact = 1
+	case u < genImpact[sev][0]+genImpact[sev][1]:
+		inc.Impact = 2
+	}
+	t.Input.Incidents = append(t.Input.Incidents, inc)
+}
+
+// addChanges records the causal change, if any, and the background of
+// unrelated changes. Only changes on CIs of the subgraph are passed on, as
+// the resolver would fetch changes for those CIs.
+func (t *Trial) addChanges(root int32, rng *rand.Rand) {
+	w := t.World
+	var all []rootcause.Change
+	if rng.Float64() < pRootChange {
+		target := root
+		if nb := w.nbrs[root]; len(nb) > 0 && rng.Float64() >= pChangeOnRoot {
+			target = nb[rng.Intn(len(nb))]
+		}
+		end := t.Onset.Add(-time.Duration(rng.Int63n(int64(causalWindow))))
+		all = append(all, change(w.idx.IDs[target], end, rng.Float64() < pFailedCausal, rng))
+	}
+	for range poisson(changeRate*float64(w.Len()), rng) {
+		end := t.Onset.Add(-changeBefore + time.Duration(rng.Int63n(int64(changeBefore+changeAfter))))
+		all = append(all, change(w.idx.IDs[rng.Intn(w.Len())], end, rng.Float64() < pFailedRandom, rng))
+	}
+	for i, ch := range all {
+		if t.Sub.Nodes[ch.TargetCIs[0]] == nil || ch.Start.After(t.Input.Now) {
+			continue
+		}
+		ch.ID = fmt.Sprintf("CHG-%d", i+1)
+		t.Input.Changes = append(t.Input.Changes, ch)
+	}
+}
+
+func change(target string, end time.Time, failed bool, rng *rand.Rand) rootcause.Change {
+	start := end.Add(-10*time.Minute - time.Duration(rng.Int63n(int64(80*time.Minute))))
+	return rootcause.Change{TargetCIs: []string{target}, Start: start, End: end, Failed: failed}
+}
+
+func (t *Trial) addKnownErrors(root int32, rng *rand.Rand) {
+	w := t.World
+	var cis []string
+	if rng.Float64() < pRootKE {
+		cis = append(cis, t.Root)
+	}
+	for range poisson(keRate*float64(w.Len()), rng) {
+		cis = append(cis, w.idx.IDs[rng.Intn(w.Len())])
+	}
+	for i, ci := range cis {
+		if t.Sub.Nodes[ci] != nil {
+			t.Input.KnownErrors = append(t.Input.KnownErrors, rootcause.KnownError{CI: ci, ProblemID: fmt.Sprintf("PRB-%d", i+1)})
+		}
+	}
+}
+
+func expDuration(rng *rand.Rand, mean time.Duration) time.Duration {
+	return time.Duration(rng.ExpFloat64() * float64(mean))
+}
+
+func poisson(lambda float64, rng *rand.Rand) int {
+	// Knuth's method is fine for the small rates used here.
+	l, k, p := math.Exp(-lambda), 0, 1.0
+	for {
+		p *= rng.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}

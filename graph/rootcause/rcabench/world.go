@@ -1,0 +1,223 @@
+// Package rcabench measures root-cause ranking accuracy on synthetic
+// estates: it generates topologies, injects a fault, raises the incidents
+// an imperfect monitoring setup would raise, adds unrelated noise, changes
+// and known errors, and scores rootcause.Rank against simple baselines and
+// a likelihood oracle that knows the generator's exact model.
+package rcabench
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/rootcause/internal/spread"
+)
+
+// World is a whole synthetic estate. Graph holds every CI and relation,
+// with Node.Members set as a store would; ids double as names.
+type World struct {
+	Topology string
+	Graph    graph.Subgraph
+	idx      *spread.Graph
+	// blast[n] is the full-graph failure of node n (index order of idx):
+	// what the generator and the oracle take as the truth.
+	blast [][]hit
+	// nbrs[n] are the nodes one propagating relation away from n.
+	nbrs [][]int32
+}
+
+// hit is one CI reached by a failure.
+type hit struct {
+	node   int32
+	effect impact.Effect
+	dist   int32 // explaining distance, -1 when none
+}
+
+// builder assembles a World; every relation is checked against the
+// catalogue so that generators cannot drift into shapes a store would
+// reject.
+type builder struct {
+	cat   *graph.Catalogue
+	rng   *rand.Rand
+	sub   graph.Subgraph
+	order []string // creation order: failure only flows from older to newer
+	seen  map[graph.RelationKey]bool
+}
+
+func newBuilder(cat *graph.Catalogue, rng *rand.Rand) *builder {
+	return &builder{cat: cat, rng: rng, sub: graph.Subgraph{Nodes: map[string]*graph.Node{}}, seen: map[graph.RelationKey]bool{}}
+}
+
+func (b *builder) add(class, prefix string, attrs map[string]any) string {
+	id := fmt.Sprintf("%s-%03d", prefix, len(b.order))
+	b.sub.Nodes[id] = &graph.Node{CI: graph.CI{ID: id, Name: id, Class: class, Attributes: attrs}}
+	b.order = append(b.order, id)
+	return id
+}
+
+func (b *builder) rel(from, typ, to string) {
+	if err := b.cat.CheckRelation(typ, b.sub.Nodes[from].CI.Class, b.sub.Nodes[to].CI.Class); err != nil {
+		panic(fmt.Sprintf("generator bug: %s %s %s: %v", from, typ, to, err))
+	}
+	k := graph.RelationKey{From: from, Type: typ, To: to}
+	if from == to || b.seen[k] {
+		return
+	}
+	b.seen[k] = true
+	b.sub.Edges = append(b.sub.Edges, graph.Relation{From: from, Type: typ, To: to})
+}
+
+// noise adds random DEPENDS_ON edges from a share of the software CIs to
+// older, non-physical CIs: the undocumented dependencies every real CMDB
+// has. Targets are older, so the graph stays acyclic.
+func (b *builder) noise(share float64) {
+	for i, from := range b.order {
+		if i == 0 || b.rng.Float64() >= share || physical(b.sub.Nodes[from].CI.Class) {
+			continue
+		}
+		to := b.order[b.rng.Intn(i)]
+		if physical(b.sub.Nodes[to].CI.Class) {
+			continue
+		}
+		b.rel(from, graph.RelDependsOn, to)
+	}
+}
+
+func physical(class string) bool { return class == graph.ClassRack || class == graph.ClassDataCenter }
+
+func (b *builder) pick(list []string) string { return list[b.rng.Intn(len(list))] }
+
+// world finishes the estate: member counts as a store reports them, and
+// the full-graph blast radius of every CI.
+func (b *builder) world(topology string) *World {
+	for _, r := range b.sub.Edges {
+		if rt, _ := b.cat.RelationType(r.Type); rt.Grouping {
+			b.sub.Nodes[r.To].Members++
+		}
+	}
+	w := &World{Topology: topology, Graph: b.sub, idx: spread.New(b.cat, b.sub)}
+	walker := w.idx.NewWalker()
+	w.blast = make([][]hit, w.idx.Len())
+	w.nbrs = make([][]int32, w.idx.Len())
+	for n := range int32(w.idx.Len()) {
+		for _, r := range walker.Run(n) {
+			w.blast[n] = append(w.blast[n], hit{node: r, effect: walker.Effect(r), dist: walker.Distance(r)})
+		}
+		seen := map[int32]bool{n: true}
+		w.idx.Neighbours(n, func(m int32) {
+			if !seen[m] {
+				seen[m] = true
+				w.nbrs[n] = append(w.nbrs[n], m)
+			}
+		})
+		sort.Slice(w.nbrs[n], func(i, j int) bool { return w.nbrs[n][i] < w.nbrs[n][j] })
+	}
+	return w
+}
+
+// Len is the number of CIs.
+func (w *World) Len() int { return w.idx.Len() }
+
+// Upstream returns what Store.Neighbourhood returns for an Upstream query:
+// the CIs within depth hops against the flow of failure from the seeds and
+// every propagating relation met while expanding (nodes at the depth limit
+// are included but not expanded, so their own causes are not).
+func (w *World) Upstream(cat *graph.Catalogue, seeds []string, depth int) graph.Subgraph {
+	causes := map[string][]graph.Relation{}
+	for _, r := range w.Graph.Edges {
+		rt, _ := cat.RelationType(r.Type)
+		switch rt.Propagation {
+		case graph.PropagateToSource:
+			causes[r.From] = append(causes[r.From], r)
+		case graph.PropagateToTarget:
+			causes[r.To] = append(causes[r.To], r)
+		}
+	}
+	out := graph.Subgraph{Nodes: map[string]*graph.Node{}}
+	var queue []string
+	for _, s := range seeds {
+		if n := w.Graph.Nodes[s]; n != nil && out.Nodes[s] == nil {
+			c := *n
+			c.Depth = 0
+			out.Nodes[s] = &c
+			queue = append(queue, s)
+		}
+	}
+	for head := 0; head < len(queue); head++ {
+		id := queue[head]
+		d := out.Nodes[id].Depth
+		if d >= depth {
+			continue
+		}
+		for _, r := range causes[id] {
+			out.Edges = append(out.Edges, r)
+			peer := r.To
+			if peer == id {
+				peer = r.From
+			}
+			if out.Nodes[peer] == nil {
+				c := *w.Graph.Nodes[peer]
+				c.Depth = d + 1
+				out.Nodes[peer] = &c
+				queue = append(queue, peer)
+			}
+		}
+	}
+	return out
+}
+
+// Downstream merges into sub what Store.Neighbourhood returns for a
+// Downstream query seeded at every CI of sub: the CIs within depth hops
+// along the flow of failure and the relations met on the way.
+func (w *World) Downstream(cat *graph.Catalogue, sub graph.Subgraph, depth int) graph.Subgraph {
+	affects := map[string][]graph.Relation{}
+	for _, r := range w.Graph.Edges {
+		rt, _ := cat.RelationType(r.Type)
+		switch rt.Propagation {
+		case graph.PropagateToSource:
+			affects[r.To] = append(affects[r.To], r)
+		case graph.PropagateToTarget:
+			affects[r.From] = append(affects[r.From], r)
+		}
+	}
+	out := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(sub.Nodes))}
+	seen := map[graph.RelationKey]bool{}
+	for _, r := range sub.Edges {
+		seen[r.Key()] = true
+		out.Edges = append(out.Edges, r)
+	}
+	dist := map[string]int{}
+	var queue []string
+	for id, n := range sub.Nodes {
+		out.Nodes[id] = n
+		dist[id] = 0
+		queue = append(queue, id)
+	}
+	sort.Strings(queue)
+	for head := 0; head < len(queue); head++ {
+		id := queue[head]
+		if dist[id] >= depth {
+			continue
+		}
+		for _, r := range affects[id] {
+			if !seen[r.Key()] {
+				seen[r.Key()] = true
+				out.Edges = append(out.Edges, r)
+			}
+			peer := r.From
+			if peer == id {
+				peer = r.To
+			}
+			if _, ok := dist[peer]; !ok {
+				dist[peer] = dist[id] + 1
+				c := *w.Graph.Nodes[peer]
+				c.Depth = -1
+				out.Nodes[peer] = &c
+				queue = append(queue, peer)
+			}
+		}
+	}
+	return out
+}
