@@ -6,37 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
-	"github.com/ripple-cmdb/ripple/graph/neo4j"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
+	"github.com/ripple-cmdb/ripple/graph/teststores"
 )
 
-// forEachStore runs f on a fresh embedded store and a fresh Neo4j store:
-// every rule must hold on both.
+// forEachStore runs f on every store: every rule must hold on both.
 func forEachStore(t *testing.T, f func(t *testing.T, svc *itsm.Service)) {
-	t.Run("embedded", func(t *testing.T) {
-		s, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		f(t, newService(s))
-	})
-	t.Run("neo4j", func(t *testing.T) {
-		uri := neo4jtest.Require(t)
-		neo4jtest.Exclusive(t, uri)
-		neo4jtest.Wipe(t, uri)
-		s, err := neo4j.Open(context.Background(), neo4j.Config{URI: uri}, graph.DefaultCatalogue(), zerolog.Nop())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		f(t, newService(s))
-	})
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) { f(t, newService(s)) })
 }
 
 // testNow is the fixed clock of the tests: a Monday morning.

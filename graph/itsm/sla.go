@@ -63,7 +63,8 @@ func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error
 		return nil, err
 	}
 	// Validate the target the way availability is measured.
-	if err := (sla.AvailabilityInput{Target: in.AvailabilityTarget, PeriodStart: time.Unix(0, 0), PeriodEnd: time.Unix(1, 0)}).Validate(""); err != nil {
+	probe := sla.AvailabilityInput{Target: in.AvailabilityTarget, PeriodStart: time.Unix(0, 0), PeriodEnd: time.Unix(1, 0), AsOf: time.Unix(0, 0)}
+	if err := probe.Validate(""); err != nil {
 		return nil, graph.Invalid("availabilityTarget", "availabilityTarget must be above 0 and at most 100 with at most four decimals, not %v", in.AvailabilityTarget)
 	}
 	seen := map[Priority]bool{}
