@@ -8,6 +8,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/graph/teststores"
 )
 
@@ -336,5 +337,67 @@ func TestChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	})
+}
+
+func TestIncidentClocks(t *testing.T) {
+	forEachStore(t, func(t *testing.T, svc *itsm.Service) {
+		ctx := context.Background()
+		sh := buildShop(t, svc.Store)
+		// Service hours Mon–Fri 08:00–18:00 Berlin (UTC+1 in November).
+		_, err := svc.CreateSLA(ctx, itsm.CreateSLAInput{ServiceID: sh.svc.ID, Name: "office hours", AvailabilityTarget: 99.5,
+			Targets: []itsm.PriorityTarget{{Priority: itsm.P3, Response: time.Hour, Resolution: 4 * time.Hour}},
+			ServiceHours: sla.ServiceHours{TimeZone: "Europe/Berlin", Weekly: []sla.WeeklyHours{
+				{Days: []string{"MON", "TUE", "WED", "THU", "FRI"}, Start: "08:00", End: "18:00"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Opened Friday 16:00 Berlin (15:00 UTC): two service hours that day.
+		opened := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+		clock := opened
+		svc.Now = func() time.Time { return clock }
+		inc, err := svc.CreateIncident(ctx, itsm.CreateIncidentInput{Title: "slow", AffectedCIs: []string{sh.db.ID}, OpenedAt: &opened})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, res, err := svc.Clocks(ctx, inc, opened)
+		if err != nil || resp == nil || res == nil {
+			t.Fatalf("clocks %v %v %v", resp, res, err)
+		}
+		if want := opened.Add(time.Hour); !resp.Due.Equal(want) {
+			t.Fatalf("response due %s, want %s", resp.Due, want)
+		}
+		// 4 h of service time: 2 h on Friday, 2 h on Monday from 08:00 Berlin.
+		if want := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC); !res.Due.Equal(want) {
+			t.Fatalf("resolution due %s, want %s (over the weekend)", res.Due, want)
+		}
+		// Responded at 16:30 Berlin, on hold 17:00–17:30: the resolution
+		// clock stops for 30 minutes.
+		clock = opened.Add(30 * time.Minute)
+		svc.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, "")
+		clock = opened.Add(time.Hour)
+		svc.TransitionIncident(ctx, inc.ID, itsm.IncidentOnHold, "waiting for customer")
+		clock = opened.Add(90 * time.Minute)
+		inc, err = svc.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, res, err = svc.Clocks(ctx, inc, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !resp.Stopped || resp.Breached || resp.Remaining != 30*time.Minute {
+			t.Fatalf("response clock %+v, want stopped with 30m left", resp)
+		}
+		if want := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC); !res.Due.Equal(want) || res.Paused {
+			t.Fatalf("resolution due %s (paused %v), want %s", res.Due, res.Paused, want)
+		}
+		// Paused now: still paused at the next check.
+		clock = opened.Add(100 * time.Minute)
+		inc, _ = svc.TransitionIncident(ctx, inc.ID, itsm.IncidentOnHold, "")
+		_, res, _ = svc.Clocks(ctx, inc, opened.Add(110*time.Minute))
+		if !res.Paused {
+			t.Fatalf("resolution clock should be paused: %+v", res)
+		}
 	})
 }
