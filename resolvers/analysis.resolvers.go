@@ -7,22 +7,88 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/rootcause"
+	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
+	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
 func (r *blastRadiusResolver) TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error) {
 	return len(obj.Impacted), nil
 }
 
+func (r *changeCollisionResolver) ID(ctx context.Context, obj *analysis.Collision) (string, error) {
+	return obj.Change.ID, nil
+}
+
+func (r *changeCollisionResolver) SharedCis(ctx context.Context, obj *analysis.Collision) ([]graph.CI, error) {
+	return r.loadersFor(ctx).loadCIs(ctx, obj.Shared)
+}
+
+func (r *changeImpactResolver) Reasons(ctx context.Context, obj *analysis.ChangeImpact) ([]string, error) {
+	out := make([]string, len(obj.Reasons))
+	for i, rr := range obj.Reasons {
+		out[i] = rr.String()
+	}
+	return out, nil
+}
+
+func (r *changeImpactResolver) RiskFactors(ctx context.Context, obj *analysis.ChangeImpact) ([]analysis.RiskReason, error) {
+	return obj.Reasons, nil
+}
+
+func (r *changeImpactResolver) BlastRadius(ctx context.Context, obj *analysis.ChangeImpact) (*impact.BlastRadius, error) {
+	return &obj.Blast, nil
+}
+
+func (r *changeImpactResolver) Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
+	return obj.Blast.Impacted, nil
+}
+
+func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
+	return obj.Blast.Services, nil
+}
+
+func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error) {
+	return minutes(obj.PlannedDowntime), nil
+}
+
 func (r *dependencyResolver) Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
 }
 
+func (r *evidenceResolver) ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
+	return nonEmpty(obj.ChangeID), nil
+}
+
+func (r *evidenceResolver) ProblemID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
+	return nonEmpty(obj.ProblemID), nil
+}
+
 func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+}
+
+func (r *incidentClocksResolver) ResponseDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error) {
+	return dueOf(obj.Response), nil
+}
+
+func (r *incidentClocksResolver) ResolutionDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error) {
+	return dueOf(obj.Resolution), nil
+}
+
+func (r *mutationResolver) AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
+	ci, err := r.Analyst.AssessChange(ctx, changeID)
+	if err != nil {
+		return nil, err
+	}
+	r.primeBlast(ctx, ci.Blast)
+	return ci, nil
 }
 
 func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error) {
@@ -54,14 +120,155 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 	return deps, nil
 }
 
+func (r *queryResolver) ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
+	ci, err := r.Analyst.ChangeImpact(ctx, changeID)
+	if err != nil {
+		return nil, err
+	}
+	r.primeBlast(ctx, ci.Blast)
+	return ci, nil
+}
+
+func (r *queryResolver) RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error) {
+	limit := 0 // the analysis' default
+	if first != nil {
+		if *first < 1 || *first > maxCandidates {
+			return nil, graph.Invalid("first", "first must be between 1 and %d", maxCandidates)
+		}
+		limit = *first
+	}
+	rcs, err := r.Analyst.RootCauseCandidates(ctx, incidentIds, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	l := r.loadersFor(ctx)
+	for _, rc := range rcs {
+		l.prime(ctx, rc.CI)
+	}
+	return rcs, nil
+}
+
+func (r *queryResolver) SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analysis.ServiceSLAStatus, error) {
+	at := r.ITSM.Now()
+	if asOf != nil {
+		at = *asOf
+	}
+	sts, err := r.Analyst.SLAAtRisk(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	l := r.loadersFor(ctx)
+	for _, st := range sts {
+		l.prime(ctx, st.Service)
+	}
+	return sts, nil
+}
+
+func (r *rootCauseCandidateResolver) Evidence(ctx context.Context, obj *analysis.RootCause) ([]string, error) {
+	out := make([]string, len(obj.Evidence))
+	for i, ev := range obj.Evidence {
+		out[i] = ev.Detail
+	}
+	return out, nil
+}
+
+func (r *rootCauseCandidateResolver) EvidenceItems(ctx context.Context, obj *analysis.RootCause) ([]rootcause.Evidence, error) {
+	return obj.Evidence, nil
+}
+
+func (r *sLAAvailabilityResolver) ServiceMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.ServiceTime), nil
+}
+
+func (r *sLAAvailabilityResolver) ElapsedServiceMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.ElapsedServiceTime), nil
+}
+
+func (r *sLAAvailabilityResolver) DowntimeMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.Downtime), nil
+}
+
+func (r *sLAAvailabilityResolver) BudgetMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.Budget), nil
+}
+
+func (r *sLAAvailabilityResolver) BudgetUsedMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.BudgetUsed), nil
+}
+
+func (r *sLAAvailabilityResolver) BudgetLeftMinutes(ctx context.Context, obj *sla.Availability) (float64, error) {
+	return minutes(obj.BudgetLeft), nil
+}
+
+func (r *sLARiskResolver) ExpectedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error) {
+	return minutes(obj.ExpectedOutage), nil
+}
+
+func (r *sLARiskResolver) BudgetLeftMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error) {
+	return minutes(obj.Availability.BudgetLeft), nil
+}
+
+func (r *serviceSLAStatusResolver) Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error) {
+	return model.SLAStatus(obj.Status), nil
+}
+
+func (r *serviceSLAStatusResolver) Attainment(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
+	return obj.Availability.Attainment, nil
+}
+
+func (r *serviceSLAStatusResolver) BudgetMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
+	return minutes(obj.Availability.Budget), nil
+}
+
+func (r *serviceSLAStatusResolver) BudgetLeftMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
+	return minutes(obj.Availability.BudgetLeft), nil
+}
+
 func (r *Resolver) BlastRadius() generated.BlastRadiusResolver { return &blastRadiusResolver{r} }
+
+func (r *Resolver) ChangeCollision() generated.ChangeCollisionResolver {
+	return &changeCollisionResolver{r}
+}
+
+func (r *Resolver) ChangeImpact() generated.ChangeImpactResolver { return &changeImpactResolver{r} }
+
+func (r *Resolver) ChangeThreat() generated.ChangeThreatResolver { return &changeThreatResolver{r} }
 
 func (r *Resolver) Dependency() generated.DependencyResolver { return &dependencyResolver{r} }
 
+func (r *Resolver) Evidence() generated.EvidenceResolver { return &evidenceResolver{r} }
+
 func (r *Resolver) ImpactedCI() generated.ImpactedCIResolver { return &impactedCIResolver{r} }
 
+func (r *Resolver) IncidentClocks() generated.IncidentClocksResolver {
+	return &incidentClocksResolver{r}
+}
+
+func (r *Resolver) RootCauseCandidate() generated.RootCauseCandidateResolver {
+	return &rootCauseCandidateResolver{r}
+}
+
+func (r *Resolver) SLAAvailability() generated.SLAAvailabilityResolver {
+	return &sLAAvailabilityResolver{r}
+}
+
+func (r *Resolver) SLARisk() generated.SLARiskResolver { return &sLARiskResolver{r} }
+
+func (r *Resolver) ServiceSLAStatus() generated.ServiceSLAStatusResolver {
+	return &serviceSLAStatusResolver{r}
+}
+
 type (
-	blastRadiusResolver struct{ *Resolver }
-	dependencyResolver  struct{ *Resolver }
-	impactedCIResolver  struct{ *Resolver }
+	blastRadiusResolver        struct{ *Resolver }
+	changeCollisionResolver    struct{ *Resolver }
+	changeImpactResolver       struct{ *Resolver }
+	changeThreatResolver       struct{ *Resolver }
+	dependencyResolver         struct{ *Resolver }
+	evidenceResolver           struct{ *Resolver }
+	impactedCIResolver         struct{ *Resolver }
+	incidentClocksResolver     struct{ *Resolver }
+	rootCauseCandidateResolver struct{ *Resolver }
+	sLAAvailabilityResolver    struct{ *Resolver }
+	sLARiskResolver            struct{ *Resolver }
+	serviceSLAStatusResolver   struct{ *Resolver }
 )

@@ -42,7 +42,7 @@ func NewHandler(s graph.Store, o Options) http.Handler {
 		o.DepthLimit = DefaultDepthLimit
 	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{Store: s},
+		Resolvers:  NewResolver(s),
 		Complexity: complexityRoot(),
 	}))
 	srv.AddTransport(transport.Options{})

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -10,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 )
 
@@ -31,6 +33,9 @@ const (
 	servicesSize   = 10  // services in a blast radius
 	sourcesSize    = 10  // CIs a blast radius starts from
 	pathLength     = 5   // CIs on an explaining path
+	recordLinks    = 10  // CIs, incidents, transitions, notes... of one record
+	slaCount       = 20  // SLAs or windows in a list
+	analysisCost   = 100 // running one change-impact, root-cause or SLA analysis
 	complexityCeil = 1 << 40
 )
 
@@ -71,7 +76,71 @@ func complexityRoot() generated.ComplexityRoot {
 	c.ImpactedCI.Path = func(child int) int { return times(pathLength, child) }
 	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string) int { return times(impactedSize, child) }
 	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
+	itsmComplexity(&c)
 	return c
+}
+
+// pageSize is the number of items a first argument asks for.
+func pageSize(first *int) int {
+	if first == nil {
+		return graph.DefaultPageSize
+	}
+	return min(max(*first, 1), graph.MaxPageSize)
+}
+
+// itsmComplexity prices the ITSM records, their history and the analyses.
+func itsmComplexity(c *generated.ComplexityRoot) {
+	history := func(child int, first *int, _ *string) int { return times(pageSize(first), child) }
+	c.CI.History = history
+	c.Incident.History = history
+	c.Problem.History = history
+	c.Change.History = history
+	c.SLA.History = history
+	c.Query.History = func(child int, _ string, first *int, _ *string) int { return times(pageSize(first), child) }
+	c.Query.Incidents = func(child int, _ *itsm.IncidentFilter, first *int, _ *string) int {
+		return times(pageSize(first), child)
+	}
+	c.Query.Problems = func(child int, _ *itsm.ProblemFilter, first *int, _ *string) int {
+		return times(pageSize(first), child)
+	}
+	c.Query.Changes = func(child int, _ *itsm.ChangeFilter, first *int, _ *string) int { return times(pageSize(first), child) }
+	c.Query.Slas = func(child int, _ *string) int { return times(slaCount, child) }
+	c.Query.Windows = func(child int, _ *itsm.WindowKind, _, _ *time.Time) int { return times(slaCount, child) }
+
+	perRecord := func(child int) int { return times(recordLinks, child) }
+	c.Incident.AffectedCis = perRecord
+	c.Incident.Services = perRecord
+	c.Incident.Transitions = perRecord
+	c.Problem.Incidents = perRecord
+	c.Problem.Transitions = perRecord
+	c.Change.Targets = perRecord
+	c.Change.Approvals = perRecord
+	c.Change.ImplementationNotes = perRecord
+	c.Change.Transitions = perRecord
+	c.SLA.Targets = perRecord
+	c.Window.Scope = perRecord
+
+	c.Query.ChangeImpact = func(child int, _ string) int { return analysisCost + child }
+	c.Mutation.AssessChange = c.Query.ChangeImpact
+	c.ChangeImpact.Impacted = func(child int) int { return times(impactedSize, child) }
+	c.ChangeImpact.Services = func(child int) int { return times(servicesSize, child) }
+	c.ChangeImpact.RiskFactors = perRecord
+	c.ChangeImpact.Collided = perRecord
+	c.ChangeImpact.Freezes = perRecord
+	c.ChangeImpact.SLAs = perRecord
+	c.ChangeCollision.SharedCis = func(child int) int { return times(impactedSize, child) }
+	c.Query.RootCauseCandidates = func(child int, _ []string, _ *time.Time, first *int) int {
+		n := 10
+		if first != nil {
+			n = min(max(*first, 1), maxCandidates)
+		}
+		return analysisCost + times(n, child)
+	}
+	c.RootCauseCandidate.Explains = perRecord
+	c.RootCauseCandidate.EvidenceItems = perRecord
+	c.Query.SLAAtRisk = func(child int, _ *time.Time) int { return analysisCost + times(slaCount, child) }
+	c.ServiceSLAStatus.OpenIncidents = perRecord
+	c.ServiceSLAStatus.Changes = perRecord
 }
 
 // times is 1 + n*child, saturating so nesting cannot overflow into a small

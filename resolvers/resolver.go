@@ -6,9 +6,21 @@ package resolvers
 
 import (
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
 )
 
 // Resolver is the root resolver; it holds what every request shares.
 type Resolver struct {
 	Store graph.Store
+	// ITSM applies the record rules over Store; Analyst runs the change,
+	// root-cause and SLA analyses through it.
+	ITSM    *itsm.Service
+	Analyst *analysis.Analyst
+}
+
+// NewResolver returns the root resolver over a store.
+func NewResolver(s graph.Store) *Resolver {
+	svc := itsm.New(s)
+	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc)}
 }

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -149,4 +152,43 @@ func asDomain(err error) (*graph.Error, bool) {
 	var e *graph.Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// ActorHeader names who a request's writes are attributed to in the audit
+// trail and in records (transitions, approvals, notes). Ripple does not
+// authenticate it: a proxy in front that does should set it.
+const ActorHeader = "X-Ripple-Actor"
+
+const maxActorLen = 128
+
+// actor puts the X-Ripple-Actor header on the request's context (and its
+// logger) when it is 1–128 printable characters; otherwise writes are
+// attributed to graph.Anonymous.
+func actor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := r.Header.Get(ActorHeader)
+		if !validActor(a) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {
+			return c.Str("actor", a)
+		})
+		next.ServeHTTP(w, r.WithContext(graph.WithActor(r.Context(), a)))
+	})
+}
+
+// validActor accepts valid UTF-8 of 1–128 printable characters that is not
+// only spaces, so nobody can write line breaks or control codes into the
+// audit trail.
+func validActor(a string) bool {
+	if a == "" || !utf8.ValidString(a) || utf8.RuneCountInString(a) > maxActorLen || strings.TrimSpace(a) == "" {
+		return false
+	}
+	for _, c := range a {
+		if !unicode.IsPrint(c) {
+			return false
+		}
+	}
+	return true
 }

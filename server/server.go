@@ -45,6 +45,8 @@ type Config struct {
 //	/ and /graphiql    GraphiQL
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
+//
+// Writes are attributed to the X-Ripple-Actor header (see ActorHeader).
 func NewHandler(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -68,6 +70,7 @@ func NewHandler(cfg Config) http.Handler {
 	return chain(mux,
 		hlog.NewHandler(cfg.Logger),
 		requestID,
+		actor,
 		hlog.AccessHandler(logAccess),
 		recoverHTTP,
 		timeout(cfg.RequestTimeout),

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +124,27 @@ func TestServe(t *testing.T) {
 			t.Fatalf("not ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The demo's ITSM layer is there and every analysis runs over it.
+	res, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(
+		`{"query":"{ incidents(filter: {open: true}) { totalCount } slaAtRisk { status } rootCauseCandidates { score } changes { edges { node { id } } } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Data struct {
+			Incidents struct{ TotalCount int }
+			SLAAtRisk []struct{ Status string }
+			Changes   struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		Errors []any
+	}
+	err = json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	if err != nil || len(out.Errors) > 0 || out.Data.Incidents.TotalCount == 0 || len(out.Data.SLAAtRisk) == 0 || len(out.Data.Changes.Edges) == 0 {
+		t.Errorf("demo ITSM data: %+v, errors %v, decode %v", out.Data, out.Errors, err)
 	}
 	cancel()
 	select {

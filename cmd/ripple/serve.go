@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph/demo"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -17,7 +18,7 @@ type ServeCmd struct {
 	StoreFlags `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
-	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate at start (idempotent)."`
+	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
 }
 
 // storeCloseTimeout bounds closing the store after the server has stopped.
@@ -43,6 +44,11 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) (err error) {
 		}
 		log.Info().Int("created", res.Created).Int("updated", res.Updated).Int("unchanged", res.Unchanged).
 			Int("relations_created", res.RelationsCreated).Msg("demo estate loaded")
+		loaded, err := demo.LoadITSM(ctx, itsm.New(st), time.Now())
+		if err != nil {
+			return fmt.Errorf("demo ITSM records: %w", err)
+		}
+		log.Info().Bool("loaded", loaded).Msg("demo ITSM records (skipped when already present)")
 	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -15,7 +15,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/rootcause"
+	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,19 +35,72 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AuditEntry() AuditEntryResolver
 	BlastRadius() BlastRadiusResolver
 	CI() CIResolver
+	Change() ChangeResolver
+	ChangeCollision() ChangeCollisionResolver
+	ChangeImpact() ChangeImpactResolver
+	ChangeThreat() ChangeThreatResolver
 	Dependency() DependencyResolver
+	Evidence() EvidenceResolver
 	ImpactedCI() ImpactedCIResolver
+	Incident() IncidentResolver
+	IncidentClocks() IncidentClocksResolver
 	Mutation() MutationResolver
+	PriorityTarget() PriorityTargetResolver
+	Problem() ProblemResolver
 	Query() QueryResolver
 	Relation() RelationResolver
+	RootCauseCandidate() RootCauseCandidateResolver
+	SLA() SLAResolver
+	SLAAvailability() SLAAvailabilityResolver
+	SLAClock() SLAClockResolver
+	SLARisk() SLARiskResolver
+	ServiceSLAStatus() ServiceSLAStatusResolver
+	Window() WindowResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Approval struct {
+		Approver func(childComplexity int) int
+		At       func(childComplexity int) int
+		Comment  func(childComplexity int) int
+		Decision func(childComplexity int) int
+	}
+
+	Assessment struct {
+		Actor     func(childComplexity int) int
+		At        func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		RiskScore func(childComplexity int) int
+		Services  func(childComplexity int) int
+	}
+
+	AuditConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action      func(childComplexity int) int
+		Actor       func(childComplexity int) int
+		After       func(childComplexity int) int
+		At          func(childComplexity int) int
+		Before      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		SubjectID   func(childComplexity int) int
+		SubjectKind func(childComplexity int) int
+	}
+
 	BlastRadius struct {
 		Impacted   func(childComplexity int) int
 		Services   func(childComplexity int) int
@@ -59,6 +116,7 @@ type ComplexityRoot struct {
 		Dependants  func(childComplexity int) int
 		DependsOn   func(childComplexity int) int
 		Environment func(childComplexity int) int
+		History     func(childComplexity int, first *int, after *string) int
 		ID          func(childComplexity int) int
 		Identifiers func(childComplexity int) int
 		Name        func(childComplexity int) int
@@ -92,10 +150,81 @@ type ComplexityRoot struct {
 		RelationTypes func(childComplexity int) int
 	}
 
+	Change struct {
+		ActualEnd           func(childComplexity int) int
+		ActualStart         func(childComplexity int) int
+		Approvals           func(childComplexity int) int
+		Assessment          func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		Description         func(childComplexity int) int
+		History             func(childComplexity int, first *int, after *string) int
+		ID                  func(childComplexity int) int
+		ImplementationNotes func(childComplexity int) int
+		Outcome             func(childComplexity int) int
+		PlannedEnd          func(childComplexity int) int
+		PlannedStart        func(childComplexity int) int
+		RequestedAt         func(childComplexity int) int
+		State               func(childComplexity int) int
+		TargetCIs           func(childComplexity int) int
+		Targets             func(childComplexity int) int
+		Title               func(childComplexity int) int
+		Transitions         func(childComplexity int) int
+		Type                func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		Version             func(childComplexity int) int
+	}
+
+	ChangeCollision struct {
+		Change    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Shared    func(childComplexity int) int
+		SharedCis func(childComplexity int) int
+	}
+
+	ChangeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ChangeImpact struct {
+		BlastRadius func(childComplexity int) int
+		Change      func(childComplexity int) int
+		Collided    func(childComplexity int) int
+		Freezes     func(childComplexity int) int
+		Impacted    func(childComplexity int) int
+		Reasons     func(childComplexity int) int
+		RiskFactors func(childComplexity int) int
+		RiskScore   func(childComplexity int) int
+		SLAs        func(childComplexity int) int
+		Services    func(childComplexity int) int
+	}
+
+	ChangeThreat struct {
+		Change                 func(childComplexity int) int
+		Effect                 func(childComplexity int) int
+		PlannedDowntimeMinutes func(childComplexity int) int
+	}
+
 	Dependency struct {
 		CI       func(childComplexity int) int
 		Distance func(childComplexity int) int
 		Path     func(childComplexity int) int
+	}
+
+	Evidence struct {
+		CIs         func(childComplexity int) int
+		ChangeID    func(childComplexity int) int
+		Detail      func(childComplexity int) int
+		IncidentIDs func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		ProblemID   func(childComplexity int) int
+		Weight      func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -110,11 +239,86 @@ type ComplexityRoot struct {
 		Path     func(childComplexity int) int
 	}
 
+	Incident struct {
+		AffectedCIs      func(childComplexity int) int
+		AffectedCis      func(childComplexity int) int
+		CausedByChange   func(childComplexity int) int
+		CausedByChangeID func(childComplexity int) int
+		ClosedAt         func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		History          func(childComplexity int, first *int, after *string) int
+		ID               func(childComplexity int) int
+		Impact           func(childComplexity int) int
+		OpenedAt         func(childComplexity int) int
+		OutageEnd        func(childComplexity int) int
+		OutageStart      func(childComplexity int) int
+		Priority         func(childComplexity int) int
+		Problem          func(childComplexity int) int
+		ResolutionDue    func(childComplexity int) int
+		ResolvedAt       func(childComplexity int) int
+		RespondedAt      func(childComplexity int) int
+		ResponseDue      func(childComplexity int) int
+		SLA              func(childComplexity int) int
+		Services         func(childComplexity int) int
+		State            func(childComplexity int) int
+		Title            func(childComplexity int) int
+		Transitions      func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Urgency          func(childComplexity int) int
+		Version          func(childComplexity int) int
+	}
+
+	IncidentClocks struct {
+		Incident      func(childComplexity int) int
+		Resolution    func(childComplexity int) int
+		ResolutionDue func(childComplexity int) int
+		Response      func(childComplexity int) int
+		ResponseDue   func(childComplexity int) int
+	}
+
+	IncidentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IncidentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	IncidentSLA struct {
+		Resolution func(childComplexity int) int
+		Response   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		DeleteCi func(childComplexity int, id string) int
-		Relate   func(childComplexity int, from string, typeArg string, to string) int
-		Unrelate func(childComplexity int, from string, typeArg string, to string) int
-		UpsertCi func(childComplexity int, input graph.CIInput) int
+		AddChangeNote         func(childComplexity int, id string, text string) int
+		ApproveChange         func(childComplexity int, changeID string, decision itsm.Decision, comment *string) int
+		AssessChange          func(childComplexity int, changeID string) int
+		CreateChange          func(childComplexity int, input itsm.CreateChangeInput) int
+		CreateIncident        func(childComplexity int, input itsm.CreateIncidentInput) int
+		CreateProblem         func(childComplexity int, input itsm.CreateProblemInput) int
+		CreateSLA             func(childComplexity int, input model.CreateSLAInput) int
+		CreateWindow          func(childComplexity int, input itsm.CreateWindowInput) int
+		DeleteCi              func(childComplexity int, id string) int
+		LinkIncidentToProblem func(childComplexity int, problemID string, incidentID string) int
+		Relate                func(childComplexity int, from string, typeArg string, to string) int
+		TransitionChange      func(childComplexity int, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) int
+		TransitionIncident    func(childComplexity int, id string, state itsm.IncidentState, note *string) int
+		TransitionProblem     func(childComplexity int, id string, state itsm.ProblemState, note *string) int
+		Unrelate              func(childComplexity int, from string, typeArg string, to string) int
+		UpdateChange          func(childComplexity int, id string, input itsm.UpdateChangeInput) int
+		UpdateIncident        func(childComplexity int, id string, input itsm.UpdateIncidentInput) int
+		UpdateProblem         func(childComplexity int, id string, input itsm.UpdateProblemInput) int
+		UpsertCi              func(childComplexity int, input graph.CIInput) int
+	}
+
+	Note struct {
+		At     func(childComplexity int) int
+		Author func(childComplexity int) int
+		Text   func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -124,12 +328,60 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PriorityTarget struct {
+		Priority          func(childComplexity int) int
+		ResolutionMinutes func(childComplexity int) int
+		ResponseMinutes   func(childComplexity int) int
+	}
+
+	Problem struct {
+		CreatedAt          func(childComplexity int) int
+		Description        func(childComplexity int) int
+		History            func(childComplexity int, first *int, after *string) int
+		ID                 func(childComplexity int) int
+		IncidentIDs        func(childComplexity int) int
+		Incidents          func(childComplexity int) int
+		KnownError         func(childComplexity int) int
+		RootCauseCi        func(childComplexity int) int
+		RootCauseCiID      func(childComplexity int) int
+		RootCauseConfirmed func(childComplexity int) int
+		State              func(childComplexity int) int
+		Title              func(childComplexity int) int
+		Transitions        func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		Version            func(childComplexity int) int
+		Workaround         func(childComplexity int) int
+	}
+
+	ProblemConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProblemEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
-		BlastRadius  func(childComplexity int, ciIds []string, maxDepth *int, types []string) int
-		Catalogue    func(childComplexity int) int
-		Ci           func(childComplexity int, id string) int
-		Cis          func(childComplexity int, filter *graph.CIFilter, first *int, after *string) int
-		Dependencies func(childComplexity int, ciID string, maxDepth *int, types []string) int
+		BlastRadius         func(childComplexity int, ciIds []string, maxDepth *int, types []string) int
+		Catalogue           func(childComplexity int) int
+		Change              func(childComplexity int, id string) int
+		ChangeImpact        func(childComplexity int, changeID string) int
+		Changes             func(childComplexity int, filter *itsm.ChangeFilter, first *int, after *string) int
+		Ci                  func(childComplexity int, id string) int
+		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string) int
+		Dependencies        func(childComplexity int, ciID string, maxDepth *int, types []string) int
+		History             func(childComplexity int, id string, first *int, after *string) int
+		Incident            func(childComplexity int, id string) int
+		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, first *int, after *string) int
+		Problem             func(childComplexity int, id string) int
+		Problems            func(childComplexity int, filter *itsm.ProblemFilter, first *int, after *string) int
+		RootCauseCandidates func(childComplexity int, incidentIds []string, since *time.Time, first *int) int
+		SLAAtRisk           func(childComplexity int, asOf *time.Time) int
+		Slas                func(childComplexity int, serviceID *string) int
+		Windows             func(childComplexity int, kind *itsm.WindowKind, from *time.Time, to *time.Time) int
 	}
 
 	Relation struct {
@@ -149,12 +401,114 @@ type ComplexityRoot struct {
 		Propagation   func(childComplexity int) int
 		ToClasses     func(childComplexity int) int
 	}
+
+	RiskFactor struct {
+		Detail func(childComplexity int) int
+		Factor func(childComplexity int) int
+		Points func(childComplexity int) int
+	}
+
+	RootCauseCandidate struct {
+		CI            func(childComplexity int) int
+		Evidence      func(childComplexity int) int
+		EvidenceItems func(childComplexity int) int
+		Explains      func(childComplexity int) int
+		Score         func(childComplexity int) int
+	}
+
+	SLA struct {
+		AvailabilityTarget func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		History            func(childComplexity int, first *int, after *string) int
+		ID                 func(childComplexity int) int
+		Name               func(childComplexity int) int
+		Period             func(childComplexity int) int
+		Service            func(childComplexity int) int
+		ServiceHours       func(childComplexity int) int
+		ServiceID          func(childComplexity int) int
+		Targets            func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		Version            func(childComplexity int) int
+	}
+
+	SLAAvailability struct {
+		AsOf                  func(childComplexity int) int
+		Attainment            func(childComplexity int) int
+		Breached              func(childComplexity int) int
+		BudgetLeftMinutes     func(childComplexity int) int
+		BudgetMinutes         func(childComplexity int) int
+		BudgetUsedMinutes     func(childComplexity int) int
+		DowntimeMinutes       func(childComplexity int) int
+		ElapsedServiceMinutes func(childComplexity int) int
+		PeriodEnd             func(childComplexity int) int
+		PeriodStart           func(childComplexity int) int
+		ServiceMinutes        func(childComplexity int) int
+	}
+
+	SLAClock struct {
+		Breached         func(childComplexity int) int
+		Due              func(childComplexity int) int
+		Paused           func(childComplexity int) int
+		RemainingMinutes func(childComplexity int) int
+		SLA              func(childComplexity int) int
+		Stopped          func(childComplexity int) int
+		TargetMinutes    func(childComplexity int) int
+	}
+
+	SLARisk struct {
+		AtRisk                func(childComplexity int) int
+		Availability          func(childComplexity int) int
+		BudgetLeftMinutes     func(childComplexity int) int
+		ExpectedOutageMinutes func(childComplexity int) int
+		SLA                   func(childComplexity int) int
+		Service               func(childComplexity int) int
+	}
+
+	ServiceSLAStatus struct {
+		Attainment        func(childComplexity int) int
+		Availability      func(childComplexity int) int
+		BudgetLeftMinutes func(childComplexity int) int
+		BudgetMinutes     func(childComplexity int) int
+		Changes           func(childComplexity int) int
+		OpenIncidents     func(childComplexity int) int
+		Reasons           func(childComplexity int) int
+		SLA               func(childComplexity int) int
+		Service           func(childComplexity int) int
+		Status            func(childComplexity int) int
+	}
+
+	Transition struct {
+		Actor func(childComplexity int) int
+		At    func(childComplexity int) int
+		From  func(childComplexity int) int
+		Note  func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
+	Window struct {
+		CreatedAt func(childComplexity int) int
+		End       func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Scope     func(childComplexity int) int
+		Start     func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type AuditEntryResolver interface {
+	SubjectKind(ctx context.Context, obj *graph.AuditEntry) (string, error)
+
+	Before(ctx context.Context, obj *graph.AuditEntry) (map[string]any, error)
+	After(ctx context.Context, obj *graph.AuditEntry) (map[string]any, error)
+}
 type BlastRadiusResolver interface {
 	TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error)
 }
@@ -166,29 +520,150 @@ type CIResolver interface {
 	Neighbours(ctx context.Context, obj *graph.CI, direction *graph.Direction, types []string) ([]graph.CI, error)
 	DependsOn(ctx context.Context, obj *graph.CI) ([]graph.CI, error)
 	Dependants(ctx context.Context, obj *graph.CI) ([]graph.CI, error)
+	History(ctx context.Context, obj *graph.CI, first *int, after *string) (*model.AuditConnection, error)
+}
+type ChangeResolver interface {
+	Targets(ctx context.Context, obj *itsm.Change) ([]graph.CI, error)
+
+	Outcome(ctx context.Context, obj *itsm.Change) (*itsm.ChangeOutcome, error)
+
+	History(ctx context.Context, obj *itsm.Change, first *int, after *string) (*model.AuditConnection, error)
+}
+type ChangeCollisionResolver interface {
+	ID(ctx context.Context, obj *analysis.Collision) (string, error)
+
+	SharedCis(ctx context.Context, obj *analysis.Collision) ([]graph.CI, error)
+}
+type ChangeImpactResolver interface {
+	Reasons(ctx context.Context, obj *analysis.ChangeImpact) ([]string, error)
+	RiskFactors(ctx context.Context, obj *analysis.ChangeImpact) ([]analysis.RiskReason, error)
+	BlastRadius(ctx context.Context, obj *analysis.ChangeImpact) (*impact.BlastRadius, error)
+	Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
+	Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
+}
+type ChangeThreatResolver interface {
+	PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error)
 }
 type DependencyResolver interface {
 	Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error)
 }
+type EvidenceResolver interface {
+	ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error)
+	ProblemID(ctx context.Context, obj *rootcause.Evidence) (*string, error)
+}
 type ImpactedCIResolver interface {
 	Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error)
+}
+type IncidentResolver interface {
+	AffectedCis(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error)
+
+	Services(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error)
+
+	CausedByChangeID(ctx context.Context, obj *itsm.Incident) (*string, error)
+	CausedByChange(ctx context.Context, obj *itsm.Incident) (*itsm.Change, error)
+	Problem(ctx context.Context, obj *itsm.Incident) (*itsm.Problem, error)
+
+	SLA(ctx context.Context, obj *itsm.Incident) (*model.IncidentSLA, error)
+	ResponseDue(ctx context.Context, obj *itsm.Incident) (*time.Time, error)
+	ResolutionDue(ctx context.Context, obj *itsm.Incident) (*time.Time, error)
+	History(ctx context.Context, obj *itsm.Incident, first *int, after *string) (*model.AuditConnection, error)
+}
+type IncidentClocksResolver interface {
+	ResponseDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error)
+	ResolutionDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error)
 }
 type MutationResolver interface {
 	UpsertCi(ctx context.Context, input graph.CIInput) (*graph.CI, error)
 	DeleteCi(ctx context.Context, id string) (bool, error)
 	Relate(ctx context.Context, from string, typeArg string, to string) (*graph.Relation, error)
 	Unrelate(ctx context.Context, from string, typeArg string, to string) (bool, error)
+	AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
+	CreateIncident(ctx context.Context, input itsm.CreateIncidentInput) (*itsm.Incident, error)
+	UpdateIncident(ctx context.Context, id string, input itsm.UpdateIncidentInput) (*itsm.Incident, error)
+	TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string) (*itsm.Incident, error)
+	CreateProblem(ctx context.Context, input itsm.CreateProblemInput) (*itsm.Problem, error)
+	UpdateProblem(ctx context.Context, id string, input itsm.UpdateProblemInput) (*itsm.Problem, error)
+	LinkIncidentToProblem(ctx context.Context, problemID string, incidentID string) (*itsm.Problem, error)
+	TransitionProblem(ctx context.Context, id string, state itsm.ProblemState, note *string) (*itsm.Problem, error)
+	CreateChange(ctx context.Context, input itsm.CreateChangeInput) (*itsm.Change, error)
+	UpdateChange(ctx context.Context, id string, input itsm.UpdateChangeInput) (*itsm.Change, error)
+	ApproveChange(ctx context.Context, changeID string, decision itsm.Decision, comment *string) (*itsm.Change, error)
+	TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) (*itsm.Change, error)
+	AddChangeNote(ctx context.Context, id string, text string) (*itsm.Change, error)
+	CreateSLA(ctx context.Context, input model.CreateSLAInput) (*itsm.SLA, error)
+	CreateWindow(ctx context.Context, input itsm.CreateWindowInput) (*itsm.Window, error)
+}
+type PriorityTargetResolver interface {
+	ResponseMinutes(ctx context.Context, obj *itsm.PriorityTarget) (float64, error)
+	ResolutionMinutes(ctx context.Context, obj *itsm.PriorityTarget) (float64, error)
+}
+type ProblemResolver interface {
+	Incidents(ctx context.Context, obj *itsm.Problem) ([]itsm.Incident, error)
+	RootCauseCiID(ctx context.Context, obj *itsm.Problem) (*string, error)
+	RootCauseCi(ctx context.Context, obj *itsm.Problem) (*graph.CI, error)
+
+	History(ctx context.Context, obj *itsm.Problem, first *int, after *string) (*model.AuditConnection, error)
 }
 type QueryResolver interface {
 	Ci(ctx context.Context, id string) (*graph.CI, error)
 	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string) (*model.CIConnection, error)
 	BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error)
 	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string) ([]impact.Dependency, error)
+	ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
+	RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error)
+	SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analysis.ServiceSLAStatus, error)
 	Catalogue(ctx context.Context) (*graph.Catalogue, error)
+	Incident(ctx context.Context, id string) (*itsm.Incident, error)
+	Incidents(ctx context.Context, filter *itsm.IncidentFilter, first *int, after *string) (*model.IncidentConnection, error)
+	Problem(ctx context.Context, id string) (*itsm.Problem, error)
+	Problems(ctx context.Context, filter *itsm.ProblemFilter, first *int, after *string) (*model.ProblemConnection, error)
+	Change(ctx context.Context, id string) (*itsm.Change, error)
+	Changes(ctx context.Context, filter *itsm.ChangeFilter, first *int, after *string) (*model.ChangeConnection, error)
+	Slas(ctx context.Context, serviceID *string) ([]itsm.SLA, error)
+	Windows(ctx context.Context, kind *itsm.WindowKind, from *time.Time, to *time.Time) ([]itsm.Window, error)
+	History(ctx context.Context, id string, first *int, after *string) (*model.AuditConnection, error)
 }
 type RelationResolver interface {
 	From(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
 	To(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
+}
+type RootCauseCandidateResolver interface {
+	Evidence(ctx context.Context, obj *analysis.RootCause) ([]string, error)
+	EvidenceItems(ctx context.Context, obj *analysis.RootCause) ([]rootcause.Evidence, error)
+}
+type SLAResolver interface {
+	Service(ctx context.Context, obj *itsm.SLA) (*graph.CI, error)
+
+	ServiceHours(ctx context.Context, obj *itsm.SLA) (map[string]any, error)
+	History(ctx context.Context, obj *itsm.SLA, first *int, after *string) (*model.AuditConnection, error)
+}
+type SLAAvailabilityResolver interface {
+	ServiceMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+	ElapsedServiceMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+	DowntimeMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+	BudgetMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+	BudgetUsedMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+	BudgetLeftMinutes(ctx context.Context, obj *sla.Availability) (float64, error)
+}
+type SLAClockResolver interface {
+	SLA(ctx context.Context, obj *itsm.ClockStatus) (*itsm.SLA, error)
+	TargetMinutes(ctx context.Context, obj *itsm.ClockStatus) (float64, error)
+
+	RemainingMinutes(ctx context.Context, obj *itsm.ClockStatus) (float64, error)
+}
+type SLARiskResolver interface {
+	ExpectedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
+	BudgetLeftMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
+}
+type ServiceSLAStatusResolver interface {
+	Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error)
+
+	Attainment(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+	BudgetMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+	BudgetLeftMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+}
+type WindowResolver interface {
+	Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -208,6 +683,137 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Approval.approver":
+		if e.ComplexityRoot.Approval.Approver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Approval.Approver(childComplexity), true
+	case "Approval.at":
+		if e.ComplexityRoot.Approval.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Approval.At(childComplexity), true
+	case "Approval.comment":
+		if e.ComplexityRoot.Approval.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Approval.Comment(childComplexity), true
+	case "Approval.decision":
+		if e.ComplexityRoot.Approval.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Approval.Decision(childComplexity), true
+
+	case "Assessment.actor":
+		if e.ComplexityRoot.Assessment.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Actor(childComplexity), true
+	case "Assessment.at":
+		if e.ComplexityRoot.Assessment.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.At(childComplexity), true
+	case "Assessment.reasons":
+		if e.ComplexityRoot.Assessment.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Reasons(childComplexity), true
+	case "Assessment.riskScore":
+		if e.ComplexityRoot.Assessment.RiskScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.RiskScore(childComplexity), true
+	case "Assessment.serviceIds":
+		if e.ComplexityRoot.Assessment.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Services(childComplexity), true
+
+	case "AuditConnection.edges":
+		if e.ComplexityRoot.AuditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.Edges(childComplexity), true
+	case "AuditConnection.pageInfo":
+		if e.ComplexityRoot.AuditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.PageInfo(childComplexity), true
+
+	case "AuditEdge.cursor":
+		if e.ComplexityRoot.AuditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Cursor(childComplexity), true
+	case "AuditEdge.node":
+		if e.ComplexityRoot.AuditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Node(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.after":
+		if e.ComplexityRoot.AuditEntry.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.After(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.before":
+		if e.ComplexityRoot.AuditEntry.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Before(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.subjectId":
+		if e.ComplexityRoot.AuditEntry.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.SubjectID(childComplexity), true
+	case "AuditEntry.subjectKind":
+		if e.ComplexityRoot.AuditEntry.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.SubjectKind(childComplexity), true
 
 	case "BlastRadius.impacted":
 		if e.ComplexityRoot.BlastRadius.Impacted == nil {
@@ -276,6 +882,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CI.Environment(childComplexity), true
+	case "CI.history":
+		if e.ComplexityRoot.CI.History == nil {
+			break
+		}
+
+		args, err := ec.field_CI_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CI.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "CI.id":
 		if e.ComplexityRoot.CI.ID == nil {
 			break
@@ -405,6 +1022,275 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Catalogue.RelationTypes(childComplexity), true
 
+	case "Change.actualEnd":
+		if e.ComplexityRoot.Change.ActualEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ActualEnd(childComplexity), true
+	case "Change.actualStart":
+		if e.ComplexityRoot.Change.ActualStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ActualStart(childComplexity), true
+	case "Change.approvals":
+		if e.ComplexityRoot.Change.Approvals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Approvals(childComplexity), true
+	case "Change.assessment":
+		if e.ComplexityRoot.Change.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Assessment(childComplexity), true
+	case "Change.createdAt":
+		if e.ComplexityRoot.Change.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.CreatedAt(childComplexity), true
+	case "Change.description":
+		if e.ComplexityRoot.Change.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Description(childComplexity), true
+	case "Change.history":
+		if e.ComplexityRoot.Change.History == nil {
+			break
+		}
+
+		args, err := ec.field_Change_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Change.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Change.id":
+		if e.ComplexityRoot.Change.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ID(childComplexity), true
+	case "Change.implementationNotes":
+		if e.ComplexityRoot.Change.ImplementationNotes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.ImplementationNotes(childComplexity), true
+	case "Change.outcome":
+		if e.ComplexityRoot.Change.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Outcome(childComplexity), true
+	case "Change.plannedEnd":
+		if e.ComplexityRoot.Change.PlannedEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.PlannedEnd(childComplexity), true
+	case "Change.plannedStart":
+		if e.ComplexityRoot.Change.PlannedStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.PlannedStart(childComplexity), true
+	case "Change.requestedAt":
+		if e.ComplexityRoot.Change.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.RequestedAt(childComplexity), true
+	case "Change.state":
+		if e.ComplexityRoot.Change.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.State(childComplexity), true
+	case "Change.targetCiIds":
+		if e.ComplexityRoot.Change.TargetCIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.TargetCIs(childComplexity), true
+	case "Change.targets":
+		if e.ComplexityRoot.Change.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Targets(childComplexity), true
+	case "Change.title":
+		if e.ComplexityRoot.Change.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Title(childComplexity), true
+	case "Change.transitions":
+		if e.ComplexityRoot.Change.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Transitions(childComplexity), true
+	case "Change.type":
+		if e.ComplexityRoot.Change.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Type(childComplexity), true
+	case "Change.updatedAt":
+		if e.ComplexityRoot.Change.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.UpdatedAt(childComplexity), true
+	case "Change.version":
+		if e.ComplexityRoot.Change.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Version(childComplexity), true
+
+	case "ChangeCollision.change":
+		if e.ComplexityRoot.ChangeCollision.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeCollision.Change(childComplexity), true
+	case "ChangeCollision.id":
+		if e.ComplexityRoot.ChangeCollision.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeCollision.ID(childComplexity), true
+	case "ChangeCollision.sharedCiIds":
+		if e.ComplexityRoot.ChangeCollision.Shared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeCollision.Shared(childComplexity), true
+	case "ChangeCollision.sharedCis":
+		if e.ComplexityRoot.ChangeCollision.SharedCis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeCollision.SharedCis(childComplexity), true
+
+	case "ChangeConnection.edges":
+		if e.ComplexityRoot.ChangeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConnection.Edges(childComplexity), true
+	case "ChangeConnection.pageInfo":
+		if e.ComplexityRoot.ChangeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConnection.PageInfo(childComplexity), true
+	case "ChangeConnection.totalCount":
+		if e.ComplexityRoot.ChangeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeConnection.TotalCount(childComplexity), true
+
+	case "ChangeEdge.cursor":
+		if e.ComplexityRoot.ChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEdge.Cursor(childComplexity), true
+	case "ChangeEdge.node":
+		if e.ComplexityRoot.ChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeEdge.Node(childComplexity), true
+
+	case "ChangeImpact.blastRadius":
+		if e.ComplexityRoot.ChangeImpact.BlastRadius == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.BlastRadius(childComplexity), true
+	case "ChangeImpact.change":
+		if e.ComplexityRoot.ChangeImpact.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Change(childComplexity), true
+	case "ChangeImpact.collisions":
+		if e.ComplexityRoot.ChangeImpact.Collided == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Collided(childComplexity), true
+	case "ChangeImpact.freezeViolations":
+		if e.ComplexityRoot.ChangeImpact.Freezes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Freezes(childComplexity), true
+	case "ChangeImpact.impacted":
+		if e.ComplexityRoot.ChangeImpact.Impacted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Impacted(childComplexity), true
+	case "ChangeImpact.reasons":
+		if e.ComplexityRoot.ChangeImpact.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Reasons(childComplexity), true
+	case "ChangeImpact.riskFactors":
+		if e.ComplexityRoot.ChangeImpact.RiskFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.RiskFactors(childComplexity), true
+	case "ChangeImpact.riskScore":
+		if e.ComplexityRoot.ChangeImpact.RiskScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.RiskScore(childComplexity), true
+	case "ChangeImpact.slasAtRisk":
+		if e.ComplexityRoot.ChangeImpact.SLAs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.SLAs(childComplexity), true
+	case "ChangeImpact.services":
+		if e.ComplexityRoot.ChangeImpact.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.Services(childComplexity), true
+
+	case "ChangeThreat.change":
+		if e.ComplexityRoot.ChangeThreat.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeThreat.Change(childComplexity), true
+	case "ChangeThreat.effect":
+		if e.ComplexityRoot.ChangeThreat.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeThreat.Effect(childComplexity), true
+	case "ChangeThreat.plannedDowntimeMinutes":
+		if e.ComplexityRoot.ChangeThreat.PlannedDowntimeMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeThreat.PlannedDowntimeMinutes(childComplexity), true
+
 	case "Dependency.ci":
 		if e.ComplexityRoot.Dependency.CI == nil {
 			break
@@ -423,6 +1309,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dependency.Path(childComplexity), true
+
+	case "Evidence.ciIds":
+		if e.ComplexityRoot.Evidence.CIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.CIs(childComplexity), true
+	case "Evidence.changeId":
+		if e.ComplexityRoot.Evidence.ChangeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.ChangeID(childComplexity), true
+	case "Evidence.detail":
+		if e.ComplexityRoot.Evidence.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Detail(childComplexity), true
+	case "Evidence.incidentIds":
+		if e.ComplexityRoot.Evidence.IncidentIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.IncidentIDs(childComplexity), true
+	case "Evidence.kind":
+		if e.ComplexityRoot.Evidence.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Kind(childComplexity), true
+	case "Evidence.problemId":
+		if e.ComplexityRoot.Evidence.ProblemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.ProblemID(childComplexity), true
+	case "Evidence.weight":
+		if e.ComplexityRoot.Evidence.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Weight(childComplexity), true
 
 	case "Identifier.kind":
 		if e.ComplexityRoot.Identifier.Kind == nil {
@@ -462,6 +1391,338 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImpactedCI.Path(childComplexity), true
 
+	case "Incident.affectedCiIds":
+		if e.ComplexityRoot.Incident.AffectedCIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.AffectedCIs(childComplexity), true
+	case "Incident.affectedCis":
+		if e.ComplexityRoot.Incident.AffectedCis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.AffectedCis(childComplexity), true
+	case "Incident.causedByChange":
+		if e.ComplexityRoot.Incident.CausedByChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CausedByChange(childComplexity), true
+	case "Incident.causedByChangeId":
+		if e.ComplexityRoot.Incident.CausedByChangeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CausedByChangeID(childComplexity), true
+	case "Incident.closedAt":
+		if e.ComplexityRoot.Incident.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ClosedAt(childComplexity), true
+	case "Incident.createdAt":
+		if e.ComplexityRoot.Incident.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CreatedAt(childComplexity), true
+	case "Incident.description":
+		if e.ComplexityRoot.Incident.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Description(childComplexity), true
+	case "Incident.history":
+		if e.ComplexityRoot.Incident.History == nil {
+			break
+		}
+
+		args, err := ec.field_Incident_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Incident.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Incident.id":
+		if e.ComplexityRoot.Incident.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ID(childComplexity), true
+	case "Incident.impact":
+		if e.ComplexityRoot.Incident.Impact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Impact(childComplexity), true
+	case "Incident.openedAt":
+		if e.ComplexityRoot.Incident.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.OpenedAt(childComplexity), true
+	case "Incident.outageEnd":
+		if e.ComplexityRoot.Incident.OutageEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.OutageEnd(childComplexity), true
+	case "Incident.outageStart":
+		if e.ComplexityRoot.Incident.OutageStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.OutageStart(childComplexity), true
+	case "Incident.priority":
+		if e.ComplexityRoot.Incident.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Priority(childComplexity), true
+	case "Incident.problem":
+		if e.ComplexityRoot.Incident.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Problem(childComplexity), true
+	case "Incident.resolutionDue":
+		if e.ComplexityRoot.Incident.ResolutionDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResolutionDue(childComplexity), true
+	case "Incident.resolvedAt":
+		if e.ComplexityRoot.Incident.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResolvedAt(childComplexity), true
+	case "Incident.respondedAt":
+		if e.ComplexityRoot.Incident.RespondedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.RespondedAt(childComplexity), true
+	case "Incident.responseDue":
+		if e.ComplexityRoot.Incident.ResponseDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResponseDue(childComplexity), true
+	case "Incident.sla":
+		if e.ComplexityRoot.Incident.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.SLA(childComplexity), true
+	case "Incident.serviceIds", "Incident.services":
+		if e.ComplexityRoot.Incident.Services == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Services(childComplexity), true
+	case "Incident.state":
+		if e.ComplexityRoot.Incident.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.State(childComplexity), true
+	case "Incident.title":
+		if e.ComplexityRoot.Incident.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Title(childComplexity), true
+	case "Incident.transitions":
+		if e.ComplexityRoot.Incident.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Transitions(childComplexity), true
+	case "Incident.updatedAt":
+		if e.ComplexityRoot.Incident.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.UpdatedAt(childComplexity), true
+	case "Incident.urgency":
+		if e.ComplexityRoot.Incident.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Urgency(childComplexity), true
+	case "Incident.version":
+		if e.ComplexityRoot.Incident.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Version(childComplexity), true
+
+	case "IncidentClocks.incident":
+		if e.ComplexityRoot.IncidentClocks.Incident == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentClocks.Incident(childComplexity), true
+	case "IncidentClocks.resolution":
+		if e.ComplexityRoot.IncidentClocks.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentClocks.Resolution(childComplexity), true
+	case "IncidentClocks.resolutionDue":
+		if e.ComplexityRoot.IncidentClocks.ResolutionDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentClocks.ResolutionDue(childComplexity), true
+	case "IncidentClocks.response":
+		if e.ComplexityRoot.IncidentClocks.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentClocks.Response(childComplexity), true
+	case "IncidentClocks.responseDue":
+		if e.ComplexityRoot.IncidentClocks.ResponseDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentClocks.ResponseDue(childComplexity), true
+
+	case "IncidentConnection.edges":
+		if e.ComplexityRoot.IncidentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.Edges(childComplexity), true
+	case "IncidentConnection.pageInfo":
+		if e.ComplexityRoot.IncidentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.PageInfo(childComplexity), true
+	case "IncidentConnection.totalCount":
+		if e.ComplexityRoot.IncidentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.TotalCount(childComplexity), true
+
+	case "IncidentEdge.cursor":
+		if e.ComplexityRoot.IncidentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Cursor(childComplexity), true
+	case "IncidentEdge.node":
+		if e.ComplexityRoot.IncidentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Node(childComplexity), true
+
+	case "IncidentSLA.resolution":
+		if e.ComplexityRoot.IncidentSLA.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentSLA.Resolution(childComplexity), true
+	case "IncidentSLA.response":
+		if e.ComplexityRoot.IncidentSLA.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentSLA.Response(childComplexity), true
+
+	case "Mutation.addChangeNote":
+		if e.ComplexityRoot.Mutation.AddChangeNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addChangeNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddChangeNote(childComplexity, args["id"].(string), args["text"].(string)), true
+	case "Mutation.approveChange":
+		if e.ComplexityRoot.Mutation.ApproveChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveChange(childComplexity, args["changeId"].(string), args["decision"].(itsm.Decision), args["comment"].(*string)), true
+	case "Mutation.assessChange":
+		if e.ComplexityRoot.Mutation.AssessChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assessChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssessChange(childComplexity, args["changeId"].(string)), true
+	case "Mutation.createChange":
+		if e.ComplexityRoot.Mutation.CreateChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateChange(childComplexity, args["input"].(itsm.CreateChangeInput)), true
+	case "Mutation.createIncident":
+		if e.ComplexityRoot.Mutation.CreateIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateIncident(childComplexity, args["input"].(itsm.CreateIncidentInput)), true
+	case "Mutation.createProblem":
+		if e.ComplexityRoot.Mutation.CreateProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProblem(childComplexity, args["input"].(itsm.CreateProblemInput)), true
+	case "Mutation.createSLA":
+		if e.ComplexityRoot.Mutation.CreateSLA == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSLA_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSLA(childComplexity, args["input"].(model.CreateSLAInput)), true
+	case "Mutation.createWindow":
+		if e.ComplexityRoot.Mutation.CreateWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWindow(childComplexity, args["input"].(itsm.CreateWindowInput)), true
 	case "Mutation.deleteCI":
 		if e.ComplexityRoot.Mutation.DeleteCi == nil {
 			break
@@ -473,6 +1734,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCi(childComplexity, args["id"].(string)), true
+	case "Mutation.linkIncidentToProblem":
+		if e.ComplexityRoot.Mutation.LinkIncidentToProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkIncidentToProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkIncidentToProblem(childComplexity, args["problemId"].(string), args["incidentId"].(string)), true
 	case "Mutation.relate":
 		if e.ComplexityRoot.Mutation.Relate == nil {
 			break
@@ -484,6 +1756,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Relate(childComplexity, args["from"].(string), args["type"].(string), args["to"].(string)), true
+	case "Mutation.transitionChange":
+		if e.ComplexityRoot.Mutation.TransitionChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionChange(childComplexity, args["id"].(string), args["state"].(itsm.ChangeState), args["outcome"].(*itsm.ChangeOutcome), args["note"].(*string)), true
+	case "Mutation.transitionIncident":
+		if e.ComplexityRoot.Mutation.TransitionIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionIncident(childComplexity, args["id"].(string), args["state"].(itsm.IncidentState), args["note"].(*string)), true
+	case "Mutation.transitionProblem":
+		if e.ComplexityRoot.Mutation.TransitionProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionProblem(childComplexity, args["id"].(string), args["state"].(itsm.ProblemState), args["note"].(*string)), true
 	case "Mutation.unrelate":
 		if e.ComplexityRoot.Mutation.Unrelate == nil {
 			break
@@ -495,6 +1800,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Unrelate(childComplexity, args["from"].(string), args["type"].(string), args["to"].(string)), true
+	case "Mutation.updateChange":
+		if e.ComplexityRoot.Mutation.UpdateChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateChange(childComplexity, args["id"].(string), args["input"].(itsm.UpdateChangeInput)), true
+	case "Mutation.updateIncident":
+		if e.ComplexityRoot.Mutation.UpdateIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIncident(childComplexity, args["id"].(string), args["input"].(itsm.UpdateIncidentInput)), true
+	case "Mutation.updateProblem":
+		if e.ComplexityRoot.Mutation.UpdateProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProblem(childComplexity, args["id"].(string), args["input"].(itsm.UpdateProblemInput)), true
 	case "Mutation.upsertCI":
 		if e.ComplexityRoot.Mutation.UpsertCi == nil {
 			break
@@ -506,6 +1844,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertCi(childComplexity, args["input"].(graph.CIInput)), true
+
+	case "Note.at":
+		if e.ComplexityRoot.Note.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.At(childComplexity), true
+	case "Note.author":
+		if e.ComplexityRoot.Note.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Author(childComplexity), true
+	case "Note.text":
+		if e.ComplexityRoot.Note.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Text(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -532,6 +1889,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PriorityTarget.priority":
+		if e.ComplexityRoot.PriorityTarget.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityTarget.Priority(childComplexity), true
+	case "PriorityTarget.resolutionMinutes":
+		if e.ComplexityRoot.PriorityTarget.ResolutionMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityTarget.ResolutionMinutes(childComplexity), true
+	case "PriorityTarget.responseMinutes":
+		if e.ComplexityRoot.PriorityTarget.ResponseMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityTarget.ResponseMinutes(childComplexity), true
+
+	case "Problem.createdAt":
+		if e.ComplexityRoot.Problem.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.CreatedAt(childComplexity), true
+	case "Problem.description":
+		if e.ComplexityRoot.Problem.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Description(childComplexity), true
+	case "Problem.history":
+		if e.ComplexityRoot.Problem.History == nil {
+			break
+		}
+
+		args, err := ec.field_Problem_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Problem.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Problem.id":
+		if e.ComplexityRoot.Problem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.ID(childComplexity), true
+	case "Problem.incidentIds":
+		if e.ComplexityRoot.Problem.IncidentIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.IncidentIDs(childComplexity), true
+	case "Problem.incidents":
+		if e.ComplexityRoot.Problem.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Incidents(childComplexity), true
+	case "Problem.knownError":
+		if e.ComplexityRoot.Problem.KnownError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.KnownError(childComplexity), true
+	case "Problem.rootCauseCi":
+		if e.ComplexityRoot.Problem.RootCauseCi == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RootCauseCi(childComplexity), true
+	case "Problem.rootCauseCiId":
+		if e.ComplexityRoot.Problem.RootCauseCiID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RootCauseCiID(childComplexity), true
+	case "Problem.rootCauseConfirmed":
+		if e.ComplexityRoot.Problem.RootCauseConfirmed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RootCauseConfirmed(childComplexity), true
+	case "Problem.state":
+		if e.ComplexityRoot.Problem.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.State(childComplexity), true
+	case "Problem.title":
+		if e.ComplexityRoot.Problem.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Title(childComplexity), true
+	case "Problem.transitions":
+		if e.ComplexityRoot.Problem.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Transitions(childComplexity), true
+	case "Problem.updatedAt":
+		if e.ComplexityRoot.Problem.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.UpdatedAt(childComplexity), true
+	case "Problem.version":
+		if e.ComplexityRoot.Problem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Version(childComplexity), true
+	case "Problem.workaround":
+		if e.ComplexityRoot.Problem.Workaround == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Workaround(childComplexity), true
+
+	case "ProblemConnection.edges":
+		if e.ComplexityRoot.ProblemConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.Edges(childComplexity), true
+	case "ProblemConnection.pageInfo":
+		if e.ComplexityRoot.ProblemConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.PageInfo(childComplexity), true
+	case "ProblemConnection.totalCount":
+		if e.ComplexityRoot.ProblemConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.TotalCount(childComplexity), true
+
+	case "ProblemEdge.cursor":
+		if e.ComplexityRoot.ProblemEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemEdge.Cursor(childComplexity), true
+	case "ProblemEdge.node":
+		if e.ComplexityRoot.ProblemEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemEdge.Node(childComplexity), true
+
 	case "Query.blastRadius":
 		if e.ComplexityRoot.Query.BlastRadius == nil {
 			break
@@ -549,6 +2059,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Catalogue(childComplexity), true
+	case "Query.change":
+		if e.ComplexityRoot.Query.Change == nil {
+			break
+		}
+
+		args, err := ec.field_Query_change_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Change(childComplexity, args["id"].(string)), true
+	case "Query.changeImpact":
+		if e.ComplexityRoot.Query.ChangeImpact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changeImpact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ChangeImpact(childComplexity, args["changeId"].(string)), true
+	case "Query.changes":
+		if e.ComplexityRoot.Query.Changes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_changes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["filter"].(*itsm.ChangeFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.ci":
 		if e.ComplexityRoot.Query.Ci == nil {
 			break
@@ -582,6 +2125,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Dependencies(childComplexity, args["ciId"].(string), args["maxDepth"].(*int), args["types"].([]string)), true
+	case "Query.history":
+		if e.ComplexityRoot.Query.History == nil {
+			break
+		}
+
+		args, err := ec.field_Query_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.History(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.incident":
+		if e.ComplexityRoot.Query.Incident == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incident(childComplexity, args["id"].(string)), true
+	case "Query.incidents":
+		if e.ComplexityRoot.Query.Incidents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incidents(childComplexity, args["filter"].(*itsm.IncidentFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "Query.problem":
+		if e.ComplexityRoot.Query.Problem == nil {
+			break
+		}
+
+		args, err := ec.field_Query_problem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Problem(childComplexity, args["id"].(string)), true
+	case "Query.problems":
+		if e.ComplexityRoot.Query.Problems == nil {
+			break
+		}
+
+		args, err := ec.field_Query_problems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Problems(childComplexity, args["filter"].(*itsm.ProblemFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.rootCauseCandidates":
+		if e.ComplexityRoot.Query.RootCauseCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rootCauseCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RootCauseCandidates(childComplexity, args["incidentIds"].([]string), args["since"].(*time.Time), args["first"].(*int)), true
+	case "Query.slaAtRisk":
+		if e.ComplexityRoot.Query.SLAAtRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Query_slaAtRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SLAAtRisk(childComplexity, args["asOf"].(*time.Time)), true
+	case "Query.slas":
+		if e.ComplexityRoot.Query.Slas == nil {
+			break
+		}
+
+		args, err := ec.field_Query_slas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Slas(childComplexity, args["serviceId"].(*string)), true
+	case "Query.windows":
+		if e.ComplexityRoot.Query.Windows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_windows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Windows(childComplexity, args["kind"].(*itsm.WindowKind), args["from"].(*time.Time), args["to"].(*time.Time)), true
 
 	case "Relation.createdAt":
 		if e.ComplexityRoot.Relation.CreatedAt == nil {
@@ -657,6 +2300,434 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RelationType.ToClasses(childComplexity), true
 
+	case "RiskFactor.detail":
+		if e.ComplexityRoot.RiskFactor.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskFactor.Detail(childComplexity), true
+	case "RiskFactor.factor":
+		if e.ComplexityRoot.RiskFactor.Factor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskFactor.Factor(childComplexity), true
+	case "RiskFactor.points":
+		if e.ComplexityRoot.RiskFactor.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskFactor.Points(childComplexity), true
+
+	case "RootCauseCandidate.ci":
+		if e.ComplexityRoot.RootCauseCandidate.CI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.CI(childComplexity), true
+	case "RootCauseCandidate.evidence":
+		if e.ComplexityRoot.RootCauseCandidate.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Evidence(childComplexity), true
+	case "RootCauseCandidate.evidenceItems":
+		if e.ComplexityRoot.RootCauseCandidate.EvidenceItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.EvidenceItems(childComplexity), true
+	case "RootCauseCandidate.explains":
+		if e.ComplexityRoot.RootCauseCandidate.Explains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Explains(childComplexity), true
+	case "RootCauseCandidate.score":
+		if e.ComplexityRoot.RootCauseCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RootCauseCandidate.Score(childComplexity), true
+
+	case "SLA.availabilityTarget":
+		if e.ComplexityRoot.SLA.AvailabilityTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.AvailabilityTarget(childComplexity), true
+	case "SLA.createdAt":
+		if e.ComplexityRoot.SLA.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.CreatedAt(childComplexity), true
+	case "SLA.history":
+		if e.ComplexityRoot.SLA.History == nil {
+			break
+		}
+
+		args, err := ec.field_SLA_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SLA.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "SLA.id":
+		if e.ComplexityRoot.SLA.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.ID(childComplexity), true
+	case "SLA.name":
+		if e.ComplexityRoot.SLA.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.Name(childComplexity), true
+	case "SLA.period":
+		if e.ComplexityRoot.SLA.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.Period(childComplexity), true
+	case "SLA.service":
+		if e.ComplexityRoot.SLA.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.Service(childComplexity), true
+	case "SLA.serviceHours":
+		if e.ComplexityRoot.SLA.ServiceHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.ServiceHours(childComplexity), true
+	case "SLA.serviceId":
+		if e.ComplexityRoot.SLA.ServiceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.ServiceID(childComplexity), true
+	case "SLA.targets":
+		if e.ComplexityRoot.SLA.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.Targets(childComplexity), true
+	case "SLA.updatedAt":
+		if e.ComplexityRoot.SLA.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.UpdatedAt(childComplexity), true
+	case "SLA.version":
+		if e.ComplexityRoot.SLA.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.Version(childComplexity), true
+
+	case "SLAAvailability.asOf":
+		if e.ComplexityRoot.SLAAvailability.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.AsOf(childComplexity), true
+	case "SLAAvailability.attainment":
+		if e.ComplexityRoot.SLAAvailability.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.Attainment(childComplexity), true
+	case "SLAAvailability.breached":
+		if e.ComplexityRoot.SLAAvailability.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.Breached(childComplexity), true
+	case "SLAAvailability.budgetLeftMinutes":
+		if e.ComplexityRoot.SLAAvailability.BudgetLeftMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.BudgetLeftMinutes(childComplexity), true
+	case "SLAAvailability.budgetMinutes":
+		if e.ComplexityRoot.SLAAvailability.BudgetMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.BudgetMinutes(childComplexity), true
+	case "SLAAvailability.budgetUsedMinutes":
+		if e.ComplexityRoot.SLAAvailability.BudgetUsedMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.BudgetUsedMinutes(childComplexity), true
+	case "SLAAvailability.downtimeMinutes":
+		if e.ComplexityRoot.SLAAvailability.DowntimeMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.DowntimeMinutes(childComplexity), true
+	case "SLAAvailability.elapsedServiceMinutes":
+		if e.ComplexityRoot.SLAAvailability.ElapsedServiceMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.ElapsedServiceMinutes(childComplexity), true
+	case "SLAAvailability.periodEnd":
+		if e.ComplexityRoot.SLAAvailability.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.PeriodEnd(childComplexity), true
+	case "SLAAvailability.periodStart":
+		if e.ComplexityRoot.SLAAvailability.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.PeriodStart(childComplexity), true
+	case "SLAAvailability.serviceMinutes":
+		if e.ComplexityRoot.SLAAvailability.ServiceMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAAvailability.ServiceMinutes(childComplexity), true
+
+	case "SLAClock.breached":
+		if e.ComplexityRoot.SLAClock.Breached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.Breached(childComplexity), true
+	case "SLAClock.due":
+		if e.ComplexityRoot.SLAClock.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.Due(childComplexity), true
+	case "SLAClock.paused":
+		if e.ComplexityRoot.SLAClock.Paused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.Paused(childComplexity), true
+	case "SLAClock.remainingMinutes":
+		if e.ComplexityRoot.SLAClock.RemainingMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.RemainingMinutes(childComplexity), true
+	case "SLAClock.sla":
+		if e.ComplexityRoot.SLAClock.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.SLA(childComplexity), true
+	case "SLAClock.stopped":
+		if e.ComplexityRoot.SLAClock.Stopped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.Stopped(childComplexity), true
+	case "SLAClock.targetMinutes":
+		if e.ComplexityRoot.SLAClock.TargetMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLAClock.TargetMinutes(childComplexity), true
+
+	case "SLARisk.atRisk":
+		if e.ComplexityRoot.SLARisk.AtRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.AtRisk(childComplexity), true
+	case "SLARisk.availability":
+		if e.ComplexityRoot.SLARisk.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.Availability(childComplexity), true
+	case "SLARisk.budgetLeftMinutes":
+		if e.ComplexityRoot.SLARisk.BudgetLeftMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.BudgetLeftMinutes(childComplexity), true
+	case "SLARisk.expectedOutageMinutes":
+		if e.ComplexityRoot.SLARisk.ExpectedOutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.ExpectedOutageMinutes(childComplexity), true
+	case "SLARisk.sla":
+		if e.ComplexityRoot.SLARisk.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.SLA(childComplexity), true
+	case "SLARisk.service":
+		if e.ComplexityRoot.SLARisk.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.Service(childComplexity), true
+
+	case "ServiceSLAStatus.attainment":
+		if e.ComplexityRoot.ServiceSLAStatus.Attainment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Attainment(childComplexity), true
+	case "ServiceSLAStatus.availability":
+		if e.ComplexityRoot.ServiceSLAStatus.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Availability(childComplexity), true
+	case "ServiceSLAStatus.budgetLeftMinutes":
+		if e.ComplexityRoot.ServiceSLAStatus.BudgetLeftMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.BudgetLeftMinutes(childComplexity), true
+	case "ServiceSLAStatus.budgetMinutes":
+		if e.ComplexityRoot.ServiceSLAStatus.BudgetMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.BudgetMinutes(childComplexity), true
+	case "ServiceSLAStatus.changes":
+		if e.ComplexityRoot.ServiceSLAStatus.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Changes(childComplexity), true
+	case "ServiceSLAStatus.openIncidents":
+		if e.ComplexityRoot.ServiceSLAStatus.OpenIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.OpenIncidents(childComplexity), true
+	case "ServiceSLAStatus.reasons":
+		if e.ComplexityRoot.ServiceSLAStatus.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Reasons(childComplexity), true
+	case "ServiceSLAStatus.sla":
+		if e.ComplexityRoot.ServiceSLAStatus.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.SLA(childComplexity), true
+	case "ServiceSLAStatus.service":
+		if e.ComplexityRoot.ServiceSLAStatus.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Service(childComplexity), true
+	case "ServiceSLAStatus.status":
+		if e.ComplexityRoot.ServiceSLAStatus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.Status(childComplexity), true
+
+	case "Transition.actor":
+		if e.ComplexityRoot.Transition.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Actor(childComplexity), true
+	case "Transition.at":
+		if e.ComplexityRoot.Transition.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.At(childComplexity), true
+	case "Transition.from":
+		if e.ComplexityRoot.Transition.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.From(childComplexity), true
+	case "Transition.note":
+		if e.ComplexityRoot.Transition.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Note(childComplexity), true
+	case "Transition.to":
+		if e.ComplexityRoot.Transition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.To(childComplexity), true
+
+	case "Window.createdAt":
+		if e.ComplexityRoot.Window.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.CreatedAt(childComplexity), true
+	case "Window.end":
+		if e.ComplexityRoot.Window.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.End(childComplexity), true
+	case "Window.id":
+		if e.ComplexityRoot.Window.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.ID(childComplexity), true
+	case "Window.kind":
+		if e.ComplexityRoot.Window.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Kind(childComplexity), true
+	case "Window.name":
+		if e.ComplexityRoot.Window.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Name(childComplexity), true
+	case "Window.reason":
+		if e.ComplexityRoot.Window.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Reason(childComplexity), true
+	case "Window.scopeCiIds", "Window.scope":
+		if e.ComplexityRoot.Window.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Scope(childComplexity), true
+	case "Window.start":
+		if e.ComplexityRoot.Window.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Start(childComplexity), true
+	case "Window.updatedAt":
+		if e.ComplexityRoot.Window.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.UpdatedAt(childComplexity), true
+	case "Window.version":
+		if e.ComplexityRoot.Window.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.Version(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -668,7 +2739,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CIFilter", ec.unmarshalInputCIFilter),
 			graphql.NewInputUnmarshaler("CIInput", ec.unmarshalInputCIInput),
+			graphql.NewInputUnmarshaler("ChangeFilter", ec.unmarshalInputChangeFilter),
+			graphql.NewInputUnmarshaler("CreateChangeInput", ec.unmarshalInputCreateChangeInput),
+			graphql.NewInputUnmarshaler("CreateIncidentInput", ec.unmarshalInputCreateIncidentInput),
+			graphql.NewInputUnmarshaler("CreateProblemInput", ec.unmarshalInputCreateProblemInput),
+			graphql.NewInputUnmarshaler("CreateSLAInput", ec.unmarshalInputCreateSLAInput),
+			graphql.NewInputUnmarshaler("CreateWindowInput", ec.unmarshalInputCreateWindowInput),
 			graphql.NewInputUnmarshaler("IdentifierInput", ec.unmarshalInputIdentifierInput),
+			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
+			graphql.NewInputUnmarshaler("PriorityTargetInput", ec.unmarshalInputPriorityTargetInput),
+			graphql.NewInputUnmarshaler("ProblemFilter", ec.unmarshalInputProblemFilter),
+			graphql.NewInputUnmarshaler("UpdateChangeInput", ec.unmarshalInputUpdateChangeInput),
+			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
+			graphql.NewInputUnmarshaler("UpdateProblemInput", ec.unmarshalInputUpdateProblemInput),
 		)
 	}
 	first := true
@@ -795,6 +2878,156 @@ extend type Query {
   blastRadius(ciIds: [ID!]!, maxDepth: Int, types: [String!]): BlastRadius!
   "What ciId needs, nearest first: every CI whose failure could reach it."
   dependencies(ciId: ID!, maxDepth: Int, types: [String!]): [Dependency!]!
+}
+
+# ITSM analyses: change impact and risk, root-cause candidates, SLAs at risk.
+
+"One itemised contribution to a change's risk score."
+type RiskFactor {
+  "A stable name such as SERVICE_CRITICALITY, BLAST_RADIUS, COLLISION, FREEZE, SLA_BUDGET."
+  factor: String!
+  points: Int!
+  detail: String!
+}
+
+"Another live change whose window overlaps and whose blast radius meets this one's."
+type ChangeCollision {
+  "The colliding change's id."
+  id: ID!
+  change: Change!
+  "The CIs both changes would hit (targets included)."
+  sharedCiIds: [ID!]!
+  sharedCis: [CI!]!
+}
+
+"How a service's SLA period stands: availability and error budget."
+type SLAAvailability {
+  periodStart: Time!
+  periodEnd: Time!
+  asOf: Time!
+  "Percentage of elapsed service time that was available."
+  attainment: Float!
+  serviceMinutes: Float!
+  elapsedServiceMinutes: Float!
+  downtimeMinutes: Float!
+  "The downtime the whole period allows."
+  budgetMinutes: Float!
+  budgetUsedMinutes: Float!
+  "Negative once overspent."
+  budgetLeftMinutes: Float!
+  breached: Boolean!
+}
+
+"An SLA a change would put at risk."
+type SLARisk {
+  sla: SLA!
+  service: CI!
+  availability: SLAAvailability!
+  "Service time of the change window the service would be DOWN."
+  expectedOutageMinutes: Float!
+  budgetLeftMinutes: Float!
+  "The expected outage does not fit in the budget left."
+  atRisk: Boolean!
+}
+
+"What a change puts at risk during its planned window."
+type ChangeImpact {
+  change: Change!
+  "0 (routine) to 100 (do not do this)."
+  riskScore: Int!
+  "The risk factors as text: \"+25 SERVICE_CRITICALITY: ...\"."
+  reasons: [String!]!
+  riskFactors: [RiskFactor!]!
+  "The blast radius of the change's targets."
+  blastRadius: BlastRadius!
+  impacted: [ImpactedCI!]!
+  "The impacted services."
+  services: [ImpactedCI!]!
+  collisions: [ChangeCollision!]!
+  "Freeze windows overlapping the window that cover its targets or their services."
+  freezeViolations: [Window!]!
+  slasAtRisk: [SLARisk!]!
+}
+
+"A piece of evidence for or against a root-cause candidate."
+type Evidence {
+  "COVERAGE, MISSING, CHANGE, KNOWN_ERROR, DISTANCE..."
+  kind: String!
+  detail: String!
+  "Contribution to the candidate's log-odds: positive supports it."
+  weight: Float!
+  changeId: ID
+  problemId: ID
+  incidentIds: [ID!]!
+  ciIds: [ID!]!
+}
+
+"A CI that may explain a set of incidents."
+type RootCauseCandidate {
+  ci: CI!
+  "The candidate's share of belief among all candidates, 0..1."
+  score: Float!
+  "The incidents it explains."
+  explains: [Incident!]!
+  "The evidence as text."
+  evidence: [String!]!
+  evidenceItems: [Evidence!]!
+}
+
+enum SLAStatus {
+  OK
+  AT_RISK
+  BREACHED
+}
+
+"An open incident on a service and its SLA clocks."
+type IncidentClocks {
+  incident: Incident!
+  response: SLAClock
+  resolution: SLAClock
+  responseDue: Time
+  resolutionDue: Time
+}
+
+"A change in the rest of the period that would hit the service."
+type ChangeThreat {
+  change: Change!
+  effect: Effect!
+  "Service time of its window the service would be DOWN (0 when DEGRADED)."
+  plannedDowntimeMinutes: Float!
+}
+
+"One SLA of one service as of an instant."
+type ServiceSLAStatus {
+  service: CI!
+  sla: SLA!
+  status: SLAStatus!
+  "Why the status is not OK."
+  reasons: [String!]!
+  availability: SLAAvailability!
+  "Shorthand for availability.attainment."
+  attainment: Float!
+  budgetMinutes: Float!
+  budgetLeftMinutes: Float!
+  openIncidents: [IncidentClocks!]!
+  changes: [ChangeThreat!]!
+}
+
+extend type Query {
+  "Assesses a change without storing anything (see assessChange)."
+  changeImpact(changeId: ID!): ChangeImpact!
+  """
+  Ranks the CIs that best explain the incidents or, without incidentIds, the
+  incidents open now opened since since (default: the last day).
+  """
+  rootCauseCandidates(incidentIds: [ID!], since: Time, first: Int): [RootCauseCandidate!]!
+  "Every SLA as of asOf (default now), BREACHED first, then AT_RISK, then OK."
+  slaAtRisk(asOf: Time): [ServiceSLAStatus!]!
+}
+
+extend type Mutation {
+  "Runs changeImpact and stores its summary on the change (Change.assessment)."
+  assessChange(changeId: ID!): ChangeImpact!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalogue.graphqls", Input: `# The catalogue: the CI classes and relation types the store accepts.
@@ -1024,12 +3257,574 @@ type Mutation {
   unrelate(from: ID!, type: String!, to: ID!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/itsm.graphqls", Input: `# ITSM records — incidents, problems, changes, SLAs and maintenance/freeze
+# windows — and the audit history of every CI, relation and record.
+#
+# Writes are attributed to the X-Ripple-Actor request header (1–128
+# printable characters; anything else, or no header, is "anonymous").
+# Durations are given in minutes of service time.
+
+"An incident's priority, P1 (highest) to P4, from the impact × urgency matrix."
+enum Priority {
+  P1
+  P2
+  P3
+  P4
+}
+
+"NEW → IN_PROGRESS ⇄ ON_HOLD → RESOLVED → CLOSED; RESOLVED may reopen to IN_PROGRESS."
+enum IncidentState {
+  NEW
+  IN_PROGRESS
+  ON_HOLD
+  RESOLVED
+  CLOSED
+}
+
+"NEW → INVESTIGATING → KNOWN_ERROR → RESOLVED → CLOSED."
+enum ProblemState {
+  NEW
+  INVESTIGATING
+  KNOWN_ERROR
+  RESOLVED
+  CLOSED
+}
+
+enum ChangeType {
+  "Pre-approved: may be scheduled without approval."
+  STANDARD
+  "Needs an approval (after assessment) before it is scheduled."
+  NORMAL
+  "Needs an approval, which may be given as soon as it is requested."
+  EMERGENCY
+}
+
+enum ChangeState {
+  REQUESTED
+  ASSESSED
+  APPROVED
+  REJECTED
+  SCHEDULED
+  IMPLEMENTING
+  REVIEW
+  CLOSED
+}
+
+enum ChangeOutcome {
+  SUCCESSFUL
+  FAILED
+  ROLLED_BACK
+}
+
+enum Decision {
+  APPROVE
+  REJECT
+}
+
+enum WindowKind {
+  "Agreed time for work: outages inside it do not count against availability."
+  MAINTENANCE
+  "No NORMAL change may be scheduled inside it."
+  FREEZE
+}
+
+enum SLAPeriod {
+  WEEK
+  MONTH
+  QUARTER
+  YEAR
+}
+
+enum AuditAction {
+  CREATE
+  UPDATE
+  DELETE
+  RELATE
+  UNRELATE
+}
+
+"One state change of a record."
+type Transition {
+  "Empty for the record's creation."
+  from: String!
+  to: String!
+  at: Time!
+  actor: String!
+  "Empty when none was given."
+  note: String!
+}
+
+"One write, as the audit trail recorded it."
+type AuditEntry {
+  id: ID!
+  at: Time!
+  actor: String!
+  action: AuditAction!
+  "CI, RELATION, or a record kind (INCIDENT, PROBLEM, CHANGE, SLA, WINDOW)."
+  subjectKind: String!
+  "The CI or record id; for a relation from|type|to."
+  subjectId: String!
+  "The value before the write; null for a create."
+  before: JSON
+  "The value after the write; null for a delete."
+  after: JSON
+}
+
+"A page of history, newest first."
+type AuditConnection {
+  edges: [AuditEdge!]!
+  pageInfo: PageInfo!
+}
+
+type AuditEdge {
+  cursor: String!
+  node: AuditEntry!
+}
+
+"Where one SLA clock of an incident stands, under the strictest SLA of its services."
+type SLAClock {
+  "The SLA that sets this clock."
+  sla: SLA!
+  targetMinutes: Float!
+  due: Time!
+  "Service time left (negative once breached); for a stopped clock, what was left when it stopped."
+  remainingMinutes: Float!
+  breached: Boolean!
+  "The clock stopped: the incident was responded to (response) or resolved (resolution)."
+  stopped: Boolean!
+  "The incident is ON_HOLD."
+  paused: Boolean!
+}
+
+"An incident's response and resolution clocks; null when no SLA of its services sets a target for its priority."
+type IncidentSLA {
+  response: SLAClock
+  resolution: SLAClock
+}
+
+"An unplanned interruption or degradation of a service."
+type Incident {
+  id: ID!
+  title: String!
+  description: String!
+  "1 (high) to 3 (low)."
+  impact: Int!
+  "1 (high) to 3 (low)."
+  urgency: Int!
+  priority: Priority!
+  state: IncidentState!
+  affectedCiIds: [ID!]!
+  affectedCis: [CI!]!
+  "The services impacted when the incident was raised or its CIs last changed."
+  serviceIds: [ID!]!
+  services: [CI!]!
+  openedAt: Time!
+  respondedAt: Time
+  resolvedAt: Time
+  closedAt: Time
+  outageStart: Time
+  outageEnd: Time
+  causedByChangeId: ID
+  causedByChange: Change
+  "The problem this incident is linked to, if any."
+  problem: Problem
+  transitions: [Transition!]!
+  "SLA clocks as of the request."
+  sla: IncidentSLA!
+  "Shorthand for sla.response.due."
+  responseDue: Time
+  "Shorthand for sla.resolution.due."
+  resolutionDue: Time
+  history(first: Int, after: String): AuditConnection!
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"The unknown cause of one or more incidents."
+type Problem {
+  id: ID!
+  title: String!
+  description: String!
+  state: ProblemState!
+  incidentIds: [ID!]!
+  incidents: [Incident!]!
+  rootCauseCiId: ID
+  rootCauseCi: CI
+  rootCauseConfirmed: Boolean!
+  workaround: String!
+  knownError: Boolean!
+  transitions: [Transition!]!
+  history(first: Int, after: String): AuditConnection!
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type Approval {
+  approver: String!
+  at: Time!
+  decision: Decision!
+  comment: String!
+}
+
+type Note {
+  at: Time!
+  author: String!
+  text: String!
+}
+
+"The stored summary of the last assessChange."
+type Assessment {
+  at: Time!
+  actor: String!
+  riskScore: Int!
+  reasons: [String!]!
+  serviceIds: [ID!]!
+}
+
+"A planned addition, modification or removal of CIs."
+type Change {
+  id: ID!
+  title: String!
+  description: String!
+  type: ChangeType!
+  state: ChangeState!
+  targetCiIds: [ID!]!
+  targets: [CI!]!
+  plannedStart: Time!
+  plannedEnd: Time!
+  actualStart: Time
+  actualEnd: Time
+  requestedAt: Time!
+  approvals: [Approval!]!
+  implementationNotes: [Note!]!
+  "Set when the change is CLOSED."
+  outcome: ChangeOutcome
+  assessment: Assessment
+  transitions: [Transition!]!
+  history(first: Int, after: String): AuditConnection!
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"The response and resolution objective for one priority, in service-time minutes."
+type PriorityTarget {
+  priority: Priority!
+  responseMinutes: Float!
+  resolutionMinutes: Float!
+}
+
+"A service-level agreement on a service CI."
+type SLA {
+  id: ID!
+  serviceId: ID!
+  service: CI!
+  name: String!
+  "A percentage such as 99.9 over each period."
+  availabilityTarget: Float!
+  period: SLAPeriod!
+  targets: [PriorityTarget!]!
+  """
+  When the clocks run: {"always": true}, or {"timeZone": "Europe/Berlin",
+  "weekly": [{"days": ["MON","TUE"], "start": "08:00", "end": "18:00"}],
+  "holidays": ["2025-12-25"]}.
+  """
+  serviceHours: JSON!
+  history(first: Int, after: String): AuditConnection!
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"A maintenance or freeze window scoped to CIs or services (none = everything)."
+type Window {
+  id: ID!
+  name: String!
+  kind: WindowKind!
+  start: Time!
+  end: Time!
+  scopeCiIds: [ID!]!
+  scope: [CI!]!
+  reason: String!
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type IncidentConnection {
+  edges: [IncidentEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type IncidentEdge {
+  cursor: String!
+  node: Incident!
+}
+
+type ProblemConnection {
+  edges: [ProblemEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ProblemEdge {
+  cursor: String!
+  node: Problem!
+}
+
+type ChangeConnection {
+  edges: [ChangeEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type ChangeEdge {
+  cursor: String!
+  node: Change!
+}
+
+input IncidentFilter {
+  states: [IncidentState!]
+  "Incidents linked to this CI (affected or impacted service)."
+  ciId: ID
+  priority: Priority
+  "Only incidents not yet RESOLVED or CLOSED."
+  open: Boolean
+  "With to: incidents open at some time in [from, to]."
+  from: Time
+  to: Time
+}
+
+input ProblemFilter {
+  states: [ProblemState!]
+  "Problems whose root cause is this CI."
+  ciId: ID
+  "The problem this incident is linked to."
+  incidentId: ID
+}
+
+input ChangeFilter {
+  states: [ChangeState!]
+  "Changes targeting this CI."
+  ciId: ID
+  "With to: changes whose window overlaps [from, to]."
+  from: Time
+  to: Time
+}
+
+input CreateIncidentInput {
+  title: String!
+  affectedCiIds: [ID!]!
+  "1 (high) to 3 (low); default 2."
+  impact: Int
+  "1 (high) to 3 (low); default 2."
+  urgency: Int
+  "Defaults to now; may be back-dated, not more than 5 minutes ahead."
+  openedAt: Time
+  description: String
+  "Records a service outage (for availability) starting at this time."
+  outageStart: Time
+  causedByChangeId: ID
+}
+
+"Absent fields are left unchanged."
+input UpdateIncidentInput {
+  title: String
+  description: String
+  affectedCiIds: [ID!]
+  impact: Int
+  urgency: Int
+  outageStart: Time
+  outageEnd: Time
+  causedByChangeId: ID
+}
+
+input CreateProblemInput {
+  title: String!
+  description: String
+  incidentIds: [ID!]
+  rootCauseCiId: ID
+  workaround: String
+}
+
+"Absent fields are left unchanged."
+input UpdateProblemInput {
+  title: String
+  description: String
+  rootCauseCiId: ID
+  rootCauseConfirmed: Boolean
+  workaround: String
+}
+
+input CreateChangeInput {
+  title: String!
+  type: ChangeType!
+  targetCiIds: [ID!]!
+  plannedStart: Time!
+  plannedEnd: Time!
+  description: String
+}
+
+"Absent fields are left unchanged; only before the change is SCHEDULED."
+input UpdateChangeInput {
+  title: String
+  description: String
+  targetCiIds: [ID!]
+  plannedStart: Time
+  plannedEnd: Time
+}
+
+input PriorityTargetInput {
+  priority: Priority!
+  responseMinutes: Float!
+  resolutionMinutes: Float!
+}
+
+input CreateSLAInput {
+  "A BusinessService or ApplicationService CI."
+  serviceId: ID!
+  name: String!
+  availabilityTarget: Float!
+  "Default MONTH."
+  period: SLAPeriod
+  targets: [PriorityTargetInput!]
+  "See SLA.serviceHours; default {\"always\": true}."
+  serviceHours: JSON
+}
+
+input CreateWindowInput {
+  name: String!
+  kind: WindowKind!
+  start: Time!
+  end: Time!
+  "Empty: the window applies to everything."
+  scopeCiIds: [ID!]
+  reason: String
+}
+
+extend type CI {
+  "Audit entries about this CI and its relations, newest first."
+  history(first: Int, after: String): AuditConnection!
+}
+
+extend type Query {
+  "One incident, or null."
+  incident(id: ID!): Incident
+  "Incidents, newest first (first defaults to 50, at most 500)."
+  incidents(filter: IncidentFilter, first: Int, after: String): IncidentConnection!
+  problem(id: ID!): Problem
+  problems(filter: ProblemFilter, first: Int, after: String): ProblemConnection!
+  change(id: ID!): Change
+  changes(filter: ChangeFilter, first: Int, after: String): ChangeConnection!
+  "The SLAs of a service, or of every service."
+  slas(serviceId: ID): [SLA!]!
+  "Windows of a kind (any when absent) overlapping [from, to] (unbounded when absent)."
+  windows(kind: WindowKind, from: Time, to: Time): [Window!]!
+  "Audit entries about a CI, a record, or a relation (from|type|to), newest first."
+  history(id: ID!, first: Int, after: String): AuditConnection!
+}
+
+extend type Mutation {
+  createIncident(input: CreateIncidentInput!): Incident!
+  updateIncident(id: ID!, input: UpdateIncidentInput!): Incident!
+  transitionIncident(id: ID!, state: IncidentState!, note: String): Incident!
+  createProblem(input: CreateProblemInput!): Problem!
+  updateProblem(id: ID!, input: UpdateProblemInput!): Problem!
+  "Idempotent."
+  linkIncidentToProblem(problemId: ID!, incidentId: ID!): Problem!
+  transitionProblem(id: ID!, state: ProblemState!, note: String): Problem!
+  createChange(input: CreateChangeInput!): Change!
+  updateChange(id: ID!, input: UpdateChangeInput!): Change!
+  "The approver is the request's actor."
+  approveChange(changeId: ID!, decision: Decision!, comment: String): Change!
+  "Scheduling a NORMAL change inside a freeze window is a CONFLICT on plannedStart; closing needs an outcome."
+  transitionChange(id: ID!, state: ChangeState!, outcome: ChangeOutcome, note: String): Change!
+  addChangeNote(id: ID!, text: String!): Change!
+  createSLA(input: CreateSLAInput!): SLA!
+  createWindow(input: CreateWindowInput!): Window!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Approval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "approver":
+		return ec.fieldContext_Approval_approver(ctx, field)
+	case "at":
+		return ec.fieldContext_Approval_at(ctx, field)
+	case "decision":
+		return ec.fieldContext_Approval_decision(ctx, field)
+	case "comment":
+		return ec.fieldContext_Approval_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Approval", field.Name)
+}
+
+func (ec *executionContext) childFields_Assessment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_Assessment_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_Assessment_actor(ctx, field)
+	case "riskScore":
+		return ec.fieldContext_Assessment_riskScore(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Assessment_reasons(ctx, field)
+	case "serviceIds":
+		return ec.fieldContext_Assessment_serviceIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Assessment", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "subjectKind":
+		return ec.fieldContext_AuditEntry_subjectKind(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_AuditEntry_subjectId(ctx, field)
+	case "before":
+		return ec.fieldContext_AuditEntry_before(ctx, field)
+	case "after":
+		return ec.fieldContext_AuditEntry_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
 
 func (ec *executionContext) childFields_BlastRadius(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1077,6 +3872,8 @@ func (ec *executionContext) childFields_CI(ctx context.Context, field graphql.Co
 		return ec.fieldContext_CI_dependsOn(ctx, field)
 	case "dependants":
 		return ec.fieldContext_CI_dependants(ctx, field)
+	case "history":
+		return ec.fieldContext_CI_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CI", field.Name)
 }
@@ -1127,6 +3924,128 @@ func (ec *executionContext) childFields_Catalogue(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Catalogue", field.Name)
 }
 
+func (ec *executionContext) childFields_Change(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Change_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Change_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Change_description(ctx, field)
+	case "type":
+		return ec.fieldContext_Change_type(ctx, field)
+	case "state":
+		return ec.fieldContext_Change_state(ctx, field)
+	case "targetCiIds":
+		return ec.fieldContext_Change_targetCiIds(ctx, field)
+	case "targets":
+		return ec.fieldContext_Change_targets(ctx, field)
+	case "plannedStart":
+		return ec.fieldContext_Change_plannedStart(ctx, field)
+	case "plannedEnd":
+		return ec.fieldContext_Change_plannedEnd(ctx, field)
+	case "actualStart":
+		return ec.fieldContext_Change_actualStart(ctx, field)
+	case "actualEnd":
+		return ec.fieldContext_Change_actualEnd(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_Change_requestedAt(ctx, field)
+	case "approvals":
+		return ec.fieldContext_Change_approvals(ctx, field)
+	case "implementationNotes":
+		return ec.fieldContext_Change_implementationNotes(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Change_outcome(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Change_assessment(ctx, field)
+	case "transitions":
+		return ec.fieldContext_Change_transitions(ctx, field)
+	case "history":
+		return ec.fieldContext_Change_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Change_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Change_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Change_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeCollision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ChangeCollision_id(ctx, field)
+	case "change":
+		return ec.fieldContext_ChangeCollision_change(ctx, field)
+	case "sharedCiIds":
+		return ec.fieldContext_ChangeCollision_sharedCiIds(ctx, field)
+	case "sharedCis":
+		return ec.fieldContext_ChangeCollision_sharedCis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeCollision", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ChangeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ChangeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ChangeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeImpact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_ChangeImpact_change(ctx, field)
+	case "riskScore":
+		return ec.fieldContext_ChangeImpact_riskScore(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ChangeImpact_reasons(ctx, field)
+	case "riskFactors":
+		return ec.fieldContext_ChangeImpact_riskFactors(ctx, field)
+	case "blastRadius":
+		return ec.fieldContext_ChangeImpact_blastRadius(ctx, field)
+	case "impacted":
+		return ec.fieldContext_ChangeImpact_impacted(ctx, field)
+	case "services":
+		return ec.fieldContext_ChangeImpact_services(ctx, field)
+	case "collisions":
+		return ec.fieldContext_ChangeImpact_collisions(ctx, field)
+	case "freezeViolations":
+		return ec.fieldContext_ChangeImpact_freezeViolations(ctx, field)
+	case "slasAtRisk":
+		return ec.fieldContext_ChangeImpact_slasAtRisk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeImpact", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeThreat(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "change":
+		return ec.fieldContext_ChangeThreat_change(ctx, field)
+	case "effect":
+		return ec.fieldContext_ChangeThreat_effect(ctx, field)
+	case "plannedDowntimeMinutes":
+		return ec.fieldContext_ChangeThreat_plannedDowntimeMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeThreat", field.Name)
+}
+
 func (ec *executionContext) childFields_Dependency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ci":
@@ -1137,6 +4056,26 @@ func (ec *executionContext) childFields_Dependency(ctx context.Context, field gr
 		return ec.fieldContext_Dependency_path(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Dependency", field.Name)
+}
+
+func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Evidence_kind(ctx, field)
+	case "detail":
+		return ec.fieldContext_Evidence_detail(ctx, field)
+	case "weight":
+		return ec.fieldContext_Evidence_weight(ctx, field)
+	case "changeId":
+		return ec.fieldContext_Evidence_changeId(ctx, field)
+	case "problemId":
+		return ec.fieldContext_Evidence_problemId(ctx, field)
+	case "incidentIds":
+		return ec.fieldContext_Evidence_incidentIds(ctx, field)
+	case "ciIds":
+		return ec.fieldContext_Evidence_ciIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1163,6 +4102,128 @@ func (ec *executionContext) childFields_ImpactedCI(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ImpactedCI", field.Name)
 }
 
+func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Incident_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Incident_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Incident_description(ctx, field)
+	case "impact":
+		return ec.fieldContext_Incident_impact(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Incident_urgency(ctx, field)
+	case "priority":
+		return ec.fieldContext_Incident_priority(ctx, field)
+	case "state":
+		return ec.fieldContext_Incident_state(ctx, field)
+	case "affectedCiIds":
+		return ec.fieldContext_Incident_affectedCiIds(ctx, field)
+	case "affectedCis":
+		return ec.fieldContext_Incident_affectedCis(ctx, field)
+	case "serviceIds":
+		return ec.fieldContext_Incident_serviceIds(ctx, field)
+	case "services":
+		return ec.fieldContext_Incident_services(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Incident_openedAt(ctx, field)
+	case "respondedAt":
+		return ec.fieldContext_Incident_respondedAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Incident_resolvedAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Incident_closedAt(ctx, field)
+	case "outageStart":
+		return ec.fieldContext_Incident_outageStart(ctx, field)
+	case "outageEnd":
+		return ec.fieldContext_Incident_outageEnd(ctx, field)
+	case "causedByChangeId":
+		return ec.fieldContext_Incident_causedByChangeId(ctx, field)
+	case "causedByChange":
+		return ec.fieldContext_Incident_causedByChange(ctx, field)
+	case "problem":
+		return ec.fieldContext_Incident_problem(ctx, field)
+	case "transitions":
+		return ec.fieldContext_Incident_transitions(ctx, field)
+	case "sla":
+		return ec.fieldContext_Incident_sla(ctx, field)
+	case "responseDue":
+		return ec.fieldContext_Incident_responseDue(ctx, field)
+	case "resolutionDue":
+		return ec.fieldContext_Incident_resolutionDue(ctx, field)
+	case "history":
+		return ec.fieldContext_Incident_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Incident_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Incident_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Incident_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentClocks(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "incident":
+		return ec.fieldContext_IncidentClocks_incident(ctx, field)
+	case "response":
+		return ec.fieldContext_IncidentClocks_response(ctx, field)
+	case "resolution":
+		return ec.fieldContext_IncidentClocks_resolution(ctx, field)
+	case "responseDue":
+		return ec.fieldContext_IncidentClocks_responseDue(ctx, field)
+	case "resolutionDue":
+		return ec.fieldContext_IncidentClocks_resolutionDue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentClocks", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IncidentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IncidentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IncidentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_IncidentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_IncidentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentSLA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "response":
+		return ec.fieldContext_IncidentSLA_response(ctx, field)
+	case "resolution":
+		return ec.fieldContext_IncidentSLA_resolution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentSLA", field.Name)
+}
+
+func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_Note_at(ctx, field)
+	case "author":
+		return ec.fieldContext_Note_author(ctx, field)
+	case "text":
+		return ec.fieldContext_Note_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Note", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1175,6 +4236,78 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorityTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "priority":
+		return ec.fieldContext_PriorityTarget_priority(ctx, field)
+	case "responseMinutes":
+		return ec.fieldContext_PriorityTarget_responseMinutes(ctx, field)
+	case "resolutionMinutes":
+		return ec.fieldContext_PriorityTarget_resolutionMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorityTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_Problem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Problem_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Problem_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Problem_description(ctx, field)
+	case "state":
+		return ec.fieldContext_Problem_state(ctx, field)
+	case "incidentIds":
+		return ec.fieldContext_Problem_incidentIds(ctx, field)
+	case "incidents":
+		return ec.fieldContext_Problem_incidents(ctx, field)
+	case "rootCauseCiId":
+		return ec.fieldContext_Problem_rootCauseCiId(ctx, field)
+	case "rootCauseCi":
+		return ec.fieldContext_Problem_rootCauseCi(ctx, field)
+	case "rootCauseConfirmed":
+		return ec.fieldContext_Problem_rootCauseConfirmed(ctx, field)
+	case "workaround":
+		return ec.fieldContext_Problem_workaround(ctx, field)
+	case "knownError":
+		return ec.fieldContext_Problem_knownError(ctx, field)
+	case "transitions":
+		return ec.fieldContext_Problem_transitions(ctx, field)
+	case "history":
+		return ec.fieldContext_Problem_history(ctx, field)
+	case "version":
+		return ec.fieldContext_Problem_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Problem_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Problem_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Problem", field.Name)
+}
+
+func (ec *executionContext) childFields_ProblemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ProblemConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProblemConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProblemConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProblemEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ProblemEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ProblemEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Relation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1215,6 +4348,200 @@ func (ec *executionContext) childFields_RelationType(ctx context.Context, field 
 		return ec.fieldContext_RelationType_forbiddenTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RelationType", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskFactor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "factor":
+		return ec.fieldContext_RiskFactor_factor(ctx, field)
+	case "points":
+		return ec.fieldContext_RiskFactor_points(ctx, field)
+	case "detail":
+		return ec.fieldContext_RiskFactor_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskFactor", field.Name)
+}
+
+func (ec *executionContext) childFields_RootCauseCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ci":
+		return ec.fieldContext_RootCauseCandidate_ci(ctx, field)
+	case "score":
+		return ec.fieldContext_RootCauseCandidate_score(ctx, field)
+	case "explains":
+		return ec.fieldContext_RootCauseCandidate_explains(ctx, field)
+	case "evidence":
+		return ec.fieldContext_RootCauseCandidate_evidence(ctx, field)
+	case "evidenceItems":
+		return ec.fieldContext_RootCauseCandidate_evidenceItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RootCauseCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_SLA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SLA_id(ctx, field)
+	case "serviceId":
+		return ec.fieldContext_SLA_serviceId(ctx, field)
+	case "service":
+		return ec.fieldContext_SLA_service(ctx, field)
+	case "name":
+		return ec.fieldContext_SLA_name(ctx, field)
+	case "availabilityTarget":
+		return ec.fieldContext_SLA_availabilityTarget(ctx, field)
+	case "period":
+		return ec.fieldContext_SLA_period(ctx, field)
+	case "targets":
+		return ec.fieldContext_SLA_targets(ctx, field)
+	case "serviceHours":
+		return ec.fieldContext_SLA_serviceHours(ctx, field)
+	case "history":
+		return ec.fieldContext_SLA_history(ctx, field)
+	case "version":
+		return ec.fieldContext_SLA_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SLA_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SLA_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLA", field.Name)
+}
+
+func (ec *executionContext) childFields_SLAAvailability(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "periodStart":
+		return ec.fieldContext_SLAAvailability_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_SLAAvailability_periodEnd(ctx, field)
+	case "asOf":
+		return ec.fieldContext_SLAAvailability_asOf(ctx, field)
+	case "attainment":
+		return ec.fieldContext_SLAAvailability_attainment(ctx, field)
+	case "serviceMinutes":
+		return ec.fieldContext_SLAAvailability_serviceMinutes(ctx, field)
+	case "elapsedServiceMinutes":
+		return ec.fieldContext_SLAAvailability_elapsedServiceMinutes(ctx, field)
+	case "downtimeMinutes":
+		return ec.fieldContext_SLAAvailability_downtimeMinutes(ctx, field)
+	case "budgetMinutes":
+		return ec.fieldContext_SLAAvailability_budgetMinutes(ctx, field)
+	case "budgetUsedMinutes":
+		return ec.fieldContext_SLAAvailability_budgetUsedMinutes(ctx, field)
+	case "budgetLeftMinutes":
+		return ec.fieldContext_SLAAvailability_budgetLeftMinutes(ctx, field)
+	case "breached":
+		return ec.fieldContext_SLAAvailability_breached(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLAAvailability", field.Name)
+}
+
+func (ec *executionContext) childFields_SLAClock(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sla":
+		return ec.fieldContext_SLAClock_sla(ctx, field)
+	case "targetMinutes":
+		return ec.fieldContext_SLAClock_targetMinutes(ctx, field)
+	case "due":
+		return ec.fieldContext_SLAClock_due(ctx, field)
+	case "remainingMinutes":
+		return ec.fieldContext_SLAClock_remainingMinutes(ctx, field)
+	case "breached":
+		return ec.fieldContext_SLAClock_breached(ctx, field)
+	case "stopped":
+		return ec.fieldContext_SLAClock_stopped(ctx, field)
+	case "paused":
+		return ec.fieldContext_SLAClock_paused(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLAClock", field.Name)
+}
+
+func (ec *executionContext) childFields_SLARisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sla":
+		return ec.fieldContext_SLARisk_sla(ctx, field)
+	case "service":
+		return ec.fieldContext_SLARisk_service(ctx, field)
+	case "availability":
+		return ec.fieldContext_SLARisk_availability(ctx, field)
+	case "expectedOutageMinutes":
+		return ec.fieldContext_SLARisk_expectedOutageMinutes(ctx, field)
+	case "budgetLeftMinutes":
+		return ec.fieldContext_SLARisk_budgetLeftMinutes(ctx, field)
+	case "atRisk":
+		return ec.fieldContext_SLARisk_atRisk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLARisk", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceSLAStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_ServiceSLAStatus_service(ctx, field)
+	case "sla":
+		return ec.fieldContext_ServiceSLAStatus_sla(ctx, field)
+	case "status":
+		return ec.fieldContext_ServiceSLAStatus_status(ctx, field)
+	case "reasons":
+		return ec.fieldContext_ServiceSLAStatus_reasons(ctx, field)
+	case "availability":
+		return ec.fieldContext_ServiceSLAStatus_availability(ctx, field)
+	case "attainment":
+		return ec.fieldContext_ServiceSLAStatus_attainment(ctx, field)
+	case "budgetMinutes":
+		return ec.fieldContext_ServiceSLAStatus_budgetMinutes(ctx, field)
+	case "budgetLeftMinutes":
+		return ec.fieldContext_ServiceSLAStatus_budgetLeftMinutes(ctx, field)
+	case "openIncidents":
+		return ec.fieldContext_ServiceSLAStatus_openIncidents(ctx, field)
+	case "changes":
+		return ec.fieldContext_ServiceSLAStatus_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceSLAStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_Transition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_Transition_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Transition_to(ctx, field)
+	case "at":
+		return ec.fieldContext_Transition_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_Transition_actor(ctx, field)
+	case "note":
+		return ec.fieldContext_Transition_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transition", field.Name)
+}
+
+func (ec *executionContext) childFields_Window(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Window_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Window_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Window_kind(ctx, field)
+	case "start":
+		return ec.fieldContext_Window_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Window_end(ctx, field)
+	case "scopeCiIds":
+		return ec.fieldContext_Window_scopeCiIds(ctx, field)
+	case "scope":
+		return ec.fieldContext_Window_scope(ctx, field)
+	case "reason":
+		return ec.fieldContext_Window_reason(ctx, field)
+	case "version":
+		return ec.fieldContext_Window_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Window_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Window_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Window", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1333,6 +4660,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_CI_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_CI_neighbours_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1377,6 +4726,186 @@ func (ec *executionContext) field_CI_relations_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Change_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Incident_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addChangeNote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "changeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changeId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "decision",
+		func(ctx context.Context, v any) (itsm.Decision, error) {
+			return ec.unmarshalNDecision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐDecision(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["decision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assessChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "changeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.CreateChangeInput, error) {
+			return ec.unmarshalNCreateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.CreateIncidentInput, error) {
+			return ec.unmarshalNCreateIncidentInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateIncidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createProblem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.CreateProblemInput, error) {
+			return ec.unmarshalNCreateProblemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateProblemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSLA_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSLAInput, error) {
+			return ec.unmarshalNCreateSLAInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCreateSLAInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createWindow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.CreateWindowInput, error) {
+			return ec.unmarshalNCreateWindowInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateWindowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteCI_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1388,6 +4917,28 @@ func (ec *executionContext) field_Mutation_deleteCI_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_linkIncidentToProblem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "problemId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["problemId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "incidentId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentId"] = arg1
 	return args, nil
 }
 
@@ -1421,6 +4972,104 @@ func (ec *executionContext) field_Mutation_relate_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transitionChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (itsm.ChangeState, error) {
+			return ec.unmarshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "outcome",
+		func(ctx context.Context, v any) (*itsm.ChangeOutcome, error) {
+			return ec.unmarshalOChangeOutcome2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outcome"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transitionIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (itsm.IncidentState, error) {
+			return ec.unmarshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transitionProblem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (itsm.ProblemState, error) {
+			return ec.unmarshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unrelate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1451,6 +5100,72 @@ func (ec *executionContext) field_Mutation_unrelate_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.UpdateChangeInput, error) {
+			return ec.unmarshalNUpdateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateIncident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.UpdateIncidentInput, error) {
+			return ec.unmarshalNUpdateIncidentInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateIncidentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProblem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.UpdateProblemInput, error) {
+			return ec.unmarshalNUpdateProblemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateProblemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_upsertCI_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1462,6 +5177,28 @@ func (ec *executionContext) field_Mutation_upsertCI_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Problem_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -1506,6 +5243,64 @@ func (ec *executionContext) field_Query_blastRadius_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["types"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_changeImpact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "changeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["changeId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_change_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*itsm.ChangeFilter, error) {
+			return ec.unmarshalOChangeFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -1583,6 +5378,234 @@ func (ec *executionContext) field_Query_dependencies_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incident_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*itsm.IncidentFilter, error) {
+			return ec.unmarshalOIncidentFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_problem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_problems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*itsm.ProblemFilter, error) {
+			return ec.unmarshalOProblemFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_rootCauseCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "incidentIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["incidentIds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "since",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["since"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_slaAtRisk_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_slas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "serviceId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["serviceId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_windows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*itsm.WindowKind, error) {
+			return ec.unmarshalOWindowKind2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_SLA_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1656,6 +5679,516 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Approval_approver(ctx context.Context, field graphql.CollectedField, obj *itsm.Approval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Approval_approver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Approval_approver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Approval", field, false, false, "String")
+}
+
+func (ec *executionContext) _Approval_at(ctx context.Context, field graphql.CollectedField, obj *itsm.Approval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Approval_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Approval_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Approval", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Approval_decision(ctx context.Context, field graphql.CollectedField, obj *itsm.Approval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Approval_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.Decision) graphql.Marshaler {
+			return ec.marshalNDecision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Approval_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Approval", field, false, false, "Decision")
+}
+
+func (ec *executionContext) _Approval_comment(ctx context.Context, field graphql.CollectedField, obj *itsm.Approval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Approval_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Approval_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Approval", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_at(ctx context.Context, field graphql.CollectedField, obj *itsm.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_actor(ctx context.Context, field graphql.CollectedField, obj *itsm.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_riskScore(ctx context.Context, field graphql.CollectedField, obj *itsm.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_riskScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_riskScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assessment_reasons(ctx context.Context, field graphql.CollectedField, obj *itsm.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_serviceIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_serviceIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_serviceIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEdge) graphql.Marshaler {
+			return ec.marshalNAuditEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.AuditAction) graphql.Marshaler {
+			return ec.marshalNAuditAction2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐAuditAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditAction")
+}
+
+func (ec *executionContext) _AuditEntry_subjectKind(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_subjectKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().SubjectKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_subjectKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
+}
+
+func (ec *executionContext) _AuditEntry_subjectId(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_before(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Before(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _AuditEntry_after(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().After(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "JSON")
+}
 
 func (ec *executionContext) _BlastRadius_sources(ctx context.Context, field graphql.CollectedField, obj *impact.BlastRadius) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -2190,6 +6723,50 @@ func (ec *executionContext) fieldContext_CI_dependants(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _CI_history(ctx context.Context, field graphql.CollectedField, obj *graph.CI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CI_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CI().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CI_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CI",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CI_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CIClass_name(ctx context.Context, field graphql.CollectedField, obj *graph.Class) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2488,6 +7065,1187 @@ func (ec *executionContext) fieldContext_Catalogue_relationTypes(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Change_id(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Change_title(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
+}
+
+func (ec *executionContext) _Change_description(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "String")
+}
+
+func (ec *executionContext) _Change_type(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.ChangeType) graphql.Marshaler {
+			return ec.marshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ChangeType")
+}
+
+func (ec *executionContext) _Change_state(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.ChangeState) graphql.Marshaler {
+			return ec.marshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ChangeState")
+}
+
+func (ec *executionContext) _Change_targetCiIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_targetCiIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetCIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_targetCiIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Change_targets(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Targets(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_plannedStart(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_plannedStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlannedStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_plannedStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_plannedEnd(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_plannedEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlannedEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_plannedEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_actualStart(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_actualStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActualStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_actualStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_actualEnd(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_actualEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActualEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_actualEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_requestedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_approvals(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_approvals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approvals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Approval) graphql.Marshaler {
+			return ec.marshalNApproval2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐApprovalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_approvals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Approval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_implementationNotes(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_implementationNotes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImplementationNotes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Note) graphql.Marshaler {
+			return ec.marshalNNote2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNoteᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_implementationNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Note(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_outcome(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.ChangeOutcome) graphql.Marshaler {
+			return ec.marshalOChangeOutcome2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "ChangeOutcome")
+}
+
+func (ec *executionContext) _Change_assessment(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Assessment) graphql.Marshaler {
+			return ec.marshalOAssessment2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_transitions(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Transition) graphql.Marshaler {
+			return ec.marshalNTransition2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_history(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Change().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Change_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_version(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Change_createdAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Change_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ChangeCollision_id(ctx context.Context, field graphql.CollectedField, obj *analysis.Collision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeCollision_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeCollision().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeCollision_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeCollision", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ChangeCollision_change(ctx context.Context, field graphql.CollectedField, obj *analysis.Collision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeCollision_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeCollision_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeCollision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeCollision_sharedCiIds(ctx context.Context, field graphql.CollectedField, obj *analysis.Collision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeCollision_sharedCiIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Shared, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeCollision_sharedCiIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeCollision", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ChangeCollision_sharedCis(ctx context.Context, field graphql.CollectedField, obj *analysis.Collision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeCollision_sharedCis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeCollision().SharedCis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeCollision_sharedCis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeCollision",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ChangeEdge) graphql.Marshaler {
+			return ec.marshalNChangeEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ChangeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_change(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_riskScore(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_riskScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_riskScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeImpact", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeImpact_reasons(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().Reasons(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeImpact", field, true, true, "String")
+}
+
+func (ec *executionContext) _ChangeImpact_riskFactors(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_riskFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().RiskFactors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.RiskReason) graphql.Marshaler {
+			return ec.marshalNRiskFactor2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRiskReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_riskFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskFactor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_blastRadius(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_blastRadius(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().BlastRadius(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *impact.BlastRadius) graphql.Marshaler {
+			return ec.marshalNBlastRadius2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐBlastRadius(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_blastRadius(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlastRadius(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_impacted(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_impacted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().Impacted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_impacted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactedCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_services(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().Services(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactedCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_collisions(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_collisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collided, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.Collision) graphql.Marshaler {
+			return ec.marshalNChangeCollision2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐCollisionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_collisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeCollision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_freezeViolations(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_freezeViolations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Freezes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*itsm.Window) graphql.Marshaler {
+			return ec.marshalNWindow2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_freezeViolations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Window(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_slasAtRisk(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_slasAtRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLAs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.SLARisk) graphql.Marshaler {
+			return ec.marshalNSLARisk2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐSLARiskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_slasAtRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLARisk(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeThreat_change(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeThreat_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeThreat_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeThreat",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeThreat_effect(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeThreat_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v impact.Effect) graphql.Marshaler {
+			return ec.marshalNEffect2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeThreat_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeThreat", field, false, false, "Effect")
+}
+
+func (ec *executionContext) _ChangeThreat_plannedDowntimeMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeThreat_plannedDowntimeMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeThreat().PlannedDowntimeMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeThreat_plannedDowntimeMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeThreat", field, true, true, "Float")
+}
+
 func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2573,6 +8331,167 @@ func (ec *executionContext) fieldContext_Dependency_path(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Evidence_kind(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_detail(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_weight(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Evidence_changeId(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_changeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evidence().ChangeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_changeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Evidence_problemId(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_problemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evidence().ProblemID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_problemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Evidence_incidentIds(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_incidentIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_incidentIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Evidence_ciIds(ctx context.Context, field graphql.CollectedField, obj *rootcause.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_ciIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_ciIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Identifier_kind(ctx context.Context, field graphql.CollectedField, obj *graph.Identifier) (ret graphql.Marshaler) {
@@ -2726,6 +8645,1073 @@ func (ec *executionContext) fieldContext_ImpactedCI_path(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_id(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_title(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_description(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incident_impact(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_impact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_impact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Incident_urgency(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Incident_priority(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _Incident_state(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.IncidentState) graphql.Marshaler {
+			return ec.marshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "IncidentState")
+}
+
+func (ec *executionContext) _Incident_affectedCiIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_affectedCiIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AffectedCIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_affectedCiIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_affectedCis(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_affectedCis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().AffectedCis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_affectedCis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_serviceIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_serviceIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Services, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_serviceIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Incident_services(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_services(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().Services(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_services(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_openedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_openedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_respondedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_respondedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_respondedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_closedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_outageStart(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_outageStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutageStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_outageStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_outageEnd(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_outageEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutageEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_outageEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_causedByChangeId(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_causedByChangeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().CausedByChangeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_causedByChangeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Incident_causedByChange(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_causedByChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().CausedByChange(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalOChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_causedByChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_problem(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().Problem(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalOProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_transitions(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Transition) graphql.Marshaler {
+			return ec.marshalNTransition2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_sla(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().SLA(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentSLA) graphql.Marshaler {
+			return ec.marshalNIncidentSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentSLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_responseDue(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_responseDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().ResponseDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_responseDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Incident_resolutionDue(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_resolutionDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().ResolutionDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_resolutionDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Incident_history(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Incident().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Incident_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_version(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Incident_createdAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Incident_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IncidentClocks_incident(ctx context.Context, field graphql.CollectedField, obj *analysis.IncidentClocks) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentClocks_incident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incident, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentClocks_incident(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentClocks",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentClocks_response(ctx context.Context, field graphql.CollectedField, obj *analysis.IncidentClocks) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentClocks_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
+			return ec.marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentClocks_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentClocks",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAClock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentClocks_resolution(ctx context.Context, field graphql.CollectedField, obj *analysis.IncidentClocks) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentClocks_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
+			return ec.marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentClocks_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentClocks",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAClock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentClocks_responseDue(ctx context.Context, field graphql.CollectedField, obj *analysis.IncidentClocks) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentClocks_responseDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentClocks().ResponseDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentClocks_responseDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentClocks", field, true, true, "Time")
+}
+
+func (ec *executionContext) _IncidentClocks_resolutionDue(ctx context.Context, field graphql.CollectedField, obj *analysis.IncidentClocks) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentClocks_resolutionDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncidentClocks().ResolutionDue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentClocks_resolutionDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentClocks", field, true, true, "Time")
+}
+
+func (ec *executionContext) _IncidentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.IncidentEdge) graphql.Marshaler {
+			return ec.marshalNIncidentEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.IncidentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IncidentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncidentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.IncidentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentSLA_response(ctx context.Context, field graphql.CollectedField, obj *model.IncidentSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentSLA_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
+			return ec.marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentSLA_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentSLA",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAClock(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentSLA_resolution(ctx context.Context, field graphql.CollectedField, obj *model.IncidentSLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentSLA_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
+			return ec.marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentSLA_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentSLA",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAClock(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2907,6 +9893,735 @@ func (ec *executionContext) fieldContext_Mutation_unrelate(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_assessChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assessChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssessChange(ctx, fc.Args["changeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analysis.ChangeImpact) graphql.Marshaler {
+			return ec.marshalNChangeImpact2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assessChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeImpact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assessChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateIncident(ctx, fc.Args["input"].(itsm.CreateIncidentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIncident(ctx, fc.Args["id"].(string), fc.Args["input"].(itsm.UpdateIncidentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionIncident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionIncident(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.IncidentState), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionIncident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionIncident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProblem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProblem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProblem(ctx, fc.Args["input"].(itsm.CreateProblemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProblem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProblem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProblem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProblem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProblem(ctx, fc.Args["id"].(string), fc.Args["input"].(itsm.UpdateProblemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProblem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProblem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkIncidentToProblem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkIncidentToProblem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkIncidentToProblem(ctx, fc.Args["problemId"].(string), fc.Args["incidentId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkIncidentToProblem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkIncidentToProblem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionProblem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionProblem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionProblem(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ProblemState), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionProblem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionProblem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateChange(ctx, fc.Args["input"].(itsm.CreateChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateChange(ctx, fc.Args["id"].(string), fc.Args["input"].(itsm.UpdateChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveChange(ctx, fc.Args["changeId"].(string), fc.Args["decision"].(itsm.Decision), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionChange(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ChangeState), fc.Args["outcome"].(*itsm.ChangeOutcome), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addChangeNote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addChangeNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddChangeNote(ctx, fc.Args["id"].(string), fc.Args["text"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addChangeNote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addChangeNote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSLA(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSLA(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSLA(ctx, fc.Args["input"].(model.CreateSLAInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSLA(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSLA_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createWindow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWindow(ctx, fc.Args["input"].(itsm.CreateWindowInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
+			return ec.marshalNWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWindow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Window(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWindow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Note_at(ctx context.Context, field graphql.CollectedField, obj *itsm.Note) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Note_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Note_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Note", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Note_author(ctx context.Context, field graphql.CollectedField, obj *itsm.Note) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Note_author(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Author, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Note_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
+}
+
+func (ec *executionContext) _Note_text(ctx context.Context, field graphql.CollectedField, obj *itsm.Note) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Note_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Note_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2997,6 +10712,633 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorityTarget_priority(ctx context.Context, field graphql.CollectedField, obj *itsm.PriorityTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityTarget_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityTarget_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityTarget", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _PriorityTarget_responseMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.PriorityTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityTarget_responseMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PriorityTarget().ResponseMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityTarget_responseMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityTarget", field, true, true, "Float")
+}
+
+func (ec *executionContext) _PriorityTarget_resolutionMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.PriorityTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityTarget_resolutionMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PriorityTarget().ResolutionMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityTarget_resolutionMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityTarget", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Problem_id(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Problem_title(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "String")
+}
+
+func (ec *executionContext) _Problem_description(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "String")
+}
+
+func (ec *executionContext) _Problem_state(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.ProblemState) graphql.Marshaler {
+			return ec.marshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "ProblemState")
+}
+
+func (ec *executionContext) _Problem_incidentIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_incidentIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncidentIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_incidentIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Problem_incidents(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Problem().Incidents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_incidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Problem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Problem_rootCauseCiId(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_rootCauseCiId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Problem().RootCauseCiID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_rootCauseCiId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Problem_rootCauseCi(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_rootCauseCi(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Problem().RootCauseCi(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_rootCauseCi(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Problem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Problem_rootCauseConfirmed(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_rootCauseConfirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RootCauseConfirmed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_rootCauseConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Problem_workaround(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_workaround(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Workaround, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_workaround(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "String")
+}
+
+func (ec *executionContext) _Problem_knownError(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_knownError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnownError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_knownError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Problem_transitions(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Transition) graphql.Marshaler {
+			return ec.marshalNTransition2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Problem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Transition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Problem_history(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Problem().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Problem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Problem_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Problem_version(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Problem_createdAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Problem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Problem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProblemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProblemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ProblemEdge) graphql.Marshaler {
+			return ec.marshalNProblemEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProblemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProblemEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProblemConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProblemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProblemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProblemConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProblemConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProblemConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProblemEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProblemEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProblemEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProblemEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProblemEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProblemEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_ci(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -3175,6 +11517,138 @@ func (ec *executionContext) fieldContext_Query_dependencies(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_changeImpact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changeImpact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ChangeImpact(ctx, fc.Args["changeId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *analysis.ChangeImpact) graphql.Marshaler {
+			return ec.marshalNChangeImpact2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeImpact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changeImpact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeImpact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changeImpact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rootCauseCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rootCauseCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RootCauseCandidates(ctx, fc.Args["incidentIds"].([]string), fc.Args["since"].(*time.Time), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.RootCause) graphql.Marshaler {
+			return ec.marshalNRootCauseCandidate2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRootCauseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rootCauseCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RootCauseCandidate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rootCauseCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_slaAtRisk(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_slaAtRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SLAAtRisk(ctx, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.ServiceSLAStatus) graphql.Marshaler {
+			return ec.marshalNServiceSLAStatus2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_slaAtRisk(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceSLAStatus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_slaAtRisk_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_catalogue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3203,6 +11677,402 @@ func (ec *executionContext) fieldContext_Query_catalogue(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Catalogue(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incident(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Incident(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incident(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incident_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Incidents(ctx, fc.Args["filter"].(*itsm.IncidentFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_problem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Problem(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+			return ec.marshalOProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_problem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_problem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_problems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Problems(ctx, fc.Args["filter"].(*itsm.ProblemFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProblemConnection) graphql.Marshaler {
+			return ec.marshalNProblemConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_problems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProblemConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_problems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_change(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Change(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalOChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_change(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_change_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["filter"].(*itsm.ChangeFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
+			return ec.marshalNChangeConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_changes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_changes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_slas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_slas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Slas(ctx, fc.Args["serviceId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLAᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_slas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_slas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_windows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_windows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Windows(ctx, fc.Args["kind"].(*itsm.WindowKind), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.Window) graphql.Marshaler {
+			return ec.marshalNWindow2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_windows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Window(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_windows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_history(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().History(ctx, fc.Args["id"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -3621,6 +12491,1772 @@ func (ec *executionContext) _RelationType_forbiddenTo(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_RelationType_forbiddenTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RelationType", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskFactor_factor(ctx context.Context, field graphql.CollectedField, obj *analysis.RiskReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskFactor_factor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskFactor_factor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskFactor", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskFactor_points(ctx context.Context, field graphql.CollectedField, obj *analysis.RiskReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskFactor_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskFactor_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskFactor", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RiskFactor_detail(ctx context.Context, field graphql.CollectedField, obj *analysis.RiskReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskFactor_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskFactor_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskFactor", field, false, false, "String")
+}
+
+func (ec *executionContext) _RootCauseCandidate_ci(ctx context.Context, field graphql.CollectedField, obj *analysis.RootCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RootCauseCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RootCauseCandidate_score(ctx context.Context, field graphql.CollectedField, obj *analysis.RootCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RootCauseCandidate_explains(ctx context.Context, field graphql.CollectedField, obj *analysis.RootCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_explains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*itsm.Incident) graphql.Marshaler {
+			return ec.marshalNIncident2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_explains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RootCauseCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RootCauseCandidate_evidence(ctx context.Context, field graphql.CollectedField, obj *analysis.RootCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RootCauseCandidate().Evidence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RootCauseCandidate", field, true, true, "String")
+}
+
+func (ec *executionContext) _RootCauseCandidate_evidenceItems(ctx context.Context, field graphql.CollectedField, obj *analysis.RootCause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RootCauseCandidate_evidenceItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RootCauseCandidate().EvidenceItems(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []rootcause.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋrootcauseᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RootCauseCandidate_evidenceItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RootCauseCandidate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLA_id(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SLA_serviceId(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_serviceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_serviceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SLA_service(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLA().Service(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLA",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLA_name(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLA_availabilityTarget(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_availabilityTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityTarget, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_availabilityTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLA_period(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sla.PeriodKind) graphql.Marshaler {
+			return ec.marshalNSLAPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "SLAPeriod")
+}
+
+func (ec *executionContext) _SLA_targets(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []itsm.PriorityTarget) graphql.Marshaler {
+			return ec.marshalNPriorityTarget2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriorityTargetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLA",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorityTarget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLA_serviceHours(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_serviceHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLA().ServiceHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_serviceHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _SLA_history(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SLA().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLA",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SLA_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLA_version(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLA_createdAt(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLA_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLA", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAAvailability_periodStart(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAAvailability_periodEnd(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAAvailability_asOf(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAAvailability_attainment(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_attainment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attainment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_attainment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_serviceMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_serviceMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().ServiceMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_serviceMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_elapsedServiceMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_elapsedServiceMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().ElapsedServiceMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_elapsedServiceMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_downtimeMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_downtimeMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().DowntimeMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_downtimeMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_budgetMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_budgetMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().BudgetMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_budgetMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_budgetUsedMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_budgetUsedMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().BudgetUsedMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_budgetUsedMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_budgetLeftMinutes(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_budgetLeftMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAAvailability().BudgetLeftMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_budgetLeftMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAAvailability_breached(ctx context.Context, field graphql.CollectedField, obj *sla.Availability) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAAvailability_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAAvailability_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAAvailability", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SLAClock_sla(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAClock().SLA(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLAClock",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLAClock_targetMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_targetMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAClock().TargetMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_targetMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAClock_due(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_due(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Due, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_due(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLAClock_remainingMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_remainingMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLAClock().RemainingMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_remainingMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLAClock_breached(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_breached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Breached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_breached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SLAClock_stopped(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_stopped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stopped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_stopped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SLAClock_paused(ctx context.Context, field graphql.CollectedField, obj *itsm.ClockStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLAClock_paused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLAClock_paused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLAClock", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SLARisk_sla(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLARisk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLARisk_service(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLARisk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLARisk_availability(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sla.Availability) graphql.Marshaler {
+			return ec.marshalNSLAAvailability2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLARisk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAAvailability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLARisk_expectedOutageMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_expectedOutageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLARisk().ExpectedOutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_expectedOutageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLARisk", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLARisk_budgetLeftMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_budgetLeftMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLARisk().BudgetLeftMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_budgetLeftMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLARisk", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLARisk_atRisk(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_atRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AtRisk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_atRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLARisk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_service(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceSLAStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceSLAStatus_sla(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceSLAStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceSLAStatus_status(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SLAStatus) graphql.Marshaler {
+			return ec.marshalNSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐSLAStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "SLAStatus")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_reasons(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_availability(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sla.Availability) graphql.Marshaler {
+			return ec.marshalNSLAAvailability2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐAvailability(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceSLAStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLAAvailability(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceSLAStatus_attainment(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_attainment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().Attainment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_attainment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_budgetMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_budgetMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().BudgetMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_budgetMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_budgetLeftMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_budgetLeftMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().BudgetLeftMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_budgetLeftMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_openIncidents(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_openIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.IncidentClocks) graphql.Marshaler {
+			return ec.marshalNIncidentClocks2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐIncidentClocksᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_openIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceSLAStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentClocks(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceSLAStatus_changes(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.ChangeThreat) graphql.Marshaler {
+			return ec.marshalNChangeThreat2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeThreatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceSLAStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeThreat(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Transition_from(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transition_to(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transition_at(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Transition_actor(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, false, false, "String")
+}
+
+func (ec *executionContext) _Transition_note(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Transition_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Transition_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Transition", field, false, false, "String")
+}
+
+func (ec *executionContext) _Window_id(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Window_name(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "String")
+}
+
+func (ec *executionContext) _Window_kind(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.WindowKind) graphql.Marshaler {
+			return ec.marshalNWindowKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "WindowKind")
+}
+
+func (ec *executionContext) _Window_start(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Window_end(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Window_scopeCiIds(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_scopeCiIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_scopeCiIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Window_scope(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Window().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Window",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Window_reason(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "String")
+}
+
+func (ec *executionContext) _Window_version(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Window_createdAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Window_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Window", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -4871,6 +15507,461 @@ func UnmarshalCIInput(ctx context.Context, raw any) (graph.CIInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeFilter(ctx context.Context, obj any) (itsm.ChangeFilter, error) {
+	var it itsm.ChangeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"states", "ciId", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOChangeState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "ciId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CI = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeFilter unmarshals raw into the ChangeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeFilter(ctx context.Context, raw any) (itsm.ChangeFilter, error) {
+	var out itsm.ChangeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateChangeInput(ctx context.Context, obj any) (itsm.CreateChangeInput, error) {
+	var it itsm.CreateChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "type", "targetCiIds", "plannedStart", "plannedEnd", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "targetCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCiIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetCIs = data
+		case "plannedStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedStart"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedStart = data
+		case "plannedEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedEnd"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedEnd = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateChangeInput unmarshals raw into the CreateChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateChangeInput(ctx context.Context, raw any) (itsm.CreateChangeInput, error) {
+	var out itsm.CreateChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateChangeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateIncidentInput(ctx context.Context, obj any) (itsm.CreateIncidentInput, error) {
+	var it itsm.CreateIncidentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "affectedCiIds", "impact", "urgency", "openedAt", "description", "outageStart", "causedByChangeId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "affectedCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affectedCiIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffectedCIs = data
+		case "impact":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impact"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Impact = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "openedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAt = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "outageStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outageStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutageStart = data
+		case "causedByChangeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateIncidentInput unmarshals raw into the CreateIncidentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateIncidentInput(ctx context.Context, raw any) (itsm.CreateIncidentInput, error) {
+	var out itsm.CreateIncidentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateIncidentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateProblemInput(ctx context.Context, obj any) (itsm.CreateProblemInput, error) {
+	var it itsm.CreateProblemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "incidentIds", "rootCauseCiId", "workaround"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "incidentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentIDs = data
+		case "rootCauseCiId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rootCauseCiId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RootCauseCI = data
+		case "workaround":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workaround"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Workaround = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateProblemInput unmarshals raw into the CreateProblemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateProblemInput(ctx context.Context, raw any) (itsm.CreateProblemInput, error) {
+	var out itsm.CreateProblemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProblemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateSLAInput(ctx context.Context, obj any) (model.CreateSLAInput, error) {
+	var it model.CreateSLAInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"serviceId", "name", "availabilityTarget", "period", "targets", "serviceHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "serviceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "availabilityTarget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityTarget"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityTarget = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOSLAPeriod2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOPriorityTargetInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPriorityTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
+		case "serviceHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceHours"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSLAInput unmarshals raw into the CreateSLAInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSLAInput(ctx context.Context, raw any) (model.CreateSLAInput, error) {
+	var out model.CreateSLAInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSLAInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateWindowInput(ctx context.Context, obj any) (itsm.CreateWindowInput, error) {
+	var it itsm.CreateWindowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "start", "end", "scopeCiIds", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNWindowKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "scopeCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeCiIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateWindowInput unmarshals raw into the CreateWindowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateWindowInput(ctx context.Context, raw any) (itsm.CreateWindowInput, error) {
+	var out itsm.CreateWindowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateWindowInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIdentifierInput(ctx context.Context, obj any) (graph.Identifier, error) {
 	var it graph.Identifier
 	if obj == nil {
@@ -4920,6 +16011,426 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (graph.Identifier, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, obj any) (itsm.IncidentFilter, error) {
+	var it itsm.IncidentFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"states", "ciId", "priority", "open", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOIncidentState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "ciId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CI = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "open":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("open"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Open = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIncidentFilter unmarshals raw into the IncidentFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIncidentFilter(ctx context.Context, raw any) (itsm.IncidentFilter, error) {
+	var out itsm.IncidentFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPriorityTargetInput(ctx context.Context, obj any) (model.PriorityTargetInput, error) {
+	var it model.PriorityTargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"priority", "responseMinutes", "resolutionMinutes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "responseMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responseMinutes"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResponseMinutes = data
+		case "resolutionMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionMinutes"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionMinutes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPriorityTargetInput unmarshals raw into the PriorityTargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPriorityTargetInput(ctx context.Context, raw any) (model.PriorityTargetInput, error) {
+	var out model.PriorityTargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PriorityTargetInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProblemFilter(ctx context.Context, obj any) (itsm.ProblemFilter, error) {
+	var it itsm.ProblemFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"states", "ciId", "incidentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOProblemState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "ciId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ciId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CI = data
+		case "incidentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("incidentId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncidentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProblemFilter unmarshals raw into the ProblemFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProblemFilter(ctx context.Context, raw any) (itsm.ProblemFilter, error) {
+	var out itsm.ProblemFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProblemFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateChangeInput(ctx context.Context, obj any) (itsm.UpdateChangeInput, error) {
+	var it itsm.UpdateChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "targetCiIds", "plannedStart", "plannedEnd"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "targetCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCiIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetCIs = data
+		case "plannedStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedStart = data
+		case "plannedEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plannedEnd"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PlannedEnd = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateChangeInput unmarshals raw into the UpdateChangeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateChangeInput(ctx context.Context, raw any) (itsm.UpdateChangeInput, error) {
+	var out itsm.UpdateChangeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateChangeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateIncidentInput(ctx context.Context, obj any) (itsm.UpdateIncidentInput, error) {
+	var it itsm.UpdateIncidentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "affectedCiIds", "impact", "urgency", "outageStart", "outageEnd", "causedByChangeId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "affectedCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("affectedCiIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AffectedCIs = data
+		case "impact":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impact"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Impact = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "outageStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outageStart"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutageStart = data
+		case "outageEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outageEnd"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutageEnd = data
+		case "causedByChangeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("causedByChangeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CausedByChangeID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateIncidentInput unmarshals raw into the UpdateIncidentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateIncidentInput(ctx context.Context, raw any) (itsm.UpdateIncidentInput, error) {
+	var out itsm.UpdateIncidentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIncidentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateProblemInput(ctx context.Context, obj any) (itsm.UpdateProblemInput, error) {
+	var it itsm.UpdateProblemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "rootCauseCiId", "rootCauseConfirmed", "workaround"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "rootCauseCiId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rootCauseCiId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RootCauseCI = data
+		case "rootCauseConfirmed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rootCauseConfirmed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RootCauseConfirmed = data
+		case "workaround":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workaround"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Workaround = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateProblemInput unmarshals raw into the UpdateProblemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateProblemInput(ctx context.Context, raw any) (itsm.UpdateProblemInput, error) {
+	var out itsm.UpdateProblemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProblemInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -4927,6 +16438,254 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (graph.Identifier, e
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var approvalImplementors = []string{"Approval"}
+
+func (ec *executionContext) _Approval(ctx context.Context, sel ast.SelectionSet, obj *itsm.Approval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Approval")
+		case "approver":
+			out.Values[i] = ec._Approval_approver(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Approval_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._Approval_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comment":
+			out.Values[i] = ec._Approval_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentImplementors = []string{"Assessment"}
+
+func (ec *executionContext) _Assessment(ctx context.Context, sel ast.SelectionSet, obj *itsm.Assessment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Assessment")
+		case "at":
+			out.Values[i] = ec._Assessment_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._Assessment_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "riskScore":
+			out.Values[i] = ec._Assessment_riskScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._Assessment_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceIds":
+			out.Values[i] = ec._Assessment_serviceIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditConnectionImplementors = []string{"AuditConnection"}
+
+func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditConnection")
+		case "edges":
+			out.Values[i] = ec._AuditConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEdgeImplementors = []string{"AuditEdge"}
+
+func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *graph.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectKind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_subjectKind(ctx, field, obj)
+				})
+		case "subjectId":
+			out.Values[i] = ec._AuditEntry_subjectId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "before":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_before(ctx, field, obj)
+				})
+		case "after":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_after(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var blastRadiusImplementors = []string{"BlastRadius"}
 
@@ -5068,6 +16827,12 @@ func (ec *executionContext) _CI(ctx context.Context, sel ast.SelectionSet, obj *
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CI_dependants(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CI_history(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5253,6 +17018,400 @@ func (ec *executionContext) _Catalogue(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var changeImplementors = []string{"Change"}
+
+func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, obj *itsm.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Change")
+		case "id":
+			out.Values[i] = ec._Change_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Change_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Change_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._Change_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Change_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetCiIds":
+			out.Values[i] = ec._Change_targetCiIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_targets(ctx, field, obj)
+				})
+		case "plannedStart":
+			out.Values[i] = ec._Change_plannedStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "plannedEnd":
+			out.Values[i] = ec._Change_plannedEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actualStart":
+			out.Values[i] = ec._Change_actualStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actualEnd":
+			out.Values[i] = ec._Change_actualEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestedAt":
+			out.Values[i] = ec._Change_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "approvals":
+			out.Values[i] = ec._Change_approvals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "implementationNotes":
+			out.Values[i] = ec._Change_implementationNotes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_outcome(ctx, field, obj)
+				})
+		case "assessment":
+			out.Values[i] = ec._Change_assessment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transitions":
+			out.Values[i] = ec._Change_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_history(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._Change_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Change_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Change_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeCollisionImplementors = []string{"ChangeCollision"}
+
+func (ec *executionContext) _ChangeCollision(ctx context.Context, sel ast.SelectionSet, obj *analysis.Collision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeCollisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeCollision")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeCollision_id(ctx, field, obj)
+				})
+		case "change":
+			out.Values[i] = ec._ChangeCollision_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sharedCiIds":
+			out.Values[i] = ec._ChangeCollision_sharedCiIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sharedCis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeCollision_sharedCis(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeConnectionImplementors = []string{"ChangeConnection"}
+
+func (ec *executionContext) _ChangeConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeConnection")
+		case "edges":
+			out.Values[i] = ec._ChangeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ChangeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ChangeConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeEdgeImplementors = []string{"ChangeEdge"}
+
+func (ec *executionContext) _ChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._ChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeImpactImplementors = []string{"ChangeImpact"}
+
+func (ec *executionContext) _ChangeImpact(ctx context.Context, sel ast.SelectionSet, obj *analysis.ChangeImpact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeImpactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeImpact")
+		case "change":
+			out.Values[i] = ec._ChangeImpact_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "riskScore":
+			out.Values[i] = ec._ChangeImpact_riskScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_reasons(ctx, field, obj)
+				})
+		case "riskFactors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_riskFactors(ctx, field, obj)
+				})
+		case "blastRadius":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_blastRadius(ctx, field, obj)
+				})
+		case "impacted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_impacted(ctx, field, obj)
+				})
+		case "services":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_services(ctx, field, obj)
+				})
+		case "collisions":
+			out.Values[i] = ec._ChangeImpact_collisions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "freezeViolations":
+			out.Values[i] = ec._ChangeImpact_freezeViolations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slasAtRisk":
+			out.Values[i] = ec._ChangeImpact_slasAtRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeThreatImplementors = []string{"ChangeThreat"}
+
+func (ec *executionContext) _ChangeThreat(ctx context.Context, sel ast.SelectionSet, obj *analysis.ChangeThreat) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeThreatImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeThreat")
+		case "change":
+			out.Values[i] = ec._ChangeThreat_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effect":
+			out.Values[i] = ec._ChangeThreat_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "plannedDowntimeMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeThreat_plannedDowntimeMinutes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dependencyImplementors = []string{"Dependency"}
 
 func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSet, obj *impact.Dependency) graphql.Marshaler {
@@ -5280,6 +17439,71 @@ func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dependency_path(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evidenceImplementors = []string{"Evidence"}
+
+func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *rootcause.Evidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Evidence")
+		case "kind":
+			out.Values[i] = ec._Evidence_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "detail":
+			out.Values[i] = ec._Evidence_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weight":
+			out.Values[i] = ec._Evidence_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evidence_changeId(ctx, field, obj)
+				})
+		case "problemId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evidence_problemId(ctx, field, obj)
+				})
+		case "incidentIds":
+			out.Values[i] = ec._Evidence_incidentIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ciIds":
+			out.Values[i] = ec._Evidence_ciIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5384,6 +17608,357 @@ func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var incidentImplementors = []string{"Incident"}
+
+func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet, obj *itsm.Incident) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Incident")
+		case "id":
+			out.Values[i] = ec._Incident_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Incident_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Incident_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "impact":
+			out.Values[i] = ec._Incident_impact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urgency":
+			out.Values[i] = ec._Incident_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.Values[i] = ec._Incident_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Incident_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "affectedCiIds":
+			out.Values[i] = ec._Incident_affectedCiIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "affectedCis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_affectedCis(ctx, field, obj)
+				})
+		case "serviceIds":
+			out.Values[i] = ec._Incident_serviceIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "services":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_services(ctx, field, obj)
+				})
+		case "openedAt":
+			out.Values[i] = ec._Incident_openedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "respondedAt":
+			out.Values[i] = ec._Incident_respondedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Incident_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedAt":
+			out.Values[i] = ec._Incident_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outageStart":
+			out.Values[i] = ec._Incident_outageStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outageEnd":
+			out.Values[i] = ec._Incident_outageEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "causedByChangeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_causedByChangeId(ctx, field, obj)
+				})
+		case "causedByChange":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_causedByChange(ctx, field, obj)
+				})
+		case "problem":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_problem(ctx, field, obj)
+				})
+		case "transitions":
+			out.Values[i] = ec._Incident_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sla":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_sla(ctx, field, obj)
+				})
+		case "responseDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_responseDue(ctx, field, obj)
+				})
+		case "resolutionDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_resolutionDue(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_history(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._Incident_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Incident_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Incident_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentClocksImplementors = []string{"IncidentClocks"}
+
+func (ec *executionContext) _IncidentClocks(ctx context.Context, sel ast.SelectionSet, obj *analysis.IncidentClocks) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentClocksImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentClocks")
+		case "incident":
+			out.Values[i] = ec._IncidentClocks_incident(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "response":
+			out.Values[i] = ec._IncidentClocks_response(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolution":
+			out.Values[i] = ec._IncidentClocks_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentClocks_responseDue(ctx, field, obj)
+				})
+		case "resolutionDue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncidentClocks_resolutionDue(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentConnectionImplementors = []string{"IncidentConnection"}
+
+func (ec *executionContext) _IncidentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentConnection")
+		case "edges":
+			out.Values[i] = ec._IncidentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IncidentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._IncidentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentEdgeImplementors = []string{"IncidentEdge"}
+
+func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentEdge")
+		case "cursor":
+			out.Values[i] = ec._IncidentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._IncidentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentSLAImplementors = []string{"IncidentSLA"}
+
+func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentSLA) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentSLAImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentSLA")
+		case "response":
+			out.Values[i] = ec._IncidentSLA_response(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolution":
+			out.Values[i] = ec._IncidentSLA_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5428,6 +18003,154 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unrelate(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assessChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assessChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionIncident":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionIncident(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProblem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProblem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProblem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProblem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkIncidentToProblem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkIncidentToProblem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionProblem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionProblem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addChangeNote":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addChangeNote(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSLA":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSLA(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createWindow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWindow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var noteImplementors = []string{"Note"}
+
+func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj *itsm.Note) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Note")
+		case "at":
+			out.Values[i] = ec._Note_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "author":
+			out.Values[i] = ec._Note_author(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._Note_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5496,6 +18219,244 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var priorityTargetImplementors = []string{"PriorityTarget"}
+
+func (ec *executionContext) _PriorityTarget(ctx context.Context, sel ast.SelectionSet, obj *itsm.PriorityTarget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorityTargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorityTarget")
+		case "priority":
+			out.Values[i] = ec._PriorityTarget_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PriorityTarget_responseMinutes(ctx, field, obj)
+				})
+		case "resolutionMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PriorityTarget_resolutionMinutes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var problemImplementors = []string{"Problem"}
+
+func (ec *executionContext) _Problem(ctx context.Context, sel ast.SelectionSet, obj *itsm.Problem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, problemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Problem")
+		case "id":
+			out.Values[i] = ec._Problem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Problem_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Problem_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Problem_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incidentIds":
+			out.Values[i] = ec._Problem_incidentIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incidents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Problem_incidents(ctx, field, obj)
+				})
+		case "rootCauseCiId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Problem_rootCauseCiId(ctx, field, obj)
+				})
+		case "rootCauseCi":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Problem_rootCauseCi(ctx, field, obj)
+				})
+		case "rootCauseConfirmed":
+			out.Values[i] = ec._Problem_rootCauseConfirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workaround":
+			out.Values[i] = ec._Problem_workaround(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "knownError":
+			out.Values[i] = ec._Problem_knownError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transitions":
+			out.Values[i] = ec._Problem_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Problem_history(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._Problem_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Problem_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Problem_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var problemConnectionImplementors = []string{"ProblemConnection"}
+
+func (ec *executionContext) _ProblemConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProblemConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, problemConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProblemConnection")
+		case "edges":
+			out.Values[i] = ec._ProblemConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ProblemConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ProblemConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var problemEdgeImplementors = []string{"ProblemEdge"}
+
+func (ec *executionContext) _ProblemEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProblemEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, problemEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProblemEdge")
+		case "cursor":
+			out.Values[i] = ec._ProblemEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ProblemEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5539,11 +18500,83 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dependencies(ctx, field)
 				})
+		case "changeImpact":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changeImpact(ctx, field)
+				})
+		case "rootCauseCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rootCauseCandidates(ctx, field)
+				})
+		case "slaAtRisk":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_slaAtRisk(ctx, field)
+				})
 		case "catalogue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_catalogue(ctx, field)
+				})
+		case "incident":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incident(ctx, field)
+				})
+		case "incidents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidents(ctx, field)
+				})
+		case "problem":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_problem(ctx, field)
+				})
+		case "problems":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_problems(ctx, field)
+				})
+		case "change":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_change(ctx, field)
+				})
+		case "changes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_changes(ctx, field)
+				})
+		case "slas":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_slas(ctx, field)
+				})
+		case "windows":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_windows(ctx, field)
+				})
+		case "history":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_history(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -5686,6 +18719,629 @@ func (ec *executionContext) _RelationType(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._RelationType_forbiddenTo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var riskFactorImplementors = []string{"RiskFactor"}
+
+func (ec *executionContext) _RiskFactor(ctx context.Context, sel ast.SelectionSet, obj *analysis.RiskReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskFactorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskFactor")
+		case "factor":
+			out.Values[i] = ec._RiskFactor_factor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._RiskFactor_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._RiskFactor_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rootCauseCandidateImplementors = []string{"RootCauseCandidate"}
+
+func (ec *executionContext) _RootCauseCandidate(ctx context.Context, sel ast.SelectionSet, obj *analysis.RootCause) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rootCauseCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RootCauseCandidate")
+		case "ci":
+			out.Values[i] = ec._RootCauseCandidate_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "score":
+			out.Values[i] = ec._RootCauseCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "explains":
+			out.Values[i] = ec._RootCauseCandidate_explains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RootCauseCandidate_evidence(ctx, field, obj)
+				})
+		case "evidenceItems":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RootCauseCandidate_evidenceItems(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLAImplementors = []string{"SLA"}
+
+func (ec *executionContext) _SLA(ctx context.Context, sel ast.SelectionSet, obj *itsm.SLA) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLAImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLA")
+		case "id":
+			out.Values[i] = ec._SLA_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceId":
+			out.Values[i] = ec._SLA_serviceId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "service":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLA_service(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._SLA_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availabilityTarget":
+			out.Values[i] = ec._SLA_availabilityTarget(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "period":
+			out.Values[i] = ec._SLA_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targets":
+			out.Values[i] = ec._SLA_targets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceHours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLA_serviceHours(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLA_history(ctx, field, obj)
+				})
+		case "version":
+			out.Values[i] = ec._SLA_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SLA_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SLA_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLAAvailabilityImplementors = []string{"SLAAvailability"}
+
+func (ec *executionContext) _SLAAvailability(ctx context.Context, sel ast.SelectionSet, obj *sla.Availability) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLAAvailabilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLAAvailability")
+		case "periodStart":
+			out.Values[i] = ec._SLAAvailability_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periodEnd":
+			out.Values[i] = ec._SLAAvailability_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._SLAAvailability_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attainment":
+			out.Values[i] = ec._SLAAvailability_attainment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_serviceMinutes(ctx, field, obj)
+				})
+		case "elapsedServiceMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_elapsedServiceMinutes(ctx, field, obj)
+				})
+		case "downtimeMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_downtimeMinutes(ctx, field, obj)
+				})
+		case "budgetMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_budgetMinutes(ctx, field, obj)
+				})
+		case "budgetUsedMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_budgetUsedMinutes(ctx, field, obj)
+				})
+		case "budgetLeftMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAAvailability_budgetLeftMinutes(ctx, field, obj)
+				})
+		case "breached":
+			out.Values[i] = ec._SLAAvailability_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLAClockImplementors = []string{"SLAClock"}
+
+func (ec *executionContext) _SLAClock(ctx context.Context, sel ast.SelectionSet, obj *itsm.ClockStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLAClockImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLAClock")
+		case "sla":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAClock_sla(ctx, field, obj)
+				})
+		case "targetMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAClock_targetMinutes(ctx, field, obj)
+				})
+		case "due":
+			out.Values[i] = ec._SLAClock_due(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remainingMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLAClock_remainingMinutes(ctx, field, obj)
+				})
+		case "breached":
+			out.Values[i] = ec._SLAClock_breached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stopped":
+			out.Values[i] = ec._SLAClock_stopped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paused":
+			out.Values[i] = ec._SLAClock_paused(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLARiskImplementors = []string{"SLARisk"}
+
+func (ec *executionContext) _SLARisk(ctx context.Context, sel ast.SelectionSet, obj *analysis.SLARisk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLARiskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLARisk")
+		case "sla":
+			out.Values[i] = ec._SLARisk_sla(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "service":
+			out.Values[i] = ec._SLARisk_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.Values[i] = ec._SLARisk_availability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expectedOutageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLARisk_expectedOutageMinutes(ctx, field, obj)
+				})
+		case "budgetLeftMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLARisk_budgetLeftMinutes(ctx, field, obj)
+				})
+		case "atRisk":
+			out.Values[i] = ec._SLARisk_atRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceSLAStatusImplementors = []string{"ServiceSLAStatus"}
+
+func (ec *executionContext) _ServiceSLAStatus(ctx context.Context, sel ast.SelectionSet, obj *analysis.ServiceSLAStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSLAStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceSLAStatus")
+		case "service":
+			out.Values[i] = ec._ServiceSLAStatus_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sla":
+			out.Values[i] = ec._ServiceSLAStatus_sla(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_status(ctx, field, obj)
+				})
+		case "reasons":
+			out.Values[i] = ec._ServiceSLAStatus_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availability":
+			out.Values[i] = ec._ServiceSLAStatus_availability(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attainment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_attainment(ctx, field, obj)
+				})
+		case "budgetMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_budgetMinutes(ctx, field, obj)
+				})
+		case "budgetLeftMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_budgetLeftMinutes(ctx, field, obj)
+				})
+		case "openIncidents":
+			out.Values[i] = ec._ServiceSLAStatus_openIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._ServiceSLAStatus_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionImplementors = []string{"Transition"}
+
+func (ec *executionContext) _Transition(ctx context.Context, sel ast.SelectionSet, obj *itsm.Transition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Transition")
+		case "from":
+			out.Values[i] = ec._Transition_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Transition_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Transition_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._Transition_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._Transition_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var windowImplementors = []string{"Window"}
+
+func (ec *executionContext) _Window(ctx context.Context, sel ast.SelectionSet, obj *itsm.Window) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, windowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Window")
+		case "id":
+			out.Values[i] = ec._Window_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Window_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Window_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "start":
+			out.Values[i] = ec._Window_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "end":
+			out.Values[i] = ec._Window_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopeCiIds":
+			out.Values[i] = ec._Window_scopeCiIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Window_scope(ctx, field, obj)
+				})
+		case "reason":
+			out.Values[i] = ec._Window_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Window_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Window_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Window_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6066,6 +19722,77 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNApproval2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐApproval(ctx context.Context, sel ast.SelectionSet, v itsm.Approval) graphql.Marshaler {
+	return ec._Approval(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNApproval2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐApprovalᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.Approval) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApproval2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐApproval(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNAuditAction2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐAuditAction(ctx context.Context, v any) (graph.AuditAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := graph.AuditAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditAction2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v graph.AuditAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditConnection!")
+		return graphql.Null
+	}
+	return ec._AuditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditEdge(ctx context.Context, sel ast.SelectionSet, v model.AuditEdge) graphql.Marshaler {
+	return ec._AuditEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *graph.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNBlastRadius2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐBlastRadius(ctx context.Context, sel ast.SelectionSet, v *impact.BlastRadius) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "BlastRadius!")
@@ -6209,6 +19936,145 @@ func (ec *executionContext) marshalNCatalogue2ᚖgithubᚗcomᚋrippleᚑcmdbᚋ
 	return ec._Catalogue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx context.Context, sel ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Change!")
+		return graphql.Null
+	}
+	return ec._Change(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChangeCollision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐCollision(ctx context.Context, sel ast.SelectionSet, v analysis.Collision) graphql.Marshaler {
+	return ec._ChangeCollision(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeCollision2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐCollisionᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.Collision) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeCollision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐCollision(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeConnection(ctx context.Context, sel ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeConnection!")
+		return graphql.Null
+	}
+	return ec._ChangeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChangeEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeEdge(ctx context.Context, sel ast.SelectionSet, v model.ChangeEdge) graphql.Marshaler {
+	return ec._ChangeEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChangeImpact2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeImpact(ctx context.Context, sel ast.SelectionSet, v *analysis.ChangeImpact) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangeImpact!")
+		return graphql.Null
+	}
+	return ec._ChangeImpact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx context.Context, v any) (itsm.ChangeState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ChangeState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx context.Context, sel ast.SelectionSet, v itsm.ChangeState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeState!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNChangeThreat2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeThreat(ctx context.Context, sel ast.SelectionSet, v analysis.ChangeThreat) graphql.Marshaler {
+	return ec._ChangeThreat(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeThreat2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeThreatᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.ChangeThreat) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeThreat2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeThreat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx context.Context, v any) (itsm.ChangeType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ChangeType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx context.Context, sel ast.SelectionSet, v itsm.ChangeType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeType!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCreateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateChangeInput(ctx context.Context, v any) (itsm.CreateChangeInput, error) {
+	res, err := ec.unmarshalInputCreateChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateIncidentInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateIncidentInput(ctx context.Context, v any) (itsm.CreateIncidentInput, error) {
+	res, err := ec.unmarshalInputCreateIncidentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateProblemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateProblemInput(ctx context.Context, v any) (itsm.CreateProblemInput, error) {
+	res, err := ec.unmarshalInputCreateProblemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateSLAInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCreateSLAInput(ctx context.Context, v any) (model.CreateSLAInput, error) {
+	res, err := ec.unmarshalInputCreateSLAInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateWindowInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateWindowInput(ctx context.Context, v any) (itsm.CreateWindowInput, error) {
+	res, err := ec.unmarshalInputCreateWindowInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCriticality2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCriticality(ctx context.Context, v any) (graph.Criticality, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNCriticality2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCriticality[tmp]
@@ -6238,6 +20104,21 @@ var (
 		graph.CriticalityCritical: "CRITICAL",
 	}
 )
+
+func (ec *executionContext) unmarshalNDecision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐDecision(ctx context.Context, v any) (itsm.Decision, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.Decision(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecision2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐDecision(ctx context.Context, sel ast.SelectionSet, v itsm.Decision) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Decision!")
+	}
+	return res
+}
 
 func (ec *executionContext) marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependency(ctx context.Context, sel ast.SelectionSet, v impact.Dependency) graphql.Marshaler {
 	return ec._Dependency(ctx, sel, &v)
@@ -6284,6 +20165,40 @@ var (
 		impact.Degraded: "DEGRADED",
 	}
 )
+
+func (ec *executionContext) marshalNEvidence2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋrootcauseᚐEvidence(ctx context.Context, sel ast.SelectionSet, v rootcause.Evidence) graphql.Marshaler {
+	return ec._Evidence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋrootcauseᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []rootcause.Evidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvidence2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋrootcauseᚐEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
@@ -6373,6 +20288,121 @@ func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	return ret
 }
 
+func (ec *executionContext) marshalNIncident2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx context.Context, sel ast.SelectionSet, v itsm.Incident) graphql.Marshaler {
+	return ec._Incident(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncident2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.Incident) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncident2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncident2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentᚄ(ctx context.Context, sel ast.SelectionSet, v []*itsm.Incident) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx context.Context, sel ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Incident!")
+		return graphql.Null
+	}
+	return ec._Incident(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncidentClocks2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐIncidentClocks(ctx context.Context, sel ast.SelectionSet, v analysis.IncidentClocks) graphql.Marshaler {
+	return ec._IncidentClocks(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentClocks2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐIncidentClocksᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.IncidentClocks) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentClocks2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐIncidentClocks(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncidentConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentConnection(ctx context.Context, sel ast.SelectionSet, v *model.IncidentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentConnection!")
+		return graphql.Null
+	}
+	return ec._IncidentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncidentEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentEdge(ctx context.Context, sel ast.SelectionSet, v model.IncidentEdge) graphql.Marshaler {
+	return ec._IncidentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.IncidentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncidentSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentSLA(ctx context.Context, sel ast.SelectionSet, v *model.IncidentSLA) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncidentSLA!")
+		return graphql.Null
+	}
+	return ec._IncidentSLA(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx context.Context, v any) (itsm.IncidentState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.IncidentState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx context.Context, sel ast.SelectionSet, v itsm.IncidentState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "IncidentState!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6387,12 +20417,155 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := model.UnmarshalAttributes(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalAttributes(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNNote2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNote(ctx context.Context, sel ast.SelectionSet, v itsm.Note) graphql.Marshaler {
+	return ec._Note(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNote2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.Note) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNote2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, v any) (itsm.Priority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.Priority(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, sel ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Priority!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPriorityTarget2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriorityTarget(ctx context.Context, sel ast.SelectionSet, v itsm.PriorityTarget) graphql.Marshaler {
+	return ec._PriorityTarget(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriorityTarget2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriorityTargetᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.PriorityTarget) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorityTarget2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriorityTarget(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPriorityTargetInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPriorityTargetInput(ctx context.Context, v any) (model.PriorityTargetInput, error) {
+	res, err := ec.unmarshalInputPriorityTargetInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx context.Context, sel ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Problem!")
+		return graphql.Null
+	}
+	return ec._Problem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProblemConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProblemConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProblemConnection!")
+		return graphql.Null
+	}
+	return ec._ProblemConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProblemEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemEdge(ctx context.Context, sel ast.SelectionSet, v model.ProblemEdge) graphql.Marshaler {
+	return ec._ProblemEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProblemEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ProblemEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProblemEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx context.Context, v any) (itsm.ProblemState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ProblemState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx context.Context, sel ast.SelectionSet, v itsm.ProblemState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProblemState!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNPropagation2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐPropagation(ctx context.Context, v any) (graph.Propagation, error) {
@@ -6471,6 +20644,143 @@ func (ec *executionContext) marshalNRelationType2ᚕgithubᚗcomᚋrippleᚑcmdb
 	return ret
 }
 
+func (ec *executionContext) marshalNRiskFactor2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRiskReason(ctx context.Context, sel ast.SelectionSet, v analysis.RiskReason) graphql.Marshaler {
+	return ec._RiskFactor(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRiskFactor2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRiskReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.RiskReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskFactor2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRiskReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRootCauseCandidate2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRootCause(ctx context.Context, sel ast.SelectionSet, v analysis.RootCause) graphql.Marshaler {
+	return ec._RootCauseCandidate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRootCauseCandidate2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRootCauseᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.RootCause) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRootCauseCandidate2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐRootCause(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLA2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx context.Context, sel ast.SelectionSet, v itsm.SLA) graphql.Marshaler {
+	return ec._SLA(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSLA2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLAᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.SLA) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLA2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx context.Context, sel ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLA!")
+		return graphql.Null
+	}
+	return ec._SLA(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSLAAvailability2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐAvailability(ctx context.Context, sel ast.SelectionSet, v sla.Availability) graphql.Marshaler {
+	return ec._SLAAvailability(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNSLAPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, v any) (sla.PeriodKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sla.PeriodKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLAPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, sel ast.SelectionSet, v sla.PeriodKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SLAPeriod!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSLARisk2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐSLARisk(ctx context.Context, sel ast.SelectionSet, v analysis.SLARisk) graphql.Marshaler {
+	return ec._SLARisk(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSLARisk2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐSLARiskᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.SLARisk) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLARisk2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐSLARisk(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐSLAStatus(ctx context.Context, v any) (model.SLAStatus, error) {
+	var res model.SLAStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐSLAStatus(ctx context.Context, sel ast.SelectionSet, v model.SLAStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNServiceSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatus(ctx context.Context, sel ast.SelectionSet, v analysis.ServiceSLAStatus) graphql.Marshaler {
+	return ec._ServiceSLAStatus(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServiceSLAStatus2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []analysis.ServiceSLAStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6524,6 +20834,100 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	res := graphql.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTransition2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransition(ctx context.Context, sel ast.SelectionSet, v itsm.Transition) graphql.Marshaler {
+	return ec._Transition(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTransition2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.Transition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransition2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNUpdateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateChangeInput(ctx context.Context, v any) (itsm.UpdateChangeInput, error) {
+	res, err := ec.unmarshalInputUpdateChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateIncidentInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateIncidentInput(ctx context.Context, v any) (itsm.UpdateIncidentInput, error) {
+	res, err := ec.unmarshalInputUpdateIncidentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateProblemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateProblemInput(ctx context.Context, v any) (itsm.UpdateProblemInput, error) {
+	res, err := ec.unmarshalInputUpdateProblemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWindow2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v itsm.Window) graphql.Marshaler {
+	return ec._Window(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWindow2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.Window) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWindow2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWindow2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []*itsm.Window) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Window!")
+		return graphql.Null
+	}
+	return ec._Window(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWindowKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx context.Context, v any) (itsm.WindowKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.WindowKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWindowKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx context.Context, sel ast.SelectionSet, v itsm.WindowKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WindowKind!")
 	}
 	return res
 }
@@ -6670,6 +21074,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAssessment2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *itsm.Assessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Assessment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6781,6 +21192,76 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalOChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx context.Context, sel ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Change(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChangeFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeFilter(ctx context.Context, v any) (*itsm.ChangeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChangeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOChangeOutcome2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, v any) (*itsm.ChangeOutcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ChangeOutcome(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChangeOutcome2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, sel ast.SelectionSet, v *itsm.ChangeOutcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOChangeState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeStateᚄ(ctx context.Context, v any) ([]itsm.ChangeState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]itsm.ChangeState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChangeState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeStateᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.ChangeState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCriticality2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCriticality(ctx context.Context, v any) (*graph.Criticality, error) {
 	if v == nil {
 		return nil, nil
@@ -6859,6 +21340,59 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOIdentifierInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifierᚄ(ctx context.Context, v any) ([]graph.Identifier, error) {
 	if v == nil {
 		return nil, nil
@@ -6874,6 +21408,57 @@ func (ec *executionContext) unmarshalOIdentifierInput2ᚕgithubᚗcomᚋripple�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx context.Context, sel ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Incident(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIncidentFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentFilter(ctx context.Context, v any) (*itsm.IncidentFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIncidentFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOIncidentState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentStateᚄ(ctx context.Context, v any) ([]itsm.IncidentState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]itsm.IncidentState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIncidentState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentStateᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.IncidentState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -6909,6 +21494,113 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	_ = sel
 	_ = ctx
 	res := model.MarshalAttributes(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, v any) (itsm.Priority, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.Priority(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, sel ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOPriorityTargetInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPriorityTargetInputᚄ(ctx context.Context, v any) ([]model.PriorityTargetInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.PriorityTargetInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPriorityTargetInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPriorityTargetInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOProblem2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblem(ctx context.Context, sel ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Problem(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOProblemFilter2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemFilter(ctx context.Context, v any) (*itsm.ProblemFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProblemFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOProblemState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemStateᚄ(ctx context.Context, v any) ([]itsm.ProblemState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]itsm.ProblemState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOProblemState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemStateᚄ(ctx context.Context, sel ast.SelectionSet, v []itsm.ProblemState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx context.Context, sel ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SLAClock(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSLAPeriod2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, v any) (*sla.PeriodKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sla.PeriodKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSLAPeriod2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, sel ast.SelectionSet, v *sla.PeriodKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 
@@ -6974,6 +21666,43 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOWindowKind2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx context.Context, v any) (*itsm.WindowKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.WindowKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWindowKind2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx context.Context, sel ast.SelectionSet, v *itsm.WindowKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

@@ -3,8 +3,26 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/sla"
 )
+
+// A page of history, newest first.
+type AuditConnection struct {
+	Edges    []AuditEdge `json:"edges"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+}
+
+type AuditEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *graph.AuditEntry `json:"node"`
+}
 
 // A Relay-style page of CIs ordered by (name, id).
 type CIConnection struct {
@@ -20,10 +38,124 @@ type CIEdge struct {
 	Node   *graph.CI `json:"node"`
 }
 
+type ChangeConnection struct {
+	Edges      []ChangeEdge `json:"edges"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type ChangeEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *itsm.Change `json:"node"`
+}
+
+type CreateSLAInput struct {
+	// A BusinessService or ApplicationService CI.
+	ServiceID          string  `json:"serviceId"`
+	Name               string  `json:"name"`
+	AvailabilityTarget float64 `json:"availabilityTarget"`
+	// Default MONTH.
+	Period  *sla.PeriodKind       `json:"period,omitempty"`
+	Targets []PriorityTargetInput `json:"targets,omitempty"`
+	// See SLA.serviceHours; default {"always": true}.
+	ServiceHours map[string]any `json:"serviceHours,omitempty"`
+}
+
+type IncidentConnection struct {
+	Edges      []IncidentEdge `json:"edges"`
+	PageInfo   *PageInfo      `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+type IncidentEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *itsm.Incident `json:"node"`
+}
+
+// An incident's response and resolution clocks; null when no SLA of its services sets a target for its priority.
+type IncidentSLA struct {
+	Response   *itsm.ClockStatus `json:"response,omitempty"`
+	Resolution *itsm.ClockStatus `json:"resolution,omitempty"`
+}
+
 type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// True when the page was asked for after a cursor.
 	HasPreviousPage bool    `json:"hasPreviousPage"`
 	StartCursor     *string `json:"startCursor,omitempty"`
 	EndCursor       *string `json:"endCursor,omitempty"`
+}
+
+type PriorityTargetInput struct {
+	Priority          itsm.Priority `json:"priority"`
+	ResponseMinutes   float64       `json:"responseMinutes"`
+	ResolutionMinutes float64       `json:"resolutionMinutes"`
+}
+
+type ProblemConnection struct {
+	Edges      []ProblemEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type ProblemEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *itsm.Problem `json:"node"`
+}
+
+type SLAStatus string
+
+const (
+	SLAStatusOk       SLAStatus = "OK"
+	SLAStatusAtRisk   SLAStatus = "AT_RISK"
+	SLAStatusBreached SLAStatus = "BREACHED"
+)
+
+var AllSLAStatus = []SLAStatus{
+	SLAStatusOk,
+	SLAStatusAtRisk,
+	SLAStatusBreached,
+}
+
+func (e SLAStatus) IsValid() bool {
+	switch e {
+	case SLAStatusOk, SLAStatusAtRisk, SLAStatusBreached:
+		return true
+	}
+	return false
+}
+
+func (e SLAStatus) String() string {
+	return string(e)
+}
+
+func (e *SLAStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SLAStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SLAStatus", str)
+	}
+	return nil
+}
+
+func (e SLAStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SLAStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SLAStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

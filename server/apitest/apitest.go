@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Relations", relationCases},
 		{"Errors", errorCases},
 		{"Analysis", analysisCases},
+		{"ITSM", itsmCases},
 		{"Limits", limitCases},
 		{"HTTP", httpCases},
 	}

@@ -1,0 +1,216 @@
+package resolvers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/sla"
+	"github.com/ripple-cmdb/ripple/resolvers/model"
+)
+
+// maxMinutes bounds durations given in minutes (about 190 years), so the
+// conversion to time.Duration cannot overflow.
+const maxMinutes = 1e8
+
+// minutes renders a duration as minutes of (service) time.
+func minutes(d time.Duration) float64 { return d.Minutes() }
+
+// fromMinutes converts a client's minutes to a duration.
+func fromMinutes(field string, m float64) (time.Duration, error) {
+	if math.IsNaN(m) || math.IsInf(m, 0) || math.Abs(m) > maxMinutes {
+		return 0, graph.Invalid(field, "%s must be a number of minutes below %g", field, float64(maxMinutes))
+	}
+	return time.Duration(m * float64(time.Minute)), nil
+}
+
+// page translates first/after for newest-first record and history lists.
+// first: 0 is honoured as "no items" (handy for asking only totalCount):
+// one item is fetched to learn whether any exist.
+func page(first *int, after *string) (p graph.Page, countOnly bool) {
+	p.After = deref(after)
+	switch {
+	case first != nil && *first == 0:
+		return graph.Page{First: 1, After: p.After}, true
+	case first != nil:
+		p.First = *first
+	}
+	return p, false
+}
+
+// pageInfo builds Relay page info from the cursors of a page.
+func pageInfo(cursors []string, hasNext bool, after *string) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: deref(after) != ""}
+	if n := len(cursors); n > 0 {
+		info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
+	}
+	return info
+}
+
+// history returns one page of the audit entries about an id.
+func (r *Resolver) history(ctx context.Context, about string, first *int, after *string) (*model.AuditConnection, error) {
+	p, countOnly := page(first, after)
+	ap, err := r.Store.History(ctx, about, p)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AuditConnection{Edges: []model.AuditEdge{}}
+	if countOnly {
+		conn.PageInfo = pageInfo(nil, len(ap.Entries) > 0, after)
+		return conn, nil
+	}
+	cursors := make([]string, len(ap.Entries))
+	for i := range ap.Entries {
+		cursors[i] = graph.IDCursor(ap.Entries[i].ID)
+		conn.Edges = append(conn.Edges, model.AuditEdge{Cursor: cursors[i], Node: &ap.Entries[i]})
+	}
+	conn.PageInfo = pageInfo(cursors, ap.HasNextPage, after)
+	return conn, nil
+}
+
+// jsonObject renders a stored JSON value for the JSON scalar: null stays
+// null, an object is returned as is, and anything else (which stores do not
+// write today) is wrapped as {"value": ...} so the scalar stays an object.
+func jsonObject(raw json.RawMessage) (map[string]any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, graph.Internal(err, "decode audit value")
+	}
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	return map[string]any{"value": v}, nil
+}
+
+// nilIfNotFound turns the NOT_FOUND of a lookup by id into null, for
+// nullable fields where absence is an answer.
+func nilIfNotFound[T any](v *T, err error) (*T, error) {
+	if graph.ErrorCode(err) == graph.CodeNotFound {
+		return nil, nil
+	}
+	return v, err
+}
+
+// values copies a list of pointers into the value list gqlgen resolves.
+func values[T any](ps []*T) []T {
+	out := make([]T, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// getSLA reads one SLA. The itsm service has no GetSLA (see the report), so
+// the record's document, which is the SLA's JSON form, is decoded here.
+func (r *Resolver) getSLA(ctx context.Context, id string) (*itsm.SLA, error) {
+	rec, err := r.Store.GetRecord(ctx, graph.KindSLA, id)
+	if err != nil {
+		return nil, err
+	}
+	var a itsm.SLA
+	if err := json.Unmarshal(rec.Doc, &a); err != nil {
+		return nil, graph.Internal(err, "decode SLA %s", id)
+	}
+	a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
+	return &a, nil
+}
+
+// slaInput translates createSLA's input: minutes to durations and the
+// serviceHours JSON object to the domain's service hours.
+func slaInput(in model.CreateSLAInput) (itsm.CreateSLAInput, error) {
+	out := itsm.CreateSLAInput{ServiceID: in.ServiceID, Name: in.Name, AvailabilityTarget: in.AvailabilityTarget,
+		ServiceHours: sla.ServiceHours{Always: true}}
+	if in.Period != nil {
+		out.Period = string(*in.Period)
+	}
+	for i, t := range in.Targets {
+		f := fieldIndex("targets", i)
+		resp, err := fromMinutes(f+".responseMinutes", t.ResponseMinutes)
+		if err != nil {
+			return out, err
+		}
+		res, err := fromMinutes(f+".resolutionMinutes", t.ResolutionMinutes)
+		if err != nil {
+			return out, err
+		}
+		out.Targets = append(out.Targets, itsm.PriorityTarget{Priority: t.Priority, Response: resp, Resolution: res})
+	}
+	if in.ServiceHours != nil {
+		b, err := json.Marshal(in.ServiceHours)
+		if err != nil {
+			return out, graph.Invalid("serviceHours", "serviceHours must be a JSON object: %v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		var hours sla.ServiceHours
+		if err := dec.Decode(&hours); err != nil {
+			return out, graph.Invalid("serviceHours", "serviceHours: %v", err)
+		}
+		out.ServiceHours = hours
+	}
+	return out, nil
+}
+
+// minutesField renames the domain's duration fields ("targets[0].response")
+// to the GraphQL input's ("targets[0].responseMinutes").
+func minutesField(err error) error {
+	var de *graph.Error
+	if !errors.As(err, &de) || !strings.HasPrefix(de.Field, "targets[") {
+		return err
+	}
+	if strings.HasSuffix(de.Field, ".response") || strings.HasSuffix(de.Field, ".resolution") {
+		renamed := *de
+		renamed.Field = de.Field + "Minutes"
+		renamed.Message = strings.ReplaceAll(renamed.Message, de.Field, renamed.Field)
+		return &renamed
+	}
+	return err
+}
+
+// Bounds of windows(from, to) when not given: every window.
+var (
+	windowsFrom = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	windowsTo   = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+// dueOf is a clock's due time, or null without a clock.
+func dueOf(c *itsm.ClockStatus) *time.Time {
+	if c == nil {
+		return nil
+	}
+	due := c.Due
+	return &due
+}
+
+// maxCandidates bounds rootCauseCandidates(first).
+const maxCandidates = 100
+
+// primeBlast records the CIs of a blast radius in the operation's loader,
+// so explaining paths and shared CIs resolve without store calls.
+func (r *Resolver) primeBlast(ctx context.Context, br impact.BlastRadius) {
+	l := r.loadersFor(ctx)
+	l.prime(ctx, br.Sources...)
+	for _, im := range br.Impacted {
+		l.prime(ctx, im.CI)
+	}
+}
+
+// serviceHours renders an SLA's service hours as a JSON object.
+func serviceHours(a *itsm.SLA) (map[string]any, error) {
+	b, err := json.Marshal(a.ServiceHours)
+	if err != nil {
+		return nil, graph.Internal(err, "encode service hours of SLA %s", a.ID)
+	}
+	return jsonObject(b)
+}
