@@ -159,9 +159,10 @@ func Batch() graph.Batch {
 	return b
 }
 
-// Load applies the demo estate to the store in one transaction.
+// Load applies the demo estate to the store in one transaction, audited as
+// written by "demo".
 func Load(ctx context.Context, s graph.Store) (graph.BatchResult, error) {
-	res, err := s.Apply(ctx, Batch())
+	res, err := s.Apply(graph.WithActor(ctx, "demo"), Batch())
 	if err != nil {
 		return res, fmt.Errorf("load demo estate: %w", err)
 	}

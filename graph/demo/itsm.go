@@ -158,8 +158,17 @@ func (l *loader) incidents() {
 		return l.walk(c.ID, deployStart, itsm.OutcomeFailed)
 	})
 	outage := l.now.Add(-25 * minute)
+	l.do("payments outage", func() error {
+		opened := outage.Add(3 * minute)
+		inc, err := l.svc.CreateIncident(l.ctx, itsm.CreateIncidentInput{Title: "Payments failing with HTTP 502", AffectedCIs: l.cis("payments-api-0"),
+			Impact: ptr(1), Urgency: ptr(1), OpenedAt: &opened, OutageStart: &outage})
+		if err != nil {
+			return err
+		}
+		_, err = l.at(opened.Add(4*minute)).TransitionIncident(l.ctx, inc.ID, itsm.IncidentInProgress, "on-call engaged")
+		return err
+	})
 	for _, in := range []itsm.CreateIncidentInput{
-		{Title: "Payments failing with HTTP 502", AffectedCIs: l.cis("payments-api-0"), Impact: ptr(1), Urgency: ptr(1), OpenedAt: ptr(outage.Add(3 * minute)), OutageStart: &outage},
 		{Title: "Checkout requests time out", AffectedCIs: l.cis("checkout-api"), Impact: ptr(1), Urgency: ptr(2), OpenedAt: ptr(l.now.Add(-18 * minute))},
 		{Title: "Payment Processing error rate high", AffectedCIs: l.cis("Payment Processing"), Impact: ptr(2), Urgency: ptr(1), OpenedAt: ptr(l.now.Add(-20 * minute))},
 		{Title: "Checkout pod checkout-api-7d9f-b restarting", AffectedCIs: l.cis("checkout-api-7d9f-b"), Impact: ptr(3), Urgency: ptr(2), OpenedAt: ptr(l.now.Add(-3 * hour))},
