@@ -226,7 +226,14 @@ func (a *Analyst) riskReasons(ctx context.Context, c *itsm.Change, ci *ChangeImp
 			}
 		}
 	}
-	add(FactorRedundancy, min(15, 10*down+4*degraded), "%d redundancy groups would go DOWN and %d run without headroom", down, degraded)
+	switch {
+	case down > 0 && degraded > 0:
+		add(FactorRedundancy, min(15, 10*down+4*degraded), "%s would go DOWN and %s would lose redundancy", groups(down), groups(degraded))
+	case down > 0:
+		add(FactorRedundancy, min(15, 10*down), "%s would go DOWN", groups(down))
+	case degraded > 0:
+		add(FactorRedundancy, min(15, 4*degraded), "%s would lose redundancy", groups(degraded))
+	}
 
 	// Type and lead time.
 	typePoints := map[itsm.ChangeType]int{itsm.ChangeEmergency: 15, itsm.ChangeNormal: 5}
@@ -259,7 +266,7 @@ func (a *Analyst) riskReasons(ctx context.Context, c *itsm.Change, ci *ChangeImp
 	}
 	add(FactorIncidents, min(10, 4*followed), "%d incidents followed earlier changes on these CIs", followed)
 
-	add(FactorCollision, min(15, 8*len(ci.Collided)), "%d other changes overlap this window and hit the same CIs", len(ci.Collided))
+	add(FactorCollision, min(15, 8*len(ci.Collided)), "%d other change(s) overlap this window and hit the same CIs", len(ci.Collided))
 	add(FactorFreeze, min(20, 15*len(ci.Freezes)), "the window overlaps %d freeze windows", len(ci.Freezes))
 	atRisk := 0
 	for _, s := range ci.SLAs {
@@ -326,6 +333,13 @@ func (a *Analyst) incidentsAfter(ctx context.Context, changes []*itsm.Change) (i
 		}
 	}
 	return len(counted), nil
+}
+
+func groups(n int) string {
+	if n == 1 {
+		return "1 redundancy group"
+	}
+	return fmt.Sprintf("%d redundancy groups", n)
 }
 
 func critOf(services []impact.Impacted, name string) string {

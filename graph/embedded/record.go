@@ -166,7 +166,11 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	defer unlock()
 	var page graph.RecordPage
 	var hits []*graph.Record
-	if ix := s.mem.recIdx[kind]; ix != nil {
+	// A record keeps links to CIs deleted since, but listing "records on
+	// CI x" only ever matches a CI that exists, as in Neo4j where the link
+	// edges go with the node.
+	_, ciExists := s.mem.slots[f.CI]
+	if ix := s.mem.recIdx[kind]; ix != nil && (f.CI == "" || ciExists) {
 		hits, page.HasNextPage, page.TotalCount = ix.list(newRecQuery(f), after, p.First)
 	}
 	page.Records = make([]graph.Record, len(hits))

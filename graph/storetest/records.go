@@ -174,6 +174,24 @@ var recordCases = []testCase{
 			t.Fatalf("RecordsByIDs: %v %v", got, err)
 		}
 	}},
+	{"LinksToADeletedCI", func(ctx context.Context, t *testing.T, s graph.Store) {
+		db := mustCI(ctx, t, s, "db", graph.ClassDatabase)
+		r := mustPut(ctx, t, s, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW",
+			Links: []graph.RecordLink{{Role: "AFFECTS", CI: db.ID}}, Doc: doc(map[string]any{})}, 0)
+		if err := s.DeleteCI(ctx, db.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The record is unchanged (its history stays true)...
+		got, err := s.GetRecord(ctx, graph.KindIncident, r.ID)
+		if err != nil || got.Version != 1 || len(got.Links) != 1 || got.Links[0].CI != db.ID {
+			t.Fatalf("record after its CI was deleted: %+v, %v", got, err)
+		}
+		// ...but no longer lists under a CI that does not exist.
+		page, err := s.ListRecords(ctx, graph.KindIncident, graph.RecordFilter{CI: db.ID}, graph.Page{})
+		if err != nil || page.TotalCount != 0 || len(page.Records) != 0 {
+			t.Fatalf("records on a deleted CI: %d, %v", page.TotalCount, err)
+		}
+	}},
 	{"Delete", func(ctx context.Context, t *testing.T, s graph.Store) {
 		r := mustPut(ctx, t, s, graph.Record{Kind: graph.KindWindow, ID: graph.NewID(), State: "ACTIVE", Doc: doc(map[string]any{})}, 0)
 		wantErr(t, s.DeleteRecord(ctx, graph.KindWindow, r.ID, 7), graph.CodeConflict, "version")
