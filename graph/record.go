@@ -152,7 +152,9 @@ type RecordStore interface {
 	// (byte for byte) and About = [record id]; DeleteRecord audits DELETE.
 	// Errors: INVALID_INPUT (bad kind, malformed id or CI id in
 	// "links[i]"), NOT_FOUND ("id" when updating a missing record,
-	// "links[i]" when a linked CI does not exist), CONFLICT ("id" when
+	// "links[i]" when a newly linked CI does not exist; links the record
+	// already had may point to CIs deleted since, so a record outlives the
+	// CIs it is about), CONFLICT ("id" when
 	// creating an existing record, "version" when the record changed since
 	// it was read).
 	PutRecord(ctx context.Context, rec Record, expectVersion int64) (Record, error)
@@ -164,8 +166,8 @@ type RecordStore interface {
 	RecordsByIDs(ctx context.Context, kind RecordKind, ids []string) (map[string]Record, error)
 
 	// ListRecords returns one page of records of a kind, newest first.
-	// The cursor is opaque (RecordCursor); errors: INVALID_INPUT ("after",
-	// "first", "kind").
+	// The cursor is opaque (IDCursor); errors: INVALID_INPUT ("after",
+	// "first", "kind"). A CI filter matches only CIs that exist.
 	ListRecords(ctx context.Context, kind RecordKind, f RecordFilter, p Page) (RecordPage, error)
 
 	// DeleteRecord removes a record. Errors: NOT_FOUND ("id"), CONFLICT

@@ -42,7 +42,9 @@ func (t *txn) putRecord(rec graph.Record, expectVersion int64) (*graph.Record, e
 			"%s %s is at version %d, not %d: it changed since it was read", rec.Kind, rec.ID, cur.Version, expectVersion)
 	}
 	for i, l := range rec.Links {
-		if _, ok := t.get(l.CI); !ok {
+		// A link the record already had may point to a CI deleted since: a
+		// record outlives the CIs it is about. New links must exist.
+		if _, ok := t.get(l.CI); !ok && !(exists && linksTo(cur, l.CI)) {
 			return nil, graph.NotFound(fmt.Sprintf("links[%d]", i), "CI", l.CI)
 		}
 	}

@@ -26,7 +26,7 @@ package neo4j
 const cypherLockRecord = `
 MATCH (r:Record {kind: $kind, id: $id})
 SET r._lock = true
-RETURN r.version AS version, r.doc AS doc, r.createdAt AS createdAt`
+RETURN r.version AS version, r.doc AS doc, r.createdAt AS createdAt, r.links AS links`
 
 // cypherFoundCIs returns which of $ids are CIs.
 const cypherFoundCIs = `

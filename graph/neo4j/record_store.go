@@ -35,6 +35,9 @@ type lockedRecord struct {
 	version   int64
 	doc       string
 	createdAt time.Time
+	// linked are the CIs the stored version links to: they may have been
+	// deleted since and still stay on the record.
+	linked map[string]bool
 }
 
 // PutRecord creates (expectVersion 0) or replaces a record, with its links
@@ -74,8 +77,17 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 			return graph.Record{}, graph.Errorf(graph.CodeConflict, "version",
 				"%s record %s is at version %d, not %d: it changed since it was read", rec.Kind, rec.ID, cur.version, expectVersion)
 		}
-		if err := checkLinkedCIs(ctx, tx, ciIDs); err != nil {
+		exist, err := checkLinkedCIs(ctx, tx, ciIDs, cur.linked)
+		if err != nil {
 			return graph.Record{}, err
+		}
+		// Only links to CIs that exist become edges; the others are links
+		// the record already had to CIs deleted since, kept in its data.
+		var rows []map[string]any
+		for i, row := range linkRows {
+			if exist[ciIDs[i]] {
+				rows = append(rows, row)
+			}
 		}
 		stored := storedRecord(rec, expectVersion+1, now)
 		action, before, cypher := graph.ActionCreate, []byte(nil), cypherCreateRecord
@@ -83,7 +95,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 			stored.CreatedAt = cur.createdAt
 			action, before, cypher = graph.ActionUpdate, []byte(cur.doc), cypherUpdateRecord
 		}
-		params := map[string]any{"kind": string(rec.Kind), "id": rec.ID, "row": recordRow(stored, linksJSON), "links": linkRows}
+		params := map[string]any{"kind": string(rec.Kind), "id": rec.ID, "row": recordRow(stored, linksJSON), "links": rows}
 		var linked int64
 		err = collect(ctx, tx, cypher, params, func(r *neo4j.Record) error {
 			linked, err = recordInt(r, "linked")
@@ -92,12 +104,12 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		if err != nil {
 			return graph.Record{}, err
 		}
-		if linked != int64(len(linkRows)) {
+		if linked != int64(len(rows)) {
 			// A linked CI was deleted between the check and the write.
-			if err := checkLinkedCIs(ctx, tx, ciIDs); err != nil {
+			if _, err := checkLinkedCIs(ctx, tx, ciIDs, cur.linked); err != nil {
 				return graph.Record{}, err
 			}
-			return graph.Record{}, graph.Internal(nil, "record %s: %d of %d links written", rec.ID, linked, len(linkRows))
+			return graph.Record{}, graph.Internal(nil, "record %s: %d of %d links written", rec.ID, linked, len(rows))
 		}
 		change := recordChange(action, rec.Kind, rec.ID, before, rec.Doc)
 		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
@@ -176,8 +188,25 @@ func lockRecord(ctx context.Context, tx neo4j.ManagedTransaction, kind graph.Rec
 			return err
 		}
 		micros, err := recordInt(r, "createdAt")
+		if err != nil {
+			return err
+		}
 		cur.createdAt = fromMicros(micros)
-		return err
+		raw, err := recordString(r, "links")
+		if err != nil {
+			return err
+		}
+		var links []storedLink
+		if raw != "" {
+			if err := json.Unmarshal([]byte(raw), &links); err != nil {
+				return graph.Internal(err, "decode links of record %s", id)
+			}
+		}
+		cur.linked = map[string]bool{}
+		for _, l := range links {
+			cur.linked[l.CI] = true
+		}
+		return nil
 	})
 	if err != nil {
 		return lockedRecord{}, false, fmt.Errorf("lock record: %w", err)
@@ -185,11 +214,12 @@ func lockRecord(ctx context.Context, tx neo4j.ManagedTransaction, kind graph.Rec
 	return cur, found, nil
 }
 
-// checkLinkedCIs fails with NOT_FOUND on "links[i]" for the first linked CI
-// that does not exist.
-func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []string) error {
+// checkLinkedCIs returns which linked CIs exist, failing with NOT_FOUND on
+// "links[i]" for the first missing one that the record did not already link
+// to (kept: a record may outlive the CIs it is about).
+func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []string, kept map[string]bool) (map[string]bool, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	found := map[string]bool{}
 	err := collect(ctx, tx, cypherFoundCIs, map[string]any{"ids": ids}, func(r *neo4j.Record) error {
@@ -200,14 +230,14 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("check linked CIs: %w", err)
+		return nil, fmt.Errorf("check linked CIs: %w", err)
 	}
 	for i, id := range ids {
-		if !found[id] {
-			return graph.NotFound(indexField("links", i), "CI", id)
+		if !found[id] && !kept[id] {
+			return nil, graph.NotFound(indexField("links", i), "CI", id)
 		}
 	}
-	return nil
+	return found, nil
 }
 
 // GetRecord returns one record.

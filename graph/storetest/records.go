@@ -191,6 +191,15 @@ var recordCases = []testCase{
 		if err != nil || page.TotalCount != 0 || len(page.Records) != 0 {
 			t.Fatalf("records on a deleted CI: %d, %v", page.TotalCount, err)
 		}
+		// It can still be updated (an incident on a decommissioned server
+		// must be closable), keeping its link; a new link must exist.
+		r.State = "CLOSED"
+		if _, err := s.PutRecord(ctx, r, 1); err != nil {
+			t.Fatalf("update of a record linked to a deleted CI: %v", err)
+		}
+		r.Links = append(r.Links, graph.RecordLink{Role: "AFFECTS", CI: graph.NewID()})
+		_, err = s.PutRecord(ctx, r, 2)
+		wantErr(t, err, graph.CodeNotFound, "links[1]")
 	}},
 	{"Delete", func(ctx context.Context, t *testing.T, s graph.Store) {
 		r := mustPut(ctx, t, s, graph.Record{Kind: graph.KindWindow, ID: graph.NewID(), State: "ACTIVE", Doc: doc(map[string]any{})}, 0)
