@@ -99,7 +99,7 @@ func Propagate(cat *graph.Catalogue, sub graph.Subgraph, seeds []string) State {
 		if members > 0 {
 			node := sub.Nodes[g.ids[n]]
 			total := max(node.Members, members)
-			if total-down < requiredHealthy(node.CI.Attributes, total) {
+			if total-down < RequiredHealthy(node.CI.Attributes, total) {
 				worst = Down
 			} else if impactedMember {
 				worst = max(worst, Degraded)
@@ -220,10 +220,10 @@ func (g *impactGraph) explain(seeds []int32, effect []Effect) State {
 	return st
 }
 
-// requiredHealthy is how many members of a group must be up for it to be
+// RequiredHealthy is how many members of a group must be up for it to be
 // up: the minHealthy count when set, else minHealthyPercent of the members
 // (rounded up), else one. Values may arrive as JSON numbers or strings.
-func requiredHealthy(attrs map[string]any, members int) int {
+func RequiredHealthy(attrs map[string]any, members int) int {
 	if n, ok := number(attrs[AttrMinHealthy]); ok && n >= 0 {
 		return int(math.Ceil(n))
 	}

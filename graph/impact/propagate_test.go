@@ -108,8 +108,8 @@ func TestRequiredHealthy(t *testing.T) {
 		{map[string]any{"minHealthy": "lots"}, 4, 1},
 	}
 	for _, tt := range tests {
-		if got := requiredHealthy(tt.attrs, tt.members); got != tt.want {
-			t.Errorf("requiredHealthy(%v, %d) = %d, want %d", tt.attrs, tt.members, got, tt.want)
+		if got := RequiredHealthy(tt.attrs, tt.members); got != tt.want {
+			t.Errorf("RequiredHealthy(%v, %d) = %d, want %d", tt.attrs, tt.members, got, tt.want)
 		}
 	}
 }

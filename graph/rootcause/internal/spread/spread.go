@@ -9,10 +9,7 @@
 package spread
 
 import (
-	"math"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
@@ -90,7 +87,7 @@ func New(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
 		}
 		node := sub.Nodes[id]
 		g.total[i] = max(int32(node.Members), members)
-		g.need[i] = int32(RequiredHealthy(node.CI.Attributes, int(g.total[i])))
+		g.need[i] = int32(impact.RequiredHealthy(node.CI.Attributes, int(g.total[i])))
 	}
 	return g
 }
@@ -237,32 +234,4 @@ func (w *Walker) Path(n int32) []int32 {
 		path[i] = cur
 	}
 	return path
-}
-
-// RequiredHealthy is how many members of a group must be up for it to be
-// up; a copy of impact's unexported rule (minHealthy, else
-// minHealthyPercent rounded up, else one).
-func RequiredHealthy(attrs map[string]any, members int) int {
-	if n, ok := number(attrs[impact.AttrMinHealthy]); ok && n >= 0 {
-		return int(math.Ceil(n))
-	}
-	if p, ok := number(attrs[impact.AttrMinHealthyPercent]); ok && p >= 0 {
-		return int(math.Ceil(float64(members) * p / 100))
-	}
-	return 1
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(x), "%"), 64)
-		return f, err == nil
-	}
-	return 0, false
 }

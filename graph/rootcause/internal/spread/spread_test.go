@@ -89,27 +89,6 @@ func TestMatchesImpactPropagate(t *testing.T) {
 	}
 }
 
-func TestRequiredHealthy(t *testing.T) {
-	tests := []struct {
-		attrs   map[string]any
-		members int
-		want    int
-	}{
-		{nil, 5, 1},
-		{map[string]any{"minHealthy": 2.0}, 5, 2},
-		{map[string]any{"minHealthy": "3"}, 5, 3},
-		{map[string]any{"minHealthy": 2}, 5, 2},
-		{map[string]any{"minHealthyPercent": 50.0}, 5, 3},
-		{map[string]any{"minHealthyPercent": "100%"}, 4, 4},
-		{map[string]any{"minHealthy": "lots"}, 4, 1},
-	}
-	for _, tt := range tests {
-		if got := RequiredHealthy(tt.attrs, tt.members); got != tt.want {
-			t.Errorf("RequiredHealthy(%v, %d) = %d, want %d", tt.attrs, tt.members, got, tt.want)
-		}
-	}
-}
-
 func BenchmarkRunAll(b *testing.B) {
 	cat := graph.DefaultCatalogue()
 	sub := randomSubgraph(rand.New(rand.NewSource(1)), 500, 1500)
