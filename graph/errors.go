@@ -87,3 +87,17 @@ func ErrorField(err error) string {
 	}
 	return ""
 }
+
+// RenameField returns err with its domain error's field changed from "from"
+// to "to", leaving any other error alone. Layers use it so that errors name
+// the argument the client actually sent (a store's "id" is an API's
+// "changeId").
+func RenameField(err error, from, to string) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Field != from {
+		return err
+	}
+	renamed := *e
+	renamed.Field = to
+	return &renamed
+}

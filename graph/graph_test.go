@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -64,5 +66,20 @@ func TestCatalogueExtend(t *testing.T) {
 				t.Fatal("Extend changed the base catalogue")
 			}
 		})
+	}
+}
+
+func TestRenameFieldSeesThroughWrapping(t *testing.T) {
+	wrapped := fmt.Errorf("load: %w", NotFound("id", "change", "x"))
+	got := RenameField(wrapped, "id", "changeId")
+	if ErrorField(got) != "changeId" || ErrorCode(got) != CodeNotFound {
+		t.Fatalf("got %v (field %q)", got, ErrorField(got))
+	}
+	if other := Invalid("name", "bad"); RenameField(other, "id", "changeId") != error(other) {
+		t.Fatal("renamed an error on another field")
+	}
+	plain := errors.New("boom")
+	if RenameField(plain, "id", "x") != plain {
+		t.Fatal("changed a non-domain error")
 	}
 }

@@ -363,12 +363,10 @@ func roundDuration(d time.Duration) string {
 
 // renameNotFound names the argument when the record itself is missing.
 func renameNotFound(err error, field string) error {
-	if graph.ErrorCode(err) == graph.CodeNotFound && graph.ErrorField(err) == "id" {
-		e := *err.(*graph.Error)
-		e.Field = field
-		return &e
+	if graph.ErrorCode(err) != graph.CodeNotFound {
+		return err
 	}
-	return err
+	return graph.RenameField(err, "id", field)
 }
 
 // blastCache computes each change's blast radius once per analysis.

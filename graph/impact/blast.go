@@ -2,7 +2,6 @@ package impact
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -92,13 +91,7 @@ func ComputeDependencies(ctx context.Context, s graph.Store, ciID string, maxDep
 	sub, err := s.Neighbourhood(ctx, q)
 	if err != nil {
 		// The only seed is the asking CI: name the field as the API does.
-		var de *graph.Error
-		if errors.As(err, &de) && de.Field == "ciIds[0]" {
-			e := *de
-			e.Field = "ciId"
-			return nil, &e
-		}
-		return nil, fmt.Errorf("dependencies: %w", err)
+		return nil, fmt.Errorf("dependencies: %w", graph.RenameField(err, "ciIds[0]", "ciId"))
 	}
 	return dependenciesOf(s.Catalogue(), sub, ciID), nil
 }

@@ -155,7 +155,7 @@ func (s *Service) prepareProblem(ctx context.Context, p *Problem) error {
 	}
 	if p.RootCauseCI != "" {
 		if _, err := s.checkCIs(ctx, "rootCauseCiId", []string{p.RootCauseCI}, false); err != nil {
-			return renameIndexed(err, "rootCauseCiId[0]", "rootCauseCiId")
+			return graph.RenameField(err, "rootCauseCiId[0]", "rootCauseCiId")
 		}
 	}
 	seen := map[string]bool{}
@@ -220,18 +220,4 @@ func problemRecord(p *Problem) (graph.Record, error) {
 		rec.Refs = append(rec.Refs, "KNOWN_ERROR")
 	}
 	return rec, nil
-}
-
-// renameIndexed renames a single-element field so errors name the argument.
-func renameIndexed(err error, from, to string) error {
-	var de *graph.Error
-	if e, ok := err.(*graph.Error); ok {
-		de = e
-	}
-	if de == nil || de.Field != from {
-		return err
-	}
-	renamed := *de
-	renamed.Field = to
-	return &renamed
 }

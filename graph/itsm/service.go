@@ -3,7 +3,6 @@ package itsm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -132,17 +131,12 @@ func (s *Service) checkCIs(ctx context.Context, field string, ids []string, requ
 // linkFieldError renames a store error about "links[i]" to the input field
 // the i-th link came from, so clients see the argument they sent.
 func linkFieldError(err error, fields []string) error {
-	var de *graph.Error
-	if !errors.As(err, &de) || !strings.HasPrefix(de.Field, "links[") {
-		return err
+	for i, f := range fields {
+		if graph.ErrorField(err) == fieldIndex("links", i) {
+			return graph.RenameField(err, fieldIndex("links", i), f)
+		}
 	}
-	var i int
-	if _, scanErr := fmt.Sscanf(de.Field, "links[%d]", &i); scanErr != nil || i < 0 || i >= len(fields) {
-		return err
-	}
-	renamed := *de
-	renamed.Field = fields[i]
-	return &renamed
+	return err
 }
 
 // links builds record links for ids with one role, and the input field name

@@ -50,7 +50,7 @@ func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error
 	}
 	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true)
 	if err != nil {
-		return nil, renameIndexed(err, "serviceId[0]", "serviceId")
+		return nil, graph.RenameField(err, "serviceId[0]", "serviceId")
 	}
 	if svc := cis[in.ServiceID]; !s.Store.Catalogue().IsService(svc.Class) {
 		return nil, graph.Invalid("serviceId", "an SLA belongs to a service, and %s is a %s", svc.Name, svc.Class)
