@@ -55,24 +55,27 @@ type RelationType struct {
 
 // Built-in class names.
 const (
-	ClassBusinessService    = "BusinessService"
-	ClassApplicationService = "ApplicationService"
-	ClassApplication        = "Application"
-	ClassDatabase           = "Database"
-	ClassServer             = "Server"
-	ClassVirtualMachine     = "VirtualMachine"
-	ClassHypervisor         = "Hypervisor"
-	ClassContainer          = "Container"
-	ClassPod                = "Pod"
-	ClassKubernetesNode     = "KubernetesNode"
-	ClassKubernetesCluster  = "KubernetesCluster"
-	ClassCluster            = "Cluster"
-	ClassLoadBalancer       = "LoadBalancer"
-	ClassNetworkDevice      = "NetworkDevice"
-	ClassStorageVolume      = "StorageVolume"
-	ClassCloudResource      = "CloudResource"
-	ClassRack               = "Rack"
-	ClassDataCenter         = "DataCenter"
+	ClassBusinessService     = "BusinessService"
+	ClassApplicationService  = "ApplicationService"
+	ClassApplication         = "Application"
+	ClassDatabase            = "Database"
+	ClassServer              = "Server"
+	ClassVirtualMachine      = "VirtualMachine"
+	ClassHypervisor          = "Hypervisor"
+	ClassContainer           = "Container"
+	ClassPod                 = "Pod"
+	ClassKubernetesNode      = "KubernetesNode"
+	ClassKubernetesCluster   = "KubernetesCluster"
+	ClassKubernetesNamespace = "KubernetesNamespace"
+	ClassKubernetesWorkload  = "KubernetesWorkload"
+	ClassKubernetesService   = "KubernetesService"
+	ClassCluster             = "Cluster"
+	ClassLoadBalancer        = "LoadBalancer"
+	ClassNetworkDevice       = "NetworkDevice"
+	ClassStorageVolume       = "StorageVolume"
+	ClassCloudResource       = "CloudResource"
+	ClassRack                = "Rack"
+	ClassDataCenter          = "DataCenter"
 )
 
 // Built-in relation type names.
@@ -109,6 +112,9 @@ func builtinClasses() []Class {
 		{Name: ClassPod, Description: "A Kubernetes pod."},
 		{Name: ClassKubernetesNode, Description: "A Kubernetes worker or control-plane node."},
 		{Name: ClassKubernetesCluster, RedundancyGroup: true, Description: "A Kubernetes cluster; its nodes are its members."},
+		{Name: ClassKubernetesNamespace, Description: "A Kubernetes namespace; it contains the objects in it."},
+		{Name: ClassKubernetesWorkload, RedundancyGroup: true, Description: "A Deployment, StatefulSet, DaemonSet or ReplicaSet: down only when too few of its pods are up."},
+		{Name: ClassKubernetesService, RedundancyGroup: true, Description: "A Kubernetes Service: the pods it selects are its members."},
 		{Name: ClassCluster, RedundancyGroup: true, Description: "A redundancy group: down only when fewer than minHealthy members are up."},
 		{Name: ClassLoadBalancer, Description: "A load balancer."},
 		{Name: ClassNetworkDevice, Description: "A switch, router or firewall."},
@@ -132,7 +138,7 @@ func builtinRelationTypes() []RelationType {
 			ForbiddenFrom: physicalClasses, ForbiddenTo: serviceClasses},
 		{Name: RelMemberOf, Propagation: PropagateToTarget, Grouping: true,
 			Description: "A is a member of redundancy group B: B is down only when too few members are up.",
-			ToClasses:   []string{ClassCluster, ClassKubernetesCluster}},
+			ToClasses:   []string{ClassCluster, ClassKubernetesCluster, ClassKubernetesWorkload, ClassKubernetesService}},
 		{Name: RelContains, Propagation: PropagateToTarget,
 			Description: "A contains B: A failing impacts B (rack → server).",
 			ForbiddenTo: append(append([]string{}, serviceClasses...), ClassDataCenter)},
