@@ -76,8 +76,24 @@ type CI struct {
 	Owner       string         `json:"owner,omitempty"`
 	Attributes  map[string]any `json:"attributes,omitempty"`
 	Identifiers []Identifier   `json:"identifiers,omitempty"`
-	CreatedAt   time.Time      `json:"createdAt"`
-	UpdatedAt   time.Time      `json:"updatedAt"`
+	// Provenance says, per field, which source set the current value and
+	// since when: keys are "name", "status", "criticality", "environment",
+	// "owner" and "attributes.<key>" for each top-level attribute.
+	Provenance map[string]Origin `json:"provenance,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+}
+
+// SourceManual names edits made through the API rather than by an import.
+const SourceManual = "manual"
+
+// Origin is where a field's current value came from.
+type Origin struct {
+	// Source is an import source name, or SourceManual.
+	Source string `json:"source"`
+	// Scope is the import scope that reported it ("" for manual edits).
+	Scope string    `json:"scope,omitempty"`
+	Since time.Time `json:"since"`
 }
 
 // CIInput creates or updates a CI. Nil pointer fields are left unchanged on
@@ -101,6 +117,10 @@ type CIInput struct {
 	// Attributes, when non-nil, replaces the CI's attribute object.
 	Attributes  map[string]any
 	Identifiers []Identifier
+	// Source and Scope name who is writing, for the provenance of the
+	// fields this input changes; an empty Source means SourceManual.
+	Source string
+	Scope  string
 }
 
 // Relation is a typed, directed edge: From -Type-> To.

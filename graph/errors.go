@@ -101,3 +101,13 @@ func RenameField(err error, from, to string) error {
 	renamed.Field = to
 	return &renamed
 }
+
+// ErrorMessage returns the message of the first domain error in err's
+// chain (without code or field), or err's text when there is none.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}

@@ -18,10 +18,13 @@ const (
 	KindChange   RecordKind = "CHANGE"
 	KindSLA      RecordKind = "SLA"
 	KindWindow   RecordKind = "WINDOW"
+	// KindImportRun records one run of a discovery import (package
+	// importers owns its document).
+	KindImportRun RecordKind = "IMPORT_RUN"
 )
 
 // RecordKinds lists every record kind.
-var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow}
+var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun}
 
 // Valid reports whether k is a known record kind.
 func (k RecordKind) Valid() bool {

@@ -21,9 +21,12 @@ import (
 // (Before/After are the CI as JSON, About = [ci id]), RELATE/UNRELATE of a
 // relation (Before/After are the Relation as JSON, SubjectID =
 // RelationSubjectID, About = [subject, from, to]). Writes that change
-// nothing (identical upserts, relating an existing relation) add nothing.
+// nothing (identical upserts, relating an existing relation) add nothing,
+// and neither does the import ledger (Batch.Ledger), which moves on every
+// run and is its own record of what was seen when.
 type Store interface {
 	RecordStore
+	LedgerStore
 
 	// UpsertCI creates or updates one CI; see CIInput for matching rules.
 	// Concurrent upserts matching the same identifiers yield one CI: a
@@ -117,6 +120,8 @@ type Batch struct {
 	Upserts  []CIInput
 	Relate   []BatchRelation
 	Unrelate []BatchRelation
+	// Ledger, when set, records what an import run saw (see LedgerWrite).
+	Ledger *LedgerWrite
 }
 
 // BatchResult reports what a batch did. CIs follows the order of

@@ -99,6 +99,11 @@ func (c *Catalogue) ValidateCIInput(in CIInput) error {
 			return err
 		}
 	}
+	if in.Source != "" && in.Source != SourceManual {
+		if err := CheckScopeKey("", ScopeKey{Source: in.Source, Scope: in.Scope}); err != nil {
+			return err
+		}
+	}
 	if len(in.Identifiers) > MaxIdentifiers {
 		return Invalid("identifiers", "at most %d identifiers per CI", MaxIdentifiers)
 	}
@@ -220,9 +225,68 @@ func MergeCI(existing *CI, in CIInput, now time.Time) (CI, bool, error) {
 	changed := creating || !sameCI(before, ci)
 	if changed {
 		ci.UpdatedAt = now
+		trackProvenance(creating, before, &ci, Origin{Source: in.Source, Scope: in.Scope, Since: now})
 	}
 	return ci, changed, nil
 }
+
+// trackProvenance stamps the fields whose value this write changed with the
+// writer's origin, and forgets the origin of attributes that were removed.
+// Fields written with their current value keep their origin: the source
+// that first set a value stays its owner until the value changes.
+func trackProvenance(creating bool, before CI, ci *CI, o Origin) {
+	if o.Source == "" {
+		o.Source, o.Scope = SourceManual, ""
+	}
+	prov := make(map[string]Origin, len(ci.Provenance)+len(ci.Attributes)+5)
+	for k, v := range ci.Provenance {
+		prov[k] = v
+	}
+	stamp := func(field string, changed bool) {
+		if creating || changed {
+			prov[field] = o
+		}
+	}
+	stamp(FieldName, before.Name != ci.Name)
+	stamp(FieldStatus, before.Status != ci.Status)
+	stamp(FieldCriticality, before.Criticality != ci.Criticality)
+	if ci.Environment != "" {
+		stamp(FieldEnvironment, before.Environment != ci.Environment)
+	} else {
+		delete(prov, FieldEnvironment)
+	}
+	if ci.Owner != "" {
+		stamp(FieldOwner, before.Owner != ci.Owner)
+	} else {
+		delete(prov, FieldOwner)
+	}
+	for k, v := range ci.Attributes {
+		old, had := before.Attributes[k]
+		stamp(AttributeField(k), !had || !reflect.DeepEqual(old, v))
+	}
+	for k := range before.Attributes {
+		if _, ok := ci.Attributes[k]; !ok {
+			delete(prov, AttributeField(k))
+		}
+	}
+	if len(prov) == 0 {
+		prov = nil
+	}
+	ci.Provenance = prov
+}
+
+// Provenance keys of the CI fields sources may own.
+const (
+	FieldName        = "name"
+	FieldStatus      = "status"
+	FieldCriticality = "criticality"
+	FieldEnvironment = "environment"
+	FieldOwner       = "owner"
+	attributePrefix  = "attributes."
+)
+
+// AttributeField is the provenance key of a top-level attribute.
+func AttributeField(key string) string { return attributePrefix + key }
 
 func normalizeAttributes(attrs map[string]any) (map[string]any, error) {
 	if len(attrs) == 0 {
@@ -252,6 +316,13 @@ func hasIdentifier(list []Identifier, id Identifier) bool {
 // attribute values stay shared: stores treat stored CIs as immutable.
 func cloneCI(c CI) CI {
 	c.Identifiers = append([]Identifier(nil), c.Identifiers...)
+	if c.Provenance != nil {
+		m := make(map[string]Origin, len(c.Provenance))
+		for k, v := range c.Provenance {
+			m[k] = v
+		}
+		c.Provenance = m
+	}
 	if c.Attributes != nil {
 		m := make(map[string]any, len(c.Attributes))
 		for k, v := range c.Attributes {
@@ -262,8 +333,11 @@ func cloneCI(c CI) CI {
 	return c
 }
 
+// sameCI compares what a write can change; provenance follows the values,
+// so two CIs with the same values are the same whoever wrote them.
 func sameCI(a, b CI) bool {
 	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	a.Provenance, b.Provenance = nil, nil
 	if len(a.Attributes) == 0 {
 		a.Attributes = nil
 	}
@@ -278,4 +352,12 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// NormalizeAttributes returns attributes in the form every store returns
+// them (JSON values: float64 numbers, []any arrays, map[string]any
+// objects), so callers can compare what they are about to write with what
+// is stored.
+func NormalizeAttributes(attrs map[string]any) (map[string]any, error) {
+	return normalizeAttributes(attrs)
 }

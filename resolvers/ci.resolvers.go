@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
@@ -37,6 +38,18 @@ func (r *cIResolver) DependsOn(ctx context.Context, obj *graph.CI) ([]graph.CI, 
 func (r *cIResolver) Dependants(ctx context.Context, obj *graph.CI) ([]graph.CI, error) {
 	dir := graph.Incoming
 	return r.neighbours(ctx, obj.ID, &dir, []string{graph.RelDependsOn})
+}
+
+func (r *cIResolver) Provenance(ctx context.Context, obj *graph.CI) ([]model.FieldOrigin, error) {
+	return provenance(obj), nil
+}
+
+func (r *cIResolver) Sightings(ctx context.Context, obj *graph.CI) ([]graph.Sighting, error) {
+	return r.sightingsOf(ctx, obj.ID)
+}
+
+func (r *fieldOriginResolver) LastSeen(ctx context.Context, obj *model.FieldOrigin) (*time.Time, error) {
+	return r.lastSeen(ctx, obj)
 }
 
 func (r *mutationResolver) UpsertCi(ctx context.Context, input graph.CIInput) (*graph.CI, error) {
@@ -98,6 +111,8 @@ func (r *relationResolver) To(ctx context.Context, obj *graph.Relation) (*graph.
 
 func (r *Resolver) CI() generated.CIResolver { return &cIResolver{r} }
 
+func (r *Resolver) FieldOrigin() generated.FieldOriginResolver { return &fieldOriginResolver{r} }
+
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
@@ -105,8 +120,9 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Relation() generated.RelationResolver { return &relationResolver{r} }
 
 type (
-	cIResolver       struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	relationResolver struct{ *Resolver }
+	cIResolver          struct{ *Resolver }
+	fieldOriginResolver struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
+	queryResolver       struct{ *Resolver }
+	relationResolver    struct{ *Resolver }
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 )
 
@@ -23,6 +24,9 @@ type Options struct {
 	ComplexityLimit int
 	// DepthLimit bounds how deeply an operation's fields nest.
 	DepthLimit int
+	// ImportPolicy, when set, replaces importers.DefaultPolicy for the
+	// import mutations.
+	ImportPolicy *importers.Policy
 }
 
 // parserTokenLimit bounds the size of a query document before any
@@ -41,8 +45,12 @@ func NewHandler(s graph.Store, o Options) http.Handler {
 	if o.DepthLimit <= 0 {
 		o.DepthLimit = DefaultDepthLimit
 	}
+	root := NewResolver(s)
+	if o.ImportPolicy != nil {
+		root.SetImportPolicy(*o.ImportPolicy)
+	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  NewResolver(s),
+		Resolvers:  root,
 		Complexity: complexityRoot(),
 	}))
 	srv.AddTransport(transport.Options{})

@@ -77,6 +77,7 @@ func complexityRoot() generated.ComplexityRoot {
 	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string) int { return times(impactedSize, child) }
 	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
 	itsmComplexity(&c)
+	importComplexity(&c)
 	return c
 }
 

@@ -25,6 +25,8 @@ const loaderWait = 5 * time.Millisecond
 type loaders struct {
 	cis       *dataloader.Loader[string, *graph.CI]
 	relations *dataloader.Loader[relationsKey, []graph.Relation]
+	// sightings holds each CI's import sightings (see import.go).
+	sightings *dataloader.Loader[string, []graph.Sighting]
 }
 
 // relationsKey is one RelationsOf question. Types are validated against the
@@ -44,6 +46,8 @@ func newLoaders(s graph.Store) *loaders {
 			dataloader.WithWait[string, *graph.CI](loaderWait)),
 		relations: dataloader.NewBatchedLoader(relationsBatch(s),
 			dataloader.WithWait[relationsKey, []graph.Relation](loaderWait)),
+		sightings: dataloader.NewBatchedLoader(sightingsBatch(s),
+			dataloader.WithWait[string, []graph.Sighting](loaderWait)),
 	}
 }
 
@@ -136,6 +140,7 @@ func (l *loaders) prime(ctx context.Context, cis ...graph.CI) {
 func (l *loaders) forget() {
 	l.cis.ClearAll()
 	l.relations.ClearAll()
+	l.sightings.ClearAll()
 }
 
 // loadCIs returns the CIs with these ids in the same order, skipping those

@@ -8,6 +8,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/importers"
 )
 
 // Resolver is the root resolver; it holds what every request shares.
@@ -17,10 +18,20 @@ type Resolver struct {
 	// root-cause and SLA analyses through it.
 	ITSM    *itsm.Service
 	Analyst *analysis.Analyst
+	// Imports runs the import mutations over Store, with
+	// importers.DefaultPolicy unless SetImportPolicy changed it.
+	Imports *importers.Engine
 }
 
 // NewResolver returns the root resolver over a store.
 func NewResolver(s graph.Store) *Resolver {
 	svc := itsm.New(s)
-	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc)}
+	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc),
+		Imports: &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}}
+}
+
+// SetImportPolicy makes the import mutations identify, reconcile and retire
+// by p instead of importers.DefaultPolicy. Call it before serving.
+func (r *Resolver) SetImportPolicy(p importers.Policy) {
+	r.Imports.Policy = p
 }

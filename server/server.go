@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers"
 )
 
@@ -37,6 +38,16 @@ type Config struct {
 	// RequestTimeout is the deadline put on each request's context, which
 	// store calls honour.
 	RequestTimeout time.Duration
+	// MaxImportBytes bounds the body of an upload to the import endpoint
+	// (default 256 MiB); MaxBodyBytes does not apply there.
+	MaxImportBytes int64
+	// ImportTimeout replaces RequestTimeout (and the server's read and
+	// write timeouts) for the import endpoint, which reads, plans and
+	// applies a whole upload (default 10 minutes).
+	ImportTimeout time.Duration
+	// ImportPolicy, when set, replaces importers.DefaultPolicy for imports
+	// through GraphQL and the import endpoint alike.
+	ImportPolicy *importers.Policy
 }
 
 // NewHandler returns Ripple's HTTP handler:
@@ -45,6 +56,7 @@ type Config struct {
 //	/ and /graphiql    GraphiQL
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
+//	/api/v1/imports/{format}  POST a file to import (see importHandler)
 //
 // Writes are attributed to the X-Ripple-Actor header (see ActorHeader).
 func NewHandler(cfg Config) http.Handler {
@@ -57,6 +69,21 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
+	}
+	if cfg.ImportTimeout <= 0 {
+		cfg.ImportTimeout = DefaultImportTimeout
+	}
+	// One policy for both ways in.
+	if cfg.ImportPolicy == nil {
+		cfg.ImportPolicy = cfg.GraphQL.ImportPolicy
+	}
+	policy := importers.DefaultPolicy()
+	if cfg.ImportPolicy != nil {
+		policy = *cfg.ImportPolicy
+		cfg.GraphQL.ImportPolicy = cfg.ImportPolicy
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(cfg.Store, cfg.GraphQL)))
 	graphiql := playground.Handler("Ripple", "/graphql")
@@ -65,15 +92,26 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.ReadyTimeout))
 
+	// Imports stream uploads far larger than MaxBodyBytes and may take
+	// minutes: the route has its own body limit and timeout.
+	root := http.NewServeMux()
+	root.Handle(ImportPath, timeout(cfg.ImportTimeout)(&importHandler{
+		engine:   &importers.Engine{Store: cfg.Store, Policy: policy},
+		maxBytes: cfg.MaxImportBytes,
+		timeout:  cfg.ImportTimeout,
+	}))
+	root.Handle("/", timeout(cfg.RequestTimeout)(mux))
+
 	// Outermost first: the logger must be on the context before the request
 	// id is added to it, and the access log must see the final status.
-	return chain(mux,
+	// Every route goes through this one chain: authentication, when Ripple
+	// gets it, belongs here (after actor, which it would replace), once.
+	return chain(root,
 		hlog.NewHandler(cfg.Logger),
 		requestID,
 		actor,
 		hlog.AccessHandler(logAccess),
 		recoverHTTP,
-		timeout(cfg.RequestTimeout),
 	)
 }
 

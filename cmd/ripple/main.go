@@ -20,6 +20,7 @@ type CLI struct {
 	LogFlags `embed:""`
 
 	Serve   ServeCmd   `cmd:"" help:"Serve the GraphQL API, GraphiQL and health probes."`
+	Import  ImportCmd  `cmd:"" help:"Import discovery data (nmap, kubernetes, terraform, csv, json) as one run of a scope."`
 	Version VersionCmd `cmd:"" help:"Print the version and exit."`
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/demo"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/server"
@@ -21,22 +22,12 @@ type ServeCmd struct {
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
 }
 
-// storeCloseTimeout bounds closing the store after the server has stopped.
-const storeCloseTimeout = 10 * time.Second
-
 // Run opens the store, optionally loads the demo estate, and serves.
-func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) (err error) {
-	st, err := c.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCloseTimeout)
-		defer cancel()
-		if cerr := st.Close(cctx); cerr != nil && err == nil {
-			err = fmt.Errorf("close store: %w", cerr)
-		}
-	}()
+func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
+	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, st) })
+}
+
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store) error {
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -65,4 +66,24 @@ func (f StoreFlags) open(ctx context.Context, log zerolog.Logger) (graph.Store, 
 		}
 		return s, nil
 	}
+}
+
+// storeCloseTimeout bounds closing the store when a command is done.
+const storeCloseTimeout = 10 * time.Second
+
+// withStore opens the configured store, runs f on it and closes it, even
+// when ctx was cancelled (SIGINT): a store must flush and unlock.
+func (f StoreFlags) withStore(ctx context.Context, log zerolog.Logger, run func(graph.Store) error) (err error) {
+	st, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCloseTimeout)
+		defer cancel()
+		if cerr := st.Close(cctx); cerr != nil && err == nil {
+			err = fmt.Errorf("close store: %w", cerr)
+		}
+	}()
+	return run(st)
 }

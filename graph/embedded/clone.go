@@ -29,6 +29,12 @@ func cloneCIWith(ci *graph.CI, slab *[]graph.Identifier) graph.CI {
 	if ci.Attributes != nil {
 		out.Attributes = cloneMap(ci.Attributes)
 	}
+	if ci.Provenance != nil {
+		out.Provenance = make(map[string]graph.Origin, len(ci.Provenance))
+		for k, o := range ci.Provenance {
+			out.Provenance[k] = o
+		}
+	}
 	return out
 }
 

@@ -24,6 +24,11 @@ var (
 	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
 	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
 	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
+	// The import ledger (ledger.go): scope headers and sightings. Scopes
+	// may hold any byte, NUL included, but sources never do and subjects
+	// never do, so a sighting key splits at its first and last NUL.
+	bucketScopes    = []byte("scopes")    // source NUL scope → encodeScope
+	bucketSightings = []byte("sightings") // source NUL scope NUL subject → encodeSighting
 
 	keySchema = []byte("schema")
 	// keyLastAudit holds the greatest audit entry id issued, so that ids
@@ -33,12 +38,15 @@ var (
 
 // schemaVersion is bumped whenever the layout above changes incompatibly;
 // Open refuses files written with another version rather than misreading
-// them. Version 1 (no records, no audit) is upgraded in place: its buckets
-// are unchanged, so the upgrade only adds the two empty buckets. The bump
-// keeps older builds, which would write without auditing, off new files.
+// them. Older versions are upgraded in place, since their buckets are
+// unchanged and the upgrade only adds empty ones: version 1 lacks records
+// and audit, version 2 the ledger's scopes and sightings. Each bump keeps
+// older builds, which would write without auditing or without dropping the
+// sightings of what they delete, off new files.
 const (
-	schemaVersion = "2"
+	schemaVersion = "3"
 	schemaV1      = "1"
+	schemaV2      = "2"
 )
 
 // relSep cannot occur in a CI id (a UUID) or a relation type name
@@ -91,6 +99,9 @@ func decodeCI(b []byte) (*graph.CI, error) {
 	}
 	if len(ci.Identifiers) == 0 {
 		ci.Identifiers = nil
+	}
+	if len(ci.Provenance) == 0 {
+		ci.Provenance = nil
 	}
 	return &ci, nil
 }
@@ -277,4 +288,124 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 		return graph.AuditEntry{}, errBadAudit
 	}
 	return e, nil
+}
+
+// Ledger keys. A scope key is source NUL scope; a sighting key appends NUL
+// and the subject, "ci:" + id or "rel:" + relKey.
+const (
+	subjectCI  = "ci:"
+	subjectRel = "rel:"
+)
+
+func scopeKeyBytes(k graph.ScopeKey) []byte {
+	b := make([]byte, 0, len(k.Source)+1+len(k.Scope))
+	b = append(b, k.Source...)
+	b = append(b, 0)
+	return append(b, k.Scope...)
+}
+
+func parseScopeKey(b []byte) (graph.ScopeKey, error) {
+	i := bytes.IndexByte(b, 0)
+	if i <= 0 {
+		return graph.ScopeKey{}, fmt.Errorf("malformed scope key %q", b)
+	}
+	k := graph.ScopeKey{Source: string(b[:i]), Scope: string(b[i+1:])}
+	if err := graph.CheckScopeKey("", k); err != nil {
+		return graph.ScopeKey{}, fmt.Errorf("scope key %q: %v", b, err)
+	}
+	return k, nil
+}
+
+func ciSightingKey(k graph.ScopeKey, id string) []byte {
+	return sightingKey(k, subjectCI, id)
+}
+
+func relSightingKey(k graph.ScopeKey, r graph.RelationKey) []byte {
+	return sightingKey(k, subjectRel, r.From+relSep+r.Type+relSep+r.To)
+}
+
+func sightingKey(k graph.ScopeKey, kind, subject string) []byte {
+	b := make([]byte, 0, len(k.Source)+len(k.Scope)+len(kind)+len(subject)+2)
+	b = append(b, k.Source...)
+	b = append(b, 0)
+	b = append(b, k.Scope...)
+	b = append(b, 0)
+	b = append(b, kind...)
+	return append(b, subject...)
+}
+
+// parseSightingKey returns the scope and either the CI id or the relation
+// key of a sighting key.
+func parseSightingKey(b []byte) (graph.ScopeKey, string, *graph.RelationKey, error) {
+	i := bytes.LastIndexByte(b, 0)
+	if i < 0 {
+		return graph.ScopeKey{}, "", nil, fmt.Errorf("malformed sighting key %q", b)
+	}
+	k, err := parseScopeKey(b[:i])
+	if err != nil {
+		return graph.ScopeKey{}, "", nil, err
+	}
+	subject := b[i+1:]
+	switch {
+	case bytes.HasPrefix(subject, []byte(subjectCI)):
+		id := string(subject[len(subjectCI):])
+		if graph.CheckID("ci", id) != nil {
+			return graph.ScopeKey{}, "", nil, fmt.Errorf("sighting key %q: malformed CI id", b)
+		}
+		return k, id, nil, nil
+	case bytes.HasPrefix(subject, []byte(subjectRel)):
+		r, err := parseRelKey(subject[len(subjectRel):])
+		if err != nil {
+			return graph.ScopeKey{}, "", nil, fmt.Errorf("sighting key %q: %v", b, err)
+		}
+		return k, "", &r, nil
+	}
+	return graph.ScopeKey{}, "", nil, fmt.Errorf("sighting key %q: unknown subject", b)
+}
+
+// scopeJSON is a scope header on disk; the key names the scope, so that
+// scopes that are not valid UTF-8 survive (encoding/json would replace the
+// bad bytes).
+type scopeJSON struct {
+	Generation  int64     `json:"generation"`
+	LastRun     string    `json:"lastRun"`
+	LastApplied time.Time `json:"lastApplied"`
+}
+
+func encodeScope(st *graph.ScopeState) ([]byte, error) {
+	return json.Marshal(scopeJSON{Generation: st.Generation, LastRun: st.LastRun, LastApplied: st.LastApplied})
+}
+
+// decodeScope reads a header and checks what every applied run leaves.
+func decodeScope(k graph.ScopeKey, b []byte) (graph.ScopeState, error) {
+	var v scopeJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return graph.ScopeState{}, fmt.Errorf("decode scope: %w", err)
+	}
+	if v.Generation < 1 || graph.CheckID("lastRun", v.LastRun) != nil || v.LastApplied.IsZero() {
+		return graph.ScopeState{}, fmt.Errorf("invalid scope header %s", b)
+	}
+	return graph.ScopeState{ScopeKey: k, Generation: v.Generation, LastRun: v.LastRun, LastApplied: v.LastApplied.UTC()}, nil
+}
+
+type sightingJSON struct {
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+	LastRun   string    `json:"lastRun"`
+	Missed    int       `json:"missed,omitempty"`
+}
+
+func encodeSighting(s *sighting) ([]byte, error) {
+	return json.Marshal(sightingJSON{FirstSeen: s.first, LastSeen: s.last, LastRun: s.run, Missed: s.missed})
+}
+
+func decodeSighting(b []byte) (sighting, error) {
+	var v sightingJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return sighting{}, fmt.Errorf("decode sighting: %w", err)
+	}
+	if v.FirstSeen.IsZero() || v.LastSeen.IsZero() || graph.CheckID("lastRun", v.LastRun) != nil || v.Missed < 0 {
+		return sighting{}, fmt.Errorf("invalid sighting %s", b)
+	}
+	return sighting{first: v.FirstSeen.UTC(), last: v.LastSeen.UTC(), run: v.LastRun, missed: v.Missed}, nil
 }

@@ -145,6 +145,15 @@ func TestHelperProcess(t *testing.T) {
 	round := os.Getenv(crashRoundEnv)
 	var created []string
 	prev, prevRec := "", graph.Record{}
+	// Each round is a scope whose every run sees the CI and relation it
+	// creates.
+	scope := graph.ScopeKey{Source: "crash", Scope: "round-" + round}
+	st, err := s.Scope(ctx, scope)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	gen := st.Generation
 	// Bounded so an orphaned child cannot run forever.
 	for i := 0; i < 20000; i++ {
 		serial := round + "-" + strconv.Itoa(i)
@@ -153,10 +162,14 @@ func TestHelperProcess(t *testing.T) {
 			Attributes:  map[string]any{"i": float64(i), "pad": strings.Repeat("x", 200)},
 			Identifiers: []graph.Identifier{ident("serial", serial)},
 		}}}
+		ref := graph.CIRef{Identifier: ptr(ident("serial", serial))}
+		b.Ledger = &graph.LedgerWrite{ScopeKey: scope, ExpectGeneration: gen, RunID: graph.NewID(), At: time.Now(), SeenCIs: []graph.CIRef{ref}}
 		if prev != "" {
-			b.Relate = []graph.BatchRelation{{From: graph.CIRef{Identifier: ptr(ident("serial", serial))}, Type: graph.RelDependsOn, To: graph.CIRef{ID: prev}}}
+			b.Relate = []graph.BatchRelation{{From: ref, Type: graph.RelDependsOn, To: graph.CIRef{ID: prev}}}
+			b.Ledger.SeenRelations = b.Relate
 		}
 		res, err := s.Apply(ctx, b)
+		gen++
 		if err != nil {
 			fmt.Println("error", err)
 			os.Exit(2)
@@ -303,6 +316,21 @@ func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, r
 	for id := range deleted {
 		if _, err := s.GetCI(ctx, id); graph.ErrorCode(err) != graph.CodeNotFound {
 			t.Fatalf("deleted CI %s came back: %v", id, err)
+		}
+	}
+	// Every CI was seen by the run that made it, in its round's scope; load
+	// has already refused sightings of anything missing.
+	ids := make([]string, 0, len(live))
+	for id := range live {
+		ids = append(ids, id)
+	}
+	of, err := s.SightingsOf(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if list := of[id]; len(list) != 1 || list[0].Source != "crash" {
+			t.Fatalf("sightings of committed CI %s: %+v", id, list)
 		}
 	}
 	for pair := range rels {

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,7 +113,72 @@ func checkConsistency(s *Store) error {
 	if m.byName.Len() != len(m.slots) {
 		return fmt.Errorf("name index has %d entries for %d CIs", m.byName.Len(), len(m.slots))
 	}
+	if err := checkLedgerIndexes(m); err != nil {
+		return err
+	}
 	return checkRecordIndexes(m)
+}
+
+// checkLedgerIndexes verifies that every sighting names something that
+// exists and that the reverse indexes list exactly the scopes holding a
+// sighting, sorted.
+func checkLedgerIndexes(m *memState) error {
+	nCI, nRel := 0, 0
+	for key, sl := range m.scopes {
+		if sl.state.ScopeKey != key || sl.state.Generation < 1 {
+			return fmt.Errorf("scope %v has header %+v", key, sl.state)
+		}
+		for id := range sl.cis {
+			nCI++
+			if _, _, ok := m.lookup(id); !ok {
+				return fmt.Errorf("scope %v sights missing CI %s", key, id)
+			}
+			if !slices.Contains(m.ciScopes[id], key) {
+				return fmt.Errorf("CI index of %s lacks scope %v", id, key)
+			}
+		}
+		for r := range sl.rels {
+			nRel++
+			if !m.hasRelation(r) {
+				return fmt.Errorf("scope %v sights missing relation %v", key, r)
+			}
+			if !slices.Contains(m.relScopes[r], key) {
+				return fmt.Errorf("relation index of %v lacks scope %v", r, key)
+			}
+		}
+	}
+	count := func(what string, lists int, sorted func() bool, n int) error {
+		if lists != n || !sorted() {
+			return fmt.Errorf("%s index lists %d sightings (sorted: %v), scopes hold %d", what, lists, sorted(), n)
+		}
+		return nil
+	}
+	listed := 0
+	for _, list := range m.ciScopes {
+		listed += len(list)
+	}
+	if err := count("CI", listed, func() bool {
+		for _, list := range m.ciScopes {
+			if len(list) == 0 || !slices.IsSortedFunc(list, scopeLess) {
+				return false
+			}
+		}
+		return true
+	}, nCI); err != nil {
+		return err
+	}
+	listed = 0
+	for _, list := range m.relScopes {
+		listed += len(list)
+	}
+	return count("relation", listed, func() bool {
+		for _, list := range m.relScopes {
+			if len(list) == 0 || !slices.IsSortedFunc(list, scopeLess) {
+				return false
+			}
+		}
+		return true
+	}, nRel)
 }
 
 // checkRecordIndexes verifies that every record sits in exactly the index

@@ -41,6 +41,13 @@ type memState struct {
 	// lastAudit is the greatest audit entry id committed (the audit trail
 	// itself stays on disk).
 	lastAudit string
+
+	// The import ledger, whole (see ledger.go): each scope's header and
+	// sightings, and for each CI and relation the scopes, sorted, that
+	// hold a sighting of it.
+	scopes    map[graph.ScopeKey]*scopeLedger
+	ciScopes  map[string][]graph.ScopeKey
+	relScopes map[graph.RelationKey][]graph.ScopeKey
 }
 
 // node is one slot. The CI it points to is never modified: an update stores
@@ -80,6 +87,10 @@ func newMemState(cat *graph.Catalogue) *memState {
 		byName:  btree.NewBTreeGOptions(nameLess, btree.Options{NoLocks: true}),
 		records: map[recKey]*graph.Record{},
 		recIdx:  map[graph.RecordKind]*kindIndex{},
+
+		scopes:    map[graph.ScopeKey]*scopeLedger{},
+		ciScopes:  map[string][]graph.ScopeKey{},
+		relScopes: map[graph.RelationKey][]graph.ScopeKey{},
 	}
 	for _, rt := range cat.RelationTypes() {
 		m.typeIndex(rt.Name)

@@ -647,12 +647,24 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				if _, err := s.Sightings(ctx, scopeNmap); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.SightingsOf(ctx, ids[:20]); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}
 	for i := 0; i < 30; i++ {
+		newRef := graph.CIRef{Identifier: ptr(ident("new", fmt.Sprint(i)))}
+		rel := graph.BatchRelation{From: newRef, Type: graph.RelDependsOn, To: graph.CIRef{ID: ids[0]}}
 		b := graph.Batch{Upserts: []graph.CIInput{input(fmt.Sprintf("new-%d", i), graph.ClassApplication, ident("new", fmt.Sprint(i)))},
-			Relate: []graph.BatchRelation{{From: graph.CIRef{Identifier: ptr(ident("new", fmt.Sprint(i)))}, Type: graph.RelDependsOn, To: graph.CIRef{ID: ids[0]}}}}
+			Relate: []graph.BatchRelation{rel}, Ledger: run(scopeNmap, int64(i), time.Now())}
+		b.Ledger.SeenCIs = []graph.CIRef{newRef, {ID: ids[i]}, {ID: ids[len(ids)-1-i]}}
+		b.Ledger.SeenRelations = []graph.BatchRelation{rel}
 		if _, err := s.Apply(ctx, b); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 package embedded
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -36,6 +38,14 @@ type txn struct {
 
 	recs map[recKey]*graph.Record // staged records; nil marks a deletion
 
+	// The ledger's staged headers and sightings (nil marks a deletion),
+	// made on first use; ledgerApplied is set once a ledger write stages
+	// sightings, which only the end of a batch does.
+	ledgerScopes  map[graph.ScopeKey]graph.ScopeState
+	ledgerCIs     map[ciSight]*sighting
+	ledgerRels    map[relSight]*sighting
+	ledgerApplied bool
+
 	// audit lists the changes in the order they were staged. Entry ids are
 	// assigned in write, inside the bbolt transaction, and lastAudit is
 	// the greatest of them once written.
@@ -66,7 +76,7 @@ func newTxn(m *memState, cat *graph.Catalogue, now time.Time, actor string) *txn
 
 func (t *txn) empty() bool {
 	return len(t.cis) == 0 && len(t.idents) == 0 && len(t.relAdd) == 0 && len(t.relDel) == 0 &&
-		len(t.recs) == 0 && len(t.audit) == 0
+		len(t.recs) == 0 && len(t.audit) == 0 && !t.ledgerStaged()
 }
 
 // reserve sizes the staging for a batch of upserts and relation changes,
@@ -151,10 +161,12 @@ func (t *txn) relation(k graph.RelationKey) (graph.Relation, bool) {
 // addRelation stages a relation the caller has checked does not exist.
 func (t *txn) addRelation(r graph.Relation) { t.relAdd[r.Key()] = r }
 
-// removeRelation stages the removal of k and reports whether it existed.
+// removeRelation stages the removal of k, with its sightings, and reports
+// whether it existed.
 func (t *txn) removeRelation(k graph.RelationKey) bool {
 	if _, ok := t.relAdd[k]; ok {
 		delete(t.relAdd, k)
+		t.dropRelSightings(k)
 		return true
 	}
 	if _, gone := t.relDel[k]; gone {
@@ -162,6 +174,7 @@ func (t *txn) removeRelation(k graph.RelationKey) bool {
 	}
 	if _, ok := t.committedRelation(k); ok {
 		t.relDel[k] = struct{}{}
+		t.dropRelSightings(k)
 		return true
 	}
 	return false
@@ -205,66 +218,136 @@ func (t *txn) encoded(ci *graph.CI) ([]byte, error) {
 func (t *txn) write(tx *bolt.Tx) error {
 	cis, idents, rels := tx.Bucket(bucketCIs), tx.Bucket(bucketIdents), tx.Bucket(bucketRels)
 	recs, audit, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketAudit), tx.Bucket(bucketMeta)
-	if cis == nil || idents == nil || rels == nil || recs == nil || audit == nil || meta == nil {
+	scopes, sightings := tx.Bucket(bucketScopes), tx.Bucket(bucketSightings)
+	if cis == nil || idents == nil || rels == nil || recs == nil || audit == nil || meta == nil || scopes == nil || sightings == nil {
 		return errors.New("a bucket is missing")
 	}
 	cis.FillPercent, recs.FillPercent = appendFill, appendFill
+	ops := make([]kv, 0, len(t.cis))
 	for id, ci := range t.cis {
-		if ci == nil {
-			if err := cis.Delete([]byte(id)); err != nil {
+		var b []byte
+		if ci != nil {
+			var err error
+			if b, err = t.encoded(ci); err != nil {
 				return err
 			}
-			continue
 		}
-		b, err := t.encoded(ci)
-		if err != nil {
-			return err
-		}
-		if err := cis.Put([]byte(id), b); err != nil {
-			return err
-		}
+		ops = append(ops, kv{[]byte(id), b})
 	}
+	if err := writeSorted(cis, ops); err != nil {
+		return err
+	}
+	ops = ops[:0]
 	for id, owner := range t.idents {
-		var err error
-		if owner == "" {
-			err = idents.Delete(identKey(id))
-		} else {
-			err = idents.Put(identKey(id), []byte(owner))
+		var b []byte
+		if owner != "" {
+			b = []byte(owner)
 		}
-		if err != nil {
-			return err
-		}
+		ops = append(ops, kv{identKey(id), b})
 	}
+	if err := writeSorted(idents, ops); err != nil {
+		return err
+	}
+	// Deletions first: a relation removed and re-created is in both sets.
+	ops = ops[:0]
 	for k := range t.relDel {
-		if err := rels.Delete(relKey(k)); err != nil {
-			return err
-		}
+		ops = append(ops, kv{relKey(k), nil})
 	}
+	if err := writeSorted(rels, ops); err != nil {
+		return err
+	}
+	ops = ops[:0]
 	for k, r := range t.relAdd {
 		b, err := encodeRel(r)
 		if err != nil {
 			return graph.Internal(err, "cannot encode relation")
 		}
-		if err := rels.Put(relKey(k), b); err != nil {
-			return err
-		}
+		ops = append(ops, kv{relKey(k), b})
 	}
+	if err := writeSorted(rels, ops); err != nil {
+		return err
+	}
+	ops = ops[:0]
 	for k, r := range t.recs {
-		if r == nil {
-			if err := recs.Delete(recordKey(k.kind, k.id)); err != nil {
-				return err
+		var b []byte
+		if r != nil {
+			var err error
+			if b, err = encodeRecord(r); err != nil {
+				return graph.Internal(err, "cannot encode record %s %s", k.kind, k.id)
 			}
-			continue
 		}
-		b, err := encodeRecord(r)
-		if err != nil {
-			return graph.Internal(err, "cannot encode record %s %s", k.kind, k.id)
-		}
-		if err := recs.Put(recordKey(k.kind, k.id), b); err != nil {
-			return err
-		}
+		ops = append(ops, kv{recordKey(k.kind, k.id), b})
+	}
+	if err := writeSorted(recs, ops); err != nil {
+		return err
+	}
+	if err := t.writeLedger(scopes, sightings); err != nil {
+		return err
 	}
 	return t.writeAudit(audit, meta)
+}
+
+// kv is one key's change; a nil value deletes the key (no stored value is
+// empty).
+type kv struct{ key, val []byte }
+
+// writeSorted applies changes in key order. bbolt keeps a transaction's
+// inserts into a leaf in one sorted slice until the commit splits it, so
+// a large batch put in map order moves that slice on almost every insert
+// (quadratic in the batch), while in key order each insert appends.
+func writeSorted(b *bolt.Bucket, ops []kv) error {
+	slices.SortFunc(ops, func(x, y kv) int { return bytes.Compare(x.key, y.key) })
+	for _, o := range ops {
+		var err error
+		if o.val == nil {
+			err = b.Delete(o.key)
+		} else {
+			err = b.Put(o.key, o.val)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeLedger writes the staged scope headers and sightings. The ledger is
+// not audited.
+func (t *txn) writeLedger(scopes, sightings *bolt.Bucket) error {
+	ops := make([]kv, 0, len(t.ledgerScopes))
+	for k, st := range t.ledgerScopes {
+		b, err := encodeScope(&st)
+		if err != nil {
+			return graph.Internal(err, "cannot encode scope %s", k.Source)
+		}
+		ops = append(ops, kv{scopeKeyBytes(k), b})
+	}
+	if err := writeSorted(scopes, ops); err != nil {
+		return err
+	}
+	ops = make([]kv, 0, len(t.ledgerCIs)+len(t.ledgerRels))
+	encode := func(key []byte, s *sighting) error {
+		var b []byte
+		if s != nil {
+			var err error
+			if b, err = encodeSighting(s); err != nil {
+				return graph.Internal(err, "cannot encode sighting")
+			}
+		}
+		ops = append(ops, kv{key, b})
+		return nil
+	}
+	for k, s := range t.ledgerCIs {
+		if err := encode(ciSightingKey(k.scope, k.ci), s); err != nil {
+			return err
+		}
+	}
+	for k, s := range t.ledgerRels {
+		if err := encode(relSightingKey(k.scope, k.rel), s); err != nil {
+			return err
+		}
+	}
+	return writeSorted(sightings, ops)
 }
 
 // appendFill is the split threshold for buckets whose keys mostly grow
@@ -282,6 +365,7 @@ func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
 	// what each commit writes and fsyncs.
 	audit.FillPercent = appendFill
 	last := t.m.lastAudit
+	ops := make([]kv, 0, len(t.audit))
 	for i := range t.audit {
 		op := &t.audit[i]
 		last = nextAuditID(last)
@@ -289,10 +373,13 @@ func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
 			SubjectID: op.subject, About: op.about, Before: op.before, After: op.after}
 		v := encodeAudit(&e)
 		for _, about := range op.about {
-			if err := audit.Put(auditKey(about, last), v); err != nil {
-				return err
-			}
+			ops = append(ops, kv{key: auditKey(about, last), val: v})
 		}
+	}
+	// Keys start with the subject's id, in no particular order across a
+	// batch: sorted, a large import's entries cost no quadratic copying.
+	if err := writeSorted(audit, ops); err != nil {
+		return err
 	}
 	if err := meta.Put(keyLastAudit, []byte(last)); err != nil {
 		return err
@@ -335,4 +422,5 @@ func (t *txn) applyTo(m *memState) {
 	if t.lastAudit != "" {
 		m.lastAudit = t.lastAudit
 	}
+	t.publishLedger(m)
 }

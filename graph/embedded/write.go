@@ -25,11 +25,25 @@ func (s *Store) UpsertCI(ctx context.Context, in graph.CIInput) (graph.UpsertRes
 	return res, nil
 }
 
-// Apply runs the batch's upserts, relates and unrelates in that order, in
-// one transaction. Errors name the failing item ("relate[2].to").
+// Apply runs the batch's upserts, relates and unrelates in that order, then
+// its ledger write, in one transaction. Errors name the failing item
+// ("relate[2].to", "ledger.seenCIs[0]").
 func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, error) {
+	if b.Ledger != nil {
+		if err := graph.ValidateLedgerWrite(b.Ledger); err != nil {
+			return graph.BatchResult{}, err
+		}
+		if err := checkLedgerTime(b.Ledger); err != nil {
+			return graph.BatchResult{}, err
+		}
+	}
 	var res graph.BatchResult
 	err := s.write(ctx, func(t *txn) error {
+		if b.Ledger != nil {
+			if err := t.checkFence(b.Ledger); err != nil {
+				return err
+			}
+		}
 		res = graph.BatchResult{CIs: make([]graph.CI, 0, len(b.Upserts))}
 		t.reserve(len(b.Upserts), len(b.Relate)+len(b.Unrelate))
 		for i, in := range b.Upserts {
@@ -75,6 +89,9 @@ func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, er
 			if removed {
 				res.RelationsRemoved++
 			}
+		}
+		if b.Ledger != nil {
+			return t.applyLedger(b.Ledger)
 		}
 		return nil
 	})
@@ -294,6 +311,7 @@ func (t *txn) deleteCI(id string) error {
 	}
 	t.cis[id] = nil
 	delete(t.enc, id)
+	t.dropCISightings(id)
 	t.logCI(graph.ActionDelete, id, before, nil)
 	return nil
 }

@@ -15,8 +15,9 @@ const raceRetries = 3
 
 // apply runs a batch in one write transaction: read what the batch touches,
 // replay it in Go, write the result and its audit entries with UNWIND
-// statements. Any error, from the replay or from Neo4j, rolls the whole
-// transaction back, audit included.
+// statements, then the batch's ledger write if it has one (ledger.go). Any
+// error, from the replay or from Neo4j, rolls the whole transaction back,
+// audit and ledger included.
 //
 // Two writers importing the same new identifier both see it unowned, and
 // the identifier_key constraint fails the later commit. That is not a
@@ -39,6 +40,19 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 		// Everything is rebuilt inside the function: the driver may call it
 		// again after a transient error, and a retry must start clean.
 		p := newBatchPlan(s.cat, b, prefixed, graph.Now())
+		// A run locks its scope before it reads anything, so two runs of
+		// one scope serialise on the header instead of deadlocking on CIs,
+		// and the second sees the generation the first committed. Checking
+		// the fence at once spares a doomed import its replay.
+		if b.Ledger != nil {
+			generation, err := lockScope(ctx, tx, b.Ledger.ScopeKey)
+			if err != nil {
+				return batchOutcome{}, err
+			}
+			if err := checkFence(b.Ledger, generation); err != nil {
+				return batchOutcome{}, err
+			}
+		}
 		if err := lookupBatch(ctx, tx, p); err != nil {
 			return batchOutcome{}, err
 		}
@@ -53,11 +67,25 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 				return batchOutcome{}, err
 			}
 		}
+		// The ledger's refs resolve after the batch, so they see what the
+		// batch creates and not what it removes.
+		var ledger ledgerRows
+		if b.Ledger != nil {
+			var err error
+			if ledger, err = planLedger(ctx, tx, p, b.Ledger); err != nil {
+				return batchOutcome{}, err
+			}
+		}
 		if err := writeBatch(ctx, tx, p); err != nil {
 			return batchOutcome{}, err
 		}
 		if err := writeAudit(ctx, tx, actor, p.now, p.audit); err != nil {
 			return batchOutcome{}, err
+		}
+		if b.Ledger != nil {
+			if err := writeLedger(ctx, tx, b.Ledger, ledger); err != nil {
+				return batchOutcome{}, err
+			}
 		}
 		return p.out, nil
 	})
@@ -67,51 +95,44 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 // that may change class.
 func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) error {
 	ids, keys := p.lookupKeys()
-	if len(ids)+len(keys) == 0 {
-		return nil
-	}
-	err := collect(ctx, tx, cypherBatchLookup, map[string]any{"ids": ids, "keys": keys}, func(rec *neo4j.Record) error {
-		cis, _, err := neo4j.GetRecordValue[[]any](rec, "cis")
+	if len(keys) > 0 {
+		owners, err := identifierOwners(ctx, tx, keys)
 		if err != nil {
-			return fmt.Errorf("read cis: %w", err)
+			return fmt.Errorf("look up batch identifiers: %w", err)
 		}
-		for _, v := range cis {
-			n, ok := v.(neo4j.Node)
-			if !ok {
-				return fmt.Errorf("read cis: expected a node, got %T", v)
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			seen[id] = true
+		}
+		for _, key := range keys { // in key order, so ids stay deterministic
+			if id, ok := owners[key]; ok {
+				p.owners[key] = id
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
 			}
-			ci, err := ciFromNode(n)
+		}
+	}
+	for start := 0; start < len(ids); start += maxRowsPerStatement {
+		chunk := ids[start:min(start+maxRowsPerStatement, len(ids))]
+		err := collect(ctx, tx, cypherCIsByIDs, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
+			ci, err := recordCI(rec, "c")
 			if err != nil {
 				return err
 			}
 			p.load(ci)
-		}
-		owned, _, err := neo4j.GetRecordValue[[]any](rec, "owned")
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("read owned: %w", err)
+			return fmt.Errorf("look up batch CIs: %w", err)
 		}
-		for _, v := range owned {
-			pair, ok := v.([]any)
-			if !ok || len(pair) != 2 {
-				return fmt.Errorf("read owned: expected a [key, id] pair, got %T", v)
-			}
-			key, ok1 := pair[0].(string)
-			id, ok2 := pair[1].(string)
-			if !ok1 || !ok2 {
-				return fmt.Errorf("read owned: expected strings, got %T and %T", pair[0], pair[1])
-			}
-			p.owners[key] = id
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("look up batch CIs: %w", err)
 	}
 	candidates := p.classChangeCandidates()
 	if len(candidates) == 0 {
 		return nil
 	}
-	err = collect(ctx, tx, cypherRelationsTouching, map[string]any{"ids": candidates}, func(rec *neo4j.Record) error {
+	err := collect(ctx, tx, cypherRelationsTouching, map[string]any{"ids": candidates}, func(rec *neo4j.Record) error {
 		var (
 			r   touchingRel
 			id  string
@@ -217,7 +238,11 @@ func writeBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) 
 			return err
 		}
 	}
-	return nil
+	removed := make([]graph.RelationKey, len(p.relDels))
+	for i, r := range p.relDels {
+		removed[i] = r.key
+	}
+	return dropRelationSightings(ctx, tx, removed)
 }
 
 // groupRelRows splits relation rows by type, keeping first-seen type order
@@ -248,9 +273,19 @@ const maxRowsPerStatement = 5000
 
 // execRows runs an UNWIND $rows statement in chunks; nothing to do is free.
 func execRows(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any) error {
+	return execRowsWith(ctx, tx, what, cypher, rows, nil)
+}
+
+// execRowsWith is execRows with parameters shared by every chunk.
+func execRowsWith(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any, shared map[string]any) error {
 	for start := 0; start < len(rows); start += maxRowsPerStatement {
 		end := min(start+maxRowsPerStatement, len(rows))
-		if err := exec(ctx, tx, cypher, map[string]any{"rows": rows[start:end]}); err != nil {
+		params := make(map[string]any, len(shared)+1)
+		for k, v := range shared {
+			params[k] = v
+		}
+		params["rows"] = rows[start:end]
+		if err := exec(ctx, tx, cypher, params); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}

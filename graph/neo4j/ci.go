@@ -57,7 +57,8 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 }
 
 // DeleteCI removes a CI with its relations and the identifiers it owns,
-// auditing an UNRELATE for each relation and then the DELETE.
+// auditing an UNRELATE for each relation and then the DELETE. The ledger's
+// sightings of the CI and of its relations go too (not audited).
 func (s *Store) DeleteCI(ctx context.Context, id string) error {
 	if err := graph.CheckID("id", id); err != nil {
 		return err
@@ -78,6 +79,9 @@ func (s *Store) DeleteCI(ctx context.Context, id string) error {
 		}
 		if !found {
 			return struct{}{}, graph.NotFound("id", "CI", id)
+		}
+		if err := exec(ctx, tx, cypherDropCISightings, map[string]any{"id": id}); err != nil {
+			return struct{}{}, fmt.Errorf("drop sightings of CI %s: %w", id, err)
 		}
 		return struct{}{}, writeAudit(ctx, tx, actor, now, changes)
 	})

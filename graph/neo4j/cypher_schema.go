@@ -10,6 +10,8 @@ const (
 	labelRecord     = "Record"
 	labelAudit      = "Audit"
 	labelAuditRef   = "AuditRef"
+	labelScope      = "ImportScope"
+	labelSighting   = "Sighting"
 	relIdentifies   = "identifies"
 	relLinks        = "links"
 	schemaAwaitSecs = 300
@@ -35,6 +37,12 @@ const (
 //   - audit_id: History joins its AuditRef rows to the entries by id.
 //   - auditref_about_entry: History is an equality seek on about and a
 //     descending range on entryId, read in index order (see cypher_audit.go).
+//   - importscope_key: one ledger header per (source, scope); MERGE on it
+//     is what makes two first runs of a scope meet on one node.
+//   - sighting_key: one sighting per (source, scope, subject); its index
+//     also serves Sightings by the (source, scope) prefix.
+//   - sighting_subject/relfrom/relto: SightingsOf, and dropping sightings
+//     when a CI or a relation goes (see cypher_ledger.go).
 var schemaCypher = []string{
 	"CREATE CONSTRAINT ci_id IF NOT EXISTS FOR (c:CI) REQUIRE c.id IS UNIQUE",
 	"CREATE CONSTRAINT identifier_key IF NOT EXISTS FOR (i:Identifier) REQUIRE i.key IS UNIQUE",
@@ -48,6 +56,11 @@ var schemaCypher = []string{
 	"CREATE INDEX record_kind_state IF NOT EXISTS FOR (r:Record) ON (r.kind, r.state)",
 	"CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (a:Audit) REQUIRE a.id IS UNIQUE",
 	"CREATE INDEX auditref_about_entry IF NOT EXISTS FOR (x:AuditRef) ON (x.about, x.entryId)",
+	"CREATE CONSTRAINT importscope_key IF NOT EXISTS FOR (s:ImportScope) REQUIRE (s.source, s.scope) IS UNIQUE",
+	"CREATE CONSTRAINT sighting_key IF NOT EXISTS FOR (s:Sighting) REQUIRE (s.source, s.scope, s.subject) IS UNIQUE",
+	"CREATE INDEX sighting_subject IF NOT EXISTS FOR (s:Sighting) ON (s.subject)",
+	"CREATE INDEX sighting_relfrom IF NOT EXISTS FOR (s:Sighting) ON (s.relFrom)",
+	"CREATE INDEX sighting_relto IF NOT EXISTS FOR (s:Sighting) ON (s.relTo)",
 }
 
 // awaitIndexesCypher blocks until new indexes are populated, so the first

@@ -11,6 +11,9 @@
 //	          createdAt, updatedAt})-[:links {role}]->(:CI)
 //	(:Audit {id, at, actor, action, subjectKind, subjectId, about, before, after})
 //	(:AuditRef {about, entryId})
+//	(:ImportScope {source, scope, generation, lastRun, lastApplied})
+//	(:Sighting {source, scope, subject, ci | relFrom, relType, relTo,
+//	            firstSeen, lastSeen, lastRun, missed})
 //
 // Relations are real typed relationships, so traversals run inside Neo4j.
 // Attributes and the ordered identifier list are JSON strings; times are
@@ -25,6 +28,11 @@
 // relation listings never see. Every changing write appends its audit
 // entries in the transaction that makes the change (audit.go,
 // cypher_audit.go); AuditRef rows make History an index seek per id.
+//
+// The import ledger (ledger.go, cypher_ledger.go) keeps, per import scope,
+// a header fencing concurrent runs and one Sighting node per CI or
+// relation the scope's source reported. CI provenance is a JSON string
+// property beside the attributes.
 //
 // Every query is parameterised. Relation type names, which Cypher cannot
 // take as parameters, are spliced only as relType values produced by

@@ -38,6 +38,7 @@ const (
 	propOwner       = "owner"
 	propAttrs       = "attrs"
 	propIdentifiers = "identifiers"
+	propProvenance  = "provenance"
 	propCreatedAt   = "createdAt"
 	propUpdatedAt   = "updatedAt"
 )
@@ -45,8 +46,8 @@ const (
 // ciRow is the property map written for a CI. Times are int64 Unix
 // microseconds: graph.Now() has microsecond precision, so this round-trips
 // exactly, and it sidesteps the zone a Neo4j datetime comes back with.
-// Attributes and identifiers are JSON strings: Neo4j properties cannot hold
-// maps, and the identifier order must survive.
+// Attributes, identifiers and provenance are JSON strings: Neo4j properties
+// cannot hold maps, and the identifier order must survive.
 func ciRow(ci graph.CI) (map[string]any, error) {
 	var attrs any // nil removes the property on SET c = row
 	if len(ci.Attributes) > 0 {
@@ -55,6 +56,14 @@ func ciRow(ci graph.CI) (map[string]any, error) {
 			return nil, fmt.Errorf("encode attributes of CI %s: %w", ci.ID, err)
 		}
 		attrs = string(b)
+	}
+	var prov any // nil removes the property on SET c = row
+	if len(ci.Provenance) > 0 {
+		b, err := json.Marshal(ci.Provenance)
+		if err != nil {
+			return nil, fmt.Errorf("encode provenance of CI %s: %w", ci.ID, err)
+		}
+		prov = string(b)
 	}
 	idents := ci.Identifiers
 	if idents == nil {
@@ -76,6 +85,7 @@ func ciRow(ci graph.CI) (map[string]any, error) {
 		propOwner:       ci.Owner,
 		propAttrs:       attrs,
 		propIdentifiers: string(ib),
+		propProvenance:  prov,
 		propCreatedAt:   ci.CreatedAt.UnixMicro(),
 		propUpdatedAt:   ci.UpdatedAt.UnixMicro(),
 	}, nil
@@ -132,6 +142,18 @@ func ciFromNode(n neo4j.Node) (graph.CI, error) {
 		}
 		if len(ci.Attributes) == 0 {
 			ci.Attributes = nil
+		}
+	}
+	if _, ok := n.Props[propProvenance]; ok {
+		s, err := neo4j.GetProperty[string](n, propProvenance)
+		if err != nil {
+			return graph.CI{}, fmt.Errorf("decode CI %s provenance: %w", ci.ID, err)
+		}
+		if err := json.Unmarshal([]byte(s), &ci.Provenance); err != nil {
+			return graph.CI{}, fmt.Errorf("decode CI %s provenance: %w", ci.ID, err)
+		}
+		if len(ci.Provenance) == 0 {
+			ci.Provenance = nil
 		}
 	}
 	if err := json.Unmarshal([]byte(identJSON), &ci.Identifiers); err != nil {

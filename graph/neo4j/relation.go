@@ -66,8 +66,9 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 	})
 }
 
-// Unrelate removes from -typ-> to and reports whether it existed. Missing
-// CIs are not an error: the relation simply does not exist.
+// Unrelate removes from -typ-> to, with its sightings in the ledger, and
+// reports whether it existed. Missing CIs are not an error: the relation
+// simply does not exist.
 func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error) {
 	t, err := s.checkRelationArgs(from, typ, to)
 	if err != nil {
@@ -89,10 +90,16 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 		if err != nil {
 			return false, err
 		}
+		if len(changes) == 0 {
+			return false, nil
+		}
+		if err := dropRelationSightings(ctx, tx, []graph.RelationKey{{From: from, Type: typ, To: to}}); err != nil {
+			return false, err
+		}
 		if err := writeAudit(ctx, tx, actor, now, changes); err != nil {
 			return false, err
 		}
-		return len(changes) > 0, nil
+		return true, nil
 	})
 }
 

@@ -18,6 +18,8 @@ type Store struct {
 	db     string
 	cat    *graph.Catalogue
 	log    zerolog.Logger
+	// importBatch is Config.ImportBatchSize.
+	importBatch int
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -49,7 +51,7 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 	if err != nil {
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
-	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log}
+	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		_ = driver.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -61,6 +63,10 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 	log.Info().Str("uri", cfg.URI).Str("database", cfg.Database).Msg("neo4j store ready")
 	return s, nil
 }
+
+// PreferredBatchSize is how many writes an import should put in one
+// transaction (importers.BatchSizer).
+func (s *Store) PreferredBatchSize() int { return s.importBatch }
 
 // Catalogue returns the catalogue the store validates against.
 func (s *Store) Catalogue() *graph.Catalogue { return s.cat }

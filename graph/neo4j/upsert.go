@@ -21,10 +21,16 @@ func (s *Store) UpsertCI(ctx context.Context, in graph.CIInput) (graph.UpsertRes
 	return graph.UpsertResult{CI: o.ci, Created: o.created, Changed: o.changed}, nil
 }
 
-// Apply runs a batch of upserts, relates and unrelates atomically. Error
-// fields name the batch item at fault, e.g. "upserts[3].name".
+// Apply runs a batch of upserts, relates and unrelates, and its ledger
+// write, atomically. Error fields name the batch item at fault, e.g.
+// "upserts[3].name" or "ledger.seenCIs[2]".
 func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, error) {
-	if len(b.Upserts)+len(b.Relate)+len(b.Unrelate) == 0 {
+	if b.Ledger != nil {
+		if err := checkLedgerWrite(s.cat, b.Ledger); err != nil {
+			return graph.BatchResult{}, err
+		}
+	}
+	if len(b.Upserts)+len(b.Relate)+len(b.Unrelate) == 0 && b.Ledger == nil {
 		return graph.BatchResult{CIs: []graph.CI{}}, nil
 	}
 	out, err := s.apply(ctx, b, true)

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Concurrency", concurrencyCases},
 		{"Records", recordCases},
 		{"Audit", auditCases},
+		{"Ledger", ledgerCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

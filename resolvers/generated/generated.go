@@ -20,6 +20,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
 	"github.com/ripple-cmdb/ripple/graph/sla"
+	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,10 +45,15 @@ type ResolverRoot interface {
 	ChangeThreat() ChangeThreatResolver
 	Dependency() DependencyResolver
 	Evidence() EvidenceResolver
+	FieldOrigin() FieldOriginResolver
 	ImpactedCI() ImpactedCIResolver
+	ImportProblem() ImportProblemResolver
+	ImportRun() ImportRunResolver
 	Incident() IncidentResolver
 	IncidentClocks() IncidentClocksResolver
 	Mutation() MutationResolver
+	PlannedCI() PlannedCIResolver
+	PlannedCIRef() PlannedCIRefResolver
 	PriorityTarget() PriorityTargetResolver
 	Problem() ProblemResolver
 	Query() QueryResolver
@@ -58,6 +64,7 @@ type ResolverRoot interface {
 	SLAClock() SLAClockResolver
 	SLARisk() SLARiskResolver
 	ServiceSLAStatus() ServiceSLAStatusResolver
+	StaleCI() StaleCIResolver
 	Window() WindowResolver
 }
 
@@ -122,7 +129,9 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		Neighbours  func(childComplexity int, direction *graph.Direction, types []string) int
 		Owner       func(childComplexity int) int
+		Provenance  func(childComplexity int) int
 		Relations   func(childComplexity int, direction *graph.Direction, types []string) int
+		Sightings   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 	}
@@ -227,6 +236,20 @@ type ComplexityRoot struct {
 		Weight      func(childComplexity int) int
 	}
 
+	FieldChange struct {
+		Field func(childComplexity int) int
+		New   func(childComplexity int) int
+		Old   func(childComplexity int) int
+	}
+
+	FieldOrigin struct {
+		Field    func(childComplexity int) int
+		LastSeen func(childComplexity int) int
+		Scope    func(childComplexity int) int
+		Since    func(childComplexity int) int
+		Source   func(childComplexity int) int
+	}
+
 	Identifier struct {
 		Kind  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -237,6 +260,81 @@ type ComplexityRoot struct {
 		Distance func(childComplexity int) int
 		Effect   func(childComplexity int) int
 		Path     func(childComplexity int) int
+	}
+
+	ImportCounts struct {
+		Created          func(childComplexity int) int
+		Items            func(childComplexity int) int
+		Links            func(childComplexity int) int
+		Problems         func(childComplexity int) int
+		RelationsCreated func(childComplexity int) int
+		RelationsRemoved func(childComplexity int) int
+		Retired          func(childComplexity int) int
+		Stale            func(childComplexity int) int
+		StaleRelations   func(childComplexity int) int
+		Unchanged        func(childComplexity int) int
+		Updated          func(childComplexity int) int
+	}
+
+	ImportPlan struct {
+		Complete         func(childComplexity int) int
+		Creates          func(childComplexity int) int
+		Generation       func(childComplexity int) int
+		Impact           func(childComplexity int) int
+		NewRelations     func(childComplexity int) int
+		Problems         func(childComplexity int) int
+		RemovedRelations func(childComplexity int) int
+		Retired          func(childComplexity int) int
+		Scope            func(childComplexity int) int
+		Seen             func(childComplexity int) int
+		Source           func(childComplexity int) int
+		Stale            func(childComplexity int) int
+		StaleRelations   func(childComplexity int) int
+		Unchanged        func(childComplexity int) int
+		Updates          func(childComplexity int) int
+	}
+
+	ImportProblem struct {
+		At      func(childComplexity int) int
+		CIs     func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	ImportResult struct {
+		Plan func(childComplexity int) int
+		Run  func(childComplexity int) int
+	}
+
+	ImportRun struct {
+		Actor      func(childComplexity int) int
+		Counts     func(childComplexity int) int
+		DryRun     func(childComplexity int) int
+		Error      func(childComplexity int) int
+		ErrorAt    func(childComplexity int) int
+		ErrorField func(childComplexity int) int
+		ErrorFile  func(childComplexity int) int
+		Files      func(childComplexity int) int
+		Finished   func(childComplexity int) int
+		Format     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Plan       func(childComplexity int) int
+		Scope      func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Started    func(childComplexity int) int
+	}
+
+	ImportRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ImportRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Incident struct {
@@ -303,6 +401,8 @@ type ComplexityRoot struct {
 		CreateSLA             func(childComplexity int, input model.CreateSLAInput) int
 		CreateWindow          func(childComplexity int, input itsm.CreateWindowInput) int
 		DeleteCi              func(childComplexity int, id string) int
+		ImportBatch           func(childComplexity int, input model.ImportBatchInput) int
+		ImportFile            func(childComplexity int, input model.ImportFileInput) int
 		LinkIncidentToProblem func(childComplexity int, problemID string, incidentID string) int
 		Relate                func(childComplexity int, from string, typeArg string, to string) int
 		TransitionChange      func(childComplexity int, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) int
@@ -326,6 +426,28 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PlannedCI struct {
+		At      func(childComplexity int) int
+		Changes func(childComplexity int) int
+		Ci      func(childComplexity int) int
+		Class   func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
+	}
+
+	PlannedCIRef struct {
+		Ci    func(childComplexity int) int
+		Class func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Name  func(childComplexity int) int
+	}
+
+	PlannedRelation struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+		Type func(childComplexity int) int
 	}
 
 	PriorityTarget struct {
@@ -374,6 +496,8 @@ type ComplexityRoot struct {
 		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string) int
 		Dependencies        func(childComplexity int, ciID string, maxDepth *int, types []string) int
 		History             func(childComplexity int, id string, first *int, after *string) int
+		ImportRun           func(childComplexity int, id string) int
+		ImportRuns          func(childComplexity int, source *string, scope *string, outcome []string, first *int, after *string) int
 		Incident            func(childComplexity int, id string) int
 		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, first *int, after *string) int
 		Problem             func(childComplexity int, id string) int
@@ -464,6 +588,12 @@ type ComplexityRoot struct {
 		Service               func(childComplexity int) int
 	}
 
+	ServiceImpact struct {
+		Gained  func(childComplexity int) int
+		Lost    func(childComplexity int) int
+		Service func(childComplexity int) int
+	}
+
 	ServiceSLAStatus struct {
 		Attainment        func(childComplexity int) int
 		Availability      func(childComplexity int) int
@@ -475,6 +605,26 @@ type ComplexityRoot struct {
 		SLA               func(childComplexity int) int
 		Service           func(childComplexity int) int
 		Status            func(childComplexity int) int
+	}
+
+	Sighting struct {
+		FirstSeen func(childComplexity int) int
+		LastRun   func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+		Missed    func(childComplexity int) int
+		Scope     func(childComplexity int) int
+		Source    func(childComplexity int) int
+		Stale     func(childComplexity int) int
+	}
+
+	StaleCI struct {
+		Ci            func(childComplexity int) int
+		Class         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastSeen      func(childComplexity int) int
+		Missed        func(childComplexity int) int
+		Name          func(childComplexity int) int
+		SeenElsewhere func(childComplexity int) int
 	}
 
 	Transition struct {
@@ -520,6 +670,8 @@ type CIResolver interface {
 	Neighbours(ctx context.Context, obj *graph.CI, direction *graph.Direction, types []string) ([]graph.CI, error)
 	DependsOn(ctx context.Context, obj *graph.CI) ([]graph.CI, error)
 	Dependants(ctx context.Context, obj *graph.CI) ([]graph.CI, error)
+	Provenance(ctx context.Context, obj *graph.CI) ([]model.FieldOrigin, error)
+	Sightings(ctx context.Context, obj *graph.CI) ([]graph.Sighting, error)
 	History(ctx context.Context, obj *graph.CI, first *int, after *string) (*model.AuditConnection, error)
 }
 type ChangeResolver interface {
@@ -551,8 +703,21 @@ type EvidenceResolver interface {
 	ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error)
 	ProblemID(ctx context.Context, obj *rootcause.Evidence) (*string, error)
 }
+type FieldOriginResolver interface {
+	LastSeen(ctx context.Context, obj *model.FieldOrigin) (*time.Time, error)
+}
 type ImpactedCIResolver interface {
 	Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error)
+}
+type ImportProblemResolver interface {
+	At(ctx context.Context, obj *importers.Problem) (*string, error)
+	Field(ctx context.Context, obj *importers.Problem) (*string, error)
+}
+type ImportRunResolver interface {
+	Error(ctx context.Context, obj *importers.Run) (*string, error)
+	ErrorFile(ctx context.Context, obj *importers.Run) (*string, error)
+	ErrorAt(ctx context.Context, obj *importers.Run) (*string, error)
+	ErrorField(ctx context.Context, obj *importers.Run) (*string, error)
 }
 type IncidentResolver interface {
 	AffectedCis(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error)
@@ -578,6 +743,8 @@ type MutationResolver interface {
 	Relate(ctx context.Context, from string, typeArg string, to string) (*graph.Relation, error)
 	Unrelate(ctx context.Context, from string, typeArg string, to string) (bool, error)
 	AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
+	ImportFile(ctx context.Context, input model.ImportFileInput) (*model.ImportResult, error)
+	ImportBatch(ctx context.Context, input model.ImportBatchInput) (*model.ImportResult, error)
 	CreateIncident(ctx context.Context, input itsm.CreateIncidentInput) (*itsm.Incident, error)
 	UpdateIncident(ctx context.Context, id string, input itsm.UpdateIncidentInput) (*itsm.Incident, error)
 	TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string) (*itsm.Incident, error)
@@ -592,6 +759,16 @@ type MutationResolver interface {
 	AddChangeNote(ctx context.Context, id string, text string) (*itsm.Change, error)
 	CreateSLA(ctx context.Context, input model.CreateSLAInput) (*itsm.SLA, error)
 	CreateWindow(ctx context.Context, input itsm.CreateWindowInput) (*itsm.Window, error)
+}
+type PlannedCIResolver interface {
+	ID(ctx context.Context, obj *importers.CIChange) (*string, error)
+	Ci(ctx context.Context, obj *importers.CIChange) (*graph.CI, error)
+
+	At(ctx context.Context, obj *importers.CIChange) (*string, error)
+}
+type PlannedCIRefResolver interface {
+	ID(ctx context.Context, obj *importers.CIEnd) (*string, error)
+	Ci(ctx context.Context, obj *importers.CIEnd) (*graph.CI, error)
 }
 type PriorityTargetResolver interface {
 	ResponseMinutes(ctx context.Context, obj *itsm.PriorityTarget) (float64, error)
@@ -613,6 +790,8 @@ type QueryResolver interface {
 	RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error)
 	SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analysis.ServiceSLAStatus, error)
 	Catalogue(ctx context.Context) (*graph.Catalogue, error)
+	ImportRuns(ctx context.Context, source *string, scope *string, outcome []string, first *int, after *string) (*model.ImportRunConnection, error)
+	ImportRun(ctx context.Context, id string) (*importers.Run, error)
 	Incident(ctx context.Context, id string) (*itsm.Incident, error)
 	Incidents(ctx context.Context, filter *itsm.IncidentFilter, first *int, after *string) (*model.IncidentConnection, error)
 	Problem(ctx context.Context, id string) (*itsm.Problem, error)
@@ -661,6 +840,10 @@ type ServiceSLAStatusResolver interface {
 	Attainment(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
 	BudgetMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
 	BudgetLeftMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+}
+type StaleCIResolver interface {
+	ID(ctx context.Context, obj *importers.StaleCI) (*string, error)
+	Ci(ctx context.Context, obj *importers.StaleCI) (*graph.CI, error)
 }
 type WindowResolver interface {
 	Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error)
@@ -928,6 +1111,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CI.Owner(childComplexity), true
+	case "CI.provenance":
+		if e.ComplexityRoot.CI.Provenance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CI.Provenance(childComplexity), true
 	case "CI.relations":
 		if e.ComplexityRoot.CI.Relations == nil {
 			break
@@ -939,6 +1128,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CI.Relations(childComplexity, args["direction"].(*graph.Direction), args["types"].([]string)), true
+	case "CI.sightings":
+		if e.ComplexityRoot.CI.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CI.Sightings(childComplexity), true
 	case "CI.status":
 		if e.ComplexityRoot.CI.Status == nil {
 			break
@@ -1353,6 +1548,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Evidence.Weight(childComplexity), true
 
+	case "FieldChange.field":
+		if e.ComplexityRoot.FieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Field(childComplexity), true
+	case "FieldChange.new":
+		if e.ComplexityRoot.FieldChange.New == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.New(childComplexity), true
+	case "FieldChange.old":
+		if e.ComplexityRoot.FieldChange.Old == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldChange.Old(childComplexity), true
+
+	case "FieldOrigin.field":
+		if e.ComplexityRoot.FieldOrigin.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldOrigin.Field(childComplexity), true
+	case "FieldOrigin.lastSeen":
+		if e.ComplexityRoot.FieldOrigin.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldOrigin.LastSeen(childComplexity), true
+	case "FieldOrigin.scope":
+		if e.ComplexityRoot.FieldOrigin.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldOrigin.Scope(childComplexity), true
+	case "FieldOrigin.since":
+		if e.ComplexityRoot.FieldOrigin.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldOrigin.Since(childComplexity), true
+	case "FieldOrigin.source":
+		if e.ComplexityRoot.FieldOrigin.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FieldOrigin.Source(childComplexity), true
+
 	case "Identifier.kind":
 		if e.ComplexityRoot.Identifier.Kind == nil {
 			break
@@ -1390,6 +1635,337 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImpactedCI.Path(childComplexity), true
+
+	case "ImportCounts.created":
+		if e.ComplexityRoot.ImportCounts.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Created(childComplexity), true
+	case "ImportCounts.items":
+		if e.ComplexityRoot.ImportCounts.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Items(childComplexity), true
+	case "ImportCounts.links":
+		if e.ComplexityRoot.ImportCounts.Links == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Links(childComplexity), true
+	case "ImportCounts.problems":
+		if e.ComplexityRoot.ImportCounts.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Problems(childComplexity), true
+	case "ImportCounts.relationsCreated":
+		if e.ComplexityRoot.ImportCounts.RelationsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.RelationsCreated(childComplexity), true
+	case "ImportCounts.relationsRemoved":
+		if e.ComplexityRoot.ImportCounts.RelationsRemoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.RelationsRemoved(childComplexity), true
+	case "ImportCounts.retired":
+		if e.ComplexityRoot.ImportCounts.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Retired(childComplexity), true
+	case "ImportCounts.stale":
+		if e.ComplexityRoot.ImportCounts.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Stale(childComplexity), true
+	case "ImportCounts.staleRelations":
+		if e.ComplexityRoot.ImportCounts.StaleRelations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.StaleRelations(childComplexity), true
+	case "ImportCounts.unchanged":
+		if e.ComplexityRoot.ImportCounts.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Unchanged(childComplexity), true
+	case "ImportCounts.updated":
+		if e.ComplexityRoot.ImportCounts.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.Updated(childComplexity), true
+
+	case "ImportPlan.complete":
+		if e.ComplexityRoot.ImportPlan.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Complete(childComplexity), true
+	case "ImportPlan.creates":
+		if e.ComplexityRoot.ImportPlan.Creates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Creates(childComplexity), true
+	case "ImportPlan.generation":
+		if e.ComplexityRoot.ImportPlan.Generation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Generation(childComplexity), true
+	case "ImportPlan.impact":
+		if e.ComplexityRoot.ImportPlan.Impact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Impact(childComplexity), true
+	case "ImportPlan.newRelations":
+		if e.ComplexityRoot.ImportPlan.NewRelations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.NewRelations(childComplexity), true
+	case "ImportPlan.problems":
+		if e.ComplexityRoot.ImportPlan.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Problems(childComplexity), true
+	case "ImportPlan.removedRelations":
+		if e.ComplexityRoot.ImportPlan.RemovedRelations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.RemovedRelations(childComplexity), true
+	case "ImportPlan.retired":
+		if e.ComplexityRoot.ImportPlan.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Retired(childComplexity), true
+	case "ImportPlan.scope":
+		if e.ComplexityRoot.ImportPlan.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Scope(childComplexity), true
+	case "ImportPlan.seen":
+		if e.ComplexityRoot.ImportPlan.Seen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Seen(childComplexity), true
+	case "ImportPlan.source":
+		if e.ComplexityRoot.ImportPlan.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Source(childComplexity), true
+	case "ImportPlan.stale":
+		if e.ComplexityRoot.ImportPlan.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Stale(childComplexity), true
+	case "ImportPlan.staleRelations":
+		if e.ComplexityRoot.ImportPlan.StaleRelations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.StaleRelations(childComplexity), true
+	case "ImportPlan.unchanged":
+		if e.ComplexityRoot.ImportPlan.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Unchanged(childComplexity), true
+	case "ImportPlan.updates":
+		if e.ComplexityRoot.ImportPlan.Updates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Updates(childComplexity), true
+
+	case "ImportProblem.at":
+		if e.ComplexityRoot.ImportProblem.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.At(childComplexity), true
+	case "ImportProblem.ciIds":
+		if e.ComplexityRoot.ImportProblem.CIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.CIs(childComplexity), true
+	case "ImportProblem.code":
+		if e.ComplexityRoot.ImportProblem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Code(childComplexity), true
+	case "ImportProblem.field":
+		if e.ComplexityRoot.ImportProblem.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Field(childComplexity), true
+	case "ImportProblem.message":
+		if e.ComplexityRoot.ImportProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Message(childComplexity), true
+
+	case "ImportResult.plan":
+		if e.ComplexityRoot.ImportResult.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Plan(childComplexity), true
+	case "ImportResult.run":
+		if e.ComplexityRoot.ImportResult.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportResult.Run(childComplexity), true
+
+	case "ImportRun.actor":
+		if e.ComplexityRoot.ImportRun.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Actor(childComplexity), true
+	case "ImportRun.counts":
+		if e.ComplexityRoot.ImportRun.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Counts(childComplexity), true
+	case "ImportRun.dryRun":
+		if e.ComplexityRoot.ImportRun.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.DryRun(childComplexity), true
+	case "ImportRun.error":
+		if e.ComplexityRoot.ImportRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Error(childComplexity), true
+	case "ImportRun.errorAt":
+		if e.ComplexityRoot.ImportRun.ErrorAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.ErrorAt(childComplexity), true
+	case "ImportRun.errorField":
+		if e.ComplexityRoot.ImportRun.ErrorField == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.ErrorField(childComplexity), true
+	case "ImportRun.errorFile":
+		if e.ComplexityRoot.ImportRun.ErrorFile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.ErrorFile(childComplexity), true
+	case "ImportRun.files":
+		if e.ComplexityRoot.ImportRun.Files == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Files(childComplexity), true
+	case "ImportRun.finished":
+		if e.ComplexityRoot.ImportRun.Finished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Finished(childComplexity), true
+	case "ImportRun.format":
+		if e.ComplexityRoot.ImportRun.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Format(childComplexity), true
+	case "ImportRun.id":
+		if e.ComplexityRoot.ImportRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.ID(childComplexity), true
+	case "ImportRun.outcome":
+		if e.ComplexityRoot.ImportRun.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Outcome(childComplexity), true
+	case "ImportRun.plan":
+		if e.ComplexityRoot.ImportRun.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Plan(childComplexity), true
+	case "ImportRun.scope":
+		if e.ComplexityRoot.ImportRun.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Scope(childComplexity), true
+	case "ImportRun.source":
+		if e.ComplexityRoot.ImportRun.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Source(childComplexity), true
+	case "ImportRun.started":
+		if e.ComplexityRoot.ImportRun.Started == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRun.Started(childComplexity), true
+
+	case "ImportRunConnection.edges":
+		if e.ComplexityRoot.ImportRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRunConnection.Edges(childComplexity), true
+	case "ImportRunConnection.pageInfo":
+		if e.ComplexityRoot.ImportRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRunConnection.PageInfo(childComplexity), true
+	case "ImportRunConnection.totalCount":
+		if e.ComplexityRoot.ImportRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRunConnection.TotalCount(childComplexity), true
+
+	case "ImportRunEdge.cursor":
+		if e.ComplexityRoot.ImportRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRunEdge.Cursor(childComplexity), true
+	case "ImportRunEdge.node":
+		if e.ComplexityRoot.ImportRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRunEdge.Node(childComplexity), true
 
 	case "Incident.affectedCiIds":
 		if e.ComplexityRoot.Incident.AffectedCIs == nil {
@@ -1734,6 +2310,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCi(childComplexity, args["id"].(string)), true
+	case "Mutation.importBatch":
+		if e.ComplexityRoot.Mutation.ImportBatch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importBatch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportBatch(childComplexity, args["input"].(model.ImportBatchInput)), true
+	case "Mutation.importFile":
+		if e.ComplexityRoot.Mutation.ImportFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportFile(childComplexity, args["input"].(model.ImportFileInput)), true
 	case "Mutation.linkIncidentToProblem":
 		if e.ComplexityRoot.Mutation.LinkIncidentToProblem == nil {
 			break
@@ -1888,6 +2486,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PlannedCI.at":
+		if e.ComplexityRoot.PlannedCI.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.At(childComplexity), true
+	case "PlannedCI.changes":
+		if e.ComplexityRoot.PlannedCI.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.Changes(childComplexity), true
+	case "PlannedCI.ci":
+		if e.ComplexityRoot.PlannedCI.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.Ci(childComplexity), true
+	case "PlannedCI.class":
+		if e.ComplexityRoot.PlannedCI.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.Class(childComplexity), true
+	case "PlannedCI.id":
+		if e.ComplexityRoot.PlannedCI.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.ID(childComplexity), true
+	case "PlannedCI.name":
+		if e.ComplexityRoot.PlannedCI.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCI.Name(childComplexity), true
+
+	case "PlannedCIRef.ci":
+		if e.ComplexityRoot.PlannedCIRef.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCIRef.Ci(childComplexity), true
+	case "PlannedCIRef.class":
+		if e.ComplexityRoot.PlannedCIRef.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCIRef.Class(childComplexity), true
+	case "PlannedCIRef.id":
+		if e.ComplexityRoot.PlannedCIRef.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCIRef.ID(childComplexity), true
+	case "PlannedCIRef.name":
+		if e.ComplexityRoot.PlannedCIRef.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedCIRef.Name(childComplexity), true
+
+	case "PlannedRelation.from":
+		if e.ComplexityRoot.PlannedRelation.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedRelation.From(childComplexity), true
+	case "PlannedRelation.to":
+		if e.ComplexityRoot.PlannedRelation.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedRelation.To(childComplexity), true
+	case "PlannedRelation.type":
+		if e.ComplexityRoot.PlannedRelation.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlannedRelation.Type(childComplexity), true
 
 	case "PriorityTarget.priority":
 		if e.ComplexityRoot.PriorityTarget.Priority == nil {
@@ -2136,6 +2815,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.History(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.importRun":
+		if e.ComplexityRoot.Query.ImportRun == nil {
+			break
+		}
+
+		args, err := ec.field_Query_importRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ImportRun(childComplexity, args["id"].(string)), true
+	case "Query.importRuns":
+		if e.ComplexityRoot.Query.ImportRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_importRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ImportRuns(childComplexity, args["source"].(*string), args["scope"].(*string), args["outcome"].([]string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.incident":
 		if e.ComplexityRoot.Query.Incident == nil {
 			break
@@ -2575,6 +3276,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SLARisk.Service(childComplexity), true
 
+	case "ServiceImpact.gained":
+		if e.ComplexityRoot.ServiceImpact.Gained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Gained(childComplexity), true
+	case "ServiceImpact.lost":
+		if e.ComplexityRoot.ServiceImpact.Lost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Lost(childComplexity), true
+	case "ServiceImpact.service":
+		if e.ComplexityRoot.ServiceImpact.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceImpact.Service(childComplexity), true
+
 	case "ServiceSLAStatus.attainment":
 		if e.ComplexityRoot.ServiceSLAStatus.Attainment == nil {
 			break
@@ -2635,6 +3355,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceSLAStatus.Status(childComplexity), true
+
+	case "Sighting.firstSeen":
+		if e.ComplexityRoot.Sighting.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.FirstSeen(childComplexity), true
+	case "Sighting.lastRunId":
+		if e.ComplexityRoot.Sighting.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.LastRun(childComplexity), true
+	case "Sighting.lastSeen":
+		if e.ComplexityRoot.Sighting.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.LastSeen(childComplexity), true
+	case "Sighting.missed":
+		if e.ComplexityRoot.Sighting.Missed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Missed(childComplexity), true
+	case "Sighting.scope":
+		if e.ComplexityRoot.Sighting.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Scope(childComplexity), true
+	case "Sighting.source":
+		if e.ComplexityRoot.Sighting.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Source(childComplexity), true
+	case "Sighting.stale":
+		if e.ComplexityRoot.Sighting.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Stale(childComplexity), true
+
+	case "StaleCI.ci":
+		if e.ComplexityRoot.StaleCI.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.Ci(childComplexity), true
+	case "StaleCI.class":
+		if e.ComplexityRoot.StaleCI.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.Class(childComplexity), true
+	case "StaleCI.id":
+		if e.ComplexityRoot.StaleCI.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.ID(childComplexity), true
+	case "StaleCI.lastSeen":
+		if e.ComplexityRoot.StaleCI.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.LastSeen(childComplexity), true
+	case "StaleCI.missed":
+		if e.ComplexityRoot.StaleCI.Missed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.Missed(childComplexity), true
+	case "StaleCI.name":
+		if e.ComplexityRoot.StaleCI.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.Name(childComplexity), true
+	case "StaleCI.seenElsewhere":
+		if e.ComplexityRoot.StaleCI.SeenElsewhere == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.SeenElsewhere(childComplexity), true
 
 	case "Transition.actor":
 		if e.ComplexityRoot.Transition.Actor == nil {
@@ -2746,6 +3552,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSLAInput", ec.unmarshalInputCreateSLAInput),
 			graphql.NewInputUnmarshaler("CreateWindowInput", ec.unmarshalInputCreateWindowInput),
 			graphql.NewInputUnmarshaler("IdentifierInput", ec.unmarshalInputIdentifierInput),
+			graphql.NewInputUnmarshaler("ImportBatchInput", ec.unmarshalInputImportBatchInput),
+			graphql.NewInputUnmarshaler("ImportFileInput", ec.unmarshalInputImportFileInput),
+			graphql.NewInputUnmarshaler("ImportItemInput", ec.unmarshalInputImportItemInput),
+			graphql.NewInputUnmarshaler("ImportLinkInput", ec.unmarshalInputImportLinkInput),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
 			graphql.NewInputUnmarshaler("PriorityTargetInput", ec.unmarshalInputPriorityTargetInput),
 			graphql.NewInputUnmarshaler("ProblemFilter", ec.unmarshalInputProblemFilter),
@@ -3162,6 +3972,49 @@ type CI {
   dependsOn: [CI!]!
   "The CIs having a DEPENDS_ON relation to this CI."
   dependants: [CI!]!
+  """
+  Where each field's current value came from, sorted by field: a manual
+  edit or an import source and scope. Fields without a recorded origin are
+  absent.
+  """
+  provenance: [FieldOrigin!]!
+  """
+  The import scopes that report this CI, ordered by (source, scope). Batched
+  per request like relations.
+  """
+  sightings: [Sighting!]!
+}
+
+"Where a CI field's current value came from."
+type FieldOrigin {
+  "name, status, criticality, environment, owner, or attributes.<key>."
+  field: String!
+  "An import source name, or manual for edits made through the API."
+  source: String!
+  "The import scope that reported it; null for manual edits."
+  scope: String
+  "When the value was set."
+  since: Time!
+  """
+  When the (source, scope) last reported this CI (see sightings); null for
+  manual edits and when the scope keeps no sighting of the CI any more.
+  Batched per request.
+  """
+  lastSeen: Time
+}
+
+"An import scope's record of reporting a CI."
+type Sighting {
+  source: String!
+  scope: String!
+  "The first and the last run of the scope that reported the CI."
+  firstSeen: Time!
+  lastSeen: Time!
+  lastRunId: ID!
+  "Applied runs of the scope since lastRunId that did not report the CI."
+  missed: Int!
+  "The scope's last applied run did not report the CI (missed > 0)."
+  stale: Boolean!
 }
 
 "A typed, directed edge: from -type-> to."
@@ -3255,6 +4108,296 @@ type Mutation {
   relate(from: ID!, type: String!, to: ID!): Relation!
   "Removes a relation; false when it did not exist."
   unrelate(from: ID!, type: String!, to: ID!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/import.graphqls", Input: `# Discovery imports: feeding what a source reports (an nmap scan, a
+# Kubernetes dump, Terraform state, a CSV or JSON export, or a normalized
+# batch built by an agent) into the graph, and the record of every run.
+#
+# A run identifies each reported CI against the store, reconciles its fields
+# by source precedence, plans creates, updates, relations and staleness for
+# its (source, scope), and applies exactly that plan in one transaction —
+# or, with dryRun, only plans it. Every run is recorded, failed ones too.
+#
+# Arguments that cannot work (an unknown format, a csv/json import without a
+# mapping, a bad source name) are GraphQL errors (INVALID_INPUT with
+# extensions.field). An input that fails to parse or validate is not: the
+# mutation returns its run with outcome FAILED and errorFile / errorAt /
+# errorField locating the fault. A run that failed for another reason (the
+# store unavailable, a CONFLICT with a concurrent run of the same scope)
+# returns its run too, together with a GraphQL error carrying the code.
+#
+# Large files: a GraphQL request is bounded in size (1 MiB by default) and
+# time (30 seconds by default), so bigger inputs go to
+# POST /api/v1/imports/{format}, which streams the file, has its own limits
+# (256 MiB, 10 minutes by default) and answers the same run and plan as JSON.
+
+"""
+Any JSON value: object, array, string, number, boolean or null. Used where
+a value's type depends on the field it belongs to.
+"""
+scalar JSONValue
+
+"The input formats, named as the CLI and the HTTP endpoint name them in lower case."
+enum ImportFormat {
+  "nmap XML output (nmap -oX)."
+  NMAP
+  "kubectl get ... -o json (a List or one object); scope names the cluster and is required."
+  KUBERNETES
+  "Terraform state, format version 4."
+  TERRAFORM
+  "CSV with a column mapping (mapping is required)."
+  CSV
+  "A JSON array or JSON Lines with a field mapping (mapping is required)."
+  JSON
+}
+
+enum ImportOutcome {
+  "Still running (or the process stopped before it finished)."
+  RUNNING
+  "A dry run finished: the plan was computed, nothing was written."
+  PLANNED
+  "Applied and complete: staleness was applied too."
+  SUCCEEDED
+  "Applied without the items and links listed in the plan's problems; nothing was marked stale."
+  PARTIAL
+  "Nothing was written; error says why."
+  FAILED
+}
+
+"What a run read and did."
+type ImportCounts {
+  "Items and links the input reported, after folding duplicates of the same CI."
+  items: Int!
+  links: Int!
+  created: Int!
+  updated: Int!
+  unchanged: Int!
+  "CIs the scope reported before and not in this run, not yet retired."
+  stale: Int!
+  retired: Int!
+  relationsCreated: Int!
+  relationsRemoved: Int!
+  staleRelations: Int!
+  problems: Int!
+}
+
+"A CI a plan creates or updates."
+type PlannedCI {
+  "Null for a CI the plan creates."
+  id: ID
+  "The CI as it is now; null for a CI to create (or one deleted since)."
+  ci: CI
+  name: String!
+  class: String!
+  "Where the input defines it (\"line 12\", \"items[3]\"); null when unknown."
+  at: String
+  "The fields an update changes; empty for a create."
+  changes: [FieldChange!]!
+}
+
+"One field's value before and after an update."
+type FieldChange {
+  "A provenance key: name, status, criticality, environment, owner, attributes.<key>, or identifiers."
+  field: String!
+  "Null when the field was empty."
+  old: JSONValue
+  "Null when the field is cleared."
+  new: JSONValue
+}
+
+"A CI named in a plan: an existing CI (id set) or one the plan creates."
+type PlannedCIRef {
+  "Null for a CI the plan creates."
+  id: ID
+  "The CI as it is now; null when id is null or the CI was deleted since."
+  ci: CI
+  name: String!
+  class: String!
+}
+
+"A relation a plan creates or removes."
+type PlannedRelation {
+  from: PlannedCIRef!
+  type: String!
+  to: PlannedCIRef!
+}
+
+"A CI the run's scope reported before and not in this run."
+type StaleCI {
+  id: ID
+  ci: CI
+  name: String!
+  class: String!
+  "Complete runs of the scope in a row that did not report it."
+  missed: Int!
+  "When the scope last reported it."
+  lastSeen: Time!
+  "Another scope still reports it, which keeps it from being retired."
+  seenElsewhere: Boolean!
+}
+
+"An item or link a run could not reconcile; it is reported, never guessed."
+type ImportProblem {
+  "AMBIGUOUS, UNRESOLVED or INVALID."
+  code: String!
+  "Where the input defines the item or link; null when unknown."
+  at: String
+  "The field at fault; null when none."
+  field: String
+  message: String!
+  "The existing CIs involved (for AMBIGUOUS, the candidates)."
+  ciIds: [ID!]!
+}
+
+"A service whose set of upstream dependencies a plan changes."
+type ServiceImpact {
+  service: PlannedCIRef!
+  "CIs the service comes to depend on."
+  gained: [PlannedCIRef!]!
+  "CIs the service no longer depends on."
+  lost: [PlannedCIRef!]!
+}
+
+"""
+What a run changes (or, for a dry run, would change). Each list holds at
+most 200 entries; the counts of the run are exact.
+"""
+type ImportPlan {
+  source: String!
+  scope: String!
+  "The scope's generation the plan was computed from."
+  generation: Int!
+  "False when problems kept some items or links out: such a run marks nothing stale."
+  complete: Boolean!
+  "CIs the source reported (after folding duplicates)."
+  seen: Int!
+  creates: [PlannedCI!]!
+  updates: [PlannedCI!]!
+  unchanged: Int!
+  newRelations: [PlannedRelation!]!
+  removedRelations: [PlannedRelation!]!
+  stale: [StaleCI!]!
+  "CIs this run retires: missed by as many complete runs as the policy allows."
+  retired: [StaleCI!]!
+  staleRelations: Int!
+  problems: [ImportProblem!]!
+  impact: [ServiceImpact!]!
+}
+
+"The record of one import run."
+type ImportRun {
+  id: ID!
+  "The input format (nmap, kubernetes, terraform, csv, json), or batch for importBatch."
+  format: String!
+  "Who reported: the name provenance and precedence rules use."
+  source: String!
+  "What the input fully covers; empty when a failed run never learned it."
+  scope: String!
+  "The input names, in the order they were read; empty for multipart uploads to the HTTP endpoint, whose answer lists them."
+  files: [String!]!
+  dryRun: Boolean!
+  "Who started the run (the X-Ripple-Actor of the request)."
+  actor: String!
+  started: Time!
+  "Null while running."
+  finished: Time
+  outcome: ImportOutcome!
+  "Why a FAILED run failed; null otherwise."
+  error: String
+  "The input file at fault, when the input was at fault."
+  errorFile: String
+  "Where in that file: \"line 12, column 4\", \"items[3]\", \"element <host> #3\"."
+  errorAt: String
+  "The input field or column at fault."
+  errorField: String
+  counts: ImportCounts!
+  "The plan, each list cut to 200 entries; null when the run failed before planning."
+  plan: ImportPlan
+}
+
+type ImportRunEdge {
+  cursor: String!
+  node: ImportRun!
+}
+
+"A page of runs, newest first."
+type ImportRunConnection {
+  edges: [ImportRunEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"What an import mutation returns: the run's record and its plan."
+type ImportResult {
+  run: ImportRun!
+  "The plan (lists cut to 200 entries); null when the run failed before planning."
+  plan: ImportPlan
+}
+
+input ImportFileInput {
+  format: ImportFormat!
+  "The file's text."
+  content: String!
+  "The file's name, for the run record and error locations (default: input)."
+  fileName: String
+  "What the input fully covers; default: what the input declares (required for kubernetes, csv and json)."
+  scope: String
+  "The source name for provenance and precedence (default: the format in lower case)."
+  source: String
+  "Plan only: write nothing but the run record."
+  dryRun: Boolean = false
+  "Apply nothing when any item or link cannot be reconciled (the run FAILS)."
+  strict: Boolean = false
+  "The column (csv) or field (json) mapping; required for csv and json, refused for the others."
+  mapping: JSON
+}
+
+"One CI as a source reports it; errors name it items[i]."
+input ImportItemInput {
+  "A class name from the catalogue."
+  class: String!
+  name: String!
+  "At least one: a re-import finds the CI again by them."
+  identifiers: [IdentifierInput!]!
+  "Facts the source reports; prefix keys with the source's name so precedence rules can name them."
+  attributes: JSON
+  owner: String
+  environment: String
+}
+
+"A relation a source reports; each end names a CI by one of its identifiers. Errors name it links[i]."
+input ImportLinkInput {
+  from: IdentifierInput!
+  "A relation type name from the catalogue."
+  type: String!
+  to: IdentifierInput!
+}
+
+"A normalized batch, for agents that do their own discovery."
+input ImportBatchInput {
+  "The source name for provenance and precedence: lower-case letters, digits, '.', '_' and '-'."
+  source: String!
+  "What the batch fully covers: CIs this scope reported before and not now become stale."
+  scope: String!
+  items: [ImportItemInput!]!
+  links: [ImportLinkInput!]
+  dryRun: Boolean = false
+  strict: Boolean = false
+}
+
+extend type Query {
+  "Import runs, newest first, of a source, a scope and outcomes when given (first defaults to 50, at most 500)."
+  importRuns(source: String, scope: String, outcome: [ImportOutcome!], first: Int, after: String): ImportRunConnection!
+  "One import run, or null."
+  importRun(id: ID!): ImportRun
+}
+
+extend type Mutation {
+  "Imports one file of a format."
+  importFile(input: ImportFileInput!): ImportResult!
+  "Imports a normalized batch of items and links."
+  importBatch(input: ImportBatchInput!): ImportResult!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/itsm.graphqls", Input: `# ITSM records — incidents, problems, changes, SLAs and maintenance/freeze
@@ -3872,6 +5015,10 @@ func (ec *executionContext) childFields_CI(ctx context.Context, field graphql.Co
 		return ec.fieldContext_CI_dependsOn(ctx, field)
 	case "dependants":
 		return ec.fieldContext_CI_dependants(ctx, field)
+	case "provenance":
+		return ec.fieldContext_CI_provenance(ctx, field)
+	case "sightings":
+		return ec.fieldContext_CI_sightings(ctx, field)
 	case "history":
 		return ec.fieldContext_CI_history(ctx, field)
 	}
@@ -4078,6 +5225,34 @@ func (ec *executionContext) childFields_Evidence(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
 }
 
+func (ec *executionContext) childFields_FieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldChange_field(ctx, field)
+	case "old":
+		return ec.fieldContext_FieldChange_old(ctx, field)
+	case "new":
+		return ec.fieldContext_FieldChange_new(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldChange", field.Name)
+}
+
+func (ec *executionContext) childFields_FieldOrigin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_FieldOrigin_field(ctx, field)
+	case "source":
+		return ec.fieldContext_FieldOrigin_source(ctx, field)
+	case "scope":
+		return ec.fieldContext_FieldOrigin_scope(ctx, field)
+	case "since":
+		return ec.fieldContext_FieldOrigin_since(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_FieldOrigin_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FieldOrigin", field.Name)
+}
+
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -4100,6 +5275,156 @@ func (ec *executionContext) childFields_ImpactedCI(ctx context.Context, field gr
 		return ec.fieldContext_ImpactedCI_path(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImpactedCI", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_ImportCounts_items(ctx, field)
+	case "links":
+		return ec.fieldContext_ImportCounts_links(ctx, field)
+	case "created":
+		return ec.fieldContext_ImportCounts_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_ImportCounts_updated(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ImportCounts_unchanged(ctx, field)
+	case "stale":
+		return ec.fieldContext_ImportCounts_stale(ctx, field)
+	case "retired":
+		return ec.fieldContext_ImportCounts_retired(ctx, field)
+	case "relationsCreated":
+		return ec.fieldContext_ImportCounts_relationsCreated(ctx, field)
+	case "relationsRemoved":
+		return ec.fieldContext_ImportCounts_relationsRemoved(ctx, field)
+	case "staleRelations":
+		return ec.fieldContext_ImportCounts_staleRelations(ctx, field)
+	case "problems":
+		return ec.fieldContext_ImportCounts_problems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_ImportPlan_source(ctx, field)
+	case "scope":
+		return ec.fieldContext_ImportPlan_scope(ctx, field)
+	case "generation":
+		return ec.fieldContext_ImportPlan_generation(ctx, field)
+	case "complete":
+		return ec.fieldContext_ImportPlan_complete(ctx, field)
+	case "seen":
+		return ec.fieldContext_ImportPlan_seen(ctx, field)
+	case "creates":
+		return ec.fieldContext_ImportPlan_creates(ctx, field)
+	case "updates":
+		return ec.fieldContext_ImportPlan_updates(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ImportPlan_unchanged(ctx, field)
+	case "newRelations":
+		return ec.fieldContext_ImportPlan_newRelations(ctx, field)
+	case "removedRelations":
+		return ec.fieldContext_ImportPlan_removedRelations(ctx, field)
+	case "stale":
+		return ec.fieldContext_ImportPlan_stale(ctx, field)
+	case "retired":
+		return ec.fieldContext_ImportPlan_retired(ctx, field)
+	case "staleRelations":
+		return ec.fieldContext_ImportPlan_staleRelations(ctx, field)
+	case "problems":
+		return ec.fieldContext_ImportPlan_problems(ctx, field)
+	case "impact":
+		return ec.fieldContext_ImportPlan_impact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ImportProblem_code(ctx, field)
+	case "at":
+		return ec.fieldContext_ImportProblem_at(ctx, field)
+	case "field":
+		return ec.fieldContext_ImportProblem_field(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportProblem_message(ctx, field)
+	case "ciIds":
+		return ec.fieldContext_ImportProblem_ciIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "run":
+		return ec.fieldContext_ImportResult_run(ctx, field)
+	case "plan":
+		return ec.fieldContext_ImportResult_plan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ImportRun_id(ctx, field)
+	case "format":
+		return ec.fieldContext_ImportRun_format(ctx, field)
+	case "source":
+		return ec.fieldContext_ImportRun_source(ctx, field)
+	case "scope":
+		return ec.fieldContext_ImportRun_scope(ctx, field)
+	case "files":
+		return ec.fieldContext_ImportRun_files(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ImportRun_dryRun(ctx, field)
+	case "actor":
+		return ec.fieldContext_ImportRun_actor(ctx, field)
+	case "started":
+		return ec.fieldContext_ImportRun_started(ctx, field)
+	case "finished":
+		return ec.fieldContext_ImportRun_finished(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ImportRun_outcome(ctx, field)
+	case "error":
+		return ec.fieldContext_ImportRun_error(ctx, field)
+	case "errorFile":
+		return ec.fieldContext_ImportRun_errorFile(ctx, field)
+	case "errorAt":
+		return ec.fieldContext_ImportRun_errorAt(ctx, field)
+	case "errorField":
+		return ec.fieldContext_ImportRun_errorField(ctx, field)
+	case "counts":
+		return ec.fieldContext_ImportRun_counts(ctx, field)
+	case "plan":
+		return ec.fieldContext_ImportRun_plan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRun", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ImportRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ImportRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ImportRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ImportRunEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ImportRunEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4236,6 +5561,50 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PlannedCI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlannedCI_id(ctx, field)
+	case "ci":
+		return ec.fieldContext_PlannedCI_ci(ctx, field)
+	case "name":
+		return ec.fieldContext_PlannedCI_name(ctx, field)
+	case "class":
+		return ec.fieldContext_PlannedCI_class(ctx, field)
+	case "at":
+		return ec.fieldContext_PlannedCI_at(ctx, field)
+	case "changes":
+		return ec.fieldContext_PlannedCI_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlannedCI", field.Name)
+}
+
+func (ec *executionContext) childFields_PlannedCIRef(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlannedCIRef_id(ctx, field)
+	case "ci":
+		return ec.fieldContext_PlannedCIRef_ci(ctx, field)
+	case "name":
+		return ec.fieldContext_PlannedCIRef_name(ctx, field)
+	case "class":
+		return ec.fieldContext_PlannedCIRef_class(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlannedCIRef", field.Name)
+}
+
+func (ec *executionContext) childFields_PlannedRelation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_PlannedRelation_from(ctx, field)
+	case "type":
+		return ec.fieldContext_PlannedRelation_type(ctx, field)
+	case "to":
+		return ec.fieldContext_PlannedRelation_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlannedRelation", field.Name)
 }
 
 func (ec *executionContext) childFields_PriorityTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4474,6 +5843,18 @@ func (ec *executionContext) childFields_SLARisk(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type SLARisk", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceImpact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_ServiceImpact_service(ctx, field)
+	case "gained":
+		return ec.fieldContext_ServiceImpact_gained(ctx, field)
+	case "lost":
+		return ec.fieldContext_ServiceImpact_lost(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceImpact", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceSLAStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "service":
@@ -4498,6 +5879,46 @@ func (ec *executionContext) childFields_ServiceSLAStatus(ctx context.Context, fi
 		return ec.fieldContext_ServiceSLAStatus_changes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceSLAStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_Sighting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_Sighting_source(ctx, field)
+	case "scope":
+		return ec.fieldContext_Sighting_scope(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_Sighting_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Sighting_lastSeen(ctx, field)
+	case "lastRunId":
+		return ec.fieldContext_Sighting_lastRunId(ctx, field)
+	case "missed":
+		return ec.fieldContext_Sighting_missed(ctx, field)
+	case "stale":
+		return ec.fieldContext_Sighting_stale(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Sighting", field.Name)
+}
+
+func (ec *executionContext) childFields_StaleCI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_StaleCI_id(ctx, field)
+	case "ci":
+		return ec.fieldContext_StaleCI_ci(ctx, field)
+	case "name":
+		return ec.fieldContext_StaleCI_name(ctx, field)
+	case "class":
+		return ec.fieldContext_StaleCI_class(ctx, field)
+	case "missed":
+		return ec.fieldContext_StaleCI_missed(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_StaleCI_lastSeen(ctx, field)
+	case "seenElsewhere":
+		return ec.fieldContext_StaleCI_seenElsewhere(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaleCI", field.Name)
 }
 
 func (ec *executionContext) childFields_Transition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4917,6 +6338,34 @@ func (ec *executionContext) field_Mutation_deleteCI_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importBatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportBatchInput, error) {
+			return ec.unmarshalNImportBatchInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportBatchInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportFileInput, error) {
+			return ec.unmarshalNImportFileInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportFileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5405,6 +6854,66 @@ func (ec *executionContext) field_Query_history_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_importRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_importRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "outcome",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOImportOutcome2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outcome"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -6718,6 +8227,70 @@ func (ec *executionContext) fieldContext_CI_dependants(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CI_provenance(ctx context.Context, field graphql.CollectedField, obj *graph.CI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CI_provenance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CI().Provenance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.FieldOrigin) graphql.Marshaler {
+			return ec.marshalNFieldOrigin2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐFieldOriginᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CI_provenance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CI",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldOrigin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CI_sightings(ctx context.Context, field graphql.CollectedField, obj *graph.CI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CI_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CI().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.Sighting) graphql.Marshaler {
+			return ec.marshalNSighting2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐSightingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CI_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CI",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sighting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8494,6 +10067,190 @@ func (ec *executionContext) fieldContext_Evidence_ciIds(_ context.Context, field
 	return graphql.NewScalarFieldContext("Evidence", field, false, false, "ID")
 }
 
+func (ec *executionContext) _FieldChange_field(ctx context.Context, field graphql.CollectedField, obj *importers.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldChange_old(ctx context.Context, field graphql.CollectedField, obj *importers.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_old(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Old, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSONValue2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_old(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSONValue")
+}
+
+func (ec *executionContext) _FieldChange_new(ctx context.Context, field graphql.CollectedField, obj *importers.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldChange_new(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.New, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSONValue2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldChange_new(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldChange", field, false, false, "JSONValue")
+}
+
+func (ec *executionContext) _FieldOrigin_field(ctx context.Context, field graphql.CollectedField, obj *model.FieldOrigin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldOrigin_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldOrigin_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldOrigin", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldOrigin_source(ctx context.Context, field graphql.CollectedField, obj *model.FieldOrigin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldOrigin_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldOrigin_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldOrigin", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldOrigin_scope(ctx context.Context, field graphql.CollectedField, obj *model.FieldOrigin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldOrigin_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldOrigin_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldOrigin", field, false, false, "String")
+}
+
+func (ec *executionContext) _FieldOrigin_since(ctx context.Context, field graphql.CollectedField, obj *model.FieldOrigin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldOrigin_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FieldOrigin_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldOrigin", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FieldOrigin_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.FieldOrigin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FieldOrigin_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FieldOrigin().LastSeen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FieldOrigin_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FieldOrigin", field, true, true, "Time")
+}
+
 func (ec *executionContext) _Identifier_kind(ctx context.Context, field graphql.CollectedField, obj *graph.Identifier) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8645,6 +10402,1383 @@ func (ec *executionContext) fieldContext_ImpactedCI_path(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportCounts_items(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_links(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_links(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Links, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_links(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_created(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_updated(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_unchanged(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_stale(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_retired(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_retired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_retired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_relationsCreated(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_relationsCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelationsCreated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_relationsCreated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_relationsRemoved(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_relationsRemoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelationsRemoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_relationsRemoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_staleRelations(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_staleRelations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StaleRelations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_staleRelations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCounts_problems(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportPlan_source(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportPlan_scope(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportPlan_generation(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_generation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_generation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportPlan_complete(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportPlan_seen(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_seen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_seen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportPlan_creates(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_creates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Creates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.CIChange) graphql.Marshaler {
+			return ec.marshalNPlannedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_creates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_updates(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_updates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.CIChange) graphql.Marshaler {
+			return ec.marshalNPlannedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_updates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_unchanged(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportPlan_newRelations(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_newRelations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewRelations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.RelationChange) graphql.Marshaler {
+			return ec.marshalNPlannedRelation2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRelationChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_newRelations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedRelation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_removedRelations(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_removedRelations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedRelations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.RelationChange) graphql.Marshaler {
+			return ec.marshalNPlannedRelation2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRelationChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_removedRelations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedRelation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_stale(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.StaleCI) graphql.Marshaler {
+			return ec.marshalNStaleCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐStaleCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StaleCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_retired(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_retired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.StaleCI) graphql.Marshaler {
+			return ec.marshalNStaleCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐStaleCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_retired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StaleCI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_staleRelations(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_staleRelations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StaleRelations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_staleRelations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportPlan_problems(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.Problem) graphql.Marshaler {
+			return ec.marshalNImportProblem2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐProblemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_impact(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_impact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.ServiceImpact) graphql.Marshaler {
+			return ec.marshalNServiceImpact2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐServiceImpactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_impact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceImpact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportProblem_code(ctx context.Context, field graphql.CollectedField, obj *importers.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_at(ctx context.Context, field graphql.CollectedField, obj *importers.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportProblem().At(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportProblem_field(ctx context.Context, field graphql.CollectedField, obj *importers.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportProblem().Field(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportProblem_message(ctx context.Context, field graphql.CollectedField, obj *importers.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_ciIds(ctx context.Context, field graphql.CollectedField, obj *importers.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_ciIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_ciIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportResult_run(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Run, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *importers.Run) graphql.Marshaler {
+			return ec.marshalNImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportResult_plan(ctx context.Context, field graphql.CollectedField, obj *model.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportResult_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *importers.Plan) graphql.Marshaler {
+			return ec.marshalOImportPlan2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportResult_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRun_id(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImportRun_format(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRun_source(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRun_scope(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRun_files(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Files, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_files(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRun_dryRun(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportRun_actor(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRun_started(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_started(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Started, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_started(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ImportRun_finished(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_finished(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Finished, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_finished(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ImportRun_outcome(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNImportOutcome2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, false, false, "ImportOutcome")
+}
+
+func (ec *executionContext) _ImportRun_error(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportRun().Error(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportRun_errorFile(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_errorFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportRun().ErrorFile(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_errorFile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportRun_errorAt(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_errorAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportRun().ErrorAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_errorAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportRun_errorField(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_errorField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportRun().ErrorField(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_errorField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRun", field, true, true, "String")
+}
+
+func (ec *executionContext) _ImportRun_counts(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v importers.Counts) graphql.Marshaler {
+			return ec.marshalNImportCounts2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRun_plan(ctx context.Context, field graphql.CollectedField, obj *importers.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRun_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *importers.Plan) graphql.Marshaler {
+			return ec.marshalOImportPlan2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRun_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ImportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImportRunEdge) graphql.Marshaler {
+			return ec.marshalNImportRunEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ImportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ImportRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ImportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRunEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ImportRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *importers.Run) graphql.Marshaler {
+			return ec.marshalNImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRun(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9937,6 +13071,94 @@ func (ec *executionContext) fieldContext_Mutation_assessChange(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportFile(ctx, fc.Args["input"].(model.ImportFileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importBatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importBatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportBatch(ctx, fc.Args["input"].(model.ImportBatchInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportResult2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importBatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importBatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createIncident(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10712,6 +13934,350 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedCI_id(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlannedCI().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCI", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PlannedCI_ci(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlannedCI().Ci(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedCI",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlannedCI_name(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCI", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedCI_class(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCI", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedCI_at(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlannedCI().At(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCI", field, true, true, "String")
+}
+
+func (ec *executionContext) _PlannedCI_changes(ctx context.Context, field graphql.CollectedField, obj *importers.CIChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCI_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.FieldChange) graphql.Marshaler {
+			return ec.marshalNFieldChange2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCI_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedCI",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlannedCIRef_id(ctx context.Context, field graphql.CollectedField, obj *importers.CIEnd) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCIRef_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlannedCIRef().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCIRef_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCIRef", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PlannedCIRef_ci(ctx context.Context, field graphql.CollectedField, obj *importers.CIEnd) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCIRef_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlannedCIRef().Ci(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCIRef_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedCIRef",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlannedCIRef_name(ctx context.Context, field graphql.CollectedField, obj *importers.CIEnd) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCIRef_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCIRef_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCIRef", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedCIRef_class(ctx context.Context, field graphql.CollectedField, obj *importers.CIEnd) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedCIRef_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedCIRef_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedCIRef", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedRelation_from(ctx context.Context, field graphql.CollectedField, obj *importers.RelationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedRelation_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v importers.CIEnd) graphql.Marshaler {
+			return ec.marshalNPlannedCIRef2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEnd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedRelation_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedRelation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlannedRelation_type(ctx context.Context, field graphql.CollectedField, obj *importers.RelationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedRelation_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedRelation_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlannedRelation", field, false, false, "String")
+}
+
+func (ec *executionContext) _PlannedRelation_to(ctx context.Context, field graphql.CollectedField, obj *importers.RelationChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlannedRelation_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v importers.CIEnd) graphql.Marshaler {
+			return ec.marshalNPlannedCIRef2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEnd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlannedRelation_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlannedRelation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PriorityTarget_priority(ctx context.Context, field graphql.CollectedField, obj *itsm.PriorityTarget) (ret graphql.Marshaler) {
@@ -11677,6 +15243,94 @@ func (ec *executionContext) fieldContext_Query_catalogue(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Catalogue(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_importRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_importRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ImportRuns(ctx, fc.Args["source"].(*string), fc.Args["scope"].(*string), fc.Args["outcome"].([]string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportRunConnection) graphql.Marshaler {
+			return ec.marshalNImportRunConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_importRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_importRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_importRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_importRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ImportRun(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *importers.Run) graphql.Marshaler {
+			return ec.marshalOImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_importRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_importRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13607,6 +17261,102 @@ func (ec *executionContext) fieldContext_SLARisk_atRisk(_ context.Context, field
 	return graphql.NewScalarFieldContext("SLARisk", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ServiceImpact_service(ctx context.Context, field graphql.CollectedField, obj *importers.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v importers.CIEnd) graphql.Marshaler {
+			return ec.marshalNPlannedCIRef2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEnd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceImpact_gained(ctx context.Context, field graphql.CollectedField, obj *importers.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_gained(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gained, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.CIEnd) graphql.Marshaler {
+			return ec.marshalNPlannedCIRef2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEndᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_gained(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceImpact_lost(ctx context.Context, field graphql.CollectedField, obj *importers.ServiceImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceImpact_lost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.CIEnd) graphql.Marshaler {
+			return ec.marshalNPlannedCIRef2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEndᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceImpact_lost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceImpact",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceSLAStatus_service(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13880,6 +17630,337 @@ func (ec *executionContext) fieldContext_ServiceSLAStatus_changes(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Sighting_source(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Sighting_scope(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Sighting_firstSeen(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sighting_lastSeen(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sighting_lastRunId(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_lastRunId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_lastRunId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Sighting_missed(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_missed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_missed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Sighting_stale(ctx context.Context, field graphql.CollectedField, obj *graph.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _StaleCI_id(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StaleCI().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, true, true, "ID")
+}
+
+func (ec *executionContext) _StaleCI_ci(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StaleCI().Ci(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StaleCI",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StaleCI_name(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "String")
+}
+
+func (ec *executionContext) _StaleCI_class(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "String")
+}
+
+func (ec *executionContext) _StaleCI_missed(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_missed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_missed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StaleCI_lastSeen(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "Time")
+}
+
+func (ec *executionContext) _StaleCI_seenElsewhere(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_seenElsewhere(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeenElsewhere, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_seenElsewhere(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Transition_from(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
@@ -16011,6 +20092,321 @@ func UnmarshalIdentifierInput(ctx context.Context, raw any) (graph.Identifier, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputImportBatchInput(ctx context.Context, obj any) (model.ImportBatchInput, error) {
+	var it model.ImportBatchInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+	if _, present := asMap["strict"]; !present {
+		asMap["strict"] = false
+	}
+
+	fieldsInOrder := [...]string{"source", "scope", "items", "links", "dryRun", "strict"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNImportItemInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "links":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("links"))
+			data, err := ec.unmarshalOImportLinkInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportLinkInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Links = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "strict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strict"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strict = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportBatchInput unmarshals raw into the ImportBatchInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportBatchInput(ctx context.Context, raw any) (model.ImportBatchInput, error) {
+	var out model.ImportBatchInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportBatchInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportFileInput(ctx context.Context, obj any) (model.ImportFileInput, error) {
+	var it model.ImportFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+	if _, present := asMap["strict"]; !present {
+		asMap["strict"] = false
+	}
+
+	fieldsInOrder := [...]string{"format", "content", "fileName", "scope", "source", "dryRun", "strict", "mapping"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNImportFormat2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "content":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("content"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Content = data
+		case "fileName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fileName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FileName = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "strict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strict"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strict = data
+		case "mapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mapping"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mapping = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportFileInput unmarshals raw into the ImportFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportFileInput(ctx context.Context, raw any) (model.ImportFileInput, error) {
+	var out model.ImportFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportFileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportItemInput(ctx context.Context, obj any) (model.ImportItemInput, error) {
+	var it model.ImportItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"class", "name", "identifiers", "attributes", "owner", "environment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "class":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("class"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Class = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "identifiers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("identifiers"))
+			data, err := ec.unmarshalNIdentifierInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifierᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Identifiers = data
+		case "attributes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Attributes = data
+		case "owner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("owner"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Owner = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportItemInput unmarshals raw into the ImportItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportItemInput(ctx context.Context, raw any) (model.ImportItemInput, error) {
+	var out model.ImportItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportItemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportLinkInput(ctx context.Context, obj any) (model.ImportLinkInput, error) {
+	var it model.ImportLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "type", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNIdentifierInput2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNIdentifierInput2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportLinkInput unmarshals raw into the ImportLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportLinkInput(ctx context.Context, raw any) (model.ImportLinkInput, error) {
+	var out model.ImportLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportLinkInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIncidentFilter(ctx context.Context, obj any) (itsm.IncidentFilter, error) {
 	var it itsm.IncidentFilter
 	if obj == nil {
@@ -16828,6 +21224,18 @@ func (ec *executionContext) _CI(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CI_dependants(ctx, field, obj)
 				})
+		case "provenance":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CI_provenance(ctx, field, obj)
+				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CI_sightings(ctx, field, obj)
+				})
 		case "history":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -17521,6 +21929,103 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var fieldChangeImplementors = []string{"FieldChange"}
+
+func (ec *executionContext) _FieldChange(ctx context.Context, sel ast.SelectionSet, obj *importers.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldChange")
+		case "field":
+			out.Values[i] = ec._FieldChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "old":
+			out.Values[i] = ec._FieldChange_old(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "new":
+			out.Values[i] = ec._FieldChange_new(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fieldOriginImplementors = []string{"FieldOrigin"}
+
+func (ec *executionContext) _FieldOrigin(ctx context.Context, sel ast.SelectionSet, obj *model.FieldOrigin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fieldOriginImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FieldOrigin")
+		case "field":
+			out.Values[i] = ec._FieldOrigin_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._FieldOrigin_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._FieldOrigin_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "since":
+			out.Values[i] = ec._FieldOrigin_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeen":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FieldOrigin_lastSeen(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var identifierImplementors = []string{"Identifier"}
 
 func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSet, obj *graph.Identifier) graphql.Marshaler {
@@ -17591,6 +22096,478 @@ func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ImpactedCI_path(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importCountsImplementors = []string{"ImportCounts"}
+
+func (ec *executionContext) _ImportCounts(ctx context.Context, sel ast.SelectionSet, obj *importers.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportCounts")
+		case "items":
+			out.Values[i] = ec._ImportCounts_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "links":
+			out.Values[i] = ec._ImportCounts_links(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ImportCounts_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._ImportCounts_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._ImportCounts_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._ImportCounts_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retired":
+			out.Values[i] = ec._ImportCounts_retired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relationsCreated":
+			out.Values[i] = ec._ImportCounts_relationsCreated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relationsRemoved":
+			out.Values[i] = ec._ImportCounts_relationsRemoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "staleRelations":
+			out.Values[i] = ec._ImportCounts_staleRelations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problems":
+			out.Values[i] = ec._ImportCounts_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importPlanImplementors = []string{"ImportPlan"}
+
+func (ec *executionContext) _ImportPlan(ctx context.Context, sel ast.SelectionSet, obj *importers.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportPlan")
+		case "source":
+			out.Values[i] = ec._ImportPlan_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._ImportPlan_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generation":
+			out.Values[i] = ec._ImportPlan_generation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._ImportPlan_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seen":
+			out.Values[i] = ec._ImportPlan_seen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creates":
+			out.Values[i] = ec._ImportPlan_creates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updates":
+			out.Values[i] = ec._ImportPlan_updates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._ImportPlan_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newRelations":
+			out.Values[i] = ec._ImportPlan_newRelations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedRelations":
+			out.Values[i] = ec._ImportPlan_removedRelations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._ImportPlan_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retired":
+			out.Values[i] = ec._ImportPlan_retired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "staleRelations":
+			out.Values[i] = ec._ImportPlan_staleRelations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problems":
+			out.Values[i] = ec._ImportPlan_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impact":
+			out.Values[i] = ec._ImportPlan_impact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importProblemImplementors = []string{"ImportProblem"}
+
+func (ec *executionContext) _ImportProblem(ctx context.Context, sel ast.SelectionSet, obj *importers.Problem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importProblemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportProblem")
+		case "code":
+			out.Values[i] = ec._ImportProblem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportProblem_at(ctx, field, obj)
+				})
+		case "field":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportProblem_field(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._ImportProblem_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ciIds":
+			out.Values[i] = ec._ImportProblem_ciIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importResultImplementors = []string{"ImportResult"}
+
+func (ec *executionContext) _ImportResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportResult")
+		case "run":
+			out.Values[i] = ec._ImportResult_run(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._ImportResult_plan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRunImplementors = []string{"ImportRun"}
+
+func (ec *executionContext) _ImportRun(ctx context.Context, sel ast.SelectionSet, obj *importers.Run) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRun")
+		case "id":
+			out.Values[i] = ec._ImportRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.Values[i] = ec._ImportRun_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._ImportRun_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._ImportRun_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "files":
+			out.Values[i] = ec._ImportRun_files(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._ImportRun_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._ImportRun_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "started":
+			out.Values[i] = ec._ImportRun_started(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finished":
+			out.Values[i] = ec._ImportRun_finished(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._ImportRun_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportRun_error(ctx, field, obj)
+				})
+		case "errorFile":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportRun_errorFile(ctx, field, obj)
+				})
+		case "errorAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportRun_errorAt(ctx, field, obj)
+				})
+		case "errorField":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportRun_errorField(ctx, field, obj)
+				})
+		case "counts":
+			out.Values[i] = ec._ImportRun_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "plan":
+			out.Values[i] = ec._ImportRun_plan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRunConnectionImplementors = []string{"ImportRunConnection"}
+
+func (ec *executionContext) _ImportRunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRunConnection")
+		case "edges":
+			out.Values[i] = ec._ImportRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ImportRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ImportRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRunEdgeImplementors = []string{"ImportRunEdge"}
+
+func (ec *executionContext) _ImportRunEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRunEdge")
+		case "cursor":
+			out.Values[i] = ec._ImportRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ImportRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18013,6 +22990,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importFile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importBatch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importBatch(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createIncident":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createIncident(ctx, field)
@@ -18200,6 +23191,160 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var plannedCIImplementors = []string{"PlannedCI"}
+
+func (ec *executionContext) _PlannedCI(ctx context.Context, sel ast.SelectionSet, obj *importers.CIChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plannedCIImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlannedCI")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlannedCI_id(ctx, field, obj)
+				})
+		case "ci":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlannedCI_ci(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._PlannedCI_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "class":
+			out.Values[i] = ec._PlannedCI_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlannedCI_at(ctx, field, obj)
+				})
+		case "changes":
+			out.Values[i] = ec._PlannedCI_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var plannedCIRefImplementors = []string{"PlannedCIRef"}
+
+func (ec *executionContext) _PlannedCIRef(ctx context.Context, sel ast.SelectionSet, obj *importers.CIEnd) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plannedCIRefImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlannedCIRef")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlannedCIRef_id(ctx, field, obj)
+				})
+		case "ci":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlannedCIRef_ci(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._PlannedCIRef_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "class":
+			out.Values[i] = ec._PlannedCIRef_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var plannedRelationImplementors = []string{"PlannedRelation"}
+
+func (ec *executionContext) _PlannedRelation(ctx context.Context, sel ast.SelectionSet, obj *importers.RelationChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, plannedRelationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlannedRelation")
+		case "from":
+			out.Values[i] = ec._PlannedRelation_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._PlannedRelation_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._PlannedRelation_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -18523,6 +23668,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_catalogue(ctx, field)
+				})
+		case "importRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_importRuns(ctx, field)
+				})
+		case "importRun":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_importRun(ctx, field)
 				})
 		case "incident":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -19141,6 +24298,49 @@ func (ec *executionContext) _SLARisk(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var serviceImpactImplementors = []string{"ServiceImpact"}
+
+func (ec *executionContext) _ServiceImpact(ctx context.Context, sel ast.SelectionSet, obj *importers.ServiceImpact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceImpactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceImpact")
+		case "service":
+			out.Values[i] = ec._ServiceImpact_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gained":
+			out.Values[i] = ec._ServiceImpact_gained(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lost":
+			out.Values[i] = ec._ServiceImpact_lost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var serviceSLAStatusImplementors = []string{"ServiceSLAStatus"}
 
 func (ec *executionContext) _ServiceSLAStatus(ctx context.Context, sel ast.SelectionSet, obj *analysis.ServiceSLAStatus) graphql.Marshaler {
@@ -19203,6 +24403,134 @@ func (ec *executionContext) _ServiceSLAStatus(ctx context.Context, sel ast.Selec
 			}
 		case "changes":
 			out.Values[i] = ec._ServiceSLAStatus_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sightingImplementors = []string{"Sighting"}
+
+func (ec *executionContext) _Sighting(ctx context.Context, sel ast.SelectionSet, obj *graph.Sighting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sightingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Sighting")
+		case "source":
+			out.Values[i] = ec._Sighting_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._Sighting_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._Sighting_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Sighting_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastRunId":
+			out.Values[i] = ec._Sighting_lastRunId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missed":
+			out.Values[i] = ec._Sighting_missed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._Sighting_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var staleCIImplementors = []string{"StaleCI"}
+
+func (ec *executionContext) _StaleCI(ctx context.Context, sel ast.SelectionSet, obj *importers.StaleCI) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, staleCIImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StaleCI")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StaleCI_id(ctx, field, obj)
+				})
+		case "ci":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StaleCI_ci(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._StaleCI_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "class":
+			out.Values[i] = ec._StaleCI_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missed":
+			out.Values[i] = ec._StaleCI_missed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeen":
+			out.Values[i] = ec._StaleCI_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seenElsewhere":
+			out.Values[i] = ec._StaleCI_seenElsewhere(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20186,6 +25514,46 @@ func (ec *executionContext) marshalNEvidence2ᚕgithubᚗcomᚋrippleᚑcmdbᚋr
 	return ret
 }
 
+func (ec *executionContext) marshalNFieldChange2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v importers.FieldChange) graphql.Marshaler {
+	return ec._FieldChange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFieldChange2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.FieldChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldChange2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFieldOrigin2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐFieldOrigin(ctx context.Context, sel ast.SelectionSet, v model.FieldOrigin) graphql.Marshaler {
+	return ec._FieldOrigin(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFieldOrigin2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐFieldOriginᚄ(ctx context.Context, sel ast.SelectionSet, v []model.FieldOrigin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFieldOrigin2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐFieldOrigin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20268,6 +25636,25 @@ func (ec *executionContext) unmarshalNIdentifierInput2githubᚗcomᚋrippleᚑcm
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNIdentifierInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifierᚄ(ctx context.Context, v any) ([]graph.Identifier, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]graph.Identifier, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIdentifierInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNIdentifierInput2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx context.Context, v any) (*graph.Identifier, error) {
+	res, err := ec.unmarshalInputIdentifierInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx context.Context, sel ast.SelectionSet, v impact.Impacted) graphql.Marshaler {
 	return ec._ImpactedCI(ctx, sel, &v)
 }
@@ -20277,6 +25664,136 @@ func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdb�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNImportBatchInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportBatchInput(ctx context.Context, v any) (model.ImportBatchInput, error) {
+	res, err := ec.unmarshalInputImportBatchInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportCounts2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCounts(ctx context.Context, sel ast.SelectionSet, v importers.Counts) graphql.Marshaler {
+	return ec._ImportCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNImportFileInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportFileInput(ctx context.Context, v any) (model.ImportFileInput, error) {
+	res, err := ec.unmarshalInputImportFileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportFormat2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportFormat2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ImportFormat!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNImportItemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportItemInput(ctx context.Context, v any) (model.ImportItemInput, error) {
+	res, err := ec.unmarshalInputImportItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportItemInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportItemInputᚄ(ctx context.Context, v any) ([]model.ImportItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ImportItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportItemInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNImportLinkInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportLinkInput(ctx context.Context, v any) (model.ImportLinkInput, error) {
+	res, err := ec.unmarshalInputImportLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportOutcome2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportOutcome2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ImportOutcome!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNImportProblem2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐProblem(ctx context.Context, sel ast.SelectionSet, v importers.Problem) graphql.Marshaler {
+	return ec._ImportProblem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportProblem2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.Problem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportProblem2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐProblem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *model.ImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportResult!")
+		return graphql.Null
+	}
+	return ec._ImportResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx context.Context, sel ast.SelectionSet, v *importers.Run) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRun!")
+		return graphql.Null
+	}
+	return ec._ImportRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRunConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunConnection(ctx context.Context, sel ast.SelectionSet, v *model.ImportRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRunConnection!")
+		return graphql.Null
+	}
+	return ec._ImportRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRunEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunEdge(ctx context.Context, sel ast.SelectionSet, v model.ImportRunEdge) graphql.Marshaler {
+	return ec._ImportRunEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportRunEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImportRunEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportRunEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportRunEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -20475,6 +25992,66 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋr
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlannedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIChange(ctx context.Context, sel ast.SelectionSet, v importers.CIChange) graphql.Marshaler {
+	return ec._PlannedCI(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlannedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.CIChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlannedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlannedCIRef2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEnd(ctx context.Context, sel ast.SelectionSet, v importers.CIEnd) graphql.Marshaler {
+	return ec._PlannedCIRef(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlannedCIRef2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEndᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.CIEnd) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlannedCIRef2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐCIEnd(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlannedRelation2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRelationChange(ctx context.Context, sel ast.SelectionSet, v importers.RelationChange) graphql.Marshaler {
+	return ec._PlannedRelation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlannedRelation2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRelationChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.RelationChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlannedRelation2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRelationChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, v any) (itsm.Priority, error) {
@@ -20761,6 +26338,26 @@ func (ec *executionContext) marshalNSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrip
 	return v
 }
 
+func (ec *executionContext) marshalNServiceImpact2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐServiceImpact(ctx context.Context, sel ast.SelectionSet, v importers.ServiceImpact) graphql.Marshaler {
+	return ec._ServiceImpact(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServiceImpact2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐServiceImpactᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.ServiceImpact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceImpact2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐServiceImpact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNServiceSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatus(ctx context.Context, sel ast.SelectionSet, v analysis.ServiceSLAStatus) graphql.Marshaler {
 	return ec._ServiceSLAStatus(ctx, sel, &v)
 }
@@ -20770,6 +26367,46 @@ func (ec *executionContext) marshalNServiceSLAStatus2ᚕgithubᚗcomᚋrippleᚑ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNServiceSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSighting2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐSighting(ctx context.Context, sel ast.SelectionSet, v graph.Sighting) graphql.Marshaler {
+	return ec._Sighting(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSighting2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐSightingᚄ(ctx context.Context, sel ast.SelectionSet, v []graph.Sighting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSighting2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐSighting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStaleCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐStaleCI(ctx context.Context, sel ast.SelectionSet, v importers.StaleCI) graphql.Marshaler {
+	return ec._StaleCI(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStaleCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐStaleCIᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.StaleCI) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStaleCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐStaleCI(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21410,6 +27047,73 @@ func (ec *executionContext) unmarshalOIdentifierInput2ᚕgithubᚗcomᚋripple�
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOImportLinkInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportLinkInputᚄ(ctx context.Context, v any) ([]model.ImportLinkInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ImportLinkInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportLinkInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImportLinkInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOImportOutcome2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNImportOutcome2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOImportOutcome2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportOutcome2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOImportPlan2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐPlan(ctx context.Context, sel ast.SelectionSet, v *importers.Plan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ImportPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx context.Context, sel ast.SelectionSet, v *importers.Run) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ImportRun(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx context.Context, sel ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -21494,6 +27198,24 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	_ = sel
 	_ = ctx
 	res := model.MarshalAttributes(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSONValue2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalJSONValue(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSONValue2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalJSONValue(v)
 	return res
 }
 

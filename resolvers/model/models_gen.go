@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
+	"github.com/ripple-cmdb/ripple/importers"
 )
 
 // A page of history, newest first.
@@ -59,6 +61,94 @@ type CreateSLAInput struct {
 	Targets []PriorityTargetInput `json:"targets,omitempty"`
 	// See SLA.serviceHours; default {"always": true}.
 	ServiceHours map[string]any `json:"serviceHours,omitempty"`
+}
+
+// Where a CI field's current value came from.
+type FieldOrigin struct {
+	// name, status, criticality, environment, owner, or attributes.<key>.
+	Field string `json:"field"`
+	// An import source name, or manual for edits made through the API.
+	Source string `json:"source"`
+	// The import scope that reported it; null for manual edits.
+	Scope *string `json:"scope,omitempty"`
+	// When the value was set.
+	Since time.Time `json:"since"`
+	// When the (source, scope) last reported this CI (see sightings); null for
+	// manual edits and when the scope keeps no sighting of the CI any more.
+	// Batched per request.
+	LastSeen *time.Time `json:"lastSeen,omitempty"`
+	// The CI the origin belongs to.
+	CIID string `json:"-"`
+}
+
+// A normalized batch, for agents that do their own discovery.
+type ImportBatchInput struct {
+	// The source name for provenance and precedence: lower-case letters, digits, '.', '_' and '-'.
+	Source string `json:"source"`
+	// What the batch fully covers: CIs this scope reported before and not now become stale.
+	Scope  string            `json:"scope"`
+	Items  []ImportItemInput `json:"items"`
+	Links  []ImportLinkInput `json:"links,omitempty"`
+	DryRun *bool             `json:"dryRun,omitempty"`
+	Strict *bool             `json:"strict,omitempty"`
+}
+
+type ImportFileInput struct {
+	Format string `json:"format"`
+	// The file's text.
+	Content string `json:"content"`
+	// The file's name, for the run record and error locations (default: input).
+	FileName *string `json:"fileName,omitempty"`
+	// What the input fully covers; default: what the input declares (required for kubernetes, csv and json).
+	Scope *string `json:"scope,omitempty"`
+	// The source name for provenance and precedence (default: the format in lower case).
+	Source *string `json:"source,omitempty"`
+	// Plan only: write nothing but the run record.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// Apply nothing when any item or link cannot be reconciled (the run FAILS).
+	Strict *bool `json:"strict,omitempty"`
+	// The column (csv) or field (json) mapping; required for csv and json, refused for the others.
+	Mapping map[string]any `json:"mapping,omitempty"`
+}
+
+// One CI as a source reports it; errors name it items[i].
+type ImportItemInput struct {
+	// A class name from the catalogue.
+	Class string `json:"class"`
+	Name  string `json:"name"`
+	// At least one: a re-import finds the CI again by them.
+	Identifiers []graph.Identifier `json:"identifiers"`
+	// Facts the source reports; prefix keys with the source's name so precedence rules can name them.
+	Attributes  map[string]any `json:"attributes,omitempty"`
+	Owner       *string        `json:"owner,omitempty"`
+	Environment *string        `json:"environment,omitempty"`
+}
+
+// A relation a source reports; each end names a CI by one of its identifiers. Errors name it links[i].
+type ImportLinkInput struct {
+	From *graph.Identifier `json:"from"`
+	// A relation type name from the catalogue.
+	Type string            `json:"type"`
+	To   *graph.Identifier `json:"to"`
+}
+
+// What an import mutation returns: the run's record and its plan.
+type ImportResult struct {
+	Run *importers.Run `json:"run"`
+	// The plan (lists cut to 200 entries); null when the run failed before planning.
+	Plan *importers.Plan `json:"plan,omitempty"`
+}
+
+// A page of runs, newest first.
+type ImportRunConnection struct {
+	Edges      []ImportRunEdge `json:"edges"`
+	PageInfo   *PageInfo       `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+type ImportRunEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *importers.Run `json:"node"`
 }
 
 type IncidentConnection struct {

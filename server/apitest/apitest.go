@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ITSM", itsmCases},
 		{"Limits", limitCases},
 		{"HTTP", httpCases},
+		{"Import", importCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
+)
+
+// ImportCmd runs one discovery import against the configured store.
+type ImportCmd struct {
+	StoreFlags `embed:""`
+
+	Format string   `arg:"" enum:"nmap,kubernetes,terraform,csv,json" help:"Input format (${enum})."`
+	Paths  []string `arg:"" type:"existingpath" help:"Files or directories of files to import as one run."`
+
+	Scope    string `name:"scope" env:"RIPPLE_IMPORT_SCOPE" help:"What the input fully covers (cluster, target range, lineage, export name); default: what the input declares."`
+	Source   string `name:"source" env:"RIPPLE_IMPORT_SOURCE" help:"Source name for provenance and precedence; default: the format."`
+	DryRun   bool   `name:"dry-run" help:"Print the plan and impact delta; write nothing but the run record."`
+	Strict   bool   `name:"strict" help:"Apply nothing when any item or link cannot be reconciled."`
+	Mapping  string `name:"mapping" type:"existingfile" env:"RIPPLE_IMPORT_MAPPING" help:"Column/field mapping (JSON) for csv and json."`
+	Policy   string `name:"policy" type:"existingfile" env:"RIPPLE_IMPORT_POLICY" help:"Identification, precedence and retirement policy (JSON) over the defaults."`
+	Output   string `name:"output" enum:"table,json" default:"table" help:"Summary format (${enum})."`
+	Progress string `name:"progress" enum:"auto,always,never" default:"auto" help:"Progress bar on stderr (${enum}; auto = when stderr is a terminal)."`
+	Details  int    `name:"details" default:"20" help:"Plan entries listed per section in the table output."`
+}
+
+// Run imports and prints the run's summary. A FAILED run is an error (exit
+// status 1); a PARTIAL one prints its problems and exits 0 unless --strict.
+func (c *ImportCmd) Run(ctx context.Context, log zerolog.Logger) error {
+	return c.run(ctx, log, os.Stdout, os.Stderr)
+}
+
+func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr io.Writer) error {
+	if _, err := loadPolicy(c.Policy); err != nil {
+		return err // before opening anything
+	}
+	format, err := formats.Lookup(c.Format)
+	if err != nil {
+		return err
+	}
+	opts := formats.Options{Scope: c.Scope}
+	if c.Mapping != "" {
+		b, err := os.ReadFile(c.Mapping)
+		if err != nil {
+			return fmt.Errorf("--mapping: %w", err)
+		}
+		opts.Mapping = bytes.NewReader(b)
+	}
+	parser, err := format.Parser(opts)
+	if err != nil {
+		return err
+	}
+	inputs, err := importers.Files(c.Paths, format.Extensions...)
+	if err != nil {
+		return err
+	}
+	return c.withStore(ctx, log, func(st graph.Store) error {
+		return c.importInto(ctx, st, parser, inputs, stdout, stderr)
+	})
+}
+
+func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser importers.Parser, inputs []importers.Input,
+	stdout, stderr io.Writer) error {
+	policy, err := loadPolicy(c.Policy)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, in := range inputs {
+		total += in.Size
+	}
+	bar := newProgressBar(stderr, c.Progress, total)
+	engine := &importers.Engine{Store: st, Policy: policy, Stage: bar.stage}
+	req := importers.Request{Format: c.Format, Source: c.Source, Scope: c.Scope, DryRun: c.DryRun, Strict: c.Strict}
+	for _, in := range inputs {
+		req.Files = append(req.Files, in.Name)
+	}
+	started := time.Now()
+	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(parser, inputs, bar.read))
+	bar.done()
+	if plan == nil && run.Plan != nil {
+		plan = run.Plan
+	}
+	if c.Output == "json" {
+		if err := writeRunJSON(stdout, run); err != nil {
+			return err
+		}
+	} else {
+		writeRunTable(stdout, run, plan, time.Since(started), c.Details)
+	}
+	if runErr != nil {
+		var ie *importers.InputError
+		if errors.As(runErr, &ie) {
+			return fmt.Errorf("import failed, nothing written: %w", ie)
+		}
+		return fmt.Errorf("import failed, nothing written: %w", runErr)
+	}
+	return nil
+}
+
+func loadPolicy(path string) (importers.Policy, error) {
+	if path == "" {
+		return importers.DefaultPolicy(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return importers.Policy{}, fmt.Errorf("--policy: %w", err)
+	}
+	defer f.Close()
+	p, err := importers.LoadPolicy(f)
+	if err != nil {
+		return importers.Policy{}, fmt.Errorf("--policy %s: %w", path, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ripple-cmdb/ripple/importers"
+)
+
+func nmapFixture(name string) string {
+	return filepath.Join("..", "..", "importers", "nmap", "testdata", name)
+}
+
+// runImport runs `ripple import` as the CLI would, on an embedded store in
+// dir, and returns what it printed.
+func runImport(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	cli, _ := parse(t, append([]string{"import", "--data-dir", dir, "--progress", "never"}, args...)...)
+	var out, errOut bytes.Buffer
+	err := cli.Import.run(context.Background(), zerolog.Nop(), &out, &errOut)
+	return out.String(), err
+}
+
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runImport(t, dir, "nmap", nmapFixture("scan-3hosts.xml"), "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PLANNED", `scope "nmap:127.0.0.2-4"`, "dry run: nothing was written", "create (3):", "Server \"127.0.0.2\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = runImport(t, dir, "nmap", nmapFixture("scan-3hosts.xml"))
+	if err != nil || !strings.Contains(out, "SUCCEEDED") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[1], "created") || strings.Fields(lines[2])[0] != "3" {
+		t.Fatalf("summary table:\n%s", out)
+	}
+	out, err = runImport(t, dir, "nmap", nmapFixture("scan-3hosts-rescan.xml"), "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run importers.Run
+	if err := json.Unmarshal([]byte(out), &run); err != nil {
+		t.Fatalf("--output json: %v\n%s", err, out)
+	}
+	if run.Counts.Unchanged != 3 || run.Counts.Created != 0 {
+		t.Fatalf("re-import counts %+v, want 3 unchanged", run.Counts)
+	}
+	out, err = runImport(t, dir, "nmap", nmapFixture("truncated.xml"))
+	if err == nil || !strings.Contains(err.Error(), "truncated.xml") || !strings.Contains(err.Error(), "line") ||
+		!strings.Contains(out, "FAILED") {
+		t.Fatalf("truncated input: err %v\n%s", err, out)
+	}
+}

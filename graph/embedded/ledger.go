@@ -1,0 +1,475 @@
+package embedded
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// The import ledger (graph.LedgerStore) lives like the graph: on disk in
+// the scopes and sightings buckets, in memory whole. Per scope, memory
+// holds the header and the sightings by subject; two reverse indexes, from
+// a CI id and from a relation key to the scopes holding a sighting of it,
+// make SightingsOf a lookup and let DeleteCI and Unrelate drop sightings
+// without scanning scopes. A relation's sightings are found through the
+// relation itself, which DeleteCI enumerates from the adjacency lists
+// anyway, so the CI index holds CI sightings only.
+//
+// Every sighting names a CI or relation that exists (the writes that
+// remove one drop its sightings in the same transaction) and sits in a
+// scope that has a header; load checks both.
+
+// sighting is a graph.Sighting without its key.
+type sighting struct {
+	first, last time.Time
+	run         string
+	missed      int
+}
+
+// scopeLedger is one scope: its header and its sightings, by subject.
+type scopeLedger struct {
+	state graph.ScopeState
+	cis   map[string]sighting
+	rels  map[graph.RelationKey]sighting
+}
+
+// Staging keys: one subject in one scope.
+type ciSight struct {
+	scope graph.ScopeKey
+	ci    string
+}
+
+type relSight struct {
+	scope graph.ScopeKey
+	rel   graph.RelationKey
+}
+
+func scopeLess(a, b graph.ScopeKey) int {
+	if c := strings.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Scope, b.Scope)
+}
+
+// scopeOf returns the scope's ledger, creating it if new.
+func (m *memState) scopeOf(k graph.ScopeKey) *scopeLedger {
+	sl := m.scopes[k]
+	if sl == nil {
+		sl = &scopeLedger{state: graph.ScopeState{ScopeKey: k}, cis: map[string]sighting{}, rels: map[graph.RelationKey]sighting{}}
+		m.scopes[k] = sl
+	}
+	return sl
+}
+
+func (m *memState) ciSighting(k ciSight) (sighting, bool) {
+	if sl := m.scopes[k.scope]; sl != nil {
+		s, ok := sl.cis[k.ci]
+		return s, ok
+	}
+	return sighting{}, false
+}
+
+func (m *memState) relSighting(k relSight) (sighting, bool) {
+	if sl := m.scopes[k.scope]; sl != nil {
+		s, ok := sl.rels[k.rel]
+		return s, ok
+	}
+	return sighting{}, false
+}
+
+// addScope inserts k into a sorted list of scopes unless present.
+func addScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
+	i, found := slices.BinarySearchFunc(list, k, scopeLess)
+	if found {
+		return list
+	}
+	return slices.Insert(list, i, k)
+}
+
+func removeScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
+	if i, found := slices.BinarySearchFunc(list, k, scopeLess); found {
+		return slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+func (m *memState) putCISighting(k ciSight, s sighting) {
+	sl := m.scopeOf(k.scope)
+	if _, had := sl.cis[k.ci]; !had {
+		m.ciScopes[k.ci] = addScope(m.ciScopes[k.ci], k.scope)
+	}
+	sl.cis[k.ci] = s
+}
+
+func (m *memState) dropCISighting(k ciSight) {
+	sl := m.scopes[k.scope]
+	if sl == nil {
+		return
+	}
+	if _, had := sl.cis[k.ci]; !had {
+		return
+	}
+	delete(sl.cis, k.ci)
+	if list := removeScope(m.ciScopes[k.ci], k.scope); len(list) > 0 {
+		m.ciScopes[k.ci] = list
+	} else {
+		delete(m.ciScopes, k.ci)
+	}
+}
+
+func (m *memState) putRelSighting(k relSight, s sighting) {
+	sl := m.scopeOf(k.scope)
+	if _, had := sl.rels[k.rel]; !had {
+		m.relScopes[k.rel] = addScope(m.relScopes[k.rel], k.scope)
+	}
+	sl.rels[k.rel] = s
+}
+
+func (m *memState) dropRelSighting(k relSight) {
+	sl := m.scopes[k.scope]
+	if sl == nil {
+		return
+	}
+	if _, had := sl.rels[k.rel]; !had {
+		return
+	}
+	delete(sl.rels, k.rel)
+	if list := removeScope(m.relScopes[k.rel], k.scope); len(list) > 0 {
+		m.relScopes[k.rel] = list
+	} else {
+		delete(m.relScopes, k.rel)
+	}
+}
+
+// hasRelation reports whether the committed image holds k.
+func (m *memState) hasRelation(k graph.RelationKey) bool {
+	_, from, ok1 := m.lookup(k.From)
+	_, to, ok2 := m.lookup(k.To)
+	ti, ok3 := m.typeIdx[k.Type]
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	_, ok := m.findEdge(from, ti, to)
+	return ok
+}
+
+// --- staging ---
+
+// scopeState returns a scope's header as this transaction sees it.
+func (t *txn) scopeState(k graph.ScopeKey) graph.ScopeState {
+	if st, ok := t.ledgerScopes[k]; ok {
+		return st
+	}
+	if sl := t.m.scopes[k]; sl != nil {
+		return sl.state
+	}
+	return graph.ScopeState{ScopeKey: k}
+}
+
+func (t *txn) ciSighting(k ciSight) (sighting, bool) {
+	if s, ok := t.ledgerCIs[k]; ok {
+		if s == nil {
+			return sighting{}, false
+		}
+		return *s, true
+	}
+	return t.m.ciSighting(k)
+}
+
+func (t *txn) relSighting(k relSight) (sighting, bool) {
+	if s, ok := t.ledgerRels[k]; ok {
+		if s == nil {
+			return sighting{}, false
+		}
+		return *s, true
+	}
+	return t.m.relSighting(k)
+}
+
+// stageCI stages a CI sighting; nil stages its removal.
+func (t *txn) stageCI(k ciSight, s *sighting) {
+	if t.ledgerCIs == nil {
+		t.ledgerCIs = map[ciSight]*sighting{}
+	}
+	t.ledgerCIs[k] = s
+}
+
+func (t *txn) stageRel(k relSight, s *sighting) {
+	if t.ledgerRels == nil {
+		t.ledgerRels = map[relSight]*sighting{}
+	}
+	t.ledgerRels[k] = s
+}
+
+// dropCISightings stages the removal of every sighting of a CI (not of its
+// relations: removeRelation drops those).
+func (t *txn) dropCISightings(id string) {
+	for _, scope := range t.m.ciScopes[id] {
+		t.stageCI(ciSight{scope, id}, nil)
+	}
+	// Sightings are staged last in a batch, after every removal, so there
+	// is nothing more to drop unless a ledger write was staged before.
+	if t.ledgerApplied {
+		for k := range t.ledgerCIs {
+			if k.ci == id {
+				t.ledgerCIs[k] = nil
+			}
+		}
+	}
+}
+
+// dropRelSightings stages the removal of every sighting of a relation.
+func (t *txn) dropRelSightings(r graph.RelationKey) {
+	for _, scope := range t.m.relScopes[r] {
+		t.stageRel(relSight{scope, r}, nil)
+	}
+	if t.ledgerApplied {
+		for k := range t.ledgerRels {
+			if k.rel == r {
+				t.ledgerRels[k] = nil
+			}
+		}
+	}
+}
+
+// checkLedgerTime refuses run times the file cannot hold (encoding/json
+// writes years 0 to 9999 only).
+func checkLedgerTime(w *graph.LedgerWrite) error {
+	if y := w.At.UTC().Year(); y < 0 || y > 9999 {
+		return graph.Invalid("ledger.at", "the run time must fall in years 0 to 9999")
+	}
+	return nil
+}
+
+// checkFence fails unless the scope is still at the generation the run
+// read. Only a ledger write moves a generation, so checking before the
+// batch's upserts spares a doomed import their cost.
+func (t *txn) checkFence(w *graph.LedgerWrite) error {
+	if st := t.scopeState(w.ScopeKey); st.Generation != w.ExpectGeneration {
+		return graph.Errorf(graph.CodeConflict, "ledger.generation",
+			"scope %s %q is at generation %d, not %d: another run was applied since this one read it",
+			w.Source, truncate(w.Scope, 80), st.Generation, w.ExpectGeneration)
+	}
+	return nil
+}
+
+// applyLedger stages a ledger write, after the rest of the batch so that
+// its refs see the CIs and relations the batch made. The write was
+// validated and the fence checked before the batch began.
+func (t *txn) applyLedger(w *graph.LedgerWrite) error {
+	key, at := w.ScopeKey, w.At.UTC()
+	t.ledgerApplied = true
+	if t.ledgerCIs == nil {
+		t.ledgerCIs = make(map[ciSight]*sighting, len(w.SeenCIs)+len(w.MissedCIs)+len(w.ForgetCIs))
+	}
+	seen := func(old sighting, had bool) sighting {
+		s := sighting{first: at, last: at, run: w.RunID}
+		if had {
+			s.first = old.first
+		}
+		return s
+	}
+	// One slab for the seen CIs' sightings rather than one allocation each.
+	slab := make([]sighting, 0, len(w.SeenCIs))
+	for i, ref := range w.SeenCIs {
+		field := fmt.Sprintf("ledger.seenCIs[%d]", i)
+		if err := checkRef(field, ref); err != nil {
+			return err
+		}
+		id, err := t.resolve(field, ref)
+		if err != nil {
+			return err
+		}
+		k := ciSight{key, id}
+		slab = append(slab, seen(t.ciSighting(k)))
+		t.stageCI(k, &slab[len(slab)-1])
+	}
+	for i, br := range w.SeenRelations {
+		field := fmt.Sprintf("ledger.seenRelations[%d]", i)
+		r, err := t.batchKey(br)
+		if err != nil {
+			return prefixField(field, err)
+		}
+		if _, ok := t.relation(r); !ok {
+			return graph.Errorf(graph.CodeNotFound, field, "relation %s -%s-> %s does not exist", r.From, r.Type, r.To)
+		}
+		k := relSight{key, r}
+		s := seen(t.relSighting(k))
+		t.stageRel(k, &s)
+	}
+	for _, m := range w.MissedCIs {
+		k := ciSight{key, m.CI}
+		if s, ok := t.ciSighting(k); ok && s.missed != m.Missed {
+			s.missed = m.Missed
+			t.stageCI(k, &s)
+		}
+	}
+	for _, m := range w.MissedRelations {
+		k := relSight{key, m.Relation}
+		if s, ok := t.relSighting(k); ok && s.missed != m.Missed {
+			s.missed = m.Missed
+			t.stageRel(k, &s)
+		}
+	}
+	for _, id := range w.ForgetCIs {
+		if k := (ciSight{key, id}); t.hasCISighting(k) {
+			t.stageCI(k, nil)
+		}
+	}
+	for _, r := range w.ForgetRelations {
+		if k := (relSight{key, r}); t.hasRelSighting(k) {
+			t.stageRel(k, nil)
+		}
+	}
+	if t.ledgerScopes == nil {
+		t.ledgerScopes = map[graph.ScopeKey]graph.ScopeState{}
+	}
+	t.ledgerScopes[key] = graph.ScopeState{ScopeKey: key, Generation: w.ExpectGeneration + 1, LastRun: w.RunID, LastApplied: at}
+	return nil
+}
+
+func (t *txn) hasCISighting(k ciSight) bool {
+	_, ok := t.ciSighting(k)
+	return ok
+}
+
+func (t *txn) hasRelSighting(k relSight) bool {
+	_, ok := t.relSighting(k)
+	return ok
+}
+
+// ledgerStaged reports whether the transaction changes the ledger.
+func (t *txn) ledgerStaged() bool {
+	return len(t.ledgerScopes) > 0 || len(t.ledgerCIs) > 0 || len(t.ledgerRels) > 0
+}
+
+// publishLedger applies the committed ledger changes to memory.
+func (t *txn) publishLedger(m *memState) {
+	for k, st := range t.ledgerScopes {
+		m.scopeOf(k).state = st
+	}
+	for k, s := range t.ledgerCIs {
+		if s == nil {
+			m.dropCISighting(k)
+		} else {
+			m.putCISighting(k, *s)
+		}
+	}
+	for k, s := range t.ledgerRels {
+		if s == nil {
+			m.dropRelSighting(k)
+		} else {
+			m.putRelSighting(k, *s)
+		}
+	}
+}
+
+// --- reads ---
+
+func (s sighting) out(k graph.ScopeKey) graph.Sighting {
+	return graph.Sighting{ScopeKey: k, FirstSeen: s.first, LastSeen: s.last, LastRun: s.run, Missed: s.missed}
+}
+
+// Scope returns a scope's header; an unknown scope has generation 0.
+func (s *Store) Scope(ctx context.Context, key graph.ScopeKey) (graph.ScopeState, error) {
+	if err := graph.CheckScopeKey("", key); err != nil {
+		return graph.ScopeState{}, err
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return graph.ScopeState{}, err
+	}
+	defer unlock()
+	if sl := s.mem.scopes[key]; sl != nil {
+		return sl.state, nil
+	}
+	return graph.ScopeState{ScopeKey: key}, nil
+}
+
+// Sightings returns a scope's sightings: CIs by id, then relations in
+// graph.RelationKey order.
+func (s *Store) Sightings(ctx context.Context, key graph.ScopeKey) ([]graph.Sighting, error) {
+	if err := graph.CheckScopeKey("", key); err != nil {
+		return nil, err
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	sl := s.mem.scopes[key]
+	if sl == nil || len(sl.cis)+len(sl.rels) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(sl.cis))
+	for id := range sl.cis {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	rels := make([]graph.RelationKey, 0, len(sl.rels))
+	for r := range sl.rels {
+		rels = append(rels, r)
+	}
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Less(rels[j]) })
+	out := make([]graph.Sighting, 0, len(ids)+len(rels))
+	for _, id := range ids {
+		sg := sl.cis[id].out(key)
+		sg.CI = id
+		out = append(out, sg)
+	}
+	for i := range rels {
+		sg := sl.rels[rels[i]].out(key)
+		sg.Relation = &rels[i]
+		out = append(out, sg)
+	}
+	return out, nil
+}
+
+// SightingsOf returns the CI sightings of each id across scopes, ordered
+// by (source, scope); ids never reported are absent.
+func (s *Store) SightingsOf(ctx context.Context, ids []string) (map[string][]graph.Sighting, error) {
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := map[string][]graph.Sighting{}
+	for _, id := range ids {
+		if _, done := out[id]; done {
+			continue
+		}
+		scopes := s.mem.ciScopes[id]
+		if len(scopes) == 0 {
+			continue
+		}
+		list := make([]graph.Sighting, len(scopes))
+		for i, k := range scopes {
+			list[i] = s.mem.scopes[k].cis[id].out(k)
+			list[i].CI = id
+		}
+		out[id] = list
+	}
+	return out, nil
+}
+
+// LookupIdentifiers returns the owner of each identifier that has one,
+// keyed by the identifier as given.
+func (s *Store) LookupIdentifiers(ctx context.Context, ids []graph.Identifier) (map[graph.Identifier]string, error) {
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := make(map[graph.Identifier]string, len(ids))
+	for _, id := range ids {
+		if owner, ok := s.mem.idents[graph.NormalizeIdentifier(id)]; ok {
+			out[id] = owner
+		}
+	}
+	return out, nil
+}

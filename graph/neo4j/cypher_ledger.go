@@ -1,0 +1,124 @@
+package neo4j
+
+// Queries on the import ledger. The model:
+//
+//	(:ImportScope {source, scope, generation, lastRun, lastApplied})
+//	(:Sighting {source, scope, subject, [relFrom, relType, relTo],
+//	            firstSeen, lastSeen, lastRun, missed})
+//
+// A sighting's subject is the CI id, or graph.RelationSubjectID
+// (from|TYPE|to) for a relation, whose ends and type are also kept apart
+// (relFrom set means a relation). Ids never contain '|', so one indexed
+// property seeks either kind and a CI id never matches a relation.
+// (source, scope) is unique on scopes and (source, scope, subject) on
+// sightings: both constraints are composite, so no separator has to be
+// invented for a scope, which may hold any character. The sighting
+// constraint's index also answers "every sighting of a scope" (equality on
+// the prefix).
+//
+// Sightings are nodes with properties, not relationships to the CI: a
+// relation cannot be the end of a relationship, deleting a CI finds its
+// sightings through the subject, relFrom and relTo indexes anyway, and a
+// run writing 100,000 sightings never takes a lock on a CI node, which
+// would block every other writer of those CIs until the import commits.
+// The price: a DeleteCI or Unrelate that commits while a run is between
+// resolving its refs and committing can leave that run's sighting of the
+// removed subject behind (cypherSeeCIs re-matches the CI, which narrows
+// the window to the run's own writes and commit).
+
+// cypherLockScope creates the scope's header if needed and write-locks it
+// (the SET takes the node's exclusive lock even when it writes the value
+// already there), then reads its generation: two runs of one scope
+// serialise here, at the start of their transactions, and the second reads
+// the generation the first committed.
+const cypherLockScope = `
+MERGE (sc:ImportScope {source: $source, scope: $scope})
+ON CREATE SET sc.generation = 0
+SET sc.source = $source
+RETURN sc.generation AS generation`
+
+// cypherBumpScope records an applied run on the (locked) scope header.
+const cypherBumpScope = `
+MATCH (sc:ImportScope {source: $source, scope: $scope})
+SET sc.generation = $generation, sc.lastRun = $run, sc.lastApplied = $at`
+
+// cypherScope reads a scope's header.
+const cypherScope = `
+MATCH (sc:ImportScope {source: $source, scope: $scope})
+RETURN sc.generation AS generation, sc.lastRun AS lastRun, sc.lastApplied AS lastApplied`
+
+// cypherCIsExist returns the ids among $ids that name a CI.
+const cypherCIsExist = `
+UNWIND $ids AS id
+MATCH (c:CI {id: id})
+RETURN id`
+
+// cypherSeeCIs records that a run saw CIs. MERGE seeks the composite
+// unique index; firstSeen is set on creation only. The CI is matched so
+// that a CI deleted since the refs were resolved gets no sighting.
+const cypherSeeCIs = `
+UNWIND $rows AS row
+MATCH (c:CI {id: row.ci})
+MERGE (s:Sighting {source: $source, scope: $scope, subject: row.ci})
+ON CREATE SET s.firstSeen = $at
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0`
+
+// cypherSeeRelations records that a run saw relations (checked to exist).
+const cypherSeeRelations = `
+UNWIND $rows AS row
+MERGE (s:Sighting {source: $source, scope: $scope, subject: row.subject})
+ON CREATE SET s.relFrom = row.from, s.relType = row.type, s.relTo = row.to, s.firstSeen = $at
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0`
+
+// cypherMissSightings sets the missed count of existing sightings; unknown
+// subjects match nothing.
+const cypherMissSightings = `
+UNWIND $rows AS row
+MATCH (s:Sighting {source: $source, scope: $scope, subject: row.subject})
+SET s.missed = row.missed`
+
+// cypherForgetSightings deletes sightings of a scope; unknown subjects
+// match nothing.
+const cypherForgetSightings = `
+UNWIND $rows AS row
+MATCH (s:Sighting {source: $source, scope: $scope, subject: row.subject})
+DELETE s`
+
+// cypherDropCISightings deletes, in every scope, the sightings of a CI and
+// of every relation touching it: three index seeks.
+const cypherDropCISightings = `
+CALL {
+  MATCH (s:Sighting {subject: $id}) RETURN s
+  UNION
+  MATCH (s:Sighting {relFrom: $id}) RETURN s
+  UNION
+  MATCH (s:Sighting {relTo: $id}) RETURN s
+}
+DELETE s`
+
+// cypherDropRelationSightings deletes, in every scope, the sightings of
+// removed relations; rows carry their subject ids.
+const cypherDropRelationSightings = `
+UNWIND $rows AS row
+MATCH (s:Sighting {subject: row.subject})
+DELETE s`
+
+// sightingColumns returns what decodeSighting reads.
+const sightingColumns = `s.source AS source, s.scope AS scope, s.subject AS subject,
+       s.relFrom AS relFrom, s.relType AS relType, s.relTo AS relTo,
+       s.firstSeen AS firstSeen, s.lastSeen AS lastSeen, s.lastRun AS lastRun, s.missed AS missed`
+
+// cypherSightings lists every sighting of a scope. The IS NOT NULL on the
+// last property of the composite unique index lets the planner seek it by
+// the (source, scope) prefix; the caller sorts.
+const cypherSightings = `
+MATCH (s:Sighting)
+WHERE s.source = $source AND s.scope = $scope AND s.subject IS NOT NULL
+RETURN ` + sightingColumns
+
+// cypherSightingsOf lists the CI sightings of the CIs in $ids; relation
+// subjects contain '|' and never equal an id.
+const cypherSightingsOf = `
+UNWIND $ids AS id
+MATCH (s:Sighting {subject: id})
+RETURN ` + sightingColumns

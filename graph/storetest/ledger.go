@@ -1,0 +1,414 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+var ledgerCases = []testCase{
+	{"provenance stamps changed fields and keeps owners of unchanged ones", testProvenance},
+	{"unknown scope is empty", testUnknownScope},
+	{"run records sightings by identifier refs", testLedgerFirstRun},
+	{"second run updates last seen, missed and forgets", testLedgerSecondRun},
+	{"stale generation is a conflict and writes nothing", testLedgerFence},
+	{"unresolved sighting ref writes nothing", testLedgerUnresolvedRef},
+	{"bad ledger input names the field", testLedgerValidation},
+	{"deleting a CI or a relation drops its sightings", testLedgerCleanup},
+	{"scopes are independent", testLedgerScopes},
+	{"lookup identifiers", testLookupIdentifiers},
+	{"ledger writes are not audited", testLedgerNotAudited},
+}
+
+var scopeA = graph.ScopeKey{Source: "nmap", Scope: "nmap:127.0.0.2-4"}
+
+// ledgerTime is a fixed, whole-millisecond time: every store keeps at least
+// millisecond precision.
+var ledgerTime = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func identRef(kind, value string) graph.CIRef {
+	id := ident(kind, value)
+	return graph.CIRef{Identifier: &id}
+}
+
+func ledger(gen int64, at time.Time) *graph.LedgerWrite {
+	return &graph.LedgerWrite{ScopeKey: scopeA, ExpectGeneration: gen, RunID: graph.NewID(), At: at}
+}
+
+func mustApply(ctx context.Context, t *testing.T, s graph.Store, b graph.Batch) graph.BatchResult {
+	t.Helper()
+	res, err := s.Apply(ctx, b)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	return res
+}
+
+func mustSightings(ctx context.Context, t *testing.T, s graph.Store, k graph.ScopeKey) []graph.Sighting {
+	t.Helper()
+	got, err := s.Sightings(ctx, k)
+	if err != nil {
+		t.Fatalf("Sightings(%v): %v", k, err)
+	}
+	return got
+}
+
+func sameTime(a, b time.Time) bool { return a.Equal(b) }
+
+func testProvenance(ctx context.Context, t *testing.T, s graph.Store) {
+	in := input("web-1", graph.ClassServer, ident("ip", "127.0.0.2"))
+	in.Attributes = map[string]any{"nmap.os": "Linux", "nmap.ports": []any{22.0}}
+	in.Owner = ptr("ops")
+	in.Source, in.Scope = "nmap", "nmap:a"
+	created := mustUpsert(ctx, t, s, in)
+	for _, f := range []string{graph.FieldName, graph.FieldStatus, graph.FieldCriticality, graph.FieldOwner,
+		graph.AttributeField("nmap.os"), graph.AttributeField("nmap.ports")} {
+		o, ok := created.Provenance[f]
+		if !ok || o.Source != "nmap" || o.Scope != "nmap:a" || o.Since.IsZero() {
+			t.Fatalf("provenance[%s] = %+v, %v; want nmap/nmap:a", f, o, ok)
+		}
+	}
+	if _, ok := created.Provenance[graph.FieldEnvironment]; ok {
+		t.Fatalf("provenance has environment though none is set: %+v", created.Provenance)
+	}
+	// A manual edit of the owner takes the owner only; the same attributes
+	// written again by another source keep their first owner.
+	upd := graph.CIInput{ID: created.ID, Owner: ptr("payments-team"),
+		Attributes: map[string]any{"nmap.os": "Linux", "k8s.kind": "Node"}}
+	res, err := s.UpsertCI(ctx, upd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(ctx, t, s, created.ID)
+	if !res.Changed {
+		t.Fatal("update reported unchanged")
+	}
+	checks := map[string]string{
+		graph.FieldOwner:                   graph.SourceManual,
+		graph.FieldName:                    "nmap",
+		graph.AttributeField("nmap.os"):    "nmap",
+		graph.AttributeField("k8s.kind"):   graph.SourceManual,
+		graph.AttributeField("nmap.ports"): "",
+	}
+	for f, want := range checks {
+		o, ok := got.Provenance[f]
+		if want == "" {
+			if ok {
+				t.Errorf("provenance[%s] = %+v after the attribute was removed", f, o)
+			}
+			continue
+		}
+		if o.Source != want {
+			t.Errorf("provenance[%s].source = %q, want %q", f, o.Source, want)
+		}
+	}
+	if got.Provenance[graph.FieldOwner].Scope != "" {
+		t.Errorf("manual origin has a scope: %+v", got.Provenance[graph.FieldOwner])
+	}
+	// An identical write changes nothing, provenance included.
+	res, err = s.UpsertCI(ctx, graph.CIInput{ID: created.ID, Owner: ptr("payments-team"), Source: "csv", Scope: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed || res.CI.Provenance[graph.FieldOwner].Source != graph.SourceManual {
+		t.Fatalf("identical write changed=%v provenance %+v", res.Changed, res.CI.Provenance[graph.FieldOwner])
+	}
+}
+
+func testUnknownScope(ctx context.Context, t *testing.T, s graph.Store) {
+	st, err := s.Scope(ctx, scopeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Generation != 0 || st.LastRun != "" || st.ScopeKey != scopeA {
+		t.Fatalf("Scope = %+v, want generation 0", st)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 0 {
+		t.Fatalf("Sightings = %+v, want none", got)
+	}
+	_, err = s.Scope(ctx, graph.ScopeKey{Source: "Bad Source", Scope: "x"})
+	wantErr(t, err, graph.CodeInvalidInput, "source")
+}
+
+// firstRun imports two hosts and an app running on one of them.
+func firstRun(ctx context.Context, t *testing.T, s graph.Store) (host1, host2, app graph.CI, run *graph.LedgerWrite) {
+	t.Helper()
+	run = ledger(0, ledgerTime)
+	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.2"), identRef("ip", "127.0.0.3"), identRef("hostname", "shop")}
+	rel := graph.BatchRelation{From: identRef("hostname", "shop"), Type: graph.RelRunsOn, To: identRef("ip", "127.0.0.2")}
+	run.SeenRelations = []graph.BatchRelation{rel}
+	res := mustApply(ctx, t, s, graph.Batch{
+		Upserts: []graph.CIInput{
+			input("host-1", graph.ClassServer, ident("ip", "127.0.0.2")),
+			input("host-2", graph.ClassServer, ident("ip", "127.0.0.3")),
+			input("shop", graph.ClassApplication, ident("hostname", "shop")),
+		},
+		Relate: []graph.BatchRelation{rel},
+		Ledger: run,
+	})
+	return res.CIs[0], res.CIs[1], res.CIs[2], run
+}
+
+func testLedgerFirstRun(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, host2, app, run := firstRun(ctx, t, s)
+	st, err := s.Scope(ctx, scopeA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Generation != 1 || st.LastRun != run.RunID || !sameTime(st.LastApplied, ledgerTime) {
+		t.Fatalf("Scope = %+v, want generation 1 by run %s at %v", st, run.RunID, ledgerTime)
+	}
+	got := mustSightings(ctx, t, s, scopeA)
+	if len(got) != 4 {
+		t.Fatalf("Sightings = %+v, want 3 CIs and 1 relation", got)
+	}
+	ids := sortedIDs(host1, host2, app)
+	for i, id := range ids {
+		sg := got[i]
+		if sg.CI != id || sg.Relation != nil || sg.ScopeKey != scopeA || sg.LastRun != run.RunID ||
+			!sameTime(sg.FirstSeen, ledgerTime) || !sameTime(sg.LastSeen, ledgerTime) || sg.Missed != 0 {
+			t.Fatalf("sighting %d = %+v, want CI %s seen by run %s", i, sg, id, run.RunID)
+		}
+	}
+	want := graph.RelationKey{From: app.ID, Type: graph.RelRunsOn, To: host1.ID}
+	if r := got[3]; r.CI != "" || r.Relation == nil || *r.Relation != want || r.LastRun != run.RunID {
+		t.Fatalf("relation sighting = %+v, want %+v", r, want)
+	}
+	of, err := s.SightingsOf(ctx, []string{host1.ID, graph.NewID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(of) != 1 || len(of[host1.ID]) != 1 || of[host1.ID][0].ScopeKey != scopeA {
+		t.Fatalf("SightingsOf = %+v, want one sighting of host-1", of)
+	}
+}
+
+func sortedIDs(cis ...graph.CI) []string {
+	ids := make([]string, len(cis))
+	for i, c := range cis {
+		ids[i] = c.ID
+	}
+	for i := range ids {
+		for j := i + 1; j < len(ids); j++ {
+			if ids[j] < ids[i] {
+				ids[i], ids[j] = ids[j], ids[i]
+			}
+		}
+	}
+	return ids
+}
+
+func testLedgerSecondRun(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, host2, app, _ := firstRun(ctx, t, s)
+	later := ledgerTime.Add(time.Hour)
+	run := ledger(1, later)
+	run.SeenCIs = []graph.CIRef{{ID: host1.ID}}
+	run.MissedCIs = []graph.MissedCI{{CI: host2.ID, Missed: 1}}
+	run.ForgetCIs = []string{app.ID, graph.NewID()}
+	rk := graph.RelationKey{From: app.ID, Type: graph.RelRunsOn, To: host1.ID}
+	run.MissedRelations = []graph.MissedRelation{{Relation: rk, Missed: 2}}
+	mustApply(ctx, t, s, graph.Batch{Ledger: run})
+	got := mustSightings(ctx, t, s, scopeA)
+	if len(got) != 3 {
+		t.Fatalf("Sightings = %+v, want host-1, host-2 and the relation", got)
+	}
+	byCI := map[string]graph.Sighting{}
+	var rel graph.Sighting
+	for _, sg := range got {
+		if sg.Relation != nil {
+			rel = sg
+		} else {
+			byCI[sg.CI] = sg
+		}
+	}
+	h1 := byCI[host1.ID]
+	if !sameTime(h1.FirstSeen, ledgerTime) || !sameTime(h1.LastSeen, later) || h1.LastRun != run.RunID || h1.Missed != 0 {
+		t.Fatalf("host-1 sighting = %+v, want first %v last %v", h1, ledgerTime, later)
+	}
+	h2 := byCI[host2.ID]
+	if !h2.Stale() || h2.Missed != 1 || !sameTime(h2.LastSeen, ledgerTime) || h2.LastRun == run.RunID {
+		t.Fatalf("host-2 sighting = %+v, want missed 1, last seen by the first run", h2)
+	}
+	if rel.Missed != 2 || rel.Relation == nil || *rel.Relation != rk {
+		t.Fatalf("relation sighting = %+v, want missed 2", rel)
+	}
+	st, _ := s.Scope(ctx, scopeA)
+	if st.Generation != 2 || st.LastRun != run.RunID {
+		t.Fatalf("Scope = %+v, want generation 2", st)
+	}
+}
+
+func testLedgerFence(ctx context.Context, t *testing.T, s graph.Store) {
+	firstRun(ctx, t, s)
+	run := ledger(0, ledgerTime.Add(time.Hour)) // read before the first run applied
+	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.9")}
+	_, err := s.Apply(ctx, graph.Batch{
+		Upserts: []graph.CIInput{input("late", graph.ClassServer, ident("ip", "127.0.0.9"))},
+		Ledger:  run,
+	})
+	wantErr(t, err, graph.CodeConflict, "ledger.generation")
+	if n := countCIs(ctx, t, s); n != 3 {
+		t.Fatalf("%d CIs after a fenced-off run, want the first run's 3", n)
+	}
+	if st, _ := s.Scope(ctx, scopeA); st.Generation != 1 {
+		t.Fatalf("generation %d after a fenced-off run, want 1", st.Generation)
+	}
+}
+
+func testLedgerUnresolvedRef(ctx context.Context, t *testing.T, s graph.Store) {
+	run := ledger(0, ledgerTime)
+	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.2"), identRef("ip", "10.9.9.9")}
+	_, err := s.Apply(ctx, graph.Batch{
+		Upserts: []graph.CIInput{input("host-1", graph.ClassServer, ident("ip", "127.0.0.2"))},
+		Ledger:  run,
+	})
+	wantErr(t, err, graph.CodeNotFound, "ledger.seenCIs[1]")
+	if n := countCIs(ctx, t, s); n != 0 {
+		t.Fatalf("%d CIs after a failed batch, want 0", n)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 0 {
+		t.Fatalf("sightings after a failed batch: %+v", got)
+	}
+	run = ledger(0, ledgerTime)
+	run.SeenRelations = []graph.BatchRelation{{From: identRef("ip", "127.0.0.2"), Type: graph.RelRunsOn, To: identRef("ip", "127.0.0.3")}}
+	_, err = s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
+		input("a", graph.ClassApplication, ident("ip", "127.0.0.2")),
+		input("b", graph.ClassServer, ident("ip", "127.0.0.3")),
+	}, Ledger: run})
+	wantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
+}
+
+func testLedgerValidation(ctx context.Context, t *testing.T, s graph.Store) {
+	tests := []struct {
+		name  string
+		edit  func(w *graph.LedgerWrite)
+		field string
+	}{
+		{"bad source", func(w *graph.LedgerWrite) { w.Source = "NMAP!" }, "ledger.source"},
+		{"no scope", func(w *graph.LedgerWrite) { w.Scope = "" }, "ledger.scope"},
+		{"bad run id", func(w *graph.LedgerWrite) { w.RunID = "run-1" }, "ledger.runId"},
+		{"no time", func(w *graph.LedgerWrite) { w.At = time.Time{} }, "ledger.at"},
+		{"time out of range", func(w *graph.LedgerWrite) { w.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "ledger.at"},
+		{"control character in scope", func(w *graph.LedgerWrite) { w.Scope = "prod\x00eu" }, "ledger.scope"},
+		{"invalid UTF-8 in scope", func(w *graph.LedgerWrite) { w.Scope = "export-\xff.csv" }, "ledger.scope"},
+		{"negative missed", func(w *graph.LedgerWrite) {
+			w.MissedCIs = []graph.MissedCI{{CI: graph.NewID(), Missed: -1}}
+		}, "ledger.missedCIs[0].missed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := ledger(0, ledgerTime)
+			tc.edit(w)
+			_, err := s.Apply(ctx, graph.Batch{Ledger: w})
+			wantErr(t, err, graph.CodeInvalidInput, tc.field)
+		})
+	}
+}
+
+func testLedgerCleanup(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, host2, app, _ := firstRun(ctx, t, s)
+	if _, err := s.Unrelate(ctx, app.ID, graph.RelRunsOn, host1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 3 {
+		t.Fatalf("after Unrelate: %+v, want the 3 CI sightings only", got)
+	}
+	if _, err := s.Relate(ctx, app.ID, graph.RelRunsOn, host2.ID); err != nil {
+		t.Fatal(err)
+	}
+	run := ledger(1, ledgerTime.Add(time.Minute))
+	run.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: host2.ID}}}
+	mustApply(ctx, t, s, graph.Batch{Ledger: run})
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 4 {
+		t.Fatalf("before DeleteCI: %+v, want 3 CIs and 1 relation", got)
+	}
+	if err := s.DeleteCI(ctx, host2.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := mustSightings(ctx, t, s, scopeA)
+	if len(got) != 2 {
+		t.Fatalf("after DeleteCI: %+v, want host-1 and shop only", got)
+	}
+	for _, sg := range got {
+		if sg.CI == host2.ID || sg.Relation != nil {
+			t.Fatalf("sighting %+v survived the deletion of host-2", sg)
+		}
+	}
+	of, err := s.SightingsOf(ctx, []string{host2.ID})
+	if err != nil || len(of) != 0 {
+		t.Fatalf("SightingsOf(deleted) = %+v, %v", of, err)
+	}
+}
+
+func testLedgerScopes(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, _, _, _ := firstRun(ctx, t, s)
+	other := graph.ScopeKey{Source: "kubernetes", Scope: "prod"}
+	run := &graph.LedgerWrite{ScopeKey: other, RunID: graph.NewID(), At: ledgerTime, SeenCIs: []graph.CIRef{{ID: host1.ID}}}
+	mustApply(ctx, t, s, graph.Batch{Ledger: run})
+	if got := mustSightings(ctx, t, s, other); len(got) != 1 || got[0].CI != host1.ID {
+		t.Fatalf("Sightings(other) = %+v", got)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 4 {
+		t.Fatalf("Sightings(A) = %d sightings after another scope's run, want 4", len(got))
+	}
+	of, err := s.SightingsOf(ctx, []string{host1.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := of[host1.ID]
+	if len(list) != 2 || list[0].Source != "kubernetes" || list[1].Source != "nmap" {
+		t.Fatalf("SightingsOf = %+v, want kubernetes then nmap", list)
+	}
+	if st, _ := s.Scope(ctx, scopeA); st.Generation != 1 {
+		t.Fatalf("another scope's run moved A's generation to %d", st.Generation)
+	}
+}
+
+func testLookupIdentifiers(ctx context.Context, t *testing.T, s graph.Store) {
+	a := mustCI(ctx, t, s, "a", graph.ClassServer, ident("fqdn", "a.example.com"), ident("ip", "10.0.0.1"))
+	b := mustCI(ctx, t, s, "b", graph.ClassServer, ident("serial", "SN-1"))
+	q := []graph.Identifier{ident("fqdn", " A.Example.COM"), ident("ip", "10.0.0.1"), ident("serial", "SN-1"),
+		ident("serial", "sn-1"), ident("ip", "10.0.0.2")}
+	got, err := s.LookupIdentifiers(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[graph.Identifier]string{q[0]: a.ID, q[1]: a.ID, q[2]: b.ID}
+	if len(got) != len(want) {
+		t.Fatalf("LookupIdentifiers = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("LookupIdentifiers[%v] = %q, want %q", k, got[k], v)
+		}
+	}
+	if got, err := s.LookupIdentifiers(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("LookupIdentifiers(nil) = %v, %v", got, err)
+	}
+}
+
+func testLedgerNotAudited(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, _, _, _ := firstRun(ctx, t, s)
+	before, err := s.History(ctx, host1.ID, graph.Page{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := ledger(1, ledgerTime.Add(time.Hour))
+	run.SeenCIs = []graph.CIRef{{ID: host1.ID}}
+	res := mustApply(ctx, t, s, graph.Batch{
+		Upserts: []graph.CIInput{{ID: host1.ID, Name: ptr("host-1")}},
+		Ledger:  run,
+	})
+	if res.Unchanged != 1 {
+		t.Fatalf("result %+v, want the identical upsert unchanged", res)
+	}
+	after, err := s.History(ctx, host1.ID, graph.Page{First: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Entries) != len(before.Entries) {
+		t.Fatalf("history grew from %d to %d entries on a ledger-only change", len(before.Entries), len(after.Entries))
+	}
+}

@@ -1,0 +1,101 @@
+package importers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// BatchSizer is implemented by stores whose transactions have a practical
+// size limit (Neo4j keeps a transaction's state in a bounded memory pool).
+// Stores without it take a whole run in one transaction.
+type BatchSizer interface {
+	PreferredBatchSize() int
+}
+
+// apply writes the plan. In one transaction when the store allows it.
+// Otherwise in batches, ordered so that a failure part-way leaves the
+// graph correct and the ledger consistent:
+//
+//  1. creates and updates, each batch with the ledger's sightings of its
+//     CIs (whole CIs: a batch never holds half a CI);
+//  2. new relations, with their sightings;
+//  3. last, staleness: missed counts, retirements, removed relations.
+//
+// Every batch's ledger write is fenced on the scope's generation, so a
+// concurrent run of the scope fails at its next batch. A run that fails in
+// step 1 or 2 has written some of what the source reports, correctly, and
+// marked nothing stale; running it again completes it.
+func (e *Engine) apply(ctx context.Context, plan *Plan) error {
+	size := e.batchSize()
+	full := plan.batch
+	full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
+	if size <= 0 || len(full.Upserts)+len(full.Relate)+len(full.Unrelate) <= size {
+		if _, err := e.Store.Apply(ctx, full); err != nil {
+			return fmt.Errorf("apply the plan: %w", err)
+		}
+		return nil
+	}
+	batches := splitPlan(plan, size)
+	for i, b := range batches {
+		if _, err := e.Store.Apply(ctx, b); err != nil {
+			if i == 0 {
+				return fmt.Errorf("apply the plan: %w", err)
+			}
+			return fmt.Errorf("apply the plan: batch %d of %d failed after %d were written (their CIs and relations are complete; nothing was marked stale; run the import again to finish): %w",
+				i+1, len(batches), i, err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) batchSize() int {
+	if e.BatchSize != 0 {
+		return e.BatchSize
+	}
+	if s, ok := e.Store.(BatchSizer); ok {
+		return s.PreferredBatchSize()
+	}
+	return -1
+}
+
+// splitPlan cuts the plan into batches of at most size writes; see apply.
+func splitPlan(plan *Plan, size int) []graph.Batch {
+	led := plan.batch.Ledger
+	gen := led.ExpectGeneration
+	ledger := func() *graph.LedgerWrite {
+		w := &graph.LedgerWrite{ScopeKey: led.ScopeKey, ExpectGeneration: gen, RunID: led.RunID, At: led.At}
+		gen++
+		return w
+	}
+	var out []graph.Batch
+	// Sightings of unchanged CIs ride along with the upserts, by ref.
+	upserts, seen := plan.batch.Upserts, led.SeenCIs
+	for len(upserts) > 0 || len(seen) > 0 {
+		b := graph.Batch{Ledger: ledger()}
+		n := min(size, len(upserts))
+		b.Upserts, upserts = upserts[:n], upserts[n:]
+		m := min(size-n, len(seen))
+		if len(upserts) == 0 {
+			// The CIs created so far are all written: their refs resolve.
+			b.Ledger.SeenCIs, seen = seen[:m], seen[m:]
+		}
+		out = append(out, b)
+	}
+	relate, seenRels := plan.batch.Relate, led.SeenRelations
+	for len(relate) > 0 || len(seenRels) > 0 {
+		b := graph.Batch{Ledger: ledger()}
+		n := min(size, len(relate))
+		b.Relate, relate = relate[:n], relate[n:]
+		if len(relate) == 0 {
+			m := min(size-n, len(seenRels))
+			b.Ledger.SeenRelations, seenRels = seenRels[:m], seenRels[m:]
+		}
+		out = append(out, b)
+	}
+	final := graph.Batch{Upserts: plan.retire, Unrelate: plan.batch.Unrelate, Ledger: ledger()}
+	final.Ledger.MissedCIs, final.Ledger.MissedRelations = led.MissedCIs, led.MissedRelations
+	final.Ledger.ForgetCIs, final.Ledger.ForgetRelations = led.ForgetCIs, led.ForgetRelations
+	return append(out, final)
+}

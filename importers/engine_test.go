@@ -1,0 +1,520 @@
+package importers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/teststores"
+	"github.com/ripple-cmdb/ripple/importers"
+)
+
+// feed is a scripted source: the engine tests are about identification,
+// reconciliation and staleness, so they state items directly; the parsers
+// are tested on real tools' output in their own packages.
+type feed struct {
+	scope string
+	items []importers.Item
+	links []importers.Link
+	// failAfter, when > 0, fails the read after that many items, as a
+	// truncated file would.
+	failAfter int
+}
+
+func (f feed) read(ctx context.Context, emit importers.Emitter) error {
+	if f.scope != "" {
+		if err := emit.Scope(f.scope); err != nil {
+			return err
+		}
+	}
+	for i, it := range f.items {
+		if f.failAfter > 0 && i == f.failAfter {
+			return importers.Inputf(fmt.Sprintf("line %d", i+1), "host", "unexpected end of input")
+		}
+		if err := emit.Item(it); err != nil {
+			return err
+		}
+	}
+	for _, l := range f.links {
+		if err := emit.Link(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func id(kind, value string) graph.Identifier { return graph.Identifier{Kind: kind, Value: value} }
+
+func host(n int, attrs map[string]any) importers.Item {
+	return importers.Item{Class: graph.ClassServer, Name: fmt.Sprintf("host-%d", n),
+		Identifiers: []graph.Identifier{id("ip", fmt.Sprintf("10.0.0.%d", n))}, Attributes: attrs,
+		At: fmt.Sprintf("host %d", n)}
+}
+
+func hosts(ns ...int) []importers.Item {
+	var out []importers.Item
+	for _, n := range ns {
+		out = append(out, host(n, map[string]any{"nmap.os": "Linux", "nmap.ports": []any{22, 80}}))
+	}
+	return out
+}
+
+// clock is a test clock advanced by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+func (c *clock) tick()          { c.t = c.t.Add(time.Hour) }
+
+func newEngine(s graph.Store) (*importers.Engine, *clock) {
+	c := &clock{t: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	return &importers.Engine{Store: s, Policy: importers.DefaultPolicy(), Now: c.now}, c
+}
+
+func mustRun(t *testing.T, e *importers.Engine, req importers.Request, f feed) (importers.Run, *importers.Plan) {
+	t.Helper()
+	run, plan, err := e.Run(context.Background(), req, f.read)
+	if err != nil {
+		t.Fatalf("run %+v: %v", req, err)
+	}
+	return run, plan
+}
+
+var nmapReq = importers.Request{Format: "nmap", Scope: "nmap:10.0.0.0/24"}
+
+func ciByIdent(t *testing.T, s graph.Store, ident graph.Identifier) graph.CI {
+	t.Helper()
+	page, err := s.ListCIs(context.Background(), graph.CIFilter{Identifier: ident.Value}, graph.Page{First: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.CIs) != 1 {
+		t.Fatalf("%d CIs with identifier %v, want 1", len(page.CIs), ident)
+	}
+	return page.CIs[0]
+}
+
+func wantCounts(t *testing.T, run importers.Run, want importers.Counts) {
+	t.Helper()
+	got := run.Counts
+	got.Items, got.Links = 0, 0
+	if got != want {
+		t.Fatalf("counts = %+v, want %+v (problems: %+v)", got, want, run.Plan.Problems)
+	}
+}
+
+func TestReimportChangesNothing(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		src := feed{items: append(hosts(1, 2), importers.Item{Class: graph.ClassApplication, Name: "shop",
+			Identifiers: []graph.Identifier{id("hostname", "shop")}, At: "app"}),
+			links: []importers.Link{{From: id("hostname", "shop"), Type: graph.RelRunsOn, To: id("ip", "10.0.0.1"), At: "link 1"}}}
+		run, _ := mustRun(t, e, nmapReq, src)
+		if run.Outcome != importers.OutcomeSucceeded {
+			t.Fatalf("outcome %s", run.Outcome)
+		}
+		wantCounts(t, run, importers.Counts{Created: 3, RelationsCreated: 1})
+		h1 := ciByIdent(t, s, id("ip", "10.0.0.1"))
+		hist, _ := s.History(context.Background(), h1.ID, graph.Page{First: 100})
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, src)
+		wantCounts(t, run, importers.Counts{Unchanged: 3})
+		again := ciByIdent(t, s, id("ip", "10.0.0.1"))
+		if !again.UpdatedAt.Equal(h1.UpdatedAt) {
+			t.Fatalf("re-import touched the CI: updatedAt %v → %v", h1.UpdatedAt, again.UpdatedAt)
+		}
+		hist2, _ := s.History(context.Background(), h1.ID, graph.Page{First: 100})
+		if len(hist2.Entries) != len(hist.Entries) {
+			t.Fatalf("re-import added %d audit entries", len(hist2.Entries)-len(hist.Entries))
+		}
+		// The ledger did move: the second run saw everything.
+		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		for _, x := range sg {
+			if x.LastRun != run.ID {
+				t.Fatalf("sighting %+v not stamped by the second run %s", x, run.ID)
+			}
+		}
+	})
+}
+
+func TestDroppedHostGoesStaleThenRetiredThenBack(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		e.Policy.RetireAfterRuns = 2
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
+		gone := ciByIdent(t, s, id("ip", "10.0.0.3"))
+
+		c.tick()
+		run, plan := mustRun(t, e, nmapReq, feed{items: hosts(1, 2)})
+		wantCounts(t, run, importers.Counts{Unchanged: 2, Stale: 1})
+		if plan.Stale[0].ID != gone.ID || plan.Stale[0].Missed != 1 {
+			t.Fatalf("stale = %+v, want host-3 missed once", plan.Stale)
+		}
+		if ci := ciByIdent(t, s, id("ip", "10.0.0.3")); ci.Status != graph.StatusInService {
+			t.Fatalf("stale CI status %s, want still IN_SERVICE", ci.Status)
+		}
+
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, feed{items: hosts(1, 2)})
+		wantCounts(t, run, importers.Counts{Unchanged: 2, Retired: 1})
+		retired := ciByIdent(t, s, id("ip", "10.0.0.3"))
+		if retired.Status != graph.StatusRetired || retired.Provenance[graph.FieldStatus].Source != "nmap" {
+			t.Fatalf("after 2 missed runs: status %s by %+v, want RETIRED by nmap", retired.Status, retired.Provenance[graph.FieldStatus])
+		}
+		hist, _ := s.History(context.Background(), retired.ID, graph.Page{First: 1})
+		if hist.Entries[0].Actor != "import:nmap" {
+			t.Fatalf("retirement audited as %q, want import:nmap", hist.Entries[0].Actor)
+		}
+
+		c.tick()
+		run, plan = mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
+		wantCounts(t, run, importers.Counts{Unchanged: 2, Updated: 1})
+		if ch := plan.Updates[0].Changes; len(ch) != 1 || ch[0].Field != graph.FieldStatus || ch[0].New != "IN_SERVICE" {
+			t.Fatalf("comeback changes = %+v, want status back to IN_SERVICE", ch)
+		}
+	})
+}
+
+func TestFailedRunWritesNothingAndMarksNothingStale(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
+		c.tick()
+		// A truncated scan: host 1 changed, then the file ends mid-host.
+		changed := hosts(1, 2, 3)
+		changed[0].Attributes["nmap.os"] = "FreeBSD"
+		run, plan, err := e.Run(context.Background(), nmapReq, feed{items: changed, failAfter: 1}.read)
+		var ie *importers.InputError
+		if !errors.As(err, &ie) || ie.At != "line 2" || ie.Field != "host" {
+			t.Fatalf("error = %v, want the input error at line 2, field host", err)
+		}
+		if run.Outcome != importers.OutcomeFailed || run.ErrorAt != "line 2" || run.ErrorField != "host" || plan != nil {
+			t.Fatalf("run = %+v, want FAILED at line 2", run)
+		}
+		if ci := ciByIdent(t, s, id("ip", "10.0.0.1")); ci.Attributes["nmap.os"] != "Linux" {
+			t.Fatalf("failed run wrote host-1: %v", ci.Attributes)
+		}
+		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		for _, x := range sg {
+			if x.Stale() {
+				t.Fatalf("failed run marked %+v stale", x)
+			}
+		}
+		got, err := importers.GetRun(context.Background(), s, run.ID)
+		if err != nil || got.Outcome != importers.OutcomeFailed || got.Error == "" {
+			t.Fatalf("recorded run = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestPrecedenceAndProvenance(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		e.Policy.Precedence.Default = []string{graph.SourceManual, "cmdb-export", "nmap"}
+		e.Policy.Precedence.Fields = append(e.Policy.Precedence.Fields,
+			importers.FieldPrecedence{Pattern: "attributes.os", Sources: []string{"cmdb-export", "nmap"}})
+		nmapHost := host(1, map[string]any{"os": "Linux 5.x (guess)", "nmap.ports": []any{22}})
+		nmapHost.Owner = "nobody"
+		mustRun(t, e, nmapReq, feed{items: []importers.Item{nmapHost}})
+		ci := ciByIdent(t, s, id("ip", "10.0.0.1"))
+		// A person sets the owner; nmap keeps reporting its own value.
+		if _, err := s.UpsertCI(context.Background(), graph.CIInput{ID: ci.ID, Owner: ptr("payments-team")}); err != nil {
+			t.Fatal(err)
+		}
+		c.tick()
+		export := importers.Item{Class: graph.ClassServer, Name: "pay-db-1",
+			Identifiers: []graph.Identifier{id("ip", "10.0.0.1"), id("serial", "SN-77")},
+			Attributes:  map[string]any{"os": "RHEL 9.4"}, At: "line 2"}
+		run, _ := mustRun(t, e, importers.Request{Format: "csv", Source: "cmdb-export", Scope: "assets.csv"}, feed{items: []importers.Item{export}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		c.tick()
+		run, plan := mustRun(t, e, nmapReq, feed{items: []importers.Item{nmapHost}})
+		if run.Counts.Updated != 0 {
+			t.Fatalf("nmap re-run updated %+v, want nothing: the export outranks it on os, the person on owner", plan.Updates)
+		}
+		got := ciByIdent(t, s, id("ip", "10.0.0.1"))
+		checks := []struct{ field, value, source string }{
+			{graph.FieldOwner, "payments-team", graph.SourceManual},
+			{graph.AttributeField("os"), "RHEL 9.4", "cmdb-export"},
+			{graph.AttributeField("nmap.ports"), "", "nmap"},
+			{graph.FieldName, "pay-db-1", "cmdb-export"},
+		}
+		for _, ck := range checks {
+			o := got.Provenance[ck.field]
+			if o.Source != ck.source {
+				t.Errorf("provenance[%s] = %+v, want %s", ck.field, o, ck.source)
+			}
+		}
+		if got.Owner != "payments-team" || got.Attributes["os"] != "RHEL 9.4" {
+			t.Fatalf("owner %q os %v, want the person's owner and the export's os", got.Owner, got.Attributes["os"])
+		}
+		if o := got.Provenance[graph.AttributeField("os")]; o.Scope != "assets.csv" {
+			t.Fatalf("os provenance scope %q, want assets.csv", o.Scope)
+		}
+		// Both sources' sightings are kept: when each last saw the CI.
+		of, _ := s.SightingsOf(context.Background(), []string{got.ID})
+		if len(of[got.ID]) != 2 {
+			t.Fatalf("sightings of the CI = %+v, want one per source", of[got.ID])
+		}
+	})
+}
+
+func TestDuplicateIdentifiersAcrossSourcesMerge(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, _ := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: []importers.Item{{Class: graph.ClassServer, Name: "10.0.0.9",
+			Identifiers: []graph.Identifier{id("ip", "10.0.0.9"), id("mac", "AA:BB:CC:00:00:09")}, At: "host 1"}}})
+		run, _ := mustRun(t, e, importers.Request{Format: "json", Source: "inventory", Scope: "dc1"},
+			feed{items: []importers.Item{{Class: graph.ClassServer, Name: "db-9.example.com",
+				Identifiers: []graph.Identifier{id("mac", "aa:bb:cc:00:00:09"), id("serial", "SN-9"), id("fqdn", "db-9.example.com")},
+				At:          "records[0]"}}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		page, _ := s.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{First: 10})
+		if page.TotalCount != 1 {
+			t.Fatalf("%d CIs, want the two reports merged into one", page.TotalCount)
+		}
+		if n := len(page.CIs[0].Identifiers); n != 4 {
+			t.Fatalf("merged CI has identifiers %v, want 4", page.CIs[0].Identifiers)
+		}
+	})
+}
+
+func TestAmbiguousMatchesAreReported(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: []importers.Item{
+			{Class: graph.ClassServer, Name: "a", Identifiers: []graph.Identifier{id("ip", "10.0.0.1")}, At: "host 1"},
+			{Class: graph.ClassServer, Name: "b", Identifiers: []graph.Identifier{id("fqdn", "b.example.com")}, At: "host 2"},
+		}})
+		c.tick()
+		// One item claims a's ip and b's fqdn: merging would steal one.
+		run, plan := mustRun(t, e, importers.Request{Format: "csv", Source: "csv", Scope: "x.csv"}, feed{items: []importers.Item{
+			{Class: graph.ClassServer, Name: "ab", Identifiers: []graph.Identifier{id("ip", "10.0.0.1"), id("fqdn", "b.example.com")}, At: "line 2"},
+			{Class: graph.ClassServer, Name: "c", Identifiers: []graph.Identifier{id("ip", "10.0.0.3")}, At: "line 3"},
+		}})
+		if run.Outcome != importers.OutcomePartial || len(plan.Problems) != 1 {
+			t.Fatalf("outcome %s problems %+v, want PARTIAL with one problem", run.Outcome, plan.Problems)
+		}
+		pr := plan.Problems[0]
+		if pr.Code != importers.ProblemAmbiguous || pr.At != "line 2" || len(pr.CIs) != 2 {
+			t.Fatalf("problem = %+v, want AMBIGUOUS at line 2 naming both CIs", pr)
+		}
+		wantCounts(t, run, importers.Counts{Created: 1, Problems: 1})
+		// Strict mode refuses the whole run.
+		_, _, err := e.Run(context.Background(), importers.Request{Format: "csv", Source: "csv", Scope: "y.csv", Strict: true}, feed{items: []importers.Item{
+			{Class: graph.ClassServer, Name: "ab", Identifiers: []graph.Identifier{id("ip", "10.0.0.1"), id("fqdn", "b.example.com")}, At: "line 2"},
+			{Class: graph.ClassServer, Name: "d", Identifiers: []graph.Identifier{id("ip", "10.0.0.4")}, At: "line 3"},
+		}}.read)
+		if err == nil {
+			t.Fatal("strict run with an ambiguous item succeeded")
+		}
+		page, _ := s.ListCIs(context.Background(), graph.CIFilter{Identifier: "10.0.0.4"}, graph.Page{First: 1})
+		if page.TotalCount != 0 {
+			t.Fatal("strict run wrote the good item")
+		}
+	})
+}
+
+func TestPartialRunMarksNothingStale(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2)})
+		c.tick()
+		run, _ := mustRun(t, e, nmapReq, feed{items: hosts(1),
+			links: []importers.Link{{From: id("ip", "10.0.0.1"), Type: graph.RelDependsOn, To: id("ip", "10.9.9.9"), At: "link 1"}}})
+		if run.Outcome != importers.OutcomePartial || run.Counts.Stale != 0 {
+			t.Fatalf("run %s counts %+v, want PARTIAL and nothing stale", run.Outcome, run.Counts)
+		}
+	})
+}
+
+func TestDryRunPlansImpactWithoutWriting(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		e, c := newEngine(s)
+		svc, err := s.UpsertCI(ctx, graph.CIInput{Name: ptr("Checkout"), Class: ptr(graph.ClassBusinessService),
+			Identifiers: []graph.Identifier{id("service", "checkout")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k8s := importers.Request{Format: "kubernetes", Scope: "prod"}
+		pod := func(n int, node string) importers.Item {
+			return importers.Item{Class: graph.ClassPod, Name: fmt.Sprintf("shop/web-%d", n),
+				Identifiers: []graph.Identifier{id("k8s-uid", fmt.Sprintf("pod-%d", n))}, At: fmt.Sprintf("items[%d]", n)}
+		}
+		node := func(name string) importers.Item {
+			return importers.Item{Class: graph.ClassKubernetesNode, Name: name,
+				Identifiers: []graph.Identifier{id("k8s-name", "prod/Node//"+name)}, At: name}
+		}
+		runsOn := func(n int, node string) importers.Link {
+			return importers.Link{From: id("k8s-uid", fmt.Sprintf("pod-%d", n)), Type: graph.RelRunsOn, To: id("k8s-name", "prod/Node//"+node)}
+		}
+		svcLink := importers.Link{From: id("service", "checkout"), Type: graph.RelDependsOn, To: id("k8s-uid", "pod-1")}
+		mustRun(t, e, k8s, feed{items: []importers.Item{pod(1, "n1"), node("n1"), node("n2")},
+			links: []importers.Link{runsOn(1, "n1"), svcLink}})
+		c.tick()
+		before := countAll(t, s)
+		dry := k8s
+		dry.DryRun = true
+		run, plan := mustRun(t, e, dry, feed{items: []importers.Item{pod(1, "n2"), node("n1"), node("n2")},
+			links: []importers.Link{runsOn(1, "n2"), svcLink}})
+		if run.Outcome != importers.OutcomePlanned {
+			t.Fatalf("outcome %s, want PLANNED", run.Outcome)
+		}
+		if countAll(t, s) != before {
+			t.Fatal("dry run wrote to the graph")
+		}
+		if len(plan.NewRelations) != 1 || plan.NewRelations[0].To.Name != "n2" || plan.StaleRelations != 1 {
+			t.Fatalf("plan relations new=%+v stale=%d, want web-1 RUNS_ON n2 new and the old one stale", plan.NewRelations, plan.StaleRelations)
+		}
+		if len(plan.Impact) != 1 || plan.Impact[0].Service.ID != svc.CI.ID ||
+			len(plan.Impact[0].Gained) != 1 || plan.Impact[0].Gained[0].Name != "n2" {
+			t.Fatalf("impact = %+v, want Checkout gaining n2", plan.Impact)
+		}
+		// The stale relation is removed after the retirement limit; then
+		// Checkout loses n1.
+		e.Policy.RetireAfterRuns = 1
+		run, plan = mustRun(t, e, k8s, feed{items: []importers.Item{pod(1, "n2"), node("n1"), node("n2")},
+			links: []importers.Link{runsOn(1, "n2"), svcLink}})
+		wantCounts(t, run, importers.Counts{Unchanged: 3, RelationsCreated: 1, RelationsRemoved: 1})
+		if len(plan.Impact) != 1 || len(plan.Impact[0].Lost) != 1 || plan.Impact[0].Lost[0].Name != "n1" {
+			t.Fatalf("impact = %+v, want Checkout losing n1 and gaining n2", plan.Impact)
+		}
+		runs, _, total, err := importers.ListRuns(ctx, s, importers.RunFilter{Source: "kubernetes", Scope: "prod"}, graph.Page{First: 10})
+		if err != nil || total != 3 || runs[0].ID != run.ID || runs[1].Outcome != importers.OutcomePlanned {
+			t.Fatalf("ListRuns = %d runs (total %d), %v; want 3 newest first", len(runs), total, err)
+		}
+	})
+}
+
+func countAll(t *testing.T, s graph.Store) int {
+	t.Helper()
+	page, err := s.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{First: graph.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(page.CIs))
+	for i, c := range page.CIs {
+		ids[i] = c.ID
+	}
+	rels, err := s.RelationsOf(context.Background(), ids, graph.Outgoing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := page.TotalCount * 1000
+	for _, l := range rels {
+		n += len(l)
+	}
+	return n
+}
+
+func TestScopeRequiredAndMalformedItems(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, _ := newEngine(s)
+		_, _, err := e.Run(context.Background(), importers.Request{Format: "csv"}, feed{items: hosts(1)}.read)
+		if graph.ErrorField(err) != "scope" {
+			t.Fatalf("no scope: %v, want an error on field scope", err)
+		}
+		bad := host(1, nil)
+		bad.Class = "Toaster"
+		_, _, err = e.Run(context.Background(), nmapReq, feed{items: []importers.Item{host(2, nil), bad}}.read)
+		var ie *importers.InputError
+		if !errors.As(err, &ie) || ie.At != "host 1" || ie.Field != "class" {
+			t.Fatalf("unknown class: %v, want an input error at host 1 on class", err)
+		}
+		if countAll(t, s) != 0 {
+			t.Fatal("a rejected run wrote CIs")
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestEmptyScanDoesNotStaleTheScope(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3, 4)})
+		c.tick()
+		// The scanner lost the network: only one host answered.
+		run, plan := mustRun(t, e, nmapReq, feed{items: hosts(1)})
+		if run.Outcome != importers.OutcomePartial || run.Counts.Stale != 0 || len(plan.Problems) != 1 ||
+			plan.Problems[0].Code != importers.ProblemTooStale {
+			t.Fatalf("run %s counts %+v problems %+v, want PARTIAL with TOO_STALE and nothing stale", run.Outcome, run.Counts, plan.Problems)
+		}
+		// A policy that allows it marks them stale.
+		e.Policy.MaxStaleFraction = 0
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, feed{items: hosts(1)})
+		if run.Outcome != importers.OutcomeSucceeded || run.Counts.Stale != 3 {
+			t.Fatalf("run %s counts %+v, want 3 stale", run.Outcome, run.Counts)
+		}
+	})
+}
+
+// failingStore fails the nth Apply, as a database that goes away mid-run.
+type failingStore struct {
+	graph.Store
+	calls, failAt int
+}
+
+func (f *failingStore) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, error) {
+	f.calls++
+	if f.calls == f.failAt {
+		return graph.BatchResult{}, graph.Unavailable(errors.New("connection reset"), "the database went away")
+	}
+	return f.Store.Apply(ctx, b)
+}
+
+func TestBatchedApply(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		e.BatchSize = 2
+		e.Policy.RetireAfterRuns = 1
+		e.Policy.MaxStaleFraction = 0
+		items := append(hosts(1, 2, 3, 4, 5), importers.Item{Class: graph.ClassApplication, Name: "shop",
+			Identifiers: []graph.Identifier{id("hostname", "shop")}, At: "app"})
+		links := []importers.Link{
+			{From: id("hostname", "shop"), Type: graph.RelRunsOn, To: id("ip", "10.0.0.1")},
+			{From: id("hostname", "shop"), Type: graph.RelRunsOn, To: id("ip", "10.0.0.2")},
+			{From: id("hostname", "shop"), Type: graph.RelRunsOn, To: id("ip", "10.0.0.3")},
+		}
+		run, _ := mustRun(t, e, nmapReq, feed{items: items, links: links})
+		wantCounts(t, run, importers.Counts{Created: 6, RelationsCreated: 3})
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, feed{items: items, links: links})
+		wantCounts(t, run, importers.Counts{Unchanged: 6})
+
+		// The database goes away in the middle of a run that drops host 5
+		// and a relation and changes host 1: the run fails, nothing is
+		// stale or retired, and running it again finishes the job.
+		c.tick()
+		changed := append(hosts(1, 2, 3, 4), items[5])
+		changed[0].Attributes["nmap.os"] = "FreeBSD"
+		fs := &failingStore{Store: s, failAt: 3}
+		e.Store = fs
+		run, _, err := e.Run(context.Background(), nmapReq, feed{items: changed, links: links[:2]}.read)
+		if err == nil || run.Outcome != importers.OutcomeFailed {
+			t.Fatalf("run through a failing store: %v, outcome %s", err, run.Outcome)
+		}
+		if ci := ciByIdent(t, s, id("ip", "10.0.0.5")); ci.Status != graph.StatusInService {
+			t.Fatalf("a failed run retired host 5")
+		}
+		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		for _, x := range sg {
+			if x.Stale() {
+				t.Fatalf("a failed run marked %+v stale", x)
+			}
+		}
+		e.Store = s
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, feed{items: changed, links: links[:2]})
+		if run.Counts.Retired != 1 || run.Counts.RelationsRemoved != 1 || run.Counts.Created != 0 {
+			t.Fatalf("re-run after the failure: %+v, want host 5 retired and one relation removed", run.Counts)
+		}
+		if ci := ciByIdent(t, s, id("ip", "10.0.0.1")); ci.Attributes["nmap.os"] != "FreeBSD" {
+			t.Fatalf("host 1 os %v after the re-run", ci.Attributes["nmap.os"])
+		}
+	})
+}

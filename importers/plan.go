@@ -1,0 +1,510 @@
+package importers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// Plan is what a run changes, computed before anything is written: a dry
+// run returns it, a real run applies exactly its batch.
+type Plan struct {
+	Source string `json:"source"`
+	Scope  string `json:"scope"`
+	// Generation is the scope's generation the plan was computed from; the
+	// write is fenced on it.
+	Generation int64 `json:"generation"`
+	// Complete is false when some items or links could not be reconciled
+	// (see Problems): such a run does not mark anything stale, because
+	// what it missed may be what it failed to read.
+	Complete bool `json:"complete"`
+	// Seen counts the CIs the source reported (after folding duplicates).
+	Seen             int              `json:"seen"`
+	Creates          []CIChange       `json:"creates"`
+	Updates          []CIChange       `json:"updates"`
+	Unchanged        int              `json:"unchanged"`
+	NewRelations     []RelationChange `json:"newRelations"`
+	RemovedRelations []RelationChange `json:"removedRelations"`
+	// Stale lists CIs this scope reported before and not now, not yet
+	// retired; Retired those that reached the policy's limit.
+	Stale          []StaleCI       `json:"stale"`
+	Retired        []StaleCI       `json:"retired"`
+	StaleRelations int             `json:"staleRelations"`
+	Problems       []Problem       `json:"problems"`
+	Impact         []ServiceImpact `json:"impact"`
+
+	// batch holds the run's creates, updates, relates and ledger write;
+	// retire and batch.Unrelate apply staleness (see apply.go).
+	batch  graph.Batch
+	retire []graph.CIInput
+}
+
+// CIChange is a CI the plan creates or updates.
+type CIChange struct {
+	ID      string        `json:"id,omitempty"` // "" for a CI to create
+	Name    string        `json:"name"`
+	Class   string        `json:"class"`
+	At      string        `json:"at,omitempty"`
+	Changes []FieldChange `json:"changes,omitempty"`
+}
+
+// FieldChange is one field's old and new value. Fields use provenance keys
+// ("owner", "attributes.nmap.ports") plus "identifiers".
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old,omitempty"`
+	New   any    `json:"new,omitempty"`
+}
+
+// CIEnd names a CI in a plan; ID is "" for a CI the plan creates.
+type CIEnd struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	Class string `json:"class"`
+}
+
+// RelationChange is a relation the plan creates or removes.
+type RelationChange struct {
+	From CIEnd  `json:"from"`
+	Type string `json:"type"`
+	To   CIEnd  `json:"to"`
+}
+
+// StaleCI is a CI the scope no longer reports.
+type StaleCI struct {
+	CIEnd
+	Missed   int       `json:"missed"`
+	LastSeen time.Time `json:"lastSeen"`
+	// SeenElsewhere is set when another scope still reports the CI, which
+	// keeps it from being retired.
+	SeenElsewhere bool `json:"seenElsewhere,omitempty"`
+}
+
+// Problem codes.
+const (
+	ProblemAmbiguous  = "AMBIGUOUS"
+	ProblemUnresolved = "UNRESOLVED"
+	ProblemInvalid    = "INVALID"
+	// ProblemTooStale: the run would newly mark more of the scope stale
+	// than the policy allows (an empty scan of an unreachable network, a
+	// dump of the wrong namespace): nothing is marked stale.
+	ProblemTooStale = "TOO_STALE"
+)
+
+// Problem is an item or link the run could not reconcile; it is reported,
+// never guessed.
+type Problem struct {
+	Code    string   `json:"code"`
+	At      string   `json:"at,omitempty"`
+	Field   string   `json:"field,omitempty"`
+	Message string   `json:"message"`
+	CIs     []string `json:"cis,omitempty"`
+}
+
+// ServiceImpact is a service whose set of upstream dependencies the plan
+// changes.
+type ServiceImpact struct {
+	Service CIEnd   `json:"service"`
+	Gained  []CIEnd `json:"gained"`
+	Lost    []CIEnd `json:"lost"`
+}
+
+// lookupChunk bounds each bulk store read.
+const lookupChunk = 5000
+
+// planner computes one plan. It reads the store but never writes.
+type planner struct {
+	store  graph.Store
+	cat    *graph.Catalogue
+	policy Policy
+	key    graph.ScopeKey
+	now    time.Time
+	col    *collector
+
+	plan *Plan
+	// owners maps every identifier of interest to the CI owning it.
+	owners map[graph.Identifier]string
+	// match[i] is the CI item i updates ("" = create); skip[i] marks items
+	// with a problem.
+	match    []string
+	skip     []bool
+	existing map[string]graph.CI
+	refs     []graph.CIRef
+	// seenRels holds the existing relations the run reported.
+	seenRels map[graph.RelationKey]bool
+}
+
+func (p *planner) run(ctx context.Context) (*Plan, error) {
+	st, err := p.store.Scope(ctx, p.key)
+	if err != nil {
+		return nil, fmt.Errorf("read scope: %w", err)
+	}
+	p.plan = &Plan{Source: p.key.Source, Scope: p.key.Scope, Generation: st.Generation, Complete: true}
+	if err := p.lookup(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.identify(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.reconcile(); err != nil {
+		return nil, err
+	}
+	newRels, err := p.relations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ledger := &graph.LedgerWrite{ScopeKey: p.key, ExpectGeneration: st.Generation, At: p.now}
+	for i := range p.col.items {
+		if !p.skip[i] {
+			ledger.SeenCIs = append(ledger.SeenCIs, p.refs[i])
+		}
+	}
+	ledger.SeenRelations = newRels.seen
+	p.plan.Complete = len(p.plan.Problems) == 0
+	if p.plan.Complete {
+		if err := p.staleness(ctx, ledger); err != nil {
+			return nil, err
+		}
+	}
+	p.plan.Complete = len(p.plan.Problems) == 0
+	p.plan.batch.Ledger = ledger
+	impact, err := p.impactDelta(ctx, newRels.added)
+	if err != nil {
+		return nil, fmt.Errorf("impact delta: %w", err)
+	}
+	p.plan.Impact = impact
+	return p.plan, nil
+}
+
+// lookup finds the owners of every identifier the run mentions.
+func (p *planner) lookup(ctx context.Context) error {
+	var ids []graph.Identifier
+	for _, it := range p.col.items {
+		ids = append(ids, it.Identifiers...)
+	}
+	for _, l := range p.col.links {
+		for _, id := range []graph.Identifier{l.From, l.To} {
+			if _, ok := p.col.owner[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	p.owners = make(map[graph.Identifier]string, len(ids))
+	for start := 0; start < len(ids); start += lookupChunk {
+		got, err := p.store.LookupIdentifiers(ctx, ids[start:min(start+lookupChunk, len(ids))])
+		if err != nil {
+			return fmt.Errorf("look up identifiers: %w", err)
+		}
+		maps.Copy(p.owners, got)
+	}
+	return nil
+}
+
+func (p *planner) problem(code, at, field, format string, args ...any) *Problem {
+	p.plan.Problems = append(p.plan.Problems, Problem{Code: code, At: at, Field: field, Message: fmt.Sprintf(format, args...)})
+	return &p.plan.Problems[len(p.plan.Problems)-1]
+}
+
+// identify matches every item to an existing CI, a new one, or a problem.
+func (p *planner) identify(ctx context.Context) error {
+	items := p.col.items
+	p.match = make([]string, len(items))
+	p.skip = make([]bool, len(items))
+	claimedBy := map[string]int{}
+	for i, it := range items {
+		ci, prob := p.identifyItem(it)
+		if prob != nil {
+			p.skip[i] = true
+			continue
+		}
+		if ci != "" {
+			if j, ok := claimedBy[ci]; ok {
+				pr := p.problem(ProblemAmbiguous, it.At, "identifiers",
+					"%s identifies the same CI as the item at %s; not merged", describe(*it), items[j].At)
+				pr.CIs = []string{ci}
+				p.skip[i] = true
+				continue
+			}
+			claimedBy[ci] = i
+		}
+		p.match[i] = ci
+	}
+	ids := make([]string, 0, len(claimedBy))
+	for id := range claimedBy {
+		ids = append(ids, id)
+	}
+	var err error
+	p.existing, err = p.cisByIDs(ctx, ids)
+	return err
+}
+
+func (p *planner) cisByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
+	out := make(map[string]graph.CI, len(ids))
+	for start := 0; start < len(ids); start += lookupChunk {
+		got, err := p.store.CIsByIDs(ctx, ids[start:min(start+lookupChunk, len(ids))])
+		if err != nil {
+			return nil, fmt.Errorf("read CIs: %w", err)
+		}
+		maps.Copy(out, got)
+	}
+	return out, nil
+}
+
+// identifyItem applies the class's identification rules in order. A rule
+// matches when the item has every kind it names and one CI owns the item's
+// values of all of them. Whatever matches, an identifier of the item owned
+// by another CI makes the item ambiguous: merging would steal it.
+func (p *planner) identifyItem(it *Item) (string, *Problem) {
+	held := map[string][]graph.Identifier{}
+	byKind := map[string][]string{} // kind → owners of the item's values
+	for _, id := range it.Identifiers {
+		if ci, ok := p.owners[id]; ok {
+			held[ci] = append(held[ci], id)
+			byKind[id.Kind] = append(byKind[id.Kind], ci)
+		}
+	}
+	if len(held) == 0 {
+		return "", nil
+	}
+	match := ""
+	rules, hasRules := p.policy.Identification[it.Class]
+	for _, rule := range rules {
+		cands, applicable := p.ruleCandidates(it, rule, byKind)
+		if !applicable {
+			continue
+		}
+		if len(cands) == 1 {
+			match = cands[0]
+			break
+		}
+		if len(cands) > 1 {
+			pr := p.problem(ProblemAmbiguous, it.At, "identifiers", "%s: rule %s matches %d CIs", describe(*it), strings.Join(rule, "+"), len(cands))
+			pr.CIs = cands
+			return "", pr
+		}
+	}
+	if match == "" && !hasRules && len(held) == 1 {
+		for ci := range held {
+			match = ci
+		}
+	}
+	if match == "" {
+		cis := slices.Sorted(maps.Keys(held))
+		pr := p.problem(ProblemAmbiguous, it.At, "identifiers",
+			"%s: its identifiers belong to %s but no identification rule of class %s matches: not guessed",
+			describe(*it), describeHeld(held), it.Class)
+		pr.CIs = cis
+		return "", pr
+	}
+	if len(held) > 1 {
+		others := maps.Clone(held)
+		delete(others, match)
+		pr := p.problem(ProblemAmbiguous, it.At, "identifiers",
+			"%s matches CI %s, but %s: merging would take identifiers from another CI",
+			describe(*it), match, describeHeld(others))
+		pr.CIs = append([]string{match}, slices.Sorted(maps.Keys(others))...)
+		return "", pr
+	}
+	return match, nil
+}
+
+// ruleCandidates returns the CIs owning, for every kind of the rule, one of
+// the item's values of that kind; applicable is false when the item lacks
+// a kind or a kind's values are owned by nobody.
+func (p *planner) ruleCandidates(it *Item, rule []string, byKind map[string][]string) (cands []string, applicable bool) {
+	var set map[string]bool
+	for _, kind := range rule {
+		has := false
+		for _, id := range it.Identifiers {
+			if id.Kind == kind {
+				has = true
+				break
+			}
+		}
+		if !has || len(byKind[kind]) == 0 {
+			return nil, false
+		}
+		next := map[string]bool{}
+		for _, ci := range byKind[kind] {
+			if set == nil || set[ci] {
+				next[ci] = true
+			}
+		}
+		set = next
+	}
+	if len(set) == 0 {
+		// Every kind is owned, but by different CIs: the rule contradicts
+		// itself, which is worth reporting rather than skipping.
+		all := map[string]bool{}
+		for _, kind := range rule {
+			for _, ci := range byKind[kind] {
+				all[ci] = true
+			}
+		}
+		return slices.Sorted(maps.Keys(all)), true
+	}
+	return slices.Sorted(maps.Keys(set)), true
+}
+
+func describeHeld(held map[string][]graph.Identifier) string {
+	var parts []string
+	for _, ci := range slices.Sorted(maps.Keys(held)) {
+		var ids []string
+		for _, id := range held[ci] {
+			ids = append(ids, id.Kind+":"+id.Value)
+		}
+		parts = append(parts, fmt.Sprintf("CI %s (%s)", ci, strings.Join(ids, ", ")))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// reconcile turns each identified item into an upsert that respects source
+// precedence, and records the field-level diff.
+func (p *planner) reconcile() error {
+	src, scope := p.key.Source, p.key.Scope
+	p.refs = make([]graph.CIRef, len(p.col.items))
+	for i, it := range p.col.items {
+		if p.skip[i] {
+			continue
+		}
+		p.plan.Seen++
+		in := graph.CIInput{Source: src, Scope: scope, Identifiers: it.Identifiers}
+		var cur *graph.CI
+		if id := p.match[i]; id != "" {
+			c, ok := p.existing[id]
+			if !ok {
+				// Deleted between lookup and read: plan a create instead.
+				p.match[i] = ""
+			} else {
+				cur = &c
+			}
+		}
+		if cur == nil {
+			in.Name, in.Class = ptr(it.Name), ptr(it.Class)
+			if it.Owner != "" {
+				in.Owner = ptr(it.Owner)
+			}
+			if it.Environment != "" {
+				in.Environment = ptr(it.Environment)
+			}
+			if it.Attributes != nil {
+				in.Attributes = it.Attributes
+			}
+			first := it.Identifiers[0]
+			p.refs[i] = graph.CIRef{Identifier: &first}
+		} else {
+			in.ID = cur.ID
+			p.refs[i] = graph.CIRef{ID: cur.ID}
+			p.reconcileFields(cur, it, &in)
+		}
+		merged, changed, err := graph.MergeCI(cur, in, p.now)
+		if err != nil {
+			return &InputError{At: it.At, Field: graph.ErrorField(err), Message: fmt.Sprintf("%s: %s", describe(*it), graph.ErrorMessage(err))}
+		}
+		switch {
+		case cur == nil:
+			p.plan.Creates = append(p.plan.Creates, CIChange{Name: merged.Name, Class: merged.Class, At: it.At})
+			p.plan.batch.Upserts = append(p.plan.batch.Upserts, in)
+		case changed:
+			p.plan.Updates = append(p.plan.Updates, CIChange{ID: cur.ID, Name: merged.Name, Class: merged.Class, At: it.At,
+				Changes: diffCI(*cur, merged)})
+			p.plan.batch.Upserts = append(p.plan.batch.Upserts, in)
+		default:
+			p.plan.Unchanged++
+		}
+	}
+	return nil
+}
+
+// reconcileFields sets on in the fields the item may change on cur.
+func (p *planner) reconcileFields(cur *graph.CI, it *Item, in *graph.CIInput) {
+	prec, src := p.policy.Precedence, p.key.Source
+	may := func(field string, empty bool) bool {
+		return empty || prec.MayOverwrite(field, src, cur.Provenance[field].Source)
+	}
+	if it.Name != cur.Name && may(graph.FieldName, false) {
+		in.Name = ptr(it.Name)
+	}
+	if it.Owner != "" && it.Owner != cur.Owner && may(graph.FieldOwner, cur.Owner == "") {
+		in.Owner = ptr(it.Owner)
+	}
+	if it.Environment != "" && it.Environment != cur.Environment && may(graph.FieldEnvironment, cur.Environment == "") {
+		in.Environment = ptr(it.Environment)
+	}
+	// A CI this source retired comes back into service when seen again;
+	// one a person retired stays retired.
+	if cur.Status == graph.StatusRetired && cur.Provenance[graph.FieldStatus].Source == src {
+		in.Status = ptr(graph.StatusInService)
+	}
+	attrs := maps.Clone(cur.Attributes)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	for k, v := range it.Attributes {
+		_, had := cur.Attributes[k]
+		if may(graph.AttributeField(k), !had) {
+			attrs[k] = v
+		}
+	}
+	// Attributes this source set in this scope and no longer reports are
+	// gone from the source (a port closed, a label removed).
+	for k := range cur.Attributes {
+		o := cur.Provenance[graph.AttributeField(k)]
+		if _, still := it.Attributes[k]; !still && o.Source == src && o.Scope == p.key.Scope {
+			delete(attrs, k)
+		}
+	}
+	if !sameAttributes(attrs, cur.Attributes) {
+		in.Attributes = attrs
+	}
+}
+
+// sameAttributes compares attribute objects; both sides hold JSON values
+// (the collector normalizes what parsers report).
+func sameAttributes(a, b map[string]any) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func diffCI(old, cur graph.CI) []FieldChange {
+	var out []FieldChange
+	add := func(field string, o, n any) {
+		if !reflect.DeepEqual(o, n) {
+			out = append(out, FieldChange{Field: field, Old: o, New: n})
+		}
+	}
+	add(graph.FieldName, old.Name, cur.Name)
+	add(graph.FieldStatus, string(old.Status), string(cur.Status))
+	add(graph.FieldCriticality, string(old.Criticality), string(cur.Criticality))
+	add(graph.FieldEnvironment, old.Environment, cur.Environment)
+	add(graph.FieldOwner, old.Owner, cur.Owner)
+	keys := slices.Sorted(maps.Keys(cur.Attributes))
+	for k := range old.Attributes {
+		if _, ok := cur.Attributes[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range slices.Compact(keys) {
+		add(graph.AttributeField(k), old.Attributes[k], cur.Attributes[k])
+	}
+	if len(cur.Identifiers) != len(old.Identifiers) {
+		var added []string
+		for _, id := range cur.Identifiers[len(old.Identifiers):] {
+			added = append(added, id.Kind+":"+id.Value)
+		}
+		out = append(out, FieldChange{Field: "identifiers", New: added})
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
