@@ -108,6 +108,11 @@ type LedgerStore interface {
 	// scopes, ordered by (source, scope). CIs never reported map to nothing.
 	SightingsOf(ctx context.Context, ids []string) (map[string][]Sighting, error)
 
+	// RelationSightings returns the sightings of each relation in keys,
+	// across all scopes, ordered by (source, scope): a relation's
+	// provenance. Relations never reported map to nothing.
+	RelationSightings(ctx context.Context, keys []RelationKey) (map[RelationKey][]Sighting, error)
+
 	// LookupIdentifiers returns the id of the CI owning each identifier;
 	// identifiers nobody owns are absent. Values are normalized first, and
 	// the result is keyed by the identifiers as given.

@@ -31,7 +31,7 @@ func (e *Engine) apply(ctx context.Context, plan *Plan) error {
 	size := e.batchSize()
 	full := plan.batch
 	full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
-	if size <= 0 || len(full.Upserts)+len(full.Relate)+len(full.Unrelate) <= size {
+	if size <= 0 || writes(plan) <= size {
 		if _, err := e.Store.Apply(ctx, full); err != nil {
 			return fmt.Errorf("apply the plan: %w", err)
 		}
@@ -50,6 +50,15 @@ func (e *Engine) apply(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
+// writes counts what a plan writes, sightings included: a re-import that
+// changes nothing still rewrites every sighting.
+func writes(plan *Plan) int {
+	b, led := plan.batch, plan.batch.Ledger
+	return len(b.Upserts) + len(plan.retire) + len(b.Relate) + len(b.Unrelate) +
+		len(led.SeenCIs) + len(led.SeenRelations) + len(led.MissedCIs) + len(led.MissedRelations) +
+		len(led.ForgetCIs) + len(led.ForgetRelations)
+}
+
 func (e *Engine) batchSize() int {
 	if e.BatchSize != 0 {
 		return e.BatchSize
@@ -61,6 +70,12 @@ func (e *Engine) batchSize() int {
 }
 
 // splitPlan cuts the plan into batches of at most size writes; see apply.
+// The planner orders the ledger's sightings like the writes they follow
+// (Plan.batch): the sightings of the i-th upsert and of the i-th new
+// relation come first, then those of unchanged CIs and existing relations,
+// which resolve by id in any batch. So each batch carries the sightings of
+// what it writes, and a ref to a CI or relation made in the same batch
+// resolves, as the ledger is applied after the batch's writes.
 func splitPlan(plan *Plan, size int) []graph.Batch {
 	led := plan.batch.Ledger
 	gen := led.ExpectGeneration
@@ -70,28 +85,22 @@ func splitPlan(plan *Plan, size int) []graph.Batch {
 		return w
 	}
 	var out []graph.Batch
-	// Sightings of unchanged CIs ride along with the upserts, by ref.
 	upserts, seen := plan.batch.Upserts, led.SeenCIs
-	for len(upserts) > 0 || len(seen) > 0 {
+	for len(seen) > 0 || len(upserts) > 0 {
 		b := graph.Batch{Ledger: ledger()}
 		n := min(size, len(upserts))
 		b.Upserts, upserts = upserts[:n], upserts[n:]
-		m := min(size-n, len(seen))
-		if len(upserts) == 0 {
-			// The CIs created so far are all written: their refs resolve.
-			b.Ledger.SeenCIs, seen = seen[:m], seen[m:]
-		}
+		m := min(max(n, size), len(seen))
+		b.Ledger.SeenCIs, seen = seen[:m], seen[m:]
 		out = append(out, b)
 	}
 	relate, seenRels := plan.batch.Relate, led.SeenRelations
-	for len(relate) > 0 || len(seenRels) > 0 {
+	for len(seenRels) > 0 || len(relate) > 0 {
 		b := graph.Batch{Ledger: ledger()}
 		n := min(size, len(relate))
 		b.Relate, relate = relate[:n], relate[n:]
-		if len(relate) == 0 {
-			m := min(size-n, len(seenRels))
-			b.Ledger.SeenRelations, seenRels = seenRels[:m], seenRels[m:]
-		}
+		m := min(max(n, size), len(seenRels))
+		b.Ledger.SeenRelations, seenRels = seenRels[:m], seenRels[m:]
 		out = append(out, b)
 	}
 	final := graph.Batch{Upserts: plan.retire, Unrelate: plan.batch.Unrelate, Ledger: ledger()}

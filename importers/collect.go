@@ -19,6 +19,8 @@ type collector struct {
 	scope string
 	// scopeFile is where the scope was declared, to explain disagreements.
 	scopeFile string
+	// overridden is set when the run's scope is the user's, not the files'.
+	overridden bool
 
 	items []*Item
 	owner map[graph.Identifier]int // identifier → index in items
@@ -30,8 +32,8 @@ func newCollector(cat *graph.Catalogue) *collector {
 }
 
 func (c *collector) Scope(scope string) error {
-	if scope == "" || scope == c.scope {
-		return nil
+	if c.overridden || scope == "" || scope == c.scope {
+		return nil // the user named the scope: files may declare others
 	}
 	if c.scope != "" {
 		return &InputError{File: c.file, Field: "scope",

@@ -119,6 +119,12 @@ func readOne(ctx context.Context, p Parser, in Input, emit Emitter, progress fun
 	return err
 }
 
+// ProgressReader wraps r so that report is called with the number of bytes
+// read so far after every read.
+func ProgressReader(r io.Reader, report func(read int64)) io.Reader {
+	return &countingReader{r: r, report: report}
+}
+
 type countingReader struct {
 	r      io.Reader
 	n      int64

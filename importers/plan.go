@@ -139,6 +139,9 @@ type planner struct {
 	refs     []graph.CIRef
 	// seenRels holds the existing relations the run reported.
 	seenRels map[graph.RelationKey]bool
+	// seenUpserted are the refs of the CIs in batch.Upserts, in its order;
+	// seenUnchanged those of the CIs the run saw unchanged.
+	seenUpserted, seenUnchanged []graph.CIRef
 }
 
 func (p *planner) run(ctx context.Context) (*Plan, error) {
@@ -161,11 +164,8 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	ledger := &graph.LedgerWrite{ScopeKey: p.key, ExpectGeneration: st.Generation, At: p.now}
-	for i := range p.col.items {
-		if !p.skip[i] {
-			ledger.SeenCIs = append(ledger.SeenCIs, p.refs[i])
-		}
-	}
+	// Sightings in the order of the writes they follow (see splitPlan).
+	ledger.SeenCIs = append(p.seenUpserted, p.seenUnchanged...)
 	ledger.SeenRelations = newRels.seen
 	p.plan.Complete = len(p.plan.Problems) == 0
 	if p.plan.Complete {
@@ -412,12 +412,15 @@ func (p *planner) reconcile() error {
 		case cur == nil:
 			p.plan.Creates = append(p.plan.Creates, CIChange{Name: merged.Name, Class: merged.Class, At: it.At})
 			p.plan.batch.Upserts = append(p.plan.batch.Upserts, in)
+			p.seenUpserted = append(p.seenUpserted, p.refs[i])
 		case changed:
 			p.plan.Updates = append(p.plan.Updates, CIChange{ID: cur.ID, Name: merged.Name, Class: merged.Class, At: it.At,
 				Changes: diffCI(*cur, merged)})
 			p.plan.batch.Upserts = append(p.plan.batch.Upserts, in)
+			p.seenUpserted = append(p.seenUpserted, p.refs[i])
 		default:
 			p.plan.Unchanged++
+			p.seenUnchanged = append(p.seenUnchanged, p.refs[i])
 		}
 	}
 	return nil

@@ -91,24 +91,28 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 	}
 	p.seenRels = map[graph.RelationKey]bool{}
 	dedup := map[string]bool{}
+	var seenExisting []graph.BatchRelation
 	for _, l := range links {
 		k := refKey(l.from.ref) + "|" + l.typ + "|" + refKey(l.to.ref)
 		if dedup[k] {
 			continue
 		}
 		dedup[k] = true
-		res.seen = append(res.seen, graph.BatchRelation{From: l.from.ref, Type: l.typ, To: l.to.ref})
+		seen := graph.BatchRelation{From: l.from.ref, Type: l.typ, To: l.to.ref}
 		if l.from.id != "" && l.to.id != "" {
 			key := graph.RelationKey{From: l.from.id, Type: l.typ, To: l.to.id}
 			p.seenRels[key] = true
 			if existing[key] {
+				seenExisting = append(seenExisting, seen)
 				continue
 			}
 		}
+		res.seen = append(res.seen, seen) // in the order of batch.Relate
 		res.added = append(res.added, addedRelation{from: l.from, to: l.to, typ: l.typ})
 		p.plan.batch.Relate = append(p.plan.batch.Relate, graph.BatchRelation{From: l.from.ref, Type: l.typ, To: l.to.ref})
 		p.plan.NewRelations = append(p.plan.NewRelations, RelationChange{From: l.from.end(), Type: l.typ, To: l.to.end()})
 	}
+	res.seen = append(res.seen, seenExisting...)
 	return res, nil
 }
 

@@ -147,6 +147,7 @@ func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, e
 
 func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Read) (*Plan, error) {
 	col := newCollector(e.Store.Catalogue())
+	col.overridden = req.Scope != ""
 	err := read(ctx, col)
 	if len(run.Files) == 0 {
 		// Inputs named only as they are read (uploads).

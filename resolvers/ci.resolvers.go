@@ -109,6 +109,14 @@ func (r *relationResolver) To(ctx context.Context, obj *graph.Relation) (*graph.
 	return r.loadersFor(ctx).loadCI(ctx, "to", obj.To)
 }
 
+func (r *relationResolver) Sightings(ctx context.Context, obj *graph.Relation) ([]graph.Sighting, error) {
+	list, err := r.loadersFor(ctx).relSightings.Load(ctx, obj.Key())()
+	if list == nil && err == nil {
+		list = []graph.Sighting{}
+	}
+	return list, err
+}
+
 func (r *Resolver) CI() generated.CIResolver { return &cIResolver{r} }
 
 func (r *Resolver) FieldOrigin() generated.FieldOriginResolver { return &fieldOriginResolver{r} }

@@ -181,6 +181,18 @@ func sightingsBatch(s graph.Store) dataloader.BatchFunc[string, []graph.Sighting
 	}
 }
 
+// relationSightingsBatch loads relations' sightings with one store call.
+func relationSightingsBatch(s graph.Store) dataloader.BatchFunc[graph.RelationKey, []graph.Sighting] {
+	return func(ctx context.Context, keys []graph.RelationKey) []*dataloader.Result[[]graph.Sighting] {
+		found, err := s.RelationSightings(ctx, keys)
+		out := make([]*dataloader.Result[[]graph.Sighting], len(keys))
+		for i, k := range keys {
+			out[i] = &dataloader.Result[[]graph.Sighting]{Data: found[k], Error: err}
+		}
+		return out
+	}
+}
+
 // plannedCI returns the CI a plan entry names, or nil for a CI the plan
 // creates or one deleted since.
 func (r *Resolver) plannedCI(ctx context.Context, id string) (*graph.CI, error) {
@@ -241,4 +253,5 @@ func importComplexity(c *generated.ComplexityRoot) {
 	c.ImportRun.Files = func(child int) int { return times(fanOut, child) }
 	c.CI.Provenance = func(child int) int { return times(provenanceSize, child) }
 	c.CI.Sightings = func(child int) int { return times(sightingsSize, child) }
+	c.Relation.Sightings = func(child int) int { return times(sightingsSize, child) }
 }

@@ -27,6 +27,8 @@ type loaders struct {
 	relations *dataloader.Loader[relationsKey, []graph.Relation]
 	// sightings holds each CI's import sightings (see import.go).
 	sightings *dataloader.Loader[string, []graph.Sighting]
+	// relSightings holds each relation's sightings (its provenance).
+	relSightings *dataloader.Loader[graph.RelationKey, []graph.Sighting]
 }
 
 // relationsKey is one RelationsOf question. Types are validated against the
@@ -48,6 +50,8 @@ func newLoaders(s graph.Store) *loaders {
 			dataloader.WithWait[relationsKey, []graph.Relation](loaderWait)),
 		sightings: dataloader.NewBatchedLoader(sightingsBatch(s),
 			dataloader.WithWait[string, []graph.Sighting](loaderWait)),
+		relSightings: dataloader.NewBatchedLoader(relationSightingsBatch(s),
+			dataloader.WithWait[graph.RelationKey, []graph.Sighting](loaderWait)),
 	}
 }
 
@@ -141,6 +145,7 @@ func (l *loaders) forget() {
 	l.cis.ClearAll()
 	l.relations.ClearAll()
 	l.sightings.ClearAll()
+	l.relSightings.ClearAll()
 }
 
 // loadCIs returns the CIs with these ids in the same order, skipping those

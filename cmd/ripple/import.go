@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,6 +33,7 @@ type ImportCmd struct {
 	Output   string `name:"output" enum:"table,json" default:"table" help:"Summary format (${enum})."`
 	Progress string `name:"progress" enum:"auto,always,never" default:"auto" help:"Progress bar on stderr (${enum}; auto = when stderr is a terminal)."`
 	Details  int    `name:"details" default:"20" help:"Plan entries listed per section in the table output."`
+	Server   string `name:"server" env:"RIPPLE_IMPORT_SERVER" help:"Post the input to a running ripple serve at this URL (http://host:port) instead of opening the store."`
 }
 
 // Run imports and prints the run's summary. A FAILED run is an error (exit
@@ -64,9 +66,16 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	return c.withStore(ctx, log, func(st graph.Store) error {
+	if c.Server != "" {
+		return c.importRemote(ctx, inputs, stdout, stderr)
+	}
+	err = c.withStore(ctx, log, func(st graph.Store) error {
 		return c.importInto(ctx, st, parser, inputs, stdout, stderr)
 	})
+	if err != nil && c.Store == "embedded" && strings.Contains(err.Error(), "in use by another process") {
+		return fmt.Errorf("%w\n(a running ripple serve holds the embedded store: import through it with --server http://HOST:PORT)", err)
+	}
+	return err
 }
 
 func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser importers.Parser, inputs []importers.Input,

@@ -8,9 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"net/http/httptest"
+
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/server"
 )
 
 func nmapFixture(name string) string {
@@ -61,5 +66,28 @@ func TestImportCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "truncated.xml") || !strings.Contains(err.Error(), "line") ||
 		!strings.Contains(out, "FAILED") {
 		t.Fatalf("truncated input: err %v\n%s", err, out)
+	}
+}
+
+func TestImportThroughServer(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(context.Background())
+	srv := httptest.NewServer(server.NewHandler(server.Config{Store: st, Logger: zerolog.Nop()}))
+	defer srv.Close()
+	out, err := runImport(t, t.TempDir(), "nmap", nmapFixture("scan-3hosts.xml"), nmapFixture("scan-localhost.xml"),
+		"--server", srv.URL, "--scope", "lab")
+	if err != nil || !strings.Contains(out, "SUCCEEDED") || !strings.Contains(out, `scope "lab"`) {
+		t.Fatalf("import --server: %v\n%s", err, out)
+	}
+	page, err := st.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{First: 10})
+	if err != nil || page.TotalCount != 4 {
+		t.Fatalf("server store has %d CIs (%v), want the 4 hosts of both files", page.TotalCount, err)
+	}
+	out, err = runImport(t, t.TempDir(), "nmap", nmapFixture("truncated.xml"), "--server", srv.URL)
+	if err == nil || !strings.Contains(out, "FAILED") || !strings.Contains(out, "truncated.xml") {
+		t.Fatalf("truncated over HTTP: %v\n%s", err, out)
 	}
 }

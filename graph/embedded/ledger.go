@@ -457,6 +457,33 @@ func (s *Store) SightingsOf(ctx context.Context, ids []string) (map[string][]gra
 	return out, nil
 }
 
+// RelationSightings returns each relation's sightings, ordered by scope.
+func (s *Store) RelationSightings(ctx context.Context, keys []graph.RelationKey) (map[graph.RelationKey][]graph.Sighting, error) {
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := map[graph.RelationKey][]graph.Sighting{}
+	for _, key := range keys {
+		if _, done := out[key]; done {
+			continue
+		}
+		scopes := s.mem.relScopes[key]
+		if len(scopes) == 0 {
+			continue
+		}
+		list := make([]graph.Sighting, len(scopes))
+		for i, k := range scopes {
+			list[i] = s.mem.scopes[k].rels[key].out(k)
+			rk := key
+			list[i].Relation = &rk
+		}
+		out[key] = list
+	}
+	return out, nil
+}
+
 // LookupIdentifiers returns the owner of each identifier that has one,
 // keyed by the identifier as given.
 func (s *Store) LookupIdentifiers(ctx context.Context, ids []graph.Identifier) (map[graph.Identifier]string, error) {

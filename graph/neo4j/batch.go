@@ -168,30 +168,12 @@ func lookupRelations(ctx context.Context, tx neo4j.ManagedTransaction, p *batchP
 	if len(keys) == 0 {
 		return nil
 	}
-	rows := make([]map[string]any, len(keys))
-	for i, k := range keys {
-		rows[i] = map[string]any{"from": k.From, "type": k.Type, "to": k.To}
-	}
-	err := collect(ctx, tx, cypherExistingRelations, map[string]any{"rows": rows}, func(rec *neo4j.Record) error {
-		var (
-			k   graph.RelationKey
-			err error
-		)
-		if k.From, err = recordString(rec, "from"); err != nil {
-			return err
-		}
-		if k.Type, err = recordString(rec, "type"); err != nil {
-			return err
-		}
-		if k.To, err = recordString(rec, "to"); err != nil {
-			return err
-		}
-		micros, err := recordInt(rec, "createdAt")
-		p.dbRels[k] = fromMicros(micros)
-		return err
-	})
+	found, err := relationsExist(ctx, tx, keys)
 	if err != nil {
 		return fmt.Errorf("look up existing relations: %w", err)
+	}
+	for k, micros := range found {
+		p.dbRels[k] = fromMicros(micros)
 	}
 	return nil
 }

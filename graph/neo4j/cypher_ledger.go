@@ -118,6 +118,12 @@ RETURN ` + sightingColumns
 
 // cypherSightingsOf lists the CI sightings of the CIs in $ids; relation
 // subjects contain '|' and never equal an id.
+// cypherSightingsBySubject reads the sightings of relations by subject.
+const cypherSightingsBySubject = `
+UNWIND $subjects AS subject
+MATCH (s:Sighting {subject: subject})
+RETURN ` + sightingColumns
+
 const cypherSightingsOf = `
 UNWIND $ids AS id
 MATCH (s:Sighting {subject: id})

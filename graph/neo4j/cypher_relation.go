@@ -11,16 +11,6 @@ OPTIONAL MATCH (a:CI {id: $from})
 OPTIONAL MATCH (b:CI {id: $to})
 RETURN a.class AS fromClass, b.class AS toClass`
 
-// cypherExistingRelations reports which of the (from, type, to) triples in
-// $rows exist, with their creation time (an unrelate audits the relation as
-// it was). Filtering on type(r) instead of splicing lets one read cover
-// every type; Expand(Into) between two seeked nodes keeps it cheap.
-const cypherExistingRelations = `
-UNWIND $rows AS row
-MATCH (a:CI {id: row.from})-[r]->(b:CI {id: row.to})
-WHERE type(r) = row.type
-RETURN row.from AS from, row.type AS type, row.to AS to, r.createdAt AS createdAt`
-
 // cypherMergeRelation creates from -T-> to unless it exists and returns its
 // creation time. MERGE locks both end nodes before creating, so two
 // concurrent Relates of the same triple still leave one relationship.

@@ -293,33 +293,13 @@ func (r *refResolver) resolve(field string, ref graph.CIRef) (string, error) {
 
 // existingRelations reads which of keys exist, in chunks.
 func existingRelations(ctx context.Context, tx neo4j.ManagedTransaction, keys []graph.RelationKey) (map[graph.RelationKey]bool, error) {
-	out := map[graph.RelationKey]bool{}
-	for start := 0; start < len(keys); start += maxRowsPerStatement {
-		chunk := keys[start:min(start+maxRowsPerStatement, len(keys))]
-		rows := make([]map[string]any, len(chunk))
-		for i, k := range chunk {
-			rows[i] = map[string]any{"from": k.From, "type": k.Type, "to": k.To}
-		}
-		err := collect(ctx, tx, cypherExistingRelations, map[string]any{"rows": rows}, func(rec *neo4j.Record) error {
-			var (
-				k   graph.RelationKey
-				err error
-			)
-			if k.From, err = recordString(rec, "from"); err != nil {
-				return err
-			}
-			if k.Type, err = recordString(rec, "type"); err != nil {
-				return err
-			}
-			if k.To, err = recordString(rec, "to"); err != nil {
-				return err
-			}
-			out[k] = true
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("look up sighted relations: %w", err)
-		}
+	found, err := relationsExist(ctx, tx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[graph.RelationKey]bool, len(found))
+	for k := range found {
+		out[k] = true
 	}
 	return out, nil
 }
@@ -443,6 +423,45 @@ func (s *Store) SightingsOf(ctx context.Context, ids []string) (map[string][]gra
 					return err
 				}
 				out[sg.CI] = append(out[sg.CI], sg)
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		for _, list := range out {
+			sort.Slice(list, func(i, j int) bool {
+				if list[i].Source != list[j].Source {
+					return list[i].Source < list[j].Source
+				}
+				return list[i].Scope < list[j].Scope
+			})
+		}
+		return out, nil
+	})
+}
+
+// RelationSightings returns each relation's sightings, ordered by scope.
+func (s *Store) RelationSightings(ctx context.Context, keys []graph.RelationKey) (map[graph.RelationKey][]graph.Sighting, error) {
+	subjects := make([]string, 0, len(keys))
+	for _, k := range keys {
+		subjects = append(subjects, graph.RelationSubjectID(k))
+	}
+	if len(subjects) == 0 {
+		return map[graph.RelationKey][]graph.Sighting{}, nil
+	}
+	return readTx(ctx, s, "read sightings of relations", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[graph.RelationKey][]graph.Sighting, error) {
+		out := map[graph.RelationKey][]graph.Sighting{}
+		for start := 0; start < len(subjects); start += maxRowsPerStatement {
+			chunk := subjects[start:min(start+maxRowsPerStatement, len(subjects))]
+			err := collect(ctx, tx, cypherSightingsBySubject, map[string]any{"subjects": chunk}, func(rec *neo4j.Record) error {
+				sg, err := decodeSighting(rec)
+				if err != nil {
+					return err
+				}
+				if sg.Relation != nil {
+					out[*sg.Relation] = append(out[*sg.Relation], sg)
+				}
 				return nil
 			})
 			if err != nil {

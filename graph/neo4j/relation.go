@@ -178,3 +178,55 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 func sortRelations(rels []graph.Relation) {
 	sort.Slice(rels, func(i, j int) bool { return rels[i].Key().Less(rels[j].Key()) })
 }
+
+// cypherOutgoingOfType reports which (from, to) pairs in $rows are joined
+// by a relation of one type, with its creation time. It seeks the From end
+// and expands its relations of that type only, filtering on the other end:
+// the To end is left unlabelled so the planner cannot seek it too and join
+// the two with Expand(Into), whose per-row relationship cache on dense
+// nodes (a cluster with a thousand members) exhausted the transaction
+// memory pool when a 100k-CI import re-checked its relations.
+func cypherOutgoingOfType(t relType) string {
+	return `
+UNWIND $rows AS row
+MATCH (a:CI {id: row.from})
+MATCH (a)-[r:` + string(t) + `]->(b)
+WHERE b.id = row.to
+RETURN row.from AS from, row.to AS to, r.createdAt AS createdAt`
+}
+
+// relationsExist returns, for each key that exists, its creation time in
+// Unix microseconds: one statement per type and chunk.
+func relationsExist(ctx context.Context, tx neo4j.ManagedTransaction, keys []graph.RelationKey) (map[graph.RelationKey]int64, error) {
+	byType := map[string][]map[string]any{}
+	for _, k := range keys {
+		byType[k.Type] = append(byType[k.Type], map[string]any{"from": k.From, "to": k.To})
+	}
+	out := make(map[graph.RelationKey]int64, len(keys))
+	for typ, rows := range byType {
+		if !relTypeRE.MatchString(typ) {
+			continue // not a type any relation can have
+		}
+		q := cypherOutgoingOfType(relType(typ))
+		for start := 0; start < len(rows); start += maxRowsPerStatement {
+			chunk := rows[start:min(start+maxRowsPerStatement, len(rows))]
+			err := collect(ctx, tx, q, map[string]any{"rows": chunk}, func(rec *neo4j.Record) error {
+				k := graph.RelationKey{Type: typ}
+				var err error
+				if k.From, err = recordString(rec, "from"); err != nil {
+					return err
+				}
+				if k.To, err = recordString(rec, "to"); err != nil {
+					return err
+				}
+				micros, err := recordInt(rec, "createdAt")
+				out[k] = micros
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}

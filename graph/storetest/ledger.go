@@ -18,6 +18,7 @@ var ledgerCases = []testCase{
 	{"bad ledger input names the field", testLedgerValidation},
 	{"deleting a CI or a relation drops its sightings", testLedgerCleanup},
 	{"scopes are independent", testLedgerScopes},
+	{"relation sightings across scopes", testRelationSightings},
 	{"lookup identifiers", testLookupIdentifiers},
 	{"ledger writes are not audited", testLedgerNotAudited},
 }
@@ -410,5 +411,26 @@ func testLedgerNotAudited(ctx context.Context, t *testing.T, s graph.Store) {
 	}
 	if len(after.Entries) != len(before.Entries) {
 		t.Fatalf("history grew from %d to %d entries on a ledger-only change", len(before.Entries), len(after.Entries))
+	}
+}
+
+func testRelationSightings(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, _, app, run := firstRun(ctx, t, s)
+	rk := graph.RelationKey{From: app.ID, Type: graph.RelRunsOn, To: host1.ID}
+	other := &graph.LedgerWrite{ScopeKey: graph.ScopeKey{Source: "csv", Scope: "apps.csv"}, RunID: graph.NewID(), At: ledgerTime,
+		SeenRelations: []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: host1.ID}}}}
+	mustApply(ctx, t, s, graph.Batch{Ledger: other})
+	unknown := graph.RelationKey{From: host1.ID, Type: graph.RelDependsOn, To: app.ID}
+	got, err := s.RelationSightings(ctx, []graph.RelationKey{rk, unknown})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := got[rk]
+	if len(got) != 1 || len(list) != 2 || list[0].Source != "csv" || list[1].Source != "nmap" || list[1].LastRun != run.RunID ||
+		list[0].Relation == nil || *list[0].Relation != rk || list[0].CI != "" {
+		t.Fatalf("RelationSightings = %+v, want csv then nmap for %+v", got, rk)
+	}
+	if got, err := s.RelationSightings(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("RelationSightings(nil) = %v, %v", got, err)
 	}
 }

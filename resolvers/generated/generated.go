@@ -511,6 +511,7 @@ type ComplexityRoot struct {
 	Relation struct {
 		CreatedAt func(childComplexity int) int
 		From      func(childComplexity int) int
+		Sightings func(childComplexity int) int
 		To        func(childComplexity int) int
 		Type      func(childComplexity int) int
 	}
@@ -805,6 +806,8 @@ type QueryResolver interface {
 type RelationResolver interface {
 	From(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
 	To(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
+
+	Sightings(ctx context.Context, obj *graph.Relation) ([]graph.Sighting, error)
 }
 type RootCauseCandidateResolver interface {
 	Evidence(ctx context.Context, obj *analysis.RootCause) ([]string, error)
@@ -2939,6 +2942,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Relation.From(childComplexity), true
+	case "Relation.sightings":
+		if e.ComplexityRoot.Relation.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Relation.Sightings(childComplexity), true
 	case "Relation.to", "Relation.toId":
 		if e.ComplexityRoot.Relation.To == nil {
 			break
@@ -4007,7 +4016,7 @@ type FieldOrigin {
 type Sighting {
   source: String!
   scope: String!
-  "The first and the last run of the scope that reported the CI."
+  "The first and the last run of the scope that reported the CI (or relation)."
   firstSeen: Time!
   lastSeen: Time!
   lastRunId: ID!
@@ -4028,6 +4037,8 @@ type Relation {
   "The id of to, without loading it."
   toId: ID!
   createdAt: Time!
+  "The relation's provenance: which import scopes report it, since when, and when last (empty for relations made by hand)."
+  sightings: [Sighting!]!
 }
 
 "Selects CIs; every given field must match."
@@ -5693,6 +5704,8 @@ func (ec *executionContext) childFields_Relation(ctx context.Context, field grap
 		return ec.fieldContext_Relation_toId(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Relation_createdAt(ctx, field)
+	case "sightings":
+		return ec.fieldContext_Relation_sightings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Relation", field.Name)
 }
@@ -15963,6 +15976,38 @@ func (ec *executionContext) fieldContext_Relation_createdAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Relation", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Relation_sightings(ctx context.Context, field graphql.CollectedField, obj *graph.Relation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Relation_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Relation().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.Sighting) graphql.Marshaler {
+			return ec.marshalNSighting2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐSightingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Relation_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Relation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sighting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RelationType_name(ctx context.Context, field graphql.CollectedField, obj *graph.RelationType) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23809,6 +23854,12 @@ func (ec *executionContext) _Relation(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Relation_sightings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -326,6 +326,31 @@ var importCases = []testCase{
 		}
 		e.fail(t, `{ importRun(id: "nope") { id } }`, nil, "INVALID_INPUT", "id")
 	}},
+	{"relation provenance: the scopes that report a relation", func(t *testing.T, e *env) {
+		res := e.importBatch(t, batch("agent", "dc-1", nil))
+		e.importBatch(t, batch("inventory", "export-1", nil))
+		var out struct {
+			Cis struct {
+				Edges []struct {
+					Node struct {
+						Relations []struct {
+							Type      string
+							Sightings []struct{ Source, Scope, LastRunID string }
+						}
+					}
+				}
+			}
+		}
+		e.query(t, `{ cis(filter: {class: "Application"}) { edges { node {
+			relations(direction: OUTGOING) { type sightings { source scope lastRunId } } } } } }`, nil, &out)
+		if len(out.Cis.Edges) != 1 || len(out.Cis.Edges[0].Node.Relations) != 1 {
+			t.Fatalf("relations: %+v", out.Cis)
+		}
+		sg := out.Cis.Edges[0].Node.Relations[0].Sightings
+		if len(sg) != 2 || sg[0].Source != "agent" || sg[0].Scope != "dc-1" || sg[0].LastRunID != res.Run.ID || sg[1].Source != "inventory" {
+			t.Fatalf("relation sightings: %+v, want agent/dc-1 then inventory/export-1", sg)
+		}
+	}},
 	{"CI provenance and sightings after an import", func(t *testing.T, e *env) {
 		res := e.importBatch(t, batch("agent", "dc-1", nil))
 		type origin struct {

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/importers"
+)
+
+// remoteAnswer is the import endpoint's JSON answer (server/import.go).
+type remoteAnswer struct {
+	Run   importers.Run   `json:"run"`
+	Plan  *importers.Plan `json:"plan"`
+	Error *struct {
+		Code    string `json:"code"`
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// importRemote posts the inputs to a running `ripple serve` as one
+// multipart upload, streamed: the way to import into an embedded store a
+// server holds open, or from a discovery host without store credentials.
+func (c *ImportCmd) importRemote(ctx context.Context, inputs []importers.Input, stdout, stderr io.Writer) error {
+	u, err := url.Parse(strings.TrimRight(c.Server, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--server %q: want http(s)://host:port", c.Server)
+	}
+	u = u.JoinPath("/api/v1/imports", c.Format)
+	q := url.Values{}
+	for k, v := range map[string]string{"scope": c.Scope, "source": c.Source} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("dryRun", strconv.FormatBool(c.DryRun))
+	q.Set("strict", strconv.FormatBool(c.Strict))
+	u.RawQuery = q.Encode()
+
+	var total int64
+	for _, in := range inputs {
+		total += in.Size
+	}
+	bar := newProgressBar(stderr, c.Progress, total)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() { pw.CloseWithError(c.writeParts(mw, inputs, bar)) }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), pr)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if actor := os.Getenv("RIPPLE_ACTOR"); actor != "" {
+		req.Header.Set("X-Ripple-Actor", actor)
+	}
+	started := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	bar.done()
+	if err != nil {
+		return fmt.Errorf("post to %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	var ans remoteAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		return fmt.Errorf("%s answered %s, not an import result: %w", u.Redacted(), resp.Status, err)
+	}
+	if ans.Run.ID == "" && ans.Error != nil {
+		return fmt.Errorf("%s: %s (field %s): %s", resp.Status, ans.Error.Code, ans.Error.Field, ans.Error.Message)
+	}
+	if c.Output == "json" {
+		if err := writeRunJSON(stdout, ans.Run); err != nil {
+			return err
+		}
+	} else {
+		plan := ans.Plan
+		if plan == nil {
+			plan = ans.Run.Plan
+		}
+		writeRunTable(stdout, ans.Run, plan, time.Since(started), c.Details)
+	}
+	if ans.Run.Outcome == importers.OutcomeFailed {
+		msg := ans.Run.Error
+		if ans.Error != nil {
+			msg = ans.Error.Message
+		}
+		return fmt.Errorf("import failed, nothing written: %s", msg)
+	}
+	return nil
+}
+
+// writeParts writes the mapping and the files as multipart parts.
+func (c *ImportCmd) writeParts(mw *multipart.Writer, inputs []importers.Input, bar *progressBar) error {
+	if c.Mapping != "" {
+		b, err := os.ReadFile(c.Mapping)
+		if err != nil {
+			return err
+		}
+		w, err := mw.CreateFormFile("mapping", filepath.Base(c.Mapping))
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	var sent int64
+	for _, in := range inputs {
+		w, err := mw.CreateFormFile("file", in.Name)
+		if err != nil {
+			return err
+		}
+		rc, err := in.Open()
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(w, importers.ProgressReader(rc, func(n int64) { bar.read(sent + n) }))
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		sent += n
+	}
+	return mw.Close()
+}
