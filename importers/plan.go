@@ -167,8 +167,10 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 	// Sightings in the order of the writes they follow (see splitPlan).
 	ledger.SeenCIs = append(p.seenUpserted, p.seenUnchanged...)
 	ledger.SeenRelations = newRels.seen
-	p.plan.Complete = len(p.plan.Problems) == 0
-	if p.plan.Complete {
+	// A run with problems may not have seen what it failed to reconcile,
+	// so only a clean run judges staleness (which may itself refuse, with
+	// a TOO_STALE problem).
+	if len(p.plan.Problems) == 0 {
 		if err := p.staleness(ctx, ledger); err != nil {
 			return nil, err
 		}
