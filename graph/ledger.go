@@ -145,10 +145,14 @@ func CheckScopeKey(field string, k ScopeKey) error {
 }
 
 // CheckSource validates a source name: lower-case letters, digits, '.',
-// '_' and '-', starting with a letter.
+// '_' and '-', starting with a letter. SourceManual is reserved for edits
+// made by people: an import calling itself that would outrank them.
 func CheckSource(field, s string) error {
 	if !sourceRE.MatchString(s) {
 		return Invalid(field, "source %q must match %s", truncate(s, 80), sourceRE)
+	}
+	if s == SourceManual {
+		return Invalid(field, "source %q is reserved for edits made through the API", s)
 	}
 	return nil
 }
@@ -168,7 +172,7 @@ func ValidateLedgerWrite(w *LedgerWrite) error {
 	if w.At.IsZero() {
 		return Invalid("ledger.at", "the run time is required")
 	}
-	if y := w.At.Year(); y < 1970 || y > 9999 {
+	if y := w.At.UTC().Year(); y < 1970 || y > 9999 {
 		return Invalid("ledger.at", "run time %v is out of range", w.At)
 	}
 	for i, m := range w.MissedCIs {

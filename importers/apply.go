@@ -29,9 +29,9 @@ type BatchSizer interface {
 // marked nothing stale; running it again completes it.
 func (e *Engine) apply(ctx context.Context, plan *Plan) error {
 	size := e.batchSize()
-	full := plan.batch
-	full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
 	if size <= 0 || writes(plan) <= size {
+		full := plan.batch
+		full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
 		if _, err := e.Store.Apply(ctx, full); err != nil {
 			return fmt.Errorf("apply the plan: %w", err)
 		}
@@ -43,12 +43,26 @@ func (e *Engine) apply(ctx context.Context, plan *Plan) error {
 			if i == 0 {
 				return fmt.Errorf("apply the plan: %w", err)
 			}
-			return fmt.Errorf("apply the plan: batch %d of %d failed after %d were written (their CIs and relations are complete; nothing was marked stale; run the import again to finish): %w",
-				i+1, len(batches), i, err)
+			return &InterruptedError{Written: i, Batches: len(batches), Err: err}
 		}
 	}
 	return nil
 }
+
+// InterruptedError says a batched apply failed after some batches were
+// written: what they hold is whole and correct, nothing was marked stale,
+// and running the import again finishes it.
+type InterruptedError struct {
+	Written, Batches int
+	Err              error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("apply the plan: batch %d of %d failed after %d were written (they hold whole, correct CIs and relations; nothing was marked stale; run the import again to finish): %v",
+		e.Written+1, e.Batches, e.Written, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // writes counts what a plan writes, sightings included: a re-import that
 // changes nothing still rewrites every sighting.
@@ -84,27 +98,63 @@ func splitPlan(plan *Plan, size int) []graph.Batch {
 		gen++
 		return w
 	}
+	// Half a batch of writes, then their sightings (and, once the writes
+	// run out, other sightings) up to the batch size.
+	half := max(size/2, 1)
 	var out []graph.Batch
 	upserts, seen := plan.batch.Upserts, led.SeenCIs
 	for len(seen) > 0 || len(upserts) > 0 {
 		b := graph.Batch{Ledger: ledger()}
-		n := min(size, len(upserts))
+		n := min(half, len(upserts))
 		b.Upserts, upserts = upserts[:n], upserts[n:]
-		m := min(max(n, size), len(seen))
+		m := min(max(size-n, n), len(seen))
 		b.Ledger.SeenCIs, seen = seen[:m], seen[m:]
 		out = append(out, b)
 	}
 	relate, seenRels := plan.batch.Relate, led.SeenRelations
 	for len(seenRels) > 0 || len(relate) > 0 {
 		b := graph.Batch{Ledger: ledger()}
-		n := min(size, len(relate))
+		n := min(half, len(relate))
 		b.Relate, relate = relate[:n], relate[n:]
-		m := min(max(n, size), len(seenRels))
+		m := min(max(size-n, n), len(seenRels))
 		b.Ledger.SeenRelations, seenRels = seenRels[:m], seenRels[m:]
 		out = append(out, b)
 	}
-	final := graph.Batch{Upserts: plan.retire, Unrelate: plan.batch.Unrelate, Ledger: ledger()}
+	// Staleness last: retirements and removals, each in the same batch as
+	// the forgetting of its sighting (forgotten but not retired, a CI
+	// would never be retired), then the missed counts in the final batch,
+	// so that a run interrupted here and run again counts no miss twice.
+	retire := map[string]graph.CIInput{}
+	for _, in := range plan.retire {
+		retire[in.ID] = in
+	}
+	unrelate := map[graph.RelationKey]graph.BatchRelation{}
+	for _, r := range plan.batch.Unrelate {
+		unrelate[graph.RelationKey{From: r.From.ID, Type: r.Type, To: r.To.ID}] = r
+	}
+	for ids := led.ForgetCIs; len(ids) > 0; {
+		b := graph.Batch{Ledger: ledger()}
+		n := min(half, len(ids))
+		b.Ledger.ForgetCIs, ids = ids[:n], ids[n:]
+		for _, id := range b.Ledger.ForgetCIs {
+			if in, ok := retire[id]; ok {
+				b.Upserts = append(b.Upserts, in)
+			}
+		}
+		out = append(out, b)
+	}
+	for keys := led.ForgetRelations; len(keys) > 0; {
+		b := graph.Batch{Ledger: ledger()}
+		n := min(half, len(keys))
+		b.Ledger.ForgetRelations, keys = keys[:n], keys[n:]
+		for _, k := range b.Ledger.ForgetRelations {
+			if r, ok := unrelate[k]; ok {
+				b.Unrelate = append(b.Unrelate, r)
+			}
+		}
+		out = append(out, b)
+	}
+	final := graph.Batch{Ledger: ledger()}
 	final.Ledger.MissedCIs, final.Ledger.MissedRelations = led.MissedCIs, led.MissedRelations
-	final.Ledger.ForgetCIs, final.Ledger.ForgetRelations = led.ForgetCIs, led.ForgetRelations
 	return append(out, final)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,7 +131,10 @@ func TestReimportChangesNothing(t *testing.T) {
 			t.Fatalf("re-import added %d audit entries", len(hist2.Entries)-len(hist.Entries))
 		}
 		// The ledger did move: the second run saw everything.
-		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		sg, err := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		if err != nil || len(sg) != 4 {
+			t.Fatalf("sightings %+v, %v: want 3 CIs and 1 relation", sg, err)
+		}
 		for _, x := range sg {
 			if x.LastRun != run.ID {
 				t.Fatalf("sighting %+v not stamped by the second run %s", x, run.ID)
@@ -180,6 +184,7 @@ func TestDroppedHostGoesStaleThenRetiredThenBack(t *testing.T) {
 func TestFailedRunWritesNothingAndMarksNothingStale(t *testing.T) {
 	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
+		e.Policy.MaxStaleFraction = 0 // the safety valve must not be what saves the day
 		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
 		c.tick()
 		// A truncated scan: host 1 changed, then the file ends mid-host.
@@ -196,7 +201,10 @@ func TestFailedRunWritesNothingAndMarksNothingStale(t *testing.T) {
 		if ci := ciByIdent(t, s, id("ip", "10.0.0.1")); ci.Attributes["nmap.os"] != "Linux" {
 			t.Fatalf("failed run wrote host-1: %v", ci.Attributes)
 		}
-		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		sg, err := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		if err != nil || len(sg) != 3 {
+			t.Fatalf("sightings %+v, %v: want the 3 hosts", sg, err)
+		}
 		for _, x := range sg {
 			if x.Stale() {
 				t.Fatalf("failed run marked %+v stale", x)
@@ -495,13 +503,16 @@ func TestBatchedApply(t *testing.T) {
 		fs := &failingStore{Store: s, failAt: 3}
 		e.Store = fs
 		run, _, err := e.Run(context.Background(), nmapReq, feed{items: changed, links: links[:2]}.read)
-		if err == nil || run.Outcome != importers.OutcomeFailed {
-			t.Fatalf("run through a failing store: %v, outcome %s", err, run.Outcome)
+		if err == nil || run.Outcome != importers.OutcomeInterrupted || !strings.Contains(run.Error, "run the import again") {
+			t.Fatalf("run through a failing store: %v, outcome %s, error %q", err, run.Outcome, run.Error)
 		}
 		if ci := ciByIdent(t, s, id("ip", "10.0.0.5")); ci.Status != graph.StatusInService {
 			t.Fatalf("a failed run retired host 5")
 		}
-		sg, _ := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		sg, err := s.Sightings(context.Background(), graph.ScopeKey{Source: "nmap", Scope: nmapReq.Scope})
+		if err != nil || len(sg) != 9 {
+			t.Fatalf("sightings %d, %v: want 6 CIs and 3 relations", len(sg), err)
+		}
 		for _, x := range sg {
 			if x.Stale() {
 				t.Fatalf("a failed run marked %+v stale", x)
@@ -515,6 +526,69 @@ func TestBatchedApply(t *testing.T) {
 		}
 		if ci := ciByIdent(t, s, id("ip", "10.0.0.1")); ci.Attributes["nmap.os"] != "FreeBSD" {
 			t.Fatalf("host 1 os %v after the re-run", ci.Attributes["nmap.os"])
+		}
+	})
+}
+
+func TestRetirementRespectsOthers(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		e, c := newEngine(s)
+		e.Policy.RetireAfterRuns = 1
+		e.Policy.MaxStaleFraction = 0
+		app := importers.Item{Class: graph.ClassApplication, Name: "shop", Identifiers: []graph.Identifier{id("hostname", "shop")}, At: "app"}
+		link := importers.Link{From: id("hostname", "shop"), Type: graph.RelRunsOn, To: id("ip", "10.0.0.1")}
+		mustRun(t, e, nmapReq, feed{items: append(hosts(1, 2), app), links: []importers.Link{link}})
+		// Another source reports the same relation.
+		mustRun(t, e, importers.Request{Format: "csv", Source: "cmdb-export", Scope: "apps.csv"},
+			feed{items: append(hosts(1), app), links: []importers.Link{link}})
+		// A person puts host 2 into maintenance.
+		h2 := ciByIdent(t, s, id("ip", "10.0.0.2"))
+		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: h2.ID, Status: ptr(graph.StatusMaintenance)}); err != nil {
+			t.Fatal(err)
+		}
+		c.tick()
+		// nmap no longer sees host 2 nor the relation.
+		run, plan := mustRun(t, e, nmapReq, feed{items: append(hosts(1), app)})
+		if run.Counts.Retired != 0 || run.Counts.RelationsRemoved != 0 {
+			t.Fatalf("counts %+v: want nothing retired or removed", run.Counts)
+		}
+		if len(plan.Stale) != 1 || plan.Stale[0].StatusOwnedBy != graph.SourceManual {
+			t.Fatalf("stale %+v, want host 2 kept by its manual status", plan.Stale)
+		}
+		if got := ciByIdent(t, s, id("ip", "10.0.0.2")); got.Status != graph.StatusMaintenance {
+			t.Fatalf("host 2 status %s, want the person's MAINTENANCE", got.Status)
+		}
+		rels, err := s.RelationsOf(ctx, []string{ciByIdent(t, s, id("hostname", "shop")).ID}, graph.Outgoing, nil)
+		if err != nil || len(rels) != 1 {
+			t.Fatalf("relations %+v, %v: want the relation the export still reports", rels, err)
+		}
+		// "manual" is not a name an import may take.
+		_, _, err = e.Run(ctx, importers.Request{Format: "csv", Source: graph.SourceManual, Scope: "x"}, feed{items: hosts(1)}.read)
+		if graph.ErrorField(err) != "source" {
+			t.Fatalf("source manual: %v, want an error on source", err)
+		}
+	})
+}
+
+func TestReusedAddressIsNotMerged(t *testing.T) {
+	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		req := importers.Request{Format: "json", Source: "inventory", Scope: "dc1"}
+		server := func(serial string) importers.Item {
+			return importers.Item{Class: graph.ClassServer, Name: "db-" + serial,
+				Identifiers: []graph.Identifier{id("serial", serial), id("ip", "10.0.0.5")}, At: "records[0]"}
+		}
+		mustRun(t, e, req, feed{items: []importers.Item{server("OLD-1")}})
+		c.tick()
+		// New hardware got the old box's address.
+		run, plan := mustRun(t, e, req, feed{items: []importers.Item{server("NEW-2")}})
+		if len(plan.Problems) != 1 || plan.Problems[0].Code != importers.ProblemAmbiguous ||
+			!strings.Contains(plan.Problems[0].Message, "serial") || run.Counts.Updated != 0 {
+			t.Fatalf("problems %+v counts %+v: want the new serial reported, not merged", plan.Problems, run.Counts)
+		}
+		if ci := ciByIdent(t, s, id("serial", "OLD-1")); len(ci.Identifiers) != 2 {
+			t.Fatalf("old CI identifiers %v: the new serial must not be added", ci.Identifiers)
 		}
 	})
 }

@@ -93,9 +93,11 @@ func (p *planner) impactDelta(ctx context.Context, added []addedRelation) ([]Ser
 	for _, r := range added {
 		afterSeeds = append(afterSeeds, newKey(r.from), newKey(r.to))
 	}
-	// One walk per graph from all seeds at once: a first import adds
-	// every relation, and a walk per relation would be quadratic.
-	for _, s := range append(ov.reach(seeds, false), after.reach(afterSeeds, false)...) {
+	// Everything downstream of the seeds before the plan is already among
+	// the services noted above; after it, one walk from all seeds at once
+	// (a first import adds every relation: a walk per relation would be
+	// quadratic).
+	for _, s := range after.reach(afterSeeds, false) {
 		if n, ok := names[s]; ok {
 			addService(s, n.Class)
 		}
@@ -103,6 +105,14 @@ func (p *planner) impactDelta(ctx context.Context, added []addedRelation) ([]Ser
 	if len(services) == 0 {
 		return nil, nil
 	}
+	// Map order is random: sort, so plans list the same services in the
+	// same order.
+	slices.SortFunc(services, func(a, b string) int {
+		if c := strings.Compare(names[a].Name, names[b].Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	if len(services) > maxImpactServices {
 		services = services[:maxImpactServices]
 	}

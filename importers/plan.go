@@ -82,9 +82,11 @@ type StaleCI struct {
 	CIEnd
 	Missed   int       `json:"missed"`
 	LastSeen time.Time `json:"lastSeen"`
-	// SeenElsewhere is set when another scope still reports the CI, which
-	// keeps it from being retired.
-	SeenElsewhere bool `json:"seenElsewhere,omitempty"`
+	// SeenElsewhere is set when another scope still reports the CI, and
+	// StatusOwnedBy names the source (or "manual") that set its status
+	// with higher precedence: either keeps it from being retired.
+	SeenElsewhere bool   `json:"seenElsewhere,omitempty"`
+	StatusOwnedBy string `json:"statusOwnedBy,omitempty"`
 }
 
 // Problem codes.
@@ -187,13 +189,17 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 
 // lookup finds the owners of every identifier the run mentions.
 func (p *planner) lookup(ctx context.Context) error {
+	// Items own distinct identifiers (the collector folds duplicates);
+	// link ends outside the run repeat, so they are deduplicated.
 	var ids []graph.Identifier
 	for _, it := range p.col.items {
 		ids = append(ids, it.Identifiers...)
 	}
+	outside := map[graph.Identifier]bool{}
 	for _, l := range p.col.links {
 		for _, id := range []graph.Identifier{l.From, l.To} {
-			if _, ok := p.col.owner[id]; !ok {
+			if _, ok := p.col.owner[id]; !ok && !outside[id] {
+				outside[id] = true
 				ids = append(ids, id)
 			}
 		}
@@ -219,6 +225,20 @@ func (p *planner) identify(ctx context.Context) error {
 	items := p.col.items
 	p.match = make([]string, len(items))
 	p.skip = make([]bool, len(items))
+	// Every CI owning an identifier of the run, read up front: matching
+	// checks the candidate's other identifiers (see Policy.Exclusive).
+	owners := make([]string, 0, len(p.owners))
+	seen := map[string]bool{}
+	for _, id := range p.owners {
+		if !seen[id] {
+			seen[id] = true
+			owners = append(owners, id)
+		}
+	}
+	var err error
+	if p.existing, err = p.cisByIDs(ctx, owners); err != nil {
+		return err
+	}
 	claimedBy := map[string]int{}
 	for i, it := range items {
 		ci, prob := p.identifyItem(it)
@@ -238,13 +258,7 @@ func (p *planner) identify(ctx context.Context) error {
 		}
 		p.match[i] = ci
 	}
-	ids := make([]string, 0, len(claimedBy))
-	for id := range claimedBy {
-		ids = append(ids, id)
-	}
-	var err error
-	p.existing, err = p.cisByIDs(ctx, ids)
-	return err
+	return nil
 }
 
 func (p *planner) cisByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
@@ -287,7 +301,7 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 			break
 		}
 		if len(cands) > 1 {
-			pr := p.problem(ProblemAmbiguous, it.At, "identifiers", "%s: rule %s matches %d CIs", describe(*it), strings.Join(rule, "+"), len(cands))
+			pr := p.problem(ProblemAmbiguous, it.At, "identifiers", "%s: rule %s points at %d different CIs", describe(*it), strings.Join(rule, "+"), len(cands))
 			pr.CIs = cands
 			return "", pr
 		}
@@ -305,6 +319,9 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 		pr.CIs = cis
 		return "", pr
 	}
+	if pr := p.contradicts(it, match); pr != nil {
+		return "", pr
+	}
 	if len(held) > 1 {
 		others := maps.Clone(held)
 		delete(others, match)
@@ -317,20 +334,45 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 	return match, nil
 }
 
+// contradicts reports an item whose value of an exclusive kind differs
+// from the matched CI's.
+func (p *planner) contradicts(it *Item, match string) *Problem {
+	ci, ok := p.existing[match]
+	if !ok {
+		return nil
+	}
+	for _, kind := range p.policy.Exclusive {
+		var mine, theirs []string
+		for _, id := range it.Identifiers {
+			if id.Kind == kind {
+				mine = append(mine, id.Value)
+			}
+		}
+		for _, id := range ci.Identifiers {
+			if id.Kind == kind {
+				theirs = append(theirs, id.Value)
+			}
+		}
+		if len(mine) == 0 || len(theirs) == 0 || slices.ContainsFunc(mine, func(v string) bool { return slices.Contains(theirs, v) }) {
+			continue
+		}
+		pr := p.problem(ProblemAmbiguous, it.At, "identifiers",
+			"%s matches CI %s %q by other identifiers, but its %s is %s and the CI's is %s: a different CI (a reused address?), not merged",
+			describe(*it), ci.ID, ci.Name, kind, strings.Join(mine, ", "), strings.Join(theirs, ", "))
+		pr.CIs = []string{ci.ID}
+		return pr
+	}
+	return nil
+}
+
 // ruleCandidates returns the CIs owning, for every kind of the rule, one of
 // the item's values of that kind; applicable is false when the item lacks
 // a kind or a kind's values are owned by nobody.
 func (p *planner) ruleCandidates(it *Item, rule []string, byKind map[string][]string) (cands []string, applicable bool) {
 	var set map[string]bool
 	for _, kind := range rule {
-		has := false
-		for _, id := range it.Identifiers {
-			if id.Kind == kind {
-				has = true
-				break
-			}
-		}
-		if !has || len(byKind[kind]) == 0 {
+		// byKind holds only kinds the item has and someone owns.
+		if len(byKind[kind]) == 0 {
 			return nil, false
 		}
 		next := map[string]bool{}

@@ -19,6 +19,11 @@ type Policy struct {
 	// match the same CI (["ip", "mac"]). Classes without rules are
 	// identified by any of their identifiers.
 	Identification map[string][][]string `json:"identification"`
+	// Exclusive lists identifier kinds a CI keeps one value of for life
+	// (a serial number). An item matched by a weaker rule whose value of
+	// such a kind differs from its match's is a different CI on a reused
+	// address, say: it is reported AMBIGUOUS, not merged.
+	Exclusive []string `json:"exclusive,omitempty"`
 	// Precedence decides which source may overwrite a field another
 	// source (or a person) set.
 	Precedence Precedence `json:"precedence"`
@@ -85,6 +90,7 @@ func DefaultPolicy() Policy {
 			graph.ClassKubernetesNode: {{"k8s-uid"}, {"k8s-name"}},
 			graph.ClassCloudResource:  {{"cloud-id"}, {"tf-address"}},
 		},
+		Exclusive: []string{"serial"},
 		Precedence: Precedence{
 			Default: []string{graph.SourceManual, "csv", "json", "terraform", "kubernetes", "nmap"},
 			Fields: []FieldPrecedence{
@@ -107,6 +113,7 @@ func LoadPolicy(r io.Reader) (Policy, error) {
 		Precedence       *Precedence           `json:"precedence"`
 		RetireAfterRuns  *int                  `json:"retireAfterRuns"`
 		RetireAfter      *Duration             `json:"retireAfter"`
+		Exclusive        []string              `json:"exclusive"`
 		MaxStaleFraction *float64              `json:"maxStaleFraction"`
 	}
 	dec := json.NewDecoder(r)
@@ -126,6 +133,9 @@ func LoadPolicy(r io.Reader) (Policy, error) {
 	}
 	if file.RetireAfter != nil {
 		p.RetireAfter = *file.RetireAfter
+	}
+	if file.Exclusive != nil {
+		p.Exclusive = file.Exclusive
 	}
 	if file.MaxStaleFraction != nil {
 		p.MaxStaleFraction = *file.MaxStaleFraction

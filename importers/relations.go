@@ -218,7 +218,14 @@ func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
 		missed := s.Missed + 1
 		st := StaleCI{CIEnd: CIEnd{ID: ci.ID, Name: ci.Name, Class: ci.Class}, Missed: missed, LastSeen: s.LastSeen,
 			SeenElsewhere: elsewhere[s.CI]}
-		if p.due(s, missed) && !st.SeenElsewhere {
+		// Retiring writes the status: a status someone with higher
+		// precedence set (a person's MAINTENANCE) stays, and the CI stays
+		// stale instead.
+		if owner := ci.Provenance[graph.FieldStatus].Source; ci.Status != graph.StatusRetired &&
+			!p.policy.Precedence.MayOverwrite(graph.FieldStatus, p.key.Source, owner) {
+			st.StatusOwnedBy = owner
+		}
+		if p.due(s, missed) && !st.SeenElsewhere && st.StatusOwnedBy == "" {
 			w.ForgetCIs = append(w.ForgetCIs, s.CI)
 			p.plan.Retired = append(p.plan.Retired, st)
 			if ci.Status != graph.StatusRetired {
@@ -230,6 +237,7 @@ func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
 		w.MissedCIs = append(w.MissedCIs, graph.MissedCI{CI: s.CI, Missed: missed})
 		p.plan.Stale = append(p.plan.Stale, st)
 	}
+	var due []graph.RelationKey
 	for _, s := range missedRels {
 		missed := s.Missed + 1
 		if !p.due(s, missed) {
@@ -237,11 +245,41 @@ func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
 			p.plan.StaleRelations++
 			continue
 		}
-		r := *s.Relation
+		due = append(due, *s.Relation)
+	}
+	// A relation another scope still reports stays; this scope only
+	// forgets it.
+	others, err := p.relationsSeenElsewhere(ctx, due)
+	if err != nil {
+		return err
+	}
+	for _, r := range due {
 		w.ForgetRelations = append(w.ForgetRelations, r)
-		p.plan.batch.Unrelate = append(p.plan.batch.Unrelate, graph.BatchRelation{From: graph.CIRef{ID: r.From}, Type: r.Type, To: graph.CIRef{ID: r.To}})
+		if !others[r] {
+			p.plan.batch.Unrelate = append(p.plan.batch.Unrelate, graph.BatchRelation{From: graph.CIRef{ID: r.From}, Type: r.Type, To: graph.CIRef{ID: r.To}})
+		}
 	}
 	return p.describeRemoved(ctx)
+}
+
+// relationsSeenElsewhere reports which relations another scope saw in its
+// last run.
+func (p *planner) relationsSeenElsewhere(ctx context.Context, keys []graph.RelationKey) (map[graph.RelationKey]bool, error) {
+	out := map[graph.RelationKey]bool{}
+	for start := 0; start < len(keys); start += lookupChunk {
+		got, err := p.store.RelationSightings(ctx, keys[start:min(start+lookupChunk, len(keys))])
+		if err != nil {
+			return nil, fmt.Errorf("read relation sightings: %w", err)
+		}
+		for k, list := range got {
+			for _, s := range list {
+				if s.ScopeKey != p.key && !s.Stale() {
+					out[k] = true
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // due reports whether a missed subject has reached the retirement limit.

@@ -58,6 +58,10 @@ const (
 	OutcomeSucceeded = "SUCCEEDED" // applied, complete: staleness applied
 	OutcomePartial   = "PARTIAL"   // applied without the items in Problems; nothing marked stale
 	OutcomeFailed    = "FAILED"    // nothing written
+	// OutcomeInterrupted: a batched apply failed part-way; the batches
+	// written hold whole, correct CIs and relations, nothing was marked
+	// stale, and running the import again finishes it.
+	OutcomeInterrupted = "INTERRUPTED"
 )
 
 // Run is the record of one import run, kept as a graph.Record of kind
@@ -129,6 +133,10 @@ func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, e
 	plan, err := e.runPlanned(ctx, req, &run, read)
 	if err != nil {
 		run.Outcome = OutcomeFailed
+		var intr *InterruptedError
+		if errors.As(err, &intr) {
+			run.Outcome = OutcomeInterrupted
+		}
 		run.Error = publicMessage(err)
 		var ie *InputError
 		if errors.As(err, &ie) {
@@ -305,14 +313,19 @@ func publicMessage(err error) string {
 	if errors.As(err, &ie) {
 		return ie.Message
 	}
-	switch graph.ErrorCode(err) {
-	case graph.CodeInternal:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return "the run was cut short: " + err.Error()
-		}
-		return "internal error (details in the server log)"
-	case graph.CodeUnavailable:
-		return "the store is unavailable: " + graph.ErrorMessage(err)
+	prefix := ""
+	var intr *InterruptedError
+	if errors.As(err, &intr) {
+		prefix = fmt.Sprintf("batch %d of %d failed after %d were written (they hold whole, correct CIs and relations; nothing was marked stale; run the import again to finish): ",
+			intr.Written+1, intr.Batches, intr.Written)
 	}
-	return graph.ErrorMessage(err)
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return prefix + "the run was cut short (cancelled or timed out)"
+	case graph.ErrorCode(err) == graph.CodeInternal:
+		return prefix + "internal error (details in the server log)"
+	case graph.ErrorCode(err) == graph.CodeUnavailable:
+		return prefix + "the store is unavailable: " + graph.ErrorMessage(err)
+	}
+	return prefix + graph.ErrorMessage(err)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,6 +66,9 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 		return err
 	}
 	if c.Server != "" {
+		if c.Policy != "" {
+			return fmt.Errorf("--policy applies where the store is opened: with --server, give it to ripple serve")
+		}
 		return c.importRemote(ctx, inputs, stdout, stderr)
 	}
 	err = c.withStore(ctx, log, func(st graph.Store) error {
@@ -97,9 +99,6 @@ func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser impor
 	started := time.Now()
 	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(parser, inputs, bar.read))
 	bar.done()
-	if plan == nil && run.Plan != nil {
-		plan = run.Plan
-	}
 	if c.Output == "json" {
 		if err := writeRunJSON(stdout, run); err != nil {
 			return err
@@ -107,14 +106,18 @@ func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser impor
 	} else {
 		writeRunTable(stdout, run, plan, time.Since(started), c.Details)
 	}
-	if runErr != nil {
-		var ie *importers.InputError
-		if errors.As(runErr, &ie) {
-			return fmt.Errorf("import failed, nothing written: %w", ie)
-		}
-		return fmt.Errorf("import failed, nothing written: %w", runErr)
+	return outcomeError(run.Outcome, runErr)
+}
+
+// outcomeError is the command's error for a run that did not succeed.
+func outcomeError(outcome string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case outcome == importers.OutcomeInterrupted:
+		return fmt.Errorf("import interrupted, partly written: %w", err)
 	}
-	return nil
+	return fmt.Errorf("import failed, nothing written: %w", err)
 }
 
 func loadPolicy(path string) (importers.Policy, error) {

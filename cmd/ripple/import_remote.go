@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -88,12 +89,12 @@ func (c *ImportCmd) importRemote(ctx context.Context, inputs []importers.Input, 
 		}
 		writeRunTable(stdout, ans.Run, plan, time.Since(started), c.Details)
 	}
-	if ans.Run.Outcome == importers.OutcomeFailed {
+	if ans.Run.Outcome == importers.OutcomeFailed || ans.Run.Outcome == importers.OutcomeInterrupted {
 		msg := ans.Run.Error
 		if ans.Error != nil {
 			msg = ans.Error.Message
 		}
-		return fmt.Errorf("import failed, nothing written: %s", msg)
+		return outcomeError(ans.Run.Outcome, errors.New(msg))
 	}
 	return nil
 }

@@ -103,6 +103,9 @@ func staleLine(s importers.StaleCI) string {
 	if s.SeenElsewhere {
 		extra = ", still reported by another scope"
 	}
+	if s.StatusOwnedBy != "" {
+		extra += ", not retired: its status was set by " + s.StatusOwnedBy
+	}
 	return fmt.Sprintf("%s %q missed %d run(s), last seen %s%s", s.Class, s.Name, s.Missed, s.LastSeen.Format(time.RFC3339), extra)
 }
 

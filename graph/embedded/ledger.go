@@ -237,14 +237,6 @@ func (t *txn) dropRelSightings(r graph.RelationKey) {
 	}
 }
 
-// checkLedgerTime refuses run times the file cannot hold (encoding/json
-// writes years 0 to 9999 only).
-func checkLedgerTime(w *graph.LedgerWrite) error {
-	if y := w.At.UTC().Year(); y < 0 || y > 9999 {
-		return graph.Invalid("ledger.at", "the run time must fall in years 0 to 9999")
-	}
-	return nil
-}
 
 // checkFence fails unless the scope is still at the generation the run
 // read. Only a ledger write moves a generation, so checking before the

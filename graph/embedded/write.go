@@ -33,9 +33,6 @@ func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, er
 		if err := graph.ValidateLedgerWrite(b.Ledger); err != nil {
 			return graph.BatchResult{}, err
 		}
-		if err := checkLedgerTime(b.Ledger); err != nil {
-			return graph.BatchResult{}, err
-		}
 	}
 	var res graph.BatchResult
 	err := s.write(ctx, func(t *txn) error {

@@ -4174,6 +4174,8 @@ enum ImportOutcome {
   PARTIAL
   "Nothing was written; error says why."
   FAILED
+  "A batched apply (Neo4j) failed part-way: the batches written hold whole, correct CIs and relations, nothing was marked stale; run the import again to finish."
+  INTERRUPTED
 }
 
 "What a run read and did."
