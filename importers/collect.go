@@ -2,6 +2,8 @@ package importers
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"maps"
 	"slices"
 
@@ -47,11 +49,15 @@ func (c *collector) Item(it Item) error {
 	if err := c.check(&it); err != nil {
 		return err
 	}
+	// Errors below carry the file in InputError.File; what is kept for
+	// the plan names it in At, as a run may read many files.
+	at := it.At
+	it.At = c.where(at)
 	idx := -1
 	for _, id := range it.Identifiers {
 		if j, ok := c.owner[id]; ok {
 			if idx >= 0 && idx != j {
-				return c.errorf(it.At, "identifiers", "%s shares identifiers with two different items (%s and %s)",
+				return c.errorf(at, "identifiers", "%s shares identifiers with two different items (%s and %s)",
 					describe(it), c.items[idx].At, c.items[j].At)
 			}
 			idx = j
@@ -76,7 +82,7 @@ func (c *collector) Item(it Item) error {
 // add up, later attribute values win, and the class must agree.
 func (c *collector) fold(into *Item, it Item) error {
 	if into.Class != it.Class {
-		return c.errorf(it.At, "class", "%s is also reported at %s as a %s", describe(it), into.At, into.Class)
+		return c.errorf(c.bare(it.At), "class", "%s is also reported at %s as a %s", describe(it), into.At, into.Class)
 	}
 	for _, id := range it.Identifiers {
 		if !slices.Contains(into.Identifiers, id) {
@@ -84,7 +90,7 @@ func (c *collector) fold(into *Item, it Item) error {
 		}
 	}
 	if len(into.Identifiers) > graph.MaxIdentifiers {
-		return c.errorf(it.At, "identifiers", "%s has more than %d identifiers once merged with %s", describe(it), graph.MaxIdentifiers, into.At)
+		return c.errorf(c.bare(it.At), "identifiers", "%s has more than %d identifiers once merged with %s", describe(it), graph.MaxIdentifiers, into.At)
 	}
 	if it.Name != "" {
 		into.Name = it.Name
@@ -112,8 +118,25 @@ func (c *collector) Link(l Link) error {
 	if l.From == l.To {
 		return c.errorf(l.At, "to", "a %s link from %s:%s to itself", l.Type, l.From.Kind, l.From.Value)
 	}
+	l.At = c.where(l.At)
 	c.links = append(c.links, l)
 	return nil
+}
+
+// where prefixes a location with the current file's name.
+func (c *collector) where(at string) string {
+	if c.file == "" {
+		return at
+	}
+	if at == "" {
+		return filepath.Base(c.file)
+	}
+	return filepath.Base(c.file) + ": " + at
+}
+
+// bare undoes where, for errors that name the file on their own.
+func (c *collector) bare(at string) string {
+	return strings.TrimPrefix(at, filepath.Base(c.file)+": ")
 }
 
 // check validates an item the way the store will validate the CI it

@@ -237,7 +237,6 @@ func (t *txn) dropRelSightings(r graph.RelationKey) {
 	}
 }
 
-
 // checkFence fails unless the scope is still at the generation the run
 // read. Only a ledger write moves a generation, so checking before the
 // batch's upserts spares a doomed import their cost.
