@@ -2,10 +2,10 @@ package importers
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
 	"maps"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
