@@ -99,50 +99,44 @@ func removeScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
 }
 
 func (m *memState) putCISighting(k ciSight, s sighting) {
-	sl := m.scopeOf(k.scope)
-	if _, had := sl.cis[k.ci]; !had {
-		m.ciScopes[k.ci] = addScope(m.ciScopes[k.ci], k.scope)
-	}
-	sl.cis[k.ci] = s
+	putSighting(m.scopeOf(k.scope).cis, m.ciScopes, k.scope, k.ci, s)
 }
 
 func (m *memState) dropCISighting(k ciSight) {
-	sl := m.scopes[k.scope]
-	if sl == nil {
-		return
-	}
-	if _, had := sl.cis[k.ci]; !had {
-		return
-	}
-	delete(sl.cis, k.ci)
-	if list := removeScope(m.ciScopes[k.ci], k.scope); len(list) > 0 {
-		m.ciScopes[k.ci] = list
-	} else {
-		delete(m.ciScopes, k.ci)
+	if sl := m.scopes[k.scope]; sl != nil {
+		dropSighting(sl.cis, m.ciScopes, k.scope, k.ci)
 	}
 }
 
 func (m *memState) putRelSighting(k relSight, s sighting) {
-	sl := m.scopeOf(k.scope)
-	if _, had := sl.rels[k.rel]; !had {
-		m.relScopes[k.rel] = addScope(m.relScopes[k.rel], k.scope)
-	}
-	sl.rels[k.rel] = s
+	putSighting(m.scopeOf(k.scope).rels, m.relScopes, k.scope, k.rel, s)
 }
 
 func (m *memState) dropRelSighting(k relSight) {
-	sl := m.scopes[k.scope]
-	if sl == nil {
+	if sl := m.scopes[k.scope]; sl != nil {
+		dropSighting(sl.rels, m.relScopes, k.scope, k.rel)
+	}
+}
+
+// putSighting records a scope's sighting of a subject (a CI id or a
+// relation key) and keeps the subject's sorted list of scopes in step.
+func putSighting[K comparable](sightings map[K]sighting, scopes map[K][]graph.ScopeKey, scope graph.ScopeKey, subject K, s sighting) {
+	if _, had := sightings[subject]; !had {
+		scopes[subject] = addScope(scopes[subject], scope)
+	}
+	sightings[subject] = s
+}
+
+// dropSighting undoes putSighting; unknown subjects are ignored.
+func dropSighting[K comparable](sightings map[K]sighting, scopes map[K][]graph.ScopeKey, scope graph.ScopeKey, subject K) {
+	if _, had := sightings[subject]; !had {
 		return
 	}
-	if _, had := sl.rels[k.rel]; !had {
-		return
-	}
-	delete(sl.rels, k.rel)
-	if list := removeScope(m.relScopes[k.rel], k.scope); len(list) > 0 {
-		m.relScopes[k.rel] = list
+	delete(sightings, subject)
+	if list := removeScope(scopes[subject], scope); len(list) > 0 {
+		scopes[subject] = list
 	} else {
-		delete(m.relScopes, k.rel)
+		delete(scopes, subject)
 	}
 }
 

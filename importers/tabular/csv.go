@@ -19,27 +19,22 @@ import (
 // so the order of columns does not matter and unmapped columns are
 // ignored. An invalid mapping makes every Parse fail with m's validation
 // error.
-func NewCSV(m Mapping) importers.Parser {
+func NewCSV(m Mapping) importers.Parser { return newParser(m, (*plan).parseCSV) }
+
+// newParser compiles a mapping into a parser reading with parse.
+func newParser(m Mapping, parse func(*plan, context.Context, io.Reader, importers.Emitter) error) importers.Parser {
 	p, err := compile(m)
-	return &csvParser{p: p, err: err}
-}
-
-type csvParser struct {
-	p   *plan
-	err error
-}
-
-// Parse implements importers.Parser.
-func (c *csvParser) Parse(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
-	if c.err != nil {
-		return fmt.Errorf("tabular mapping: %w", c.err)
-	}
-	err := c.p.parseCSV(ctx, r, emit)
-	var ie *importers.InputError
-	if errors.As(err, &ie) && ie.File == "" {
-		ie.File = file
-	}
-	return err
+	return importers.ParserFunc(func(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
+		if err != nil {
+			return fmt.Errorf("tabular mapping: %w", err)
+		}
+		perr := parse(p, ctx, r, emit)
+		var ie *importers.InputError
+		if errors.As(perr, &ie) && ie.File == "" {
+			ie.File = file
+		}
+		return perr
+	})
 }
 
 // utf8BOM is what Excel puts before "CSV UTF-8" exports; csv.Reader would

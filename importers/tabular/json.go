@@ -20,28 +20,7 @@ import (
 // "hardware.serial" is the serial field of the hardware object, and a
 // key that itself contains dots is matched whole first. Records are
 // decoded one at a time, so the file is never held in memory.
-func NewJSON(m Mapping) importers.Parser {
-	p, err := compile(m)
-	return &jsonParser{p: p, err: err}
-}
-
-type jsonParser struct {
-	p   *plan
-	err error
-}
-
-// Parse implements importers.Parser.
-func (j *jsonParser) Parse(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
-	if j.err != nil {
-		return fmt.Errorf("tabular mapping: %w", j.err)
-	}
-	err := j.p.parseJSON(ctx, r, emit)
-	var ie *importers.InputError
-	if errors.As(err, &ie) && ie.File == "" {
-		ie.File = file
-	}
-	return err
-}
+func NewJSON(m Mapping) importers.Parser { return newParser(m, (*plan).parseJSON) }
 
 // tracker remembers how much was read and where the last non-space byte
 // was, so a truncated file is reported where it stops rather than after
