@@ -119,6 +119,10 @@ func (r *staleCIResolver) Ci(ctx context.Context, obj *importers.StaleCI) (*grap
 	return r.plannedCI(ctx, obj.ID)
 }
 
+func (r *staleCIResolver) StatusOwnedBy(ctx context.Context, obj *importers.StaleCI) (*string, error) {
+	return nonEmpty(obj.StatusOwnedBy), nil
+}
+
 func (r *Resolver) ImportProblem() generated.ImportProblemResolver { return &importProblemResolver{r} }
 
 func (r *Resolver) ImportRun() generated.ImportRunResolver { return &importRunResolver{r} }

@@ -626,6 +626,7 @@ type ComplexityRoot struct {
 		Missed        func(childComplexity int) int
 		Name          func(childComplexity int) int
 		SeenElsewhere func(childComplexity int) int
+		StatusOwnedBy func(childComplexity int) int
 	}
 
 	Transition struct {
@@ -847,6 +848,8 @@ type ServiceSLAStatusResolver interface {
 type StaleCIResolver interface {
 	ID(ctx context.Context, obj *importers.StaleCI) (*string, error)
 	Ci(ctx context.Context, obj *importers.StaleCI) (*graph.CI, error)
+
+	StatusOwnedBy(ctx context.Context, obj *importers.StaleCI) (*string, error)
 }
 type WindowResolver interface {
 	Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error)
@@ -3450,6 +3453,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StaleCI.SeenElsewhere(childComplexity), true
+	case "StaleCI.statusOwnedBy":
+		if e.ComplexityRoot.StaleCI.StatusOwnedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaleCI.StatusOwnedBy(childComplexity), true
 
 	case "Transition.actor":
 		if e.ComplexityRoot.Transition.Actor == nil {
@@ -4248,11 +4257,13 @@ type StaleCI {
   lastSeen: Time!
   "Another scope still reports it, which keeps it from being retired."
   seenElsewhere: Boolean!
+  "The source (or manual) that set its status with higher precedence than this import, which keeps it from being retired."
+  statusOwnedBy: String
 }
 
 "An item or link a run could not reconcile; it is reported, never guessed."
 type ImportProblem {
-  "AMBIGUOUS, UNRESOLVED or INVALID."
+  "AMBIGUOUS, UNRESOLVED, INVALID or TOO_STALE."
   code: String!
   "Where the input defines the item or link; null when unknown."
   at: String
@@ -5932,6 +5943,8 @@ func (ec *executionContext) childFields_StaleCI(ctx context.Context, field graph
 		return ec.fieldContext_StaleCI_lastSeen(ctx, field)
 	case "seenElsewhere":
 		return ec.fieldContext_StaleCI_seenElsewhere(ctx, field)
+	case "statusOwnedBy":
+		return ec.fieldContext_StaleCI_statusOwnedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaleCI", field.Name)
 }
@@ -18010,6 +18023,29 @@ func (ec *executionContext) fieldContext_StaleCI_seenElsewhere(_ context.Context
 	return graphql.NewScalarFieldContext("StaleCI", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _StaleCI_statusOwnedBy(ctx context.Context, field graphql.CollectedField, obj *importers.StaleCI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StaleCI_statusOwnedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.StaleCI().StatusOwnedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StaleCI_statusOwnedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StaleCI", field, true, true, "String")
+}
+
 func (ec *executionContext) _Transition_from(ctx context.Context, field graphql.CollectedField, obj *itsm.Transition) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24587,6 +24623,12 @@ func (ec *executionContext) _StaleCI(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "statusOwnedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._StaleCI_statusOwnedBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
