@@ -13,10 +13,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	rneo4j "github.com/ripple-cmdb/ripple/graph/neo4j"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
+	"github.com/ripple-cmdb/ripple/store/embedded"
+	rneo4j "github.com/ripple-cmdb/ripple/store/neo4j"
+	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
 )
 
 // The dense graph of the core issue: 2,000 CIs and 20,000 relations.

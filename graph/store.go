@@ -13,7 +13,7 @@ import (
 // changed nothing. Errors are *Error values (or wrap one) with the codes
 // documented on each method; anything else is a bug in the store.
 //
-// The conformance suite in graph/storetest pins these semantics down; read
+// The conformance suite in store/storetest pins these semantics down; read
 // it alongside this interface.
 //
 // Every successful write that changes something appends audit entries (see

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/teststores"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
 // feed is a scripted source: the engine tests are about identification,
@@ -107,7 +107,7 @@ func wantCounts(t *testing.T, run importers.Run, want importers.Counts) {
 }
 
 func TestReimportChangesNothing(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		src := feed{items: append(hosts(1, 2), importers.Item{Class: graph.ClassApplication, Name: "shop",
 			Identifiers: []graph.Identifier{id("hostname", "shop")}, At: "app"}),
@@ -144,7 +144,7 @@ func TestReimportChangesNothing(t *testing.T) {
 }
 
 func TestDroppedHostGoesStaleThenRetiredThenBack(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		e.Policy.RetireAfterRuns = 2
 		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
@@ -182,7 +182,7 @@ func TestDroppedHostGoesStaleThenRetiredThenBack(t *testing.T) {
 }
 
 func TestFailedRunWritesNothingAndMarksNothingStale(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		e.Policy.MaxStaleFraction = 0 // the safety valve must not be what saves the day
 		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
@@ -218,7 +218,7 @@ func TestFailedRunWritesNothingAndMarksNothingStale(t *testing.T) {
 }
 
 func TestPrecedenceAndProvenance(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		e.Policy.Precedence.Default = []string{graph.SourceManual, "cmdb-export", "nmap"}
 		e.Policy.Precedence.Fields = append(e.Policy.Precedence.Fields,
@@ -270,7 +270,7 @@ func TestPrecedenceAndProvenance(t *testing.T) {
 }
 
 func TestDuplicateIdentifiersAcrossSourcesMerge(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, _ := newEngine(s)
 		mustRun(t, e, nmapReq, feed{items: []importers.Item{{Class: graph.ClassServer, Name: "10.0.0.9",
 			Identifiers: []graph.Identifier{id("ip", "10.0.0.9"), id("mac", "AA:BB:CC:00:00:09")}, At: "host 1"}}})
@@ -290,7 +290,7 @@ func TestDuplicateIdentifiersAcrossSourcesMerge(t *testing.T) {
 }
 
 func TestAmbiguousMatchesAreReported(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		mustRun(t, e, nmapReq, feed{items: []importers.Item{
 			{Class: graph.ClassServer, Name: "a", Identifiers: []graph.Identifier{id("ip", "10.0.0.1")}, At: "host 1"},
@@ -326,7 +326,7 @@ func TestAmbiguousMatchesAreReported(t *testing.T) {
 }
 
 func TestPartialRunMarksNothingStale(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		mustRun(t, e, nmapReq, feed{items: hosts(1, 2)})
 		c.tick()
@@ -339,7 +339,7 @@ func TestPartialRunMarksNothingStale(t *testing.T) {
 }
 
 func TestDryRunPlansImpactWithoutWriting(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		e, c := newEngine(s)
 		svc, err := s.UpsertCI(ctx, graph.CIInput{Name: ptr("Checkout"), Class: ptr(graph.ClassBusinessService),
@@ -419,7 +419,7 @@ func countAll(t *testing.T, s graph.Store) int {
 }
 
 func TestScopeRequiredAndMalformedItems(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, _ := newEngine(s)
 		_, _, err := e.Run(context.Background(), importers.Request{Format: "csv"}, feed{items: hosts(1)}.read)
 		if graph.ErrorField(err) != "scope" {
@@ -441,7 +441,7 @@ func TestScopeRequiredAndMalformedItems(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestEmptyScanDoesNotStaleTheScope(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3, 4)})
 		c.tick()
@@ -476,7 +476,7 @@ func (f *failingStore) Apply(ctx context.Context, b graph.Batch) (graph.BatchRes
 }
 
 func TestBatchedApply(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		e.BatchSize = 2
 		e.Policy.RetireAfterRuns = 1
@@ -531,7 +531,7 @@ func TestBatchedApply(t *testing.T) {
 }
 
 func TestRetirementRespectsOthers(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		e, c := newEngine(s)
 		e.Policy.RetireAfterRuns = 1
@@ -572,7 +572,7 @@ func TestRetirementRespectsOthers(t *testing.T) {
 }
 
 func TestReusedAddressIsNotMerged(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
 		req := importers.Request{Format: "json", Source: "inventory", Scope: "dc1"}
 		server := func(serial string) importers.Item {

@@ -8,9 +8,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/neo4j"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
 	"github.com/ripple-cmdb/ripple/server/apitest"
+	"github.com/ripple-cmdb/ripple/store/neo4j"
+	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
 )
 
 // TestAPINeo4j runs the HTTP API suite against the real Neo4j test server.

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/server/apitest"
+	"github.com/ripple-cmdb/ripple/store/embedded"
 )
 
 // TestAPIEmbedded runs the HTTP API suite against the embedded store, each

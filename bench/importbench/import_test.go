@@ -13,10 +13,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
-	rneo4j "github.com/ripple-cmdb/ripple/graph/neo4j"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/store/embedded"
+	rneo4j "github.com/ripple-cmdb/ripple/store/neo4j"
+	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
 )
 
 // size is the number of CIs; RIPPLE_BENCH_IMPORT_CIS overrides it for quick

@@ -9,8 +9,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
-	"github.com/ripple-cmdb/ripple/graph/neo4j"
+	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/store/neo4j"
 )
 
 // StoreFlags choose and configure the graph store.

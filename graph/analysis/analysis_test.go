@@ -10,7 +10,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
-	"github.com/ripple-cmdb/ripple/graph/teststores"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
 // testNow is a Monday morning in November.
@@ -97,7 +97,7 @@ func hasFactor(ci *analysis.ChangeImpact, factor string) bool {
 }
 
 func TestChangeImpact(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		a, svc, e := setup(t, s)
 		start := testNow.Add(48 * time.Hour)
@@ -169,7 +169,7 @@ func TestChangeImpact(t *testing.T) {
 }
 
 func TestSLAAtRisk(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		a, svc, e := setup(t, s)
 		targets := []itsm.PriorityTarget{{Priority: itsm.P1, Response: 15 * time.Minute, Resolution: 4 * time.Hour},
@@ -242,7 +242,7 @@ func TestSLAAtRisk(t *testing.T) {
 }
 
 func TestRootCauseCandidates(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		a, svc, e := setup(t, s)
 		// A change on the database ended 20 minutes before the incidents.

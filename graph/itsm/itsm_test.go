@@ -9,12 +9,12 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
-	"github.com/ripple-cmdb/ripple/graph/teststores"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
 // forEachStore runs f on every store: every rule must hold on both.
 func forEachStore(t *testing.T, f func(t *testing.T, svc *itsm.Service)) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) { f(t, newService(s)) })
+	eachstore.Run(t, func(t *testing.T, s graph.Store) { f(t, newService(s)) })
 }
 
 // testNow is the fixed clock of the tests: a Monday morning.

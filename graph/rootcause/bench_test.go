@@ -4,10 +4,10 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/ripple-cmdb/ripple/bench/rcabench"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/rcabench"
 )
 
 // BenchmarkRank times one ranking on a whole ~500-CI estate passed as the

@@ -26,5 +26,5 @@
 // Accuracy is measured, against baselines and a likelihood oracle, by the
 // rcabench harness:
 //
-//	go test ./graph/rootcause/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
+//	go test ./bench/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
 package rootcause

@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/ripple-cmdb/ripple/graph/rootcause/internal/spread"
+	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // Caps on prior odds so that a single record cannot outvote the symptoms

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/internal/spread"
+	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // Rank returns the CIs of sub that best explain the incidents, best first,

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/teststores"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/formats"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
 // These tests run the real tools' output (the parsers' fixtures) through
@@ -67,7 +67,7 @@ func counts(run importers.Run) importers.Counts {
 }
 
 func TestNmapScansThroughTheEngine(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
 		e.Policy.RetireAfterRuns = 2
 		im := importer{t, e}
@@ -107,7 +107,7 @@ func TestNmapScansThroughTheEngine(t *testing.T) {
 }
 
 func TestTerraformStatesThroughTheEngine(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
 		im := importer{t, e}
 		run := im.mustRun("terraform", "", "", fixture("terraform", "v1.tfstate"))
@@ -136,7 +136,7 @@ func TestTerraformStatesThroughTheEngine(t *testing.T) {
 }
 
 func TestCSVExportThroughTheEngine(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
 		im := importer{t, e}
 		mapping := fixture("tabular", "assets.mapping.json")
@@ -157,7 +157,7 @@ func TestCSVExportThroughTheEngine(t *testing.T) {
 }
 
 func TestKubernetesDumpsThroughTheEngine(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
 		im := importer{t, e}
 		run := im.mustRun("kubernetes", "lab", "", fixture("kubernetes", "cluster.json"))

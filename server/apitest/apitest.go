@@ -1,7 +1,7 @@
 // Package apitest is the HTTP-level test suite of Ripple's API: real
 // requests to the real handler (server.NewHandler) over a real store. Run
 // is parameterised by a store constructor so that every backend is held to
-// the same API behaviour, the way graph/storetest does for the Store
+// the same API behaviour, the way store/storetest does for the Store
 // interface:
 //
 //	apitest.Run(t, func(t *testing.T) graph.Store { ... fresh, empty store ... })

@@ -1,7 +1,7 @@
-// Package teststores runs a test against every store implementation: a
+// Package eachstore runs a test against every store implementation: a
 // fresh embedded store and a fresh (wiped) Neo4j. Packages above the stores
-// (itsm, analysis) use it so their rules are proven on both backends.
-package teststores
+// (itsm, analysis, importers, the demo) use it so their rules are proven on both backends.
+package eachstore
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
-	"github.com/ripple-cmdb/ripple/graph/neo4j"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
+	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/store/neo4j"
+	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
 )
 
-// ForEach runs f as a subtest per store, each on an empty store.
-func ForEach(t *testing.T, f func(t *testing.T, s graph.Store)) {
+// Run runs f as a subtest per store, each on an empty store.
+func Run(t *testing.T, f func(t *testing.T, s graph.Store)) {
 	t.Helper()
 	t.Run("embedded", func(t *testing.T) {
 		s, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/storetest"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 )
 
 func TestConformance(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/embedded"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
+	"github.com/ripple-cmdb/ripple/store/embedded"
 )
 
 // TestUpstreamMatchesStore loads generated estates into the embedded store

@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
-	"github.com/ripple-cmdb/ripple/graph/demo"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
-	"github.com/ripple-cmdb/ripple/graph/teststores"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
 // TestDemoShowsEveryAnalysis loads the whole demo twice (the second time
 // must change nothing) and checks that each analysis has something to show.
 func TestDemoShowsEveryAnalysis(t *testing.T) {
-	teststores.ForEach(t, func(t *testing.T, s graph.Store) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
 		svc := itsm.New(s)

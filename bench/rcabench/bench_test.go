@@ -9,7 +9,7 @@ import (
 
 // BenchmarkRootCauseAccuracy prints the accuracy table. Run it once:
 //
-//	go test ./graph/rootcause/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
+//	go test ./bench/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
 //
 // The time it reports is the whole harness (6,000 trials, six methods), not
 // one ranking; BenchmarkRank in package rootcause measures that.

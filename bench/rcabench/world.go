@@ -12,7 +12,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/internal/spread"
+	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // World is a whole synthetic estate. Graph holds every CI and relation,

@@ -9,7 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/neo4j/neo4jtest"
+	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
 )
 
 // The tests share one real Neo4j database and wipe it for every fresh
