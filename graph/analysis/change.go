@@ -127,7 +127,7 @@ func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImp
 	for _, s := range ci.Blast.Services {
 		as.Services = append(as.Services, s.CI.ID)
 	}
-	if ci.Change, err = a.ITSM.SetAssessment(ctx, changeID, as); err != nil {
+	if ci.Change, err = a.ITSM.SetAssessment(ctx, ci.Change, as); err != nil {
 		return nil, err
 	}
 	return ci, nil
