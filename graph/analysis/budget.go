@@ -216,17 +216,22 @@ func effectOn(br impact.BlastRadius, c *itsm.Change, serviceID string) impact.Ef
 
 // incidents lists every incident matching the filter.
 func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm.Incident, error) {
-	var out []*itsm.Incident
+	return everyPage(func(p graph.Page) ([]*itsm.Incident, graph.RecordPage, error) { return a.ITSM.ListIncidents(ctx, f, p) })
+}
+
+// everyPage collects a newest-first record listing page by page.
+func everyPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T, error) {
+	var out []T
 	after := ""
 	for {
-		page, rp, err := a.ITSM.ListIncidents(ctx, f, graph.Page{First: graph.MaxPageSize, After: after})
+		page, rp, err := list(graph.Page{First: graph.MaxPageSize, After: after})
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
+		if !rp.HasNextPage || len(rp.Records) == 0 {
 			return out, nil
 		}
-		after = graph.IDCursor(page[len(page)-1].ID)
+		after = graph.IDCursor(rp.Records[len(rp.Records)-1].ID)
 	}
 }

@@ -167,20 +167,9 @@ func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastC
 
 // changesIn lists every change in the states whose window overlaps [from, to].
 func (a *Analyst) changesIn(ctx context.Context, from, to time.Time, states []itsm.ChangeState) ([]*itsm.Change, error) {
-	var out []*itsm.Change
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to},
-			graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
-	}
+	return everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+		return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to}, p)
+	})
 }
 
 // riskReasons itemises the risk of a change.
@@ -362,22 +351,16 @@ func (a *Analyst) pastChangesOn(ctx context.Context, c *itsm.Change) ([]*itsm.Ch
 	seen := map[string]*itsm.Change{}
 	from := c.PlannedStart.Add(-historyWindow)
 	for _, target := range c.TargetCIs {
-		after := ""
-		for {
-			page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart},
-				graph.Page{First: graph.MaxPageSize, After: after})
-			if err != nil {
-				return nil, err
+		page, err := everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+			return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart}, p)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			if p.ID != c.ID {
+				seen[p.ID] = p
 			}
-			for _, p := range page {
-				if p.ID != c.ID {
-					seen[p.ID] = p
-				}
-			}
-			if !rp.HasNextPage || len(page) == 0 {
-				break
-			}
-			after = graph.IDCursor(page[len(page)-1].ID)
 		}
 	}
 	out := make([]*itsm.Change, 0, len(seen))
@@ -399,7 +382,7 @@ func (a *Analyst) incidentsAfter(ctx context.Context, changes []*itsm.Change) (i
 		}
 		until := end.Add(followWindow)
 		for _, target := range ch.TargetCIs {
-			incs, _, err := a.ITSM.ListIncidents(ctx, itsm.IncidentFilter{CI: target, From: &end, To: &until}, graph.Page{First: graph.MaxPageSize})
+			incs, err := a.incidents(ctx, itsm.IncidentFilter{CI: target, From: &end, To: &until})
 			if err != nil {
 				return 0, err
 			}
