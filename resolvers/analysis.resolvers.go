@@ -208,6 +208,14 @@ func (r *sLARiskResolver) BudgetLeftMinutes(ctx context.Context, obj *analysis.S
 	return minutes(obj.Availability.BudgetLeft), nil
 }
 
+func (r *sLARiskResolver) CommittedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error) {
+	return minutes(obj.CommittedOutage), nil
+}
+
+func (r *sLARiskResolver) ProposedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error) {
+	return minutes(obj.ProposedOutage), nil
+}
+
 func (r *serviceSLAStatusResolver) Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error) {
 	return model.SLAStatus(obj.Status), nil
 }
@@ -222,6 +230,14 @@ func (r *serviceSLAStatusResolver) BudgetMinutes(ctx context.Context, obj *analy
 
 func (r *serviceSLAStatusResolver) BudgetLeftMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
 	return minutes(obj.Availability.BudgetLeft), nil
+}
+
+func (r *serviceSLAStatusResolver) CommittedOutageMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
+	return minutes(obj.CommittedOutage), nil
+}
+
+func (r *serviceSLAStatusResolver) ProposedOutageMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error) {
+	return minutes(obj.ProposedOutage), nil
 }
 
 func (r *Resolver) BlastRadius() generated.BlastRadiusResolver { return &blastRadiusResolver{r} }

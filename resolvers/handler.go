@@ -27,6 +27,9 @@ type Options struct {
 	// ImportPolicy, when set, replaces importers.DefaultPolicy for the
 	// import mutations.
 	ImportPolicy *importers.Policy
+	// AllowSelfApproval turns separation of duties off (see
+	// itsm.Service.AllowSelfApproval).
+	AllowSelfApproval bool
 }
 
 // parserTokenLimit bounds the size of a query document before any
@@ -46,6 +49,7 @@ func NewHandler(s graph.Store, o Options) http.Handler {
 		o.DepthLimit = DefaultDepthLimit
 	}
 	root := NewResolver(s)
+	root.ITSM.AllowSelfApproval = o.AllowSelfApproval
 	if o.ImportPolicy != nil {
 		root.SetImportPolicy(*o.ImportPolicy)
 	}

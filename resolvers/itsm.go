@@ -20,8 +20,16 @@ import (
 // conversion to time.Duration cannot overflow.
 const maxMinutes = 1e8
 
-// minutes renders a duration as minutes of (service) time.
-func minutes(d time.Duration) float64 { return d.Minutes() }
+// minutesPrecision is how finely the API reports minutes: two decimals
+// (0.6 s), enough for any SLA and free of float noise such as
+// 18.416666666666668.
+const minutesPrecision = 100
+
+// minutes renders a duration as minutes of (service) time, rounded to two
+// decimals: every *Minutes field the API returns goes through here.
+func minutes(d time.Duration) float64 {
+	return math.Round(d.Minutes()*minutesPrecision) / minutesPrecision
+}
 
 // fromMinutes converts a client's minutes to a duration.
 func fromMinutes(field string, m float64) (time.Duration, error) {
@@ -111,21 +119,6 @@ func values[T any](ps []*T) []T {
 	return out
 }
 
-// getSLA reads one SLA. The itsm service has no GetSLA (see the report), so
-// the record's document, which is the SLA's JSON form, is decoded here.
-func (r *Resolver) getSLA(ctx context.Context, id string) (*itsm.SLA, error) {
-	rec, err := r.Store.GetRecord(ctx, graph.KindSLA, id)
-	if err != nil {
-		return nil, err
-	}
-	var a itsm.SLA
-	if err := json.Unmarshal(rec.Doc, &a); err != nil {
-		return nil, graph.Internal(err, "decode SLA %s", id)
-	}
-	a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
-	return &a, nil
-}
-
 // slaInput translates createSLA's input: minutes to durations and the
 // serviceHours JSON object to the domain's service hours.
 func slaInput(in model.CreateSLAInput) (itsm.CreateSLAInput, error) {
@@ -134,32 +127,82 @@ func slaInput(in model.CreateSLAInput) (itsm.CreateSLAInput, error) {
 	if in.Period != nil {
 		out.Period = string(*in.Period)
 	}
-	for i, t := range in.Targets {
+	var err error
+	if out.Targets, err = priorityTargets(in.Targets); err != nil {
+		return out, err
+	}
+	if in.ServiceHours != nil {
+		hours, err := serviceHoursInput(in.ServiceHours)
+		if err != nil {
+			return out, err
+		}
+		out.ServiceHours = *hours
+	}
+	return out, nil
+}
+
+// updateSLAInput translates updateSLA's input the way slaInput does;
+// absent fields stay nil.
+func updateSLAInput(in model.UpdateSLAInput) (itsm.UpdateSLAInput, error) {
+	out := itsm.UpdateSLAInput{Name: in.Name, AvailabilityTarget: in.AvailabilityTarget}
+	if in.Period != nil {
+		out.Period = (*string)(in.Period)
+	}
+	var err error
+	if out.Targets, err = priorityTargets(in.Targets); err != nil {
+		return out, err
+	}
+	if in.ServiceHours != nil {
+		if out.ServiceHours, err = serviceHoursInput(in.ServiceHours); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// priorityTargets converts targets in minutes to durations; nil stays nil
+// (absent) and empty stays empty (no targets).
+func priorityTargets(in []model.PriorityTargetInput) ([]itsm.PriorityTarget, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := make([]itsm.PriorityTarget, 0, len(in))
+	for i, t := range in {
 		f := fieldIndex("targets", i)
 		resp, err := fromMinutes(f+".responseMinutes", t.ResponseMinutes)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		res, err := fromMinutes(f+".resolutionMinutes", t.ResolutionMinutes)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
-		out.Targets = append(out.Targets, itsm.PriorityTarget{Priority: t.Priority, Response: resp, Resolution: res})
-	}
-	if in.ServiceHours != nil {
-		b, err := json.Marshal(in.ServiceHours)
-		if err != nil {
-			return out, graph.Invalid("serviceHours", "serviceHours must be a JSON object: %v", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		var hours sla.ServiceHours
-		if err := dec.Decode(&hours); err != nil {
-			return out, graph.Invalid("serviceHours", "serviceHours: %v", err)
-		}
-		out.ServiceHours = hours
+		out = append(out, itsm.PriorityTarget{Priority: t.Priority, Response: resp, Resolution: res})
 	}
 	return out, nil
+}
+
+// serviceHoursInput decodes the serviceHours JSON object strictly.
+func serviceHoursInput(raw map[string]any) (*sla.ServiceHours, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, graph.Invalid("serviceHours", "serviceHours must be a JSON object: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var hours sla.ServiceHours
+	if err := dec.Decode(&hours); err != nil {
+		return nil, graph.Invalid("serviceHours", "serviceHours: %v", err)
+	}
+	return &hours, nil
+}
+
+// version translates an optional expected version (absent: any).
+func expectedVersion(v *int) int64 {
+	if v == nil {
+		return 0
+	}
+	return int64(*v)
 }
 
 // minutesField renames the domain's duration fields ("targets[0].response")

@@ -42,6 +42,10 @@ func (r *changeResolver) Outcome(ctx context.Context, obj *itsm.Change) (*itsm.C
 	return &obj.Outcome, nil
 }
 
+func (r *changeResolver) CancelReason(ctx context.Context, obj *itsm.Change) (*string, error) {
+	return nonEmpty(obj.CancelReason), nil
+}
+
 func (r *changeResolver) History(ctx context.Context, obj *itsm.Change, first *int, after *string) (*model.AuditConnection, error) {
 	return r.history(ctx, obj.ID, first, after)
 }
@@ -152,8 +156,35 @@ func (r *mutationResolver) CreateSLA(ctx context.Context, input model.CreateSLAI
 	return a, minutesField(err)
 }
 
+func (r *mutationResolver) UpdateSLA(ctx context.Context, id string, input model.UpdateSLAInput, version *int) (*itsm.SLA, error) {
+	in, err := updateSLAInput(input)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.ITSM.UpdateSLA(ctx, id, expectedVersion(version), in)
+	return a, minutesField(err)
+}
+
+func (r *mutationResolver) DeleteSLA(ctx context.Context, id string, version *int) (bool, error) {
+	if err := r.ITSM.DeleteSLA(ctx, id, expectedVersion(version)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 func (r *mutationResolver) CreateWindow(ctx context.Context, input itsm.CreateWindowInput) (*itsm.Window, error) {
 	return r.ITSM.CreateWindow(ctx, input)
+}
+
+func (r *mutationResolver) UpdateWindow(ctx context.Context, id string, input itsm.UpdateWindowInput, version *int) (*itsm.Window, error) {
+	return r.ITSM.UpdateWindow(ctx, id, expectedVersion(version), input)
+}
+
+func (r *mutationResolver) DeleteWindow(ctx context.Context, id string, version *int) (bool, error) {
+	if err := r.ITSM.DeleteWindow(ctx, id, expectedVersion(version)); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *priorityTargetResolver) ResponseMinutes(ctx context.Context, obj *itsm.PriorityTarget) (float64, error) {
@@ -275,6 +306,14 @@ func (r *queryResolver) Slas(ctx context.Context, serviceID *string) ([]itsm.SLA
 	return values(slas), err
 }
 
+func (r *queryResolver) SLA(ctx context.Context, id string) (*itsm.SLA, error) {
+	return nilIfNotFound(r.ITSM.GetSLA(ctx, id))
+}
+
+func (r *queryResolver) Window(ctx context.Context, id string) (*itsm.Window, error) {
+	return nilIfNotFound(r.ITSM.GetWindow(ctx, id))
+}
+
 func (r *queryResolver) Windows(ctx context.Context, kind *itsm.WindowKind, from *time.Time, to *time.Time) ([]itsm.Window, error) {
 	lo, hi := windowsFrom, windowsTo
 	if from != nil {
@@ -307,7 +346,12 @@ func (r *sLAResolver) History(ctx context.Context, obj *itsm.SLA, first *int, af
 }
 
 func (r *sLAClockResolver) SLA(ctx context.Context, obj *itsm.ClockStatus) (*itsm.SLA, error) {
-	return r.getSLA(ctx, obj.SLAID)
+	// The SLA as it is now; as the clock's terms have it if deleted since.
+	a, err := nilIfNotFound(r.ITSM.GetSLA(ctx, obj.SLAID))
+	if a == nil && err == nil {
+		a = obj.SLA
+	}
+	return a, err
 }
 
 func (r *sLAClockResolver) TargetMinutes(ctx context.Context, obj *itsm.ClockStatus) (float64, error) {
@@ -320,6 +364,10 @@ func (r *sLAClockResolver) RemainingMinutes(ctx context.Context, obj *itsm.Clock
 
 func (r *windowResolver) Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Scope)
+}
+
+func (r *windowResolver) History(ctx context.Context, obj *itsm.Window, first *int, after *string) (*model.AuditConnection, error) {
+	return r.history(ctx, obj.ID, first, after)
 }
 
 func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntryResolver{r} }

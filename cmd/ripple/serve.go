@@ -11,6 +11,7 @@ import (
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -20,6 +21,8 @@ type ServeCmd struct {
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
+
+	AllowSelfApproval bool `name:"allow-self-approval" env:"RIPPLE_ALLOW_SELF_APPROVAL" help:"Let the actor who requested a change approve or reject it (separation of duties off)."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
@@ -45,6 +48,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", c.Listen, err)
 	}
-	h := server.NewHandler(server.Config{Store: st, Logger: log})
+	h := server.NewHandler(server.Config{Store: st, Logger: log,
+		GraphQL: resolvers.Options{AllowSelfApproval: c.AllowSelfApproval}})
 	return server.Serve(ctx, ln, h, log)
 }

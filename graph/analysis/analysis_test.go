@@ -235,6 +235,9 @@ func TestSLAAtRisk(t *testing.T) {
 		if len(status["checkout"].Changes) != 1 || status["checkout"].Changes[0].PlannedDowntime != 10*time.Hour {
 			t.Errorf("checkout changes %+v", status["checkout"].Changes)
 		}
+		if r := strings.Join(status["checkout"].Reasons, ";"); !strings.Contains(r, `"change on checkout-app" (SCHEDULED, 10h)`) {
+			t.Errorf("checkout reasons %v, want the change named", r)
+		}
 		if got[0].Status != analysis.StatusBreached {
 			t.Errorf("breached services come first: %s", got[0].Status)
 		}

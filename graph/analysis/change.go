@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -99,7 +100,7 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 	if out.Freezes, err = a.ITSM.FreezeViolations(ctx, c); err != nil {
 		return nil, err
 	}
-	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast); err != nil {
+	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), blasts); err != nil {
 		return nil, err
 	}
 	reasons, err := a.riskReasons(ctx, c, out)
@@ -127,15 +128,11 @@ func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImp
 	for _, s := range ci.Blast.Services {
 		as.Services = append(as.Services, s.CI.ID)
 	}
-	if ci.Change, err = a.ITSM.SetAssessment(ctx, changeID, as); err != nil {
+	if ci.Change, err = a.ITSM.SetAssessment(ctx, ci.Change, as); err != nil {
 		return nil, err
 	}
 	return ci, nil
 }
-
-// activeChangeStates are the states of changes that may still happen.
-var activeChangeStates = []itsm.ChangeState{itsm.ChangeRequested, itsm.ChangeAssessed, itsm.ChangeApproved,
-	itsm.ChangeScheduled, itsm.ChangeImplementing}
 
 // collisions finds other live changes overlapping c's window whose blast
 // radius (targets included) shares a CI with c's: two changes on different
@@ -170,20 +167,9 @@ func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastC
 
 // changesIn lists every change in the states whose window overlaps [from, to].
 func (a *Analyst) changesIn(ctx context.Context, from, to time.Time, states []itsm.ChangeState) ([]*itsm.Change, error) {
-	var out []*itsm.Change
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to},
-			graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
-	}
+	return everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+		return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to}, p)
+	})
 }
 
 // riskReasons itemises the risk of a change.
@@ -268,14 +254,95 @@ func (a *Analyst) riskReasons(ctx context.Context, c *itsm.Change, ci *ChangeImp
 
 	add(FactorCollision, min(15, 8*len(ci.Collided)), "%d other change(s) overlap this window and hit the same CIs", len(ci.Collided))
 	add(FactorFreeze, min(20, 15*len(ci.Freezes)), "the window overlaps %d freeze windows", len(ci.Freezes))
-	atRisk := 0
+	var atRisk []string
 	for _, s := range ci.SLAs {
 		if s.AtRisk {
-			atRisk++
+			atRisk = append(atRisk, s.String())
 		}
 	}
-	add(FactorSLA, min(15, 8*atRisk), "%d SLAs would not have enough error budget left for the expected outage", atRisk)
+	add(FactorSLA, min(15, 8*len(atRisk)), "%d SLA(s) would not have enough error budget left for the expected outage: %s",
+		len(atRisk), strings.Join(atRisk, "; "))
 	return rs, nil
+}
+
+// SLARisk is an SLA of a service the change takes DOWN, and whether the
+// budget left in the period of the change's window covers it.
+type SLARisk struct {
+	SLA     *itsm.SLA
+	Service graph.CI
+	// SLABudget is the SLA's budget in the period of the change's window,
+	// measured now, with the other live changes in that period (this one
+	// left out): the same computation, and at the same instant the same
+	// numbers, as slaAtRisk.
+	SLABudget
+	// ExpectedOutage is the service time of the change's window (from now
+	// on, within that period) the service would be DOWN, beyond outages
+	// already recorded.
+	ExpectedOutage time.Duration
+	// AtRisk: the expected outage, on top of what the committed changes
+	// will take (overlaps counted once), does not fit in the budget left.
+	AtRisk bool
+}
+
+func (r SLARisk) String() string {
+	s := fmt.Sprintf("%q on %s: %s expected", r.SLA.Name, r.Service.Name, roundDuration(r.ExpectedOutage))
+	if r.CommittedOutage > 0 {
+		s += fmt.Sprintf(" plus %s committed (%s)", roundDuration(r.CommittedOutage), r.describe(true))
+	}
+	return s + fmt.Sprintf(" against %s of budget left", roundDuration(r.Availability.BudgetLeft))
+}
+
+// slaRisksOfChange measures, for every SLA of every service the change
+// takes DOWN, whether the budget left in its window's period covers the
+// change on top of the committed ones. Services only DEGRADED are expected
+// to stay available.
+func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
+	var out []SLARisk
+	for _, svc := range downServices(a.store().Catalogue(), br) {
+		slas, err := a.ITSM.SLAs(ctx, svc.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range slas {
+			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, blasts)
+			if err != nil {
+				return nil, err
+			}
+			r := SLARisk{SLA: s, Service: svc, SLABudget: b}
+			if !c.PlannedEnd.After(b.from) {
+				out = append(out, r) // the window is over: nothing more to expect
+				continue
+			}
+			own := b.window(c)
+			if r.ExpectedOutage, err = b.outage(own); err != nil {
+				return nil, err
+			}
+			total, err := b.outage(append(b.committedWindows(), own)...)
+			if err != nil {
+				return nil, err
+			}
+			r.AtRisk = b.Availability.WouldBreach(total)
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// downServices are the services a change takes DOWN: those its blast radius
+// takes down, and targets that are services themselves.
+func downServices(cat *graph.Catalogue, br impact.BlastRadius) []graph.CI {
+	var out []graph.CI
+	for _, src := range br.Sources {
+		if cat.IsService(src.Class) {
+			out = append(out, src)
+		}
+	}
+	for _, s := range br.Services {
+		if s.Effect == impact.Down {
+			out = append(out, s.CI)
+		}
+	}
+	return out
 }
 
 // pastChangesOn lists closed changes of the last historyWindow that targeted
@@ -284,22 +351,16 @@ func (a *Analyst) pastChangesOn(ctx context.Context, c *itsm.Change) ([]*itsm.Ch
 	seen := map[string]*itsm.Change{}
 	from := c.PlannedStart.Add(-historyWindow)
 	for _, target := range c.TargetCIs {
-		after := ""
-		for {
-			page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart},
-				graph.Page{First: graph.MaxPageSize, After: after})
-			if err != nil {
-				return nil, err
+		page, err := everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+			return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart}, p)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			if p.ID != c.ID {
+				seen[p.ID] = p
 			}
-			for _, p := range page {
-				if p.ID != c.ID {
-					seen[p.ID] = p
-				}
-			}
-			if !rp.HasNextPage || len(page) == 0 {
-				break
-			}
-			after = graph.IDCursor(page[len(page)-1].ID)
 		}
 	}
 	out := make([]*itsm.Change, 0, len(seen))
@@ -321,7 +382,7 @@ func (a *Analyst) incidentsAfter(ctx context.Context, changes []*itsm.Change) (i
 		}
 		until := end.Add(followWindow)
 		for _, target := range ch.TargetCIs {
-			incs, _, err := a.ITSM.ListIncidents(ctx, itsm.IncidentFilter{CI: target, From: &end, To: &until}, graph.Page{First: graph.MaxPageSize})
+			incs, err := a.incidents(ctx, itsm.IncidentFilter{CI: target, From: &end, To: &until})
 			if err != nil {
 				return 0, err
 			}
@@ -351,6 +412,8 @@ func critOf(services []impact.Impacted, name string) string {
 	return ""
 }
 
+// roundDuration writes a duration for people, to the minute: "45m", "2h",
+// "1h30m", "3d".
 func roundDuration(d time.Duration) string {
 	if d < 0 {
 		return "-" + roundDuration(-d)
@@ -358,7 +421,15 @@ func roundDuration(d time.Duration) string {
 	if d >= 48*time.Hour {
 		return fmt.Sprintf("%dd", int(d.Hours()/24))
 	}
-	return d.Round(time.Minute).String()
+	d = d.Round(time.Minute)
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }
 
 // renameNotFound names the argument when the record itself is missing.

@@ -173,22 +173,17 @@ func (a *Analyst) recentChanges(ctx context.Context, sub graph.Subgraph, from, t
 
 // knownErrors are the open known-error problems rooted in the subgraph.
 func (a *Analyst) knownErrors(ctx context.Context, sub graph.Subgraph) ([]rootcause.KnownError, error) {
-	var out []rootcause.KnownError
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListProblems(ctx, itsm.ProblemFilter{States: []itsm.ProblemState{itsm.ProblemKnownError}},
-			graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page {
-			if p.RootCauseCI != "" && sub.Nodes[p.RootCauseCI] != nil {
-				out = append(out, rootcause.KnownError{CI: p.RootCauseCI, ProblemID: p.ID})
-			}
-		}
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
+	problems, err := everyPage(func(p graph.Page) ([]*itsm.Problem, graph.RecordPage, error) {
+		return a.ITSM.ListProblems(ctx, itsm.ProblemFilter{States: []itsm.ProblemState{itsm.ProblemKnownError}}, p)
+	})
+	if err != nil {
+		return nil, err
 	}
+	var out []rootcause.KnownError
+	for _, p := range problems {
+		if p.RootCauseCI != "" && sub.Nodes[p.RootCauseCI] != nil {
+			out = append(out, rootcause.KnownError{CI: p.RootCauseCI, ProblemID: p.ID})
+		}
+	}
+	return out, nil
 }

@@ -7,92 +7,8 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
-	"github.com/ripple-cmdb/ripple/graph/sla"
 )
-
-// SLARisk is an SLA a change would put at risk: the budget left in the
-// period of its window against the outage the change is expected to cause.
-type SLARisk struct {
-	SLA          *itsm.SLA
-	Service      graph.CI
-	Availability sla.Availability
-	// ExpectedOutage is the service time of the change window the service
-	// would be DOWN, beyond outages already recorded.
-	ExpectedOutage time.Duration
-	AtRisk         bool
-}
-
-// slaRisksOfChange measures, for every SLA of every service the change
-// takes DOWN, whether the period's remaining budget covers the window.
-// Services only DEGRADED are expected to stay available.
-func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius) ([]SLARisk, error) {
-	var out []SLARisk
-	for _, svc := range br.Services {
-		if svc.Effect != impact.Down {
-			continue
-		}
-		slas, err := a.ITSM.SLAs(ctx, svc.CI.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range slas {
-			in, err := a.availabilityInput(ctx, s, c.PlannedStart)
-			if err != nil {
-				return nil, err
-			}
-			av, err := sla.MeasureAvailability(in)
-			if err != nil {
-				return nil, fmt.Errorf("SLA %s: %w", s.ID, err)
-			}
-			expected, err := sla.PlannedDowntime(in, sla.Interval{Start: c.PlannedStart, End: c.PlannedEnd})
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, SLARisk{SLA: s, Service: svc.CI, Availability: av, ExpectedOutage: expected, AtRisk: av.WouldBreach(expected)})
-		}
-	}
-	return out, nil
-}
-
-// availabilityInput gathers an SLA's period around asOf and the outages
-// recorded by incidents on its service in that period.
-func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, asOf time.Time) (sla.AvailabilityInput, error) {
-	cal, err := s.Calendar()
-	if err != nil {
-		return sla.AvailabilityInput{}, fmt.Errorf("SLA %s: %w", s.ID, err)
-	}
-	start, end := sla.PeriodContaining(s.Period, cal.Location(), asOf)
-	in := sla.AvailabilityInput{Target: s.AvailabilityTarget, Calendar: cal, PeriodStart: start, PeriodEnd: end, AsOf: asOf}
-	incs, err := a.incidents(ctx, itsm.IncidentFilter{CI: s.ServiceID, From: &start, To: &end})
-	if err != nil {
-		return in, err
-	}
-	for _, inc := range incs {
-		if iv, ok := inc.Outage(); ok {
-			in.Outages = append(in.Outages, iv)
-		}
-	}
-	return in, nil
-}
-
-// incidents lists every incident matching the filter.
-func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm.Incident, error) {
-	var out []*itsm.Incident
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListIncidents(ctx, f, graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
-	}
-}
 
 // SLA statuses.
 const (
@@ -107,21 +23,14 @@ type IncidentClocks struct {
 	Response, Resolution *itsm.ClockStatus
 }
 
-// ChangeThreat is a change scheduled in the period that would take the
-// service down or degrade it.
-type ChangeThreat struct {
-	Change          *itsm.Change
-	Effect          impact.Effect
-	PlannedDowntime time.Duration
-}
-
-// ServiceSLAStatus is one SLA of one service as of an instant.
+// ServiceSLAStatus is one SLA of one service as of an instant: its budget
+// this period (with the changes planned for the rest of it), its open
+// incidents, and a status with the reasons for it.
 type ServiceSLAStatus struct {
-	Service       graph.CI
-	SLA           *itsm.SLA
-	Availability  sla.Availability
+	Service graph.CI
+	SLA     *itsm.SLA
+	SLABudget
 	OpenIncidents []IncidentClocks
-	Changes       []ChangeThreat
 	Status        string
 	Reasons       []string
 }
@@ -134,9 +43,11 @@ const (
 )
 
 // SLAAtRisk reports every SLA as of asOf: attainment and budget this period,
-// open incidents with the time left on their clocks, changes scheduled for
-// the rest of the period that would hit the service, and a status with the
-// reasons for it.
+// open incidents with the time left on their clocks, live changes in the
+// rest of the period that would hit the service, and a status with the
+// reasons for it. Committed changes (APPROVED, SCHEDULED, IMPLEMENTING)
+// that would overspend the budget make an SLA AT_RISK; proposed ones
+// (REQUESTED, ASSESSED) are reported (ProposedOutage) but do not.
 func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLAStatus, error) {
 	slas, err := a.ITSM.SLAs(ctx, "")
 	if err != nil {
@@ -171,12 +82,9 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 
 func (a *Analyst) slaStatus(ctx context.Context, s *itsm.SLA, svc graph.CI, asOf time.Time, blasts *blastCache) (ServiceSLAStatus, error) {
 	st := ServiceSLAStatus{Service: svc, SLA: s, Status: StatusOK}
-	in, err := a.availabilityInput(ctx, s, asOf)
-	if err != nil {
+	var err error
+	if st.SLABudget, err = a.slaBudget(ctx, s, asOf, asOf, "", blasts); err != nil {
 		return st, err
-	}
-	if st.Availability, err = sla.MeasureAvailability(in); err != nil {
-		return st, fmt.Errorf("SLA %s: %w", s.ID, err)
 	}
 	av := st.Availability
 	breach := func(format string, args ...any) {
@@ -219,50 +127,9 @@ func (a *Analyst) slaStatus(ctx context.Context, s *itsm.SLA, svc graph.CI, asOf
 		}
 	}
 
-	changes, err := a.changesIn(ctx, asOf, av.PeriodEnd, activeChangeStates)
-	if err != nil {
-		return st, err
-	}
-	var planned time.Duration
-	for _, c := range changes {
-		if !c.PlannedEnd.After(asOf) {
-			continue
-		}
-		br, err := blasts.of(ctx, c)
-		if err != nil {
-			return st, err
-		}
-		eff := effectOn(br, c, s.ServiceID)
-		if eff == impact.Up {
-			continue
-		}
-		threat := ChangeThreat{Change: c, Effect: eff}
-		if eff == impact.Down {
-			if threat.PlannedDowntime, err = sla.PlannedDowntime(in, sla.Interval{Start: c.PlannedStart, End: c.PlannedEnd}); err != nil {
-				return st, err
-			}
-			planned += threat.PlannedDowntime
-		}
-		st.Changes = append(st.Changes, threat)
-	}
-	if planned > 0 && !av.Breached && av.WouldBreach(planned) {
-		risk("changes scheduled this period would take it down for %s with %s of budget left", roundDuration(planned), roundDuration(av.BudgetLeft))
+	if st.CommittedOutage > 0 && !av.Breached && av.WouldBreach(st.CommittedOutage) {
+		risk("committed changes would take it down for %s with %s of budget left: %s",
+			roundDuration(st.CommittedOutage), roundDuration(av.BudgetLeft), st.describe(true))
 	}
 	return st, nil
-}
-
-// effectOn is how a change's blast radius hits a service (a target that is
-// the service itself counts as DOWN).
-func effectOn(br impact.BlastRadius, c *itsm.Change, serviceID string) impact.Effect {
-	for _, id := range c.TargetCIs {
-		if id == serviceID {
-			return impact.Down
-		}
-	}
-	for _, im := range br.Services {
-		if im.CI.ID == serviceID {
-			return im.Effect
-		}
-	}
-	return impact.Up
 }

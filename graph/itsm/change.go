@@ -20,10 +20,12 @@ type CreateChangeInput struct {
 }
 
 // UpdateChangeInput edits a change that is not yet scheduled; nil fields are
-// kept.
+// kept. The window, the targets and the type are material: changing any of
+// them sends the change back for assessment and approval.
 type UpdateChangeInput struct {
 	Title        *string
 	Description  *string
+	Type         *ChangeType
 	TargetCIs    []string
 	PlannedStart *time.Time
 	PlannedEnd   *time.Time
@@ -35,7 +37,8 @@ func (s *Service) CreateChange(ctx context.Context, in CreateChangeInput) (*Chan
 		return nil, graph.Invalid("type", "unknown change type %q (want STANDARD, NORMAL or EMERGENCY)", in.Type)
 	}
 	c := &Change{ID: graph.NewID(), Title: in.Title, Description: in.Description, Type: in.Type, State: ChangeRequested,
-		TargetCIs: in.TargetCIs, PlannedStart: in.PlannedStart.UTC(), PlannedEnd: in.PlannedEnd.UTC(), RequestedAt: s.Now()}
+		TargetCIs: in.TargetCIs, PlannedStart: in.PlannedStart.UTC(), PlannedEnd: in.PlannedEnd.UTC(), RequestedAt: s.Now(),
+		RequestedBy: graph.ActorFrom(ctx)}
 	if err := s.prepareChange(ctx, c); err != nil {
 		return nil, err
 	}
@@ -52,19 +55,34 @@ func (s *Service) CreateChange(ctx context.Context, in CreateChangeInput) (*Chan
 	return withChangeMeta(c, stored), nil
 }
 
-// UpdateChange edits a change before it is scheduled.
+// UpdateChange edits a change before it is scheduled. A material edit — a
+// different window, set of targets or type — invalidates what was assessed
+// and approved: the stored assessment is cleared and an ASSESSED or APPROVED
+// change goes back to REQUESTED, with a transition saying what changed. A
+// SCHEDULED change is taken off the calendar first (transitionChange to
+// REQUESTED), so re-planning it is an explicit, recorded step.
 func (s *Service) UpdateChange(ctx context.Context, id string, in UpdateChangeInput) (*Change, error) {
+	if in.Type != nil && !validChangeType(*in.Type) {
+		return nil, graph.Invalid("type", "unknown change type %q (want STANDARD, NORMAL or EMERGENCY)", *in.Type)
+	}
 	return s.modifyChange(ctx, id, func(c *Change) error {
 		switch c.State {
 		case ChangeRequested, ChangeAssessed, ChangeApproved:
+		case ChangeScheduled:
+			return graph.Invalid("id", "a SCHEDULED change cannot be edited: move it back to REQUESTED with transitionChange "+
+				"to re-plan it (it then needs assessment and approval again)")
 		default:
-			return graph.Invalid("id", "a %s change can no longer be edited", c.State)
+			return graph.Invalid("id", "%s can no longer be edited", graph.Article(string(c.State)+" change"))
 		}
+		before := *c
 		if in.Title != nil {
 			c.Title = *in.Title
 		}
 		if in.Description != nil {
 			c.Description = *in.Description
+		}
+		if in.Type != nil {
+			c.Type = *in.Type
 		}
 		if in.TargetCIs != nil {
 			c.TargetCIs = in.TargetCIs
@@ -75,12 +93,95 @@ func (s *Service) UpdateChange(ctx context.Context, id string, in UpdateChangeIn
 		if in.PlannedEnd != nil {
 			c.PlannedEnd = in.PlannedEnd.UTC()
 		}
-		return s.prepareChange(ctx, c)
+		if err := s.prepareChange(ctx, c); err != nil {
+			return err
+		}
+		if samePlan(&before, c) {
+			return nil
+		}
+		edits, err := s.materialEdits(ctx, &before, c)
+		if err != nil {
+			return err
+		}
+		c.Assessment = nil
+		if c.State != ChangeRequested {
+			note := "material edit (" + strings.Join(edits, "; ") + "): back to REQUESTED for assessment and approval"
+			c.Transitions = append(c.Transitions, s.transition(ctx, string(c.State), string(ChangeRequested), note))
+			c.State = ChangeRequested
+		}
+		return nil
 	})
 }
 
+// materialEdits describes what changed between two versions of a change
+// that invalidates its assessment and approval: the window, the set of
+// targets (their order does not matter) and the type.
+func (s *Service) materialEdits(ctx context.Context, before, after *Change) ([]string, error) {
+	var out []string
+	if !before.PlannedStart.Equal(after.PlannedStart) || !before.PlannedEnd.Equal(after.PlannedEnd) {
+		out = append(out, fmt.Sprintf("window moved from %s – %s to %s – %s",
+			before.PlannedStart.Format(time.RFC3339), before.PlannedEnd.Format(time.RFC3339),
+			after.PlannedStart.Format(time.RFC3339), after.PlannedEnd.Format(time.RFC3339)))
+	}
+	added, removed := setDiff(after.TargetCIs, before.TargetCIs), setDiff(before.TargetCIs, after.TargetCIs)
+	if len(added)+len(removed) > 0 {
+		cis, err := s.Store.CIsByIDs(ctx, append(append([]string{}, added...), removed...))
+		if err != nil {
+			return nil, fmt.Errorf("name the changed targets: %w", err)
+		}
+		var parts []string
+		if len(added) > 0 {
+			parts = append(parts, "added "+ciNames(added, cis))
+		}
+		if len(removed) > 0 {
+			parts = append(parts, "removed "+ciNames(removed, cis))
+		}
+		out = append(out, "targets "+strings.Join(parts, ", "))
+	}
+	if before.Type != after.Type {
+		out = append(out, fmt.Sprintf("type changed from %s to %s", before.Type, after.Type))
+	}
+	return out, nil
+}
+
+// samePlan reports whether two versions of a change have the same window,
+// set of targets and type: what an assessment and an approval are about.
+func samePlan(a, b *Change) bool {
+	return a.PlannedStart.Equal(b.PlannedStart) && a.PlannedEnd.Equal(b.PlannedEnd) && a.Type == b.Type &&
+		len(setDiff(a.TargetCIs, b.TargetCIs)) == 0 && len(setDiff(b.TargetCIs, a.TargetCIs)) == 0
+}
+
+// setDiff returns the ids in a that are not in b, in a's order.
+func setDiff(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, id := range b {
+		in[id] = true
+	}
+	var out []string
+	for _, id := range a {
+		if !in[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ciNames names CIs for messages, falling back to the id of a CI deleted
+// since.
+func ciNames(ids []string, cis map[string]graph.CI) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = id
+		if ci, ok := cis[id]; ok {
+			names[i] = ci.Name
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // ApproveChange records an approver's decision: APPROVE moves the change to
-// APPROVED, REJECT to REJECTED. The approver is the request's actor.
+// APPROVED, REJECT to REJECTED. The approver is the request's actor, who
+// must not be the requester unless AllowSelfApproval is set (FORBIDDEN).
 func (s *Service) ApproveChange(ctx context.Context, id string, decision Decision, comment string) (*Change, error) {
 	if decision != Approve && decision != Reject {
 		return nil, graph.Invalid("decision", "unknown decision %q (want APPROVE or REJECT)", decision)
@@ -88,6 +189,11 @@ func (s *Service) ApproveChange(ctx context.Context, id string, decision Decisio
 	return s.modifyChange(ctx, id, func(c *Change) error {
 		if err := checkApproval(c); err != nil {
 			return err
+		}
+		if !s.AllowSelfApproval {
+			if err := checkDecider(c, graph.ActorFrom(ctx)); err != nil {
+				return err
+			}
 		}
 		to := ChangeApproved
 		if decision == Reject {
@@ -103,7 +209,8 @@ func (s *Service) ApproveChange(ctx context.Context, id string, decision Decisio
 
 // TransitionChange moves a change along its lifecycle. Scheduling a NORMAL
 // change inside a freeze window that covers its targets or the services they
-// impact is refused; closing needs an outcome.
+// impact is refused; closing needs an outcome, cancelling a reason (the
+// note).
 func (s *Service) TransitionChange(ctx context.Context, id string, to ChangeState, outcome ChangeOutcome, note string) (*Change, error) {
 	if !validChangeState(to) {
 		return nil, graph.Invalid("state", "unknown change state %q", to)
@@ -140,6 +247,12 @@ func (s *Service) TransitionChange(ctx context.Context, id string, to ChangeStat
 		if to != ChangeClosed && outcome != "" {
 			return graph.Invalid("outcome", "an outcome is given only when closing a change")
 		}
+		if to == ChangeCancelled {
+			if strings.TrimSpace(note) == "" {
+				return graph.Invalid("note", "cancelling a change needs a reason in note")
+			}
+			c.CancelReason = note
+		}
 		if note != "" && (to == ChangeImplementing || to == ChangeReview) {
 			c.ImplementationNotes = append(c.ImplementationNotes, Note{At: tr.At, Author: tr.Actor, Text: note})
 		}
@@ -155,17 +268,36 @@ func (s *Service) AddChangeNote(ctx context.Context, id, text string) (*Change, 
 		return nil, graph.Invalid("text", "a note must not be empty")
 	}
 	return s.modifyChange(ctx, id, func(c *Change) error {
-		if c.State == ChangeClosed || c.State == ChangeRejected {
-			return graph.Invalid("id", "a %s change takes no more notes", c.State)
+		if c.State == ChangeClosed || c.State == ChangeRejected || c.State == ChangeCancelled {
+			return graph.Invalid("id", "%s takes no more notes", graph.Article(string(c.State)+" change"))
 		}
 		c.ImplementationNotes = append(c.ImplementationNotes, Note{At: s.Now(), Author: graph.ActorFrom(ctx), Text: text})
 		return nil
 	})
 }
 
-// SetAssessment stores an assessment on the change.
-func (s *Service) SetAssessment(ctx context.Context, id string, a Assessment) (*Change, error) {
-	return s.modifyChange(ctx, id, func(c *Change) error {
+// Requester is the actor who requested the change. Changes stored before
+// Ripple kept RequestedBy name them in their first transition.
+func (c *Change) Requester() string {
+	if c.RequestedBy != "" {
+		return c.RequestedBy
+	}
+	if len(c.Transitions) > 0 && c.Transitions[0].From == "" {
+		return c.Transitions[0].Actor
+	}
+	return ""
+}
+
+// SetAssessment stores an assessment of assessed (the change as the
+// analysis read it) on the change. If the change was materially edited in
+// the meantime the assessment is about a plan it no longer has, and it is
+// refused (CONFLICT) rather than stored stale.
+func (s *Service) SetAssessment(ctx context.Context, assessed *Change, a Assessment) (*Change, error) {
+	return s.modifyChange(ctx, assessed.ID, func(c *Change) error {
+		if !samePlan(assessed, c) {
+			return graph.Errorf(graph.CodeConflict, "changeId",
+				"change %q was edited (window, targets or type) while it was being assessed: assess it again", c.ID)
+		}
 		c.Assessment = &a
 		return nil
 	})

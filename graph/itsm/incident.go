@@ -245,8 +245,9 @@ func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute 
 	if err != nil {
 		return err
 	}
+	before := inc.Services
 	inc.Services = services
-	return nil
+	return s.takeTerms(ctx, inc, before)
 }
 
 // impactedServices are the services hit when the CIs fail, including any of

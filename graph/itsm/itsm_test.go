@@ -246,7 +246,9 @@ func TestProblems(t *testing.T) {
 
 func TestChanges(t *testing.T) {
 	forEachStore(t, func(t *testing.T, svc *itsm.Service) {
-		ctx := graph.WithActor(context.Background(), "cab-chair")
+		// The requester and the approver are different people.
+		ctx := graph.WithActor(context.Background(), "requester")
+		cab := graph.WithActor(context.Background(), "cab-chair")
 		sh := buildShop(t, svc.Store)
 		start := testNow.Add(72 * time.Hour)
 		mk := func(typ itsm.ChangeType) *itsm.Change {
@@ -270,14 +272,14 @@ func TestChanges(t *testing.T) {
 			c := mk(itsm.ChangeNormal)
 			_, err := svc.TransitionChange(ctx, c.ID, itsm.ChangeScheduled, "", "")
 			wantErr(t, err, graph.CodeInvalidInput, "state")
-			_, err = svc.ApproveChange(ctx, c.ID, itsm.Approve, "")
+			_, err = svc.ApproveChange(cab, c.ID, itsm.Approve, "")
 			wantErr(t, err, graph.CodeInvalidInput, "changeId") // not assessed yet
 			if _, err := svc.TransitionChange(ctx, c.ID, itsm.ChangeAssessed, "", ""); err != nil {
 				t.Fatal(err)
 			}
 			_, err = svc.TransitionChange(ctx, c.ID, itsm.ChangeApproved, "", "")
 			wantErr(t, err, graph.CodeInvalidInput, "state") // only through approveChange
-			c, err = svc.ApproveChange(ctx, c.ID, itsm.Approve, "ok")
+			c, err = svc.ApproveChange(cab, c.ID, itsm.Approve, "ok")
 			if err != nil || c.State != itsm.ChangeApproved || len(c.Approvals) != 1 || c.Approvals[0].Approver != "cab-chair" {
 				t.Fatalf("approved %+v %v", c, err)
 			}
@@ -298,15 +300,15 @@ func TestChanges(t *testing.T) {
 			if _, err := svc.TransitionChange(ctx, std.ID, itsm.ChangeScheduled, "", ""); err != nil {
 				t.Fatal(err)
 			}
-			_, err := svc.ApproveChange(ctx, mk(itsm.ChangeStandard).ID, itsm.Approve, "")
+			_, err := svc.ApproveChange(cab, mk(itsm.ChangeStandard).ID, itsm.Approve, "")
 			wantErr(t, err, graph.CodeInvalidInput, "changeId")
 			em := mk(itsm.ChangeEmergency)
-			if _, err := svc.ApproveChange(ctx, em.ID, itsm.Approve, "ecab"); err != nil {
+			if _, err := svc.ApproveChange(cab, em.ID, itsm.Approve, "ecab"); err != nil {
 				t.Fatal(err)
 			}
 			rej := mk(itsm.ChangeNormal)
 			svc.TransitionChange(ctx, rej.ID, itsm.ChangeAssessed, "", "")
-			if rej, err = svc.ApproveChange(ctx, rej.ID, itsm.Reject, "too risky"); err != nil || rej.State != itsm.ChangeRejected {
+			if rej, err = svc.ApproveChange(cab, rej.ID, itsm.Reject, "too risky"); err != nil || rej.State != itsm.ChangeRejected {
 				t.Fatalf("reject: %+v %v", rej, err)
 			}
 			_, err = svc.TransitionChange(ctx, rej.ID, itsm.ChangeScheduled, "", "")
@@ -322,13 +324,16 @@ func TestChanges(t *testing.T) {
 			}
 			c := mk(itsm.ChangeNormal)
 			svc.TransitionChange(ctx, c.ID, itsm.ChangeAssessed, "", "")
-			svc.ApproveChange(ctx, c.ID, itsm.Approve, "")
+			svc.ApproveChange(cab, c.ID, itsm.Approve, "")
 			_, err = svc.TransitionChange(ctx, c.ID, itsm.ChangeScheduled, "", "")
 			wantErr(t, err, graph.CodeConflict, "plannedStart")
 			later := start.Add(2 * time.Hour)
-			if _, err := svc.UpdateChange(ctx, c.ID, itsm.UpdateChangeInput{PlannedStart: &later, PlannedEnd: ptr(later.Add(time.Hour))}); err != nil {
-				t.Fatal(err)
+			// Moving the window is material: it needs approval again.
+			if c, err = svc.UpdateChange(ctx, c.ID, itsm.UpdateChangeInput{PlannedStart: &later, PlannedEnd: ptr(later.Add(time.Hour))}); err != nil || c.State != itsm.ChangeRequested {
+				t.Fatalf("moved: %v %v", c, err)
 			}
+			svc.TransitionChange(ctx, c.ID, itsm.ChangeAssessed, "", "")
+			svc.ApproveChange(cab, c.ID, itsm.Approve, "")
 			if _, err := svc.TransitionChange(ctx, c.ID, itsm.ChangeScheduled, "", ""); err != nil {
 				t.Fatalf("after moving out of the freeze: %v", err)
 			}

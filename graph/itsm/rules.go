@@ -56,7 +56,7 @@ func (m machine[S]) check(kind string, from, to S) error {
 		if allowed == "" {
 			allowed = "none: it is final"
 		}
-		return graph.Invalid("state", "a %s cannot go from %s to %s (allowed: %s)", kind, from, to, allowed)
+		return graph.Invalid("state", "%s cannot go from %s to %s (allowed: %s)", graph.Article(kind), from, to, allowed)
 	}
 	return nil
 }
@@ -84,15 +84,19 @@ var problemMachine = machine[ProblemState]{
 // changeMachine lists the moves made by transitionChange. APPROVED and
 // REJECTED are reached only through approveChange, which records who
 // decided; the type-specific shortcuts are checked in checkChangeMove.
+// SCHEDULED → REQUESTED takes a change off the calendar to re-plan it: its
+// window and targets can be edited again, and it needs assessment and
+// approval again. A change can be CANCELLED until implementation starts.
 var changeMachine = machine[ChangeState]{
-	ChangeRequested:    {ChangeAssessed, ChangeScheduled},
-	ChangeAssessed:     {ChangeScheduled},
-	ChangeApproved:     {ChangeScheduled},
+	ChangeRequested:    {ChangeAssessed, ChangeScheduled, ChangeCancelled},
+	ChangeAssessed:     {ChangeScheduled, ChangeCancelled},
+	ChangeApproved:     {ChangeScheduled, ChangeCancelled},
 	ChangeRejected:     nil,
-	ChangeScheduled:    {ChangeImplementing},
+	ChangeScheduled:    {ChangeImplementing, ChangeRequested, ChangeCancelled},
 	ChangeImplementing: {ChangeReview},
 	ChangeReview:       {ChangeClosed},
 	ChangeClosed:       nil,
+	ChangeCancelled:    nil,
 }
 
 // checkChangeMove applies the change-type rules on top of changeMachine:
@@ -106,13 +110,14 @@ func checkChangeMove(c *Change, to ChangeState) error {
 		return err
 	}
 	if to == ChangeScheduled && c.Type != ChangeStandard && c.State != ChangeApproved {
-		return graph.Invalid("state", "a %s change needs an approval before it is SCHEDULED (it is %s)", c.Type, c.State)
+		return graph.Invalid("state", "%s needs an approval before it is SCHEDULED (it is %s)", graph.Article(string(c.Type)+" change"), c.State)
 	}
 	return nil
 }
 
 // checkApproval says whether a change may take an approval decision now:
 // NORMAL changes once assessed, EMERGENCY changes as soon as requested.
+// Who may decide is checkDecider's business.
 func checkApproval(c *Change) error {
 	switch {
 	case c.Type == ChangeStandard:
@@ -122,8 +127,23 @@ func checkApproval(c *Change) error {
 	case c.State == ChangeRequested && c.Type == ChangeEmergency:
 		return nil
 	}
-	return graph.Invalid("changeId", "a %s change in state %s cannot be approved or rejected (it must be ASSESSED%s)",
-		c.Type, c.State, map[bool]string{true: " or, for an emergency, REQUESTED"}[c.Type == ChangeEmergency])
+	return graph.Invalid("changeId", "%s in state %s cannot be approved or rejected (it must be ASSESSED%s)",
+		graph.Article(string(c.Type)+" change"), c.State, map[bool]string{true: " or, for an emergency, REQUESTED"}[c.Type == ChangeEmergency])
+}
+
+// checkDecider applies separation of duties: whoever requested a change
+// does not decide on it, neither approving (the point of the rule) nor
+// rejecting it (a requester who wants to drop a change cancels it, which
+// says what happened). Actors are compared as given: until Ripple has
+// authentication the actor is the X-Ripple-Actor header, and "anonymous"
+// is one actor like any other.
+func checkDecider(c *Change, actor string) error {
+	if requester := c.Requester(); requester == actor {
+		return graph.Errorf(graph.CodeForbidden, "",
+			"%s requested change %q and cannot approve or reject it (separation of duties): another actor must decide; to withdraw it, move it to CANCELLED",
+			actor, c.ID)
+	}
+	return nil
 }
 
 func validIncidentState(s IncidentState) bool { _, ok := incidentMachine[s]; return ok }

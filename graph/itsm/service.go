@@ -17,9 +17,14 @@ type Service struct {
 	Store graph.Store
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// AllowSelfApproval turns separation of duties off: the actor who
+	// requested a change may then approve or reject it. Off by default
+	// (the rule holds); `ripple serve --allow-self-approval` sets it.
+	AllowSelfApproval bool
 }
 
-// New returns a service over the store with the real clock.
+// New returns a service over the store with the real clock and separation
+// of duties on.
 func New(s graph.Store) *Service { return &Service{Store: s, Now: graph.Now} }
 
 // Limits on free text.
@@ -58,11 +63,24 @@ func (s *Service) load(ctx context.Context, kind graph.RecordKind, id string, do
 // decoded document and returns the record to store (or an error, which
 // aborts without writing).
 func modify[T any](ctx context.Context, s *Service, kind graph.RecordKind, id string, apply func(doc *T, rec graph.Record) (graph.Record, error)) (graph.Record, *T, error) {
+	return modifyAt(ctx, s, kind, id, 0, apply)
+}
+
+// modifyAt is modify for a client that read the record at version expect
+// (0: any version). With a version the client's edit applies only to what
+// it read: a record changed since is a CONFLICT on "version", not retried.
+func modifyAt[T any](ctx context.Context, s *Service, kind graph.RecordKind, id string, expect int64, apply func(doc *T, rec graph.Record) (graph.Record, error)) (graph.Record, *T, error) {
+	if expect < 0 {
+		return graph.Record{}, nil, graph.Invalid("version", "version must be positive")
+	}
 	for attempt := 1; ; attempt++ {
 		var doc T
 		rec, err := s.load(ctx, kind, id, &doc)
 		if err != nil {
 			return rec, nil, err
+		}
+		if expect != 0 && rec.Version != expect {
+			return rec, nil, staleVersion(kind, id, rec.Version, expect)
 		}
 		next, err := apply(&doc, rec)
 		if err != nil {
@@ -72,10 +90,25 @@ func modify[T any](ctx context.Context, s *Service, kind graph.RecordKind, id st
 		if err == nil {
 			return stored, &doc, nil
 		}
-		if graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != "version" || attempt == maxAttempts {
+		if expect != 0 || graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != "version" || attempt == maxAttempts {
 			return rec, nil, err
 		}
 	}
+}
+
+// deleteRecord deletes a record, at version expect when it is not 0.
+func (s *Service) deleteRecord(ctx context.Context, kind graph.RecordKind, id string, expect int64) error {
+	if err := graph.CheckID("id", id); err != nil {
+		return err
+	}
+	if expect < 0 {
+		return graph.Invalid("version", "version must be positive")
+	}
+	return s.Store.DeleteRecord(ctx, kind, id, expect)
+}
+
+func staleVersion(kind graph.RecordKind, id string, at, expect int64) error {
+	return graph.Errorf(graph.CodeConflict, "version", "%s %s is at version %d, not %d: it changed since it was read", kind.Noun(), id, at, expect)
 }
 
 // encode marshals a document for storage.

@@ -43,58 +43,149 @@ type CreateSLAInput struct {
 	ServiceHours       sla.ServiceHours
 }
 
+// UpdateSLAInput edits an SLA; nil fields are kept. The service is not
+// editable: an SLA on another service is another SLA.
+type UpdateSLAInput struct {
+	Name               *string
+	AvailabilityTarget *float64
+	Period             *string
+	// Targets replaces all per-priority targets when not nil.
+	Targets      []PriorityTarget
+	ServiceHours *sla.ServiceHours
+}
+
 // CreateSLA validates and stores an SLA on a business or application service.
 func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error) {
-	if err := checkText("name", in.Name, ""); err != nil {
-		return nil, err
-	}
 	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true)
 	if err != nil {
 		return nil, graph.RenameField(err, "serviceId[0]", "serviceId")
 	}
 	if svc := cis[in.ServiceID]; !s.Store.Catalogue().IsService(svc.Class) {
-		return nil, graph.Invalid("serviceId", "an SLA belongs to a service, and %s is a %s", svc.Name, svc.Class)
+		return nil, graph.Invalid("serviceId", "an SLA belongs to a service, and %s is %s", svc.Name, graph.Article(svc.Class))
 	}
 	period, err := sla.ParsePeriodKind("period", in.Period)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sla.NewCalendar("serviceHours", in.ServiceHours); err != nil {
-		return nil, err
-	}
-	// Validate the target the way availability is measured.
-	probe := sla.AvailabilityInput{Target: in.AvailabilityTarget, PeriodStart: time.Unix(0, 0), PeriodEnd: time.Unix(1, 0), AsOf: time.Unix(0, 0)}
-	if err := probe.Validate(""); err != nil {
-		return nil, graph.Invalid("availabilityTarget", "availabilityTarget must be above 0 and at most 100 with at most four decimals, not %v", in.AvailabilityTarget)
-	}
-	seen := map[Priority]bool{}
-	for i, t := range in.Targets {
-		f := fieldIndex("targets", i)
-		switch {
-		case t.Priority != P1 && t.Priority != P2 && t.Priority != P3 && t.Priority != P4:
-			return nil, graph.Invalid(f+".priority", "unknown priority %q", t.Priority)
-		case seen[t.Priority]:
-			return nil, graph.Invalid(f+".priority", "priority %s is listed twice", t.Priority)
-		case t.Response <= 0:
-			return nil, graph.Invalid(f+".response", "the response target must be positive")
-		case t.Resolution < t.Response:
-			return nil, graph.Invalid(f+".resolution", "the resolution target must not be shorter than the response target")
-		}
-		seen[t.Priority] = true
-	}
 	a := &SLA{ID: graph.NewID(), ServiceID: in.ServiceID, Name: in.Name, AvailabilityTarget: in.AvailabilityTarget,
 		Period: period, Targets: in.Targets, ServiceHours: in.ServiceHours}
-	doc, err := encode(a)
+	if err := checkSLA(a); err != nil {
+		return nil, err
+	}
+	rec, err := slaRecord(a)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.Store.PutRecord(ctx, graph.Record{Kind: graph.KindSLA, ID: a.ID, State: "ACTIVE",
-		Links: []graph.RecordLink{{Role: RoleService, CI: a.ServiceID}}, Doc: doc}, 0)
+	stored, err := s.Store.PutRecord(ctx, rec, 0)
 	if err != nil {
 		return nil, linkFieldError(err, []string{"serviceId"})
 	}
+	return withSLAMeta(a, stored), nil
+}
+
+// UpdateSLA edits an SLA, at version when it is not 0 (CONFLICT if the SLA
+// changed since). What changes: availability measured from now on (slaAtRisk,
+// changeImpact) uses the new terms for the whole period; the clocks of
+// incidents already raised keep the terms they were raised under.
+func (s *Service) UpdateSLA(ctx context.Context, id string, version int64, in UpdateSLAInput) (*SLA, error) {
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	rec, a, err := modifyAt(ctx, s, graph.KindSLA, id, version, func(a *SLA, _ graph.Record) (graph.Record, error) {
+		if in.Name != nil {
+			a.Name = *in.Name
+		}
+		if in.AvailabilityTarget != nil {
+			a.AvailabilityTarget = *in.AvailabilityTarget
+		}
+		if in.Period != nil {
+			period, err := sla.ParsePeriodKind("period", *in.Period)
+			if err != nil {
+				return graph.Record{}, err
+			}
+			a.Period = period
+		}
+		if in.Targets != nil {
+			a.Targets = in.Targets
+		}
+		if in.ServiceHours != nil {
+			a.ServiceHours = *in.ServiceHours
+		}
+		if err := checkSLA(a); err != nil {
+			return graph.Record{}, err
+		}
+		return slaRecord(a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return withSLAMeta(a, rec), nil
+}
+
+// DeleteSLA deletes an SLA, at version when it is not 0. Incidents already
+// raised keep their clocks: they run on the terms taken when they were
+// raised (Incident.SLATerms). The audit keeps the deleted SLA.
+func (s *Service) DeleteSLA(ctx context.Context, id string, version int64) error {
+	return s.deleteRecord(ctx, graph.KindSLA, id, version)
+}
+
+// GetSLA reads one SLA.
+func (s *Service) GetSLA(ctx context.Context, id string) (*SLA, error) {
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	var a SLA
+	rec, err := s.load(ctx, graph.KindSLA, id, &a)
+	if err != nil {
+		return nil, err
+	}
+	return withSLAMeta(&a, rec), nil
+}
+
+// checkSLA validates an SLA's terms, for create and update alike.
+func checkSLA(a *SLA) error {
+	if err := checkText("name", a.Name, ""); err != nil {
+		return err
+	}
+	if _, err := sla.NewCalendar("serviceHours", a.ServiceHours); err != nil {
+		return err
+	}
+	// Validate the target the way availability is measured.
+	probe := sla.AvailabilityInput{Target: a.AvailabilityTarget, PeriodStart: time.Unix(0, 0), PeriodEnd: time.Unix(1, 0), AsOf: time.Unix(0, 0)}
+	if err := probe.Validate(""); err != nil {
+		return graph.Invalid("availabilityTarget", "availabilityTarget must be above 0 and at most 100 with at most four decimals, not %v", a.AvailabilityTarget)
+	}
+	seen := map[Priority]bool{}
+	for i, t := range a.Targets {
+		f := fieldIndex("targets", i)
+		switch {
+		case t.Priority != P1 && t.Priority != P2 && t.Priority != P3 && t.Priority != P4:
+			return graph.Invalid(f+".priority", "unknown priority %q", t.Priority)
+		case seen[t.Priority]:
+			return graph.Invalid(f+".priority", "priority %s is listed twice", t.Priority)
+		case t.Response <= 0:
+			return graph.Invalid(f+".response", "the response target must be positive")
+		case t.Resolution < t.Response:
+			return graph.Invalid(f+".resolution", "the resolution target must not be shorter than the response target")
+		}
+		seen[t.Priority] = true
+	}
+	return nil
+}
+
+// slaRecord is the storage form: linked to its service.
+func slaRecord(a *SLA) (graph.Record, error) {
+	doc, err := encode(a)
+	if err != nil {
+		return graph.Record{}, err
+	}
+	return graph.Record{Kind: graph.KindSLA, ID: a.ID, State: "ACTIVE",
+		Links: []graph.RecordLink{{Role: RoleService, CI: a.ServiceID}}, Doc: doc}, nil
+}
+
+func withSLAMeta(a *SLA, rec graph.Record) *SLA {
 	a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
-	return a, nil
+	return a
 }
 
 // SLAs returns the SLAs of a service, or of every service when serviceID is
@@ -106,8 +197,7 @@ func (s *Service) SLAs(ctx context.Context, serviceID string) ([]*SLA, error) {
 		if err := jsonUnmarshal(rec, &a); err != nil {
 			return err
 		}
-		a.Version, a.CreatedAt, a.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
-		out = append(out, &a)
+		out = append(out, withSLAMeta(&a, rec))
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -131,7 +221,10 @@ func (a *SLA) Target(p Priority) (PriorityTarget, bool) {
 
 // ClockStatus is where one SLA clock of an incident stands.
 type ClockStatus struct {
-	SLAID  string
+	SLAID string
+	// SLA is the terms the clock runs on (see Incident.SLATerms): the SLA
+	// as it was when the incident was raised, which it may no longer be.
+	SLA    *SLA
 	Target time.Duration
 	Due    time.Time
 	// Remaining is service time left (negative once breached); for a
@@ -145,46 +238,105 @@ type ClockStatus struct {
 // Clocks computes an incident's response and resolution clocks as of now,
 // under the strictest SLA of its services (the one due first). Clocks run in
 // the SLA's service hours and stand still while the incident is ON_HOLD.
+// They run on the terms taken when the incident was raised (SLATerms), so
+// later edits to an SLA, or its deletion, do not move them.
 // Nil means no SLA of the incident's services sets a target.
 func (s *Service) Clocks(ctx context.Context, inc *Incident, now time.Time) (response, resolution *ClockStatus, err error) {
+	terms, err := s.termsOf(ctx, inc)
+	if err != nil {
+		return nil, nil, err
+	}
 	pauses := holds(inc)
-	for _, svc := range inc.Services {
-		slas, err := s.SLAs(ctx, svc)
+	for _, a := range terms {
+		t, ok := a.Target(inc.Priority)
+		if !ok {
+			continue
+		}
+		cal, err := a.Calendar()
+		if err != nil {
+			return nil, nil, fmt.Errorf("SLA %s: %w", a.ID, err)
+		}
+		r, err := clockStatus(cal, a, inc.OpenedAt, t.Response, pauses, inc.RespondedAt, now)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, a := range slas {
-			t, ok := a.Target(inc.Priority)
-			if !ok {
-				continue
-			}
-			cal, err := a.Calendar()
-			if err != nil {
-				return nil, nil, fmt.Errorf("SLA %s: %w", a.ID, err)
-			}
-			r, err := clockStatus(cal, a.ID, inc.OpenedAt, t.Response, pauses, inc.RespondedAt, now)
-			if err != nil {
-				return nil, nil, err
-			}
-			x, err := clockStatus(cal, a.ID, inc.OpenedAt, t.Resolution, pauses, inc.ResolvedAt, now)
-			if err != nil {
-				return nil, nil, err
-			}
-			if response == nil || r.Due.Before(response.Due) {
-				response = r
-			}
-			if resolution == nil || x.Due.Before(resolution.Due) {
-				resolution = x
-			}
+		x, err := clockStatus(cal, a, inc.OpenedAt, t.Resolution, pauses, inc.ResolvedAt, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if response == nil || r.Due.Before(response.Due) {
+			response = r
+		}
+		if resolution == nil || x.Due.Before(resolution.Due) {
+			resolution = x
 		}
 	}
 	return response, resolution, nil
 }
 
-func clockStatus(cal *sla.Calendar, slaID string, start time.Time, target time.Duration, pauses []sla.Interval, stoppedAt *time.Time, now time.Time) (*ClockStatus, error) {
+// termsOf returns the SLA terms an incident's clocks run on: those taken
+// when it was raised, or, for an incident stored before Ripple kept terms,
+// the SLAs of its services as they are now.
+func (s *Service) termsOf(ctx context.Context, inc *Incident) ([]*SLA, error) {
+	if inc.SLATermsAt != nil {
+		out := make([]*SLA, len(inc.SLATerms))
+		for i := range inc.SLATerms {
+			out[i] = &inc.SLATerms[i]
+		}
+		return out, nil
+	}
+	var out []*SLA
+	for _, svc := range inc.Services {
+		slas, err := s.SLAs(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, slas...)
+	}
+	return out, nil
+}
+
+// takeTerms records on the incident the SLA terms its clocks will run on.
+// Services it was already impacting keep the terms they had; services it
+// newly impacts bring their SLAs as they are now.
+func (s *Service) takeTerms(ctx context.Context, inc *Incident, before []string) error {
+	kept := map[string]bool{}
+	if inc.SLATermsAt != nil {
+		for _, id := range before {
+			kept[id] = true
+		}
+	}
+	impacted := map[string]bool{}
+	for _, id := range inc.Services {
+		impacted[id] = true
+	}
+	terms := []SLA{}
+	for _, a := range inc.SLATerms {
+		if kept[a.ServiceID] && impacted[a.ServiceID] {
+			terms = append(terms, a)
+		}
+	}
+	for _, svc := range inc.Services {
+		if kept[svc] {
+			continue
+		}
+		slas, err := s.SLAs(ctx, svc)
+		if err != nil {
+			return err
+		}
+		for _, a := range slas {
+			terms = append(terms, *a)
+		}
+	}
+	sort.Slice(terms, func(i, j int) bool { return terms[i].ID < terms[j].ID })
+	inc.SLATerms, inc.SLATermsAt = terms, timePtr(s.Now())
+	return nil
+}
+
+func clockStatus(cal *sla.Calendar, a *SLA, start time.Time, target time.Duration, pauses []sla.Interval, stoppedAt *time.Time, now time.Time) (*ClockStatus, error) {
 	c := sla.Clock{Start: start, Target: target, Pauses: pauses}
 	at := now
-	st := &ClockStatus{SLAID: slaID, Target: target}
+	st := &ClockStatus{SLAID: a.ID, SLA: a, Target: target}
 	if stoppedAt != nil {
 		at, st.Stopped = *stoppedAt, true
 	}

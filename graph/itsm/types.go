@@ -65,13 +65,21 @@ type Incident struct {
 	ClosedAt    *time.Time `json:"closedAt,omitempty"`
 	// OutageStart and OutageEnd bound the service outage this incident
 	// records for availability; nil start means no outage.
-	OutageStart      *time.Time   `json:"outageStart,omitempty"`
-	OutageEnd        *time.Time   `json:"outageEnd,omitempty"`
-	CausedByChangeID string       `json:"causedByChangeId,omitempty"`
-	Transitions      []Transition `json:"transitions,omitempty"`
-	Version          int64        `json:"-"`
-	CreatedAt        time.Time    `json:"-"`
-	UpdatedAt        time.Time    `json:"-"`
+	OutageStart      *time.Time `json:"outageStart,omitempty"`
+	OutageEnd        *time.Time `json:"outageEnd,omitempty"`
+	CausedByChangeID string     `json:"causedByChangeId,omitempty"`
+	// SLATerms are the SLAs of its services as they stood when the
+	// incident was raised (or its affected CIs last changed), taken at
+	// SLATermsAt: its clocks run on these terms, so editing or deleting an
+	// SLA later does not move the due times of incidents already raised.
+	// Incidents stored before Ripple kept terms have a nil SLATermsAt and
+	// run on the SLAs as they are now.
+	SLATerms    []SLA        `json:"slaTerms,omitempty"`
+	SLATermsAt  *time.Time   `json:"slaTermsAt,omitempty"`
+	Transitions []Transition `json:"transitions,omitempty"`
+	Version     int64        `json:"-"`
+	CreatedAt   time.Time    `json:"-"`
+	UpdatedAt   time.Time    `json:"-"`
 }
 
 // ProblemState is where a problem is in its lifecycle.
@@ -132,6 +140,10 @@ const (
 	ChangeImplementing ChangeState = "IMPLEMENTING"
 	ChangeReview       ChangeState = "REVIEW"
 	ChangeClosed       ChangeState = "CLOSED"
+	// ChangeCancelled is a change withdrawn before implementation (from
+	// REQUESTED, ASSESSED, APPROVED or SCHEDULED), with a reason. It is
+	// final, and no analysis counts it.
+	ChangeCancelled ChangeState = "CANCELLED"
 )
 
 // ChangeOutcome is how a closed change went.
@@ -170,22 +182,32 @@ type Note struct {
 
 // Change is a planned addition, modification or removal of CIs.
 type Change struct {
-	ID                  string        `json:"id"`
-	Title               string        `json:"title"`
-	Description         string        `json:"description,omitempty"`
-	Type                ChangeType    `json:"type"`
-	State               ChangeState   `json:"state"`
-	TargetCIs           []string      `json:"targetCis"`
-	PlannedStart        time.Time     `json:"plannedStart"`
-	PlannedEnd          time.Time     `json:"plannedEnd"`
-	ActualStart         *time.Time    `json:"actualStart,omitempty"`
-	ActualEnd           *time.Time    `json:"actualEnd,omitempty"`
-	RequestedAt         time.Time     `json:"requestedAt"`
+	ID           string      `json:"id"`
+	Title        string      `json:"title"`
+	Description  string      `json:"description,omitempty"`
+	Type         ChangeType  `json:"type"`
+	State        ChangeState `json:"state"`
+	TargetCIs    []string    `json:"targetCis"`
+	PlannedStart time.Time   `json:"plannedStart"`
+	PlannedEnd   time.Time   `json:"plannedEnd"`
+	ActualStart  *time.Time  `json:"actualStart,omitempty"`
+	ActualEnd    *time.Time  `json:"actualEnd,omitempty"`
+	RequestedAt  time.Time   `json:"requestedAt"`
+	// RequestedBy is the actor who requested the change; separation of
+	// duties keeps them from deciding on it (see Requester).
+	RequestedBy string `json:"requestedBy,omitempty"`
+	// Approvals lists every decision taken on the change, oldest first. A
+	// decision holds only for the state it produced: a material edit sends
+	// an APPROVED change back to REQUESTED, and it needs a new approval.
 	Approvals           []Approval    `json:"approvals,omitempty"`
 	ImplementationNotes []Note        `json:"implementationNotes,omitempty"`
 	Outcome             ChangeOutcome `json:"outcome,omitempty"`
+	// CancelReason is why the change was CANCELLED.
+	CancelReason string `json:"cancelReason,omitempty"`
 	// Assessment is the last stored change-impact assessment, as JSON
-	// written by the analysis that produced it.
+	// written by the analysis that produced it. A material edit (window,
+	// targets, type) clears it, so it never shows reasons about a plan the
+	// change no longer has.
 	Assessment  *Assessment  `json:"assessment,omitempty"`
 	Transitions []Transition `json:"transitions,omitempty"`
 	Version     int64        `json:"-"`

@@ -17,36 +17,125 @@ type CreateWindowInput struct {
 	Reason string
 }
 
+// UpdateWindowInput edits a window; nil fields are kept.
+type UpdateWindowInput struct {
+	Name   *string
+	Kind   *WindowKind
+	Start  *time.Time
+	End    *time.Time
+	Scope  []string // replaces the scope when not nil; empty = everything
+	Reason *string
+}
+
 // CreateWindow validates and stores a window.
 func (s *Service) CreateWindow(ctx context.Context, in CreateWindowInput) (*Window, error) {
-	if err := checkText("name", in.Name, in.Reason); err != nil {
-		return nil, err
-	}
-	if in.Kind != WindowMaintenance && in.Kind != WindowFreeze {
-		return nil, graph.Invalid("kind", "unknown window kind %q (want MAINTENANCE or FREEZE)", in.Kind)
-	}
-	if in.Start.IsZero() {
-		return nil, graph.Invalid("start", "start is required")
-	}
-	if !in.End.After(in.Start) {
-		return nil, graph.Invalid("end", "end %s is not after start %s", in.End.Format(time.RFC3339), in.Start.Format(time.RFC3339))
-	}
-	if _, err := s.checkCIs(ctx, "scope", in.Scope, false); err != nil {
-		return nil, err
-	}
 	w := &Window{ID: graph.NewID(), Name: in.Name, Kind: in.Kind, Start: in.Start.UTC(), End: in.End.UTC(), Scope: in.Scope, Reason: in.Reason}
-	doc, err := encode(w)
+	if err := s.checkWindow(ctx, w); err != nil {
+		return nil, err
+	}
+	rec, err := windowRecord(w)
 	if err != nil {
 		return nil, err
 	}
-	scope, fields := links(RoleScope, "scope", w.Scope)
-	rec, err := s.Store.PutRecord(ctx, graph.Record{Kind: graph.KindWindow, ID: w.ID, State: string(w.Kind),
-		Start: timePtr(w.Start), End: timePtr(w.End), Links: scope, Doc: doc}, 0)
+	stored, err := s.Store.PutRecord(ctx, rec, 0)
 	if err != nil {
+		_, fields := links(RoleScope, "scope", w.Scope)
 		return nil, linkFieldError(err, fields)
 	}
+	return withWindowMeta(w, stored), nil
+}
+
+// UpdateWindow edits a window, at version when it is not 0 (CONFLICT if it
+// changed since). A freeze only stops changes from being scheduled: moving
+// one over a change already SCHEDULED does not unschedule it, but
+// changeImpact reports the violation.
+func (s *Service) UpdateWindow(ctx context.Context, id string, version int64, in UpdateWindowInput) (*Window, error) {
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	rec, w, err := modifyAt(ctx, s, graph.KindWindow, id, version, func(w *Window, _ graph.Record) (graph.Record, error) {
+		if in.Name != nil {
+			w.Name = *in.Name
+		}
+		if in.Kind != nil {
+			w.Kind = *in.Kind
+		}
+		if in.Start != nil {
+			w.Start = in.Start.UTC()
+		}
+		if in.End != nil {
+			w.End = in.End.UTC()
+		}
+		if in.Scope != nil {
+			w.Scope = in.Scope
+		}
+		if in.Reason != nil {
+			w.Reason = *in.Reason
+		}
+		if err := s.checkWindow(ctx, w); err != nil {
+			return graph.Record{}, err
+		}
+		return windowRecord(w)
+	})
+	if err != nil {
+		_, fields := links(RoleScope, "scope", in.Scope)
+		return nil, linkFieldError(err, fields)
+	}
+	return withWindowMeta(w, rec), nil
+}
+
+// DeleteWindow deletes a window, at version when it is not 0. The audit
+// keeps it.
+func (s *Service) DeleteWindow(ctx context.Context, id string, version int64) error {
+	return s.deleteRecord(ctx, graph.KindWindow, id, version)
+}
+
+// GetWindow reads one window.
+func (s *Service) GetWindow(ctx context.Context, id string) (*Window, error) {
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	var w Window
+	rec, err := s.load(ctx, graph.KindWindow, id, &w)
+	if err != nil {
+		return nil, err
+	}
+	return withWindowMeta(&w, rec), nil
+}
+
+// checkWindow validates a window, for create and update alike.
+func (s *Service) checkWindow(ctx context.Context, w *Window) error {
+	if err := checkText("name", w.Name, w.Reason); err != nil {
+		return err
+	}
+	if w.Kind != WindowMaintenance && w.Kind != WindowFreeze {
+		return graph.Invalid("kind", "unknown window kind %q (want MAINTENANCE or FREEZE)", w.Kind)
+	}
+	if w.Start.IsZero() {
+		return graph.Invalid("start", "start is required")
+	}
+	if !w.End.After(w.Start) {
+		return graph.Invalid("end", "end %s is not after start %s", w.End.Format(time.RFC3339), w.Start.Format(time.RFC3339))
+	}
+	_, err := s.checkCIs(ctx, "scope", w.Scope, false)
+	return err
+}
+
+// windowRecord is the storage form: bounded by the window, linked to its
+// scope, its kind as the state.
+func windowRecord(w *Window) (graph.Record, error) {
+	doc, err := encode(w)
+	if err != nil {
+		return graph.Record{}, err
+	}
+	scope, _ := links(RoleScope, "scope", w.Scope)
+	return graph.Record{Kind: graph.KindWindow, ID: w.ID, State: string(w.Kind),
+		Start: timePtr(w.Start), End: timePtr(w.End), Links: scope, Doc: doc}, nil
+}
+
+func withWindowMeta(w *Window, rec graph.Record) *Window {
 	w.Version, w.CreatedAt, w.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
-	return w, nil
+	return w
 }
 
 // Windows returns the windows of a kind ("" = any) overlapping [from, to].
@@ -61,8 +150,7 @@ func (s *Service) Windows(ctx context.Context, kind WindowKind, from, to time.Ti
 		if err := jsonUnmarshal(rec, &w); err != nil {
 			return err
 		}
-		w.Version, w.CreatedAt, w.UpdatedAt = rec.Version, rec.CreatedAt, rec.UpdatedAt
-		out = append(out, &w)
+		out = append(out, withWindowMeta(&w, rec))
 		return nil
 	})
 	return out, err

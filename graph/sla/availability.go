@@ -121,25 +121,32 @@ func MeasureAvailability(in AvailabilityInput) (Availability, error) {
 	return a, nil
 }
 
-// PlannedDowntime returns the service time a planned outage (a change
-// window) would add to the period's downtime: its part inside the period and
-// service hours that the recorded outages do not already cover. Open
-// recorded outages are assumed to end at AsOf; the planned interval needs
-// an end. Pass the result to Availability.WouldBreach.
-func PlannedDowntime(in AvailabilityInput, planned Interval) (time.Duration, error) {
+// PlannedDowntime returns the service time planned outages (change
+// windows) would add to the period's downtime: their union inside the period
+// and service hours that the recorded outages do not already cover, so
+// overlapping windows count once. Open recorded outages are assumed to end
+// at AsOf; each planned interval needs an end. Pass the result to
+// Availability.WouldBreach.
+func PlannedDowntime(in AvailabilityInput, planned ...Interval) (time.Duration, error) {
 	if err := in.Validate(""); err != nil {
 		return 0, err
 	}
-	if err := planned.Validate("planned"); err != nil {
-		return 0, err
-	}
-	if planned.Open() {
-		return 0, graph.Invalid("planned.end", "a planned outage needs an end")
+	for i, p := range planned {
+		field := "planned"
+		if len(planned) > 1 {
+			field = fmt.Sprintf("planned[%d]", i)
+		}
+		if err := p.Validate(field); err != nil {
+			return 0, err
+		}
+		if p.Open() {
+			return 0, graph.Invalid(field+".end", "a planned outage needs an end")
+		}
 	}
 	asOf := clampTime(in.AsOf, in.PeriodStart, in.PeriodEnd)
 	recorded := union(in.Outages, in.PeriodStart, asOf)
 	var extra time.Duration
-	for _, p := range union([]Interval{planned}, in.PeriodStart, in.PeriodEnd) {
+	for _, p := range union(planned, in.PeriodStart, in.PeriodEnd) {
 		extra = satAdd(extra, serviceTimeOf(in.Calendar, minus(p.Start, p.End, recorded)))
 	}
 	return extra, nil

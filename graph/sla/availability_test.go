@@ -110,6 +110,19 @@ func TestBudgetProjection(t *testing.T) {
 	if _, err := PlannedDowntime(in, Interval{Start: apr}); graph.ErrorField(err) != "planned.end" {
 		t.Fatalf("open planned outage: %v", err)
 	}
+	// Several windows: overlaps count once (16:00–17:00 twice, 09:00–10:00
+	// the next day once = 2h of business hours).
+	extra, err = PlannedDowntime(in, Interval{utc(t, "2026-04-16T16:00:00Z"), utc(t, "2026-04-16T17:00:00Z")},
+		Interval{utc(t, "2026-04-16T16:30:00Z"), utc(t, "2026-04-17T10:00:00Z")})
+	if err != nil || extra != 2*time.Hour {
+		t.Fatalf("PlannedDowntime of overlapping windows = %v, %v; want 2h", extra, err)
+	}
+	if _, err := PlannedDowntime(in, Interval{utc(t, "2026-04-16T16:00:00Z"), utc(t, "2026-04-16T17:00:00Z")}, Interval{Start: apr}); graph.ErrorField(err) != "planned[1].end" {
+		t.Fatalf("open second planned outage: %v", err)
+	}
+	if extra, err := PlannedDowntime(in); err != nil || extra != 0 {
+		t.Fatalf("no planned outage: %v, %v", extra, err)
+	}
 }
 
 func TestAvailabilityInputErrors(t *testing.T) {

@@ -164,6 +164,7 @@ type ComplexityRoot struct {
 		ActualStart         func(childComplexity int) int
 		Approvals           func(childComplexity int) int
 		Assessment          func(childComplexity int) int
+		CancelReason        func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		History             func(childComplexity int, first *int, after *string) int
@@ -173,6 +174,7 @@ type ComplexityRoot struct {
 		PlannedEnd          func(childComplexity int) int
 		PlannedStart        func(childComplexity int) int
 		RequestedAt         func(childComplexity int) int
+		Requester           func(childComplexity int) int
 		State               func(childComplexity int) int
 		TargetCIs           func(childComplexity int) int
 		Targets             func(childComplexity int) int
@@ -216,6 +218,7 @@ type ComplexityRoot struct {
 
 	ChangeThreat struct {
 		Change                 func(childComplexity int) int
+		Committed              func(childComplexity int) int
 		Effect                 func(childComplexity int) int
 		PlannedDowntimeMinutes func(childComplexity int) int
 	}
@@ -401,6 +404,8 @@ type ComplexityRoot struct {
 		CreateSLA             func(childComplexity int, input model.CreateSLAInput) int
 		CreateWindow          func(childComplexity int, input itsm.CreateWindowInput) int
 		DeleteCi              func(childComplexity int, id string) int
+		DeleteSLA             func(childComplexity int, id string, version *int) int
+		DeleteWindow          func(childComplexity int, id string, version *int) int
 		ImportBatch           func(childComplexity int, input model.ImportBatchInput) int
 		ImportFile            func(childComplexity int, input model.ImportFileInput) int
 		LinkIncidentToProblem func(childComplexity int, problemID string, incidentID string) int
@@ -412,6 +417,8 @@ type ComplexityRoot struct {
 		UpdateChange          func(childComplexity int, id string, input itsm.UpdateChangeInput) int
 		UpdateIncident        func(childComplexity int, id string, input itsm.UpdateIncidentInput) int
 		UpdateProblem         func(childComplexity int, id string, input itsm.UpdateProblemInput) int
+		UpdateSLA             func(childComplexity int, id string, input model.UpdateSLAInput, version *int) int
+		UpdateWindow          func(childComplexity int, id string, input itsm.UpdateWindowInput, version *int) int
 		UpsertCi              func(childComplexity int, input graph.CIInput) int
 	}
 
@@ -503,8 +510,10 @@ type ComplexityRoot struct {
 		Problem             func(childComplexity int, id string) int
 		Problems            func(childComplexity int, filter *itsm.ProblemFilter, first *int, after *string) int
 		RootCauseCandidates func(childComplexity int, incidentIds []string, since *time.Time, first *int) int
+		SLA                 func(childComplexity int, id string) int
 		SLAAtRisk           func(childComplexity int, asOf *time.Time) int
 		Slas                func(childComplexity int, serviceID *string) int
+		Window              func(childComplexity int, id string) int
 		Windows             func(childComplexity int, kind *itsm.WindowKind, from *time.Time, to *time.Time) int
 	}
 
@@ -581,12 +590,15 @@ type ComplexityRoot struct {
 	}
 
 	SLARisk struct {
-		AtRisk                func(childComplexity int) int
-		Availability          func(childComplexity int) int
-		BudgetLeftMinutes     func(childComplexity int) int
-		ExpectedOutageMinutes func(childComplexity int) int
-		SLA                   func(childComplexity int) int
-		Service               func(childComplexity int) int
+		AtRisk                 func(childComplexity int) int
+		Availability           func(childComplexity int) int
+		BudgetLeftMinutes      func(childComplexity int) int
+		Changes                func(childComplexity int) int
+		CommittedOutageMinutes func(childComplexity int) int
+		ExpectedOutageMinutes  func(childComplexity int) int
+		ProposedOutageMinutes  func(childComplexity int) int
+		SLA                    func(childComplexity int) int
+		Service                func(childComplexity int) int
 	}
 
 	ServiceImpact struct {
@@ -596,16 +608,18 @@ type ComplexityRoot struct {
 	}
 
 	ServiceSLAStatus struct {
-		Attainment        func(childComplexity int) int
-		Availability      func(childComplexity int) int
-		BudgetLeftMinutes func(childComplexity int) int
-		BudgetMinutes     func(childComplexity int) int
-		Changes           func(childComplexity int) int
-		OpenIncidents     func(childComplexity int) int
-		Reasons           func(childComplexity int) int
-		SLA               func(childComplexity int) int
-		Service           func(childComplexity int) int
-		Status            func(childComplexity int) int
+		Attainment             func(childComplexity int) int
+		Availability           func(childComplexity int) int
+		BudgetLeftMinutes      func(childComplexity int) int
+		BudgetMinutes          func(childComplexity int) int
+		Changes                func(childComplexity int) int
+		CommittedOutageMinutes func(childComplexity int) int
+		OpenIncidents          func(childComplexity int) int
+		ProposedOutageMinutes  func(childComplexity int) int
+		Reasons                func(childComplexity int) int
+		SLA                    func(childComplexity int) int
+		Service                func(childComplexity int) int
+		Status                 func(childComplexity int) int
 	}
 
 	Sighting struct {
@@ -640,6 +654,7 @@ type ComplexityRoot struct {
 	Window struct {
 		CreatedAt func(childComplexity int) int
 		End       func(childComplexity int) int
+		History   func(childComplexity int, first *int, after *string) int
 		ID        func(childComplexity int) int
 		Kind      func(childComplexity int) int
 		Name      func(childComplexity int) int
@@ -680,6 +695,7 @@ type ChangeResolver interface {
 	Targets(ctx context.Context, obj *itsm.Change) ([]graph.CI, error)
 
 	Outcome(ctx context.Context, obj *itsm.Change) (*itsm.ChangeOutcome, error)
+	CancelReason(ctx context.Context, obj *itsm.Change) (*string, error)
 
 	History(ctx context.Context, obj *itsm.Change, first *int, after *string) (*model.AuditConnection, error)
 }
@@ -760,7 +776,11 @@ type MutationResolver interface {
 	TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) (*itsm.Change, error)
 	AddChangeNote(ctx context.Context, id string, text string) (*itsm.Change, error)
 	CreateSLA(ctx context.Context, input model.CreateSLAInput) (*itsm.SLA, error)
+	UpdateSLA(ctx context.Context, id string, input model.UpdateSLAInput, version *int) (*itsm.SLA, error)
+	DeleteSLA(ctx context.Context, id string, version *int) (bool, error)
 	CreateWindow(ctx context.Context, input itsm.CreateWindowInput) (*itsm.Window, error)
+	UpdateWindow(ctx context.Context, id string, input itsm.UpdateWindowInput, version *int) (*itsm.Window, error)
+	DeleteWindow(ctx context.Context, id string, version *int) (bool, error)
 }
 type PlannedCIResolver interface {
 	ID(ctx context.Context, obj *importers.CIChange) (*string, error)
@@ -801,6 +821,8 @@ type QueryResolver interface {
 	Change(ctx context.Context, id string) (*itsm.Change, error)
 	Changes(ctx context.Context, filter *itsm.ChangeFilter, first *int, after *string) (*model.ChangeConnection, error)
 	Slas(ctx context.Context, serviceID *string) ([]itsm.SLA, error)
+	SLA(ctx context.Context, id string) (*itsm.SLA, error)
+	Window(ctx context.Context, id string) (*itsm.Window, error)
 	Windows(ctx context.Context, kind *itsm.WindowKind, from *time.Time, to *time.Time) ([]itsm.Window, error)
 	History(ctx context.Context, id string, first *int, after *string) (*model.AuditConnection, error)
 }
@@ -837,6 +859,8 @@ type SLAClockResolver interface {
 type SLARiskResolver interface {
 	ExpectedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
 	BudgetLeftMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
+	CommittedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
+	ProposedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
 }
 type ServiceSLAStatusResolver interface {
 	Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error)
@@ -844,6 +868,8 @@ type ServiceSLAStatusResolver interface {
 	Attainment(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
 	BudgetMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
 	BudgetLeftMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+	CommittedOutageMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
+	ProposedOutageMinutes(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
 }
 type StaleCIResolver interface {
 	ID(ctx context.Context, obj *importers.StaleCI) (*string, error)
@@ -853,6 +879,8 @@ type StaleCIResolver interface {
 }
 type WindowResolver interface {
 	Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error)
+
+	History(ctx context.Context, obj *itsm.Window, first *int, after *string) (*model.AuditConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1247,6 +1275,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.Assessment(childComplexity), true
+	case "Change.cancelReason":
+		if e.ComplexityRoot.Change.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.CancelReason(childComplexity), true
 	case "Change.createdAt":
 		if e.ComplexityRoot.Change.CreatedAt == nil {
 			break
@@ -1306,6 +1340,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.RequestedAt(childComplexity), true
+	case "Change.requestedBy":
+		if e.ComplexityRoot.Change.Requester == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.Requester(childComplexity), true
 	case "Change.state":
 		if e.ComplexityRoot.Change.State == nil {
 			break
@@ -1479,6 +1519,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangeThreat.Change(childComplexity), true
+	case "ChangeThreat.committed":
+		if e.ComplexityRoot.ChangeThreat.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeThreat.Committed(childComplexity), true
 	case "ChangeThreat.effect":
 		if e.ComplexityRoot.ChangeThreat.Effect == nil {
 			break
@@ -2316,6 +2362,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCi(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteSLA":
+		if e.ComplexityRoot.Mutation.DeleteSLA == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSLA_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSLA(childComplexity, args["id"].(string), args["version"].(*int)), true
+	case "Mutation.deleteWindow":
+		if e.ComplexityRoot.Mutation.DeleteWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWindow(childComplexity, args["id"].(string), args["version"].(*int)), true
 	case "Mutation.importBatch":
 		if e.ComplexityRoot.Mutation.ImportBatch == nil {
 			break
@@ -2437,6 +2505,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProblem(childComplexity, args["id"].(string), args["input"].(itsm.UpdateProblemInput)), true
+	case "Mutation.updateSLA":
+		if e.ComplexityRoot.Mutation.UpdateSLA == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSLA_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSLA(childComplexity, args["id"].(string), args["input"].(model.UpdateSLAInput), args["version"].(*int)), true
+	case "Mutation.updateWindow":
+		if e.ComplexityRoot.Mutation.UpdateWindow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWindow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWindow(childComplexity, args["id"].(string), args["input"].(itsm.UpdateWindowInput), args["version"].(*int)), true
 	case "Mutation.upsertCI":
 		if e.ComplexityRoot.Mutation.UpsertCi == nil {
 			break
@@ -2899,6 +2989,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RootCauseCandidates(childComplexity, args["incidentIds"].([]string), args["since"].(*time.Time), args["first"].(*int)), true
+	case "Query.sla":
+		if e.ComplexityRoot.Query.SLA == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sla_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SLA(childComplexity, args["id"].(string)), true
 	case "Query.slaAtRisk":
 		if e.ComplexityRoot.Query.SLAAtRisk == nil {
 			break
@@ -2921,6 +3022,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Slas(childComplexity, args["serviceId"].(*string)), true
+	case "Query.window":
+		if e.ComplexityRoot.Query.Window == nil {
+			break
+		}
+
+		args, err := ec.field_Query_window_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Window(childComplexity, args["id"].(string)), true
 	case "Query.windows":
 		if e.ComplexityRoot.Query.Windows == nil {
 			break
@@ -3269,12 +3381,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SLARisk.BudgetLeftMinutes(childComplexity), true
+	case "SLARisk.changes":
+		if e.ComplexityRoot.SLARisk.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.Changes(childComplexity), true
+	case "SLARisk.committedOutageMinutes":
+		if e.ComplexityRoot.SLARisk.CommittedOutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.CommittedOutageMinutes(childComplexity), true
 	case "SLARisk.expectedOutageMinutes":
 		if e.ComplexityRoot.SLARisk.ExpectedOutageMinutes == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SLARisk.ExpectedOutageMinutes(childComplexity), true
+	case "SLARisk.proposedOutageMinutes":
+		if e.ComplexityRoot.SLARisk.ProposedOutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLARisk.ProposedOutageMinutes(childComplexity), true
 	case "SLARisk.sla":
 		if e.ComplexityRoot.SLARisk.SLA == nil {
 			break
@@ -3337,12 +3467,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceSLAStatus.Changes(childComplexity), true
+	case "ServiceSLAStatus.committedOutageMinutes":
+		if e.ComplexityRoot.ServiceSLAStatus.CommittedOutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.CommittedOutageMinutes(childComplexity), true
 	case "ServiceSLAStatus.openIncidents":
 		if e.ComplexityRoot.ServiceSLAStatus.OpenIncidents == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ServiceSLAStatus.OpenIncidents(childComplexity), true
+	case "ServiceSLAStatus.proposedOutageMinutes":
+		if e.ComplexityRoot.ServiceSLAStatus.ProposedOutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSLAStatus.ProposedOutageMinutes(childComplexity), true
 	case "ServiceSLAStatus.reasons":
 		if e.ComplexityRoot.ServiceSLAStatus.Reasons == nil {
 			break
@@ -3503,6 +3645,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Window.End(childComplexity), true
+	case "Window.history":
+		if e.ComplexityRoot.Window.History == nil {
+			break
+		}
+
+		args, err := ec.field_Window_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Window.History(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Window.id":
 		if e.ComplexityRoot.Window.ID == nil {
 			break
@@ -3580,6 +3733,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateChangeInput", ec.unmarshalInputUpdateChangeInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateProblemInput", ec.unmarshalInputUpdateProblemInput),
+			graphql.NewInputUnmarshaler("UpdateSLAInput", ec.unmarshalInputUpdateSLAInput),
+			graphql.NewInputUnmarshaler("UpdateWindowInput", ec.unmarshalInputUpdateWindowInput),
 		)
 	}
 	first := true
@@ -3746,15 +3901,25 @@ type SLAAvailability {
   breached: Boolean!
 }
 
-"An SLA a change would put at risk."
+"""
+An SLA of a service the change takes DOWN, in the period of the change's
+window, measured now: the same budget slaAtRisk reports for that SLA at the
+same instant.
+"""
 type SLARisk {
   sla: SLA!
   service: CI!
   availability: SLAAvailability!
-  "Service time of the change window the service would be DOWN."
+  "Service time of the change window (from now on) the service would be DOWN, beyond outages already recorded."
   expectedOutageMinutes: Float!
   budgetLeftMinutes: Float!
-  "The expected outage does not fit in the budget left."
+  "What the other committed changes (APPROVED, SCHEDULED, IMPLEMENTING) in the period take, overlaps counted once."
+  committedOutageMinutes: Float!
+  "What the other proposed changes (REQUESTED, ASSESSED) would add on top."
+  proposedOutageMinutes: Float!
+  "The other live changes in the rest of the period that hit the service, committed first."
+  changes: [ChangeThreat!]!
+  "The expected outage, on top of the committed changes' (overlaps counted once), does not fit in the budget left."
   atRisk: Boolean!
 }
 
@@ -3817,11 +3982,13 @@ type IncidentClocks {
   resolutionDue: Time
 }
 
-"A change in the rest of the period that would hit the service."
+"A live change in the rest of the period that would hit the service."
 type ChangeThreat {
   change: Change!
   effect: Effect!
-  "Service time of its window the service would be DOWN (0 when DEGRADED)."
+  "APPROVED, SCHEDULED or IMPLEMENTING; otherwise proposed (REQUESTED or ASSESSED)."
+  committed: Boolean!
+  "Service time of its window (from the measurement on) the service would be DOWN (0 when DEGRADED)."
   plannedDowntimeMinutes: Float!
 }
 
@@ -3837,7 +4004,12 @@ type ServiceSLAStatus {
   attainment: Float!
   budgetMinutes: Float!
   budgetLeftMinutes: Float!
+  "What the committed changes in the rest of the period take, overlaps counted once; they make the SLA AT_RISK if it overspends the budget."
+  committedOutageMinutes: Float!
+  "What the proposed changes would add on top; reported, but not counted in the status."
+  proposedOutageMinutes: Float!
   openIncidents: [IncidentClocks!]!
+  "Live changes in the rest of the period that hit the service, committed first."
   changes: [ChangeThreat!]!
 }
 
@@ -3849,7 +4021,10 @@ extend type Query {
   incidents open now opened since since (default: the last day).
   """
   rootCauseCandidates(incidentIds: [ID!], since: Time, first: Int): [RootCauseCandidate!]!
-  "Every SLA as of asOf (default now), BREACHED first, then AT_RISK, then OK."
+  """
+  Every SLA as of asOf (default now), BREACHED first, then AT_RISK, then OK.
+  Durations are in minutes, rounded to two decimals.
+  """
   slaAtRisk(asOf: Time): [ServiceSLAStatus!]!
 }
 
@@ -4429,7 +4604,8 @@ extend type Mutation {
 #
 # Writes are attributed to the X-Ripple-Actor request header (1–128
 # printable characters; anything else, or no header, is "anonymous").
-# Durations are given in minutes of service time.
+# Durations are given in minutes of service time; every *Minutes field the API
+# returns is rounded to two decimals (0.01 min = 0.6 s).
 
 "An incident's priority, P1 (highest) to P4, from the impact × urgency matrix."
 enum Priority {
@@ -4466,6 +4642,13 @@ enum ChangeType {
   EMERGENCY
 }
 
+"""
+REQUESTED → ASSESSED → APPROVED|REJECTED → SCHEDULED → IMPLEMENTING → REVIEW
+→ CLOSED. A STANDARD change may go from REQUESTED or ASSESSED straight to
+SCHEDULED; an EMERGENCY change may be approved while REQUESTED. SCHEDULED →
+REQUESTED takes a change off the calendar to re-plan it. Until
+implementation starts a change can be CANCELLED.
+"""
 enum ChangeState {
   REQUESTED
   ASSESSED
@@ -4475,6 +4658,8 @@ enum ChangeState {
   IMPLEMENTING
   REVIEW
   CLOSED
+  "Withdrawn before implementation, with a reason (cancelReason). Final; no analysis counts it."
+  CANCELLED
 }
 
 enum ChangeOutcome {
@@ -4548,9 +4733,14 @@ type AuditEdge {
   node: AuditEntry!
 }
 
-"Where one SLA clock of an incident stands, under the strictest SLA of its services."
+"""
+Where one SLA clock of an incident stands, under the strictest SLA of its
+services. Clocks run on the SLA terms in force when the incident was raised
+(or its affected CIs last changed): editing or deleting an SLA later does not
+move them.
+"""
 type SLAClock {
-  "The SLA that sets this clock."
+  "The SLA that sets this clock, as it is now (as it was, if it has been deleted since)."
   sla: SLA!
   targetMinutes: Float!
   due: Time!
@@ -4664,10 +4854,16 @@ type Change {
   actualStart: Time
   actualEnd: Time
   requestedAt: Time!
+  "The actor who requested the change; they cannot approve or reject it (separation of duties)."
+  requestedBy: String!
+  "Every decision taken, oldest first; a decision holds only until a material edit sends the change back to REQUESTED."
   approvals: [Approval!]!
   implementationNotes: [Note!]!
   "Set when the change is CLOSED."
   outcome: ChangeOutcome
+  "Why the change was CANCELLED."
+  cancelReason: String
+  "The last assessChange; cleared by a material edit (window, targets, type)."
   assessment: Assessment
   transitions: [Transition!]!
   history(first: Int, after: String): AuditConnection!
@@ -4715,6 +4911,7 @@ type Window {
   scopeCiIds: [ID!]!
   scope: [CI!]!
   reason: String!
+  history(first: Int, after: String): AuditConnection!
   version: Int!
   createdAt: Time!
   updatedAt: Time!
@@ -4835,10 +5032,17 @@ input CreateChangeInput {
   description: String
 }
 
-"Absent fields are left unchanged; only before the change is SCHEDULED."
+"""
+Absent fields are left unchanged; only before the change is SCHEDULED. The
+window, the targets and the type are material: changing any of them clears
+the stored assessment and sends an ASSESSED or APPROVED change back to
+REQUESTED (a transition notes what changed), so it is assessed and approved
+again.
+"""
 input UpdateChangeInput {
   title: String
   description: String
+  type: ChangeType
   targetCiIds: [ID!]
   plannedStart: Time
   plannedEnd: Time
@@ -4862,12 +5066,34 @@ input CreateSLAInput {
   serviceHours: JSON
 }
 
+"Absent fields are left unchanged. The service is fixed: an SLA on another service is a new SLA."
+input UpdateSLAInput {
+  name: String
+  availabilityTarget: Float
+  period: SLAPeriod
+  "Replaces all per-priority targets."
+  targets: [PriorityTargetInput!]
+  "See SLA.serviceHours."
+  serviceHours: JSON
+}
+
 input CreateWindowInput {
   name: String!
   kind: WindowKind!
   start: Time!
   end: Time!
   "Empty: the window applies to everything."
+  scopeCiIds: [ID!]
+  reason: String
+}
+
+"Absent fields are left unchanged."
+input UpdateWindowInput {
+  name: String
+  kind: WindowKind
+  start: Time
+  end: Time
+  "Replaces the scope; empty: the window applies to everything."
   scopeCiIds: [ID!]
   reason: String
 }
@@ -4888,6 +5114,10 @@ extend type Query {
   changes(filter: ChangeFilter, first: Int, after: String): ChangeConnection!
   "The SLAs of a service, or of every service."
   slas(serviceId: ID): [SLA!]!
+  "One SLA, or null."
+  sla(id: ID!): SLA
+  "One window, or null."
+  window(id: ID!): Window
   "Windows of a kind (any when absent) overlapping [from, to] (unbounded when absent)."
   windows(kind: WindowKind, from: Time, to: Time): [Window!]!
   "Audit entries about a CI, a record, or a relation (from|type|to), newest first."
@@ -4904,14 +5134,34 @@ extend type Mutation {
   linkIncidentToProblem(problemId: ID!, incidentId: ID!): Problem!
   transitionProblem(id: ID!, state: ProblemState!, note: String): Problem!
   createChange(input: CreateChangeInput!): Change!
+  "A material edit (window, targets, type) sends the change back for assessment and approval; see UpdateChangeInput."
   updateChange(id: ID!, input: UpdateChangeInput!): Change!
-  "The approver is the request's actor."
+  """
+  The approver is the request's actor. The actor who requested the change may
+  not approve or reject it (FORBIDDEN), unless the server runs with
+  --allow-self-approval.
+  """
   approveChange(changeId: ID!, decision: Decision!, comment: String): Change!
-  "Scheduling a NORMAL change inside a freeze window is a CONFLICT on plannedStart; closing needs an outcome."
+  """
+  Scheduling a NORMAL change inside a freeze window is a CONFLICT on
+  plannedStart; closing needs an outcome; cancelling needs a reason (note).
+  """
   transitionChange(id: ID!, state: ChangeState!, outcome: ChangeOutcome, note: String): Change!
   addChangeNote(id: ID!, text: String!): Change!
   createSLA(input: CreateSLAInput!): SLA!
+  """
+  With version, applies only if the SLA is still at that version (CONFLICT on
+  version otherwise). Availability is measured on the new terms from now on;
+  incidents already raised keep the terms they were raised under.
+  """
+  updateSLA(id: ID!, input: UpdateSLAInput!, version: Int): SLA!
+  "With version, only if the SLA is still at that version. Incidents raised under it keep their clocks."
+  deleteSLA(id: ID!, version: Int): Boolean!
   createWindow(input: CreateWindowInput!): Window!
+  "With version, applies only if the window is still at that version (CONFLICT on version otherwise)."
+  updateWindow(id: ID!, input: UpdateWindowInput!, version: Int): Window!
+  "With version, only if the window is still at that version."
+  deleteWindow(id: ID!, version: Int): Boolean!
 }
 `, BuiltIn: false},
 }
@@ -5121,12 +5371,16 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_actualEnd(ctx, field)
 	case "requestedAt":
 		return ec.fieldContext_Change_requestedAt(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_Change_requestedBy(ctx, field)
 	case "approvals":
 		return ec.fieldContext_Change_approvals(ctx, field)
 	case "implementationNotes":
 		return ec.fieldContext_Change_implementationNotes(ctx, field)
 	case "outcome":
 		return ec.fieldContext_Change_outcome(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Change_cancelReason(ctx, field)
 	case "assessment":
 		return ec.fieldContext_Change_assessment(ctx, field)
 	case "transitions":
@@ -5211,6 +5465,8 @@ func (ec *executionContext) childFields_ChangeThreat(ctx context.Context, field 
 		return ec.fieldContext_ChangeThreat_change(ctx, field)
 	case "effect":
 		return ec.fieldContext_ChangeThreat_effect(ctx, field)
+	case "committed":
+		return ec.fieldContext_ChangeThreat_committed(ctx, field)
 	case "plannedDowntimeMinutes":
 		return ec.fieldContext_ChangeThreat_plannedDowntimeMinutes(ctx, field)
 	}
@@ -5863,6 +6119,12 @@ func (ec *executionContext) childFields_SLARisk(ctx context.Context, field graph
 		return ec.fieldContext_SLARisk_expectedOutageMinutes(ctx, field)
 	case "budgetLeftMinutes":
 		return ec.fieldContext_SLARisk_budgetLeftMinutes(ctx, field)
+	case "committedOutageMinutes":
+		return ec.fieldContext_SLARisk_committedOutageMinutes(ctx, field)
+	case "proposedOutageMinutes":
+		return ec.fieldContext_SLARisk_proposedOutageMinutes(ctx, field)
+	case "changes":
+		return ec.fieldContext_SLARisk_changes(ctx, field)
 	case "atRisk":
 		return ec.fieldContext_SLARisk_atRisk(ctx, field)
 	}
@@ -5899,6 +6161,10 @@ func (ec *executionContext) childFields_ServiceSLAStatus(ctx context.Context, fi
 		return ec.fieldContext_ServiceSLAStatus_budgetMinutes(ctx, field)
 	case "budgetLeftMinutes":
 		return ec.fieldContext_ServiceSLAStatus_budgetLeftMinutes(ctx, field)
+	case "committedOutageMinutes":
+		return ec.fieldContext_ServiceSLAStatus_committedOutageMinutes(ctx, field)
+	case "proposedOutageMinutes":
+		return ec.fieldContext_ServiceSLAStatus_proposedOutageMinutes(ctx, field)
 	case "openIncidents":
 		return ec.fieldContext_ServiceSLAStatus_openIncidents(ctx, field)
 	case "changes":
@@ -5983,6 +6249,8 @@ func (ec *executionContext) childFields_Window(ctx context.Context, field graphq
 		return ec.fieldContext_Window_scope(ctx, field)
 	case "reason":
 		return ec.fieldContext_Window_reason(ctx, field)
+	case "history":
+		return ec.fieldContext_Window_history(ctx, field)
 	case "version":
 		return ec.fieldContext_Window_version(ctx, field)
 	case "createdAt":
@@ -6369,6 +6637,50 @@ func (ec *executionContext) field_Mutation_deleteCI_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteSLA_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWindow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_importBatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6640,6 +6952,66 @@ func (ec *executionContext) field_Mutation_updateProblem_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSLA_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSLAInput, error) {
+			return ec.unmarshalNUpdateSLAInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐUpdateSLAInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWindow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (itsm.UpdateWindowInput, error) {
+			return ec.unmarshalNUpdateWindowInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateWindowInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg2
 	return args, nil
 }
 
@@ -7077,6 +7449,20 @@ func (ec *executionContext) field_Query_slaAtRisk_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_sla_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_slas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7088,6 +7474,20 @@ func (ec *executionContext) field_Query_slas_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["serviceId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_window_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7122,6 +7522,28 @@ func (ec *executionContext) field_Query_windows_args(ctx context.Context, rawArg
 }
 
 func (ec *executionContext) field_SLA_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Window_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -8951,6 +9373,29 @@ func (ec *executionContext) fieldContext_Change_requestedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Change", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Change_requestedBy(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requester(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, false, "String")
+}
+
 func (ec *executionContext) _Change_approvals(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9036,6 +9481,29 @@ func (ec *executionContext) _Change_outcome(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Change_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Change", field, true, true, "ChangeOutcome")
+}
+
+func (ec *executionContext) _Change_cancelReason(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().CancelReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Change_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Change", field, true, true, "String")
 }
 
 func (ec *executionContext) _Change_assessment(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
@@ -9822,6 +10290,29 @@ func (ec *executionContext) _ChangeThreat_effect(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ChangeThreat_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChangeThreat", field, false, false, "Effect")
+}
+
+func (ec *executionContext) _ChangeThreat_committed(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeThreat_committed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Committed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeThreat_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeThreat", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChangeThreat_plannedDowntimeMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
@@ -13759,6 +14250,94 @@ func (ec *executionContext) fieldContext_Mutation_createSLA(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateSLA(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSLA(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSLA(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateSLAInput), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalNSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSLA(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSLA_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSLA(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSLA(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSLA(ctx, fc.Args["id"].(string), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSLA(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSLA_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createWindow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13797,6 +14376,94 @@ func (ec *executionContext) fieldContext_Mutation_createWindow(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createWindow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWindow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWindow(ctx, fc.Args["id"].(string), fc.Args["input"].(itsm.UpdateWindowInput), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
+			return ec.marshalNWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWindow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Window(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWindow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWindow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWindow(ctx, fc.Args["id"].(string), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWindow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWindow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15671,6 +16338,94 @@ func (ec *executionContext) fieldContext_Query_slas(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_sla(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SLA(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalOSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sla(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_sla_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_window(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_window(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Window(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
+			return ec.marshalOWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_window(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Window(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_window_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_windows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17298,6 +18053,84 @@ func (ec *executionContext) fieldContext_SLARisk_budgetLeftMinutes(_ context.Con
 	return graphql.NewScalarFieldContext("SLARisk", field, true, true, "Float")
 }
 
+func (ec *executionContext) _SLARisk_committedOutageMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_committedOutageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLARisk().CommittedOutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_committedOutageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLARisk", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLARisk_proposedOutageMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_proposedOutageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLARisk().ProposedOutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_proposedOutageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLARisk", field, true, true, "Float")
+}
+
+func (ec *executionContext) _SLARisk_changes(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLARisk_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []analysis.ChangeThreat) graphql.Marshaler {
+			return ec.marshalNChangeThreat2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeThreatᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLARisk_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLARisk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeThreat(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SLARisk_atRisk(ctx context.Context, field graphql.CollectedField, obj *analysis.SLARisk) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17625,6 +18458,52 @@ func (ec *executionContext) _ServiceSLAStatus_budgetLeftMinutes(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ServiceSLAStatus_budgetLeftMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_committedOutageMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_committedOutageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().CommittedOutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_committedOutageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceSLAStatus_proposedOutageMinutes(ctx context.Context, field graphql.CollectedField, obj *analysis.ServiceSLAStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSLAStatus_proposedOutageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceSLAStatus().ProposedOutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSLAStatus_proposedOutageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceSLAStatus", field, true, true, "Float")
 }
 
@@ -18352,6 +19231,50 @@ func (ec *executionContext) _Window_reason(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Window_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Window", field, false, false, "String")
+}
+
+func (ec *executionContext) _Window_history(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Window().History(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Window",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Window_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Window_version(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
@@ -20690,7 +21613,7 @@ func (ec *executionContext) unmarshalInputUpdateChangeInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "targetCiIds", "plannedStart", "plannedEnd"}
+	fieldsInOrder := [...]string{"title", "description", "type", "targetCiIds", "plannedStart", "plannedEnd"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20711,6 +21634,13 @@ func (ec *executionContext) unmarshalInputUpdateChangeInput(ctx context.Context,
 				return it, err
 			}
 			it.Description = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalOChangeType2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
 		case "targetCiIds":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCiIds"))
 			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
@@ -20907,6 +21837,153 @@ func (ec *executionContext) unmarshalInputUpdateProblemInput(ctx context.Context
 func UnmarshalUpdateProblemInput(ctx context.Context, raw any) (itsm.UpdateProblemInput, error) {
 	var out itsm.UpdateProblemInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProblemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSLAInput(ctx context.Context, obj any) (model.UpdateSLAInput, error) {
+	var it model.UpdateSLAInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "availabilityTarget", "period", "targets", "serviceHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "availabilityTarget":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availabilityTarget"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailabilityTarget = data
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalOSLAPeriod2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalOPriorityTargetInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPriorityTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
+		case "serviceHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceHours"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSLAInput unmarshals raw into the UpdateSLAInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSLAInput(ctx context.Context, raw any) (model.UpdateSLAInput, error) {
+	var out model.UpdateSLAInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSLAInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateWindowInput(ctx context.Context, obj any) (itsm.UpdateWindowInput, error) {
+	var it itsm.UpdateWindowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "kind", "start", "end", "scopeCiIds", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOWindowKind2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "scopeCiIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeCiIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateWindowInput unmarshals raw into the UpdateWindowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateWindowInput(ctx context.Context, raw any) (itsm.UpdateWindowInput, error) {
+	var out itsm.UpdateWindowInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateWindowInput", raw, &out)
 	return out, err
 }
 
@@ -21581,6 +22658,11 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "requestedBy":
+			out.Values[i] = ec._Change_requestedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "approvals":
 			out.Values[i] = ec._Change_approvals(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21596,6 +22678,12 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Change_outcome(ctx, field, obj)
+				})
+		case "cancelReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_cancelReason(ctx, field, obj)
 				})
 		case "assessment":
 			out.Values[i] = ec._Change_assessment(ctx, field, obj)
@@ -21877,6 +22965,11 @@ func (ec *executionContext) _ChangeThreat(ctx context.Context, sel ast.Selection
 			}
 		case "effect":
 			out.Values[i] = ec._ChangeThreat_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "committed":
+			out.Values[i] = ec._ChangeThreat_committed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -23178,9 +24271,37 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateSLA":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSLA(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSLA":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSLA(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createWindow":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createWindow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWindow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWindow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWindow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWindow(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -23806,6 +24927,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_slas(ctx, field)
 				})
+		case "sla":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sla(ctx, field)
+				})
+		case "window":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_window(ctx, field)
+				})
 		case "windows":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -24365,6 +25498,23 @@ func (ec *executionContext) _SLARisk(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SLARisk_budgetLeftMinutes(ctx, field, obj)
 				})
+		case "committedOutageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLARisk_committedOutageMinutes(ctx, field, obj)
+				})
+		case "proposedOutageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLARisk_proposedOutageMinutes(ctx, field, obj)
+				})
+		case "changes":
+			out.Values[i] = ec._SLARisk_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "atRisk":
 			out.Values[i] = ec._SLARisk_atRisk(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24484,6 +25634,18 @@ func (ec *executionContext) _ServiceSLAStatus(ctx context.Context, sel ast.Selec
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ServiceSLAStatus_budgetLeftMinutes(ctx, field, obj)
+				})
+		case "committedOutageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_committedOutageMinutes(ctx, field, obj)
+				})
+		case "proposedOutageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_proposedOutageMinutes(ctx, field, obj)
 				})
 		case "openIncidents":
 			out.Values[i] = ec._ServiceSLAStatus_openIncidents(ctx, field, obj)
@@ -24751,6 +25913,12 @@ func (ec *executionContext) _Window(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Window_history(ctx, field, obj)
+				})
 		case "version":
 			out.Values[i] = ec._Window_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26605,6 +27773,16 @@ func (ec *executionContext) unmarshalNUpdateProblemInput2githubᚗcomᚋripple�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateSLAInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐUpdateSLAInput(ctx context.Context, v any) (model.UpdateSLAInput, error) {
+	res, err := ec.unmarshalInputUpdateSLAInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateWindowInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateWindowInput(ctx context.Context, v any) (itsm.UpdateWindowInput, error) {
+	res, err := ec.unmarshalInputUpdateWindowInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWindow2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v itsm.Window) graphql.Marshaler {
 	return ec._Window(ctx, sel, &v)
 }
@@ -26994,6 +28172,25 @@ func (ec *executionContext) marshalOChangeState2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	return ret
 }
 
+func (ec *executionContext) unmarshalOChangeType2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx context.Context, v any) (*itsm.ChangeType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ChangeType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChangeType2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx context.Context, sel ast.SelectionSet, v *itsm.ChangeType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOCriticality2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCriticality(ctx context.Context, v any) (*graph.Criticality, error) {
 	if v == nil {
 		return nil, nil
@@ -27059,6 +28256,23 @@ var (
 		graph.Both:     "BOTH",
 	}
 )
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
 
 func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
@@ -27395,6 +28609,13 @@ func (ec *executionContext) marshalOProblemState2ᚕgithubᚗcomᚋrippleᚑcmdb
 	return ret
 }
 
+func (ec *executionContext) marshalOSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx context.Context, sel ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SLA(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSLAClock2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐClockStatus(ctx context.Context, sel ast.SelectionSet, v *itsm.ClockStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27502,6 +28723,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Window(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWindowKind2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindowKind(ctx context.Context, v any) (*itsm.WindowKind, error) {

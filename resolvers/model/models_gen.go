@@ -193,6 +193,17 @@ type ProblemEdge struct {
 	Node   *itsm.Problem `json:"node"`
 }
 
+// Absent fields are left unchanged. The service is fixed: an SLA on another service is a new SLA.
+type UpdateSLAInput struct {
+	Name               *string         `json:"name,omitempty"`
+	AvailabilityTarget *float64        `json:"availabilityTarget,omitempty"`
+	Period             *sla.PeriodKind `json:"period,omitempty"`
+	// Replaces all per-priority targets.
+	Targets []PriorityTargetInput `json:"targets,omitempty"`
+	// See SLA.serviceHours.
+	ServiceHours map[string]any `json:"serviceHours,omitempty"`
+}
+
 type SLAStatus string
 
 const (

@@ -170,10 +170,11 @@ func (e *env) query(t *testing.T, query string, vars map[string]any, out any) {
 }
 
 // fail runs an operation that must fail with exactly one error of code
-// (and, when field is not empty, naming field) and returns that error.
-func (e *env) fail(t *testing.T, query string, vars map[string]any, code, field string) gqlError {
+// (and, when field is not empty, naming field) and returns that error; hdr
+// are extra request headers (name, value, ...).
+func (e *env) fail(t *testing.T, query string, vars map[string]any, code, field string, hdr ...string) gqlError {
 	t.Helper()
-	res := e.post(t, query, vars)
+	res := e.post(t, query, vars, hdr...)
 	if len(res.Errors) != 1 {
 		t.Fatalf("want one %s error, got status %d, errors %+v, data %s", code, res.status, res.Errors, truncate(res.Data))
 	}

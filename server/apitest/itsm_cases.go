@@ -4,9 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/server"
 )
 
 // estate is a small service tree for the ITSM cases:
@@ -413,8 +420,6 @@ var itsmCases = []testCase{
 		s := newEstate(t, e)
 		start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
 		id := e.change(t, "NORMAL", []string{s.db}, start, start.Add(2*time.Hour))
-		const approveQ = `mutation($id: ID!, $d: Decision!, $c: String) { approveChange(changeId: $id, decision: $d, comment: $c) {
-		  state approvals { approver decision comment } } }`
 		// NORMAL changes need an assessment, then an approval, before scheduling.
 		e.fail(t, transitionChangeQ, in("id", id, "s", "SCHEDULED"), "INVALID_INPUT", "state")
 		e.fail(t, approveQ, in("id", id, "d", "APPROVE"), "INVALID_INPUT", "changeId")
@@ -763,4 +768,342 @@ var itsmCases = []testCase{
 		e.fail(t, q, in("ids", []string{incIDs[0], unknownID}), "NOT_FOUND", "incidentIds[1]")
 		e.fail(t, q, in("ids", incIDs, "first", 0), "INVALID_INPUT", "first")
 	}},
+	{"a material edit sends an approved change back", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		vm := e.mk(t, "db-vm", "VirtualMachine")
+		start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+		id := e.changeAs(t, "alice", "NORMAL", []string{s.db}, start, start.Add(time.Hour))
+		e.as(t, "risk-bot", `mutation($id: ID!) { assessChange(changeId: $id) { riskScore } }`, in("id", id), nil)
+		e.moveChange(t, id, "ASSESSED")
+		e.as(t, "cab", approveQ, in("id", id, "d", "APPROVE"), nil)
+
+		// A new title is not material.
+		got := e.updateChange(t, "alice", id, in("title", "patch shop-db (v2)"))
+		if got.State != "APPROVED" || got.Assessment == nil {
+			t.Fatalf("after a title edit: %+v", got)
+		}
+		// New targets are: back to REQUESTED, assessment gone, and why.
+		got = e.updateChange(t, "alice", id, in("targetCiIds", []string{vm}))
+		last := got.Transitions[len(got.Transitions)-1]
+		if got.State != "REQUESTED" || got.Assessment != nil || last.From != "APPROVED" || last.To != "REQUESTED" ||
+			!strings.Contains(last.Note, "targets added db-vm, removed shop-db") || last.Actor != "alice" {
+			t.Fatalf("after a target swap: state %s, assessment %v, transition %+v", got.State, got.Assessment, last)
+		}
+		var hist struct{ Change struct{ History historyJSON } }
+		e.query(t, `query($id: ID!) { change(id: $id) { history(first: 1) { edges { node { actor action before after } } } } }`, in("id", id), &hist)
+		n := hist.Change.History.Edges[0].Node
+		if n.Actor != "alice" || n.Before["state"] != "APPROVED" || n.After["state"] != "REQUESTED" || n.After["assessment"] != nil {
+			t.Fatalf("audit entry %+v", n)
+		}
+		// It needs assessment and approval again.
+		e.fail(t, transitionChangeQ, in("id", id, "s", "SCHEDULED"), "INVALID_INPUT", "state")
+		e.moveChange(t, id, "ASSESSED")
+		e.as(t, "cab", approveQ, in("id", id, "d", "APPROVE"), nil)
+		e.moveChange(t, id, "SCHEDULED")
+		// A SCHEDULED change is taken off the calendar before re-planning.
+		e.fail(t, updateChangeQ, in("id", id, "in", in("plannedEnd", ts(start.Add(2*time.Hour)))), "INVALID_INPUT", "id")
+		e.query(t, transitionChangeQ, in("id", id, "s", "REQUESTED", "n", "vendor slipped"), nil)
+		got = e.updateChange(t, "alice", id, in("plannedEnd", ts(start.Add(2*time.Hour)), "type", "EMERGENCY"))
+		if got.State != "REQUESTED" || got.Type != "EMERGENCY" {
+			t.Fatalf("re-planned %+v", got)
+		}
+	}},
+	{"separation of duties", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+		id := e.changeAs(t, "alice", "EMERGENCY", []string{s.db}, start, start.Add(time.Hour))
+		var c struct{ Change struct{ RequestedBy string } }
+		e.query(t, `query($id: ID!) { change(id: $id) { requestedBy } }`, in("id", id), &c)
+		if c.Change.RequestedBy != "alice" {
+			t.Fatalf("requestedBy %q", c.Change.RequestedBy)
+		}
+		for _, d := range []string{"APPROVE", "REJECT"} {
+			err := e.fail(t, approveQ, in("id", id, "d", d), "FORBIDDEN", "", "X-Ripple-Actor", "alice")
+			if !strings.Contains(err.Message, "separation of duties") || !strings.Contains(err.Message, "alice") {
+				t.Errorf("message %q", err.Message)
+			}
+		}
+		// Without a header the actor is "anonymous", one actor like any other.
+		anon := e.change(t, "EMERGENCY", []string{s.db}, start, start.Add(time.Hour))
+		e.fail(t, approveQ, in("id", anon, "d", "APPROVE"), "FORBIDDEN", "")
+		var out struct{ ApproveChange struct{ State string } }
+		e.as(t, "bob", approveQ, in("id", id, "d", "APPROVE"), &out)
+		if out.ApproveChange.State != "APPROVED" {
+			t.Fatalf("approved by another actor: %+v", out)
+		}
+		// The rule is a server option (ripple serve --allow-self-approval).
+		lax := &env{store: e.store, ctx: e.ctx, srv: httptest.NewServer(server.NewHandler(server.Config{Store: e.store,
+			Logger: zerolog.New(zerolog.NewTestWriter(t)), GraphQL: resolvers.Options{AllowSelfApproval: true}}))}
+		t.Cleanup(lax.srv.Close)
+		own := lax.changeAs(t, "carol", "EMERGENCY", []string{s.db}, start, start.Add(time.Hour))
+		lax.as(t, "carol", approveQ, in("id", own, "d", "APPROVE"), &out)
+		if out.ApproveChange.State != "APPROVED" {
+			t.Fatalf("self-approval with the rule off: %+v", out)
+		}
+	}},
+	{"cancelling a change", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		// Yearly, so the changes below fall in the period of now.
+		e.query(t, createSLAQ, in("in", in("serviceId", s.shop, "name", "shop", "availabilityTarget", 99.9, "period", "YEAR")), nil)
+		start := time.Now().Add(time.Hour).Truncate(time.Minute)
+		id := e.change(t, "STANDARD", []string{s.db}, start, start.Add(time.Hour))
+		e.moveChange(t, id, "SCHEDULED")
+		e.fail(t, transitionChangeQ, in("id", id, "s", "CANCELLED"), "INVALID_INPUT", "note")
+		var out struct {
+			TransitionChange struct{ State string }
+		}
+		e.query(t, transitionChangeQ, in("id", id, "s", "CANCELLED", "n", "replaced by a vendor fix"), &out)
+		var c struct {
+			Change struct {
+				State        string
+				CancelReason *string
+			}
+		}
+		e.query(t, `query($id: ID!) { change(id: $id) { state cancelReason } }`, in("id", id), &c)
+		if c.Change.State != "CANCELLED" || deref(c.Change.CancelReason) != "replaced by a vendor fix" {
+			t.Fatalf("cancelled %+v", c.Change)
+		}
+		e.fail(t, transitionChangeQ, in("id", id, "s", "SCHEDULED"), "INVALID_INPUT", "state")
+		// Not once implementation started.
+		busy := e.change(t, "STANDARD", []string{s.app}, start, start.Add(time.Hour))
+		e.moveChange(t, busy, "SCHEDULED")
+		e.moveChange(t, busy, "IMPLEMENTING")
+		e.fail(t, transitionChangeQ, in("id", busy, "s", "CANCELLED", "n", "too late"), "INVALID_INPUT", "state")
+		// A cancelled change counts nowhere: the shop's SLA sees only the
+		// implementing one.
+		var st struct {
+			SLAAtRisk []struct {
+				Changes []struct{ Change struct{ ID string } }
+			}
+		}
+		e.query(t, `{ slaAtRisk { changes { change { id } } } }`, nil, &st)
+		if len(st.SLAAtRisk) != 1 || len(st.SLAAtRisk[0].Changes) != 1 || st.SLAAtRisk[0].Changes[0].Change.ID != busy {
+			t.Fatalf("SLA changes %+v", st.SLAAtRisk)
+		}
+		var list struct{ Changes struct{ TotalCount int } }
+		e.query(t, `{ changes(filter: { states: [CANCELLED] }) { totalCount } }`, nil, &list)
+		if list.Changes.TotalCount != 1 {
+			t.Fatalf("%d cancelled changes", list.Changes.TotalCount)
+		}
+	}},
+	{"slaAtRisk and changeImpact read one budget", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		now := time.Now().UTC()
+		// A yearly SLA, so the change below is in the same period as now.
+		var created struct{ CreateSLA struct{ ID string } }
+		e.query(t, createSLAQ, in("in", in("serviceId", s.shop, "name", "shop yearly", "availabilityTarget", 99.99, "period", "YEAR")), &created)
+		// A closed outage of 10m7s: the budget left is not a round number.
+		from := now.Add(-30 * time.Minute).Truncate(time.Second)
+		inc := e.incident(t, "", in("title", "db down", "affectedCiIds", []string{s.db}, "openedAt", ts(from), "outageStart", ts(from)))
+		e.query(t, `mutation($id: ID!, $in: UpdateIncidentInput!) { updateIncident(id: $id, input: $in) { id } }`,
+			in("id", inc.ID, "in", in("outageEnd", ts(from.Add(10*time.Minute+7*time.Second)))), nil)
+		start := now.Add(2 * time.Minute).Truncate(time.Minute)
+		committed := e.change(t, "STANDARD", []string{s.app}, start, start.Add(20*time.Minute))
+		e.query(t, `mutation($id: ID!, $in: UpdateChangeInput!) { updateChange(id: $id, input: $in) { id } }`,
+			in("id", committed, "in", in("title", "Restart shop-app")), nil)
+		e.moveChange(t, committed, "SCHEDULED")
+		proposed := e.change(t, "NORMAL", []string{s.db}, start.Add(time.Hour), start.Add(3*time.Hour))
+
+		var st struct {
+			SLAAtRisk []struct {
+				Status                                    string
+				Reasons                                   []string
+				BudgetLeftMinutes, CommittedOutageMinutes float64
+				ProposedOutageMinutes                     float64
+				Availability                              struct{ BudgetLeftMinutes, DowntimeMinutes float64 }
+				Changes                                   []struct{ Committed bool }
+			}
+		}
+		e.query(t, `{ slaAtRisk { status reasons budgetLeftMinutes committedOutageMinutes proposedOutageMinutes
+		  availability { budgetLeftMinutes downtimeMinutes } changes { committed } } }`, nil, &st)
+		var ci struct {
+			ChangeImpact struct {
+				SlasAtRisk []struct {
+					BudgetLeftMinutes, ExpectedOutageMinutes, CommittedOutageMinutes, ProposedOutageMinutes float64
+					AtRisk                                                                                  bool
+					Changes                                                                                 []struct{ Change struct{ ID string } }
+				}
+			}
+		}
+		e.query(t, `query($id: ID!) { changeImpact(changeId: $id) { slasAtRisk { budgetLeftMinutes expectedOutageMinutes
+		  committedOutageMinutes proposedOutageMinutes atRisk changes { change { id } } } } }`, in("id", proposed), &ci)
+		if len(st.SLAAtRisk) != 1 || len(ci.ChangeImpact.SlasAtRisk) != 1 {
+			t.Fatalf("slaAtRisk %+v, changeImpact %+v", st.SLAAtRisk, ci.ChangeImpact.SlasAtRisk)
+		}
+		sa, r := st.SLAAtRisk[0], ci.ChangeImpact.SlasAtRisk[0]
+		if sa.BudgetLeftMinutes != r.BudgetLeftMinutes || sa.Availability.BudgetLeftMinutes != sa.BudgetLeftMinutes {
+			t.Fatalf("budget left: slaAtRisk %v, changeImpact %v — one budget, one number", sa.BudgetLeftMinutes, r.BudgetLeftMinutes)
+		}
+		// Minutes come back with at most two decimals.
+		for _, m := range []float64{sa.BudgetLeftMinutes, sa.Availability.DowntimeMinutes, r.BudgetLeftMinutes} {
+			if s := strconv.FormatFloat(m, 'f', -1, 64); len(s)-strings.IndexByte(s+".", '.') > 3 {
+				t.Errorf("%s has more than two decimals", s)
+			}
+		}
+		if sa.Availability.DowntimeMinutes != 10.12 {
+			t.Errorf("downtime %v, want 10.12 (10m7s)", sa.Availability.DowntimeMinutes)
+		}
+		// What counts: the scheduled change is committed, the requested one
+		// proposed and named nowhere as a reason.
+		if sa.CommittedOutageMinutes != 20 || sa.ProposedOutageMinutes != 120 || len(sa.Changes) != 2 || !sa.Changes[0].Committed || sa.Changes[1].Committed {
+			t.Errorf("slaAtRisk committed %v proposed %v changes %+v", sa.CommittedOutageMinutes, sa.ProposedOutageMinutes, sa.Changes)
+		}
+		if r.ExpectedOutageMinutes != 120 || r.CommittedOutageMinutes != 20 || r.ProposedOutageMinutes != 0 || len(r.Changes) != 1 || r.Changes[0].Change.ID != committed {
+			t.Errorf("changeImpact %+v", r)
+		}
+		// 99.99% of a year is about 52.6 minutes: the proposed 2 hours would
+		// not fit, the committed 20 minutes do.
+		if !r.AtRisk || sa.Status != "OK" {
+			t.Errorf("at risk %v, status %s %v", r.AtRisk, sa.Status, sa.Reasons)
+		}
+		// Once approved and scheduled, the SLA is at risk and the reason
+		// names both changes.
+		e.moveChange(t, proposed, "ASSESSED")
+		e.as(t, "cab", approveQ, in("id", proposed, "d", "APPROVE"), nil)
+		e.query(t, `{ slaAtRisk { status reasons budgetLeftMinutes committedOutageMinutes proposedOutageMinutes
+		  availability { budgetLeftMinutes downtimeMinutes } changes { committed } } }`, nil, &st)
+		reasons := strings.Join(st.SLAAtRisk[0].Reasons, "\n")
+		if st.SLAAtRisk[0].Status != "AT_RISK" || !strings.Contains(reasons, `"Restart shop-app" (SCHEDULED, 20m)`) ||
+			!strings.Contains(reasons, `"change NORMAL" (APPROVED, 2h)`) || strings.Contains(reasons, "0m0s") {
+			t.Errorf("status %s, reasons:\n%s", st.SLAAtRisk[0].Status, reasons)
+		}
+	}},
+	{"SLAs and windows are updated and deleted", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		slaID := e.sla(t, s.shop, "shop gold", 99.9, prioTarget("P1", 15, 240))
+		inc := e.incident(t, "", in("title", "down", "affectedCiIds", []string{s.db}, "impact", 1, "urgency", 1))
+		const updateSLAQ = `mutation($id: ID!, $in: UpdateSLAInput!, $v: Int) { updateSLA(id: $id, input: $in, version: $v) {
+		  id name version availabilityTarget period targets { priority responseMinutes } } }`
+		var up struct {
+			UpdateSLA struct {
+				ID, Name, Period   string
+				Version            int
+				AvailabilityTarget float64
+				Targets            []struct {
+					Priority        string
+					ResponseMinutes float64
+				}
+			}
+		}
+		e.as(t, "slm", updateSLAQ, in("id", slaID, "v", 1, "in", in("name", "shop platinum", "availabilityTarget", 99.95,
+			"targets", []any{prioTarget("P1", 5, 60)})), &up)
+		if u := up.UpdateSLA; u.Name != "shop platinum" || u.Version != 2 || u.AvailabilityTarget != 99.95 || u.Period != "MONTH" ||
+			len(u.Targets) != 1 || u.Targets[0].ResponseMinutes != 5 {
+			t.Fatalf("updated %+v", u)
+		}
+		e.fail(t, updateSLAQ, in("id", slaID, "v", 1, "in", in("name", "x")), "CONFLICT", "version")
+		e.fail(t, updateSLAQ, in("id", slaID, "in", in("targets", []any{prioTarget("P2", 60, 30)})), "INVALID_INPUT", "targets[0].resolutionMinutes")
+		e.fail(t, updateSLAQ, in("id", slaID, "in", in("serviceHours", in("weekly", "often"))), "INVALID_INPUT", "serviceHours")
+		e.fail(t, updateSLAQ, in("id", unknownID, "in", in("name", "x")), "NOT_FOUND", "id")
+
+		// Deleting it: the incident raised under it keeps its clocks.
+		e.fail(t, `mutation($id: ID!) { deleteSLA(id: $id, version: 7) }`, in("id", slaID), "CONFLICT", "version")
+		var del struct{ DeleteSLA bool }
+		e.as(t, "slm", `mutation($id: ID!) { deleteSLA(id: $id) }`, in("id", slaID), &del)
+		if !del.DeleteSLA {
+			t.Fatal("deleteSLA returned false")
+		}
+		var one struct {
+			SLA  *struct{ ID string }
+			Slas []struct{ ID string }
+		}
+		e.query(t, `query($id: ID!) { sla(id: $id) { id } slas { id } }`, in("id", slaID), &one)
+		if one.SLA != nil || len(one.Slas) != 0 {
+			t.Fatalf("after delete: %+v", one)
+		}
+		var clocks struct {
+			Incident struct {
+				SLA struct {
+					Response *struct {
+						TargetMinutes float64
+						SLA           struct {
+							ID, Name string
+							History  historyJSON
+						}
+					}
+				}
+			}
+		}
+		e.query(t, `query($id: ID!) { incident(id: $id) { sla { response { targetMinutes sla { id name history { edges { node { actor action } } } } } } } }`, in("id", inc.ID), &clocks)
+		r := clocks.Incident.SLA.Response
+		if r == nil || r.TargetMinutes != 15 || r.SLA.ID != slaID || r.SLA.Name != "shop gold" {
+			t.Fatalf("clock after the SLA was deleted: %+v", r)
+		}
+		if got := r.SLA.History.summary(); got != "DELETE by slm, UPDATE by slm, CREATE by anonymous" {
+			t.Errorf("SLA history %s", got)
+		}
+		e.fail(t, `mutation($id: ID!) { deleteSLA(id: $id) }`, in("id", slaID), "NOT_FOUND", "id")
+
+		// Windows.
+		start := time.Now().Add(24 * time.Hour).Truncate(time.Hour)
+		var w struct{ CreateWindow struct{ ID string } }
+		e.query(t, `mutation($in: CreateWindowInput!) { createWindow(input: $in) { id } }`,
+			in("in", in("name", "peak", "kind", "FREEZE", "start", ts(start), "end", ts(start.Add(time.Hour)))), &w)
+		const updateWindowQ = `mutation($id: ID!, $in: UpdateWindowInput!, $v: Int) { updateWindow(id: $id, input: $in, version: $v) {
+		  name kind start end scopeCiIds version } }`
+		var uw struct {
+			UpdateWindow struct {
+				Name, Kind, Start, End string
+				ScopeCiIds             []string
+				Version                int
+			}
+		}
+		e.as(t, "cab", updateWindowQ, in("id", w.CreateWindow.ID, "v", 1, "in", in("kind", "MAINTENANCE", "end", ts(start.Add(2*time.Hour)), "scopeCiIds", []string{s.db})), &uw)
+		if u := uw.UpdateWindow; u.Kind != "MAINTENANCE" || u.End != ts(start.Add(2*time.Hour)) || u.Name != "peak" || len(u.ScopeCiIds) != 1 || u.Version != 2 {
+			t.Fatalf("updated window %+v", u)
+		}
+		e.fail(t, updateWindowQ, in("id", w.CreateWindow.ID, "in", in("end", ts(start.Add(-time.Hour)))), "INVALID_INPUT", "end")
+		e.fail(t, updateWindowQ, in("id", w.CreateWindow.ID, "in", in("scopeCiIds", []string{unknownID})), "NOT_FOUND", "scope[0]")
+		e.fail(t, updateWindowQ, in("id", w.CreateWindow.ID, "v", 1, "in", in("name", "x")), "CONFLICT", "version")
+		var wd struct{ DeleteWindow bool }
+		e.as(t, "cab", `mutation($id: ID!) { deleteWindow(id: $id, version: 2) }`, in("id", w.CreateWindow.ID), &wd)
+		var gone struct {
+			Window  *struct{ ID string }
+			History historyJSON
+		}
+		e.query(t, `query($id: ID!) { window(id: $id) { id } history(id: $id) { edges { node { actor action } } } }`, in("id", w.CreateWindow.ID), &gone)
+		if !wd.DeleteWindow || gone.Window != nil || gone.History.summary() != "DELETE by cab, UPDATE by cab, CREATE by anonymous" {
+			t.Fatalf("after deleteWindow: %+v %s", gone.Window, gone.History.summary())
+		}
+	}},
+	{"messages name record kinds in lower case", func(t *testing.T, e *env) {
+		s := newEstate(t, e)
+		err := e.fail(t, transitionChangeQ, in("id", unknownID, "s", "ASSESSED"), "NOT_FOUND", "id")
+		if err.Message != `id: change "`+unknownID+`" not found` {
+			t.Errorf("message %q", err.Message)
+		}
+		inc := e.incident(t, "", in("title", "x", "affectedCiIds", []string{s.db}))
+		err = e.fail(t, transitionIncidentQ, in("id", inc.ID, "s", "CLOSED"), "INVALID_INPUT", "state")
+		if !strings.HasPrefix(err.Message, "state: an incident cannot go from NEW to CLOSED") {
+			t.Errorf("message %q", err.Message)
+		}
+	}},
+}
+
+const approveQ = `mutation($id: ID!, $d: Decision!, $c: String) { approveChange(changeId: $id, decision: $d, comment: $c) {
+  state approvals { approver decision comment } } }`
+
+// changeAs creates a change requested by actor and returns its id.
+func (e *env) changeAs(t *testing.T, actor, typ string, targets []string, start, end time.Time) string {
+	t.Helper()
+	var out struct{ CreateChange struct{ ID string } }
+	e.as(t, actor, createChangeQ, in("in", in("title", "change "+typ, "type", typ, "targetCiIds", targets,
+		"plannedStart", ts(start), "plannedEnd", ts(end))), &out)
+	return out.CreateChange.ID
+}
+
+const updateChangeQ = `mutation($id: ID!, $in: UpdateChangeInput!) { updateChange(id: $id, input: $in) {
+  state type assessment { riskScore } transitions { from to actor note } } }`
+
+type changeEditJSON struct {
+	State, Type string
+	Assessment  *struct{ RiskScore int }
+	Transitions []struct{ From, To, Actor, Note string }
+}
+
+func (e *env) updateChange(t *testing.T, actor, id string, input map[string]any) changeEditJSON {
+	t.Helper()
+	var out struct{ UpdateChange changeEditJSON }
+	e.as(t, actor, updateChangeQ, in("id", id, "in", input), &out)
+	return out.UpdateChange
 }

@@ -34,12 +34,12 @@ func (t *txn) putRecord(rec graph.Record, expectVersion int64) (*graph.Record, e
 	cur, exists := t.record(rec.Kind, rec.ID)
 	switch {
 	case expectVersion == 0 && exists:
-		return nil, graph.Errorf(graph.CodeConflict, "id", "%s %s already exists", rec.Kind, rec.ID)
+		return nil, graph.Errorf(graph.CodeConflict, "id", "%s %s already exists", rec.Kind.Noun(), rec.ID)
 	case expectVersion > 0 && !exists:
-		return nil, graph.NotFound("id", string(rec.Kind), rec.ID)
+		return nil, graph.RecordNotFound("id", rec.Kind, rec.ID)
 	case expectVersion > 0 && cur.Version != expectVersion:
 		return nil, graph.Errorf(graph.CodeConflict, "version",
-			"%s %s is at version %d, not %d: it changed since it was read", rec.Kind, rec.ID, cur.Version, expectVersion)
+			"%s %s is at version %d, not %d: it changed since it was read", rec.Kind.Noun(), rec.ID, cur.Version, expectVersion)
 	}
 	for i, l := range rec.Links {
 		// A link the record already had may point to a CI deleted since: a
@@ -120,7 +120,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 	defer unlock()
 	r, ok := s.mem.record(kind, id)
 	if !ok {
-		return graph.Record{}, graph.NotFound("id", string(kind), id)
+		return graph.Record{}, graph.RecordNotFound("id", kind, id)
 	}
 	return cloneRecord(r), nil
 }
@@ -194,10 +194,10 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 		cur, ok := t.record(kind, id)
 		switch {
 		case !ok:
-			return graph.NotFound("id", string(kind), id)
+			return graph.RecordNotFound("id", kind, id)
 		case expectVersion != 0 && cur.Version != expectVersion:
 			return graph.Errorf(graph.CodeConflict, "version",
-				"%s %s is at version %d, not %d: it changed since it was read", kind, id, cur.Version, expectVersion)
+				"%s %s is at version %d, not %d: it changed since it was read", kind.Noun(), id, cur.Version, expectVersion)
 		}
 		t.recs[recKey{kind, id}] = nil
 		t.logChange(graph.ActionDelete, graph.AuditSubject(kind), id, []string{id}, cur.Doc, nil)

@@ -70,12 +70,12 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		}
 		switch {
 		case expectVersion == 0 && found:
-			return graph.Record{}, graph.Errorf(graph.CodeConflict, "id", "%s record %s already exists", rec.Kind, rec.ID)
+			return graph.Record{}, graph.Errorf(graph.CodeConflict, "id", "%s %s already exists", rec.Kind.Noun(), rec.ID)
 		case expectVersion > 0 && !found:
-			return graph.Record{}, graph.NotFound("id", string(rec.Kind)+" record", rec.ID)
+			return graph.Record{}, graph.RecordNotFound("id", rec.Kind, rec.ID)
 		case expectVersion > 0 && cur.version != expectVersion:
 			return graph.Record{}, graph.Errorf(graph.CodeConflict, "version",
-				"%s record %s is at version %d, not %d: it changed since it was read", rec.Kind, rec.ID, cur.version, expectVersion)
+				"%s %s is at version %d, not %d: it changed since it was read", rec.Kind.Noun(), rec.ID, cur.version, expectVersion)
 		}
 		exist, err := checkLinkedCIs(ctx, tx, ciIDs, cur.linked)
 		if err != nil {
@@ -263,7 +263,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 			return graph.Record{}, err
 		}
 		if !found {
-			return graph.Record{}, graph.NotFound("id", string(kind)+" record", id)
+			return graph.Record{}, graph.RecordNotFound("id", kind, id)
 		}
 		return rec, nil
 	})
@@ -377,11 +377,11 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 			return struct{}{}, err
 		}
 		if !found {
-			return struct{}{}, graph.NotFound("id", string(kind)+" record", id)
+			return struct{}{}, graph.RecordNotFound("id", kind, id)
 		}
 		if expectVersion != 0 && cur.version != expectVersion {
 			return struct{}{}, graph.Errorf(graph.CodeConflict, "version",
-				"%s record %s is at version %d, not %d: it changed since it was read", kind, id, cur.version, expectVersion)
+				"%s %s is at version %d, not %d: it changed since it was read", kind.Noun(), id, cur.version, expectVersion)
 		}
 		if err := exec(ctx, tx, cypherDeleteRecord, map[string]any{"kind": string(kind), "id": id}); err != nil {
 			return struct{}{}, fmt.Errorf("delete record: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,6 +211,30 @@ var recordCases = []testCase{
 		wantErr(t, s.DeleteRecord(ctx, graph.KindWindow, r.ID, 0), graph.CodeNotFound, "id")
 		_, err := s.GetRecord(ctx, graph.KindWindow, r.ID)
 		wantErr(t, err, graph.CodeNotFound, "id")
+	}},
+	{"MessagesNameTheKindInLowerCase", func(ctx context.Context, t *testing.T, s graph.Store) {
+		// Both stores word record errors alike, as users read them:
+		// `change "<id>" not found`, never `CHANGE "<id>"`.
+		r := mustPut(ctx, t, s, graph.Record{Kind: graph.KindChange, ID: graph.NewID(), State: "REQUESTED", Doc: doc(map[string]any{})}, 0)
+		missing := graph.NewID()
+		_, getErr := s.GetRecord(ctx, graph.KindChange, missing)
+		_, putErr := s.PutRecord(ctx, graph.Record{Kind: graph.KindChange, ID: missing, State: "X", Doc: doc(map[string]any{})}, 1)
+		_, dupErr := s.PutRecord(ctx, r, 0)
+		_, staleErr := s.PutRecord(ctx, r, 5)
+		for _, tc := range []struct {
+			err  error
+			want string
+		}{
+			{getErr, `change "` + missing + `" not found`},
+			{putErr, `change "` + missing + `" not found`},
+			{s.DeleteRecord(ctx, graph.KindSLA, missing, 0), `SLA "` + missing + `" not found`},
+			{dupErr, "change " + r.ID + " already exists"},
+			{staleErr, "change " + r.ID + " is at version 1, not 5"},
+		} {
+			if tc.err == nil || !strings.HasPrefix(graph.ErrorMessage(tc.err), tc.want) {
+				t.Errorf("message %q, want it to start %q", graph.ErrorMessage(tc.err), tc.want)
+			}
+		}
 	}},
 }
 
