@@ -84,8 +84,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func DefaultPolicy() Policy {
 	return Policy{
 		Identification: map[string][][]string{
-			graph.ClassServer:         {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
-			graph.ClassNetworkDevice:  {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			graph.ClassServer:        {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			graph.ClassNetworkDevice: {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
 			// A VM is its cloud resource first (Terraform's ids), then its
 			// cloud instance (what a Kubernetes node's providerID names),
 			// then a host like any other (nmap, the node's addresses).
