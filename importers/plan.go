@@ -23,7 +23,8 @@ type Plan struct {
 	Generation int64 `json:"generation"`
 	// Complete is false when some items or links could not be reconciled
 	// (see Problems): such a run does not mark anything stale, because
-	// what it missed may be what it failed to read.
+	// what it missed may be what it failed to read. Unresolved links
+	// (references to what the input does not hold) leave a run complete.
 	Complete bool `json:"complete"`
 	// Seen counts the CIs the source reported (after folding duplicates).
 	Seen             int              `json:"seen"`
