@@ -692,3 +692,56 @@ func TestReusedAddressIsNotMerged(t *testing.T) {
 		}
 	})
 }
+
+// TestMachinesAcrossSources: host-like items meet by the host identifiers
+// every importer shares, and a cloud instance, like a serial number, tells
+// two machines apart when only a weaker rule (a reused address) matched.
+func TestMachinesAcrossSources(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		tf := importers.Request{Format: "terraform", Scope: "tf:lineage"}
+		vm := func(addr, instance, ip string) importers.Item {
+			return importers.Item{Class: graph.ClassVirtualMachine, Name: addr,
+				Identifiers: []graph.Identifier{id("tf-address", "lineage/"+addr), id("cloud-instance", "aws:"+instance), id("ip", ip)},
+				At: addr}
+		}
+		// nmap saw the host first, as a Server.
+		mustRun(t, e, nmapReq, feed{items: hosts(5)})
+		c.tick()
+		run, _ := mustRun(t, e, tf, feed{items: []importers.Item{vm("aws_instance.a", "i-1", "10.0.0.5")}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		ci := ciByIdent(t, s, id("ip", "10.0.0.5"))
+		if ci.Class != graph.ClassVirtualMachine || ci.Name != "aws_instance.a" {
+			t.Fatalf("the scanned host, once Terraform reports it: %s %q, want the VirtualMachine", ci.Class, ci.Name)
+		}
+		// Replaced at the same address (a new instance): the state address
+		// ranks above the instance, so it is the same CI.
+		c.tick()
+		run, _ = mustRun(t, e, tf, feed{items: []importers.Item{vm("aws_instance.a", "i-2", "10.0.0.5")}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		// Another instance on the address, at another state address:
+		// matched only by its IP, its instance differs: not merged.
+		c.tick()
+		run, plan := mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:other"},
+			feed{items: []importers.Item{vm("aws_instance.b", "i-3", "10.0.0.5")}})
+		if len(plan.Problems) != 1 || plan.Problems[0].Code != importers.ProblemAmbiguous ||
+			!strings.Contains(plan.Problems[0].Message, "cloud-instance") || run.Counts.Updated+run.Counts.Created != 0 {
+			t.Fatalf("problems %+v counts %+v: want the other instance reported, not merged", plan.Problems, run.Counts)
+		}
+		// A CloudResource imported before its type was mapped becomes what
+		// it is; nothing else changes class.
+		c.tick()
+		db := importers.Item{Class: graph.ClassCloudResource, Name: "main-db", Identifiers: []graph.Identifier{id("cloud-id", "arn:db")}}
+		mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		db.Class = graph.ClassDatabase
+		run, _ = mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		if got := ciByIdent(t, s, id("cloud-id", "arn:db")); got.Class != graph.ClassDatabase || run.Plan.Updates[0].Changes[0].Field != "class" {
+			t.Fatalf("refined: %s, changes %+v", got.Class, run.Plan.Updates)
+		}
+		db.Class = graph.ClassApplication
+		run, _ = mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		if got := ciByIdent(t, s, id("cloud-id", "arn:db")); got.Class != graph.ClassDatabase || run.Counts.Unchanged != 1 {
+			t.Fatalf("a Database reported as an Application: %s, counts %+v", got.Class, run.Counts)
+		}
+	})
+}

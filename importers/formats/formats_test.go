@@ -135,6 +135,26 @@ func TestTerraformStatesThroughTheEngine(t *testing.T) {
 		if !strings.Contains(strings.Join(staleNames, " "), `bucket["assets"]`) {
 			t.Fatalf("v2 stale = %v, want the removed bucket[\"assets\"]", staleNames)
 		}
+		// The AWS-shaped state (hand-written): its VMs, databases, load
+		// balancers, volumes and clusters are found again on re-import.
+		aws := im.mustRun("terraform", "", "", fixture("terraform", "aws-handwritten.tfstate"))
+		if aws.Outcome != importers.OutcomeSucceeded || aws.Counts.Created != aws.Counts.Items || aws.Counts.Problems != 0 {
+			t.Fatalf("aws: %s %+v problems %+v", aws.Outcome, aws.Counts, aws.Plan.Problems)
+		}
+		again = im.mustRun("terraform", "", "", fixture("terraform", "aws-handwritten.tfstate"))
+		if counts(again) != (importers.Counts{Unchanged: aws.Counts.Items}) {
+			t.Fatalf("aws again: %+v, want all unchanged (problems %+v)", again.Counts, again.Plan.Problems)
+		}
+		for class, want := range map[string]int{graph.ClassVirtualMachine: 6, graph.ClassDatabase: 1, graph.ClassLoadBalancer: 1,
+			graph.ClassStorageVolume: 1, graph.ClassKubernetesCluster: 1} {
+			page, err := s.ListCIs(context.Background(), graph.CIFilter{Class: class}, graph.Page{First: 10})
+			if err != nil || page.TotalCount != want {
+				t.Errorf("%d %s CIs (%v), want %d", page.TotalCount, class, err, want)
+			}
+		}
+		if db := ciByIdentifier(t, s, "arn:aws:rds:eu-west-1:123456789012:db:main-db"); db.Class != graph.ClassDatabase || db.Environment != "production" {
+			t.Errorf("main-db: %s environment %q", db.Class, db.Environment)
+		}
 	})
 }
 
