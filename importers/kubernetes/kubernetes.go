@@ -114,6 +114,8 @@ type Parser struct {
 	namespaces       []namespaceRef
 	namespaceSeen    map[string]bool
 	namespaceObjects map[string]bool
+	// machineIDs maps each identifier of a node's machine to the node.
+	machineIDs map[graph.Identifier]graph.Identifier
 }
 
 // namespaceRef is a namespace named by an object's metadata.namespace.
@@ -149,6 +151,7 @@ func New(opts Options) importers.Parser {
 		skipped:          map[string]int{},
 		namespaceSeen:    map[string]bool{},
 		namespaceObjects: map[string]bool{},
+		machineIDs:       map[graph.Identifier]graph.Identifier{},
 	}
 	c := strings.TrimSpace(opts.Cluster)
 	switch {

@@ -1146,3 +1146,28 @@ func TestUserCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestNodesSharingAnAddress: two nodes reporting one address (written
+// here, not by a cluster: a misconfigured ExternalIP) keep the run going;
+// the address stays with the first node's machine.
+func TestNodesSharingAnAddress(t *testing.T) {
+	node := func(name, ip string) string {
+		return `{"apiVersion":"v1","kind":"Node","metadata":{"name":"` + name + `","uid":"uid-` + name + `"},
+			"status":{"addresses":[{"type":"InternalIP","address":"` + ip + `"},{"type":"ExternalIP","address":"203.0.113.1"}]}}`
+	}
+	rec, err := parseString(`{"apiVersion":"v1","kind":"List","items":[` + node("a", "10.0.0.1") + `,` + node("b", "10.0.0.2") + `,` + node("a", "10.0.0.1") + `]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var machines [][]graph.Identifier
+	for _, it := range rec.items {
+		if it.Class == graph.ClassServer {
+			machines = append(machines, it.Identifiers)
+		}
+	}
+	ip := func(v string) graph.Identifier { return graph.Identifier{Kind: importers.KindIP, Value: v} }
+	want := [][]graph.Identifier{{ip("10.0.0.1"), ip("203.0.113.1")}, {ip("10.0.0.2")}, {ip("10.0.0.1"), ip("203.0.113.1")}}
+	if !reflect.DeepEqual(machines, want) {
+		t.Errorf("machines %v, want %v", machines, want)
+	}
+}

@@ -85,3 +85,27 @@ func providerInstance(providerID string) (id graph.Identifier, name string, ok b
 	}
 	return id, name, ok
 }
+
+// claimMachine keeps the identifiers of a node's machine that no other
+// node's machine in this run has: two nodes reporting one address (a
+// misconfigured ExternalIP) must not make the run fail on an identifier
+// shared by two items, and which machine the address is, nobody can tell.
+// The same node read again (from another dump of the run) keeps its own.
+func (p *Parser) claimMachine(node graph.Identifier, m *importers.Item) *importers.Item {
+	if m == nil {
+		return nil
+	}
+	kept := m.Identifiers[:0]
+	for _, id := range m.Identifiers {
+		if owner, ok := p.machineIDs[id]; ok && owner != node {
+			continue
+		}
+		p.machineIDs[id] = node
+		kept = append(kept, id)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	m.Identifiers = kept
+	return m
+}

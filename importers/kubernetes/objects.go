@@ -416,7 +416,7 @@ func (s *stream) node(loc located, what string, o *object[nodeSpec, nodeStatus],
 	if o.Spec.ProviderID != "" {
 		b.attrs["k8s.providerID"] = o.Spec.ProviderID
 	}
-	if m := machine(o); m != nil {
+	if m := s.p.claimMachine(b.self(), machine(o)); m != nil {
 		m.At = b.item.At + ", the node's machine"
 		b.machine = m
 		b.link(b.self(), graph.RelRunsOn, m.Identifiers[0])
