@@ -703,7 +703,7 @@ func TestMachinesAcrossSources(t *testing.T) {
 		vm := func(addr, instance, ip string) importers.Item {
 			return importers.Item{Class: graph.ClassVirtualMachine, Name: addr,
 				Identifiers: []graph.Identifier{id("tf-address", "lineage/"+addr), id("cloud-instance", "aws:"+instance), id("ip", ip)},
-				At: addr}
+				At:          addr}
 		}
 		// nmap saw the host first, as a Server.
 		mustRun(t, e, nmapReq, feed{items: hosts(5)})
