@@ -115,8 +115,13 @@ func (c *collector) Link(l Link) error {
 	if err := c.cat.CheckRelationType("type", l.Type); err != nil {
 		return c.errorf(l.At, "type", "%s", graph.ErrorMessage(err))
 	}
-	if l.From == l.To {
-		return c.errorf(l.At, "to", "a %s link from %s:%s to itself", l.Type, l.From.Kind, l.From.Value)
+	if l.Fallback != (graph.Identifier{}) {
+		l.Fallback = graph.NormalizeIdentifier(l.Fallback)
+	}
+	for _, to := range []graph.Identifier{l.To, l.Fallback} {
+		if l.From == to {
+			return c.errorf(l.At, "to", "a %s link from %s:%s to itself", l.Type, l.From.Kind, l.From.Value)
+		}
 	}
 	l.At = c.where(l.At)
 	c.links = append(c.links, l)

@@ -328,12 +328,112 @@ func TestAmbiguousMatchesAreReported(t *testing.T) {
 func TestPartialRunMarksNothingStale(t *testing.T) {
 	eachstore.Run(t, func(t *testing.T, s graph.Store) {
 		e, c := newEngine(s)
-		mustRun(t, e, nmapReq, feed{items: hosts(1, 2)})
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
 		c.tick()
-		run, _ := mustRun(t, e, nmapReq, feed{items: hosts(1),
-			links: []importers.Link{{From: id("ip", "10.0.0.1"), Type: graph.RelDependsOn, To: id("ip", "10.9.9.9"), At: "link 1"}}})
-		if run.Outcome != importers.OutcomePartial || run.Counts.Stale != 0 {
+		// host 1 claims host 3's fqdn too: an item the run cannot
+		// reconcile, so what the run misses (host 2) may be what it failed
+		// to read.
+		mustRun(t, e, importers.Request{Format: "csv", Source: "csv", Scope: "x.csv"}, feed{items: []importers.Item{
+			{Class: graph.ClassServer, Name: "three", Identifiers: []graph.Identifier{id("ip", "10.0.0.3"), id("fqdn", "three.example.com")}}}})
+		c.tick()
+		run, _ := mustRun(t, e, nmapReq, feed{items: []importers.Item{hosts(3)[0],
+			{Class: graph.ClassServer, Name: "host-1", Identifiers: []graph.Identifier{id("ip", "10.0.0.1"), id("fqdn", "three.example.com")}, At: "host 1"}}})
+		if run.Outcome != importers.OutcomePartial || run.Counts.Stale != 0 || run.Counts.Problems != 1 {
 			t.Fatalf("run %s counts %+v, want PARTIAL and nothing stale", run.Outcome, run.Counts)
+		}
+	})
+}
+
+// TestUnresolvedLinksDoNotWithholdStaleness: a link to something neither
+// the input nor the store holds (a dump of Pods names their claims) is
+// recorded and counted, but the run is complete: what it no longer reports
+// goes stale. A later run that brings the missing CI resolves the link.
+func TestUnresolvedLinksDoNotWithholdStaleness(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		mustRun(t, e, nmapReq, feed{items: hosts(1, 2, 3)})
+		c.tick()
+		dangling := []importers.Link{{From: id("ip", "10.0.0.1"), Type: graph.RelDependsOn, To: id("ip", "10.9.9.9"), At: "link 1"}}
+		run, plan := mustRun(t, e, nmapReq, feed{items: hosts(1, 3), links: dangling})
+		if run.Outcome != importers.OutcomeSucceeded || !plan.Complete {
+			t.Fatalf("run %s complete %v problems %+v, want SUCCEEDED", run.Outcome, plan.Complete, plan.Problems)
+		}
+		wantCounts(t, run, importers.Counts{Unchanged: 2, Stale: 1, UnresolvedLinks: 1})
+		if len(plan.Unresolved) != 1 {
+			t.Fatalf("unresolved = %+v", plan.Unresolved)
+		}
+		if u := plan.Unresolved[0]; u.End != "to" || u.To != id("ip", "10.9.9.9") || u.At != "link 1" || u.Type != graph.RelDependsOn {
+			t.Fatalf("unresolved link = %+v", u)
+		}
+		rec, err := importers.GetRun(context.Background(), s, run.ID)
+		if err != nil || rec.Counts.UnresolvedLinks != 1 || len(rec.Plan.Unresolved) != 1 {
+			t.Fatalf("run record: %+v, %v", rec.Counts, err)
+		}
+		// Strict refuses unresolved links as it refuses problems.
+		strict := nmapReq
+		strict.Strict = true
+		if _, _, err := e.Run(context.Background(), strict, feed{items: hosts(1, 3), links: dangling}.read); err == nil {
+			t.Fatal("strict run with an unresolved link succeeded")
+		}
+		// The missing CI arrives: the same link now resolves.
+		c.tick()
+		run, _ = mustRun(t, e, nmapReq, feed{items: append(hosts(1, 3), host(9, nil)), links: []importers.Link{
+			{From: id("ip", "10.0.0.1"), Type: graph.RelDependsOn, To: id("ip", "10.0.0.9"), At: "link 1"}}})
+		if run.Counts.RelationsCreated != 1 || run.Counts.UnresolvedLinks != 0 {
+			t.Fatalf("counts %+v, want the link created", run.Counts)
+		}
+	})
+}
+
+// TestLinkFallback: a link whose To names nothing takes its fallback; the
+// run's items beat the store's CIs, and To beats the fallback.
+func TestLinkFallback(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		e, c := newEngine(s)
+		req := importers.Request{Format: "kubernetes", Scope: "lab"}
+		pod := importers.Item{Class: graph.ClassPod, Name: "shop/web-1", Identifiers: []graph.Identifier{id("k8s-uid", "pod-1")}}
+		deploy := importers.Item{Class: graph.ClassKubernetesWorkload, Name: "shop/web", Identifiers: []graph.Identifier{id("k8s-uid", "deploy")}}
+		rs := importers.Item{Class: graph.ClassKubernetesWorkload, Name: "shop/web-abc", Identifiers: []graph.Identifier{id("k8s-uid", "rs")}}
+		link := importers.Link{From: id("k8s-uid", "pod-1"), Type: graph.RelMemberOf, To: id("k8s-uid", "rs"), Fallback: id("k8s-uid", "deploy")}
+		memberOf := func(uid string) []string {
+			t.Helper()
+			ci := ciByIdent(t, s, id("k8s-uid", uid))
+			rels, err := s.RelationsOf(ctx, []string{ci.ID}, graph.Outgoing, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rels[ci.ID] {
+				if r.Type == graph.RelMemberOf {
+					got, err := s.GetCI(ctx, r.To)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, got.Name)
+				}
+			}
+			return out
+		}
+		// The ReplicaSet is in the dump: the pod is its member.
+		run, _ := mustRun(t, e, req, feed{items: []importers.Item{pod, deploy, rs}, links: []importers.Link{link}})
+		if got := memberOf("pod-1"); run.Counts.UnresolvedLinks != 0 || len(got) != 1 || got[0] != "shop/web-abc" {
+			t.Fatalf("with the ReplicaSet: member of %v (counts %+v)", got, run.Counts)
+		}
+		// A dump without ReplicaSets: the Deployment of the run wins over
+		// the ReplicaSet the store still has.
+		c.tick()
+		run, _ = mustRun(t, e, req, feed{items: []importers.Item{pod, deploy}, links: []importers.Link{link}})
+		if got := memberOf("pod-1"); run.Counts.RelationsCreated != 1 || run.Counts.UnresolvedLinks != 0 || len(got) != 2 {
+			t.Fatalf("without the ReplicaSet: member of %v (counts %+v)", got, run.Counts)
+		}
+		// Neither in the run: the store's ReplicaSet, To, comes first.
+		c.tick()
+		pod2 := importers.Item{Class: graph.ClassPod, Name: "shop/web-2", Identifiers: []graph.Identifier{id("k8s-uid", "pod-2")}}
+		link.From = id("k8s-uid", "pod-2")
+		run, _ = mustRun(t, e, importers.Request{Format: "kubernetes", Scope: "lab-pods"}, feed{items: []importers.Item{pod2}, links: []importers.Link{link}})
+		if got := memberOf("pod-2"); run.Counts.UnresolvedLinks != 0 || len(got) != 1 || got[0] != "shop/web-abc" {
+			t.Fatalf("pods only: member of %v (counts %+v)", got, run.Counts)
 		}
 	})
 }
@@ -589,6 +689,59 @@ func TestReusedAddressIsNotMerged(t *testing.T) {
 		}
 		if ci := ciByIdent(t, s, id("serial", "OLD-1")); len(ci.Identifiers) != 2 {
 			t.Fatalf("old CI identifiers %v: the new serial must not be added", ci.Identifiers)
+		}
+	})
+}
+
+// TestMachinesAcrossSources: host-like items meet by the host identifiers
+// every importer shares, and a cloud instance, like a serial number, tells
+// two machines apart when only a weaker rule (a reused address) matched.
+func TestMachinesAcrossSources(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		e, c := newEngine(s)
+		tf := importers.Request{Format: "terraform", Scope: "tf:lineage"}
+		vm := func(addr, instance, ip string) importers.Item {
+			return importers.Item{Class: graph.ClassVirtualMachine, Name: addr,
+				Identifiers: []graph.Identifier{id("tf-address", "lineage/"+addr), id("cloud-instance", "aws:"+instance), id("ip", ip)},
+				At:          addr}
+		}
+		// nmap saw the host first, as a Server.
+		mustRun(t, e, nmapReq, feed{items: hosts(5)})
+		c.tick()
+		run, _ := mustRun(t, e, tf, feed{items: []importers.Item{vm("aws_instance.a", "i-1", "10.0.0.5")}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		ci := ciByIdent(t, s, id("ip", "10.0.0.5"))
+		if ci.Class != graph.ClassVirtualMachine || ci.Name != "aws_instance.a" {
+			t.Fatalf("the scanned host, once Terraform reports it: %s %q, want the VirtualMachine", ci.Class, ci.Name)
+		}
+		// Replaced at the same address (a new instance): the state address
+		// ranks above the instance, so it is the same CI.
+		c.tick()
+		run, _ = mustRun(t, e, tf, feed{items: []importers.Item{vm("aws_instance.a", "i-2", "10.0.0.5")}})
+		wantCounts(t, run, importers.Counts{Updated: 1})
+		// Another instance on the address, at another state address:
+		// matched only by its IP, its instance differs: not merged.
+		c.tick()
+		run, plan := mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:other"},
+			feed{items: []importers.Item{vm("aws_instance.b", "i-3", "10.0.0.5")}})
+		if len(plan.Problems) != 1 || plan.Problems[0].Code != importers.ProblemAmbiguous ||
+			!strings.Contains(plan.Problems[0].Message, "cloud-instance") || run.Counts.Updated+run.Counts.Created != 0 {
+			t.Fatalf("problems %+v counts %+v: want the other instance reported, not merged", plan.Problems, run.Counts)
+		}
+		// A CloudResource imported before its type was mapped becomes what
+		// it is; nothing else changes class.
+		c.tick()
+		db := importers.Item{Class: graph.ClassCloudResource, Name: "main-db", Identifiers: []graph.Identifier{id("cloud-id", "arn:db")}}
+		mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		db.Class = graph.ClassDatabase
+		run, _ = mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		if got := ciByIdent(t, s, id("cloud-id", "arn:db")); got.Class != graph.ClassDatabase || run.Plan.Updates[0].Changes[0].Field != "class" {
+			t.Fatalf("refined: %s, changes %+v", got.Class, run.Plan.Updates)
+		}
+		db.Class = graph.ClassApplication
+		run, _ = mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
+		if got := ciByIdent(t, s, id("cloud-id", "arn:db")); got.Class != graph.ClassDatabase || run.Counts.Unchanged != 1 {
+			t.Fatalf("a Database reported as an Application: %s, counts %+v", got.Class, run.Counts)
 		}
 	})
 }

@@ -23,7 +23,8 @@ type Plan struct {
 	Generation int64 `json:"generation"`
 	// Complete is false when some items or links could not be reconciled
 	// (see Problems): such a run does not mark anything stale, because
-	// what it missed may be what it failed to read.
+	// what it missed may be what it failed to read. Unresolved links
+	// (references to what the input does not hold) leave a run complete.
 	Complete bool `json:"complete"`
 	// Seen counts the CIs the source reported (after folding duplicates).
 	Seen             int              `json:"seen"`
@@ -34,11 +35,15 @@ type Plan struct {
 	RemovedRelations []RelationChange `json:"removedRelations"`
 	// Stale lists CIs this scope reported before and not now, not yet
 	// retired; Retired those that reached the policy's limit.
-	Stale          []StaleCI       `json:"stale"`
-	Retired        []StaleCI       `json:"retired"`
-	StaleRelations int             `json:"staleRelations"`
-	Problems       []Problem       `json:"problems"`
-	Impact         []ServiceImpact `json:"impact"`
+	Stale          []StaleCI `json:"stale"`
+	Retired        []StaleCI `json:"retired"`
+	StaleRelations int       `json:"staleRelations"`
+	Problems       []Problem `json:"problems"`
+	// Unresolved lists the links one end of which names no CI: neither
+	// the input nor the store holds it. They are not problems: the run
+	// still judges staleness.
+	Unresolved []UnresolvedLink `json:"unresolved"`
+	Impact     []ServiceImpact  `json:"impact"`
 
 	// batch holds the run's creates, updates, relates and ledger write;
 	// retire and batch.Unrelate apply staleness (see apply.go).
@@ -108,6 +113,20 @@ type Problem struct {
 	Field   string   `json:"field,omitempty"`
 	Message string   `json:"message"`
 	CIs     []string `json:"cis,omitempty"`
+}
+
+// UnresolvedLink is a link the run could not place because one end names
+// no CI: a reference to an object of a kind the input does not contain
+// (a Pod's PersistentVolumeClaim in `kubectl get pods`) that no CI in the
+// store has either. A later run that reports that CI resolves it.
+type UnresolvedLink struct {
+	At       string            `json:"at,omitempty"`
+	From     graph.Identifier  `json:"from"`
+	Type     string            `json:"type"`
+	To       graph.Identifier  `json:"to"`
+	Fallback *graph.Identifier `json:"fallback,omitempty"`
+	// End is the end that names no CI: "from" or "to".
+	End string `json:"end"`
 }
 
 // ServiceImpact is a service whose set of upstream dependencies the plan
@@ -197,7 +216,7 @@ func (p *planner) lookup(ctx context.Context) error {
 	}
 	outside := map[graph.Identifier]bool{}
 	for _, l := range p.col.links {
-		for _, id := range []graph.Identifier{l.From, l.To} {
+		for _, id := range linkEnds(l) {
 			if _, ok := p.col.owner[id]; !ok && !outside[id] {
 				outside[id] = true
 				ids = append(ids, id)
@@ -290,14 +309,15 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 		return "", nil
 	}
 	match := ""
+	matchedBy := -1 // the index of the rule that matched; -1 for none
 	rules, hasRules := p.policy.Identification[it.Class]
-	for _, rule := range rules {
+	for r, rule := range rules {
 		cands, applicable := p.ruleCandidates(it, rule, byKind)
 		if !applicable {
 			continue
 		}
 		if len(cands) == 1 {
-			match = cands[0]
+			match, matchedBy = cands[0], r
 			break
 		}
 		if len(cands) > 1 {
@@ -319,7 +339,7 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 		pr.CIs = cis
 		return "", pr
 	}
-	if pr := p.contradicts(it, match); pr != nil {
+	if pr := p.contradicts(it, match, rules, matchedBy); pr != nil {
 		return "", pr
 	}
 	if len(held) > 1 {
@@ -335,13 +355,21 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 }
 
 // contradicts reports an item whose value of an exclusive kind differs
-// from the matched CI's.
-func (p *planner) contradicts(it *Item, match string) *Problem {
+// from the matched CI's, when the rule that matched is weaker than the
+// kind's own rule: a VM matched by its IP whose cloud instance differs is
+// another machine on a reused address, while one matched by its Terraform
+// address (a rule ranked above the instance's) is the same resource,
+// replaced. An exclusive kind the class's rules do not name is always
+// checked.
+func (p *planner) contradicts(it *Item, match string, rules [][]string, matchedBy int) *Problem {
 	ci, ok := p.existing[match]
 	if !ok {
 		return nil
 	}
 	for _, kind := range p.policy.Exclusive {
+		if own := ruleOf(rules, kind); matchedBy >= 0 && own >= 0 && matchedBy < own {
+			continue
+		}
 		var mine, theirs []string
 		for _, id := range it.Identifiers {
 			if id.Kind == kind {
@@ -363,6 +391,16 @@ func (p *planner) contradicts(it *Item, match string) *Problem {
 		return pr
 	}
 	return nil
+}
+
+// ruleOf returns the index of the first rule naming kind, -1 for none.
+func ruleOf(rules [][]string, kind string) int {
+	for i, rule := range rules {
+		if slices.Contains(rule, kind) {
+			return i
+		}
+	}
+	return -1
 }
 
 // ruleCandidates returns the CIs owning, for every kind of the rule, one of
@@ -479,6 +517,9 @@ func (p *planner) reconcileFields(cur *graph.CI, it *Item, in *graph.CIInput) {
 	if it.Name != cur.Name && may(graph.FieldName, false) {
 		in.Name = ptr(it.Name)
 	}
+	if it.Class != cur.Class && slices.Contains(refinements[cur.Class], it.Class) {
+		in.Class = ptr(it.Class)
+	}
 	if it.Owner != "" && it.Owner != cur.Owner && may(graph.FieldOwner, cur.Owner == "") {
 		in.Owner = ptr(it.Owner)
 	}
@@ -513,6 +554,21 @@ func (p *planner) reconcileFields(cur *graph.CI, it *Item, in *graph.CIInput) {
 	}
 }
 
+// refinements lists, per generic class, the specific classes a source may
+// turn a CI of that class into. A CI otherwise keeps the class it was
+// created with, whichever source identifies it later: identifiers say
+// which CI an item is, not what it is. But Server is what a scanner calls
+// any host, and CloudResource what a state calls any resource, so a
+// source that knows better refines them: the host nmap found is a
+// VirtualMachine once Terraform or a Kubernetes node's cloud provider
+// reports it, and a CloudResource imported before Terraform types were
+// mapped becomes the Database or LoadBalancer it is.
+var refinements = map[string][]string{
+	graph.ClassServer: {graph.ClassVirtualMachine},
+	graph.ClassCloudResource: {graph.ClassVirtualMachine, graph.ClassDatabase, graph.ClassLoadBalancer,
+		graph.ClassStorageVolume, graph.ClassKubernetesCluster},
+}
+
 // sameAttributes compares attribute objects; both sides hold JSON values
 // (the collector normalizes what parsers report).
 func sameAttributes(a, b map[string]any) bool {
@@ -530,6 +586,7 @@ func diffCI(old, cur graph.CI) []FieldChange {
 		}
 	}
 	add(graph.FieldName, old.Name, cur.Name)
+	add("class", old.Class, cur.Class)
 	add(graph.FieldStatus, string(old.Status), string(cur.Status))
 	add(graph.FieldCriticality, string(old.Criticality), string(cur.Criticality))
 	add(graph.FieldEnvironment, old.Environment, cur.Environment)

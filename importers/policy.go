@@ -84,13 +84,19 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func DefaultPolicy() Policy {
 	return Policy{
 		Identification: map[string][][]string{
-			graph.ClassServer:         {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
-			graph.ClassNetworkDevice:  {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
-			graph.ClassVirtualMachine: {{"cloud-id"}, {"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			graph.ClassServer:        {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			graph.ClassNetworkDevice: {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			// A VM is its cloud resource first (Terraform's ids), then its
+			// cloud instance (what a Kubernetes node's providerID names),
+			// then a host like any other (nmap, the node's addresses).
+			graph.ClassVirtualMachine: {{"cloud-id"}, {"tf-address"}, {KindCloudInstance}, {"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
 			graph.ClassKubernetesNode: {{"k8s-uid"}, {"k8s-name"}},
 			graph.ClassCloudResource:  {{"cloud-id"}, {"tf-address"}},
 		},
-		Exclusive: []string{"serial"},
+		// A machine keeps its serial number and its cloud instance for
+		// life: a host matched by a reused IP whose instance differs is
+		// another machine.
+		Exclusive: []string{"serial", KindCloudInstance},
 		Precedence: Precedence{
 			Default: []string{graph.SourceManual, "csv", "json", "terraform", "kubernetes", "nmap"},
 			Fields: []FieldPrecedence{

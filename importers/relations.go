@@ -37,8 +37,15 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 	if err != nil {
 		return res, err
 	}
-	resolve := func(l Link, id graph.Identifier, field string) (endRef, bool) {
-		if i, ok := p.col.owner[id]; ok {
+	// An end names an item of the run or a CI of the store; the run's
+	// items come first, so a fallback the run reports beats a CI the store
+	// still has from an older run (a ReplicaSet an earlier dump held).
+	resolve := func(l Link, ids []graph.Identifier, field string) (endRef, bool) {
+		for _, id := range ids {
+			i, ok := p.col.owner[id]
+			if !ok {
+				continue
+			}
 			if p.skip[i] {
 				p.problem(ProblemUnresolved, l.At, field, "%s link: %s:%s names an item that was not reconciled (see its problem)",
 					l.Type, id.Kind, id.Value)
@@ -51,10 +58,20 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 			}
 			return e, true
 		}
-		if c, ok := outside[id]; ok {
-			return endRef{ref: graph.CIRef{ID: c.ID}, id: c.ID, item: -1, name: c.Name, class: c.Class}, true
+		for _, id := range ids {
+			if c, ok := outside[id]; ok {
+				return endRef{ref: graph.CIRef{ID: c.ID}, id: c.ID, item: -1, name: c.Name, class: c.Class}, true
+			}
 		}
-		p.problem(ProblemUnresolved, l.At, field, "%s link: no CI has identifier %s:%s", l.Type, id.Kind, id.Value)
+		// A reference to something the input does not hold and no CI
+		// has (a Pod's claim in a dump of Pods only) is not an item the
+		// run failed to reconcile: it is recorded, and resolves in a
+		// later run that reports its CI.
+		u := UnresolvedLink{At: l.At, From: l.From, Type: l.Type, To: l.To, End: field}
+		if l.Fallback != (graph.Identifier{}) {
+			u.Fallback = &l.Fallback
+		}
+		p.plan.Unresolved = append(p.plan.Unresolved, u)
 		return endRef{}, false
 	}
 	type resolved struct {
@@ -64,11 +81,11 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 	var links []resolved
 	var fromIDs []string
 	for _, l := range p.col.links {
-		from, ok1 := resolve(l, l.From, "from")
+		from, ok1 := resolve(l, []graph.Identifier{l.From}, "from")
 		if !ok1 {
 			continue
 		}
-		to, ok2 := resolve(l, l.To, "to")
+		to, ok2 := resolve(l, targets(l), "to")
 		if !ok2 {
 			continue
 		}
@@ -123,13 +140,26 @@ func refKey(r graph.CIRef) string {
 	return r.Identifier.Kind + ":" + r.Identifier.Value
 }
 
+// targets lists the identifiers a link's To end may resolve through.
+func targets(l Link) []graph.Identifier {
+	if l.Fallback == (graph.Identifier{}) {
+		return []graph.Identifier{l.To}
+	}
+	return []graph.Identifier{l.To, l.Fallback}
+}
+
+// linkEnds lists every identifier a link may resolve through.
+func linkEnds(l Link) []graph.Identifier {
+	return append([]graph.Identifier{l.From}, targets(l)...)
+}
+
 func (e endRef) end() CIEnd { return CIEnd{ID: e.id, Name: e.name, Class: e.class} }
 
 // outsideEnds reads the CIs that links name but the run does not report.
 func (p *planner) outsideEnds(ctx context.Context) (map[graph.Identifier]graph.CI, error) {
 	want := map[graph.Identifier]string{}
 	for _, l := range p.col.links {
-		for _, id := range []graph.Identifier{l.From, l.To} {
+		for _, id := range linkEnds(l) {
 			if _, ok := p.col.owner[id]; ok {
 				continue
 			}

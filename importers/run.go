@@ -44,7 +44,8 @@ type Request struct {
 	Files []string
 	// DryRun plans without writing anything but the run record.
 	DryRun bool
-	// Strict refuses to apply a plan that has problems.
+	// Strict refuses to apply a plan that has problems or unresolved
+	// links.
 	Strict bool
 }
 
@@ -56,7 +57,7 @@ const (
 	OutcomeRunning   = "RUNNING"
 	OutcomePlanned   = "PLANNED"   // dry run finished
 	OutcomeSucceeded = "SUCCEEDED" // applied, complete: staleness applied
-	OutcomePartial   = "PARTIAL"   // applied without the items in Problems; nothing marked stale
+	OutcomePartial   = "PARTIAL"   // applied without the items in Problems; nothing marked stale (unresolved links do not make a run PARTIAL)
 	OutcomeFailed    = "FAILED"    // nothing written
 	// OutcomeInterrupted: a batched apply failed part-way; the batches
 	// written hold whole, correct CIs and relations, nothing was marked
@@ -101,6 +102,8 @@ type Counts struct {
 	RelationsRemoved int `json:"relationsRemoved"`
 	StaleRelations   int `json:"staleRelations"`
 	Problems         int `json:"problems"`
+	// UnresolvedLinks counts links whose end names no CI (Plan.Unresolved).
+	UnresolvedLinks int `json:"unresolvedLinks"`
 }
 
 // MaxListed bounds each list of a plan kept in a run record.
@@ -194,6 +197,15 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 		pr := plan.Problems[0]
 		return plan, &InputError{At: pr.At, Field: pr.Field,
 			Message: fmt.Sprintf("%d problem(s) and --strict: %s", len(plan.Problems), pr.Message)}
+	case req.Strict && len(plan.Unresolved) > 0:
+		u := plan.Unresolved[0]
+		missing := u.To
+		if u.End == "from" {
+			missing = u.From
+		}
+		return plan, &InputError{At: u.At, Field: u.End,
+			Message: fmt.Sprintf("%d unresolved link(s) and --strict: %s link: no CI has identifier %s:%s",
+				len(plan.Unresolved), u.Type, missing.Kind, missing.Value)}
 	}
 	e.stage("applying")
 	if err := e.apply(graph.WithActor(ctx, "import:"+req.Source), plan); err != nil {
@@ -210,7 +222,7 @@ func (c *Counts) fill(p *Plan) {
 	c.Created, c.Updated, c.Unchanged = len(p.Creates), len(p.Updates), p.Unchanged
 	c.Stale, c.Retired, c.StaleRelations = len(p.Stale), len(p.Retired), p.StaleRelations
 	c.RelationsCreated, c.RelationsRemoved = len(p.NewRelations), len(p.RemovedRelations)
-	c.Problems = len(p.Problems)
+	c.Problems, c.UnresolvedLinks = len(p.Problems), len(p.Unresolved)
 }
 
 // trimmed returns a copy of the plan with every list cut to n entries.
@@ -224,6 +236,7 @@ func (p *Plan) trimmed(n int) *Plan {
 	cp.Stale = cut(p.Stale, n)
 	cp.Retired = cut(p.Retired, n)
 	cp.Problems = cut(p.Problems, n)
+	cp.Unresolved = cut(p.Unresolved, n)
 	cp.Impact = cut(p.Impact, n)
 	return &cp
 }

@@ -42,7 +42,13 @@ type Link struct {
 	From graph.Identifier
 	Type string
 	To   graph.Identifier
-	At   string
+	// Fallback, when set, names another CI the link may point to when To
+	// names none: a coarser target for the same relation (the Deployment
+	// of a Pod whose ReplicaSet the dump leaves out). The run's own items
+	// are tried first (To, then Fallback), then the store's CIs in the
+	// same order.
+	Fallback graph.Identifier
+	At       string
 }
 
 // Emitter receives what a parser reads, in source order.

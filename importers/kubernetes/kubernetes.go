@@ -15,12 +15,20 @@
 //     cannot end up in the graph;
 //   - every object has k8s-name=<cluster>/<Kind>/<namespace>/<name> (the
 //     namespace is empty for cluster-scoped objects) and, when the dump has
-//     one, k8s-uid=<metadata.uid>. Nodes get nothing else: the VM or server
-//     under a node is a different CI, found by its own importer;
-//   - relations: Node MEMBER_OF cluster; Pod MEMBER_OF its owning
-//     ReplicaSet, StatefulSet or DaemonSet and ReplicaSet MEMBER_OF its
-//     Deployment (ownerReferences; not for ReplicaSets scaled to zero,
-//     which would count as healthy members); Pod RUNS_ON Node; Pod MEMBER_OF every
+//     one, k8s-uid=<metadata.uid>;
+//   - the machine a Node runs on is a CI of its own (see machine): a
+//     VirtualMachine with the cloud-instance its providerID names, or a
+//     Server, with the node's addresses and names as host identifiers, so
+//     that Terraform's instance or nmap's host of the same machine is the
+//     same CI;
+//   - a namespace that objects are in but no dump holds is emitted from
+//     their metadata (see Parser.Finish);
+//   - relations: Node MEMBER_OF cluster; Node RUNS_ON its machine; Pod
+//     MEMBER_OF its owning ReplicaSet, StatefulSet or DaemonSet (or, when
+//     the dumps hold no such ReplicaSet, its Deployment, named from the
+//     ReplicaSet's name and the pod-template-hash label) and ReplicaSet
+//     MEMBER_OF its Deployment (ownerReferences; not for ReplicaSets scaled
+//     to zero, which would count as healthy members); Pod RUNS_ON Node; Pod MEMBER_OF every
 //     Service whose selector matches its labels; Pod DEPENDS_ON the
 //     PersistentVolumeClaims it mounts; PVC DEPENDS_ON its bound
 //     PersistentVolume; Ingress DEPENDS_ON the Services it routes to;
@@ -79,10 +87,9 @@ type Options struct {
 // Parser emits the memberships that became known with that file (new
 // Services against every Pod seen so far, new Pods against every Service
 // seen so far). After the last file every membership has therefore been
-// emitted exactly once, whatever the order of the files, and a caller that
-// only ever calls Parse misses nothing. Finish exists for engines that call
-// it after the last file; it has nothing left to emit. A run that fails
-// part-way should discard the Parser.
+// emitted exactly once, whatever the order of the files. Finish, which the
+// engine calls after the last file, emits the Namespaces no dump held
+// (see Finish). A run that fails part-way should discard the Parser.
 //
 // Parse calls are serialized; the Parser is safe to share between
 // goroutines but gains nothing from it.
@@ -101,6 +108,20 @@ type Parser struct {
 	// once: pods[:matchedPods] × services[:matchedServices] is done.
 	matchedPods, matchedServices int
 	skipped                      map[string]int
+	// namespaces are the namespaces objects were in, in order of first
+	// sight, with where; namespaceObjects those the dumps held as
+	// Namespace objects. Finish emits the others.
+	namespaces       []namespaceRef
+	namespaceSeen    map[string]bool
+	namespaceObjects map[string]bool
+	// machineIDs maps each identifier of a node's machine to the node.
+	machineIDs map[graph.Identifier]graph.Identifier
+}
+
+// namespaceRef is a namespace named by an object's metadata.namespace.
+type namespaceRef struct {
+	name, file, at string
+	emitted        bool
 }
 
 // podEntry and serviceEntry are what selector matching needs, and no more:
@@ -125,9 +146,12 @@ type serviceEntry struct {
 // it up front.
 func New(opts Options) importers.Parser {
 	p := &Parser{
-		podSeen:     map[graph.Identifier]bool{},
-		serviceSeen: map[graph.Identifier]bool{},
-		skipped:     map[string]int{},
+		podSeen:          map[graph.Identifier]bool{},
+		serviceSeen:      map[graph.Identifier]bool{},
+		skipped:          map[string]int{},
+		namespaceSeen:    map[string]bool{},
+		namespaceObjects: map[string]bool{},
+		machineIDs:       map[graph.Identifier]graph.Identifier{},
 	}
 	c := strings.TrimSpace(opts.Cluster)
 	switch {
@@ -195,17 +219,48 @@ func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit impor
 	return p.emitMemberships(ctx, emit, file)
 }
 
-// Finish is called by the engine after the last file of a run. Parse has
-// already emitted every Service membership its file made known, so Finish
-// only re-runs that step, which finds nothing new; it is there so the
-// engine need not know that.
+// Finish is called by the engine after the last file of a run. It emits
+// the Namespaces that objects are in but no dump held (`kubectl get
+// pods,deployments,services,nodes` has none), so that Namespace CONTAINS
+// links resolve, once; a Namespace only such objects vouch for carries
+// its name and no more. Parse has already emitted every Service membership
+// its file made known, so the memberships step Finish re-runs finds
+// nothing new.
 func (p *Parser) Finish(ctx context.Context, emit importers.Emitter) error {
 	if p.err != nil {
 		return p.err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.emitMemberships(ctx, emit, "")
+	if err := p.emitMemberships(ctx, emit, ""); err != nil {
+		return err
+	}
+	for i := range p.namespaces {
+		ns := &p.namespaces[i]
+		if ns.emitted || p.namespaceObjects[ns.name] {
+			continue
+		}
+		ns.emitted = true
+		err := emit.Item(importers.Item{
+			Class:       graph.ClassKubernetesNamespace,
+			Name:        displayName("", ns.name),
+			Identifiers: []graph.Identifier{p.nameID("Namespace", "", ns.name)},
+			Attributes:  map[string]any{"k8s.kind": "Namespace"},
+			At:          ns.file + ", " + ns.at + ": metadata.namespace",
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteNamespace remembers the first object seen in a namespace.
+func (p *Parser) noteNamespace(ns, file, at string) {
+	if !p.namespaceSeen[ns] {
+		p.namespaceSeen[ns] = true
+		p.namespaces = append(p.namespaces, namespaceRef{name: ns, file: file, at: at})
+	}
 }
 
 // The engine looks for this method (importers.Finisher) after a run's last

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -131,6 +132,8 @@ func TestFixtures(t *testing.T) {
 			graph.ClassKubernetesCluster: 1, graph.ClassKubernetesNode: 3, graph.ClassKubernetesNamespace: 7,
 			graph.ClassKubernetesWorkload: 7, graph.ClassPod: 11, graph.ClassKubernetesService: 7,
 			graph.ClassLoadBalancer: 1, graph.ClassStorageVolume: 6,
+			// The nodes' machines: two EC2 instances, node-3's unknown host.
+			graph.ClassVirtualMachine: 2, graph.ClassServer: 1,
 		},
 		kinds: map[string]int{
 			"Node": 3, "Namespace": 7, "Deployment": 2, "StatefulSet": 1, "DaemonSet": 1, "ReplicaSet": 3,
@@ -138,6 +141,8 @@ func TestFixtures(t *testing.T) {
 		},
 		links: map[linkKey]int{
 			{graph.ClassKubernetesNode, graph.RelMemberOf, graph.ClassKubernetesCluster}: 3,
+			{graph.ClassKubernetesNode, graph.RelRunsOn, graph.ClassVirtualMachine}:      2,
+			{graph.ClassKubernetesNode, graph.RelRunsOn, graph.ClassServer}:              1,
 			// Every pod but the bare debug-shell has an owner.
 			{graph.ClassPod, graph.RelMemberOf, graph.ClassKubernetesWorkload}: 10,
 			// The current web ReplicaSet and cart's; the old web one is at
@@ -163,7 +168,7 @@ func TestFixtures(t *testing.T) {
 		classes: map[string]int{
 			graph.ClassKubernetesCluster: 1, graph.ClassKubernetesNode: 2, graph.ClassKubernetesNamespace: 7,
 			graph.ClassKubernetesWorkload: 5, graph.ClassPod: 8, graph.ClassKubernetesService: 7,
-			graph.ClassLoadBalancer: 1, graph.ClassStorageVolume: 6,
+			graph.ClassLoadBalancer: 1, graph.ClassStorageVolume: 6, graph.ClassVirtualMachine: 2,
 		},
 		kinds: map[string]int{
 			"Node": 2, "Namespace": 7, "Deployment": 1, "StatefulSet": 1, "DaemonSet": 1, "ReplicaSet": 2,
@@ -171,6 +176,7 @@ func TestFixtures(t *testing.T) {
 		},
 		links: map[linkKey]int{
 			{graph.ClassKubernetesNode, graph.RelMemberOf, graph.ClassKubernetesCluster}:      2,
+			{graph.ClassKubernetesNode, graph.RelRunsOn, graph.ClassVirtualMachine}:           2,
 			{graph.ClassPod, graph.RelMemberOf, graph.ClassKubernetesWorkload}:                7,
 			{graph.ClassKubernetesWorkload, graph.RelMemberOf, graph.ClassKubernetesWorkload}: 1,
 			{graph.ClassPod, graph.RelRunsOn, graph.ClassKubernetesNode}:                      8,
@@ -195,7 +201,7 @@ func TestFixtures(t *testing.T) {
 		classes: map[string]int{
 			graph.ClassKubernetesCluster: 1, graph.ClassKubernetesNode: 3, graph.ClassKubernetesNamespace: 7,
 			graph.ClassKubernetesWorkload: 7, graph.ClassPod: 11, graph.ClassKubernetesService: 7,
-			graph.ClassLoadBalancer: 1, graph.ClassStorageVolume: 6,
+			graph.ClassLoadBalancer: 1, graph.ClassStorageVolume: 6, graph.ClassVirtualMachine: 2, graph.ClassServer: 1,
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,6 +262,28 @@ func checkItems(t *testing.T, rec *recorder) {
 		for _, id := range it.Identifiers {
 			kinds[id.Kind]++
 		}
+		if it.Class == graph.ClassKubernetesNamespace && strings.HasSuffix(it.At, ": metadata.namespace") {
+			// A namespace from its objects' metadata: a name, no more.
+			if !reflect.DeepEqual(kinds, map[string]int{IDName: 1}) || !reflect.DeepEqual(it.Attributes, map[string]any{"k8s.kind": "Namespace"}) {
+				t.Errorf("namespace from metadata %+v", it)
+			}
+			continue
+		}
+		if it.Class == graph.ClassVirtualMachine || it.Class == graph.ClassServer {
+			// A node's machine: host identifiers only, nothing of its own.
+			for k := range kinds {
+				switch k {
+				case importers.KindCloudInstance, importers.KindIP, importers.KindHostname, importers.KindFQDN:
+				default:
+					t.Errorf("machine %s: identifier kind %s", it.Name, k)
+				}
+			}
+			if (kinds[importers.KindCloudInstance] == 1) != (it.Class == graph.ClassVirtualMachine) || len(it.Attributes) != 0 ||
+				!strings.HasSuffix(it.At, "the node's machine") {
+				t.Errorf("machine %+v", it)
+			}
+			continue
+		}
 		if !reflect.DeepEqual(kinds, map[string]int{IDUID: 1, IDName: 1}) {
 			t.Errorf("%s %s: identifiers %v, want one k8s-uid and one k8s-name", it.Class, it.Name, it.Identifiers)
 		}
@@ -291,6 +319,8 @@ func TestLinksAllowedByCatalogue(t *testing.T) {
 	// Every link kind the code can emit, whether or not the fixture has it.
 	all := []linkKey{
 		{graph.ClassKubernetesNode, graph.RelMemberOf, graph.ClassKubernetesCluster},
+		{graph.ClassKubernetesNode, graph.RelRunsOn, graph.ClassVirtualMachine},
+		{graph.ClassKubernetesNode, graph.RelRunsOn, graph.ClassServer},
 		{graph.ClassPod, graph.RelMemberOf, graph.ClassKubernetesWorkload},
 		{graph.ClassKubernetesWorkload, graph.RelMemberOf, graph.ClassKubernetesWorkload},
 		{graph.ClassPod, graph.RelRunsOn, graph.ClassKubernetesNode},
@@ -320,7 +350,7 @@ func TestItemShapes(t *testing.T) {
 	wantNode := map[string]any{
 		"k8s.kind": "Node", "k8s.apiVersion": "v1", "k8s.kubeletVersion": "v1.32.4",
 		"k8s.osImage": "Debian GNU/Linux 12 (bookworm)", "k8s.architecture": "amd64",
-		"k8s.providerID": "kvm://lab/node-1", "k8s.unschedulable": true,
+		"k8s.providerID": "aws:///eu-west-1a/i-0abc0000000000001", "k8s.unschedulable": true,
 		"k8s.capacity": map[string]any{"cpu": "4", "memory": "16374300Ki"},
 		"k8s.addresses": []any{
 			map[string]any{"type": "InternalIP", "address": "192.0.2.11"},
@@ -337,6 +367,33 @@ func TestItemShapes(t *testing.T) {
 	}
 	if node3 := mustItem(t, rec, "Node", "", "node-3"); node3.Attributes["k8s.unschedulable"] != false {
 		t.Errorf("node-3 unschedulable = %v", node3.Attributes["k8s.unschedulable"])
+	}
+	// The nodes' machines: node-1's EC2 instance by its instance id and
+	// addresses, node-3's host (no provider ID) by its addresses only.
+	for _, tc := range []struct {
+		node, class, name string
+		ids               []graph.Identifier
+	}{
+		{"node-1", graph.ClassVirtualMachine, "i-0abc0000000000001", []graph.Identifier{
+			{Kind: importers.KindCloudInstance, Value: "aws:i-0abc0000000000001"}, {Kind: importers.KindIP, Value: "192.0.2.11"},
+			{Kind: importers.KindHostname, Value: "node-1"}}},
+		{"node-3", graph.ClassServer, "node-3", []graph.Identifier{
+			{Kind: importers.KindIP, Value: "192.0.2.13"}, {Kind: importers.KindIP, Value: "2001:db8::13"},
+			{Kind: importers.KindHostname, Value: "node-3"}}},
+	} {
+		m, ok := idx[tc.ids[0]]
+		if !ok || m.Class != tc.class || m.Name != tc.name || !reflect.DeepEqual(m.Identifiers, tc.ids) {
+			t.Errorf("%s's machine: %+v", tc.node, m)
+		}
+		var runsOn []graph.Identifier
+		for _, l := range rec.links {
+			if l.From == mustItem(t, rec, "Node", "", tc.node).Identifiers[0] && l.Type == graph.RelRunsOn {
+				runsOn = append(runsOn, l.To)
+			}
+		}
+		if !reflect.DeepEqual(runsOn, tc.ids[:1]) {
+			t.Errorf("%s runs on %v", tc.node, runsOn)
+		}
 	}
 
 	debug := mustItem(t, rec, "Pod", "monitoring", "debug-shell")
@@ -909,4 +966,208 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestProviderInstance(t *testing.T) {
+	for _, tc := range []struct {
+		providerID, want, name string
+	}{
+		{"aws:///eu-west-1a/i-0abc0000000000001", "aws:i-0abc0000000000001", "i-0abc0000000000001"},
+		{"aws://eu-west-1a/i-0abc0000000000001", "aws:i-0abc0000000000001", "i-0abc0000000000001"},
+		{"gce://acme/europe-west1-b/pool-1-abcd", "gce:acme/europe-west1-b/pool-1-abcd", "pool-1-abcd"},
+		{"azure:///subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/vm-1",
+			"azure:/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm-1", "vm-1"},
+		// No machine another source could name the same way.
+		{"aws:///us-east-1b/0123456789abcdef/fargate-ip-192-168-1-1.ec2.internal", "", ""},
+		{"gce://acme/pool-1", "", ""},
+		{"kind://docker/lab/lab-worker", "", ""},
+		{"k3s://node-1", "", ""},
+		{"i-0abc0000000000001", "", ""},
+		{"", "", ""},
+	} {
+		id, name, ok := providerInstance(tc.providerID)
+		if tc.want == "" {
+			if ok {
+				t.Errorf("%q: %v, want none", tc.providerID, id)
+			}
+			continue
+		}
+		if !ok || id != (graph.Identifier{Kind: importers.KindCloudInstance, Value: tc.want}) || name != tc.name {
+			t.Errorf("%q: %v %q %v, want %s %q", tc.providerID, id, name, ok, tc.want, tc.name)
+		}
+	}
+}
+
+func TestDeploymentOf(t *testing.T) {
+	hash := map[string]string{"pod-template-hash": "7d9f8c6b5"}
+	for _, tc := range []struct {
+		ref    ownerReference
+		labels map[string]string
+		want   string
+	}{
+		{ownerReference{Kind: "ReplicaSet", Name: "web-7d9f8c6b5"}, hash, "web"},
+		{ownerReference{Kind: "ReplicaSet", Name: "my-app-v2-7d9f8c6b5"}, hash, "my-app-v2"},
+		{ownerReference{Kind: "ReplicaSet", Name: "web-7d9f8c6b5"}, nil, ""},        // made by hand
+		{ownerReference{Kind: "ReplicaSet", Name: "web-other"}, hash, ""},           // not named by the controller
+		{ownerReference{Kind: "ReplicaSet", Name: "-7d9f8c6b5"}, hash, ""},          // no deployment name
+		{ownerReference{Kind: "StatefulSet", Name: "postgres-7d9f8c6b5"}, hash, ""}, // not a ReplicaSet
+		{ownerReference{Kind: "ReplicaSet", Name: "web-7d9f8c6b5-7d9f8c6b5"}, hash, "web-7d9f8c6b5"},
+	} {
+		if got := deploymentOf(tc.ref, tc.labels); got != tc.want {
+			t.Errorf("%+v %v: %q, want %q", tc.ref, tc.labels, got, tc.want)
+		}
+	}
+}
+
+// parseAndFinish runs one Parser over the files and finishes it, as the
+// engine does.
+func parseAndFinish(t *testing.T, files ...string) *recorder {
+	t.Helper()
+	rec, p := parseFiles(t, files...)
+	if err := p.Finish(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// TestNamespacesFromMetadata: a namespace objects are in but no dump holds
+// is emitted once, by Finish; one a dump holds is not emitted again.
+func TestNamespacesFromMetadata(t *testing.T) {
+	rec := parseAndFinish(t, "kinds/pods.json", "kinds/deployments.json", "kinds/services.json")
+	var got []string
+	for _, it := range rec.items {
+		if it.Class == graph.ClassKubernetesNamespace {
+			got = append(got, it.Name)
+			want := []graph.Identifier{name("Namespace", "", it.Name)}
+			if !reflect.DeepEqual(it.Identifiers, want) || !strings.Contains(it.At, "metadata.namespace") ||
+				!reflect.DeepEqual(it.Attributes, map[string]any{"k8s.kind": "Namespace"}) {
+				t.Errorf("namespace from metadata: %+v", it)
+			}
+		}
+	}
+	sort.Strings(got)
+	if want := []string{"data", "default", "monitoring", "shop"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("namespaces from metadata %v, want %v", got, want)
+	}
+	// Every CONTAINS link now names an item.
+	idx, contains := byID(rec.items), 0
+	for _, l := range rec.links {
+		if l.Type == graph.RelContains {
+			contains++
+			if _, ok := idx[l.From]; !ok {
+				t.Errorf("%v CONTAINS %v: no such namespace", l.From, l.To)
+			}
+		}
+	}
+	if contains == 0 {
+		t.Error("no CONTAINS links")
+	}
+
+	rec = parseAndFinish(t, "kinds/namespaces.json", "kinds/pods.json", "kinds/deployments.json")
+	if n := classCounts(rec.items)[graph.ClassKubernetesNamespace]; n != 7 {
+		t.Errorf("%d namespaces with namespaces.json, want its 7 and no more", n)
+	}
+}
+
+// TestUserCommands: the dumps of what users run hold objects that refer to
+// kinds they do not contain. Namespaces come from metadata, web's and
+// cart's pods are members of their Deployment (no ReplicaSets in the dump),
+// and only references to kinds the dump lacks are left for the engine to
+// record as unresolved.
+func TestUserCommands(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		// lacking are the kinds the dump lacks that its links may name.
+		lacking []string
+		kinds   map[string]int
+	}{
+		{"commands/pods-deployments-services-nodes.json", []string{"ReplicaSet", "StatefulSet", "DaemonSet", "PersistentVolumeClaim"},
+			map[string]int{"Pod": 11, "Deployment": 2, "Service": 7, "Node": 3, "Namespace": 4}},
+		{"commands/all.json", []string{"Node", "PersistentVolumeClaim"},
+			map[string]int{"Pod": 11, "Deployment": 2, "Service": 7, "ReplicaSet": 3, "StatefulSet": 1, "DaemonSet": 1, "Namespace": 4}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			rec := parseAndFinish(t, tc.file)
+			if got := kindCounts(rec.items); !reflect.DeepEqual(got, tc.kinds) {
+				t.Errorf("items per kind %v, want %v", got, tc.kinds)
+			}
+			checkItems(t, rec)
+			idx := byID(rec.items)
+			uids := map[string]string{} // uid -> kind, from every dump of the cluster
+			full, _ := parseFiles(t, "cluster.json")
+			for _, it := range full.items {
+				for _, id := range it.Identifiers {
+					if id.Kind == IDUID {
+						uids[id.Value] = it.Attributes["k8s.kind"].(string)
+					}
+				}
+			}
+			members := map[string]string{}
+			for _, l := range rec.links {
+				_, from := idx[l.From]
+				if !from {
+					t.Errorf("link from %v: not an item", l.From)
+				}
+				to, ok := idx[l.To]
+				if !ok && l.Fallback != (graph.Identifier{}) {
+					to, ok = idx[l.Fallback]
+				}
+				if !ok {
+					kind := uids[l.To.Value]
+					if l.To.Kind == IDName {
+						kind = strings.Split(l.To.Value, "/")[1]
+					}
+					if !slices.Contains(tc.lacking, kind) {
+						t.Errorf("link %v %s %v names a %q", l.From, l.Type, l.To, kind)
+					}
+					continue
+				}
+				if l.Type == graph.RelMemberOf && to.Class == graph.ClassKubernetesWorkload && idx[l.From].Class == graph.ClassPod {
+					members[idx[l.From].Name] = to.Attributes["k8s.kind"].(string) + " " + to.Name
+				}
+			}
+			n := 0
+			for pod, owner := range members {
+				for _, d := range []string{"web", "cart"} {
+					if strings.HasPrefix(pod, "shop/"+d+"-") {
+						n++
+						if want := "Deployment shop/" + d; tc.file != "commands/all.json" && owner != want {
+							t.Errorf("%s is a member of %s, want %s", pod, owner, want)
+						}
+						if tc.file == "commands/all.json" && !strings.HasPrefix(owner, "ReplicaSet shop/"+d+"-") {
+							t.Errorf("%s is a member of %s, want its ReplicaSet", pod, owner)
+						}
+					}
+				}
+			}
+			if n != 5 {
+				t.Errorf("%d web and cart pods are members of a workload, want 5", n)
+			}
+		})
+	}
+}
+
+// TestNodesSharingAnAddress: two nodes reporting one address (written
+// here, not by a cluster: a misconfigured ExternalIP) keep the run going;
+// the address stays with the first node's machine.
+func TestNodesSharingAnAddress(t *testing.T) {
+	node := func(name, ip string) string {
+		return `{"apiVersion":"v1","kind":"Node","metadata":{"name":"` + name + `","uid":"uid-` + name + `"},
+			"status":{"addresses":[{"type":"InternalIP","address":"` + ip + `"},{"type":"ExternalIP","address":"203.0.113.1"}]}}`
+	}
+	rec, err := parseString(`{"apiVersion":"v1","kind":"List","items":[` + node("a", "10.0.0.1") + `,` + node("b", "10.0.0.2") + `,` + node("a", "10.0.0.1") + `]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var machines [][]graph.Identifier
+	for _, it := range rec.items {
+		if it.Class == graph.ClassServer {
+			machines = append(machines, it.Identifiers)
+		}
+	}
+	ip := func(v string) graph.Identifier { return graph.Identifier{Kind: importers.KindIP, Value: v} }
+	want := [][]graph.Identifier{{ip("10.0.0.1"), ip("203.0.113.1")}, {ip("10.0.0.2")}, {ip("10.0.0.1"), ip("203.0.113.1")}}
+	if !reflect.DeepEqual(machines, want) {
+		t.Errorf("machines %v, want %v", machines, want)
+	}
 }

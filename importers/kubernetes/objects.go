@@ -224,9 +224,11 @@ type pvSpec struct {
 
 // built is what one object turns into.
 type built struct {
-	item  importers.Item
-	links []importers.Link
-	attrs map[string]any
+	item importers.Item
+	// machine is the host under a Node, emitted after the node.
+	machine *importers.Item
+	links   []importers.Link
+	attrs   map[string]any
 }
 
 // object reads one element and emits its item and links. defaultKind and
@@ -300,6 +302,11 @@ func (s *stream) object(loc located, defaultKind, defaultAPIVersion string) erro
 	if err := s.emit.Item(b.item); err != nil {
 		return err
 	}
+	if b.machine != nil {
+		if err := s.emit.Item(*b.machine); err != nil {
+			return err
+		}
+	}
 	for _, l := range b.links {
 		if err := s.emit.Link(l); err != nil {
 			return err
@@ -363,6 +370,12 @@ func decodeAs[Spec, Status any](s *stream, loc located, what, class, apiVersion,
 		attrs: attrs,
 	}
 	self := ids[0] // the uid when known: it survives nothing but the object
+	switch {
+	case kind == "Namespace":
+		s.p.namespaceObjects[m.Name] = true
+	case ns != "":
+		s.p.noteNamespace(ns, s.file, at)
+	}
 	if ns != "" && containedKinds[kind] {
 		b.link(s.p.nameID("Namespace", "", ns), graph.RelContains, self)
 	}
@@ -401,9 +414,12 @@ func (s *stream) node(loc located, what string, o *object[nodeSpec, nodeStatus],
 		b.attrs["k8s.architecture"] = st.NodeInfo.Architecture
 	}
 	if o.Spec.ProviderID != "" {
-		// The bridge to the VM or instance under the node, for whoever
-		// links the two; it is not an identifier of the node.
 		b.attrs["k8s.providerID"] = o.Spec.ProviderID
+	}
+	if m := s.p.claimMachine(b.self(), machine(o)); m != nil {
+		m.At = b.item.At + ", the node's machine"
+		b.machine = m
+		b.link(b.self(), graph.RelRunsOn, m.Identifiers[0])
 	}
 	b.attrs["k8s.unschedulable"] = o.Spec.Unschedulable
 	if len(st.Addresses) > 0 {
@@ -429,7 +445,13 @@ func (s *stream) pod(loc located, what string, o *object[podSpec, podStatus], b 
 		if !podOwnerKinds[ref.Kind] || !isAppsGroup(ref.APIVersion) || (ref.Name == "" && ref.UID == "") {
 			continue
 		}
-		b.link(b.self(), graph.RelMemberOf, s.p.refID(ref, ns))
+		l := importers.Link{From: b.self(), Type: graph.RelMemberOf, To: s.p.refID(ref, ns), At: b.item.At}
+		if d := deploymentOf(ref, o.Metadata.Labels); d != "" {
+			// `kubectl get pods,deployments` has no ReplicaSets: the pod
+			// is then a member of the Deployment itself.
+			l.Fallback = s.p.nameID("Deployment", ns, d)
+		}
+		b.links = append(b.links, l)
 	}
 	if o.Spec.NodeName != "" {
 		b.link(b.self(), graph.RelRunsOn, s.p.nameID("Node", "", o.Spec.NodeName))
@@ -472,6 +494,22 @@ func (s *stream) pod(loc located, what string, o *object[podSpec, podStatus], b 
 		s.p.pods = append(s.p.pods, podEntry{namespace: ns, labels: o.Metadata.Labels, id: id, file: s.file, at: b.item.At})
 	}
 	return nil
+}
+
+// deploymentOf names the Deployment of a Pod owned by a ReplicaSet: the
+// Deployment controller names its ReplicaSets <deployment>-<hash> and
+// labels their pods pod-template-hash=<hash>. "" when the owner is not a
+// ReplicaSet or was not named that way (a ReplicaSet made by hand).
+func deploymentOf(ref ownerReference, labels map[string]string) string {
+	hash := labels["pod-template-hash"]
+	if ref.Kind != "ReplicaSet" || hash == "" {
+		return ""
+	}
+	d, ok := strings.CutSuffix(ref.Name, "-"+hash)
+	if !ok || d == "" {
+		return ""
+	}
+	return d
 }
 
 func isAppsGroup(apiVersion string) bool {

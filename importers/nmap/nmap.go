@@ -38,10 +38,10 @@ const (
 // Identifier kinds, shared with the other importers so that a host seen by
 // nmap merges with the same machine seen by Terraform or Kubernetes.
 const (
-	KindIP       = "ip"
-	KindMAC      = "mac"
-	KindHostname = "hostname"
-	KindFQDN     = "fqdn"
+	KindIP       = importers.KindIP
+	KindMAC      = importers.KindMAC
+	KindHostname = importers.KindHostname
+	KindFQDN     = importers.KindFQDN
 )
 
 // maxPortsJSON bounds the encoded size of the nmap.ports list. The store
@@ -424,7 +424,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 
 	// User-given names first: they are what the operator called the host,
 	// where PTR names are whatever reverse DNS says.
-	var names, fqdns []string
+	var names []string
 	for _, want := range []bool{true, false} {
 		for _, hn := range h.Hostnames {
 			if (hn.Type == "user") != want {
@@ -438,16 +438,10 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 				continue
 			}
 			names = append(names, name)
-			if strings.Contains(name, ".") {
-				fqdns = append(fqdns, name)
-			}
 		}
 	}
-	for _, n := range names {
-		add(KindHostname, n)
-	}
-	for _, n := range fqdns {
-		add(KindFQDN, n)
+	for _, id := range importers.HostNameIdentifiers(names) {
+		add(id.Kind, id.Value)
 	}
 
 	name := firstIP
@@ -508,14 +502,14 @@ func (p *parser) address(ctxMsg string, a xmlAddress) (string, error) {
 		if typ == "" {
 			typ = "ipv4" // the DTD's default
 		}
-		ip, err := netip.ParseAddr(raw)
-		if err != nil {
+		ip, ok := importers.CanonicalIP(raw)
+		if !ok {
 			return "", p.inputErr(a.at, "address.addr", "%sinvalid IP address %q", ctxMsg, clip(raw))
 		}
-		if ip.Is4() != (typ == "ipv4") {
+		if netip.MustParseAddr(ip).Is4() != (typ == "ipv4") {
 			return "", p.inputErr(a.at, "address.addr", "%saddress %q is not of addrtype %s", ctxMsg, clip(raw), typ)
 		}
-		return ip.String(), nil
+		return ip, nil
 	case "mac":
 		mac, err := net.ParseMAC(raw)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 )
 
@@ -394,4 +395,63 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("scopes %q", rec.scopes)
 		}
 	})
+}
+
+// TestClassesAllowedByCatalogue: every class the type table gives, and
+// CloudResource, may DEPENDS_ON every other (Terraform's dependencies run
+// between any two resources), so a catalogue change that forbids one fails
+// here rather than in an import.
+func TestClassesAllowedByCatalogue(t *testing.T) {
+	cat := graph.DefaultCatalogue()
+	set := map[string]bool{graph.ClassCloudResource: true}
+	for typ, class := range classes {
+		if err := cat.CheckClass("class", class); err != nil {
+			t.Errorf("%s: %v", typ, err)
+		}
+		if classOf(typ) != class {
+			t.Errorf("classOf(%s) = %s, want %s", typ, classOf(typ), class)
+		}
+		set[class] = true
+	}
+	if len(set) != 6 {
+		t.Fatalf("classes %v, want CloudResource and five specific ones", set)
+	}
+	for from := range set {
+		for to := range set {
+			if err := cat.CheckRelation(graph.RelDependsOn, from, to); err != nil {
+				t.Errorf("%s DEPENDS_ON %s: %v", from, to, err)
+			}
+		}
+	}
+	if classOf("aws_s3_bucket") != graph.ClassCloudResource || classOf("terraform_data") != graph.ClassCloudResource {
+		t.Error("unmapped types must stay CloudResource")
+	}
+	for _, typ := range []string{"aws_rds_cluster", "google_sql_database_instance", "azurerm_postgresql_flexible_server", "azurerm_mssql_server"} {
+		if classOf(typ) != graph.ClassDatabase {
+			t.Errorf("%s is a %s", typ, classOf(typ))
+		}
+	}
+}
+
+func TestOwnerAndEnvironmentTags(t *testing.T) {
+	long := strings.Repeat("x", graph.MaxShortFieldLen+1)
+	for _, tc := range []struct {
+		name       string
+		attrs      map[string]any
+		owner, env string
+	}{
+		{"aws tags", map[string]any{"tags": map[string]any{"Owner": "web", "Environment": "prod"}}, "web", "prod"},
+		{"lower case, env", map[string]any{"tags": map[string]any{"owner": "web", "env": "dev"}}, "web", "dev"},
+		{"environment beats env", map[string]any{"tags": map[string]any{"env": "dev", "environment": "prod"}}, "", "prod"},
+		{"gcp labels", map[string]any{"labels": map[string]any{"owner": "data", "env": "staging"}}, "data", "staging"},
+		{"tags before labels", map[string]any{"tags": map[string]any{"owner": "a"}, "labels": map[string]any{"owner": "b", "env": "x"}}, "a", "x"},
+		{"unusable values skipped", map[string]any{"tags": map[string]any{"Owner": long, "owner": "ok", "env": "a\nb"}}, "ok", ""},
+		{"not a string", map[string]any{"tags": map[string]any{"owner": json.Number("3")}}, "", ""},
+		{"no tags", map[string]any{"tags": nil}, "", ""},
+	} {
+		owner, env := ownerAndEnvironment(tc.attrs)
+		if owner != tc.owner || env != tc.env {
+			t.Errorf("%s: owner %q env %q, want %q %q", tc.name, owner, env, tc.owner, tc.env)
+		}
+	}
 }

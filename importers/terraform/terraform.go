@@ -1,8 +1,12 @@
 // Package terraform imports Terraform state (format version 4, as in
 // terraform.tfstate or the output of `terraform state pull`): every
-// instance of every managed resource becomes a CloudResource item, and the
-// dependencies Terraform recorded become DEPENDS_ON links between
-// instances.
+// instance of every managed resource becomes an item, of the class its
+// type says (classes: instances are VirtualMachines, managed databases
+// Databases, load balancers LoadBalancers, volumes StorageVolumes, managed
+// Kubernetes KubernetesClusters, anything else a CloudResource), with its
+// owner and environment from its "owner" and "environment"/"env" tags (or
+// Google labels), and the dependencies Terraform recorded become
+// DEPENDS_ON links between instances.
 //
 // The state is streamed: top-level keys are read in order and the elements
 // of "resources" are decoded one at a time, so memory grows with the
@@ -14,7 +18,11 @@
 // for as long as the resource stays at that address in that state;
 // "cloud-id" is the provider's own id (ARN, GCP self_link, Azure resource
 // id, else "<type>:<id>"), which is what other sources and other states
-// know the same resource by.
+// know the same resource by. Virtual machines also carry what other
+// sources know the machine by: "cloud-instance" (what a Kubernetes node's
+// providerID names) and their addresses and host names ("ip", "hostname",
+// "fqdn", as nmap reports hosts), so that the node and the scanned host
+// meet the instance.
 package terraform
 
 import (
@@ -85,6 +93,10 @@ type Stats struct {
 	// earlier instance in the state has the same one (aws_sns_topic_policy
 	// reports its topic's ARN): one identifier must name one CI.
 	SharedCloudIDs int
+	// SharedHostIdentifiers counts addresses and host names of virtual
+	// machines left out because an earlier machine in the state has them
+	// (the same private range in two networks).
+	SharedHostIdentifiers int
 }
 
 // Parser reads Terraform state files. It holds no state between calls and
@@ -117,7 +129,7 @@ func (p *Parser) ParseStats(ctx context.Context, file string, r io.Reader, emit 
 		dec:      dec,
 		byConfig: map[string][]string{},
 		seen:     map[string]bool{},
-		cloudIDs: map[string]bool{},
+		taken:    map[graph.Identifier]bool{},
 	}
 	err := st.parse()
 	return st.stats, err
@@ -141,11 +153,11 @@ type state struct {
 
 	sawVersion bool
 	lineage    string
-	scoped     bool                // Scope has been emitted
-	pending    []importers.Item    // items read before version and lineage
-	byConfig   map[string][]string // config address -> instance addresses, file order
-	seen       map[string]bool     // instance addresses, to reject duplicates
-	cloudIDs   map[string]bool
+	scoped     bool                      // Scope has been emitted
+	pending    []importers.Item          // items read before version and lineage
+	byConfig   map[string][]string       // config address -> instance addresses, file order
+	seen       map[string]bool           // instance addresses, to reject duplicates
+	taken      map[graph.Identifier]bool // identifiers an earlier instance has
 	deps       []dependency
 	stats      Stats
 }
@@ -606,7 +618,7 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 		}
 	}
 	item := importers.Item{
-		Class: graph.ClassCloudResource,
+		Class: classOf(res.typ),
 		Name:  itemName(attrs, address),
 		// The first identifier holds the bare address until the lineage
 		// is known (see flush); the lineage is usually known already.
@@ -627,13 +639,22 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 		item.Attributes["tf.status"] = "tainted"
 	}
 	if id := cloudID(res.typ, attrs); id != "" {
-		if s.cloudIDs[id] {
+		if cid := (graph.Identifier{Kind: KindCloudID, Value: id}); s.taken[cid] {
 			s.stats.SharedCloudIDs++
 		} else {
-			s.cloudIDs[id] = true
-			item.Identifiers = append(item.Identifiers, graph.Identifier{Kind: KindCloudID, Value: id})
+			s.taken[cid] = true
+			item.Identifiers = append(item.Identifiers, cid)
 		}
 	}
+	for _, id := range machineIdentifiers(res.typ, attrs) {
+		if s.taken[id] || len(item.Identifiers) == graph.MaxIdentifiers {
+			s.stats.SharedHostIdentifiers++
+			continue
+		}
+		s.taken[id] = true
+		item.Identifiers = append(item.Identifiers, id)
+	}
+	item.Owner, item.Environment = ownerAndEnvironment(attrs)
 	if copied := s.copyAttributes(attrs); len(copied) > 0 {
 		item.Attributes["tf.attributes"] = copied
 	}

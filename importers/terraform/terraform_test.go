@@ -339,31 +339,43 @@ func TestHandWrittenAWS(t *testing.T) {
 	}
 	checkValid(t, rec)
 	const lineage = "6d1f3c2a-0000-4000-8000-handwritten0"
-	want := Stats{Resources: 11, Instances: 12, Links: 7, DataResources: 1, Deposed: 1,
+	want := Stats{Resources: 16, Instances: 18, Links: 14, DataResources: 1, Deposed: 1,
 		DataDependencies: 2, UnresolvedDependencies: 1, Trimmed: 3, SharedCloudIDs: 1}
 	if st != want {
 		t.Errorf("stats = %+v\nwant    %+v", st, want)
 	}
 	items := byAddress(rec)
+	const (
+		vm, dbc, lb, vol, k8s, cr = graph.ClassVirtualMachine, graph.ClassDatabase, graph.ClassLoadBalancer,
+			graph.ClassStorageVolume, graph.ClassKubernetesCluster, graph.ClassCloudResource
+	)
 	tests := []struct {
-		address, name, cloudID, provider, module string
-		tainted                                  bool
+		address, class, name, cloudID, provider, module string
+		tainted                                         bool
+		owner, environment                              string
 	}{
-		{"aws_db_instance.main", "main-db", "arn:aws:rds:eu-west-1:123456789012:db:main-db", "registry.terraform.io/hashicorp/aws", "", false},
-		{"aws_instance.web[0]", "web-0", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaa0", "registry.terraform.io/hashicorp/aws", "", false},
-		{"aws_instance.web[1]", "web-1", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0bbbbbbbbbbbbbbb1", "registry.terraform.io/hashicorp/aws", "", true},
-		{"aws_s3_bucket.logs", "aws_s3_bucket.logs", "arn:aws:s3:::acme-logs", "registry.terraform.io/hashicorp/aws", "", false},
+		{"aws_db_instance.main", dbc, "main-db", "arn:aws:rds:eu-west-1:123456789012:db:main-db", "registry.terraform.io/hashicorp/aws", "", false, "", "production"},
+		{"aws_instance.web[0]", vm, "web-0", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaa0", "registry.terraform.io/hashicorp/aws", "", false, "team-web", "production"},
+		{"aws_instance.web[1]", vm, "web-1", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0bbbbbbbbbbbbbbb1", "registry.terraform.io/hashicorp/aws", "", true, "", ""},
+		{"aws_instance.worker[0]", vm, "k8s-worker-1", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc0000000000001", "registry.terraform.io/hashicorp/aws", "", false, "platform", "prod"},
+		{"aws_instance.worker[1]", vm, "k8s-worker-2", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc0000000000002", "registry.terraform.io/hashicorp/aws", "", false, "platform", "prod"},
+		{"aws_eks_cluster.main", k8s, "prod-eu", "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu", "registry.terraform.io/hashicorp/aws", "", false, "platform", "production"},
+		{"aws_lb.front", lb, "front", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/front/0123456789abcdef", "registry.terraform.io/hashicorp/aws", "", false, "team-web", "production"},
+		{"aws_ebs_volume.data", vol, "pgdata", "arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0", "registry.terraform.io/hashicorp/aws", "", false, "payments", ""},
+		{"aws_s3_bucket.logs", cr, "aws_s3_bucket.logs", "arn:aws:s3:::acme-logs", "registry.terraform.io/hashicorp/aws", "", false, "", ""},
 		// Same id as the bucket: the type keeps the two apart.
-		{"aws_s3_bucket_policy.logs", "aws_s3_bucket_policy.logs", "aws_s3_bucket_policy:acme-logs", "registry.terraform.io/hashicorp/aws", "", false},
-		{"aws_security_group.web", "web-sg", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0", "registry.terraform.io/hashicorp/aws", "", false},
-		{"aws_sns_topic.alerts", "alerts", "arn:aws:sns:eu-west-1:123456789012:alerts", "registry.terraform.io/hashicorp/aws", "", false},
+		{"aws_s3_bucket_policy.logs", cr, "aws_s3_bucket_policy.logs", "aws_s3_bucket_policy:acme-logs", "registry.terraform.io/hashicorp/aws", "", false, "", ""},
+		{"aws_security_group.web", cr, "web-sg", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0", "registry.terraform.io/hashicorp/aws", "", false, "", ""},
+		{"aws_sns_topic.alerts", cr, "alerts", "arn:aws:sns:eu-west-1:123456789012:alerts", "registry.terraform.io/hashicorp/aws", "", false, "", ""},
 		// Reports its topic's ARN: left without a cloud-id.
-		{"aws_sns_topic_policy.alerts", "aws_sns_topic_policy.alerts", "", "registry.terraform.io/hashicorp/aws", "", false},
-		{"azurerm_resource_group.rg", "rg-core", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-core", "registry.terraform.io/hashicorp/azurerm", "", false},
-		{"google_compute_instance.vm", "vm-1", "https://www.googleapis.com/compute/v1/projects/acme/zones/europe-west1-b/instances/vm-1", "registry.terraform.io/hashicorp/google", "", false},
-		{"random_password.db", "random_password.db", "", "registry.terraform.io/hashicorp/random", "", false},
+		{"aws_sns_topic_policy.alerts", cr, "aws_sns_topic_policy.alerts", "", "registry.terraform.io/hashicorp/aws", "", false, "", ""},
+		{"azurerm_resource_group.rg", cr, "rg-core", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-core", "registry.terraform.io/hashicorp/azurerm", "", false, "", ""},
+		{"azurerm_linux_virtual_machine.jump", vm, "jump-1", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-core/providers/Microsoft.Compute/virtualMachines/jump-1", "registry.terraform.io/hashicorp/azurerm", "", false, "ops", "shared"},
+		// Google labels, not tags.
+		{"google_compute_instance.vm", vm, "vm-1", "https://www.googleapis.com/compute/v1/projects/acme/zones/europe-west1-b/instances/vm-1", "registry.terraform.io/hashicorp/google", "", false, "data-team", "staging"},
+		{"random_password.db", cr, "random_password.db", "", "registry.terraform.io/hashicorp/random", "", false, "", ""},
 		// Provider in a module, with an alias; name from tags.Name.
-		{"module.network.aws_vpc.main", "core-vpc", "arn:aws:ec2:us-west-2:123456789012:vpc/vpc-0123456789abcdef0", "registry.terraform.io/hashicorp/aws", "module.network", false},
+		{"module.network.aws_vpc.main", cr, "core-vpc", "arn:aws:ec2:us-west-2:123456789012:vpc/vpc-0123456789abcdef0", "registry.terraform.io/hashicorp/aws", "module.network", false, "", ""},
 	}
 	if len(items) != len(tests) {
 		t.Errorf("%d items, want %d", len(items), len(tests))
@@ -377,6 +389,10 @@ func TestHandWrittenAWS(t *testing.T) {
 		if it.Name != tc.name || identifier(it, KindCloudID) != tc.cloudID || identifier(it, KindAddress) != lineage+"/"+tc.address {
 			t.Errorf("%s: name %q identifiers %v", tc.address, it.Name, it.Identifiers)
 		}
+		if it.Class != tc.class || it.Owner != tc.owner || it.Environment != tc.environment {
+			t.Errorf("%s: class %s owner %q environment %q, want %s %q %q", tc.address, it.Class, it.Owner, it.Environment,
+				tc.class, tc.owner, tc.environment)
+		}
 		if it.Attributes["tf.provider"] != tc.provider {
 			t.Errorf("%s: tf.provider %v", tc.address, it.Attributes["tf.provider"])
 		}
@@ -385,6 +401,31 @@ func TestHandWrittenAWS(t *testing.T) {
 		}
 		if (it.Attributes["tf.status"] == "tainted") != tc.tainted {
 			t.Errorf("%s: tf.status %v", tc.address, it.Attributes["tf.status"])
+		}
+	}
+	// Virtual machines carry what other sources know the machine by: the
+	// cloud instance a Kubernetes node's providerID names, and the
+	// addresses and names nmap finds.
+	for address, want := range map[string][]string{
+		"aws_instance.worker[0]": {"cloud-instance=aws:i-0abc0000000000001", "ip=192.0.2.11",
+			"hostname=ip-192-0-2-11.eu-west-1.compute.internal", "fqdn=ip-192-0-2-11.eu-west-1.compute.internal"},
+		"aws_instance.web[0]": {"cloud-instance=aws:i-0aaaaaaaaaaaaaaa0", "ip=10.30.0.21",
+			"hostname=ip-10-30-0-21.eu-west-1.compute.internal", "fqdn=ip-10-30-0-21.eu-west-1.compute.internal"},
+		"aws_instance.web[1]":        {"cloud-instance=aws:i-0bbbbbbbbbbbbbbb1"},
+		"google_compute_instance.vm": {"cloud-instance=gce:acme/europe-west1-b/vm-1", "ip=10.132.0.5", "ip=203.0.113.10"},
+		"azurerm_linux_virtual_machine.jump": {
+			"cloud-instance=azure:/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-core/providers/microsoft.compute/virtualmachines/jump-1",
+			"ip=10.1.0.4", "ip=198.51.100.7", "hostname=jump-1"},
+		"aws_db_instance.main": nil,
+	} {
+		var got []string
+		for _, id := range items[address].Identifiers {
+			if id.Kind != KindAddress && id.Kind != KindCloudID {
+				got = append(got, id.Kind+"="+id.Value)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: host identifiers %q, want %q", address, got, want)
 		}
 	}
 
@@ -404,7 +445,7 @@ func TestHandWrittenAWS(t *testing.T) {
 	if !reflect.DeepEqual(db["parameters"], wantParams) {
 		t.Errorf("parameters = %v", db["parameters"])
 	}
-	if !reflect.DeepEqual(db["tags"], map[string]any{"Name": "main-db", "Team": "payments"}) {
+	if !reflect.DeepEqual(db["tags"], map[string]any{"Name": "main-db", "Team": "payments", "environment": "production"}) {
 		t.Errorf("tags = %v", db["tags"])
 	}
 	if db["allocated_storage"] != float64(50) || db["multi_az"] != true {

@@ -276,6 +276,7 @@ type ComplexityRoot struct {
 		Stale            func(childComplexity int) int
 		StaleRelations   func(childComplexity int) int
 		Unchanged        func(childComplexity int) int
+		UnresolvedLinks  func(childComplexity int) int
 		Updated          func(childComplexity int) int
 	}
 
@@ -294,6 +295,7 @@ type ComplexityRoot struct {
 		Stale            func(childComplexity int) int
 		StaleRelations   func(childComplexity int) int
 		Unchanged        func(childComplexity int) int
+		Unresolved       func(childComplexity int) int
 		Updates          func(childComplexity int) int
 	}
 
@@ -649,6 +651,15 @@ type ComplexityRoot struct {
 		From  func(childComplexity int) int
 		Note  func(childComplexity int) int
 		To    func(childComplexity int) int
+	}
+
+	UnresolvedLink struct {
+		At       func(childComplexity int) int
+		End      func(childComplexity int) int
+		Fallback func(childComplexity int) int
+		From     func(childComplexity int) int
+		To       func(childComplexity int) int
+		Type     func(childComplexity int) int
 	}
 
 	Window struct {
@@ -1748,6 +1759,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportCounts.Unchanged(childComplexity), true
+	case "ImportCounts.unresolvedLinks":
+		if e.ComplexityRoot.ImportCounts.UnresolvedLinks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCounts.UnresolvedLinks(childComplexity), true
 	case "ImportCounts.updated":
 		if e.ComplexityRoot.ImportCounts.Updated == nil {
 			break
@@ -1839,6 +1856,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportPlan.Unchanged(childComplexity), true
+	case "ImportPlan.unresolved":
+		if e.ComplexityRoot.ImportPlan.Unresolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportPlan.Unresolved(childComplexity), true
 	case "ImportPlan.updates":
 		if e.ComplexityRoot.ImportPlan.Updates == nil {
 			break
@@ -3633,6 +3656,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Transition.To(childComplexity), true
 
+	case "UnresolvedLink.at":
+		if e.ComplexityRoot.UnresolvedLink.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.At(childComplexity), true
+	case "UnresolvedLink.end":
+		if e.ComplexityRoot.UnresolvedLink.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.End(childComplexity), true
+	case "UnresolvedLink.fallback":
+		if e.ComplexityRoot.UnresolvedLink.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.Fallback(childComplexity), true
+	case "UnresolvedLink.from":
+		if e.ComplexityRoot.UnresolvedLink.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.From(childComplexity), true
+	case "UnresolvedLink.to":
+		if e.ComplexityRoot.UnresolvedLink.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.To(childComplexity), true
+	case "UnresolvedLink.type":
+		if e.ComplexityRoot.UnresolvedLink.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnresolvedLink.Type(childComplexity), true
+
 	case "Window.createdAt":
 		if e.ComplexityRoot.Window.CreatedAt == nil {
 			break
@@ -4377,6 +4437,8 @@ type ImportCounts {
   relationsRemoved: Int!
   staleRelations: Int!
   problems: Int!
+  "Links whose end names no CI (see ImportPlan.unresolved); they do not make a run PARTIAL."
+  unresolvedLinks: Int!
 }
 
 "A CI a plan creates or updates."
@@ -4449,6 +4511,23 @@ type ImportProblem {
   ciIds: [ID!]!
 }
 
+"""
+A link whose end names no CI: neither the input nor the store holds it (a
+Pod's claim in a dump of Pods only). It is not a problem: the run stays
+complete and judges staleness; a later run that reports the CI resolves it.
+"""
+type UnresolvedLink {
+  "Where the input defines the link."
+  at: String!
+  from: Identifier!
+  type: String!
+  to: Identifier!
+  "The coarser target tried when to names no CI (a Pod's Deployment when the dump has no ReplicaSets)."
+  fallback: Identifier
+  "The end that names no CI: from or to."
+  end: String!
+}
+
 "A service whose set of upstream dependencies a plan changes."
 type ServiceImpact {
   service: PlannedCIRef!
@@ -4481,6 +4560,8 @@ type ImportPlan {
   retired: [StaleCI!]!
   staleRelations: Int!
   problems: [ImportProblem!]!
+  "Links whose end names no CI; they do not make the run PARTIAL."
+  unresolved: [UnresolvedLink!]!
   impact: [ServiceImpact!]!
 }
 
@@ -5581,6 +5662,8 @@ func (ec *executionContext) childFields_ImportCounts(ctx context.Context, field 
 		return ec.fieldContext_ImportCounts_staleRelations(ctx, field)
 	case "problems":
 		return ec.fieldContext_ImportCounts_problems(ctx, field)
+	case "unresolvedLinks":
+		return ec.fieldContext_ImportCounts_unresolvedLinks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportCounts", field.Name)
 }
@@ -5615,6 +5698,8 @@ func (ec *executionContext) childFields_ImportPlan(ctx context.Context, field gr
 		return ec.fieldContext_ImportPlan_staleRelations(ctx, field)
 	case "problems":
 		return ec.fieldContext_ImportPlan_problems(ctx, field)
+	case "unresolved":
+		return ec.fieldContext_ImportPlan_unresolved(ctx, field)
 	case "impact":
 		return ec.fieldContext_ImportPlan_impact(ctx, field)
 	}
@@ -6229,6 +6314,24 @@ func (ec *executionContext) childFields_Transition(ctx context.Context, field gr
 		return ec.fieldContext_Transition_note(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Transition", field.Name)
+}
+
+func (ec *executionContext) childFields_UnresolvedLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_UnresolvedLink_at(ctx, field)
+	case "from":
+		return ec.fieldContext_UnresolvedLink_from(ctx, field)
+	case "type":
+		return ec.fieldContext_UnresolvedLink_type(ctx, field)
+	case "to":
+		return ec.fieldContext_UnresolvedLink_to(ctx, field)
+	case "fallback":
+		return ec.fieldContext_UnresolvedLink_fallback(ctx, field)
+	case "end":
+		return ec.fieldContext_UnresolvedLink_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnresolvedLink", field.Name)
 }
 
 func (ec *executionContext) childFields_Window(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11179,6 +11282,29 @@ func (ec *executionContext) fieldContext_ImportCounts_problems(_ context.Context
 	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ImportCounts_unresolvedLinks(ctx context.Context, field graphql.CollectedField, obj *importers.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCounts_unresolvedLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnresolvedLinks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCounts_unresolvedLinks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCounts", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ImportPlan_source(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11559,6 +11685,38 @@ func (ec *executionContext) fieldContext_ImportPlan_problems(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImportProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportPlan_unresolved(ctx context.Context, field graphql.CollectedField, obj *importers.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportPlan_unresolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unresolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.UnresolvedLink) graphql.Marshaler {
+			return ec.marshalNUnresolvedLink2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐUnresolvedLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportPlan_unresolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnresolvedLink(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19040,6 +19198,171 @@ func (ec *executionContext) fieldContext_Transition_note(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Transition", field, false, false, "String")
 }
 
+func (ec *executionContext) _UnresolvedLink_at(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnresolvedLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnresolvedLink_from(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.Identifier) graphql.Marshaler {
+			return ec.marshalNIdentifier2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnresolvedLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identifier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnresolvedLink_type(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnresolvedLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnresolvedLink_to(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.Identifier) graphql.Marshaler {
+			return ec.marshalNIdentifier2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnresolvedLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identifier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnresolvedLink_fallback(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_fallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fallback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.Identifier) graphql.Marshaler {
+			return ec.marshalOIdentifier2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_fallback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnresolvedLink",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Identifier(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnresolvedLink_end(ctx context.Context, field graphql.CollectedField, obj *importers.UnresolvedLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnresolvedLink_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnresolvedLink_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnresolvedLink", field, false, false, "String")
+}
+
 func (ec *executionContext) _Window_id(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23355,6 +23678,11 @@ func (ec *executionContext) _ImportCounts(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "unresolvedLinks":
+			out.Values[i] = ec._ImportCounts_unresolvedLinks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23450,6 +23778,11 @@ func (ec *executionContext) _ImportPlan(ctx context.Context, sel ast.SelectionSe
 			}
 		case "problems":
 			out.Values[i] = ec._ImportPlan_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unresolved":
+			out.Values[i] = ec._ImportPlan_unresolved(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25861,6 +26194,64 @@ func (ec *executionContext) _Transition(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var unresolvedLinkImplementors = []string{"UnresolvedLink"}
+
+func (ec *executionContext) _UnresolvedLink(ctx context.Context, sel ast.SelectionSet, obj *importers.UnresolvedLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unresolvedLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnresolvedLink")
+		case "at":
+			out.Values[i] = ec._UnresolvedLink_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._UnresolvedLink_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._UnresolvedLink_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._UnresolvedLink_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fallback":
+			out.Values[i] = ec._UnresolvedLink_fallback(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._UnresolvedLink_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var windowImplementors = []string{"Window"}
 
 func (ec *executionContext) _Window(ctx context.Context, sel ast.SelectionSet, obj *itsm.Window) graphql.Marshaler {
@@ -27758,6 +28149,26 @@ func (ec *executionContext) marshalNTransition2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	return ret
 }
 
+func (ec *executionContext) marshalNUnresolvedLink2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐUnresolvedLink(ctx context.Context, sel ast.SelectionSet, v importers.UnresolvedLink) graphql.Marshaler {
+	return ec._UnresolvedLink(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUnresolvedLink2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐUnresolvedLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.UnresolvedLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnresolvedLink2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐUnresolvedLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNUpdateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐUpdateChangeInput(ctx context.Context, v any) (itsm.UpdateChangeInput, error) {
 	res, err := ec.unmarshalInputUpdateChangeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28337,6 +28748,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIdentifier2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifier(ctx context.Context, sel ast.SelectionSet, v *graph.Identifier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Identifier(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOIdentifierInput2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐIdentifierᚄ(ctx context.Context, v any) ([]graph.Identifier, error) {

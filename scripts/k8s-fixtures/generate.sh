@@ -213,8 +213,16 @@ kubectl -n shop get configmaps,secrets,endpoints,serviceaccounts -o json >"$out/
 kubectl -n monitoring get pod debug-shell -o json >"$out/single-pod.json"
 # A typed list straight from the API, whose items carry no kind.
 kubectl get --raw /api/v1/namespaces/shop/pods >"$out/podlist-raw.json"
+# What users actually run: no ReplicaSets, Namespaces or claims in the
+# first, no Nodes or Namespaces in the second.
+mkdir -p "$out/commands"
+kubectl get pods,deployments,services,nodes -A -o json >"$out/commands/pods-deployments-services-nodes.json"
+kubectl get all -A -o json >"$out/commands/all.json"
 
-log "deleting deployment shop/cart and node node-3, dumping again"
+log "deleting a web pod, deployment shop/cart and node node-3, dumping again"
+# One pod of web goes; its ReplicaSet makes a new one (another name).
+gone=$(kubectl -n shop get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+kubectl -n shop delete pod "$gone" --grace-period=0 --force
 kubectl -n shop delete deployment cart --wait=true
 kubectl delete node node-3
 # Without a kubelet the pods of node-3 would stay forever; remove them as
@@ -222,6 +230,9 @@ kubectl delete node node-3
 kubectl delete pods -A --field-selector spec.nodeName=node-3 --grace-period=0 --force 2>/dev/null || true
 settle
 kubectl get "$kinds" -A -o json >"$out/cluster-after.json"
+kubectl get pods,deployments,services,nodes -A -o json >"$out/commands/pods-deployments-services-nodes-after.json"
+kubectl get all -A -o json >"$out/commands/all-after.json"
+echo "deleted pod shop/$gone" >&2
 
 log "done"
-ls -l "$out" "$out/kinds" >&2
+ls -l "$out" "$out/kinds" "$out/commands" >&2

@@ -26,7 +26,7 @@ import (
 
 // runFields is what the cases read back of an ImportRun.
 const runFields = `id format source scope files dryRun actor started finished outcome error errorFile errorAt errorField
-	counts { items links created updated unchanged stale retired relationsCreated relationsRemoved staleRelations problems }`
+	counts { items links created updated unchanged stale retired relationsCreated relationsRemoved staleRelations problems unresolvedLinks }`
 
 const planFields = `source scope generation complete seen unchanged staleRelations
 	creates { id ci { id } name class at changes { field old new } }
@@ -36,6 +36,7 @@ const planFields = `source scope generation complete seen unchanged staleRelatio
 	stale { id name class missed lastSeen seenElsewhere }
 	retired { id }
 	problems { code at field message ciIds }
+	unresolved { at from { kind value } type to { kind value } end }
 	impact { service { name } gained { name } lost { name } }`
 
 // runJSON mirrors ImportRun (and the HTTP endpoint's run) on the wire.
@@ -57,6 +58,7 @@ type runJSON struct {
 	Counts     struct {
 		Items, Links, Created, Updated, Unchanged, Stale, Retired    int
 		RelationsCreated, RelationsRemoved, StaleRelations, Problems int
+		UnresolvedLinks                                              int
 	} `json:"counts"`
 }
 
@@ -86,8 +88,12 @@ type planJSON struct {
 			CI *struct{ ID string }
 		}
 	}
-	Stale    []struct{ ID, Name string }
-	Problems []struct{ Code, Message string }
+	Stale      []struct{ ID, Name string }
+	Problems   []struct{ Code, Message string }
+	Unresolved []struct {
+		At, Type, End string
+		To            struct{ Kind, Value string }
+	}
 }
 
 type importResultJSON struct {
@@ -533,8 +539,8 @@ var importCases = []testCase{
 		if r.Outcome != "FAILED" || deref(r.ErrorAt) != "links[0]" || deref(r.ErrorField) != "type" {
 			t.Errorf("link error: %+v at %v field %v", r.Outcome, deref(r.ErrorAt), deref(r.ErrorField))
 		}
-		// A link to a CI nobody has is a problem: the run is PARTIAL, or
-		// FAILED under strict.
+		// A link to a CI nobody has is recorded as unresolved, not a
+		// problem: the run SUCCEEDED, or FAILED under strict.
 		dangling := batch("agent", "dc-1", nil)
 		dangling["links"] = []any{map[string]any{"from": map[string]any{"kind": "app-id", "value": "shop"}, "type": "RUNS_ON",
 			"to": map[string]any{"kind": "hostname", "value": "ghost"}}}
@@ -542,9 +548,11 @@ var importCases = []testCase{
 		if strict.Run.Outcome != "FAILED" || deref(strict.Run.ErrorAt) != "links[0]" || e.count(t) != 0 {
 			t.Errorf("strict run: %+v at %v, %d CIs", strict.Run.Outcome, deref(strict.Run.ErrorAt), e.count(t))
 		}
-		partial := e.importBatch(t, dangling)
-		if partial.Run.Outcome != "PARTIAL" || partial.Run.Counts.Problems != 1 || len(partial.Plan.Problems) != 1 || partial.Plan.Complete {
-			t.Errorf("partial run: %+v %+v", partial.Run, partial.Plan)
+		unresolved := e.importBatch(t, dangling)
+		if r, p := unresolved.Run, unresolved.Plan; r.Outcome != "SUCCEEDED" || r.Counts.Problems != 0 || r.Counts.UnresolvedLinks != 1 ||
+			!p.Complete || len(p.Unresolved) != 1 || p.Unresolved[0].At != "links[0]" || p.Unresolved[0].End != "to" ||
+			p.Unresolved[0].To.Value != "ghost" || p.Unresolved[0].Type != "RUNS_ON" {
+			t.Errorf("run with an unresolved link: %+v %+v", unresolved.Run, unresolved.Plan)
 		}
 	}},
 	{"a run that fails on the store answers its run and the error", func(t *testing.T, e *env) {
