@@ -48,7 +48,7 @@ func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error
 	if err := checkText("name", in.Name, ""); err != nil {
 		return nil, err
 	}
-	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true)
+	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true, nil)
 	if err != nil {
 		return nil, graph.RenameField(err, "serviceId[0]", "serviceId")
 	}
@@ -89,7 +89,7 @@ func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error
 		return nil, err
 	}
 	rec, err := s.Store.PutRecord(ctx, graph.Record{Kind: graph.KindSLA, ID: a.ID, State: "ACTIVE",
-		Links: []graph.RecordLink{{Role: RoleService, CI: a.ServiceID}}, Doc: doc}, 0)
+		Links: a.Links(), Doc: doc}, 0)
 	if err != nil {
 		return nil, linkFieldError(err, []string{"serviceId"})
 	}

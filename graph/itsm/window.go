@@ -31,7 +31,7 @@ func (s *Service) CreateWindow(ctx context.Context, in CreateWindowInput) (*Wind
 	if !in.End.After(in.Start) {
 		return nil, graph.Invalid("end", "end %s is not after start %s", in.End.Format(time.RFC3339), in.Start.Format(time.RFC3339))
 	}
-	if _, err := s.checkCIs(ctx, "scope", in.Scope, false); err != nil {
+	if _, err := s.checkCIs(ctx, "scope", in.Scope, false, nil); err != nil {
 		return nil, err
 	}
 	w := &Window{ID: graph.NewID(), Name: in.Name, Kind: in.Kind, Start: in.Start.UTC(), End: in.End.UTC(), Scope: in.Scope, Reason: in.Reason}
@@ -39,9 +39,9 @@ func (s *Service) CreateWindow(ctx context.Context, in CreateWindowInput) (*Wind
 	if err != nil {
 		return nil, err
 	}
-	scope, fields := links(RoleScope, "scope", w.Scope)
+	_, fields := links(RoleScope, "scope", w.Scope)
 	rec, err := s.Store.PutRecord(ctx, graph.Record{Kind: graph.KindWindow, ID: w.ID, State: string(w.Kind),
-		Start: timePtr(w.Start), End: timePtr(w.End), Links: scope, Doc: doc}, 0)
+		Start: timePtr(w.Start), End: timePtr(w.End), Links: w.Links(), Doc: doc}, 0)
 	if err != nil {
 		return nil, linkFieldError(err, fields)
 	}

@@ -105,11 +105,16 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 			return graph.Record{}, err
 		}
 		if linked != int64(len(rows)) {
-			// A linked CI was deleted between the check and the write.
+			// A linked CI was deleted between the check and the write: a
+			// new link is NOT_FOUND; one the record already had is a lost
+			// race, which the writer resolves by reading again (its next
+			// try keeps the link without an edge, like any link to a
+			// deleted CI).
 			if _, err := checkLinkedCIs(ctx, tx, ciIDs, cur.linked); err != nil {
 				return graph.Record{}, err
 			}
-			return graph.Record{}, graph.Internal(nil, "record %s: %d of %d links written", rec.ID, linked, len(rows))
+			return graph.Record{}, graph.Errorf(graph.CodeConflict, "version",
+				"a CI linked by %s record %s was deleted while it was written; read it again and retry", rec.Kind, rec.ID)
 		}
 		change := recordChange(action, rec.Kind, rec.ID, before, rec.Doc)
 		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
