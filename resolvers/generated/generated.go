@@ -3814,7 +3814,11 @@ extend type Query {
 
 "One itemised contribution to a change's risk score."
 type RiskFactor {
-  "A stable name such as SERVICE_CRITICALITY, BLAST_RADIUS, COLLISION, FREEZE, SLA_BUDGET."
+  """
+  A stable name such as SERVICE_CRITICALITY, BLAST_RADIUS, COLLISION, FREEZE,
+  SLA_BUDGET; DELETED_CI (0 points) names targets deleted since the change
+  was recorded, which the analysis leaves out.
+  """
   factor: String!
   points: Int!
   detail: String!
@@ -3881,7 +3885,10 @@ type ChangeImpact {
 
 "A piece of evidence for or against a root-cause candidate."
 type Evidence {
-  "COVERAGE, MISSING, CHANGE, KNOWN_ERROR, DISTANCE..."
+  """
+  COVERAGE, MISSING, CHANGE, KNOWN_ERROR, DISTANCE...; DELETED_CI (weight 0)
+  names incidents' affected CIs deleted since, which the ranking leaves out.
+  """
   kind: String!
   detail: String!
   "Contribution to the candidate's log-odds: positive supports it."
@@ -3933,7 +3940,7 @@ type ServiceSLAStatus {
   service: CI
   sla: SLA!
   status: SLAStatus!
-  "Why the status is not OK."
+  "Why the status is not OK, and notes such as the SLA's service having been deleted."
   reasons: [String!]!
   availability: SLAAvailability!
   "Shorthand for availability.attainment."
