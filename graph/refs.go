@@ -129,7 +129,11 @@ func HeldError(ci CI, holders []Holder) *Error {
 	}
 	var named []string
 	for _, h := range hs[:min(len(hs), 3)] {
-		named = append(named, fmt.Sprintf("%s %q (%s)", h.Kind, h.Title, h.State))
+		if h.Title != "" {
+			named = append(named, fmt.Sprintf("%s %q (%s)", h.Kind, h.Title, h.State))
+		} else {
+			named = append(named, fmt.Sprintf("%s %s (%s)", h.Kind, h.ID, h.State))
+		}
 	}
 	if len(hs) > 3 {
 		named = append(named, fmt.Sprintf("and %d more", len(hs)-3))

@@ -62,7 +62,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		return graph.Record{}, graph.Internal(err, "encode record links")
 	}
 	actor := graph.ActorFrom(ctx)
-	return writeTx(ctx, s, "put record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
+	work := func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
 		now := graph.Now()
 		cur, found, err := lockRecord(ctx, tx, rec.Kind, rec.ID)
 		if err != nil {
@@ -121,7 +121,18 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 			return graph.Record{}, err
 		}
 		return stored, nil
-	})
+	}
+	// Linking a CI that a concurrent DeleteCI is deleting waits for the
+	// delete's lock and then finds the node gone (EntityNotFound, which
+	// fails the transaction). Running it again sees the CI missing and
+	// answers NOT_FOUND, or keeps the link of a record that had it.
+	for attempt := 1; ; attempt++ {
+		out, err := writeTx(ctx, s, "put record", work)
+		if attempt < 3 && isEntityNotFound(err) {
+			continue
+		}
+		return out, err
+	}
 }
 
 // storedRecord is rec as PutRecord stores it: times at the store's
