@@ -84,10 +84,16 @@ type recordRefsJSON struct {
 }
 
 type ciRefsJSON struct {
-	Incidents struct{ Edges []struct{ Node recordRefsJSON } }
-	Problems  struct{ Edges []struct{ Node recordRefsJSON } }
-	Changes   struct{ Edges []struct{ Node recordRefsJSON } }
-	Slas      []struct {
+	Incidents struct {
+		Edges []struct{ Node recordRefsJSON }
+	}
+	Problems struct {
+		Edges []struct{ Node recordRefsJSON }
+	}
+	Changes struct {
+		Edges []struct{ Node recordRefsJSON }
+	}
+	Slas []struct {
 		recordRefsJSON
 		Service *ciJSON
 	}
