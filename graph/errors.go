@@ -26,6 +26,11 @@ type Error struct {
 	Code    Code
 	Field   string
 	Message string
+	// Details are machine-readable facts about the error for clients, by
+	// name (JSON-encodable values), such as the records that hold a CI a
+	// delete was refused for. The error presenter publishes them beside
+	// the code and field.
+	Details map[string]any
 	// Err is the underlying cause, kept for logs; never shown to clients of
 	// INTERNAL errors.
 	Err error

@@ -55,11 +55,14 @@ type Record struct {
 	// for overlap queries. Either may be nil (open-ended).
 	Start, End *time.Time
 	// Links are the CIs the record is about, each with a role such as
-	// AFFECTS, TARGETS, SERVICE, SCOPE or ROOT_CAUSE.
+	// AFFECTS, TARGETS, SERVICE, SCOPE or ROOT_CAUSE. A live record holds
+	// them against deletion (HoldsCIs); a link to a CI deleted since stays
+	// and resolves to the CI's tombstone.
 	Links []RecordLink
 	// Refs point to other records ("PROBLEM:<id>"), indexed for filtering.
 	Refs []string
-	// Doc is the whole domain object as JSON.
+	// Doc is the whole domain object as JSON: a JSON object whose "title"
+	// or "name" names the record to people (RecordTitle).
 	Doc       json.RawMessage
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -56,9 +56,21 @@ type Store interface {
 	// Errors: INVALID_INPUT (bad cursor in field "after", bad first).
 	ListCIs(ctx context.Context, f CIFilter, p Page) (CIPage, error)
 
-	// DeleteCI removes a CI with its relations and identifiers.
-	// Errors: INVALID_INPUT, NOT_FOUND.
+	// DeleteCI removes a CI with its relations and identifiers, unless
+	// records hold it (HoldsCIs: open incidents, changes not final, SLAs,
+	// problems not closed). The check runs in the delete's transaction, so
+	// no record can come to hold the CI between the check and the delete.
+	// Records that link the CI without holding it keep their links, which
+	// from then on resolve to its tombstone (Tombstones).
+	// Errors: INVALID_INPUT, NOT_FOUND, CONFLICT (HeldError, naming and
+	// counting the holders in its Details).
 	DeleteCI(ctx context.Context, id string) error
+
+	// ForceDeleteCI removes a CI like DeleteCI whatever holds it, and
+	// returns the holders it overrode (in no particular order). They keep
+	// their links, as tombstones: a record outlives the CIs it is about.
+	// Errors: INVALID_INPUT, NOT_FOUND.
+	ForceDeleteCI(ctx context.Context, id string) ([]Holder, error)
 
 	// Relate creates From -Type-> To, or returns the existing relation.
 	// Errors: INVALID_INPUT (unknown type, class combination the catalogue

@@ -159,7 +159,9 @@ func (r *queryResolver) SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analy
 	}
 	l := r.loadersFor(ctx)
 	for _, st := range sts {
-		l.prime(ctx, st.Service)
+		if st.Service.ID != "" {
+			l.prime(ctx, st.Service)
+		}
 	}
 	return sts, nil
 }
@@ -214,6 +216,13 @@ func (r *sLARiskResolver) CommittedOutageMinutes(ctx context.Context, obj *analy
 
 func (r *sLARiskResolver) ProposedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error) {
 	return minutes(obj.ProposedOutage), nil
+}
+
+func (r *serviceSLAStatusResolver) Service(ctx context.Context, obj *analysis.ServiceSLAStatus) (*graph.CI, error) {
+	if obj.Service.ID == "" { // deleted: the analysis says so in reasons
+		return nil, nil
+	}
+	return &obj.Service, nil
 }
 
 func (r *serviceSLAStatusResolver) Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error) {

@@ -63,9 +63,9 @@ func (r *mutationResolver) UpsertCi(ctx context.Context, input graph.CIInput) (*
 	return &res.CI, nil
 }
 
-func (r *mutationResolver) DeleteCi(ctx context.Context, id string) (bool, error) {
+func (r *mutationResolver) DeleteCi(ctx context.Context, id string, mode *graph.DeleteMode) (bool, error) {
 	r.loadersFor(ctx).forget()
-	if err := r.Store.DeleteCI(ctx, id); err != nil {
+	if err := graph.RemoveCI(ctx, r.Store, id, deref(mode)); err != nil {
 		return false, err
 	}
 	return true, nil

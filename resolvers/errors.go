@@ -52,6 +52,14 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 
 func presentDomainError(ctx context.Context, out *gqlerror.Error, dErr *graph.Error, err error) *gqlerror.Error {
 	out.Extensions = map[string]any{"code": string(dErr.Code)}
+	if dErr.Code != graph.CodeInternal {
+		// Details never overwrite code or field.
+		for k, v := range dErr.Details {
+			if k != "code" && k != "field" {
+				out.Extensions[k] = v
+			}
+		}
+	}
 	switch dErr.Code {
 	case graph.CodeInternal:
 		logInternal(ctx, out.Path, err)

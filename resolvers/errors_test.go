@@ -84,3 +84,20 @@ func TestRecoverPanic(t *testing.T) {
 		t.Errorf("panic not logged with its stack: %s", logs.String())
 	}
 }
+
+// TestPresentErrorDetails: a domain error's details reach the extensions
+// beside its code and field, and cannot overwrite them; an INTERNAL error
+// shows none.
+func TestPresentErrorDetails(t *testing.T) {
+	held := graph.Errorf(graph.CodeConflict, "id", "held")
+	held.Details = map[string]any{"total": 2, "code": "OK", "field": "x"}
+	got := presentError(context.Background(), held)
+	if got.Extensions["total"] != 2 || got.Extensions["code"] != "CONFLICT" || got.Extensions["field"] != "id" {
+		t.Errorf("extensions %v", got.Extensions)
+	}
+	internal := graph.Internal(errors.New("boom"), "failed")
+	internal.Details = map[string]any{"secret": 1}
+	if got := presentError(zerolog.Nop().WithContext(context.Background()), internal); got.Extensions["secret"] != nil {
+		t.Errorf("internal error leaked details: %v", got.Extensions)
+	}
+}

@@ -35,6 +35,10 @@ func (r *changeResolver) Targets(ctx context.Context, obj *itsm.Change) ([]graph
 	return r.loadersFor(ctx).loadCIs(ctx, obj.TargetCIs)
 }
 
+func (r *changeResolver) CiRefs(ctx context.Context, obj *itsm.Change) ([]model.CIReference, error) {
+	return r.ciRefs(ctx, obj.Links())
+}
+
 func (r *changeResolver) Outcome(ctx context.Context, obj *itsm.Change) (*itsm.ChangeOutcome, error) {
 	if obj.Outcome == "" {
 		return nil, nil
@@ -56,6 +60,10 @@ func (r *incidentResolver) AffectedCis(ctx context.Context, obj *itsm.Incident) 
 
 func (r *incidentResolver) Services(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Services)
+}
+
+func (r *incidentResolver) CiRefs(ctx context.Context, obj *itsm.Incident) ([]model.CIReference, error) {
+	return r.ciRefs(ctx, obj.Links())
 }
 
 func (r *incidentResolver) CausedByChangeID(ctx context.Context, obj *itsm.Incident) (*string, error) {
@@ -217,7 +225,11 @@ func (r *problemResolver) RootCauseCi(ctx context.Context, obj *itsm.Problem) (*
 	if obj.RootCauseCI == "" {
 		return nil, nil
 	}
-	return r.loadersFor(ctx).loadCI(ctx, "rootCauseCiId", obj.RootCauseCI)
+	return r.loadersFor(ctx).cis.Load(ctx, obj.RootCauseCI)() // nil once deleted
+}
+
+func (r *problemResolver) CiRefs(ctx context.Context, obj *itsm.Problem) ([]model.CIReference, error) {
+	return r.ciRefs(ctx, obj.Links())
 }
 
 func (r *problemResolver) History(ctx context.Context, obj *itsm.Problem, first *int, after *string) (*model.AuditConnection, error) {
@@ -334,7 +346,11 @@ func (r *queryResolver) History(ctx context.Context, id string, first *int, afte
 }
 
 func (r *sLAResolver) Service(ctx context.Context, obj *itsm.SLA) (*graph.CI, error) {
-	return r.loadersFor(ctx).loadCI(ctx, "serviceId", obj.ServiceID)
+	return r.loadersFor(ctx).cis.Load(ctx, obj.ServiceID)() // nil once deleted
+}
+
+func (r *sLAResolver) CiRefs(ctx context.Context, obj *itsm.SLA) ([]model.CIReference, error) {
+	return r.ciRefs(ctx, obj.Links())
 }
 
 func (r *sLAResolver) ServiceHours(ctx context.Context, obj *itsm.SLA) (map[string]any, error) {
@@ -364,6 +380,10 @@ func (r *sLAClockResolver) RemainingMinutes(ctx context.Context, obj *itsm.Clock
 
 func (r *windowResolver) Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Scope)
+}
+
+func (r *windowResolver) CiRefs(ctx context.Context, obj *itsm.Window) ([]model.CIReference, error) {
+	return r.ciRefs(ctx, obj.Links())
 }
 
 func (r *windowResolver) History(ctx context.Context, obj *itsm.Window, first *int, after *string) (*model.AuditConnection, error) {

@@ -107,6 +107,10 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 	if err != nil {
 		return nil, err
 	}
+	if gone := blasts.gone[c.ID]; len(gone) > 0 {
+		reasons = append(reasons, RiskReason{Factor: FactorDeletedCI, Detail: fmt.Sprintf(
+			"%d target(s) no longer exist and are left out of the blast radius: %s", len(gone), describeGone(gone))})
+	}
 	score := 0
 	for _, r := range reasons {
 		score += r.Points
@@ -445,24 +449,35 @@ type blastCache struct {
 	store graph.Store
 	byID  map[string]impact.BlastRadius
 	hits  map[string]map[string]bool
+	// gone holds, per change, the targets deleted since it was recorded,
+	// which its blast radius leaves out.
+	gone map[string][]graph.Tombstone
 }
 
 func newBlastCache(s graph.Store) *blastCache {
-	return &blastCache{store: s, byID: map[string]impact.BlastRadius{}, hits: map[string]map[string]bool{}}
+	return &blastCache{store: s, byID: map[string]impact.BlastRadius{}, hits: map[string]map[string]bool{},
+		gone: map[string][]graph.Tombstone{}}
 }
 
 func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
 	if br, ok := b.byID[c.ID]; ok {
 		return br, nil
 	}
-	br, err := impact.ComputeBlastRadius(ctx, b.store, c.TargetCIs, 0, nil)
+	live, _, gone, err := splitLive(ctx, b.store, c.TargetCIs)
 	if err != nil {
-		return br, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
+		return impact.BlastRadius{}, fmt.Errorf("targets of change %s: %w", c.ID, err)
+	}
+	var br impact.BlastRadius
+	if len(live) > 0 {
+		if br, err = impact.ComputeBlastRadius(ctx, b.store, live, 0, nil); err != nil {
+			return br, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
+		}
 	}
 	hit := map[string]bool{}
-	for _, id := range c.TargetCIs {
+	for _, id := range live {
 		hit[id] = true
 	}
+	b.gone[c.ID] = gone
 	for _, im := range br.Impacted {
 		hit[im.CI.ID] = true
 	}

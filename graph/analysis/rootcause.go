@@ -44,22 +44,18 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 	if err != nil || len(incs) == 0 {
 		return nil, err
 	}
+	incs, affected, seeds, deleted, err := a.withLiveCIs(ctx, incs)
+	if err != nil || len(incs) == 0 {
+		return nil, err
+	}
 	byID := map[string]*itsm.Incident{}
-	var seeds []string
-	seen := map[string]bool{}
 	in := rootcause.Input{Since: from, Now: now}
 	for _, inc := range incs {
 		byID[inc.ID] = inc
 		_, outage := inc.Outage()
-		in.Incidents = append(in.Incidents, rootcause.Incident{ID: inc.ID, AffectedCIs: inc.AffectedCIs, Impact: inc.Impact, Outage: outage, OpenedAt: inc.OpenedAt})
+		in.Incidents = append(in.Incidents, rootcause.Incident{ID: inc.ID, AffectedCIs: affected[inc.ID], Impact: inc.Impact, Outage: outage, OpenedAt: inc.OpenedAt})
 		if inc.OpenedAt.Before(in.Since) {
 			in.Since = inc.OpenedAt
-		}
-		for _, id := range inc.AffectedCIs {
-			if !seen[id] {
-				seen[id] = true
-				seeds = append(seeds, id)
-			}
 		}
 	}
 	sub, err := a.causeSubgraph(ctx, seeds)
@@ -76,6 +72,9 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 	out := make([]RootCause, 0, len(ranked))
 	for _, c := range ranked {
 		rc := RootCause{CI: sub.Nodes[c.CI].CI, Score: c.Score, Evidence: c.Evidence}
+		if deleted != nil {
+			rc.Evidence = append(rc.Evidence, *deleted)
+		}
 		for _, id := range c.Explains {
 			rc.Explains = append(rc.Explains, byID[id])
 		}

@@ -68,6 +68,11 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := services[s.ServiceID]; !ok {
+			if err := a.noteDeletedService(ctx, &st); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, st)
 	}
 	rank := map[string]int{StatusBreached: 0, StatusAtRisk: 1, StatusOK: 2}

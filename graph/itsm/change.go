@@ -39,7 +39,7 @@ func (s *Service) CreateChange(ctx context.Context, in CreateChangeInput) (*Chan
 	c := &Change{ID: graph.NewID(), Title: in.Title, Description: in.Description, Type: in.Type, State: ChangeRequested,
 		TargetCIs: in.TargetCIs, PlannedStart: in.PlannedStart.UTC(), PlannedEnd: in.PlannedEnd.UTC(), RequestedAt: s.Now(),
 		RequestedBy: graph.ActorFrom(ctx)}
-	if err := s.prepareChange(ctx, c); err != nil {
+	if err := s.prepareChange(ctx, c, nil); err != nil {
 		return nil, err
 	}
 	c.Transitions = []Transition{s.transition(ctx, "", string(ChangeRequested), "")}
@@ -93,7 +93,7 @@ func (s *Service) UpdateChange(ctx context.Context, id string, in UpdateChangeIn
 		if in.PlannedEnd != nil {
 			c.PlannedEnd = in.PlannedEnd.UTC()
 		}
-		if err := s.prepareChange(ctx, c); err != nil {
+		if err := s.prepareChange(ctx, c, before.TargetCIs); err != nil {
 			return err
 		}
 		if samePlan(&before, c) {
@@ -376,7 +376,9 @@ func (s *Service) FreezeViolations(ctx context.Context, c *Change) ([]*Window, e
 	return out, nil
 }
 
-func (s *Service) prepareChange(ctx context.Context, c *Change) error {
+// prepareChange validates a change; kept are the targets it had before an
+// edit (see checkCIs).
+func (s *Service) prepareChange(ctx context.Context, c *Change, kept []string) error {
 	if err := checkText("title", c.Title, c.Description); err != nil {
 		return err
 	}
@@ -387,7 +389,7 @@ func (s *Service) prepareChange(ctx context.Context, c *Change) error {
 		return graph.Invalid("plannedEnd", "plannedEnd %s is not after plannedStart %s",
 			c.PlannedEnd.Format(time.RFC3339), c.PlannedStart.Format(time.RFC3339))
 	}
-	_, err := s.checkCIs(ctx, "targetCiIds", c.TargetCIs, true)
+	_, err := s.checkCIs(ctx, "targetCiIds", c.TargetCIs, true, kept)
 	return err
 }
 
@@ -434,7 +436,6 @@ func changeRecord(c *Change) (graph.Record, error) {
 	if c.ActualEnd != nil && c.ActualEnd.After(end) {
 		end = *c.ActualEnd
 	}
-	targets, _ := links(RoleTargets, "targetCiIds", c.TargetCIs)
 	return graph.Record{Kind: graph.KindChange, ID: c.ID, State: string(c.State), Start: &start, End: &end,
-		Links: targets, Refs: []string{"TYPE:" + string(c.Type)}, Doc: doc}, nil
+		Links: c.Links(), Refs: []string{"TYPE:" + string(c.Type)}, Doc: doc}, nil
 }

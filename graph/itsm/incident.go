@@ -60,7 +60,7 @@ func (s *Service) CreateIncident(ctx context.Context, in CreateIncidentInput) (*
 		}
 		inc.OpenedAt = in.OpenedAt.UTC()
 	}
-	if err := s.prepareIncident(ctx, inc, true); err != nil {
+	if err := s.prepareIncident(ctx, inc, true, nil); err != nil {
 		return nil, err
 	}
 	inc.Transitions = []Transition{s.transition(ctx, "", string(IncidentNew), "")}
@@ -73,7 +73,7 @@ func (s *Service) UpdateIncident(ctx context.Context, id string, in UpdateIncide
 		if inc.State == IncidentClosed {
 			return graph.Invalid("id", "incident %s is CLOSED and cannot change", id)
 		}
-		recompute := false
+		recompute, kept := false, inc.AffectedCIs
 		if in.Title != nil {
 			inc.Title = *in.Title
 		}
@@ -98,7 +98,7 @@ func (s *Service) UpdateIncident(ctx context.Context, id string, in UpdateIncide
 		if in.CausedByChangeID != nil {
 			inc.CausedByChangeID = *in.CausedByChangeID
 		}
-		return s.prepareIncident(ctx, inc, recompute)
+		return s.prepareIncident(ctx, inc, recompute, kept)
 	})
 }
 
@@ -210,8 +210,9 @@ func withIncidentMeta(inc *Incident, rec graph.Record) *Incident {
 func priorityTag(p Priority) string { return "PRIORITY:" + string(p) }
 
 // prepareIncident validates an incident and derives its priority and, when
-// recompute is set, the services it impacts.
-func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute bool) error {
+// recompute is set, the services it impacts; kept are the affected CIs it
+// had before an edit (see checkCIs).
+func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute bool, kept []string) error {
 	if err := checkText("title", inc.Title, inc.Description); err != nil {
 		return err
 	}
@@ -237,7 +238,7 @@ func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute 
 	if !recompute {
 		return nil
 	}
-	cis, err := s.checkCIs(ctx, "affectedCiIds", inc.AffectedCIs, true)
+	cis, err := s.checkCIs(ctx, "affectedCiIds", inc.AffectedCIs, true, kept)
 	if err != nil {
 		return err
 	}
@@ -251,14 +252,24 @@ func (s *Service) prepareIncident(ctx context.Context, inc *Incident, recompute 
 }
 
 // impactedServices are the services hit when the CIs fail, including any of
-// the CIs that are services themselves, sorted by id.
+// the CIs that are services themselves, sorted by id. Only the ids found in
+// cis count: a change may target CIs deleted since, which break nothing.
 func (s *Service) impactedServices(ctx context.Context, ids []string, cis map[string]graph.CI) ([]string, error) {
-	br, err := impact.ComputeBlastRadius(ctx, s.Store, ids, 0, nil)
+	var live []string
+	for _, id := range ids {
+		if _, ok := cis[id]; ok {
+			live = append(live, id)
+		}
+	}
+	if len(live) == 0 {
+		return nil, nil
+	}
+	br, err := impact.ComputeBlastRadius(ctx, s.Store, live, 0, nil)
 	if err != nil {
-		return nil, fmt.Errorf("services impacted by %v: %w", ids, err)
+		return nil, fmt.Errorf("services impacted by %v: %w", live, err)
 	}
 	set := map[string]bool{}
-	for _, id := range ids {
+	for _, id := range live {
 		if s.Store.Catalogue().IsService(cis[id].Class) {
 			set[id] = true
 		}
@@ -310,14 +321,12 @@ func incidentRecord(inc *Incident) (graph.Record, error) {
 	if err != nil {
 		return graph.Record{}, err
 	}
-	affects, _ := links(RoleAffects, "affectedCiIds", inc.AffectedCIs)
-	services, _ := links(RoleService, "services", inc.Services)
 	refs := []string{priorityTag(inc.Priority)}
 	if inc.CausedByChangeID != "" {
 		refs = append(refs, graph.RecordRef(graph.KindChange, inc.CausedByChangeID))
 	}
 	return graph.Record{Kind: graph.KindIncident, ID: inc.ID, State: string(inc.State),
-		Start: timePtr(inc.OpenedAt), End: inc.ResolvedAt, Links: append(affects, services...), Refs: refs, Doc: doc}, nil
+		Start: timePtr(inc.OpenedAt), End: inc.ResolvedAt, Links: inc.Links(), Refs: refs, Doc: doc}, nil
 }
 
 func incidentLinkFields(inc *Incident) []string {

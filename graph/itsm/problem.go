@@ -28,7 +28,7 @@ type UpdateProblemInput struct {
 func (s *Service) CreateProblem(ctx context.Context, in CreateProblemInput) (*Problem, error) {
 	p := &Problem{ID: graph.NewID(), Title: in.Title, Description: in.Description, State: ProblemNew,
 		IncidentIDs: in.IncidentIDs, RootCauseCI: in.RootCauseCI, Workaround: in.Workaround}
-	if err := s.prepareProblem(ctx, p); err != nil {
+	if err := s.prepareProblem(ctx, p, ""); err != nil {
 		return nil, err
 	}
 	p.Transitions = []Transition{s.transition(ctx, "", string(ProblemNew), "")}
@@ -49,6 +49,7 @@ func (s *Service) UpdateProblem(ctx context.Context, id string, in UpdateProblem
 		if p.State == ProblemClosed {
 			return graph.Invalid("id", "problem %s is CLOSED and cannot change", id)
 		}
+		kept := p.RootCauseCI
 		if in.Title != nil {
 			p.Title = *in.Title
 		}
@@ -64,7 +65,7 @@ func (s *Service) UpdateProblem(ctx context.Context, id string, in UpdateProblem
 		if in.Workaround != nil {
 			p.Workaround = *in.Workaround
 		}
-		return s.prepareProblem(ctx, p)
+		return s.prepareProblem(ctx, p, kept)
 	})
 }
 
@@ -77,7 +78,7 @@ func (s *Service) LinkIncident(ctx context.Context, problemID, incidentID string
 			}
 		}
 		p.IncidentIDs = append(p.IncidentIDs, incidentID)
-		return s.prepareProblem(ctx, p)
+		return s.prepareProblem(ctx, p, p.RootCauseCI)
 	})
 }
 
@@ -149,12 +150,14 @@ func (s *Service) ListProblems(ctx context.Context, f ProblemFilter, p graph.Pag
 	return out, page, nil
 }
 
-func (s *Service) prepareProblem(ctx context.Context, p *Problem) error {
+// prepareProblem validates a problem; kept is the root cause it had before
+// an edit (see checkCIs).
+func (s *Service) prepareProblem(ctx context.Context, p *Problem, kept string) error {
 	if err := checkText("title", p.Title, p.Description); err != nil {
 		return err
 	}
 	if p.RootCauseCI != "" {
-		if _, err := s.checkCIs(ctx, "rootCauseCiId", []string{p.RootCauseCI}, false); err != nil {
+		if _, err := s.checkCIs(ctx, "rootCauseCiId", []string{p.RootCauseCI}, false, []string{kept}); err != nil {
 			return graph.RenameField(err, "rootCauseCiId[0]", "rootCauseCiId")
 		}
 	}
@@ -209,10 +212,7 @@ func problemRecord(p *Problem) (graph.Record, error) {
 	if err != nil {
 		return graph.Record{}, err
 	}
-	rec := graph.Record{Kind: graph.KindProblem, ID: p.ID, State: string(p.State), Doc: doc}
-	if p.RootCauseCI != "" {
-		rec.Links = []graph.RecordLink{{Role: RoleRoot, CI: p.RootCauseCI}}
-	}
+	rec := graph.Record{Kind: graph.KindProblem, ID: p.ID, State: string(p.State), Links: p.Links(), Doc: doc}
 	for _, id := range p.IncidentIDs {
 		rec.Refs = append(rec.Refs, graph.RecordRef(graph.KindIncident, id))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -134,8 +135,11 @@ func checkText(titleField, title, description string) error {
 	return nil
 }
 
-// checkCIs validates CI ids and that they exist, naming field[i] at fault.
-func (s *Service) checkCIs(ctx context.Context, field string, ids []string, required bool) (map[string]graph.CI, error) {
+// checkCIs validates CI ids and that they exist, naming field[i] at fault,
+// and returns those that exist. Ids in kept, which the record already
+// referenced, may name CIs deleted since: an edit that leaves a reference
+// alone must not fail because its CI is gone (the store keeps such links).
+func (s *Service) checkCIs(ctx context.Context, field string, ids []string, required bool, kept []string) (map[string]graph.CI, error) {
 	if required && len(ids) == 0 {
 		return nil, graph.Invalid(field, "at least one CI is required")
 	}
@@ -154,7 +158,7 @@ func (s *Service) checkCIs(ctx context.Context, field string, ids []string, requ
 		return nil, fmt.Errorf("load %s: %w", field, err)
 	}
 	for i, id := range ids {
-		if _, ok := found[id]; !ok {
+		if _, ok := found[id]; !ok && !slices.Contains(kept, id) {
 			return nil, graph.NotFound(fieldIndex(field, i), "CI", id)
 		}
 	}

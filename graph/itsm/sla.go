@@ -56,7 +56,7 @@ type UpdateSLAInput struct {
 
 // CreateSLA validates and stores an SLA on a business or application service.
 func (s *Service) CreateSLA(ctx context.Context, in CreateSLAInput) (*SLA, error) {
-	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true)
+	cis, err := s.checkCIs(ctx, "serviceId", []string{in.ServiceID}, true, nil)
 	if err != nil {
 		return nil, graph.RenameField(err, "serviceId[0]", "serviceId")
 	}
@@ -180,7 +180,7 @@ func slaRecord(a *SLA) (graph.Record, error) {
 		return graph.Record{}, err
 	}
 	return graph.Record{Kind: graph.KindSLA, ID: a.ID, State: "ACTIVE",
-		Links: []graph.RecordLink{{Role: RoleService, CI: a.ServiceID}}, Doc: doc}, nil
+		Links: a.Links(), Doc: doc}, nil
 }
 
 func withSLAMeta(a *SLA, rec graph.Record) *SLA {

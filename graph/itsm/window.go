@@ -30,7 +30,7 @@ type UpdateWindowInput struct {
 // CreateWindow validates and stores a window.
 func (s *Service) CreateWindow(ctx context.Context, in CreateWindowInput) (*Window, error) {
 	w := &Window{ID: graph.NewID(), Name: in.Name, Kind: in.Kind, Start: in.Start.UTC(), End: in.End.UTC(), Scope: in.Scope, Reason: in.Reason}
-	if err := s.checkWindow(ctx, w); err != nil {
+	if err := s.checkWindow(ctx, w, nil); err != nil {
 		return nil, err
 	}
 	rec, err := windowRecord(w)
@@ -54,6 +54,7 @@ func (s *Service) UpdateWindow(ctx context.Context, id string, version int64, in
 		return nil, err
 	}
 	rec, w, err := modifyAt(ctx, s, graph.KindWindow, id, version, func(w *Window, _ graph.Record) (graph.Record, error) {
+		kept := w.Scope
 		if in.Name != nil {
 			w.Name = *in.Name
 		}
@@ -72,7 +73,7 @@ func (s *Service) UpdateWindow(ctx context.Context, id string, version int64, in
 		if in.Reason != nil {
 			w.Reason = *in.Reason
 		}
-		if err := s.checkWindow(ctx, w); err != nil {
+		if err := s.checkWindow(ctx, w, kept); err != nil {
 			return graph.Record{}, err
 		}
 		return windowRecord(w)
@@ -103,8 +104,9 @@ func (s *Service) GetWindow(ctx context.Context, id string) (*Window, error) {
 	return withWindowMeta(&w, rec), nil
 }
 
-// checkWindow validates a window, for create and update alike.
-func (s *Service) checkWindow(ctx context.Context, w *Window) error {
+// checkWindow validates a window, for create and update alike; kept is the
+// scope it had before an edit (see checkCIs).
+func (s *Service) checkWindow(ctx context.Context, w *Window, kept []string) error {
 	if err := checkText("name", w.Name, w.Reason); err != nil {
 		return err
 	}
@@ -117,7 +119,7 @@ func (s *Service) checkWindow(ctx context.Context, w *Window) error {
 	if !w.End.After(w.Start) {
 		return graph.Invalid("end", "end %s is not after start %s", w.End.Format(time.RFC3339), w.Start.Format(time.RFC3339))
 	}
-	_, err := s.checkCIs(ctx, "scope", w.Scope, false)
+	_, err := s.checkCIs(ctx, "scope", w.Scope, false, kept)
 	return err
 }
 
@@ -128,9 +130,8 @@ func windowRecord(w *Window) (graph.Record, error) {
 	if err != nil {
 		return graph.Record{}, err
 	}
-	scope, _ := links(RoleScope, "scope", w.Scope)
 	return graph.Record{Kind: graph.KindWindow, ID: w.ID, State: string(w.Kind),
-		Start: timePtr(w.Start), End: timePtr(w.End), Links: scope, Doc: doc}, nil
+		Start: timePtr(w.Start), End: timePtr(w.End), Links: w.Links(), Doc: doc}, nil
 }
 
 func withWindowMeta(w *Window, rec graph.Record) *Window {

@@ -154,6 +154,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CIReference struct {
+		Ci        func(childComplexity int) int
+		Class     func(childComplexity int) int
+		Deleted   func(childComplexity int) int
+		DeletedAt func(childComplexity int) int
+		DeletedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
+
 	Catalogue struct {
 		Classes       func(childComplexity int) int
 		RelationTypes func(childComplexity int) int
@@ -165,6 +176,7 @@ type ComplexityRoot struct {
 		Approvals           func(childComplexity int) int
 		Assessment          func(childComplexity int) int
 		CancelReason        func(childComplexity int) int
+		CiRefs              func(childComplexity int) int
 		CreatedAt           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		History             func(childComplexity int, first *int, after *string) int
@@ -347,6 +359,7 @@ type ComplexityRoot struct {
 		AffectedCis      func(childComplexity int) int
 		CausedByChange   func(childComplexity int) int
 		CausedByChangeID func(childComplexity int) int
+		CiRefs           func(childComplexity int) int
 		ClosedAt         func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
@@ -405,7 +418,7 @@ type ComplexityRoot struct {
 		CreateProblem         func(childComplexity int, input itsm.CreateProblemInput) int
 		CreateSLA             func(childComplexity int, input model.CreateSLAInput) int
 		CreateWindow          func(childComplexity int, input itsm.CreateWindowInput) int
-		DeleteCi              func(childComplexity int, id string) int
+		DeleteCi              func(childComplexity int, id string, mode *graph.DeleteMode) int
 		DeleteSLA             func(childComplexity int, id string, version *int) int
 		DeleteWindow          func(childComplexity int, id string, version *int) int
 		ImportBatch           func(childComplexity int, input model.ImportBatchInput) int
@@ -466,6 +479,7 @@ type ComplexityRoot struct {
 	}
 
 	Problem struct {
+		CiRefs             func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Description        func(childComplexity int) int
 		History            func(childComplexity int, first *int, after *string) int
@@ -554,6 +568,7 @@ type ComplexityRoot struct {
 
 	SLA struct {
 		AvailabilityTarget func(childComplexity int) int
+		CiRefs             func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		History            func(childComplexity int, first *int, after *string) int
 		ID                 func(childComplexity int) int
@@ -663,6 +678,7 @@ type ComplexityRoot struct {
 	}
 
 	Window struct {
+		CiRefs    func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
 		End       func(childComplexity int) int
 		History   func(childComplexity int, first *int, after *string) int
@@ -704,6 +720,7 @@ type CIResolver interface {
 }
 type ChangeResolver interface {
 	Targets(ctx context.Context, obj *itsm.Change) ([]graph.CI, error)
+	CiRefs(ctx context.Context, obj *itsm.Change) ([]model.CIReference, error)
 
 	Outcome(ctx context.Context, obj *itsm.Change) (*itsm.ChangeOutcome, error)
 	CancelReason(ctx context.Context, obj *itsm.Change) (*string, error)
@@ -752,6 +769,7 @@ type IncidentResolver interface {
 	AffectedCis(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error)
 
 	Services(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error)
+	CiRefs(ctx context.Context, obj *itsm.Incident) ([]model.CIReference, error)
 
 	CausedByChangeID(ctx context.Context, obj *itsm.Incident) (*string, error)
 	CausedByChange(ctx context.Context, obj *itsm.Incident) (*itsm.Change, error)
@@ -768,7 +786,7 @@ type IncidentClocksResolver interface {
 }
 type MutationResolver interface {
 	UpsertCi(ctx context.Context, input graph.CIInput) (*graph.CI, error)
-	DeleteCi(ctx context.Context, id string) (bool, error)
+	DeleteCi(ctx context.Context, id string, mode *graph.DeleteMode) (bool, error)
 	Relate(ctx context.Context, from string, typeArg string, to string) (*graph.Relation, error)
 	Unrelate(ctx context.Context, from string, typeArg string, to string) (bool, error)
 	AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
@@ -811,6 +829,7 @@ type ProblemResolver interface {
 	Incidents(ctx context.Context, obj *itsm.Problem) ([]itsm.Incident, error)
 	RootCauseCiID(ctx context.Context, obj *itsm.Problem) (*string, error)
 	RootCauseCi(ctx context.Context, obj *itsm.Problem) (*graph.CI, error)
+	CiRefs(ctx context.Context, obj *itsm.Problem) ([]model.CIReference, error)
 
 	History(ctx context.Context, obj *itsm.Problem, first *int, after *string) (*model.AuditConnection, error)
 }
@@ -849,6 +868,7 @@ type RootCauseCandidateResolver interface {
 }
 type SLAResolver interface {
 	Service(ctx context.Context, obj *itsm.SLA) (*graph.CI, error)
+	CiRefs(ctx context.Context, obj *itsm.SLA) ([]model.CIReference, error)
 
 	ServiceHours(ctx context.Context, obj *itsm.SLA) (map[string]any, error)
 	History(ctx context.Context, obj *itsm.SLA, first *int, after *string) (*model.AuditConnection, error)
@@ -874,6 +894,8 @@ type SLARiskResolver interface {
 	ProposedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
 }
 type ServiceSLAStatusResolver interface {
+	Service(ctx context.Context, obj *analysis.ServiceSLAStatus) (*graph.CI, error)
+
 	Status(ctx context.Context, obj *analysis.ServiceSLAStatus) (model.SLAStatus, error)
 
 	Attainment(ctx context.Context, obj *analysis.ServiceSLAStatus) (float64, error)
@@ -890,6 +912,7 @@ type StaleCIResolver interface {
 }
 type WindowResolver interface {
 	Scope(ctx context.Context, obj *itsm.Window) ([]graph.CI, error)
+	CiRefs(ctx context.Context, obj *itsm.Window) ([]model.CIReference, error)
 
 	History(ctx context.Context, obj *itsm.Window, first *int, after *string) (*model.AuditConnection, error)
 }
@@ -1249,6 +1272,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CIEdge.Node(childComplexity), true
 
+	case "CIReference.ci":
+		if e.ComplexityRoot.CIReference.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.Ci(childComplexity), true
+	case "CIReference.class":
+		if e.ComplexityRoot.CIReference.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.Class(childComplexity), true
+	case "CIReference.deleted":
+		if e.ComplexityRoot.CIReference.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.Deleted(childComplexity), true
+	case "CIReference.deletedAt":
+		if e.ComplexityRoot.CIReference.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.DeletedAt(childComplexity), true
+	case "CIReference.deletedBy":
+		if e.ComplexityRoot.CIReference.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.DeletedBy(childComplexity), true
+	case "CIReference.id":
+		if e.ComplexityRoot.CIReference.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.ID(childComplexity), true
+	case "CIReference.name":
+		if e.ComplexityRoot.CIReference.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.Name(childComplexity), true
+	case "CIReference.role":
+		if e.ComplexityRoot.CIReference.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIReference.Role(childComplexity), true
+
 	case "Catalogue.classes":
 		if e.ComplexityRoot.Catalogue.Classes == nil {
 			break
@@ -1292,6 +1364,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.CancelReason(childComplexity), true
+	case "Change.ciRefs":
+		if e.ComplexityRoot.Change.CiRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Change.CiRefs(childComplexity), true
 	case "Change.createdAt":
 		if e.ComplexityRoot.Change.CreatedAt == nil {
 			break
@@ -2066,6 +2144,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.CausedByChangeID(childComplexity), true
+	case "Incident.ciRefs":
+		if e.ComplexityRoot.Incident.CiRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.CiRefs(childComplexity), true
 	case "Incident.closedAt":
 		if e.ComplexityRoot.Incident.ClosedAt == nil {
 			break
@@ -2384,7 +2468,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteCi(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteCi(childComplexity, args["id"].(string), args["mode"].(*graph.DeleteMode)), true
 	case "Mutation.deleteSLA":
 		if e.ComplexityRoot.Mutation.DeleteSLA == nil {
 			break
@@ -2706,6 +2790,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PriorityTarget.ResponseMinutes(childComplexity), true
 
+	case "Problem.ciRefs":
+		if e.ComplexityRoot.Problem.CiRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.CiRefs(childComplexity), true
 	case "Problem.createdAt":
 		if e.ComplexityRoot.Problem.CreatedAt == nil {
 			break
@@ -3204,6 +3294,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SLA.AvailabilityTarget(childComplexity), true
+	case "SLA.ciRefs":
+		if e.ComplexityRoot.SLA.CiRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLA.CiRefs(childComplexity), true
 	case "SLA.createdAt":
 		if e.ComplexityRoot.SLA.CreatedAt == nil {
 			break
@@ -3693,6 +3789,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnresolvedLink.Type(childComplexity), true
 
+	case "Window.ciRefs":
+		if e.ComplexityRoot.Window.CiRefs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Window.CiRefs(childComplexity), true
 	case "Window.createdAt":
 		if e.ComplexityRoot.Window.CreatedAt == nil {
 			break
@@ -3927,7 +4029,11 @@ extend type Query {
 
 "One itemised contribution to a change's risk score."
 type RiskFactor {
-  "A stable name such as SERVICE_CRITICALITY, BLAST_RADIUS, COLLISION, FREEZE, SLA_BUDGET."
+  """
+  A stable name such as SERVICE_CRITICALITY, BLAST_RADIUS, COLLISION, FREEZE,
+  SLA_BUDGET; DELETED_CI (0 points) names targets deleted since the change
+  was recorded, which the analysis leaves out.
+  """
   factor: String!
   points: Int!
   detail: String!
@@ -4004,7 +4110,10 @@ type ChangeImpact {
 
 "A piece of evidence for or against a root-cause candidate."
 type Evidence {
-  "COVERAGE, MISSING, CHANGE, KNOWN_ERROR, DISTANCE..."
+  """
+  COVERAGE, MISSING, CHANGE, KNOWN_ERROR, DISTANCE...; DELETED_CI (weight 0)
+  names incidents' affected CIs deleted since, which the ranking leaves out.
+  """
   kind: String!
   detail: String!
   "Contribution to the candidate's log-odds: positive supports it."
@@ -4054,10 +4163,11 @@ type ChangeThreat {
 
 "One SLA of one service as of an instant."
 type ServiceSLAStatus {
-  service: CI!
+  "The service; null once it was deleted (sla.ciRefs names it, and reasons say so)."
+  service: CI
   sla: SLA!
   status: SLAStatus!
-  "Why the status is not OK."
+  "Why the status is not OK, and notes such as the SLA's service having been deleted."
   reasons: [String!]!
   availability: SLAAvailability!
   "Shorthand for availability.attainment."
@@ -4355,10 +4465,41 @@ type Query {
   cis(filter: CIFilter, first: Int, after: String): CIConnection!
 }
 
+"""
+What deleteCI does about the records that hold the CI: open incidents
+(not RESOLVED or CLOSED), changes not CLOSED, REJECTED or CANCELLED, SLAs,
+and problems not CLOSED. Records in a final state never hold a CI.
+"""
+enum DeleteMode {
+  """
+  Delete only if no record holds the CI; otherwise nothing changes and the
+  error is a CONFLICT (field id) whose extensions list the holders
+  (holders: [{kind, id, state, title}], at most 20), count them per kind
+  (counts: {INCIDENT: 1, ...}) and in all (total), and name the CI (ci).
+  """
+  PROTECT
+  """
+  Keep the CI, its relations and every reference to it, and set its status
+  to RETIRED (retire, don't delete).
+  """
+  RETIRE
+  """
+  Delete whatever holds the CI (for administrators). Every record keeps
+  its reference as a tombstone: ciRefs shows the CI's id and last known
+  name with deleted: true, and analyses skip it and say so.
+  """
+  FORCE
+}
+
 type Mutation {
   upsertCI(input: CIInput!): CI!
-  "Deletes a CI with its relations and identifiers."
-  deleteCI(id: ID!): Boolean!
+  """
+  Deletes a CI with its relations and identifiers, or retires it, as mode
+  says (default PROTECT). The check of what holds the CI and the delete are
+  one transaction. Records in a final state keep their references, which
+  then show the CI as deleted. True when done (the CI is gone, or RETIRED).
+  """
+  deleteCI(id: ID!, mode: DeleteMode = PROTECT): Boolean!
   "Creates from -type-> to, or returns the existing relation."
   relate(from: ID!, type: String!, to: ID!): Relation!
   "Removes a relation; false when it did not exist."
@@ -4776,6 +4917,28 @@ enum AuditAction {
   UNRELATE
 }
 
+"""
+A record's reference to a CI. While the CI exists, ci is the CI; once it is
+deleted the reference stays on the record as a tombstone: its id, the name
+and class it had when it was deleted, deleted: true and ci: null.
+"""
+type CIReference {
+  "What the CI is to the record: AFFECTS, SERVICE, TARGETS, SCOPE or ROOT_CAUSE."
+  role: String!
+  id: ID!
+  "The CI's name, or its last name before it was deleted; null only when that is unknown."
+  name: String
+  "The CI's class, or its last class before it was deleted; null only when that is unknown."
+  class: String
+  deleted: Boolean!
+  "When the CI was deleted; null while it exists."
+  deletedAt: Time
+  "Who deleted it; null while it exists."
+  deletedBy: String
+  "The CI; null once it is deleted."
+  ci: CI
+}
+
 "One state change of a record."
 type Transition {
   "Empty for the record's creation."
@@ -4852,10 +5015,17 @@ type Incident {
   priority: Priority!
   state: IncidentState!
   affectedCiIds: [ID!]!
+  "The affected CIs that still exist (ciRefs shows deleted ones too)."
   affectedCis: [CI!]!
   "The services impacted when the incident was raised or its CIs last changed."
   serviceIds: [ID!]!
+  "The impacted services that still exist (ciRefs shows deleted ones too)."
   services: [CI!]!
+  """
+  Every CI the record references, with its role, in the record's order;
+  deleted CIs are included as tombstones (deleted: true).
+  """
+  ciRefs: [CIReference!]!
   openedAt: Time!
   respondedAt: Time
   resolvedAt: Time
@@ -4888,7 +5058,13 @@ type Problem {
   incidentIds: [ID!]!
   incidents: [Incident!]!
   rootCauseCiId: ID
+  "The root-cause CI; null when none is set or it was deleted (see ciRefs)."
   rootCauseCi: CI
+  """
+  Every CI the record references, with its role, in the record's order;
+  deleted CIs are included as tombstones (deleted: true).
+  """
+  ciRefs: [CIReference!]!
   rootCauseConfirmed: Boolean!
   workaround: String!
   knownError: Boolean!
@@ -4929,7 +5105,13 @@ type Change {
   type: ChangeType!
   state: ChangeState!
   targetCiIds: [ID!]!
+  "The targets that still exist (ciRefs shows deleted ones too)."
   targets: [CI!]!
+  """
+  Every CI the record references, with its role, in the record's order;
+  deleted CIs are included as tombstones (deleted: true).
+  """
+  ciRefs: [CIReference!]!
   plannedStart: Time!
   plannedEnd: Time!
   actualStart: Time
@@ -4964,7 +5146,13 @@ type PriorityTarget {
 type SLA {
   id: ID!
   serviceId: ID!
-  service: CI!
+  "The service; null once it was deleted (see ciRefs)."
+  service: CI
+  """
+  Every CI the record references, with its role, in the record's order;
+  deleted CIs are included as tombstones (deleted: true).
+  """
+  ciRefs: [CIReference!]!
   name: String!
   "A percentage such as 99.9 over each period."
   availabilityTarget: Float!
@@ -4990,7 +5178,13 @@ type Window {
   start: Time!
   end: Time!
   scopeCiIds: [ID!]!
+  "The scope CIs that still exist (ciRefs shows deleted ones too)."
   scope: [CI!]!
+  """
+  Every CI the record references, with its role, in the record's order;
+  deleted CIs are included as tombstones (deleted: true).
+  """
+  ciRefs: [CIReference!]!
   reason: String!
   history(first: Int, after: String): AuditConnection!
   version: Int!
@@ -5416,6 +5610,28 @@ func (ec *executionContext) childFields_CIEdge(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type CIEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CIReference(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "role":
+		return ec.fieldContext_CIReference_role(ctx, field)
+	case "id":
+		return ec.fieldContext_CIReference_id(ctx, field)
+	case "name":
+		return ec.fieldContext_CIReference_name(ctx, field)
+	case "class":
+		return ec.fieldContext_CIReference_class(ctx, field)
+	case "deleted":
+		return ec.fieldContext_CIReference_deleted(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_CIReference_deletedAt(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_CIReference_deletedBy(ctx, field)
+	case "ci":
+		return ec.fieldContext_CIReference_ci(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CIReference", field.Name)
+}
+
 func (ec *executionContext) childFields_Catalogue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "classes":
@@ -5442,6 +5658,8 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_targetCiIds(ctx, field)
 	case "targets":
 		return ec.fieldContext_Change_targets(ctx, field)
+	case "ciRefs":
+		return ec.fieldContext_Change_ciRefs(ctx, field)
 	case "plannedStart":
 		return ec.fieldContext_Change_plannedStart(ctx, field)
 	case "plannedEnd":
@@ -5816,6 +6034,8 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_serviceIds(ctx, field)
 	case "services":
 		return ec.fieldContext_Incident_services(ctx, field)
+	case "ciRefs":
+		return ec.fieldContext_Incident_ciRefs(ctx, field)
 	case "openedAt":
 		return ec.fieldContext_Incident_openedAt(ctx, field)
 	case "respondedAt":
@@ -6002,6 +6222,8 @@ func (ec *executionContext) childFields_Problem(ctx context.Context, field graph
 		return ec.fieldContext_Problem_rootCauseCiId(ctx, field)
 	case "rootCauseCi":
 		return ec.fieldContext_Problem_rootCauseCi(ctx, field)
+	case "ciRefs":
+		return ec.fieldContext_Problem_ciRefs(ctx, field)
 	case "rootCauseConfirmed":
 		return ec.fieldContext_Problem_rootCauseConfirmed(ctx, field)
 	case "workaround":
@@ -6122,6 +6344,8 @@ func (ec *executionContext) childFields_SLA(ctx context.Context, field graphql.C
 		return ec.fieldContext_SLA_serviceId(ctx, field)
 	case "service":
 		return ec.fieldContext_SLA_service(ctx, field)
+	case "ciRefs":
+		return ec.fieldContext_SLA_ciRefs(ctx, field)
 	case "name":
 		return ec.fieldContext_SLA_name(ctx, field)
 	case "availabilityTarget":
@@ -6350,6 +6574,8 @@ func (ec *executionContext) childFields_Window(ctx context.Context, field graphq
 		return ec.fieldContext_Window_scopeCiIds(ctx, field)
 	case "scope":
 		return ec.fieldContext_Window_scope(ctx, field)
+	case "ciRefs":
+		return ec.fieldContext_Window_ciRefs(ctx, field)
 	case "reason":
 		return ec.fieldContext_Window_reason(ctx, field)
 	case "history":
@@ -6737,6 +6963,14 @@ func (ec *executionContext) field_Mutation_deleteCI_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (*graph.DeleteMode, error) {
+			return ec.unmarshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg1
 	return args, nil
 }
 
@@ -9127,6 +9361,199 @@ func (ec *executionContext) fieldContext_CIEdge_node(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _CIReference_role(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "String")
+}
+
+func (ec *executionContext) _CIReference_id(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CIReference_name(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "String")
+}
+
+func (ec *executionContext) _CIReference_class(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "String")
+}
+
+func (ec *executionContext) _CIReference_deleted(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CIReference_deletedAt(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CIReference_deletedBy(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_deletedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIReference", field, false, false, "String")
+}
+
+func (ec *executionContext) _CIReference_ci(ctx context.Context, field graphql.CollectedField, obj *model.CIReference) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIReference_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ci, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIReference_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CIReference",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Catalogue_classes(ctx context.Context, field graphql.CollectedField, obj *graph.Catalogue) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9356,6 +9783,38 @@ func (ec *executionContext) fieldContext_Change_targets(_ context.Context, field
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Change_ciRefs(ctx context.Context, field graphql.CollectedField, obj *itsm.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Change_ciRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Change().CiRefs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+			return ec.marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Change_ciRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Change",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CIReference(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12732,6 +13191,38 @@ func (ec *executionContext) fieldContext_Incident_services(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Incident_ciRefs(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_ciRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().CiRefs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+			return ec.marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_ciRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CIReference(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Incident_openedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13582,7 +14073,7 @@ func (ec *executionContext) _Mutation_deleteCI(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteCi(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteCi(ctx, fc.Args["id"].(string), fc.Args["mode"].(*graph.DeleteMode))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -15399,6 +15890,38 @@ func (ec *executionContext) fieldContext_Problem_rootCauseCi(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Problem_ciRefs(ctx context.Context, field graphql.CollectedField, obj *itsm.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Problem_ciRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Problem().CiRefs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+			return ec.marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Problem_ciRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Problem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CIReference(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17390,10 +17913,10 @@ func (ec *executionContext) _SLA_service(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
-			return ec.marshalNCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_SLA_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17404,6 +17927,38 @@ func (ec *executionContext) fieldContext_SLA_service(_ context.Context, field gr
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SLA_ciRefs(ctx context.Context, field graphql.CollectedField, obj *itsm.SLA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLA_ciRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SLA().CiRefs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+			return ec.marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLA_ciRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SLA",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CIReference(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18417,22 +18972,22 @@ func (ec *executionContext) _ServiceSLAStatus_service(ctx context.Context, field
 			return ec.fieldContext_ServiceSLAStatus_service(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Service, nil
+			return ec.Resolvers.ServiceSLAStatus().Service(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
-			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ServiceSLAStatus_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ServiceSLAStatus",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
@@ -19528,6 +20083,38 @@ func (ec *executionContext) fieldContext_Window_scope(_ context.Context, field g
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Window_ciRefs(ctx context.Context, field graphql.CollectedField, obj *itsm.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Window_ciRefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Window().CiRefs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+			return ec.marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Window_ciRefs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Window",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CIReference(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22871,6 +23458,74 @@ func (ec *executionContext) _CIEdge(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var cIReferenceImplementors = []string{"CIReference"}
+
+func (ec *executionContext) _CIReference(ctx context.Context, sel ast.SelectionSet, obj *model.CIReference) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cIReferenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CIReference")
+		case "role":
+			out.Values[i] = ec._CIReference_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._CIReference_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CIReference_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "class":
+			out.Values[i] = ec._CIReference_class(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._CIReference_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletedAt":
+			out.Values[i] = ec._CIReference_deletedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deletedBy":
+			out.Values[i] = ec._CIReference_deletedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ci":
+			out.Values[i] = ec._CIReference_ci(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var catalogueImplementors = []string{"Catalogue"}
 
 func (ec *executionContext) _Catalogue(ctx context.Context, sel ast.SelectionSet, obj *graph.Catalogue) graphql.Marshaler {
@@ -22955,6 +23610,12 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Change_targets(ctx, field, obj)
+				})
+		case "ciRefs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Change_ciRefs(ctx, field, obj)
 				})
 		case "plannedStart":
 			out.Values[i] = ec._Change_plannedStart(ctx, field, obj)
@@ -24162,6 +24823,12 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_services(ctx, field, obj)
 				})
+		case "ciRefs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_ciRefs(ctx, field, obj)
+				})
 		case "openedAt":
 			out.Values[i] = ec._Incident_openedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25000,6 +25667,12 @@ func (ec *executionContext) _Problem(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Problem_rootCauseCi(ctx, field, obj)
 				})
+		case "ciRefs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Problem_ciRefs(ctx, field, obj)
+				})
 		case "rootCauseConfirmed":
 			out.Values[i] = ec._Problem_rootCauseConfirmed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25570,9 +26243,15 @@ func (ec *executionContext) _SLA(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "service":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SLA_service(ctx, field, obj)
+				})
+		case "ciRefs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SLA_ciRefs(ctx, field, obj)
 				})
 		case "name":
 			out.Values[i] = ec._SLA_name(ctx, field, obj)
@@ -25925,10 +26604,11 @@ func (ec *executionContext) _ServiceSLAStatus(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ServiceSLAStatus")
 		case "service":
-			out.Values[i] = ec._ServiceSLAStatus_service(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceSLAStatus_service(ctx, field, obj)
+				})
 		case "sla":
 			out.Values[i] = ec._ServiceSLAStatus_sla(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -26298,6 +26978,12 @@ func (ec *executionContext) _Window(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Window_scope(ctx, field, obj)
+				})
+		case "ciRefs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Window_ciRefs(ctx, field, obj)
 				})
 		case "reason":
 			out.Values[i] = ec._Window_reason(ctx, field, obj)
@@ -26876,6 +27562,26 @@ func (ec *executionContext) marshalNCIEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrip
 func (ec *executionContext) unmarshalNCIInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIInput(ctx context.Context, v any) (graph.CIInput, error) {
 	res, err := ec.unmarshalInputCIInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCIReference2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReference(ctx context.Context, sel ast.SelectionSet, v model.CIReference) graphql.Marshaler {
+	return ec._CIReference(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCIReference2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReferenceᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CIReference) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCIReference2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐCIReference(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNCIStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐStatus(ctx context.Context, v any) (graph.Status, error) {
@@ -28633,6 +29339,38 @@ var (
 		graph.CriticalityMedium:   "MEDIUM",
 		graph.CriticalityHigh:     "HIGH",
 		graph.CriticalityCritical: "CRITICAL",
+	}
+)
+
+func (ec *executionContext) unmarshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode(ctx context.Context, v any) (*graph.DeleteMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode(ctx context.Context, sel ast.SelectionSet, v *graph.DeleteMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode[*v])
+	return res
+}
+
+var (
+	unmarshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode = map[string]graph.DeleteMode{
+		"PROTECT": graph.DeleteProtect,
+		"RETIRE":  graph.DeleteRetire,
+		"FORCE":   graph.DeleteForce,
+	}
+	marshalODeleteMode2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐDeleteMode = map[graph.DeleteMode]string{
+		graph.DeleteProtect: "PROTECT",
+		graph.DeleteRetire:  "RETIRE",
+		graph.DeleteForce:   "FORCE",
 	}
 )
 

@@ -40,6 +40,26 @@ type CIEdge struct {
 	Node   *graph.CI `json:"node"`
 }
 
+// A record's reference to a CI. While the CI exists, ci is the CI; once it is
+// deleted the reference stays on the record as a tombstone: its id, the name
+// and class it had when it was deleted, deleted: true and ci: null.
+type CIReference struct {
+	// What the CI is to the record: AFFECTS, SERVICE, TARGETS, SCOPE or ROOT_CAUSE.
+	Role string `json:"role"`
+	ID   string `json:"id"`
+	// The CI's name, or its last name before it was deleted; null only when that is unknown.
+	Name *string `json:"name,omitempty"`
+	// The CI's class, or its last class before it was deleted; null only when that is unknown.
+	Class   *string `json:"class,omitempty"`
+	Deleted bool    `json:"deleted"`
+	// When the CI was deleted; null while it exists.
+	DeletedAt *time.Time `json:"deletedAt,omitempty"`
+	// Who deleted it; null while it exists.
+	DeletedBy *string `json:"deletedBy,omitempty"`
+	// The CI; null once it is deleted.
+	Ci *graph.CI `json:"ci,omitempty"`
+}
+
 type ChangeConnection struct {
 	Edges      []ChangeEdge `json:"edges"`
 	PageInfo   *PageInfo    `json:"pageInfo"`

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Errors", errorCases},
 		{"Analysis", analysisCases},
 		{"ITSM", itsmCases},
+		{"References", referenceCases},
 		{"Limits", limitCases},
 		{"HTTP", httpCases},
 		{"Import", importCases},

@@ -73,6 +73,11 @@ func (c *CountingStore) DeleteCI(ctx context.Context, id string) error {
 	return c.Store.DeleteCI(ctx, id)
 }
 
+func (c *CountingStore) ForceDeleteCI(ctx context.Context, id string) ([]graph.Holder, error) {
+	c.deleteCI.Add(1)
+	return c.Store.ForceDeleteCI(ctx, id)
+}
+
 func (c *CountingStore) Relate(ctx context.Context, from, typ, to string) (graph.Relation, error) {
 	c.relate.Add(1)
 	return c.Store.Relate(ctx, from, typ, to)

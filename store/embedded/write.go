@@ -101,12 +101,32 @@ func (s *Store) Apply(ctx context.Context, b graph.Batch) (graph.BatchResult, er
 	return res, nil
 }
 
-// DeleteCI removes a CI with its relations and identifiers.
+// DeleteCI removes a CI with its relations and identifiers, unless
+// records hold it.
 func (s *Store) DeleteCI(ctx context.Context, id string) error {
+	_, err := s.deleteCI(ctx, id, false)
+	return err
+}
+
+// ForceDeleteCI removes a CI whatever holds it and returns the holders.
+func (s *Store) ForceDeleteCI(ctx context.Context, id string) ([]graph.Holder, error) {
+	return s.deleteCI(ctx, id, true)
+}
+
+func (s *Store) deleteCI(ctx context.Context, id string, force bool) ([]graph.Holder, error) {
 	if err := graph.CheckID("id", id); err != nil {
-		return err
+		return nil, err
 	}
-	return s.write(ctx, func(t *txn) error { return t.deleteCI(id) })
+	var holders []graph.Holder
+	err := s.write(ctx, func(t *txn) error {
+		var err error
+		holders, err = t.deleteCI(id, force)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return holders, nil
 }
 
 // Relate creates from -typ-> to, or returns the relation if it exists.
@@ -280,14 +300,21 @@ func (t *txn) checkIdentifiers(ci *graph.CI, in graph.CIInput) error {
 	return nil
 }
 
-func (t *txn) deleteCI(id string) error {
+// deleteCI stages the removal of a CI unless (without force) records hold
+// it; it returns the holders. Writers are serialised, so nothing can come
+// to hold the CI between this check and the commit.
+func (t *txn) deleteCI(id string, force bool) ([]graph.Holder, error) {
 	ci, ok := t.get(id)
 	if !ok {
-		return graph.NotFound("id", "CI", id)
+		return nil, graph.NotFound("id", "CI", id)
+	}
+	holders := t.holders(id)
+	if len(holders) > 0 && !force {
+		return nil, graph.HeldError(*ci, holders)
 	}
 	before, err := t.encoded(ci)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The relations go first, each audited, so that both ends' histories
 	// show them going; sorted so that the trail does not depend on map
@@ -297,7 +324,7 @@ func (t *txn) deleteCI(id string) error {
 	for _, r := range rels {
 		if t.removeRelation(r.Key()) {
 			if err := t.logRelation(graph.ActionUnrelate, r); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -310,7 +337,26 @@ func (t *txn) deleteCI(id string) error {
 	delete(t.enc, id)
 	t.dropCISightings(id)
 	t.logCI(graph.ActionDelete, id, before, nil)
-	return nil
+	return holders, nil
+}
+
+// holders lists the records that link the CI and hold it. The committed
+// index names every candidate: a delete stages no record before this.
+func (t *txn) holders(id string) []graph.Holder {
+	var out []graph.Holder
+	for kind := range graph.HoldingRule() {
+		ix := t.m.recIdx[kind]
+		if ix == nil || ix.byCI[id] == nil {
+			continue
+		}
+		ix.byCI[id].Scan(func(committed *graph.Record) bool {
+			if r, ok := t.record(kind, committed.ID); ok && linksTo(r, id) && graph.HoldsCIs(kind, r.State) {
+				out = append(out, graph.HolderOf(*r))
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // unrelate stages the removal of k, audited, and reports whether it

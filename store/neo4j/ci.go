@@ -57,35 +57,96 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 }
 
 // DeleteCI removes a CI with its relations and the identifiers it owns,
-// auditing an UNRELATE for each relation and then the DELETE. The ledger's
-// sightings of the CI and of its relations go too (not audited).
+// unless records hold it.
 func (s *Store) DeleteCI(ctx context.Context, id string) error {
+	_, err := s.deleteCI(ctx, id, false)
+	return err
+}
+
+// ForceDeleteCI removes a CI whatever holds it and returns the holders.
+func (s *Store) ForceDeleteCI(ctx context.Context, id string) ([]graph.Holder, error) {
+	return s.deleteCI(ctx, id, true)
+}
+
+// deleteCI locks the CI and reads its holders, refuses (without force) if
+// there are any, then removes the CI, auditing an UNRELATE for each
+// relation and then the DELETE, all in one transaction. The ledger's
+// sightings of the CI and of its relations go too (not audited).
+func (s *Store) deleteCI(ctx context.Context, id string, force bool) ([]graph.Holder, error) {
 	if err := graph.CheckID("id", id); err != nil {
-		return err
+		return nil, err
 	}
 	actor := graph.ActorFrom(ctx)
-	_, err := writeTx(ctx, s, "delete CI", func(ctx context.Context, tx neo4j.ManagedTransaction) (struct{}, error) {
+	return writeTx(ctx, s, "delete CI", func(ctx context.Context, tx neo4j.ManagedTransaction) ([]graph.Holder, error) {
 		now := graph.Now()
+		ci, holders, found, err := lockCIHolders(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, graph.NotFound("id", "CI", id)
+		}
+		if len(holders) > 0 && !force {
+			return nil, graph.HeldError(ci, holders)
+		}
 		var changes []auditChange
-		found := false
-		err := collect(ctx, tx, cypherDeleteCI, map[string]any{"id": id}, func(rec *neo4j.Record) error {
-			found = true
+		err = collect(ctx, tx, cypherDeleteCI, map[string]any{"id": id}, func(rec *neo4j.Record) error {
 			var err error
 			changes, err = deleteCIChanges(rec)
 			return err
 		})
 		if err != nil {
-			return struct{}{}, err
-		}
-		if !found {
-			return struct{}{}, graph.NotFound("id", "CI", id)
+			return nil, err
 		}
 		if err := exec(ctx, tx, cypherDropCISightings, map[string]any{"id": id}); err != nil {
-			return struct{}{}, fmt.Errorf("drop sightings of CI %s: %w", id, err)
+			return nil, fmt.Errorf("drop sightings of CI %s: %w", id, err)
 		}
-		return struct{}{}, writeAudit(ctx, tx, actor, now, changes)
+		return holders, writeAudit(ctx, tx, actor, now, changes)
 	})
-	return err
+}
+
+// lockCIHolders runs cypherLockCIHolders: the CI (found false when it does
+// not exist) and the records that hold it.
+func lockCIHolders(ctx context.Context, tx neo4j.ManagedTransaction, id string) (graph.CI, []graph.Holder, bool, error) {
+	rule := map[string]any{}
+	for kind, released := range graph.HoldingRule() {
+		rule[string(kind)] = released
+	}
+	var (
+		ci      graph.CI
+		holders []graph.Holder
+		found   bool
+	)
+	err := collect(ctx, tx, cypherLockCIHolders, map[string]any{"id": id, "rule": rule}, func(rec *neo4j.Record) error {
+		found = true
+		props, _, err := neo4j.GetRecordValue[map[string]any](rec, "props")
+		if err != nil {
+			return fmt.Errorf("read props: %w", err)
+		}
+		delete(props, "_lock")
+		if ci, err = ciFromNode(neo4j.Node{Props: props}); err != nil {
+			return err
+		}
+		rows, err := recordList[map[string]any](rec, "holders")
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			kind, ok1 := row["kind"].(string)
+			rid, ok2 := row["id"].(string)
+			state, ok3 := row["state"].(string)
+			doc, ok4 := row["doc"].(string)
+			if !ok1 || !ok2 || !ok3 || !ok4 {
+				return fmt.Errorf("read holders: unexpected row %v", row)
+			}
+			holders = append(holders, graph.HolderOf(graph.Record{Kind: graph.RecordKind(kind), ID: rid, State: state, Doc: []byte(doc)}))
+		}
+		return nil
+	})
+	if err != nil {
+		return graph.CI{}, nil, false, fmt.Errorf("lock CI %s and read its holders: %w", id, err)
+	}
+	return ci, holders, found, nil
 }
 
 // deleteCIChanges turns the row of cypherDeleteCI into audit changes: the

@@ -78,3 +78,21 @@ WITH c, props, rels, collect(i) AS idents
 FOREACH (i IN idents | DETACH DELETE i)
 DETACH DELETE c
 RETURN props, rels`
+
+// cypherLockCIHolders write-locks a CI and returns its name and the records
+// that hold it: those of a kind in $rule whose state is not one of the
+// kind's released states there (graph.HoldingRule). The lock is what makes
+// the check and the delete that follows one step: creating or deleting a
+// :links relationship locks the CI too (shared on a dense node, which still
+// excludes this write lock), so a record cannot start holding the CI, or
+// stop being written, between this read and the commit. A missing CI
+// returns no row.
+const cypherLockCIHolders = `
+MATCH (c:CI {id: $id})
+SET c._lock = true
+WITH c
+OPTIONAL MATCH (c)<-[:links]-(r:Record)
+WHERE r.kind IN keys($rule) AND NOT r.state IN $rule[r.kind]
+WITH c, collect(DISTINCT r) AS held
+RETURN properties(c) AS props,
+       [r IN held | {kind: r.kind, id: r.id, state: r.state, doc: r.doc}] AS holders`

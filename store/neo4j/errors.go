@@ -45,6 +45,17 @@ func mapError(op string, err error) error {
 // uniqueness constraint.
 const constraintViolation = "Neo.ClientError.Schema.ConstraintValidationFailed"
 
+// entityNotFound is the code Neo4j reports when a statement reaches a node
+// that a concurrent transaction deleted while it waited for its lock.
+const entityNotFound = "Neo.ClientError.Statement.EntityNotFound"
+
+// isEntityNotFound reports whether err (mapped or not) is entityNotFound:
+// a lost race with a delete, which running the transaction again resolves.
+func isEntityNotFound(err error) bool {
+	var ne *neo4j.Neo4jError
+	return errors.As(err, &ne) && ne.Code == entityNotFound
+}
+
 // isConstraintViolation reports whether err (mapped or not) comes from a
 // uniqueness constraint.
 func isConstraintViolation(err error) bool {
@@ -68,6 +79,10 @@ func mapNeo4jError(op string, ne *neo4j.Neo4jError, wrapped error) error {
 			return e
 		}
 		e := graph.Errorf(graph.CodeConflict, "id", "the CI was written concurrently; retry")
+		e.Err = wrapped
+		return e
+	case ne.Code == entityNotFound:
+		e := graph.Errorf(graph.CodeConflict, "", "something this write depends on was deleted concurrently; retry")
 		e.Err = wrapped
 		return e
 	case ne.HasSecurityCode():

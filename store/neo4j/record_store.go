@@ -62,7 +62,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		return graph.Record{}, graph.Internal(err, "encode record links")
 	}
 	actor := graph.ActorFrom(ctx)
-	return writeTx(ctx, s, "put record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
+	work := func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
 		now := graph.Now()
 		cur, found, err := lockRecord(ctx, tx, rec.Kind, rec.ID)
 		if err != nil {
@@ -105,18 +105,34 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 			return graph.Record{}, err
 		}
 		if linked != int64(len(rows)) {
-			// A linked CI was deleted between the check and the write.
+			// A linked CI was deleted between the check and the write: a
+			// new link is NOT_FOUND; one the record already had is a lost
+			// race, which the writer resolves by reading again (its next
+			// try keeps the link without an edge, like any link to a
+			// deleted CI).
 			if _, err := checkLinkedCIs(ctx, tx, ciIDs, cur.linked); err != nil {
 				return graph.Record{}, err
 			}
-			return graph.Record{}, graph.Internal(nil, "record %s: %d of %d links written", rec.ID, linked, len(rows))
+			return graph.Record{}, graph.Errorf(graph.CodeConflict, "version",
+				"a CI linked by %s record %s was deleted while it was written; read it again and retry", rec.Kind, rec.ID)
 		}
 		change := recordChange(action, rec.Kind, rec.ID, before, rec.Doc)
 		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
 			return graph.Record{}, err
 		}
 		return stored, nil
-	})
+	}
+	// Linking a CI that a concurrent DeleteCI is deleting waits for the
+	// delete's lock and then finds the node gone (EntityNotFound, which
+	// fails the transaction). Running it again sees the CI missing and
+	// answers NOT_FOUND, or keeps the link of a record that had it.
+	for attempt := 1; ; attempt++ {
+		out, err := writeTx(ctx, s, "put record", work)
+		if attempt < 3 && isEntityNotFound(err) {
+			continue
+		}
+		return out, err
+	}
 }
 
 // storedRecord is rec as PutRecord stores it: times at the store's

@@ -193,7 +193,8 @@ func TestDeleteCIAuditsRelationsAndKeepsRecords(t *testing.T) {
 	mustRelate(t, s, app, graph.RelDependsOn, db)
 	mustRelate(t, s, db, graph.RelRunsOn, srv)
 	rec := mustPutRecord(t, s, testRecord(graph.KindIncident, `{}`, db, app), 0)
-	if err := s.DeleteCI(ctx, db.ID); err != nil {
+	// The open incident holds db: only a forced delete removes it.
+	if _, err := s.ForceDeleteCI(ctx, db.ID); err != nil {
 		t.Fatal(err)
 	}
 	h := history(t, s, db.ID)
