@@ -113,10 +113,12 @@ func (e *Engine) now() time.Time {
 	return graph.Now()
 }
 
-// Run parses the input, plans, and (unless DryRun) applies the plan in one
-// transaction. It always records the run and returns it with the full
-// plan; the error is non-nil when the run FAILED (an *InputError for bad
-// input, a *graph.Error otherwise).
+// Run parses the input, plans, and (unless DryRun) applies the plan: in
+// one transaction where the store can take a whole run (the embedded
+// store), in batches fenced on the scope where it bounds a transaction's
+// memory (Neo4j; see apply.go). It always records the run and returns it
+// with the full plan; the error is non-nil when the run FAILED or was
+// INTERRUPTED (an *InputError for bad input, a *graph.Error otherwise).
 func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, error) {
 	if req.Source == "" {
 		req.Source = req.Format

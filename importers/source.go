@@ -3,7 +3,8 @@
 // normalized Items and Links, and the engine identifies them against the
 // store, reconciles attributes by source precedence, plans creates, updates,
 // new and removed relations and staleness for the run's scope, and applies
-// exactly that plan in one transaction.
+// exactly that plan: in one transaction, or in batches on a store that
+// bounds a transaction's memory (see apply.go).
 package importers
 
 import (

@@ -1,7 +1,9 @@
 // Command ripple is Ripple's single binary: `ripple serve` runs the GraphQL
-// API, `ripple version` prints the build. Every flag has a RIPPLE_* variable
-// declared next to it. main only parses, builds the logger and wires; the
-// work happens in the packages it calls.
+// API and the HTTP import endpoint, `ripple import` feeds discovery data
+// into the graph (into the store, or through a running server with
+// --server), `ripple version` prints the build. Every flag has a RIPPLE_*
+// variable declared next to it. main only parses, builds the logger and
+// wires; the work happens in the packages it calls.
 package main
 
 import (
