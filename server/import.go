@@ -18,6 +18,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 	"github.com/ripple-cmdb/ripple/resolvers"
 )
 
@@ -420,7 +421,7 @@ func newMultipartSource(p importParams, mr *multipart.Reader) (importSource, err
 				part = next
 			}
 		}
-		if fin, ok := parser.(importers.Finisher); ok {
+		if fin, ok := parser.(feed.Finisher); ok {
 			return fin.Finish(ctx, emit)
 		}
 		return nil

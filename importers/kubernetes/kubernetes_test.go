@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 const cluster = "lab"
@@ -22,13 +22,13 @@ const cluster = "lab"
 // recorder is an Emitter that keeps everything, in order.
 type recorder struct {
 	scopes []string
-	items  []importers.Item
-	links  []importers.Link
+	items  []feed.Item
+	links  []feed.Link
 }
 
-func (r *recorder) Scope(s string) error         { r.scopes = append(r.scopes, s); return nil }
-func (r *recorder) Item(it importers.Item) error { r.items = append(r.items, it); return nil }
-func (r *recorder) Link(l importers.Link) error  { r.links = append(r.links, l); return nil }
+func (r *recorder) Scope(s string) error    { r.scopes = append(r.scopes, s); return nil }
+func (r *recorder) Item(it feed.Item) error { r.items = append(r.items, it); return nil }
+func (r *recorder) Link(l feed.Link) error  { r.links = append(r.links, l); return nil }
 
 // parseFiles runs one Parser over the files, in order, as the CLI does.
 func parseFiles(t testing.TB, files ...string) (*recorder, *Parser) {
@@ -54,8 +54,8 @@ func parseString(input string) (*recorder, error) {
 }
 
 // byID indexes items by every identifier they carry.
-func byID(items []importers.Item) map[graph.Identifier]importers.Item {
-	m := map[graph.Identifier]importers.Item{}
+func byID(items []feed.Item) map[graph.Identifier]feed.Item {
+	m := map[graph.Identifier]feed.Item{}
 	for _, it := range items {
 		for _, id := range it.Identifiers {
 			m[id] = it
@@ -68,7 +68,7 @@ func name(kind, ns, n string) graph.Identifier {
 	return graph.Identifier{Kind: IDName, Value: cluster + "/" + kind + "/" + ns + "/" + n}
 }
 
-func mustItem(t *testing.T, rec *recorder, kind, ns, n string) importers.Item {
+func mustItem(t *testing.T, rec *recorder, kind, ns, n string) feed.Item {
 	t.Helper()
 	it, ok := byID(rec.items)[name(kind, ns, n)]
 	if !ok {
@@ -99,7 +99,7 @@ func resolve(t *testing.T, rec *recorder) map[linkKey]int {
 	return out
 }
 
-func classCounts(items []importers.Item) map[string]int {
+func classCounts(items []feed.Item) map[string]int {
 	out := map[string]int{}
 	for _, it := range items {
 		out[it.Class]++
@@ -107,7 +107,7 @@ func classCounts(items []importers.Item) map[string]int {
 	return out
 }
 
-func kindCounts(items []importers.Item) map[string]int {
+func kindCounts(items []feed.Item) map[string]int {
 	out := map[string]int{}
 	for _, it := range items {
 		if k, ok := it.Attributes["k8s.kind"].(string); ok {
@@ -431,7 +431,7 @@ func TestItemShapes(t *testing.T) {
 
 	// Pods: images sorted, init containers included; every pod but
 	// debug-shell a member of its owner, found by the owner's uid.
-	links := map[graph.Identifier][]importers.Link{}
+	links := map[graph.Identifier][]feed.Link{}
 	for _, l := range rec.links {
 		links[l.From] = append(links[l.From], l)
 	}
@@ -610,7 +610,7 @@ func countLocalPodLinks(t *testing.T) int {
 	return len(rec.links)
 }
 
-func linkSet(links []importers.Link) map[[3]string]bool {
+func linkSet(links []feed.Link) map[[3]string]bool {
 	out := map[[3]string]bool{}
 	for _, l := range links {
 		out[[3]string{l.From.Kind + "=" + l.From.Value, l.Type, l.To.Kind + "=" + l.To.Value}] = true
@@ -767,9 +767,9 @@ func TestMalformed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseString(tc.input)
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %v (%T), want *importers.InputError", err, err)
+				t.Fatalf("error %v (%T), want *feed.InputError", err, err)
 			}
 			if ie.File != "in.json" {
 				t.Errorf("File = %q", ie.File)
@@ -799,9 +799,9 @@ func TestTruncatedEverywhere(t *testing.T) {
 	end := bytes.LastIndexByte(full, '}')
 	for n := 0; n < end; n += 7 {
 		_, err := parseString(string(full[:n]))
-		var ie *importers.InputError
+		var ie *feed.InputError
 		if !errors.As(err, &ie) {
-			t.Fatalf("cut at %d: error %v, want *importers.InputError", n, err)
+			t.Fatalf("cut at %d: error %v, want *feed.InputError", n, err)
 		}
 	}
 }
@@ -840,7 +840,7 @@ type failingEmitter struct {
 	after int
 }
 
-func (f *failingEmitter) Link(l importers.Link) error {
+func (f *failingEmitter) Link(l feed.Link) error {
 	if len(f.links) == f.after {
 		return errBoom
 	}
@@ -892,7 +892,7 @@ func FuzzParse(f *testing.F) {
 		rec := &recorder{}
 		err := p.Parse(context.Background(), "fuzz.json", bytes.NewReader(data), rec)
 		if err != nil {
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("error %v (%T) is neither an InputError nor a context error", err, err)
 			}
