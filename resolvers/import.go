@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -43,51 +41,10 @@ func (r *Resolver) runImport(ctx context.Context, req importers.Request, read im
 		}
 		return nil, err
 	}
-	if err != nil && !ImportInputFault(err) {
+	if err != nil && !formats.InputFault(err) {
 		graphql.AddError(ctx, err)
 	}
 	return &model.ImportResult{Run: &run, Plan: run.Plan}, nil
-}
-
-// ImportInputFault reports whether a run failed because of what it was
-// given (a malformed file, an invalid item, problems under strict) rather
-// than because of the store.
-func ImportInputFault(err error) bool {
-	var ie *importers.InputError
-	return errors.As(err, &ie) || graph.ErrorCode(err) == graph.CodeInvalidInput
-}
-
-// CheckImportSource validates the source and, when given, the scope of a
-// run before anything is recorded, so that bad arguments are reported
-// against their names rather than as a FAILED run.
-func CheckImportSource(source, scope string) error {
-	if err := graph.CheckSource("source", source); err != nil {
-		return err
-	}
-	if scope != "" {
-		return graph.CheckScopeKey("", graph.ScopeKey{Source: source, Scope: scope})
-	}
-	return nil
-}
-
-// ImportParser looks a format up by its (case-insensitive) name and builds
-// its parser. mapping is the csv/json mapping, nil when none was given; the
-// other formats refuse one so that a mistaken format is not silently
-// imported without it. Errors are INVALID_INPUT on "format", "mapping" or
-// "scope".
-func ImportParser(format, scope string, mapping io.Reader) (formats.Format, importers.Parser, error) {
-	f, err := formats.Lookup(strings.ToLower(format))
-	if err != nil {
-		return formats.Format{}, nil, err
-	}
-	if mapping != nil && f.Name != "csv" && f.Name != "json" {
-		return formats.Format{}, nil, graph.Invalid("mapping", "only csv and json imports take a mapping, not %s", f.Name)
-	}
-	p, err := f.Parser(formats.Options{Scope: scope, Mapping: mapping})
-	if err != nil {
-		return formats.Format{}, nil, err
-	}
-	return f, p, nil
 }
 
 // batchRead feeds an importBatch input to the engine, naming every item

@@ -19,7 +19,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/feed"
-	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 )
 
 // Defaults of the import endpoint.
@@ -137,6 +137,10 @@ type importParams struct {
 	format, scope, source, fileName string
 	mapping                         *string
 	dryRun, strict                  bool
+}
+
+func (p importParams) spec(mapping io.Reader) formats.Spec {
+	return formats.Spec{Format: p.format, Source: p.source, Scope: p.scope, Mapping: mapping}
 }
 
 func parseImportParams(r *http.Request) (importParams, error) {
@@ -260,16 +264,8 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	source := p.source
-	if source == "" {
-		source = src.format
-	}
-	if err := resolvers.CheckImportSource(source, p.scope); err != nil {
-		badParam(w, r, err)
-		return
-	}
-	req := importers.Request{Format: src.format, Source: source, Scope: p.scope, Files: src.recordFiles,
-		DryRun: p.dryRun, Strict: p.strict}
+	req := src.req
+	req.Files, req.DryRun, req.Strict = src.recordFiles, p.dryRun, p.strict
 	run, _, runErr := h.engine.Run(r.Context(), req, src.read)
 	if run.Finished == nil {
 		// Never recorded: there is no run to show.
@@ -298,7 +294,7 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case body.exceeded:
 		status = http.StatusRequestEntityTooLarge
 		ans.Error = &importError{Code: "REQUEST_TOO_LARGE", Message: fmt.Sprintf("request body is larger than the limit of %d bytes", h.maxBytes)}
-	case resolvers.ImportInputFault(runErr):
+	case formats.InputFault(runErr):
 		status = http.StatusUnprocessableEntity
 	default:
 		status, ans.Error = errorStatus(r, runErr)
@@ -314,11 +310,11 @@ func (h *importHandler) tooLarge(w http.ResponseWriter) {
 		"", fmt.Sprintf("request body is larger than the limit of %d bytes", h.maxBytes))
 }
 
-// importSource is a parsed request: the format's name, the reader the
-// engine runs, and the names of the inputs read.
+// importSource is a parsed request: the prepared engine request, the
+// reader the engine runs, and the names of the inputs read.
 type importSource struct {
-	format string
-	read   importers.Read
+	req  importers.Request
+	read importers.Read
 	// recordFiles are the names known before the run starts, for its
 	// record; names is every input name, filled in as they are read.
 	recordFiles []string
@@ -338,7 +334,7 @@ func newRawSource(p importParams, body io.ReadCloser, size int64) (importSource,
 	if p.mapping != nil {
 		mapping = strings.NewReader(*p.mapping)
 	}
-	f, parser, err := resolvers.ImportParser(p.format, p.scope, mapping)
+	prep, err := formats.Prepare(p.spec(mapping))
 	if err != nil {
 		return importSource{}, err
 	}
@@ -348,7 +344,7 @@ func newRawSource(p importParams, body io.ReadCloser, size int64) (importSource,
 	}
 	in := importers.Input{Name: name, Size: max(size, 0), Open: func() (io.ReadCloser, error) { return body, nil }}
 	names := []string{name}
-	return importSource{format: f.Name, read: importers.ReadInputs(parser, []importers.Input{in}, nil),
+	return importSource{req: prep.Request, read: importers.ReadInputs(prep.Parser, []importers.Input{in}, nil),
 		recordFiles: names, names: &names}, nil
 }
 
@@ -391,10 +387,11 @@ func newMultipartSource(p importParams, mr *multipart.Reader) (importSource, err
 			return importSource{}, graph.Invalid(part.FormName(), "unexpected part %q (want file parts and an optional mapping part before them)", part.FormName())
 		}
 	}
-	f, parser, err := resolvers.ImportParser(p.format, p.scope, mapping)
+	prep, err := formats.Prepare(p.spec(mapping))
 	if err != nil {
 		return importSource{}, err
 	}
+	parser := prep.Parser
 	names := []string{}
 	read := func(ctx context.Context, emit importers.Emitter) error {
 		part := first
@@ -426,5 +423,5 @@ func newMultipartSource(p importParams, mr *multipart.Reader) (importSource, err
 		}
 		return nil
 	}
-	return importSource{format: f.Name, read: read, names: &names}, nil
+	return importSource{req: prep.Request, read: read, names: &names}, nil
 }

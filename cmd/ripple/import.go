@@ -20,7 +20,7 @@ import (
 type ImportCmd struct {
 	StoreFlags `embed:""`
 
-	Format string   `arg:"" enum:"nmap,kubernetes,terraform,csv,json" help:"Input format (${enum})."`
+	Format string   `arg:"" enum:"${formats}" help:"Input format (${enum})."`
 	Paths  []string `arg:"" type:"existingpath" help:"Files or directories of files to import as one run."`
 
 	Scope    string `name:"scope" env:"RIPPLE_IMPORT_SCOPE" help:"What the input fully covers (cluster, target range, lineage, export name); default: what the input declares."`
@@ -45,23 +45,19 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 	if _, err := loadPolicy(c.Policy); err != nil {
 		return err // before opening anything
 	}
-	format, err := formats.Lookup(c.Format)
-	if err != nil {
-		return err
-	}
-	opts := formats.Options{Scope: c.Scope}
+	spec := formats.Spec{Format: c.Format, Source: c.Source, Scope: c.Scope}
 	if c.Mapping != "" {
 		b, err := os.ReadFile(c.Mapping)
 		if err != nil {
 			return fmt.Errorf("--mapping: %w", err)
 		}
-		opts.Mapping = bytes.NewReader(b)
+		spec.Mapping = bytes.NewReader(b)
 	}
-	parser, err := format.Parser(opts)
+	prep, err := formats.Prepare(spec)
 	if err != nil {
 		return err
 	}
-	inputs, err := importers.Files(c.Paths, format.Extensions...)
+	inputs, err := importers.Files(c.Paths, prep.Format.Extensions...)
 	if err != nil {
 		return err
 	}
@@ -72,7 +68,7 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 		return c.importRemote(ctx, inputs, stdout, stderr)
 	}
 	err = c.withStore(ctx, log, func(st graph.Store) error {
-		return c.importInto(ctx, st, parser, inputs, stdout, stderr)
+		return c.importInto(ctx, st, prep, inputs, stdout, stderr)
 	})
 	if err != nil && c.Store == "embedded" && strings.Contains(err.Error(), "in use by another process") {
 		return fmt.Errorf("%w\n(a running ripple serve holds the embedded store: import through it with --server http://HOST:PORT)", err)
@@ -80,7 +76,7 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 	return err
 }
 
-func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser importers.Parser, inputs []importers.Input,
+func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, prep formats.Prepared, inputs []importers.Input,
 	stdout, stderr io.Writer) error {
 	policy, err := loadPolicy(c.Policy)
 	if err != nil {
@@ -92,12 +88,13 @@ func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser impor
 	}
 	bar := newProgressBar(stderr, c.Progress, total)
 	engine := &importers.Engine{Store: st, Policy: policy, Stage: bar.stage}
-	req := importers.Request{Format: c.Format, Source: c.Source, Scope: c.Scope, DryRun: c.DryRun, Strict: c.Strict}
+	req := prep.Request
+	req.DryRun, req.Strict = c.DryRun, c.Strict
 	for _, in := range inputs {
 		req.Files = append(req.Files, in.Name)
 	}
 	started := time.Now()
-	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(parser, inputs, bar.read))
+	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(prep.Parser, inputs, bar.read))
 	bar.done()
 	if c.Output == "json" {
 		if err := writeRunJSON(stdout, run); err != nil {
@@ -122,14 +119,14 @@ func outcomeError(outcome string, err error) error {
 
 func loadPolicy(path string) (importers.Policy, error) {
 	if path == "" {
-		return importers.DefaultPolicy(), nil
+		return formats.DefaultPolicy(), nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return importers.Policy{}, fmt.Errorf("--policy: %w", err)
 	}
 	defer f.Close()
-	p, err := importers.LoadPolicy(f)
+	p, err := formats.LoadPolicy(f)
 	if err != nil {
 		return importers.Policy{}, fmt.Errorf("--policy %s: %w", path, err)
 	}

@@ -10,10 +10,12 @@ import (
 
 	"net/http/httptest"
 
+	"github.com/alecthomas/kong"
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 	"github.com/ripple-cmdb/ripple/store/embedded"
 )
@@ -89,5 +91,25 @@ func TestImportThroughServer(t *testing.T) {
 	out, err = runImport(t, t.TempDir(), "nmap", nmapFixture("truncated.xml"), "--server", srv.URL)
 	if err == nil || !strings.Contains(out, "FAILED") || !strings.Contains(out, "truncated.xml") {
 		t.Fatalf("truncated over HTTP: %v\n%s", err, out)
+	}
+}
+
+// TestImportFormatsAreTheRegistry: the command accepts exactly the
+// registry's formats.
+func TestImportFormatsAreTheRegistry(t *testing.T) {
+	names := formats.Names()
+	if len(names) == 0 {
+		t.Fatal("empty registry")
+	}
+	for _, name := range append(names, "bogus") {
+		var cli CLI
+		p, err := newParser(&cli, kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Parse([]string{"import", name, "."})
+		if accepted := err == nil; accepted != (name != "bogus") {
+			t.Errorf("ripple import %s: %v", name, err)
+		}
 	}
 }

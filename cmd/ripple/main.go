@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/ripple-cmdb/ripple/importers/formats"
 )
 
 // CLI is the whole command line. Subcommands that need a store embed
@@ -22,7 +25,7 @@ type CLI struct {
 	LogFlags `embed:""`
 
 	Serve   ServeCmd   `cmd:"" help:"Serve the GraphQL API, GraphiQL and health probes."`
-	Import  ImportCmd  `cmd:"" help:"Import discovery data (nmap, kubernetes, terraform, csv, json) as one run of a scope."`
+	Import  ImportCmd  `cmd:"" help:"Import discovery data (${formats}) as one run of a scope."`
 	Version VersionCmd `cmd:"" help:"Print the version and exit."`
 }
 
@@ -31,6 +34,8 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 		kong.Name("ripple"),
 		kong.Description("Ripple: a graph CMDB with impact analysis."),
 		kong.UsageOnError(),
+		// The format registry is the only list of formats.
+		kong.Vars{"formats": strings.Join(formats.Names(), ",")},
 	}, opts...)...)
 }
 
