@@ -9,6 +9,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 )
 
 // Resolver is the root resolver; it holds what every request shares.
@@ -27,7 +28,7 @@ type Resolver struct {
 func NewResolver(s graph.Store) *Resolver {
 	svc := itsm.New(s)
 	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc),
-		Imports: &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}}
+		Imports: &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}}
 }
 
 // SetImportPolicy makes the import mutations identify, reconcile and retire

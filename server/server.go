@@ -14,6 +14,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers"
 )
 
@@ -79,7 +80,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.ImportPolicy == nil {
 		cfg.ImportPolicy = cfg.GraphQL.ImportPolicy
 	}
-	policy := importers.DefaultPolicy()
+	policy := formats.DefaultPolicy()
 	if cfg.ImportPolicy != nil {
 		policy = *cfg.ImportPolicy
 		cfg.GraphQL.ImportPolicy = cfg.ImportPolicy

@@ -20,7 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -571,7 +571,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"Config.ImportPolicy applies to both ways in", func(t *testing.T, e *env) {
-		policy := importers.DefaultPolicy()
+		policy := formats.DefaultPolicy()
 		policy.RetireAfterRuns = 1
 		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), ImportPolicy: &policy}))
 		defer srv.Close()
