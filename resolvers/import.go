@@ -127,7 +127,7 @@ func (r *Resolver) lastSeen(ctx context.Context, o *model.FieldOrigin) (*time.Ti
 
 // sightingsBatch loads the sightings of a page of CIs with one
 // SightingsOf call.
-func sightingsBatch(s graph.Store) dataloader.BatchFunc[string, []graph.Sighting] {
+func sightingsBatch(s batchReader) dataloader.BatchFunc[string, []graph.Sighting] {
 	return func(ctx context.Context, ids []string) []*dataloader.Result[[]graph.Sighting] {
 		found, err := s.SightingsOf(ctx, ids)
 		out := make([]*dataloader.Result[[]graph.Sighting], len(ids))
@@ -139,7 +139,7 @@ func sightingsBatch(s graph.Store) dataloader.BatchFunc[string, []graph.Sighting
 }
 
 // relationSightingsBatch loads relations' sightings with one store call.
-func relationSightingsBatch(s graph.Store) dataloader.BatchFunc[graph.RelationKey, []graph.Sighting] {
+func relationSightingsBatch(s batchReader) dataloader.BatchFunc[graph.RelationKey, []graph.Sighting] {
 	return func(ctx context.Context, keys []graph.RelationKey) []*dataloader.Result[[]graph.Sighting] {
 		found, err := s.RelationSightings(ctx, keys)
 		out := make([]*dataloader.Result[[]graph.Sighting], len(keys))

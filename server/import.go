@@ -75,9 +75,14 @@ const (
 // actor, access log); authentication, when Ripple gets it, belongs in that
 // chain in NewHandler, in one place, not here.
 type importHandler struct {
-	engine   *importers.Engine
+	imports  importRunner
 	maxBytes int64
 	timeout  time.Duration
+}
+
+// importRunner is what the handler needs of the import engine.
+type importRunner interface {
+	Run(ctx context.Context, req importers.Request, read importers.Read) (importers.Run, *importers.Plan, error)
 }
 
 // importAnswer is the body of every answer about a recorded run.
@@ -266,7 +271,7 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := src.req
 	req.Files, req.DryRun, req.Strict = src.recordFiles, p.dryRun, p.strict
-	run, _, runErr := h.engine.Run(r.Context(), req, src.read)
+	run, _, runErr := h.imports.Run(r.Context(), req, src.read)
 	if run.Finished == nil {
 		// Never recorded: there is no run to show.
 		if runErr == nil {

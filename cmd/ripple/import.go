@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/formats"
@@ -87,14 +88,17 @@ func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, prep formats
 		total += in.Size
 	}
 	bar := newProgressBar(stderr, c.Progress, total)
-	engine := &importers.Engine{Store: st, Policy: policy, Stage: bar.stage}
+	svc := app.New(st, policy)
+	// This process runs one import: the one engine reports its stages to
+	// this run's progress bar.
+	svc.Imports.Stage = bar.stage
 	req := prep.Request
 	req.DryRun, req.Strict = c.DryRun, c.Strict
 	for _, in := range inputs {
 		req.Files = append(req.Files, in.Name)
 	}
 	started := time.Now()
-	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(prep.Parser, inputs, bar.read))
+	run, plan, runErr := svc.Imports.Run(ctx, req, importers.ReadInputs(prep.Parser, inputs, bar.read))
 	bar.done()
 	if c.Output == "json" {
 		if err := writeRunJSON(stdout, run); err != nil {

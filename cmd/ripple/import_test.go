@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/formats"
@@ -77,7 +78,7 @@ func TestImportThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(context.Background())
-	srv := httptest.NewServer(server.NewHandler(server.Config{Store: st, Logger: zerolog.Nop()}))
+	srv := httptest.NewServer(server.NewHandler(app.New(st, formats.DefaultPolicy()), server.Config{}))
 	defer srv.Close()
 	out, err := runImport(t, t.TempDir(), "nmap", nmapFixture("scan-3hosts.xml"), nmapFixture("scan-localhost.xml"),
 		"--server", srv.URL, "--scope", "lab")

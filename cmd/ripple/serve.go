@@ -8,9 +8,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -28,6 +29,7 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 }
 
 func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store) error {
+	svc := app.New(st, formats.DefaultPolicy())
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
 		if err != nil {
@@ -35,7 +37,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 		}
 		log.Info().Int("created", res.Created).Int("updated", res.Updated).Int("unchanged", res.Unchanged).
 			Int("relations_created", res.RelationsCreated).Msg("demo estate loaded")
-		loaded, err := demo.LoadITSM(ctx, itsm.New(st), time.Now())
+		loaded, err := demo.LoadITSM(ctx, svc.ITSM, time.Now())
 		if err != nil {
 			return fmt.Errorf("demo ITSM records: %w", err)
 		}
@@ -45,6 +47,6 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", c.Listen, err)
 	}
-	h := server.NewHandler(server.Config{Store: st, Logger: log})
+	h := server.NewHandler(svc, server.Config{Logger: log})
 	return server.Serve(ctx, ln, h, log)
 }

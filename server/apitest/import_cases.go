@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,8 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers/formats"
@@ -428,9 +425,7 @@ var importCases = []testCase{
 	}},
 	{"sightings are batched per request", func(t *testing.T, e *env) {
 		counter := &sightingCounter{Store: e.store}
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: counter, Logger: zerolog.Nop()}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, counter, formats.DefaultPolicy(), server.Config{})
 		items := []any{}
 		for i := range 30 {
 			items = append(items, map[string]any{"class": "Server", "name": fmt.Sprintf("h%02d", i),
@@ -548,9 +543,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"a run that fails on the store answers its run and the error", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: conflictingStore{e.store}, Logger: zerolog.Nop()}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, conflictingStore{e.store}, formats.DefaultPolicy(), server.Config{})
 		res := local.post(t, importBatchMutation, map[string]any{"in": batch("agent", "dc-1", nil)})
 		var out struct{ ImportBatch *importResultJSON }
 		if err := json.Unmarshal(res.Data, &out); err != nil || out.ImportBatch == nil {
@@ -570,12 +563,10 @@ var importCases = []testCase{
 			t.Error("CIs written")
 		}
 	}},
-	{"Config.ImportPolicy applies to both ways in", func(t *testing.T, e *env) {
+	{"the policy app.New wires applies to both ways in", func(t *testing.T, e *env) {
 		policy := formats.DefaultPolicy()
 		policy.RetireAfterRuns = 1
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), ImportPolicy: &policy}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, policy, server.Config{})
 		local.importBatch(t, batch("agent", "dc-1", nil))
 		one := batch("agent", "dc-1", nil)
 		one["items"] = one["items"].([]any)[:1]
@@ -687,9 +678,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"HTTP: a stalled upload times out", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), ImportTimeout: 300 * time.Millisecond}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{ImportTimeout: 300 * time.Millisecond})
 		pr, pw := io.Pipe()
 		go func() {
 			_, _ = io.WriteString(pw, smallScan[:200])
@@ -702,9 +691,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"HTTP: bodies over the import limit", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), MaxImportBytes: 300}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{MaxImportBytes: 300})
 		status, _ := local.postImportError(t, "/api/v1/imports/nmap", "", strings.NewReader(smallScan))
 		if status != http.StatusRequestEntityTooLarge {
 			t.Errorf("with a length: %d", status)
