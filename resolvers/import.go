@@ -161,17 +161,11 @@ func (r *Resolver) plannedCI(ctx context.Context, id string) (*graph.CI, error) 
 
 // runsConnection builds a page of import runs.
 func runsConnection(runs []importers.Run, hasNext bool, total int, countOnly bool, after *string) *model.ImportRunConnection {
-	conn := &model.ImportRunConnection{Edges: []model.ImportRunEdge{}, TotalCount: total}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(runs) > 0, after)
-		return conn
-	}
-	cursors := make([]string, len(runs))
-	for i := range runs {
-		cursors[i] = graph.IDCursor(runs[i].ID)
-		conn.Edges = append(conn.Edges, model.ImportRunEdge{Cursor: cursors[i], Node: &runs[i]})
-	}
-	conn.PageInfo = pageInfo(cursors, hasNext, after)
+	conn := &model.ImportRunConnection{TotalCount: total}
+	conn.Edges, conn.PageInfo = connection(len(runs), hasNext, countOnly, after, func(i int) (model.ImportRunEdge, string) {
+		c := graph.IDCursor(runs[i].ID)
+		return model.ImportRunEdge{Cursor: c, Node: &runs[i]}, c
+	})
 	return conn
 }
 
