@@ -46,6 +46,12 @@ type Request struct {
 	DryRun bool
 	// Strict refuses to apply a plan that has problems.
 	Strict bool
+	// Policy, when set, returns the policy of this run, replacing the
+	// engine's (nil: the engine's): an upload may bring its own. It is
+	// called once, when planning starts — after the input is read — so a
+	// reader may learn the policy from the input itself (a policy part
+	// after an upload's files).
+	Policy func() *Policy
 }
 
 // Read feeds a run: it parses every input into emit.
@@ -180,7 +186,13 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 		return nil, err
 	}
 	e.stage("planning")
-	p := &planner{store: e.Store, cat: e.Store.Catalogue(), policy: e.Policy, key: key, now: e.now(), col: col}
+	policy := e.Policy
+	if req.Policy != nil {
+		if own := req.Policy(); own != nil {
+			policy = *own
+		}
+	}
+	p := &planner{store: e.Store, cat: e.Store.Catalogue(), policy: policy, key: key, now: e.now(), col: col}
 	plan, err := p.run(ctx)
 	if err != nil {
 		return nil, err

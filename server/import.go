@@ -18,7 +18,6 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
-	"github.com/ripple-cmdb/ripple/importers/feed"
 	"github.com/ripple-cmdb/ripple/importers/formats"
 )
 
@@ -32,9 +31,9 @@ const (
 const ImportPath = "/api/v1/imports/{format}"
 
 const (
-	// maxMappingBytes bounds a mapping part: mappings are a few lines of
-	// JSON, and this one is read into memory.
-	maxMappingBytes = 1 << 20
+	// maxSettingBytes bounds a mapping or policy part: they are a few
+	// lines of JSON, read into memory.
+	maxSettingBytes = 1 << 20
 	// defaultBodyName names a raw body in the run record and in errors
 	// when the client gives no fileName.
 	defaultBodyName = "body"
@@ -51,10 +50,13 @@ const (
 //
 // The body is either the file itself (any Content-Type), or
 // multipart/form-data with one or more "file" parts — say, a directory of
-// kubectl dumps — imported as one run in the order sent, and an optional
-// "mapping" part (csv and json) before them. A raw body's mapping goes in
-// the mapping query parameter. Nothing is read into memory but the mapping:
-// each part is parsed as it arrives.
+// kubectl dumps — imported as one run in the order sent, an optional
+// "mapping" part (csv and json) and an optional "policy" part (a policy
+// file, as for ripple import --policy, over the server's policy for this
+// run only), in any order (see multipart.go). A raw body's mapping goes in
+// the mapping query parameter. Nothing is read into memory but the mapping
+// and the policy: file parts are parsed as they arrive, or spooled to a
+// temporary file while a mapping they need has not arrived yet.
 //
 // Answers:
 //
@@ -217,11 +219,6 @@ func readFailure(r *http.Request, err error) (int, *importError) {
 	return http.StatusBadRequest, &importError{Code: "BAD_REQUEST", Message: "could not read the request body"}
 }
 
-// parseOnly hides a parser's Finish from importers.ReadInputs, which is
-// called once per multipart part: the parser must finish once, after the
-// last part.
-type parseOnly struct{ importers.Parser }
-
 func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -250,6 +247,7 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var src importSource
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
 		src, err = newMultipartSource(p, multipart.NewReader(body, params["boundary"]))
+		defer src.cleanup()
 		if err != nil {
 			switch {
 			case body.exceeded:
@@ -324,6 +322,9 @@ type importSource struct {
 	// record; names is every input name, filled in as they are read.
 	recordFiles []string
 	names       *[]string
+	// cleanup removes what reading left behind (spooled parts); nil when
+	// there is nothing to remove.
+	cleanup func()
 }
 
 func (s importSource) files() []string {
@@ -351,82 +352,4 @@ func newRawSource(p importParams, body io.ReadCloser, size int64) (importSource,
 	names := []string{name}
 	return importSource{req: prep.Request, read: importers.ReadInputs(prep.Parser, []importers.Input{in}, nil),
 		recordFiles: names, names: &names}, nil
-}
-
-// newMultipartSource reads the parts before the first file part (the
-// mapping), builds the parser, and returns a reader that streams the file
-// parts into it one after the other.
-func newMultipartSource(p importParams, mr *multipart.Reader) (importSource, error) {
-	if p.fileName != "" {
-		return importSource{}, graph.Invalid("fileName", "fileName names a raw body; multipart parts carry their own file names")
-	}
-	var mapping io.Reader
-	if p.mapping != nil {
-		mapping = strings.NewReader(*p.mapping)
-	}
-	var first *multipart.Part
-	for first == nil {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return importSource{}, graph.Invalid("file", "the multipart body has no file part")
-		}
-		if err != nil {
-			return importSource{}, graph.Invalid("body", "malformed multipart body: %v", err)
-		}
-		switch part.FormName() {
-		case "file":
-			first = part
-		case "mapping":
-			if mapping != nil {
-				return importSource{}, graph.Invalid("mapping", "give the mapping once (a mapping part or the mapping parameter)")
-			}
-			b, err := io.ReadAll(io.LimitReader(part, maxMappingBytes+1))
-			if err != nil {
-				return importSource{}, graph.Invalid("mapping", "read the mapping part: %v", err)
-			}
-			if len(b) > maxMappingBytes {
-				return importSource{}, graph.Invalid("mapping", "the mapping part is larger than %d bytes", maxMappingBytes)
-			}
-			mapping = strings.NewReader(string(b))
-		default:
-			return importSource{}, graph.Invalid(part.FormName(), "unexpected part %q (want file parts and an optional mapping part before them)", part.FormName())
-		}
-	}
-	prep, err := formats.Prepare(p.spec(mapping))
-	if err != nil {
-		return importSource{}, err
-	}
-	parser := prep.Parser
-	names := []string{}
-	read := func(ctx context.Context, emit importers.Emitter) error {
-		part := first
-		for i := 0; part != nil; i++ {
-			name := part.FileName()
-			if name == "" {
-				name = fmt.Sprintf("file[%d]", i)
-			}
-			names = append(names, name)
-			in := importers.Input{Name: name, Open: func() (io.ReadCloser, error) { return part, nil }}
-			if err := importers.ReadInputs(parseOnly{parser}, []importers.Input{in}, nil)(ctx, emit); err != nil {
-				return err
-			}
-			next, err := mr.NextPart()
-			switch {
-			case errors.Is(err, io.EOF):
-				part = nil
-			case err != nil:
-				return &importers.InputError{At: fmt.Sprintf("after part %d", i+1), Message: fmt.Sprintf("malformed multipart body: %v", err)}
-			case next.FormName() != "file":
-				return &importers.InputError{At: fmt.Sprintf("part %d", i+2), Field: next.FormName(),
-					Message: fmt.Sprintf("unexpected part %q after the file parts (the mapping part goes first)", next.FormName())}
-			default:
-				part = next
-			}
-		}
-		if fin, ok := parser.(feed.Finisher); ok {
-			return fin.Finish(ctx, emit)
-		}
-		return nil
-	}
-	return importSource{req: prep.Request, read: read, names: &names}, nil
 }

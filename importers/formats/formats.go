@@ -184,8 +184,8 @@ func Prepare(s Spec) (Prepared, error) {
 	if err != nil {
 		return Prepared{}, err
 	}
-	if s.Mapping != nil && !f.TakesMapping {
-		return Prepared{}, graph.Invalid("mapping", "only %s imports take a mapping, not %s", strings.Join(MappingFormats(), " and "), f.Name)
+	if err := f.CheckMapping(s.Mapping != nil); err != nil {
+		return Prepared{}, err
 	}
 	source := s.Source
 	if source == "" {
@@ -219,6 +219,16 @@ func CheckSource(source, scope string) error {
 func InputFault(err error) bool {
 	var ie *feed.InputError
 	return errors.As(err, &ie) || graph.ErrorCode(err) == graph.CodeInvalidInput
+}
+
+// CheckMapping refuses a mapping given to a format that takes none, so
+// that a mistaken format is not silently imported without it. (A format
+// that needs one and has none fails to build its parser.)
+func (f Format) CheckMapping(given bool) error {
+	if given && !f.TakesMapping {
+		return graph.Invalid("mapping", "only %s imports take a mapping, not %s", strings.Join(MappingFormats(), " and "), f.Name)
+	}
+	return nil
 }
 
 // Parser returns a new parser of the format: parsers keep state across the
