@@ -40,14 +40,20 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 }
 
 func main() {
+	os.Exit(ripple(os.Args[1:], os.Stderr))
+}
+
+// ripple runs one command line and returns the process's exit status.
+// Errors are printed once, to stderr, as a plain line.
+func ripple(args []string, stderr *os.File) int {
 	var cli CLI
 	parser, err := newParser(&cli)
 	if err != nil {
 		panic(err) // the grammar is a constant: a failure here is a bug
 	}
-	kctx, err := parser.Parse(os.Args[1:])
+	kctx, err := parser.Parse(args)
 	parser.FatalIfErrorf(err)
-	log, err := cli.LogFlags.logger(os.Stderr)
+	log, err := cli.LogFlags.logger(stderr)
 	parser.FatalIfErrorf(err)
 	// SIGINT/SIGTERM cancel ctx: serve drains requests in flight and closes
 	// the store instead of dying mid-write.
@@ -55,9 +61,11 @@ func main() {
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	if err := kctx.Run(log); err != nil {
-		log.Error().Err(err).Msg("ripple failed")
-		stop()
-		fmt.Fprintln(os.Stderr, "ripple:", err)
-		os.Exit(1)
+		// Once, plain, whatever the log format: the error ends the command
+		// and says what to do; the exit status says how it ended. (It used
+		// to be logged too, which printed it twice.)
+		fmt.Fprintln(stderr, "ripple:", err)
+		return exitStatus(err)
 	}
+	return 0
 }

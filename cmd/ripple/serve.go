@@ -11,13 +11,13 @@ import (
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
 // ServeCmd runs the HTTP server until SIGINT or SIGTERM.
 type ServeCmd struct {
-	StoreFlags `embed:""`
+	StoreFlags  `embed:""`
+	PolicyFlags `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -25,11 +25,15 @@ type ServeCmd struct {
 
 // Run opens the store, optionally loads the demo estate, and serves.
 func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
-	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, st) })
+	policy, err := c.PolicyFlags.load()
+	if err != nil {
+		return err // before opening anything
+	}
+	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, app.New(st, policy)) })
 }
 
-func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store) error {
-	svc := app.New(st, formats.DefaultPolicy())
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services) error {
+	st := svc.Store
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
 		if err != nil {
