@@ -72,14 +72,22 @@ func TestImportCommand(t *testing.T) {
 	}
 }
 
-func TestImportThroughServer(t *testing.T) {
+// testServer serves a fresh embedded store, wired as ripple serve wires
+// it, until the test ends.
+func testServer(t *testing.T) (graph.Store, *httptest.Server) {
+	t.Helper()
 	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close(context.Background())
+	t.Cleanup(func() { st.Close(context.Background()) })
 	srv := httptest.NewServer(server.NewHandler(app.New(st, formats.DefaultPolicy()), server.Config{}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return st, srv
+}
+
+func TestImportThroughServer(t *testing.T) {
+	st, srv := testServer(t)
 	out, err := runImport(t, t.TempDir(), "nmap", nmapFixture("scan-3hosts.xml"), nmapFixture("scan-localhost.xml"),
 		"--server", srv.URL, "--scope", "lab")
 	if err != nil || !strings.Contains(out, "SUCCEEDED") || !strings.Contains(out, `scope "lab"`) {

@@ -1,21 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
-	"github.com/ripple-cmdb/ripple/importers/formats"
-	"github.com/ripple-cmdb/ripple/server"
-	"github.com/ripple-cmdb/ripple/store/embedded"
 )
 
 func TestOutcomeExitStatus(t *testing.T) {
@@ -89,13 +83,7 @@ func writePolicy(t *testing.T) string {
 // upload.
 func TestImportExitStatuses(t *testing.T) {
 	policy := writePolicy(t)
-	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(context.Background())
-	srv := httptest.NewServer(server.NewHandler(app.New(st, formats.DefaultPolicy()), server.Config{}))
-	defer srv.Close()
+	_, srv := testServer(t)
 
 	for _, tc := range []struct {
 		name string
