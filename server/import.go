@@ -69,9 +69,9 @@ const (
 //	405 any method but POST; 413 a body over the limit; 408 or 400 a body
 //	    that could not be read to its end (the run, if recorded, is FAILED)
 //
-// The run record's files list is empty for multipart uploads (the part
-// names are only known as they are read, after the run is recorded); the
-// answer's "files" lists them.
+// A multipart upload's part names are only known as they are read, after
+// the run is recorded as RUNNING: the finished record lists them, and so
+// does the answer's "files".
 //
 // The handler sits behind the same middleware as every route (request id,
 // actor, access log); authentication, when Ripple gets it, belongs in that
