@@ -33,7 +33,7 @@ func (f feed) read(ctx context.Context, emit importers.Emitter) error {
 	}
 	for i, it := range f.items {
 		if f.failAfter > 0 && i == f.failAfter {
-			return importers.Inputf(fmt.Sprintf("line %d", i+1), "host", "unexpected end of input")
+			return &importers.InputError{At: fmt.Sprintf("line %d", i+1), Field: "host", Message: "unexpected end of input"}
 		}
 		if err := emit.Item(it); err != nil {
 			return err

@@ -10,14 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-)
 
-// Finisher is implemented by parsers that hold some links back until every
-// file of a run is read (a Kubernetes Service's selector may match pods in
-// a later dump).
-type Finisher interface {
-	Finish(ctx context.Context, emit Emitter) error
-}
+	"github.com/ripple-cmdb/ripple/importers/feed"
+)
 
 // Input is one named stream of a run.
 type Input struct {
@@ -93,7 +88,7 @@ func ReadInputs(p Parser, inputs []Input, progress func(read int64)) Read {
 			}
 			total += in.Size
 		}
-		if f, ok := p.(Finisher); ok {
+		if f, ok := p.(feed.Finisher); ok {
 			return f.Finish(ctx, emit)
 		}
 		return nil

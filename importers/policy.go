@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"slices"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Policy is how the engine identifies, reconciles and ages out what sources
@@ -78,10 +80,31 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// SourceDefaults is what the default policy knows of a source that comes
+// with Ripple (importers/formats lists them).
+type SourceDefaults struct {
+	// Name is the source name: the format's.
+	Name string
+	// AttributePrefix, when not empty, names the attributes the source
+	// owns ("k8s" for attributes.k8s.*): there it ranks above manual edits,
+	// which the next run would otherwise freeze.
+	AttributePrefix string
+}
+
 // DefaultPolicy identifies CIs the way the built-in importers report them,
-// lets manual edits win over every import, lets each tool own its own
-// attributes, and retires what three complete runs in a row did not see.
-func DefaultPolicy() Policy {
+// lets manual edits win over every import, ranks the given sources below
+// them in the order given, lets each source own its attribute prefix, and
+// retires what three complete runs in a row did not see. The engine knows
+// no formats: formats.DefaultPolicy passes the registry's.
+func DefaultPolicy(sources ...SourceDefaults) Policy {
+	prec := Precedence{Default: []string{graph.SourceManual}}
+	for _, src := range sources {
+		prec.Default = append(prec.Default, src.Name)
+		if src.AttributePrefix != "" {
+			prec.Fields = append(prec.Fields, FieldPrecedence{
+				Pattern: "attributes." + src.AttributePrefix + ".*", Sources: []string{src.Name, graph.SourceManual}})
+		}
+	}
 	return Policy{
 		Identification: map[string][][]string{
 			graph.ClassServer:        {{"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
@@ -89,31 +112,26 @@ func DefaultPolicy() Policy {
 			// A VM is its cloud resource first (Terraform's ids), then its
 			// cloud instance (what a Kubernetes node's providerID names),
 			// then a host like any other (nmap, the node's addresses).
-			graph.ClassVirtualMachine: {{"cloud-id"}, {"tf-address"}, {KindCloudInstance}, {"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
+			graph.ClassVirtualMachine: {{"cloud-id"}, {"tf-address"}, {feed.KindCloudInstance}, {"serial"}, {"fqdn"}, {"ip", "mac"}, {"mac"}, {"hostname"}, {"ip"}},
 			graph.ClassKubernetesNode: {{"k8s-uid"}, {"k8s-name"}},
 			graph.ClassCloudResource:  {{"cloud-id"}, {"tf-address"}},
 		},
 		// A machine keeps its serial number and its cloud instance for
 		// life: a host matched by a reused IP whose instance differs is
 		// another machine.
-		Exclusive: []string{"serial", KindCloudInstance},
-		Precedence: Precedence{
-			Default: []string{graph.SourceManual, "csv", "json", "terraform", "kubernetes", "nmap"},
-			Fields: []FieldPrecedence{
-				{Pattern: "attributes.k8s.*", Sources: []string{"kubernetes", graph.SourceManual}},
-				{Pattern: "attributes.tf.*", Sources: []string{"terraform", graph.SourceManual}},
-				{Pattern: "attributes.nmap.*", Sources: []string{"nmap", graph.SourceManual}},
-			},
-		},
+		Exclusive:        []string{"serial", feed.KindCloudInstance},
+		Precedence:       prec,
 		RetireAfterRuns:  3,
 		MaxStaleFraction: 0.5,
 	}
 }
 
-// LoadPolicy reads a policy as JSON over DefaultPolicy: keys present in the
+// LoadPolicy reads a policy as JSON over defaults: keys present in the
 // file replace the defaults' (a class's identification rules, the whole
-// precedence, the retirement settings). Unknown keys are errors.
-func LoadPolicy(r io.Reader) (Policy, error) {
+// precedence, the retirement settings). Unknown keys are errors; every
+// error is INVALID_INPUT naming the policy key at fault ("policy" when the
+// JSON itself is bad).
+func LoadPolicy(r io.Reader, defaults Policy) (Policy, error) {
 	var file struct {
 		Identification   map[string][][]string `json:"identification"`
 		Precedence       *Precedence           `json:"precedence"`
@@ -127,7 +145,11 @@ func LoadPolicy(r io.Reader) (Policy, error) {
 	if err := dec.Decode(&file); err != nil {
 		return Policy{}, graph.Invalid("policy", "read policy: %v", err)
 	}
-	p := DefaultPolicy()
+	p := defaults
+	p.Identification = maps.Clone(defaults.Identification)
+	if p.Identification == nil {
+		p.Identification = map[string][][]string{}
+	}
 	for class, rules := range file.Identification {
 		p.Identification[class] = rules
 	}

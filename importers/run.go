@@ -47,6 +47,12 @@ type Request struct {
 	// Strict refuses to apply a plan that has problems or unresolved
 	// links.
 	Strict bool
+	// Policy, when set, returns the policy of this run, replacing the
+	// engine's (nil: the engine's): an upload may bring its own. It is
+	// called once, when planning starts — after the input is read — so a
+	// reader may learn the policy from the input itself (a policy part
+	// after an upload's files).
+	Policy func() *Policy
 }
 
 // Read feeds a run: it parses every input into emit.
@@ -116,10 +122,12 @@ func (e *Engine) now() time.Time {
 	return graph.Now()
 }
 
-// Run parses the input, plans, and (unless DryRun) applies the plan in one
-// transaction. It always records the run and returns it with the full
-// plan; the error is non-nil when the run FAILED (an *InputError for bad
-// input, a *graph.Error otherwise).
+// Run parses the input, plans, and (unless DryRun) applies the plan: in
+// one transaction where the store can take a whole run (the embedded
+// store), in batches fenced on the scope where it bounds a transaction's
+// memory (Neo4j; see apply.go). It always records the run and returns it
+// with the full plan; the error is non-nil when the run FAILED or was
+// INTERRUPTED (an *InputError for bad input, a *graph.Error otherwise).
 func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, error) {
 	if req.Source == "" {
 		req.Source = req.Format
@@ -181,7 +189,13 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 		return nil, err
 	}
 	e.stage("planning")
-	p := &planner{store: e.Store, cat: e.Store.Catalogue(), policy: e.Policy, key: key, now: e.now(), col: col}
+	policy := e.Policy
+	if req.Policy != nil {
+		if own := req.Policy(); own != nil {
+			policy = *own
+		}
+	}
+	p := &planner{store: e.Store, cat: e.Store.Catalogue(), policy: policy, key: key, now: e.now(), col: col}
 	plan, err := p.run(ctx)
 	if err != nil {
 		return nil, err

@@ -1,111 +1,28 @@
 // Package importers turns discovery sources into changes to the
-// configuration graph: a parser (one subpackage per format) streams
-// normalized Items and Links, and the engine identifies them against the
-// store, reconciles attributes by source precedence, plans creates, updates,
-// new and removed relations and staleness for the run's scope, and applies
-// exactly that plan in one transaction.
+// configuration graph: a parser (one subpackage per format, written
+// against the contract in importers/feed) streams normalized Items and
+// Links, and the engine identifies them against the store, reconciles
+// attributes by source precedence, plans creates, updates, new and removed
+// relations and staleness for the run's scope, and applies exactly that
+// plan: in one transaction, or in batches on a store that bounds a
+// transaction's memory (see apply.go).
 package importers
 
-import (
-	"context"
-	"fmt"
-	"io"
-	"strings"
+import "github.com/ripple-cmdb/ripple/importers/feed"
 
-	"github.com/ripple-cmdb/ripple/graph"
+// The engine reads what parsers feed it. These are the feed contract's
+// types under the names the engine and its callers use; they are the same
+// types (aliases), so a parser needs only importers/feed.
+type (
+	// Item is one CI as a source reports it (feed.Item).
+	Item = feed.Item
+	// Link is a relation a source reports (feed.Link).
+	Link = feed.Link
+	// Emitter receives what a parser reads (feed.Emitter).
+	Emitter = feed.Emitter
+	// Parser reads one source file (feed.Parser).
+	Parser = feed.Parser
+	// InputError says what is wrong with a source file and where
+	// (feed.InputError).
+	InputError = feed.InputError
 )
-
-// Item is one CI as a source reports it, before identification.
-type Item struct {
-	// Class is a catalogue class name (Server, Pod, CloudResource...).
-	Class string
-	// Name is the display name the source knows the CI by.
-	Name string
-	// Identifiers are the external keys the source knows (at least one).
-	// Links name an item by any of them.
-	Identifiers []graph.Identifier
-	// Attributes are the facts the source reports; keys the source owns
-	// should carry its prefix ("k8s.labels", "tf.type") so precedence rules
-	// can name them. Nil means the source reports no attributes.
-	Attributes map[string]any
-	// Environment and Owner are "" when the source does not report them.
-	Environment string
-	Owner       string
-	// At says where the source defines the item ("line 12",
-	// "host 127.0.0.2", "items[3]"), for error messages and plans.
-	At string
-}
-
-// Link is a relation the source reports. Each end names a CI by one of its
-// identifiers: an item of the same run, or a CI already in the store.
-type Link struct {
-	From graph.Identifier
-	Type string
-	To   graph.Identifier
-	// Fallback, when set, names another CI the link may point to when To
-	// names none: a coarser target for the same relation (the Deployment
-	// of a Pod whose ReplicaSet the dump leaves out). The run's own items
-	// are tried first (To, then Fallback), then the store's CIs in the
-	// same order.
-	Fallback graph.Identifier
-	At       string
-}
-
-// Emitter receives what a parser reads, in source order.
-type Emitter interface {
-	// Scope reports the scope the source itself declares (a Kubernetes
-	// cluster's identity, a Terraform lineage, an nmap target list). The
-	// user's --scope overrides it; files of one run must agree.
-	Scope(scope string) error
-	Item(Item) error
-	Link(Link) error
-}
-
-// Parser reads one source file. It streams: it never needs the whole input
-// in memory. Malformed input is reported as an *InputError naming where in
-// the file and which field is at fault.
-type Parser interface {
-	Parse(ctx context.Context, file string, r io.Reader, emit Emitter) error
-}
-
-// ParserFunc adapts a function to Parser.
-type ParserFunc func(ctx context.Context, file string, r io.Reader, emit Emitter) error
-
-// Parse calls f.
-func (f ParserFunc) Parse(ctx context.Context, file string, r io.Reader, emit Emitter) error {
-	return f(ctx, file, r, emit)
-}
-
-// InputError says what is wrong with a source file and where.
-type InputError struct {
-	File string // the file name as given, "" when unknown
-	// At locates the problem: "line 12", "line 12, column 4", "element
-	// <host> #3", "items[4] (Pod default/web-1)".
-	At string
-	// Field names the source field or column at fault ("addr", "uid",
-	// "resources[2].instances[0].attributes.id"); may be empty.
-	Field   string
-	Message string
-}
-
-// Inputf returns an *InputError.
-func Inputf(at, field, format string, args ...any) *InputError {
-	return &InputError{At: at, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-func (e *InputError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteString(": ")
-	}
-	if e.At != "" {
-		b.WriteString(e.At)
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %s: ", e.Field)
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}

@@ -98,7 +98,7 @@ func (r *queryResolver) Ci(ctx context.Context, id string) (*graph.CI, error) {
 }
 
 func (r *queryResolver) Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string) (*model.CIConnection, error) {
-	return r.listCIs(ctx, deref(filter), first, deref(after))
+	return r.listCIs(ctx, deref(filter), first, after)
 }
 
 func (r *relationResolver) From(ctx context.Context, obj *graph.Relation) (*graph.CI, error) {

@@ -13,8 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 )
 
@@ -24,35 +23,25 @@ type Options struct {
 	ComplexityLimit int
 	// DepthLimit bounds how deeply an operation's fields nest.
 	DepthLimit int
-	// ImportPolicy, when set, replaces importers.DefaultPolicy for the
-	// import mutations.
-	ImportPolicy *importers.Policy
-	// AllowSelfApproval turns separation of duties off (see
-	// itsm.Service.AllowSelfApproval).
-	AllowSelfApproval bool
 }
 
 // parserTokenLimit bounds the size of a query document before any
 // validation work is done; GraphiQL's introspection query is ~500 tokens.
 const parserTokenLimit = 20000
 
-// NewHandler returns the GraphQL endpoint over s: POST and GET (queries
+// NewHandler returns the GraphQL endpoint over the wired services: POST and GET (queries
 // only, so a browser cannot be tricked into a mutation by a link), a parsed
 // query cache, persisted queries, introspection, depth and complexity
 // limits, the error presenter and panic recovery, and per-operation
 // dataloaders.
-func NewHandler(s graph.Store, o Options) http.Handler {
+func NewHandler(svc *app.Services, o Options) http.Handler {
 	if o.ComplexityLimit <= 0 {
 		o.ComplexityLimit = DefaultComplexityLimit
 	}
 	if o.DepthLimit <= 0 {
 		o.DepthLimit = DefaultDepthLimit
 	}
-	root := NewResolver(s)
-	root.ITSM.AllowSelfApproval = o.AllowSelfApproval
-	if o.ImportPolicy != nil {
-		root.SetImportPolicy(*o.ImportPolicy)
-	}
+	root := NewResolver(svc)
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  root,
 		Complexity: complexityRoot(),
@@ -78,7 +67,7 @@ func NewHandler(s graph.Store, o Options) http.Handler {
 				return c.Str("operation", strings.TrimSpace(string(op.Operation.Operation)+" "+op.OperationName))
 			})
 		}
-		return next(withLoaders(ctx, newLoaders(s)))
+		return next(withLoaders(ctx, newLoaders(svc.Store)))
 	})
 	return srv
 }

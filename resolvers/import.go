@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -43,51 +41,10 @@ func (r *Resolver) runImport(ctx context.Context, req importers.Request, read im
 		}
 		return nil, err
 	}
-	if err != nil && !ImportInputFault(err) {
+	if err != nil && !formats.InputFault(err) {
 		graphql.AddError(ctx, err)
 	}
 	return &model.ImportResult{Run: &run, Plan: run.Plan}, nil
-}
-
-// ImportInputFault reports whether a run failed because of what it was
-// given (a malformed file, an invalid item, problems under strict) rather
-// than because of the store.
-func ImportInputFault(err error) bool {
-	var ie *importers.InputError
-	return errors.As(err, &ie) || graph.ErrorCode(err) == graph.CodeInvalidInput
-}
-
-// CheckImportSource validates the source and, when given, the scope of a
-// run before anything is recorded, so that bad arguments are reported
-// against their names rather than as a FAILED run.
-func CheckImportSource(source, scope string) error {
-	if err := graph.CheckSource("source", source); err != nil {
-		return err
-	}
-	if scope != "" {
-		return graph.CheckScopeKey("", graph.ScopeKey{Source: source, Scope: scope})
-	}
-	return nil
-}
-
-// ImportParser looks a format up by its (case-insensitive) name and builds
-// its parser. mapping is the csv/json mapping, nil when none was given; the
-// other formats refuse one so that a mistaken format is not silently
-// imported without it. Errors are INVALID_INPUT on "format", "mapping" or
-// "scope".
-func ImportParser(format, scope string, mapping io.Reader) (formats.Format, importers.Parser, error) {
-	f, err := formats.Lookup(strings.ToLower(format))
-	if err != nil {
-		return formats.Format{}, nil, err
-	}
-	if mapping != nil && f.Name != "csv" && f.Name != "json" {
-		return formats.Format{}, nil, graph.Invalid("mapping", "only csv and json imports take a mapping, not %s", f.Name)
-	}
-	p, err := f.Parser(formats.Options{Scope: scope, Mapping: mapping})
-	if err != nil {
-		return formats.Format{}, nil, err
-	}
-	return f, p, nil
 }
 
 // batchRead feeds an importBatch input to the engine, naming every item
@@ -170,7 +127,7 @@ func (r *Resolver) lastSeen(ctx context.Context, o *model.FieldOrigin) (*time.Ti
 
 // sightingsBatch loads the sightings of a page of CIs with one
 // SightingsOf call.
-func sightingsBatch(s graph.Store) dataloader.BatchFunc[string, []graph.Sighting] {
+func sightingsBatch(s batchReader) dataloader.BatchFunc[string, []graph.Sighting] {
 	return func(ctx context.Context, ids []string) []*dataloader.Result[[]graph.Sighting] {
 		found, err := s.SightingsOf(ctx, ids)
 		out := make([]*dataloader.Result[[]graph.Sighting], len(ids))
@@ -182,7 +139,7 @@ func sightingsBatch(s graph.Store) dataloader.BatchFunc[string, []graph.Sighting
 }
 
 // relationSightingsBatch loads relations' sightings with one store call.
-func relationSightingsBatch(s graph.Store) dataloader.BatchFunc[graph.RelationKey, []graph.Sighting] {
+func relationSightingsBatch(s batchReader) dataloader.BatchFunc[graph.RelationKey, []graph.Sighting] {
 	return func(ctx context.Context, keys []graph.RelationKey) []*dataloader.Result[[]graph.Sighting] {
 		found, err := s.RelationSightings(ctx, keys)
 		out := make([]*dataloader.Result[[]graph.Sighting], len(keys))
@@ -204,17 +161,11 @@ func (r *Resolver) plannedCI(ctx context.Context, id string) (*graph.CI, error) 
 
 // runsConnection builds a page of import runs.
 func runsConnection(runs []importers.Run, hasNext bool, total int, countOnly bool, after *string) *model.ImportRunConnection {
-	conn := &model.ImportRunConnection{Edges: []model.ImportRunEdge{}, TotalCount: total}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(runs) > 0, after)
-		return conn
-	}
-	cursors := make([]string, len(runs))
-	for i := range runs {
-		cursors[i] = graph.IDCursor(runs[i].ID)
-		conn.Edges = append(conn.Edges, model.ImportRunEdge{Cursor: cursors[i], Node: &runs[i]})
-	}
-	conn.PageInfo = pageInfo(cursors, hasNext, after)
+	conn := &model.ImportRunConnection{TotalCount: total}
+	conn.Edges, conn.PageInfo = connection(len(runs), hasNext, countOnly, after, func(i int) (model.ImportRunEdge, string) {
+		c := graph.IDCursor(runs[i].ID)
+		return model.ImportRunEdge{Cursor: c, Node: &runs[i]}, c
+	})
 	return conn
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
@@ -45,15 +46,8 @@ func (r *mutationResolver) ImportFile(ctx context.Context, input model.ImportFil
 	if err != nil {
 		return nil, err
 	}
-	scope, source := deref(input.Scope), deref(input.Source)
-	f, parser, err := ImportParser(input.Format, scope, mapping)
+	prep, err := formats.Prepare(formats.Spec{Format: input.Format, Source: deref(input.Source), Scope: deref(input.Scope), Mapping: mapping})
 	if err != nil {
-		return nil, err
-	}
-	if source == "" {
-		source = f.Name
-	}
-	if err := CheckImportSource(source, scope); err != nil {
 		return nil, err
 	}
 	name := deref(input.FileName)
@@ -62,9 +56,9 @@ func (r *mutationResolver) ImportFile(ctx context.Context, input model.ImportFil
 	}
 	in := importers.Input{Name: name, Size: int64(len(input.Content)),
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(input.Content)), nil }}
-	req := importers.Request{Format: f.Name, Source: source, Scope: scope, Files: []string{name},
-		DryRun: deref(input.DryRun), Strict: deref(input.Strict)}
-	return r.runImport(ctx, req, importers.ReadInputs(parser, []importers.Input{in}, nil))
+	req := prep.Request
+	req.Files, req.DryRun, req.Strict = []string{name}, deref(input.DryRun), deref(input.Strict)
+	return r.runImport(ctx, req, importers.ReadInputs(prep.Parser, []importers.Input{in}, nil))
 }
 
 func (r *mutationResolver) ImportBatch(ctx context.Context, input model.ImportBatchInput) (*model.ImportResult, error) {

@@ -2,11 +2,14 @@ package resolvers
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/vektah/gqlparser/v2"
 
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 )
 
@@ -57,5 +60,25 @@ func TestImportComplexityBudget(t *testing.T) {
 				t.Errorf("complexity %d vs limit %d: allowed=%v, want %v", got, DefaultComplexityLimit, allowed, tc.allowed)
 			}
 		})
+	}
+}
+
+// TestImportFormatEnumIsTheRegistry holds the GraphQL ImportFormat enum to
+// the format registry: a format added to one and not the other fails here.
+func TestImportFormatEnumIsTheRegistry(t *testing.T) {
+	es := generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}})
+	enum := es.Schema().Types["ImportFormat"]
+	if enum == nil || len(enum.EnumValues) == 0 {
+		t.Fatal("schema has no ImportFormat enum values")
+	}
+	var got []string
+	for _, v := range enum.EnumValues {
+		got = append(got, strings.ToLower(v.Name))
+	}
+	want := formats.Names()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("GraphQL ImportFormat %v, registry %v", got, want)
 	}
 }

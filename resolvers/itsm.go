@@ -39,29 +39,6 @@ func fromMinutes(field string, m float64) (time.Duration, error) {
 	return time.Duration(m * float64(time.Minute)), nil
 }
 
-// page translates first/after for newest-first record and history lists.
-// first: 0 is honoured as "no items" (handy for asking only totalCount):
-// one item is fetched to learn whether any exist.
-func page(first *int, after *string) (p graph.Page, countOnly bool) {
-	p.After = deref(after)
-	switch {
-	case first != nil && *first == 0:
-		return graph.Page{First: 1, After: p.After}, true
-	case first != nil:
-		p.First = *first
-	}
-	return p, false
-}
-
-// pageInfo builds Relay page info from the cursors of a page.
-func pageInfo(cursors []string, hasNext bool, after *string) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext, HasPreviousPage: deref(after) != ""}
-	if n := len(cursors); n > 0 {
-		info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
-	}
-	return info
-}
-
 // history returns one page of the audit entries about an id.
 func (r *Resolver) history(ctx context.Context, about string, first *int, after *string) (*model.AuditConnection, error) {
 	p, countOnly := page(first, after)
@@ -69,17 +46,11 @@ func (r *Resolver) history(ctx context.Context, about string, first *int, after 
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AuditConnection{Edges: []model.AuditEdge{}}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(ap.Entries) > 0, after)
-		return conn, nil
-	}
-	cursors := make([]string, len(ap.Entries))
-	for i := range ap.Entries {
-		cursors[i] = graph.IDCursor(ap.Entries[i].ID)
-		conn.Edges = append(conn.Edges, model.AuditEdge{Cursor: cursors[i], Node: &ap.Entries[i]})
-	}
-	conn.PageInfo = pageInfo(cursors, ap.HasNextPage, after)
+	conn := &model.AuditConnection{}
+	conn.Edges, conn.PageInfo = connection(len(ap.Entries), ap.HasNextPage, countOnly, after, func(i int) (model.AuditEdge, string) {
+		c := graph.IDCursor(ap.Entries[i].ID)
+		return model.AuditEdge{Cursor: c, Node: &ap.Entries[i]}, c
+	})
 	return conn, nil
 }
 

@@ -246,17 +246,11 @@ func (r *queryResolver) Incidents(ctx context.Context, filter *itsm.IncidentFilt
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.IncidentConnection{Edges: []model.IncidentEdge{}, TotalCount: rp.TotalCount}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(incs) > 0, after)
-		return conn, nil
-	}
-	cursors := make([]string, len(incs))
-	for i, inc := range incs {
-		cursors[i] = graph.IDCursor(inc.ID)
-		conn.Edges = append(conn.Edges, model.IncidentEdge{Cursor: cursors[i], Node: inc})
-	}
-	conn.PageInfo = pageInfo(cursors, rp.HasNextPage, after)
+	conn := &model.IncidentConnection{TotalCount: rp.TotalCount}
+	conn.Edges, conn.PageInfo = connection(len(incs), rp.HasNextPage, countOnly, after, func(i int) (model.IncidentEdge, string) {
+		c := graph.IDCursor(incs[i].ID)
+		return model.IncidentEdge{Cursor: c, Node: incs[i]}, c
+	})
 	return conn, nil
 }
 
@@ -270,17 +264,11 @@ func (r *queryResolver) Problems(ctx context.Context, filter *itsm.ProblemFilter
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ProblemConnection{Edges: []model.ProblemEdge{}, TotalCount: rp.TotalCount}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(ps) > 0, after)
-		return conn, nil
-	}
-	cursors := make([]string, len(ps))
-	for i, pr := range ps {
-		cursors[i] = graph.IDCursor(pr.ID)
-		conn.Edges = append(conn.Edges, model.ProblemEdge{Cursor: cursors[i], Node: pr})
-	}
-	conn.PageInfo = pageInfo(cursors, rp.HasNextPage, after)
+	conn := &model.ProblemConnection{TotalCount: rp.TotalCount}
+	conn.Edges, conn.PageInfo = connection(len(ps), rp.HasNextPage, countOnly, after, func(i int) (model.ProblemEdge, string) {
+		c := graph.IDCursor(ps[i].ID)
+		return model.ProblemEdge{Cursor: c, Node: ps[i]}, c
+	})
 	return conn, nil
 }
 
@@ -294,17 +282,11 @@ func (r *queryResolver) Changes(ctx context.Context, filter *itsm.ChangeFilter, 
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.ChangeConnection{Edges: []model.ChangeEdge{}, TotalCount: rp.TotalCount}
-	if countOnly {
-		conn.PageInfo = pageInfo(nil, len(cs) > 0, after)
-		return conn, nil
-	}
-	cursors := make([]string, len(cs))
-	for i, c := range cs {
-		cursors[i] = graph.IDCursor(c.ID)
-		conn.Edges = append(conn.Edges, model.ChangeEdge{Cursor: cursors[i], Node: c})
-	}
-	conn.PageInfo = pageInfo(cursors, rp.HasNextPage, after)
+	conn := &model.ChangeConnection{TotalCount: rp.TotalCount}
+	conn.Edges, conn.PageInfo = connection(len(cs), rp.HasNextPage, countOnly, after, func(i int) (model.ChangeEdge, string) {
+		c := graph.IDCursor(cs[i].ID)
+		return model.ChangeEdge{Cursor: c, Node: cs[i]}, c
+	})
 	return conn, nil
 }
 

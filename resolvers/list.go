@@ -7,38 +7,21 @@ import (
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
-// listCIs pages through CIs. first: 0 is honoured as "no items" (Relay
-// semantics, handy for asking only totalCount) although the store reads 0
-// as "default size": one item is fetched to learn whether any follow.
-func (r *Resolver) listCIs(ctx context.Context, f graph.CIFilter, first *int, after string) (*model.CIConnection, error) {
-	p := graph.Page{After: after}
-	countOnly := first != nil && *first == 0
-	switch {
-	case countOnly:
-		p.First = 1
-	case first != nil:
-		p.First = *first
-	}
-	page, err := r.Store.ListCIs(ctx, f, p)
+// listCIs pages through CIs, ordered by (name, id), and primes the
+// operation's loader with them.
+func (r *Resolver) listCIs(ctx context.Context, f graph.CIFilter, first *int, after *string) (*model.CIConnection, error) {
+	p, countOnly := page(first, after)
+	cis, err := r.Store.ListCIs(ctx, f, p)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CIConnection{
-		Edges:      []model.CIEdge{},
-		PageInfo:   &model.PageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: after != ""},
-		TotalCount: page.TotalCount,
+	if !countOnly {
+		r.loadersFor(ctx).prime(ctx, cis.CIs...)
 	}
-	if countOnly {
-		conn.PageInfo.HasNextPage = len(page.CIs) > 0
-		return conn, nil
-	}
-	r.loadersFor(ctx).prime(ctx, page.CIs...)
-	for i := range page.CIs {
-		conn.Edges = append(conn.Edges, model.CIEdge{Cursor: graph.EncodeCursor(page.CIs[i]), Node: &page.CIs[i]})
-	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
-	}
+	conn := &model.CIConnection{TotalCount: cis.TotalCount}
+	conn.Edges, conn.PageInfo = connection(len(cis.CIs), cis.HasNextPage, countOnly, after, func(i int) (model.CIEdge, string) {
+		c := graph.EncodeCursor(cis.CIs[i])
+		return model.CIEdge{Cursor: c, Node: &cis.CIs[i]}, c
+	})
 	return conn, nil
 }

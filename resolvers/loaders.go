@@ -42,7 +42,15 @@ type relationsKey struct {
 
 const typeSep = ","
 
-func newLoaders(s graph.Store) *loaders {
+// batchReader is what the loaders read: the store's batch lookups only.
+type batchReader interface {
+	CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error)
+	RelationsOf(ctx context.Context, ids []string, dir graph.Direction, types []string) (map[string][]graph.Relation, error)
+	SightingsOf(ctx context.Context, ids []string) (map[string][]graph.Sighting, error)
+	RelationSightings(ctx context.Context, keys []graph.RelationKey) (map[graph.RelationKey][]graph.Sighting, error)
+}
+
+func newLoaders(s batchReader) *loaders {
 	return &loaders{
 		cis: dataloader.NewBatchedLoader(ciBatch(s),
 			dataloader.WithWait[string, *graph.CI](loaderWait)),
@@ -58,7 +66,7 @@ func newLoaders(s graph.Store) *loaders {
 // ciBatch loads CIs by id with one CIsByIDs call; a missing CI is a nil
 // value rather than an error because CIsByIDs does not tell unknown ids
 // from malformed ones and callers decide what absence means.
-func ciBatch(s graph.Store) dataloader.BatchFunc[string, *graph.CI] {
+func ciBatch(s batchReader) dataloader.BatchFunc[string, *graph.CI] {
 	return func(ctx context.Context, ids []string) []*dataloader.Result[*graph.CI] {
 		out := make([]*dataloader.Result[*graph.CI], len(ids))
 		found, err := s.CIsByIDs(ctx, ids)
@@ -80,7 +88,7 @@ func ciBatch(s graph.Store) dataloader.BatchFunc[string, *graph.CI] {
 // relationsBatch makes one RelationsOf call per distinct (direction, types)
 // among the keys: a page asking relations(direction: OUTGOING) on every CI
 // costs one call.
-func relationsBatch(s graph.Store) dataloader.BatchFunc[relationsKey, []graph.Relation] {
+func relationsBatch(s batchReader) dataloader.BatchFunc[relationsKey, []graph.Relation] {
 	return func(ctx context.Context, keys []relationsKey) []*dataloader.Result[[]graph.Relation] {
 		type group struct {
 			dir   graph.Direction

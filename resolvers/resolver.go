@@ -5,33 +5,27 @@
 package resolvers
 
 import (
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/importers"
 )
 
-// Resolver is the root resolver; it holds what every request shares.
+// Resolver is the root resolver; it holds what every request shares: the
+// services app.New wired, nothing built here.
 type Resolver struct {
 	Store graph.Store
 	// ITSM applies the record rules over Store; Analyst runs the change,
 	// root-cause and SLA analyses through it.
 	ITSM    *itsm.Service
 	Analyst *analysis.Analyst
-	// Imports runs the import mutations over Store, with
-	// importers.DefaultPolicy unless SetImportPolicy changed it.
+	// Imports runs the import mutations: the same engine, with the same
+	// policy, as the HTTP import endpoint.
 	Imports *importers.Engine
 }
 
-// NewResolver returns the root resolver over a store.
-func NewResolver(s graph.Store) *Resolver {
-	svc := itsm.New(s)
-	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc),
-		Imports: &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}}
-}
-
-// SetImportPolicy makes the import mutations identify, reconcile and retire
-// by p instead of importers.DefaultPolicy. Call it before serving.
-func (r *Resolver) SetImportPolicy(p importers.Policy) {
-	r.Imports.Policy = p
+// NewResolver returns the root resolver over the wired services.
+func NewResolver(svc *app.Services) *Resolver {
+	return &Resolver{Store: svc.Store, ITSM: svc.ITSM, Analyst: svc.Analyst, Imports: svc.Imports}
 }

@@ -18,9 +18,14 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// pinger is what readiness needs of the store.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // readyz reports whether the store answers a ping within timeout, so that a
 // load balancer stops sending traffic while the database is unreachable.
-func readyz(s graph.Store, timeout time.Duration) http.Handler {
+func readyz(s pinger, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()

@@ -18,7 +18,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
-	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 )
 
 // Defaults of the import endpoint.
@@ -31,9 +31,9 @@ const (
 const ImportPath = "/api/v1/imports/{format}"
 
 const (
-	// maxMappingBytes bounds a mapping part: mappings are a few lines of
-	// JSON, and this one is read into memory.
-	maxMappingBytes = 1 << 20
+	// maxSettingBytes bounds a mapping or policy part: they are a few
+	// lines of JSON, read into memory.
+	maxSettingBytes = 1 << 20
 	// defaultBodyName names a raw body in the run record and in errors
 	// when the client gives no fileName.
 	defaultBodyName = "body"
@@ -50,10 +50,13 @@ const (
 //
 // The body is either the file itself (any Content-Type), or
 // multipart/form-data with one or more "file" parts — say, a directory of
-// kubectl dumps — imported as one run in the order sent, and an optional
-// "mapping" part (csv and json) before them. A raw body's mapping goes in
-// the mapping query parameter. Nothing is read into memory but the mapping:
-// each part is parsed as it arrives.
+// kubectl dumps — imported as one run in the order sent, an optional
+// "mapping" part (csv and json) and an optional "policy" part (a policy
+// file, as for ripple import --policy, over the server's policy for this
+// run only), in any order (see multipart.go). A raw body's mapping goes in
+// the mapping query parameter. Nothing is read into memory but the mapping
+// and the policy: file parts are parsed as they arrive, or spooled to a
+// temporary file while a mapping they need has not arrived yet.
 //
 // Answers:
 //
@@ -66,17 +69,22 @@ const (
 //	405 any method but POST; 413 a body over the limit; 408 or 400 a body
 //	    that could not be read to its end (the run, if recorded, is FAILED)
 //
-// The run record's files list is empty for multipart uploads (the part
-// names are only known as they are read, after the run is recorded); the
-// answer's "files" lists them.
+// A multipart upload's part names are only known as they are read, after
+// the run is recorded as RUNNING: the finished record lists them, and so
+// does the answer's "files".
 //
 // The handler sits behind the same middleware as every route (request id,
 // actor, access log); authentication, when Ripple gets it, belongs in that
 // chain in NewHandler, in one place, not here.
 type importHandler struct {
-	engine   *importers.Engine
+	imports  importRunner
 	maxBytes int64
 	timeout  time.Duration
+}
+
+// importRunner is what the handler needs of the import engine.
+type importRunner interface {
+	Run(ctx context.Context, req importers.Request, read importers.Read) (importers.Run, *importers.Plan, error)
 }
 
 // importAnswer is the body of every answer about a recorded run.
@@ -136,6 +144,10 @@ type importParams struct {
 	format, scope, source, fileName string
 	mapping                         *string
 	dryRun, strict                  bool
+}
+
+func (p importParams) spec(mapping io.Reader) formats.Spec {
+	return formats.Spec{Format: p.format, Source: p.source, Scope: p.scope, Mapping: mapping}
 }
 
 func parseImportParams(r *http.Request) (importParams, error) {
@@ -207,11 +219,6 @@ func readFailure(r *http.Request, err error) (int, *importError) {
 	return http.StatusBadRequest, &importError{Code: "BAD_REQUEST", Message: "could not read the request body"}
 }
 
-// parseOnly hides a parser's Finish from importers.ReadInputs, which is
-// called once per multipart part: the parser must finish once, after the
-// last part.
-type parseOnly struct{ importers.Parser }
-
 func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -240,6 +247,7 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var src importSource
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
 		src, err = newMultipartSource(p, multipart.NewReader(body, params["boundary"]))
+		defer src.cleanup()
 		if err != nil {
 			switch {
 			case body.exceeded:
@@ -259,17 +267,9 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	source := p.source
-	if source == "" {
-		source = src.format
-	}
-	if err := resolvers.CheckImportSource(source, p.scope); err != nil {
-		badParam(w, r, err)
-		return
-	}
-	req := importers.Request{Format: src.format, Source: source, Scope: p.scope, Files: src.recordFiles,
-		DryRun: p.dryRun, Strict: p.strict}
-	run, _, runErr := h.engine.Run(r.Context(), req, src.read)
+	req := src.req
+	req.Files, req.DryRun, req.Strict = src.recordFiles, p.dryRun, p.strict
+	run, _, runErr := h.imports.Run(r.Context(), req, src.read)
 	if run.Finished == nil {
 		// Never recorded: there is no run to show.
 		if runErr == nil {
@@ -297,7 +297,7 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case body.exceeded:
 		status = http.StatusRequestEntityTooLarge
 		ans.Error = &importError{Code: "REQUEST_TOO_LARGE", Message: fmt.Sprintf("request body is larger than the limit of %d bytes", h.maxBytes)}
-	case resolvers.ImportInputFault(runErr):
+	case formats.InputFault(runErr):
 		status = http.StatusUnprocessableEntity
 	default:
 		status, ans.Error = errorStatus(r, runErr)
@@ -313,15 +313,18 @@ func (h *importHandler) tooLarge(w http.ResponseWriter) {
 		"", fmt.Sprintf("request body is larger than the limit of %d bytes", h.maxBytes))
 }
 
-// importSource is a parsed request: the format's name, the reader the
-// engine runs, and the names of the inputs read.
+// importSource is a parsed request: the prepared engine request, the
+// reader the engine runs, and the names of the inputs read.
 type importSource struct {
-	format string
-	read   importers.Read
+	req  importers.Request
+	read importers.Read
 	// recordFiles are the names known before the run starts, for its
 	// record; names is every input name, filled in as they are read.
 	recordFiles []string
 	names       *[]string
+	// cleanup removes what reading left behind (spooled parts); nil when
+	// there is nothing to remove.
+	cleanup func()
 }
 
 func (s importSource) files() []string {
@@ -337,7 +340,7 @@ func newRawSource(p importParams, body io.ReadCloser, size int64) (importSource,
 	if p.mapping != nil {
 		mapping = strings.NewReader(*p.mapping)
 	}
-	f, parser, err := resolvers.ImportParser(p.format, p.scope, mapping)
+	prep, err := formats.Prepare(p.spec(mapping))
 	if err != nil {
 		return importSource{}, err
 	}
@@ -347,83 +350,6 @@ func newRawSource(p importParams, body io.ReadCloser, size int64) (importSource,
 	}
 	in := importers.Input{Name: name, Size: max(size, 0), Open: func() (io.ReadCloser, error) { return body, nil }}
 	names := []string{name}
-	return importSource{format: f.Name, read: importers.ReadInputs(parser, []importers.Input{in}, nil),
+	return importSource{req: prep.Request, read: importers.ReadInputs(prep.Parser, []importers.Input{in}, nil),
 		recordFiles: names, names: &names}, nil
-}
-
-// newMultipartSource reads the parts before the first file part (the
-// mapping), builds the parser, and returns a reader that streams the file
-// parts into it one after the other.
-func newMultipartSource(p importParams, mr *multipart.Reader) (importSource, error) {
-	if p.fileName != "" {
-		return importSource{}, graph.Invalid("fileName", "fileName names a raw body; multipart parts carry their own file names")
-	}
-	var mapping io.Reader
-	if p.mapping != nil {
-		mapping = strings.NewReader(*p.mapping)
-	}
-	var first *multipart.Part
-	for first == nil {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return importSource{}, graph.Invalid("file", "the multipart body has no file part")
-		}
-		if err != nil {
-			return importSource{}, graph.Invalid("body", "malformed multipart body: %v", err)
-		}
-		switch part.FormName() {
-		case "file":
-			first = part
-		case "mapping":
-			if mapping != nil {
-				return importSource{}, graph.Invalid("mapping", "give the mapping once (a mapping part or the mapping parameter)")
-			}
-			b, err := io.ReadAll(io.LimitReader(part, maxMappingBytes+1))
-			if err != nil {
-				return importSource{}, graph.Invalid("mapping", "read the mapping part: %v", err)
-			}
-			if len(b) > maxMappingBytes {
-				return importSource{}, graph.Invalid("mapping", "the mapping part is larger than %d bytes", maxMappingBytes)
-			}
-			mapping = strings.NewReader(string(b))
-		default:
-			return importSource{}, graph.Invalid(part.FormName(), "unexpected part %q (want file parts and an optional mapping part before them)", part.FormName())
-		}
-	}
-	f, parser, err := resolvers.ImportParser(p.format, p.scope, mapping)
-	if err != nil {
-		return importSource{}, err
-	}
-	names := []string{}
-	read := func(ctx context.Context, emit importers.Emitter) error {
-		part := first
-		for i := 0; part != nil; i++ {
-			name := part.FileName()
-			if name == "" {
-				name = fmt.Sprintf("file[%d]", i)
-			}
-			names = append(names, name)
-			in := importers.Input{Name: name, Open: func() (io.ReadCloser, error) { return part, nil }}
-			if err := importers.ReadInputs(parseOnly{parser}, []importers.Input{in}, nil)(ctx, emit); err != nil {
-				return err
-			}
-			next, err := mr.NextPart()
-			switch {
-			case errors.Is(err, io.EOF):
-				part = nil
-			case err != nil:
-				return &importers.InputError{At: fmt.Sprintf("after part %d", i+1), Message: fmt.Sprintf("malformed multipart body: %v", err)}
-			case next.FormName() != "file":
-				return &importers.InputError{At: fmt.Sprintf("part %d", i+2), Field: next.FormName(),
-					Message: fmt.Sprintf("unexpected part %q after the file parts (the mapping part goes first)", next.FormName())}
-			default:
-				part = next
-			}
-		}
-		if fin, ok := parser.(importers.Finisher); ok {
-			return fin.Finish(ctx, emit)
-		}
-		return nil
-	}
-	return importSource{format: f.Name, read: read, names: &names}, nil
 }

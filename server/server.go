@@ -12,8 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
-	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/resolvers"
 )
 
@@ -24,10 +23,10 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 )
 
-// Config is what the HTTP handler needs. Logger is built once by the caller
-// and handed to every request; there is no package-level logger.
+// Config tunes the HTTP handler; zero values take the defaults. Logger is
+// built once by the caller and handed to every request; there is no
+// package-level logger.
 type Config struct {
-	Store  graph.Store
 	Logger zerolog.Logger
 	// GraphQL tunes the GraphQL limits.
 	GraphQL resolvers.Options
@@ -45,12 +44,11 @@ type Config struct {
 	// write timeouts) for the import endpoint, which reads, plans and
 	// applies a whole upload (default 10 minutes).
 	ImportTimeout time.Duration
-	// ImportPolicy, when set, replaces importers.DefaultPolicy for imports
-	// through GraphQL and the import endpoint alike.
-	ImportPolicy *importers.Policy
 }
 
-// NewHandler returns Ripple's HTTP handler:
+// NewHandler returns Ripple's HTTP handler over the wired services (built
+// by app.New; the GraphQL import mutations and the import endpoint share
+// their one engine and policy):
 //
 //	/graphql           the GraphQL API (POST JSON, or GET for queries)
 //	/ and /graphiql    GraphiQL
@@ -59,7 +57,7 @@ type Config struct {
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
 //
 // Writes are attributed to the X-Ripple-Actor header (see ActorHeader).
-func NewHandler(cfg Config) http.Handler {
+func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -75,28 +73,19 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.ImportTimeout <= 0 {
 		cfg.ImportTimeout = DefaultImportTimeout
 	}
-	// One policy for both ways in.
-	if cfg.ImportPolicy == nil {
-		cfg.ImportPolicy = cfg.GraphQL.ImportPolicy
-	}
-	policy := importers.DefaultPolicy()
-	if cfg.ImportPolicy != nil {
-		policy = *cfg.ImportPolicy
-		cfg.GraphQL.ImportPolicy = cfg.ImportPolicy
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(cfg.Store, cfg.GraphQL)))
+	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(svc, cfg.GraphQL)))
 	graphiql := playground.Handler("Ripple", "/graphql")
 	mux.Handle("GET /{$}", graphiql)
 	mux.Handle("GET /graphiql", graphiql)
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.ReadyTimeout))
+	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
 
 	// Imports stream uploads far larger than MaxBodyBytes and may take
 	// minutes: the route has its own body limit and timeout.
 	root := http.NewServeMux()
 	root.Handle(ImportPath, timeout(cfg.ImportTimeout)(&importHandler{
-		engine:   &importers.Engine{Store: cfg.Store, Policy: policy},
+		imports:  svc.Imports,
 		maxBytes: cfg.MaxImportBytes,
 		timeout:  cfg.ImportTimeout,
 	}))

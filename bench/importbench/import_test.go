@@ -14,6 +14,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/store/embedded"
 	rneo4j "github.com/ripple-cmdb/ripple/store/neo4j"
 	"github.com/ripple-cmdb/ripple/store/neo4j/neo4jtest"
@@ -57,7 +58,7 @@ func BenchmarkImport(b *testing.B) {
 	engineRun := func(s graph.Store, want func(importers.Counts) error) func() error {
 		return func() error {
 			last, stage := time.Now(), "reading"
-			e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy(), Stage: func(next string) {
+			e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy(), Stage: func(next string) {
 				b.Logf("  %s: %v", stage, time.Since(last).Round(time.Millisecond))
 				last, stage = time.Now(), next
 			}}

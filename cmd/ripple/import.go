@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/formats"
@@ -18,9 +19,10 @@ import (
 
 // ImportCmd runs one discovery import against the configured store.
 type ImportCmd struct {
-	StoreFlags `embed:""`
+	StoreFlags  `embed:""`
+	PolicyFlags `embed:""`
 
-	Format string   `arg:"" enum:"nmap,kubernetes,terraform,csv,json" help:"Input format (${enum})."`
+	Format string   `arg:"" enum:"${formats}" help:"Input format (${enum})."`
 	Paths  []string `arg:"" type:"existingpath" help:"Files or directories of files to import as one run."`
 
 	Scope    string `name:"scope" env:"RIPPLE_IMPORT_SCOPE" help:"What the input fully covers (cluster, target range, lineage, export name); default: what the input declares."`
@@ -28,51 +30,45 @@ type ImportCmd struct {
 	DryRun   bool   `name:"dry-run" help:"Print the plan and impact delta; write nothing but the run record."`
 	Strict   bool   `name:"strict" help:"Apply nothing when any item or link cannot be reconciled."`
 	Mapping  string `name:"mapping" type:"existingfile" env:"RIPPLE_IMPORT_MAPPING" help:"Column/field mapping (JSON) for csv and json."`
-	Policy   string `name:"policy" type:"existingfile" env:"RIPPLE_IMPORT_POLICY" help:"Identification, precedence and retirement policy (JSON) over the defaults."`
 	Output   string `name:"output" enum:"table,json" default:"table" help:"Summary format (${enum})."`
 	Progress string `name:"progress" enum:"auto,always,never" default:"auto" help:"Progress bar on stderr (${enum}; auto = when stderr is a terminal)."`
 	Details  int    `name:"details" default:"20" help:"Plan entries listed per section in the table output."`
 	Server   string `name:"server" env:"RIPPLE_IMPORT_SERVER" help:"Post the input to a running ripple serve at this URL (http://host:port) instead of opening the store."`
 }
 
-// Run imports and prints the run's summary. A FAILED run is an error (exit
-// status 1); a PARTIAL one prints its problems and exits 0 unless --strict.
+// Run imports and prints the run's summary. A run that did not succeed is
+// an error whose exit status says how it ended (outcome.go).
 func (c *ImportCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	return c.run(ctx, log, os.Stdout, os.Stderr)
 }
 
 func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr io.Writer) error {
-	if _, err := loadPolicy(c.Policy); err != nil {
+	policy, err := c.PolicyFlags.load()
+	if err != nil {
 		return err // before opening anything
 	}
-	format, err := formats.Lookup(c.Format)
-	if err != nil {
-		return err
-	}
-	opts := formats.Options{Scope: c.Scope}
+	spec := formats.Spec{Format: c.Format, Source: c.Source, Scope: c.Scope}
 	if c.Mapping != "" {
 		b, err := os.ReadFile(c.Mapping)
 		if err != nil {
 			return fmt.Errorf("--mapping: %w", err)
 		}
-		opts.Mapping = bytes.NewReader(b)
+		spec.Mapping = bytes.NewReader(b)
 	}
-	parser, err := format.Parser(opts)
+	prep, err := formats.Prepare(spec)
 	if err != nil {
 		return err
 	}
-	inputs, err := importers.Files(c.Paths, format.Extensions...)
+	inputs, err := importers.Files(c.Paths, prep.Format.Extensions...)
 	if err != nil {
 		return err
 	}
 	if c.Server != "" {
-		if c.Policy != "" {
-			return fmt.Errorf("--policy applies where the store is opened: with --server, give it to ripple serve")
-		}
+		// The policy, if any, goes with the upload (a policy part).
 		return c.importRemote(ctx, inputs, stdout, stderr)
 	}
 	err = c.withStore(ctx, log, func(st graph.Store) error {
-		return c.importInto(ctx, st, parser, inputs, stdout, stderr)
+		return c.importInto(ctx, app.New(st, policy), prep, inputs, stdout, stderr)
 	})
 	if err != nil && c.Store == "embedded" && strings.Contains(err.Error(), "in use by another process") {
 		return fmt.Errorf("%w\n(a running ripple serve holds the embedded store: import through it with --server http://HOST:PORT)", err)
@@ -80,24 +76,23 @@ func (c *ImportCmd) run(ctx context.Context, log zerolog.Logger, stdout, stderr 
 	return err
 }
 
-func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser importers.Parser, inputs []importers.Input,
+func (c *ImportCmd) importInto(ctx context.Context, svc *app.Services, prep formats.Prepared, inputs []importers.Input,
 	stdout, stderr io.Writer) error {
-	policy, err := loadPolicy(c.Policy)
-	if err != nil {
-		return err
-	}
 	var total int64
 	for _, in := range inputs {
 		total += in.Size
 	}
 	bar := newProgressBar(stderr, c.Progress, total)
-	engine := &importers.Engine{Store: st, Policy: policy, Stage: bar.stage}
-	req := importers.Request{Format: c.Format, Source: c.Source, Scope: c.Scope, DryRun: c.DryRun, Strict: c.Strict}
+	// This process runs one import: the one engine reports its stages to
+	// this run's progress bar.
+	svc.Imports.Stage = bar.stage
+	req := prep.Request
+	req.DryRun, req.Strict = c.DryRun, c.Strict
 	for _, in := range inputs {
 		req.Files = append(req.Files, in.Name)
 	}
 	started := time.Now()
-	run, plan, runErr := engine.Run(ctx, req, importers.ReadInputs(parser, inputs, bar.read))
+	run, plan, runErr := svc.Imports.Run(ctx, req, importers.ReadInputs(prep.Parser, inputs, bar.read))
 	bar.done()
 	if c.Output == "json" {
 		if err := writeRunJSON(stdout, run); err != nil {
@@ -106,32 +101,5 @@ func (c *ImportCmd) importInto(ctx context.Context, st graph.Store, parser impor
 	} else {
 		writeRunTable(stdout, run, plan, time.Since(started), c.Details)
 	}
-	return outcomeError(run.Outcome, runErr)
-}
-
-// outcomeError is the command's error for a run that did not succeed.
-func outcomeError(outcome string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case outcome == importers.OutcomeInterrupted:
-		return fmt.Errorf("import interrupted, partly written: %w", err)
-	}
-	return fmt.Errorf("import failed, nothing written: %w", err)
-}
-
-func loadPolicy(path string) (importers.Policy, error) {
-	if path == "" {
-		return importers.DefaultPolicy(), nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return importers.Policy{}, fmt.Errorf("--policy: %w", err)
-	}
-	defer f.Close()
-	p, err := importers.LoadPolicy(f)
-	if err != nil {
-		return importers.Policy{}, fmt.Errorf("--policy %s: %w", path, err)
-	}
-	return p, nil
+	return outcomeError(run, plan, runErr)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 )
 
@@ -78,35 +78,45 @@ func (c *ImportCmd) importRemote(ctx context.Context, inputs []importers.Input, 
 	if ans.Run.ID == "" && ans.Error != nil {
 		return fmt.Errorf("%s: %s (field %s): %s", resp.Status, ans.Error.Code, ans.Error.Field, ans.Error.Message)
 	}
+	plan := ans.Plan
+	if plan == nil {
+		plan = ans.Run.Plan
+	}
 	if c.Output == "json" {
 		if err := writeRunJSON(stdout, ans.Run); err != nil {
 			return err
 		}
 	} else {
-		plan := ans.Plan
-		if plan == nil {
-			plan = ans.Run.Plan
-		}
 		writeRunTable(stdout, ans.Run, plan, time.Since(started), c.Details)
 	}
-	if ans.Run.Outcome == importers.OutcomeFailed || ans.Run.Outcome == importers.OutcomeInterrupted {
-		msg := ans.Run.Error
-		if ans.Error != nil {
-			msg = ans.Error.Message
-		}
-		return outcomeError(ans.Run.Outcome, errors.New(msg))
+	return outcomeError(ans.Run, plan, ans.failure())
+}
+
+// failure is why the run failed, as the server put it: its error when the
+// run failed for another reason than its input (CONFLICT, UNAVAILABLE),
+// else where the input was at fault; nil for a run that did not fail.
+func (a remoteAnswer) failure() error {
+	switch {
+	case a.Error != nil:
+		return &graph.Error{Code: graph.Code(a.Error.Code), Field: a.Error.Field, Message: a.Error.Message}
+	case a.Run.Error != "":
+		return &importers.InputError{File: a.Run.ErrorFile, At: a.Run.ErrorAt, Field: a.Run.ErrorField, Message: a.Run.Error}
 	}
 	return nil
 }
 
-// writeParts writes the mapping and the files as multipart parts.
+// writeParts writes the policy, the mapping and the files as multipart
+// parts, settings first so that the server can stream the files.
 func (c *ImportCmd) writeParts(mw *multipart.Writer, inputs []importers.Input, bar *progressBar) error {
-	if c.Mapping != "" {
-		b, err := os.ReadFile(c.Mapping)
+	for _, setting := range []struct{ part, path string }{{"policy", c.Policy}, {"mapping", c.Mapping}} {
+		if setting.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(setting.path)
 		if err != nil {
 			return err
 		}
-		w, err := mw.CreateFormFile("mapping", filepath.Base(c.Mapping))
+		w, err := mw.CreateFormFile(setting.part, filepath.Base(setting.path))
 		if err != nil {
 			return err
 		}

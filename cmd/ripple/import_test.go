@@ -10,10 +10,13 @@ import (
 
 	"net/http/httptest"
 
+	"github.com/alecthomas/kong"
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 	"github.com/ripple-cmdb/ripple/store/embedded"
 )
@@ -69,14 +72,22 @@ func TestImportCommand(t *testing.T) {
 	}
 }
 
-func TestImportThroughServer(t *testing.T) {
+// testServer serves a fresh embedded store, wired as ripple serve wires
+// it, until the test ends.
+func testServer(t *testing.T) (graph.Store, *httptest.Server) {
+	t.Helper()
 	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close(context.Background())
-	srv := httptest.NewServer(server.NewHandler(server.Config{Store: st, Logger: zerolog.Nop()}))
-	defer srv.Close()
+	t.Cleanup(func() { st.Close(context.Background()) })
+	srv := httptest.NewServer(server.NewHandler(app.New(st, formats.DefaultPolicy()), server.Config{}))
+	t.Cleanup(srv.Close)
+	return st, srv
+}
+
+func TestImportThroughServer(t *testing.T) {
+	st, srv := testServer(t)
 	out, err := runImport(t, t.TempDir(), "nmap", nmapFixture("scan-3hosts.xml"), nmapFixture("scan-localhost.xml"),
 		"--server", srv.URL, "--scope", "lab")
 	if err != nil || !strings.Contains(out, "SUCCEEDED") || !strings.Contains(out, `scope "lab"`) {
@@ -89,5 +100,25 @@ func TestImportThroughServer(t *testing.T) {
 	out, err = runImport(t, t.TempDir(), "nmap", nmapFixture("truncated.xml"), "--server", srv.URL)
 	if err == nil || !strings.Contains(out, "FAILED") || !strings.Contains(out, "truncated.xml") {
 		t.Fatalf("truncated over HTTP: %v\n%s", err, out)
+	}
+}
+
+// TestImportFormatsAreTheRegistry: the command accepts exactly the
+// registry's formats.
+func TestImportFormatsAreTheRegistry(t *testing.T) {
+	names := formats.Names()
+	if len(names) == 0 {
+		t.Fatal("empty registry")
+	}
+	for _, name := range append(names, "bogus") {
+		var cli CLI
+		p, err := newParser(&cli, kong.Exit(func(int) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Parse([]string{"import", name, "."})
+		if accepted := err == nil; accepted != (name != "bogus") {
+			t.Errorf("ripple import %s: %v", name, err)
+		}
 	}
 }

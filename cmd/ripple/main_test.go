@@ -156,3 +156,82 @@ func TestServe(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// startServe runs `ripple serve` with args on a free port until the test
+// ends, and returns its address once it is ready.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cli, _ := parse(t, append([]string{"serve", "--listen", addr, "--data-dir", t.TempDir()}, args...)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cli.Serve.Run(ctx, zerolog.New(zerolog.NewTestWriter(t))) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", err)
+		}
+	}
+}
+
+// TestServePolicy: `ripple serve --policy` (or RIPPLE_IMPORT_POLICY) is the
+// policy of the server's imports; a bad one stops serve before it starts.
+func TestServePolicy(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.json")
+	if err := os.WriteFile(policy, []byte(`{"retireAfterRuns": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RIPPLE_IMPORT_POLICY", policy)
+	addr := startServe(t)
+	batch := func(hosts ...string) map[string]any {
+		t.Helper()
+		items := []string{}
+		for _, h := range hosts {
+			items = append(items, `{class: "Server", name: "`+h+`", identifiers: [{kind: "hostname", value: "`+h+`"}]}`)
+		}
+		q := `mutation { importBatch(input: {source: "agent", scope: "dc", items: [` + strings.Join(items, ",") + `]}) { run { counts { stale retired } } } }`
+		body, _ := json.Marshal(map[string]string{"query": q})
+		res, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out["errors"] != nil {
+			t.Fatalf("importBatch: %v %v", err, out)
+		}
+		return out["data"].(map[string]any)["importBatch"].(map[string]any)["run"].(map[string]any)["counts"].(map[string]any)
+	}
+	batch("a", "b")
+	if counts := batch("a"); counts["retired"] != 1.0 || counts["stale"] != 0.0 {
+		t.Errorf("second run under retireAfterRuns 1: %v, want b retired at once", counts)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"retireAfterRuns": 0}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli, _ := parse(t, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--policy", bad)
+	err := cli.Serve.Run(context.Background(), zerolog.Nop())
+	if err == nil || !strings.Contains(err.Error(), "retireAfterRuns") {
+		t.Errorf("serve with a bad policy: %v", err)
+	}
+}

@@ -8,16 +8,16 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/graph/itsm"
-	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
 // ServeCmd runs the HTTP server until SIGINT or SIGTERM.
 type ServeCmd struct {
-	StoreFlags `embed:""`
+	StoreFlags  `embed:""`
+	PolicyFlags `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -27,10 +27,19 @@ type ServeCmd struct {
 
 // Run opens the store, optionally loads the demo estate, and serves.
 func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
-	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, st) })
+	policy, err := c.PolicyFlags.load()
+	if err != nil {
+		return err // before opening anything
+	}
+	return c.withStore(ctx, log, func(st graph.Store) error {
+		svc := app.New(st, policy)
+		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
+		return c.serve(ctx, log, svc)
+	})
 }
 
-func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store) error {
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services) error {
+	st := svc.Store
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
 		if err != nil {
@@ -38,7 +47,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 		}
 		log.Info().Int("created", res.Created).Int("updated", res.Updated).Int("unchanged", res.Unchanged).
 			Int("relations_created", res.RelationsCreated).Msg("demo estate loaded")
-		loaded, err := demo.LoadITSM(ctx, itsm.New(st), time.Now())
+		loaded, err := demo.LoadITSM(ctx, svc.ITSM, time.Now())
 		if err != nil {
 			return fmt.Errorf("demo ITSM records: %w", err)
 		}
@@ -48,7 +57,6 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", c.Listen, err)
 	}
-	h := server.NewHandler(server.Config{Store: st, Logger: log,
-		GraphQL: resolvers.Options{AllowSelfApproval: c.AllowSelfApproval}})
+	h := server.NewHandler(svc, server.Config{Logger: log})
 	return server.Serve(ctx, ln, h, log)
 }

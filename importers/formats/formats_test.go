@@ -71,7 +71,7 @@ func counts(run importers.Run) importers.Counts {
 
 func TestNmapScansThroughTheEngine(t *testing.T) {
 	eachstore.Run(t, func(t *testing.T, s graph.Store) {
-		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
+		e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
 		e.Policy.RetireAfterRuns = 2
 		im := importer{t, e}
 		run := im.mustRun("nmap", "", "", fixture("nmap", "scan-3hosts.xml"))
@@ -111,7 +111,7 @@ func TestNmapScansThroughTheEngine(t *testing.T) {
 
 func TestTerraformStatesThroughTheEngine(t *testing.T) {
 	eachstore.Run(t, func(t *testing.T, s graph.Store) {
-		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
+		e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
 		im := importer{t, e}
 		run := im.mustRun("terraform", "", "", fixture("terraform", "v1.tfstate"))
 		if !strings.HasPrefix(run.Scope, "tf:") || run.Counts.Created != run.Counts.Items || run.Counts.RelationsCreated == 0 || run.Counts.Problems != 0 {
@@ -160,7 +160,7 @@ func TestTerraformStatesThroughTheEngine(t *testing.T) {
 
 func TestCSVExportThroughTheEngine(t *testing.T) {
 	eachstore.Run(t, func(t *testing.T, s graph.Store) {
-		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
+		e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
 		im := importer{t, e}
 		mapping := fixture("tabular", "assets.mapping.json")
 		run := im.mustRun("csv", "", mapping, fixture("tabular", "assets.csv"))
@@ -181,7 +181,7 @@ func TestCSVExportThroughTheEngine(t *testing.T) {
 
 func TestKubernetesDumpsThroughTheEngine(t *testing.T) {
 	eachstore.Run(t, func(t *testing.T, s graph.Store) {
-		e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
+		e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
 		im := importer{t, e}
 		run := im.mustRun("kubernetes", "lab", "", fixture("kubernetes", "cluster.json"))
 		if run.Counts.Created == 0 || run.Counts.RelationsCreated == 0 || run.Counts.Problems != 0 {

@@ -10,7 +10,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // stream reads one file. The top level is one or more JSON objects (kubectl
@@ -21,8 +21,8 @@ type stream struct {
 	p    *Parser
 	ctx  context.Context
 	file string
-	emit importers.Emitter
-	lr   *importers.LineReader
+	emit feed.Emitter
+	lr   *feed.LineReader
 	dec  *json.Decoder
 	n    int64 // bytes read from the input, for errors at its end
 }
@@ -44,13 +44,13 @@ type located struct {
 }
 
 func (s *stream) run(r io.Reader) error {
-	s.lr = importers.NewLineReader(r)
+	s.lr = feed.NewLineReader(r)
 	s.dec = json.NewDecoder(s)
 	for n := 0; ; n++ {
 		tok, err := s.dec.Token()
 		if err == io.EOF {
 			if n == 0 {
-				return importers.Inputf(s.lr.At(0), "", "empty input: want the JSON of `kubectl get ... -o json`")
+				return feed.Inputf(s.lr.At(0), "", "empty input: want the JSON of `kubectl get ... -o json`")
 			}
 			return nil
 		}
@@ -58,7 +58,7 @@ func (s *stream) run(r io.Reader) error {
 			return s.decodeErr(err, "")
 		}
 		if tok != json.Delim('{') {
-			return importers.Inputf(s.lr.At(s.dec.InputOffset()-1), "", "want a JSON object (a kubectl List or a single object), found %s", tokenName(tok))
+			return feed.Inputf(s.lr.At(s.dec.InputOffset()-1), "", "want a JSON object (a kubectl List or a single object), found %s", tokenName(tok))
 		}
 		if err := s.topObject(); err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *stream) items(listKind, listAPIVersion string) error {
 		return nil // "items": null, as some tools write an empty list
 	}
 	if tok != json.Delim('[') {
-		return importers.Inputf(s.lr.At(s.dec.InputOffset()-1), "items", "items must be an array, found %s", tokenName(tok))
+		return feed.Inputf(s.lr.At(s.dec.InputOffset()-1), "items", "items must be an array, found %s", tokenName(tok))
 	}
 	itemKind, itemAPIVersion := "", ""
 	if strings.HasSuffix(listKind, "List") && listKind != "List" {
@@ -188,20 +188,20 @@ func (s *stream) items(listKind, listAPIVersion string) error {
 	return nil
 }
 
-// decodeErr turns a decoder error into an *importers.InputError at the
+// decodeErr turns a decoder error into an *feed.InputError at the
 // place the decoder stopped. Read errors of the underlying reader are not
 // the file's fault and are returned wrapped.
 func (s *stream) decodeErr(err error, field string) error {
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &syn):
-		return &importers.InputError{At: s.lr.At(s.syntaxOffset()), Field: field, Message: "invalid JSON: " + strings.TrimPrefix(syn.Error(), "json: ")}
+		return &feed.InputError{At: s.lr.At(s.syntaxOffset()), Field: field, Message: "invalid JSON: " + strings.TrimPrefix(syn.Error(), "json: ")}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &importers.InputError{At: s.lr.At(max(s.n-1, 0)), Field: field, Message: "unexpected end of input: the file is truncated"}
+		return &feed.InputError{At: s.lr.At(max(s.n-1, 0)), Field: field, Message: "unexpected end of input: the file is truncated"}
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return &importers.InputError{At: s.lr.At(s.dec.InputOffset()), Field: joinField(field, te.Field), Message: typeMessage(te)}
+		return &feed.InputError{At: s.lr.At(s.dec.InputOffset()), Field: joinField(field, te.Field), Message: typeMessage(te)}
 	}
 	return fmt.Errorf("kubernetes: reading %s: %w", s.file, err)
 }
@@ -224,7 +224,7 @@ func (s *stream) syntaxOffset() int64 {
 }
 
 // unmarshal decodes loc's value into v, turning a type mismatch into an
-// *importers.InputError that names the object, the field and the position.
+// *feed.InputError that names the object, the field and the position.
 func (s *stream) unmarshal(loc located, what string, v any) error {
 	err := json.Unmarshal(loc.raw, v)
 	if err == nil {
@@ -238,11 +238,11 @@ func (s *stream) unmarshal(loc located, what string, v any) error {
 		}
 		// Offset is just past the mismatched literal, or just past the
 		// opening bracket of an object or array: one back is inside it.
-		return &importers.InputError{At: s.lr.At(loc.pos(max(te.Offset-1, 0))), Field: joinField(loc.field, te.Field), Message: msg}
+		return &feed.InputError{At: s.lr.At(loc.pos(max(te.Offset-1, 0))), Field: joinField(loc.field, te.Field), Message: msg}
 	}
 	// The value was read by the decoder already, so anything else is a bug
 	// in a type here; report it against the object rather than panic.
-	return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: loc.field, Message: strings.TrimPrefix(err.Error(), "json: ")}
+	return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: loc.field, Message: strings.TrimPrefix(err.Error(), "json: ")}
 }
 
 // fieldErr reports a value of the wrong shape found after decoding (a
@@ -252,7 +252,7 @@ func (s *stream) fieldErr(loc located, what, field, format string, args ...any) 
 	if what != "" {
 		msg = what + ": " + msg
 	}
-	return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, field), Message: msg}
+	return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, field), Message: msg}
 }
 
 func joinField(prefix, field string) string {

@@ -51,7 +51,7 @@ import (
 	"unicode"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Identifier kinds this importer produces.
@@ -144,7 +144,7 @@ type serviceEntry struct {
 // cluster name (empty, longer than 128 bytes, control characters) is
 // reported by every Parse call, before anything is emitted; Check reports
 // it up front.
-func New(opts Options) importers.Parser {
+func New(opts Options) feed.Parser {
 	p := &Parser{
 		podSeen:          map[graph.Identifier]bool{},
 		serviceSeen:      map[graph.Identifier]bool{},
@@ -186,7 +186,7 @@ func (p *Parser) Skipped() map[string]int {
 // Parse reads one kubectl JSON dump from r and emits its items and links,
 // then the Service memberships that this file made known. It declares the
 // cluster as the scope and emits the cluster CI on its first call.
-func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
+func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit feed.Emitter) error {
 	if p.err != nil {
 		return p.err
 	}
@@ -199,7 +199,7 @@ func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit impor
 		return err
 	}
 	if !p.clusterEmitted {
-		if err := emit.Item(importers.Item{
+		if err := emit.Item(feed.Item{
 			Class:       graph.ClassKubernetesCluster,
 			Name:        p.cluster,
 			Identifiers: []graph.Identifier{p.clusterID()},
@@ -210,7 +210,7 @@ func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit impor
 	}
 	s := &stream{p: p, ctx: ctx, file: file, emit: emit}
 	if err := s.run(r); err != nil {
-		var ie *importers.InputError
+		var ie *feed.InputError
 		if errors.As(err, &ie) && ie.File == "" {
 			ie.File = file
 		}
@@ -226,7 +226,7 @@ func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit impor
 // its name and no more. Parse has already emitted every Service membership
 // its file made known, so the memberships step Finish re-runs finds
 // nothing new.
-func (p *Parser) Finish(ctx context.Context, emit importers.Emitter) error {
+func (p *Parser) Finish(ctx context.Context, emit feed.Emitter) error {
 	if p.err != nil {
 		return p.err
 	}
@@ -241,7 +241,7 @@ func (p *Parser) Finish(ctx context.Context, emit importers.Emitter) error {
 			continue
 		}
 		ns.emitted = true
-		err := emit.Item(importers.Item{
+		err := emit.Item(feed.Item{
 			Class:       graph.ClassKubernetesNamespace,
 			Name:        displayName("", ns.name),
 			Identifiers: []graph.Identifier{p.nameID("Namespace", "", ns.name)},
@@ -263,11 +263,11 @@ func (p *Parser) noteNamespace(ns, file, at string) {
 	}
 }
 
-// The engine looks for this method (importers.Finisher) after a run's last
+// The engine looks for this method (feed.Finisher) after a run's last
 // file; the interface is spelled out so this package does not depend on
 // its name.
 var _ interface {
-	Finish(context.Context, importers.Emitter) error
+	Finish(context.Context, feed.Emitter) error
 } = (*Parser)(nil)
 
 func (p *Parser) clusterID() graph.Identifier {
@@ -286,7 +286,7 @@ func (p *Parser) nameID(kind, namespace, name string) graph.Identifier {
 // visited in arrival order so the output is deterministic. A link is placed
 // at its Pod; when that Pod came from another file than the one just read,
 // its At names that file.
-func (p *Parser) emitMemberships(ctx context.Context, emit importers.Emitter, file string) error {
+func (p *Parser) emitMemberships(ctx context.Context, emit feed.Emitter, file string) error {
 	byNS := map[string][]int{}
 	for i, pod := range p.pods {
 		byNS[pod.namespace] = append(byNS[pod.namespace], i)
@@ -299,7 +299,7 @@ func (p *Parser) emitMemberships(ctx context.Context, emit importers.Emitter, fi
 		if pod.file != file {
 			at = pod.file + ", " + at
 		}
-		return emit.Link(importers.Link{From: pod.id, Type: graph.RelMemberOf, To: svc.id, At: at})
+		return emit.Link(feed.Link{From: pod.id, Type: graph.RelMemberOf, To: svc.id, At: at})
 	}
 	for si, svc := range p.services {
 		if err := ctx.Err(); err != nil {

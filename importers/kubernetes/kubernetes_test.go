@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 const cluster = "lab"
@@ -23,13 +23,13 @@ const cluster = "lab"
 // recorder is an Emitter that keeps everything, in order.
 type recorder struct {
 	scopes []string
-	items  []importers.Item
-	links  []importers.Link
+	items  []feed.Item
+	links  []feed.Link
 }
 
-func (r *recorder) Scope(s string) error         { r.scopes = append(r.scopes, s); return nil }
-func (r *recorder) Item(it importers.Item) error { r.items = append(r.items, it); return nil }
-func (r *recorder) Link(l importers.Link) error  { r.links = append(r.links, l); return nil }
+func (r *recorder) Scope(s string) error    { r.scopes = append(r.scopes, s); return nil }
+func (r *recorder) Item(it feed.Item) error { r.items = append(r.items, it); return nil }
+func (r *recorder) Link(l feed.Link) error  { r.links = append(r.links, l); return nil }
 
 // parseFiles runs one Parser over the files, in order, as the CLI does.
 func parseFiles(t testing.TB, files ...string) (*recorder, *Parser) {
@@ -55,8 +55,8 @@ func parseString(input string) (*recorder, error) {
 }
 
 // byID indexes items by every identifier they carry.
-func byID(items []importers.Item) map[graph.Identifier]importers.Item {
-	m := map[graph.Identifier]importers.Item{}
+func byID(items []feed.Item) map[graph.Identifier]feed.Item {
+	m := map[graph.Identifier]feed.Item{}
 	for _, it := range items {
 		for _, id := range it.Identifiers {
 			m[id] = it
@@ -69,7 +69,7 @@ func name(kind, ns, n string) graph.Identifier {
 	return graph.Identifier{Kind: IDName, Value: cluster + "/" + kind + "/" + ns + "/" + n}
 }
 
-func mustItem(t *testing.T, rec *recorder, kind, ns, n string) importers.Item {
+func mustItem(t *testing.T, rec *recorder, kind, ns, n string) feed.Item {
 	t.Helper()
 	it, ok := byID(rec.items)[name(kind, ns, n)]
 	if !ok {
@@ -100,7 +100,7 @@ func resolve(t *testing.T, rec *recorder) map[linkKey]int {
 	return out
 }
 
-func classCounts(items []importers.Item) map[string]int {
+func classCounts(items []feed.Item) map[string]int {
 	out := map[string]int{}
 	for _, it := range items {
 		out[it.Class]++
@@ -108,7 +108,7 @@ func classCounts(items []importers.Item) map[string]int {
 	return out
 }
 
-func kindCounts(items []importers.Item) map[string]int {
+func kindCounts(items []feed.Item) map[string]int {
 	out := map[string]int{}
 	for _, it := range items {
 		if k, ok := it.Attributes["k8s.kind"].(string); ok {
@@ -273,12 +273,12 @@ func checkItems(t *testing.T, rec *recorder) {
 			// A node's machine: host identifiers only, nothing of its own.
 			for k := range kinds {
 				switch k {
-				case importers.KindCloudInstance, importers.KindIP, importers.KindHostname, importers.KindFQDN:
+				case feed.KindCloudInstance, feed.KindIP, feed.KindHostname, feed.KindFQDN:
 				default:
 					t.Errorf("machine %s: identifier kind %s", it.Name, k)
 				}
 			}
-			if (kinds[importers.KindCloudInstance] == 1) != (it.Class == graph.ClassVirtualMachine) || len(it.Attributes) != 0 ||
+			if (kinds[feed.KindCloudInstance] == 1) != (it.Class == graph.ClassVirtualMachine) || len(it.Attributes) != 0 ||
 				!strings.HasSuffix(it.At, "the node's machine") {
 				t.Errorf("machine %+v", it)
 			}
@@ -375,11 +375,11 @@ func TestItemShapes(t *testing.T) {
 		ids               []graph.Identifier
 	}{
 		{"node-1", graph.ClassVirtualMachine, "i-0abc0000000000001", []graph.Identifier{
-			{Kind: importers.KindCloudInstance, Value: "aws:i-0abc0000000000001"}, {Kind: importers.KindIP, Value: "192.0.2.11"},
-			{Kind: importers.KindHostname, Value: "node-1"}}},
+			{Kind: feed.KindCloudInstance, Value: "aws:i-0abc0000000000001"}, {Kind: feed.KindIP, Value: "192.0.2.11"},
+			{Kind: feed.KindHostname, Value: "node-1"}}},
 		{"node-3", graph.ClassServer, "node-3", []graph.Identifier{
-			{Kind: importers.KindIP, Value: "192.0.2.13"}, {Kind: importers.KindIP, Value: "2001:db8::13"},
-			{Kind: importers.KindHostname, Value: "node-3"}}},
+			{Kind: feed.KindIP, Value: "192.0.2.13"}, {Kind: feed.KindIP, Value: "2001:db8::13"},
+			{Kind: feed.KindHostname, Value: "node-3"}}},
 	} {
 		m, ok := idx[tc.ids[0]]
 		if !ok || m.Class != tc.class || m.Name != tc.name || !reflect.DeepEqual(m.Identifiers, tc.ids) {
@@ -488,7 +488,7 @@ func TestItemShapes(t *testing.T) {
 
 	// Pods: images sorted, init containers included; every pod but
 	// debug-shell a member of its owner, found by the owner's uid.
-	links := map[graph.Identifier][]importers.Link{}
+	links := map[graph.Identifier][]feed.Link{}
 	for _, l := range rec.links {
 		links[l.From] = append(links[l.From], l)
 	}
@@ -667,7 +667,7 @@ func countLocalPodLinks(t *testing.T) int {
 	return len(rec.links)
 }
 
-func linkSet(links []importers.Link) map[[3]string]bool {
+func linkSet(links []feed.Link) map[[3]string]bool {
 	out := map[[3]string]bool{}
 	for _, l := range links {
 		out[[3]string{l.From.Kind + "=" + l.From.Value, l.Type, l.To.Kind + "=" + l.To.Value}] = true
@@ -824,9 +824,9 @@ func TestMalformed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseString(tc.input)
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %v (%T), want *importers.InputError", err, err)
+				t.Fatalf("error %v (%T), want *feed.InputError", err, err)
 			}
 			if ie.File != "in.json" {
 				t.Errorf("File = %q", ie.File)
@@ -856,9 +856,9 @@ func TestTruncatedEverywhere(t *testing.T) {
 	end := bytes.LastIndexByte(full, '}')
 	for n := 0; n < end; n += 7 {
 		_, err := parseString(string(full[:n]))
-		var ie *importers.InputError
+		var ie *feed.InputError
 		if !errors.As(err, &ie) {
-			t.Fatalf("cut at %d: error %v, want *importers.InputError", n, err)
+			t.Fatalf("cut at %d: error %v, want *feed.InputError", n, err)
 		}
 	}
 }
@@ -897,7 +897,7 @@ type failingEmitter struct {
 	after int
 }
 
-func (f *failingEmitter) Link(l importers.Link) error {
+func (f *failingEmitter) Link(l feed.Link) error {
 	if len(f.links) == f.after {
 		return errBoom
 	}
@@ -949,7 +949,7 @@ func FuzzParse(f *testing.F) {
 		rec := &recorder{}
 		err := p.Parse(context.Background(), "fuzz.json", bytes.NewReader(data), rec)
 		if err != nil {
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("error %v (%T) is neither an InputError nor a context error", err, err)
 			}
@@ -992,7 +992,7 @@ func TestProviderInstance(t *testing.T) {
 			}
 			continue
 		}
-		if !ok || id != (graph.Identifier{Kind: importers.KindCloudInstance, Value: tc.want}) || name != tc.name {
+		if !ok || id != (graph.Identifier{Kind: feed.KindCloudInstance, Value: tc.want}) || name != tc.name {
 			t.Errorf("%q: %v %q %v, want %s %q", tc.providerID, id, name, ok, tc.want, tc.name)
 		}
 	}
@@ -1165,7 +1165,7 @@ func TestNodesSharingAnAddress(t *testing.T) {
 			machines = append(machines, it.Identifiers)
 		}
 	}
-	ip := func(v string) graph.Identifier { return graph.Identifier{Kind: importers.KindIP, Value: v} }
+	ip := func(v string) graph.Identifier { return graph.Identifier{Kind: feed.KindIP, Value: v} }
 	want := [][]graph.Identifier{{ip("10.0.0.1"), ip("203.0.113.1")}, {ip("10.0.0.2")}, {ip("10.0.0.1"), ip("203.0.113.1")}}
 	if !reflect.DeepEqual(machines, want) {
 		t.Errorf("machines %v, want %v", machines, want)

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // machine returns the host a Node runs on, as an item another source's
@@ -20,7 +20,7 @@ import (
 // updates this machine rather than making a second one, whichever is
 // imported first, and the machine's blast radius holds the node and the
 // pods on it.
-func machine(o *object[nodeSpec, nodeStatus]) *importers.Item {
+func machine(o *object[nodeSpec, nodeStatus]) *feed.Item {
 	var ids []graph.Identifier
 	class, name := graph.ClassServer, ""
 	if id, n, ok := providerInstance(o.Spec.ProviderID); ok {
@@ -32,9 +32,9 @@ func machine(o *object[nodeSpec, nodeStatus]) *importers.Item {
 	for _, a := range o.Status.Addresses {
 		switch a.Type {
 		case "InternalIP", "ExternalIP":
-			if ip, ok := importers.CanonicalIP(a.Address); ok && !seen[ip] {
+			if ip, ok := feed.CanonicalIP(a.Address); ok && !seen[ip] {
 				seen[ip] = true
-				ids = append(ids, graph.Identifier{Kind: importers.KindIP, Value: ip})
+				ids = append(ids, graph.Identifier{Kind: feed.KindIP, Value: ip})
 				if name == "" {
 					name = ip
 				}
@@ -43,7 +43,7 @@ func machine(o *object[nodeSpec, nodeStatus]) *importers.Item {
 			names = append(names, a.Address)
 		}
 	}
-	hostIDs := importers.HostNameIdentifiers(names)
+	hostIDs := feed.HostNameIdentifiers(names)
 	if len(hostIDs) > 0 && (name == "" || class == graph.ClassServer) {
 		name = hostIDs[0].Value // what the machine calls itself
 	}
@@ -54,7 +54,7 @@ func machine(o *object[nodeSpec, nodeStatus]) *importers.Item {
 	if len(ids) > graph.MaxIdentifiers {
 		ids = ids[:graph.MaxIdentifiers]
 	}
-	return &importers.Item{Class: class, Name: displayName("", name), Identifiers: ids}
+	return &feed.Item{Class: class, Name: displayName("", name), Identifiers: ids}
 }
 
 // providerInstance reads a Node's spec.providerID into the cloud-instance
@@ -77,11 +77,11 @@ func providerInstance(providerID string) (id graph.Identifier, name string, ok b
 	case "aws":
 		// aws:///<zone>/<instance id>; Fargate's has more segments and no
 		// instance.
-		id, ok = importers.CloudInstance(importers.CloudAWS, name)
+		id, ok = feed.CloudInstance(feed.CloudAWS, name)
 	case "gce":
-		id, ok = importers.CloudInstance(importers.CloudGCE, rest)
+		id, ok = feed.CloudInstance(feed.CloudGCE, rest)
 	case "azure":
-		id, ok = importers.CloudInstance(importers.CloudAzure, "/"+rest)
+		id, ok = feed.CloudInstance(feed.CloudAzure, "/"+rest)
 	}
 	return id, name, ok
 }
@@ -91,7 +91,7 @@ func providerInstance(providerID string) (id graph.Identifier, name string, ok b
 // misconfigured ExternalIP) must not make the run fail on an identifier
 // shared by two items, and which machine the address is, nobody can tell.
 // The same node read again (from another dump of the run) keeps its own.
-func (p *Parser) claimMachine(node graph.Identifier, m *importers.Item) *importers.Item {
+func (p *Parser) claimMachine(node graph.Identifier, m *feed.Item) *feed.Item {
 	if m == nil {
 		return nil
 	}

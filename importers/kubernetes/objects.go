@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Kubernetes kinds the importer models, with the API groups they must come
@@ -224,10 +224,10 @@ type pvSpec struct {
 
 // built is what one object turns into.
 type built struct {
-	item importers.Item
+	item feed.Item
 	// machine is the host under a Node, emitted after the node.
-	machine *importers.Item
-	links   []importers.Link
+	machine *feed.Item
+	links   []feed.Link
 	attrs   map[string]any
 }
 
@@ -251,16 +251,16 @@ func (s *stream) object(loc located, defaultKind, defaultAPIVersion string) erro
 		if h.Metadata.Name != "" {
 			what = fmt.Sprintf("object %q", qualified(h.Metadata.Namespace, h.Metadata.Name))
 		}
-		return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "kind"), Message: what + " has no kind"}
+		return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "kind"), Message: what + " has no kind"}
 	}
 	if strings.TrimSpace(h.Metadata.Name) == "" {
-		return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.name"), Message: kind + " has no metadata.name"}
+		return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.name"), Message: kind + " has no metadata.name"}
 	}
 	// The API server never accepts these; a dump that has them was edited,
 	// and the store would reject the CI's name anyway.
 	for _, f := range []struct{ field, v string }{{"metadata.name", h.Metadata.Name}, {"metadata.namespace", h.Metadata.Namespace}} {
 		if strings.IndexFunc(f.v, unicode.IsControl) >= 0 {
-			return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, f.field),
+			return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, f.field),
 				Message: fmt.Sprintf("%s %q: %s contains control characters", kind, qualified(h.Metadata.Namespace, h.Metadata.Name), f.field)}
 		}
 	}
@@ -295,7 +295,7 @@ func (s *stream) object(loc located, defaultKind, defaultAPIVersion string) erro
 		return err
 	}
 	if size, err := json.Marshal(b.attrs); err != nil || len(size) > graph.MaxAttributesBytes {
-		return &importers.InputError{At: s.lr.At(loc.pos(0)), Field: loc.field,
+		return &feed.InputError{At: s.lr.At(loc.pos(0)), Field: loc.field,
 			Message: fmt.Sprintf("%s: its attributes (labels, ports...) are more than the %d bytes a CI may hold", what, graph.MaxAttributesBytes)}
 	}
 	b.item.Attributes = b.attrs
@@ -334,14 +334,14 @@ func decodeAs[Spec, Status any](s *stream, loc located, what, class, apiVersion,
 	}
 	nameID := s.p.nameID(kind, ns, m.Name)
 	if len(nameID.Value) > graph.MaxIdentifierValue {
-		return nil, &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.name"),
+		return nil, &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.name"),
 			Message: fmt.Sprintf("%s: name and namespace are too long for a k8s-name identifier (%d bytes at most)", what, graph.MaxIdentifierValue)}
 	}
 	ids := make([]graph.Identifier, 0, 2)
 	uid := strings.TrimSpace(m.UID)
 	if uid != "" {
 		if len(uid) > graph.MaxIdentifierValue {
-			return nil, &importers.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.uid"),
+			return nil, &feed.InputError{At: s.lr.At(loc.pos(0)), Field: joinField(loc.field, "metadata.uid"),
 				Message: fmt.Sprintf("%s: metadata.uid is longer than %d bytes", what, graph.MaxIdentifierValue)}
 		}
 		ids = append(ids, graph.Identifier{Kind: IDUID, Value: uid})
@@ -361,7 +361,7 @@ func decodeAs[Spec, Status any](s *stream, loc located, what, class, apiVersion,
 		attrs["k8s.created"] = *m.CreationTimestamp
 	}
 	b := &built{
-		item: importers.Item{
+		item: feed.Item{
 			Class:       class,
 			Name:        displayName(ns, m.Name),
 			Identifiers: ids,
@@ -396,7 +396,7 @@ var containedKinds = map[string]bool{
 }
 
 func (b *built) link(from graph.Identifier, typ string, to graph.Identifier) {
-	b.links = append(b.links, importers.Link{From: from, Type: typ, To: to, At: b.item.At})
+	b.links = append(b.links, feed.Link{From: from, Type: typ, To: to, At: b.item.At})
 }
 
 func (b *built) self() graph.Identifier { return b.item.Identifiers[0] }
@@ -445,7 +445,7 @@ func (s *stream) pod(loc located, what string, o *object[podSpec, podStatus], b 
 		if !podOwnerKinds[ref.Kind] || !isAppsGroup(ref.APIVersion) || (ref.Name == "" && ref.UID == "") {
 			continue
 		}
-		l := importers.Link{From: b.self(), Type: graph.RelMemberOf, To: s.p.refID(ref, ns), At: b.item.At}
+		l := feed.Link{From: b.self(), Type: graph.RelMemberOf, To: s.p.refID(ref, ns), At: b.item.At}
 		if d := deploymentOf(ref, o.Metadata.Labels); d != "" {
 			// `kubectl get pods,deployments` has no ReplicaSets: the pod
 			// is then a member of the Deployment itself.

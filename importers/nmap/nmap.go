@@ -22,7 +22,7 @@ import (
 	"unicode"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Attribute keys. They carry the "nmap." prefix so precedence rules can
@@ -38,10 +38,10 @@ const (
 // Identifier kinds, shared with the other importers so that a host seen by
 // nmap merges with the same machine seen by Terraform or Kubernetes.
 const (
-	KindIP       = importers.KindIP
-	KindMAC      = importers.KindMAC
-	KindHostname = importers.KindHostname
-	KindFQDN     = importers.KindFQDN
+	KindIP       = feed.KindIP
+	KindMAC      = feed.KindMAC
+	KindHostname = feed.KindHostname
+	KindFQDN     = feed.KindFQDN
 )
 
 // maxPortsJSON bounds the encoded size of the nmap.ports list. The store
@@ -63,15 +63,15 @@ var networkDeviceTypes = map[string]bool{
 }
 
 // New returns the nmap XML parser.
-func New() importers.Parser { return importers.ParserFunc(Parse) }
+func New() feed.Parser { return feed.ParserFunc(Parse) }
 
 // Parse reads one nmap XML document from r and emits one Item per host that
 // is up, after reporting the scope derived from the scan's target list (see
-// DefaultScope). It returns an *importers.InputError for malformed or
+// DefaultScope). It returns an *feed.InputError for malformed or
 // truncated input: a document that does not end with </nmaprun> is an
 // error, never a silent partial import, because an interrupted scan would
 // otherwise make every host it did not reach look gone.
-func Parse(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
+func Parse(ctx context.Context, file string, r io.Reader, emit feed.Emitter) error {
 	p := &parser{file: file, src: &errReader{r: r}, emit: emit}
 	p.dec = xml.NewDecoder(p.src)
 	p.dec.CharsetReader = charsetReader
@@ -82,7 +82,7 @@ type parser struct {
 	file  string
 	src   *errReader
 	dec   *xml.Decoder
-	emit  importers.Emitter
+	emit  feed.Emitter
 	hosts int // <host> elements seen, for "host #N" in messages
 }
 
@@ -108,7 +108,7 @@ func (p *parser) at() string {
 }
 
 func (p *parser) inputErr(at, field, format string, args ...any) error {
-	e := importers.Inputf(at, field, format, args...)
+	e := feed.Inputf(at, field, format, args...)
 	e.File = p.file
 	return e
 }
@@ -382,7 +382,7 @@ func (p *parser) host(at string, start xml.StartElement) error {
 	return p.emit.Item(item)
 }
 
-func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
+func (p *parser) item(at, ctxMsg string, h *xmlHost) (feed.Item, error) {
 	var (
 		ids   []graph.Identifier
 		seen  = map[graph.Identifier]bool{}
@@ -398,12 +398,12 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 		}
 	}
 	if len(h.Addresses) == 0 {
-		return importers.Item{}, p.inputErr(at, "address", "%sno <address> element: a host needs at least one address to be identified", ctxMsg)
+		return feed.Item{}, p.inputErr(at, "address", "%sno <address> element: a host needs at least one address to be identified", ctxMsg)
 	}
 	for _, a := range h.Addresses {
 		value, err := p.address(ctxMsg, a)
 		if err != nil {
-			return importers.Item{}, err
+			return feed.Item{}, err
 		}
 		addrs = append(addrs, value)
 		if a.AddrType == "mac" {
@@ -432,7 +432,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 			}
 			name, err := p.hostname(ctxMsg, hn)
 			if err != nil {
-				return importers.Item{}, err
+				return feed.Item{}, err
 			}
 			if name == "" {
 				continue
@@ -440,7 +440,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 			names = append(names, name)
 		}
 	}
-	for _, id := range importers.HostNameIdentifiers(names) {
+	for _, id := range feed.HostNameIdentifiers(names) {
 		add(id.Kind, id.Value)
 	}
 
@@ -458,7 +458,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 	if h.Ports != nil {
 		ports, err := p.ports(ctxMsg, h.Ports.Ports)
 		if err != nil {
-			return importers.Item{}, err
+			return feed.Item{}, err
 		}
 		// An empty list is a fact (scanned, nothing open); a host without
 		// <ports> (ping scan, -sn) says nothing about ports, so the key is
@@ -469,7 +469,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 	if h.OS != nil {
 		best, err := p.bestOS(ctxMsg, h.OS)
 		if err != nil {
-			return importers.Item{}, err
+			return feed.Item{}, err
 		}
 		if best != nil {
 			attrs[AttrOS] = strings.TrimSpace(best.Name)
@@ -479,7 +479,7 @@ func (p *parser) item(at, ctxMsg string, h *xmlHost) (importers.Item, error) {
 			}
 		}
 	}
-	return importers.Item{
+	return feed.Item{
 		Class:       class,
 		Name:        name,
 		Identifiers: ids,
@@ -502,7 +502,7 @@ func (p *parser) address(ctxMsg string, a xmlAddress) (string, error) {
 		if typ == "" {
 			typ = "ipv4" // the DTD's default
 		}
-		ip, ok := importers.CanonicalIP(raw)
+		ip, ok := feed.CanonicalIP(raw)
 		if !ok {
 			return "", p.inputErr(a.at, "address.addr", "%sinvalid IP address %q", ctxMsg, clip(raw))
 		}

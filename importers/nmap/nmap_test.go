@@ -18,23 +18,23 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // recorder is an Emitter that keeps everything it is given.
 type recorder struct {
 	scopes  []string
-	items   []importers.Item
-	links   []importers.Link
+	items   []feed.Item
+	links   []feed.Link
 	itemErr error // returned from Item when set
 }
 
 func (r *recorder) Scope(s string) error { r.scopes = append(r.scopes, s); return nil }
-func (r *recorder) Link(l importers.Link) error {
+func (r *recorder) Link(l feed.Link) error {
 	r.links = append(r.links, l)
 	return nil
 }
-func (r *recorder) Item(it importers.Item) error {
+func (r *recorder) Item(it feed.Item) error {
 	if r.itemErr != nil {
 		return r.itemErr
 	}
@@ -42,7 +42,7 @@ func (r *recorder) Item(it importers.Item) error {
 	return nil
 }
 
-func (r *recorder) item(t *testing.T, name string) importers.Item {
+func (r *recorder) item(t *testing.T, name string) feed.Item {
 	t.Helper()
 	for _, it := range r.items {
 		if it.Name == name {
@@ -50,10 +50,10 @@ func (r *recorder) item(t *testing.T, name string) importers.Item {
 		}
 	}
 	t.Fatalf("no item named %q among %v", name, names(r.items))
-	return importers.Item{}
+	return feed.Item{}
 }
 
-func names(items []importers.Item) []string {
+func names(items []feed.Item) []string {
 	var out []string
 	for _, it := range items {
 		out = append(out, it.Name)
@@ -82,7 +82,7 @@ func parseFile(t *testing.T, name string) *recorder {
 }
 
 // portList renders nmap.ports compactly: "tcp/22 ssh OpenSSH".
-func portList(t *testing.T, it importers.Item) []string {
+func portList(t *testing.T, it feed.Item) []string {
 	t.Helper()
 	raw, ok := it.Attributes[AttrPorts]
 	if !ok {
@@ -197,7 +197,7 @@ func TestFixtures(t *testing.T) {
 
 // checkValid runs what the store will run on the item, so the parser
 // cannot emit something every import would then reject.
-func checkValid(t *testing.T, it importers.Item) {
+func checkValid(t *testing.T, it feed.Item) {
 	t.Helper()
 	if len(it.Identifiers) == 0 {
 		t.Errorf("%s: no identifiers", it.Name)
@@ -323,7 +323,7 @@ func TestSyntheticLANHost(t *testing.T) {
 		t.Fatalf("%d items", len(rec.items))
 	}
 	it := rec.items[0]
-	want := importers.Item{
+	want := feed.Item{
 		Class: graph.ClassNetworkDevice,
 		Name:  "GW1",
 		Identifiers: ids("ip", "192.168.1.10", "ip", "2001:db8::10", "mac", "00:1a:2b:3c:4d:5e",
@@ -484,9 +484,9 @@ func TestInputErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseBytes(t, tt.data)
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("err = %v (%T), want *importers.InputError", err, err)
+				t.Fatalf("err = %v (%T), want *feed.InputError", err, err)
 			}
 			if ie.File != "in.xml" {
 				t.Errorf("File = %q", ie.File)
@@ -554,7 +554,7 @@ type cancelAfterFirst struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAfterFirst) Item(it importers.Item) error {
+func (c *cancelAfterFirst) Item(it feed.Item) error {
 	c.cancel()
 	return c.recorder.Item(it)
 }
@@ -595,7 +595,7 @@ func TestReadErrorIsNotInputError(t *testing.T) {
 	eio := errors.New("input/output error")
 	r := io.MultiReader(strings.NewReader("<nmaprun><host>"), failingReader{eio})
 	err := New().Parse(context.Background(), "x", r, &recorder{})
-	var ie *importers.InputError
+	var ie *feed.InputError
 	if !errors.Is(err, eio) || errors.As(err, &ie) {
 		t.Fatalf("err = %v (%T), want the read error, not an InputError", err, err)
 	}
@@ -605,10 +605,10 @@ func TestReadErrorIsNotInputError(t *testing.T) {
 // has even been written, so the parser does not buffer the whole input.
 func TestStreams(t *testing.T) {
 	pr, pw := io.Pipe()
-	got := make(chan importers.Item, 10)
+	got := make(chan feed.Item, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- New().Parse(context.Background(), "x", pr, emitFunc(func(it importers.Item) { got <- it }))
+		done <- New().Parse(context.Background(), "x", pr, emitFunc(func(it feed.Item) { got <- it }))
 	}()
 	write := func(s string) {
 		if _, err := io.WriteString(pw, s); err != nil {
@@ -634,11 +634,11 @@ func TestStreams(t *testing.T) {
 	}
 }
 
-type emitFunc func(importers.Item)
+type emitFunc func(feed.Item)
 
-func (f emitFunc) Scope(string) error           { return nil }
-func (f emitFunc) Link(importers.Link) error    { return nil }
-func (f emitFunc) Item(it importers.Item) error { f(it); return nil }
+func (f emitFunc) Scope(string) error      { return nil }
+func (f emitFunc) Link(feed.Link) error    { return nil }
+func (f emitFunc) Item(it feed.Item) error { f(it); return nil }
 
 func TestDefaultScope(t *testing.T) {
 	tests := []struct{ args, want string }{
@@ -745,9 +745,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := parseBytes(t, data)
 		if err != nil {
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("err = %v (%T), want *importers.InputError", err, err)
+				t.Fatalf("err = %v (%T), want *feed.InputError", err, err)
 			}
 			if ie != nil && !atRE.MatchString(ie.At) {
 				t.Fatalf("At = %q", ie.At)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // NewCSV returns a parser for CSV files with a header row, read with m.
@@ -19,17 +19,17 @@ import (
 // so the order of columns does not matter and unmapped columns are
 // ignored. An invalid mapping makes every Parse fail with m's validation
 // error.
-func NewCSV(m Mapping) importers.Parser { return newParser(m, (*plan).parseCSV) }
+func NewCSV(m Mapping) feed.Parser { return newParser(m, (*plan).parseCSV) }
 
 // newParser compiles a mapping into a parser reading with parse.
-func newParser(m Mapping, parse func(*plan, context.Context, io.Reader, importers.Emitter) error) importers.Parser {
+func newParser(m Mapping, parse func(*plan, context.Context, io.Reader, feed.Emitter) error) feed.Parser {
 	p, err := compile(m)
-	return importers.ParserFunc(func(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
+	return feed.ParserFunc(func(ctx context.Context, file string, r io.Reader, emit feed.Emitter) error {
 		if err != nil {
 			return fmt.Errorf("tabular mapping: %w", err)
 		}
 		perr := parse(p, ctx, r, emit)
-		var ie *importers.InputError
+		var ie *feed.InputError
 		if errors.As(perr, &ie) && ie.File == "" {
 			ie.File = file
 		}
@@ -42,7 +42,7 @@ func newParser(m Mapping, parse func(*plan, context.Context, io.Reader, importer
 // the header as a bare quote).
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-func (p *plan) parseCSV(ctx context.Context, r io.Reader, emit importers.Emitter) error {
+func (p *plan) parseCSV(ctx context.Context, r io.Reader, emit feed.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (p *plan) parseCSV(ctx context.Context, r io.Reader, emit importers.Emitter
 
 	header, err := cr.Read()
 	if err == io.EOF {
-		return importers.Inputf("line 1", "", "empty file: a header row naming the columns is required")
+		return feed.Inputf("line 1", "", "empty file: a header row naming the columns is required")
 	}
 	if err != nil {
 		return csvError(err, nil, 0)
@@ -84,7 +84,7 @@ func (p *plan) parseCSV(ctx context.Context, r io.Reader, emit importers.Emitter
 		}
 		for j := i + 1; j < len(names); j++ {
 			if names[j] == col {
-				return importers.Inputf(headerAt, col, "column %q (%s) appears twice in the header, as columns %d and %d", col, p.usedBy[slot], i+1, j+1)
+				return feed.Inputf(headerAt, col, "column %q (%s) appears twice in the header, as columns %d and %d", col, p.usedBy[slot], i+1, j+1)
 			}
 		}
 		cols[slot] = i
@@ -103,7 +103,7 @@ func (p *plan) parseCSV(ctx context.Context, r io.Reader, emit importers.Emitter
 		if p.comma == ',' && len(names) == 1 && strings.ContainsAny(names[0], ";\t") {
 			msg += ` (is the file separated by ";" or tabs? set "delimiter" in the mapping)`
 		}
-		return importers.Inputf(headerAt, p.columns[first], "%s", msg)
+		return feed.Inputf(headerAt, p.columns[first], "%s", msg)
 	}
 
 	if p.scope != "" {
@@ -168,7 +168,7 @@ func csvError(err error, rec []string, headerLen int) error {
 		return err
 	}
 	if errors.Is(pe.Err, csv.ErrFieldCount) {
-		return importers.Inputf(fmt.Sprintf("line %d", pe.StartLine), "", "row has %d fields, the header has %d (an unquoted delimiter or quote in a cell?)", len(rec), headerLen)
+		return feed.Inputf(fmt.Sprintf("line %d", pe.StartLine), "", "row has %d fields, the header has %d (an unquoted delimiter or quote in a cell?)", len(rec), headerLen)
 	}
 	msg := pe.Err.Error()
 	if pe.StartLine != pe.Line {
@@ -176,7 +176,7 @@ func csvError(err error, rec []string, headerLen int) error {
 		// it opened is what the user has to look at.
 		msg += fmt.Sprintf(" (the row starts on line %d)", pe.StartLine)
 	}
-	return importers.Inputf(fmt.Sprintf("line %d, column %d", pe.Line, pe.Column), "", "%s", msg)
+	return feed.Inputf(fmt.Sprintf("line %d, column %d", pe.Line, pe.Column), "", "%s", msg)
 }
 
 type csvRow struct {

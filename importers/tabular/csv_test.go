@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 func TestCSVAssetsExport(t *testing.T) {
@@ -24,7 +24,7 @@ func TestCSVAssetsExport(t *testing.T) {
 	}
 
 	esx := rec.item(t, "AST-01001")
-	want := importers.Item{
+	want := feed.Item{
 		Class: "Hypervisor",
 		Name:  "esx-zrh-01",
 		// The key first, then the other kinds in sorted order.
@@ -110,7 +110,7 @@ func TestCSVSemicolonExport(t *testing.T) {
 		t.Errorf("scope reported without one in the mapping: %q", rec.scopes)
 	}
 	sw := rec.item(t, "10.10.4.11")
-	want := importers.Item{
+	want := feed.Item{
 		Class: "NetworkDevice", Name: "sw-zrh-b4-1",
 		Identifiers: []graph.Identifier{{Kind: "ip", Value: "10.10.4.11"}, {Kind: "hostname", Value: "sw-zrh-b4-1"}, {Kind: "serial", Value: "FOC2231X0AB"}},
 		Attributes:  map[string]any{"net.model": "Cisco C9300-48P", "net.ports": 48.0},
@@ -162,13 +162,13 @@ const smallHeader = "type,name,sn,host,cpu,ok,tags,extra,note,deps,rack\n"
 func TestCSVRows(t *testing.T) {
 	tests := []struct {
 		name, rows string
-		items      []importers.Item
+		items      []feed.Item
 		links      []string
 	}{
 		{
 			name: "typed attributes, trimmed cells, classMap case-insensitive",
 			rows: " linux box , web-1 , SN1 , Web-1.Example.COM , 8 , Yes , a| b ||c ,\"{\"\"x\"\": [1, true]}\", hello ,,\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "Server", Name: "web-1",
 				// fqdn values are lower-cased like the graph does.
 				Identifiers: []graph.Identifier{{Kind: "serial", Value: "SN1"}, {Kind: "fqdn", Value: "web-1.example.com"}},
@@ -179,7 +179,7 @@ func TestCSVRows(t *testing.T) {
 		{
 			name: "empty cells omitted, class default, attributes map kept",
 			rows: ",db,SN2,,,,,,,,\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "Server", Name: "db",
 				Identifiers: []graph.Identifier{{Kind: "serial", Value: "SN2"}},
 				Attributes:  map[string]any{},
@@ -189,7 +189,7 @@ func TestCSVRows(t *testing.T) {
 		{
 			name: "unmapped class name passes through",
 			rows: "Database,db,SN3,,,,,,,,\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "Database", Name: "db", Identifiers: []graph.Identifier{{Kind: "serial", Value: "SN3"}},
 				Attributes: map[string]any{}, At: "line 2",
 			}},
@@ -197,7 +197,7 @@ func TestCSVRows(t *testing.T) {
 		{
 			name: "key empty: links use the next identifier; targets deduplicated; in and out",
 			rows: "VM,app,,app.example.com,,,,,,\"db.example.com, cache.example.com,db.example.com,\",R12\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "VirtualMachine", Name: "app", Identifiers: []graph.Identifier{{Kind: "fqdn", Value: "app.example.com"}},
 				Attributes: map[string]any{}, At: "line 2",
 			}},
@@ -210,7 +210,7 @@ func TestCSVRows(t *testing.T) {
 		{
 			name: "blank rows skipped",
 			rows: "\n,,,,,,,,,,\n , , ,,,,,,,,\nServer,x,SN4,,,,,,,,\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "Server", Name: "x", Identifiers: []graph.Identifier{{Kind: "serial", Value: "SN4"}},
 				Attributes: map[string]any{}, At: "line 5",
 			}},
@@ -294,7 +294,7 @@ func TestCSVErrors(t *testing.T) {
 				_, err = parseFile(t, NewCSV(tc.mapping), tc.file)
 			}
 			wantInputError(t, err, tc.at, tc.field, tc.msgs...)
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if errors.As(err, &ie) && ie.File == "" {
 				t.Errorf("error without the file name: %v", err)
 			}
@@ -315,7 +315,7 @@ func TestParsersHonourContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for name, tc := range map[string]struct {
-		p     importers.Parser
+		p     feed.Parser
 		input string
 	}{
 		"csv":  {NewCSV(small()), smallHeader + "Server,a,SN1,,,,,,,,\n"},
@@ -351,7 +351,7 @@ func (e *endless) Read(p []byte) (int, error) {
 
 func TestParsersStream(t *testing.T) {
 	for name, tc := range map[string]struct {
-		p         importers.Parser
+		p         feed.Parser
 		head, row string
 	}{
 		"csv":        {NewCSV(small()), smallHeader, "Server,a,SN1,,,,,,,,\n"},

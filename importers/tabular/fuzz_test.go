@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // fuzzMappings are the mappings the fuzz targets choose from by index.
@@ -38,14 +38,14 @@ func addSeeds(f *testing.F, files ...string) {
 // checkParse runs a parser on data and checks what any input must give:
 // no panic, only InputErrors, well-formed items and links that marshal to
 // JSON, and the same output on a second run.
-func checkParse(t *testing.T, newParser func(Mapping) importers.Parser, m Mapping, data []byte) {
+func checkParse(t *testing.T, newParser func(Mapping) feed.Parser, m Mapping, data []byte) {
 	var dumps []string
 	for range 2 {
 		rec := &recorder{}
 		err := newParser(m).Parse(context.Background(), "fuzz", bytes.NewReader(data), rec)
-		var ie *importers.InputError
+		var ie *feed.InputError
 		if err != nil && !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("error %v (%T) is not an *importers.InputError", err, err)
+			t.Fatalf("error %v (%T) is not an *feed.InputError", err, err)
 		}
 		if ie != nil && (ie.At == "" || ie.Message == "") {
 			t.Fatalf("InputError without a position or message: %#v", ie)

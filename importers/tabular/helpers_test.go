@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // recorder is an Emitter that keeps everything it is given.
 type recorder struct {
 	scopes []string
-	items  []importers.Item
-	links  []importers.Link
+	items  []feed.Item
+	links  []feed.Link
 	// failAfter, when > 0, makes the Nth Item call fail.
 	failAfter int
 }
@@ -25,7 +25,7 @@ var errEmit = errors.New("emitter refused")
 
 func (r *recorder) Scope(s string) error { r.scopes = append(r.scopes, s); return nil }
 
-func (r *recorder) Item(it importers.Item) error {
+func (r *recorder) Item(it feed.Item) error {
 	r.items = append(r.items, it)
 	if r.failAfter > 0 && len(r.items) == r.failAfter {
 		return errEmit
@@ -33,10 +33,10 @@ func (r *recorder) Item(it importers.Item) error {
 	return nil
 }
 
-func (r *recorder) Link(l importers.Link) error { r.links = append(r.links, l); return nil }
+func (r *recorder) Link(l feed.Link) error { r.links = append(r.links, l); return nil }
 
 // item returns the recorded item with the given first identifier value.
-func (r *recorder) item(t *testing.T, key string) importers.Item {
+func (r *recorder) item(t *testing.T, key string) feed.Item {
 	t.Helper()
 	for _, it := range r.items {
 		if len(it.Identifiers) > 0 && it.Identifiers[0].Value == key {
@@ -44,7 +44,7 @@ func (r *recorder) item(t *testing.T, key string) importers.Item {
 		}
 	}
 	t.Fatalf("no item with key %q", key)
-	return importers.Item{}
+	return feed.Item{}
 }
 
 // linkLines renders links one per line, "kind=value -TYPE-> kind=value @at",
@@ -85,7 +85,7 @@ func loadMapping(t testing.TB, name string) Mapping {
 	return m
 }
 
-func parseFile(t *testing.T, p importers.Parser, name string) (*recorder, error) {
+func parseFile(t *testing.T, p feed.Parser, name string) (*recorder, error) {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
@@ -96,18 +96,18 @@ func parseFile(t *testing.T, p importers.Parser, name string) (*recorder, error)
 	return rec, p.Parse(context.Background(), name, f, rec)
 }
 
-func parseString(p importers.Parser, input string) (*recorder, error) {
+func parseString(p feed.Parser, input string) (*recorder, error) {
 	rec := &recorder{}
 	return rec, p.Parse(context.Background(), "input", strings.NewReader(input), rec)
 }
 
-// wantInputError checks err is an *importers.InputError with the given At
+// wantInputError checks err is an *feed.InputError with the given At
 // and Field and a message containing every one of msgs.
 func wantInputError(t *testing.T, err error, at, field string, msgs ...string) {
 	t.Helper()
-	var ie *importers.InputError
+	var ie *feed.InputError
 	if !errors.As(err, &ie) {
-		t.Fatalf("error %v (%T), want *importers.InputError", err, err)
+		t.Fatalf("error %v (%T), want *feed.InputError", err, err)
 	}
 	if ie.At != at || ie.Field != field {
 		t.Errorf("error at %q field %q, want at %q field %q (%v)", ie.At, ie.Field, at, field, err)

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // NewJSON returns a parser for JSON exports read with m: either one
@@ -20,7 +20,7 @@ import (
 // "hardware.serial" is the serial field of the hardware object, and a
 // key that itself contains dots is matched whole first. Records are
 // decoded one at a time, so the file is never held in memory.
-func NewJSON(m Mapping) importers.Parser { return newParser(m, (*plan).parseJSON) }
+func NewJSON(m Mapping) feed.Parser { return newParser(m, (*plan).parseJSON) }
 
 // tracker remembers how much was read and where the last non-space byte
 // was, so a truncated file is reported where it stops rather than after
@@ -40,12 +40,12 @@ func (t *tracker) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitter) error {
+func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit feed.Emitter) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	t := &tracker{r: r}
-	lr := importers.NewLineReader(t)
+	lr := feed.NewLineReader(t)
 	br := bufio.NewReader(lr)
 
 	// Find the first non-space byte by hand: it decides the format, and
@@ -59,7 +59,7 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitte
 	for {
 		c, err := br.ReadByte()
 		if err == io.EOF {
-			return importers.Inputf(lr.At(base), "", "empty input: want a JSON array of objects or JSON Lines")
+			return feed.Inputf(lr.At(base), "", "empty input: want a JSON array of objects or JSON Lines")
 		}
 		if err != nil {
 			return err
@@ -74,14 +74,14 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitte
 	}
 	array := first == '['
 	if !array && first != '{' {
-		return importers.Inputf(lr.At(base), "", "want a JSON array of objects or JSON Lines (one object per line), found %q", first)
+		return feed.Inputf(lr.At(base), "", "want a JSON array of objects or JSON Lines (one object per line), found %q", first)
 	}
 
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	pos := func(off int64) string { return lr.At(base + off) }
 	truncated := func(what string) error {
-		return importers.Inputf(lr.At(t.lastNonSpace), "", "unexpected end of input %s: the file is cut off", what)
+		return feed.Inputf(lr.At(t.lastNonSpace), "", "unexpected end of input %s: the file is cut off", what)
 	}
 	if array {
 		if _, err := dec.Token(); err != nil {
@@ -121,13 +121,13 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitte
 		// its start is its end minus its length.
 		at := pos(dec.InputOffset() - int64(len(raw)))
 		if raw[0] != '{' {
-			return importers.Inputf(at, "", "record %d: want an object, found %s", n, jsonKind(raw))
+			return feed.Inputf(at, "", "record %d: want an object, found %s", n, jsonKind(raw))
 		}
 		var obj map[string]any
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
 		if err := d.Decode(&obj); err != nil {
-			return importers.Inputf(at, "", "record %d: %v", n, err) // cannot happen: raw is valid
+			return feed.Inputf(at, "", "record %d: %v", n, err) // cannot happen: raw is valid
 		}
 		row.obj, row.loc, row.n = obj, at, n
 		item, links, err := p.build(row, at)
@@ -154,7 +154,7 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitte
 		return jsonSyntaxError(dec, err, pos, 0)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != ']' {
-		return importers.Inputf(pos(dec.InputOffset()), "", "want ] after the last record, found %v", tok)
+		return feed.Inputf(pos(dec.InputOffset()), "", "want ] after the last record, found %v", tok)
 	}
 	// Scan what follows by hand: the decoder's offsets after a token
 	// point past it, not at it.
@@ -169,7 +169,7 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit importers.Emitte
 			return err
 		}
 		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			return importers.Inputf(pos(end), "", "unexpected data after the closing ] of the array")
+			return feed.Inputf(pos(end), "", "unexpected data after the closing ] of the array")
 		}
 		end++
 	}
@@ -201,7 +201,7 @@ func jsonSyntaxError(dec *json.Decoder, err error, pos func(int64) string, n int
 	if errors.As(err, &se) {
 		msg = se.Error()
 	}
-	return importers.Inputf(pos(off), "", "%s: invalid JSON: %s", what, strings.TrimPrefix(msg, "json: "))
+	return feed.Inputf(pos(off), "", "%s: invalid JSON: %s", what, strings.TrimPrefix(msg, "json: "))
 }
 
 type jsonRow struct {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 func TestJSONArrayExport(t *testing.T) {
@@ -21,7 +21,7 @@ func TestJSONArrayExport(t *testing.T) {
 		t.Fatalf("%d items, want 4", len(rec.items))
 	}
 	shop := rec.items[0]
-	want := importers.Item{
+	want := feed.Item{
 		Class: "Application", Name: "Web shop",
 		Identifiers: []graph.Identifier{{Kind: "asset-tag", Value: "AST-02001"}},
 		Attributes: map[string]any{
@@ -68,7 +68,7 @@ func TestJSONLinesExport(t *testing.T) {
 	if len(rec.items) != 3 {
 		t.Fatalf("%d items, want 3", len(rec.items))
 	}
-	want := importers.Item{
+	want := feed.Item{
 		Class: "Server", Name: "esx-zrh-01",
 		Identifiers: []graph.Identifier{
 			{Kind: "fqdn", Value: "esx-zrh-01.corp.example.com"},
@@ -102,13 +102,13 @@ func TestJSONLinesExport(t *testing.T) {
 func TestJSONRecords(t *testing.T) {
 	tests := []struct {
 		name, input string
-		items       []importers.Item
+		items       []feed.Item
 		links       []string
 	}{
 		{
 			name:  "JSON Lines after blank lines, numbers as text keep their digits",
 			input: "\n\n  {\"name\": \"a\", \"sn\": 1000042, \"host\": \"A.example.com\", \"cpu\": \"4\", \"ok\": 0, \"tags\": [\"x\", 7, \"\"], \"extra\": {\"n\": 1}, \"deps\": [\"b.example.com\", \"c.example.com\"], \"rack\": 12}\n",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "Server", Name: "a",
 				Identifiers: []graph.Identifier{{Kind: "serial", Value: "1000042"}, {Kind: "fqdn", Value: "a.example.com"}},
 				Attributes:  map[string]any{"cpu": 4.0, "ok": false, "tags": []any{"x", "7"}, "extra": map[string]any{"n": 1.0}},
@@ -123,7 +123,7 @@ func TestJSONRecords(t *testing.T) {
 		{
 			name:  "array, string value for a JSON attribute is parsed, separator splits a string",
 			input: "[{\"type\": \"vm\", \"name\": \"b\", \"host\": \"b.example.com\", \"extra\": \"[1,2]\", \"note\": 5, \"deps\": \"x.example.com,y.example.com\"},\n {\"name\": \"c\", \"sn\": \"S3\", \"note\": {\"k\": [1]}, \"tags\": []}]",
-			items: []importers.Item{{
+			items: []feed.Item{{
 				Class: "VirtualMachine", Name: "b",
 				Identifiers: []graph.Identifier{{Kind: "fqdn", Value: "b.example.com"}},
 				Attributes:  map[string]any{"extra": []any{1.0, 2.0}, "note": 5.0},
@@ -222,7 +222,7 @@ func TestJSONErrors(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	for _, tc := range []struct {
-		parser  func(Mapping) importers.Parser
+		parser  func(Mapping) feed.Parser
 		mapping string
 		file    string
 	}{

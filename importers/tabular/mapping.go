@@ -2,7 +2,7 @@
 // spreadsheets, other CMDBs, database dumps. Such files have no schema
 // Ripple could know, so the user writes a Mapping (JSON, documented in
 // README.md) that says which column or field holds each part of an
-// importers.Item and which columns name related CIs.
+// feed.Item and which columns name related CIs.
 package tabular
 
 import (
@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Attribute types a Mapping may give an attribute.
@@ -152,7 +152,7 @@ func LoadMapping(r io.Reader) (Mapping, error) {
 
 // syntaxAt locates a json.Unmarshal error in data.
 func syntaxAt(data []byte, err error) string {
-	lr := importers.NewLineReader(bytes.NewReader(data))
+	lr := feed.NewLineReader(bytes.NewReader(data))
 	_, _ = io.Copy(io.Discard, lr)
 	var se *json.SyntaxError
 	if errors.As(err, &se) && se.Offset > 0 && se.Offset < int64(len(data)) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 func TestLoadMappingErrors(t *testing.T) {
@@ -101,7 +101,7 @@ func TestInvalidMappingFailsParse(t *testing.T) {
 	if err := m.Validate(); graph.ErrorField(err) != "identifiers" {
 		t.Fatalf("Validate() = %v, want an identifiers error", err)
 	}
-	for name, parser := range map[string]importers.Parser{"csv": NewCSV(m), "json": NewJSON(m)} {
+	for name, parser := range map[string]feed.Parser{"csv": NewCSV(m), "json": NewJSON(m)} {
 		rec, err := parseString(parser, "name,sn\nweb,1\n")
 		if graph.ErrorField(err) != "identifiers" || !strings.Contains(err.Error(), "tabular mapping") {
 			t.Errorf("%s: Parse() = %v, want the mapping's identifiers error", name, err)

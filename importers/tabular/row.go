@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // row is one CSV row or JSON record as the shared builder sees it. CSV
@@ -28,14 +28,14 @@ type row interface {
 
 // rowError is an error about one value of a row.
 func (p *plan) rowError(r row, slot int, format string, args ...any) error {
-	return importers.Inputf(r.at(slot), p.columns[slot], r.prefix()+format, args...)
+	return feed.Inputf(r.at(slot), p.columns[slot], r.prefix()+format, args...)
 }
 
 // build turns a row into an Item and the Links it reports, or the first
 // problem with it, checking fields in the order the mapping documents them
 // so the same bad row always gives the same error.
-func (p *plan) build(r row, at string) (importers.Item, []importers.Link, error) {
-	item := importers.Item{At: at}
+func (p *plan) build(r row, at string) (feed.Item, []feed.Link, error) {
+	item := feed.Item{At: at}
 
 	class := p.class
 	if p.classSlot >= 0 {
@@ -85,7 +85,7 @@ func (p *plan) build(r row, at string) (importers.Item, []importers.Link, error)
 		for i, id := range p.ids {
 			cols[i] = p.columns[id.slot]
 		}
-		return item, nil, importers.Inputf(r.at(p.ids[0].slot), strings.Join(cols, ", "),
+		return item, nil, feed.Inputf(r.at(p.ids[0].slot), strings.Join(cols, ", "),
 			"%sno identifier: %s %s empty", r.prefix(), quoteList(cols), plural(len(cols), "is", "are all"))
 	}
 
@@ -117,8 +117,8 @@ func (p *plan) build(r row, at string) (importers.Item, []importers.Link, error)
 	}
 
 	self := item.Identifiers[0]
-	var links []importers.Link
-	seen := map[importers.Link]bool{}
+	var links []feed.Link
+	seen := map[feed.Link]bool{}
 	for _, rel := range p.rels {
 		targets, err := p.targets(r, rel)
 		if err != nil {
@@ -126,7 +126,7 @@ func (p *plan) build(r row, at string) (importers.Item, []importers.Link, error)
 		}
 		for _, t := range targets {
 			other := graph.NormalizeIdentifier(graph.Identifier{Kind: rel.kind, Value: t})
-			l := importers.Link{From: self, Type: rel.typ, To: other, At: at}
+			l := feed.Link{From: self, Type: rel.typ, To: other, At: at}
 			if rel.in {
 				l.From, l.To = other, self
 			}

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // classes maps resource types to the catalogue classes that say what they
@@ -68,14 +68,14 @@ type machine struct {
 var machines = map[string]machine{
 	"aws_instance": {
 		instance: func(a map[string]any) (graph.Identifier, bool) {
-			return importers.CloudInstance(importers.CloudAWS, stringAttr(a, "id"))
+			return feed.CloudInstance(feed.CloudAWS, stringAttr(a, "id"))
 		},
 		ips:   []string{"private_ip", "public_ip", "secondary_private_ips.*", "ipv6_addresses.*"},
 		names: []string{"private_dns", "public_dns"},
 	},
 	"google_compute_instance": {
 		instance: func(a map[string]any) (graph.Identifier, bool) {
-			return importers.CloudInstance(importers.CloudGCE,
+			return feed.CloudInstance(feed.CloudGCE,
 				stringAttr(a, "project")+"/"+stringAttr(a, "zone")+"/"+stringAttr(a, "name"))
 		},
 		ips:   []string{"network_interface.*.network_ip", "network_interface.*.access_config.*.nat_ip"},
@@ -88,7 +88,7 @@ var machines = map[string]machine{
 
 var azureVM = machine{
 	instance: func(a map[string]any) (graph.Identifier, bool) {
-		return importers.CloudInstance(importers.CloudAzure, stringAttr(a, "id"))
+		return feed.CloudInstance(feed.CloudAzure, stringAttr(a, "id"))
 	},
 	ips:   []string{"private_ip_address", "public_ip_address", "private_ip_addresses.*", "public_ip_addresses.*"},
 	names: []string{"computer_name"},
@@ -109,9 +109,9 @@ func machineIdentifiers(typ string, attrs map[string]any) []graph.Identifier {
 	seen := map[string]bool{}
 	for _, p := range m.ips {
 		for _, v := range stringsAt(attrs, p) {
-			if ip, ok := importers.CanonicalIP(v); ok && !seen[ip] {
+			if ip, ok := feed.CanonicalIP(v); ok && !seen[ip] {
 				seen[ip] = true
-				out = append(out, graph.Identifier{Kind: importers.KindIP, Value: ip})
+				out = append(out, graph.Identifier{Kind: feed.KindIP, Value: ip})
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func machineIdentifiers(typ string, attrs map[string]any) []graph.Identifier {
 	for _, p := range m.names {
 		names = append(names, stringsAt(attrs, p)...)
 	}
-	return append(out, importers.HostNameIdentifiers(names)...)
+	return append(out, feed.HostNameIdentifiers(names)...)
 }
 
 // stringsAt returns the strings at a dotted attribute path, where "*"

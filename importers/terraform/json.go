@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // describe names a JSON value's type for error messages.
@@ -34,17 +34,17 @@ func describe(v json.RawMessage) string {
 func members(raw json.RawMessage, base int64, fn func(key string, v json.RawMessage, at int64) error) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := d.Token(); err != nil {
-		return importers.Inputf("", "", "invalid JSON: %v", err)
+		return feed.Inputf("", "", "invalid JSON: %v", err)
 	}
 	for d.More() {
 		t, err := d.Token()
 		if err != nil {
-			return importers.Inputf("", "", "invalid JSON: %v", err)
+			return feed.Inputf("", "", "invalid JSON: %v", err)
 		}
 		key, _ := t.(string)
 		var v json.RawMessage
 		if err := d.Decode(&v); err != nil {
-			return importers.Inputf("", "", "invalid JSON: %v", err)
+			return feed.Inputf("", "", "invalid JSON: %v", err)
 		}
 		if err := fn(key, v, base+d.InputOffset()-int64(len(v))); err != nil {
 			return err
@@ -57,12 +57,12 @@ func members(raw json.RawMessage, base int64, fn func(key string, v json.RawMess
 func elements(raw json.RawMessage, base int64, fn func(i int, v json.RawMessage, at int64) error) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := d.Token(); err != nil {
-		return importers.Inputf("", "", "invalid JSON: %v", err)
+		return feed.Inputf("", "", "invalid JSON: %v", err)
 	}
 	for i := 0; d.More(); i++ {
 		var v json.RawMessage
 		if err := d.Decode(&v); err != nil {
-			return importers.Inputf("", "", "invalid JSON: %v", err)
+			return feed.Inputf("", "", "invalid JSON: %v", err)
 		}
 		if err := fn(i, v, base+d.InputOffset()-int64(len(v))); err != nil {
 			return err

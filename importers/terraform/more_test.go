@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // state builds a small state document from resources given as Go values.
@@ -50,7 +50,7 @@ func TestKeysOutOfOrder(t *testing.T) {
 	// A wrong version read last still rejects the file before any item.
 	bad := strings.Replace(in, `"version": 4`, `"version": 5`, 1)
 	rec, _, err = parse(t, []byte(bad))
-	var ie *importers.InputError
+	var ie *feed.InputError
 	if !errors.As(err, &ie) || ie.Field != "version" || len(rec.items) != 0 {
 		t.Errorf("err %v, %d items", err, len(rec.items))
 	}
@@ -319,7 +319,7 @@ type failing struct {
 
 var errEmit = errors.New("store unavailable")
 
-func (f *failing) Item(it importers.Item) error {
+func (f *failing) Item(it feed.Item) error {
 	if len(f.items) == f.after {
 		return errEmit
 	}
@@ -366,7 +366,7 @@ func TestSmallReads(t *testing.T) {
 	}
 	bad := "{\"version\": 4,\n \"lineage\": \"x\",\n \"resources\": [{\"type\": \"t\", \"name\": \"n\", \"instances\": [{\"attributes\": {\"x\": nul }}]}]}"
 	err := New().Parse(context.Background(), "f", oneByte{strings.NewReader(bad)}, &recorder{})
-	var ie *importers.InputError
+	var ie *feed.InputError
 	if !errors.As(err, &ie) || ie.At != at(bad, "nul }", 3) {
 		t.Errorf("one-byte reads: %v, want at %s", err, at(bad, "nul }", 3))
 	}
@@ -384,9 +384,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, _, err := parse(t, data)
 		if err != nil {
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("error %v (%T) is not an *importers.InputError", err, err)
+				t.Fatalf("error %v (%T) is not an *feed.InputError", err, err)
 			}
 			return
 		}

@@ -40,7 +40,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Identifier kinds the items carry.
@@ -104,18 +104,18 @@ type Stats struct {
 type Parser struct{}
 
 // New returns the Terraform state parser.
-func New() importers.Parser { return &Parser{} }
+func New() feed.Parser { return &Parser{} }
 
-// Parse implements importers.Parser.
-func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit importers.Emitter) error {
+// Parse implements feed.Parser.
+func (p *Parser) Parse(ctx context.Context, file string, r io.Reader, emit feed.Emitter) error {
 	_, err := p.ParseStats(ctx, file, r, emit)
 	return err
 }
 
 // ParseStats is Parse that also returns what it counted. The stats are
 // meaningful only when the error is nil.
-func (p *Parser) ParseStats(ctx context.Context, file string, r io.Reader, emit importers.Emitter) (Stats, error) {
-	lr := importers.NewLineReader(r)
+func (p *Parser) ParseStats(ctx context.Context, file string, r io.Reader, emit feed.Emitter) (Stats, error) {
+	lr := feed.NewLineReader(r)
 	dec := json.NewDecoder(lr)
 	// Numbers stay text while streaming: a number float64 cannot hold in
 	// a skipped value (cty numbers are arbitrary precision) must not fail
@@ -147,14 +147,14 @@ type dependency struct {
 type state struct {
 	ctx  context.Context
 	file string
-	emit importers.Emitter
-	lr   *importers.LineReader
+	emit feed.Emitter
+	lr   *feed.LineReader
 	dec  *json.Decoder
 
 	sawVersion bool
 	lineage    string
 	scoped     bool                      // Scope has been emitted
-	pending    []importers.Item          // items read before version and lineage
+	pending    []feed.Item               // items read before version and lineage
 	byConfig   map[string][]string       // config address -> instance addresses, file order
 	seen       map[string]bool           // instance addresses, to reject duplicates
 	taken      map[graph.Identifier]bool // identifiers an earlier instance has
@@ -162,9 +162,9 @@ type state struct {
 	stats      Stats
 }
 
-// errorf builds an *importers.InputError at a byte offset.
+// errorf builds an *feed.InputError at a byte offset.
 func (s *state) errorf(offset int64, field, format string, args ...any) error {
-	e := importers.Inputf(s.lr.At(offset), field, format, args...)
+	e := feed.Inputf(s.lr.At(offset), field, format, args...)
 	e.File = s.file
 	return e
 }
@@ -617,7 +617,7 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 			return err
 		}
 	}
-	item := importers.Item{
+	item := feed.Item{
 		Class: classOf(res.typ),
 		Name:  itemName(attrs, address),
 		// The first identifier holds the bare address until the lineage
@@ -756,7 +756,7 @@ func (s *state) links() error {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
-			err := s.emit.Link(importers.Link{
+			err := s.emit.Link(feed.Link{
 				From: graph.Identifier{Kind: KindAddress, Value: s.addressID(d.from)},
 				Type: graph.RelDependsOn,
 				To:   graph.Identifier{Kind: KindAddress, Value: s.addressID(to)},

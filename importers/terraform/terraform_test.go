@@ -14,14 +14,14 @@ import (
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // recorder is an Emitter that keeps everything, plus the order of calls.
 type recorder struct {
 	scopes []string
-	items  []importers.Item
-	links  []importers.Link
+	items  []feed.Item
+	links  []feed.Link
 	events []string
 }
 
@@ -31,13 +31,13 @@ func (r *recorder) Scope(s string) error {
 	return nil
 }
 
-func (r *recorder) Item(it importers.Item) error {
+func (r *recorder) Item(it feed.Item) error {
 	r.items = append(r.items, it)
 	r.events = append(r.events, "item")
 	return nil
 }
 
-func (r *recorder) Link(l importers.Link) error {
+func (r *recorder) Link(l feed.Link) error {
 	r.links = append(r.links, l)
 	r.events = append(r.events, "link")
 	return nil
@@ -92,15 +92,15 @@ func managedAddresses(t testing.TB, name string) []string {
 	return out
 }
 
-func byAddress(rec *recorder) map[string]importers.Item {
-	m := map[string]importers.Item{}
+func byAddress(rec *recorder) map[string]feed.Item {
+	m := map[string]feed.Item{}
 	for _, it := range rec.items {
 		m[it.Attributes["tf.address"].(string)] = it
 	}
 	return m
 }
 
-func identifier(it importers.Item, kind string) string {
+func identifier(it feed.Item, kind string) string {
 	for _, id := range it.Identifiers {
 		if id.Kind == kind {
 			return id.Value
@@ -109,7 +109,7 @@ func identifier(it importers.Item, kind string) string {
 	return ""
 }
 
-func tfAttrs(it importers.Item) map[string]any {
+func tfAttrs(it feed.Item) map[string]any {
 	m, _ := it.Attributes["tf.attributes"].(map[string]any)
 	return m
 }
@@ -580,9 +580,9 @@ func TestMalformed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _, err := parse(t, []byte(tc.in))
-			var ie *importers.InputError
+			var ie *feed.InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %v (%T), want *importers.InputError", err, err)
+				t.Fatalf("error %v (%T), want *feed.InputError", err, err)
 			}
 			want := tc.at
 			if want == "" {

@@ -4512,8 +4512,9 @@ type Mutation {
 #
 # A run identifies each reported CI against the store, reconciles its fields
 # by source precedence, plans creates, updates, relations and staleness for
-# its (source, scope), and applies exactly that plan in one transaction —
-# or, with dryRun, only plans it. Every run is recorded, failed ones too.
+# its (source, scope), and applies exactly that plan — in one transaction on
+# the embedded store, in batches on Neo4j (a run cut short there is
+# INTERRUPTED) — or, with dryRun, only plans it. Every run is recorded, failed ones too.
 #
 # Arguments that cannot work (an unknown format, a csv/json import without a
 # mapping, a bad source name) are GraphQL errors (INVALID_INPUT with

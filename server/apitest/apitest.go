@@ -1,5 +1,6 @@
 // Package apitest is the HTTP-level test suite of Ripple's API: real
-// requests to the real handler (server.NewHandler) over a real store. Run
+// requests to the real handler (server.NewHandler over app.New, wired as
+// cmd/ripple wires it) over a real store. Run
 // is parameterised by a store constructor so that every backend is held to
 // the same API behaviour, the way store/storetest does for the Store
 // interface:
@@ -21,7 +22,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -74,14 +78,29 @@ type env struct {
 func newEnv(t *testing.T, s graph.Store) *env {
 	t.Helper()
 	cs := &CountingStore{Store: s}
-	srv := httptest.NewServer(server.NewHandler(server.Config{
-		Store:  cs,
+	srv := serve(t, cs, formats.DefaultPolicy(), server.Config{
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
-	}))
-	t.Cleanup(srv.Close)
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return &env{store: cs, srv: srv, ctx: ctx}
+}
+
+// serve starts a server wired as the binary wires it: app.New over st with
+// the policy, then server.NewHandler. It is closed when the test ends.
+func serve(t *testing.T, st graph.Store, policy importers.Policy, cfg server.Config) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(server.NewHandler(app.New(st, policy), cfg))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// another returns an env for a second server over st (usually a wrapper of
+// e's store) with its own policy and config; e.store still reads what the
+// store holds. A zero cfg.Logger logs nothing.
+func (e *env) another(t *testing.T, st graph.Store, policy importers.Policy, cfg server.Config) *env {
+	t.Helper()
+	return &env{store: e.store, srv: serve(t, st, policy, cfg), ctx: e.ctx}
 }
 
 // gqlError is an error as clients see it.

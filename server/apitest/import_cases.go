@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,10 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/ripple-cmdb/ripple/graph"
-	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -434,9 +431,7 @@ var importCases = []testCase{
 	}},
 	{"sightings are batched per request", func(t *testing.T, e *env) {
 		counter := &sightingCounter{Store: e.store}
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: counter, Logger: zerolog.Nop()}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, counter, formats.DefaultPolicy(), server.Config{})
 		items := []any{}
 		for i := range 30 {
 			items = append(items, map[string]any{"class": "Server", "name": fmt.Sprintf("h%02d", i),
@@ -556,9 +551,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"a run that fails on the store answers its run and the error", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: conflictingStore{e.store}, Logger: zerolog.Nop()}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, conflictingStore{e.store}, formats.DefaultPolicy(), server.Config{})
 		res := local.post(t, importBatchMutation, map[string]any{"in": batch("agent", "dc-1", nil)})
 		var out struct{ ImportBatch *importResultJSON }
 		if err := json.Unmarshal(res.Data, &out); err != nil || out.ImportBatch == nil {
@@ -578,12 +571,10 @@ var importCases = []testCase{
 			t.Error("CIs written")
 		}
 	}},
-	{"Config.ImportPolicy applies to both ways in", func(t *testing.T, e *env) {
-		policy := importers.DefaultPolicy()
+	{"the policy app.New wires applies to both ways in", func(t *testing.T, e *env) {
+		policy := formats.DefaultPolicy()
 		policy.RetireAfterRuns = 1
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), ImportPolicy: &policy}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, policy, server.Config{})
 		local.importBatch(t, batch("agent", "dc-1", nil))
 		one := batch("agent", "dc-1", nil)
 		one["items"] = one["items"].([]any)[:1]
@@ -665,6 +656,102 @@ var importCases = []testCase{
 			t.Errorf("no file part: %d %+v", status, msg)
 		}
 	}},
+	{"HTTP: multipart parts in any order", func(t *testing.T, e *env) {
+		// Spooled parts go to TMPDIR; none may be left behind.
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		mapping := `{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}}`
+		a, b := "host\nweb-1\nweb-2\n", "host\ndb-1\n"
+		for _, tc := range []struct {
+			name  string
+			parts [][2]string
+		}{
+			{"mapping first", [][2]string{{"mapping", mapping}, {"file:a.csv", a}, {"file:b.csv", b}}},
+			{"mapping last", [][2]string{{"file:a.csv", a}, {"file:b.csv", b}, {"mapping", mapping}}},
+			{"mapping between the files", [][2]string{{"file:a.csv", a}, {"mapping", mapping}, {"file:b.csv", b}}},
+		} {
+			body, ctype := multipartBody(t, tc.parts)
+			status, ans := e.postImport(t, "/api/v1/imports/csv?scope=assets&source=asset-db", ctype, body)
+			if status != http.StatusOK || ans.Run.Outcome != "SUCCEEDED" || ans.Run.Counts.Items != 3 || fmt.Sprint(ans.Files) != "[a.csv b.csv]" {
+				t.Errorf("%s: %d %+v files %v", tc.name, status, ans.Run, ans.Files)
+			}
+		}
+		if e.count(t) != 3 {
+			t.Errorf("%d CIs, want the 3 hosts once", e.count(t))
+		}
+		// Without a mapping anywhere: the spooled parts are refused, and
+		// nothing is recorded.
+		body, ctype := multipartBody(t, [][2]string{{"file:a.csv", a}, {"file:b.csv", b}})
+		if status, msg := e.postImportError(t, "/api/v1/imports/csv?scope=assets", ctype, body); status != http.StatusBadRequest || msg.Field != "mapping" {
+			t.Errorf("no mapping: %d %+v", status, msg)
+		}
+		// A mapping after the file parts of a format that takes none fails
+		// the run on that part.
+		body, ctype = multipartBody(t, [][2]string{{"file:scan.xml", smallScan}, {"mapping", mapping}})
+		status, ans := e.postImport(t, "/api/v1/imports/nmap?scope=lab", ctype, body)
+		if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || deref(ans.Run.ErrorField) != "mapping" {
+			t.Errorf("late mapping for nmap: %d %+v", status, ans.Run)
+		}
+		if left, _ := filepath.Glob(filepath.Join(tmp, "ripple-upload-*")); len(left) != 0 {
+			t.Errorf("spooled parts left behind: %v", left)
+		}
+	}},
+	{"HTTP: a policy part applies to its run only", func(t *testing.T, e *env) {
+		retireAtOnce := `{"retireAfterRuns": 1}`
+		oneHost := strings.Replace(smallScan, `<host><status state="up" reason="arp-response"/><address addr="10.0.0.2" addrtype="ipv4"/></host>`, "", 1)
+		for _, tc := range []struct{ name, scope, where string }{
+			{"policy before the file", "lab-1", "before"},
+			{"policy after the file", "lab-2", "after"},
+		} {
+			path := "/api/v1/imports/nmap?scope=" + tc.scope
+			body, ctype := multipartBody(t, [][2]string{{"file:scan.xml", smallScan}})
+			if status, ans := e.postImport(t, path, ctype, body); status != http.StatusOK || ans.Run.Counts.Items != 2 {
+				t.Fatalf("%s: first scan %d %+v", tc.name, status, ans.Run)
+			}
+			parts := [][2]string{{"policy", retireAtOnce}, {"file:scan.xml", oneHost}}
+			if tc.where == "after" {
+				parts = [][2]string{{"file:scan.xml", oneHost}, {"policy", retireAtOnce}}
+			}
+			body, ctype = multipartBody(t, parts)
+			status, ans := e.postImport(t, path, ctype, body)
+			if status != http.StatusOK || ans.Run.Counts.Retired != 1 || ans.Run.Counts.Stale != 0 {
+				t.Errorf("%s: %d %+v, want the missing host retired at once", tc.name, status, ans.Run.Counts)
+			}
+		}
+		// The server's own policy still holds for runs without one.
+		path := "/api/v1/imports/nmap?scope=lab-3"
+		body, ctype := multipartBody(t, [][2]string{{"file:scan.xml", smallScan}})
+		e.postImport(t, path, ctype, body)
+		body, ctype = multipartBody(t, [][2]string{{"file:scan.xml", oneHost}})
+		if _, ans := e.postImport(t, path, ctype, body); ans.Run.Counts.Retired != 0 || ans.Run.Counts.Stale != 1 {
+			t.Errorf("without a policy part: %+v, want the host only stale", ans.Run.Counts)
+		}
+		// A bad policy names the key at fault: before the files, nothing is
+		// recorded; after them, the run fails on it.
+		var before struct{ ImportRuns struct{ TotalCount int } }
+		e.query(t, `{ importRuns { totalCount } }`, nil, &before)
+		for _, tc := range []struct{ policy, field string }{
+			{`{"retireAfterRuns": 0}`, "policy.retireAfterRuns"},
+			{`{"retireAfterRun": 2}`, "policy"},
+			{`not json`, "policy"},
+		} {
+			body, ctype := multipartBody(t, [][2]string{{"policy", tc.policy}, {"file:scan.xml", smallScan}})
+			status, msg := e.postImportError(t, "/api/v1/imports/nmap?scope=lab-4", ctype, body)
+			if status != http.StatusBadRequest || msg.Code != "INVALID_INPUT" || msg.Field != tc.field || msg.Message == "" {
+				t.Errorf("policy %s: %d %+v, want INVALID_INPUT on %s", tc.policy, status, msg, tc.field)
+			}
+		}
+		var after struct{ ImportRuns struct{ TotalCount int } }
+		e.query(t, `{ importRuns { totalCount } }`, nil, &after)
+		if after.ImportRuns.TotalCount != before.ImportRuns.TotalCount {
+			t.Errorf("bad policies recorded %d runs", after.ImportRuns.TotalCount-before.ImportRuns.TotalCount)
+		}
+		body, ctype = multipartBody(t, [][2]string{{"file:scan.xml", smallScan}, {"policy", `{"maxStaleFraction": 3}`}})
+		status, ans := e.postImport(t, "/api/v1/imports/nmap?scope=lab-4", ctype, body)
+		if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || deref(ans.Run.ErrorField) != "policy.maxStaleFraction" {
+			t.Errorf("bad policy after the file: %d %+v", status, ans.Run)
+		}
+	}},
 	{"HTTP: bad requests", func(t *testing.T, e *env) {
 		for _, tc := range []struct {
 			path, field string
@@ -695,9 +782,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"HTTP: a stalled upload times out", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), ImportTimeout: 300 * time.Millisecond}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{ImportTimeout: 300 * time.Millisecond})
 		pr, pw := io.Pipe()
 		go func() {
 			_, _ = io.WriteString(pw, smallScan[:200])
@@ -710,9 +795,7 @@ var importCases = []testCase{
 		}
 	}},
 	{"HTTP: bodies over the import limit", func(t *testing.T, e *env) {
-		srv := httptest.NewServer(server.NewHandler(server.Config{Store: e.store, Logger: zerolog.Nop(), MaxImportBytes: 300}))
-		defer srv.Close()
-		local := &env{store: e.store, srv: srv, ctx: e.ctx}
+		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{MaxImportBytes: 300})
 		status, _ := local.postImportError(t, "/api/v1/imports/nmap", "", strings.NewReader(smallScan))
 		if status != http.StatusRequestEntityTooLarge {
 			t.Errorf("with a length: %d", status)

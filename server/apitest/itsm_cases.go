@@ -12,7 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -832,8 +833,10 @@ var itsmCases = []testCase{
 			t.Fatalf("approved by another actor: %+v", out)
 		}
 		// The rule is a server option (ripple serve --allow-self-approval).
-		lax := &env{store: e.store, ctx: e.ctx, srv: httptest.NewServer(server.NewHandler(server.Config{Store: e.store,
-			Logger: zerolog.New(zerolog.NewTestWriter(t)), GraphQL: resolvers.Options{AllowSelfApproval: true}}))}
+		svc := app.New(e.store, formats.DefaultPolicy())
+		svc.ITSM.AllowSelfApproval = true
+		lax := &env{store: e.store, ctx: e.ctx, srv: httptest.NewServer(server.NewHandler(svc,
+			server.Config{Logger: zerolog.New(zerolog.NewTestWriter(t))}))}
 		t.Cleanup(lax.srv.Close)
 		own := lax.changeAs(t, "carol", "EMERGENCY", []string{s.db}, start, start.Add(time.Hour))
 		lax.as(t, "carol", approveQ, in("id", own, "d", "APPROVE"), &out)

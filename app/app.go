@@ -1,0 +1,43 @@
+// Package app wires Ripple's services over one store, in one place: the
+// ITSM service, the analyst and the one import engine with its policy.
+// cmd/ripple builds them once per process and hands them to the server
+// (the GraphQL API and the HTTP import endpoint then share one engine and
+// one policy) or runs an import with them; the tests that build a server
+// (server/apitest, cmd/ripple's) call the same New, so the binary and its
+// tests wire alike.
+//
+// It is a package of its own, rather than part of cmd/ripple (which tests
+// of other packages cannot import) or of server (a local `ripple import`
+// needs the engine without HTTP), and it sits above the services it wires
+// and below the adapters that serve them.
+package app
+
+import (
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/importers"
+)
+
+// Services are what every way in (GraphQL, HTTP imports, the CLI) shares.
+type Services struct {
+	Store graph.Store
+	// ITSM applies the record rules over Store; Analyst runs the change,
+	// root-cause and SLA analyses through it.
+	ITSM    *itsm.Service
+	Analyst *analysis.Analyst
+	// Imports is the one import engine, with the policy New was given.
+	Imports *importers.Engine
+}
+
+// New builds the services over st; imports identify, reconcile and retire
+// by policy (formats.DefaultPolicy, or a --policy file read over it).
+func New(st graph.Store, policy importers.Policy) *Services {
+	svc := itsm.New(st)
+	return &Services{
+		Store:   st,
+		ITSM:    svc,
+		Analyst: analysis.New(svc),
+		Imports: &importers.Engine{Store: st, Policy: policy},
+	}
+}
