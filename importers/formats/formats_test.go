@@ -273,7 +273,7 @@ func TestKubectlAsUsersRunIt(t *testing.T) {
 				t.Fatalf("deleted pods %v, want at least a web pod and cart's two", deleted)
 			}
 			eachstore.Run(t, func(t *testing.T, s graph.Store) {
-				e := &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}
+				e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
 				e.Policy.RetireAfterRuns = 2
 				im := importer{t, e}
 				run, plan, err := im.run("kubernetes", "prod-eu", "", false, before)
@@ -355,7 +355,7 @@ func TestSourcesMeet(t *testing.T) {
 		t.Run(order, func(t *testing.T) {
 			eachstore.Run(t, func(t *testing.T, s graph.Store) {
 				ctx := context.Background()
-				im := importer{t, &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}}
+				im := importer{t, &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}}
 				runs := []func() importers.Run{
 					func() importers.Run { return im.mustRun("terraform", "", "", state) },
 					func() importers.Run { return im.mustRun("kubernetes", "prod-eu", "", dump) },
