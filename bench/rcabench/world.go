@@ -12,7 +12,6 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // World is a whole synthetic estate. Graph holds every CI and relation,
@@ -20,7 +19,7 @@ import (
 type World struct {
 	Topology string
 	Graph    graph.Subgraph
-	idx      *spread.Graph
+	idx      *impact.Graph
 	// blast[n] is the full-graph failure of node n (index order of idx):
 	// what the generator and the oracle take as the truth.
 	blast [][]hit
@@ -97,7 +96,7 @@ func (b *builder) world(topology string) *World {
 			b.sub.Nodes[r.To].Members++
 		}
 	}
-	w := &World{Topology: topology, Graph: b.sub, idx: spread.New(b.cat, b.sub)}
+	w := &World{Topology: topology, Graph: b.sub, idx: impact.NewGraph(b.cat, b.sub)}
 	walker := w.idx.NewWalker()
 	w.blast = make([][]hit, w.idx.Len())
 	w.nbrs = make([][]int32, w.idx.Len())
@@ -119,6 +118,12 @@ func (b *builder) world(topology string) *World {
 
 // Len is the number of CIs.
 func (w *World) Len() int { return w.idx.Len() }
+
+// node is the index of a CI of the estate.
+func (w *World) node(id string) int32 {
+	n, _ := w.idx.Lookup(id)
+	return n
+}
 
 // Upstream returns what Store.Neighbourhood returns for an Upstream query:
 // the CIs within depth hops against the flow of failure from the seeds and
