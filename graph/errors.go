@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Code classifies a domain error. Exactly one place (the GraphQL error
@@ -110,4 +111,17 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// Truncate shortens input echoed in a message to at most n bytes, cut on a
+// rune boundary and marked with "…", so that a huge value cannot bloat an
+// error and a cut never leaves half a character.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -83,3 +83,24 @@ func TestRenameFieldSeesThroughWrapping(t *testing.T) {
 		t.Fatal("changed a non-domain error")
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"too long", 3, "too…"},
+		{"ab€cd", 3, "ab…"}, // € is three bytes from index 2: never cut inside it
+		{"ab€cd", 5, "ab€…"},
+		{"€", 1, "…"},
+		{"", 0, ""},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.s, tt.n); got != tt.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func CheckScopeKey(field string, k ScopeKey) error {
 // made by people: an import calling itself that would outrank them.
 func CheckSource(field, s string) error {
 	if !sourceRE.MatchString(s) {
-		return Invalid(field, "source %q must match %s", truncate(s, 80), sourceRE)
+		return Invalid(field, "source %q must match %s", Truncate(s, 80), sourceRE)
 	}
 	if s == SourceManual {
 		return Invalid(field, "source %q is reserved for edits made through the API", s)

@@ -210,7 +210,7 @@ func DecodeIDCursor(cursor string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	id, ok := strings.CutPrefix(string(b), "i1\x00")
 	if err != nil || !ok || CheckID("after", id) != nil {
-		return "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+		return "", Invalid("after", "invalid cursor %q", Truncate(cursor, 64))
 	}
 	return id, nil
 }

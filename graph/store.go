@@ -269,7 +269,7 @@ func DecodeCursor(cursor string) (name, id string, err error) {
 	rest, ok := strings.CutPrefix(string(b), "v1\x00")
 	i := strings.LastIndexByte(rest, 0)
 	if derr != nil || !ok || i < 0 || CheckID("after", rest[i+1:]) != nil {
-		return "", "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+		return "", "", Invalid("after", "invalid cursor %q", Truncate(cursor, 64))
 	}
 	return rest[:i], rest[i+1:], nil
 }

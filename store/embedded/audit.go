@@ -75,14 +75,7 @@ func checkAbout(about string) error {
 	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
 		return nil
 	}
-	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", truncate(about, 100))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", graph.Truncate(about, 100))
 }
 
 // History returns the audit entries about an id, newest first.

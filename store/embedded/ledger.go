@@ -238,7 +238,7 @@ func (t *txn) checkFence(w *graph.LedgerWrite) error {
 	if st := t.scopeState(w.ScopeKey); st.Generation != w.ExpectGeneration {
 		return graph.Errorf(graph.CodeConflict, "ledger.generation",
 			"scope %s %q is at generation %d, not %d: another run was applied since this one read it",
-			w.Source, truncate(w.Scope, 80), st.Generation, w.ExpectGeneration)
+			w.Source, graph.Truncate(w.Scope, 80), st.Generation, w.ExpectGeneration)
 	}
 	return nil
 }
