@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -111,6 +112,12 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// FieldIndex is the path of element i of a list field, as errors name it:
+// FieldIndex("identifiers", 1) is "identifiers[1]".
+func FieldIndex(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // Truncate shortens input echoed in a message to at most n bytes, cut on a

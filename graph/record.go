@@ -242,11 +242,11 @@ func CheckRecord(rec Record) error {
 		return err
 	}
 	for i, l := range rec.Links {
-		if err := CheckID(fieldIndex("links", i), l.CI); err != nil {
+		if err := CheckID(FieldIndex("links", i), l.CI); err != nil {
 			return err
 		}
 		if l.Role == "" {
-			return Invalid(fieldIndex("links", i), "link role is required")
+			return Invalid(FieldIndex("links", i), "link role is required")
 		}
 	}
 	if len(rec.Doc) == 0 || !json.Valid(rec.Doc) {

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/base64"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -240,7 +239,7 @@ func (c *Catalogue) CheckNeighbourhoodQuery(q NeighbourhoodQuery) (Neighbourhood
 		return q, Invalid("ciIds", "at least one CI id is required")
 	}
 	for i, id := range q.Seeds {
-		if err := CheckID(fieldIndex("ciIds", i), id); err != nil {
+		if err := CheckID(FieldIndex("ciIds", i), id); err != nil {
 			return q, err
 		}
 	}
@@ -280,10 +279,6 @@ func CursorLess(name, id, name2, id2 string) bool {
 		return name < name2
 	}
 	return id < id2
-}
-
-func fieldIndex(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // CheckFilter validates a CI filter against the catalogue.

@@ -1,8 +1,8 @@
 package resolvers
 
-import "strconv"
+import "github.com/ripple-cmdb/ripple/graph"
 
-func fieldIndex(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+func fieldIndex(field string, i int) string { return graph.FieldIndex(field, i) }
 
 func deref[T any](p *T) T {
 	var zero T

@@ -1,7 +1,6 @@
 package itsm
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -138,4 +137,4 @@ func validOutcome(o ChangeOutcome) bool {
 	return o == OutcomeSuccessful || o == OutcomeFailed || o == OutcomeRolledBack
 }
 
-func fieldIndex(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
+func fieldIndex(field string, i int) string { return graph.FieldIndex(field, i) }

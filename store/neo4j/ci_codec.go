@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -231,5 +230,3 @@ func recordList[T any](rec *neo4j.Record, key string) ([]T, error) {
 	}
 	return out, nil
 }
-
-func indexField(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }

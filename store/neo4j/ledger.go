@@ -24,12 +24,12 @@ func checkLedgerWrite(cat *graph.Catalogue, w *graph.LedgerWrite) error {
 		return err
 	}
 	for i, ref := range w.SeenCIs {
-		if err := checkRef(indexField("ledger.seenCIs", i), ref); err != nil {
+		if err := checkRef(graph.FieldIndex("ledger.seenCIs", i), ref); err != nil {
 			return err
 		}
 	}
 	for i, r := range w.SeenRelations {
-		prefix := indexField("ledger.seenRelations", i)
+		prefix := graph.FieldIndex("ledger.seenRelations", i)
 		if err := checkRef(prefix+".from", r.From); err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 	var out ledgerRows
 	seenCI := make(map[string]bool, len(w.SeenCIs))
 	for i, ref := range w.SeenCIs {
-		id, err := r.resolve(indexField("ledger.seenCIs", i), ref)
+		id, err := r.resolve(graph.FieldIndex("ledger.seenCIs", i), ref)
 		if err != nil {
 			return ledgerRows{}, err
 		}
@@ -118,7 +118,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 	var ask []graph.RelationKey
 	asked := map[graph.RelationKey]bool{}
 	for i, rel := range w.SeenRelations {
-		prefix := indexField("ledger.seenRelations", i)
+		prefix := graph.FieldIndex("ledger.seenRelations", i)
 		from, err := r.resolve(prefix+".from", rel.From)
 		if err == nil {
 			var to string
@@ -148,7 +148,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 			exists = inDB[k]
 		}
 		if !exists {
-			return ledgerRows{}, graph.Errorf(graph.CodeNotFound, indexField("ledger.seenRelations", i),
+			return ledgerRows{}, graph.Errorf(graph.CodeNotFound, graph.FieldIndex("ledger.seenRelations", i),
 				"relation %s -%s-> %s does not exist", k.From, k.Type, k.To)
 		}
 		if !seenRel[k] {

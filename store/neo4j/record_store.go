@@ -234,7 +234,7 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 	}
 	for i, id := range ids {
 		if !found[id] && !kept[id] {
-			return nil, graph.NotFound(indexField("links", i), "CI", id)
+			return nil, graph.NotFound(graph.FieldIndex("links", i), "CI", id)
 		}
 	}
 	return found, nil

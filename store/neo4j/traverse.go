@@ -45,7 +45,7 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 		}
 		for i, id := range q.Seeds {
 			if _, ok := t.sub.Nodes[id]; !ok {
-				return graph.Subgraph{}, graph.NotFound(indexField("ciIds", i), "CI", id)
+				return graph.Subgraph{}, graph.NotFound(graph.FieldIndex("ciIds", i), "CI", id)
 			}
 		}
 		sortRelations(t.sub.Edges)
