@@ -36,6 +36,14 @@ func (k RecordKind) Valid() bool {
 	return false
 }
 
+// CheckRecordKind rejects an unknown record kind, naming the field "kind".
+func CheckRecordKind(kind RecordKind) error {
+	if !kind.Valid() {
+		return Invalid("kind", "unknown record kind %q", kind)
+	}
+	return nil
+}
+
 // Record is the storage form of an ITSM record: an opaque JSON document (the
 // domain object, owned by package itsm) plus the few fields stores index so
 // that lists and analyses need not decode every document.
@@ -135,7 +143,26 @@ type AuditEntry struct {
 }
 
 // RelationSubjectID is the audit subject id of a relation.
-func RelationSubjectID(k RelationKey) string { return k.From + "|" + k.Type + "|" + k.To }
+func RelationSubjectID(k RelationKey) string {
+	return k.From + relationSubjectSep + k.Type + relationSubjectSep + k.To
+}
+
+// relationSubjectSep cannot occur in a CI id (a UUID) or a relation type
+// name, so a RelationSubjectID splits back into its parts unambiguously.
+const relationSubjectSep = "|"
+
+// CheckAbout accepts what History can be asked about: a CI or record id,
+// or a relation's RelationSubjectID (from|TYPE|to).
+func CheckAbout(about string) error {
+	if CheckID("about", about) == nil {
+		return nil
+	}
+	parts := strings.Split(about, relationSubjectSep)
+	if len(parts) == 3 && parts[1] != "" && CheckID("about", parts[0]) == nil && CheckID("about", parts[2]) == nil {
+		return nil
+	}
+	return Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", Truncate(about, 100))
+}
 
 // AuditPage is one page of history, newest first.
 type AuditPage struct {
@@ -215,28 +242,19 @@ func DecodeIDCursor(cursor string) (string, error) {
 	return id, nil
 }
 
-// CheckRecordPage validates paging arguments for newest-first listings.
+// CheckRecordPage validates paging arguments for newest-first listings
+// (cursors made by IDCursor) and applies the default size.
 func CheckRecordPage(p Page) (Page, error) {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0:
-		return p, Invalid("first", "first must not be negative")
-	case p.First > MaxPageSize:
-		return p, Invalid("first", "first must be at most %d", MaxPageSize)
-	}
-	if p.After != "" {
-		if _, err := DecodeIDCursor(p.After); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return checkPage(p, func(cursor string) error {
+		_, err := DecodeIDCursor(cursor)
+		return err
+	})
 }
 
 // CheckRecord validates the store-level shape of a record before a write.
 func CheckRecord(rec Record) error {
-	if !rec.Kind.Valid() {
-		return Invalid("kind", "unknown record kind %q", rec.Kind)
+	if err := CheckRecordKind(rec.Kind); err != nil {
+		return err
 	}
 	if err := CheckID("id", rec.ID); err != nil {
 		return err

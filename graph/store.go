@@ -215,8 +215,18 @@ type Subgraph struct {
 // backend round-trips it exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// CheckPage validates paging arguments and applies the default size.
+// CheckPage validates paging arguments for listings in (name, id) order
+// (cursors made by EncodeCursor) and applies the default size.
 func CheckPage(p Page) (Page, error) {
+	return checkPage(p, func(cursor string) error {
+		_, _, err := DecodeCursor(cursor)
+		return err
+	})
+}
+
+// checkPage validates a page size, applies the default, and checks the
+// cursor with the listing's own decoder.
+func checkPage(p Page, checkCursor func(string) error) (Page, error) {
 	switch {
 	case p.First == 0:
 		p.First = DefaultPageSize
@@ -226,7 +236,7 @@ func CheckPage(p Page) (Page, error) {
 		return p, Invalid("first", "first must be at most %d", MaxPageSize)
 	}
 	if p.After != "" {
-		if _, _, err := DecodeCursor(p.After); err != nil {
+		if err := checkCursor(p.After); err != nil {
 			return p, err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -122,7 +121,7 @@ func stringOrNil(b []byte) any {
 
 // History returns the audit entries about an id, newest first.
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
-	if err := checkAbout(about); err != nil {
+	if err := graph.CheckAbout(about); err != nil {
 		return graph.AuditPage{}, err
 	}
 	p, err := graph.CheckRecordPage(p)
@@ -158,24 +157,6 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 		}
 		return out, nil
 	})
-}
-
-// checkAbout accepts what History can be asked about: a CI or record id,
-// or a relation's graph.RelationSubjectID (from|TYPE|to). It repeats the
-// embedded store's rule; the two belong in one graph.CheckAbout.
-func checkAbout(about string) error {
-	if graph.CheckID("about", about) == nil {
-		return nil
-	}
-	parts := strings.Split(about, "|")
-	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
-		return nil
-	}
-	short := about
-	if len(short) > 100 {
-		short = short[:100] + "…"
-	}
-	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", short)
 }
 
 // auditFromNode decodes an (:Audit) node written by writeAudit.

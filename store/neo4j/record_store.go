@@ -242,7 +242,7 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 
 // GetRecord returns one record.
 func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return graph.Record{}, err
 	}
 	if err := graph.CheckID("id", id); err != nil {
@@ -272,7 +272,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 // RecordsByIDs returns the records of a kind that exist among ids;
 // malformed and unknown ids are left out, as dataloaders expect.
 func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []string) (map[string]graph.Record, error) {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return nil, err
 	}
 	valid := validIDs(ids)
@@ -296,7 +296,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 // ListRecords returns one page of records of a kind, newest first, and the
 // number matching the filter, read in one transaction so they agree.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return graph.RecordPage{}, err
 	}
 	p, err := graph.CheckRecordPage(p)
@@ -360,7 +360,7 @@ func ceilMicros(t time.Time) int64 {
 // DeleteRecord removes a record and its links, auditing the document it
 // had.
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return err
 	}
 	if err := graph.CheckID("id", id); err != nil {
@@ -390,13 +390,6 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 		return struct{}{}, writeAudit(ctx, tx, actor, now, []auditChange{change})
 	})
 	return err
-}
-
-func checkKind(kind graph.RecordKind) error {
-	if !kind.Valid() {
-		return graph.Invalid("kind", "unknown record kind %q", kind)
-	}
-	return nil
 }
 
 // recordRecord reads a (:Record) node returned under key.
