@@ -242,6 +242,24 @@ func DecodeIDCursor(cursor string) (string, error) {
 	return id, nil
 }
 
+// EachRecordPage reads a newest-first listing from its first page to its
+// last, MaxPageSize records at a time. list fetches the page p asks for
+// (and does what it likes with it); it returns the page as the store gave
+// it, whose last record is where the next page starts.
+func EachRecordPage(list func(p Page) (RecordPage, error)) error {
+	p := Page{First: MaxPageSize}
+	for {
+		page, err := list(p)
+		if err != nil {
+			return err
+		}
+		if !page.HasNextPage || len(page.Records) == 0 {
+			return nil
+		}
+		p.After = IDCursor(page.Records[len(page.Records)-1].ID)
+	}
+}
+
 // CheckRecordPage validates paging arguments for newest-first listings
 // (cursors made by IDCursor) and applies the default size.
 func CheckRecordPage(p Page) (Page, error) {
