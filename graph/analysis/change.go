@@ -171,19 +171,15 @@ func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastC
 // changesIn lists every change in the states whose window overlaps [from, to].
 func (a *Analyst) changesIn(ctx context.Context, from, to time.Time, states []itsm.ChangeState) ([]*itsm.Change, error) {
 	var out []*itsm.Change
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to},
-			graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
+	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+		page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to}, p)
 		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
+		return rp, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // riskReasons itemises the risk of a change.
@@ -284,22 +280,17 @@ func (a *Analyst) pastChangesOn(ctx context.Context, c *itsm.Change) ([]*itsm.Ch
 	seen := map[string]*itsm.Change{}
 	from := c.PlannedStart.Add(-historyWindow)
 	for _, target := range c.TargetCIs {
-		after := ""
-		for {
-			page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart},
-				graph.Page{First: graph.MaxPageSize, After: after})
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range page {
-				if p.ID != c.ID {
-					seen[p.ID] = p
+		err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+			page, rp, err := a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart}, p)
+			for _, past := range page {
+				if past.ID != c.ID {
+					seen[past.ID] = past
 				}
 			}
-			if !rp.HasNextPage || len(page) == 0 {
-				break
-			}
-			after = graph.IDCursor(page[len(page)-1].ID)
+			return rp, err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	out := make([]*itsm.Change, 0, len(seen))

@@ -174,21 +174,17 @@ func (a *Analyst) recentChanges(ctx context.Context, sub graph.Subgraph, from, t
 // knownErrors are the open known-error problems rooted in the subgraph.
 func (a *Analyst) knownErrors(ctx context.Context, sub graph.Subgraph) ([]rootcause.KnownError, error) {
 	var out []rootcause.KnownError
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListProblems(ctx, itsm.ProblemFilter{States: []itsm.ProblemState{itsm.ProblemKnownError}},
-			graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page {
-			if p.RootCauseCI != "" && sub.Nodes[p.RootCauseCI] != nil {
-				out = append(out, rootcause.KnownError{CI: p.RootCauseCI, ProblemID: p.ID})
+	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+		page, rp, err := a.ITSM.ListProblems(ctx, itsm.ProblemFilter{States: []itsm.ProblemState{itsm.ProblemKnownError}}, p)
+		for _, pr := range page {
+			if pr.RootCauseCI != "" && sub.Nodes[pr.RootCauseCI] != nil {
+				out = append(out, rootcause.KnownError{CI: pr.RootCauseCI, ProblemID: pr.ID})
 			}
 		}
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
+		return rp, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

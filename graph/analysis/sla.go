@@ -80,18 +80,15 @@ func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, asOf time.
 // incidents lists every incident matching the filter.
 func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm.Incident, error) {
 	var out []*itsm.Incident
-	after := ""
-	for {
-		page, rp, err := a.ITSM.ListIncidents(ctx, f, graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
+	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+		page, rp, err := a.ITSM.ListIncidents(ctx, f, p)
 		out = append(out, page...)
-		if !rp.HasNextPage || len(page) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(page[len(page)-1].ID)
+		return rp, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // SLA statuses.
