@@ -161,65 +161,20 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 
 // auditFromNode decodes an (:Audit) node written by writeAudit.
 func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
-	var (
-		e   graph.AuditEntry
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		if v, err = neo4j.GetProperty[string](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return v
+	f := nodeFields(n)
+	e := graph.AuditEntry{
+		ID:          f.str(propID),
+		Actor:       f.str(propAuditActor),
+		Action:      graph.AuditAction(f.str(propAuditAction)),
+		SubjectKind: graph.AuditSubject(f.str(propAuditSubjectKind)),
+		SubjectID:   f.str(propAuditSubjectID),
+		Before:      f.optRaw(propAuditBefore),
+		After:       f.optRaw(propAuditAfter),
+		At:          f.micros(propAuditAt),
+		About:       f.strings(propAuditAbout),
 	}
-	raw := func(key string) json.RawMessage {
-		if _, ok := n.Props[key]; !ok || err != nil {
-			return nil
-		}
-		return json.RawMessage(str(key))
-	}
-	e.ID = str(propID)
-	e.Actor = str(propAuditActor)
-	e.Action = graph.AuditAction(str(propAuditAction))
-	e.SubjectKind = graph.AuditSubject(str(propAuditSubjectKind))
-	e.SubjectID = str(propAuditSubjectID)
-	e.Before = raw(propAuditBefore)
-	e.After = raw(propAuditAfter)
-	if err == nil {
-		var at int64
-		if at, err = neo4j.GetProperty[int64](n, propAuditAt); err == nil {
-			e.At = fromMicros(at)
-		}
-	}
-	if err == nil {
-		e.About, err = propStrings(n, propAuditAbout)
-	}
-	if err != nil {
-		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, err)
+	if f.err != nil {
+		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, f.err)
 	}
 	return e, nil
-}
-
-// propStrings reads a list-of-strings property; absent reads as nil.
-func propStrings(n neo4j.Node, key string) ([]string, error) {
-	v, ok := n.Props[key]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("property %s: expected a list, got %T", key, v)
-	}
-	out := make([]string, len(list))
-	for i, x := range list {
-		s, ok := x.(string)
-		if !ok {
-			return nil, fmt.Errorf("property %s[%d]: expected a string, got %T", key, i, x)
-		}
-		out[i] = s
-	}
-	return out, nil
 }

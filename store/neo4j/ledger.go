@@ -49,7 +49,7 @@ func lockScope(ctx context.Context, tx neo4j.ManagedTransaction, k graph.ScopeKe
 	var gen int64
 	err := collect(ctx, tx, cypherLockScope, scopeParams(k), func(rec *neo4j.Record) error {
 		var err error
-		gen, err = recordInt(rec, "generation")
+		gen, err = recordValue[int64](rec, "generation")
 		return err
 	})
 	if err != nil {
@@ -233,7 +233,7 @@ func (r *refResolver) lookup(ctx context.Context, tx neo4j.ManagedTransaction) e
 	for start := 0; start < len(r.ids); start += maxRowsPerStatement {
 		chunk := r.ids[start:min(start+maxRowsPerStatement, len(r.ids))]
 		err := collect(ctx, tx, cypherCIsExist, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-			id, err := recordString(rec, "id")
+			id, err := recordValue[string](rec, "id")
 			r.found[id] = true
 			return err
 		})
@@ -258,11 +258,11 @@ func identifierOwners(ctx context.Context, tx neo4j.ManagedTransaction, keys []s
 	for start := 0; start < len(keys); start += maxRowsPerStatement {
 		chunk := keys[start:min(start+maxRowsPerStatement, len(keys))]
 		err := collect(ctx, tx, cypherIdentifierOwners, map[string]any{"keys": chunk}, func(rec *neo4j.Record) error {
-			key, err := recordString(rec, "key")
+			key, err := recordValue[string](rec, "key")
 			if err != nil {
 				return err
 			}
-			owners[key], err = recordString(rec, "id")
+			owners[key], err = recordValue[string](rec, "id")
 			return err
 		})
 		if err != nil {
@@ -351,10 +351,10 @@ func (s *Store) Scope(ctx context.Context, key graph.ScopeKey) (graph.ScopeState
 		st := graph.ScopeState{ScopeKey: key}
 		err := collect(ctx, tx, cypherScope, scopeParams(key), func(rec *neo4j.Record) error {
 			var err error
-			if st.Generation, err = recordInt(rec, "generation"); err != nil {
+			if st.Generation, err = recordValue[int64](rec, "generation"); err != nil {
 				return err
 			}
-			if st.LastRun, err = recordString(rec, "lastRun"); err != nil {
+			if st.LastRun, err = recordValue[string](rec, "lastRun"); err != nil {
 				return err
 			}
 			at, isNil, err := neo4j.GetRecordValue[int64](rec, "lastApplied")
@@ -482,36 +482,18 @@ func (s *Store) RelationSightings(ctx context.Context, keys []graph.RelationKey)
 
 // decodeSighting reads a row of sightingColumns.
 func decodeSighting(rec *neo4j.Record) (graph.Sighting, error) {
-	var (
-		sg  graph.Sighting
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		v, err = recordString(rec, key)
-		return v
+	f := rowFields(rec)
+	sg := graph.Sighting{
+		ScopeKey:  graph.ScopeKey{Source: f.str("source"), Scope: f.str("scope")},
+		FirstSeen: f.micros("firstSeen"),
+		LastSeen:  f.micros("lastSeen"),
+		LastRun:   f.str("lastRun"),
+		Missed:    int(f.int("missed")),
 	}
-	num := func(key string) int64 {
-		if err != nil {
-			return 0
-		}
-		var v int64
-		v, err = recordInt(rec, key)
-		return v
-	}
-	sg.Source = str("source")
-	sg.Scope = str("scope")
-	subject := str("subject")
-	from, typ, to := str("relFrom"), str("relType"), str("relTo")
-	sg.FirstSeen = fromMicros(num("firstSeen"))
-	sg.LastSeen = fromMicros(num("lastSeen"))
-	sg.LastRun = str("lastRun")
-	sg.Missed = int(num("missed"))
-	if err != nil {
-		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", err)
+	subject := f.str("subject")
+	from, typ, to := f.str("relFrom"), f.str("relType"), f.str("relTo")
+	if f.err != nil {
+		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", f.err)
 	}
 	switch {
 	case from == "":

@@ -56,7 +56,7 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 			out.CIs, out.HasNextPage = out.CIs[:p.First], true
 		}
 		err = collect(ctx, tx, countCypher, params, func(rec *neo4j.Record) error {
-			n, err := recordInt(rec, "total")
+			n, err := recordValue[int64](rec, "total")
 			out.TotalCount = int(n)
 			return err
 		})

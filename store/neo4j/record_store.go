@@ -98,7 +98,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		params := map[string]any{"kind": string(rec.Kind), "id": rec.ID, "row": recordRow(stored, linksJSON), "links": rows}
 		var linked int64
 		err = collect(ctx, tx, cypher, params, func(r *neo4j.Record) error {
-			linked, err = recordInt(r, "linked")
+			linked, err = recordValue[int64](r, "linked")
 			return err
 		})
 		if err != nil {
@@ -181,18 +181,18 @@ func lockRecord(ctx context.Context, tx neo4j.ManagedTransaction, kind graph.Rec
 	err := collect(ctx, tx, cypherLockRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
 		var err error
 		found = true
-		if cur.version, err = recordInt(r, "version"); err != nil {
+		if cur.version, err = recordValue[int64](r, "version"); err != nil {
 			return err
 		}
-		if cur.doc, err = recordString(r, "doc"); err != nil {
+		if cur.doc, err = recordValue[string](r, "doc"); err != nil {
 			return err
 		}
-		micros, err := recordInt(r, "createdAt")
+		micros, err := recordValue[int64](r, "createdAt")
 		if err != nil {
 			return err
 		}
 		cur.createdAt = fromMicros(micros)
-		raw, err := recordString(r, "links")
+		raw, err := recordValue[string](r, "links")
 		if err != nil {
 			return err
 		}
@@ -337,7 +337,7 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 			out.Records, out.HasNextPage = out.Records[:p.First], true
 		}
 		err = collect(ctx, tx, countCypher, params, func(r *neo4j.Record) error {
-			n, err := recordInt(r, "total")
+			n, err := recordValue[int64](r, "total")
 			out.TotalCount = int(n)
 			return err
 		})
@@ -394,62 +394,34 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 
 // recordRecord reads a (:Record) node returned under key.
 func recordRecord(r *neo4j.Record, key string) (graph.Record, error) {
-	n, isNil, err := neo4j.GetRecordValue[neo4j.Node](r, key)
+	n, err := recordNode(r, key)
 	if err != nil {
-		return graph.Record{}, fmt.Errorf("read %s: %w", key, err)
-	}
-	if isNil {
-		return graph.Record{}, fmt.Errorf("read %s: unexpected null", key)
+		return graph.Record{}, err
 	}
 	return recordFromNode(n)
 }
 
 // recordFromNode decodes a (:Record) node written by recordRow.
 func recordFromNode(n neo4j.Node) (graph.Record, error) {
-	var (
-		rec graph.Record
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		if v, err = neo4j.GetProperty[string](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return v
+	f := nodeFields(n)
+	rec := graph.Record{
+		Kind:    graph.RecordKind(f.str(propRecKind)),
+		ID:      f.str(propID),
+		State:   f.str(propRecState),
+		Doc:     json.RawMessage(f.str(propRecDoc)),
+		Start:   f.optMicros(propRecStart),
+		End:     f.optMicros(propRecEnd),
+		Version: f.int(propRecVersion),
+		Refs:    f.strings(propRecRefs),
 	}
-	micros := func(key string) *time.Time {
-		if _, ok := n.Props[key]; !ok || err != nil {
-			return nil
-		}
-		var v int64
-		if v, err = neo4j.GetProperty[int64](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-			return nil
-		}
-		t := fromMicros(v)
-		return &t
-	}
-	rec.Kind = graph.RecordKind(str(propRecKind))
-	rec.ID = str(propID)
-	rec.State = str(propRecState)
-	rec.Doc = json.RawMessage(str(propRecDoc))
-	linksJSON := str(propRecLinks)
-	rec.Start, rec.End = micros(propRecStart), micros(propRecEnd)
-	if created := micros(propCreatedAt); created != nil {
+	linksJSON := f.str(propRecLinks)
+	if created := f.optMicros(propCreatedAt); created != nil {
 		rec.CreatedAt = *created
 	}
-	if updated := micros(propUpdatedAt); updated != nil {
+	if updated := f.optMicros(propUpdatedAt); updated != nil {
 		rec.UpdatedAt = *updated
 	}
-	if err == nil {
-		rec.Version, err = neo4j.GetProperty[int64](n, propRecVersion)
-	}
-	if err == nil {
-		rec.Refs, err = propStrings(n, propRecRefs)
-	}
+	err := f.err
 	if err == nil {
 		var links []storedLink
 		if err = json.Unmarshal([]byte(linksJSON), &links); err == nil {

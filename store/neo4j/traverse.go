@@ -119,11 +119,11 @@ func newTraversal(seeds []string) *traversal {
 func (t *traversal) expandLevel(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, depth int) error {
 	var next []string
 	err := collect(ctx, tx, cypher, map[string]any{"frontier": t.frontier}, func(rec *neo4j.Record) error {
-		node, err := recordString(rec, "node")
+		node, err := recordValue[string](rec, "node")
 		if err != nil {
 			return err
 		}
-		outgoing, err := recordBool(rec, "outgoing")
+		outgoing, err := recordValue[bool](rec, "outgoing")
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (t *traversal) fetchNodes(ctx context.Context, tx neo4j.ManagedTransaction,
 		if err != nil {
 			return err
 		}
-		members, err := recordInt(rec, "members")
+		members, err := recordValue[int64](rec, "members")
 		if err != nil {
 			return err
 		}
