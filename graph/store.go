@@ -24,6 +24,7 @@ import (
 // and neither does the import ledger (Batch.Ledger), which moves on every
 // run and is its own record of what was seen when.
 type Store interface {
+	Traverser
 	RecordStore
 	LedgerStore
 
@@ -73,6 +74,16 @@ type Store interface {
 	// Ids without relations map to nothing. Feeds dataloaders.
 	RelationsOf(ctx context.Context, ids []string, dir Direction, types []string) (map[string][]Relation, error)
 
+	// Ping reports whether the store can answer queries (readiness).
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close(ctx context.Context) error
+}
+
+// Traverser is the part of a Store that the graph algorithms read (blast
+// radius, dependencies): the catalogue and breadth-first neighbourhoods.
+type Traverser interface {
 	// Neighbourhood expands breadth-first from the seeds along the relation
 	// types that carry failure, walking each the way failure flows
 	// (Downstream) or against it (Upstream), and returns the nodes reached
@@ -82,14 +93,8 @@ type Store interface {
 	// NOT_FOUND (field "ciIds[i]" when a seed does not exist).
 	Neighbourhood(ctx context.Context, q NeighbourhoodQuery) (Subgraph, error)
 
-	// Ping reports whether the store can answer queries (readiness).
-	Ping(ctx context.Context) error
-
 	// Catalogue returns the catalogue the store validates against.
 	Catalogue() *Catalogue
-
-	// Close releases the store's resources.
-	Close(ctx context.Context) error
 }
 
 // UpsertResult reports what an upsert did.
