@@ -77,7 +77,8 @@ type Store interface {
 	// Ping reports whether the store can answer queries (readiness).
 	Ping(ctx context.Context) error
 
-	// Close releases the store's resources.
+	// Close releases the store's resources. Afterwards every method fails
+	// with UNAVAILABLE; closing again is harmless.
 	Close(ctx context.Context) error
 }
 

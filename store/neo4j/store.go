@@ -2,7 +2,9 @@ package neo4j
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
@@ -20,6 +22,9 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
+	// closed makes every call after Close UNAVAILABLE, as on the embedded
+	// store, rather than an internal error from the closed driver.
+	closed atomic.Bool
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -87,6 +92,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the driver's connections.
 func (s *Store) Close(ctx context.Context) error {
+	s.closed.Store(true)
 	if err := s.driver.Close(ctx); err != nil {
 		return mapError("close neo4j driver", err)
 	}
@@ -110,6 +116,10 @@ func writeTx[T any](ctx context.Context, s *Store, op string, work txWork[T]) (T
 }
 
 func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMode, work txWork[T]) (T, error) {
+	if s.closed.Load() {
+		var zero T
+		return zero, graph.Unavailable(errors.New("store closed"), "%s: the store is closed", op)
+	}
 	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})
 	defer func() {
 		if err := session.Close(context.WithoutCancel(ctx)); err != nil {
