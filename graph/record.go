@@ -261,12 +261,14 @@ func EachRecordPage(list func(p Page) (RecordPage, error)) error {
 }
 
 // CheckRecordPage validates paging arguments for newest-first listings
-// (cursors made by IDCursor) and applies the default size.
-func CheckRecordPage(p Page) (Page, error) {
-	return checkPage(p, func(cursor string) error {
-		_, err := DecodeIDCursor(cursor)
-		return err
-	})
+// (cursors made by IDCursor), applies the default size and returns the id
+// the page starts after (empty for the first page).
+func CheckRecordPage(p Page) (page Page, afterID string, err error) {
+	if p, err = checkPageSize(p); err != nil || p.After == "" {
+		return p, "", err
+	}
+	afterID, err = DecodeIDCursor(p.After)
+	return p, afterID, err
 }
 
 // CheckRecord validates the store-level shape of a record before a write.

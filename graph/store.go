@@ -222,17 +222,18 @@ type Subgraph struct {
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // CheckPage validates paging arguments for listings in (name, id) order
-// (cursors made by EncodeCursor) and applies the default size.
-func CheckPage(p Page) (Page, error) {
-	return checkPage(p, func(cursor string) error {
-		_, _, err := DecodeCursor(cursor)
-		return err
-	})
+// (cursors made by EncodeCursor), applies the default size and returns the
+// key the page starts after (both empty for the first page).
+func CheckPage(p Page) (page Page, afterName, afterID string, err error) {
+	if p, err = checkPageSize(p); err != nil || p.After == "" {
+		return p, "", "", err
+	}
+	afterName, afterID, err = DecodeCursor(p.After)
+	return p, afterName, afterID, err
 }
 
-// checkPage validates a page size, applies the default, and checks the
-// cursor with the listing's own decoder.
-func checkPage(p Page, checkCursor func(string) error) (Page, error) {
+// checkPageSize validates a page size and applies the default.
+func checkPageSize(p Page) (Page, error) {
 	switch {
 	case p.First == 0:
 		p.First = DefaultPageSize
@@ -240,11 +241,6 @@ func checkPage(p Page, checkCursor func(string) error) (Page, error) {
 		return p, Invalid("first", "first must not be negative")
 	case p.First > MaxPageSize:
 		return p, Invalid("first", "first must be at most %d", MaxPageSize)
-	}
-	if p.After != "" {
-		if err := checkCursor(p.After); err != nil {
-			return p, err
-		}
 	}
 	return p, nil
 }

@@ -130,14 +130,11 @@ func (w *World) node(id string) int32 {
 // every propagating relation met while expanding (nodes at the depth limit
 // are included but not expanded, so their own causes are not).
 func (w *World) Upstream(cat *graph.Catalogue, seeds []string, depth int) graph.Subgraph {
-	causes := map[string][]graph.Relation{}
+	causes := map[string][]graph.Relation{} // by the CI they affect
 	for _, r := range w.Graph.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			causes[r.From] = append(causes[r.From], r)
-		case graph.PropagateToTarget:
-			causes[r.To] = append(causes[r.To], r)
+		if _, affected, ok := rt.Flow(r.From, r.To); ok {
+			causes[affected] = append(causes[affected], r)
 		}
 	}
 	out := graph.Subgraph{Nodes: map[string]*graph.Node{}}
@@ -177,14 +174,11 @@ func (w *World) Upstream(cat *graph.Catalogue, seeds []string, depth int) graph.
 // Downstream query seeded at every CI of sub: the CIs within depth hops
 // along the flow of failure and the relations met on the way.
 func (w *World) Downstream(cat *graph.Catalogue, sub graph.Subgraph, depth int) graph.Subgraph {
-	affects := map[string][]graph.Relation{}
+	affects := map[string][]graph.Relation{} // by the CI whose failure they carry
 	for _, r := range w.Graph.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			affects[r.To] = append(affects[r.To], r)
-		case graph.PropagateToTarget:
-			affects[r.From] = append(affects[r.From], r)
+		if cause, _, ok := rt.Flow(r.From, r.To); ok {
+			affects[cause] = append(affects[cause], r)
 		}
 	}
 	out := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(sub.Nodes))}

@@ -102,11 +102,8 @@ func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dep
 	causes := map[string][]string{}
 	for _, r := range sub.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			causes[r.From] = append(causes[r.From], r.To)
-		case graph.PropagateToTarget:
-			causes[r.To] = append(causes[r.To], r.From)
+		if cause, affected, ok := rt.Flow(r.From, r.To); ok {
+			causes[affected] = append(causes[affected], cause)
 		}
 	}
 	dist := map[string]int{root: 0}

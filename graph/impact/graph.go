@@ -44,24 +44,17 @@ func NewGraph(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
 	g.out, g.in = make([][]edge, n), make([][]edge, n)
 	g.need, g.total = make([]int32, n), make([]int32, n)
 	for _, r := range sub.Edges {
-		rt, ok := cat.RelationType(r.Type)
-		if !ok {
+		rt, _ := cat.RelationType(r.Type)
+		causeID, affectedID, flows := rt.Flow(r.From, r.To)
+		if !flows {
 			continue
 		}
-		from, okFrom := g.index[r.From]
-		to, okTo := g.index[r.To]
-		if !okFrom || !okTo {
+		cause, okCause := g.index[causeID]
+		affected, okAffected := g.index[affectedID]
+		if !okCause || !okAffected {
 			continue
 		}
-		var e edge
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			e = edge{cause: to, affected: from}
-		case graph.PropagateToTarget:
-			e = edge{cause: from, affected: to, grouping: rt.Grouping}
-		default:
-			continue
-		}
+		e := edge{cause: cause, affected: affected, grouping: rt.Grouping}
 		g.out[e.cause] = append(g.out[e.cause], e)
 		g.in[e.affected] = append(g.in[e.affected], e)
 	}

@@ -69,13 +69,9 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 	if err := graph.CheckAbout(about); err != nil {
 		return graph.AuditPage{}, err
 	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckRecordPage(p)
 	if err != nil {
 		return graph.AuditPage{}, err
-	}
-	after := ""
-	if p.After != "" {
-		after, _ = graph.DecodeIDCursor(p.After) // CheckRecordPage validated it
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {

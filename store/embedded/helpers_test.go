@@ -127,7 +127,7 @@ func checkLedgerIndexes(m *memState) error {
 	}
 	if err := count("CI", listed, func() bool {
 		for _, list := range m.ciScopes {
-			if len(list) == 0 || !slices.IsSortedFunc(list, scopeLess) {
+			if len(list) == 0 || !slices.IsSortedFunc(list, graph.ScopeKey.Compare) {
 				return false
 			}
 		}
@@ -141,7 +141,7 @@ func checkLedgerIndexes(m *memState) error {
 	}
 	return count("relation", listed, func() bool {
 		for _, list := range m.relScopes {
-			if len(list) == 0 || !slices.IsSortedFunc(list, scopeLess) {
+			if len(list) == 0 || !slices.IsSortedFunc(list, graph.ScopeKey.Compare) {
 				return false
 			}
 		}

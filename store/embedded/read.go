@@ -50,14 +50,13 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 	if err := s.cat.CheckFilter(f); err != nil {
 		return graph.CIPage{}, err
 	}
-	p, err := graph.CheckPage(p)
+	p, afterName, afterID, err := graph.CheckPage(p)
 	if err != nil {
 		return graph.CIPage{}, err
 	}
 	var after *nameKey
-	if p.After != "" {
-		name, id, _ := graph.DecodeCursor(p.After) // CheckPage validated it
-		after = &nameKey{name: name, id: id}
+	if afterID != "" {
+		after = &nameKey{name: afterName, id: afterID}
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {

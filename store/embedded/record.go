@@ -146,13 +146,9 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	if err := graph.CheckRecordKind(kind); err != nil {
 		return graph.RecordPage{}, err
 	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckRecordPage(p)
 	if err != nil {
 		return graph.RecordPage{}, err
-	}
-	after := ""
-	if p.After != "" {
-		after, _ = graph.DecodeIDCursor(p.After) // CheckRecordPage validated it
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {

@@ -124,38 +124,21 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 	if err := graph.CheckAbout(about); err != nil {
 		return graph.AuditPage{}, err
 	}
-	p, err := graph.CheckRecordPage(p)
+	p, before, err := graph.CheckRecordPage(p)
 	if err != nil {
 		return graph.AuditPage{}, err
 	}
-	before := historyTop
-	if p.After != "" {
-		if before, err = graph.DecodeIDCursor(p.After); err != nil {
-			return graph.AuditPage{}, err
-		}
+	if before == "" {
+		before = historyTop
 	}
 	params := map[string]any{"about": about, "before": before, "limit": int64(p.First + 1)}
 	return readTx(ctx, s, "read history", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
-		out := graph.AuditPage{Entries: []graph.AuditEntry{}}
-		err := collect(ctx, tx, cypherHistory, params, func(rec *neo4j.Record) error {
-			n, _, err := neo4j.GetRecordValue[neo4j.Node](rec, "a")
-			if err != nil {
-				return fmt.Errorf("read a: %w", err)
-			}
-			e, err := auditFromNode(n)
-			if err != nil {
-				return err
-			}
-			out.Entries = append(out.Entries, e)
-			return nil
+		var out graph.AuditPage
+		var err error
+		out.Entries, out.HasNextPage, err = collectPage(ctx, tx, cypherHistory, params, p.First, func(rec *neo4j.Record) (graph.AuditEntry, error) {
+			return nodeColumn(rec, "a", auditFromNode)
 		})
-		if err != nil {
-			return graph.AuditPage{}, err
-		}
-		if len(out.Entries) > p.First {
-			out.Entries, out.HasNextPage = out.Entries[:p.First], true
-		}
-		return out, nil
+		return out, err
 	})
 }
 

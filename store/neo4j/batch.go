@@ -117,7 +117,7 @@ func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan)
 	for start := 0; start < len(ids); start += maxRowsPerStatement {
 		chunk := ids[start:min(start+maxRowsPerStatement, len(ids))]
 		err := collect(ctx, tx, cypherCIsByIDs, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-			ci, err := recordCI(rec, "c")
+			ci, err := recordCI(rec)
 			if err != nil {
 				return err
 			}

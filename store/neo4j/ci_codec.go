@@ -144,11 +144,5 @@ func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 // unambiguous.
 func identifierKey(id graph.Identifier) string { return id.Kind + ":" + id.Value }
 
-// recordCI reads a CI node returned under key.
-func recordCI(rec *neo4j.Record, key string) (graph.CI, error) {
-	n, err := recordNode(rec, key)
-	if err != nil {
-		return graph.CI{}, err
-	}
-	return ciFromNode(n)
-}
+// recordCI reads the CI node of a row, returned as c.
+func recordCI(rec *neo4j.Record) (graph.CI, error) { return nodeColumn(rec, "c", ciFromNode) }

@@ -17,16 +17,18 @@ func recordValue[T neo4j.RecordValue](rec *neo4j.Record, key string) (T, error) 
 	return v, nil
 }
 
-// recordNode reads a node column that must not be null.
-func recordNode(rec *neo4j.Record, key string) (neo4j.Node, error) {
+// nodeColumn decodes the node in column key of a row, which must not be
+// null.
+func nodeColumn[T any](rec *neo4j.Record, key string, decode func(neo4j.Node) (T, error)) (T, error) {
 	n, isNil, err := neo4j.GetRecordValue[neo4j.Node](rec, key)
+	if err == nil && isNil {
+		err = fmt.Errorf("unexpected null")
+	}
 	if err != nil {
-		return n, fmt.Errorf("read %s: %w", key, err)
+		var zero T
+		return zero, fmt.Errorf("read %s: %w", key, err)
 	}
-	if isNil {
-		return n, fmt.Errorf("read %s: unexpected null", key)
-	}
-	return n, nil
+	return decode(n)
 }
 
 // recordList reads a list column whose items all have type T; null reads

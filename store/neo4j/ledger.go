@@ -3,7 +3,7 @@ package neo4j
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -389,21 +389,9 @@ func (s *Store) Sightings(ctx context.Context, key graph.ScopeKey) ([]graph.Sigh
 		if err != nil {
 			return nil, err
 		}
-		sort.Slice(out, func(i, j int) bool { return sightingLess(out[i], out[j]) })
+		slices.SortFunc(out, graph.CompareSightings)
 		return out, nil
 	})
-}
-
-// sightingLess orders CI sightings (by id) before relation sightings (by
-// graph.RelationKey.Less).
-func sightingLess(a, b graph.Sighting) bool {
-	switch {
-	case a.Relation == nil && b.Relation == nil:
-		return a.CI < b.CI
-	case a.Relation == nil || b.Relation == nil:
-		return a.Relation == nil
-	}
-	return a.Relation.Less(*b.Relation)
 }
 
 // SightingsOf returns the sightings of each CI across scopes, ordered by
@@ -414,30 +402,7 @@ func (s *Store) SightingsOf(ctx context.Context, ids []string) (map[string][]gra
 		return map[string][]graph.Sighting{}, nil
 	}
 	return readTx(ctx, s, "read sightings of CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string][]graph.Sighting, error) {
-		out := map[string][]graph.Sighting{}
-		for start := 0; start < len(valid); start += maxRowsPerStatement {
-			chunk := valid[start:min(start+maxRowsPerStatement, len(valid))]
-			err := collect(ctx, tx, cypherSightingsOf, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-				sg, err := decodeSighting(rec)
-				if err != nil {
-					return err
-				}
-				out[sg.CI] = append(out[sg.CI], sg)
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		for _, list := range out {
-			sort.Slice(list, func(i, j int) bool {
-				if list[i].Source != list[j].Source {
-					return list[i].Source < list[j].Source
-				}
-				return list[i].Scope < list[j].Scope
-			})
-		}
-		return out, nil
+		return sightingsBySubject(ctx, tx, cypherSightingsOf, "ids", valid, func(sg graph.Sighting) (string, bool) { return sg.CI, true })
 	})
 }
 
@@ -451,33 +416,42 @@ func (s *Store) RelationSightings(ctx context.Context, keys []graph.RelationKey)
 		return map[graph.RelationKey][]graph.Sighting{}, nil
 	}
 	return readTx(ctx, s, "read sightings of relations", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[graph.RelationKey][]graph.Sighting, error) {
-		out := map[graph.RelationKey][]graph.Sighting{}
-		for start := 0; start < len(subjects); start += maxRowsPerStatement {
-			chunk := subjects[start:min(start+maxRowsPerStatement, len(subjects))]
-			err := collect(ctx, tx, cypherSightingsBySubject, map[string]any{"subjects": chunk}, func(rec *neo4j.Record) error {
-				sg, err := decodeSighting(rec)
-				if err != nil {
-					return err
-				}
-				if sg.Relation != nil {
-					out[*sg.Relation] = append(out[*sg.Relation], sg)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
+		return sightingsBySubject(ctx, tx, cypherSightingsBySubject, "subjects", subjects, func(sg graph.Sighting) (graph.RelationKey, bool) {
+			if sg.Relation == nil {
+				return graph.RelationKey{}, false
 			}
-		}
-		for _, list := range out {
-			sort.Slice(list, func(i, j int) bool {
-				if list[i].Source != list[j].Source {
-					return list[i].Source < list[j].Source
-				}
-				return list[i].Scope < list[j].Scope
-			})
-		}
-		return out, nil
+			return *sg.Relation, true
+		})
 	})
+}
+
+// sightingsBySubject runs a sightings query over values (bound to param)
+// in chunks of maxRowsPerStatement and groups the sightings by the key
+// keyOf gives them (dropping those it refuses), each group ordered by
+// scope.
+func sightingsBySubject[K comparable](ctx context.Context, tx neo4j.ManagedTransaction, cypher, param string, values []string,
+	keyOf func(graph.Sighting) (K, bool)) (map[K][]graph.Sighting, error) {
+	out := map[K][]graph.Sighting{}
+	for start := 0; start < len(values); start += maxRowsPerStatement {
+		chunk := values[start:min(start+maxRowsPerStatement, len(values))]
+		err := collect(ctx, tx, cypher, map[string]any{param: chunk}, func(rec *neo4j.Record) error {
+			sg, err := decodeSighting(rec)
+			if err != nil {
+				return err
+			}
+			if k, ok := keyOf(sg); ok {
+				out[k] = append(out[k], sg)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, list := range out {
+		slices.SortFunc(list, func(a, b graph.Sighting) int { return a.ScopeKey.Compare(b.ScopeKey) })
+	}
+	return out, nil
 }
 
 // decodeSighting reads a row of sightingColumns.

@@ -256,7 +256,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 		err := collect(ctx, tx, cypherGetRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
 			var err error
 			found = true
-			rec, err = recordRecord(r, "r")
+			rec, err = recordRecord(r)
 			return err
 		})
 		if err != nil {
@@ -282,7 +282,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 	return readTx(ctx, s, "get records by ids", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.Record, error) {
 		out := make(map[string]graph.Record, len(valid))
 		err := collect(ctx, tx, cypherRecordsByIDs, map[string]any{"kind": string(kind), "ids": valid}, func(r *neo4j.Record) error {
-			rec, err := recordRecord(r, "r")
+			rec, err := recordRecord(r)
 			if err != nil {
 				return err
 			}
@@ -299,7 +299,7 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	if err := graph.CheckRecordKind(kind); err != nil {
 		return graph.RecordPage{}, err
 	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckRecordPage(p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
@@ -314,34 +314,17 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	if f.From != nil {
 		params["from"] = ceilMicros(*f.From)
 	}
-	if p.After != "" {
-		if params["before"], err = graph.DecodeIDCursor(p.After); err != nil {
-			return graph.RecordPage{}, err
-		}
+	if after != "" {
+		params["before"] = after
 	}
 	pageCypher, countCypher := cypherListRecords(lf)
 	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
-		out := graph.RecordPage{Records: []graph.Record{}}
-		err := collect(ctx, tx, pageCypher, params, func(r *neo4j.Record) error {
-			rec, err := recordRecord(r, "r")
-			if err != nil {
-				return err
-			}
-			out.Records = append(out.Records, rec)
-			return nil
-		})
-		if err != nil {
+		var out graph.RecordPage
+		var err error
+		if out.Records, out.HasNextPage, err = collectPage(ctx, tx, pageCypher, params, p.First, recordRecord); err != nil {
 			return graph.RecordPage{}, err
 		}
-		if len(out.Records) > p.First {
-			out.Records, out.HasNextPage = out.Records[:p.First], true
-		}
-		err = collect(ctx, tx, countCypher, params, func(r *neo4j.Record) error {
-			n, err := recordValue[int64](r, "total")
-			out.TotalCount = int(n)
-			return err
-		})
-		if err != nil {
+		if out.TotalCount, err = countTotal(ctx, tx, countCypher, params); err != nil {
 			return graph.RecordPage{}, err
 		}
 		return out, nil
@@ -392,13 +375,9 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 	return err
 }
 
-// recordRecord reads a (:Record) node returned under key.
-func recordRecord(r *neo4j.Record, key string) (graph.Record, error) {
-	n, err := recordNode(r, key)
-	if err != nil {
-		return graph.Record{}, err
-	}
-	return recordFromNode(n)
+// recordRecord reads the (:Record) node of a row, returned as r.
+func recordRecord(rec *neo4j.Record) (graph.Record, error) {
+	return nodeColumn(rec, "r", recordFromNode)
 }
 
 // recordFromNode decodes a (:Record) node written by recordRow.

@@ -181,7 +181,7 @@ func (t *traversal) fetchNodes(ctx context.Context, tx neo4j.ManagedTransaction,
 	t.sub.Nodes = make(map[string]*graph.Node, len(ids))
 	params := map[string]any{"ids": ids, "groupClasses": groupClasses}
 	return collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
-		ci, err := recordCI(rec, "c")
+		ci, err := recordCI(rec)
 		if err != nil {
 			return err
 		}
