@@ -44,6 +44,14 @@ func CheckRecordKind(kind RecordKind) error {
 	return nil
 }
 
+// CheckRecordKey validates the kind and id that address one record.
+func CheckRecordKey(kind RecordKind, id string) error {
+	if err := CheckRecordKind(kind); err != nil {
+		return err
+	}
+	return CheckID("id", id)
+}
+
 // Record is the storage form of an ITSM record: an opaque JSON document (the
 // domain object, owned by package itsm) plus the few fields stores index so
 // that lists and analyses need not decode every document.
@@ -151,9 +159,17 @@ func RelationSubjectID(k RelationKey) string {
 // name, so a RelationSubjectID splits back into its parts unambiguously.
 const relationSubjectSep = "|"
 
-// CheckAbout accepts what History can be asked about: a CI or record id,
-// or a relation's RelationSubjectID (from|TYPE|to).
-func CheckAbout(about string) error {
+// CheckHistory validates a History request: what it is about (a CI or
+// record id, or a relation's RelationSubjectID), then the page, as
+// CheckListRecords does.
+func CheckHistory(about string, p Page) (page Page, afterID string, err error) {
+	if err := checkAbout(about); err != nil {
+		return p, "", err
+	}
+	return checkRecordPage(p)
+}
+
+func checkAbout(about string) error {
 	if CheckID("about", about) == nil {
 		return nil
 	}
@@ -260,10 +276,17 @@ func EachRecordPage(list func(p Page) (RecordPage, error)) error {
 	}
 }
 
-// CheckRecordPage validates paging arguments for newest-first listings
-// (cursors made by IDCursor), applies the default size and returns the id
-// the page starts after (empty for the first page).
-func CheckRecordPage(p Page) (page Page, afterID string, err error) {
+// CheckListRecords validates a ListRecords request, kind first, applies
+// the default page size and returns the id the page starts after (empty
+// for the first page; cursors are made by IDCursor).
+func CheckListRecords(kind RecordKind, p Page) (page Page, afterID string, err error) {
+	if err := CheckRecordKind(kind); err != nil {
+		return p, "", err
+	}
+	return checkRecordPage(p)
+}
+
+func checkRecordPage(p Page) (page Page, afterID string, err error) {
 	if p, err = checkPageSize(p); err != nil || p.After == "" {
 		return p, "", err
 	}

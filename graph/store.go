@@ -221,10 +221,13 @@ type Subgraph struct {
 // backend round-trips it exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// CheckPage validates paging arguments for listings in (name, id) order
-// (cursors made by EncodeCursor), applies the default size and returns the
-// key the page starts after (both empty for the first page).
-func CheckPage(p Page) (page Page, afterName, afterID string, err error) {
+// CheckListCIs validates a ListCIs request, filter first, applies the
+// default page size and returns the (name, id) key the page starts after
+// (both empty for the first page).
+func (c *Catalogue) CheckListCIs(f CIFilter, p Page) (page Page, afterName, afterID string, err error) {
+	if err := c.CheckFilter(f); err != nil {
+		return p, "", "", err
+	}
 	if p, err = checkPageSize(p); err != nil || p.After == "" {
 		return p, "", "", err
 	}

@@ -66,10 +66,7 @@ func (t *txn) logRelation(action graph.AuditAction, r graph.Relation) error {
 
 // History returns the audit entries about an id, newest first.
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
-	if err := graph.CheckAbout(about); err != nil {
-		return graph.AuditPage{}, err
-	}
-	p, after, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckHistory(about, p)
 	if err != nil {
 		return graph.AuditPage{}, err
 	}

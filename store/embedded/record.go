@@ -100,10 +100,7 @@ func cloneRecord(r *graph.Record) graph.Record {
 
 // GetRecord returns one record.
 func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return graph.Record{}, err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return graph.Record{}, err
 	}
 	unlock, err := s.read(ctx)
@@ -143,10 +140,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 // ListRecords returns one page of the records of a kind matching f, newest
 // (greatest id) first.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return graph.RecordPage{}, err
-	}
-	p, after, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckListRecords(kind, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
@@ -173,10 +167,7 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 
 // DeleteRecord removes a record; a non-zero expectVersion must match.
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return err
 	}
 	return s.write(ctx, func(t *txn) error {

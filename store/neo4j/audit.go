@@ -121,10 +121,7 @@ func stringOrNil(b []byte) any {
 
 // History returns the audit entries about an id, newest first.
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
-	if err := graph.CheckAbout(about); err != nil {
-		return graph.AuditPage{}, err
-	}
-	p, before, err := graph.CheckRecordPage(p)
+	p, before, err := graph.CheckHistory(about, p)
 	if err != nil {
 		return graph.AuditPage{}, err
 	}

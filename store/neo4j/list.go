@@ -12,10 +12,7 @@ import (
 // ListCIs returns one page of CIs ordered by (name, id) plus the number of
 // CIs matching the filter, both read in one transaction so they agree.
 func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (graph.CIPage, error) {
-	if err := s.cat.CheckFilter(f); err != nil {
-		return graph.CIPage{}, err
-	}
-	p, afterName, afterID, err := graph.CheckPage(p)
+	p, afterName, afterID, err := s.cat.CheckListCIs(f, p)
 	if err != nil {
 		return graph.CIPage{}, err
 	}

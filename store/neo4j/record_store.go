@@ -242,10 +242,7 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 
 // GetRecord returns one record.
 func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return graph.Record{}, err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return graph.Record{}, err
 	}
 	return readTx(ctx, s, "get record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
@@ -296,10 +293,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 // ListRecords returns one page of records of a kind, newest first, and the
 // number matching the filter, read in one transaction so they agree.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return graph.RecordPage{}, err
-	}
-	p, after, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckListRecords(kind, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
@@ -343,10 +337,7 @@ func ceilMicros(t time.Time) int64 {
 // DeleteRecord removes a record and its links, auditing the document it
 // had.
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
-	if err := graph.CheckRecordKind(kind); err != nil {
-		return err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return err
 	}
 	if expectVersion < 0 {
