@@ -19,10 +19,7 @@ import (
 func TestReopenGivesIdenticalReads(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	ids := storetest.BuildRandomGraph(t, s, 120, 400, 11)
 	if _, err := s.UpsertCI(ctx, graph.CIInput{ID: ids[3], Owner: storetest.Ptr("ops"),
 		Attributes:  map[string]any{"n": 1.5, "deep": map[string]any{"list": []any{true, nil, "x"}}},

@@ -33,10 +33,7 @@ func mustPutRecord(t testing.TB, s *Store, r graph.Record, version int64) graph.
 func TestListRecordsAgainstReference(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	storetest.RecordsAgainstReference(t, s, 900, func(graph.Store) graph.Store {
 		if err := checkConsistency(s); err != nil {
 			t.Fatal(err)
@@ -59,10 +56,7 @@ func tp(t time.Time) *time.Time { return &t }
 func TestRecordsRoundTripExactly(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	doc1 := json.RawMessage("{ \"title\" : \"<db> & \\u00e9t\u00e9\",\n  \"n\": 1.50 }")
 	doc2 := json.RawMessage(`[ 1, 2 ]`)
 	paris := time.FixedZone("CET", 3600)
@@ -101,10 +95,7 @@ func TestRecordsRoundTripExactly(t *testing.T) {
 func TestRecordLinksSurviveCIDeletion(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	ci := storetest.MustCI(t, s, "old", graph.ClassServer)
 	r := mustPutRecord(t, s, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "CLOSED",
 		Links: []graph.RecordLink{{Role: "AFFECTS", CI: ci.ID}}, Doc: json.RawMessage(`{}`)}, 0)
@@ -140,10 +131,7 @@ func TestRecordLinksSurviveCIDeletion(t *testing.T) {
 func TestHistoryOrderSurvivesAClockStepBack(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	ci := storetest.MustCI(t, s, "a", graph.ClassServer)
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -216,19 +204,7 @@ func withBolt(t *testing.T, dir string, f func(tx *bolt.Tx) error) {
 // or audit buckets.
 func TestOpenUpgradesSchemaV1(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := storetest.MustCI(t, s, "a", graph.ClassApplication, storetest.Ident("serial", "A"))
-	b := storetest.MustCI(t, s, "b", graph.ClassApplication)
-	storetest.MustRelate(t, s, a, graph.RelDependsOn, b)
-	before := storetest.TakeSnapshot(t, s)
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	withBolt(t, dir, func(tx *bolt.Tx) error {
+	s, a, b, _ := upgraded(t, func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketRecords, bucketAudit} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -239,10 +215,6 @@ func TestOpenUpgradesSchemaV1(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte(schemaV1))
 	})
-	s = openStore(t, dir)
-	if got := storetest.TakeSnapshot(t, s); !reflect.DeepEqual(got, before) {
-		t.Fatalf("upgrade changed the graph")
-	}
 	if h := storetest.FullHistory(t, s, a.ID, 10); len(h) != 0 {
 		t.Fatalf("history before the upgrade: %+v", h)
 	}
@@ -253,6 +225,37 @@ func TestOpenUpgradesSchemaV1(t *testing.T) {
 	if h := storetest.FullHistory(t, s, a.ID, 10); len(h) != 1 || h[0].Action != graph.ActionUnrelate {
 		t.Fatalf("history after the upgrade: %+v", h)
 	}
+	checkSchemaIsCurrent(t, s)
+}
+
+// upgraded writes CIs a -DEPENDS_ON-> b to a new file, turns the file into
+// what an older version would have left (downgrade) and reopens it, which
+// must upgrade it without changing the graph. It returns the reopened
+// store, the CIs and a's history as it was before the downgrade.
+func upgraded(t *testing.T, downgrade func(tx *bolt.Tx) error) (s *Store, a, b graph.CI, history []graph.AuditEntry) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s = openStore(t, dir)
+	a = storetest.MustCI(t, s, "a", graph.ClassApplication, storetest.Ident("serial", "A"))
+	b = storetest.MustCI(t, s, "b", graph.ClassApplication)
+	storetest.MustRelate(t, s, a, graph.RelDependsOn, b)
+	before := storetest.TakeSnapshot(t, s)
+	history = storetest.FullHistory(t, s, a.ID, 10)
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	withBolt(t, dir, downgrade)
+	s = openStore(t, dir)
+	if got := storetest.TakeSnapshot(t, s); !reflect.DeepEqual(got, before) {
+		t.Fatalf("upgrade changed the graph")
+	}
+	return s, a, b, history
+}
+
+// checkSchemaIsCurrent fails unless the file records the current schema.
+func checkSchemaIsCurrent(t *testing.T, s *Store) {
+	t.Helper()
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != schemaVersion {
 			return fmt.Errorf("schema %q after upgrade", v)
@@ -293,10 +296,7 @@ func TestOpenRefusesDamagedRecords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			s, err := Open(ctx, dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, dir)
 			mustPutRecord(t, s, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), Doc: json.RawMessage(`{"x": [1, 2, 3]}`)}, 0)
 			if err := s.Close(ctx); err != nil {
 				t.Fatal(err)

@@ -18,10 +18,7 @@ import (
 func TestFailedApplyLeavesDiskAndMemoryUntouched(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	app := storetest.MustCI(t, s, "app", graph.ClassApplication, storetest.Ident("app-id", "shop"))
 	db := storetest.MustCI(t, s, "db", graph.ClassDatabase, storetest.Ident("serial", "DB"))
 	storetest.MustRelate(t, s, app, graph.RelDependsOn, db)
@@ -32,7 +29,7 @@ func TestFailedApplyLeavesDiskAndMemoryUntouched(t *testing.T) {
 	histBefore := histories()
 
 	// Every kind of staged change, then a failure in the very last step.
-	_, err = s.Apply(ctx, graph.Batch{
+	_, err := s.Apply(ctx, graph.Batch{
 		Upserts: []graph.CIInput{
 			storetest.Input("vm", graph.ClassVirtualMachine, storetest.Ident("serial", "VM")),
 			{ID: db.ID, Name: storetest.Ptr("db-renamed"), Identifiers: []graph.Identifier{storetest.Ident("fqdn", "db.example.com")}},
@@ -87,10 +84,7 @@ func TestSecondOpenOfADirectoryIsUnavailable(t *testing.T) {
 func TestDroppedRelationTypeSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	a := storetest.MustCI(t, s, "a", graph.ClassApplication)
 	b := storetest.MustCI(t, s, "b", graph.ClassApplication)
 	storetest.MustRelate(t, s, a, graph.RelConnectsTo, b)
@@ -155,10 +149,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			s, err := Open(ctx, dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, dir)
 			storetest.MustCI(t, s, "a", graph.ClassServer, storetest.Ident("serial", "A"))
 			if err := s.Close(ctx); err != nil {
 				t.Fatal(err)

@@ -216,31 +216,12 @@ var recordCases = []testCase{
 		// Writers that all read version 1 race: exactly one wins and the
 		// others get CONFLICT on "version" (no lost update).
 		rec := mustPut(ctx, t, s, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW", Doc: json.RawMessage(`{"n":0}`)}, 0)
-		const writers = 8
-		errs := make([]error, writers)
-		var wg sync.WaitGroup
-		for i := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := rec
-				r.Doc = json.RawMessage(fmt.Sprintf(`{"n":%d}`, i+1))
-				_, errs[i] = s.PutRecord(ctx, r, 1)
-			}()
-		}
-		wg.Wait()
-		wins := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != "version":
-				t.Errorf("writer %d: %v, want CONFLICT on version", i, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("%d updates won, want 1", wins)
-		}
+		oneWins(t, "version", func(i int) error {
+			r := rec
+			r.Doc = json.RawMessage(fmt.Sprintf(`{"n":%d}`, i+1))
+			_, err := s.PutRecord(ctx, r, 1)
+			return err
+		})
 		got, err := s.GetRecord(ctx, rec.Kind, rec.ID)
 		if err != nil || got.Version != 2 {
 			t.Fatalf("after the race: %+v, %v", got, err)
@@ -254,29 +235,10 @@ var recordCases = []testCase{
 		// Creators of one id race: one commits, the others get CONFLICT on
 		// "id", however the checks interleave.
 		rec := graph.Record{Kind: graph.KindChange, ID: graph.NewID(), State: "NEW", Doc: json.RawMessage(`{}`)}
-		const writers = 8
-		errs := make([]error, writers)
-		var wg sync.WaitGroup
-		for i := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = s.PutRecord(ctx, rec, 0)
-			}()
-		}
-		wg.Wait()
-		wins := 0
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				wins++
-			case graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != "id":
-				t.Errorf("writer %d: %v, want CONFLICT on id", i, err)
-			}
-		}
-		if wins != 1 {
-			t.Fatalf("%d creates won, want 1", wins)
-		}
+		oneWins(t, "id", func(int) error {
+			_, err := s.PutRecord(ctx, rec, 0)
+			return err
+		})
 		if n := len(FullHistory(t, s, rec.ID, graph.MaxPageSize)); n != 1 {
 			t.Fatalf("%d audit entries, want 1", n)
 		}
@@ -386,4 +348,33 @@ var recordCases = []testCase{
 		// embedded store's own test runs it at full size.
 		RecordsAgainstReference(t, s, 180, nil)
 	}},
+}
+
+// oneWins races eight writers (write gets each one's number) and fails
+// unless exactly one succeeds and every other gets CONFLICT on field.
+func oneWins(t *testing.T, field string, write func(i int) error) {
+	t.Helper()
+	const writers = 8
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = write(i)
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case graph.ErrorCode(err) != graph.CodeConflict || graph.ErrorField(err) != field:
+			t.Errorf("writer %d: %v, want CONFLICT on %s", i, err, field)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d writers won, want 1", wins)
+	}
 }
