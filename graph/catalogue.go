@@ -53,6 +53,20 @@ type RelationType struct {
 	ForbiddenTo   []string `json:"forbiddenTo,omitempty"`
 }
 
+// Flow returns the ends of a relation of this type, from -type-> to, the
+// way failure travels: cause failing affects affected. ok is false when
+// failures do not cross the relation (and for the zero RelationType that
+// looking up an unknown type gives).
+func (rt RelationType) Flow(from, to string) (cause, affected string, ok bool) {
+	switch rt.Propagation {
+	case PropagateToSource:
+		return to, from, true
+	case PropagateToTarget:
+		return from, to, true
+	}
+	return "", "", false
+}
+
 // Built-in class names.
 const (
 	ClassBusinessService     = "BusinessService"

@@ -3,6 +3,8 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Code classifies a domain error. Exactly one place (the GraphQL error
@@ -115,4 +117,23 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return err.Error()
+}
+
+// FieldIndex is the path of element i of a list field, as errors name it:
+// FieldIndex("identifiers", 1) is "identifiers[1]".
+func FieldIndex(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// Truncate shortens input echoed in a message to at most n bytes, cut on a
+// rune boundary and marked with "…", so that a huge value cannot bloat an
+// error and a cut never leaves half a character.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

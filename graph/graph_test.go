@@ -83,3 +83,79 @@ func TestRenameFieldSeesThroughWrapping(t *testing.T) {
 		t.Fatal("changed a non-domain error")
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"too long", 3, "too…"},
+		{"ab€cd", 3, "ab…"}, // € is three bytes from index 2: never cut inside it
+		{"ab€cd", 5, "ab€…"},
+		{"€", 1, "…"},
+		{"", 0, ""},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.s, tt.n); got != tt.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestEachRecordPage lists a newest-first listing of more than two pages
+// and checks that every record is seen once, in order, and that an error
+// stops the reading.
+func TestEachRecordPage(t *testing.T) {
+	var all []Record
+	for range 2*MaxPageSize + 3 {
+		all = append(all, Record{ID: NewID()})
+	}
+	list := func(p Page) (RecordPage, error) {
+		start := 0
+		if p.After != "" {
+			after, err := DecodeIDCursor(p.After)
+			if err != nil {
+				return RecordPage{}, err
+			}
+			for all[start].ID != after {
+				start++
+			}
+			start++
+		}
+		end := min(start+p.First, len(all))
+		return RecordPage{Records: all[start:end], HasNextPage: end < len(all), TotalCount: len(all)}, nil
+	}
+	var seen []string
+	calls := 0
+	err := EachRecordPage(func(p Page) (RecordPage, error) {
+		calls++
+		page, err := list(p)
+		for _, r := range page.Records {
+			seen = append(seen, r.ID)
+		}
+		return page, err
+	})
+	if err != nil || calls != 3 || len(seen) != len(all) {
+		t.Fatalf("%d calls, %d records seen of %d, %v", calls, len(seen), len(all), err)
+	}
+	for i, id := range seen {
+		if id != all[i].ID {
+			t.Fatalf("record %d is %s, want %s", i, id, all[i].ID)
+		}
+	}
+	boom := errors.New("boom")
+	calls = 0
+	err = EachRecordPage(func(p Page) (RecordPage, error) {
+		calls++
+		if p.After != "" {
+			return RecordPage{}, boom
+		}
+		return list(p)
+	})
+	if !errors.Is(err, boom) || calls != 2 {
+		t.Fatalf("after %d calls: %v, want boom after 2", calls, err)
+	}
+}

@@ -24,6 +24,33 @@ type ScopeKey struct {
 	Scope  string
 }
 
+// Compare orders scope keys by source, then scope: the order in which
+// stores list a subject's sightings across scopes.
+func (k ScopeKey) Compare(o ScopeKey) int {
+	if c := strings.Compare(k.Source, o.Source); c != 0 {
+		return c
+	}
+	return strings.Compare(k.Scope, o.Scope)
+}
+
+// CompareSightings orders the sightings of one scope: CIs by id first, then
+// relations in RelationKey order.
+func CompareSightings(a, b Sighting) int {
+	switch {
+	case a.Relation == nil && b.Relation == nil:
+		return strings.Compare(a.CI, b.CI)
+	case a.Relation == nil:
+		return -1
+	case b.Relation == nil:
+		return 1
+	case a.Relation.Less(*b.Relation):
+		return -1
+	case b.Relation.Less(*a.Relation):
+		return 1
+	}
+	return 0
+}
+
 // ScopeState is the ledger's header for a scope.
 type ScopeState struct {
 	ScopeKey
@@ -149,7 +176,7 @@ func CheckScopeKey(field string, k ScopeKey) error {
 // made by people: an import calling itself that would outrank them.
 func CheckSource(field, s string) error {
 	if !sourceRE.MatchString(s) {
-		return Invalid(field, "source %q must match %s", truncate(s, 80), sourceRE)
+		return Invalid(field, "source %q must match %s", Truncate(s, 80), sourceRE)
 	}
 	if s == SourceManual {
 		return Invalid(field, "source %q is reserved for edits made through the API", s)

@@ -36,6 +36,22 @@ func (k RecordKind) Valid() bool {
 	return false
 }
 
+// CheckRecordKind rejects an unknown record kind, naming the field "kind".
+func CheckRecordKind(kind RecordKind) error {
+	if !kind.Valid() {
+		return Invalid("kind", "unknown record kind %q", kind)
+	}
+	return nil
+}
+
+// CheckRecordKey validates the kind and id that address one record.
+func CheckRecordKey(kind RecordKind, id string) error {
+	if err := CheckRecordKind(kind); err != nil {
+		return err
+	}
+	return CheckID("id", id)
+}
+
 // Record is the storage form of an ITSM record: an opaque JSON document (the
 // domain object, owned by package itsm) plus the few fields stores index so
 // that lists and analyses need not decode every document.
@@ -138,7 +154,34 @@ type AuditEntry struct {
 }
 
 // RelationSubjectID is the audit subject id of a relation.
-func RelationSubjectID(k RelationKey) string { return k.From + "|" + k.Type + "|" + k.To }
+func RelationSubjectID(k RelationKey) string {
+	return k.From + relationSubjectSep + k.Type + relationSubjectSep + k.To
+}
+
+// relationSubjectSep cannot occur in a CI id (a UUID) or a relation type
+// name, so a RelationSubjectID splits back into its parts unambiguously.
+const relationSubjectSep = "|"
+
+// CheckHistory validates a History request: what it is about (a CI or
+// record id, or a relation's RelationSubjectID), then the page, as
+// CheckListRecords does.
+func CheckHistory(about string, p Page) (page Page, afterID string, err error) {
+	if err := checkAbout(about); err != nil {
+		return p, "", err
+	}
+	return checkRecordPage(p)
+}
+
+func checkAbout(about string) error {
+	if CheckID("about", about) == nil {
+		return nil
+	}
+	parts := strings.Split(about, relationSubjectSep)
+	if len(parts) == 3 && parts[1] != "" && CheckID("about", parts[0]) == nil && CheckID("about", parts[2]) == nil {
+		return nil
+	}
+	return Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", Truncate(about, 100))
+}
 
 // AuditPage is one page of history, newest first.
 type AuditPage struct {
@@ -213,43 +256,61 @@ func DecodeIDCursor(cursor string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	id, ok := strings.CutPrefix(string(b), "i1\x00")
 	if err != nil || !ok || CheckID("after", id) != nil {
-		return "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+		return "", Invalid("after", "invalid cursor %q", Truncate(cursor, 64))
 	}
 	return id, nil
 }
 
-// CheckRecordPage validates paging arguments for newest-first listings.
-func CheckRecordPage(p Page) (Page, error) {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0:
-		return p, Invalid("first", "first must not be negative")
-	case p.First > MaxPageSize:
-		return p, Invalid("first", "first must be at most %d", MaxPageSize)
-	}
-	if p.After != "" {
-		if _, err := DecodeIDCursor(p.After); err != nil {
-			return p, err
+// EachRecordPage reads a newest-first listing from its first page to its
+// last, MaxPageSize records at a time. list fetches the page p asks for
+// (and does what it likes with it); it returns the page as the store gave
+// it, whose last record is where the next page starts.
+func EachRecordPage(list func(p Page) (RecordPage, error)) error {
+	p := Page{First: MaxPageSize}
+	for {
+		page, err := list(p)
+		if err != nil {
+			return err
 		}
+		if !page.HasNextPage || len(page.Records) == 0 {
+			return nil
+		}
+		p.After = IDCursor(page.Records[len(page.Records)-1].ID)
 	}
-	return p, nil
+}
+
+// CheckListRecords validates a ListRecords request, kind first, applies
+// the default page size and returns the id the page starts after (empty
+// for the first page; cursors are made by IDCursor).
+func CheckListRecords(kind RecordKind, p Page) (page Page, afterID string, err error) {
+	if err := CheckRecordKind(kind); err != nil {
+		return p, "", err
+	}
+	return checkRecordPage(p)
+}
+
+func checkRecordPage(p Page) (page Page, afterID string, err error) {
+	if p, err = checkPageSize(p); err != nil || p.After == "" {
+		return p, "", err
+	}
+	afterID, err = DecodeIDCursor(p.After)
+	return p, afterID, err
 }
 
 // CheckRecord validates the store-level shape of a record before a write.
 func CheckRecord(rec Record) error {
-	if !rec.Kind.Valid() {
-		return Invalid("kind", "unknown record kind %q", rec.Kind)
+	if err := CheckRecordKind(rec.Kind); err != nil {
+		return err
 	}
 	if err := CheckID("id", rec.ID); err != nil {
 		return err
 	}
 	for i, l := range rec.Links {
-		if err := CheckID(fieldIndex("links", i), l.CI); err != nil {
+		if err := CheckID(FieldIndex("links", i), l.CI); err != nil {
 			return err
 		}
 		if l.Role == "" {
-			return Invalid(fieldIndex("links", i), "link role is required")
+			return Invalid(FieldIndex("links", i), "link role is required")
 		}
 	}
 	if len(rec.Doc) == 0 || !json.Valid(rec.Doc) {

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/base64"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +24,7 @@ import (
 // and neither does the import ledger (Batch.Ledger), which moves on every
 // run and is its own record of what was seen when.
 type Store interface {
+	Traverser
 	RecordStore
 	LedgerStore
 
@@ -86,6 +86,17 @@ type Store interface {
 	// Ids without relations map to nothing. Feeds dataloaders.
 	RelationsOf(ctx context.Context, ids []string, dir Direction, types []string) (map[string][]Relation, error)
 
+	// Ping reports whether the store can answer queries (readiness).
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources. Afterwards every method fails
+	// with UNAVAILABLE; closing again is harmless.
+	Close(ctx context.Context) error
+}
+
+// Traverser is the part of a Store that the graph algorithms read (blast
+// radius, dependencies): the catalogue and breadth-first neighbourhoods.
+type Traverser interface {
 	// Neighbourhood expands breadth-first from the seeds along the relation
 	// types that carry failure, walking each the way failure flows
 	// (Downstream) or against it (Upstream), and returns the nodes reached
@@ -95,14 +106,8 @@ type Store interface {
 	// NOT_FOUND (field "ciIds[i]" when a seed does not exist).
 	Neighbourhood(ctx context.Context, q NeighbourhoodQuery) (Subgraph, error)
 
-	// Ping reports whether the store can answer queries (readiness).
-	Ping(ctx context.Context) error
-
 	// Catalogue returns the catalogue the store validates against.
 	Catalogue() *Catalogue
-
-	// Close releases the store's resources.
-	Close(ctx context.Context) error
 }
 
 // UpsertResult reports what an upsert did.
@@ -228,8 +233,22 @@ type Subgraph struct {
 // backend round-trips it exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// CheckPage validates paging arguments and applies the default size.
-func CheckPage(p Page) (Page, error) {
+// CheckListCIs validates a ListCIs request, filter first, applies the
+// default page size and returns the (name, id) key the page starts after
+// (both empty for the first page).
+func (c *Catalogue) CheckListCIs(f CIFilter, p Page) (page Page, afterName, afterID string, err error) {
+	if err := c.CheckFilter(f); err != nil {
+		return p, "", "", err
+	}
+	if p, err = checkPageSize(p); err != nil || p.After == "" {
+		return p, "", "", err
+	}
+	afterName, afterID, err = DecodeCursor(p.After)
+	return p, afterName, afterID, err
+}
+
+// checkPageSize validates a page size and applies the default.
+func checkPageSize(p Page) (Page, error) {
 	switch {
 	case p.First == 0:
 		p.First = DefaultPageSize
@@ -237,11 +256,6 @@ func CheckPage(p Page) (Page, error) {
 		return p, Invalid("first", "first must not be negative")
 	case p.First > MaxPageSize:
 		return p, Invalid("first", "first must be at most %d", MaxPageSize)
-	}
-	if p.After != "" {
-		if _, _, err := DecodeCursor(p.After); err != nil {
-			return p, err
-		}
 	}
 	return p, nil
 }
@@ -252,7 +266,7 @@ func (c *Catalogue) CheckNeighbourhoodQuery(q NeighbourhoodQuery) (Neighbourhood
 		return q, Invalid("ciIds", "at least one CI id is required")
 	}
 	for i, id := range q.Seeds {
-		if err := CheckID(fieldIndex("ciIds", i), id); err != nil {
+		if err := CheckID(FieldIndex("ciIds", i), id); err != nil {
 			return q, err
 		}
 	}
@@ -281,7 +295,7 @@ func DecodeCursor(cursor string) (name, id string, err error) {
 	rest, ok := strings.CutPrefix(string(b), "v1\x00")
 	i := strings.LastIndexByte(rest, 0)
 	if derr != nil || !ok || i < 0 || CheckID("after", rest[i+1:]) != nil {
-		return "", "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+		return "", "", Invalid("after", "invalid cursor %q", Truncate(cursor, 64))
 	}
 	return rest[:i], rest[i+1:], nil
 }
@@ -292,10 +306,6 @@ func CursorLess(name, id, name2, id2 string) bool {
 		return name < name2
 	}
 	return id < id2
-}
-
-func fieldIndex(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // CheckFilter validates a CI filter against the catalogue.

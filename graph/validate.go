@@ -36,7 +36,7 @@ func CheckID(field, id string) error {
 	}
 	u, err := uuid.Parse(id)
 	if err != nil || u.String() != id {
-		return Invalid(field, "malformed id %q (want a lower-case UUID)", truncate(id, 64))
+		return Invalid(field, "malformed id %q (want a lower-case UUID)", Truncate(id, 64))
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func (c *Catalogue) ValidateCIInput(in CIInput) error {
 		id := NormalizeIdentifier(raw)
 		field := fmt.Sprintf("identifiers[%d]", i)
 		if !identifierKindRE.MatchString(id.Kind) {
-			return Invalid(field+".kind", "identifier kind %q must match %s", truncate(id.Kind, 40), identifierKindRE)
+			return Invalid(field+".kind", "identifier kind %q must match %s", Truncate(id.Kind, 40), identifierKindRE)
 		}
 		if id.Value == "" {
 			return Invalid(field+".value", "identifier value must not be empty")
@@ -345,13 +345,6 @@ func sameCI(a, b CI) bool {
 		b.Attributes = nil
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // NormalizeAttributes returns attributes in the form every store returns

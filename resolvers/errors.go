@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
@@ -16,7 +15,6 @@ import (
 
 // fieldIndex names the i-th element of a list argument in an error's
 // field ("items[3]"), so errors point into what the client sent.
-func fieldIndex(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
 
 // internalMessage is all a client learns about a failure that is not its
 // fault; the detail goes to the log under the request id.

@@ -57,13 +57,13 @@ func batchRead(in model.ImportBatchInput) importers.Read {
 			}
 			item := importers.Item{Class: it.Class, Name: it.Name, Identifiers: slices.Clone(it.Identifiers),
 				Attributes: it.Attributes, Owner: deref(it.Owner), Environment: deref(it.Environment),
-				At: fieldIndex("items", i)}
+				At: graph.FieldIndex("items", i)}
 			if err := emit.Item(item); err != nil {
 				return err
 			}
 		}
 		for i, l := range in.Links {
-			link := importers.Link{From: deref(l.From), Type: l.Type, To: deref(l.To), At: fieldIndex("links", i)}
+			link := importers.Link{From: deref(l.From), Type: l.Type, To: deref(l.To), At: graph.FieldIndex("links", i)}
 			if err := emit.Link(link); err != nil {
 				return err
 			}

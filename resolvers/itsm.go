@@ -139,7 +139,7 @@ func priorityTargets(in []model.PriorityTargetInput) ([]itsm.PriorityTarget, err
 	}
 	out := make([]itsm.PriorityTarget, 0, len(in))
 	for i, t := range in {
-		f := fieldIndex("targets", i)
+		f := graph.FieldIndex("targets", i)
 		resp, err := fromMinutes(f+".responseMinutes", t.ResponseMinutes)
 		if err != nil {
 			return nil, err

@@ -197,7 +197,7 @@ func (r *Resolver) loadRelations(ctx context.Context, id string, dir *graph.Dire
 	}
 	cat := r.Store.Catalogue()
 	for i, t := range types {
-		if err := cat.CheckRelationType(fieldIndex("types", i), t); err != nil {
+		if err := cat.CheckRelationType(graph.FieldIndex("types", i), t); err != nil {
 			return nil, err
 		}
 	}

@@ -174,16 +174,9 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, graph.Invalid(name, "%s must be true or false, not %q", name, truncate(v, 40))
+		return false, graph.Invalid(name, "%s must be true or false, not %q", name, graph.Truncate(v, 40))
 	}
 	return b, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // limitedBody is http.MaxBytesReader that remembers whether the limit was

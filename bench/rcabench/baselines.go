@@ -27,14 +27,10 @@ func newFlow(cat *graph.Catalogue, t *Trial) *flow {
 	f.affects, f.causes = make([][]int, len(f.ids)), make([][]int, len(f.ids))
 	for _, r := range t.Sub.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		from, to := f.index[r.From], f.index[r.To]
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			f.affects[to] = append(f.affects[to], from)
-			f.causes[from] = append(f.causes[from], to)
-		case graph.PropagateToTarget:
-			f.affects[from] = append(f.affects[from], to)
-			f.causes[to] = append(f.causes[to], from)
+		if c, a, ok := rt.Flow(r.From, r.To); ok {
+			cause, affected := f.index[c], f.index[a]
+			f.affects[cause] = append(f.affects[cause], affected)
+			f.causes[affected] = append(f.causes[affected], cause)
 		}
 	}
 	f.incidents = make([]int, len(f.ids))

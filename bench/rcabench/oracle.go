@@ -31,7 +31,7 @@ func Oracle(t *Trial, k int) []string {
 	}
 	var list []cand
 	for id := range t.Sub.Nodes {
-		if ll, ok := o.logLikelihood(o.w.idx.Index[id]); ok {
+		if ll, ok := o.logLikelihood(o.w.node(id)); ok {
 			list = append(list, cand{id: id, ll: ll})
 		}
 	}
@@ -63,17 +63,17 @@ func newOracle(t *Trial) *oracle {
 	o := &oracle{t: t, w: w, n: float64(w.Len()), onNode: map[int32][]int{}, changesOn: map[int32][]int{}, keOn: map[int32]int{}}
 	for i, inc := range t.Input.Incidents {
 		for _, id := range inc.AffectedCIs {
-			node := w.idx.Index[id]
+			node := w.node(id)
 			o.onNode[node] = append(o.onNode[node], i)
 		}
 		o.noiseLL = append(o.noiseLL, -math.Log(o.n)+sevLogProb(&t.Input.Incidents[i], impact.Up, 0)-math.Log((noiseBefore+noiseAfter).Minutes()))
 	}
 	for i, ch := range t.Input.Changes {
-		node := w.idx.Index[ch.TargetCIs[0]]
+		node := w.node(ch.TargetCIs[0])
 		o.changesOn[node] = append(o.changesOn[node], i)
 	}
 	for _, ke := range t.Input.KnownErrors {
-		o.keOn[w.idx.Index[ke.CI]]++
+		o.keOn[w.node(ke.CI)]++
 	}
 	return o
 }

@@ -37,7 +37,7 @@ func TestUpstreamMatchesStore(t *testing.T) {
 			for range 10 {
 				var seeds, storeSeeds []string
 				for range 1 + rng.Intn(4) {
-					id := w.idx.IDs[rng.Intn(w.Len())]
+					id := w.idx.ID(int32(rng.Intn(w.Len())))
 					seeds = append(seeds, id)
 					storeSeeds = append(storeSeeds, byName[id])
 				}
@@ -96,7 +96,8 @@ func load(t *testing.T, s graph.Store, w *World) map[string]string {
 		return graph.CIRef{Identifier: &graph.Identifier{Kind: "rcabench", Value: id}}
 	}
 	var b graph.Batch
-	for _, id := range w.idx.IDs {
+	for n := range int32(w.Len()) {
+		id := w.idx.ID(n)
 		ci := w.Graph.Nodes[id].CI
 		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Attributes: ci.Attributes,
 			Identifiers: []graph.Identifier{{Kind: "rcabench", Value: id}}})
@@ -110,7 +111,7 @@ func load(t *testing.T, s graph.Store, w *World) map[string]string {
 	}
 	out := map[string]string{}
 	for i, ci := range res.CIs {
-		out[w.idx.IDs[i]] = ci.ID
+		out[w.idx.ID(int32(i))] = ci.ID
 	}
 	return out
 }

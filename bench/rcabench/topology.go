@@ -29,20 +29,8 @@ func Microservices(cat *graph.Catalogue, rng *rand.Rand, scale int) *World {
 	for range 2 {
 		dc := b.add(graph.ClassDataCenter, "dc", nil)
 		for range 2 * scale {
-			rack := b.add(graph.ClassRack, "rack", nil)
-			b.rel(dc, graph.RelContains, rack)
-			tor := b.add(graph.ClassNetworkDevice, "tor", nil)
-			b.rel(rack, graph.RelContains, tor)
-			for range 2 {
-				kn := b.add(graph.ClassKubernetesNode, "knode", nil)
-				b.rel(rack, graph.RelContains, kn)
-				b.rel(kn, graph.RelDependsOn, tor)
-				kube = append(kube, kn)
-			}
-			hv := b.add(graph.ClassHypervisor, "hv", nil)
-			b.rel(rack, graph.RelContains, hv)
-			b.rel(hv, graph.RelDependsOn, tor)
-			hyper = append(hyper, hv)
+			nodes, hv := b.rack(dc, graph.ClassKubernetesNode, "knode")
+			kube, hyper = append(kube, nodes...), append(hyper, hv)
 		}
 	}
 	var apps []string
@@ -90,6 +78,26 @@ func Microservices(cat *graph.Catalogue, rng *rand.Rand, scale int) *World {
 	return b.world("microservices")
 }
 
+// rack adds a rack to data center dc holding a top-of-rack switch, two
+// hosts of class (named prefix-...) and a hypervisor, all depending on the
+// switch. It returns the hosts and the hypervisor.
+func (b *builder) rack(dc, class, prefix string) (hosts []string, hv string) {
+	rack := b.add(graph.ClassRack, "rack", nil)
+	b.rel(dc, graph.RelContains, rack)
+	tor := b.add(graph.ClassNetworkDevice, "tor", nil)
+	b.rel(rack, graph.RelContains, tor)
+	for range 2 {
+		h := b.add(class, prefix, nil)
+		b.rel(rack, graph.RelContains, h)
+		b.rel(h, graph.RelDependsOn, tor)
+		hosts = append(hosts, h)
+	}
+	hv = b.add(graph.ClassHypervisor, "hv", nil)
+	b.rel(rack, graph.RelContains, hv)
+	b.rel(hv, graph.RelDependsOn, tor)
+	return hosts, hv
+}
+
 // services puts application services over apps (favouring the newest, the
 // front ends) and business services over those.
 func services(b *builder, apps []string, nApp, nBiz int) {
@@ -117,20 +125,8 @@ func SharedDB(cat *graph.Catalogue, rng *rand.Rand, scale int) *World {
 	dc := b.add(graph.ClassDataCenter, "dc", nil)
 	var servers, hypers, lbs []string
 	for range 3 * scale {
-		rack := b.add(graph.ClassRack, "rack", nil)
-		b.rel(dc, graph.RelContains, rack)
-		tor := b.add(graph.ClassNetworkDevice, "tor", nil)
-		b.rel(rack, graph.RelContains, tor)
-		for range 2 {
-			s := b.add(graph.ClassServer, "srv", nil)
-			b.rel(rack, graph.RelContains, s)
-			b.rel(s, graph.RelDependsOn, tor)
-			servers = append(servers, s)
-		}
-		hv := b.add(graph.ClassHypervisor, "hv", nil)
-		b.rel(rack, graph.RelContains, hv)
-		b.rel(hv, graph.RelDependsOn, tor)
-		hypers = append(hypers, hv)
+		hosts, hv := b.rack(dc, graph.ClassServer, "srv")
+		servers, hypers = append(servers, hosts...), append(hypers, hv)
 	}
 	for range 2 {
 		lb := b.add(graph.ClassLoadBalancer, "lb", nil)

@@ -100,17 +100,17 @@ func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial 
 			if rng.Float64() < s.SevNoise {
 				sev = impact.Up
 			}
-			t.addIncident(w.idx.IDs[h.node], sev, opened, rng)
+			t.addIncident(w.idx.ID(h.node), sev, opened, rng)
 		}
 		if len(t.Input.Incidents) > 0 {
 			break
 		}
 	}
-	t.Root = w.idx.IDs[root]
+	t.Root = w.idx.ID(root)
 	t.Symptoms = len(t.Input.Incidents)
 	for range poisson(s.Noise*float64(t.Symptoms), rng) {
 		at := t.Onset.Add(-noiseBefore + time.Duration(rng.Int63n(int64(noiseBefore+noiseAfter))))
-		t.addIncident(w.idx.IDs[rng.Intn(n)], impact.Up, at, rng)
+		t.addIncident(w.idx.ID(int32(rng.Intn(n))), impact.Up, at, rng)
 	}
 	seeds := map[string]bool{}
 	var seedList []string
@@ -157,11 +157,11 @@ func (t *Trial) addChanges(root int32, rng *rand.Rand) {
 			target = nb[rng.Intn(len(nb))]
 		}
 		end := t.Onset.Add(-time.Duration(rng.Int63n(int64(causalWindow))))
-		all = append(all, change(w.idx.IDs[target], end, rng.Float64() < pFailedCausal, rng))
+		all = append(all, change(w.idx.ID(target), end, rng.Float64() < pFailedCausal, rng))
 	}
 	for range poisson(changeRate*float64(w.Len()), rng) {
 		end := t.Onset.Add(-changeBefore + time.Duration(rng.Int63n(int64(changeBefore+changeAfter))))
-		all = append(all, change(w.idx.IDs[rng.Intn(w.Len())], end, rng.Float64() < pFailedRandom, rng))
+		all = append(all, change(w.idx.ID(int32(rng.Intn(w.Len()))), end, rng.Float64() < pFailedRandom, rng))
 	}
 	for i, ch := range all {
 		if t.Sub.Nodes[ch.TargetCIs[0]] == nil || ch.Start.After(t.Input.Now) {
@@ -184,7 +184,7 @@ func (t *Trial) addKnownErrors(root int32, rng *rand.Rand) {
 		cis = append(cis, t.Root)
 	}
 	for range poisson(keRate*float64(w.Len()), rng) {
-		cis = append(cis, w.idx.IDs[rng.Intn(w.Len())])
+		cis = append(cis, w.idx.ID(int32(rng.Intn(w.Len()))))
 	}
 	for i, ci := range cis {
 		if t.Sub.Nodes[ci] != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // World is a whole synthetic estate. Graph holds every CI and relation,
@@ -20,7 +19,7 @@ import (
 type World struct {
 	Topology string
 	Graph    graph.Subgraph
-	idx      *spread.Graph
+	idx      *impact.Graph
 	// blast[n] is the full-graph failure of node n (index order of idx):
 	// what the generator and the oracle take as the truth.
 	blast [][]hit
@@ -97,7 +96,7 @@ func (b *builder) world(topology string) *World {
 			b.sub.Nodes[r.To].Members++
 		}
 	}
-	w := &World{Topology: topology, Graph: b.sub, idx: spread.New(b.cat, b.sub)}
+	w := &World{Topology: topology, Graph: b.sub, idx: impact.NewGraph(b.cat, b.sub)}
 	walker := w.idx.NewWalker()
 	w.blast = make([][]hit, w.idx.Len())
 	w.nbrs = make([][]int32, w.idx.Len())
@@ -120,19 +119,22 @@ func (b *builder) world(topology string) *World {
 // Len is the number of CIs.
 func (w *World) Len() int { return w.idx.Len() }
 
+// node is the index of a CI of the estate.
+func (w *World) node(id string) int32 {
+	n, _ := w.idx.Lookup(id)
+	return n
+}
+
 // Upstream returns what Store.Neighbourhood returns for an Upstream query:
 // the CIs within depth hops against the flow of failure from the seeds and
 // every propagating relation met while expanding (nodes at the depth limit
 // are included but not expanded, so their own causes are not).
 func (w *World) Upstream(cat *graph.Catalogue, seeds []string, depth int) graph.Subgraph {
-	causes := map[string][]graph.Relation{}
+	causes := map[string][]graph.Relation{} // by the CI they affect
 	for _, r := range w.Graph.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			causes[r.From] = append(causes[r.From], r)
-		case graph.PropagateToTarget:
-			causes[r.To] = append(causes[r.To], r)
+		if _, affected, ok := rt.Flow(r.From, r.To); ok {
+			causes[affected] = append(causes[affected], r)
 		}
 	}
 	out := graph.Subgraph{Nodes: map[string]*graph.Node{}}
@@ -172,14 +174,11 @@ func (w *World) Upstream(cat *graph.Catalogue, seeds []string, depth int) graph.
 // Downstream query seeded at every CI of sub: the CIs within depth hops
 // along the flow of failure and the relations met on the way.
 func (w *World) Downstream(cat *graph.Catalogue, sub graph.Subgraph, depth int) graph.Subgraph {
-	affects := map[string][]graph.Relation{}
+	affects := map[string][]graph.Relation{} // by the CI whose failure they carry
 	for _, r := range w.Graph.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			affects[r.To] = append(affects[r.To], r)
-		case graph.PropagateToTarget:
-			affects[r.From] = append(affects[r.From], r)
+		if cause, _, ok := rt.Flow(r.From, r.To); ok {
+			affects[cause] = append(affects[cause], r)
 		}
 	}
 	out := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(sub.Nodes))}

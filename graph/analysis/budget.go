@@ -222,16 +222,13 @@ func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm
 // everyPage collects a newest-first record listing page by page.
 func everyPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T, error) {
 	var out []T
-	after := ""
-	for {
-		page, rp, err := list(graph.Page{First: graph.MaxPageSize, After: after})
-		if err != nil {
-			return nil, err
-		}
+	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+		page, rp, err := list(p)
 		out = append(out, page...)
-		if !rp.HasNextPage || len(rp.Records) == 0 {
-			return out, nil
-		}
-		after = graph.IDCursor(rp.Records[len(rp.Records)-1].ID)
+		return rp, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

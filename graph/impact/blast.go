@@ -30,7 +30,7 @@ type BlastRadius struct {
 
 // ComputeBlastRadius asks the store for the downstream neighbourhood of the
 // CIs and propagates their failure through it.
-func ComputeBlastRadius(ctx context.Context, s graph.Store, ciIDs []string, maxDepth int, types []string) (BlastRadius, error) {
+func ComputeBlastRadius(ctx context.Context, s graph.Traverser, ciIDs []string, maxDepth int, types []string) (BlastRadius, error) {
 	q := graph.NeighbourhoodQuery{Seeds: dedupe(ciIDs), Direction: graph.Downstream, MaxDepth: maxDepth, Types: types}
 	q, err := s.Catalogue().CheckNeighbourhoodQuery(q)
 	if err != nil {
@@ -79,7 +79,7 @@ type Dependency struct {
 
 // ComputeDependencies lists what ciID needs, nearest first: everything whose
 // failure could propagate to it within maxDepth hops.
-func ComputeDependencies(ctx context.Context, s graph.Store, ciID string, maxDepth int, types []string) ([]Dependency, error) {
+func ComputeDependencies(ctx context.Context, s graph.Traverser, ciID string, maxDepth int, types []string) ([]Dependency, error) {
 	if err := graph.CheckID("ciId", ciID); err != nil {
 		return nil, err
 	}
@@ -102,11 +102,8 @@ func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dep
 	causes := map[string][]string{}
 	for _, r := range sub.Edges {
 		rt, _ := cat.RelationType(r.Type)
-		switch rt.Propagation {
-		case graph.PropagateToSource:
-			causes[r.From] = append(causes[r.From], r.To)
-		case graph.PropagateToTarget:
-			causes[r.To] = append(causes[r.To], r.From)
+		if cause, affected, ok := rt.Flow(r.From, r.To); ok {
+			causes[affected] = append(causes[affected], cause)
 		}
 	}
 	dist := map[string]int{root: 0}

@@ -163,7 +163,7 @@ func (s *Service) prepareProblem(ctx context.Context, p *Problem, kept string) e
 	}
 	seen := map[string]bool{}
 	for i, id := range p.IncidentIDs {
-		field := fieldIndex("incidentIds", i)
+		field := graph.FieldIndex("incidentIds", i)
 		if err := graph.CheckID(field, id); err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (s *Service) prepareProblem(ctx context.Context, p *Problem, kept string) e
 	}
 	for i, id := range p.IncidentIDs {
 		if _, ok := found[id]; !ok {
-			return graph.NotFound(fieldIndex("incidentIds", i), "incident", id)
+			return graph.NotFound(graph.FieldIndex("incidentIds", i), "incident", id)
 		}
 	}
 	return nil

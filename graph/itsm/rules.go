@@ -1,7 +1,6 @@
 package itsm
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -158,4 +157,3 @@ func validOutcome(o ChangeOutcome) bool {
 	return o == OutcomeSuccessful || o == OutcomeFailed || o == OutcomeRolledBack
 }
 
-func fieldIndex(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }

@@ -145,11 +145,11 @@ func (s *Service) checkCIs(ctx context.Context, field string, ids []string, requ
 	}
 	seen := map[string]bool{}
 	for i, id := range ids {
-		if err := graph.CheckID(fieldIndex(field, i), id); err != nil {
+		if err := graph.CheckID(graph.FieldIndex(field, i), id); err != nil {
 			return nil, err
 		}
 		if seen[id] {
-			return nil, graph.Invalid(fieldIndex(field, i), "CI %s is listed twice", id)
+			return nil, graph.Invalid(graph.FieldIndex(field, i), "CI %s is listed twice", id)
 		}
 		seen[id] = true
 	}
@@ -159,7 +159,7 @@ func (s *Service) checkCIs(ctx context.Context, field string, ids []string, requ
 	}
 	for i, id := range ids {
 		if _, ok := found[id]; !ok && !slices.Contains(kept, id) {
-			return nil, graph.NotFound(fieldIndex(field, i), "CI", id)
+			return nil, graph.NotFound(graph.FieldIndex(field, i), "CI", id)
 		}
 	}
 	return found, nil
@@ -169,8 +169,8 @@ func (s *Service) checkCIs(ctx context.Context, field string, ids []string, requ
 // the i-th link came from, so clients see the argument they sent.
 func linkFieldError(err error, fields []string) error {
 	for i, f := range fields {
-		if graph.ErrorField(err) == fieldIndex("links", i) {
-			return graph.RenameField(err, fieldIndex("links", i), f)
+		if graph.ErrorField(err) == graph.FieldIndex("links", i) {
+			return graph.RenameField(err, graph.FieldIndex("links", i), f)
 		}
 	}
 	return err
@@ -183,7 +183,7 @@ func links(role, field string, ids []string) ([]graph.RecordLink, []string) {
 	fields := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = graph.RecordLink{Role: role, CI: id}
-		fields[i] = fieldIndex(field, i)
+		fields[i] = graph.FieldIndex(field, i)
 	}
 	return out, fields
 }

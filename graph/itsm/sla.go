@@ -157,7 +157,7 @@ func checkSLA(a *SLA) error {
 	}
 	seen := map[Priority]bool{}
 	for i, t := range a.Targets {
-		f := fieldIndex("targets", i)
+		f := graph.FieldIndex("targets", i)
 		switch {
 		case t.Priority != P1 && t.Priority != P2 && t.Priority != P3 && t.Priority != P4:
 			return graph.Invalid(f+".priority", "unknown priority %q", t.Priority)

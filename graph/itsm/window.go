@@ -173,20 +173,16 @@ func (w *Window) Covers(ids map[string]bool) bool {
 
 // eachRecord visits every record matching the filter, page by page.
 func eachRecord(ctx context.Context, st graph.RecordStore, kind graph.RecordKind, f graph.RecordFilter, visit func(graph.Record) error) error {
-	after := ""
-	for {
-		page, err := st.ListRecords(ctx, kind, f, graph.Page{First: graph.MaxPageSize, After: after})
+	return graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+		page, err := st.ListRecords(ctx, kind, f, p)
 		if err != nil {
-			return err
+			return page, err
 		}
 		for _, rec := range page.Records {
 			if err := visit(rec); err != nil {
-				return err
+				return page, err
 			}
 		}
-		if !page.HasNextPage || len(page.Records) == 0 {
-			return nil
-		}
-		after = graph.IDCursor(page.Records[len(page.Records)-1].ID)
-	}
+		return page, nil
+	})
 }

@@ -35,7 +35,7 @@ func (m *model) candidate(s *stats, all []stats, r rates, score, logOdds float64
 			missing = append(missing, n)
 		}
 	}
-	cand := Candidate{CI: m.g.IDs[c], Score: score, LogOdds: logOdds}
+	cand := Candidate{CI: m.g.ID(c), Score: score, LogOdds: logOdds}
 	for i := range m.in.Incidents {
 		if explained[int32(i)] {
 			cand.Explains = append(cand.Explains, m.in.Incidents[i].ID)
@@ -177,7 +177,7 @@ func (m *model) changeEvidence(s *stats) Evidence {
 	if ch.Failed {
 		detail += " and failed"
 	}
-	return Evidence{Kind: EvidenceChange, Detail: detail, Weight: h.logLR, ChangeID: ch.ID, CIs: []string{m.g.IDs[h.on]}, Offset: h.offset}
+	return Evidence{Kind: EvidenceChange, Detail: detail, Weight: h.logLR, ChangeID: ch.ID, CIs: []string{m.g.ID(h.on)}, Offset: h.offset}
 }
 
 // distance reports the explaining path to the nearest CI with an incident;
@@ -229,7 +229,7 @@ func (m *model) lookAlikes(s *stats, all []stats, effect map[int32]impact.Effect
 }
 
 func (m *model) name(n int32) string {
-	id := m.g.IDs[n]
+	id := m.g.ID(n)
 	if node := m.sub.Nodes[id]; node != nil && node.CI.Name != "" {
 		return node.CI.Name
 	}
@@ -247,7 +247,7 @@ func (m *model) names(ns []int32) string {
 func (m *model) ids(ns []int32) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
-		out[i] = m.g.IDs[n]
+		out[i] = m.g.ID(n)
 	}
 	return out
 }

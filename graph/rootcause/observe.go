@@ -55,13 +55,13 @@ type nodeObs struct {
 	best [3]int32
 }
 
-func observe(in *Input, index map[string]int32, n int) ([]*nodeObs, int) {
-	obs := make([]*nodeObs, n)
+func observe(in *Input, g *impact.Graph) ([]*nodeObs, int) {
+	obs := make([]*nodeObs, g.Len())
 	observed := 0
 	for i := range in.Incidents {
 		inc := &in.Incidents[i]
 		for _, id := range inc.AffectedCIs {
-			node, ok := index[id]
+			node, ok := g.Lookup(id)
 			if !ok {
 				continue
 			}

@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
+	"github.com/ripple-cmdb/ripple/graph/impact"
 )
 
 // Caps on prior odds so that a single record cannot outvote the symptoms
@@ -27,14 +27,14 @@ type priors struct {
 	nbrs       []int32   // scratch
 }
 
-func newPriors(in *Input, g *spread.Graph, opt Options) *priors {
+func newPriors(in *Input, g *impact.Graph, opt Options) *priors {
 	n := g.Len()
 	p := &priors{opt: opt, changesOn: make([][]int32, n), keOn: make([][]int32, n)}
 	changes := 0
 	for i, ch := range in.Changes {
 		hit := false
 		for _, id := range ch.TargetCIs {
-			if node, ok := g.Index[id]; ok && !containsIdx(p.changesOn[node], int32(i)) {
+			if node, ok := g.Lookup(id); ok && !containsIdx(p.changesOn[node], int32(i)) {
 				p.changesOn[node] = append(p.changesOn[node], int32(i))
 				hit = true
 			}
@@ -50,7 +50,7 @@ func newPriors(in *Input, g *spread.Graph, opt Options) *priors {
 	p.changeRate = float64(changes+1) / (float64(max(n, 1)) * max(window.Minutes(), 1))
 	withKE := 0
 	for i, ke := range in.KnownErrors {
-		if node, ok := g.Index[ke.CI]; ok {
+		if node, ok := g.Lookup(ke.CI); ok {
 			if len(p.keOn[node]) == 0 {
 				withKE++
 			}
@@ -89,7 +89,7 @@ type changeHit struct {
 // likelihood ratio against a candidate with no suspicious change is
 // 1 + share/(1-share) × Σ causal density / background density, so it is
 // never below one and adds up over several suspicious changes.
-func (p *priors) changeOdds(in *Input, g *spread.Graph, c int32, t0 time.Time) changeHit {
+func (p *priors) changeOdds(in *Input, g *impact.Graph, c int32, t0 time.Time) changeHit {
 	best := changeHit{change: -1}
 	if t0.IsZero() {
 		return best

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
-	"github.com/ripple-cmdb/ripple/graph/rootcause/spread"
 )
 
 // Rank returns the CIs of sub that best explain the incidents, best first,
@@ -63,8 +62,8 @@ type model struct {
 	opt      Options
 	sub      graph.Subgraph
 	in       *Input
-	g        *spread.Graph
-	w        *spread.Walker
+	g        *impact.Graph
+	w        *impact.Walker
 	obs      []*nodeObs
 	observed int // CIs with at least one incident
 	pri      *priors
@@ -74,9 +73,9 @@ type model struct {
 }
 
 func newModel(cat *graph.Catalogue, sub graph.Subgraph, in *Input, opt Options) *model {
-	g := spread.New(cat, sub)
+	g := impact.NewGraph(cat, sub)
 	m := &model{opt: opt, sub: sub, in: in, g: g, w: g.NewWalker()}
-	m.obs, m.observed = observe(in, g.Index, g.Len())
+	m.obs, m.observed = observe(in, g)
 	m.pri = newPriors(in, g, opt)
 	latest := in.Now
 	for _, inc := range in.Incidents {

@@ -132,7 +132,7 @@ func LoadTimeZone(field, name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, graph.Invalid(field, "unknown time zone %q", truncate(name, 64))
+		return nil, graph.Invalid(field, "unknown time zone %q", graph.Truncate(name, 64))
 	}
 	return loc, nil
 }
@@ -148,11 +148,11 @@ func (c *Calendar) compileWeekly(field string, weekly []WeeklyHours) error {
 		f := sub(field, fmt.Sprintf("weekly[%d]", i))
 		start, err := parseClock(w.Start, false)
 		if err != nil {
-			return graph.Invalid(f+".start", "start %q is not a time of day (want HH:MM, 00:00 to 23:59)", truncate(w.Start, 16))
+			return graph.Invalid(f+".start", "start %q is not a time of day (want HH:MM, 00:00 to 23:59)", graph.Truncate(w.Start, 16))
 		}
 		end, err := parseClock(w.End, true)
 		if err != nil {
-			return graph.Invalid(f+".end", "end %q is not a time of day (want HH:MM, 00:00 to 24:00)", truncate(w.End, 16))
+			return graph.Invalid(f+".end", "end %q is not a time of day (want HH:MM, 00:00 to 24:00)", graph.Truncate(w.End, 16))
 		}
 		if end <= start {
 			return graph.Invalid(f+".end", "end %s is not after start %s", w.End, w.Start)
@@ -164,7 +164,7 @@ func (c *Calendar) compileWeekly(field string, weekly []WeeklyHours) error {
 		for j, name := range w.Days {
 			d := slices.Index(dayNames[:], strings.ToUpper(name))
 			if d < 0 {
-				return graph.Invalid(fmt.Sprintf("%s.days[%d]", f, j), "unknown day %q (want MON, TUE, WED, THU, FRI, SAT or SUN)", truncate(name, 16))
+				return graph.Invalid(fmt.Sprintf("%s.days[%d]", f, j), "unknown day %q (want MON, TUE, WED, THU, FRI, SAT or SUN)", graph.Truncate(name, 16))
 			}
 			if seen[d] {
 				return graph.Invalid(fmt.Sprintf("%s.days[%d]", f, j), "day %s is listed twice", dayNames[d])
@@ -203,7 +203,7 @@ func (c *Calendar) compileHolidays(field string, holidays []string) error {
 	for i, s := range holidays {
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			return graph.Invalid(sub(field, fmt.Sprintf("holidays[%d]", i)), "holiday %q is not a date (want YYYY-MM-DD)", truncate(s, 32))
+			return graph.Invalid(sub(field, fmt.Sprintf("holidays[%d]", i)), "holiday %q is not a date (want YYYY-MM-DD)", graph.Truncate(s, 32))
 		}
 		c.holidays = append(c.holidays, floorDiv(d.Unix(), secondsPerDay))
 	}
@@ -255,15 +255,4 @@ func sub(field, child string) string {
 		return child
 	}
 	return field + "." + child
-}
-
-// truncate shortens echoed input so a huge value cannot bloat an error
-// message; it cuts at a rune boundary.
-func truncate(s string, n int) string {
-	for i := range s {
-		if i >= n {
-			return s[:i] + "…"
-		}
-	}
-	return s
 }

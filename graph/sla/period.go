@@ -27,7 +27,7 @@ func ParsePeriodKind(field, s string) (PeriodKind, error) {
 	case PeriodMonth, PeriodWeek, PeriodQuarter, PeriodYear:
 		return k, nil
 	}
-	return "", graph.Invalid(field, "unknown period %q (want MONTH, WEEK, QUARTER or YEAR)", truncate(s, 32))
+	return "", graph.Invalid(field, "unknown period %q (want MONTH, WEEK, QUARTER or YEAR)", graph.Truncate(s, 32))
 }
 
 // PeriodContaining returns the period [start, end) of the given kind that

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers/feed"
@@ -360,11 +359,11 @@ var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0
 
 func parseNumber(s string) (any, error) {
 	if !decimalRE.MatchString(s) {
-		return nil, fmt.Errorf("%q is not a number", truncate(s, 40))
+		return nil, fmt.Errorf("%q is not a number", graph.Truncate(s, 40))
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
-		return nil, fmt.Errorf("%q is out of range", truncate(s, 40))
+		return nil, fmt.Errorf("%q is out of range", graph.Truncate(s, 40))
 	}
 	return f, nil
 }
@@ -376,16 +375,5 @@ func parseBool(s string) (any, error) {
 	case "false", "f", "no", "n", "off", "0":
 		return false, nil
 	}
-	return nil, fmt.Errorf("%q is not true or false", truncate(s, 40))
-}
-
-// truncate shortens s to about n bytes for a message, on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return nil, fmt.Errorf("%q is not true or false", graph.Truncate(s, 40))
 }

@@ -489,16 +489,16 @@ func (s *state) resource(field string, raw json.RawMessage, start int64) error {
 		return s.errorf(start, field+".type", "missing")
 	}
 	if !validIdent(typ) {
-		return s.errorf(start, field+".type", "%q is not a resource type", truncate(typ, 64))
+		return s.errorf(start, field+".type", "%q is not a resource type", graph.Truncate(typ, 64))
 	}
 	if name == "" {
 		return s.errorf(start, field+".name", "missing")
 	}
 	if !validIdent(name) {
-		return s.errorf(start, field+".name", "%q is not a resource name", truncate(name, 64))
+		return s.errorf(start, field+".name", "%q is not a resource name", graph.Truncate(name, 64))
 	}
 	if module != "" && (!strings.HasPrefix(module, "module.") || strings.IndexFunc(module, unicode.IsControl) >= 0) {
-		return s.errorf(start, field+".module", "%q is not a module address", truncate(module, 64))
+		return s.errorf(start, field+".module", "%q is not a module address", graph.Truncate(module, 64))
 	}
 	s.stats.Resources++
 	res := resource{module: module, typ: typ, name: name,
@@ -883,11 +883,4 @@ func shorten(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

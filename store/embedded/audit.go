@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/ripple-cmdb/ripple/graph"
@@ -65,38 +64,11 @@ func (t *txn) logRelation(action graph.AuditAction, r graph.Relation) error {
 	return nil
 }
 
-// checkAbout accepts what History can be asked about: a CI or record id, or
-// a relation's RelationSubjectID.
-func checkAbout(about string) error {
-	if graph.CheckID("about", about) == nil {
-		return nil
-	}
-	parts := strings.Split(about, relSep)
-	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
-		return nil
-	}
-	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", truncate(about, 100))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // History returns the audit entries about an id, newest first.
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
-	if err := checkAbout(about); err != nil {
-		return graph.AuditPage{}, err
-	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckHistory(about, p)
 	if err != nil {
 		return graph.AuditPage{}, err
-	}
-	after := ""
-	if p.After != "" {
-		after, _ = graph.DecodeIDCursor(p.After) // CheckRecordPage validated it
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {

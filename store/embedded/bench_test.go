@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 )
 
 // BenchmarkNeighbourhood measures the blast-radius hot path: a 6-hop
@@ -27,7 +28,7 @@ func BenchmarkNeighbourhood(b *testing.B) {
 	for _, size := range sizes {
 		b.Run(size.name, func(b *testing.B) {
 			s := newStore(b)
-			ids := buildRandomGraph(b, s, size.cis, size.edges, 42)
+			ids := storetest.BuildRandomGraph(b, s, size.cis, size.edges, 42)
 			ctx := context.Background()
 			q := graph.NeighbourhoodQuery{Seeds: ids[:1], Direction: graph.Downstream, MaxDepth: 6}
 			b.Run("Neighbourhood", func(b *testing.B) {
@@ -120,9 +121,9 @@ func BenchmarkApply1000(b *testing.B) {
 		batch := graph.Batch{Upserts: make([]graph.CIInput, 1000)}
 		for i := range batch.Upserts {
 			n++
-			batch.Upserts[i] = graph.CIInput{Name: ptr(fmt.Sprintf("host-%07d", n)), Class: ptr(graph.ClassServer),
+			batch.Upserts[i] = graph.CIInput{Name: storetest.Ptr(fmt.Sprintf("host-%07d", n)), Class: storetest.Ptr(graph.ClassServer),
 				Attributes:  map[string]any{"cpu": float64(8), "os": "linux"},
-				Identifiers: []graph.Identifier{ident("serial", fmt.Sprintf("SN%07d", n))}}
+				Identifiers: []graph.Identifier{storetest.Ident("serial", fmt.Sprintf("SN%07d", n))}}
 		}
 		b.StartTimer()
 		res, err := s.Apply(ctx, batch)
@@ -145,7 +146,7 @@ func BenchmarkListRecords(b *testing.B) {
 	cis := make([]string, 5000)
 	batch := graph.Batch{Upserts: make([]graph.CIInput, len(cis))}
 	for i := range batch.Upserts {
-		batch.Upserts[i] = input(fmt.Sprintf("ci-%d", i), graph.ClassServer, ident("serial", fmt.Sprint(i)))
+		batch.Upserts[i] = storetest.Input(fmt.Sprintf("ci-%d", i), graph.ClassServer, storetest.Ident("serial", fmt.Sprint(i)))
 	}
 	res, err := s.Apply(ctx, batch)
 	if err != nil {
@@ -181,8 +182,8 @@ func BenchmarkListRecords(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Changes start after 20 months, incidents before.
-	week := graph.RecordFilter{From: ptr(base.AddDate(1, 10, 0)), To: ptr(base.AddDate(1, 10, 7))}
-	incWeek := graph.RecordFilter{From: ptr(base.AddDate(1, 3, 0)), To: ptr(base.AddDate(1, 3, 7))}
+	week := graph.RecordFilter{From: storetest.Ptr(base.AddDate(1, 10, 0)), To: storetest.Ptr(base.AddDate(1, 10, 7))}
+	incWeek := graph.RecordFilter{From: storetest.Ptr(base.AddDate(1, 3, 0)), To: storetest.Ptr(base.AddDate(1, 3, 7))}
 	cases := []struct {
 		name string
 		kind graph.RecordKind
@@ -234,8 +235,8 @@ func BenchmarkImportRun100k(b *testing.B) {
 			SeenCIs: make([]graph.CIRef, n)}
 		bt := graph.Batch{Upserts: make([]graph.CIInput, n), Ledger: w}
 		for i := range n {
-			ip := ident("ip", fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255))
-			in := input(fmt.Sprintf("host-%06d", i), graph.ClassServer, ip)
+			ip := storetest.Ident("ip", fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255))
+			in := storetest.Input(fmt.Sprintf("host-%06d", i), graph.ClassServer, ip)
 			in.Attributes = map[string]any{"nmap.os": "Linux", "nmap.ports": []any{22.0, 443.0}}
 			in.Source, in.Scope = scope.Source, scope.Scope
 			bt.Upserts[i] = in

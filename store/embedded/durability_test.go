@@ -13,19 +13,17 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 )
 
 func TestReopenGivesIdenticalReads(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := buildRandomGraph(t, s, 120, 400, 11)
-	if _, err := s.UpsertCI(ctx, graph.CIInput{ID: ids[3], Owner: ptr("ops"),
+	s := openStore(t, dir)
+	ids := storetest.BuildRandomGraph(t, s, 120, 400, 11)
+	if _, err := s.UpsertCI(ctx, graph.CIInput{ID: ids[3], Owner: storetest.Ptr("ops"),
 		Attributes:  map[string]any{"n": 1.5, "deep": map[string]any{"list": []any{true, nil, "x"}}},
-		Identifiers: []graph.Identifier{ident("fqdn", "Host.Example.com")}}); err != nil {
+		Identifiers: []graph.Identifier{storetest.Ident("fqdn", "Host.Example.com")}}); err != nil {
 		t.Fatal(err)
 	}
 	// Records about the CIs, some rewritten, one deleted, some about CIs
@@ -38,7 +36,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 			Doc: []byte(fmt.Sprintf(`{"title": "incident %d"}`, i))}
 		r = mustPutRecord(t, s, r, 0)
 		if i%3 == 0 {
-			r.State, r.End = "RESOLVED", ptr(start.Add(time.Hour))
+			r.State, r.End = "RESOLVED", storetest.Ptr(start.Add(time.Hour))
 			r = mustPutRecord(t, s, r, r.Version)
 		}
 		recIDs = append(recIDs, r.ID)
@@ -53,7 +51,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := takeSnapshot(t, s)
+	before := storetest.TakeSnapshot(t, s)
 	abouts := append(append([]string(nil), ids...), recIDs...)
 	for _, rels := range before.Relations {
 		for _, r := range rels {
@@ -62,7 +60,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	}
 	histBefore := map[string][]graph.AuditEntry{}
 	for _, about := range abouts {
-		histBefore[about] = fullHistory(t, s, about, 7)
+		histBefore[about] = storetest.FullHistory(t, s, about, 7)
 	}
 	q := graph.NeighbourhoodQuery{Seeds: ids[:3], MaxDepth: 6}
 	subBefore, err := s.Neighbourhood(ctx, q)
@@ -74,7 +72,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	}
 
 	s = openStore(t, dir)
-	after := takeSnapshot(t, s)
+	after := storetest.TakeSnapshot(t, s)
 	if !reflect.DeepEqual(after, before) {
 		t.Fatalf("reads differ after reopen")
 	}
@@ -82,7 +80,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 		t.Fatalf("%d records after reopen", len(after.Records[graph.KindIncident]))
 	}
 	for _, about := range abouts {
-		if h := fullHistory(t, s, about, 7); !reflect.DeepEqual(h, histBefore[about]) {
+		if h := storetest.FullHistory(t, s, about, 7); !reflect.DeepEqual(h, histBefore[about]) {
 			t.Fatalf("history of %s differs after reopen:\n got %+v\nwant %+v", about, h, histBefore[about])
 		}
 	}
@@ -91,7 +89,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 			t.Fatalf("deleted CI %s: history %+v", id, h)
 		}
 	}
-	checkAuditAgreesWithData(t, s)
+	storetest.CheckAuditAgreesWithData(t, s)
 	for _, ci := range after.CIs {
 		if ci.CreatedAt.Location() != time.UTC || ci.UpdatedAt.Location() != time.UTC {
 			t.Fatalf("timestamps of %s are not UTC after reopen", ci.ID)
@@ -101,7 +99,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(nodeDepths(subAfter), nodeDepths(subBefore)) || !reflect.DeepEqual(keysOf(subAfter.Edges), keysOf(subBefore.Edges)) {
+	if !reflect.DeepEqual(nodeDepths(subAfter), nodeDepths(subBefore)) || !reflect.DeepEqual(storetest.EdgeKeys(subAfter.Edges), storetest.EdgeKeys(subBefore.Edges)) {
 		t.Fatalf("traversal differs after reopen")
 	}
 	if err := checkConsistency(s); err != nil {
@@ -109,7 +107,7 @@ func TestReopenGivesIdenticalReads(t *testing.T) {
 	}
 	// Filtered listings come from indexes rebuilt at load.
 	p, err := s.ListRecords(ctx, graph.KindIncident, graph.RecordFilter{CI: ids[0], States: []string{"RESOLVED"}, Ref: "PROBLEM:p",
-		From: ptr(time.Date(2026, 5, 4, 8, 30, 0, 0, time.UTC))}, graph.Page{})
+		From: storetest.Ptr(time.Date(2026, 5, 4, 8, 30, 0, 0, time.UTC))}, graph.Page{})
 	if err != nil || p.TotalCount != 6 { // i = 3 (08:00-09:00 overlaps 08:30), 6, ... 18
 		t.Fatalf("resolved incidents from May 4th: %d, %v", p.TotalCount, err)
 	}
@@ -160,11 +158,11 @@ func TestHelperProcess(t *testing.T) {
 	for i := 0; i < 20000; i++ {
 		serial := round + "-" + strconv.Itoa(i)
 		b := graph.Batch{Upserts: []graph.CIInput{{
-			Name: ptr("crash-" + serial), Class: ptr(graph.ClassApplication),
+			Name: storetest.Ptr("crash-" + serial), Class: storetest.Ptr(graph.ClassApplication),
 			Attributes:  map[string]any{"i": float64(i), "pad": strings.Repeat("x", 200)},
-			Identifiers: []graph.Identifier{ident("serial", serial)},
+			Identifiers: []graph.Identifier{storetest.Ident("serial", serial)},
 		}}}
-		ref := graph.CIRef{Identifier: ptr(ident("serial", serial))}
+		ref := graph.CIRef{Identifier: storetest.Ptr(storetest.Ident("serial", serial))}
 		b.Ledger = &graph.LedgerWrite{ScopeKey: scope, ExpectGeneration: gen, RunID: graph.NewID(), At: time.Now(), SeenCIs: []graph.CIRef{ref}}
 		if prev != "" {
 			b.Relate = []graph.BatchRelation{{From: ref, Type: graph.RelDependsOn, To: graph.CIRef{ID: prev}}}
@@ -365,9 +363,9 @@ func verifyAfterCrash(t *testing.T, dir string, live, deleted map[string]bool, r
 		t.Fatalf("%d records on disk, %d reported (%v)", rp.TotalCount, len(recs), err)
 	}
 	// Whatever committed, committed with its audit entries.
-	checkAuditAgreesWithData(t, s)
+	storetest.CheckAuditAgreesWithData(t, s)
 	for id := range deleted {
-		if h := fullHistory(t, s, id, graph.MaxPageSize); len(h) == 0 || h[0].Action != graph.ActionDelete {
+		if h := storetest.FullHistory(t, s, id, graph.MaxPageSize); len(h) == 0 || h[0].Action != graph.ActionDelete {
 			t.Fatalf("deleted CI %s: history %+v", id, h)
 		}
 	}

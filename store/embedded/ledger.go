@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -49,13 +48,6 @@ type relSight struct {
 	rel   graph.RelationKey
 }
 
-func scopeLess(a, b graph.ScopeKey) int {
-	if c := strings.Compare(a.Source, b.Source); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Scope, b.Scope)
-}
-
 // scopeOf returns the scope's ledger, creating it if new.
 func (m *memState) scopeOf(k graph.ScopeKey) *scopeLedger {
 	sl := m.scopes[k]
@@ -84,7 +76,7 @@ func (m *memState) relSighting(k relSight) (sighting, bool) {
 
 // addScope inserts k into a sorted list of scopes unless present.
 func addScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
-	i, found := slices.BinarySearchFunc(list, k, scopeLess)
+	i, found := slices.BinarySearchFunc(list, k, graph.ScopeKey.Compare)
 	if found {
 		return list
 	}
@@ -92,7 +84,7 @@ func addScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
 }
 
 func removeScope(list []graph.ScopeKey, k graph.ScopeKey) []graph.ScopeKey {
-	if i, found := slices.BinarySearchFunc(list, k, scopeLess); found {
+	if i, found := slices.BinarySearchFunc(list, k, graph.ScopeKey.Compare); found {
 		return slices.Delete(list, i, i+1)
 	}
 	return list
@@ -238,7 +230,7 @@ func (t *txn) checkFence(w *graph.LedgerWrite) error {
 	if st := t.scopeState(w.ScopeKey); st.Generation != w.ExpectGeneration {
 		return graph.Errorf(graph.CodeConflict, "ledger.generation",
 			"scope %s %q is at generation %d, not %d: another run was applied since this one read it",
-			w.Source, truncate(w.Scope, 80), st.Generation, w.ExpectGeneration)
+			w.Source, graph.Truncate(w.Scope, 80), st.Generation, w.ExpectGeneration)
 	}
 	return nil
 }

@@ -2,12 +2,12 @@ package embedded
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -69,9 +69,9 @@ func idRef(id string) graph.CIRef { return graph.CIRef{ID: id} }
 func ledgerFixture(t testing.TB, s *Store) []string {
 	t.Helper()
 	res := mustApply(t, s, graph.Batch{Upserts: []graph.CIInput{
-		input("app", graph.ClassApplication, ident("hostname", "app")),
-		input("db", graph.ClassDatabase, ident("hostname", "db")),
-		input("host", graph.ClassServer, ident("ip", "10.0.0.1")),
+		storetest.Input("app", graph.ClassApplication, storetest.Ident("hostname", "app")),
+		storetest.Input("db", graph.ClassDatabase, storetest.Ident("hostname", "db")),
+		storetest.Input("host", graph.ClassServer, storetest.Ident("ip", "10.0.0.1")),
 	}})
 	ids := []string{res.CIs[0].ID, res.CIs[1].ID, res.CIs[2].ID}
 	paris := time.FixedZone("CET", 3600)
@@ -90,7 +90,7 @@ func ledgerFixture(t testing.TB, s *Store) []string {
 	mustApply(t, s, graph.Batch{Ledger: w})
 	for _, k := range []graph.ScopeKey{scopeK8s, scopeBytes} {
 		w = run(k, 0, at.Add(2*time.Hour))
-		w.SeenCIs = []graph.CIRef{idRef(ids[0]), {Identifier: ptr(ident("ip", " 10.0.0.1 "))}}
+		w.SeenCIs = []graph.CIRef{idRef(ids[0]), {Identifier: storetest.Ptr(storetest.Ident("ip", " 10.0.0.1 "))}}
 		w.SeenRelations = []graph.BatchRelation{runsOn}
 		mustApply(t, s, graph.Batch{Ledger: w})
 	}
@@ -100,10 +100,7 @@ func ledgerFixture(t testing.TB, s *Store) []string {
 func TestLedgerSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir)
 	ids := ledgerFixture(t, s)
 	scopes := []graph.ScopeKey{scopeNmap, scopeK8s, scopeBytes, {Source: "nmap", Scope: "never"}}
 	before := takeLedger(t, s, ids, scopes...)
@@ -155,20 +152,7 @@ func TestLedgerSurvivesReopen(t *testing.T) {
 // buckets.
 func TestOpenUpgradesSchemaV2(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := Open(ctx, dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := mustCI(t, s, "a", graph.ClassApplication, ident("serial", "A"))
-	b := mustCI(t, s, "b", graph.ClassApplication)
-	mustRelate(t, s, a, graph.RelDependsOn, b)
-	before := takeSnapshot(t, s)
-	histBefore := fullHistory(t, s, a.ID, 10)
-	if err := s.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	withBolt(t, dir, func(tx *bolt.Tx) error {
+	s, a, b, histBefore := upgraded(t, func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketScopes, bucketSightings} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -176,11 +160,7 @@ func TestOpenUpgradesSchemaV2(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, []byte(schemaV2))
 	})
-	s = openStore(t, dir)
-	if got := takeSnapshot(t, s); !reflect.DeepEqual(got, before) {
-		t.Fatalf("upgrade changed the graph")
-	}
-	if h := fullHistory(t, s, a.ID, 10); !reflect.DeepEqual(h, histBefore) {
+	if h := storetest.FullHistory(t, s, a.ID, 10); !reflect.DeepEqual(h, histBefore) {
 		t.Fatalf("upgrade changed the history")
 	}
 	if st := takeLedger(t, s, []string{a.ID}, scopeNmap); st.Scopes[0].Generation != 0 || len(st.Sightings[0]) != 0 || len(st.Of) != 0 {
@@ -195,14 +175,7 @@ func TestOpenUpgradesSchemaV2(t *testing.T) {
 	if st := takeLedger(t, s, nil, scopeNmap); st.Scopes[0].Generation != 1 || len(st.Sightings[0]) != 1 {
 		t.Fatalf("ledger after a run on the upgraded file: %+v", st)
 	}
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != schemaVersion {
-			return fmt.Errorf("schema %q after upgrade", v)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	checkSchemaIsCurrent(t, s)
 }
 
 func TestOpenRefusesDamagedLedger(t *testing.T) {
@@ -246,16 +219,13 @@ func TestOpenRefusesDamagedLedger(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
-			s, err := Open(ctx, dir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, dir)
 			ids := ledgerFixture(t, s)
 			if err := s.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
 			withBolt(t, dir, func(tx *bolt.Tx) error { return tt.damage(tx, ids) })
-			s, err = Open(ctx, dir, nil)
+			s, err := Open(ctx, dir, nil)
 			if err == nil {
 				_ = s.Close(ctx)
 				t.Fatal("Open accepted a damaged file")
@@ -283,7 +253,7 @@ func TestLedgerFollowsRelationRemovals(t *testing.T) {
 	w := run(scopeK8s, 1, time.Now())
 	w.SeenRelations = []graph.BatchRelation{runsOn}
 	_, err := s.Apply(ctx, graph.Batch{Unrelate: []graph.BatchRelation{runsOn}, Ledger: w})
-	wantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
+	storetest.WantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
 	w.SeenRelations = nil
 	res := mustApply(t, s, graph.Batch{Unrelate: []graph.BatchRelation{runsOn}, Ledger: w})
 	if res.RelationsRemoved != 1 {
@@ -335,55 +305,28 @@ func TestFailedLedgerWriteLeavesDiskAndMemoryUntouched(t *testing.T) {
 	s := openStore(t, dir)
 	ids := ledgerFixture(t, s)
 	scopes := []graph.ScopeKey{scopeNmap, scopeK8s, scopeBytes}
-	snap, led := takeSnapshot(t, s), takeLedger(t, s, ids, scopes...)
+	snap, led := storetest.TakeSnapshot(t, s), takeLedger(t, s, ids, scopes...)
 	w := run(scopeNmap, 2, time.Now())
-	w.SeenCIs = []graph.CIRef{{Identifier: ptr(ident("serial", "new"))}, idRef(graph.NewID())}
+	w.SeenCIs = []graph.CIRef{{Identifier: storetest.Ptr(storetest.Ident("serial", "new"))}, idRef(graph.NewID())}
 	_, err := s.Apply(ctx, graph.Batch{
-		Upserts:  []graph.CIInput{input("new", graph.ClassServer, ident("serial", "new"))},
-		Relate:   []graph.BatchRelation{{From: idRef(ids[0]), Type: graph.RelRunsOn, To: graph.CIRef{Identifier: ptr(ident("serial", "new"))}}},
+		Upserts:  []graph.CIInput{storetest.Input("new", graph.ClassServer, storetest.Ident("serial", "new"))},
+		Relate:   []graph.BatchRelation{{From: idRef(ids[0]), Type: graph.RelRunsOn, To: graph.CIRef{Identifier: storetest.Ptr(storetest.Ident("serial", "new"))}}},
 		Unrelate: []graph.BatchRelation{{From: idRef(ids[0]), Type: graph.RelDependsOn, To: idRef(ids[1])}},
 		Ledger:   w,
 	})
-	wantErr(t, err, graph.CodeNotFound, "ledger.seenCIs[1]")
+	storetest.WantErr(t, err, graph.CodeNotFound, "ledger.seenCIs[1]")
 	check := func(when string) {
-		if !reflect.DeepEqual(takeSnapshot(t, s), snap) || !reflect.DeepEqual(takeLedger(t, s, ids, scopes...), led) {
+		if !reflect.DeepEqual(storetest.TakeSnapshot(t, s), snap) || !reflect.DeepEqual(takeLedger(t, s, ids, scopes...), led) {
 			t.Fatalf("%s: the failed batch left traces", when)
 		}
 	}
 	check("in memory")
 	w.At = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, err = s.Apply(ctx, graph.Batch{Ledger: w})
-	wantErr(t, err, graph.CodeInvalidInput, "ledger.at")
+	storetest.WantErr(t, err, graph.CodeInvalidInput, "ledger.at")
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s = openStore(t, dir)
 	check("on disk")
-}
-
-func TestProvenanceIsCopiedOut(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t)
-	in := input("a", graph.ClassServer)
-	in.Source, in.Scope = "nmap", "x"
-	res, err := s.UpsertCI(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.CI.Provenance[graph.FieldName].Source != "nmap" {
-		t.Fatalf("provenance %+v", res.CI.Provenance)
-	}
-	res.CI.Provenance[graph.FieldName] = graph.Origin{Source: "evil"}
-	got, err := s.GetCI(ctx, res.CI.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got.Provenance[graph.FieldStatus] = graph.Origin{Source: "evil"}
-	again, err := s.GetCI(ctx, res.CI.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.Provenance[graph.FieldName].Source != "nmap" || again.Provenance[graph.FieldStatus].Source != "nmap" {
-		t.Fatalf("a caller changed the stored provenance: %+v", again.Provenance)
-	}
 }

@@ -47,17 +47,13 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 
 // ListCIs returns one page of the CIs matching f in (name, id) order.
 func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (graph.CIPage, error) {
-	if err := s.cat.CheckFilter(f); err != nil {
-		return graph.CIPage{}, err
-	}
-	p, err := graph.CheckPage(p)
+	p, afterName, afterID, err := s.cat.CheckListCIs(f, p)
 	if err != nil {
 		return graph.CIPage{}, err
 	}
 	var after *nameKey
-	if p.After != "" {
-		name, id, _ := graph.DecodeCursor(p.After) // CheckPage validated it
-		after = &nameKey{name: name, id: id}
+	if afterID != "" {
+		after = &nameKey{name: afterName, id: afterID}
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {

@@ -98,19 +98,9 @@ func cloneRecord(r *graph.Record) graph.Record {
 	return out
 }
 
-func checkKind(kind graph.RecordKind) error {
-	if !kind.Valid() {
-		return graph.Invalid("kind", "unknown record kind %q", kind)
-	}
-	return nil
-}
-
 // GetRecord returns one record.
 func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
-	if err := checkKind(kind); err != nil {
-		return graph.Record{}, err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return graph.Record{}, err
 	}
 	unlock, err := s.read(ctx)
@@ -127,7 +117,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 
 // RecordsByIDs returns the records of a kind that exist among ids.
 func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []string) (map[string]graph.Record, error) {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return nil, err
 	}
 	unlock, err := s.read(ctx)
@@ -150,16 +140,9 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 // ListRecords returns one page of the records of a kind matching f, newest
 // (greatest id) first.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	if err := checkKind(kind); err != nil {
-		return graph.RecordPage{}, err
-	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckListRecords(kind, p)
 	if err != nil {
 		return graph.RecordPage{}, err
-	}
-	after := ""
-	if p.After != "" {
-		after, _ = graph.DecodeIDCursor(p.After) // CheckRecordPage validated it
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {
@@ -184,10 +167,7 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 
 // DeleteRecord removes a record; a non-zero expectVersion must match.
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
-	if err := checkKind(kind); err != nil {
-		return err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return err
 	}
 	return s.write(ctx, func(t *txn) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -122,123 +121,40 @@ func stringOrNil(b []byte) any {
 
 // History returns the audit entries about an id, newest first.
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
-	if err := checkAbout(about); err != nil {
-		return graph.AuditPage{}, err
-	}
-	p, err := graph.CheckRecordPage(p)
+	p, before, err := graph.CheckHistory(about, p)
 	if err != nil {
 		return graph.AuditPage{}, err
 	}
-	before := historyTop
-	if p.After != "" {
-		if before, err = graph.DecodeIDCursor(p.After); err != nil {
-			return graph.AuditPage{}, err
-		}
+	if before == "" {
+		before = historyTop
 	}
 	params := map[string]any{"about": about, "before": before, "limit": int64(p.First + 1)}
 	return readTx(ctx, s, "read history", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
-		out := graph.AuditPage{Entries: []graph.AuditEntry{}}
-		err := collect(ctx, tx, cypherHistory, params, func(rec *neo4j.Record) error {
-			n, _, err := neo4j.GetRecordValue[neo4j.Node](rec, "a")
-			if err != nil {
-				return fmt.Errorf("read a: %w", err)
-			}
-			e, err := auditFromNode(n)
-			if err != nil {
-				return err
-			}
-			out.Entries = append(out.Entries, e)
-			return nil
+		var out graph.AuditPage
+		var err error
+		out.Entries, out.HasNextPage, err = collectPage(ctx, tx, cypherHistory, params, p.First, func(rec *neo4j.Record) (graph.AuditEntry, error) {
+			return nodeColumn(rec, "a", auditFromNode)
 		})
-		if err != nil {
-			return graph.AuditPage{}, err
-		}
-		if len(out.Entries) > p.First {
-			out.Entries, out.HasNextPage = out.Entries[:p.First], true
-		}
-		return out, nil
+		return out, err
 	})
-}
-
-// checkAbout accepts what History can be asked about: a CI or record id,
-// or a relation's graph.RelationSubjectID (from|TYPE|to). It repeats the
-// embedded store's rule; the two belong in one graph.CheckAbout.
-func checkAbout(about string) error {
-	if graph.CheckID("about", about) == nil {
-		return nil
-	}
-	parts := strings.Split(about, "|")
-	if len(parts) == 3 && parts[1] != "" && graph.CheckID("about", parts[0]) == nil && graph.CheckID("about", parts[2]) == nil {
-		return nil
-	}
-	short := about
-	if len(short) > 100 {
-		short = short[:100] + "…"
-	}
-	return graph.Invalid("about", "%q is neither an id nor a relation (from|TYPE|to)", short)
 }
 
 // auditFromNode decodes an (:Audit) node written by writeAudit.
 func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
-	var (
-		e   graph.AuditEntry
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		if v, err = neo4j.GetProperty[string](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return v
+	f := nodeFields(n)
+	e := graph.AuditEntry{
+		ID:          f.str(propID),
+		Actor:       f.str(propAuditActor),
+		Action:      graph.AuditAction(f.str(propAuditAction)),
+		SubjectKind: graph.AuditSubject(f.str(propAuditSubjectKind)),
+		SubjectID:   f.str(propAuditSubjectID),
+		Before:      f.optRaw(propAuditBefore),
+		After:       f.optRaw(propAuditAfter),
+		At:          f.micros(propAuditAt),
+		About:       f.strings(propAuditAbout),
 	}
-	raw := func(key string) json.RawMessage {
-		if _, ok := n.Props[key]; !ok || err != nil {
-			return nil
-		}
-		return json.RawMessage(str(key))
-	}
-	e.ID = str(propID)
-	e.Actor = str(propAuditActor)
-	e.Action = graph.AuditAction(str(propAuditAction))
-	e.SubjectKind = graph.AuditSubject(str(propAuditSubjectKind))
-	e.SubjectID = str(propAuditSubjectID)
-	e.Before = raw(propAuditBefore)
-	e.After = raw(propAuditAfter)
-	if err == nil {
-		var at int64
-		if at, err = neo4j.GetProperty[int64](n, propAuditAt); err == nil {
-			e.At = fromMicros(at)
-		}
-	}
-	if err == nil {
-		e.About, err = propStrings(n, propAuditAbout)
-	}
-	if err != nil {
-		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, err)
+	if f.err != nil {
+		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, f.err)
 	}
 	return e, nil
-}
-
-// propStrings reads a list-of-strings property; absent reads as nil.
-func propStrings(n neo4j.Node, key string) ([]string, error) {
-	v, ok := n.Props[key]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("property %s: expected a list, got %T", key, v)
-	}
-	out := make([]string, len(list))
-	for i, x := range list {
-		s, ok := x.(string)
-		if !ok {
-			return nil, fmt.Errorf("property %s[%d]: expected a string, got %T", key, i, x)
-		}
-		out[i] = s
-	}
-	return out, nil
 }

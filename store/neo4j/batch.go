@@ -117,7 +117,7 @@ func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan)
 	for start := 0; start < len(ids); start += maxRowsPerStatement {
 		chunk := ids[start:min(start+maxRowsPerStatement, len(ids))]
 		err := collect(ctx, tx, cypherCIsByIDs, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-			ci, err := recordCI(rec, "c")
+			ci, err := recordCI(rec)
 			if err != nil {
 				return err
 			}
@@ -138,19 +138,19 @@ func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan)
 			id  string
 			err error
 		)
-		if id, err = recordString(rec, "id"); err != nil {
+		if id, err = recordValue[string](rec, "id"); err != nil {
 			return err
 		}
-		if r.typ, err = recordString(rec, "type"); err != nil {
+		if r.typ, err = recordValue[string](rec, "type"); err != nil {
 			return err
 		}
-		if r.outgoing, err = recordBool(rec, "outgoing"); err != nil {
+		if r.outgoing, err = recordValue[bool](rec, "outgoing"); err != nil {
 			return err
 		}
-		if r.other, err = recordString(rec, "other"); err != nil {
+		if r.other, err = recordValue[string](rec, "other"); err != nil {
 			return err
 		}
-		if r.otherClass, err = recordString(rec, "otherClass"); err != nil {
+		if r.otherClass, err = recordValue[string](rec, "otherClass"); err != nil {
 			return err
 		}
 		p.relsOf[id] = append(p.relsOf[id], r)

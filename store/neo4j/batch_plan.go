@@ -106,7 +106,7 @@ func (p *batchPlan) field(section string, i int) string {
 	if !p.prefixed {
 		return ""
 	}
-	return indexField(section, i)
+	return graph.FieldIndex(section, i)
 }
 
 // lookupKeys lists the CI ids and identifier keys the batch may need from
@@ -215,7 +215,7 @@ func (p *batchPlan) upsert(in graph.CIInput) (upsertOutcome, error) {
 	}
 	for j, id := range norm {
 		if owner, ok := p.owners[identifierKey(id)]; ok && owner != merged.ID {
-			return upsertOutcome{}, graph.Errorf(graph.CodeConflict, indexField("identifiers", j),
+			return upsertOutcome{}, graph.Errorf(graph.CodeConflict, graph.FieldIndex("identifiers", j),
 				"identifier %s=%s already belongs to CI %s", id.Kind, id.Value, owner)
 		}
 	}

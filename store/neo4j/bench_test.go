@@ -11,6 +11,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 )
 
 // Shape of the dense benchmark graph: 2,000 CIs and 20,000 relations.
@@ -60,7 +61,7 @@ func buildDense(b testing.TB, s *Store) string {
 
 	var upserts []graph.CIInput
 	for _, n := range nodes {
-		upserts = append(upserts, input(n.key, n.class, ident("bench", n.key)))
+		upserts = append(upserts, storetest.Input(n.key, n.class, storetest.Ident("bench", n.key)))
 	}
 	ids := make([]string, 0, len(nodes))
 	for start := 0; start < len(upserts); start += denseBatch {
@@ -256,13 +257,13 @@ func BenchmarkApply1000(b *testing.B) {
 		var bt graph.Batch
 		for i := 0; i < 1000; i++ {
 			key := fmt.Sprintf("r%d-%d", run, i)
-			bt.Upserts = append(bt.Upserts, graph.CIInput{Name: ptr("ci-" + key), Class: ptr(graph.ClassApplication),
-				Environment: ptr("prod"), Attributes: map[string]any{"i": float64(i), "tags": []any{"a", "b"}},
-				Identifiers: []graph.Identifier{ident("bench", key), ident("fqdn", key+".example.com")}})
+			bt.Upserts = append(bt.Upserts, graph.CIInput{Name: storetest.Ptr("ci-" + key), Class: storetest.Ptr(graph.ClassApplication),
+				Environment: storetest.Ptr("prod"), Attributes: map[string]any{"i": float64(i), "tags": []any{"a", "b"}},
+				Identifiers: []graph.Identifier{storetest.Ident("bench", key), storetest.Ident("fqdn", key+".example.com")}})
 			if i > 0 {
 				bt.Relate = append(bt.Relate, graph.BatchRelation{
-					From: graph.CIRef{Identifier: ptr(ident("bench", key))}, Type: graph.RelDependsOn,
-					To: graph.CIRef{Identifier: ptr(ident("bench", fmt.Sprintf("r%d-%d", run, i-1)))},
+					From: graph.CIRef{Identifier: storetest.Ptr(storetest.Ident("bench", key))}, Type: graph.RelDependsOn,
+					To: graph.CIRef{Identifier: storetest.Ptr(storetest.Ident("bench", fmt.Sprintf("r%d-%d", run, i-1)))},
 				})
 			}
 		}
@@ -348,10 +349,10 @@ func BenchmarkApplyLedger(b *testing.B) {
 		var seen []graph.CIRef
 		for i := 0; i < n; i++ {
 			key := fmt.Sprintf("h%06d", i)
-			ip := ident("ip", "10."+key)
-			bt.Upserts = append(bt.Upserts, graph.CIInput{Name: ptr("host-" + key), Class: ptr(graph.ClassServer),
-				Environment: ptr("prod"), Attributes: map[string]any{"i": float64(i), "os": "Linux", "ports": []any{22.0, 443.0}},
-				Identifiers: []graph.Identifier{ip, ident("fqdn", key+".example.com")}, Source: scope.Source, Scope: scope.Scope})
+			ip := storetest.Ident("ip", "10."+key)
+			bt.Upserts = append(bt.Upserts, graph.CIInput{Name: storetest.Ptr("host-" + key), Class: storetest.Ptr(graph.ClassServer),
+				Environment: storetest.Ptr("prod"), Attributes: map[string]any{"i": float64(i), "os": "Linux", "ports": []any{22.0, 443.0}},
+				Identifiers: []graph.Identifier{ip, storetest.Ident("fqdn", key+".example.com")}, Source: scope.Source, Scope: scope.Scope})
 			seen = append(seen, graph.CIRef{Identifier: &ip})
 		}
 		if withLedger {

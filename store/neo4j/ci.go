@@ -21,7 +21,7 @@ func (s *Store) GetCI(ctx context.Context, id string) (graph.CI, error) {
 		)
 		err := collect(ctx, tx, cypherGetCI, map[string]any{"id": id}, func(rec *neo4j.Record) error {
 			var err error
-			ci, err = recordCI(rec, "c")
+			ci, err = recordCI(rec)
 			found = true
 			return err
 		})
@@ -45,7 +45,7 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 	return readTx(ctx, s, "get CIs by ids", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.CI, error) {
 		out := make(map[string]graph.CI, len(valid))
 		err := collect(ctx, tx, cypherCIsByIDs, map[string]any{"ids": valid}, func(rec *neo4j.Record) error {
-			ci, err := recordCI(rec, "c")
+			ci, err := recordCI(rec)
 			if err != nil {
 				return err
 			}

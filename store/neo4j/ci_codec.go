@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -93,63 +92,33 @@ func ciRow(ci graph.CI) (map[string]any, error) {
 
 // ciFromNode decodes a (:CI) node written by ciRow.
 func ciFromNode(n neo4j.Node) (graph.CI, error) {
-	var (
-		ci  graph.CI
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		v, err = neo4j.GetProperty[string](n, key)
-		if err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return v
+	f := nodeFields(n)
+	ci := graph.CI{
+		ID:          f.str(propID),
+		Name:        f.str(propName),
+		Class:       f.str(propClass),
+		Status:      graph.Status(f.str(propStatus)),
+		Criticality: graph.Criticality(f.str(propCriticality)),
+		Environment: f.str(propEnvironment),
+		Owner:       f.str(propOwner),
+		CreatedAt:   f.micros(propCreatedAt),
+		UpdatedAt:   f.micros(propUpdatedAt),
 	}
-	micros := func(key string) time.Time {
-		if err != nil {
-			return time.Time{}
-		}
-		var v int64
-		v, err = neo4j.GetProperty[int64](n, key)
-		if err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return fromMicros(v)
+	identJSON := f.str(propIdentifiers)
+	attrs, prov := f.optRaw(propAttrs), f.optRaw(propProvenance)
+	if f.err != nil {
+		return graph.CI{}, fmt.Errorf("decode CI node %s: %w", n.ElementId, f.err)
 	}
-	ci.ID = str(propID)
-	ci.Name = str(propName)
-	ci.Class = str(propClass)
-	ci.Status = graph.Status(str(propStatus))
-	ci.Criticality = graph.Criticality(str(propCriticality))
-	ci.Environment = str(propEnvironment)
-	ci.Owner = str(propOwner)
-	identJSON := str(propIdentifiers)
-	ci.CreatedAt = micros(propCreatedAt)
-	ci.UpdatedAt = micros(propUpdatedAt)
-	if err != nil {
-		return graph.CI{}, fmt.Errorf("decode CI node %s: %w", n.ElementId, err)
-	}
-	if _, ok := n.Props[propAttrs]; ok {
-		s, err := neo4j.GetProperty[string](n, propAttrs)
-		if err != nil {
-			return graph.CI{}, fmt.Errorf("decode CI %s attributes: %w", ci.ID, err)
-		}
-		if err := json.Unmarshal([]byte(s), &ci.Attributes); err != nil {
+	if attrs != nil {
+		if err := json.Unmarshal(attrs, &ci.Attributes); err != nil {
 			return graph.CI{}, fmt.Errorf("decode CI %s attributes: %w", ci.ID, err)
 		}
 		if len(ci.Attributes) == 0 {
 			ci.Attributes = nil
 		}
 	}
-	if _, ok := n.Props[propProvenance]; ok {
-		s, err := neo4j.GetProperty[string](n, propProvenance)
-		if err != nil {
-			return graph.CI{}, fmt.Errorf("decode CI %s provenance: %w", ci.ID, err)
-		}
-		if err := json.Unmarshal([]byte(s), &ci.Provenance); err != nil {
+	if prov != nil {
+		if err := json.Unmarshal(prov, &ci.Provenance); err != nil {
 			return graph.CI{}, fmt.Errorf("decode CI %s provenance: %w", ci.ID, err)
 		}
 		if len(ci.Provenance) == 0 {
@@ -175,61 +144,5 @@ func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 // unambiguous.
 func identifierKey(id graph.Identifier) string { return id.Kind + ":" + id.Value }
 
-// recordCI reads a CI node returned under key.
-func recordCI(rec *neo4j.Record, key string) (graph.CI, error) {
-	n, isNil, err := neo4j.GetRecordValue[neo4j.Node](rec, key)
-	if err != nil {
-		return graph.CI{}, fmt.Errorf("read %s: %w", key, err)
-	}
-	if isNil {
-		return graph.CI{}, fmt.Errorf("read %s: unexpected null", key)
-	}
-	return ciFromNode(n)
-}
-
-// recordString reads a string column; null reads as "".
-func recordString(rec *neo4j.Record, key string) (string, error) {
-	v, _, err := neo4j.GetRecordValue[string](rec, key)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	return v, nil
-}
-
-// recordInt reads an integer column; null reads as 0.
-func recordInt(rec *neo4j.Record, key string) (int64, error) {
-	v, _, err := neo4j.GetRecordValue[int64](rec, key)
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", key, err)
-	}
-	return v, nil
-}
-
-// recordBool reads a boolean column; null reads as false.
-func recordBool(rec *neo4j.Record, key string) (bool, error) {
-	v, _, err := neo4j.GetRecordValue[bool](rec, key)
-	if err != nil {
-		return false, fmt.Errorf("read %s: %w", key, err)
-	}
-	return v, nil
-}
-
-// recordList reads a list column whose items all have type T. The driver
-// has no typed getter for list items, so each is checked, never assumed.
-func recordList[T any](rec *neo4j.Record, key string) ([]T, error) {
-	raw, _, err := neo4j.GetRecordValue[[]any](rec, key)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	out := make([]T, len(raw))
-	for i, v := range raw {
-		x, ok := v.(T)
-		if !ok {
-			return nil, fmt.Errorf("read %s[%d]: expected %T, got %T", key, i, x, v)
-		}
-		out[i] = x
-	}
-	return out, nil
-}
-
-func indexField(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+// recordCI reads the CI node of a row, returned as c.
+func recordCI(rec *neo4j.Record) (graph.CI, error) { return nodeColumn(rec, "c", ciFromNode) }

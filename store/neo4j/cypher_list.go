@@ -23,20 +23,33 @@ func cypherListCIs(f listFilter) (page, count string) {
 		// several kinds, hence DISTINCT.
 		match = "MATCH (:Identifier {value: $identifier})-[:identifies]->(c:CI)\nWITH DISTINCT c"
 	}
+	return listingQueries(match, "c", []cypherFilter{
+		{f.class, "c.class = $class"},
+		{f.status, "c.status = $status"},
+		{f.environment, "c.environment = $environment"},
+		{f.owner, "c.owner = $owner"},
+		{f.search, "c.nameLower CONTAINS $search"},
+	}, "c.sortKey > $afterKey", "c.sortKey")
+}
+
+// cypherFilter is one optional WHERE condition of a listing.
+type cypherFilter struct {
+	on   bool
+	cond string
+}
+
+// listingQueries builds a listing's count query and page query from its
+// MATCH (binding the listed node to v) and the filters that are on; the
+// page adds the keyset condition, the order and LIMIT $limit.
+func listingQueries(match, v string, filters []cypherFilter, keyset, order string) (page, count string) {
 	var conds []string
-	add := func(on bool, cond string) {
-		if on {
-			conds = append(conds, cond)
+	for _, f := range filters {
+		if f.on {
+			conds = append(conds, f.cond)
 		}
 	}
-	add(f.class, "c.class = $class")
-	add(f.status, "c.status = $status")
-	add(f.environment, "c.environment = $environment")
-	add(f.owner, "c.owner = $owner")
-	add(f.search, "c.nameLower CONTAINS $search")
-	count = match + where(conds) + "\nRETURN count(c) AS total"
-	pageConds := append(append([]string(nil), conds...), "c.sortKey > $afterKey")
-	page = match + where(pageConds) + "\nRETURN c\nORDER BY c.sortKey\nLIMIT $limit"
+	count = match + where(conds) + "\nRETURN count(" + v + ") AS total"
+	page = match + where(append(conds, keyset)) + "\nRETURN " + v + "\nORDER BY " + order + "\nLIMIT $limit"
 	return page, count
 }
 

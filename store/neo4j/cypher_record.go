@@ -105,18 +105,10 @@ func cypherListRecords(f recordListFilter) (page, count string) {
 		// A record may link the same CI in several roles, hence DISTINCT.
 		match = "MATCH (:CI {id: $ci})<-[:links]-(r:Record {kind: $kind})\nWITH DISTINCT r"
 	}
-	var conds []string
-	add := func(on bool, cond string) {
-		if on {
-			conds = append(conds, cond)
-		}
-	}
-	add(f.states, "r.state IN $states")
-	add(f.ref, "$ref IN r.refs")
-	add(f.to, "(r.start IS NULL OR r.start <= $to)")
-	add(f.from, "(r.end IS NULL OR r.end >= $from)")
-	count = match + where(conds) + "\nRETURN count(r) AS total"
-	pageConds := append(append([]string(nil), conds...), "r.id < $before")
-	page = match + where(pageConds) + "\nRETURN r\nORDER BY r.kind DESC, r.id DESC\nLIMIT $limit"
-	return page, count
+	return listingQueries(match, "r", []cypherFilter{
+		{f.states, "r.state IN $states"},
+		{f.ref, "$ref IN r.refs"},
+		{f.to, "(r.start IS NULL OR r.start <= $to)"},
+		{f.from, "(r.end IS NULL OR r.end >= $from)"},
+	}, "r.id < $before", "r.kind DESC, r.id DESC")
 }

@@ -113,38 +113,3 @@ func queryInt(t testing.TB, s *Store, cypher string, params map[string]any) int6
 	}
 	return n
 }
-
-func ptr[T any](v T) *T { return &v }
-
-func ident(kind, value string) graph.Identifier { return graph.Identifier{Kind: kind, Value: value} }
-
-func input(name, class string, ids ...graph.Identifier) graph.CIInput {
-	return graph.CIInput{Name: ptr(name), Class: ptr(class), Identifiers: ids}
-}
-
-func mustCI(t testing.TB, s *Store, name, class string, ids ...graph.Identifier) graph.CI {
-	t.Helper()
-	res, err := s.UpsertCI(context.Background(), input(name, class, ids...))
-	if err != nil {
-		t.Fatalf("UpsertCI(%s): %v", name, err)
-	}
-	return res.CI
-}
-
-func mustRelate(t testing.TB, s *Store, from graph.CI, typ string, to graph.CI) {
-	t.Helper()
-	if _, err := s.Relate(context.Background(), from.ID, typ, to.ID); err != nil {
-		t.Fatalf("Relate(%s -%s-> %s): %v", from.Name, typ, to.Name, err)
-	}
-}
-
-// wantErr fails unless err is a domain error with this code and field.
-func wantErr(t testing.TB, err error, code graph.Code, field string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s on %q", code, field)
-	}
-	if graph.ErrorCode(err) != code || graph.ErrorField(err) != field {
-		t.Fatalf("got %s on %q (%v), want %s on %q", graph.ErrorCode(err), graph.ErrorField(err), err, code, field)
-	}
-}

@@ -3,7 +3,7 @@ package neo4j
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -24,12 +24,12 @@ func checkLedgerWrite(cat *graph.Catalogue, w *graph.LedgerWrite) error {
 		return err
 	}
 	for i, ref := range w.SeenCIs {
-		if err := checkRef(indexField("ledger.seenCIs", i), ref); err != nil {
+		if err := checkRef(graph.FieldIndex("ledger.seenCIs", i), ref); err != nil {
 			return err
 		}
 	}
 	for i, r := range w.SeenRelations {
-		prefix := indexField("ledger.seenRelations", i)
+		prefix := graph.FieldIndex("ledger.seenRelations", i)
 		if err := checkRef(prefix+".from", r.From); err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func lockScope(ctx context.Context, tx neo4j.ManagedTransaction, k graph.ScopeKe
 	var gen int64
 	err := collect(ctx, tx, cypherLockScope, scopeParams(k), func(rec *neo4j.Record) error {
 		var err error
-		gen, err = recordInt(rec, "generation")
+		gen, err = recordValue[int64](rec, "generation")
 		return err
 	})
 	if err != nil {
@@ -101,7 +101,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 	var out ledgerRows
 	seenCI := make(map[string]bool, len(w.SeenCIs))
 	for i, ref := range w.SeenCIs {
-		id, err := r.resolve(indexField("ledger.seenCIs", i), ref)
+		id, err := r.resolve(graph.FieldIndex("ledger.seenCIs", i), ref)
 		if err != nil {
 			return ledgerRows{}, err
 		}
@@ -118,7 +118,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 	var ask []graph.RelationKey
 	asked := map[graph.RelationKey]bool{}
 	for i, rel := range w.SeenRelations {
-		prefix := indexField("ledger.seenRelations", i)
+		prefix := graph.FieldIndex("ledger.seenRelations", i)
 		from, err := r.resolve(prefix+".from", rel.From)
 		if err == nil {
 			var to string
@@ -148,7 +148,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 			exists = inDB[k]
 		}
 		if !exists {
-			return ledgerRows{}, graph.Errorf(graph.CodeNotFound, indexField("ledger.seenRelations", i),
+			return ledgerRows{}, graph.Errorf(graph.CodeNotFound, graph.FieldIndex("ledger.seenRelations", i),
 				"relation %s -%s-> %s does not exist", k.From, k.Type, k.To)
 		}
 		if !seenRel[k] {
@@ -233,7 +233,7 @@ func (r *refResolver) lookup(ctx context.Context, tx neo4j.ManagedTransaction) e
 	for start := 0; start < len(r.ids); start += maxRowsPerStatement {
 		chunk := r.ids[start:min(start+maxRowsPerStatement, len(r.ids))]
 		err := collect(ctx, tx, cypherCIsExist, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-			id, err := recordString(rec, "id")
+			id, err := recordValue[string](rec, "id")
 			r.found[id] = true
 			return err
 		})
@@ -258,11 +258,11 @@ func identifierOwners(ctx context.Context, tx neo4j.ManagedTransaction, keys []s
 	for start := 0; start < len(keys); start += maxRowsPerStatement {
 		chunk := keys[start:min(start+maxRowsPerStatement, len(keys))]
 		err := collect(ctx, tx, cypherIdentifierOwners, map[string]any{"keys": chunk}, func(rec *neo4j.Record) error {
-			key, err := recordString(rec, "key")
+			key, err := recordValue[string](rec, "key")
 			if err != nil {
 				return err
 			}
-			owners[key], err = recordString(rec, "id")
+			owners[key], err = recordValue[string](rec, "id")
 			return err
 		})
 		if err != nil {
@@ -351,10 +351,10 @@ func (s *Store) Scope(ctx context.Context, key graph.ScopeKey) (graph.ScopeState
 		st := graph.ScopeState{ScopeKey: key}
 		err := collect(ctx, tx, cypherScope, scopeParams(key), func(rec *neo4j.Record) error {
 			var err error
-			if st.Generation, err = recordInt(rec, "generation"); err != nil {
+			if st.Generation, err = recordValue[int64](rec, "generation"); err != nil {
 				return err
 			}
-			if st.LastRun, err = recordString(rec, "lastRun"); err != nil {
+			if st.LastRun, err = recordValue[string](rec, "lastRun"); err != nil {
 				return err
 			}
 			at, isNil, err := neo4j.GetRecordValue[int64](rec, "lastApplied")
@@ -389,21 +389,9 @@ func (s *Store) Sightings(ctx context.Context, key graph.ScopeKey) ([]graph.Sigh
 		if err != nil {
 			return nil, err
 		}
-		sort.Slice(out, func(i, j int) bool { return sightingLess(out[i], out[j]) })
+		slices.SortFunc(out, graph.CompareSightings)
 		return out, nil
 	})
-}
-
-// sightingLess orders CI sightings (by id) before relation sightings (by
-// graph.RelationKey.Less).
-func sightingLess(a, b graph.Sighting) bool {
-	switch {
-	case a.Relation == nil && b.Relation == nil:
-		return a.CI < b.CI
-	case a.Relation == nil || b.Relation == nil:
-		return a.Relation == nil
-	}
-	return a.Relation.Less(*b.Relation)
 }
 
 // SightingsOf returns the sightings of each CI across scopes, ordered by
@@ -414,30 +402,7 @@ func (s *Store) SightingsOf(ctx context.Context, ids []string) (map[string][]gra
 		return map[string][]graph.Sighting{}, nil
 	}
 	return readTx(ctx, s, "read sightings of CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string][]graph.Sighting, error) {
-		out := map[string][]graph.Sighting{}
-		for start := 0; start < len(valid); start += maxRowsPerStatement {
-			chunk := valid[start:min(start+maxRowsPerStatement, len(valid))]
-			err := collect(ctx, tx, cypherSightingsOf, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-				sg, err := decodeSighting(rec)
-				if err != nil {
-					return err
-				}
-				out[sg.CI] = append(out[sg.CI], sg)
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		for _, list := range out {
-			sort.Slice(list, func(i, j int) bool {
-				if list[i].Source != list[j].Source {
-					return list[i].Source < list[j].Source
-				}
-				return list[i].Scope < list[j].Scope
-			})
-		}
-		return out, nil
+		return sightingsBySubject(ctx, tx, cypherSightingsOf, "ids", valid, func(sg graph.Sighting) (string, bool) { return sg.CI, true })
 	})
 }
 
@@ -451,67 +416,58 @@ func (s *Store) RelationSightings(ctx context.Context, keys []graph.RelationKey)
 		return map[graph.RelationKey][]graph.Sighting{}, nil
 	}
 	return readTx(ctx, s, "read sightings of relations", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[graph.RelationKey][]graph.Sighting, error) {
-		out := map[graph.RelationKey][]graph.Sighting{}
-		for start := 0; start < len(subjects); start += maxRowsPerStatement {
-			chunk := subjects[start:min(start+maxRowsPerStatement, len(subjects))]
-			err := collect(ctx, tx, cypherSightingsBySubject, map[string]any{"subjects": chunk}, func(rec *neo4j.Record) error {
-				sg, err := decodeSighting(rec)
-				if err != nil {
-					return err
-				}
-				if sg.Relation != nil {
-					out[*sg.Relation] = append(out[*sg.Relation], sg)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
+		return sightingsBySubject(ctx, tx, cypherSightingsBySubject, "subjects", subjects, func(sg graph.Sighting) (graph.RelationKey, bool) {
+			if sg.Relation == nil {
+				return graph.RelationKey{}, false
 			}
-		}
-		for _, list := range out {
-			sort.Slice(list, func(i, j int) bool {
-				if list[i].Source != list[j].Source {
-					return list[i].Source < list[j].Source
-				}
-				return list[i].Scope < list[j].Scope
-			})
-		}
-		return out, nil
+			return *sg.Relation, true
+		})
 	})
+}
+
+// sightingsBySubject runs a sightings query over values (bound to param)
+// in chunks of maxRowsPerStatement and groups the sightings by the key
+// keyOf gives them (dropping those it refuses), each group ordered by
+// scope.
+func sightingsBySubject[K comparable](ctx context.Context, tx neo4j.ManagedTransaction, cypher, param string, values []string,
+	keyOf func(graph.Sighting) (K, bool)) (map[K][]graph.Sighting, error) {
+	out := map[K][]graph.Sighting{}
+	for start := 0; start < len(values); start += maxRowsPerStatement {
+		chunk := values[start:min(start+maxRowsPerStatement, len(values))]
+		err := collect(ctx, tx, cypher, map[string]any{param: chunk}, func(rec *neo4j.Record) error {
+			sg, err := decodeSighting(rec)
+			if err != nil {
+				return err
+			}
+			if k, ok := keyOf(sg); ok {
+				out[k] = append(out[k], sg)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, list := range out {
+		slices.SortFunc(list, func(a, b graph.Sighting) int { return a.ScopeKey.Compare(b.ScopeKey) })
+	}
+	return out, nil
 }
 
 // decodeSighting reads a row of sightingColumns.
 func decodeSighting(rec *neo4j.Record) (graph.Sighting, error) {
-	var (
-		sg  graph.Sighting
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		v, err = recordString(rec, key)
-		return v
+	f := rowFields(rec)
+	sg := graph.Sighting{
+		ScopeKey:  graph.ScopeKey{Source: f.str("source"), Scope: f.str("scope")},
+		FirstSeen: f.micros("firstSeen"),
+		LastSeen:  f.micros("lastSeen"),
+		LastRun:   f.str("lastRun"),
+		Missed:    int(f.int("missed")),
 	}
-	num := func(key string) int64 {
-		if err != nil {
-			return 0
-		}
-		var v int64
-		v, err = recordInt(rec, key)
-		return v
-	}
-	sg.Source = str("source")
-	sg.Scope = str("scope")
-	subject := str("subject")
-	from, typ, to := str("relFrom"), str("relType"), str("relTo")
-	sg.FirstSeen = fromMicros(num("firstSeen"))
-	sg.LastSeen = fromMicros(num("lastSeen"))
-	sg.LastRun = str("lastRun")
-	sg.Missed = int(num("missed"))
-	if err != nil {
-		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", err)
+	subject := f.str("subject")
+	from, typ, to := f.str("relFrom"), f.str("relType"), f.str("relTo")
+	if f.err != nil {
+		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", f.err)
 	}
 	switch {
 	case from == "":

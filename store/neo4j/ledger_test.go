@@ -10,6 +10,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/store/storetest"
 )
 
 var testScope = graph.ScopeKey{Source: "nmap", Scope: "nmap:10.0.0.0/24"}
@@ -17,17 +18,6 @@ var testScope = graph.ScopeKey{Source: "nmap", Scope: "nmap:10.0.0.0/24"}
 func testRun(k graph.ScopeKey, gen int64) *graph.LedgerWrite {
 	return &graph.LedgerWrite{ScopeKey: k, ExpectGeneration: gen, RunID: graph.NewID(),
 		At: time.Date(2026, 11, 23, 10, 0, 0, 123_000_000, time.UTC)}
-}
-
-func idRef(id string) graph.CIRef { return graph.CIRef{ID: id} }
-
-func sightings(t testing.TB, s *Store, k graph.ScopeKey) []graph.Sighting {
-	t.Helper()
-	got, err := s.Sightings(context.Background(), k)
-	if err != nil {
-		t.Fatalf("Sightings(%v): %v", k, err)
-	}
-	return got
 }
 
 // TestLedgerRunsSerialiseOnScope holds a scope's lock in an open
@@ -93,7 +83,7 @@ func TestLedgerRunsSerialiseOnScope(t *testing.T) {
 			}
 			select {
 			case err := <-done:
-				wantErr(t, err, graph.CodeConflict, "ledger.generation")
+				storetest.WantErr(t, err, graph.CodeConflict, "ledger.generation")
 			case <-time.After(30 * time.Second):
 				t.Fatal("second run still blocked after the first committed")
 			}
@@ -103,175 +93,6 @@ func TestLedgerRunsSerialiseOnScope(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestLedgerSightingsFollowRelations: a run may see relations its batch
-// creates, not those its batch removes; batch unrelates and DeleteCI drop
-// relation sightings in every scope; refs resolve through identifiers the
-// database holds but the batch never named.
-func TestLedgerSightingsFollowRelations(t *testing.T) {
-	s := newTestStore(t)
-	ctx := context.Background()
-	other := graph.ScopeKey{Source: "kubernetes", Scope: "prod"}
-	app := mustCI(t, s, "app", graph.ClassApplication, ident("hostname", "app"))
-	srv := mustCI(t, s, "srv", graph.ClassServer, ident("serial", "S1"))
-	byIdent := func(kind, value string) graph.CIRef { return graph.CIRef{Identifier: ptr(ident(kind, value))} }
-	rel := graph.BatchRelation{From: byIdent("hostname", " APP"), Type: graph.RelRunsOn, To: byIdent("serial", "S1")}
-
-	// Created and seen in one batch, by identifiers only the database knows.
-	run := testRun(testScope, 0)
-	run.SeenCIs = []graph.CIRef{byIdent("hostname", "app"), idRef(srv.ID), idRef(app.ID)}
-	run.SeenRelations = []graph.BatchRelation{rel, rel}
-	res, err := s.Apply(ctx, graph.Batch{Relate: []graph.BatchRelation{rel}, Ledger: run})
-	if err != nil || res.RelationsCreated != 1 {
-		t.Fatalf("Apply = %+v, %v", res, err)
-	}
-	got := sightings(t, s, testScope)
-	if len(got) != 3 || got[2].Relation == nil || got[0].CI > got[1].CI {
-		t.Fatalf("Sightings = %+v, want 2 CIs (by id) then the relation", got)
-	}
-	for _, sg := range got {
-		if !sg.FirstSeen.Equal(run.At) || sg.FirstSeen.Location() != time.UTC || sg.LastRun != run.RunID {
-			t.Fatalf("sighting %+v: want first seen %v (UTC) by %s", sg, run.At, run.RunID)
-		}
-	}
-	run2 := testRun(other, 0)
-	run2.SeenRelations = []graph.BatchRelation{rel}
-	if _, err := s.Apply(ctx, graph.Batch{Ledger: run2}); err != nil {
-		t.Fatal(err)
-	}
-
-	// Removed and seen in one batch: the relation does not exist after it.
-	run3 := testRun(testScope, 1)
-	run3.SeenRelations = []graph.BatchRelation{rel}
-	_, err = s.Apply(ctx, graph.Batch{Unrelate: []graph.BatchRelation{rel}, Ledger: run3})
-	wantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
-	if n := len(sightings(t, s, other)); n != 1 {
-		t.Fatalf("a failed batch dropped sightings: %d left in %v", n, other)
-	}
-
-	// A batch unrelate drops the relation's sightings in both scopes.
-	res, err = s.Apply(ctx, graph.Batch{Unrelate: []graph.BatchRelation{rel}})
-	if err != nil || res.RelationsRemoved != 1 {
-		t.Fatalf("Apply(unrelate) = %+v, %v", res, err)
-	}
-	if got := sightings(t, s, testScope); len(got) != 2 || got[1].Relation != nil {
-		t.Fatalf("after unrelate: %+v, want the CI sightings only", got)
-	}
-	if got := sightings(t, s, other); len(got) != 0 {
-		t.Fatalf("after unrelate: %+v in %v, want none", got, other)
-	}
-
-	// DeleteCI drops the sightings of relations it is the target of.
-	run4 := testRun(other, 1)
-	run4.SeenRelations = []graph.BatchRelation{rel}
-	if _, err := s.Apply(ctx, graph.Batch{Relate: []graph.BatchRelation{rel}, Ledger: run4}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteCI(ctx, srv.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := sightings(t, s, other); len(got) != 0 {
-		t.Fatalf("after deleting the relation's target: %+v, want none", got)
-	}
-	if got := sightings(t, s, testScope); len(got) != 1 || got[0].CI != app.ID {
-		t.Fatalf("after deleting srv: %+v, want app only", got)
-	}
-	if n := countNodes(t, s, labelSighting); n != 1 {
-		t.Fatalf("%d sighting nodes left, want 1", n)
-	}
-}
-
-// TestLedgerRefErrorsNameTheRef: an unresolved end of a seen relation is
-// NOT_FOUND on that end; malformed refs are INVALID_INPUT before any query.
-func TestLedgerRefErrorsNameTheRef(t *testing.T) {
-	s := newTestStore(t)
-	ctx := context.Background()
-	app := mustCI(t, s, "app", graph.ClassApplication)
-	missing := graph.NewID()
-	cases := []struct {
-		edit  func(w *graph.LedgerWrite)
-		code  graph.Code
-		field string
-	}{
-		{func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{idRef(app.ID), idRef(missing)} }, graph.CodeNotFound, "ledger.seenCIs[1]"},
-		{func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{{}} }, graph.CodeInvalidInput, "ledger.seenCIs[0]"},
-		{func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{idRef("nope")} }, graph.CodeInvalidInput, "ledger.seenCIs[0]"},
-		{func(w *graph.LedgerWrite) {
-			w.SeenRelations = []graph.BatchRelation{{From: idRef(app.ID), Type: graph.RelRunsOn, To: idRef(missing)}}
-		}, graph.CodeNotFound, "ledger.seenRelations[0].to"},
-		{func(w *graph.LedgerWrite) {
-			w.SeenRelations = []graph.BatchRelation{{From: idRef(app.ID), Type: "NOPE", To: idRef(missing)}}
-		}, graph.CodeInvalidInput, "ledger.seenRelations[0].type"},
-	}
-	for i, tc := range cases {
-		w := testRun(testScope, 0)
-		tc.edit(w)
-		_, err := s.Apply(ctx, graph.Batch{Ledger: w})
-		t.Logf("case %d: %v", i, err)
-		wantErr(t, err, tc.code, tc.field)
-	}
-	if st, err := s.Scope(ctx, testScope); err != nil || st.Generation != 0 {
-		t.Fatalf("Scope = %+v, %v after failed runs", st, err)
-	}
-}
-
-// TestProvenanceIsStoredWithTheCI: every read path returns the provenance
-// the upsert computed, exactly.
-func TestProvenanceIsStoredWithTheCI(t *testing.T) {
-	s := newTestStore(t)
-	ctx := context.Background()
-	in := input("web", graph.ClassServer, ident("ip", "10.0.0.1"))
-	in.Attributes = map[string]any{"os": "Linux"}
-	in.Source, in.Scope = "nmap", "nmap:10.0.0.0/24"
-	res, err := s.UpsertCI(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := res.CI.Provenance
-	if len(want) != 4 || want[graph.AttributeField("os")].Source != "nmap" {
-		t.Fatalf("upsert provenance = %+v", want)
-	}
-	check := func(how string, ci graph.CI) {
-		t.Helper()
-		if len(ci.Provenance) != len(want) {
-			t.Fatalf("%s: provenance %+v, want %+v", how, ci.Provenance, want)
-		}
-		for k, o := range want {
-			g := ci.Provenance[k]
-			if g.Source != o.Source || g.Scope != o.Scope || !g.Since.Equal(o.Since) {
-				t.Fatalf("%s: provenance[%s] = %+v, want %+v", how, k, g, o)
-			}
-		}
-	}
-	got, err := s.GetCI(ctx, res.CI.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("GetCI", got)
-	byID, err := s.CIsByIDs(ctx, []string{res.CI.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("CIsByIDs", byID[res.CI.ID])
-	page, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{})
-	if err != nil || len(page.CIs) != 1 {
-		t.Fatalf("ListCIs = %+v, %v", page, err)
-	}
-	check("ListCIs", page.CIs[0])
-	sub, err := s.Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: []string{res.CI.ID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("Neighbourhood", sub.Nodes[res.CI.ID].CI)
-	// Clearing the attributes drops their origin from the stored CI.
-	upd, err := s.UpsertCI(ctx, graph.CIInput{ID: res.CI.ID, Attributes: map[string]any{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = upd.CI.Provenance
-	got, _ = s.GetCI(ctx, res.CI.ID)
-	check("GetCI after clearing attributes", got)
 }
 
 // TestLedgerQueriesUseIndexes pins every ledger statement to index seeks:

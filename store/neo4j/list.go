@@ -12,10 +12,7 @@ import (
 // ListCIs returns one page of CIs ordered by (name, id) plus the number of
 // CIs matching the filter, both read in one transaction so they agree.
 func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (graph.CIPage, error) {
-	if err := s.cat.CheckFilter(f); err != nil {
-		return graph.CIPage{}, err
-	}
-	p, err := graph.CheckPage(p)
+	p, afterName, afterID, err := s.cat.CheckListCIs(f, p)
 	if err != nil {
 		return graph.CIPage{}, err
 	}
@@ -31,36 +28,17 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 		"limit":    int64(p.First + 1),
 		"afterKey": "",
 	}
-	if p.After != "" {
-		name, id, err := graph.DecodeCursor(p.After)
-		if err != nil {
-			return graph.CIPage{}, err
-		}
-		params["afterKey"] = sortKey(name, id)
+	if afterID != "" {
+		params["afterKey"] = sortKey(afterName, afterID)
 	}
 	pageCypher, countCypher := cypherListCIs(lf)
 	return readTx(ctx, s, "list CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.CIPage, error) {
 		var out graph.CIPage
-		err := collect(ctx, tx, pageCypher, params, func(rec *neo4j.Record) error {
-			ci, err := recordCI(rec, "c")
-			if err != nil {
-				return err
-			}
-			out.CIs = append(out.CIs, ci)
-			return nil
-		})
-		if err != nil {
+		var err error
+		if out.CIs, out.HasNextPage, err = collectPage(ctx, tx, pageCypher, params, p.First, recordCI); err != nil {
 			return graph.CIPage{}, err
 		}
-		if len(out.CIs) > p.First {
-			out.CIs, out.HasNextPage = out.CIs[:p.First], true
-		}
-		err = collect(ctx, tx, countCypher, params, func(rec *neo4j.Record) error {
-			n, err := recordInt(rec, "total")
-			out.TotalCount = int(n)
-			return err
-		})
-		if err != nil {
+		if out.TotalCount, err = countTotal(ctx, tx, countCypher, params); err != nil {
 			return graph.CIPage{}, err
 		}
 		return out, nil

@@ -98,7 +98,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 		params := map[string]any{"kind": string(rec.Kind), "id": rec.ID, "row": recordRow(stored, linksJSON), "links": rows}
 		var linked int64
 		err = collect(ctx, tx, cypher, params, func(r *neo4j.Record) error {
-			linked, err = recordInt(r, "linked")
+			linked, err = recordValue[int64](r, "linked")
 			return err
 		})
 		if err != nil {
@@ -197,18 +197,18 @@ func lockRecord(ctx context.Context, tx neo4j.ManagedTransaction, kind graph.Rec
 	err := collect(ctx, tx, cypherLockRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
 		var err error
 		found = true
-		if cur.version, err = recordInt(r, "version"); err != nil {
+		if cur.version, err = recordValue[int64](r, "version"); err != nil {
 			return err
 		}
-		if cur.doc, err = recordString(r, "doc"); err != nil {
+		if cur.doc, err = recordValue[string](r, "doc"); err != nil {
 			return err
 		}
-		micros, err := recordInt(r, "createdAt")
+		micros, err := recordValue[int64](r, "createdAt")
 		if err != nil {
 			return err
 		}
 		cur.createdAt = fromMicros(micros)
-		raw, err := recordString(r, "links")
+		raw, err := recordValue[string](r, "links")
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 	}
 	for i, id := range ids {
 		if !found[id] && !kept[id] {
-			return nil, graph.NotFound(indexField("links", i), "CI", id)
+			return nil, graph.NotFound(graph.FieldIndex("links", i), "CI", id)
 		}
 	}
 	return found, nil
@@ -258,10 +258,7 @@ func checkLinkedCIs(ctx context.Context, tx neo4j.ManagedTransaction, ids []stri
 
 // GetRecord returns one record.
 func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string) (graph.Record, error) {
-	if err := checkKind(kind); err != nil {
-		return graph.Record{}, err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return graph.Record{}, err
 	}
 	return readTx(ctx, s, "get record", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
@@ -272,7 +269,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 		err := collect(ctx, tx, cypherGetRecord, map[string]any{"kind": string(kind), "id": id}, func(r *neo4j.Record) error {
 			var err error
 			found = true
-			rec, err = recordRecord(r, "r")
+			rec, err = recordRecord(r)
 			return err
 		})
 		if err != nil {
@@ -288,7 +285,7 @@ func (s *Store) GetRecord(ctx context.Context, kind graph.RecordKind, id string)
 // RecordsByIDs returns the records of a kind that exist among ids;
 // malformed and unknown ids are left out, as dataloaders expect.
 func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []string) (map[string]graph.Record, error) {
-	if err := checkKind(kind); err != nil {
+	if err := graph.CheckRecordKind(kind); err != nil {
 		return nil, err
 	}
 	valid := validIDs(ids)
@@ -298,7 +295,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 	return readTx(ctx, s, "get records by ids", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.Record, error) {
 		out := make(map[string]graph.Record, len(valid))
 		err := collect(ctx, tx, cypherRecordsByIDs, map[string]any{"kind": string(kind), "ids": valid}, func(r *neo4j.Record) error {
-			rec, err := recordRecord(r, "r")
+			rec, err := recordRecord(r)
 			if err != nil {
 				return err
 			}
@@ -312,10 +309,7 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 // ListRecords returns one page of records of a kind, newest first, and the
 // number matching the filter, read in one transaction so they agree.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	if err := checkKind(kind); err != nil {
-		return graph.RecordPage{}, err
-	}
-	p, err := graph.CheckRecordPage(p)
+	p, after, err := graph.CheckListRecords(kind, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
@@ -330,34 +324,17 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	if f.From != nil {
 		params["from"] = ceilMicros(*f.From)
 	}
-	if p.After != "" {
-		if params["before"], err = graph.DecodeIDCursor(p.After); err != nil {
-			return graph.RecordPage{}, err
-		}
+	if after != "" {
+		params["before"] = after
 	}
 	pageCypher, countCypher := cypherListRecords(lf)
 	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
-		out := graph.RecordPage{Records: []graph.Record{}}
-		err := collect(ctx, tx, pageCypher, params, func(r *neo4j.Record) error {
-			rec, err := recordRecord(r, "r")
-			if err != nil {
-				return err
-			}
-			out.Records = append(out.Records, rec)
-			return nil
-		})
-		if err != nil {
+		var out graph.RecordPage
+		var err error
+		if out.Records, out.HasNextPage, err = collectPage(ctx, tx, pageCypher, params, p.First, recordRecord); err != nil {
 			return graph.RecordPage{}, err
 		}
-		if len(out.Records) > p.First {
-			out.Records, out.HasNextPage = out.Records[:p.First], true
-		}
-		err = collect(ctx, tx, countCypher, params, func(r *neo4j.Record) error {
-			n, err := recordInt(r, "total")
-			out.TotalCount = int(n)
-			return err
-		})
-		if err != nil {
+		if out.TotalCount, err = countTotal(ctx, tx, countCypher, params); err != nil {
 			return graph.RecordPage{}, err
 		}
 		return out, nil
@@ -376,10 +353,7 @@ func ceilMicros(t time.Time) int64 {
 // DeleteRecord removes a record and its links, auditing the document it
 // had.
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
-	if err := checkKind(kind); err != nil {
-		return err
-	}
-	if err := graph.CheckID("id", id); err != nil {
+	if err := graph.CheckRecordKey(kind, id); err != nil {
 		return err
 	}
 	if expectVersion < 0 {
@@ -408,71 +382,32 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 	return err
 }
 
-func checkKind(kind graph.RecordKind) error {
-	if !kind.Valid() {
-		return graph.Invalid("kind", "unknown record kind %q", kind)
-	}
-	return nil
-}
-
-// recordRecord reads a (:Record) node returned under key.
-func recordRecord(r *neo4j.Record, key string) (graph.Record, error) {
-	n, isNil, err := neo4j.GetRecordValue[neo4j.Node](r, key)
-	if err != nil {
-		return graph.Record{}, fmt.Errorf("read %s: %w", key, err)
-	}
-	if isNil {
-		return graph.Record{}, fmt.Errorf("read %s: unexpected null", key)
-	}
-	return recordFromNode(n)
+// recordRecord reads the (:Record) node of a row, returned as r.
+func recordRecord(rec *neo4j.Record) (graph.Record, error) {
+	return nodeColumn(rec, "r", recordFromNode)
 }
 
 // recordFromNode decodes a (:Record) node written by recordRow.
 func recordFromNode(n neo4j.Node) (graph.Record, error) {
-	var (
-		rec graph.Record
-		err error
-	)
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		if v, err = neo4j.GetProperty[string](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-		}
-		return v
+	f := nodeFields(n)
+	rec := graph.Record{
+		Kind:    graph.RecordKind(f.str(propRecKind)),
+		ID:      f.str(propID),
+		State:   f.str(propRecState),
+		Doc:     json.RawMessage(f.str(propRecDoc)),
+		Start:   f.optMicros(propRecStart),
+		End:     f.optMicros(propRecEnd),
+		Version: f.int(propRecVersion),
+		Refs:    f.strings(propRecRefs),
 	}
-	micros := func(key string) *time.Time {
-		if _, ok := n.Props[key]; !ok || err != nil {
-			return nil
-		}
-		var v int64
-		if v, err = neo4j.GetProperty[int64](n, key); err != nil {
-			err = fmt.Errorf("property %s: %w", key, err)
-			return nil
-		}
-		t := fromMicros(v)
-		return &t
-	}
-	rec.Kind = graph.RecordKind(str(propRecKind))
-	rec.ID = str(propID)
-	rec.State = str(propRecState)
-	rec.Doc = json.RawMessage(str(propRecDoc))
-	linksJSON := str(propRecLinks)
-	rec.Start, rec.End = micros(propRecStart), micros(propRecEnd)
-	if created := micros(propCreatedAt); created != nil {
+	linksJSON := f.str(propRecLinks)
+	if created := f.optMicros(propCreatedAt); created != nil {
 		rec.CreatedAt = *created
 	}
-	if updated := micros(propUpdatedAt); updated != nil {
+	if updated := f.optMicros(propUpdatedAt); updated != nil {
 		rec.UpdatedAt = *updated
 	}
-	if err == nil {
-		rec.Version, err = neo4j.GetProperty[int64](n, propRecVersion)
-	}
-	if err == nil {
-		rec.Refs, err = propStrings(n, propRecRefs)
-	}
+	err := f.err
 	if err == nil {
 		var links []storedLink
 		if err = json.Unmarshal([]byte(linksJSON), &links); err == nil {

@@ -23,10 +23,10 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 		var fromClass, toClass string
 		err := collect(ctx, tx, cypherRelationEnds, map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
 			var err error
-			if fromClass, err = recordString(rec, "fromClass"); err != nil {
+			if fromClass, err = recordValue[string](rec, "fromClass"); err != nil {
 				return err
 			}
-			toClass, err = recordString(rec, "toClass")
+			toClass, err = recordValue[string](rec, "toClass")
 			return err
 		})
 		if err != nil {
@@ -45,7 +45,7 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 		now := graph.Now()
 		params := map[string]any{"from": from, "to": to, "createdAt": now.UnixMicro()}
 		counters, err := collectCounting(ctx, tx, cypherMergeRelation(t), params, func(rec *neo4j.Record) error {
-			micros, err := recordInt(rec, "createdAt")
+			micros, err := recordValue[int64](rec, "createdAt")
 			rel.CreatedAt = fromMicros(micros)
 			return err
 		})
@@ -79,7 +79,7 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 		now := graph.Now()
 		var changes []auditChange
 		err := collect(ctx, tx, cypherDeleteRelation(t), map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
-			micros, err := recordInt(rec, "createdAt")
+			micros, err := recordValue[int64](rec, "createdAt")
 			if err != nil {
 				return err
 			}
@@ -138,25 +138,25 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 	return readTx(ctx, s, "relations of CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string][]graph.Relation, error) {
 		out := map[string][]graph.Relation{}
 		err := collect(ctx, tx, cypher, map[string]any{"ids": valid}, func(rec *neo4j.Record) error {
-			id, err := recordString(rec, "id")
+			id, err := recordValue[string](rec, "id")
 			if err != nil {
 				return err
 			}
 			rel := graph.Relation{From: id}
-			if rel.Type, err = recordString(rec, "type"); err != nil {
+			if rel.Type, err = recordValue[string](rec, "type"); err != nil {
 				return err
 			}
-			if rel.To, err = recordString(rec, "other"); err != nil {
+			if rel.To, err = recordValue[string](rec, "other"); err != nil {
 				return err
 			}
-			outgoing, err := recordBool(rec, "outgoing")
+			outgoing, err := recordValue[bool](rec, "outgoing")
 			if err != nil {
 				return err
 			}
 			if !outgoing {
 				rel.From, rel.To = rel.To, rel.From
 			}
-			micros, err := recordInt(rec, "createdAt")
+			micros, err := recordValue[int64](rec, "createdAt")
 			if err != nil {
 				return err
 			}
@@ -213,13 +213,13 @@ func relationsExist(ctx context.Context, tx neo4j.ManagedTransaction, keys []gra
 			err := collect(ctx, tx, q, map[string]any{"rows": chunk}, func(rec *neo4j.Record) error {
 				k := graph.RelationKey{Type: typ}
 				var err error
-				if k.From, err = recordString(rec, "from"); err != nil {
+				if k.From, err = recordValue[string](rec, "from"); err != nil {
 					return err
 				}
-				if k.To, err = recordString(rec, "to"); err != nil {
+				if k.To, err = recordValue[string](rec, "to"); err != nil {
 					return err
 				}
-				micros, err := recordInt(rec, "createdAt")
+				micros, err := recordValue[int64](rec, "createdAt")
 				out[k] = micros
 				return err
 			})

@@ -34,7 +34,7 @@ func checkRelType(cat *graph.Catalogue, field, typ string) (relType, error) {
 func checkRelTypes(cat *graph.Catalogue, field string, names []string) ([]relType, error) {
 	out := make([]relType, 0, len(names))
 	for i, n := range names {
-		t, err := checkRelType(cat, indexField(field, i), n)
+		t, err := checkRelType(cat, graph.FieldIndex(field, i), n)
 		if err != nil {
 			return nil, err
 		}

@@ -2,7 +2,9 @@ package neo4j
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
@@ -20,6 +22,9 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
+	// closed makes every call after Close UNAVAILABLE, as on the embedded
+	// store, rather than an internal error from the closed driver.
+	closed atomic.Bool
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -87,6 +92,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the driver's connections.
 func (s *Store) Close(ctx context.Context) error {
+	s.closed.Store(true)
 	if err := s.driver.Close(ctx); err != nil {
 		return mapError("close neo4j driver", err)
 	}
@@ -110,6 +116,10 @@ func writeTx[T any](ctx context.Context, s *Store, op string, work txWork[T]) (T
 }
 
 func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMode, work txWork[T]) (T, error) {
+	if s.closed.Load() {
+		var zero T
+		return zero, graph.Unavailable(errors.New("store closed"), "%s: the store is closed", op)
+	}
 	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})
 	defer func() {
 		if err := session.Close(context.WithoutCancel(ctx)); err != nil {
@@ -142,22 +152,27 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 // collect runs one statement and hands every record to each, streaming so
 // that large results are never held twice.
 func collect(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, each func(*neo4j.Record) error) error {
-	res, err := tx.Run(ctx, cypher, params)
-	if err != nil {
-		return err
-	}
-	for res.Next(ctx) {
-		if err := each(res.Record()); err != nil {
-			return err
-		}
-	}
-	return res.Err()
+	_, err := stream(ctx, tx, cypher, params, each)
+	return err
 }
 
 // collectCounting is collect that also returns the statement's update
 // counters, for writes whose effect the records do not tell (did a MERGE
 // create anything?).
 func collectCounting(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, each func(*neo4j.Record) error) (neo4j.Counters, error) {
+	res, err := stream(ctx, tx, cypher, params, each)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := res.Consume(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("consume: %w", err)
+	}
+	return sum.Counters(), nil
+}
+
+// stream runs one statement and hands every record to each.
+func stream(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, each func(*neo4j.Record) error) (neo4j.ResultWithContext, error) {
 	res, err := tx.Run(ctx, cypher, params)
 	if err != nil {
 		return nil, err
@@ -167,14 +182,37 @@ func collectCounting(ctx context.Context, tx neo4j.ManagedTransaction, cypher st
 			return nil, err
 		}
 	}
-	if err := res.Err(); err != nil {
-		return nil, err
-	}
-	sum, err := res.Consume(ctx)
+	return res, res.Err()
+}
+
+// collectPage runs a page query that asks for one row more than the page
+// holds (limit first+1): the extra row only says there is a next page.
+func collectPage[T any](ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, first int,
+	decode func(*neo4j.Record) (T, error)) (items []T, hasNext bool, err error) {
+	items = []T{}
+	err = collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
+		v, err := decode(rec)
+		items = append(items, v)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("consume: %w", err)
+		return nil, false, err
 	}
-	return sum.Counters(), nil
+	if len(items) > first {
+		return items[:first], true, nil
+	}
+	return items, false, nil
+}
+
+// countTotal runs a count query whose one row has the count in "total".
+func countTotal(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any) (int, error) {
+	var total int64
+	err := collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
+		var err error
+		total, err = recordValue[int64](rec, "total")
+		return err
+	})
+	return int(total), err
 }
 
 // exec runs one statement whose records are not needed.

@@ -45,7 +45,7 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 		}
 		for i, id := range q.Seeds {
 			if _, ok := t.sub.Nodes[id]; !ok {
-				return graph.Subgraph{}, graph.NotFound(indexField("ciIds", i), "CI", id)
+				return graph.Subgraph{}, graph.NotFound(graph.FieldIndex("ciIds", i), "CI", id)
 			}
 		}
 		sortRelations(t.sub.Edges)
@@ -119,11 +119,11 @@ func newTraversal(seeds []string) *traversal {
 func (t *traversal) expandLevel(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, depth int) error {
 	var next []string
 	err := collect(ctx, tx, cypher, map[string]any{"frontier": t.frontier}, func(rec *neo4j.Record) error {
-		node, err := recordString(rec, "node")
+		node, err := recordValue[string](rec, "node")
 		if err != nil {
 			return err
 		}
-		outgoing, err := recordBool(rec, "outgoing")
+		outgoing, err := recordValue[bool](rec, "outgoing")
 		if err != nil {
 			return err
 		}
@@ -181,11 +181,11 @@ func (t *traversal) fetchNodes(ctx context.Context, tx neo4j.ManagedTransaction,
 	t.sub.Nodes = make(map[string]*graph.Node, len(ids))
 	params := map[string]any{"ids": ids, "groupClasses": groupClasses}
 	return collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
-		ci, err := recordCI(rec, "c")
+		ci, err := recordCI(rec)
 		if err != nil {
 			return err
 		}
-		members, err := recordInt(rec, "members")
+		members, err := recordValue[int64](rec, "members")
 		if err != nil {
 			return err
 		}

@@ -13,9 +13,9 @@ var ciCases = []testCase{
 	{"CreateAppliesDefaultsAndRoundTrips", func(ctx context.Context, t *testing.T, s graph.Store) {
 		attrs := map[string]any{"cpu": float64(8), "tags": []any{"a", "b"}, "nested": map[string]any{"ok": true, "none": nil}}
 		res, err := s.UpsertCI(ctx, graph.CIInput{
-			Name: ptr(" web-1 "), Class: ptr(graph.ClassServer), Environment: ptr("prod"), Owner: ptr("team-web"),
+			Name: Ptr(" web-1 "), Class: Ptr(graph.ClassServer), Environment: Ptr("prod"), Owner: Ptr("team-web"),
 			Attributes:  attrs,
-			Identifiers: []graph.Identifier{ident("serial", "SN-1"), ident("fqdn", "Web-1.Example.COM")},
+			Identifiers: []graph.Identifier{Ident("serial", "SN-1"), Ident("fqdn", "Web-1.Example.COM")},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +37,7 @@ var ciCases = []testCase{
 		if !reflect.DeepEqual(got.Attributes, attrs) {
 			t.Fatalf("attributes: got %#v, want %#v", got.Attributes, attrs)
 		}
-		wantIDs := []graph.Identifier{ident("serial", "SN-1"), ident("fqdn", "web-1.example.com")}
+		wantIDs := []graph.Identifier{Ident("serial", "SN-1"), Ident("fqdn", "web-1.example.com")}
 		if !reflect.DeepEqual(got.Identifiers, wantIDs) {
 			t.Fatalf("identifiers: got %v, want %v (fqdn lower-cased, order kept)", got.Identifiers, wantIDs)
 		}
@@ -46,9 +46,9 @@ var ciCases = []testCase{
 		}
 	}},
 	{"UpdateByIDKeepsOmittedFields", func(ctx context.Context, t *testing.T, s graph.Store) {
-		ci := mustUpsert(ctx, t, s, graph.CIInput{Name: ptr("db-1"), Class: ptr(graph.ClassDatabase), Owner: ptr("dba"),
+		ci := mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr("db-1"), Class: Ptr(graph.ClassDatabase), Owner: Ptr("dba"),
 			Attributes: map[string]any{"engine": "postgres"}})
-		res, err := s.UpsertCI(ctx, graph.CIInput{ID: ci.ID, Criticality: ptr(graph.CriticalityCritical)})
+		res, err := s.UpsertCI(ctx, graph.CIInput{ID: ci.ID, Criticality: Ptr(graph.CriticalityCritical)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,8 +64,8 @@ var ciCases = []testCase{
 		}
 	}},
 	{"IdenticalUpsertChangesNothing", func(ctx context.Context, t *testing.T, s graph.Store) {
-		in := graph.CIInput{Name: ptr("lb-1"), Class: ptr(graph.ClassLoadBalancer),
-			Attributes: map[string]any{"vip": "10.0.0.1"}, Identifiers: []graph.Identifier{ident("serial", "LB1")}}
+		in := graph.CIInput{Name: Ptr("lb-1"), Class: Ptr(graph.ClassLoadBalancer),
+			Attributes: map[string]any{"vip": "10.0.0.1"}, Identifiers: []graph.Identifier{Ident("serial", "LB1")}}
 		first := mustUpsert(ctx, t, s, in)
 		res, err := s.UpsertCI(ctx, in)
 		if err != nil {
@@ -83,9 +83,9 @@ var ciCases = []testCase{
 	}},
 	{"GetErrors", func(ctx context.Context, t *testing.T, s graph.Store) {
 		_, err := s.GetCI(ctx, "not-a-uuid")
-		wantErr(t, err, graph.CodeInvalidInput, "id")
+		WantErr(t, err, graph.CodeInvalidInput, "id")
 		_, err = s.GetCI(ctx, graph.NewID())
-		wantErr(t, err, graph.CodeNotFound, "id")
+		WantErr(t, err, graph.CodeNotFound, "id")
 	}},
 	{"CIsByIDsSkipsMissingAndMalformed", func(ctx context.Context, t *testing.T, s graph.Store) {
 		a := mustCI(ctx, t, s, "a", graph.ClassServer)
@@ -100,34 +100,34 @@ var ciCases = []testCase{
 	}},
 	{"DeleteRemovesRelationsAndFreesIdentifiers", func(ctx context.Context, t *testing.T, s graph.Store) {
 		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
-		srv := mustCI(ctx, t, s, "srv", graph.ClassServer, ident("serial", "S1"))
+		srv := mustCI(ctx, t, s, "srv", graph.ClassServer, Ident("serial", "S1"))
 		mustRelate(ctx, t, s, app, graph.RelRunsOn, srv)
 		if err := s.DeleteCI(ctx, srv.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.GetCI(ctx, srv.ID)
-		wantErr(t, err, graph.CodeNotFound, "id")
+		WantErr(t, err, graph.CodeNotFound, "id")
 		if n := countRelations(ctx, t, s, app); n != 0 {
 			t.Fatalf("%d relations left on app after deleting its server", n)
 		}
-		again := mustCI(ctx, t, s, "srv-new", graph.ClassServer, ident("serial", "S1"))
+		again := mustCI(ctx, t, s, "srv-new", graph.ClassServer, Ident("serial", "S1"))
 		if again.ID == srv.ID {
 			t.Fatalf("re-created CI reused the deleted id")
 		}
-		wantErr(t, s.DeleteCI(ctx, srv.ID), graph.CodeNotFound, "id")
-		wantErr(t, s.DeleteCI(ctx, "x"), graph.CodeInvalidInput, "id")
+		WantErr(t, s.DeleteCI(ctx, srv.ID), graph.CodeNotFound, "id")
+		WantErr(t, s.DeleteCI(ctx, "x"), graph.CodeInvalidInput, "id")
 	}},
 	{"ClassChangeMustKeepRelationsValid", func(ctx context.Context, t *testing.T, s graph.Store) {
 		web := mustCI(ctx, t, s, "web-1", graph.ClassServer)
 		group := mustCI(ctx, t, s, "web-tier", graph.ClassCluster)
 		mustRelate(ctx, t, s, web, graph.RelMemberOf, group)
-		_, err := s.UpsertCI(ctx, graph.CIInput{ID: group.ID, Class: ptr(graph.ClassServer)})
-		wantErr(t, err, graph.CodeInvalidInput, "class")
+		_, err := s.UpsertCI(ctx, graph.CIInput{ID: group.ID, Class: Ptr(graph.ClassServer)})
+		WantErr(t, err, graph.CodeInvalidInput, "class")
 		if got := mustGet(ctx, t, s, group.ID); got.Class != graph.ClassCluster {
 			t.Fatalf("class changed to %s despite the error", got.Class)
 		}
 		// A change that keeps relations valid is fine.
-		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: web.ID, Class: ptr(graph.ClassVirtualMachine)}); err != nil {
+		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: web.ID, Class: Ptr(graph.ClassVirtualMachine)}); err != nil {
 			t.Fatal(err)
 		}
 	}},
@@ -135,9 +135,9 @@ var ciCases = []testCase{
 
 var identifierCases = []testCase{
 	{"UpsertMatchesByIdentifier", func(ctx context.Context, t *testing.T, s graph.Store) {
-		first := mustCI(ctx, t, s, "srv", graph.ClassServer, ident("serial", "ABC"))
-		res, err := s.UpsertCI(ctx, graph.CIInput{Name: ptr("srv-renamed"),
-			Identifiers: []graph.Identifier{ident("serial", "ABC"), ident("ip", "10.1.1.1")}})
+		first := mustCI(ctx, t, s, "srv", graph.ClassServer, Ident("serial", "ABC"))
+		res, err := s.UpsertCI(ctx, graph.CIInput{Name: Ptr("srv-renamed"),
+			Identifiers: []graph.Identifier{Ident("serial", "ABC"), Ident("ip", "10.1.1.1")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,18 +150,18 @@ var identifierCases = []testCase{
 		}
 	}},
 	{"MatchIsCaseInsensitiveForDNSNames", func(ctx context.Context, t *testing.T, s graph.Store) {
-		first := mustCI(ctx, t, s, "h", graph.ClassServer, ident("fqdn", "h.example.com"))
-		res, err := s.UpsertCI(ctx, graph.CIInput{Owner: ptr("ops"), Identifiers: []graph.Identifier{ident("fqdn", " H.Example.Com ")}})
+		first := mustCI(ctx, t, s, "h", graph.ClassServer, Ident("fqdn", "h.example.com"))
+		res, err := s.UpsertCI(ctx, graph.CIInput{Owner: Ptr("ops"), Identifiers: []graph.Identifier{Ident("fqdn", " H.Example.Com ")}})
 		if err != nil || res.CI.ID != first.ID {
 			t.Fatalf("got %v, %v; want a match on the normalised fqdn", res.CI.ID, err)
 		}
 	}},
 	{"DuplicateIdentifierIsConflict", func(ctx context.Context, t *testing.T, s graph.Store) {
-		a := mustCI(ctx, t, s, "a", graph.ClassServer, ident("serial", "A"))
-		b := mustCI(ctx, t, s, "b", graph.ClassServer, ident("serial", "B"))
-		_, err := s.UpsertCI(ctx, graph.CIInput{ID: b.ID, Name: ptr("b2"),
-			Identifiers: []graph.Identifier{ident("ip", "10.0.0.2"), ident("serial", "A")}})
-		wantErr(t, err, graph.CodeConflict, "identifiers[1]")
+		a := mustCI(ctx, t, s, "a", graph.ClassServer, Ident("serial", "A"))
+		b := mustCI(ctx, t, s, "b", graph.ClassServer, Ident("serial", "B"))
+		_, err := s.UpsertCI(ctx, graph.CIInput{ID: b.ID, Name: Ptr("b2"),
+			Identifiers: []graph.Identifier{Ident("ip", "10.0.0.2"), Ident("serial", "A")}})
+		WantErr(t, err, graph.CodeConflict, "identifiers[1]")
 		if got := mustGet(ctx, t, s, b.ID); got.Name != "b" || len(got.Identifiers) != 1 {
 			t.Fatalf("failed upsert changed b: %+v", got)
 		}
@@ -169,23 +169,23 @@ var identifierCases = []testCase{
 			t.Fatalf("failed upsert changed a: %+v", got)
 		}
 		// The same value under another kind is a different identifier.
-		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: b.ID, Identifiers: []graph.Identifier{ident("asset-tag", "A")}}); err != nil {
+		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: b.ID, Identifiers: []graph.Identifier{Ident("asset-tag", "A")}}); err != nil {
 			t.Fatalf("same value, other kind: %v", err)
 		}
 	}},
 	{"AmbiguousIdentifiersAreConflict", func(ctx context.Context, t *testing.T, s graph.Store) {
-		mustCI(ctx, t, s, "a", graph.ClassServer, ident("serial", "A"))
-		mustCI(ctx, t, s, "b", graph.ClassServer, ident("ip", "10.0.0.9"))
-		_, err := s.UpsertCI(ctx, graph.CIInput{Name: ptr("merged?"),
-			Identifiers: []graph.Identifier{ident("serial", "A"), ident("ip", "10.0.0.9")}})
-		wantErr(t, err, graph.CodeConflict, "identifiers")
+		mustCI(ctx, t, s, "a", graph.ClassServer, Ident("serial", "A"))
+		mustCI(ctx, t, s, "b", graph.ClassServer, Ident("ip", "10.0.0.9"))
+		_, err := s.UpsertCI(ctx, graph.CIInput{Name: Ptr("merged?"),
+			Identifiers: []graph.Identifier{Ident("serial", "A"), Ident("ip", "10.0.0.9")}})
+		WantErr(t, err, graph.CodeConflict, "identifiers")
 		if n := countCIs(ctx, t, s); n != 2 {
 			t.Fatalf("%d CIs after an ambiguous upsert, want 2", n)
 		}
 	}},
 	{"UnknownIDIsNotFound", func(ctx context.Context, t *testing.T, s graph.Store) {
-		_, err := s.UpsertCI(ctx, graph.CIInput{ID: graph.NewID(), Name: ptr("x")})
-		wantErr(t, err, graph.CodeNotFound, "id")
+		_, err := s.UpsertCI(ctx, graph.CIInput{ID: graph.NewID(), Name: Ptr("x")})
+		WantErr(t, err, graph.CodeNotFound, "id")
 		if n := countCIs(ctx, t, s); n != 0 {
 			t.Fatalf("%d CIs, want 0", n)
 		}
@@ -194,7 +194,7 @@ var identifierCases = []testCase{
 
 var validationCases = []testCase{
 	{"BadInputIsRejectedAndChangesNothing", func(ctx context.Context, t *testing.T, s graph.Store) {
-		existing := mustCI(ctx, t, s, "keep", graph.ClassServer, ident("serial", "K"))
+		existing := mustCI(ctx, t, s, "keep", graph.ClassServer, Ident("serial", "K"))
 		huge := map[string]any{"blob": strings.Repeat("x", graph.MaxAttributesBytes)}
 		deep := map[string]any{}
 		cur := deep
@@ -209,27 +209,27 @@ var validationCases = []testCase{
 			code  graph.Code
 			field string
 		}{
-			{"unknown class", input("x", "Toaster"), graph.CodeInvalidInput, "class"},
-			{"empty name", input("  ", graph.ClassServer), graph.CodeInvalidInput, "name"},
-			{"long name", input(strings.Repeat("n", graph.MaxNameLen+1), graph.ClassServer), graph.CodeInvalidInput, "name"},
-			{"control character in name", input("a\x00b", graph.ClassServer), graph.CodeInvalidInput, "name"},
-			{"long owner", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Environment: ptr("prod"), Owner: ptr(strings.Repeat("o", graph.MaxShortFieldLen+1))}, graph.CodeInvalidInput, "owner"},
-			{"missing name", graph.CIInput{Class: ptr(graph.ClassServer)}, graph.CodeInvalidInput, "name"},
-			{"missing class", graph.CIInput{Name: ptr("x")}, graph.CodeInvalidInput, "class"},
-			{"malformed id", graph.CIInput{ID: "42", Name: ptr("x")}, graph.CodeInvalidInput, "id"},
-			{"bad status", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Status: ptr(graph.Status("BROKEN"))}, graph.CodeInvalidInput, "status"},
-			{"bad criticality", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Criticality: ptr(graph.Criticality("MEH"))}, graph.CodeInvalidInput, "criticality"},
-			{"oversize attributes", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Attributes: huge}, graph.CodeInvalidInput, "attributes"},
-			{"deep attributes", graph.CIInput{Name: ptr("x"), Class: ptr(graph.ClassServer), Attributes: deep}, graph.CodeInvalidInput, "attributes"},
-			{"bad identifier kind", input("x", graph.ClassServer, ident("Serial No", "1")), graph.CodeInvalidInput, "identifiers[0].kind"},
-			{"empty identifier value", input("x", graph.ClassServer, ident("ip", "10.0.0.1"), ident("serial", " ")), graph.CodeInvalidInput, "identifiers[1].value"},
-			{"repeated identifier", input("x", graph.ClassServer, ident("ip", "1"), ident("ip", "1")), graph.CodeInvalidInput, "identifiers[1]"},
-			{"update with empty name", graph.CIInput{ID: existing.ID, Name: ptr("")}, graph.CodeInvalidInput, "name"},
+			{"unknown class", Input("x", "Toaster"), graph.CodeInvalidInput, "class"},
+			{"empty name", Input("  ", graph.ClassServer), graph.CodeInvalidInput, "name"},
+			{"long name", Input(strings.Repeat("n", graph.MaxNameLen+1), graph.ClassServer), graph.CodeInvalidInput, "name"},
+			{"control character in name", Input("a\x00b", graph.ClassServer), graph.CodeInvalidInput, "name"},
+			{"long owner", graph.CIInput{Name: Ptr("x"), Class: Ptr(graph.ClassServer), Environment: Ptr("prod"), Owner: Ptr(strings.Repeat("o", graph.MaxShortFieldLen+1))}, graph.CodeInvalidInput, "owner"},
+			{"missing name", graph.CIInput{Class: Ptr(graph.ClassServer)}, graph.CodeInvalidInput, "name"},
+			{"missing class", graph.CIInput{Name: Ptr("x")}, graph.CodeInvalidInput, "class"},
+			{"malformed id", graph.CIInput{ID: "42", Name: Ptr("x")}, graph.CodeInvalidInput, "id"},
+			{"bad status", graph.CIInput{Name: Ptr("x"), Class: Ptr(graph.ClassServer), Status: Ptr(graph.Status("BROKEN"))}, graph.CodeInvalidInput, "status"},
+			{"bad criticality", graph.CIInput{Name: Ptr("x"), Class: Ptr(graph.ClassServer), Criticality: Ptr(graph.Criticality("MEH"))}, graph.CodeInvalidInput, "criticality"},
+			{"oversize attributes", graph.CIInput{Name: Ptr("x"), Class: Ptr(graph.ClassServer), Attributes: huge}, graph.CodeInvalidInput, "attributes"},
+			{"deep attributes", graph.CIInput{Name: Ptr("x"), Class: Ptr(graph.ClassServer), Attributes: deep}, graph.CodeInvalidInput, "attributes"},
+			{"bad identifier kind", Input("x", graph.ClassServer, Ident("Serial No", "1")), graph.CodeInvalidInput, "identifiers[0].kind"},
+			{"empty identifier value", Input("x", graph.ClassServer, Ident("ip", "10.0.0.1"), Ident("serial", " ")), graph.CodeInvalidInput, "identifiers[1].value"},
+			{"repeated identifier", Input("x", graph.ClassServer, Ident("ip", "1"), Ident("ip", "1")), graph.CodeInvalidInput, "identifiers[1]"},
+			{"update with empty name", graph.CIInput{ID: existing.ID, Name: Ptr("")}, graph.CodeInvalidInput, "name"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := s.UpsertCI(ctx, tt.in)
-				wantErr(t, err, tt.code, tt.field)
+				WantErr(t, err, tt.code, tt.field)
 			})
 		}
 		if n := countCIs(ctx, t, s); n != 1 {

@@ -21,6 +21,9 @@ var ledgerCases = []testCase{
 	{"relation sightings across scopes", testRelationSightings},
 	{"lookup identifiers", testLookupIdentifiers},
 	{"ledger writes are not audited", testLedgerNotAudited},
+	{"a run sees relations its batch makes, not those it removes", testLedgerBatchRelations},
+	{"unresolved or malformed refs name the ref", testLedgerRefErrors},
+	{"provenance reads the same on every read path", testProvenanceReadPaths},
 }
 
 var scopeA = graph.ScopeKey{Source: "nmap", Scope: "nmap:127.0.0.2-4"}
@@ -28,11 +31,6 @@ var scopeA = graph.ScopeKey{Source: "nmap", Scope: "nmap:127.0.0.2-4"}
 // ledgerTime is a fixed, whole-millisecond time: every store keeps at least
 // millisecond precision.
 var ledgerTime = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-
-func identRef(kind, value string) graph.CIRef {
-	id := ident(kind, value)
-	return graph.CIRef{Identifier: &id}
-}
 
 func ledger(gen int64, at time.Time) *graph.LedgerWrite {
 	return &graph.LedgerWrite{ScopeKey: scopeA, ExpectGeneration: gen, RunID: graph.NewID(), At: at}
@@ -59,9 +57,9 @@ func mustSightings(ctx context.Context, t *testing.T, s graph.Store, k graph.Sco
 func sameTime(a, b time.Time) bool { return a.Equal(b) }
 
 func testProvenance(ctx context.Context, t *testing.T, s graph.Store) {
-	in := input("web-1", graph.ClassServer, ident("ip", "127.0.0.2"))
+	in := Input("web-1", graph.ClassServer, Ident("ip", "127.0.0.2"))
 	in.Attributes = map[string]any{"nmap.os": "Linux", "nmap.ports": []any{22.0}}
-	in.Owner = ptr("ops")
+	in.Owner = Ptr("ops")
 	in.Source, in.Scope = "nmap", "nmap:a"
 	created := mustUpsert(ctx, t, s, in)
 	for _, f := range []string{graph.FieldName, graph.FieldStatus, graph.FieldCriticality, graph.FieldOwner,
@@ -76,7 +74,7 @@ func testProvenance(ctx context.Context, t *testing.T, s graph.Store) {
 	}
 	// A manual edit of the owner takes the owner only; the same attributes
 	// written again by another source keep their first owner.
-	upd := graph.CIInput{ID: created.ID, Owner: ptr("payments-team"),
+	upd := graph.CIInput{ID: created.ID, Owner: Ptr("payments-team"),
 		Attributes: map[string]any{"nmap.os": "Linux", "k8s.kind": "Node"}}
 	res, err := s.UpsertCI(ctx, upd)
 	if err != nil {
@@ -109,7 +107,7 @@ func testProvenance(ctx context.Context, t *testing.T, s graph.Store) {
 		t.Errorf("manual origin has a scope: %+v", got.Provenance[graph.FieldOwner])
 	}
 	// An identical write changes nothing, provenance included.
-	res, err = s.UpsertCI(ctx, graph.CIInput{ID: created.ID, Owner: ptr("payments-team"), Source: "csv", Scope: "x"})
+	res, err = s.UpsertCI(ctx, graph.CIInput{ID: created.ID, Owner: Ptr("payments-team"), Source: "csv", Scope: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +128,21 @@ func testUnknownScope(ctx context.Context, t *testing.T, s graph.Store) {
 		t.Fatalf("Sightings = %+v, want none", got)
 	}
 	_, err = s.Scope(ctx, graph.ScopeKey{Source: "Bad Source", Scope: "x"})
-	wantErr(t, err, graph.CodeInvalidInput, "source")
+	WantErr(t, err, graph.CodeInvalidInput, "source")
 }
 
 // firstRun imports two hosts and an app running on one of them.
 func firstRun(ctx context.Context, t *testing.T, s graph.Store) (host1, host2, app graph.CI, run *graph.LedgerWrite) {
 	t.Helper()
 	run = ledger(0, ledgerTime)
-	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.2"), identRef("ip", "127.0.0.3"), identRef("hostname", "shop")}
-	rel := graph.BatchRelation{From: identRef("hostname", "shop"), Type: graph.RelRunsOn, To: identRef("ip", "127.0.0.2")}
+	run.SeenCIs = []graph.CIRef{byIdent("ip", "127.0.0.2"), byIdent("ip", "127.0.0.3"), byIdent("hostname", "shop")}
+	rel := graph.BatchRelation{From: byIdent("hostname", "shop"), Type: graph.RelRunsOn, To: byIdent("ip", "127.0.0.2")}
 	run.SeenRelations = []graph.BatchRelation{rel}
 	res := mustApply(ctx, t, s, graph.Batch{
 		Upserts: []graph.CIInput{
-			input("host-1", graph.ClassServer, ident("ip", "127.0.0.2")),
-			input("host-2", graph.ClassServer, ident("ip", "127.0.0.3")),
-			input("shop", graph.ClassApplication, ident("hostname", "shop")),
+			Input("host-1", graph.ClassServer, Ident("ip", "127.0.0.2")),
+			Input("host-2", graph.ClassServer, Ident("ip", "127.0.0.3")),
+			Input("shop", graph.ClassApplication, Ident("hostname", "shop")),
 		},
 		Relate: []graph.BatchRelation{rel},
 		Ledger: run,
@@ -244,12 +242,12 @@ func testLedgerSecondRun(ctx context.Context, t *testing.T, s graph.Store) {
 func testLedgerFence(ctx context.Context, t *testing.T, s graph.Store) {
 	firstRun(ctx, t, s)
 	run := ledger(0, ledgerTime.Add(time.Hour)) // read before the first run applied
-	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.9")}
+	run.SeenCIs = []graph.CIRef{byIdent("ip", "127.0.0.9")}
 	_, err := s.Apply(ctx, graph.Batch{
-		Upserts: []graph.CIInput{input("late", graph.ClassServer, ident("ip", "127.0.0.9"))},
+		Upserts: []graph.CIInput{Input("late", graph.ClassServer, Ident("ip", "127.0.0.9"))},
 		Ledger:  run,
 	})
-	wantErr(t, err, graph.CodeConflict, "ledger.generation")
+	WantErr(t, err, graph.CodeConflict, "ledger.generation")
 	if n := countCIs(ctx, t, s); n != 3 {
 		t.Fatalf("%d CIs after a fenced-off run, want the first run's 3", n)
 	}
@@ -260,12 +258,12 @@ func testLedgerFence(ctx context.Context, t *testing.T, s graph.Store) {
 
 func testLedgerUnresolvedRef(ctx context.Context, t *testing.T, s graph.Store) {
 	run := ledger(0, ledgerTime)
-	run.SeenCIs = []graph.CIRef{identRef("ip", "127.0.0.2"), identRef("ip", "10.9.9.9")}
+	run.SeenCIs = []graph.CIRef{byIdent("ip", "127.0.0.2"), byIdent("ip", "10.9.9.9")}
 	_, err := s.Apply(ctx, graph.Batch{
-		Upserts: []graph.CIInput{input("host-1", graph.ClassServer, ident("ip", "127.0.0.2"))},
+		Upserts: []graph.CIInput{Input("host-1", graph.ClassServer, Ident("ip", "127.0.0.2"))},
 		Ledger:  run,
 	})
-	wantErr(t, err, graph.CodeNotFound, "ledger.seenCIs[1]")
+	WantErr(t, err, graph.CodeNotFound, "ledger.seenCIs[1]")
 	if n := countCIs(ctx, t, s); n != 0 {
 		t.Fatalf("%d CIs after a failed batch, want 0", n)
 	}
@@ -273,12 +271,12 @@ func testLedgerUnresolvedRef(ctx context.Context, t *testing.T, s graph.Store) {
 		t.Fatalf("sightings after a failed batch: %+v", got)
 	}
 	run = ledger(0, ledgerTime)
-	run.SeenRelations = []graph.BatchRelation{{From: identRef("ip", "127.0.0.2"), Type: graph.RelRunsOn, To: identRef("ip", "127.0.0.3")}}
+	run.SeenRelations = []graph.BatchRelation{{From: byIdent("ip", "127.0.0.2"), Type: graph.RelRunsOn, To: byIdent("ip", "127.0.0.3")}}
 	_, err = s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
-		input("a", graph.ClassApplication, ident("ip", "127.0.0.2")),
-		input("b", graph.ClassServer, ident("ip", "127.0.0.3")),
+		Input("a", graph.ClassApplication, Ident("ip", "127.0.0.2")),
+		Input("b", graph.ClassServer, Ident("ip", "127.0.0.3")),
 	}, Ledger: run})
-	wantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
+	WantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
 }
 
 func testLedgerValidation(ctx context.Context, t *testing.T, s graph.Store) {
@@ -303,7 +301,7 @@ func testLedgerValidation(ctx context.Context, t *testing.T, s graph.Store) {
 			w := ledger(0, ledgerTime)
 			tc.edit(w)
 			_, err := s.Apply(ctx, graph.Batch{Ledger: w})
-			wantErr(t, err, graph.CodeInvalidInput, tc.field)
+			WantErr(t, err, graph.CodeInvalidInput, tc.field)
 		})
 	}
 }
@@ -368,10 +366,10 @@ func testLedgerScopes(ctx context.Context, t *testing.T, s graph.Store) {
 }
 
 func testLookupIdentifiers(ctx context.Context, t *testing.T, s graph.Store) {
-	a := mustCI(ctx, t, s, "a", graph.ClassServer, ident("fqdn", "a.example.com"), ident("ip", "10.0.0.1"))
-	b := mustCI(ctx, t, s, "b", graph.ClassServer, ident("serial", "SN-1"))
-	q := []graph.Identifier{ident("fqdn", " A.Example.COM"), ident("ip", "10.0.0.1"), ident("serial", "SN-1"),
-		ident("serial", "sn-1"), ident("ip", "10.0.0.2")}
+	a := mustCI(ctx, t, s, "a", graph.ClassServer, Ident("fqdn", "a.example.com"), Ident("ip", "10.0.0.1"))
+	b := mustCI(ctx, t, s, "b", graph.ClassServer, Ident("serial", "SN-1"))
+	q := []graph.Identifier{Ident("fqdn", " A.Example.COM"), Ident("ip", "10.0.0.1"), Ident("serial", "SN-1"),
+		Ident("serial", "sn-1"), Ident("ip", "10.0.0.2")}
 	got, err := s.LookupIdentifiers(ctx, q)
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +397,7 @@ func testLedgerNotAudited(ctx context.Context, t *testing.T, s graph.Store) {
 	run := ledger(1, ledgerTime.Add(time.Hour))
 	run.SeenCIs = []graph.CIRef{{ID: host1.ID}}
 	res := mustApply(ctx, t, s, graph.Batch{
-		Upserts: []graph.CIInput{{ID: host1.ID, Name: ptr("host-1")}},
+		Upserts: []graph.CIInput{{ID: host1.ID, Name: Ptr("host-1")}},
 		Ledger:  run,
 	})
 	if res.Unchanged != 1 {
@@ -433,4 +431,155 @@ func testRelationSightings(ctx context.Context, t *testing.T, s graph.Store) {
 	if got, err := s.RelationSightings(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("RelationSightings(nil) = %v, %v", got, err)
 	}
+}
+
+// testLedgerBatchRelations: a run may see relations its batch creates, by
+// identifiers only the store knows, but not those its batch removes; batch
+// unrelates and DeleteCI drop relation sightings in every scope.
+func testLedgerBatchRelations(ctx context.Context, t *testing.T, s graph.Store) {
+	other := graph.ScopeKey{Source: "kubernetes", Scope: "prod"}
+	app := mustCI(ctx, t, s, "app", graph.ClassApplication, Ident("hostname", "app"))
+	srv := mustCI(ctx, t, s, "srv", graph.ClassServer, Ident("serial", "S1"))
+	rel := graph.BatchRelation{From: byIdent("hostname", " APP"), Type: graph.RelRunsOn, To: byIdent("serial", "S1")}
+	otherRun := func(gen int64) *graph.LedgerWrite {
+		return &graph.LedgerWrite{ScopeKey: other, ExpectGeneration: gen, RunID: graph.NewID(), At: ledgerTime,
+			SeenRelations: []graph.BatchRelation{rel}}
+	}
+
+	// Created and seen in one batch, by identifiers the batch never upserts.
+	run := ledger(0, ledgerTime)
+	run.SeenCIs = []graph.CIRef{byIdent("hostname", "app"), {ID: srv.ID}, {ID: app.ID}}
+	run.SeenRelations = []graph.BatchRelation{rel, rel}
+	res := mustApply(ctx, t, s, graph.Batch{Relate: []graph.BatchRelation{rel}, Ledger: run})
+	if res.RelationsCreated != 1 {
+		t.Fatalf("Apply = %+v, want the relation created", res)
+	}
+	got := mustSightings(ctx, t, s, scopeA)
+	if len(got) != 3 || got[2].Relation == nil || got[0].CI > got[1].CI {
+		t.Fatalf("Sightings = %+v, want 2 CIs (by id) then the relation", got)
+	}
+	for _, sg := range got {
+		if !sg.FirstSeen.Equal(run.At) || sg.FirstSeen.Location() != time.UTC || sg.LastRun != run.RunID {
+			t.Fatalf("sighting %+v: want first seen %v (UTC) by %s", sg, run.At, run.RunID)
+		}
+	}
+	mustApply(ctx, t, s, graph.Batch{Ledger: otherRun(0)})
+
+	// Removed and seen in one batch: the relation does not exist after it.
+	run = ledger(1, ledgerTime)
+	run.SeenRelations = []graph.BatchRelation{rel}
+	_, err := s.Apply(ctx, graph.Batch{Unrelate: []graph.BatchRelation{rel}, Ledger: run})
+	WantErr(t, err, graph.CodeNotFound, "ledger.seenRelations[0]")
+	if n := len(mustSightings(ctx, t, s, other)); n != 1 {
+		t.Fatalf("a failed batch dropped sightings: %d left in %v", n, other)
+	}
+
+	// A batch unrelate drops the relation's sightings in both scopes.
+	if res := mustApply(ctx, t, s, graph.Batch{Unrelate: []graph.BatchRelation{rel}}); res.RelationsRemoved != 1 {
+		t.Fatalf("Apply(unrelate) = %+v, want 1 removed", res)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 2 || got[1].Relation != nil {
+		t.Fatalf("after unrelate: %+v, want the CI sightings only", got)
+	}
+	if got := mustSightings(ctx, t, s, other); len(got) != 0 {
+		t.Fatalf("after unrelate: %+v in %v, want none", got, other)
+	}
+
+	// DeleteCI drops the sightings of relations it is the target of.
+	mustApply(ctx, t, s, graph.Batch{Relate: []graph.BatchRelation{rel}, Ledger: otherRun(1)})
+	if err := s.DeleteCI(ctx, srv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustSightings(ctx, t, s, other); len(got) != 0 {
+		t.Fatalf("after deleting the relation's target: %+v, want none", got)
+	}
+	if got := mustSightings(ctx, t, s, scopeA); len(got) != 1 || got[0].CI != app.ID {
+		t.Fatalf("after deleting srv: %+v, want app only", got)
+	}
+}
+
+// testLedgerRefErrors: an unresolved end of a seen relation is NOT_FOUND
+// on that end; malformed refs are INVALID_INPUT; nothing is written.
+func testLedgerRefErrors(ctx context.Context, t *testing.T, s graph.Store) {
+	app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+	missing := graph.NewID()
+	tests := []struct {
+		name  string
+		edit  func(w *graph.LedgerWrite)
+		code  graph.Code
+		field string
+	}{
+		{"missing CI", func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{{ID: app.ID}, {ID: missing}} }, graph.CodeNotFound, "ledger.seenCIs[1]"},
+		{"empty ref", func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{{}} }, graph.CodeInvalidInput, "ledger.seenCIs[0]"},
+		{"malformed id", func(w *graph.LedgerWrite) { w.SeenCIs = []graph.CIRef{{ID: "nope"}} }, graph.CodeInvalidInput, "ledger.seenCIs[0]"},
+		{"missing relation end", func(w *graph.LedgerWrite) {
+			w.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: missing}}}
+		}, graph.CodeNotFound, "ledger.seenRelations[0].to"},
+		{"unknown relation type", func(w *graph.LedgerWrite) {
+			w.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: "NOPE", To: graph.CIRef{ID: missing}}}
+		}, graph.CodeInvalidInput, "ledger.seenRelations[0].type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := ledger(0, ledgerTime)
+			tt.edit(w)
+			_, err := s.Apply(ctx, graph.Batch{Ledger: w})
+			WantErr(t, err, tt.code, tt.field)
+		})
+	}
+	if st, err := s.Scope(ctx, scopeA); err != nil || st.Generation != 0 {
+		t.Fatalf("Scope = %+v, %v after failed runs", st, err)
+	}
+}
+
+// testProvenanceReadPaths: every read path returns the provenance the
+// upsert computed, exactly, and clearing attributes drops their origins.
+func testProvenanceReadPaths(ctx context.Context, t *testing.T, s graph.Store) {
+	in := Input("web", graph.ClassServer, Ident("ip", "10.0.0.1"))
+	in.Attributes = map[string]any{"os": "Linux"}
+	in.Source, in.Scope = "nmap", "nmap:10.0.0.0/24"
+	res, err := s.UpsertCI(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := res.CI.Provenance
+	if len(want) != 4 || want[graph.AttributeField("os")].Source != "nmap" {
+		t.Fatalf("upsert provenance = %+v", want)
+	}
+	check := func(how string, ci graph.CI) {
+		t.Helper()
+		if len(ci.Provenance) != len(want) {
+			t.Fatalf("%s: provenance %+v, want %+v", how, ci.Provenance, want)
+		}
+		for k, o := range want {
+			g := ci.Provenance[k]
+			if g.Source != o.Source || g.Scope != o.Scope || !g.Since.Equal(o.Since) {
+				t.Fatalf("%s: provenance[%s] = %+v, want %+v", how, k, g, o)
+			}
+		}
+	}
+	check("GetCI", mustGet(ctx, t, s, res.CI.ID))
+	byID, err := s.CIsByIDs(ctx, []string{res.CI.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("CIsByIDs", byID[res.CI.ID])
+	page, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{})
+	if err != nil || len(page.CIs) != 1 {
+		t.Fatalf("ListCIs = %+v, %v", page, err)
+	}
+	check("ListCIs", page.CIs[0])
+	sub, err := s.Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: []string{res.CI.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Neighbourhood", sub.Nodes[res.CI.ID].CI)
+	upd, err := s.UpsertCI(ctx, graph.CIInput{ID: res.CI.ID, Attributes: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want = upd.CI.Provenance; len(want) == 0 || want[graph.AttributeField("os")] != (graph.Origin{}) {
+		t.Fatalf("provenance after clearing the attributes: %+v, want the attribute's origin gone", want)
+	}
+	check("GetCI after clearing attributes", mustGet(ctx, t, s, res.CI.ID))
 }

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -60,12 +62,12 @@ var listCases = []testCase{
 		}
 	}},
 	{"Filters", func(ctx context.Context, t *testing.T, s graph.Store) {
-		mustUpsert(ctx, t, s, graph.CIInput{Name: ptr("Web-Prod-1"), Class: ptr(graph.ClassServer), Environment: ptr("prod"), Owner: ptr("web"),
-			Identifiers: []graph.Identifier{ident("ip", "10.0.0.1")}})
-		mustUpsert(ctx, t, s, graph.CIInput{Name: ptr("web-test-1"), Class: ptr(graph.ClassServer), Environment: ptr("test"), Owner: ptr("web"),
-			Status: ptr(graph.StatusMaintenance)})
-		mustUpsert(ctx, t, s, graph.CIInput{Name: ptr("orders-db"), Class: ptr(graph.ClassDatabase), Environment: ptr("prod"), Owner: ptr("dba"),
-			Identifiers: []graph.Identifier{ident("fqdn", "orders-db.example.com")}})
+		mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr("Web-Prod-1"), Class: Ptr(graph.ClassServer), Environment: Ptr("prod"), Owner: Ptr("web"),
+			Identifiers: []graph.Identifier{Ident("ip", "10.0.0.1")}})
+		mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr("web-test-1"), Class: Ptr(graph.ClassServer), Environment: Ptr("test"), Owner: Ptr("web"),
+			Status: Ptr(graph.StatusMaintenance)})
+		mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr("orders-db"), Class: Ptr(graph.ClassDatabase), Environment: Ptr("prod"), Owner: Ptr("dba"),
+			Identifiers: []graph.Identifier{Ident("fqdn", "orders-db.example.com")}})
 		tests := []struct {
 			name   string
 			filter graph.CIFilter
@@ -116,14 +118,33 @@ var listCases = []testCase{
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := s.ListCIs(ctx, tt.filter, tt.page)
-				wantErr(t, err, graph.CodeInvalidInput, tt.field)
+				WantErr(t, err, graph.CodeInvalidInput, tt.field)
 			})
 		}
 	}},
+	{"OrdersByteWiseLikeGo", func(ctx context.Context, t *testing.T, s graph.Store) {
+		// Cypher alone would put the emoji (a UTF-16 surrogate pair) before
+		// U+FF01; Go's byte order puts it after. Upper case sorts before lower.
+		want := []string{"\uFF01bang", "😀smile", "zeta", "Zeta", "émile", "a", "a"}
+		for _, n := range want {
+			mustCI(ctx, t, s, n, graph.ClassServer)
+		}
+		sort.Strings(want)
+		got := collect(ctx, t, s, graph.CIFilter{}, 2, nil)
+		for i := 1; i < len(got); i++ {
+			if !graph.CursorLess(got[i-1].Name, got[i-1].ID, got[i].Name, got[i].ID) {
+				t.Fatalf("order broken at %q/%q", got[i-1].Name, got[i].Name)
+			}
+		}
+		if fmt.Sprint(names(got)) != fmt.Sprint(want) {
+			t.Fatalf("got %q, want %q", names(got), want)
+		}
+	}},
+	{"AgainstReference", listAgainstReference},
 	{"DefaultPageSize", func(ctx context.Context, t *testing.T, s graph.Store) {
 		var b graph.Batch
 		for i := 0; i < graph.DefaultPageSize+5; i++ {
-			b.Upserts = append(b.Upserts, input(fmt.Sprintf("n%03d", i), graph.ClassContainer))
+			b.Upserts = append(b.Upserts, Input(fmt.Sprintf("n%03d", i), graph.ClassContainer))
 		}
 		if _, err := s.Apply(ctx, b); err != nil {
 			t.Fatal(err)
@@ -136,6 +157,105 @@ var listCases = []testCase{
 			t.Fatalf("got %d CIs, next=%v, total=%d", len(page.CIs), page.HasNextPage, page.TotalCount)
 		}
 	}},
+}
+
+// listAgainstReference pages through random data with every filter and
+// compares with a brute-force sort-and-filter.
+func listAgainstReference(ctx context.Context, t *testing.T, s graph.Store) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	classes := []string{graph.ClassServer, graph.ClassDatabase, graph.ClassApplication}
+	envs := []string{"prod", "test", ""}
+	var b graph.Batch
+	for i := 0; i < 300; i++ {
+		// Few distinct names, so that (name, id) ties are common.
+		in := Input(fmt.Sprintf("%s-%02d", []string{"Web", "web", "db", "Ωmega"}[rng.IntN(4)], rng.IntN(20)),
+			classes[rng.IntN(len(classes))], Ident("serial", fmt.Sprint(i)))
+		in.Environment = Ptr(envs[rng.IntN(len(envs))])
+		if i%10 == 0 {
+			// Each value is held by two CIs under different kinds.
+			kind := []string{"ip", "asset-tag"}[(i/10)%2]
+			in.Identifiers = append(in.Identifiers, Ident(kind, fmt.Sprintf("v%d", i/20)))
+		}
+		b.Upserts = append(b.Upserts, in)
+	}
+	res, err := s.Apply(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := res.CIs
+	if res.Created != len(b.Upserts) {
+		t.Fatalf("created %d CIs, want %d", res.Created, len(b.Upserts))
+	}
+	tests := []graph.CIFilter{
+		{},
+		{Class: graph.ClassServer},
+		{Environment: "prod", Search: "WEB"},
+		{Search: "ωMEGA"},
+		{Identifier: "v0"},
+		{Identifier: "7"},
+		{Identifier: "v3", Class: graph.ClassDatabase},
+		{Identifier: "v4", Search: "nothing-like-this"},
+		{Owner: "nobody"},
+	}
+	for _, f := range tests {
+		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
+			var want []string
+			for _, ci := range all {
+				if referenceMatch(ci, f) {
+					want = append(want, ci.ID)
+				}
+			}
+			sortByNameID(all, want)
+			for _, size := range []int{1, 7, graph.MaxPageSize} {
+				var got []string
+				after := ""
+				for {
+					page, err := s.ListCIs(ctx, f, graph.Page{First: size, After: after})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if page.TotalCount != len(want) {
+						t.Fatalf("size %d: totalCount %d, want %d", size, page.TotalCount, len(want))
+					}
+					for _, ci := range page.CIs {
+						got = append(got, ci.ID)
+					}
+					if !page.HasNextPage {
+						break
+					}
+					after = graph.EncodeCursor(page.CIs[len(page.CIs)-1])
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("size %d: got %d ids, want %d in (name, id) order", size, len(got), len(want))
+				}
+			}
+		})
+	}
+}
+
+func referenceMatch(ci graph.CI, f graph.CIFilter) bool {
+	if f.Class != "" && ci.Class != f.Class || f.Environment != "" && ci.Environment != f.Environment ||
+		f.Owner != "" && ci.Owner != f.Owner || f.Status != "" && ci.Status != f.Status ||
+		!strings.Contains(strings.ToLower(ci.Name), strings.ToLower(f.Search)) {
+		return false
+	}
+	if f.Identifier == "" {
+		return true
+	}
+	for _, id := range ci.Identifiers {
+		if id.Value == f.Identifier {
+			return true
+		}
+	}
+	return false
+}
+
+func sortByNameID(all []graph.CI, ids []string) {
+	name := map[string]string{}
+	for _, ci := range all {
+		name[ci.ID] = ci.Name
+	}
+	sort.Slice(ids, func(i, j int) bool { return graph.CursorLess(name[ids[i]], ids[i], name[ids[j]], ids[j]) })
 }
 
 // collect pages through a listing, calling between (if set) after each

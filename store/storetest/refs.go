@@ -66,7 +66,7 @@ func linked(ctx context.Context, t *testing.T, s graph.Store, kind graph.RecordK
 // on "id" of a delete refused because of holders.
 func heldError(t *testing.T, err error) *graph.Error {
 	t.Helper()
-	wantErr(t, err, graph.CodeConflict, "id")
+	WantErr(t, err, graph.CodeConflict, "id")
 	var de *graph.Error
 	errors.As(err, &de)
 	if _, ok := de.Details["holders"].([]graph.Holder); !ok {
@@ -211,8 +211,8 @@ var referenceCases = []testCase{
 		}
 		// Deleting again: the CI is gone, whatever the mode.
 		_, err = s.ForceDeleteCI(ctx, db.ID)
-		wantErr(t, err, graph.CodeNotFound, "id")
-		wantErr(t, s.DeleteCI(ctx, db.ID), graph.CodeNotFound, "id")
+		WantErr(t, err, graph.CodeNotFound, "id")
+		WantErr(t, s.DeleteCI(ctx, db.ID), graph.CodeNotFound, "id")
 	}},
 	{"RemoveCIModes", func(ctx context.Context, t *testing.T, s graph.Store) {
 		db := mustCI(ctx, t, s, "db", graph.ClassDatabase)
@@ -222,9 +222,9 @@ var referenceCases = []testCase{
 
 		heldError(t, graph.RemoveCI(ctx, s, db.ID, graph.DeleteProtect))
 		heldError(t, graph.RemoveCI(ctx, s, db.ID, ""))
-		wantErr(t, graph.RemoveCI(ctx, s, db.ID, "ERASE"), graph.CodeInvalidInput, "mode")
-		wantErr(t, graph.RemoveCI(ctx, s, graph.NewID(), graph.DeleteRetire), graph.CodeNotFound, "id")
-		wantErr(t, graph.RemoveCI(ctx, s, "x", graph.DeleteRetire), graph.CodeInvalidInput, "id")
+		WantErr(t, graph.RemoveCI(ctx, s, db.ID, "ERASE"), graph.CodeInvalidInput, "mode")
+		WantErr(t, graph.RemoveCI(ctx, s, graph.NewID(), graph.DeleteRetire), graph.CodeNotFound, "id")
+		WantErr(t, graph.RemoveCI(ctx, s, "x", graph.DeleteRetire), graph.CodeInvalidInput, "id")
 
 		// RETIRE keeps the CI, its relations and the incident's link.
 		if err := graph.RemoveCI(ctx, s, db.ID, graph.DeleteRetire); err != nil {
@@ -274,7 +274,7 @@ var referenceCases = []testCase{
 			case putErr == nil:
 				heldError(t, delErr)
 			case delErr == nil:
-				wantErr(t, putErr, graph.CodeNotFound, "links[0]")
+				WantErr(t, putErr, graph.CodeNotFound, "links[0]")
 			default:
 				t.Fatalf("round %d: both failed: put %v, delete %v", i, putErr, delErr)
 			}

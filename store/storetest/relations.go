@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -89,7 +90,7 @@ var relationCases = []testCase{
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := s.Relate(ctx, tt.from, tt.typ, tt.to)
-				wantErr(t, err, tt.code, tt.field)
+				WantErr(t, err, tt.code, tt.field)
 			})
 		}
 		if n := countRelations(ctx, t, s, app, srv, rack, svc); n != 0 {
@@ -109,9 +110,9 @@ var relationCases = []testCase{
 			t.Fatalf("second Unrelate = %v, %v; want false, nil", removed, err)
 		}
 		_, err = s.Unrelate(ctx, app.ID, "NOPE", db.ID)
-		wantErr(t, err, graph.CodeInvalidInput, "type")
+		WantErr(t, err, graph.CodeInvalidInput, "type")
 		_, err = s.Unrelate(ctx, "x", graph.RelDependsOn, db.ID)
-		wantErr(t, err, graph.CodeInvalidInput, "from")
+		WantErr(t, err, graph.CodeInvalidInput, "from")
 		if n := countRelations(ctx, t, s, app); n != 0 {
 			t.Fatalf("%d relations left", n)
 		}
@@ -119,9 +120,9 @@ var relationCases = []testCase{
 	{"RelationsOfRejectsUnknownType", func(ctx context.Context, t *testing.T, s graph.Store) {
 		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
 		_, err := s.RelationsOf(ctx, []string{app.ID}, graph.Outgoing, []string{graph.RelDependsOn, "BOGUS"})
-		wantErr(t, err, graph.CodeInvalidInput, "types[1]")
+		WantErr(t, err, graph.CodeInvalidInput, "types[1]")
 		_, err = s.RelationsOf(ctx, []string{app.ID}, graph.Direction("UP"), nil)
-		wantErr(t, err, graph.CodeInvalidInput, "direction")
+		WantErr(t, err, graph.CodeInvalidInput, "direction")
 	}},
 }
 
@@ -134,18 +135,18 @@ func keys(rels []graph.Relation) []graph.RelationKey {
 }
 
 func byIdent(kind, value string) graph.CIRef {
-	id := ident(kind, value)
+	id := Ident(kind, value)
 	return graph.CIRef{Identifier: &id}
 }
 
 var batchCases = []testCase{
 	{"ApplyCreatesAndRelatesByIdentifier", func(ctx context.Context, t *testing.T, s graph.Store) {
-		existing := mustCI(ctx, t, s, "db", graph.ClassDatabase, ident("serial", "DB"))
+		existing := mustCI(ctx, t, s, "db", graph.ClassDatabase, Ident("serial", "DB"))
 		b := graph.Batch{
 			Upserts: []graph.CIInput{
-				input("app", graph.ClassApplication, ident("app-id", "shop")),
-				input("vm", graph.ClassVirtualMachine, ident("serial", "VM")),
-				{Owner: ptr("dba"), Identifiers: []graph.Identifier{ident("serial", "DB")}},
+				Input("app", graph.ClassApplication, Ident("app-id", "shop")),
+				Input("vm", graph.ClassVirtualMachine, Ident("serial", "VM")),
+				{Owner: Ptr("dba"), Identifiers: []graph.Identifier{Ident("serial", "DB")}},
 			},
 			Relate: []graph.BatchRelation{
 				{From: byIdent("app-id", "shop"), Type: graph.RelRunsOn, To: byIdent("serial", "VM")},
@@ -183,7 +184,7 @@ var batchCases = []testCase{
 		}
 	}},
 	{"FailedApplyWritesNothing", func(ctx context.Context, t *testing.T, s graph.Store) {
-		keep := mustCI(ctx, t, s, "keep", graph.ClassServer, ident("serial", "K"))
+		keep := mustCI(ctx, t, s, "keep", graph.ClassServer, Ident("serial", "K"))
 		tests := []struct {
 			name  string
 			batch graph.Batch
@@ -191,21 +192,21 @@ var batchCases = []testCase{
 			field string
 		}{
 			{"bad upsert at the end", graph.Batch{Upserts: []graph.CIInput{
-				input("a", graph.ClassServer, ident("serial", "A")),
-				{ID: keep.ID, Name: ptr("renamed")},
-				input("", graph.ClassServer),
+				Input("a", graph.ClassServer, Ident("serial", "A")),
+				{ID: keep.ID, Name: Ptr("renamed")},
+				Input("", graph.ClassServer),
 			}}, graph.CodeInvalidInput, "upserts[2].name"},
 			{"conflict in the middle", graph.Batch{Upserts: []graph.CIInput{
-				input("a", graph.ClassServer, ident("serial", "A")),
-				input("b", graph.ClassServer, ident("serial", "B")),
-				{Identifiers: []graph.Identifier{ident("serial", "B"), ident("serial", "K")}},
+				Input("a", graph.ClassServer, Ident("serial", "A")),
+				Input("b", graph.ClassServer, Ident("serial", "B")),
+				{Identifiers: []graph.Identifier{Ident("serial", "B"), Ident("serial", "K")}},
 			}}, graph.CodeConflict, "upserts[2].identifiers"},
 			{"relation to nothing", graph.Batch{
-				Upserts: []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Upserts: []graph.CIInput{Input("a", graph.ClassServer, Ident("serial", "A"))},
 				Relate:  []graph.BatchRelation{{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: byIdent("serial", "MISSING")}},
 			}, graph.CodeNotFound, "relate[0].to"},
 			{"forbidden relation", graph.Batch{
-				Upserts: []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Upserts: []graph.CIInput{Input("a", graph.ClassServer, Ident("serial", "A"))},
 				Relate: []graph.BatchRelation{
 					{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: byIdent("serial", "K")},
 					{From: byIdent("serial", "A"), Type: graph.RelMemberOf, To: byIdent("serial", "K")},
@@ -215,18 +216,22 @@ var batchCases = []testCase{
 				Relate: []graph.BatchRelation{{From: graph.CIRef{}, Type: graph.RelDependsOn, To: graph.CIRef{ID: keep.ID}}},
 			}, graph.CodeInvalidInput, "relate[0].from"},
 			{"unrelate of a missing CI", graph.Batch{
-				Upserts:  []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Upserts:  []graph.CIInput{Input("a", graph.ClassServer, Ident("serial", "A"))},
 				Unrelate: []graph.BatchRelation{{From: byIdent("serial", "A"), Type: graph.RelDependsOn, To: graph.CIRef{ID: graph.NewID()}}},
 			}, graph.CodeNotFound, "unrelate[0].to"},
+			{"identifier claimed earlier in the batch", graph.Batch{Upserts: []graph.CIInput{
+				Input("a", graph.ClassServer, Ident("serial", "A")),
+				{ID: keep.ID, Identifiers: []graph.Identifier{Ident("ip", "10.0.0.1"), Ident("serial", "A")}},
+			}}, graph.CodeConflict, "upserts[1].identifiers[1]"},
 			{"unknown type in unrelate", graph.Batch{
-				Upserts:  []graph.CIInput{input("a", graph.ClassServer, ident("serial", "A"))},
+				Upserts:  []graph.CIInput{Input("a", graph.ClassServer, Ident("serial", "A"))},
 				Unrelate: []graph.BatchRelation{{From: byIdent("serial", "A"), Type: "NOPE", To: graph.CIRef{ID: keep.ID}}},
 			}, graph.CodeInvalidInput, "unrelate[0].type"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := s.Apply(ctx, tt.batch)
-				wantErr(t, err, tt.code, tt.field)
+				WantErr(t, err, tt.code, tt.field)
 				if n := countCIs(ctx, t, s); n != 1 {
 					t.Fatalf("%d CIs after a failed batch, want 1", n)
 				}
@@ -237,6 +242,91 @@ var batchCases = []testCase{
 					t.Fatalf("failed batch left %d relations", n)
 				}
 			})
+		}
+	}},
+	{"LongBatchFailingAtItsLastItemWritesNothing", func(ctx context.Context, t *testing.T, s graph.Store) {
+		var b graph.Batch
+		for i := 0; i < 500; i++ {
+			b.Upserts = append(b.Upserts, Input(fmt.Sprintf("ci-%03d", i), graph.ClassApplication, Ident("test", fmt.Sprint(i))))
+			if i > 0 {
+				b.Relate = append(b.Relate, graph.BatchRelation{
+					From: byIdent("test", fmt.Sprint(i)), Type: graph.RelDependsOn, To: byIdent("test", fmt.Sprint(i-1)),
+				})
+			}
+		}
+		// The very last item is bad: everything before it must roll back.
+		b.Relate = append(b.Relate, graph.BatchRelation{From: byIdent("test", "1"), Type: graph.RelMemberOf, To: byIdent("test", "2")})
+		_, err := s.Apply(ctx, b)
+		WantErr(t, err, graph.CodeInvalidInput, fmt.Sprintf("relate[%d].type", len(b.Relate)-1))
+		if n := countCIs(ctx, t, s); n != 0 {
+			t.Fatalf("failed batch left %d CIs", n)
+		}
+		if owners, err := s.LookupIdentifiers(ctx, []graph.Identifier{Ident("test", "0"), Ident("test", "499")}); err != nil || len(owners) != 0 {
+			t.Fatalf("failed batch left identifiers: %v, %v", owners, err)
+		}
+		// Without the bad item the same batch applies in full.
+		b.Relate = b.Relate[:len(b.Relate)-1]
+		res, err := s.Apply(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Created != 500 || res.RelationsCreated != 499 {
+			t.Fatalf("result %+v, want 500 CIs and 499 relations created", res)
+		}
+		// Each relation joins two of the CIs, so it counts twice.
+		if n := countRelations(ctx, t, s, res.CIs...); n != 2*499 {
+			t.Fatalf("%d relation ends stored, want %d", n, 2*499)
+		}
+	}},
+	{"ClassChangeRechecksRelations", func(ctx context.Context, t *testing.T, s graph.Store) {
+		web := mustCI(ctx, t, s, "web", graph.ClassServer, Ident("serial", "W"))
+		group := mustCI(ctx, t, s, "tier", graph.ClassCluster, Ident("serial", "G"))
+		mustRelate(ctx, t, s, web, graph.RelMemberOf, group)
+		// Found by identifier, moved to a class that may not be a group: the
+		// MEMBER_OF relation would break, so the whole batch is refused.
+		_, err := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
+			{Identifiers: []graph.Identifier{Ident("serial", "W")}, Class: Ptr(graph.ClassVirtualMachine)},
+			{Identifiers: []graph.Identifier{Ident("serial", "G")}, Class: Ptr(graph.ClassServer)},
+		}})
+		WantErr(t, err, graph.CodeInvalidInput, "upserts[1].class")
+		if got := mustGet(ctx, t, s, web.ID); got.Class != graph.ClassServer {
+			t.Fatalf("failed batch changed web to %s", got.Class)
+		}
+		// Another group class keeps the relation valid.
+		res, err := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
+			{ID: web.ID, Class: Ptr(graph.ClassVirtualMachine)},
+			{ID: group.ID, Class: Ptr(graph.ClassKubernetesCluster)},
+		}})
+		if err != nil || res.Updated != 2 {
+			t.Fatalf("valid class changes: %+v, %v", res, err)
+		}
+	}},
+	{"RelateAndUnrelateInOneBatch", func(ctx context.Context, t *testing.T, s graph.Store) {
+		a := mustCI(ctx, t, s, "a", graph.ClassApplication)
+		b := mustCI(ctx, t, s, "b", graph.ClassApplication)
+		// Relates run before unrelates: a relation made and removed by one
+		// batch counts once each way and is not left behind.
+		rel := graph.BatchRelation{From: graph.CIRef{ID: a.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: b.ID}}
+		res, err := s.Apply(ctx, graph.Batch{Relate: []graph.BatchRelation{rel, rel}, Unrelate: []graph.BatchRelation{rel, rel}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countRelations(ctx, t, s, a, b); res.RelationsCreated != 1 || res.RelationsRemoved != 1 || n != 0 {
+			t.Fatalf("result %+v with %d relation ends stored; want 1 created, 1 removed, none left", res, n)
+		}
+		// With one relation already there, relating it again creates
+		// nothing, and removing both the new and the old one removes two.
+		mustRelate(ctx, t, s, a, graph.RelDependsOn, b)
+		back := graph.BatchRelation{From: graph.CIRef{ID: b.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: a.ID}}
+		res, err = s.Apply(ctx, graph.Batch{
+			Relate:   []graph.BatchRelation{back, back, rel},
+			Unrelate: []graph.BatchRelation{back, rel, rel},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countRelations(ctx, t, s, a, b); res.RelationsCreated != 1 || res.RelationsRemoved != 2 || n != 0 {
+			t.Fatalf("result %+v with %d relation ends stored; want 1 created, 2 removed, none left", res, n)
 		}
 	}},
 	{"EmptyBatchIsFine", func(ctx context.Context, t *testing.T, s graph.Store) {

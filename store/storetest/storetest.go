@@ -5,7 +5,6 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -35,6 +34,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"References", referenceCases},
 		{"Audit", auditCases},
 		{"Ledger", ledgerCases},
+		{"Copies", copyCases},
+		{"Lifecycle", lifecycleCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -54,16 +55,7 @@ type testCase struct {
 	run  func(ctx context.Context, t *testing.T, s graph.Store)
 }
 
-func ptr[T any](v T) *T { return &v }
-
-func ident(kind, value string) graph.Identifier { return graph.Identifier{Kind: kind, Value: value} }
-
-// input builds a create input with the given identifiers.
-func input(name, class string, ids ...graph.Identifier) graph.CIInput {
-	return graph.CIInput{Name: ptr(name), Class: ptr(class), Identifiers: ids}
-}
-
-func mustUpsert(ctx context.Context, t *testing.T, s graph.Store, in graph.CIInput) graph.CI {
+func mustUpsert(ctx context.Context, t testing.TB, s graph.Store, in graph.CIInput) graph.CI {
 	t.Helper()
 	res, err := s.UpsertCI(ctx, in)
 	if err != nil {
@@ -72,43 +64,25 @@ func mustUpsert(ctx context.Context, t *testing.T, s graph.Store, in graph.CIInp
 	return res.CI
 }
 
-func mustCI(ctx context.Context, t *testing.T, s graph.Store, name, class string, ids ...graph.Identifier) graph.CI {
+func mustCI(ctx context.Context, t testing.TB, s graph.Store, name, class string, ids ...graph.Identifier) graph.CI {
 	t.Helper()
-	return mustUpsert(ctx, t, s, input(name, class, ids...))
+	return mustUpsert(ctx, t, s, Input(name, class, ids...))
 }
 
-func mustRelate(ctx context.Context, t *testing.T, s graph.Store, from graph.CI, typ string, to graph.CI) {
+func mustRelate(ctx context.Context, t testing.TB, s graph.Store, from graph.CI, typ string, to graph.CI) {
 	t.Helper()
 	if _, err := s.Relate(ctx, from.ID, typ, to.ID); err != nil {
 		t.Fatalf("Relate(%s -%s-> %s): %v", from.Name, typ, to.Name, err)
 	}
 }
 
-func mustGet(ctx context.Context, t *testing.T, s graph.Store, id string) graph.CI {
+func mustGet(ctx context.Context, t testing.TB, s graph.Store, id string) graph.CI {
 	t.Helper()
 	ci, err := s.GetCI(ctx, id)
 	if err != nil {
 		t.Fatalf("GetCI(%s): %v", id, err)
 	}
 	return ci
-}
-
-// wantErr fails unless err is a domain error with the code and field.
-func wantErr(t *testing.T, err error, code graph.Code, field string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("got no error, want %s on field %q", code, field)
-	}
-	var de *graph.Error
-	if !errors.As(err, &de) {
-		t.Fatalf("got %T %v, want a *graph.Error %s on %q", err, err, code, field)
-	}
-	if de.Code != code || de.Field != field {
-		t.Fatalf("got %s on field %q (%v), want %s on field %q", de.Code, de.Field, err, code, field)
-	}
-	if de.Message == "" {
-		t.Fatalf("error %v has an empty message", err)
-	}
 }
 
 // countCIs returns the number of CIs in the store.

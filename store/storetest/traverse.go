@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -25,7 +26,7 @@ func buildEstate(ctx context.Context, t *testing.T, s graph.Store) estate {
 	t.Helper()
 	e := estate{}
 	add := func(name, class string, attrs map[string]any) {
-		e[name] = mustUpsert(ctx, t, s, graph.CIInput{Name: ptr(name), Class: ptr(class), Attributes: attrs})
+		e[name] = mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr(name), Class: Ptr(class), Attributes: attrs})
 	}
 	add("shop", graph.ClassBusinessService, nil)
 	add("checkout", graph.ClassApplicationService, nil)
@@ -146,7 +147,7 @@ var neighbourhoodCases = []testCase{
 		const layers, width = 8, 6
 		for l := 0; l < layers; l++ {
 			for w := 0; w < width; w++ {
-				b.Upserts = append(b.Upserts, input(fmt.Sprintf("l%d-%d", l, w), graph.ClassApplication, ident("test", fmt.Sprintf("l%d-%d", l, w))))
+				b.Upserts = append(b.Upserts, Input(fmt.Sprintf("l%d-%d", l, w), graph.ClassApplication, Ident("test", fmt.Sprintf("l%d-%d", l, w))))
 				if l == 0 {
 					continue
 				}
@@ -174,6 +175,67 @@ var neighbourhoodCases = []testCase{
 			t.Fatalf("%d edges, want %d (each once)", len(sub.Edges), width+width*width*(layers-2))
 		}
 	}},
+	{"CyclesDepthsAndMixedDirections", func(ctx context.Context, t *testing.T, s graph.Store) {
+		// rack -CONTAINS-> hv <-HOSTED_ON- vm <-RUNS_ON- app1 <-DEPENDS_ON- app2
+		// plus a DEPENDS_ON cycle app1 -> app2 -> app1 and two paths to app3:
+		// app3 -DEPENDS_ON-> vm, app3 -DEPENDS_ON-> app1.
+		e := estate{}
+		for name, class := range map[string]string{"rack": graph.ClassRack, "hv": graph.ClassHypervisor, "vm": graph.ClassVirtualMachine,
+			"app1": graph.ClassApplication, "app2": graph.ClassApplication, "app3": graph.ClassApplication} {
+			e[name] = mustCI(ctx, t, s, name, class)
+		}
+		for _, r := range [][3]string{{"rack", graph.RelContains, "hv"}, {"vm", graph.RelHostedOn, "hv"}, {"app1", graph.RelRunsOn, "vm"},
+			{"app2", graph.RelDependsOn, "app1"}, {"app1", graph.RelDependsOn, "app2"}, {"app3", graph.RelDependsOn, "vm"}, {"app3", graph.RelDependsOn, "app1"}} {
+			mustRelate(ctx, t, s, e[r[0]], r[1], e[r[2]])
+		}
+		tests := []struct {
+			name      string
+			q         graph.NeighbourhoodQuery
+			depths    string
+			edgeCount int
+		}{
+			{"downstream from the rack", graph.NeighbourhoodQuery{Seeds: e.ids("rack"), MaxDepth: 32},
+				"map[app1:3 app2:4 app3:3 hv:1 rack:0 vm:2]", 7},
+			{"depth limit keeps the frontier unexpanded", graph.NeighbourhoodQuery{Seeds: e.ids("rack"), MaxDepth: 2},
+				"map[hv:1 rack:0 vm:2]", 2},
+			{"upstream from app2 climbs to the rack", graph.NeighbourhoodQuery{Seeds: e.ids("app2"), Direction: graph.Upstream, MaxDepth: 32},
+				"map[app1:1 app2:0 hv:3 rack:4 vm:2]", 5},
+			{"types filter", graph.NeighbourhoodQuery{Seeds: e.ids("vm"), MaxDepth: 32, Types: []string{graph.RelDependsOn}},
+				"map[app3:1 vm:0]", 1},
+			{"two seeds, duplicate seed", graph.NeighbourhoodQuery{Seeds: e.ids("app1", "app2", "app1"), MaxDepth: 1},
+				"map[app1:0 app2:0 app3:1]", 3},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				sub, err := s.Neighbourhood(ctx, tt.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for id, n := range sub.Nodes {
+					if n.CI.ID != id {
+						t.Fatalf("node %s carries CI %s", id, n.CI.ID)
+					}
+				}
+				if got := fmt.Sprint(depths(e, sub)); got != tt.depths {
+					t.Fatalf("depths %v, want %s", got, tt.depths)
+				}
+				if len(sub.Edges) != tt.edgeCount {
+					t.Fatalf("%d edges, want %d: %v", len(sub.Edges), tt.edgeCount, edgeNames(e, sub))
+				}
+				seen := map[graph.RelationKey]bool{}
+				for _, r := range sub.Edges {
+					if seen[r.Key()] {
+						t.Fatalf("edge %v returned twice", r.Key())
+					}
+					seen[r.Key()] = true
+					if r.CreatedAt.IsZero() {
+						t.Fatalf("edge %v without createdAt", r.Key())
+					}
+				}
+			})
+		}
+	}},
+	{"AgainstReference", neighbourhoodAgainstReference},
 	{"Errors", func(ctx context.Context, t *testing.T, s graph.Store) {
 		e := buildEstate(ctx, t, s)
 		tests := []struct {
@@ -192,7 +254,7 @@ var neighbourhoodCases = []testCase{
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := s.Neighbourhood(ctx, tt.q)
-				wantErr(t, err, tt.code, tt.field)
+				WantErr(t, err, tt.code, tt.field)
 			})
 		}
 	}},
@@ -260,7 +322,7 @@ var impactCases = []testCase{
 		}
 	}},
 	{"PercentThresholdAndDefault", func(ctx context.Context, t *testing.T, s graph.Store) {
-		pct := mustUpsert(ctx, t, s, graph.CIInput{Name: ptr("pct"), Class: ptr(graph.ClassCluster),
+		pct := mustUpsert(ctx, t, s, graph.CIInput{Name: Ptr("pct"), Class: Ptr(graph.ClassCluster),
 			Attributes: map[string]any{"minHealthyPercent": float64(50)}})
 		plain := mustCI(ctx, t, s, "plain", graph.ClassKubernetesCluster)
 		var members, nodes []graph.CI
@@ -352,8 +414,8 @@ var concurrencyCases = []testCase{
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				res, err := s.UpsertCI(ctx, graph.CIInput{Name: ptr("racy"), Class: ptr(graph.ClassServer),
-					Owner: ptr(fmt.Sprintf("w%d", i)), Identifiers: []graph.Identifier{ident("serial", "RACE")}})
+				res, err := s.UpsertCI(ctx, graph.CIInput{Name: Ptr("racy"), Class: Ptr(graph.ClassServer),
+					Owner: Ptr(fmt.Sprintf("w%d", i)), Identifiers: []graph.Identifier{Ident("serial", "RACE")}})
 				ids[i], errs[i] = res.CI.ID, err
 			}(i)
 		}
@@ -374,6 +436,105 @@ var concurrencyCases = []testCase{
 			t.Fatalf("%d CIs, want 1", n)
 		}
 	}},
+}
+
+// neighbourhoodAgainstReference compares the traversal on a random graph
+// with a level-by-level expansion written against RelationsOf.
+func neighbourhoodAgainstReference(ctx context.Context, t *testing.T, s graph.Store) {
+	ids := BuildRandomGraph(t, s, 300, 1500, 7)
+	for _, dir := range []graph.TraversalDirection{graph.Downstream, graph.Upstream} {
+		for _, types := range [][]string{nil, {graph.RelContains, graph.RelMemberOf}, {graph.RelDependsOn, graph.RelConnectsTo}} {
+			for _, depth := range []int{1, 3, 32} {
+				q := graph.NeighbourhoodQuery{Seeds: []string{ids[0], ids[1], ids[0]}, Direction: dir, MaxDepth: depth, Types: types}
+				t.Run(fmt.Sprintf("dir%d/%v/%d", dir, types, depth), func(t *testing.T) {
+					sub, err := s.Neighbourhood(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantDepth, wantEdges := referenceBFS(ctx, t, s, q)
+					gotDepth := map[string]int{}
+					for id, n := range sub.Nodes {
+						gotDepth[id] = n.Depth
+						if n.CI.ID != id {
+							t.Fatalf("node %s carries CI %s", id, n.CI.ID)
+						}
+					}
+					if len(wantDepth) < 2 && depth > 1 && types == nil {
+						t.Fatalf("the reference reached %d nodes: the random graph is too sparse to test anything", len(wantDepth))
+					}
+					if !reflect.DeepEqual(gotDepth, wantDepth) {
+						t.Fatalf("got %d nodes, want %d (or depths differ)", len(gotDepth), len(wantDepth))
+					}
+					if gotEdges := EdgeKeys(sub.Edges); !reflect.DeepEqual(gotEdges, wantEdges) {
+						t.Fatalf("got %d edges, want %d", len(gotEdges), len(wantEdges))
+					}
+				})
+			}
+		}
+	}
+}
+
+// referenceBFS expands one level at a time through RelationsOf.
+func referenceBFS(ctx context.Context, t *testing.T, s graph.Store, q graph.NeighbourhoodQuery) (map[string]int, []graph.RelationKey) {
+	t.Helper()
+	q, err := s.Catalogue().CheckNeighbourhoodQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toSource, toTarget, _ := s.Catalogue().TraversalTypes(q.Types)
+	inbound, outbound := toSource, toTarget // downstream
+	if q.Direction == graph.Upstream {
+		inbound, outbound = toTarget, toSource
+	}
+	depth := map[string]int{}
+	var frontier []string
+	for _, id := range q.Seeds {
+		if _, ok := depth[id]; !ok {
+			depth[id] = 0
+			frontier = append(frontier, id)
+		}
+	}
+	var edges []graph.RelationKey
+	for d := 0; d < q.MaxDepth && len(frontier) > 0; d++ {
+		var next []string
+		expand := func(dir graph.Direction, types []string, peer func(graph.Relation) string) {
+			if len(types) == 0 {
+				return
+			}
+			rels, err := s.RelationsOf(ctx, frontier, dir, types)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range frontier {
+				for _, r := range rels[id] {
+					edges = append(edges, r.Key())
+					if p := peer(r); !hasDepth(depth, p) {
+						depth[p] = d + 1
+						next = append(next, p)
+					}
+				}
+			}
+		}
+		expand(graph.Incoming, inbound, func(r graph.Relation) string { return r.From })
+		expand(graph.Outgoing, outbound, func(r graph.Relation) string { return r.To })
+		frontier = next
+	}
+	return depth, sortedKeys(edges)
+}
+
+func hasDepth(depth map[string]int, id string) bool {
+	_, ok := depth[id]
+	return ok
+}
+
+// EdgeKeys returns the keys of rels sorted, repeats kept (a traversal must
+// return each edge once), for comparing edge sets.
+func EdgeKeys(rels []graph.Relation) []graph.RelationKey { return sortedKeys(keys(rels)) }
+
+// sortedKeys sorts relation keys in place, keeping repeats.
+func sortedKeys(ks []graph.RelationKey) []graph.RelationKey {
+	sort.Slice(ks, func(i, j int) bool { return ks[i].Less(ks[j]) })
+	return ks
 }
 
 func depths(e estate, sub graph.Subgraph) map[string]int {

@@ -1,0 +1,280 @@
+package impact
+
+import (
+	"sort"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// edge is a relation seen the way failure flows: cause failing affects
+// affected. Ends are node indexes.
+type edge struct {
+	cause, affected int32
+	grouping        bool
+}
+
+// Graph is a subgraph indexed once for propagation: its CIs numbered
+// 0..Len()-1 in id order (so every walk over it is deterministic), its
+// relations turned into edges the way failure flows. It is read-only after
+// NewGraph and may be shared by several Walkers, so callers that ask "what
+// if this CI failed?" for hundreds of CIs pay for the index once.
+type Graph struct {
+	ids   []string
+	index map[string]int32
+	out   [][]edge // by cause, sorted by affected
+	in    [][]edge // by affected
+	// need is, for redundancy groups, how many members must stay up, and
+	// total how many members the group has (those outside the subgraph
+	// included); neither changes between runs.
+	need, total []int32
+}
+
+// NewGraph indexes sub. Relations of unknown or non-propagating types and
+// relations with an end outside the subgraph are ignored.
+func NewGraph(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
+	g := &Graph{ids: make([]string, 0, len(sub.Nodes)), index: make(map[string]int32, len(sub.Nodes))}
+	for id := range sub.Nodes {
+		g.ids = append(g.ids, id)
+	}
+	sort.Strings(g.ids)
+	for i, id := range g.ids {
+		g.index[id] = int32(i)
+	}
+	n := len(g.ids)
+	g.out, g.in = make([][]edge, n), make([][]edge, n)
+	g.need, g.total = make([]int32, n), make([]int32, n)
+	for _, r := range sub.Edges {
+		rt, _ := cat.RelationType(r.Type)
+		causeID, affectedID, flows := rt.Flow(r.From, r.To)
+		if !flows {
+			continue
+		}
+		cause, okCause := g.index[causeID]
+		affected, okAffected := g.index[affectedID]
+		if !okCause || !okAffected {
+			continue
+		}
+		e := edge{cause: cause, affected: affected, grouping: rt.Grouping}
+		g.out[e.cause] = append(g.out[e.cause], e)
+		g.in[e.affected] = append(g.in[e.affected], e)
+	}
+	for _, list := range g.out {
+		sort.Slice(list, func(a, b int) bool { return list[a].affected < list[b].affected })
+	}
+	for i, id := range g.ids {
+		members := int32(0)
+		for _, e := range g.in[i] {
+			if e.grouping {
+				members++
+			}
+		}
+		if members == 0 {
+			continue
+		}
+		node := sub.Nodes[id]
+		g.total[i] = max(int32(node.Members), members)
+		g.need[i] = int32(RequiredHealthy(node.CI.Attributes, int(g.total[i])))
+	}
+	return g
+}
+
+// Len is the number of nodes.
+func (g *Graph) Len() int { return len(g.ids) }
+
+// ID is the CI id of node n.
+func (g *Graph) ID(n int32) string { return g.ids[n] }
+
+// Lookup returns the node of the CI with this id, if it is in the graph.
+func (g *Graph) Lookup(id string) (int32, bool) {
+	n, ok := g.index[id]
+	return n, ok
+}
+
+// Neighbours calls f for every node one propagating relation away from n,
+// in either direction (a node may be reported more than once).
+func (g *Graph) Neighbours(n int32, f func(int32)) {
+	for _, e := range g.out[n] {
+		f(e.affected)
+	}
+	for _, e := range g.in[n] {
+		f(e.cause)
+	}
+}
+
+// Propagate runs one propagation from the seeds (ids outside the graph are
+// ignored) and returns it as a State.
+func (g *Graph) Propagate(seeds []string) State {
+	nodes := make([]int32, 0, len(seeds))
+	for _, id := range seeds {
+		if n, ok := g.index[id]; ok {
+			nodes = append(nodes, n)
+		}
+	}
+	w := g.NewWalker()
+	reached := w.Run(nodes...)
+	st := State{
+		Effect:   make(map[string]Effect, len(reached)),
+		Distance: make(map[string]int, len(reached)),
+		Parent:   make(map[string]string, len(reached)),
+	}
+	for _, n := range reached {
+		id := g.ids[n]
+		st.Effect[id] = w.effect[n]
+		if w.dist[n] >= 0 {
+			st.Distance[id] = int(w.dist[n])
+		}
+		if w.parent[n] >= 0 {
+			st.Parent[id] = g.ids[w.parent[n]]
+		}
+	}
+	return st
+}
+
+// Walker runs propagations over one Graph with reusable buffers: each run
+// costs only the CIs it reaches. A Walker is not safe for concurrent use;
+// make one per goroutine.
+type Walker struct {
+	g       *Graph
+	effect  []Effect
+	dist    []int32
+	parent  []int32
+	reached []int32 // nodes with an effect, seeds first, in explanation order
+	queue   []int32
+}
+
+// NewWalker returns a Walker over g.
+func (g *Graph) NewWalker() *Walker {
+	w := &Walker{g: g, effect: make([]Effect, g.Len()), dist: make([]int32, g.Len()), parent: make([]int32, g.Len())}
+	for i := range w.dist {
+		w.dist[i], w.parent[i] = -1, -1
+	}
+	return w
+}
+
+// Run marks the seeds DOWN and spreads failure until nothing changes. A
+// node affected through an ordinary propagating relation takes the worst
+// effect among its causes; a redundancy group is DOWN when fewer than its
+// required number of members are up and DEGRADED while any member is down
+// or degraded. Effects only ever get worse, so the worklist terminates
+// (each node changes at most twice) even on cycles.
+//
+// Run returns the nodes left with an effect, valid until the next Run. The
+// explained ones (those with a Distance) come first in breadth-first order,
+// the seeds first of all, in the order given (repeats are ignored).
+func (w *Walker) Run(seeds ...int32) []int32 {
+	for _, n := range w.reached {
+		w.effect[n], w.dist[n], w.parent[n] = Up, -1, -1
+	}
+	w.reached = w.reached[:0]
+	for _, s := range seeds {
+		if w.effect[s] != Down {
+			w.effect[s] = Down
+			w.reached = append(w.reached, s)
+		}
+	}
+	seeded := len(w.reached)
+	queue := append(w.queue[:0], w.reached...)
+	for head := 0; head < len(queue); head++ {
+		for _, e := range w.g.out[queue[head]] {
+			a := e.affected
+			if w.effect[a] == Down {
+				continue // nothing is worse, seeds included
+			}
+			if next := w.evaluate(a); next > w.effect[a] {
+				if w.effect[a] == Up {
+					w.reached = append(w.reached, a)
+				}
+				w.effect[a] = next
+				queue = append(queue, a)
+			}
+		}
+	}
+	w.queue = queue
+	w.explain(seeded)
+	return w.reached
+}
+
+func (w *Walker) evaluate(n int32) Effect {
+	worst := Up
+	var down int32
+	impactedMember, group := false, false
+	for _, e := range w.g.in[n] {
+		eff := w.effect[e.cause]
+		if !e.grouping {
+			worst = max(worst, eff)
+			continue
+		}
+		group = true
+		if eff == Down {
+			down++
+		}
+		if eff != Up {
+			impactedMember = true
+		}
+	}
+	if group {
+		if w.g.total[n]-down < w.g.need[n] {
+			worst = Down
+		} else if impactedMember {
+			worst = max(worst, Degraded)
+		}
+	}
+	return worst
+}
+
+// explain finds, breadth-first from the seeds (the first seeded nodes of
+// reached), one shortest path made only of explaining edges: a cause with
+// the same effect as the CI it affects through an ordinary relation, or,
+// for a group, a DOWN member when the group is DOWN and any impacted member
+// when it is DEGRADED. It reorders reached so that explained nodes come
+// first, by distance.
+func (w *Walker) explain(seeded int) {
+	queue := append(w.queue[:0], w.reached[:seeded]...)
+	for _, s := range queue {
+		w.dist[s] = 0
+	}
+	for head := 0; head < len(queue); head++ {
+		n := queue[head]
+		for _, e := range w.g.out[n] {
+			a := e.affected
+			if w.dist[a] >= 0 || w.effect[a] == Up {
+				continue
+			}
+			explains := w.effect[e.cause] == w.effect[a]
+			if e.grouping {
+				explains = w.effect[e.cause] == Down || (w.effect[a] == Degraded && w.effect[e.cause] != Up)
+			}
+			if explains {
+				w.dist[a], w.parent[a] = w.dist[n]+1, n
+				queue = append(queue, a)
+			}
+		}
+	}
+	if len(queue) < len(w.reached) {
+		for _, n := range w.reached {
+			if w.dist[n] < 0 {
+				queue = append(queue, n)
+			}
+		}
+	}
+	w.queue, w.reached = w.reached, queue
+}
+
+// Effect is n's effect in the last run.
+func (w *Walker) Effect(n int32) Effect { return w.effect[n] }
+
+// Distance is the length of n's explaining path in the last run, -1 when it
+// has none (or is not reached).
+func (w *Walker) Distance(n int32) int32 { return w.dist[n] }
+
+// Path returns n's explaining path in the last run, seed first.
+func (w *Walker) Path(n int32) []int32 {
+	if w.dist[n] < 0 {
+		return nil
+	}
+	path := make([]int32, w.dist[n]+1)
+	for i, cur := len(path)-1, n; i >= 0; i, cur = i-1, w.parent[cur] {
+		path[i] = cur
+	}
+	return path
+}
