@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/web"
 )
 
 // Defaults for Config's zero values.
@@ -53,7 +53,8 @@ type Config struct {
 // NewHandler returns Ripple's HTTP handler:
 //
 //	/graphql           the GraphQL API (POST JSON, or GET for queries)
-//	/ and /graphiql    GraphiQL
+//	/ and deep links   the console (web.Handler); unknown paths 404
+//	/graphiql          GraphiQL, bundled
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
@@ -86,9 +87,8 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(cfg.Store, cfg.GraphQL)))
-	graphiql := playground.Handler("Ripple", "/graphql")
-	mux.Handle("GET /{$}", graphiql)
-	mux.Handle("GET /graphiql", graphiql)
+	// The console (/ and its deep links) and GraphiQL (/graphiql), embedded.
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.ReadyTimeout))
 

@@ -1,0 +1,72 @@
+// Small building blocks every page uses: status badges, the error,
+// loading and empty states, and a titled section.
+import type { ReactNode } from 'react';
+import type { ApiError } from '../api/client';
+import { words } from '../lib/format';
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+/** An API error where it happened: the message, and the code and field the API gave. */
+export function ErrorBox({ error, title }: { error: ApiError | undefined; title?: string }) {
+  if (!error) return null;
+  return (
+    <div className="error" role="alert">
+      <strong>{title ?? 'Ripple refused this'}</strong>
+      {error.code && error.code !== 'ERROR' && <span className="code">{error.code}</span>}
+      {error.field && <span className="code">field: {error.field}</span>}
+      <div>{error.message}</div>
+      {error.messages.length > 1 && (
+        <ul>
+          {error.messages.slice(1).map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** A coloured label for an enum value: effects, states, priorities, outcomes. */
+export function Badge({ value, kind, title }: { value: string; kind?: string; title?: string }) {
+  return (
+    <span className={`badge badge-${(kind ?? value).toLowerCase()}`} title={title}>
+      {words(value).toUpperCase()}
+    </span>
+  );
+}
+
+export function Section({ title, actions, children, id }: { title: ReactNode; actions?: ReactNode; children: ReactNode; id?: string }) {
+  return (
+    <section className="panel" aria-labelledby={id}>
+      <div className="panel-head">
+        <h2 id={id}>{title}</h2>
+        {actions && <div className="panel-actions">{actions}</div>}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+/** A term/description list from pairs. */
+export function Facts({ items }: { items: [string, ReactNode][] }) {
+  return (
+    <dl className="facts">
+      {items.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
