@@ -225,7 +225,7 @@ export const IncidentRow = graphql(`
 
 export const IncidentsQuery = graphql(`
   query Incidents($open: Boolean) {
-    incidents(filter: { open: $open }, first: 500) {
+    incidents(filter: { open: $open }, first: 200) {
       totalCount
       edges { node { ...IncidentRow } }
     }

@@ -48,6 +48,14 @@ const style: cytoscape.StylesheetJson = [
   { selector: 'node:selected', style: { 'overlay-color': '#1f5fbf', 'overlay-opacity': 0.15, 'overlay-padding': 6 } },
 ];
 
+/** Tall enough for the widest layer, within the viewport. */
+function graphHeight(g: BlastGraph): string {
+  const perLayer = new Map<number, number>();
+  for (const n of g.nodes) perLayer.set(n.distance, (perLayer.get(n.distance) ?? 0) + 1);
+  const widest = Math.max(1, ...perLayer.values());
+  return `${Math.min(560, Math.max(240, widest * 52 + 60))}px`;
+}
+
 export function GraphView({
   graph,
   highlight,
@@ -124,7 +132,7 @@ export function GraphView({
 
   return (
     <div className="graph-wrap">
-      <div ref={box} className="graph" role="img" aria-label={label} data-testid="blast-graph" />
+      <div ref={box} className="graph" style={{ height: graphHeight(graph) }} role="img" aria-label={label} data-testid="blast-graph" />
       <div className="graph-tools">
         <button type="button" onClick={() => cy.current?.fit(undefined, 20)}>
           Fit

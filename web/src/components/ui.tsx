@@ -1,6 +1,6 @@
 // Small building blocks every page uses: status badges, the error,
 // loading and empty states, and a titled section.
-import type { ReactNode } from 'react';
+import { type ReactNode, useId } from 'react';
 import type { ApiError } from '../api/client';
 import { words } from '../lib/format';
 
@@ -45,7 +45,9 @@ export function Badge({ value, kind, title }: { value: string; kind?: string; ti
   );
 }
 
-export function Section({ title, actions, children, id }: { title: ReactNode; actions?: ReactNode; children: ReactNode; id?: string }) {
+/** A titled panel; its heading labels it (ids are generated, so sections never collide with form fields). */
+export function Section({ title, actions, children }: { title: ReactNode; actions?: ReactNode; children: ReactNode; id?: string }) {
+  const id = useId();
   return (
     <section className="panel" aria-labelledby={id}>
       <div className="panel-head">

@@ -142,7 +142,10 @@ export interface Point {
 
 /** Node width for a label, shared by the layout and the drawing. */
 export function nodeWidth(n: GraphNode): number {
-  return Math.min(220, Math.max(70, n.label.length * 7 + 24));
+  // Services are drawn with a larger, bold label and a hexagon's slanted ends.
+  const perChar = n.service ? 8.6 : 7;
+  const pad = n.service ? 44 : 24;
+  return Math.min(n.service ? 260 : 220, Math.max(70, n.label.length * perChar + pad));
 }
 
 export const NODE_HEIGHT = 34;

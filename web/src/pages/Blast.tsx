@@ -98,7 +98,7 @@ export function BlastPage() {
               </button>
             </li>
           ))}
-          <li>
+          <li className="chip-action">
             <button type="button" className="link" onClick={() => go([])}>
               Clear
             </button>
