@@ -162,7 +162,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     await collisions.getByRole('link', { name: /Kernel patch/ }).waitFor();
     assert.match(await collisions.innerText(), /Shared CIs:.*checkout-api/);
     assert.match(await page.getByTestId('risk-score').innerText(), /^\d+$/);
-    await page.getByText('COLLISION').waitFor();
+    await page.getByRole('table', { name: 'Risk factors' }).getByText('COLLISION', { exact: true }).waitFor();
     await shot('change');
     await axe('change');
   });
