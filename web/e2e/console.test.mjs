@@ -169,7 +169,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
 
   test('approving a change as a second actor; a refused action shows the API error', async () => {
     await page.goto(url('/changes'));
-    await page.getByRole('table', { name: 'Changes' }).getByRole('link', { name: /^Kernel patch/ }).click();
+    await page.getByRole('table', { name: 'Changes' }).getByRole('row', { name: /^Kernel patch/ }).getByRole('link', { name: /^Kernel patch/ }).click();
     await page.getByRole('button', { name: 'change', exact: true }).click();
     await page.getByLabel('Your name').fill('alice');
     await page.getByRole('button', { name: 'Save' }).click();
