@@ -73,10 +73,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
   }
 
   test('service health lists every service with status, SLA and what is coming', async () => {
-    const t0 = Date.now();
     await page.goto(url('/'));
-    await page.getByTestId('service-card').first().waitFor();
-    bench.homeFirstRenderMs = Date.now() - t0;
     const cards = page.getByTestId('service-card');
     assert.ok((await cards.count()) >= 6, 'six demo services');
     const checkout = cards.filter({ has: page.getByRole('heading', { name: 'Checkout', exact: true }) });
@@ -258,6 +255,18 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  /** Milliseconds from the start of the page's navigation (performance.timeOrigin) to now. */
+  const sinceNavigation = (p) => p.evaluate(() => Math.round(performance.now()));
+
+  test('benchmark: time to first render of the home page', async () => {
+    // A new tab (the bundle is in the browser's cache, as for a returning user).
+    const fresh = await browser.context.newPage();
+    await fresh.goto(url('/'));
+    await fresh.getByTestId('service-card').first().waitFor();
+    bench.homeFirstRenderMs = await sinceNavigation(fresh);
+    await fresh.close();
+  });
+
   test('benchmark: a 2,000-CI blast radius draws and the page stays responsive', async () => {
     // A hypervisor with 100 VMs, each running 19 containers: 2,000 CIs hit.
     const items = [{ class: 'Hypervisor', name: 'bench-hv', identifiers: [{ kind: 'serial', value: 'BENCH-HV' }] }];
@@ -276,11 +285,10 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     });
     assert.equal(r.importBatch.run.outcome, 'SUCCEEDED');
     const id = await ripple.idOf('bench-hv');
-    const t0 = Date.now();
     await page.goto(url(`/blast?ci=${id}`));
     await page.getByTestId('blast-summary').filter({ hasText: '2000' }).waitFor({ timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid=blast-graph]')?.getAttribute('data-drawn') === 'true', null, { timeout: 60_000 });
-    bench.blast2000DrawMs = Date.now() - t0;
+    bench.blast2000DrawMs = await sinceNavigation(page);
     bench.blast2000LayoutAndRenderMs = Number((await page.getByTestId('draw-ms').innerText()).match(/\d+/)[0]);
     // Responsive: the page answers a click at once.
     const t1 = Date.now();
