@@ -162,6 +162,10 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     await page.getByRole('table', { name: 'Risk factors' }).getByText('COLLISION', { exact: true }).waitFor();
     await shot('change');
     await axe('change');
+    // The blast radius explorer starts from a change's targets too.
+    await page.goto(url('/blast'));
+    await page.getByLabel("Or a change's targets").selectOption({ label: 'Upgrade PostgreSQL to 16.6 on orders-db-primary' });
+    await page.getByTestId('blast-summary').filter({ hasText: /Checkout\s+DEGRADED/ }).waitFor();
   });
 
   test('approving a change as a second actor; a refused action shows the API error', async () => {

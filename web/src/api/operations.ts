@@ -325,3 +325,11 @@ export const ImportRunQuery = graphql(`
     }
   }
 `);
+
+export const LiveChangesQuery = graphql(`
+  query LiveChanges {
+    changes(filter: { states: [REQUESTED, ASSESSED, APPROVED, SCHEDULED, IMPLEMENTING] }, first: 200) {
+      edges { node { id title plannedStart targetCiIds } }
+    }
+  }
+`);

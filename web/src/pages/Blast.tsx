@@ -3,7 +3,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { useCatalogue } from '../api/catalogue';
 import { useQuery } from '../api/hooks';
-import { BlastQuery, RedundancyGroupQuery } from '../api/operations';
+import { BlastQuery, LiveChangesQuery, RedundancyGroupQuery } from '../api/operations';
 import { CIPicker } from '../components/CIPicker';
 import { type Column, DataTable } from '../components/DataTable';
 import { GraphView } from '../components/GraphView';
@@ -54,6 +54,7 @@ export function BlastPage() {
             go([...ids, ci.id]);
           }}
         />
+        <ChangeTargets onPick={(targets) => go(targets)} />
         <div className="field">
           <label htmlFor="depth">Depth</label>
           <select id="depth" value={depth ?? ''} onChange={(e) => go(ids, Number(e.target.value) || undefined)}>
@@ -293,6 +294,33 @@ function BlastResultView({ blast }: { blast: BlastResult['blastRadius'] }) {
         </Section>
       )}
     </>
+  );
+}
+
+/** Start from a change: its targets become the failed CIs. */
+function ChangeTargets({ onPick }: { onPick: (ids: string[]) => void }) {
+  const q = useQuery(LiveChangesQuery, {});
+  const changes = [...(q.data?.changes.edges.map((e) => e.node) ?? [])].sort((a, b) => a.plannedStart.localeCompare(b.plannedStart));
+  return (
+    <div className="field">
+      <label htmlFor="from-change">Or a change's targets</label>
+      <select
+        id="from-change"
+        value=""
+        disabled={changes.length === 0}
+        onChange={(e) => {
+          const c = changes.find((x) => x.id === e.target.value);
+          if (c) onPick(c.targetCiIds);
+        }}
+      >
+        <option value="">{q.error ? 'could not load changes' : changes.length ? 'pick a change…' : 'no open change'}</option>
+        {changes.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.title}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 

@@ -62,8 +62,8 @@ export function ImportPage({ id }: { id: string }) {
           {pending ? (
             <>
               <p>
-                Nothing has been written yet. Applying imports <strong>{pending.file.name}</strong> again for real; the plan is recomputed against the
-                store as it is then, so anything that changed meanwhile is taken into account.
+                Nothing has been written yet. Applying imports <strong>{pending.file.name}</strong> for real, with the same format, scope and source.
+                The plan is computed again against the store as it is then, so anything that changed meanwhile is taken into account.
               </p>
               <button type="button" className="primary" disabled={st.running} onClick={() => void apply()}>
                 {st.running ? 'Applying…' : 'Apply this import'}
