@@ -2,7 +2,7 @@
 // loading and empty states, and a titled section.
 import { type ReactNode, useId } from 'react';
 import type { ApiError } from '../api/client';
-import { words } from '../lib/format';
+import { formatTime, words } from '../lib/format';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -70,5 +70,52 @@ export function Facts({ items }: { items: [string, ReactNode][] }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/**
+ * The states of a page about one record before it can show it: the error,
+ * loading, or "not found" page — or null once the record is there.
+ */
+export function recordGate(what: string, q: { error: ApiError | undefined; loading: boolean; data: unknown }, record: unknown, id: string): ReactNode | null {
+  if (q.error) {
+    return (
+      <div className="page">
+        <ErrorBox error={q.error} title={`Could not load the ${what}`} />
+      </div>
+    );
+  }
+  if (q.loading || !q.data) {
+    return (
+      <div className="page">
+        <Loading what={what} />
+      </div>
+    );
+  }
+  if (!record) {
+    return (
+      <div className="page">
+        <h1>Not found</h1>
+        <p>
+          No {what} has the id <code>{id}</code>. It may have been deleted.
+        </p>
+      </div>
+    );
+  }
+  return null;
+}
+
+/** A record's state changes, oldest first. */
+export function TransitionList({ items, first }: { items: { from: string; to: string; at: string; actor: string; note: string }[]; first: string }) {
+  return (
+    <ol className="timeline-list">
+      {items.map((t, i) => (
+        <li key={i}>
+          {t.from ? `${words(t.from)} → ` : `${first} `}
+          <strong>{words(t.to)}</strong> by {t.actor} <span className="muted small">{formatTime(t.at)}</span>
+          {t.note && <div className="small">“{t.note}”</div>}
+        </li>
+      ))}
+    </ol>
   );
 }

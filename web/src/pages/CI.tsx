@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useQuery } from '../api/hooks';
 import { CIPageQuery, DependenciesQuery } from '../api/operations';
 import { type Column, DataTable } from '../components/DataTable';
-import { Badge, Empty, ErrorBox, Facts, Loading, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Facts, Loading, Section, recordGate } from '../components/ui';
 import type { CiPageQuery } from '../gql/graphql';
 import { formatTime, formatValue, words } from '../lib/format';
 import { Link } from '../router';
@@ -16,17 +16,9 @@ type Rel = CI['relations'][number];
 export function CIPage({ id }: { id: string }) {
   const q = useQuery(CIPageQuery, { id });
   const [showDeps, setShowDeps] = useState(false);
-  if (q.error) return <div className="page"><ErrorBox error={q.error} title="Could not load the CI" /></div>;
-  if (q.loading || !q.data) return <div className="page"><Loading what="CI" /></div>;
-  const ci = q.data.ci;
-  if (!ci) {
-    return (
-      <div className="page">
-        <h1>CI not found</h1>
-        <p>No CI has the id <code>{id}</code>. It may have been deleted.</p>
-      </div>
-    );
-  }
+  const gate = recordGate('CI', q, q.data?.ci, id);
+  if (gate) return gate;
+  const ci = q.data!.ci!;
   const attrs = (ci.attributes ?? {}) as Record<string, unknown>;
   const origin = new Map(ci.provenance.map((p) => [p.field, p]));
   const fieldRows: [string, unknown][] = [
@@ -52,8 +44,8 @@ export function CIPage({ id }: { id: string }) {
     },
     { key: 'class', header: 'Class', sort: (r) => (dir === 'out' ? r.to.class : r.from.class), render: (r) => (dir === 'out' ? r.to.class : r.from.class) },
   ];
-  const incidents = q.data.incidents.edges.map((e) => e.node);
-  const changes = q.data.changes.edges.map((e) => e.node);
+  const incidents = q.data!.incidents.edges.map((e) => e.node);
+  const changes = q.data!.changes.edges.map((e) => e.node);
   return (
     <div className="page">
       <div className="page-head">

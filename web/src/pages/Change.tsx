@@ -4,7 +4,7 @@ import { useId, useState } from 'react';
 import { request } from '../api/client';
 import { useAction, useActor, useQuery } from '../api/hooks';
 import { ApproveChangeMutation, AssessChangeMutation, ChangeImpactQuery, ChangePageQuery, TransitionChangeMutation } from '../api/operations';
-import { Badge, Empty, ErrorBox, Facts, Loading, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Facts, Loading, Section, TransitionList, recordGate } from '../components/ui';
 import type { ChangeOutcome, ChangeState as GqlChangeState } from '../gql/graphql';
 import { formatMinutes, formatRelative, formatTime, words } from '../lib/format';
 import { CHANGE_FLOW, type ChangeState, type ChangeType, changeActions } from '../lib/states';
@@ -14,17 +14,9 @@ import { blastURL } from './Blast';
 export function ChangePage({ id }: { id: string }) {
   const q = useQuery(ChangePageQuery, { id });
   const impact = useQuery(ChangeImpactQuery, { id });
-  if (q.error) return <div className="page"><ErrorBox error={q.error} title="Could not load the change" /></div>;
-  if (q.loading || !q.data) return <div className="page"><Loading what="change" /></div>;
-  const c = q.data.change;
-  if (!c) {
-    return (
-      <div className="page">
-        <h1>Change not found</h1>
-        <p>No change has the id <code>{id}</code>.</p>
-      </div>
-    );
-  }
+  const gate = recordGate('change', q, q.data?.change, id);
+  if (gate) return gate;
+  const c = q.data!.change!;
   const reload = () => {
     q.reload();
     impact.reload();
@@ -218,15 +210,7 @@ export function ChangePage({ id }: { id: string }) {
           )}
         </Section>
         <Section title="Transitions" id="trans">
-          <ol className="timeline-list">
-            {c.transitions.map((t, i) => (
-              <li key={i}>
-                {t.from ? `${words(t.from)} → ` : 'created as '}
-                <strong>{words(t.to)}</strong> by {t.actor} <span className="muted small">{formatTime(t.at)}</span>
-                {t.note && <div className="small">“{t.note}”</div>}
-              </li>
-            ))}
-          </ol>
+          <TransitionList items={c.transitions} first="created as" />
         </Section>
       </div>
     </div>

@@ -5,7 +5,7 @@ import { uploadImport } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { ImportRunQuery } from '../api/operations';
 import { forget, uploadFor } from '../api/pendingUploads';
-import { Badge, Empty, ErrorBox, Facts, Loading, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Facts, Section, recordGate } from '../components/ui';
 import type { PlannedRefFragment } from '../gql/graphql';
 import { formatTime, formatValue } from '../lib/format';
 import { Link, navigate } from '../router';
@@ -29,17 +29,9 @@ export function ImportPage({ id }: { id: string }) {
     forget(id);
     navigate(`/imports/${ans.run.id}`);
   });
-  if (q.error) return <div className="page"><ErrorBox error={q.error} title="Could not load the run" /></div>;
-  if (q.loading || !q.data) return <div className="page"><Loading what="import run" /></div>;
-  const r = q.data.importRun;
-  if (!r) {
-    return (
-      <div className="page">
-        <h1>Import run not found</h1>
-        <p>No run has the id <code>{id}</code>.</p>
-      </div>
-    );
-  }
+  const gate = recordGate('import run', q, q.data?.importRun, id);
+  if (gate) return gate;
+  const r = q.data!.importRun!;
   const p = r.plan;
   const c = r.counts;
   return (

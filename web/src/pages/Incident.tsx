@@ -5,7 +5,7 @@ import { request } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } from '../api/operations';
 import { SLAClockView } from '../components/Clock';
-import { Badge, ErrorBox, Facts, Loading, Section } from '../components/ui';
+import { Badge, ErrorBox, Facts, Section, TransitionList, recordGate } from '../components/ui';
 import { formatTime, words } from '../lib/format';
 import { type IncidentState, incidentMoveLabel, nextIncidentStates } from '../lib/states';
 import { Link } from '../router';
@@ -28,17 +28,9 @@ export function IncidentPage({ id }: { id: string }) {
     await request(LinkProblemMutation, { problemId, incidentId: id });
     q.reload();
   });
-  if (q.error) return <div className="page"><ErrorBox error={q.error} title="Could not load the incident" /></div>;
-  if (q.loading || !q.data) return <div className="page"><Loading what="incident" /></div>;
-  const i = q.data.incident;
-  if (!i) {
-    return (
-      <div className="page">
-        <h1>Incident not found</h1>
-        <p>No incident has the id <code>{id}</code>.</p>
-      </div>
-    );
-  }
+  const gate = recordGate('incident', q, q.data?.incident, id);
+  if (gate) return gate;
+  const i = q.data!.incident!;
   const moves = nextIncidentStates(i.state as IncidentState);
   return (
     <div className="page">
@@ -137,7 +129,7 @@ export function IncidentPage({ id }: { id: string }) {
               <label htmlFor={`${fid}-problem`}>Link to a problem</label>
               <select id={`${fid}-problem`} value={problemId} onChange={(e) => setProblemId(e.target.value)}>
                 <option value="">choose…</option>
-                {q.data.problems.edges.map(({ node: p }) => (
+                {q.data!.problems.edges.map(({ node: p }) => (
                   <option key={p.id} value={p.id}>
                     {p.title} ({words(p.state)})
                   </option>
@@ -152,15 +144,7 @@ export function IncidentPage({ id }: { id: string }) {
         </Section>
       </div>
       <Section title="Transitions" id={`${fid}-tr`}>
-        <ol className="timeline-list">
-          {i.transitions.map((t, n) => (
-            <li key={n}>
-              {t.from ? `${words(t.from)} → ` : 'opened as '}
-              <strong>{words(t.to)}</strong> by {t.actor} <span className="muted small">{formatTime(t.at)}</span>
-              {t.note && <div className="small">“{t.note}”</div>}
-            </li>
-          ))}
-        </ol>
+        <TransitionList items={i.transitions} first="opened as" />
       </Section>
     </div>
   );
