@@ -74,6 +74,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
 
   test('service health lists every service with status, SLA and what is coming', async () => {
     await page.goto(url('/'));
+    await page.getByTestId('service-card').first().waitFor();
     const cards = page.getByTestId('service-card');
     assert.ok((await cards.count()) >= 6, 'six demo services');
     const checkout = cards.filter({ has: page.getByRole('heading', { name: 'Checkout', exact: true }) });
@@ -202,6 +203,29 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     assert.match(msg, /CONFLICT/);
     assert.match(msg, /freeze/);
     await shot('change-refused');
+  });
+
+  test('a change is requested from the calendar, and its window moved', async () => {
+    await page.goto(url('/changes'));
+    await page.getByLabel('Title').fill('Replace core-sw-1 power supply');
+    await pick('Targets', 'core-sw', 'core-sw-1');
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.getByRole('heading', { name: 'Replace core-sw-1 power supply', level: 1 }).waitFor();
+    assert.match(page.url(), /\/changes\/[0-9a-f-]+$/);
+    await page.getByTestId('risk-score').waitFor();
+    await page.getByRole('button', { name: 'Move the window' }).click();
+    const start = page.getByLabel('Planned start');
+    const earlier = new Date(Date.parse(await start.inputValue()) - 3_600_000);
+    const pad = (n) => String(n).padStart(2, '0');
+    const local = `${earlier.getFullYear()}-${pad(earlier.getMonth() + 1)}-${pad(earlier.getDate())}T${pad(earlier.getHours())}:${pad(earlier.getMinutes())}`;
+    await start.fill(local);
+    await page.getByRole('button', { name: 'Save the window' }).click();
+    await page.getByRole('button', { name: 'Move the window' }).waitFor();
+    const id = page.url().split('/').pop();
+    const { change } = await ripple.gql('query($id: ID!){ change(id: $id) { plannedStart state } }', { id });
+    assert.equal(Date.parse(change.plannedStart), earlier.getTime());
+    assert.equal(change.state, 'REQUESTED');
+    await shot('change-requested');
   });
 
   test('an incident is raised, worked and resolved; root-cause candidates are shown', async () => {

@@ -333,3 +333,15 @@ export const LiveChangesQuery = graphql(`
     }
   }
 `);
+
+export const CreateChangeMutation = graphql(`
+  mutation CreateChange($input: CreateChangeInput!) {
+    createChange(input: $input) { id }
+  }
+`);
+
+export const UpdateChangeMutation = graphql(`
+  mutation UpdateChange($id: ID!, $input: UpdateChangeInput!) {
+    updateChange(id: $id, input: $input) { ...ChangeFields }
+  }
+`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Impacted, GROUP_THRESHOLD, buildBlastGraph, groupKey, layoutBlastGraph, pathElements } from './blastGraph';
 import { csvField, toCSV } from './csv';
-import { formatMinutes, formatRelative, words } from './format';
+import { formatMinutes, formatRelative, fromLocalInput, toLocalInput, words } from './format';
 import { serviceStatus } from './health';
 import { nextSort, sortBy } from './sort';
 import { changeActions, incidentMoveLabel, nextIncidentStates } from './states';
@@ -142,6 +142,10 @@ describe('format and timeline', () => {
     expect(formatRelative('2026-01-01T02:00:00Z', new Date('2026-01-01T00:00:00Z'))).toBe('in 2h');
     expect(formatRelative('2026-01-01T00:00:00Z', new Date('2026-01-01T00:30:00Z'))).toBe('30m ago');
     expect(words('IN_PROGRESS')).toBe('in progress');
+    const iso = '2026-03-29T00:30:00.000Z';
+    expect(fromLocalInput(toLocalInput(iso))).toBe(iso);
+    expect(fromLocalInput('')).toBeUndefined();
+    expect(fromLocalInput('nonsense')).toBeUndefined();
   });
 
   it('places spans on the range and clips them', () => {

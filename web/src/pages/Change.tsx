@@ -3,10 +3,11 @@
 import { useId, useState } from 'react';
 import { request } from '../api/client';
 import { useAction, useActor, useQuery } from '../api/hooks';
-import { ApproveChangeMutation, AssessChangeMutation, ChangeImpactQuery, ChangePageQuery, TransitionChangeMutation } from '../api/operations';
+import { ApproveChangeMutation, AssessChangeMutation, ChangeImpactQuery, ChangePageQuery, TransitionChangeMutation, UpdateChangeMutation } from '../api/operations';
+import { WindowFields } from '../components/WindowFields';
 import { Badge, Empty, ErrorBox, Facts, Loading, Section, TransitionList, recordGate } from '../components/ui';
 import type { ChangeOutcome, ChangeState as GqlChangeState } from '../gql/graphql';
-import { formatMinutes, formatRelative, formatTime, words } from '../lib/format';
+import { formatMinutes, formatRelative, formatTime, fromLocalInput, toLocalInput, words } from '../lib/format';
 import { CHANGE_FLOW, type ChangeState, type ChangeType, changeActions } from '../lib/states';
 import { Link } from '../router';
 import { blastURL } from './Blast';
@@ -59,6 +60,7 @@ export function ChangePage({ id }: { id: string }) {
           ]}
         />
         {c.description && <p>{c.description}</p>}
+        {['REQUESTED', 'ASSESSED', 'APPROVED'].includes(c.state) && <Reschedule id={c.id} start={c.plannedStart} end={c.plannedEnd} onDone={reload} />}
         <h3>Targets</h3>
         <p>
           {c.targets.map((t, i) => (
@@ -307,5 +309,46 @@ function Actions({ change: c, onDone }: { change: ChangeData; onDone: () => void
       )}
       <ErrorBox error={st.error} />
     </Section>
+  );
+}
+
+/** Moves the planned window; the API allows it until the change is scheduled. */
+function Reschedule({ id, start, end, onDone }: { id: string; start: string; end: string; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [s, setS] = useState(toLocalInput(start));
+  const [e, setE] = useState(toLocalInput(end));
+  const [save, st] = useAction(async () => {
+    await request(UpdateChangeMutation, { id, input: { plannedStart: fromLocalInput(s) ?? null, plannedEnd: fromLocalInput(e) ?? null } });
+    setOpen(false);
+    onDone();
+  });
+  if (!open) {
+    return (
+      <p>
+        <button type="button" onClick={() => setOpen(true)}>
+          Move the window
+        </button>
+      </p>
+    );
+  }
+  return (
+    <form
+      className="form"
+      onSubmit={(ev) => {
+        ev.preventDefault();
+        void save();
+      }}
+    >
+      <WindowFields start={s} end={e} onStart={setS} onEnd={setE} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={st.running}>
+          Save the window
+        </button>
+        <button type="button" onClick={() => setOpen(false)}>
+          Cancel
+        </button>
+      </div>
+      <ErrorBox error={st.error} />
+    </form>
   );
 }

@@ -2,10 +2,16 @@
 // maintenance windows behind them, collisions outlined in red, and the
 // same changes in a table.
 import { useMemo, useState } from 'react';
+import { request } from '../api/client';
+import { useAction } from '../api/hooks';
+import { CreateChangeMutation } from '../api/operations';
+import { type PickedCI, CIPicker } from '../components/CIPicker';
+import { WindowFields } from '../components/WindowFields';
+import type { ChangeType } from '../gql/graphql';
 import { type ChangeNode, useChangesWithRisk } from '../api/changeRisk';
 import { type Column, DataTable } from '../components/DataTable';
 import { Badge, Empty, ErrorBox, Loading, Section } from '../components/ui';
-import { formatTime } from '../lib/format';
+import { formatTime, fromLocalInput, toLocalInput } from '../lib/format';
 import { isLiveChange } from '../lib/states';
 import { dayTicks, defaultRange, place } from '../lib/timeline';
 import { Link, navigate, useLocation } from '../router';
@@ -141,6 +147,7 @@ export function ChangesPage() {
               <DataTable rows={changes} columns={columns} rowKey={(c) => c.id} caption="Changes" rowClass={(c) => (data.risk.get(c.id)?.collisions.length ? 'collides' : undefined)} />
             )}
           </Section>
+          <RequestChange />
           {data.windows.length > 0 && (
             <Section title="Windows" id="windows-title">
               <ul className="plain">
@@ -157,5 +164,77 @@ export function ChangesPage() {
         </>
       )}
     </div>
+  );
+}
+
+function RequestChange() {
+  const [title, setTitle] = useState('');
+  const [type, setType] = useState<ChangeType>('NORMAL');
+  const [targets, setTargets] = useState<PickedCI[]>([]);
+  const [start, setStart] = useState(() => toLocalInput(new Date(Date.now() + 86_400_000).toISOString()));
+  const [end, setEnd] = useState(() => toLocalInput(new Date(Date.now() + 86_400_000 + 3_600_000).toISOString()));
+  const [description, setDescription] = useState('');
+  const [create, st] = useAction(async () => {
+    const r = await request(CreateChangeMutation, {
+      input: {
+        title,
+        type,
+        targetCiIds: targets.map((t) => t.id),
+        plannedStart: fromLocalInput(start) ?? '',
+        plannedEnd: fromLocalInput(end) ?? '',
+        description: description || null,
+      },
+    });
+    navigate(`/changes/${r.createChange.id}`);
+  });
+  return (
+    <Section title="Request a change">
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void create();
+        }}
+      >
+        <div className="form-row">
+          <div className="field">
+            <label htmlFor="chg-title">Title</label>
+            <input id="chg-title" value={title} required onChange={(e) => setTitle(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="chg-type">Type</label>
+            <select id="chg-type" value={type} onChange={(e) => setType(e.target.value as ChangeType)}>
+              <option value="NORMAL">normal (needs approval)</option>
+              <option value="STANDARD">standard (pre-approved)</option>
+              <option value="EMERGENCY">emergency</option>
+            </select>
+          </div>
+        </div>
+        <CIPicker label="Targets" exclude={targets.map((t) => t.id)} onPick={(c) => setTargets((x) => [...x, c])} />
+        {targets.length > 0 && (
+          <ul className="chips" aria-label="Targets">
+            {targets.map((c) => (
+              <li key={c.id}>
+                {c.name}
+                <button type="button" aria-label={`Remove ${c.name}`} onClick={() => setTargets((x) => x.filter((y) => y.id !== c.id))}>
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <WindowFields start={start} end={end} onStart={setStart} onEnd={setEnd} />
+        <div className="field">
+          <label htmlFor="chg-desc">Description</label>
+          <textarea id="chg-desc" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={st.running}>
+            Request change
+          </button>
+        </div>
+        <ErrorBox error={st.error} />
+      </form>
+    </Section>
   );
 }
