@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/web"
 )
 
 // Defaults for Config's zero values.
@@ -51,7 +51,8 @@ type Config struct {
 // their one engine and policy):
 //
 //	/graphql           the GraphQL API (POST JSON, or GET for queries)
-//	/ and /graphiql    GraphiQL
+//	/ and deep links   the console (web.Handler); unknown paths 404
+//	/graphiql          GraphiQL, bundled
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
@@ -75,9 +76,8 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(svc, cfg.GraphQL)))
-	graphiql := playground.Handler("Ripple", "/graphql")
-	mux.Handle("GET /{$}", graphiql)
-	mux.Handle("GET /graphiql", graphiql)
+	// The console (/ and its deep links) and GraphiQL (/graphiql), embedded.
+	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
 

@@ -1,0 +1,178 @@
+// The one way the console talks to Ripple: GraphQL over fetch, and the
+// import endpoint for file uploads. Every request gets its headers from
+// requestHeaders(), the one place identity is attached: today the actor
+// name (X-Ripple-Actor); when authentication lands, a bearer token goes
+// there too and nowhere else.
+import type { TypedDocumentString } from '../gql/graphql';
+
+const ACTOR_KEY = 'ripple.actor';
+const TOKEN_KEY = 'ripple.token';
+
+/** The GraphQL endpoint, from the page's meta tag (the server may mount it elsewhere). */
+export function graphqlEndpoint(): string {
+  const meta = typeof document === 'undefined' ? null : document.querySelector('meta[name="ripple-graphql"]');
+  return meta?.getAttribute('content') || '/graphql';
+}
+
+export function getActor(): string {
+  try {
+    return localStorage.getItem(ACTOR_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const actorListeners = new Set<() => void>();
+
+export function setActor(name: string): void {
+  const trimmed = name.trim();
+  try {
+    if (trimmed) localStorage.setItem(ACTOR_KEY, trimmed);
+    else localStorage.removeItem(ACTOR_KEY);
+  } catch {
+    // Private mode without storage: the name lasts until reload.
+  }
+  memoryActor = trimmed;
+  actorListeners.forEach((f) => f());
+}
+
+let memoryActor: string | undefined;
+
+export function subscribeActor(f: () => void): () => void {
+  actorListeners.add(f);
+  return () => actorListeners.delete(f);
+}
+
+export function currentActor(): string {
+  return memoryActor ?? getActor();
+}
+
+/** Headers every request carries: who is acting, and (later) their credentials. */
+export function requestHeaders(): Record<string, string> {
+  const h: Record<string, string> = {};
+  const actor = currentActor();
+  if (actor) h['X-Ripple-Actor'] = actor;
+  let token: string | null = null;
+  try {
+    token = localStorage.getItem(TOKEN_KEY);
+  } catch {
+    token = null;
+  }
+  if (token) h['Authorization'] = `Bearer ${token}`;
+  return h;
+}
+
+/** A refused or failed request, with the API's code and the field at fault. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly field: string | undefined;
+  readonly status: number | undefined;
+  /** Every message the server returned, when it returned several. */
+  readonly messages: string[];
+
+  constructor(message: string, opts: { code?: string; field?: string; status?: number; messages?: string[] } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = opts.code ?? 'ERROR';
+    this.field = opts.field;
+    this.status = opts.status;
+    this.messages = opts.messages ?? [message];
+  }
+}
+
+interface GraphQLErrorBody {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; field?: string };
+}
+
+/** Turns a GraphQL response's errors into one ApiError (the first error decides the code). */
+export function errorFromGraphQL(errors: GraphQLErrorBody[], status?: number): ApiError {
+  const first = errors[0];
+  const messages = errors.map((e) => e.message);
+  return new ApiError(first?.message ?? 'request failed', {
+    code: first?.extensions?.code ?? 'ERROR',
+    field: first?.extensions?.field,
+    status,
+    messages,
+  });
+}
+
+/** Sends one typed operation and returns its data, or throws an ApiError. */
+export async function request<R, V>(
+  doc: TypedDocumentString<R, V>,
+  variables?: V,
+  signal?: AbortSignal,
+): Promise<R> {
+  let res: Response;
+  try {
+    res = await fetch(graphqlEndpoint(), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...requestHeaders() },
+      body: JSON.stringify({ query: doc.toString(), variables: variables ?? {} }),
+      signal: signal ?? null,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(`Ripple did not answer (${(e as Error).message}). Is the server running?`, { code: 'UNAVAILABLE' });
+  }
+  let body: { data?: R | null; errors?: GraphQLErrorBody[] };
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    throw new ApiError(`Ripple answered HTTP ${res.status} without a GraphQL response`, { code: 'UNAVAILABLE', status: res.status });
+  }
+  if (body.errors && body.errors.length > 0) throw errorFromGraphQL(body.errors, res.status);
+  if (!res.ok || body.data == null) {
+    throw new ApiError(`Ripple answered HTTP ${res.status}`, { code: 'UNAVAILABLE', status: res.status });
+  }
+  return body.data;
+}
+
+export type ImportFormatName = 'nmap' | 'kubernetes' | 'terraform' | 'csv' | 'json';
+
+export interface ImportUpload {
+  format: ImportFormatName;
+  file: File;
+  scope?: string;
+  source?: string;
+  mapping?: string;
+  dryRun: boolean;
+  strict?: boolean;
+}
+
+/** What POST /api/v1/imports answers (the run id is all the console needs: it reads the rest over GraphQL). */
+export interface ImportAnswer {
+  run: { id: string; outcome: string; error?: string; errorFile?: string; errorAt?: string; errorField?: string };
+  error?: { code: string; field?: string; message: string };
+}
+
+/** Posts a file to the import endpoint; a refused request (no run recorded) throws. */
+export async function uploadImport(u: ImportUpload): Promise<ImportAnswer> {
+  const q = new URLSearchParams();
+  if (u.scope) q.set('scope', u.scope);
+  if (u.source) q.set('source', u.source);
+  if (u.dryRun) q.set('dryRun', 'true');
+  if (u.strict) q.set('strict', 'true');
+  const form = new FormData();
+  // The mapping part must come before the file parts it applies to.
+  if (u.mapping) form.append('mapping', new Blob([u.mapping], { type: 'application/json' }), 'mapping.json');
+  form.append('file', u.file, u.file.name);
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1/imports/${u.format}?${q.toString()}`, { method: 'POST', headers: requestHeaders(), body: form });
+  } catch (e) {
+    throw new ApiError(`Ripple did not answer (${(e as Error).message})`, { code: 'UNAVAILABLE' });
+  }
+  let body: Partial<ImportAnswer>;
+  try {
+    body = (await res.json()) as Partial<ImportAnswer>;
+  } catch {
+    throw new ApiError(`the import endpoint answered HTTP ${res.status}`, { status: res.status });
+  }
+  if (!body.run) {
+    const e = body.error;
+    throw new ApiError(e?.message ?? `the import endpoint answered HTTP ${res.status}`, { code: e?.code, field: e?.field, status: res.status });
+  }
+  return body as ImportAnswer;
+}

@@ -1,0 +1,151 @@
+// One incident: its SLA clocks, what it affects, its problem, its history,
+// and the moves it can make next.
+import { useId, useState } from 'react';
+import { request } from '../api/client';
+import { useAction, useQuery } from '../api/hooks';
+import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } from '../api/operations';
+import { SLAClockView } from '../components/Clock';
+import { Badge, ErrorBox, Facts, Section, TransitionList, recordGate } from '../components/ui';
+import { formatTime, words } from '../lib/format';
+import { type IncidentState, incidentMoveLabel, nextIncidentStates } from '../lib/states';
+import { Link } from '../router';
+import { blastURL } from './Blast';
+
+export function IncidentPage({ id }: { id: string }) {
+  const q = useQuery(IncidentPageQuery, { id });
+  const fid = useId();
+  const [note, setNote] = useState('');
+  const [problemId, setProblemId] = useState('');
+  const [done, setDone] = useState<string>();
+  const [move, st] = useAction(async (to: IncidentState) => {
+    setDone(undefined);
+    await request(TransitionIncidentMutation, { id, state: to, note: note || null });
+    setNote('');
+    setDone(`Now ${words(to)}`);
+    q.reload();
+  });
+  const [link, lst] = useAction(async () => {
+    await request(LinkProblemMutation, { problemId, incidentId: id });
+    q.reload();
+  });
+  const gate = recordGate('incident', q, q.data?.incident, id);
+  if (gate) return gate;
+  const i = q.data!.incident!;
+  const moves = nextIncidentStates(i.state as IncidentState);
+  return (
+    <div className="page">
+      <div className="page-head">
+        <div>
+          <p className="muted small">
+            <Link to="/incidents">Incidents</Link>
+          </p>
+          <h1>
+            <Badge value={i.priority} /> {i.title}
+          </h1>
+        </div>
+        <span data-testid="incident-state">
+          <Badge value={i.state} />
+        </span>
+      </div>
+      <Section title="State" id={`${fid}-state`}>
+        {moves.length === 0 ? (
+          <p>Closed: no further moves.</p>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor={`${fid}-note`}>Note (optional)</label>
+              <textarea id={`${fid}-note`} rows={2} value={note} onChange={(e) => setNote(e.target.value)} />
+            </div>
+            <div className="actions">
+              {moves.map((to) => (
+                <button key={to} type="button" className={to === 'RESOLVED' ? 'primary' : undefined} disabled={st.running} onClick={() => void move(to)}>
+                  {incidentMoveLabel(i.state as IncidentState, to)}
+                </button>
+              ))}
+            </div>
+          </>
+        )}
+        {done && !st.error && (
+          <p className="notice" role="status">
+            {done}.
+          </p>
+        )}
+        <ErrorBox error={st.error} />
+      </Section>
+      <Section title="SLA clocks" id={`${fid}-sla`}>
+        <Facts
+          items={[
+            ['Response', <SLAClockView key="r" clock={i.sla.response} label="Response" />],
+            ['Resolution', <SLAClockView key="s" clock={i.sla.resolution} label="Resolution" />],
+            ['Opened', formatTime(i.openedAt)],
+            ['Responded', formatTime(i.respondedAt)],
+            ['Resolved', formatTime(i.resolvedAt)],
+            ['Impact × urgency', `${i.impact} × ${i.urgency}`],
+          ]}
+        />
+      </Section>
+      <div className="grid2">
+        <Section title="Affected" id={`${fid}-aff`}>
+          <ul className="plain">
+            {i.affectedCis.map((c) => (
+              <li key={c.id}>
+                <Link to={`/ci/${c.id}`}>{c.name}</Link> <span className="muted small">{c.class}</span>
+              </li>
+            ))}
+          </ul>
+          <p>
+            <Link to={blastURL(i.affectedCis.map((c) => c.id))}>Blast radius of these CIs</Link>
+          </p>
+          <h3>Services</h3>
+          <p>{i.services.map((s) => s.name).join(', ') || 'none'}</p>
+          {i.causedByChange && (
+            <p>
+              Caused by change <Link to={`/changes/${i.causedByChange.id}`}>{i.causedByChange.title}</Link>
+            </p>
+          )}
+          {i.description && <p>{i.description}</p>}
+        </Section>
+        <Section title="Problem" id={`${fid}-prob`}>
+          {i.problem ? (
+            <div>
+              <p>
+                <strong>{i.problem.title}</strong> <Badge value={i.problem.state} />
+              </p>
+              {i.problem.rootCauseCi && (
+                <p>
+                  Root cause: <Link to={`/ci/${i.problem.rootCauseCi.id}`}>{i.problem.rootCauseCi.name}</Link>
+                </p>
+              )}
+              {i.problem.workaround && <p>Workaround: {i.problem.workaround}</p>}
+            </div>
+          ) : (
+            <form
+              className="actions"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void link();
+              }}
+            >
+              <label htmlFor={`${fid}-problem`}>Link to a problem</label>
+              <select id={`${fid}-problem`} value={problemId} onChange={(e) => setProblemId(e.target.value)}>
+                <option value="">choose…</option>
+                {q.data!.problems.edges.map(({ node: p }) => (
+                  <option key={p.id} value={p.id}>
+                    {p.title} ({words(p.state)})
+                  </option>
+                ))}
+              </select>
+              <button type="submit" disabled={!problemId || lst.running}>
+                Link
+              </button>
+            </form>
+          )}
+          <ErrorBox error={lst.error} />
+        </Section>
+      </div>
+      <Section title="Transitions" id={`${fid}-tr`}>
+        <TransitionList items={i.transitions} first="opened as" />
+      </Section>
+    </div>
+  );
+}
