@@ -13,9 +13,6 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
-// fieldIndex names the i-th element of a list argument in an error's
-// field ("items[3]"), so errors point into what the client sent.
-
 // internalMessage is all a client learns about a failure that is not its
 // fault; the detail goes to the log under the request id.
 const internalMessage = "internal error"

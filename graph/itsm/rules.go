@@ -156,4 +156,3 @@ func validChangeType(t ChangeType) bool {
 func validOutcome(o ChangeOutcome) bool {
 	return o == OutcomeSuccessful || o == OutcomeFailed || o == OutcomeRolledBack
 }
-
