@@ -16,6 +16,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/importers"
 )
 
@@ -26,6 +27,8 @@ type Services struct {
 	// root-cause and SLA analyses through it.
 	ITSM    *itsm.Service
 	Analyst *analysis.Analyst
+	// Reports computes service reports (GraphQL and the CSV endpoint).
+	Reports *report.Reporter
 	// Imports is the one import engine, with the policy New was given.
 	Imports *importers.Engine
 }
@@ -34,10 +37,12 @@ type Services struct {
 // by policy (formats.DefaultPolicy, or a --policy file read over it).
 func New(st graph.Store, policy importers.Policy) *Services {
 	svc := itsm.New(st)
+	analyst := analysis.New(svc)
 	return &Services{
 		Store:   st,
 		ITSM:    svc,
-		Analyst: analysis.New(svc),
+		Analyst: analyst,
+		Reports: report.New(analyst),
 		Imports: &importers.Engine{Store: st, Policy: policy},
 	}
 }

@@ -115,8 +115,8 @@ func (r *mutationResolver) UpdateIncident(ctx context.Context, id string, input 
 	return r.ITSM.UpdateIncident(ctx, id, input)
 }
 
-func (r *mutationResolver) TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string) (*itsm.Incident, error) {
-	return r.ITSM.TransitionIncident(ctx, id, state, deref(note))
+func (r *mutationResolver) TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string, at *time.Time) (*itsm.Incident, error) {
+	return r.ITSM.TransitionIncidentAt(ctx, id, state, deref(note), deref(at))
 }
 
 func (r *mutationResolver) CreateProblem(ctx context.Context, input itsm.CreateProblemInput) (*itsm.Problem, error) {
@@ -131,8 +131,8 @@ func (r *mutationResolver) LinkIncidentToProblem(ctx context.Context, problemID 
 	return r.ITSM.LinkIncident(ctx, problemID, incidentID)
 }
 
-func (r *mutationResolver) TransitionProblem(ctx context.Context, id string, state itsm.ProblemState, note *string) (*itsm.Problem, error) {
-	return r.ITSM.TransitionProblem(ctx, id, state, deref(note))
+func (r *mutationResolver) TransitionProblem(ctx context.Context, id string, state itsm.ProblemState, note *string, at *time.Time) (*itsm.Problem, error) {
+	return r.ITSM.TransitionProblemAt(ctx, id, state, deref(note), deref(at))
 }
 
 func (r *mutationResolver) CreateChange(ctx context.Context, input itsm.CreateChangeInput) (*itsm.Change, error) {
@@ -143,12 +143,12 @@ func (r *mutationResolver) UpdateChange(ctx context.Context, id string, input it
 	return r.ITSM.UpdateChange(ctx, id, input)
 }
 
-func (r *mutationResolver) ApproveChange(ctx context.Context, changeID string, decision itsm.Decision, comment *string) (*itsm.Change, error) {
-	return r.ITSM.ApproveChange(ctx, changeID, decision, deref(comment))
+func (r *mutationResolver) ApproveChange(ctx context.Context, changeID string, decision itsm.Decision, comment *string, at *time.Time) (*itsm.Change, error) {
+	return r.ITSM.ApproveChangeAt(ctx, changeID, decision, deref(comment), deref(at))
 }
 
-func (r *mutationResolver) TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) (*itsm.Change, error) {
-	return r.ITSM.TransitionChange(ctx, id, state, deref(outcome), deref(note))
+func (r *mutationResolver) TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string, at *time.Time) (*itsm.Change, error) {
+	return r.ITSM.TransitionChangeAt(ctx, id, state, deref(outcome), deref(note), deref(at))
 }
 
 func (r *mutationResolver) AddChangeNote(ctx context.Context, id string, text string) (*itsm.Change, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/importers"
 )
 
@@ -20,6 +21,7 @@ type Resolver struct {
 	// root-cause and SLA analyses through it.
 	ITSM    *itsm.Service
 	Analyst *analysis.Analyst
+	Reports *report.Reporter
 	// Imports runs the import mutations: the same engine, with the same
 	// policy, as the HTTP import endpoint.
 	Imports *importers.Engine
@@ -27,5 +29,5 @@ type Resolver struct {
 
 // NewResolver returns the root resolver over the wired services.
 func NewResolver(svc *app.Services) *Resolver {
-	return &Resolver{Store: svc.Store, ITSM: svc.ITSM, Analyst: svc.Analyst, Imports: svc.Imports}
+	return &Resolver{Store: svc.Store, ITSM: svc.ITSM, Analyst: svc.Analyst, Reports: svc.Reports, Imports: svc.Imports}
 }

@@ -80,6 +80,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
+	mountReports(mux, svc)
 
 	// Imports stream uploads far larger than MaxBodyBytes and may take
 	// minutes: the route has its own body limit and timeout.

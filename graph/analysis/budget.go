@@ -186,16 +186,38 @@ func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, periodAt, 
 	}
 	start, end := sla.PeriodContaining(s.Period, cal.Location(), periodAt)
 	in := sla.AvailabilityInput{Target: s.AvailabilityTarget, Calendar: cal, PeriodStart: start, PeriodEnd: end, AsOf: asOf}
-	incs, err := a.incidents(ctx, itsm.IncidentFilter{CI: s.ServiceID, From: &start, To: &end})
+	incs, err := a.ServiceIncidents(ctx, s.ServiceID, start, end)
 	if err != nil {
 		return in, err
 	}
+	in.Outages = Outages(incs)
+	return in, nil
+}
+
+// ServiceIncidents returns the incidents that count against a service and
+// were open at some time in [from, to]: those that impact it, that is
+// whose services (Incident.Services: the services in the blast radius of
+// its affected CIs when it was raised or its affected CIs last changed,
+// DOWN or DEGRADED, and any affected CI that is a service) include it. So
+// an outage of something the service depends on counts against the
+// service. Budgets (slaAtRisk, changeImpact) and service reports read a
+// service's outages from here, so they agree on what counts.
+func (a *Analyst) ServiceIncidents(ctx context.Context, serviceID string, from, to time.Time) ([]*itsm.Incident, error) {
+	// The record links every impacted service (role SERVICE), so the
+	// store's CI filter finds them.
+	return a.incidents(ctx, itsm.IncidentFilter{CI: serviceID, From: &from, To: &to})
+}
+
+// Outages returns the outages the incidents record (Incident.Outage), open
+// ones with a zero End.
+func Outages(incs []*itsm.Incident) []sla.Interval {
+	var out []sla.Interval
 	for _, inc := range incs {
 		if iv, ok := inc.Outage(); ok {
-			in.Outages = append(in.Outages, iv)
+			out = append(out, iv)
 		}
 	}
-	return in, nil
+	return out
 }
 
 // effectOn is how a change's blast radius hits a service (a target that is
@@ -216,11 +238,11 @@ func effectOn(br impact.BlastRadius, c *itsm.Change, serviceID string) impact.Ef
 
 // incidents lists every incident matching the filter.
 func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm.Incident, error) {
-	return everyPage(func(p graph.Page) ([]*itsm.Incident, graph.RecordPage, error) { return a.ITSM.ListIncidents(ctx, f, p) })
+	return EveryPage(func(p graph.Page) ([]*itsm.Incident, graph.RecordPage, error) { return a.ITSM.ListIncidents(ctx, f, p) })
 }
 
-// everyPage collects a newest-first record listing page by page.
-func everyPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T, error) {
+// EveryPage collects a newest-first record listing page by page.
+func EveryPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T, error) {
 	var out []T
 	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
 		page, rp, err := list(p)

@@ -171,7 +171,7 @@ func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastC
 
 // changesIn lists every change in the states whose window overlaps [from, to].
 func (a *Analyst) changesIn(ctx context.Context, from, to time.Time, states []itsm.ChangeState) ([]*itsm.Change, error) {
-	return everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+	return EveryPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
 		return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: states, From: &from, To: &to}, p)
 	})
 }
@@ -355,7 +355,7 @@ func (a *Analyst) pastChangesOn(ctx context.Context, c *itsm.Change) ([]*itsm.Ch
 	seen := map[string]*itsm.Change{}
 	from := c.PlannedStart.Add(-historyWindow)
 	for _, target := range c.TargetCIs {
-		page, err := everyPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
+		page, err := EveryPage(func(p graph.Page) ([]*itsm.Change, graph.RecordPage, error) {
 			return a.ITSM.ListChanges(ctx, itsm.ChangeFilter{States: []itsm.ChangeState{itsm.ChangeClosed}, CI: target, From: &from, To: &c.PlannedStart}, p)
 		})
 		if err != nil {

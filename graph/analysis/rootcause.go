@@ -172,7 +172,7 @@ func (a *Analyst) recentChanges(ctx context.Context, sub graph.Subgraph, from, t
 
 // knownErrors are the open known-error problems rooted in the subgraph.
 func (a *Analyst) knownErrors(ctx context.Context, sub graph.Subgraph) ([]rootcause.KnownError, error) {
-	problems, err := everyPage(func(p graph.Page) ([]*itsm.Problem, graph.RecordPage, error) {
+	problems, err := EveryPage(func(p graph.Page) ([]*itsm.Problem, graph.RecordPage, error) {
 		return a.ITSM.ListProblems(ctx, itsm.ProblemFilter{States: []itsm.ProblemState{itsm.ProblemKnownError}}, p)
 	})
 	if err != nil {

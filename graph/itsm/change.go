@@ -17,6 +17,9 @@ type CreateChangeInput struct {
 	TargetCIs    []string
 	PlannedStart time.Time
 	PlannedEnd   time.Time
+	// RequestedAt back-dates a change recorded late (its first
+	// transition); default now, not more than clockSkew ahead.
+	RequestedAt *time.Time
 }
 
 // UpdateChangeInput edits a change that is not yet scheduled; nil fields are
@@ -36,13 +39,17 @@ func (s *Service) CreateChange(ctx context.Context, in CreateChangeInput) (*Chan
 	if !validChangeType(in.Type) {
 		return nil, graph.Invalid("type", "unknown change type %q (want STANDARD, NORMAL or EMERGENCY)", in.Type)
 	}
+	requested, err := s.openedAt("requestedAt", in.RequestedAt, s.Now())
+	if err != nil {
+		return nil, err
+	}
 	c := &Change{ID: graph.NewID(), Title: in.Title, Description: in.Description, Type: in.Type, State: ChangeRequested,
-		TargetCIs: in.TargetCIs, PlannedStart: in.PlannedStart.UTC(), PlannedEnd: in.PlannedEnd.UTC(), RequestedAt: s.Now(),
+		TargetCIs: in.TargetCIs, PlannedStart: in.PlannedStart.UTC(), PlannedEnd: in.PlannedEnd.UTC(), RequestedAt: requested,
 		RequestedBy: graph.ActorFrom(ctx)}
 	if err := s.prepareChange(ctx, c, nil); err != nil {
 		return nil, err
 	}
-	c.Transitions = []Transition{s.transition(ctx, "", string(ChangeRequested), "")}
+	c.Transitions = []Transition{s.created(ctx, string(ChangeRequested), c.RequestedAt)}
 	rec, err := changeRecord(c)
 	if err != nil {
 		return nil, err
@@ -183,6 +190,12 @@ func ciNames(ids []string, cis map[string]graph.CI) string {
 // APPROVED, REJECT to REJECTED. The approver is the request's actor, who
 // must not be the requester unless AllowSelfApproval is set (FORBIDDEN).
 func (s *Service) ApproveChange(ctx context.Context, id string, decision Decision, comment string) (*Change, error) {
+	return s.ApproveChangeAt(ctx, id, decision, comment, time.Time{})
+}
+
+// ApproveChangeAt is ApproveChange for a decision taken at at (zero: now):
+// not in the future, not before the change's previous transition.
+func (s *Service) ApproveChangeAt(ctx context.Context, id string, decision Decision, comment string, at time.Time) (*Change, error) {
 	if decision != Approve && decision != Reject {
 		return nil, graph.Invalid("decision", "unknown decision %q (want APPROVE or REJECT)", decision)
 	}
@@ -199,7 +212,10 @@ func (s *Service) ApproveChange(ctx context.Context, id string, decision Decisio
 		if decision == Reject {
 			to = ChangeRejected
 		}
-		tr := s.transition(ctx, string(c.State), string(to), comment)
+		tr, err := s.transitionAt(ctx, c.Transitions, string(c.State), string(to), comment, at)
+		if err != nil {
+			return err
+		}
 		c.Approvals = append(c.Approvals, Approval{Approver: tr.Actor, At: tr.At, Decision: decision, Comment: comment})
 		c.State = to
 		c.Transitions = append(c.Transitions, tr)
@@ -207,11 +223,19 @@ func (s *Service) ApproveChange(ctx context.Context, id string, decision Decisio
 	})
 }
 
-// TransitionChange moves a change along its lifecycle. Scheduling a NORMAL
-// change inside a freeze window that covers its targets or the services they
-// impact is refused; closing needs an outcome, cancelling a reason (the
-// note).
+// TransitionChange moves a change along its lifecycle now. Scheduling a
+// NORMAL change inside a freeze window that covers its targets or the
+// services they impact is refused; closing needs an outcome, cancelling a
+// reason (the note).
 func (s *Service) TransitionChange(ctx context.Context, id string, to ChangeState, outcome ChangeOutcome, note string) (*Change, error) {
+	return s.TransitionChangeAt(ctx, id, to, outcome, note, time.Time{})
+}
+
+// TransitionChangeAt is TransitionChange for a move that happened at at
+// (zero: now), such as an implementation recorded after the fact: the
+// actual start (IMPLEMENTING) and end (REVIEW) it stamps are back-dated
+// with it. at must not be in the future or before the previous transition.
+func (s *Service) TransitionChangeAt(ctx context.Context, id string, to ChangeState, outcome ChangeOutcome, note string, at time.Time) (*Change, error) {
 	if !validChangeState(to) {
 		return nil, graph.Invalid("state", "unknown change state %q", to)
 	}
@@ -232,7 +256,10 @@ func (s *Service) TransitionChange(ctx context.Context, id string, to ChangeStat
 				return graph.Errorf(graph.CodeConflict, "plannedStart", "the planned window overlaps freeze window %s", strings.Join(names, ", "))
 			}
 		}
-		tr := s.transition(ctx, string(c.State), string(to), note)
+		tr, err := s.transitionAt(ctx, c.Transitions, string(c.State), string(to), note, at)
+		if err != nil {
+			return err
+		}
 		switch to {
 		case ChangeImplementing:
 			c.ActualStart = timePtr(tr.At)

@@ -54,16 +54,15 @@ func (s *Service) CreateIncident(ctx context.Context, in CreateIncidentInput) (*
 	if in.Urgency != nil {
 		inc.Urgency = *in.Urgency
 	}
-	if in.OpenedAt != nil {
-		if in.OpenedAt.After(now.Add(clockSkew)) {
-			return nil, graph.Invalid("openedAt", "openedAt %s is in the future", in.OpenedAt.Format(time.RFC3339))
-		}
-		inc.OpenedAt = in.OpenedAt.UTC()
+	opened, err := s.openedAt("openedAt", in.OpenedAt, now)
+	if err != nil {
+		return nil, err
 	}
+	inc.OpenedAt = opened
 	if err := s.prepareIncident(ctx, inc, true, nil); err != nil {
 		return nil, err
 	}
-	inc.Transitions = []Transition{s.transition(ctx, "", string(IncidentNew), "")}
+	inc.Transitions = []Transition{s.created(ctx, string(IncidentNew), inc.OpenedAt)}
 	return s.saveIncident(ctx, inc, 0)
 }
 
@@ -102,14 +101,26 @@ func (s *Service) UpdateIncident(ctx context.Context, id string, in UpdateIncide
 	})
 }
 
-// TransitionIncident moves an incident to another state, stamping the
+// TransitionIncident moves an incident to another state now, stamping the
 // response, resolution and closure times the SLA clocks use.
 func (s *Service) TransitionIncident(ctx context.Context, id string, to IncidentState, note string) (*Incident, error) {
+	return s.TransitionIncidentAt(ctx, id, to, note, time.Time{})
+}
+
+// TransitionIncidentAt is TransitionIncident for a move that happened at
+// at (zero: now), such as a response or resolution forwarded late by a
+// monitoring system: the response, resolution and outage end it stamps are
+// back-dated with it. at must not be in the future, before the incident's
+// previous transition, or (ending an outage) before the outage started.
+func (s *Service) TransitionIncidentAt(ctx context.Context, id string, to IncidentState, note string, at time.Time) (*Incident, error) {
 	return s.modifyIncident(ctx, id, func(inc *Incident) error {
 		if err := incidentMachine.check("incident", inc.State, to); err != nil {
 			return err
 		}
-		tr := s.transition(ctx, string(inc.State), string(to), note)
+		tr, err := s.transitionAt(ctx, inc.Transitions, string(inc.State), string(to), note, at)
+		if err != nil {
+			return err
+		}
 		switch to {
 		case IncidentInProgress:
 			if inc.RespondedAt == nil {
@@ -121,6 +132,10 @@ func (s *Service) TransitionIncident(ctx context.Context, id string, to Incident
 		case IncidentResolved:
 			inc.ResolvedAt = timePtr(tr.At)
 			if inc.OutageStart != nil && inc.OutageEnd == nil {
+				if tr.At.Before(*inc.OutageStart) {
+					return graph.Invalid("at", "at %s is before the outage started (outageStart %s)",
+						tr.At.Format(time.RFC3339), inc.OutageStart.Format(time.RFC3339))
+				}
 				inc.OutageEnd = timePtr(tr.At)
 			}
 		case IncidentClosed:
@@ -140,6 +155,23 @@ func (s *Service) GetIncident(ctx context.Context, id string) (*Incident, error)
 		return nil, err
 	}
 	return withIncidentMeta(&inc, rec), nil
+}
+
+// IncidentsByIDs reads the incidents that exist among ids, in no order.
+func (s *Service) IncidentsByIDs(ctx context.Context, ids []string) ([]*Incident, error) {
+	recs, err := s.Store.RecordsByIDs(ctx, graph.KindIncident, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Incident, 0, len(recs))
+	for _, rec := range recs {
+		inc, err := decodeIncident(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inc)
+	}
+	return out, nil
 }
 
 // IncidentFilter selects incidents.

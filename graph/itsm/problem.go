@@ -2,6 +2,7 @@ package itsm
 
 import (
 	"context"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -13,6 +14,9 @@ type CreateProblemInput struct {
 	IncidentIDs []string
 	RootCauseCI string
 	Workaround  string
+	// OpenedAt back-dates a problem recorded late (its first transition);
+	// default now, not more than clockSkew ahead.
+	OpenedAt *time.Time
 }
 
 // UpdateProblemInput edits a problem; nil fields are kept.
@@ -28,10 +32,14 @@ type UpdateProblemInput struct {
 func (s *Service) CreateProblem(ctx context.Context, in CreateProblemInput) (*Problem, error) {
 	p := &Problem{ID: graph.NewID(), Title: in.Title, Description: in.Description, State: ProblemNew,
 		IncidentIDs: in.IncidentIDs, RootCauseCI: in.RootCauseCI, Workaround: in.Workaround}
+	opened, err := s.openedAt("openedAt", in.OpenedAt, s.Now())
+	if err != nil {
+		return nil, err
+	}
 	if err := s.prepareProblem(ctx, p, ""); err != nil {
 		return nil, err
 	}
-	p.Transitions = []Transition{s.transition(ctx, "", string(ProblemNew), "")}
+	p.Transitions = []Transition{s.created(ctx, string(ProblemNew), opened)}
 	rec, err := problemRecord(p)
 	if err != nil {
 		return nil, err
@@ -82,9 +90,15 @@ func (s *Service) LinkIncident(ctx context.Context, problemID, incidentID string
 	})
 }
 
-// TransitionProblem moves a problem along its lifecycle; reaching
+// TransitionProblem moves a problem along its lifecycle now; reaching
 // KNOWN_ERROR marks it a known error (root cause and workaround known).
 func (s *Service) TransitionProblem(ctx context.Context, id string, to ProblemState, note string) (*Problem, error) {
+	return s.TransitionProblemAt(ctx, id, to, note, time.Time{})
+}
+
+// TransitionProblemAt is TransitionProblem for a move that happened at at
+// (zero: now): not in the future, not before the previous transition.
+func (s *Service) TransitionProblemAt(ctx context.Context, id string, to ProblemState, note string, at time.Time) (*Problem, error) {
 	if !validProblemState(to) {
 		return nil, graph.Invalid("state", "unknown problem state %q", to)
 	}
@@ -98,7 +112,11 @@ func (s *Service) TransitionProblem(ctx context.Context, id string, to ProblemSt
 			}
 			p.KnownError = true
 		}
-		p.Transitions = append(p.Transitions, s.transition(ctx, string(p.State), string(to), note))
+		tr, err := s.transitionAt(ctx, p.Transitions, string(p.State), string(to), note, at)
+		if err != nil {
+			return err
+		}
+		p.Transitions = append(p.Transitions, tr)
 		p.State = to
 		return nil
 	})

@@ -194,6 +194,56 @@ func (s *Service) transition(ctx context.Context, from, to, note string) Transit
 	return Transition{From: from, To: to, At: s.Now(), Actor: graph.ActorFrom(ctx), Note: note}
 }
 
+// transitionAt is transition for a move that happened at at (zero: now).
+// Events forwarded late carry their real time, so reports over imported
+// history are right: a back-dated move is never in the future (a time up
+// to clockSkew ahead, from a sender whose clock runs fast, is taken as now)
+// and never before the record's previous transition, so its lifecycle
+// stays in order.
+func (s *Service) transitionAt(ctx context.Context, prev []Transition, from, to, note string, at time.Time) (Transition, error) {
+	tr := s.transition(ctx, from, to, note)
+	if at.IsZero() {
+		return tr, nil
+	}
+	at = at.UTC().Truncate(time.Microsecond) // the store clock's precision
+	if at.After(tr.At.Add(clockSkew)) {
+		return tr, graph.Invalid("at", "at %s is in the future", at.Format(time.RFC3339))
+	}
+	if at.Before(tr.At) {
+		tr.At = at
+	}
+	if n := len(prev); n > 0 && tr.At.Before(prev[n-1].At) {
+		last := prev[n-1]
+		return tr, graph.Invalid("at", "at %s is before the previous transition (to %s at %s): transitions stay in order",
+			at.Format(time.RFC3339), last.To, last.At.Format(time.RFC3339))
+	}
+	return tr, nil
+}
+
+// openedAt checks a client's back-dated creation time (field names it):
+// it defaults to now and may lie up to clockSkew ahead.
+func (s *Service) openedAt(field string, at *time.Time, now time.Time) (time.Time, error) {
+	if at == nil {
+		return now, nil
+	}
+	if at.After(now.Add(clockSkew)) {
+		return now, graph.Invalid(field, "%s %s is in the future", field, at.Format(time.RFC3339))
+	}
+	return at.UTC(), nil
+}
+
+// created is the first transition of a record created now that happened
+// at opened: a back-dated record's lifecycle starts when it did, so later
+// transitions can be back-dated after it. (An opened time ahead of the
+// server's clock starts it now.)
+func (s *Service) created(ctx context.Context, state string, opened time.Time) Transition {
+	tr := s.transition(ctx, "", state, "")
+	if opened.Before(tr.At) {
+		tr.At = opened
+	}
+	return tr
+}
+
 // jsonUnmarshal decodes a record's document.
 func jsonUnmarshal(rec graph.Record, doc any) error {
 	if err := json.Unmarshal(rec.Doc, doc); err != nil {

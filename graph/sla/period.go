@@ -16,6 +16,9 @@ const (
 	PeriodWeek    PeriodKind = "WEEK"
 	PeriodQuarter PeriodKind = "QUARTER"
 	PeriodYear    PeriodKind = "YEAR"
+	// PeriodDay divides reports; an SLA is not measured per day, so
+	// ParsePeriodKind does not accept it.
+	PeriodDay PeriodKind = "DAY"
 )
 
 // ParsePeriodKind accepts MONTH, WEEK, QUARTER or YEAR; the empty string
@@ -77,6 +80,8 @@ func periodDays(kind PeriodKind, day int64) (first, next int64) {
 	case PeriodWeek:
 		monday := day - int64((weekdayOf(day)+6)%7)
 		return monday, monday + 7
+	case PeriodDay:
+		return day, day + 1
 	}
 	panic(fmt.Sprintf("sla: unknown period kind %q", string(kind)))
 }
@@ -116,4 +121,23 @@ func firstAtWall(loc *time.Location, w int64) time.Time {
 		}
 		t = end
 	}
+}
+
+// Periods cuts [from, to) into the periods of a kind in tz (see
+// PeriodContaining), the first and last clipped to the range, at most limit of
+// them: ok is false, and nothing is returned, when more would be needed.
+// An empty range has no periods.
+func Periods(kind PeriodKind, tz *time.Location, from, to time.Time, limit int) (periods []Interval, ok bool) {
+	for t := from; t.Before(to); {
+		if len(periods) == limit {
+			return nil, false
+		}
+		_, end := PeriodContaining(kind, tz, t)
+		if end.After(to) {
+			end = to
+		}
+		periods = append(periods, Interval{Start: t, End: end})
+		t = end
+	}
+	return periods, true
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
 	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/importers"
@@ -58,11 +59,13 @@ type ResolverRoot interface {
 	Problem() ProblemResolver
 	Query() QueryResolver
 	Relation() RelationResolver
+	ReportPeriod() ReportPeriodResolver
 	RootCauseCandidate() RootCauseCandidateResolver
 	SLA() SLAResolver
 	SLAAvailability() SLAAvailabilityResolver
 	SLAClock() SLAClockResolver
 	SLARisk() SLARiskResolver
+	ServiceReport() ServiceReportResolver
 	ServiceSLAStatus() ServiceSLAStatusResolver
 	StaleCI() StaleCIResolver
 	Window() WindowResolver
@@ -215,6 +218,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ChangeFigures struct {
+		ByOutcome       func(childComplexity int) int
+		ByType          func(childComplexity int) int
+		CausedIncidents func(childComplexity int) int
+		Failed          func(childComplexity int) int
+		FailureRate     func(childComplexity int) int
+		Implemented     func(childComplexity int) int
+	}
+
 	ChangeImpact struct {
 		BlastRadius func(childComplexity int) int
 		Change      func(childComplexity int) int
@@ -228,11 +240,21 @@ type ComplexityRoot struct {
 		Services    func(childComplexity int) int
 	}
 
+	ChangeOutcomeCount struct {
+		Count   func(childComplexity int) int
+		Outcome func(childComplexity int) int
+	}
+
 	ChangeThreat struct {
 		Change                 func(childComplexity int) int
 		Committed              func(childComplexity int) int
 		Effect                 func(childComplexity int) int
 		PlannedDowntimeMinutes func(childComplexity int) int
+	}
+
+	ChangeTypeCount struct {
+		Count func(childComplexity int) int
+		Type  func(childComplexity int) int
 	}
 
 	Dependency struct {
@@ -404,14 +426,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	IncidentFigures struct {
+		ByPriority func(childComplexity int) int
+		ByState    func(childComplexity int) int
+		Opened     func(childComplexity int) int
+		Resolved   func(childComplexity int) int
+	}
+
 	IncidentSLA struct {
 		Resolution func(childComplexity int) int
 		Response   func(childComplexity int) int
 	}
 
+	IncidentStateCount struct {
+		Count func(childComplexity int) int
+		State func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddChangeNote         func(childComplexity int, id string, text string) int
-		ApproveChange         func(childComplexity int, changeID string, decision itsm.Decision, comment *string) int
+		ApproveChange         func(childComplexity int, changeID string, decision itsm.Decision, comment *string, at *time.Time) int
 		AssessChange          func(childComplexity int, changeID string) int
 		CreateChange          func(childComplexity int, input itsm.CreateChangeInput) int
 		CreateIncident        func(childComplexity int, input itsm.CreateIncidentInput) int
@@ -425,9 +459,9 @@ type ComplexityRoot struct {
 		ImportFile            func(childComplexity int, input model.ImportFileInput) int
 		LinkIncidentToProblem func(childComplexity int, problemID string, incidentID string) int
 		Relate                func(childComplexity int, from string, typeArg string, to string) int
-		TransitionChange      func(childComplexity int, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) int
-		TransitionIncident    func(childComplexity int, id string, state itsm.IncidentState, note *string) int
-		TransitionProblem     func(childComplexity int, id string, state itsm.ProblemState, note *string) int
+		TransitionChange      func(childComplexity int, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string, at *time.Time) int
+		TransitionIncident    func(childComplexity int, id string, state itsm.IncidentState, note *string, at *time.Time) int
+		TransitionProblem     func(childComplexity int, id string, state itsm.ProblemState, note *string, at *time.Time) int
 		Unrelate              func(childComplexity int, from string, typeArg string, to string) int
 		UpdateChange          func(childComplexity int, id string, input itsm.UpdateChangeInput) int
 		UpdateIncident        func(childComplexity int, id string, input itsm.UpdateIncidentInput) int
@@ -472,6 +506,21 @@ type ComplexityRoot struct {
 		Type func(childComplexity int) int
 	}
 
+	PriorityCompliance struct {
+		Priority             func(childComplexity int) int
+		ResolutionCompliance func(childComplexity int) int
+		ResolutionMet        func(childComplexity int) int
+		ResolutionMissed     func(childComplexity int) int
+		ResponseCompliance   func(childComplexity int) int
+		ResponseMet          func(childComplexity int) int
+		ResponseMissed       func(childComplexity int) int
+	}
+
+	PriorityCount struct {
+		Count    func(childComplexity int) int
+		Priority func(childComplexity int) int
+	}
+
 	PriorityTarget struct {
 		Priority          func(childComplexity int) int
 		ResolutionMinutes func(childComplexity int) int
@@ -509,6 +558,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProblemFigures struct {
+		KnownErrors func(childComplexity int) int
+		Opened      func(childComplexity int) int
+		Resolved    func(childComplexity int) int
+	}
+
 	Query struct {
 		BlastRadius         func(childComplexity int, ciIds []string, maxDepth *int, types []string) int
 		Catalogue           func(childComplexity int) int
@@ -528,6 +583,8 @@ type ComplexityRoot struct {
 		RootCauseCandidates func(childComplexity int, incidentIds []string, since *time.Time, first *int) int
 		SLA                 func(childComplexity int, id string) int
 		SLAAtRisk           func(childComplexity int, asOf *time.Time) int
+		ServiceReport       func(childComplexity int, serviceID string, from time.Time, to time.Time, granularity *sla.PeriodKind) int
+		ServiceReports      func(childComplexity int, from time.Time, to time.Time, granularity *sla.PeriodKind) int
 		Slas                func(childComplexity int, serviceID *string) int
 		Window              func(childComplexity int, id string) int
 		Windows             func(childComplexity int, kind *itsm.WindowKind, from *time.Time, to *time.Time) int
@@ -550,6 +607,28 @@ type ComplexityRoot struct {
 		Name          func(childComplexity int) int
 		Propagation   func(childComplexity int) int
 		ToClasses     func(childComplexity int) int
+	}
+
+	ReportPeriod struct {
+		Availability          func(childComplexity int) int
+		AvailabilityMet       func(childComplexity int) int
+		BudgetUsedPercent     func(childComplexity int) int
+		Changes               func(childComplexity int) int
+		Compliance            func(childComplexity int) int
+		ElapsedServiceMinutes func(childComplexity int) int
+		End                   func(childComplexity int) int
+		ErrorBudgetMinutes    func(childComplexity int) int
+		Failures              func(childComplexity int) int
+		Incidents             func(childComplexity int) int
+		MtbfMinutes           func(childComplexity int) int
+		MttaMinutes           func(childComplexity int) int
+		MttrMinutes           func(childComplexity int) int
+		OutageMinutes         func(childComplexity int) int
+		Problems              func(childComplexity int) int
+		SLABreaches           func(childComplexity int) int
+		ServiceMinutes        func(childComplexity int) int
+		Start                 func(childComplexity int) int
+		Target                func(childComplexity int) int
 	}
 
 	RiskFactor struct {
@@ -622,6 +701,24 @@ type ComplexityRoot struct {
 		Gained  func(childComplexity int) int
 		Lost    func(childComplexity int) int
 		Service func(childComplexity int) int
+	}
+
+	ServiceReport struct {
+		AsOf                    func(childComplexity int) int
+		Availability            func(childComplexity int) int
+		ChangesCausingIncidents func(childComplexity int) int
+		From                    func(childComplexity int) int
+		Granularity             func(childComplexity int) int
+		MtbfMinutes             func(childComplexity int) int
+		MttaMinutes             func(childComplexity int) int
+		MttrMinutes             func(childComplexity int) int
+		OutageMinutes           func(childComplexity int) int
+		SLA                     func(childComplexity int) int
+		Series                  func(childComplexity int) int
+		Service                 func(childComplexity int) int
+		TimeZone                func(childComplexity int) int
+		To                      func(childComplexity int) int
+		Total                   func(childComplexity int) int
 	}
 
 	ServiceSLAStatus struct {
@@ -794,15 +891,15 @@ type MutationResolver interface {
 	ImportBatch(ctx context.Context, input model.ImportBatchInput) (*model.ImportResult, error)
 	CreateIncident(ctx context.Context, input itsm.CreateIncidentInput) (*itsm.Incident, error)
 	UpdateIncident(ctx context.Context, id string, input itsm.UpdateIncidentInput) (*itsm.Incident, error)
-	TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string) (*itsm.Incident, error)
+	TransitionIncident(ctx context.Context, id string, state itsm.IncidentState, note *string, at *time.Time) (*itsm.Incident, error)
 	CreateProblem(ctx context.Context, input itsm.CreateProblemInput) (*itsm.Problem, error)
 	UpdateProblem(ctx context.Context, id string, input itsm.UpdateProblemInput) (*itsm.Problem, error)
 	LinkIncidentToProblem(ctx context.Context, problemID string, incidentID string) (*itsm.Problem, error)
-	TransitionProblem(ctx context.Context, id string, state itsm.ProblemState, note *string) (*itsm.Problem, error)
+	TransitionProblem(ctx context.Context, id string, state itsm.ProblemState, note *string, at *time.Time) (*itsm.Problem, error)
 	CreateChange(ctx context.Context, input itsm.CreateChangeInput) (*itsm.Change, error)
 	UpdateChange(ctx context.Context, id string, input itsm.UpdateChangeInput) (*itsm.Change, error)
-	ApproveChange(ctx context.Context, changeID string, decision itsm.Decision, comment *string) (*itsm.Change, error)
-	TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string) (*itsm.Change, error)
+	ApproveChange(ctx context.Context, changeID string, decision itsm.Decision, comment *string, at *time.Time) (*itsm.Change, error)
+	TransitionChange(ctx context.Context, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string, at *time.Time) (*itsm.Change, error)
 	AddChangeNote(ctx context.Context, id string, text string) (*itsm.Change, error)
 	CreateSLA(ctx context.Context, input model.CreateSLAInput) (*itsm.SLA, error)
 	UpdateSLA(ctx context.Context, id string, input model.UpdateSLAInput, version *int) (*itsm.SLA, error)
@@ -855,12 +952,25 @@ type QueryResolver interface {
 	Window(ctx context.Context, id string) (*itsm.Window, error)
 	Windows(ctx context.Context, kind *itsm.WindowKind, from *time.Time, to *time.Time) ([]itsm.Window, error)
 	History(ctx context.Context, id string, first *int, after *string) (*model.AuditConnection, error)
+	ServiceReport(ctx context.Context, serviceID string, from time.Time, to time.Time, granularity *sla.PeriodKind) (*report.ServiceReport, error)
+	ServiceReports(ctx context.Context, from time.Time, to time.Time, granularity *sla.PeriodKind) ([]report.ServiceReport, error)
 }
 type RelationResolver interface {
 	From(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
 	To(ctx context.Context, obj *graph.Relation) (*graph.CI, error)
 
 	Sightings(ctx context.Context, obj *graph.Relation) ([]graph.Sighting, error)
+}
+type ReportPeriodResolver interface {
+	ServiceMinutes(ctx context.Context, obj *report.Figures) (float64, error)
+	ElapsedServiceMinutes(ctx context.Context, obj *report.Figures) (float64, error)
+	OutageMinutes(ctx context.Context, obj *report.Figures) (float64, error)
+
+	ErrorBudgetMinutes(ctx context.Context, obj *report.Figures) (*float64, error)
+
+	MttaMinutes(ctx context.Context, obj *report.Figures) (*float64, error)
+	MttrMinutes(ctx context.Context, obj *report.Figures) (*float64, error)
+	MtbfMinutes(ctx context.Context, obj *report.Figures) (*float64, error)
 }
 type RootCauseCandidateResolver interface {
 	Evidence(ctx context.Context, obj *analysis.RootCause) ([]string, error)
@@ -892,6 +1002,14 @@ type SLARiskResolver interface {
 	BudgetLeftMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
 	CommittedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
 	ProposedOutageMinutes(ctx context.Context, obj *analysis.SLARisk) (float64, error)
+}
+type ServiceReportResolver interface {
+	TimeZone(ctx context.Context, obj *report.ServiceReport) (string, error)
+	Availability(ctx context.Context, obj *report.ServiceReport) (*float64, error)
+	OutageMinutes(ctx context.Context, obj *report.ServiceReport) (float64, error)
+	MttaMinutes(ctx context.Context, obj *report.ServiceReport) (*float64, error)
+	MttrMinutes(ctx context.Context, obj *report.ServiceReport) (*float64, error)
+	MtbfMinutes(ctx context.Context, obj *report.ServiceReport) (*float64, error)
 }
 type ServiceSLAStatusResolver interface {
 	Service(ctx context.Context, obj *analysis.ServiceSLAStatus) (*graph.CI, error)
@@ -1541,6 +1659,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChangeEdge.Node(childComplexity), true
 
+	case "ChangeFigures.byOutcome":
+		if e.ComplexityRoot.ChangeFigures.ByOutcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.ByOutcome(childComplexity), true
+	case "ChangeFigures.byType":
+		if e.ComplexityRoot.ChangeFigures.ByType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.ByType(childComplexity), true
+	case "ChangeFigures.causedIncidents":
+		if e.ComplexityRoot.ChangeFigures.CausedIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.CausedIncidents(childComplexity), true
+	case "ChangeFigures.failed":
+		if e.ComplexityRoot.ChangeFigures.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.Failed(childComplexity), true
+	case "ChangeFigures.failureRate":
+		if e.ComplexityRoot.ChangeFigures.FailureRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.FailureRate(childComplexity), true
+	case "ChangeFigures.implemented":
+		if e.ComplexityRoot.ChangeFigures.Implemented == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeFigures.Implemented(childComplexity), true
+
 	case "ChangeImpact.blastRadius":
 		if e.ComplexityRoot.ChangeImpact.BlastRadius == nil {
 			break
@@ -1602,6 +1757,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChangeImpact.Services(childComplexity), true
 
+	case "ChangeOutcomeCount.count":
+		if e.ComplexityRoot.ChangeOutcomeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomeCount.Count(childComplexity), true
+	case "ChangeOutcomeCount.outcome":
+		if e.ComplexityRoot.ChangeOutcomeCount.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeOutcomeCount.Outcome(childComplexity), true
+
 	case "ChangeThreat.change":
 		if e.ComplexityRoot.ChangeThreat.Change == nil {
 			break
@@ -1626,6 +1794,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangeThreat.PlannedDowntimeMinutes(childComplexity), true
+
+	case "ChangeTypeCount.count":
+		if e.ComplexityRoot.ChangeTypeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeTypeCount.Count(childComplexity), true
+	case "ChangeTypeCount.type":
+		if e.ComplexityRoot.ChangeTypeCount.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeTypeCount.Type(childComplexity), true
 
 	case "Dependency.ci":
 		if e.ComplexityRoot.Dependency.CI == nil {
@@ -2357,6 +2538,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IncidentEdge.Node(childComplexity), true
 
+	case "IncidentFigures.byPriority":
+		if e.ComplexityRoot.IncidentFigures.ByPriority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentFigures.ByPriority(childComplexity), true
+	case "IncidentFigures.byState":
+		if e.ComplexityRoot.IncidentFigures.ByState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentFigures.ByState(childComplexity), true
+	case "IncidentFigures.opened":
+		if e.ComplexityRoot.IncidentFigures.Opened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentFigures.Opened(childComplexity), true
+	case "IncidentFigures.resolved":
+		if e.ComplexityRoot.IncidentFigures.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentFigures.Resolved(childComplexity), true
+
 	case "IncidentSLA.resolution":
 		if e.ComplexityRoot.IncidentSLA.Resolution == nil {
 			break
@@ -2369,6 +2575,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IncidentSLA.Response(childComplexity), true
+
+	case "IncidentStateCount.count":
+		if e.ComplexityRoot.IncidentStateCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentStateCount.Count(childComplexity), true
+	case "IncidentStateCount.state":
+		if e.ComplexityRoot.IncidentStateCount.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentStateCount.State(childComplexity), true
 
 	case "Mutation.addChangeNote":
 		if e.ComplexityRoot.Mutation.AddChangeNote == nil {
@@ -2391,7 +2610,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveChange(childComplexity, args["changeId"].(string), args["decision"].(itsm.Decision), args["comment"].(*string)), true
+		return e.ComplexityRoot.Mutation.ApproveChange(childComplexity, args["changeId"].(string), args["decision"].(itsm.Decision), args["comment"].(*string), args["at"].(*time.Time)), true
 	case "Mutation.assessChange":
 		if e.ComplexityRoot.Mutation.AssessChange == nil {
 			break
@@ -2545,7 +2764,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionChange(childComplexity, args["id"].(string), args["state"].(itsm.ChangeState), args["outcome"].(*itsm.ChangeOutcome), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.TransitionChange(childComplexity, args["id"].(string), args["state"].(itsm.ChangeState), args["outcome"].(*itsm.ChangeOutcome), args["note"].(*string), args["at"].(*time.Time)), true
 	case "Mutation.transitionIncident":
 		if e.ComplexityRoot.Mutation.TransitionIncident == nil {
 			break
@@ -2556,7 +2775,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionIncident(childComplexity, args["id"].(string), args["state"].(itsm.IncidentState), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.TransitionIncident(childComplexity, args["id"].(string), args["state"].(itsm.IncidentState), args["note"].(*string), args["at"].(*time.Time)), true
 	case "Mutation.transitionProblem":
 		if e.ComplexityRoot.Mutation.TransitionProblem == nil {
 			break
@@ -2567,7 +2786,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionProblem(childComplexity, args["id"].(string), args["state"].(itsm.ProblemState), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.TransitionProblem(childComplexity, args["id"].(string), args["state"].(itsm.ProblemState), args["note"].(*string), args["at"].(*time.Time)), true
 	case "Mutation.unrelate":
 		if e.ComplexityRoot.Mutation.Unrelate == nil {
 			break
@@ -2771,6 +2990,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlannedRelation.Type(childComplexity), true
 
+	case "PriorityCompliance.priority":
+		if e.ComplexityRoot.PriorityCompliance.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.Priority(childComplexity), true
+	case "PriorityCompliance.resolutionCompliance":
+		if e.ComplexityRoot.PriorityCompliance.ResolutionCompliance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResolutionCompliance(childComplexity), true
+	case "PriorityCompliance.resolutionMet":
+		if e.ComplexityRoot.PriorityCompliance.ResolutionMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResolutionMet(childComplexity), true
+	case "PriorityCompliance.resolutionMissed":
+		if e.ComplexityRoot.PriorityCompliance.ResolutionMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResolutionMissed(childComplexity), true
+	case "PriorityCompliance.responseCompliance":
+		if e.ComplexityRoot.PriorityCompliance.ResponseCompliance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResponseCompliance(childComplexity), true
+	case "PriorityCompliance.responseMet":
+		if e.ComplexityRoot.PriorityCompliance.ResponseMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResponseMet(childComplexity), true
+	case "PriorityCompliance.responseMissed":
+		if e.ComplexityRoot.PriorityCompliance.ResponseMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCompliance.ResponseMissed(childComplexity), true
+
+	case "PriorityCount.count":
+		if e.ComplexityRoot.PriorityCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCount.Count(childComplexity), true
+	case "PriorityCount.priority":
+		if e.ComplexityRoot.PriorityCount.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorityCount.Priority(childComplexity), true
+
 	case "PriorityTarget.priority":
 		if e.ComplexityRoot.PriorityTarget.Priority == nil {
 			break
@@ -2929,6 +3204,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProblemEdge.Node(childComplexity), true
+
+	case "ProblemFigures.knownErrors":
+		if e.ComplexityRoot.ProblemFigures.KnownErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemFigures.KnownErrors(childComplexity), true
+	case "ProblemFigures.opened":
+		if e.ComplexityRoot.ProblemFigures.Opened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemFigures.Opened(childComplexity), true
+	case "ProblemFigures.resolved":
+		if e.ComplexityRoot.ProblemFigures.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemFigures.Resolved(childComplexity), true
 
 	case "Query.blastRadius":
 		if e.ComplexityRoot.Query.BlastRadius == nil {
@@ -3124,6 +3418,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SLAAtRisk(childComplexity, args["asOf"].(*time.Time)), true
+	case "Query.serviceReport":
+		if e.ComplexityRoot.Query.ServiceReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceReport(childComplexity, args["serviceId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["granularity"].(*sla.PeriodKind)), true
+	case "Query.serviceReports":
+		if e.ComplexityRoot.Query.ServiceReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceReports(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["granularity"].(*sla.PeriodKind)), true
 	case "Query.slas":
 		if e.ComplexityRoot.Query.Slas == nil {
 			break
@@ -3237,6 +3553,121 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RelationType.ToClasses(childComplexity), true
+
+	case "ReportPeriod.availability":
+		if e.ComplexityRoot.ReportPeriod.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Availability(childComplexity), true
+	case "ReportPeriod.availabilityMet":
+		if e.ComplexityRoot.ReportPeriod.AvailabilityMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.AvailabilityMet(childComplexity), true
+	case "ReportPeriod.errorBudgetUsedPercent":
+		if e.ComplexityRoot.ReportPeriod.BudgetUsedPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.BudgetUsedPercent(childComplexity), true
+	case "ReportPeriod.changes":
+		if e.ComplexityRoot.ReportPeriod.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Changes(childComplexity), true
+	case "ReportPeriod.compliance":
+		if e.ComplexityRoot.ReportPeriod.Compliance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Compliance(childComplexity), true
+	case "ReportPeriod.elapsedServiceMinutes":
+		if e.ComplexityRoot.ReportPeriod.ElapsedServiceMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.ElapsedServiceMinutes(childComplexity), true
+	case "ReportPeriod.end":
+		if e.ComplexityRoot.ReportPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.End(childComplexity), true
+	case "ReportPeriod.errorBudgetMinutes":
+		if e.ComplexityRoot.ReportPeriod.ErrorBudgetMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.ErrorBudgetMinutes(childComplexity), true
+	case "ReportPeriod.failures":
+		if e.ComplexityRoot.ReportPeriod.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Failures(childComplexity), true
+	case "ReportPeriod.incidents":
+		if e.ComplexityRoot.ReportPeriod.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Incidents(childComplexity), true
+	case "ReportPeriod.mtbfMinutes":
+		if e.ComplexityRoot.ReportPeriod.MtbfMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.MtbfMinutes(childComplexity), true
+	case "ReportPeriod.mttaMinutes":
+		if e.ComplexityRoot.ReportPeriod.MttaMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.MttaMinutes(childComplexity), true
+	case "ReportPeriod.mttrMinutes":
+		if e.ComplexityRoot.ReportPeriod.MttrMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.MttrMinutes(childComplexity), true
+	case "ReportPeriod.outageMinutes":
+		if e.ComplexityRoot.ReportPeriod.OutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.OutageMinutes(childComplexity), true
+	case "ReportPeriod.problems":
+		if e.ComplexityRoot.ReportPeriod.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Problems(childComplexity), true
+	case "ReportPeriod.slaBreaches":
+		if e.ComplexityRoot.ReportPeriod.SLABreaches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.SLABreaches(childComplexity), true
+	case "ReportPeriod.serviceMinutes":
+		if e.ComplexityRoot.ReportPeriod.ServiceMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.ServiceMinutes(childComplexity), true
+	case "ReportPeriod.start":
+		if e.ComplexityRoot.ReportPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Start(childComplexity), true
+	case "ReportPeriod.availabilityTarget":
+		if e.ComplexityRoot.ReportPeriod.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportPeriod.Target(childComplexity), true
 
 	case "RiskFactor.detail":
 		if e.ComplexityRoot.RiskFactor.Detail == nil {
@@ -3555,6 +3986,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceImpact.Service(childComplexity), true
+
+	case "ServiceReport.asOf":
+		if e.ComplexityRoot.ServiceReport.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.AsOf(childComplexity), true
+	case "ServiceReport.availability":
+		if e.ComplexityRoot.ServiceReport.Availability == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.Availability(childComplexity), true
+	case "ServiceReport.changesCausingIncidents":
+		if e.ComplexityRoot.ServiceReport.ChangesCausingIncidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.ChangesCausingIncidents(childComplexity), true
+	case "ServiceReport.from":
+		if e.ComplexityRoot.ServiceReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.From(childComplexity), true
+	case "ServiceReport.granularity":
+		if e.ComplexityRoot.ServiceReport.Granularity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.Granularity(childComplexity), true
+	case "ServiceReport.mtbfMinutes":
+		if e.ComplexityRoot.ServiceReport.MtbfMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.MtbfMinutes(childComplexity), true
+	case "ServiceReport.mttaMinutes":
+		if e.ComplexityRoot.ServiceReport.MttaMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.MttaMinutes(childComplexity), true
+	case "ServiceReport.mttrMinutes":
+		if e.ComplexityRoot.ServiceReport.MttrMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.MttrMinutes(childComplexity), true
+	case "ServiceReport.outageMinutes":
+		if e.ComplexityRoot.ServiceReport.OutageMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.OutageMinutes(childComplexity), true
+	case "ServiceReport.sla":
+		if e.ComplexityRoot.ServiceReport.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.SLA(childComplexity), true
+	case "ServiceReport.series":
+		if e.ComplexityRoot.ServiceReport.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.Series(childComplexity), true
+	case "ServiceReport.service":
+		if e.ComplexityRoot.ServiceReport.Service == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.Service(childComplexity), true
+	case "ServiceReport.timeZone":
+		if e.ComplexityRoot.ServiceReport.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.TimeZone(childComplexity), true
+	case "ServiceReport.to":
+		if e.ComplexityRoot.ServiceReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.To(childComplexity), true
+	case "ServiceReport.total":
+		if e.ComplexityRoot.ServiceReport.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceReport.Total(childComplexity), true
 
 	case "ServiceSLAStatus.attainment":
 		if e.ComplexityRoot.ServiceSLAStatus.Attainment == nil {
@@ -5288,6 +5810,8 @@ input CreateProblemInput {
   incidentIds: [ID!]
   rootCauseCiId: ID
   workaround: String
+  "Defaults to now; may be back-dated (the first transition's time), not more than 5 minutes ahead."
+  openedAt: Time
 }
 
 "Absent fields are left unchanged."
@@ -5306,6 +5830,8 @@ input CreateChangeInput {
   plannedStart: Time!
   plannedEnd: Time!
   description: String
+  "Defaults to now; may be back-dated (the first transition's time), not more than 5 minutes ahead."
+  requestedAt: Time
 }
 
 """
@@ -5403,26 +5929,37 @@ extend type Query {
 extend type Mutation {
   createIncident(input: CreateIncidentInput!): Incident!
   updateIncident(id: ID!, input: UpdateIncidentInput!): Incident!
-  transitionIncident(id: ID!, state: IncidentState!, note: String): Incident!
+  """
+  at back-dates the move (default now), for events forwarded late: the
+  response (IN_PROGRESS), resolution and outage end (RESOLVED) and closure it
+  stamps take its time. Not in the future (up to 5 minutes ahead is taken as
+  now) nor before the previous transition: INVALID_INPUT on at.
+  """
+  transitionIncident(id: ID!, state: IncidentState!, note: String, at: Time): Incident!
   createProblem(input: CreateProblemInput!): Problem!
   updateProblem(id: ID!, input: UpdateProblemInput!): Problem!
   "Idempotent."
   linkIncidentToProblem(problemId: ID!, incidentId: ID!): Problem!
-  transitionProblem(id: ID!, state: ProblemState!, note: String): Problem!
+  "at back-dates the move (default now); not in the future nor before the previous transition."
+  transitionProblem(id: ID!, state: ProblemState!, note: String, at: Time): Problem!
   createChange(input: CreateChangeInput!): Change!
   "A material edit (window, targets, type) sends the change back for assessment and approval; see UpdateChangeInput."
   updateChange(id: ID!, input: UpdateChangeInput!): Change!
   """
   The approver is the request's actor. The actor who requested the change may
   not approve or reject it (FORBIDDEN), unless the server runs with
-  --allow-self-approval.
+  --allow-self-approval. at back-dates the decision (default now); not in the
+  future nor before the previous transition.
   """
-  approveChange(changeId: ID!, decision: Decision!, comment: String): Change!
+  approveChange(changeId: ID!, decision: Decision!, comment: String, at: Time): Change!
   """
   Scheduling a NORMAL change inside a freeze window is a CONFLICT on
   plannedStart; closing needs an outcome; cancelling needs a reason (note).
+  at back-dates the move (default now), so the actual start (IMPLEMENTING)
+  and end (REVIEW) take its time; not in the future nor before the previous
+  transition.
   """
-  transitionChange(id: ID!, state: ChangeState!, outcome: ChangeOutcome, note: String): Change!
+  transitionChange(id: ID!, state: ChangeState!, outcome: ChangeOutcome, note: String, at: Time): Change!
   addChangeNote(id: ID!, text: String!): Change!
   createSLA(input: CreateSLAInput!): SLA!
   """
@@ -5438,6 +5975,188 @@ extend type Mutation {
   updateWindow(id: ID!, input: UpdateWindowInput!, version: Int): Window!
   "With version, only if the window is still at that version."
   deleteWindow(id: ID!, version: Int): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/report.graphqls", Input: `# Service reports: availability against the SLA target with the error budget
+# used, SLA breaches, response and resolution compliance by priority, MTTA,
+# MTTR, MTBF, incidents, problems and changes of a service over a range of
+# time, as totals and as a series of periods for charts. Computed when asked
+# from the records and their history; the README ("Reports") defines every
+# figure. GET /api/v1/reports/services[/{id}] exports the same as CSV.
+
+"""
+The length of a report's periods. Periods begin at midnight in the time zone
+of the service's SLA (UTC without one), weeks on Monday; the first and last
+are clipped to the report's range.
+"""
+enum ReportGranularity {
+  DAY
+  WEEK
+  MONTH
+}
+
+"""
+The response and resolution clocks of one priority decided in a period: met
+when the clock stopped (first response, resolution) in time; missed when it
+stopped late or, still running, passed its due time (then booked at the due
+time).
+"""
+type PriorityCompliance {
+  priority: Priority!
+  responseMet: Int!
+  responseMissed: Int!
+  "Percentage of response clocks met; null when none was decided."
+  responseCompliance: Float
+  resolutionMet: Int!
+  resolutionMissed: Int!
+  "Percentage of resolution clocks met; null when none was decided."
+  resolutionCompliance: Float
+}
+
+type PriorityCount {
+  priority: Priority!
+  count: Int!
+}
+
+type IncidentStateCount {
+  state: IncidentState!
+  count: Int!
+}
+
+type ChangeTypeCount {
+  type: ChangeType!
+  count: Int!
+}
+
+type ChangeOutcomeCount {
+  outcome: ChangeOutcome!
+  count: Int!
+}
+
+"The incidents that count against the service (see the README)."
+type IncidentFigures {
+  "Opened in the period."
+  opened: Int!
+  "The ones opened, by priority (P1 to P4)."
+  byPriority: [PriorityCount!]!
+  "The ones opened, by the state each was in at the end of the period (or at asOf)."
+  byState: [IncidentStateCount!]!
+  "Resolved in the period (their last resolution, if reopened)."
+  resolved: Int!
+}
+
+"The service's problems: linked to one of its incidents, or with a root-cause CI it depends on."
+type ProblemFigures {
+  opened: Int!
+  "Moved to RESOLVED in the period."
+  resolved: Int!
+  "Moved to KNOWN_ERROR in the period."
+  knownErrors: Int!
+}
+
+"""
+The service's changes (targeting it or something it depends on, or named as
+the cause of one of its incidents) whose implementation ended (moved to
+REVIEW) in the period.
+"""
+type ChangeFigures {
+  implemented: Int!
+  "STANDARD, NORMAL, EMERGENCY."
+  byType: [ChangeTypeCount!]!
+  "The ones CLOSED since, by outcome."
+  byOutcome: [ChangeOutcomeCount!]!
+  "The ones an incident names as its cause (causedByChangeId)."
+  causedIncidents: Int!
+  "The ones that caused an incident or closed FAILED or ROLLED_BACK."
+  failed: Int!
+  "failed / implemented in percent; null when none was implemented."
+  failureRate: Float
+}
+
+"""
+A service's figures over one stretch of time: a report's whole range
+(ServiceReport.total) or one of its periods. Minutes are rounded to two
+decimals.
+"""
+type ReportPeriod {
+  start: Time!
+  end: Time!
+  "Service time in the stretch (the SLA's service hours; 24x7 without an SLA)."
+  serviceMinutes: Float!
+  "Service time elapsed by the report's asOf."
+  elapsedServiceMinutes: Float!
+  "Service time lost to outages of the service and of what it depends on, overlaps counted once."
+  outageMinutes: Float!
+  "Percentage of elapsed service time not lost; null while none has elapsed."
+  availability: Float
+  "The SLA's availability target; null without an SLA."
+  availabilityTarget: Float
+  "The outage the target allows over the whole stretch; null without an SLA."
+  errorBudgetMinutes: Float
+  "outageMinutes / errorBudgetMinutes in percent (over 100 once overspent); null without an SLA or budget."
+  errorBudgetUsedPercent: Float
+  "false once the outage exceeds the error budget; null without an SLA or while no service time has elapsed."
+  availabilityMet: Boolean
+  "Distinct outages (overlapping ones merged) that start in the stretch and take some service time."
+  failures: Int!
+  "Response and resolution due times missed."
+  slaBreaches: Int!
+  "Mean time from opening to first response of the incidents first responded to in the stretch (wall clock)."
+  mttaMinutes: Float
+  "Mean time from opening to resolution of the incidents resolved in the stretch (wall clock)."
+  mttrMinutes: Float
+  "Elapsed service time not lost, divided by failures; null without failures."
+  mtbfMinutes: Float
+  "One entry per priority, P1 to P4."
+  compliance: [PriorityCompliance!]!
+  incidents: IncidentFigures!
+  problems: ProblemFigures!
+  changes: ChangeFigures!
+}
+
+"A service's report over [from, to)."
+type ServiceReport {
+  service: CI!
+  "The SLA it is measured against: the service's strictest (highest availability target); null without one."
+  sla: SLA
+  from: Time!
+  to: Time!
+  "The instant the figures are as of: to, or now if that is earlier."
+  asOf: Time!
+  granularity: ReportGranularity!
+  "The time zone periods begin at midnight in: the SLA's, UTC without one."
+  timeZone: String!
+  "Shorthand for total.availability."
+  availability: Float
+  "Shorthand for total.outageMinutes."
+  outageMinutes: Float!
+  "Shorthand for total.mttaMinutes."
+  mttaMinutes: Float
+  "Shorthand for total.mttrMinutes."
+  mttrMinutes: Float
+  "Shorthand for total.mtbfMinutes."
+  mtbfMinutes: Float
+  "The figures over the whole range."
+  total: ReportPeriod!
+  "The figures per period, in order."
+  series: [ReportPeriod!]!
+  "The service's changes implemented in the range that an incident names as its cause, oldest first."
+  changesCausingIncidents: [Change!]!
+}
+
+extend type Query {
+  """
+  A service's report over [from, to) with a series per period (granularity
+  default MONTH). At most 366 periods: a longer range is INVALID_INPUT on
+  to.
+  """
+  serviceReport(serviceId: ID!, from: Time!, to: Time!, granularity: ReportGranularity): ServiceReport!
+  """
+  The portfolio: every service's report, worst first (error budget used,
+  highest first, services without an SLA last; then availability, lowest
+  first; then SLA breaches, most first; then name).
+  """
+  serviceReports(from: Time!, to: Time!, granularity: ReportGranularity): [ServiceReport!]!
 }
 `, BuiltIn: false},
 }
@@ -5733,6 +6452,24 @@ func (ec *executionContext) childFields_ChangeEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ChangeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "implemented":
+		return ec.fieldContext_ChangeFigures_implemented(ctx, field)
+	case "byType":
+		return ec.fieldContext_ChangeFigures_byType(ctx, field)
+	case "byOutcome":
+		return ec.fieldContext_ChangeFigures_byOutcome(ctx, field)
+	case "causedIncidents":
+		return ec.fieldContext_ChangeFigures_causedIncidents(ctx, field)
+	case "failed":
+		return ec.fieldContext_ChangeFigures_failed(ctx, field)
+	case "failureRate":
+		return ec.fieldContext_ChangeFigures_failureRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangeImpact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "change":
@@ -5759,6 +6496,16 @@ func (ec *executionContext) childFields_ChangeImpact(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ChangeImpact", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangeOutcomeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outcome":
+		return ec.fieldContext_ChangeOutcomeCount_outcome(ctx, field)
+	case "count":
+		return ec.fieldContext_ChangeOutcomeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeOutcomeCount", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangeThreat(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "change":
@@ -5771,6 +6518,16 @@ func (ec *executionContext) childFields_ChangeThreat(ctx context.Context, field 
 		return ec.fieldContext_ChangeThreat_plannedDowntimeMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangeThreat", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangeTypeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_ChangeTypeCount_type(ctx, field)
+	case "count":
+		return ec.fieldContext_ChangeTypeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangeTypeCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Dependency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6113,6 +6870,20 @@ func (ec *executionContext) childFields_IncidentEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IncidentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_IncidentFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opened":
+		return ec.fieldContext_IncidentFigures_opened(ctx, field)
+	case "byPriority":
+		return ec.fieldContext_IncidentFigures_byPriority(ctx, field)
+	case "byState":
+		return ec.fieldContext_IncidentFigures_byState(ctx, field)
+	case "resolved":
+		return ec.fieldContext_IncidentFigures_resolved(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_IncidentSLA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "response":
@@ -6121,6 +6892,16 @@ func (ec *executionContext) childFields_IncidentSLA(ctx context.Context, field g
 		return ec.fieldContext_IncidentSLA_resolution(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IncidentSLA", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentStateCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_IncidentStateCount_state(ctx, field)
+	case "count":
+		return ec.fieldContext_IncidentStateCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentStateCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6191,6 +6972,36 @@ func (ec *executionContext) childFields_PlannedRelation(ctx context.Context, fie
 		return ec.fieldContext_PlannedRelation_to(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlannedRelation", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorityCompliance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "priority":
+		return ec.fieldContext_PriorityCompliance_priority(ctx, field)
+	case "responseMet":
+		return ec.fieldContext_PriorityCompliance_responseMet(ctx, field)
+	case "responseMissed":
+		return ec.fieldContext_PriorityCompliance_responseMissed(ctx, field)
+	case "responseCompliance":
+		return ec.fieldContext_PriorityCompliance_responseCompliance(ctx, field)
+	case "resolutionMet":
+		return ec.fieldContext_PriorityCompliance_resolutionMet(ctx, field)
+	case "resolutionMissed":
+		return ec.fieldContext_PriorityCompliance_resolutionMissed(ctx, field)
+	case "resolutionCompliance":
+		return ec.fieldContext_PriorityCompliance_resolutionCompliance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorityCompliance", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorityCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "priority":
+		return ec.fieldContext_PriorityCount_priority(ctx, field)
+	case "count":
+		return ec.fieldContext_PriorityCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorityCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PriorityTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6267,6 +7078,18 @@ func (ec *executionContext) childFields_ProblemEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ProblemEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ProblemFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opened":
+		return ec.fieldContext_ProblemFigures_opened(ctx, field)
+	case "resolved":
+		return ec.fieldContext_ProblemFigures_resolved(ctx, field)
+	case "knownErrors":
+		return ec.fieldContext_ProblemFigures_knownErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_Relation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "type":
@@ -6307,6 +7130,50 @@ func (ec *executionContext) childFields_RelationType(ctx context.Context, field 
 		return ec.fieldContext_RelationType_forbiddenTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RelationType", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_ReportPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_ReportPeriod_end(ctx, field)
+	case "serviceMinutes":
+		return ec.fieldContext_ReportPeriod_serviceMinutes(ctx, field)
+	case "elapsedServiceMinutes":
+		return ec.fieldContext_ReportPeriod_elapsedServiceMinutes(ctx, field)
+	case "outageMinutes":
+		return ec.fieldContext_ReportPeriod_outageMinutes(ctx, field)
+	case "availability":
+		return ec.fieldContext_ReportPeriod_availability(ctx, field)
+	case "availabilityTarget":
+		return ec.fieldContext_ReportPeriod_availabilityTarget(ctx, field)
+	case "errorBudgetMinutes":
+		return ec.fieldContext_ReportPeriod_errorBudgetMinutes(ctx, field)
+	case "errorBudgetUsedPercent":
+		return ec.fieldContext_ReportPeriod_errorBudgetUsedPercent(ctx, field)
+	case "availabilityMet":
+		return ec.fieldContext_ReportPeriod_availabilityMet(ctx, field)
+	case "failures":
+		return ec.fieldContext_ReportPeriod_failures(ctx, field)
+	case "slaBreaches":
+		return ec.fieldContext_ReportPeriod_slaBreaches(ctx, field)
+	case "mttaMinutes":
+		return ec.fieldContext_ReportPeriod_mttaMinutes(ctx, field)
+	case "mttrMinutes":
+		return ec.fieldContext_ReportPeriod_mttrMinutes(ctx, field)
+	case "mtbfMinutes":
+		return ec.fieldContext_ReportPeriod_mtbfMinutes(ctx, field)
+	case "compliance":
+		return ec.fieldContext_ReportPeriod_compliance(ctx, field)
+	case "incidents":
+		return ec.fieldContext_ReportPeriod_incidents(ctx, field)
+	case "problems":
+		return ec.fieldContext_ReportPeriod_problems(ctx, field)
+	case "changes":
+		return ec.fieldContext_ReportPeriod_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportPeriod", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskFactor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6451,6 +7318,42 @@ func (ec *executionContext) childFields_ServiceImpact(ctx context.Context, field
 		return ec.fieldContext_ServiceImpact_lost(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceImpact", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "service":
+		return ec.fieldContext_ServiceReport_service(ctx, field)
+	case "sla":
+		return ec.fieldContext_ServiceReport_sla(ctx, field)
+	case "from":
+		return ec.fieldContext_ServiceReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ServiceReport_to(ctx, field)
+	case "asOf":
+		return ec.fieldContext_ServiceReport_asOf(ctx, field)
+	case "granularity":
+		return ec.fieldContext_ServiceReport_granularity(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_ServiceReport_timeZone(ctx, field)
+	case "availability":
+		return ec.fieldContext_ServiceReport_availability(ctx, field)
+	case "outageMinutes":
+		return ec.fieldContext_ServiceReport_outageMinutes(ctx, field)
+	case "mttaMinutes":
+		return ec.fieldContext_ServiceReport_mttaMinutes(ctx, field)
+	case "mttrMinutes":
+		return ec.fieldContext_ServiceReport_mttrMinutes(ctx, field)
+	case "mtbfMinutes":
+		return ec.fieldContext_ServiceReport_mtbfMinutes(ctx, field)
+	case "total":
+		return ec.fieldContext_ServiceReport_total(ctx, field)
+	case "series":
+		return ec.fieldContext_ServiceReport_series(ctx, field)
+	case "changesCausingIncidents":
+		return ec.fieldContext_ServiceReport_changesCausingIncidents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceReport", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceSLAStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6866,6 +7769,14 @@ func (ec *executionContext) field_Mutation_approveChange_args(ctx context.Contex
 		return nil, err
 	}
 	args["comment"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg3
 	return args, nil
 }
 
@@ -7134,6 +8045,14 @@ func (ec *executionContext) field_Mutation_transitionChange_args(ctx context.Con
 		return nil, err
 	}
 	args["note"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg4
 	return args, nil
 }
 
@@ -7164,6 +8083,14 @@ func (ec *executionContext) field_Mutation_transitionIncident_args(ctx context.C
 		return nil, err
 	}
 	args["note"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg3
 	return args, nil
 }
 
@@ -7194,6 +8121,14 @@ func (ec *executionContext) field_Mutation_transitionProblem_args(ctx context.Co
 		return nil, err
 	}
 	args["note"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg3
 	return args, nil
 }
 
@@ -7770,6 +8705,74 @@ func (ec *executionContext) field_Query_rootCauseCandidates_args(ctx context.Con
 		return nil, err
 	}
 	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "serviceId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["serviceId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*sla.PeriodKind, error) {
+			return ec.unmarshalOReportGranularity2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceReports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*sla.PeriodKind, error) {
+			return ec.unmarshalOReportGranularity2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg2
 	return args, nil
 }
 
@@ -10498,6 +11501,162 @@ func (ec *executionContext) fieldContext_ChangeEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangeFigures_implemented(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_implemented(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Implemented, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_implemented(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeFigures_byType(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_byType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.ChangeTypeCount) graphql.Marshaler {
+			return ec.marshalNChangeTypeCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeTypeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_byType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeTypeCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeFigures_byOutcome(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_byOutcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByOutcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.ChangeOutcomeCount) graphql.Marshaler {
+			return ec.marshalNChangeOutcomeCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeOutcomeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_byOutcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeOutcomeCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeFigures_causedIncidents(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_causedIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CausedIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_causedIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeFigures_failed(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChangeFigures_failureRate(ctx context.Context, field graphql.CollectedField, obj *report.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeFigures_failureRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureRate(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeFigures_failureRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeFigures", field, true, false, "Float")
+}
+
 func (ec *executionContext) _ChangeImpact_change(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10800,6 +11959,52 @@ func (ec *executionContext) fieldContext_ChangeImpact_slasAtRisk(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangeOutcomeCount_outcome(ctx context.Context, field graphql.CollectedField, obj *report.ChangeOutcomeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomeCount_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.ChangeOutcome) graphql.Marshaler {
+			return ec.marshalNChangeOutcome2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomeCount_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomeCount", field, false, false, "ChangeOutcome")
+}
+
+func (ec *executionContext) _ChangeOutcomeCount_count(ctx context.Context, field graphql.CollectedField, obj *report.ChangeOutcomeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeOutcomeCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeOutcomeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeOutcomeCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ChangeThreat_change(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeThreat) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10899,6 +12104,52 @@ func (ec *executionContext) _ChangeThreat_plannedDowntimeMinutes(ctx context.Con
 }
 func (ec *executionContext) fieldContext_ChangeThreat_plannedDowntimeMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChangeThreat", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ChangeTypeCount_type(ctx context.Context, field graphql.CollectedField, obj *report.ChangeTypeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeTypeCount_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.ChangeType) graphql.Marshaler {
+			return ec.marshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeTypeCount_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeTypeCount", field, false, false, "ChangeType")
+}
+
+func (ec *executionContext) _ChangeTypeCount_count(ctx context.Context, field graphql.CollectedField, obj *report.ChangeTypeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeTypeCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeTypeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangeTypeCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
@@ -13956,6 +15207,116 @@ func (ec *executionContext) fieldContext_IncidentEdge_node(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _IncidentFigures_opened(ctx context.Context, field graphql.CollectedField, obj *report.IncidentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentFigures_opened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentFigures_opened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IncidentFigures_byPriority(ctx context.Context, field graphql.CollectedField, obj *report.IncidentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentFigures_byPriority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByPriority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.PriorityCount) graphql.Marshaler {
+			return ec.marshalNPriorityCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentFigures_byPriority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorityCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentFigures_byState(ctx context.Context, field graphql.CollectedField, obj *report.IncidentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentFigures_byState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.IncidentStateCount) graphql.Marshaler {
+			return ec.marshalNIncidentStateCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentStateCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentFigures_byState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentStateCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentFigures_resolved(ctx context.Context, field graphql.CollectedField, obj *report.IncidentFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentFigures_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentFigures_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _IncidentSLA_response(ctx context.Context, field graphql.CollectedField, obj *model.IncidentSLA) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14018,6 +15379,52 @@ func (ec *executionContext) fieldContext_IncidentSLA_resolution(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _IncidentStateCount_state(ctx context.Context, field graphql.CollectedField, obj *report.IncidentStateCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentStateCount_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.IncidentState) graphql.Marshaler {
+			return ec.marshalNIncidentState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentStateCount_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentStateCount", field, false, false, "IncidentState")
+}
+
+func (ec *executionContext) _IncidentStateCount_count(ctx context.Context, field graphql.CollectedField, obj *report.IncidentStateCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentStateCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentStateCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentStateCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Mutation_upsertCI(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -14426,7 +15833,7 @@ func (ec *executionContext) _Mutation_transitionIncident(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionIncident(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.IncidentState), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().TransitionIncident(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.IncidentState), fc.Args["note"].(*string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
@@ -14602,7 +16009,7 @@ func (ec *executionContext) _Mutation_transitionProblem(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionProblem(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ProblemState), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().TransitionProblem(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ProblemState), fc.Args["note"].(*string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Problem) graphql.Marshaler {
@@ -14734,7 +16141,7 @@ func (ec *executionContext) _Mutation_approveChange(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveChange(ctx, fc.Args["changeId"].(string), fc.Args["decision"].(itsm.Decision), fc.Args["comment"].(*string))
+			return ec.Resolvers.Mutation().ApproveChange(ctx, fc.Args["changeId"].(string), fc.Args["decision"].(itsm.Decision), fc.Args["comment"].(*string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
@@ -14778,7 +16185,7 @@ func (ec *executionContext) _Mutation_transitionChange(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionChange(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ChangeState), fc.Args["outcome"].(*itsm.ChangeOutcome), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().TransitionChange(ctx, fc.Args["id"].(string), fc.Args["state"].(itsm.ChangeState), fc.Args["outcome"].(*itsm.ChangeOutcome), fc.Args["note"].(*string), fc.Args["at"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
@@ -15625,6 +17032,213 @@ func (ec *executionContext) fieldContext_PlannedRelation_to(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _PriorityCompliance_priority(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _PriorityCompliance_responseMet(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_responseMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_responseMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriorityCompliance_responseMissed(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_responseMissed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseMissed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_responseMissed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriorityCompliance_responseCompliance(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_responseCompliance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseCompliance(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_responseCompliance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, true, false, "Float")
+}
+
+func (ec *executionContext) _PriorityCompliance_resolutionMet(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_resolutionMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolutionMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_resolutionMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriorityCompliance_resolutionMissed(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_resolutionMissed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolutionMissed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_resolutionMissed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriorityCompliance_resolutionCompliance(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCompliance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCompliance_resolutionCompliance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolutionCompliance(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCompliance_resolutionCompliance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCompliance", field, true, false, "Float")
+}
+
+func (ec *executionContext) _PriorityCount_priority(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCount_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v itsm.Priority) graphql.Marshaler {
+			return ec.marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCount_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCount", field, false, false, "Priority")
+}
+
+func (ec *executionContext) _PriorityCount_count(ctx context.Context, field graphql.CollectedField, obj *report.PriorityCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorityCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorityCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorityCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PriorityTarget_priority(ctx context.Context, field graphql.CollectedField, obj *itsm.PriorityTarget) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16282,6 +17896,75 @@ func (ec *executionContext) fieldContext_ProblemEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProblemFigures_opened(ctx context.Context, field graphql.CollectedField, obj *report.ProblemFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemFigures_opened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemFigures_opened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProblemFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProblemFigures_resolved(ctx context.Context, field graphql.CollectedField, obj *report.ProblemFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemFigures_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemFigures_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProblemFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProblemFigures_knownErrors(ctx context.Context, field graphql.CollectedField, obj *report.ProblemFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProblemFigures_knownErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnownErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProblemFigures_knownErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProblemFigures", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Query_ci(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -17196,6 +18879,94 @@ func (ec *executionContext) fieldContext_Query_history(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_serviceReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceReport(ctx, fc.Args["serviceId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["granularity"].(*sla.PeriodKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.ServiceReport) graphql.Marshaler {
+			return ec.marshalNServiceReport2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceReports(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["granularity"].(*sla.PeriodKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.ServiceReport) graphql.Marshaler {
+			return ec.marshalNServiceReport2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceReports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceReports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17642,6 +19413,479 @@ func (ec *executionContext) _RelationType_forbiddenTo(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_RelationType_forbiddenTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RelationType", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportPeriod_start(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportPeriod_end(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReportPeriod_serviceMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_serviceMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().ServiceMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_serviceMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_elapsedServiceMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_elapsedServiceMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().ElapsedServiceMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_elapsedServiceMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_outageMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_outageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().OutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_outageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_availability(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Availability, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_availabilityTarget(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_availabilityTarget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_availabilityTarget(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_errorBudgetMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_errorBudgetMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().ErrorBudgetMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_errorBudgetMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_errorBudgetUsedPercent(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_errorBudgetUsedPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BudgetUsedPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_errorBudgetUsedPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_availabilityMet(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_availabilityMet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailabilityMet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_availabilityMet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReportPeriod_failures(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_failures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_failures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportPeriod_slaBreaches(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_slaBreaches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLABreaches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_slaBreaches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReportPeriod_mttaMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_mttaMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().MttaMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_mttaMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_mttrMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_mttrMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().MttrMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_mttrMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_mtbfMinutes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_mtbfMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReportPeriod().MtbfMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_mtbfMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportPeriod", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReportPeriod_compliance(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_compliance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Compliance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.PriorityCompliance) graphql.Marshaler {
+			return ec.marshalNPriorityCompliance2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityComplianceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_compliance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorityCompliance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportPeriod_incidents(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.IncidentFigures) graphql.Marshaler {
+			return ec.marshalNIncidentFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_incidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportPeriod_problems(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.ProblemFigures) graphql.Marshaler {
+			return ec.marshalNProblemFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐProblemFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProblemFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportPeriod_changes(ctx context.Context, field graphql.CollectedField, obj *report.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportPeriod_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.ChangeFigures) graphql.Marshaler {
+			return ec.marshalNChangeFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportPeriod_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangeFigures(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RiskFactor_factor(ctx context.Context, field graphql.CollectedField, obj *analysis.RiskReason) (ret graphql.Marshaler) {
@@ -18959,6 +21203,396 @@ func (ec *executionContext) fieldContext_ServiceImpact_lost(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlannedCIRef(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceReport_service(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_service(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Service, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_service(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceReport_sla(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {
+			return ec.marshalOSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceReport_from(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServiceReport_to(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServiceReport_asOf(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServiceReport_granularity(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_granularity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granularity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sla.PeriodKind) graphql.Marshaler {
+			return ec.marshalNReportGranularity2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_granularity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, false, false, "ReportGranularity")
+}
+
+func (ec *executionContext) _ServiceReport_timeZone(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().TimeZone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "String")
+}
+
+func (ec *executionContext) _ServiceReport_availability(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_availability(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().Availability(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_availability(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceReport_outageMinutes(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_outageMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().OutageMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_outageMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceReport_mttaMinutes(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_mttaMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().MttaMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_mttaMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceReport_mttrMinutes(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_mttrMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().MttrMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_mttrMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceReport_mtbfMinutes(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_mtbfMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceReport().MtbfMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_mtbfMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceReport", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ServiceReport_total(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.Figures) graphql.Marshaler {
+			return ec.marshalNReportPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceReport_series(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Figures) graphql.Marshaler {
+			return ec.marshalNReportPeriod2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceReport_changesCausingIncidents(ctx context.Context, field graphql.CollectedField, obj *report.ServiceReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceReport_changesCausingIncidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangesCausingIncidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*itsm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceReport_changesCausingIncidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21579,7 +24213,7 @@ func (ec *executionContext) unmarshalInputCreateChangeInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "type", "targetCiIds", "plannedStart", "plannedEnd", "description"}
+	fieldsInOrder := [...]string{"title", "type", "targetCiIds", "plannedStart", "plannedEnd", "description", "requestedAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21628,6 +24262,13 @@ func (ec *executionContext) unmarshalInputCreateChangeInput(ctx context.Context,
 				return it, err
 			}
 			it.Description = data
+		case "requestedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestedAt = data
 		}
 	}
 	return it, nil
@@ -21747,7 +24388,7 @@ func (ec *executionContext) unmarshalInputCreateProblemInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description", "incidentIds", "rootCauseCiId", "workaround"}
+	fieldsInOrder := [...]string{"title", "description", "incidentIds", "rootCauseCiId", "workaround", "openedAt"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21789,6 +24430,13 @@ func (ec *executionContext) unmarshalInputCreateProblemInput(ctx context.Context
 				return it, err
 			}
 			it.Workaround = data
+		case "openedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("openedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpenedAt = data
 		}
 	}
 	return it, nil
@@ -23849,6 +26497,64 @@ func (ec *executionContext) _ChangeEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var changeFiguresImplementors = []string{"ChangeFigures"}
+
+func (ec *executionContext) _ChangeFigures(ctx context.Context, sel ast.SelectionSet, obj *report.ChangeFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeFigures")
+		case "implemented":
+			out.Values[i] = ec._ChangeFigures_implemented(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byType":
+			out.Values[i] = ec._ChangeFigures_byType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byOutcome":
+			out.Values[i] = ec._ChangeFigures_byOutcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "causedIncidents":
+			out.Values[i] = ec._ChangeFigures_causedIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._ChangeFigures_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureRate":
+			out.Values[i] = ec._ChangeFigures_failureRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeImpactImplementors = []string{"ChangeImpact"}
 
 func (ec *executionContext) _ChangeImpact(ctx context.Context, sel ast.SelectionSet, obj *analysis.ChangeImpact) graphql.Marshaler {
@@ -23932,6 +26638,44 @@ func (ec *executionContext) _ChangeImpact(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var changeOutcomeCountImplementors = []string{"ChangeOutcomeCount"}
+
+func (ec *executionContext) _ChangeOutcomeCount(ctx context.Context, sel ast.SelectionSet, obj *report.ChangeOutcomeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeOutcomeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeOutcomeCount")
+		case "outcome":
+			out.Values[i] = ec._ChangeOutcomeCount_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ChangeOutcomeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeThreatImplementors = []string{"ChangeThreat"}
 
 func (ec *executionContext) _ChangeThreat(ctx context.Context, sel ast.SelectionSet, obj *analysis.ChangeThreat) graphql.Marshaler {
@@ -23964,6 +26708,44 @@ func (ec *executionContext) _ChangeThreat(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ChangeThreat_plannedDowntimeMinutes(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changeTypeCountImplementors = []string{"ChangeTypeCount"}
+
+func (ec *executionContext) _ChangeTypeCount(ctx context.Context, sel ast.SelectionSet, obj *report.ChangeTypeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changeTypeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangeTypeCount")
+		case "type":
+			out.Values[i] = ec._ChangeTypeCount_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ChangeTypeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25075,6 +27857,54 @@ func (ec *executionContext) _IncidentEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var incidentFiguresImplementors = []string{"IncidentFigures"}
+
+func (ec *executionContext) _IncidentFigures(ctx context.Context, sel ast.SelectionSet, obj *report.IncidentFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentFigures")
+		case "opened":
+			out.Values[i] = ec._IncidentFigures_opened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byPriority":
+			out.Values[i] = ec._IncidentFigures_byPriority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byState":
+			out.Values[i] = ec._IncidentFigures_byState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._IncidentFigures_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var incidentSLAImplementors = []string{"IncidentSLA"}
 
 func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionSet, obj *model.IncidentSLA) graphql.Marshaler {
@@ -25094,6 +27924,44 @@ func (ec *executionContext) _IncidentSLA(ctx context.Context, sel ast.SelectionS
 		case "resolution":
 			out.Values[i] = ec._IncidentSLA_resolution(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incidentStateCountImplementors = []string{"IncidentStateCount"}
+
+func (ec *executionContext) _IncidentStateCount(ctx context.Context, sel ast.SelectionSet, obj *report.IncidentStateCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentStateCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentStateCount")
+		case "state":
+			out.Values[i] = ec._IncidentStateCount_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._IncidentStateCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -25569,6 +28437,107 @@ func (ec *executionContext) _PlannedRelation(ctx context.Context, sel ast.Select
 	return out
 }
 
+var priorityComplianceImplementors = []string{"PriorityCompliance"}
+
+func (ec *executionContext) _PriorityCompliance(ctx context.Context, sel ast.SelectionSet, obj *report.PriorityCompliance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorityComplianceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorityCompliance")
+		case "priority":
+			out.Values[i] = ec._PriorityCompliance_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseMet":
+			out.Values[i] = ec._PriorityCompliance_responseMet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseMissed":
+			out.Values[i] = ec._PriorityCompliance_responseMissed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseCompliance":
+			out.Values[i] = ec._PriorityCompliance_responseCompliance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resolutionMet":
+			out.Values[i] = ec._PriorityCompliance_resolutionMet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolutionMissed":
+			out.Values[i] = ec._PriorityCompliance_resolutionMissed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolutionCompliance":
+			out.Values[i] = ec._PriorityCompliance_resolutionCompliance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var priorityCountImplementors = []string{"PriorityCount"}
+
+func (ec *executionContext) _PriorityCount(ctx context.Context, sel ast.SelectionSet, obj *report.PriorityCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorityCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorityCount")
+		case "priority":
+			out.Values[i] = ec._PriorityCount_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PriorityCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var priorityTargetImplementors = []string{"PriorityTarget"}
 
 func (ec *executionContext) _PriorityTarget(ctx context.Context, sel ast.SelectionSet, obj *itsm.PriorityTarget) graphql.Marshaler {
@@ -25813,6 +28782,49 @@ func (ec *executionContext) _ProblemEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var problemFiguresImplementors = []string{"ProblemFigures"}
+
+func (ec *executionContext) _ProblemFigures(ctx context.Context, sel ast.SelectionSet, obj *report.ProblemFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, problemFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProblemFigures")
+		case "opened":
+			out.Values[i] = ec._ProblemFigures_opened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._ProblemFigures_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "knownErrors":
+			out.Values[i] = ec._ProblemFigures_knownErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -25957,6 +28969,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_history(ctx, field)
+				})
+		case "serviceReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_serviceReport(ctx, field)
+				})
+		case "serviceReports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_serviceReports(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -26105,6 +29129,136 @@ func (ec *executionContext) _RelationType(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._RelationType_forbiddenTo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportPeriodImplementors = []string{"ReportPeriod"}
+
+func (ec *executionContext) _ReportPeriod(ctx context.Context, sel ast.SelectionSet, obj *report.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportPeriod")
+		case "start":
+			out.Values[i] = ec._ReportPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "end":
+			out.Values[i] = ec._ReportPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_serviceMinutes(ctx, field, obj)
+				})
+		case "elapsedServiceMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_elapsedServiceMinutes(ctx, field, obj)
+				})
+		case "outageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_outageMinutes(ctx, field, obj)
+				})
+		case "availability":
+			out.Values[i] = ec._ReportPeriod_availability(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availabilityTarget":
+			out.Values[i] = ec._ReportPeriod_availabilityTarget(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errorBudgetMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_errorBudgetMinutes(ctx, field, obj)
+				})
+		case "errorBudgetUsedPercent":
+			out.Values[i] = ec._ReportPeriod_errorBudgetUsedPercent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "availabilityMet":
+			out.Values[i] = ec._ReportPeriod_availabilityMet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failures":
+			out.Values[i] = ec._ReportPeriod_failures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slaBreaches":
+			out.Values[i] = ec._ReportPeriod_slaBreaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mttaMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_mttaMinutes(ctx, field, obj)
+				})
+		case "mttrMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_mttrMinutes(ctx, field, obj)
+				})
+		case "mtbfMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReportPeriod_mtbfMinutes(ctx, field, obj)
+				})
+		case "compliance":
+			out.Values[i] = ec._ReportPeriod_compliance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incidents":
+			out.Values[i] = ec._ReportPeriod_incidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "problems":
+			out.Values[i] = ec._ReportPeriod_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._ReportPeriod_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26575,6 +29729,115 @@ func (ec *executionContext) _ServiceImpact(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._ServiceImpact_lost(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var serviceReportImplementors = []string{"ServiceReport"}
+
+func (ec *executionContext) _ServiceReport(ctx context.Context, sel ast.SelectionSet, obj *report.ServiceReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceReport")
+		case "service":
+			out.Values[i] = ec._ServiceReport_service(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sla":
+			out.Values[i] = ec._ServiceReport_sla(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._ServiceReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._ServiceReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._ServiceReport_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "granularity":
+			out.Values[i] = ec._ServiceReport_granularity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_timeZone(ctx, field, obj)
+				})
+		case "availability":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_availability(ctx, field, obj)
+				})
+		case "outageMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_outageMinutes(ctx, field, obj)
+				})
+		case "mttaMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_mttaMinutes(ctx, field, obj)
+				})
+		case "mttrMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_mttrMinutes(ctx, field, obj)
+				})
+		case "mtbfMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ServiceReport_mtbfMinutes(ctx, field, obj)
+				})
+		case "total":
+			out.Values[i] = ec._ServiceReport_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "series":
+			out.Values[i] = ec._ServiceReport_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changesCausingIncidents":
+			out.Values[i] = ec._ServiceReport_changesCausingIncidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27625,6 +30888,22 @@ func (ec *executionContext) marshalNCatalogue2ᚖgithubᚗcomᚋrippleᚑcmdbᚋ
 	return ec._Catalogue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChange2ᚕᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*itsm.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx context.Context, sel ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Change!")
@@ -27681,12 +30960,51 @@ func (ec *executionContext) marshalNChangeEdge2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	return ret
 }
 
+func (ec *executionContext) marshalNChangeFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeFigures(ctx context.Context, sel ast.SelectionSet, v report.ChangeFigures) graphql.Marshaler {
+	return ec._ChangeFigures(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNChangeImpact2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐChangeImpact(ctx context.Context, sel ast.SelectionSet, v *analysis.ChangeImpact) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ChangeImpact!")
 		return graphql.Null
 	}
 	return ec._ChangeImpact(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangeOutcome2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, v any) (itsm.ChangeOutcome, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := itsm.ChangeOutcome(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeOutcome2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, sel ast.SelectionSet, v itsm.ChangeOutcome) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeOutcome!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNChangeOutcomeCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeOutcomeCount(ctx context.Context, sel ast.SelectionSet, v report.ChangeOutcomeCount) graphql.Marshaler {
+	return ec._ChangeOutcomeCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeOutcomeCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeOutcomeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []report.ChangeOutcomeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeOutcomeCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeOutcomeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNChangeState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeState(ctx context.Context, v any) (itsm.ChangeState, error) {
@@ -27737,6 +31055,26 @@ func (ec *executionContext) marshalNChangeType2githubᚗcomᚋrippleᚑcmdbᚋri
 		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeType!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNChangeTypeCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeTypeCount(ctx context.Context, sel ast.SelectionSet, v report.ChangeTypeCount) graphql.Marshaler {
+	return ec._ChangeTypeCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChangeTypeCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeTypeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []report.ChangeTypeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChangeTypeCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐChangeTypeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNCreateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateChangeInput(ctx context.Context, v any) (itsm.CreateChangeInput, error) {
@@ -28258,6 +31596,10 @@ func (ec *executionContext) marshalNIncidentEdge2ᚕgithubᚗcomᚋrippleᚑcmdb
 	return ret
 }
 
+func (ec *executionContext) marshalNIncidentFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentFigures(ctx context.Context, sel ast.SelectionSet, v report.IncidentFigures) graphql.Marshaler {
+	return ec._IncidentFigures(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNIncidentSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentSLA(ctx context.Context, sel ast.SelectionSet, v *model.IncidentSLA) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "IncidentSLA!")
@@ -28279,6 +31621,26 @@ func (ec *executionContext) marshalNIncidentState2githubᚗcomᚋrippleᚑcmdb�
 		graphql.AddInvalidNullFromMarshaler(ctx, "IncidentState!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNIncidentStateCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentStateCount(ctx context.Context, sel ast.SelectionSet, v report.IncidentStateCount) graphql.Marshaler {
+	return ec._IncidentStateCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentStateCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentStateCountᚄ(ctx context.Context, sel ast.SelectionSet, v []report.IncidentStateCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentStateCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐIncidentStateCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -28430,6 +31792,46 @@ func (ec *executionContext) marshalNPriority2githubᚗcomᚋrippleᚑcmdbᚋripp
 	return res
 }
 
+func (ec *executionContext) marshalNPriorityCompliance2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCompliance(ctx context.Context, sel ast.SelectionSet, v report.PriorityCompliance) graphql.Marshaler {
+	return ec._PriorityCompliance(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriorityCompliance2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityComplianceᚄ(ctx context.Context, sel ast.SelectionSet, v []report.PriorityCompliance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorityCompliance2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCompliance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPriorityCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCount(ctx context.Context, sel ast.SelectionSet, v report.PriorityCount) graphql.Marshaler {
+	return ec._PriorityCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPriorityCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCountᚄ(ctx context.Context, sel ast.SelectionSet, v []report.PriorityCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorityCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐPriorityCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPriorityTarget2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriorityTarget(ctx context.Context, sel ast.SelectionSet, v itsm.PriorityTarget) graphql.Marshaler {
 	return ec._PriorityTarget(ctx, sel, &v)
 }
@@ -28489,6 +31891,10 @@ func (ec *executionContext) marshalNProblemEdge2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNProblemFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐProblemFigures(ctx context.Context, sel ast.SelectionSet, v report.ProblemFigures) graphql.Marshaler {
+	return ec._ProblemFigures(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx context.Context, v any) (itsm.ProblemState, error) {
@@ -28571,6 +31977,41 @@ func (ec *executionContext) marshalNRelationType2ᚕgithubᚗcomᚋrippleᚑcmdb
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRelationType2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRelationType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNReportGranularity2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, v any) (sla.PeriodKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := sla.PeriodKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportGranularity2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, sel ast.SelectionSet, v sla.PeriodKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReportGranularity!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNReportPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐFigures(ctx context.Context, sel ast.SelectionSet, v report.Figures) graphql.Marshaler {
+	return ec._ReportPeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReportPeriod2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Figures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportPeriod2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐFigures(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28717,6 +32158,34 @@ func (ec *executionContext) marshalNServiceImpact2ᚕgithubᚗcomᚋrippleᚑcmd
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNServiceReport2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReport(ctx context.Context, sel ast.SelectionSet, v report.ServiceReport) graphql.Marshaler {
+	return ec._ServiceReport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServiceReport2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReportᚄ(ctx context.Context, sel ast.SelectionSet, v []report.ServiceReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceReport2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceReport2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐServiceReport(ctx context.Context, sel ast.SelectionSet, v *report.ServiceReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceReport!")
+		return graphql.Null
+	}
+	return ec._ServiceReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNServiceSLAStatus2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋanalysisᚐServiceSLAStatus(ctx context.Context, sel ast.SelectionSet, v analysis.ServiceSLAStatus) graphql.Marshaler {
@@ -29764,6 +33233,25 @@ func (ec *executionContext) marshalOProblemState2ᚕgithubᚗcomᚋrippleᚑcmdb
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOReportGranularity2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, v any) (*sla.PeriodKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := sla.PeriodKind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportGranularity2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋslaᚐPeriodKind(ctx context.Context, sel ast.SelectionSet, v *sla.PeriodKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐSLA(ctx context.Context, sel ast.SelectionSet, v *itsm.SLA) graphql.Marshaler {

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Limits", limitCases},
 		{"HTTP", httpCases},
 		{"Import", importCases},
+		{"Reports", reportCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
