@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
@@ -27,6 +28,9 @@ type Options struct {
 	// ImportPolicy, when set, replaces importers.DefaultPolicy for the
 	// import mutations.
 	ImportPolicy *importers.Policy
+	// EventMapping, when set, replaces events.DefaultMapping for mapEvent
+	// and the event endpoints.
+	EventMapping *events.Mapping
 }
 
 // parserTokenLimit bounds the size of a query document before any
@@ -48,6 +52,9 @@ func NewHandler(s graph.Store, o Options) http.Handler {
 	root := NewResolver(s)
 	if o.ImportPolicy != nil {
 		root.SetImportPolicy(*o.ImportPolicy)
+	}
+	if o.EventMapping != nil {
+		root.Monitoring.Mapping = *o.EventMapping
 	}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  root,

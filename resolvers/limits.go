@@ -78,6 +78,7 @@ func complexityRoot() generated.ComplexityRoot {
 	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
 	itsmComplexity(&c)
 	importComplexity(&c)
+	eventComplexity(&c)
 	return c
 }
 

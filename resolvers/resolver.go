@@ -5,6 +5,7 @@
 package resolvers
 
 import (
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
@@ -21,13 +22,17 @@ type Resolver struct {
 	// Imports runs the import mutations over Store, with
 	// importers.DefaultPolicy unless SetImportPolicy changed it.
 	Imports *importers.Engine
+	// Monitoring maps monitoring events to CIs and raises their incidents
+	// through ITSM.
+	Monitoring *events.Service
 }
 
 // NewResolver returns the root resolver over a store.
 func NewResolver(s graph.Store) *Resolver {
 	svc := itsm.New(s)
 	return &Resolver{Store: s, ITSM: svc, Analyst: analysis.New(svc),
-		Imports: &importers.Engine{Store: s, Policy: importers.DefaultPolicy()}}
+		Imports:    &importers.Engine{Store: s, Policy: importers.DefaultPolicy()},
+		Monitoring: events.New(svc, events.DefaultMapping())}
 }
 
 // SetImportPolicy makes the import mutations identify, reconcile and retire

@@ -91,6 +91,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("GET /graphiql", graphiql)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(cfg.Store, cfg.ReadyTimeout))
+	mountEvents(mux, cfg) // POST /api/v1/events and /api/v1/events/alertmanager (events.go)
 
 	// Imports stream uploads far larger than MaxBodyBytes and may take
 	// minutes: the route has its own body limit and timeout.

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/demo"
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -20,14 +23,37 @@ type ServeCmd struct {
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
+
+	EventMapping string `name:"event-mapping" type:"existingfile" env:"RIPPLE_EVENT_MAPPING" help:"How monitoring events find their CI and priority (JSON) over the defaults."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
 func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
-	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, st) })
+	mapping, err := loadEventMapping(c.EventMapping)
+	if err != nil {
+		return err
+	}
+	return c.withStore(ctx, log, func(st graph.Store) error { return c.serve(ctx, log, st, mapping) })
 }
 
-func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store) error {
+// loadEventMapping reads --event-mapping over events.DefaultMapping.
+func loadEventMapping(path string) (events.Mapping, error) {
+	if path == "" {
+		return events.DefaultMapping(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return events.Mapping{}, fmt.Errorf("--event-mapping: %w", err)
+	}
+	defer f.Close()
+	m, err := events.LoadMapping(f)
+	if err != nil {
+		return events.Mapping{}, fmt.Errorf("--event-mapping %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store, mapping events.Mapping) error {
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
 		if err != nil {
@@ -45,6 +71,6 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, st graph.Store
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", c.Listen, err)
 	}
-	h := server.NewHandler(server.Config{Store: st, Logger: log})
+	h := server.NewHandler(server.Config{Store: st, Logger: log, GraphQL: resolvers.Options{EventMapping: &mapping}})
 	return server.Serve(ctx, ln, h, log)
 }

@@ -1,0 +1,119 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/ripple-cmdb/ripple/events"
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+)
+
+// Routes of the event endpoints.
+const (
+	AlertmanagerPath = "/api/v1/events/alertmanager"
+	EventsPath       = "/api/v1/events"
+)
+
+// MaxEventBytes bounds the body of an event request: a large Alertmanager
+// group (set max_alerts in its webhook config to stay below it).
+const MaxEventBytes = 8 << 20
+
+// mountEvents adds the event endpoints to mux, behind the same middleware
+// as /graphql (where authentication, when Ripple gets it, applies to
+// webhook callers too):
+//
+//	POST /api/v1/events/alertmanager   Alertmanager's webhook (payload version 4)
+//	POST /api/v1/events                the generic event (README "Monitoring events"), or an array of them
+//
+// The mapping is GraphQL.EventMapping, so both ways in map events alike.
+func mountEvents(mux *http.ServeMux, cfg Config) {
+	m := events.DefaultMapping()
+	if cfg.GraphQL.EventMapping != nil {
+		m = *cfg.GraphQL.EventMapping
+	}
+	svc := events.New(itsm.New(cfg.Store), m)
+	mux.Handle("POST "+AlertmanagerPath, &eventsHandler{svc: svc, decode: svc.Mapping.DecodeAlertmanager})
+	mux.Handle("POST "+EventsPath, &eventsHandler{svc: svc, decode: func(r io.Reader) ([]events.Input, error) {
+		return events.DecodeGeneric(r, svc.Now())
+	}})
+}
+
+// eventsHandler ingests the events of one request. Answers:
+//
+//	200 {"received": n, "outcomes": {"INCIDENT_CREATED": 1, ...}, "events": [{eventId, dedupKey, outcome, ciId, incidentId}]}
+//	400 {"error": {"code": "INVALID_INPUT", "field": "alerts[3].labels", "message"}}: nothing was ingested
+//	413 a body over MaxEventBytes
+//	503 the store failed or was too busy; some events may have been
+//	    ingested, and sending the request again is safe (ingestion is
+//	    idempotent), which is what Alertmanager does with a 5xx
+type eventsHandler struct {
+	svc    *events.Service
+	decode func(io.Reader) ([]events.Input, error)
+}
+
+type eventsAnswer struct {
+	Received int                    `json:"received"`
+	Outcomes map[events.Outcome]int `json:"outcomes"`
+	Events   []events.Result        `json:"events"`
+}
+
+func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if r.ContentLength > MaxEventBytes {
+		h.tooLarge(w)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEventBytes))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		h.tooLarge(w)
+		return
+	case err != nil:
+		status, e := readFailure(r, err)
+		writeJSON(w, status, map[string]*importError{"error": e})
+		return
+	}
+	ins, err := h.decode(bytes.NewReader(body))
+	if err != nil {
+		badParam(w, r, err)
+		return
+	}
+	results, err := h.svc.IngestAll(r.Context(), ins)
+	if err != nil {
+		if graph.ErrorCode(err) == graph.CodeInvalidInput {
+			// Inputs were checked while decoding; this is a rule of a
+			// later step, and no retry will change it.
+			badParam(w, r, err)
+			return
+		}
+		status, e := errorStatus(r, err)
+		if status < http.StatusInternalServerError {
+			// Whatever stopped it, some events may be in: ask for the
+			// retry that finishes the rest.
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, map[string]*importError{"error": e})
+		return
+	}
+	ans := eventsAnswer{Received: len(ins), Outcomes: map[events.Outcome]int{}, Events: results}
+	for _, res := range results {
+		ans.Outcomes[res.Outcome]++
+	}
+	hlog.FromRequest(r).Info().Int("events", len(ins)).Interface("outcomes", ans.Outcomes).
+		Dur("took", time.Since(start)).Msg("events ingested")
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func (h *eventsHandler) tooLarge(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	writeImportError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "",
+		fmt.Sprintf("request body is larger than the limit of %d bytes", MaxEventBytes))
+}
