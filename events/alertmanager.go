@@ -117,25 +117,22 @@ func decodeJSON(r io.Reader, v any, prefix string, strict bool) error {
 		}
 		return nil
 	}
-	join := func(f string) string {
-		switch {
-		case prefix == "":
-			return f
-		case f == "":
-			return prefix
+	field := func(f string) string {
+		if f == "" {
+			return orRoot(prefix)
 		}
-		return prefix + "." + f
+		return join(prefix, f)
 	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
-		return graph.Invalid(orRoot(join(typeErr.Field)), "expected %s, got JSON %s", typeErr.Type, typeErr.Value)
+		return graph.Invalid(field(typeErr.Field), "expected %s, got JSON %s", typeErr.Type, typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return graph.Invalid(orRoot(prefix), "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return graph.Invalid(join(name), "unknown field %q", name)
+		return graph.Invalid(field(name), "unknown field %q", name)
 	case errors.Is(err, io.EOF):
 		return graph.Invalid(orRoot(prefix), "the body is empty: a JSON object is expected")
 	}

@@ -35,10 +35,13 @@ func FirstRule(rules [][]string, byKind func(rule int) map[string][]string) Rule
 
 // RuleCandidates returns the CIs owning, for every kind of the rule, one of
 // the reporter's values of that kind; applicable is false when a kind is
-// missing or its values are owned by nobody. A rule whose kinds are all
+// missing or its values are owned by nobody (and for an empty rule). A rule whose kinds are all
 // owned, but by different CIs, contradicts itself: it applies, and every
 // owner is a candidate, which makes it ambiguous rather than skipped.
 func RuleCandidates(rule []string, byKind map[string][]string) (cands []string, applicable bool) {
+	if len(rule) == 0 {
+		return nil, false // nothing to match by
+	}
 	var set map[string]bool
 	for _, kind := range rule {
 		if len(byKind[kind]) == 0 {
