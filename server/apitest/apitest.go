@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Limits", limitCases},
 		{"HTTP", httpCases},
 		{"Import", importCases},
+		{"Events", eventCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
