@@ -48,7 +48,7 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 		var ev *events.Event
 		waitFor(t, am, "the incident and the unmapped event", func() (bool, string) {
 			list, _, err := svc.ListEvents(ctx, events.Filter{CI: web.ID}, graph.Page{})
-			if err != nil || len(list) != 1 || list[0].SyncStatus {
+			if err != nil || len(list) != 1 || list[0].IncidentID == "" {
 				return false, fmt.Sprintf("events on web-01: %d (%v)", len(list), err)
 			}
 			ev = list[0]

@@ -14,6 +14,7 @@ package events
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -65,22 +66,14 @@ type Event struct {
 	MappedBy string `json:"mappedBy,omitempty"`
 	// UnmappedReason says why no CI matched at the last attempt.
 	UnmappedReason string `json:"unmappedReason,omitempty"`
-	// IncidentID is the incident the event raised (allocated before the
-	// incident is created, so every delivery creates the same one).
+	// IncidentID is the incident the event raised (see incidentID).
 	IncidentID string `json:"incidentId,omitempty"`
 	// PastIncidents were raised by earlier firings and CLOSED before the
 	// event fired again.
-	PastIncidents []string `json:"pastIncidents,omitempty"`
-	// SyncStatus is set when the incident may not yet reflect Status, and
-	// SyncText when it may not yet show the summary, description and
-	// severity: they are written with the change, cleared once the
-	// incident has it, so a delivery that finds them set finishes the work
-	// of one that stopped half-way.
-	SyncStatus bool      `json:"syncStatus,omitempty"`
-	SyncText   bool      `json:"syncText,omitempty"`
-	Version    int64     `json:"-"`
-	CreatedAt  time.Time `json:"-"`
-	UpdatedAt  time.Time `json:"-"`
+	PastIncidents []string  `json:"pastIncidents,omitempty"`
+	Version       int64     `json:"-"`
+	CreatedAt     time.Time `json:"-"`
+	UpdatedAt     time.Time `json:"-"`
 }
 
 // idSpace namespaces event ids (name-based UUIDs).
@@ -90,6 +83,25 @@ var idSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/ripple-
 // de-duplication key: the same for every delivery, on every replica.
 func EventID(source, dedupKey string) string {
 	return uuid.NewSHA1(idSpace, []byte(source+"\x00"+dedupKey)).String()
+}
+
+// incidentID is the id of the incident an event raises for the firing
+// that started at startsAt: the same for every delivery on every replica,
+// so concurrent deliveries raise one incident and a delivery that stopped
+// half-way is finished by the next. It is a version-7 UUID whose time is
+// startsAt, so incident lists (newest id first) order it by when the alert
+// began, among incidents raised by hand at their creation time.
+func incidentID(eventID string, startsAt time.Time) string {
+	h := sha1.Sum([]byte(eventID + "\x00" + startsAt.UTC().Format(time.RFC3339Nano)))
+	var u uuid.UUID
+	ms := uint64(max(startsAt.UnixMilli(), 0))
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	copy(u[6:], h[:10])
+	u[6] = u[6]&0x0f | 0x70 // version 7
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return u.String()
 }
 
 // statusAt is when the current status began; deliveries older than the

@@ -129,79 +129,116 @@ func (s *Service) IngestAll(ctx context.Context, ins []Input) ([]Result, error) 
 // it (or raises a new one if it was CLOSED). An event that maps to no CI
 // is kept as unmapped, and mapped (with its incident) by a later delivery
 // once a CI matches, or by MapEvent.
+//
+// The incident is acted on first and the event recorded after: a delivery
+// that stops in between leaves the event as it was, so the sender's retry
+// (Alertmanager retries whatever did not get a 2xx) makes the same moves
+// again, each of which is idempotent, and records the event then.
 func (s *Service) Ingest(ctx context.Context, in Input) (Result, error) {
 	if err := in.check(); err != nil {
 		return Result{}, err
 	}
-	res, err := s.ingest(ctx, &in)
-	if graph.ErrorCode(err) == graph.CodeNotFound && graph.ErrorField(err) == "ciId" {
-		// The CI it matched was deleted before the event was written:
-		// match again.
-		res, err = s.ingest(ctx, &in)
-	}
-	return res, err
-}
-
-func (s *Service) ingest(ctx context.Context, in *Input) (Result, error) {
-	var stale bool
-	ev, err := s.modifyEvent(ctx, EventID(in.Source, in.DedupKey), true, func(cur *Event) (*Event, error) {
-		next, isStale := s.merge(cur, in)
-		stale = isStale
-		if isStale {
-			return nil, nil
+	id := EventID(in.Source, in.DedupKey)
+	// acted is what an attempt that lost the race to record the event did
+	// to the incident: the retry finds nothing left to do, but it was done.
+	acted := OutcomeUnchanged
+	for attempt := 1; ; attempt++ {
+		rec, cur, err := s.load(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		next, stale := s.merge(cur, &in)
+		if stale {
+			return result(cur, OutcomeStale), nil
 		}
 		if next.CI == "" {
 			found, err := s.identify(ctx, next)
 			if err != nil {
-				return nil, err
+				return Result{}, err
 			}
 			next.CI, next.MappedBy, next.UnmappedReason = found.CI, found.Rule, found.Reason
 		}
-		if next.CI != "" && next.IncidentID == "" {
-			next.IncidentID, next.SyncStatus = graph.NewID(), true
+		outcome, err := s.keepInStep(ctx, cur, next, false)
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case outcome == OutcomeUnchanged:
+			outcome = acted
+		case outcome != OutcomeUnmapped:
+			acted = outcome
 		}
 		if cur != nil && sameEvent(cur, next) {
-			return nil, nil
+			return result(next, outcome), nil
 		}
-		return next, nil
-	})
-	if err != nil {
-		return Result{}, err
+		err = s.put(ctx, next, rec.Version)
+		switch {
+		case err == nil:
+			return result(next, outcome), nil
+		case attempt < maxAttempts && (lostRace(err) || (graph.ErrorCode(err) == graph.CodeNotFound && graph.ErrorField(err) == "ciId")):
+			// Another delivery wrote first, or the CI matched was deleted
+			// meanwhile: start again from what is stored now.
+		default:
+			return Result{}, err
+		}
 	}
-	res := Result{EventID: ev.ID, Source: ev.Source, DedupKey: ev.DedupKey, Outcome: OutcomeUnchanged, CI: ev.CI, IncidentID: ev.IncidentID}
+}
+
+func result(ev *Event, o Outcome) Result {
+	if ev == nil {
+		return Result{Outcome: o}
+	}
+	return Result{EventID: ev.ID, Source: ev.Source, DedupKey: ev.DedupKey, Outcome: o, CI: ev.CI, IncidentID: ev.IncidentID}
+}
+
+// load reads an event and its record; both are zero (nil) when there is
+// none yet.
+func (s *Service) load(ctx context.Context, id string) (graph.Record, *Event, error) {
+	rec, err := s.Store.GetRecord(ctx, graph.KindEvent, id)
 	switch {
-	case stale:
-		res.Outcome = OutcomeStale
-		return res, nil
-	case ev.CI == "":
-		res.Outcome = OutcomeUnmapped
-		return res, nil
+	case graph.ErrorCode(err) == graph.CodeNotFound:
+		return graph.Record{}, nil, nil
+	case err != nil:
+		return rec, nil, err
 	}
-	return s.sync(ctx, ev, res)
+	ev, err := decodeEvent(rec)
+	return rec, ev, err
+}
+
+// put writes an event: a create when version is 0, else an update of that
+// version.
+func (s *Service) put(ctx context.Context, ev *Event, version int64) error {
+	rec, err := ev.record()
+	if err != nil {
+		return err
+	}
+	stored, err := s.Store.PutRecord(ctx, rec, version)
+	if err != nil {
+		return graph.RenameField(err, "links[0]", "ciId")
+	}
+	ev.Version, ev.CreatedAt, ev.UpdatedAt = stored.Version, stored.CreatedAt, stored.UpdatedAt
+	return nil
+}
+
+// lostRace reports a write refused because another writer got there first.
+func lostRace(err error) bool {
+	return graph.ErrorCode(err) == graph.CodeConflict && (graph.ErrorField(err) == "version" || graph.ErrorField(err) == "id")
 }
 
 // merge applies a delivery to the stored event (nil for a new one). It
 // reports the delivery stale when its status began before the stored
-// one's (a firing re-sent after the resolution, delivered late), or at
-// the same time as a stored resolution.
+// one's (a firing re-sent before the resolution, delivered after it), or
+// at the same time as a stored resolution.
 func (s *Service) merge(cur *Event, in *Input) (*Event, bool) {
 	var next *Event
 	if cur == nil {
-		next = &Event{ID: EventID(in.Source, in.DedupKey), Source: in.Source, DedupKey: in.DedupKey, SyncStatus: true}
+		next = &Event{ID: EventID(in.Source, in.DedupKey), Source: in.Source, DedupKey: in.DedupKey}
 	} else {
 		at, stored := in.statusAt(), cur.statusAt()
 		if at.Before(stored) || (at.Equal(stored) && in.Status == Firing && cur.Status == Resolved) {
 			return nil, true
 		}
 		next = cur.clone()
-	}
-	switch {
-	case cur == nil || in.Status != cur.Status:
-		next.SyncStatus = true
-	case in.Status == Firing && !in.StartsAt.Equal(cur.StartsAt):
-		// Fired again without a resolution in between (Alertmanager
-		// may fold a short resolution into the next firing).
-		next.SyncStatus = true
 	}
 	next.Status = in.Status
 	switch {
@@ -210,14 +247,11 @@ func (s *Service) merge(cur *Event, in *Input) (*Event, bool) {
 	case !in.StartsAt.IsZero():
 		next.StartsAt = in.StartsAt
 	case next.StartsAt.IsZero():
-		next.StartsAt = in.EndsAt // resolved, never seen firing
+		next.StartsAt = in.EndsAt // resolved, never seen firing, start unknown
 	}
 	if in.Status == Resolved {
 		end := in.EndsAt
 		next.EndsAt = &end
-	}
-	if cur != nil && (cur.Summary != in.Summary || cur.Description != in.Description || cur.Severity != in.Severity) {
-		next.SyncText = true
 	}
 	next.Severity, next.Summary, next.Description, next.URL = in.Severity, in.Summary, in.Description, in.URL
 	next.Labels, next.Annotations, next.Identifiers = in.Labels, in.Annotations, in.Identifiers
@@ -233,8 +267,8 @@ func sameEvent(a, b *Event) bool {
 
 // MapEvent maps an unmapped event to a CI and raises its incident (which
 // is resolved at once if the event has resolved: the record of what
-// happened is kept). Errors: NOT_FOUND ("id", "ciId"), CONFLICT ("id")
-// when the event is already mapped.
+// happened is kept). Later deliveries keep the CI. Errors: NOT_FOUND
+// ("id", "ciId"), CONFLICT ("id") when the event is already mapped.
 func (s *Service) MapEvent(ctx context.Context, id, ciID string) (*Event, Result, error) {
 	if err := graph.CheckID("id", id); err != nil {
 		return nil, Result{}, err
@@ -242,229 +276,170 @@ func (s *Service) MapEvent(ctx context.Context, id, ciID string) (*Event, Result
 	if err := graph.CheckID("ciId", ciID); err != nil {
 		return nil, Result{}, err
 	}
-	ev, err := s.modifyEvent(ctx, id, false, func(cur *Event) (*Event, error) {
-		if cur.CI != "" {
-			return nil, graph.Errorf(graph.CodeConflict, "id", "event %s is already mapped to CI %s", id, cur.CI)
+	for attempt := 1; ; attempt++ {
+		rec, cur, err := s.load(ctx, id)
+		switch {
+		case err != nil:
+			return nil, Result{}, err
+		case cur == nil:
+			return nil, Result{}, graph.NotFound("id", "event", id)
+		case cur.CI != "":
+			return nil, Result{}, graph.Errorf(graph.CodeConflict, "id", "event %s is already mapped to CI %s", id, cur.CI)
 		}
 		found, err := s.Store.CIsByIDs(ctx, []string{ciID})
 		if err != nil {
-			return nil, fmt.Errorf("read CI %s: %w", ciID, err)
+			return nil, Result{}, fmt.Errorf("read CI %s: %w", ciID, err)
 		}
 		if _, ok := found[ciID]; !ok {
-			return nil, graph.NotFound("ciId", "CI", ciID)
+			return nil, Result{}, graph.NotFound("ciId", "CI", ciID)
 		}
 		next := cur.clone()
 		next.CI, next.MappedBy, next.UnmappedReason = ciID, MappedManually, ""
-		next.IncidentID, next.SyncStatus = graph.NewID(), true
-		return next, nil
-	})
-	if err != nil {
-		return nil, Result{}, err
-	}
-	res, err := s.sync(ctx, ev, Result{EventID: ev.ID, Source: ev.Source, DedupKey: ev.DedupKey, CI: ev.CI, IncidentID: ev.IncidentID})
-	if err != nil {
-		return nil, res, err
-	}
-	ev, err = s.GetEvent(ctx, id)
-	return ev, res, err
-}
-
-// modifyEvent runs a read-modify-write cycle on one event: change gets the
-// stored event (nil when there is none and create is set) and returns the
-// event to write, or nil to write nothing. A write that loses a race with
-// another delivery is retried on what that one wrote. It returns the
-// event as stored (or as read, when nothing was written).
-func (s *Service) modifyEvent(ctx context.Context, id string, create bool, change func(cur *Event) (*Event, error)) (*Event, error) {
-	for attempt := 1; ; attempt++ {
-		var cur *Event
-		rec, err := s.Store.GetRecord(ctx, graph.KindEvent, id)
+		outcome, err := s.keepInStep(ctx, cur, next, true)
+		if err != nil {
+			return nil, Result{}, err
+		}
+		if next.CI == "" { // deleted meanwhile
+			return nil, Result{}, graph.NotFound("ciId", "CI", ciID)
+		}
+		err = s.put(ctx, next, rec.Version)
 		switch {
 		case err == nil:
-			if cur, err = decodeEvent(rec); err != nil {
-				return nil, err
-			}
-		case graph.ErrorCode(err) != graph.CodeNotFound || !create:
-			return nil, err
-		}
-		var view *Event
-		if cur != nil {
-			view = cur.clone()
-		}
-		next, err := change(view)
-		if err != nil {
-			return nil, err
-		}
-		if next == nil {
-			if cur == nil {
-				return &Event{ID: id}, nil
-			}
-			return cur, nil
-		}
-		nrec, err := next.record()
-		if err != nil {
-			return nil, err
-		}
-		stored, err := s.Store.PutRecord(ctx, nrec, rec.Version)
-		if err == nil {
-			next.Version, next.CreatedAt, next.UpdatedAt = stored.Version, stored.CreatedAt, stored.UpdatedAt
-			return next, nil
-		}
-		lostRace := graph.ErrorCode(err) == graph.CodeConflict && (graph.ErrorField(err) == "version" || graph.ErrorField(err) == "id")
-		if !lostRace || attempt == maxAttempts {
-			if graph.ErrorField(err) == "links[0]" {
-				return nil, graph.RenameField(err, "links[0]", "ciId")
-			}
-			return nil, err
+			return next, result(next, outcome), nil
+		case attempt < maxAttempts && lostRace(err):
+		default:
+			return nil, Result{}, err
 		}
 	}
 }
 
-// sync brings the event's incident in step with the event, if it may not
-// be (SyncStatus, SyncText). Every step re-reads the incident and is
-// idempotent, so concurrent deliveries of one event, or a delivery
-// finishing the work of one that failed half-way, end in the same state.
-func (s *Service) sync(ctx context.Context, ev *Event, res Result) (Result, error) {
-	res.Outcome = OutcomeUnchanged
-	if !ev.SyncStatus && !ev.SyncText {
-		return res, nil
+// keepInStep moves the incident of next towards next's state, knowing
+// that cur (nil for a new event) is what was recorded, and so what the
+// incident reflects already. It only acts on a change: a new firing, a
+// resolution, new text; so a person who resolves or edits the incident
+// while the alert keeps being re-sent is not overruled. Every move reads
+// the incident first and is idempotent. It sets next.IncidentID (and
+// PastIncidents), or unmaps next when its CI is gone. raiseResolved raises
+// (and resolves) an incident for a resolved event that has none.
+func (s *Service) keepInStep(ctx context.Context, cur, next *Event, raiseResolved bool) (Outcome, error) {
+	if next.CI == "" {
+		return OutcomeUnmapped, nil
 	}
-	wantStatus, wantText := ev.SyncStatus, ev.SyncText && ev.Status == Firing
+	wasMapped := cur != nil && cur.CI != ""
+	changed := !wasMapped || cur.Status != next.Status || (next.Status == Firing && !cur.StartsAt.Equal(next.StartsAt))
+	textChanged := wasMapped && (cur.Summary != next.Summary || cur.Description != next.Description || cur.Severity != next.Severity)
+	if !changed && !textChanged {
+		return OutcomeUnchanged, nil
+	}
+	if next.IncidentID == "" {
+		next.IncidentID = incidentID(next.ID, next.StartsAt)
+	}
+	outcome := OutcomeUnchanged
+	set := func(o Outcome) {
+		if outcome == OutcomeUnchanged {
+			outcome = o
+		}
+	}
 	note := func(format string, t *time.Time) string {
-		return fmt.Sprintf(format, ev.Source, ev.Summary, t.Format(time.RFC3339))
+		return fmt.Sprintf(format, next.Source, next.Summary, t.Format(time.RFC3339))
 	}
-	outcome := func(o Outcome) {
-		if res.Outcome == OutcomeUnchanged {
-			res.Outcome = o
-		}
-	}
-	for attempt := 1; wantStatus || wantText; attempt++ {
+	for attempt := 1; ; attempt++ {
 		if attempt > 2*maxAttempts {
-			return res, graph.Errorf(graph.CodeConflict, "id", "incident %s of event %s kept changing while it was being updated", ev.IncidentID, ev.ID)
+			return outcome, graph.Unavailable(nil, "incident %s of event %s kept changing while it was being updated: try again", next.IncidentID, next.ID)
 		}
-		inc, err := s.ITSM.GetIncident(ctx, ev.IncidentID)
+		inc, err := s.ITSM.GetIncident(ctx, next.IncidentID)
 		if graph.ErrorCode(err) == graph.CodeNotFound {
-			_, err = s.ITSM.CreateIncident(ctx, s.incidentInput(ev))
+			if next.Status == Resolved && !raiseResolved {
+				// Resolved before any incident was raised: nothing to
+				// resolve, and nothing is open to track.
+				next.IncidentID = ""
+				return outcome, nil
+			}
+			_, err = s.ITSM.CreateIncident(ctx, s.incidentInput(next))
 			switch {
 			case err == nil:
-				outcome(OutcomeCreated)
-				wantStatus, wantText = ev.Status == Resolved, false
+				set(OutcomeCreated)
+				changed, textChanged = next.Status == Resolved, false
+				if !changed {
+					return outcome, nil
+				}
 			case graph.ErrorCode(err) == graph.CodeConflict && graph.ErrorField(err) == "id":
-				// Another delivery created it: act on that.
+				// Another delivery raised it: go on with that.
 			case graph.ErrorCode(err) == graph.CodeNotFound && graph.ErrorField(err) == "affectedCiIds[0]":
-				return s.unmap(ctx, ev, res, fmt.Sprintf("CI %s it was mapped to no longer exists", ev.CI))
+				next.UnmappedReason = fmt.Sprintf("CI %s it was mapped to no longer exists", next.CI)
+				next.CI, next.MappedBy, next.IncidentID = "", "", ""
+				return OutcomeUnmapped, nil
 			default:
-				return res, fmt.Errorf("raise the incident of event %s: %w", ev.ID, err)
+				return outcome, fmt.Errorf("raise the incident of event %s: %w", next.ID, err)
 			}
 			continue
 		}
 		if err != nil {
-			return res, fmt.Errorf("read the incident of event %s: %w", ev.ID, err)
+			return outcome, fmt.Errorf("read the incident of event %s: %w", next.ID, err)
 		}
 		open := inc.State != itsm.IncidentResolved && inc.State != itsm.IncidentClosed
+		var moveErr error
 		switch {
-		case ev.Status == Firing && wantStatus && inc.State == itsm.IncidentClosed:
-			// Closed for good: the new firing raises a new incident.
-			if err := s.replaceIncident(ctx, ev); err != nil {
-				return res, err
+		case next.Status == Firing && changed && inc.State == itsm.IncidentClosed:
+			// Closed for good: a new firing raises a new incident.
+			fresh := incidentID(next.ID, next.StartsAt)
+			if fresh == inc.ID {
+				return outcome, nil // closed while this very firing goes on
 			}
-		case ev.Status == Firing && wantStatus && inc.State == itsm.IncidentResolved:
-			_, err := s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Reopened by %s: %s is firing again since %s.", &ev.StartsAt))
-			if err == nil {
-				outcome(OutcomeReopened)
-				wantStatus = false
-			} else if err = movedOrErr(err); err != nil {
-				return res, err
+			next.PastIncidents = append(next.PastIncidents, inc.ID)
+			next.IncidentID = fresh
+			continue
+		case next.Status == Firing && changed && inc.State == itsm.IncidentResolved:
+			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Reopened by %s: %s is firing again since %s.", &next.StartsAt))
+			if moveErr == nil {
+				set(OutcomeReopened)
+				changed = false
 			}
-		case ev.Status == Firing && wantStatus:
-			wantStatus = false // open already
-		case ev.Status == Firing && open:
-			in := s.incidentInput(ev)
+		case next.Status == Firing && textChanged && open:
+			in := s.incidentInput(next)
 			if inc.Title != in.Title || inc.Description != in.Description || inc.Impact != *in.Impact || inc.Urgency != *in.Urgency {
-				_, err := s.ITSM.UpdateIncident(ctx, inc.ID, itsm.UpdateIncidentInput{Title: &in.Title, Description: &in.Description,
+				_, moveErr = s.ITSM.UpdateIncident(ctx, inc.ID, itsm.UpdateIncidentInput{Title: &in.Title, Description: &in.Description,
 					Impact: in.Impact, Urgency: in.Urgency})
-				if graph.ErrorCode(err) == graph.CodeInvalidInput && graph.ErrorField(err) == "id" {
-					continue // closed meanwhile
+				if moveErr == nil {
+					set(OutcomeUpdated)
 				}
-				if err != nil {
-					return res, err
-				}
-				outcome(OutcomeUpdated)
 			}
-			wantText = false
-		case ev.Status == Firing:
-			wantText = false // a resolved or closed incident keeps its text
+			if moveErr == nil {
+				textChanged = false
+			}
+		case next.Status == Firing:
+			return outcome, nil // open already; a resolved or closed one keeps its text
+		case !changed:
+			return outcome, nil // resolved: its text stays as it was
 		case inc.State == itsm.IncidentNew:
 			// Incidents resolve from work in progress: the monitor takes
 			// the incident first.
-			_, err := s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Taken by %s to resolve it: %s ended at %s.", ev.EndsAt))
-			if err = movedOrErr(err); err != nil {
-				return res, err
-			}
+			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Taken by %s to resolve it: %s ended at %s.", next.EndsAt))
 		case open:
-			_, err := s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentResolved, note("Resolved by %s: %s ended at %s.", ev.EndsAt))
-			if err == nil {
-				outcome(OutcomeResolved)
-				wantStatus = false
-			} else if err = movedOrErr(err); err != nil {
-				return res, err
+			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentResolved, note("Resolved by %s: %s ended at %s.", next.EndsAt))
+			if moveErr == nil {
+				set(OutcomeResolved)
+				return outcome, nil
 			}
 		default:
-			wantStatus, wantText = false, false // resolved or closed already
+			return outcome, nil // resolved or closed already
+		}
+		if !changed && !textChanged {
+			return outcome, nil
+		}
+		if moveErr != nil && !movedMeanwhile(moveErr) {
+			return outcome, moveErr
 		}
 	}
-	res.IncidentID = ev.IncidentID
-	// The incident is in step: say so, unless a later delivery changed the
-	// event meanwhile (then finishing is that delivery's work).
-	_, err := s.modifyEvent(ctx, ev.ID, false, func(cur *Event) (*Event, error) {
-		if cur.IncidentID != ev.IncidentID || cur.Status != ev.Status || !cur.statusAt().Equal(ev.statusAt()) ||
-			cur.Summary != ev.Summary || cur.Description != ev.Description || cur.Severity != ev.Severity ||
-			(!cur.SyncStatus && !cur.SyncText) {
-			return nil, nil
-		}
-		cur.SyncStatus, cur.SyncText = false, false
-		return cur, nil
-	})
-	return res, err
 }
 
-// replaceIncident gives a firing event whose incident was CLOSED a new
-// incident id (once, whichever delivery gets there first).
-func (s *Service) replaceIncident(ctx context.Context, ev *Event) error {
-	next, err := s.modifyEvent(ctx, ev.ID, false, func(cur *Event) (*Event, error) {
-		if cur.IncidentID != ev.IncidentID {
-			return nil, nil
-		}
-		cur.PastIncidents = append(cur.PastIncidents, cur.IncidentID)
-		cur.IncidentID, cur.SyncStatus = graph.NewID(), true
-		return cur, nil
-	})
-	if err != nil {
-		return err
+// movedMeanwhile reports the refusal of a move because another writer
+// moved or closed the incident first (the caller reads it again).
+func movedMeanwhile(err error) bool {
+	if graph.ErrorCode(err) != graph.CodeInvalidInput {
+		return false
 	}
-	ev.IncidentID, ev.PastIncidents = next.IncidentID, next.PastIncidents
-	return nil
-}
-
-// movedOrErr passes a transition's failure on, except the refusal of a
-// move another writer made first (the caller reads the incident again).
-func movedOrErr(err error) error {
-	if graph.ErrorCode(err) == graph.CodeInvalidInput && graph.ErrorField(err) == "state" {
-		return nil
-	}
-	return err
-}
-
-// unmap returns an event whose CI is gone to the unmapped list.
-func (s *Service) unmap(ctx context.Context, ev *Event, res Result, reason string) (Result, error) {
-	_, err := s.modifyEvent(ctx, ev.ID, false, func(cur *Event) (*Event, error) {
-		if cur.CI != ev.CI {
-			return nil, nil
-		}
-		cur.CI, cur.MappedBy, cur.UnmappedReason, cur.IncidentID = "", "", reason, ""
-		return cur, nil
-	})
-	res.Outcome, res.CI, res.IncidentID = OutcomeUnmapped, "", ""
-	return res, err
+	return graph.ErrorField(err) == "state" || graph.ErrorField(err) == "id"
 }
 
 // incidentInput is the incident an event raises: its summary as the
