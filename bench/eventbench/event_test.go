@@ -36,16 +36,22 @@ const (
 	servers    = 1000
 	apps       = 20
 	perPayload = 100 // alerts per webhook payload (one Alertmanager group)
-	senders    = 4   // concurrent webhook deliveries
 	latencyN   = 200 // single-alert deliveries timed one by one
 	endToEndN  = 40  // alerts sent through a real Alertmanager
 )
 
-func alertCount() int {
-	if v, err := strconv.Atoi(os.Getenv("RIPPLE_BENCH_EVENTS")); err == nil && v > 0 {
+func alertCount() int { return envInt("RIPPLE_BENCH_EVENTS", 2000) }
+
+// senders is the number of concurrent webhook deliveries
+// (RIPPLE_BENCH_EVENT_SENDERS, default 2: Alertmanager sends each group's
+// notifications in turn, several groups at once).
+func senders() int { return envInt("RIPPLE_BENCH_EVENT_SENDERS", 2) }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
 	}
-	return 2000
+	return def
 }
 
 // BenchmarkEvents runs on a fresh embedded store and on the Neo4j at
@@ -74,7 +80,7 @@ func BenchmarkEvents(b *testing.B) {
 		_ = neo.Close(ctx)
 		neo4jtest.Wipe(b, uri)
 	}
-	fmt.Printf("\nevent ingestion: %d alerts on %d servers, payloads of %d alerts, %d concurrent senders\n", alertCount(), servers, perPayload, senders)
+	fmt.Printf("\nevent ingestion: %d alerts on %d servers, payloads of %d alerts, %d concurrent senders\n", alertCount(), servers, perPayload, senders())
 	for _, r := range rows {
 		fmt.Println(r)
 	}
@@ -130,7 +136,9 @@ func run(b *testing.B, name string, s graph.Store) []string {
 	amSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
 		body, _ := io.ReadAll(r.Body)
-		var p struct{ Alerts []struct{ Labels map[string]string } }
+		var p struct {
+			Alerts []struct{ Labels map[string]string }
+		}
 		_ = json.Unmarshal(body, &p)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h.ServeHTTP(w, r)
@@ -187,7 +195,7 @@ func run(b *testing.B, name string, s graph.Store) []string {
 
 // estate is servers in groups behind applications behind one service, so
 // that every incident has a blast radius to compute.
-func estate(b *testing.B, s graph.Store) {
+func estate(b testing.TB, s graph.Store) {
 	ctx := context.Background()
 	var batch graph.Batch
 	str := func(v string) *string { return &v }
@@ -235,10 +243,10 @@ func chunks(alerts []map[string]any) [][]map[string]any {
 }
 
 // deliver posts the payloads from several senders at once.
-func deliver(b *testing.B, url string, payloads [][]map[string]any, outcome string) {
+func deliver(b testing.TB, url string, payloads [][]map[string]any, outcome string) {
 	work := make(chan []map[string]any)
 	var wg sync.WaitGroup
-	for range senders {
+	for range senders() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -255,7 +263,7 @@ func deliver(b *testing.B, url string, payloads [][]map[string]any, outcome stri
 }
 
 // post delivers one payload and checks every alert had the outcome.
-func post(b *testing.B, url string, alerts []map[string]any, outcome string) {
+func post(b testing.TB, url string, alerts []map[string]any, outcome string) {
 	body, _ := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "ripple", "alerts": alerts})
 	res, err := http.Post(url+server.AlertmanagerPath, "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -272,7 +280,8 @@ func post(b *testing.B, url string, alerts []map[string]any, outcome string) {
 func percentiles(ds []time.Duration) string {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))].Round(10 * time.Microsecond) }
+	at := func(p float64) time.Duration {
+		return s[min(len(s)-1, int(p*float64(len(s))))].Round(10 * time.Microsecond)
+	}
 	return fmt.Sprintf("p50 %v  p95 %v  max %v  (n=%d)", at(0.5), at(0.95), s[len(s)-1].Round(10*time.Microsecond), len(s))
 }
-
