@@ -41,30 +41,32 @@ type amAlert struct {
 // (else title, message, the alertname label, the fingerprint); the
 // description from the description annotation (else message). Nothing is
 // returned unless every alert is valid; errors name the field at fault,
-// such as "alerts[3].labels".
-func (m Mapping) DecodeAlertmanager(r io.Reader) ([]Input, error) {
+// such as "alerts[3].labels". truncated is the number of alerts
+// Alertmanager left out of the payload (its max_alerts): they never reach
+// Ripple, and the caller should say so.
+func (m Mapping) DecodeAlertmanager(r io.Reader) (ins []Input, truncated int, err error) {
 	var p amPayload
 	if err := decodeJSON(r, &p, "", false); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if p.Version != "4" {
-		return nil, graph.Invalid("version", "payload version %q is not supported (want \"4\", Alertmanager's webhook format)", truncate(p.Version, 16))
+		return nil, 0, graph.Invalid("version", "payload version %q is not supported (want \"4\", Alertmanager's webhook format)", clipBytes(p.Version, 16))
 	}
 	if len(p.Alerts) > MaxBatch {
-		return nil, graph.Invalid("alerts", "more than %d alerts in one payload (set max_alerts in the webhook config)", MaxBatch)
+		return nil, 0, graph.Invalid("alerts", "more than %d alerts in one payload (make the groups smaller with group_by)", MaxBatch)
 	}
 	out := make([]Input, 0, len(p.Alerts))
 	for i, raw := range p.Alerts {
 		field := fmt.Sprintf("alerts[%d]", i)
 		var a amAlert
 		if err := decodeJSON(bytes.NewReader(raw), &a, field, false); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(a.Labels) == 0 {
-			return nil, graph.Invalid(field+".labels", "an alert needs labels")
+			return nil, 0, graph.Invalid(field+".labels", "an alert needs labels")
 		}
 		if strings.TrimSpace(a.Fingerprint) == "" {
-			return nil, graph.Invalid(field+".fingerprint", "an alert needs its fingerprint")
+			return nil, 0, graph.Invalid(field+".fingerprint", "an alert needs its fingerprint")
 		}
 		in := Input{Source: SourceAlertmanager, DedupKey: a.Fingerprint, Severity: a.Labels[m.SeverityLabel],
 			Summary:     firstOf(a.Annotations["summary"], a.Annotations["title"], a.Annotations["message"], a.Labels["alertname"], a.Fingerprint),
@@ -72,7 +74,7 @@ func (m Mapping) DecodeAlertmanager(r io.Reader) ([]Input, error) {
 			Labels:      a.Labels, Annotations: a.Annotations, URL: a.GeneratorURL, Field: field}
 		var err error
 		if in.StartsAt, err = parseTime(field+".startsAt", a.StartsAt); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		switch a.Status {
 		case "firing":
@@ -80,18 +82,18 @@ func (m Mapping) DecodeAlertmanager(r io.Reader) ([]Input, error) {
 		case "resolved":
 			in.Status = Resolved
 			if in.EndsAt, err = parseTime(field+".endsAt", a.EndsAt); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		default:
-			return nil, graph.Invalid(field+".status", "status must be firing or resolved, not %q", truncate(a.Status, 32))
+			return nil, 0, graph.Invalid(field+".status", "status must be firing or resolved, not %q", clipBytes(a.Status, 32))
 		}
-		in.Summary = truncate(strings.TrimSpace(in.Summary), MaxSummary)
+		in.Summary = clipBytes(strings.TrimSpace(in.Summary), MaxSummary)
 		if err := in.check(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out = append(out, in)
 	}
-	return out, nil
+	return out, p.TruncatedAlerts, nil
 }
 
 func firstOf(vs ...string) string {
@@ -154,7 +156,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, graph.Invalid(field, "bad time %q: want RFC 3339 (2006-01-02T15:04:05Z)", truncate(s, 40))
+		return time.Time{}, graph.Invalid(field, "bad time %q: want RFC 3339 (2006-01-02T15:04:05Z)", clipBytes(s, 40))
 	}
 	if t.Year() <= 1 {
 		return time.Time{}, nil

@@ -20,12 +20,15 @@ const amPayload = `{"receiver":"ripple","status":"firing","alerts":[
  "groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://vm:17791","version":"4","groupKey":"{}:{}","truncatedAlerts":0}`
 
 func TestDecodeAlertmanager(t *testing.T) {
-	ins, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(amPayload))
+	ins, truncated, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(amPayload))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ins) != 2 {
-		t.Fatalf("%d inputs, want 2", len(ins))
+	if len(ins) != 2 || truncated != 0 {
+		t.Fatalf("%d inputs (%d truncated), want 2", len(ins), truncated)
+	}
+	if _, truncated, _ = events.DefaultMapping().DecodeAlertmanager(strings.NewReader(`{"version":"4","alerts":[],"truncatedAlerts":3}`)); truncated != 3 {
+		t.Errorf("truncated %d, want 3", truncated)
 	}
 	f, r := ins[0], ins[1]
 	if f.Source != "alertmanager" || f.DedupKey != "dd854127073eb536" || f.Status != events.Firing || f.Severity != "critical" ||
@@ -63,7 +66,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"trailing data", am(alert) + `{}`, "body"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(tc.body))
+			_, _, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(tc.body))
 			wantErr(t, err, graph.CodeInvalidInput, tc.field)
 		})
 	}
@@ -119,7 +122,7 @@ func FuzzDecodeAlertmanager(f *testing.F) {
 	f.Add(amPayload)
 	f.Add(`{"version":"4","alerts":[{"status":"resolved","labels":{"a":"b"},"fingerprint":"f","startsAt":"2026-01-01T00:00:00Z","endsAt":"x"}]}`)
 	f.Fuzz(func(t *testing.T, body string) {
-		ins, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(body))
+		ins, _, err := events.DefaultMapping().DecodeAlertmanager(strings.NewReader(body))
 		checkDecoded(t, ins, err)
 	})
 }

@@ -82,7 +82,7 @@ func DecodeGeneric(r io.Reader, now time.Time) ([]Input, error) {
 		case "resolved":
 			in.Status, in.EndsAt = Resolved, at
 		default:
-			return nil, graph.Invalid(join(field, "status"), "status must be firing or resolved, not %q", truncate(g.Status, 32))
+			return nil, graph.Invalid(join(field, "status"), "status must be firing or resolved, not %q", clipBytes(g.Status, 32))
 		}
 		if err := in.check(); err != nil {
 			return nil, err

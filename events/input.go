@@ -109,7 +109,7 @@ func (in *Input) check() error {
 		}
 		for k, v := range set.kv {
 			if !labelNameRE.MatchString(k) {
-				return graph.Invalid(f(set.name), "%q is not a label name (letters, digits and _, not starting with a digit)", truncate(k, 64))
+				return graph.Invalid(f(set.name), "%q is not a label name (letters, digits and _, not starting with a digit)", clipBytes(k, 64))
 			}
 			if len(v) > set.limit {
 				return graph.Invalid(f(set.name+"."+k), "longer than %d bytes", set.limit)
@@ -139,11 +139,4 @@ func (in *Input) check() error {
 		return graph.Invalid(f("labels"), "the event is larger than %d bytes", MaxEventBytes)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -39,9 +39,16 @@ func mountEvents(mux *http.ServeMux, cfg Config) {
 		m = *cfg.GraphQL.EventMapping
 	}
 	svc := events.New(itsm.New(cfg.Store), m)
-	mux.Handle("POST "+AlertmanagerPath, &eventsHandler{svc: svc, decode: svc.Mapping.DecodeAlertmanager})
-	mux.Handle("POST "+EventsPath, &eventsHandler{svc: svc, decode: func(r io.Reader) ([]events.Input, error) {
-		return events.DecodeGeneric(r, svc.Now())
+	mux.Handle("POST "+AlertmanagerPath, &eventsHandler{svc: svc, decode: func(r *http.Request, body io.Reader) ([]events.Input, error) {
+		ins, truncated, err := svc.Mapping.DecodeAlertmanager(body)
+		if truncated > 0 {
+			hlog.FromRequest(r).Warn().Int("truncated_alerts", truncated).
+				Msg("Alertmanager left alerts out of a webhook payload (max_alerts): Ripple never sees them")
+		}
+		return ins, err
+	}})
+	mux.Handle("POST "+EventsPath, &eventsHandler{svc: svc, decode: func(_ *http.Request, body io.Reader) ([]events.Input, error) {
+		return events.DecodeGeneric(body, svc.Now())
 	}})
 }
 
@@ -55,7 +62,7 @@ func mountEvents(mux *http.ServeMux, cfg Config) {
 //	    idempotent), which is what Alertmanager does with a 5xx
 type eventsHandler struct {
 	svc    *events.Service
-	decode func(io.Reader) ([]events.Input, error)
+	decode func(*http.Request, io.Reader) ([]events.Input, error)
 }
 
 type eventsAnswer struct {
@@ -81,7 +88,7 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, map[string]*importError{"error": e})
 		return
 	}
-	ins, err := h.decode(bytes.NewReader(body))
+	ins, err := h.decode(r, bytes.NewReader(body))
 	if err != nil {
 		badParam(w, r, err)
 		return
