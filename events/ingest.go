@@ -343,11 +343,18 @@ func (s *Service) keepInStep(ctx context.Context, cur, next *Event, raiseResolve
 	note := func(format string, t *time.Time) string {
 		return fmt.Sprintf(format, next.Source, next.Summary, t.Format(time.RFC3339))
 	}
+	// known is the incident as our own last write left it, so that the
+	// next step need not read it again.
+	var known *itsm.Incident
 	for attempt := 1; ; attempt++ {
 		if attempt > 2*maxAttempts {
 			return outcome, graph.Unavailable(nil, "incident %s of event %s kept changing while it was being updated: try again", next.IncidentID, next.ID)
 		}
-		inc, err := s.ITSM.GetIncident(ctx, next.IncidentID)
+		inc, err := known, error(nil)
+		if inc == nil {
+			inc, err = s.ITSM.GetIncident(ctx, next.IncidentID)
+		}
+		known = nil
 		if graph.ErrorCode(err) == graph.CodeNotFound {
 			if next.Status == Resolved && !raiseResolved {
 				// Resolved before any incident was raised: nothing to
@@ -355,7 +362,7 @@ func (s *Service) keepInStep(ctx context.Context, cur, next *Event, raiseResolve
 				next.IncidentID = ""
 				return outcome, nil
 			}
-			_, err = s.ITSM.CreateIncident(ctx, s.incidentInput(next))
+			known, err = s.ITSM.CreateIncident(ctx, s.incidentInput(next))
 			switch {
 			case err == nil:
 				set(OutcomeCreated)
@@ -390,15 +397,16 @@ func (s *Service) keepInStep(ctx context.Context, cur, next *Event, raiseResolve
 			next.IncidentID = fresh
 			continue
 		case next.Status == Firing && changed && inc.State == itsm.IncidentResolved:
-			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Reopened by %s: %s is firing again since %s.", &next.StartsAt))
+			known, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Reopened by %s: %s is firing again since %s.", &next.StartsAt))
 			if moveErr == nil {
 				set(OutcomeReopened)
 				changed = false
 			}
 		case next.Status == Firing && textChanged && open:
 			in := s.incidentInput(next)
+			known = inc
 			if inc.Title != in.Title || inc.Description != in.Description || inc.Impact != *in.Impact || inc.Urgency != *in.Urgency {
-				_, moveErr = s.ITSM.UpdateIncident(ctx, inc.ID, itsm.UpdateIncidentInput{Title: &in.Title, Description: &in.Description,
+				known, moveErr = s.ITSM.UpdateIncident(ctx, inc.ID, itsm.UpdateIncidentInput{Title: &in.Title, Description: &in.Description,
 					Impact: in.Impact, Urgency: in.Urgency})
 				if moveErr == nil {
 					set(OutcomeUpdated)
@@ -414,7 +422,7 @@ func (s *Service) keepInStep(ctx context.Context, cur, next *Event, raiseResolve
 		case inc.State == itsm.IncidentNew:
 			// Incidents resolve from work in progress: the monitor takes
 			// the incident first.
-			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Taken by %s to resolve it: %s ended at %s.", next.EndsAt))
+			known, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentInProgress, note("Taken by %s to resolve it: %s ended at %s.", next.EndsAt))
 		case open:
 			_, moveErr = s.ITSM.TransitionIncident(ctx, inc.ID, itsm.IncidentResolved, note("Resolved by %s: %s ended at %s.", next.EndsAt))
 			if moveErr == nil {
