@@ -58,6 +58,9 @@ const (
 	// OutcomeStale: the delivery is older than what is stored (an earlier
 	// firing arriving after the resolution); nothing changed.
 	OutcomeStale Outcome = "STALE"
+	// OutcomeRejected: a rule refused the event (Result.Error says why);
+	// the other events of the request go on.
+	OutcomeRejected Outcome = "REJECTED"
 )
 
 // Result is what ingesting one event did.
@@ -68,15 +71,18 @@ type Result struct {
 	Outcome    Outcome `json:"outcome"`
 	CI         string  `json:"ciId,omitempty"`
 	IncidentID string  `json:"incidentId,omitempty"`
+	Error      string  `json:"error,omitempty"`
 }
 
 // maxAttempts bounds the retries of a read-modify-write of one event that
 // loses a race with another delivery.
 const maxAttempts = 8
 
-// IngestAll ingests events in order per key, several keys at a time, and
-// stops at the first error (a store failure: the sender should retry the
-// whole request, which is safe since ingestion is idempotent).
+// IngestAll ingests events in order per key, several keys at a time. An
+// event a rule refuses (INVALID_INPUT) is reported REJECTED and the others
+// go on, since sending it again cannot help; any other error (the store
+// failed) stops it, and the sender should send the whole request again,
+// which is safe since ingestion is idempotent.
 func (s *Service) IngestAll(ctx context.Context, ins []Input) ([]Result, error) {
 	results := make([]Result, len(ins))
 	groups := map[string][]int{}
@@ -99,6 +105,11 @@ func (s *Service) IngestAll(ctx context.Context, ins []Input) ([]Result, error) 
 			for idx := range work {
 				for _, i := range idx {
 					r, err := s.Ingest(ctx, ins[i])
+					if graph.ErrorCode(err) == graph.CodeInvalidInput {
+						r = Result{EventID: EventID(ins[i].Source, ins[i].DedupKey), Source: ins[i].Source, DedupKey: ins[i].DedupKey,
+							Outcome: OutcomeRejected, Error: err.Error()}
+						err = nil
+					}
 					if err != nil {
 						cancel(fmt.Errorf("%s: %w", orRoot(ins[i].Field), err))
 						break

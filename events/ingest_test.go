@@ -331,3 +331,21 @@ func wantErr(t *testing.T, err error, code graph.Code, field string) {
 		t.Fatalf("got %v (%s on %q), want %s on %q", err, graph.ErrorCode(err), graph.ErrorField(err), code, field)
 	}
 }
+
+// One event a rule refuses does not hold up the others of its request.
+func TestIngestAllRejectsOne(t *testing.T) {
+	forEachStore(t, func(t *testing.T, svc *events.Service) {
+		mkCI(t, svc.Store, "web-7", graph.ClassServer, "ip", "10.0.0.7")
+		start := time.Now().UTC().Truncate(time.Second)
+		bad := alert("fp-bad", "10.0.0.8", start)
+		bad.Summary, bad.Field = "", "alerts[1]"
+		res, err := svc.IngestAll(ctx, []events.Input{alert("fp-a", "10.0.0.7", start), bad, alert("fp-c", "10.0.0.9", start)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 3 || res[0].Outcome != events.OutcomeCreated || res[1].Outcome != events.OutcomeRejected ||
+			!strings.Contains(res[1].Error, "alerts[1].summary") || res[2].Outcome != events.OutcomeUnmapped {
+			t.Fatalf("results %+v", res)
+		}
+	})
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/events"
-	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 )
 
@@ -21,8 +20,8 @@ const (
 	EventsPath       = "/api/v1/events"
 )
 
-// MaxEventBytes bounds the body of an event request: a large Alertmanager
-// group (set max_alerts in its webhook config to stay below it).
+// MaxEventBytes bounds the body of an event request: thousands of alerts
+// of one Alertmanager group (group_by keeps groups smaller).
 const MaxEventBytes = 8 << 20
 
 // mountEvents adds the event endpoints to mux, behind the same middleware
@@ -54,8 +53,10 @@ func mountEvents(mux *http.ServeMux, cfg Config) {
 
 // eventsHandler ingests the events of one request. Answers:
 //
-//	200 {"received": n, "outcomes": {"INCIDENT_CREATED": 1, ...}, "events": [{eventId, dedupKey, outcome, ciId, incidentId}]}
-//	400 {"error": {"code": "INVALID_INPUT", "field": "alerts[3].labels", "message"}}: nothing was ingested
+//	200 {"received": n, "outcomes": {"INCIDENT_CREATED": 1, ...}, "events": [{eventId, dedupKey, outcome, ciId, incidentId, error}]}
+//	    (an event a rule refused is REJECTED, with the error; the others go in)
+//	400 {"error": {"code": "INVALID_INPUT", "field": "alerts[3].labels", "message"}}: a malformed
+//	    request, refused whole: nothing was ingested
 //	413 a body over MaxEventBytes
 //	503 the store failed or was too busy; some events may have been
 //	    ingested, and sending the request again is safe (ingestion is
@@ -95,12 +96,6 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	results, err := h.svc.IngestAll(r.Context(), ins)
 	if err != nil {
-		if graph.ErrorCode(err) == graph.CodeInvalidInput {
-			// Inputs were checked while decoding; this is a rule of a
-			// later step, and no retry will change it.
-			badParam(w, r, err)
-			return
-		}
 		status, e := errorStatus(r, err)
 		if status < http.StatusInternalServerError {
 			// Whatever stopped it, some events may be in: ask for the
