@@ -5,8 +5,9 @@
 //
 // Without an Alertmanager (no network to build it, no Go toolchain) the
 // test is skipped on a laptop but fails under CI=true, where a missing
-// component must not pass as a row of skips. scripts/test builds it before
-// the suite and hands it over in RIPPLE_TEST_ALERTMANAGER.
+// component must not pass as a row of skips. scripts/test builds it (this
+// package's TestBuild) before the suite; RIPPLE_TEST_ALERTMANAGER names a
+// binary to use instead.
 package amtest
 
 import (
@@ -54,7 +55,7 @@ func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() { binPath, buildErr = build() })
 	if buildErr != nil {
-		msg := fmt.Sprintf("no Alertmanager to test against: %v (scripts/test builds it; or set %s)", buildErr, EnvBinary)
+		msg := fmt.Sprintf("no Alertmanager to test against: %v (go test -run TestBuild ./events/amtest builds it; or set %s)", buildErr, EnvBinary)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
