@@ -13,6 +13,7 @@
 package app
 
 import (
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
@@ -31,6 +32,10 @@ type Services struct {
 	Reports *report.Reporter
 	// Imports is the one import engine, with the policy New was given.
 	Imports *importers.Engine
+	// Events maps monitoring events to CIs and raises their incidents
+	// (events.DefaultMapping unless the caller sets Events.Mapping before
+	// serving).
+	Events *events.Service
 }
 
 // New builds the services over st; imports identify, reconcile and retire
@@ -44,5 +49,6 @@ func New(st graph.Store, policy importers.Policy) *Services {
 		Analyst: analyst,
 		Reports: report.New(analyst),
 		Imports: &importers.Engine{Store: st, Policy: policy},
+		Events:  events.New(svc, events.DefaultMapping()),
 	}
 }

@@ -21,10 +21,13 @@ const (
 	// KindImportRun records one run of a discovery import (package
 	// importers owns its document).
 	KindImportRun RecordKind = "IMPORT_RUN"
+	// KindEvent records one monitoring event and its incident (package
+	// events owns its document).
+	KindEvent RecordKind = "EVENT"
 )
 
 // RecordKinds lists every record kind.
-var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun}
+var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun, KindEvent}
 
 // Valid reports whether k is a known record kind.
 func (k RecordKind) Valid() bool {

@@ -311,20 +311,13 @@ func (p *planner) identifyItem(it *Item) (string, *Problem) {
 	match := ""
 	matchedBy := -1 // the index of the rule that matched; -1 for none
 	rules, hasRules := p.policy.Identification[it.Class]
-	for r, rule := range rules {
-		cands, applicable := p.ruleCandidates(it, rule, byKind)
-		if !applicable {
-			continue
-		}
-		if len(cands) == 1 {
-			match, matchedBy = cands[0], r
-			break
-		}
-		if len(cands) > 1 {
-			pr := p.problem(ProblemAmbiguous, it.At, "identifiers", "%s: rule %s points at %d different CIs", describe(*it), strings.Join(rule, "+"), len(cands))
-			pr.CIs = cands
-			return "", pr
-		}
+	switch m := FirstRule(rules, func(int) map[string][]string { return byKind }); {
+	case len(m.CIs) == 1:
+		match, matchedBy = m.CIs[0], m.Rule
+	case len(m.CIs) > 1:
+		pr := p.problem(ProblemAmbiguous, it.At, "identifiers", "%s: rule %s points at %d different CIs", describe(*it), strings.Join(rules[m.Rule], "+"), len(m.CIs))
+		pr.CIs = m.CIs
+		return "", pr
 	}
 	if match == "" && !hasRules && len(held) == 1 {
 		for ci := range held {
@@ -401,38 +394,6 @@ func ruleOf(rules [][]string, kind string) int {
 		}
 	}
 	return -1
-}
-
-// ruleCandidates returns the CIs owning, for every kind of the rule, one of
-// the item's values of that kind; applicable is false when the item lacks
-// a kind or a kind's values are owned by nobody.
-func (p *planner) ruleCandidates(it *Item, rule []string, byKind map[string][]string) (cands []string, applicable bool) {
-	var set map[string]bool
-	for _, kind := range rule {
-		// byKind holds only kinds the item has and someone owns.
-		if len(byKind[kind]) == 0 {
-			return nil, false
-		}
-		next := map[string]bool{}
-		for _, ci := range byKind[kind] {
-			if set == nil || set[ci] {
-				next[ci] = true
-			}
-		}
-		set = next
-	}
-	if len(set) == 0 {
-		// Every kind is owned, but by different CIs: the rule contradicts
-		// itself, which is worth reporting rather than skipping.
-		all := map[string]bool{}
-		for _, kind := range rule {
-			for _, ci := range byKind[kind] {
-				all[ci] = true
-			}
-		}
-		return slices.Sorted(maps.Keys(all)), true
-	}
-	return slices.Sorted(maps.Keys(set)), true
 }
 
 func describeHeld(held map[string][]graph.Identifier) string {

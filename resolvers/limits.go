@@ -79,6 +79,7 @@ func complexityRoot() generated.ComplexityRoot {
 	itsmComplexity(&c)
 	importComplexity(&c)
 	reportComplexity(&c)
+	eventComplexity(&c)
 	return c
 }
 

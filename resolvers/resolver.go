@@ -6,6 +6,7 @@ package resolvers
 
 import (
 	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
@@ -25,9 +26,13 @@ type Resolver struct {
 	// Imports runs the import mutations: the same engine, with the same
 	// policy, as the HTTP import endpoint.
 	Imports *importers.Engine
+	// Monitoring maps monitoring events to CIs and raises their incidents
+	// through ITSM.
+	Monitoring *events.Service
 }
 
 // NewResolver returns the root resolver over the wired services.
 func NewResolver(svc *app.Services) *Resolver {
-	return &Resolver{Store: svc.Store, ITSM: svc.ITSM, Analyst: svc.Analyst, Reports: svc.Reports, Imports: svc.Imports}
+	return &Resolver{Store: svc.Store, ITSM: svc.ITSM, Analyst: svc.Analyst, Reports: svc.Reports, Imports: svc.Imports,
+		Monitoring: svc.Events}
 }

@@ -81,6 +81,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
 	mountReports(mux, svc)
+	mountEvents(mux, svc) // POST /api/v1/events and /api/v1/events/alertmanager (events.go)
 
 	// Imports stream uploads far larger than MaxBodyBytes and may take
 	// minutes: the route has its own body limit and timeout.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/demo"
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/server"
 )
@@ -23,6 +25,8 @@ type ServeCmd struct {
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
 
 	AllowSelfApproval bool `name:"allow-self-approval" env:"RIPPLE_ALLOW_SELF_APPROVAL" help:"Let the actor who requested a change approve or reject it (separation of duties off)."`
+
+	EventMapping string `name:"event-mapping" type:"existingfile" env:"RIPPLE_EVENT_MAPPING" help:"How monitoring events find their CI and priority (JSON) over the defaults."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
@@ -31,11 +35,33 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	if err != nil {
 		return err // before opening anything
 	}
+	mapping, err := loadEventMapping(c.EventMapping)
+	if err != nil {
+		return err
+	}
 	return c.withStore(ctx, log, func(st graph.Store) error {
 		svc := app.New(st, policy)
 		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
+		svc.Events.Mapping = mapping
 		return c.serve(ctx, log, svc)
 	})
+}
+
+// loadEventMapping reads --event-mapping over events.DefaultMapping.
+func loadEventMapping(path string) (events.Mapping, error) {
+	if path == "" {
+		return events.DefaultMapping(), nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return events.Mapping{}, fmt.Errorf("--event-mapping: %w", err)
+	}
+	defer f.Close()
+	m, err := events.LoadMapping(f)
+	if err != nil {
+		return events.Mapping{}, fmt.Errorf("--event-mapping %s: %w", path, err)
+	}
+	return m, nil
 }
 
 func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services) error {

@@ -24,6 +24,10 @@ type CreateIncidentInput struct {
 	// this time; usually the same as OpenedAt.
 	OutageStart      *time.Time
 	CausedByChangeID string
+	// ID, when set, is the new incident's id (a UUID): an integration that
+	// allocates it before creating (and records it) can retry the creation
+	// safely, since a second create of the same id is a CONFLICT on "id".
+	ID string
 }
 
 // UpdateIncidentInput changes an incident's details; nil fields are kept.
@@ -53,6 +57,12 @@ func (s *Service) CreateIncident(ctx context.Context, in CreateIncidentInput) (*
 	}
 	if in.Urgency != nil {
 		inc.Urgency = *in.Urgency
+	}
+	if in.ID != "" {
+		if err := graph.CheckID("id", in.ID); err != nil {
+			return nil, err
+		}
+		inc.ID = in.ID
 	}
 	opened, err := s.openedAt("openedAt", in.OpenedAt, now)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
@@ -81,6 +82,18 @@ type CreateSLAInput struct {
 	Targets []PriorityTargetInput `json:"targets,omitempty"`
 	// See SLA.serviceHours; default {"always": true}.
 	ServiceHours map[string]any `json:"serviceHours,omitempty"`
+}
+
+// A page of events, in a stable order (by id, which is derived from source and key, not from time).
+type EventConnection struct {
+	Edges      []EventEdge `json:"edges"`
+	PageInfo   *PageInfo   `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+type EventEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *events.Event `json:"node"`
 }
 
 // Where a CI field's current value came from.

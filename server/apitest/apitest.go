@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"HTTP", httpCases},
 		{"Import", importCases},
 		{"Reports", reportCases},
+		{"Events", eventCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
