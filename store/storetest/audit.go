@@ -132,7 +132,8 @@ var auditCases = []testCase{
 		mustRelate(ctx, t, s, db, graph.RelRunsOn, srv)
 		rec := mustPut(ctx, t, s, graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW", Doc: json.RawMessage(`{}`),
 			Links: []graph.RecordLink{{Role: "AFFECTS", CI: db.ID}, {Role: "AFFECTS", CI: app.ID}}}, 0)
-		if err := s.DeleteCI(ctx, db.ID); err != nil {
+		// The open incident holds db: only a forced delete removes it.
+		if _, err := s.ForceDeleteCI(ctx, db.ID); err != nil {
 			t.Fatal(err)
 		}
 		h := FullHistory(t, s, db.ID, graph.MaxPageSize)
