@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Engine runs imports against a store.
@@ -112,6 +113,11 @@ type Counts struct {
 	UnresolvedLinks int `json:"unresolvedLinks"`
 }
 
+// maxMessageBytes bounds each message and location a run records.
+const maxMessageBytes = 1024
+
+func clip(s string) string { return feed.Excerpt(s, maxMessageBytes) }
+
 // MaxListed bounds each list of a plan kept in a run record.
 const MaxListed = 200
 
@@ -148,12 +154,15 @@ func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, e
 		if errors.As(err, &intr) {
 			run.Outcome = OutcomeInterrupted
 		}
-		run.Error = publicMessage(err)
+		run.Error = clip(publicMessage(err))
 		var ie *InputError
 		if errors.As(err, &ie) {
+			// Bounded here, once for every way in: the error is recorded,
+			// answered and printed, and must not carry the input back.
+			ie.Message, ie.File, ie.At, ie.Field = clip(ie.Message), clip(ie.File), clip(ie.At), clip(ie.Field)
 			run.Error, run.ErrorFile, run.ErrorAt, run.ErrorField = ie.Message, ie.File, ie.At, ie.Field
 		} else if f := graph.ErrorField(err); f != "" && graph.ErrorCode(err) != graph.CodeInternal {
-			run.ErrorField = f
+			run.ErrorField = clip(f)
 		}
 	}
 	finished := e.now()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -792,6 +793,42 @@ var importCases = []testCase{
 		status, ans := local.postImport(t, "/api/v1/imports/nmap", "", pr)
 		if status != http.StatusRequestTimeout || ans.Run.Outcome != "FAILED" || ans.Error == nil || ans.Error.Code != "REQUEST_TIMEOUT" {
 			t.Errorf("stalled upload: %d %+v", status, ans)
+		}
+	}},
+	{"HTTP: a 120 MB field is refused with a bounded answer in bounded memory", func(t *testing.T, e *env) {
+		// Generated as it is sent: a header, one good row, then a row whose
+		// owner cell is 120 MB of one letter.
+		const fieldBytes = 120 << 20
+		mapping := url.QueryEscape(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}, "ownerColumn": "owner"}`)
+		body := io.MultiReader(strings.NewReader("host,owner\nweb-1,team-a\nweb-2,"),
+			io.LimitReader(repeatByte('x'), fieldBytes), strings.NewReader("\n"))
+		stop := watchHeap()
+		status, raw := e.rawImport(t, "/api/v1/imports/csv?scope=assets&mapping="+mapping, "text/csv", body)
+		grew := stop()
+		t.Logf("120 MB field: answer %d bytes, peak heap growth %.1f MiB", len(raw), float64(grew)/(1<<20))
+		var ans importAnswerJSON
+		if err := json.Unmarshal(raw, &ans); err != nil {
+			t.Fatalf("%d: %s (%v)", status, truncate(raw), err)
+		}
+		if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || deref(ans.Run.ErrorAt) != "line 3" ||
+			!strings.Contains(deref(ans.Run.Error), "longer than") {
+			t.Errorf("%d %+v", status, ans.Run)
+		}
+		if len(raw) > 16<<10 {
+			t.Errorf("the answer is %d bytes", len(raw))
+		}
+		if grew > 96<<20 {
+			t.Errorf("the heap grew by %d MiB reading a 120 MB field", grew>>20)
+		}
+		var out struct {
+			ImportRuns struct{ Edges []struct{ Node runJSON } }
+		}
+		res := e.post(t, `{ importRuns(first: 10) { edges { node { `+runFields+` } } } }`, nil)
+		if err := json.Unmarshal(res.Data, &out); err != nil || len(out.ImportRuns.Edges) != 1 || len(res.Data) > 16<<10 {
+			t.Errorf("runs: %d, %d bytes (%v)", len(out.ImportRuns.Edges), len(res.Data), err)
+		}
+		if n := e.count(t); n != 0 {
+			t.Errorf("%d CIs written", n)
 		}
 	}},
 	{"HTTP: bodies over the import limit", func(t *testing.T, e *env) {
