@@ -27,26 +27,43 @@ type BatchSizer interface {
 // concurrent run of the scope fails at its next batch. A run that fails in
 // step 1 or 2 has written some of what the source reports, correctly, and
 // marked nothing stale; running it again completes it.
-func (e *Engine) apply(ctx context.Context, plan *Plan) error {
+//
+// Before each transaction the run's record says what the committed ones
+// wrote and what this one will (Progress, lease.go), so the counts of a run
+// whose process dies can be recovered; apply returns what was written.
+func (e *Engine) apply(ctx context.Context, plan *Plan, rec *record) (Counts, error) {
 	size := e.batchSize()
+	var batches []graph.Batch
 	if size <= 0 || writes(plan) <= size {
 		full := plan.batch
 		full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
-		if _, err := e.Store.Apply(ctx, full); err != nil {
-			return fmt.Errorf("apply the plan: %w", err)
-		}
-		return nil
+		batches = []graph.Batch{full}
+	} else {
+		batches = splitPlan(plan, size)
 	}
-	batches := splitPlan(plan, size)
+	retired := make(map[string]bool, len(plan.retire))
+	for _, in := range plan.retire {
+		retired[in.ID] = true
+	}
+	var written Counts
 	for i, b := range batches {
-		if _, err := e.Store.Apply(ctx, b); err != nil {
-			if i == 0 {
-				return fmt.Errorf("apply the plan: %w", err)
-			}
-			return &InterruptedError{Written: i, Batches: len(batches), Err: err}
+		pending := batchCounts(b, retired, plan)
+		err := rec.update(ctx, func(run *Run) {
+			run.Progress = &Progress{Written: written, Pending: pending, PendingGeneration: b.Ledger.ExpectGeneration,
+				Batches: len(batches), BatchesWritten: i}
+		})
+		if err == nil {
+			_, err = e.Store.Apply(ctx, b)
 		}
+		if err != nil {
+			if i == 0 {
+				return written, fmt.Errorf("apply the plan: %w", err)
+			}
+			return written, &InterruptedError{Written: i, Batches: len(batches), Err: err}
+		}
+		written.add(pending)
 	}
-	return nil
+	return written, nil
 }
 
 // InterruptedError says a batched apply failed after some batches were
