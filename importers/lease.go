@@ -209,9 +209,12 @@ func (e *Engine) reclaim(ctx context.Context, run Run, now time.Time) (bool, err
 		run.Counts.setWritten(Counts{})
 	}
 	run.Outcome = OutcomeInterrupted
-	run.Error = fmt.Sprintf("the process running this import stopped before it finished (no heartbeat since %s): "+
-		"%d of %d batches were written (they hold whole, correct CIs and relations; nothing was marked stale); run the import again to finish",
-		beat.Format(time.RFC3339), written, batches)
+	what := "nothing was written"
+	if batches > 0 {
+		what = fmt.Sprintf("%d of %d batches were written (they hold whole, correct CIs and relations; nothing was marked stale)", written, batches)
+	}
+	run.Error = fmt.Sprintf("the process running this import stopped before it finished (no heartbeat since %s): %s; run the import again to finish",
+		beat.Format(time.RFC3339), what)
 	run.Heartbeat = nil
 	finished := now
 	run.Finished = &finished
