@@ -28,9 +28,9 @@ type BatchSizer interface {
 // step 1 or 2 has written some of what the source reports, correctly, and
 // marked nothing stale; running it again completes it.
 //
-// Before each transaction the run's record says what the committed ones
-// wrote and what this one will (Progress, lease.go), so the counts of a run
-// whose process dies can be recovered; apply returns what was written.
+// Before the first transaction the run's record says what each will write
+// (Progress, lease.go), so the counts of a run whose process dies can be
+// recovered; apply returns what was written.
 func (e *Engine) apply(ctx context.Context, plan *Plan, rec *record) (Counts, error) {
 	size := e.batchSize()
 	var batches []graph.Batch
@@ -45,23 +45,24 @@ func (e *Engine) apply(ctx context.Context, plan *Plan, rec *record) (Counts, er
 	for _, in := range plan.retire {
 		retired[in.ID] = true
 	}
+	counts := make([]Counts, len(batches))
+	for i, b := range batches {
+		counts[i] = batchCounts(b, retired, plan)
+	}
+	if err := rec.update(ctx, func(run *Run) {
+		run.Progress = &Progress{FirstGeneration: batches[0].Ledger.ExpectGeneration, Batches: counts}
+	}); err != nil {
+		return Counts{}, fmt.Errorf("apply the plan: %w", err)
+	}
 	var written Counts
 	for i, b := range batches {
-		pending := batchCounts(b, retired, plan)
-		err := rec.update(ctx, func(run *Run) {
-			run.Progress = &Progress{Written: written, Pending: pending, PendingGeneration: b.Ledger.ExpectGeneration,
-				Batches: len(batches), BatchesWritten: i}
-		})
-		if err == nil {
-			_, err = e.Store.Apply(ctx, b)
-		}
-		if err != nil {
+		if _, err := e.Store.Apply(ctx, b); err != nil {
 			if i == 0 {
 				return written, fmt.Errorf("apply the plan: %w", err)
 			}
 			return written, &InterruptedError{Written: i, Batches: len(batches), Err: err}
 		}
-		written.add(pending)
+		written.add(counts[i])
 	}
 	return written, nil
 }

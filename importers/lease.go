@@ -17,11 +17,11 @@ import (
 //     whose lease has expired belongs to a process that is gone, and is
 //     reclaimed as INTERRUPTED — at start-up (Engine.Reclaim) and by the
 //     next run of its scope;
-//   - before each batch is applied the record says what the batches
-//     written so far did and what the next one will do (Progress), with the
-//     scope generation that batch expects: the ledger's generation then
-//     tells a reclaimer whether that last batch was committed, so the
-//     recovered counts are what was written, not what was planned.
+//   - before the first batch is applied the record says what each batch
+//     will write (Progress) and the scope generation the first expects:
+//     the ledger's generation then tells a reclaimer how many batches were
+//     committed, so the recovered counts are what was written, not what
+//     was planned.
 
 // Defaults of the lease.
 const (
@@ -31,17 +31,16 @@ const (
 	leaseBeats = 6
 )
 
-// Progress is what a RUNNING run has written, kept in its record so that a
-// run whose process died can be recovered with true counts.
+// Progress is what a RUNNING run's batches write, kept in its record so
+// that a run whose process died can be recovered with true counts: every
+// batch bumps the scope's generation by one (graph.LedgerWrite), and runs
+// of a scope are fenced on it, so the generation says how many of them
+// were committed.
 type Progress struct {
-	// Written sums what the committed batches wrote.
-	Written Counts `json:"written"`
-	// Pending is what the batch being applied writes; it was committed if
-	// the scope's generation went past PendingGeneration.
-	Pending           Counts `json:"pending"`
-	PendingGeneration int64  `json:"pendingGeneration"`
-	Batches           int    `json:"batches"`
-	BatchesWritten    int    `json:"batchesWritten"`
+	// FirstGeneration is the generation the first batch expects.
+	FirstGeneration int64 `json:"firstGeneration"`
+	// Batches are what each batch writes, in order.
+	Batches []Counts `json:"batches"`
 }
 
 func (e *Engine) heartbeat() time.Duration {
@@ -191,27 +190,24 @@ func (e *Engine) reclaim(ctx context.Context, run Run, now time.Time) (bool, err
 	if run, err = decodeRun(rec); err != nil || run.Outcome != OutcomeRunning {
 		return false, err
 	}
-	written, batches := 0, 0
+	var written Counts
+	committed, batches := 0, 0
 	if p := run.Progress; p != nil {
-		counts, n := p.Written, p.BatchesWritten
 		state, err := e.Store.Scope(ctx, graph.ScopeKey{Source: run.Source, Scope: run.Scope})
 		if err != nil {
 			return false, fmt.Errorf("reclaim import run %s: %w", run.ID, err)
 		}
-		if p.Batches > p.BatchesWritten && state.Generation > p.PendingGeneration {
-			// The batch in flight was committed before the process died.
-			counts.add(p.Pending)
-			n++
+		batches = len(p.Batches)
+		committed = int(min(max(state.Generation-p.FirstGeneration, 0), int64(batches)))
+		for _, c := range p.Batches[:committed] {
+			written.add(c)
 		}
-		run.Counts.setWritten(counts)
-		written, batches = n, p.Batches
-	} else {
-		run.Counts.setWritten(Counts{})
 	}
+	run.Counts.setWritten(written)
 	run.Outcome = OutcomeInterrupted
 	what := "nothing was written"
 	if batches > 0 {
-		what = fmt.Sprintf("%d of %d batches were written (they hold whole, correct CIs and relations; nothing was marked stale)", written, batches)
+		what = fmt.Sprintf("%d of %d batches were written (they hold whole, correct CIs and relations; nothing was marked stale)", committed, batches)
 	}
 	run.Error = fmt.Sprintf("the process running this import stopped before it finished (no heartbeat since %s): %s; run the import again to finish",
 		beat.Format(time.RFC3339), what)
