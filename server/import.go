@@ -68,12 +68,14 @@ const (
 //	409, 503, 500 the same plus "error", for a run that FAILED otherwise
 //	    (CONFLICT with a concurrent run of the scope; store unavailable)
 //	400 {"error": {"code", "field", "message"}} bad parameters; nothing recorded
-//	405 any method but POST; 413 a body over the limit; 408 or 400 a body
-//	    that could not be read to its end (the run, if recorded, is FAILED)
+//	405 any method but POST; 413 a body over the limit; 408 (an upload
+//	    idle for longer than the idle timeout) or 400 a body that could not
+//	    be read to its end: nothing is recorded for any of them
 //
-// A multipart upload's part names are only known as they are read, after
-// the run is recorded as RUNNING: the finished record lists them, and so
-// does the answer's "files".
+// A run is recorded only once the upload is read and parsed
+// (importers.Engine.Run), so uploads cut short leave no record, RUNNING or
+// otherwise. A multipart upload's part names are only known as they are
+// read: the record lists them, and so does the answer's "files".
 //
 // The handler sits behind the same middleware as every route (request id,
 // actor, access log); authentication, when Ripple gets it, belongs in that
