@@ -27,26 +27,44 @@ type BatchSizer interface {
 // concurrent run of the scope fails at its next batch. A run that fails in
 // step 1 or 2 has written some of what the source reports, correctly, and
 // marked nothing stale; running it again completes it.
-func (e *Engine) apply(ctx context.Context, plan *Plan) error {
+//
+// Before the first transaction the run's record says what each will write
+// (Progress, lease.go), so the counts of a run whose process dies can be
+// recovered; apply returns what was written.
+func (e *Engine) apply(ctx context.Context, plan *Plan, rec *record) (Counts, error) {
 	size := e.batchSize()
+	var batches []graph.Batch
 	if size <= 0 || writes(plan) <= size {
 		full := plan.batch
 		full.Upserts = append(append([]graph.CIInput(nil), full.Upserts...), plan.retire...)
-		if _, err := e.Store.Apply(ctx, full); err != nil {
-			return fmt.Errorf("apply the plan: %w", err)
-		}
-		return nil
+		batches = []graph.Batch{full}
+	} else {
+		batches = splitPlan(plan, size)
 	}
-	batches := splitPlan(plan, size)
+	retired := make(map[string]bool, len(plan.retire))
+	for _, in := range plan.retire {
+		retired[in.ID] = true
+	}
+	counts := make([]Counts, len(batches))
+	for i, b := range batches {
+		counts[i] = batchCounts(b, retired, plan)
+	}
+	if err := rec.update(ctx, func(run *Run) {
+		run.Progress = &Progress{FirstGeneration: batches[0].Ledger.ExpectGeneration, Batches: counts}
+	}); err != nil {
+		return Counts{}, fmt.Errorf("apply the plan: %w", err)
+	}
+	var written Counts
 	for i, b := range batches {
 		if _, err := e.Store.Apply(ctx, b); err != nil {
 			if i == 0 {
-				return fmt.Errorf("apply the plan: %w", err)
+				return written, fmt.Errorf("apply the plan: %w", err)
 			}
-			return &InterruptedError{Written: i, Batches: len(batches), Err: err}
+			return written, &InterruptedError{Written: i, Batches: len(batches), Err: err}
 		}
+		written.add(counts[i])
 	}
-	return nil
+	return written, nil
 }
 
 // InterruptedError says a batched apply failed after some batches were

@@ -2,6 +2,7 @@ package importers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -742,6 +743,78 @@ func TestMachinesAcrossSources(t *testing.T) {
 		run, _ = mustRun(t, e, importers.Request{Format: "terraform", Scope: "tf:db"}, feed{items: []importers.Item{db}})
 		if got := ciByIdent(t, s, id("cloud-id", "arn:db")); got.Class != graph.ClassDatabase || run.Counts.Unchanged != 1 {
 			t.Fatalf("a Database reported as an Application: %s, counts %+v", got.Class, run.Counts)
+		}
+	})
+}
+
+// TestInterruptedRunCountsWhatWasWritten: a store that fails part-way
+// leaves a run whose counts are the batches written, not the plan, and the
+// run returned is the run recorded.
+func TestInterruptedRunCountsWhatWasWritten(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		e, _ := newEngine(s)
+		e.BatchSize = 2 // one upsert and its sighting per batch
+		e.Store = &failingStore{Store: s, failAt: 4}
+		run, _, err := e.Run(ctx, nmapReq, feed{items: hosts(1, 2, 3, 4, 5, 6)}.read)
+		var intr *importers.InterruptedError
+		if !errors.As(err, &intr) || run.Outcome != importers.OutcomeInterrupted {
+			t.Fatalf("run through a failing store: %v, outcome %s", err, run.Outcome)
+		}
+		cis, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{First: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cis.TotalCount != 3 || run.Counts.Created != 3 || run.Counts.Items != 6 {
+			t.Fatalf("%d CIs written, run counts %+v: want 3 created of 6 items", cis.TotalCount, run.Counts)
+		}
+		stored, err := importers.GetRun(ctx, s, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Outcome != run.Outcome || stored.Counts != run.Counts || stored.Error != run.Error || stored.Progress != nil || stored.Heartbeat != nil {
+			t.Fatalf("stored %s %+v %q, returned %s %+v %q", stored.Outcome, stored.Counts, stored.Error, run.Outcome, run.Counts, run.Error)
+		}
+	})
+}
+
+// TestReclaimAbandonedRun: a RUNNING run whose lease expired is recovered
+// by the next run of its scope as INTERRUPTED, with the batches its
+// scope's generation says were committed; a live one is left alone.
+func TestReclaimAbandonedRun(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		e, c := newEngine(s)
+		// A run of the scope wrote one batch (generation 0 → 1) of the
+		// two its record lists, then its process died.
+		mustRun(t, e, nmapReq, feed{items: hosts(1)})
+		started := c.now()
+		abandoned := importers.Run{ID: graph.NewID(), Format: "nmap", Source: "nmap", Scope: nmapReq.Scope, Started: started,
+			Heartbeat: &started, Outcome: importers.OutcomeRunning, Counts: importers.Counts{Items: 5, Created: 5},
+			Progress: &importers.Progress{FirstGeneration: 0, Batches: []importers.Counts{{Created: 2}, {Created: 3}}}}
+		doc, err := json.Marshal(abandoned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutRecord(ctx, graph.Record{Kind: graph.KindImportRun, ID: abandoned.ID, State: importers.OutcomeRunning,
+			Start: &started, Refs: []string{"source:nmap", "scope:" + nmapReq.Scope, "run:nmap\x00" + nmapReq.Scope}, Doc: doc}, 0); err != nil {
+			t.Fatal(err)
+		}
+		// Within its lease it is left alone.
+		if n, err := e.Reclaim(ctx, importers.RunFilter{}); err != nil || n != 0 {
+			t.Fatalf("reclaimed a live run: %d, %v", n, err)
+		}
+		c.t = c.t.Add(e.Lease() + time.Second)
+		if run, _ := mustRun(t, e, nmapReq, feed{items: hosts(1)}); run.Outcome != importers.OutcomeSucceeded {
+			t.Fatalf("next run: %s", run.Outcome)
+		}
+		got, err := importers.GetRun(ctx, s, abandoned.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Outcome != importers.OutcomeInterrupted || got.Finished == nil || got.Counts.Created != 2 || got.Counts.Items != 5 ||
+			!strings.Contains(got.Error, "1 of 2 batches were written") {
+			t.Fatalf("abandoned run: %s %v %+v %q", got.Outcome, got.Finished, got.Counts, got.Error)
 		}
 	})
 }

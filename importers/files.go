@@ -101,12 +101,17 @@ func readOne(ctx context.Context, p Parser, in Input, emit Emitter, progress fun
 		return err
 	}
 	defer rc.Close()
-	r := &countingReader{r: rc, report: progress}
+	lim := feed.LimitLines(&countingReader{r: rc, report: progress}, feed.MaxLineBytes)
 	if c, ok := emit.(*collector); ok {
 		c.file = in.Name
 		c.files = append(c.files, in.Name)
 	}
-	err = p.Parse(ctx, in.Name, r, emit)
+	err = p.Parse(ctx, in.Name, lim, emit)
+	if le := lim.Err(); le != nil && err != nil {
+		// Whatever the decoder made of the refused read (a syntax error,
+		// an unexpected EOF), the overlong line is the fault.
+		err = le
+	}
 	var ie *InputError
 	if errors.As(err, &ie) && ie.File == "" {
 		ie.File = in.Name

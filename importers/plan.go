@@ -235,7 +235,7 @@ func (p *planner) lookup(ctx context.Context) error {
 }
 
 func (p *planner) problem(code, at, field, format string, args ...any) *Problem {
-	p.plan.Problems = append(p.plan.Problems, Problem{Code: code, At: at, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.plan.Problems = append(p.plan.Problems, Problem{Code: code, At: clip(at), Field: clip(field), Message: clip(fmt.Sprintf(format, args...))})
 	return &p.plan.Problems[len(p.plan.Problems)-1]
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
 // Engine runs imports against a store.
@@ -22,6 +23,9 @@ type Engine struct {
 	// BatchSize caps the writes per transaction; 0 means the store's
 	// preference (see apply.go), and a negative value one transaction.
 	BatchSize int
+	// Heartbeat is how often a RUNNING run renews its lease (0:
+	// DefaultHeartbeat); a run silent for Lease() is reclaimed (lease.go).
+	Heartbeat time.Duration
 }
 
 func (e *Engine) stage(s string) {
@@ -65,9 +69,10 @@ const (
 	OutcomeSucceeded = "SUCCEEDED" // applied, complete: staleness applied
 	OutcomePartial   = "PARTIAL"   // applied without the items in Problems; nothing marked stale (unresolved links do not make a run PARTIAL)
 	OutcomeFailed    = "FAILED"    // nothing written
-	// OutcomeInterrupted: a batched apply failed part-way; the batches
-	// written hold whole, correct CIs and relations, nothing was marked
-	// stale, and running the import again finishes it.
+	// OutcomeInterrupted: a batched apply failed part-way, or the process
+	// running the import died (lease.go); the batches written hold whole,
+	// correct CIs and relations, nothing was marked stale, the counts are
+	// what was written, and running the import again finishes it.
 	OutcomeInterrupted = "INTERRUPTED"
 )
 
@@ -91,6 +96,10 @@ type Run struct {
 	ErrorAt    string `json:"errorAt,omitempty"`
 	ErrorField string `json:"errorField,omitempty"`
 	Counts     Counts `json:"counts"`
+	// Heartbeat is when the process running a RUNNING run last said it
+	// was alive; Progress is what it has written (lease.go).
+	Heartbeat *time.Time `json:"heartbeat,omitempty"`
+	Progress  *Progress  `json:"progress,omitempty"`
 	// Plan is the plan, with its lists cut to MaxListed entries each.
 	Plan *Plan `json:"plan,omitempty"`
 }
@@ -112,6 +121,11 @@ type Counts struct {
 	UnresolvedLinks int `json:"unresolvedLinks"`
 }
 
+// maxMessageBytes bounds each message and location a run records.
+const maxMessageBytes = 1024
+
+func clip(s string) string { return feed.Excerpt(s, maxMessageBytes) }
+
 // MaxListed bounds each list of a plan kept in a run record.
 const MaxListed = 200
 
@@ -122,12 +136,21 @@ func (e *Engine) now() time.Time {
 	return graph.Now()
 }
 
+// ErrUnread marks a read that failed because the input could not be read
+// to its end (an upload cut short, a client gone): Run records nothing for
+// it, as there is no input to speak of.
+var ErrUnread = errors.New("the input could not be read to its end")
+
 // Run parses the input, plans, and (unless DryRun) applies the plan: in
 // one transaction where the store can take a whole run (the embedded
 // store), in batches fenced on the scope where it bounds a transaction's
-// memory (Neo4j; see apply.go). It always records the run and returns it
-// with the full plan; the error is non-nil when the run FAILED or was
-// INTERRUPTED (an *InputError for bad input, a *graph.Error otherwise).
+// memory (Neo4j; see apply.go). It records the run once the input is read
+// (a read cut short, ErrUnread or a cancelled context, records nothing;
+// bad input records a FAILED run), as RUNNING under a lease while it plans
+// and applies (lease.go), and returns it with the full plan; the error is
+// non-nil when the run FAILED or was INTERRUPTED (an *InputError for bad
+// input, a *graph.Error otherwise), or when its record could not be
+// written.
 func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, error) {
 	if req.Source == "" {
 		req.Source = req.Format
@@ -137,34 +160,63 @@ func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, e
 	if err := graph.CheckSource("source", req.Source); err != nil {
 		return run, nil, err
 	}
-	version, err := e.save(ctx, &run, 0)
-	if err != nil {
+	col, key, err := e.readInput(ctx, req, &run, read)
+	if err != nil && (errors.Is(err, ErrUnread) || ctx.Err() != nil) {
 		return run, nil, err
 	}
-	plan, err := e.runPlanned(ctx, req, &run, read)
+	var (
+		rec  *record
+		plan *Plan
+	)
+	if err == nil {
+		// The scope's runs whose process died are recovered before this
+		// one plans on the ledger they left.
+		if _, err := e.Reclaim(ctx, RunFilter{Source: key.Source, Scope: key.Scope}); err != nil {
+			return run, nil, err
+		}
+		if rec, err = e.claim(ctx, &run); err != nil {
+			return run, nil, err
+		}
+		plan, err = e.runPlanned(ctx, req, &run, col, key, rec)
+	}
 	if err != nil {
-		run.Outcome = OutcomeFailed
-		var intr *InterruptedError
-		if errors.As(err, &intr) {
-			run.Outcome = OutcomeInterrupted
-		}
-		run.Error = publicMessage(err)
-		var ie *InputError
-		if errors.As(err, &ie) {
-			run.Error, run.ErrorFile, run.ErrorAt, run.ErrorField = ie.Message, ie.File, ie.At, ie.Field
-		} else if f := graph.ErrorField(err); f != "" && graph.ErrorCode(err) != graph.CodeInternal {
-			run.ErrorField = f
-		}
+		e.failed(&run, err)
 	}
 	finished := e.now()
 	run.Finished = &finished
-	if _, serr := e.save(context.WithoutCancel(ctx), &run, version); serr != nil && err == nil {
-		err = serr
+	ctx = context.WithoutCancel(ctx)
+	if rec == nil {
+		// Failed on its input: recorded once, finished.
+		if _, serr := e.save(ctx, &run, 0); serr != nil && err == nil {
+			err = serr
+		}
+	} else if serr := rec.release(ctx); serr != nil {
+		err = errors.Join(err, serr)
 	}
 	return run, plan, err
 }
 
-func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Read) (*Plan, error) {
+// failed sets the outcome and the error of a run that did not finish.
+func (e *Engine) failed(run *Run, err error) {
+	run.Outcome = OutcomeFailed
+	var intr *InterruptedError
+	if errors.As(err, &intr) {
+		run.Outcome = OutcomeInterrupted
+	}
+	run.Error = clip(publicMessage(err))
+	var ie *InputError
+	if errors.As(err, &ie) {
+		// Bounded here, once for every way in: the error is recorded,
+		// answered and printed, and must not carry the input back.
+		ie.Message, ie.File, ie.At, ie.Field = clip(ie.Message), clip(ie.File), clip(ie.At), clip(ie.Field)
+		run.Error, run.ErrorFile, run.ErrorAt, run.ErrorField = ie.Message, ie.File, ie.At, ie.Field
+	} else if f := graph.ErrorField(err); f != "" && graph.ErrorCode(err) != graph.CodeInternal {
+		run.ErrorField = clip(f)
+	}
+}
+
+// readInput parses the input and settles the run's scope.
+func (e *Engine) readInput(ctx context.Context, req Request, run *Run, read Read) (*collector, graph.ScopeKey, error) {
 	col := newCollector(e.Store.Catalogue())
 	col.overridden = req.Scope != ""
 	err := read(ctx, col)
@@ -173,7 +225,7 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 		run.Files = col.files
 	}
 	if err != nil {
-		return nil, err
+		return nil, graph.ScopeKey{}, err
 	}
 	run.Counts.Items, run.Counts.Links = len(col.items), len(col.links)
 	scope := req.Scope
@@ -181,13 +233,17 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 		scope = col.scope
 	}
 	if scope == "" {
-		return nil, graph.Invalid("scope", "the %s input declares no scope: name one (--scope)", req.Format)
+		return nil, graph.ScopeKey{}, graph.Invalid("scope", "the %s input declares no scope: name one (--scope)", req.Format)
 	}
 	run.Scope = scope
 	key := graph.ScopeKey{Source: req.Source, Scope: scope}
 	if err := graph.CheckScopeKey("", key); err != nil {
-		return nil, err
+		return nil, graph.ScopeKey{}, err
 	}
+	return col, key, nil
+}
+
+func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, col *collector, key graph.ScopeKey, rec *record) (*Plan, error) {
 	e.stage("planning")
 	policy := e.Policy
 	if req.Policy != nil {
@@ -222,7 +278,10 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, read Rea
 				len(plan.Unresolved), u.Type, missing.Kind, missing.Value)}
 	}
 	e.stage("applying")
-	if err := e.apply(graph.WithActor(ctx, "import:"+req.Source), plan); err != nil {
+	written, err := e.apply(graph.WithActor(ctx, "import:"+req.Source), plan, rec)
+	if err != nil {
+		// What the committed batches wrote, not what was planned.
+		run.Counts.setWritten(written)
 		return plan, err
 	}
 	run.Outcome = OutcomeSucceeded

@@ -25,6 +25,8 @@ import (
 const (
 	DefaultMaxImportBytes = 256 << 20
 	DefaultImportTimeout  = 10 * time.Minute
+	// DefaultImportIdleTimeout is how long an upload may send nothing.
+	DefaultImportIdleTimeout = 30 * time.Second
 )
 
 // ImportPath is the import endpoint's route.
@@ -66,12 +68,14 @@ const (
 //	409, 503, 500 the same plus "error", for a run that FAILED otherwise
 //	    (CONFLICT with a concurrent run of the scope; store unavailable)
 //	400 {"error": {"code", "field", "message"}} bad parameters; nothing recorded
-//	405 any method but POST; 413 a body over the limit; 408 or 400 a body
-//	    that could not be read to its end (the run, if recorded, is FAILED)
+//	405 any method but POST; 413 a body over the limit; 408 (an upload
+//	    idle for longer than the idle timeout) or 400 a body that could not
+//	    be read to its end: nothing is recorded for any of them
 //
-// A multipart upload's part names are only known as they are read, after
-// the run is recorded as RUNNING: the finished record lists them, and so
-// does the answer's "files".
+// A run is recorded only once the upload is read and parsed
+// (importers.Engine.Run), so uploads cut short leave no record, RUNNING or
+// otherwise. A multipart upload's part names are only known as they are
+// read: the record lists them, and so does the answer's "files".
 //
 // The handler sits behind the same middleware as every route (request id,
 // actor, access log); authentication, when Ripple gets it, belongs in that
@@ -80,6 +84,36 @@ type importHandler struct {
 	imports  importRunner
 	maxBytes int64
 	timeout  time.Duration
+	idle     time.Duration
+}
+
+// idleBody moves the connection's read deadline before each read of the
+// body: idle from now, never past the import's deadline.
+type idleBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	idle     time.Duration
+	deadline time.Time
+	finished bool
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if !b.finished && b.idle > 0 {
+		// A writer that cannot move its deadlines (a test recorder)
+		// keeps its own.
+		d := time.Now().Add(b.idle)
+		if d.After(b.deadline) {
+			d = b.deadline
+		}
+		_ = b.rc.SetReadDeadline(d)
+	}
+	return b.ReadCloser.Read(p)
+}
+
+// done puts the import's deadline back once the body is read.
+func (b *idleBody) done() {
+	b.finished = true
+	_ = b.rc.SetReadDeadline(b.deadline)
 }
 
 // importRunner is what the handler needs of the import engine.
@@ -236,7 +270,12 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.tooLarge(w)
 		return
 	}
-	body := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, h.maxBytes)}
+	// An upload must keep moving: each read gets the idle deadline (within
+	// the import's), so a client that stalls is cut off in seconds, not
+	// after the whole import timeout, and holds nothing but its connection
+	// meanwhile (no run is recorded before its input is read).
+	idle := &idleBody{ReadCloser: r.Body, rc: rc, idle: h.idle, deadline: deadline}
+	body := &limitedBody{ReadCloser: http.MaxBytesReader(w, idle, h.maxBytes)}
 	var src importSource
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
 		src, err = newMultipartSource(p, multipart.NewReader(body, params["boundary"]))
@@ -262,7 +301,18 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := src.req
 	req.Files, req.DryRun, req.Strict = src.recordFiles, p.dryRun, p.strict
-	run, _, runErr := h.imports.Run(r.Context(), req, src.read)
+	read := func(ctx context.Context, emit importers.Emitter) error {
+		err := src.read(ctx, emit)
+		// Planning and applying may take longer than the idle deadline;
+		// an expired read deadline would cancel the request.
+		idle.done()
+		if err != nil && (body.exceeded || body.failed != nil) {
+			// The upload was cut short: no run is recorded for it.
+			return fmt.Errorf("%w: %w", importers.ErrUnread, err)
+		}
+		return err
+	}
+	run, _, runErr := h.imports.Run(r.Context(), req, read)
 	if run.Finished == nil {
 		// Never recorded: there is no run to show.
 		if runErr == nil {

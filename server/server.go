@@ -44,6 +44,10 @@ type Config struct {
 	// write timeouts) for the import endpoint, which reads, plans and
 	// applies a whole upload (default 10 minutes).
 	ImportTimeout time.Duration
+	// ImportIdleTimeout bounds how long an upload to the import endpoint
+	// may send nothing (default 30 seconds): a stalled client is cut off
+	// with 408 and nothing recorded.
+	ImportIdleTimeout time.Duration
 }
 
 // NewHandler returns Ripple's HTTP handler over the wired services (built
@@ -74,6 +78,9 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	if cfg.ImportTimeout <= 0 {
 		cfg.ImportTimeout = DefaultImportTimeout
 	}
+	if cfg.ImportIdleTimeout <= 0 {
+		cfg.ImportIdleTimeout = DefaultImportIdleTimeout
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, resolvers.NewHandler(svc, cfg.GraphQL)))
 	// The console (/ and its deep links) and GraphiQL (/graphiql), embedded.
@@ -90,6 +97,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 		imports:  svc.Imports,
 		maxBytes: cfg.MaxImportBytes,
 		timeout:  cfg.ImportTimeout,
+		idle:     cfg.ImportIdleTimeout,
 	}))
 	root.Handle("/", timeout(cfg.RequestTimeout)(mux))
 

@@ -103,3 +103,25 @@ func (c *ImportCmd) importInto(ctx context.Context, svc *app.Services, prep form
 	}
 	return outcomeError(run, plan, runErr)
 }
+
+// reclaimImports recovers, at start-up, the import runs left RUNNING by a
+// process that died (importers.Engine.Reclaim): now, for those whose lease
+// has already expired, and once more when the lease of any run of a process
+// that died just before this one started has.
+func reclaimImports(ctx context.Context, log zerolog.Logger, e *importers.Engine) {
+	for _, wait := range []time.Duration{0, e.Lease() + time.Second} {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		n, err := e.Reclaim(ctx, importers.RunFilter{})
+		if err != nil {
+			log.Warn().Err(err).Msg("recovering abandoned import runs failed")
+			continue
+		}
+		if n > 0 {
+			log.Warn().Int("runs", n).Msg("import runs whose process died recovered as INTERRUPTED")
+		}
+	}
+}

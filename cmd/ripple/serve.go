@@ -83,6 +83,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", c.Listen, err)
 	}
+	go reclaimImports(ctx, log, svc.Imports)
 	h := server.NewHandler(svc, server.Config{Logger: log})
 	return server.Serve(ctx, ln, h, log)
 }

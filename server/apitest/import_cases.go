@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -781,7 +784,7 @@ var importCases = []testCase{
 			t.Errorf("bad requests recorded %d runs", out.ImportRuns.TotalCount)
 		}
 	}},
-	{"HTTP: a stalled upload times out", func(t *testing.T, e *env) {
+	{"HTTP: a stalled upload times out, recording nothing", func(t *testing.T, e *env) {
 		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{ImportTimeout: 300 * time.Millisecond})
 		pr, pw := io.Pipe()
 		go func() {
@@ -789,9 +792,110 @@ var importCases = []testCase{
 			time.Sleep(2 * time.Second)
 			pw.Close()
 		}()
-		status, ans := local.postImport(t, "/api/v1/imports/nmap", "", pr)
-		if status != http.StatusRequestTimeout || ans.Run.Outcome != "FAILED" || ans.Error == nil || ans.Error.Code != "REQUEST_TIMEOUT" {
-			t.Errorf("stalled upload: %d %+v", status, ans)
+		status, msg := local.postImportError(t, "/api/v1/imports/nmap", "", pr)
+		if status != http.StatusRequestTimeout || msg.Code != "REQUEST_TIMEOUT" {
+			t.Errorf("stalled upload: %d %+v", status, msg)
+		}
+		if n := e.runCount(t, ""); n != 0 {
+			t.Errorf("a stalled upload recorded %d runs", n)
+		}
+	}},
+	{"HTTP: slow uploads leave no RUNNING records", func(t *testing.T, e *env) {
+		// Each claims a large body, sends a few bytes and stalls: the idle
+		// deadline cuts them off, and no run is recorded, ever.
+		const uploads = 40
+		local := e.another(t, e.store, formats.DefaultPolicy(), server.Config{ImportIdleTimeout: 500 * time.Millisecond})
+		started := time.Now()
+		var wg sync.WaitGroup
+		statuses := make(chan int, uploads)
+		release := make(chan struct{})
+		for range uploads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pr, pw := io.Pipe()
+				go func() {
+					_, _ = io.WriteString(pw, smallScan[:100])
+					<-release
+					pw.CloseWithError(errors.New("gave up"))
+				}()
+				req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, local.srv.URL+"/api/v1/imports/nmap", pr)
+				if err != nil {
+					statuses <- -1
+					return
+				}
+				req.ContentLength = 100 << 20
+				res, err := local.srv.Client().Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				res.Body.Close()
+				statuses <- res.StatusCode
+			}()
+		}
+		// While they stall, nothing is recorded.
+		time.Sleep(200 * time.Millisecond)
+		if n := e.runCount(t, ""); n != 0 {
+			t.Errorf("%d runs recorded while uploads are in progress", n)
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("slow uploads were not cut off within 20s")
+		}
+		close(release)
+		close(statuses)
+		timedOut := 0
+		for s := range statuses {
+			if s == http.StatusRequestTimeout {
+				timedOut++
+			}
+		}
+		t.Logf("%d slow uploads: %d answered 408, all done in %v", uploads, timedOut, time.Since(started).Round(time.Millisecond))
+		if timedOut != uploads {
+			t.Errorf("%d of %d slow uploads answered 408", timedOut, uploads)
+		}
+		if n := e.runCount(t, ""); n != 0 {
+			t.Errorf("slow uploads recorded %d runs", n)
+		}
+	}},
+	{"HTTP: a 120 MB field is refused with a bounded answer in bounded memory", func(t *testing.T, e *env) {
+		// Generated as it is sent: a header, one good row, then a row whose
+		// owner cell is 120 MB of one letter.
+		const fieldBytes = 120 << 20
+		mapping := url.QueryEscape(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}, "ownerColumn": "owner"}`)
+		body := io.MultiReader(strings.NewReader("host,owner\nweb-1,team-a\nweb-2,"),
+			io.LimitReader(repeatByte('x'), fieldBytes), strings.NewReader("\n"))
+		stop := watchHeap()
+		status, raw := e.rawImport(t, "/api/v1/imports/csv?scope=assets&mapping="+mapping, "text/csv", body)
+		grew := stop()
+		t.Logf("120 MB field: answer %d bytes, peak heap growth %.1f MiB", len(raw), float64(grew)/(1<<20))
+		var ans importAnswerJSON
+		if err := json.Unmarshal(raw, &ans); err != nil {
+			t.Fatalf("%d: %s (%v)", status, truncate(raw), err)
+		}
+		if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || deref(ans.Run.ErrorAt) != "line 3" ||
+			!strings.Contains(deref(ans.Run.Error), "longer than") {
+			t.Errorf("%d %+v", status, ans.Run)
+		}
+		if len(raw) > 16<<10 {
+			t.Errorf("the answer is %d bytes", len(raw))
+		}
+		if grew > 96<<20 {
+			t.Errorf("the heap grew by %d MiB reading a 120 MB field", grew>>20)
+		}
+		var out struct {
+			ImportRuns struct{ Edges []struct{ Node runJSON } }
+		}
+		res := e.post(t, `{ importRuns(first: 10) { edges { node { `+runFields+` } } } }`, nil)
+		if err := json.Unmarshal(res.Data, &out); err != nil || len(out.ImportRuns.Edges) != 1 || len(res.Data) > 16<<10 {
+			t.Errorf("runs: %d, %d bytes (%v)", len(out.ImportRuns.Edges), len(res.Data), err)
+		}
+		if n := e.count(t); n != 0 {
+			t.Errorf("%d CIs written", n)
 		}
 	}},
 	{"HTTP: bodies over the import limit", func(t *testing.T, e *env) {
@@ -800,19 +904,36 @@ var importCases = []testCase{
 		if status != http.StatusRequestEntityTooLarge {
 			t.Errorf("with a length: %d", status)
 		}
-		// Without a length, only reading finds out: the run is recorded
-		// as FAILED and the answer says why.
-		status, ans := local.postImport(t, "/api/v1/imports/nmap", "", io.MultiReader(strings.NewReader(smallScan)))
-		if status != http.StatusRequestEntityTooLarge || ans.Error == nil || ans.Error.Code != "REQUEST_TOO_LARGE" || ans.Run.Outcome != "FAILED" {
-			t.Errorf("chunked: %d %+v", status, ans)
+		// Without a length, only reading finds out: the answer says why,
+		// and no run is recorded, as for any upload cut short.
+		status, msg := local.postImportError(t, "/api/v1/imports/nmap", "", io.MultiReader(strings.NewReader(smallScan)))
+		if status != http.StatusRequestEntityTooLarge || msg.Code != "REQUEST_TOO_LARGE" {
+			t.Errorf("chunked: %d %+v", status, msg)
+		}
+		if n := e.runCount(t, ""); n != 0 {
+			t.Errorf("oversized uploads recorded %d runs", n)
 		}
 		// The GraphQL body limit does not apply to imports.
 		big := strings.Replace(smallScan, "<runstats>", "<!-- "+strings.Repeat("x", 2<<20)+" -->\n<runstats>", 1)
-		status, ans = e.postImport(t, "/api/v1/imports/nmap", "", strings.NewReader(big))
+		status, ans := e.postImport(t, "/api/v1/imports/nmap", "", strings.NewReader(big))
 		if status != http.StatusOK || ans.Run.Counts.Created != 2 {
 			t.Errorf("a 2 MiB scan: %d %+v", status, ans.Run)
 		}
 	}},
+}
+
+// runCount counts the recorded runs with an outcome ("" = any).
+func (e *env) runCount(t *testing.T, outcome string) int {
+	t.Helper()
+	f := graph.RecordFilter{}
+	if outcome != "" {
+		f.States = []string{outcome}
+	}
+	page, err := e.store.Store.ListRecords(e.ctx, graph.KindImportRun, f, graph.Page{First: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.TotalCount
 }
 
 // importAnswerJSON is the import endpoint's answer.

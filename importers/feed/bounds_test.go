@@ -1,0 +1,45 @@
+package feed
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestLineLimiter(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		max      int
+		at       string // "" = no error
+	}{
+		{"short lines", "ab\ncd\n", 2, ""},
+		{"first line too long", "abc\n", 2, "line 1"},
+		{"third line too long", "a\nb\ncdef", 3, "line 3"},
+		{"no newline at the end", "abc", 3, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := LimitLines(strings.NewReader(tc.in), tc.max)
+			got, err := io.ReadAll(lim)
+			var ie *InputError
+			switch {
+			case tc.at == "" && err != nil:
+				t.Fatalf("error %v", err)
+			case tc.at == "" && string(got) != tc.in:
+				t.Fatalf("read %q", got)
+			case tc.at != "" && (!errors.As(err, &ie) || ie.At != tc.at || lim.Err() != ie):
+				t.Fatalf("error %v, Err %v", err, lim.Err())
+			}
+		})
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	if got := Excerpt("short", 10); got != "short" {
+		t.Errorf("short: %q", got)
+	}
+	got := Excerpt(strings.Repeat("é", 10), 5) // 2-byte runes: cut at 4
+	if !strings.HasPrefix(got, "éé…") || !strings.Contains(got, "20 bytes") {
+		t.Errorf("cut: %q", got)
+	}
+}
