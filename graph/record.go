@@ -21,10 +21,13 @@ const (
 	// KindImportRun records one run of a discovery import (package
 	// importers owns its document).
 	KindImportRun RecordKind = "IMPORT_RUN"
+	// KindAPIToken records one API token: its name, role and the hash of
+	// its secret, never the secret (package auth owns its document).
+	KindAPIToken RecordKind = "API_TOKEN"
 )
 
 // RecordKinds lists every record kind.
-var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun}
+var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun, KindAPIToken}
 
 // Valid reports whether k is a known record kind.
 func (k RecordKind) Valid() bool {
