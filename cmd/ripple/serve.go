@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -18,6 +17,7 @@ import (
 type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
+	AuthFlags   `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -30,6 +30,9 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	policy, err := c.PolicyFlags.load()
 	if err != nil {
 		return err // before opening anything
+	}
+	if err := c.AuthFlags.check(c.Listen); err != nil {
+		return err
 	}
 	return c.withStore(ctx, log, func(st graph.Store) error {
 		svc := app.New(st, policy)
@@ -53,10 +56,14 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 		}
 		log.Info().Bool("loaded", loaded).Msg("demo ITSM records (skipped when already present)")
 	}
-	ln, err := net.Listen("tcp", c.Listen)
+	authn, err := c.AuthFlags.authenticator(ctx, st, c.Listen, log)
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", c.Listen, err)
+		return err
 	}
-	h := server.NewHandler(svc, server.Config{Logger: log})
+	ln, err := c.AuthFlags.listen(c.Listen)
+	if err != nil {
+		return err
+	}
+	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins})
 	return server.Serve(ctx, ln, h, log)
 }
