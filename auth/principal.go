@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -72,21 +73,19 @@ func Require(ctx context.Context, perm Permission) error {
 	}
 	return &graph.Error{
 		Code:    graph.CodeForbidden,
-		Message: "permission " + string(perm) + " denied to " + p.Subject + " (roles: " + rolesString(p.Roles) + ")",
+		Message: "permission " + string(perm) + " denied to " + p.Subject + " (roles: " + JoinRoles(p.Roles) + ")",
 		Details: map[string]any{"permission": string(perm)},
 	}
 }
 
-func rolesString(roles []Role) string {
+// JoinRoles lists roles comma-separated, "none" for none.
+func JoinRoles(roles []Role) string {
 	if len(roles) == 0 {
 		return "none"
 	}
-	s := ""
+	names := make([]string, len(roles))
 	for i, r := range roles {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(r)
+		names[i] = string(r)
 	}
-	return s
+	return strings.Join(names, ",")
 }

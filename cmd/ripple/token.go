@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -63,7 +62,7 @@ func (c *TokenCreateCmd) run(ctx context.Context, log zerolog.Logger, stdout io.
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Created token %q (id %s, roles %s).\n", tok.Name, tok.ID, joinRoles(tok.Roles))
+		fmt.Fprintf(stdout, "Created token %q (id %s, roles %s).\n", tok.Name, tok.ID, auth.JoinRoles(tok.Roles))
 		fmt.Fprintln(stdout, "Send it as 'Authorization: Bearer <token>'. It is shown once and stored only as a hash:")
 		fmt.Fprintln(stdout, secret)
 		return nil
@@ -92,7 +91,7 @@ func (c *TokenListCmd) Run(ctx context.Context, log zerolog.Logger) error {
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tROLES\tSTATE\tCREATED\tBY")
 		for _, t := range toks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, joinRoles(t.Roles), t.State, t.CreatedAt.Format(time.RFC3339), t.CreatedBy)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, auth.JoinRoles(t.Roles), t.State, t.CreatedAt.Format(time.RFC3339), t.CreatedBy)
 		}
 		return tw.Flush()
 	})
@@ -106,12 +105,4 @@ func localActor(ctx context.Context) context.Context {
 		name = u.Username
 	}
 	return graph.WithActor(ctx, "cli:"+name)
-}
-
-func joinRoles(roles []auth.Role) string {
-	s := make([]string, len(roles))
-	for i, r := range roles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, ",")
 }
