@@ -24,10 +24,13 @@ const (
 	// KindEvent records one monitoring event and its incident (package
 	// events owns its document).
 	KindEvent RecordKind = "EVENT"
+	// KindAPIToken records one API token: its name, role and the hash of
+	// its secret, never the secret (package auth owns its document).
+	KindAPIToken RecordKind = "API_TOKEN"
 )
 
 // RecordKinds lists every record kind.
-var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun, KindEvent}
+var RecordKinds = []RecordKind{KindIncident, KindProblem, KindChange, KindSLA, KindWindow, KindImportRun, KindEvent, KindAPIToken}
 
 // Valid reports whether k is a known record kind.
 func (k RecordKind) Valid() bool {

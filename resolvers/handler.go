@@ -57,6 +57,7 @@ func NewHandler(svc *app.Services, o Options) http.Handler {
 	// says better what is wrong with it.
 	srv.Use(depthLimit{max: o.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	srv.AroundFields(authorizeFields)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/events"
 )
 
@@ -24,27 +25,27 @@ const (
 // of one Alertmanager group (group_by keeps groups smaller).
 const MaxEventBytes = 8 << 20
 
-// mountEvents adds the event endpoints to mux, behind the same middleware
-// as /graphql (where authentication, when Ripple gets it, applies to
-// webhook callers too):
+// eventRoutes are the event endpoints, behind the same middleware as
+// /graphql; with authentication on, callers need events.post (the events
+// role, e.g. Alertmanager's http_config bearer token):
 //
 //	POST /api/v1/events/alertmanager   Alertmanager's webhook (payload version 4)
 //	POST /api/v1/events                the generic event (README "Monitoring events"), or an array of them
 //
-// The mapping is GraphQL.EventMapping, so both ways in map events alike.
-func mountEvents(mux *http.ServeMux, services *app.Services) {
+// The mapping is app.Services.Events' (--event-mapping), so both ways in
+// map events alike.
+func eventRoutes(services *app.Services) []apiRoute {
 	svc := services.Events
-	mux.Handle("POST "+AlertmanagerPath, &eventsHandler{svc: svc, decode: func(r *http.Request, body io.Reader) ([]events.Input, error) {
+	return []apiRoute{{"POST " + AlertmanagerPath, auth.PermEventsPost, &eventsHandler{svc: svc, decode: func(r *http.Request, body io.Reader) ([]events.Input, error) {
 		ins, truncated, err := svc.Mapping.DecodeAlertmanager(body)
 		if truncated > 0 {
 			hlog.FromRequest(r).Warn().Int("truncated_alerts", truncated).
 				Msg("Alertmanager left alerts out of a webhook payload (max_alerts): Ripple never sees them")
 		}
 		return ins, err
-	}})
-	mux.Handle("POST "+EventsPath, &eventsHandler{svc: svc, decode: func(_ *http.Request, body io.Reader) ([]events.Input, error) {
+	}}}, {"POST " + EventsPath, auth.PermEventsPost, &eventsHandler{svc: svc, decode: func(_ *http.Request, body io.Reader) ([]events.Input, error) {
 		return events.DecodeGeneric(body, svc.Now())
-	}})
+	}}}}
 }
 
 // eventsHandler ingests the events of one request. Answers:

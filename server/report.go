@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/graph/sla"
@@ -21,7 +22,7 @@ const (
 	PortfolioPath     = "GET /api/v1/reports/services"
 )
 
-// mountReports adds the CSV export of service reports to mux:
+// reportRoutes are the CSV export of service reports:
 //
 //	GET /api/v1/reports/services/{id}?from=&to=&granularity=
 //	    one service: a row per period of the series, then the TOTAL row
@@ -34,10 +35,12 @@ const (
 // column each; the README ("Reports") defines them. Bad parameters answer
 // 400 {"error": {"code", "field", "message"}}, an unknown service 404, like
 // the import endpoint.
-func mountReports(mux *http.ServeMux, svc *app.Services) {
+func reportRoutes(svc *app.Services) []apiRoute {
 	h := &reportHandler{reports: svc.Reports}
-	mux.HandleFunc(ServiceReportPath, h.service)
-	mux.HandleFunc(PortfolioPath, h.portfolio)
+	return []apiRoute{
+		{ServiceReportPath, auth.PermRead, http.HandlerFunc(h.service)},
+		{PortfolioPath, auth.PermRead, http.HandlerFunc(h.portfolio)},
+	}
 }
 
 type reportHandler struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog/hlog"
 
 	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/web"
 )
@@ -48,6 +49,48 @@ type Config struct {
 	// may send nothing (default 30 seconds): a stalled client is cut off
 	// with 408 and nothing recorded.
 	ImportIdleTimeout time.Duration
+	// Auth authenticates requests' bearer tokens; nil runs without
+	// authentication (every request may do everything, as the
+	// X-Ripple-Actor it names), which cmd/ripple allows only on loopback.
+	Auth *auth.Authenticator
+	// CORSOrigins may call the API from a browser page (CORS, and trusted
+	// by the CSRF rule); none by default. Check them with CheckOrigins.
+	CORSOrigins []string
+}
+
+// CheckOrigins validates --cors-origin values (scheme://host[:port]).
+func CheckOrigins(origins []string) error {
+	_, err := csrf(origins)
+	return err
+}
+
+// apiRoute is a route of the HTTP API beside GraphQL, with the permission
+// it needs. Every /api route is listed in apiRoutes, so the role matrix
+// test (auth_test.go) walks them all.
+type apiRoute struct {
+	pattern string
+	perm    auth.Permission
+	handler http.Handler
+}
+
+func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
+	routes := []apiRoute{
+		// Imports stream uploads far larger than MaxBodyBytes and may take
+		// minutes: the route has its own body limit and timeout.
+		{ImportPath, auth.PermImportsRun, timeout(cfg.ImportTimeout)(&importHandler{
+			imports:  svc.Imports,
+			maxBytes: cfg.MaxImportBytes,
+			timeout:  cfg.ImportTimeout,
+			idle:     cfg.ImportIdleTimeout,
+		})},
+	}
+	// Monitoring webhooks and report exports answer within the request
+	// timeout like /graphql.
+	for _, rt := range append(eventRoutes(svc), reportRoutes(svc)...) {
+		rt.handler = timeout(cfg.RequestTimeout)(rt.handler)
+		routes = append(routes, rt)
+	}
+	return routes
 }
 
 // NewHandler returns Ripple's HTTP handler over the wired services (built
@@ -61,7 +104,10 @@ type Config struct {
 //	/readyz            200 when the store answers a ping, 503 otherwise
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
 //
-// Writes are attributed to the X-Ripple-Actor header (see ActorHeader).
+// With cfg.Auth set, every route but the probes and the GraphiQL page needs
+// a bearer token, and writes are attributed to its subject; without, to the
+// X-Ripple-Actor header (see ActorHeader). State-changing requests a
+// browser could send cross-site are refused (csrf).
 func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -87,29 +133,29 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	mux.Handle("/", web.Handler())
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
-	mountReports(mux, svc)
-	mountEvents(mux, svc) // POST /api/v1/events and /api/v1/events/alertmanager (events.go)
 
-	// Imports stream uploads far larger than MaxBodyBytes and may take
-	// minutes: the route has its own body limit and timeout.
 	root := http.NewServeMux()
-	root.Handle(ImportPath, timeout(cfg.ImportTimeout)(&importHandler{
-		imports:  svc.Imports,
-		maxBytes: cfg.MaxImportBytes,
-		timeout:  cfg.ImportTimeout,
-		idle:     cfg.ImportIdleTimeout,
-	}))
+	for _, rt := range apiRoutes(svc, cfg) {
+		root.Handle(rt.pattern, require(rt.perm, rt.handler))
+	}
 	root.Handle("/", timeout(cfg.RequestTimeout)(mux))
 
+	csrfCheck, err := csrf(cfg.CORSOrigins)
+	if err != nil {
+		panic("server: invalid CORSOrigins (check them with CheckOrigins): " + err.Error())
+	}
 	// Outermost first: the logger must be on the context before the request
-	// id is added to it, and the access log must see the final status.
-	// Every route goes through this one chain: authentication, when Ripple
-	// gets it, belongs here (after actor, which it would replace), once.
+	// id is added to it, and the access log must see the final status,
+	// refusals included. Every route goes through this one chain, so
+	// authentication (after actor, which it overrides) happens once.
 	return chain(root,
 		hlog.NewHandler(cfg.Logger),
 		requestID,
-		actor,
 		hlog.AccessHandler(logAccess),
+		corsAllow(cfg.CORSOrigins),
+		csrfCheck,
+		actor,
+		authenticate(cfg.Auth),
 		recoverHTTP,
 	)
 }

@@ -34,6 +34,7 @@ type ImportCmd struct {
 	Progress string `name:"progress" enum:"auto,always,never" default:"auto" help:"Progress bar on stderr (${enum}; auto = when stderr is a terminal)."`
 	Details  int    `name:"details" default:"20" help:"Plan entries listed per section in the table output."`
 	Server   string `name:"server" env:"RIPPLE_IMPORT_SERVER" help:"Post the input to a running ripple serve at this URL (http://host:port) instead of opening the store."`
+	Token    string `name:"token" env:"RIPPLE_TOKEN" help:"Bearer token for --server (an API token with the importer or admin role, or an OIDC token); prefer the variable."`
 }
 
 // Run imports and prints the run's summary. A run that did not succeed is

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/server"
 )
 
 // remoteAnswer is the import endpoint's JSON answer (server/import.go).
@@ -61,6 +62,11 @@ func (c *ImportCmd) importRemote(ctx context.Context, inputs []importers.Input, 
 		return err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	// The server's CSRF rule refuses form uploads that carry neither.
+	req.Header.Set(server.CSRFHeader, "ripple-cli")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	if actor := os.Getenv("RIPPLE_ACTOR"); actor != "" {
 		req.Header.Set("X-Ripple-Actor", actor)
 	}

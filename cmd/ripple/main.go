@@ -1,7 +1,7 @@
 // Command ripple is Ripple's single binary: `ripple serve` runs the GraphQL
 // API and the HTTP import endpoint, `ripple import` feeds discovery data
 // into the graph (into the store, or through a running server with
-// --server), `ripple version` prints the build. Every flag has a RIPPLE_*
+// --server), `ripple token` manages API tokens, `ripple version` prints the build. Every flag has a RIPPLE_*
 // variable declared next to it. main only parses, builds the logger and
 // wires; the work happens in the packages it calls.
 package main
@@ -26,6 +26,7 @@ type CLI struct {
 
 	Serve   ServeCmd   `cmd:"" help:"Serve the GraphQL API, GraphiQL and health probes."`
 	Import  ImportCmd  `cmd:"" help:"Import discovery data (${formats}) as one run of a scope."`
+	Token   TokenCmd   `cmd:"" help:"Create, revoke and list API tokens (for serve --auth token)."`
 	Version VersionCmd `cmd:"" help:"Print the version and exit."`
 }
 

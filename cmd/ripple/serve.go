@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
+	AuthFlags   `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -34,6 +34,9 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	policy, err := c.PolicyFlags.load()
 	if err != nil {
 		return err // before opening anything
+	}
+	if err := c.AuthFlags.check(c.Listen); err != nil {
+		return err
 	}
 	mapping, err := loadEventMapping(c.EventMapping)
 	if err != nil {
@@ -79,11 +82,15 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 		}
 		log.Info().Bool("loaded", loaded).Msg("demo ITSM records (skipped when already present)")
 	}
-	ln, err := net.Listen("tcp", c.Listen)
+	authn, err := c.AuthFlags.authenticator(ctx, st, c.Listen, log)
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", c.Listen, err)
+		return err
+	}
+	ln, err := c.AuthFlags.listen(c.Listen)
+	if err != nil {
+		return err
 	}
 	go reclaimImports(ctx, log, svc.Imports)
-	h := server.NewHandler(svc, server.Config{Logger: log})
+	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins})
 	return server.Serve(ctx, ln, h, log)
 }

@@ -490,6 +490,13 @@ type ComplexityRoot struct {
 		State func(childComplexity int) int
 	}
 
+	Me struct {
+		Authenticated func(childComplexity int) int
+		Permissions   func(childComplexity int) int
+		Roles         func(childComplexity int) int
+		Subject       func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddChangeNote         func(childComplexity int, id string, text string) int
 		ApproveChange         func(childComplexity int, changeID string, decision itsm.Decision, comment *string, at *time.Time) int
@@ -629,6 +636,7 @@ type ComplexityRoot struct {
 		ImportRuns          func(childComplexity int, source *string, scope *string, outcome []string, first *int, after *string) int
 		Incident            func(childComplexity int, id string) int
 		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, first *int, after *string) int
+		Me                  func(childComplexity int) int
 		Problem             func(childComplexity int, id string) int
 		Problems            func(childComplexity int, filter *itsm.ProblemFilter, first *int, after *string) int
 		RootCauseCandidates func(childComplexity int, incidentIds []string, since *time.Time, first *int) int
@@ -1007,6 +1015,7 @@ type QueryResolver interface {
 	ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
 	RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error)
 	SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analysis.ServiceSLAStatus, error)
+	Me(ctx context.Context) (*model.Me, error)
 	Catalogue(ctx context.Context) (*graph.Catalogue, error)
 	Event(ctx context.Context, id string) (*events.Event, error)
 	Events(ctx context.Context, unmapped *bool, status *events.Status, source *string, ciID *string, first *int, after *string) (*model.EventConnection, error)
@@ -2868,6 +2877,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IncidentStateCount.State(childComplexity), true
 
+	case "Me.authenticated":
+		if e.ComplexityRoot.Me.Authenticated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Authenticated(childComplexity), true
+	case "Me.permissions":
+		if e.ComplexityRoot.Me.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Permissions(childComplexity), true
+	case "Me.roles":
+		if e.ComplexityRoot.Me.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Roles(childComplexity), true
+	case "Me.subject":
+		if e.ComplexityRoot.Me.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Subject(childComplexity), true
+
 	case "Mutation.addChangeNote":
 		if e.ComplexityRoot.Mutation.AddChangeNote == nil {
 			break
@@ -3681,6 +3715,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Incidents(childComplexity, args["filter"].(*itsm.IncidentFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.me":
+		if e.ComplexityRoot.Query.Me == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Me(childComplexity), true
 	case "Query.problem":
 		if e.ComplexityRoot.Query.Problem == nil {
 			break
@@ -5041,6 +5081,26 @@ extend type Query {
 extend type Mutation {
   "Runs changeImpact and stores its summary on the change (Change.assessment)."
   assessChange(changeId: ID!): ChangeImpact!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/auth.graphqls", Input: `"""
+Who the request is signed in as, and what they may do: the console shows
+the subject and hides what the roles do not permit.
+"""
+type Me {
+  "The audit actor: an API token's name, an OIDC token's subject claim, or, with authentication off, X-Ripple-Actor (anonymous by default)."
+  subject: String!
+  "The roles held: viewer, operator, change-manager, importer, events, admin."
+  roles: [String!]!
+  "What the roles permit (read, incidents.write, changes.manage, ...), sorted."
+  permissions: [String!]!
+  "False when the server runs without authentication (every permission)."
+  authenticated: Boolean!
+}
+
+extend type Query {
+  "The signed-in principal; needs no permission."
+  me: Me!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/catalogue.graphqls", Input: `# The catalogue: the CI classes and relation types the store accepts.
@@ -7401,6 +7461,20 @@ func (ec *executionContext) childFields_IncidentStateCount(ctx context.Context, 
 		return ec.fieldContext_IncidentStateCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IncidentStateCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subject":
+		return ec.fieldContext_Me_subject(ctx, field)
+	case "roles":
+		return ec.fieldContext_Me_roles(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Me_permissions(ctx, field)
+	case "authenticated":
+		return ec.fieldContext_Me_authenticated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
 
 func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16872,6 +16946,98 @@ func (ec *executionContext) fieldContext_IncidentStateCount_count(_ context.Cont
 	return graphql.NewScalarFieldContext("IncidentStateCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Me_subject(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
+}
+
+func (ec *executionContext) _Me_roles(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
+}
+
+func (ec *executionContext) _Me_permissions(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Permissions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
+}
+
+func (ec *executionContext) _Me_authenticated(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_authenticated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Authenticated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_authenticated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Mutation_upsertCI(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19760,6 +19926,38 @@ func (ec *executionContext) fieldContext_Query_slaAtRisk(ctx context.Context, fi
 	if fc.Args, err = ec.field_Query_slaAtRisk_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Me(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Me) graphql.Marshaler {
+			return ec.marshalNMe2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐMe(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Me(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -29879,6 +30077,54 @@ func (ec *executionContext) _IncidentStateCount(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var meImplementors = []string{"Me"}
+
+func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Me")
+		case "subject":
+			out.Values[i] = ec._Me_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roles":
+			out.Values[i] = ec._Me_roles(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "permissions":
+			out.Values[i] = ec._Me_permissions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authenticated":
+			out.Values[i] = ec._Me_authenticated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -30790,6 +31036,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_slaAtRisk(ctx, field)
+				})
+		case "me":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_me(ctx, field)
 				})
 		case "catalogue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -33669,6 +33921,14 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNMe2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Me!")
+		return graphql.Null
+	}
+	return ec._Me(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNote2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNote(ctx context.Context, sel ast.SelectionSet, v itsm.Note) graphql.Marshaler {

@@ -201,6 +201,19 @@ type IncidentSLA struct {
 	Resolution *itsm.ClockStatus `json:"resolution,omitempty"`
 }
 
+// Who the request is signed in as, and what they may do: the console shows
+// the subject and hides what the roles do not permit.
+type Me struct {
+	// The audit actor: an API token's name, an OIDC token's subject claim, or, with authentication off, X-Ripple-Actor (anonymous by default).
+	Subject string `json:"subject"`
+	// The roles held: viewer, operator, change-manager, importer, events, admin.
+	Roles []string `json:"roles"`
+	// What the roles permit (read, incidents.write, changes.manage, ...), sorted.
+	Permissions []string `json:"permissions"`
+	// False when the server runs without authentication (every permission).
+	Authenticated bool `json:"authenticated"`
+}
+
 type PageInfo struct {
 	HasNextPage bool `json:"hasNextPage"`
 	// True when the page was asked for after a cursor.
