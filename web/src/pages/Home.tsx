@@ -34,7 +34,7 @@ export function HomePage() {
       .map((svc) => {
         const hit = effects.get(svc.id);
         const status: ServiceStatus = serviceStatus(sources.has(svc.id), hit?.effect);
-        const slas = health.data!.slaAtRisk.filter((s) => s.service.id === svc.id);
+        const slas = health.data!.slaAtRisk.filter((s) => s.service?.id === svc.id);
         const open = incidents
           .filter((i) => i.serviceIds.includes(svc.id) || i.affectedCiIds.includes(svc.id))
           .sort((a, b) => priorityOrder(a.priority) - priorityOrder(b.priority));
