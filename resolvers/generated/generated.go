@@ -28310,7 +28310,7 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
-	res, err := model.UnmarshalAttributes(v)
+	res, err := model.UnmarshalAttributes(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -28324,7 +28324,7 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNNote2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐNote(ctx context.Context, sel ast.SelectionSet, v itsm.Note) graphql.Marshaler {
@@ -28823,17 +28823,17 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNTransition2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransition(ctx context.Context, sel ast.SelectionSet, v itsm.Transition) graphql.Marshaler {
@@ -29653,7 +29653,7 @@ func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[
 	if v == nil {
 		return nil, nil
 	}
-	res, err := model.UnmarshalAttributes(v)
+	res, err := model.UnmarshalAttributes(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -29662,9 +29662,8 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
 	res := model.MarshalAttributes(v)
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOJSONValue2interface(ctx context.Context, v any) (any, error) {
@@ -29868,7 +29867,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -29877,9 +29876,8 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalTime(*v)
-	return res
+	res := model.MarshalTime(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v *itsm.Window) graphql.Marshaler {
