@@ -34,6 +34,8 @@ const (
 	depsQ     = `query($id: ID!, $d: Int) { dependencies(ciId: $id, maxDepth: $d) { distance } }`
 )
 
+const reclassifyQ = `mutation($id: ID!, $c: String!) { reclassifyCI(id: $id, class: $c) { id class } }`
+
 const changeQ = `mutation($in: CreateChangeInput!) { createChange(input: $in) { id } }`
 
 // changeIn is a valid change request but for its planned start.
@@ -81,6 +83,12 @@ var errorTable = []struct {
 	{"identifier owned by another CI", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("id", f.db, "identifiers", []any{ident("serial", "APP-1")}))
 	}, "CONFLICT", "identifiers[0]"},
+	{"identifier of a CI of another class", upsertMutation, func(f fixture) map[string]any {
+		return in("in", in("name", "dup", "class", "Server", "identifiers", []any{ident("serial", "APP-1")}))
+	}, "CONFLICT", "identifiers[0]"},
+	{"reclassify to an unknown class", reclassifyQ, func(f fixture) map[string]any { return in("id", f.app, "c", "Toaster") }, "INVALID_INPUT", "class"},
+	{"reclassify malformed id", reclassifyQ, func(f fixture) map[string]any { return in("id", "", "c", "Server") }, "INVALID_INPUT", "id"},
+	{"reclassify unknown id", reclassifyQ, func(f fixture) map[string]any { return in("id", unknownID, "c", "Server") }, "NOT_FOUND", "id"},
 	{"identifiers of two CIs", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("name", "x", "identifiers", []any{ident("serial", "APP-1"), ident("serial", "DB-1")}))
 	}, "CONFLICT", "identifiers"},
