@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Propagation says which way a failure travels along a relation type.
@@ -298,16 +299,27 @@ func (c *Catalogue) CheckClass(field, class string) error {
 // unknown. Callers that splice type names into queries rely on this check.
 func (c *Catalogue) CheckRelationType(field, typ string) error {
 	if _, ok := c.relations[typ]; !ok {
-		return Invalid(field, "unknown relation type %q", typ)
+		return c.unknownRelationType(field, typ)
 	}
 	return nil
+}
+
+// unknownRelationType is the error for a relation type the catalogue does
+// not have; it lists the ones it has, so the caller can correct the name.
+func (c *Catalogue) unknownRelationType(field, typ string) *Error {
+	names := make([]string, 0, len(c.relations))
+	for name := range c.relations {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return Invalid(field, "unknown relation type %q (valid: %s)", typ, strings.Join(names, ", "))
 }
 
 // CheckRelation validates a relation's type and the classes at its ends.
 func (c *Catalogue) CheckRelation(typ, fromClass, toClass string) error {
 	rt, ok := c.relations[typ]
 	if !ok {
-		return Invalid("type", "unknown relation type %q", typ)
+		return c.unknownRelationType("type", typ)
 	}
 	if len(rt.FromClasses) > 0 && !contains(rt.FromClasses, fromClass) {
 		return Invalid("type", "%s may not start at a %s (allowed: %v)", typ, fromClass, rt.FromClasses)
@@ -341,7 +353,7 @@ func (c *Catalogue) TraversalTypes(filter []string) (toSource, toTarget []string
 	for i, name := range filter {
 		rt, ok := c.relations[name]
 		if !ok {
-			return nil, nil, Invalid(fmt.Sprintf("types[%d]", i), "unknown relation type %q", name)
+			return nil, nil, c.unknownRelationType(fmt.Sprintf("types[%d]", i), name)
 		}
 		if seen[name] {
 			continue

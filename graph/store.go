@@ -261,6 +261,16 @@ func checkPageSize(p Page) (Page, error) {
 }
 
 // CheckNeighbourhoodQuery validates a traversal request and fills defaults.
+// CheckMaxDepth refuses a traversal depth outside 1..MaxTraversal. APIs
+// call it on a depth the client gave explicitly, since a query's zero
+// depth means the default.
+func CheckMaxDepth(d int) error {
+	if d < 1 || d > MaxTraversal {
+		return Invalid("maxDepth", "maxDepth must be between 1 and %d", MaxTraversal)
+	}
+	return nil
+}
+
 func (c *Catalogue) CheckNeighbourhoodQuery(q NeighbourhoodQuery) (NeighbourhoodQuery, error) {
 	if len(q.Seeds) == 0 {
 		return q, Invalid("ciIds", "at least one CI id is required")
@@ -273,8 +283,8 @@ func (c *Catalogue) CheckNeighbourhoodQuery(q NeighbourhoodQuery) (Neighbourhood
 	if q.MaxDepth == 0 {
 		q.MaxDepth = DefaultMaxDepth
 	}
-	if q.MaxDepth < 1 || q.MaxDepth > MaxTraversal {
-		return q, Invalid("maxDepth", "maxDepth must be between 1 and %d", MaxTraversal)
+	if err := CheckMaxDepth(q.MaxDepth); err != nil {
+		return q, err
 	}
 	if _, _, err := c.TraversalTypes(q.Types); err != nil {
 		return q, err

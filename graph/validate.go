@@ -163,6 +163,34 @@ func checkAttributes(attrs map[string]any) error {
 	return depth(attrs, 1)
 }
 
+// CheckIdentifierMatch is the rule for an upsert without an id that found
+// existing by one of its identifiers: a class other than existing's is a
+// CONFLICT. The identifier then names another kind of thing than the
+// caller thinks it does, and taking the input as an update would quietly
+// rename and reclassify that CI. Naming the CI by id is an update like any
+// other (the import engine's class refinement does that), and reclassifyCI
+// changes a class on purpose. The error names the identifier and, in its
+// details, the CI.
+func CheckIdentifierMatch(in CIInput, existing *CI) error {
+	if existing == nil || in.ID != "" || in.Class == nil || *in.Class == existing.Class {
+		return nil
+	}
+	field, matched := "identifiers", Identifier{}
+	for j, raw := range in.Identifiers {
+		if id := NormalizeIdentifier(raw); hasIdentifier(existing.Identifiers, id) {
+			field, matched = FieldIndex("identifiers", j), id
+			break
+		}
+	}
+	return &Error{
+		Code:  CodeConflict,
+		Field: field,
+		Message: fmt.Sprintf("identifier %s=%s belongs to CI %s %q of class %s, not %s: update that CI by id, or change its class with reclassifyCI",
+			matched.Kind, matched.Value, existing.ID, existing.Name, existing.Class, *in.Class),
+		Details: map[string]any{"ci": map[string]any{"id": existing.ID, "name": existing.Name, "class": existing.Class}},
+	}
+}
+
 // MergeCI applies a validated input to an existing CI (nil when creating)
 // and reports whether anything changed. It is the single definition of
 // upsert semantics that every store uses, so stores cannot drift apart.

@@ -92,7 +92,11 @@ func (r *mutationResolver) AssessChange(ctx context.Context, changeID string) (*
 }
 
 func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error) {
-	br, err := impact.ComputeBlastRadius(ctx, r.Store, ciIds, deref(maxDepth), types)
+	depth, err := explicitDepth(maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	br, err := impact.ComputeBlastRadius(ctx, r.Store, ciIds, depth, types)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,11 @@ func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDept
 }
 
 func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string) ([]impact.Dependency, error) {
-	deps, err := impact.ComputeDependencies(ctx, r.Store, ciID, deref(maxDepth), types)
+	depth, err := explicitDepth(maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := impact.ComputeDependencies(ctx, r.Store, ciID, depth, types)
 	if err != nil {
 		return nil, err
 	}

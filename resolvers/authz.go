@@ -23,9 +23,10 @@ func needs(p auth.Permission) permissionRule {
 // refused whoever asks (fail closed), and TestRoleMatrix, which walks the
 // schema, fails until it gets a rule.
 var mutationRules = map[string]permissionRule{
-	"upsertCI": needs(auth.PermCIsWrite),
-	"relate":   needs(auth.PermCIsWrite),
-	"unrelate": needs(auth.PermCIsWrite),
+	"upsertCI":     needs(auth.PermCIsWrite),
+	"reclassifyCI": needs(auth.PermCIsWrite),
+	"relate":       needs(auth.PermCIsWrite),
+	"unrelate":     needs(auth.PermCIsWrite),
 	"deleteCI": func(args map[string]any) auth.Permission {
 		if deleteMode(args["mode"]) == graph.DeleteForce {
 			return auth.PermCIsForceDelete

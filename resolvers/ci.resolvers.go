@@ -63,6 +63,15 @@ func (r *mutationResolver) UpsertCi(ctx context.Context, input graph.CIInput) (*
 	return &res.CI, nil
 }
 
+func (r *mutationResolver) ReclassifyCi(ctx context.Context, id string, class string) (*graph.CI, error) {
+	// An update by id: the stores check the class against the catalogue and
+	// the CI's relations, and audit it like any update.
+	if err := graph.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	return r.UpsertCi(ctx, graph.CIInput{ID: id, Class: &class})
+}
+
 func (r *mutationResolver) DeleteCi(ctx context.Context, id string, mode *graph.DeleteMode) (bool, error) {
 	r.loadersFor(ctx).forget()
 	if err := graph.RemoveCI(ctx, r.Store, id, deref(mode)); err != nil {

@@ -41,7 +41,16 @@ func presentError(ctx context.Context, err error) *gqlerror.Error {
 		out.Extensions = map[string]any{"code": string(graph.CodeUnavailable)}
 		return out
 	case gqlErr != nil && gqlErr.Err == nil:
-		// Raised by gqlgen or gqlparser: keep it, code and all.
+		// Raised by gqlgen or gqlparser: keep it, code and all. The few
+		// they raise without a code are about the request too.
+		if _, ok := gqlErr.Extensions["code"]; !ok {
+			coded := *gqlErr
+			coded.Extensions = map[string]any{"code": string(graph.CodeInvalidInput)}
+			for k, v := range gqlErr.Extensions {
+				coded.Extensions[k] = v
+			}
+			return &coded
+		}
 		return gqlErr
 	}
 	logInternal(ctx, out.Path, err)

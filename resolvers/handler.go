@@ -30,7 +30,8 @@ type Options struct {
 const parserTokenLimit = 20000
 
 // NewHandler returns the GraphQL endpoint over the wired services: POST and GET (queries
-// only, so a browser cannot be tricked into a mutation by a link), a parsed
+// only, so a browser cannot be tricked into a mutation by a link; see
+// httpTransport), a parsed
 // query cache, persisted queries, introspection, depth and complexity
 // limits, the error presenter and panic recovery, and per-operation
 // dataloaders.
@@ -47,8 +48,7 @@ func NewHandler(svc *app.Services, o Options) http.Handler {
 		Complexity: complexityRoot(),
 	}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.Use(extension.Introspection{})

@@ -1,5 +1,7 @@
 package resolvers
 
+import "github.com/ripple-cmdb/ripple/graph"
+
 // GraphQL's optional arguments and nullable fields are pointers in gqlgen's
 // Go; the domain uses zero values for "not given" and "unknown". These two
 // translate between them.
@@ -19,4 +21,14 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// explicitDepth checks a maxDepth argument: absent means the default (0 to
+// the traversal), and a depth the client wrote, 0 included, must be in
+// range.
+func explicitDepth(maxDepth *int) (int, error) {
+	if maxDepth == nil {
+		return 0, nil
+	}
+	return *maxDepth, graph.CheckMaxDepth(*maxDepth)
 }

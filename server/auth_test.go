@@ -28,7 +28,7 @@ import (
 // added to the schema without an entry here fails TestRoleMatrix, and one
 // without an access rule is refused to everybody.
 var expectedMutations = map[string][]auth.Role{
-	"upsertCI": {auth.RoleAdmin}, "relate": {auth.RoleAdmin}, "unrelate": {auth.RoleAdmin}, "deleteCI": {auth.RoleAdmin},
+	"upsertCI": {auth.RoleAdmin}, "reclassifyCI": {auth.RoleAdmin}, "relate": {auth.RoleAdmin}, "unrelate": {auth.RoleAdmin}, "deleteCI": {auth.RoleAdmin},
 	"importFile": {auth.RoleImporter, auth.RoleAdmin}, "importBatch": {auth.RoleImporter, auth.RoleAdmin},
 
 	"createIncident": {auth.RoleOperator, auth.RoleAdmin}, "updateIncident": {auth.RoleOperator, auth.RoleAdmin},

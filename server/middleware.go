@@ -162,13 +162,24 @@ const ActorHeader = "X-Ripple-Actor"
 const maxActorLen = 128
 
 // actor puts the X-Ripple-Actor header on the request's context (and its
-// logger) when it is 1–128 printable characters; otherwise writes are
-// attributed to graph.Anonymous.
+// logger). Without the header writes are attributed to graph.Anonymous; a
+// header that is not 1–128 printable characters is refused with 400, not
+// quietly dropped, so a misconfigured proxy does not turn every write
+// anonymous unnoticed.
 func actor(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := r.Header.Get(ActorHeader)
-		if !validActor(a) {
+		if a == "" {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if !validActor(a) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{
+				"errors": []map[string]any{{
+					"message":    fmt.Sprintf("the %s header must be 1–%d printable characters of valid UTF-8, not only spaces", ActorHeader, maxActorLen),
+					"extensions": map[string]string{"code": "BAD_REQUEST", "header": ActorHeader},
+				}},
+			})
 			return
 		}
 		zerolog.Ctx(r.Context()).UpdateContext(func(c zerolog.Context) zerolog.Context {

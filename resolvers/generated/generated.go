@@ -513,6 +513,7 @@ type ComplexityRoot struct {
 		ImportFile            func(childComplexity int, input model.ImportFileInput) int
 		LinkIncidentToProblem func(childComplexity int, problemID string, incidentID string) int
 		MapEvent              func(childComplexity int, id string, ciID string) int
+		ReclassifyCi          func(childComplexity int, id string, class string) int
 		Relate                func(childComplexity int, from string, typeArg string, to string) int
 		TransitionChange      func(childComplexity int, id string, state itsm.ChangeState, outcome *itsm.ChangeOutcome, note *string, at *time.Time) int
 		TransitionIncident    func(childComplexity int, id string, state itsm.IncidentState, note *string, at *time.Time) int
@@ -959,6 +960,7 @@ type IncidentClocksResolver interface {
 }
 type MutationResolver interface {
 	UpsertCi(ctx context.Context, input graph.CIInput) (*graph.CI, error)
+	ReclassifyCi(ctx context.Context, id string, class string) (*graph.CI, error)
 	DeleteCi(ctx context.Context, id string, mode *graph.DeleteMode) (bool, error)
 	Relate(ctx context.Context, from string, typeArg string, to string) (*graph.Relation, error)
 	Unrelate(ctx context.Context, from string, typeArg string, to string) (bool, error)
@@ -3067,6 +3069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MapEvent(childComplexity, args["id"].(string), args["ciId"].(string)), true
+	case "Mutation.reclassifyCI":
+		if e.ComplexityRoot.Mutation.ReclassifyCi == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reclassifyCI_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReclassifyCi(childComplexity, args["id"].(string), args["class"].(string)), true
 	case "Mutation.relate":
 		if e.ComplexityRoot.Mutation.Relate == nil {
 			break
@@ -5392,7 +5405,19 @@ enum DeleteMode {
 }
 
 type Mutation {
+  """
+  Creates a CI, or updates the one input.id names or, without an id, the
+  one that owns one of input.identifiers. An identifier owned by a CI of
+  another class than input.class is a CONFLICT naming that CI (id, name,
+  class in extensions.ci): change a class on purpose with reclassifyCI.
+  """
   upsertCI(input: CIInput!): CI!
+  """
+  Moves a CI to another class of the catalogue, recorded in its audit
+  trail like any update. A relation the new class may not have is
+  INVALID_INPUT naming the relation; nothing changes then.
+  """
+  reclassifyCI(id: ID!, class: String!): CI!
   """
   Deletes a CI with its relations and identifiers, or retires it, as mode
   says (default PROTECT). The check of what holds the CI and the delete are
@@ -8594,6 +8619,28 @@ func (ec *executionContext) field_Mutation_mapEvent_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["ciId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reclassifyCI_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "class",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["class"] = arg1
 	return args, nil
 }
 
@@ -17076,6 +17123,50 @@ func (ec *executionContext) fieldContext_Mutation_upsertCI(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_upsertCI_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reclassifyCI(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reclassifyCI(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReclassifyCi(ctx, fc.Args["id"].(string), fc.Args["class"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reclassifyCI(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reclassifyCI_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30151,6 +30242,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reclassifyCI":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reclassifyCI(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "deleteCI":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteCI(ctx, field)
@@ -33906,7 +34004,7 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
-	res, err := model.UnmarshalAttributes(v)
+	res, err := model.UnmarshalAttributes(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -33920,7 +34018,7 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNMe2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
@@ -34534,17 +34632,17 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNTransition2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐTransition(ctx context.Context, sel ast.SelectionSet, v itsm.Transition) graphql.Marshaler {
@@ -35390,7 +35488,7 @@ func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[
 	if v == nil {
 		return nil, nil
 	}
-	res, err := model.UnmarshalAttributes(v)
+	res, err := model.UnmarshalAttributes(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -35399,9 +35497,8 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
 	res := model.MarshalAttributes(v)
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOJSONValue2interface(ctx context.Context, v any) (any, error) {
@@ -35624,7 +35721,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -35633,9 +35730,8 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
-	res := graphql.MarshalTime(*v)
-	return res
+	res := model.MarshalTime(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalOWindow2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐWindow(ctx context.Context, sel ast.SelectionSet, v *itsm.Window) graphql.Marshaler {

@@ -2,10 +2,12 @@ package model
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
@@ -28,10 +30,12 @@ func TestUnmarshalAttributes(t *testing.T) {
 		{"bool", true, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := UnmarshalAttributes(tc.in)
+			ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("input"))
+			ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("attributes"))
+			got, err := UnmarshalAttributes(ctx, tc.in)
 			if !tc.ok {
-				if graph.ErrorCode(err) != graph.CodeInvalidInput || graph.ErrorField(err) != "attributes" {
-					t.Errorf("want INVALID_INPUT attributes, got %v", err)
+				if graph.ErrorCode(err) != graph.CodeInvalidInput || graph.ErrorField(err) != "input.attributes" {
+					t.Errorf("want INVALID_INPUT input.attributes, got %v", err)
 				}
 				return
 			}
@@ -44,8 +48,8 @@ func TestUnmarshalAttributes(t *testing.T) {
 
 func TestMarshalAttributes(t *testing.T) {
 	var b bytes.Buffer
-	MarshalAttributes(nil).MarshalGQL(&b)
-	MarshalAttributes(map[string]any{"a": 1.5}).MarshalGQL(&b)
+	_ = MarshalAttributes(nil).MarshalGQLContext(context.Background(), &b)
+	_ = MarshalAttributes(map[string]any{"a": 1.5}).MarshalGQLContext(context.Background(), &b)
 	if b.String() != `null{"a":1.5}` {
 		t.Errorf("got %s", b.String())
 	}

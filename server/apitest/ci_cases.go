@@ -9,6 +9,35 @@ import (
 )
 
 var ciCases = []testCase{
+	{"an identifier match of another class is a conflict; reclassifyCI is the way", func(t *testing.T, e *env) {
+		web := e.mk(t, "web-04", "VirtualMachine", "identifiers", []any{ident("fqdn", "web-04.example.com")})
+		cluster := e.mk(t, "web-cluster", "Cluster")
+		e.relate(t, web, "MEMBER_OF", cluster)
+		got := e.fail(t, upsertMutation, in("in", in("name", "dup", "class", "Server", "identifiers", []any{ident("fqdn", "web-04.example.com")})),
+			"CONFLICT", "identifiers[0]")
+		named, _ := got.Extensions["ci"].(map[string]any)
+		if named["id"] != web || named["name"] != "web-04" || named["class"] != "VirtualMachine" {
+			t.Errorf("the conflict does not name web-04: %+v", got)
+		}
+		// The cluster's members point at it: as an Application it could not
+		// be a MEMBER_OF target, and the error says which relation breaks.
+		got = e.fail(t, reclassifyQ, in("id", cluster, "c", "Application"), "INVALID_INPUT", "class")
+		if !strings.Contains(got.Message, "MEMBER_OF") {
+			t.Errorf("the refusal does not name the relation: %q", got.Message)
+		}
+		var out struct{ ReclassifyCI struct{ ID, Class string } }
+		e.query(t, reclassifyQ, in("id", web, "c", "Server"), &out)
+		if out.ReclassifyCI.ID != web || out.ReclassifyCI.Class != "Server" {
+			t.Errorf("reclassified: %+v", out.ReclassifyCI)
+		}
+		res := e.post(t, `query($id: ID!) { ci(id: $id) { name class history(first: 1) { edges { node { action actor before after } } } } }`,
+			in("id", web), "X-Ripple-Actor", "cab")
+		data := string(res.Data)
+		if len(res.Errors) != 0 || !strings.Contains(data, `"name":"web-04"`) || !strings.Contains(data, `"class":"Server"`) ||
+			!strings.Contains(data, `"action":"UPDATE"`) || !strings.Contains(data, `"VirtualMachine"`) {
+			t.Errorf("web-04 after reclassifyCI, with its last audit entry: %s %+v", data, res.Errors)
+		}
+	}},
 	{"create with every field and read back", func(t *testing.T, e *env) {
 		got := e.upsert(t, map[string]any{
 			"name": "  web-1  ", "class": "VirtualMachine", "status": "MAINTENANCE", "criticality": "HIGH",

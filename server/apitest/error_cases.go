@@ -34,6 +34,15 @@ const (
 	depsQ     = `query($id: ID!, $d: Int) { dependencies(ciId: $id, maxDepth: $d) { distance } }`
 )
 
+const reclassifyQ = `mutation($id: ID!, $c: String!) { reclassifyCI(id: $id, class: $c) { id class } }`
+
+const changeQ = `mutation($in: CreateChangeInput!) { createChange(input: $in) { id } }`
+
+// changeIn is a valid change request but for its planned start.
+func changeIn(f fixture, start any) map[string]any {
+	return in("title", "t", "type", "NORMAL", "targetCiIds", []any{f.app}, "plannedStart", start, "plannedEnd", "2026-12-08T10:00:00Z")
+}
+
 // errorTable lists requests that must fail with one error of the given code
 // naming the given field, and change nothing.
 var errorTable = []struct {
@@ -63,17 +72,23 @@ var errorTable = []struct {
 	}, "INVALID_INPUT", "attributes"},
 	{"attributes an array", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("name", "x", "class", "Server", "attributes", []any{1}))
-	}, "INVALID_INPUT", "attributes"},
-	{"attributes a number", upsertMutation, func(f fixture) map[string]any { return in("in", in("name", "x", "class", "Server", "attributes", 3)) }, "INVALID_INPUT", "attributes"},
+	}, "INVALID_INPUT", "input.attributes"},
+	{"attributes a number", upsertMutation, func(f fixture) map[string]any { return in("in", in("name", "x", "class", "Server", "attributes", 3)) }, "INVALID_INPUT", "input.attributes"},
 	{"attributes invalid JSON text", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("name", "x", "class", "Server", "attributes", `{"a":`))
-	}, "INVALID_INPUT", "attributes"},
+	}, "INVALID_INPUT", "input.attributes"},
 	{"identifier kind", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("name", "x", "class", "Server", "identifiers", []any{ident("Bad Kind", "v")}))
 	}, "INVALID_INPUT", "identifiers[0].kind"},
 	{"identifier owned by another CI", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("id", f.db, "identifiers", []any{ident("serial", "APP-1")}))
 	}, "CONFLICT", "identifiers[0]"},
+	{"identifier of a CI of another class", upsertMutation, func(f fixture) map[string]any {
+		return in("in", in("name", "dup", "class", "Server", "identifiers", []any{ident("serial", "APP-1")}))
+	}, "CONFLICT", "identifiers[0]"},
+	{"reclassify to an unknown class", reclassifyQ, func(f fixture) map[string]any { return in("id", f.app, "c", "Toaster") }, "INVALID_INPUT", "class"},
+	{"reclassify malformed id", reclassifyQ, func(f fixture) map[string]any { return in("id", "", "c", "Server") }, "INVALID_INPUT", "id"},
+	{"reclassify unknown id", reclassifyQ, func(f fixture) map[string]any { return in("id", unknownID, "c", "Server") }, "NOT_FOUND", "id"},
 	{"identifiers of two CIs", upsertMutation, func(f fixture) map[string]any {
 		return in("in", in("name", "x", "identifiers", []any{ident("serial", "APP-1"), ident("serial", "DB-1")}))
 	}, "CONFLICT", "identifiers"},
@@ -90,6 +105,20 @@ var errorTable = []struct {
 	{"blast radius unknown type", blastQ, func(f fixture) map[string]any { return in("ids", []any{f.app}, "types", []any{"USES"}) }, "INVALID_INPUT", "types[0]"},
 	{"dependencies malformed id", depsQ, func(f fixture) map[string]any { return in("id", malformedID) }, "INVALID_INPUT", "ciId"},
 	{"dependencies unknown id", depsQ, func(f fixture) map[string]any { return in("id", unknownID) }, "NOT_FOUND", "ciId"},
+	{"blast radius depth 0", blastQ, func(f fixture) map[string]any { return in("ids", []any{f.app}, "d", 0) }, "INVALID_INPUT", "maxDepth"},
+	{"dependencies depth 0 literal", `query($id: ID!) { dependencies(ciId: $id, maxDepth: 0) { distance } }`,
+		func(f fixture) map[string]any { return in("id", f.app) }, "INVALID_INPUT", "maxDepth"},
+	// Custom scalars sent in the wrong shape are the caller's fault, as
+	// variables and as literals.
+	{"time a word in variables", changeQ, func(f fixture) map[string]any { return in("in", changeIn(f, "tomorrow")) }, "INVALID_INPUT", "input.plannedStart"},
+	{"time a bare date in variables", changeQ, func(f fixture) map[string]any { return in("in", changeIn(f, "2026-12-07")) }, "INVALID_INPUT", "input.plannedStart"},
+	{"time a number in variables", changeQ, func(f fixture) map[string]any { return in("in", changeIn(f, 1765100000)) }, "INVALID_INPUT", "input.plannedStart"},
+	{"time literal argument", `{ slaAtRisk(asOf: "yesterday") { status } }`, func(fixture) map[string]any { return nil }, "INVALID_INPUT", "asOf"},
+	{"time variable argument", `query($t: Time) { slaAtRisk(asOf: $t) { status } }`, func(fixture) map[string]any { return in("t", "2026-12-07") }, "INVALID_INPUT", "asOf"},
+	{"time literal in an input", `mutation($t: [ID!]!) { createChange(input: {title: "t", type: NORMAL, targetCiIds: $t, plannedStart: "soon", plannedEnd: "2026-12-08T10:00:00Z"}) { id } }`,
+		func(f fixture) map[string]any { return in("t", []any{f.app}) }, "INVALID_INPUT", "input.plannedStart"},
+	{"JSON literal a number", `mutation { upsertCI(input: {name: "x", class: "Server", attributes: 5}) { id } }`,
+		func(fixture) map[string]any { return nil }, "INVALID_INPUT", "input.attributes"},
 	{"dependencies negative depth", depsQ, func(f fixture) map[string]any { return in("id", f.app, "d", -1) }, "INVALID_INPUT", "maxDepth"},
 	// gqlgen's own errors keep their codes.
 	{"unknown field", `{ ci(id: "x") { colour } }`, func(fixture) map[string]any { return nil }, "GRAPHQL_VALIDATION_FAILED", ""},
@@ -134,6 +163,9 @@ var errorCases = []testCase{
 				got := e.fail(t, tc.query, tc.vars(f), tc.code, tc.field)
 				if tc.code == "INTERNAL" || strings.Contains(got.Message, "graph.Error") {
 					t.Errorf("message leaks internals: %q", got.Message)
+				}
+				if strings.HasPrefix(tc.name, "time ") && !strings.Contains(got.Message, "RFC 3339") {
+					t.Errorf("message does not give the expected format: %q", got.Message)
 				}
 			})
 		}

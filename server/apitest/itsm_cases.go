@@ -271,8 +271,12 @@ var itsmCases = []testCase{
 			t.Errorf("creation transition by %q", inc.Transitions[0].Actor)
 		}
 		e.as(t, "Bob Builder", transitionIncidentQ, in("id", inc.ID, "s", "IN_PROGRESS"), nil)
-		// Too long an actor is ignored rather than truncated or refused.
-		e.as(t, strings.Repeat("m", 129), transitionIncidentQ, in("id", inc.ID, "s", "RESOLVED"), nil)
+		// Too long an actor is refused, not truncated or dropped; without
+		// the header the write is anonymous.
+		if res := e.post(t, transitionIncidentQ, in("id", inc.ID, "s", "RESOLVED"), "X-Ripple-Actor", strings.Repeat("m", 129)); res.status != http.StatusBadRequest {
+			t.Errorf("over-long actor: status %d %+v", res.status, res.Errors)
+		}
+		e.query(t, transitionIncidentQ, in("id", inc.ID, "s", "RESOLVED"), nil)
 		var out struct {
 			Incident struct {
 				History     historyJSON

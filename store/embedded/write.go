@@ -189,6 +189,9 @@ func (t *txn) upsert(in graph.CIInput) (graph.UpsertResult, error) {
 	if err != nil {
 		return graph.UpsertResult{}, err
 	}
+	if err := graph.CheckIdentifierMatch(in, existing); err != nil {
+		return graph.UpsertResult{}, err
+	}
 	merged, changed, err := graph.MergeCI(existing, in, t.now)
 	if err != nil {
 		return graph.UpsertResult{}, err

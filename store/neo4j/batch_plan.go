@@ -204,6 +204,9 @@ func (p *batchPlan) upsert(in graph.CIInput) (upsertOutcome, error) {
 		c := existing.ci
 		prev = &c
 	}
+	if err := graph.CheckIdentifierMatch(in, prev); err != nil {
+		return upsertOutcome{}, err
+	}
 	merged, changed, err := graph.MergeCI(prev, in, p.now)
 	if err != nil {
 		return upsertOutcome{}, err

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -171,6 +172,39 @@ var identifierCases = []testCase{
 		// The same value under another kind is a different identifier.
 		if _, err := s.UpsertCI(ctx, graph.CIInput{ID: b.ID, Identifiers: []graph.Identifier{Ident("asset-tag", "A")}}); err != nil {
 			t.Fatalf("same value, other kind: %v", err)
+		}
+	}},
+	{"IdentifierOfAnotherClassIsConflict", func(ctx context.Context, t *testing.T, s graph.Store) {
+		vm := mustCI(ctx, t, s, "web-04", graph.ClassVirtualMachine, Ident("fqdn", "web-04.example.com"))
+		dup := Input("dup", graph.ClassServer, Ident("serial", "NEW-1"), Ident("fqdn", "web-04.example.com"))
+		_, err := s.UpsertCI(ctx, dup)
+		WantErr(t, err, graph.CodeConflict, "identifiers[1]")
+		var dErr *graph.Error
+		if !errors.As(err, &dErr) {
+			t.Fatalf("not a domain error: %v", err)
+		}
+		named, _ := dErr.Details["ci"].(map[string]any)
+		if named["id"] != vm.ID || named["name"] != "web-04" || named["class"] != graph.ClassVirtualMachine ||
+			!strings.Contains(dErr.Message, vm.ID) || !strings.Contains(dErr.Message, "fqdn=web-04.example.com") {
+			t.Errorf("the conflict does not name the CI and identifier: %q %v", dErr.Message, dErr.Details)
+		}
+		// Apply without an id follows the same rule, and names the upsert.
+		_, err = s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{Input("ok", graph.ClassServer), dup}})
+		WantErr(t, err, graph.CodeConflict, "upserts[1].identifiers[1]")
+		if got := mustGet(ctx, t, s, vm.ID); got.Name != "web-04" || got.Class != graph.ClassVirtualMachine || len(got.Identifiers) != 1 {
+			t.Fatalf("refused upserts changed web-04: %+v", got)
+		}
+		if n := countCIs(ctx, t, s); n != 1 {
+			t.Fatalf("%d CIs after refused upserts, want 1", n)
+		}
+		// The same class, or no class, is still an update by identifier;
+		// naming the CI by id may change its class.
+		if res, err := s.UpsertCI(ctx, graph.CIInput{Class: Ptr(graph.ClassVirtualMachine), Owner: Ptr("web"),
+			Identifiers: []graph.Identifier{Ident("fqdn", "web-04.example.com")}}); err != nil || res.CI.ID != vm.ID {
+			t.Fatalf("same-class match: %v, %v", res.CI.ID, err)
+		}
+		if res, err := s.UpsertCI(ctx, graph.CIInput{ID: vm.ID, Class: Ptr(graph.ClassServer)}); err != nil || res.CI.Class != graph.ClassServer {
+			t.Fatalf("class change by id: %+v, %v", res.CI, err)
 		}
 	}},
 	{"AmbiguousIdentifiersAreConflict", func(ctx context.Context, t *testing.T, s graph.Store) {

@@ -282,11 +282,12 @@ var batchCases = []testCase{
 		web := mustCI(ctx, t, s, "web", graph.ClassServer, Ident("serial", "W"))
 		group := mustCI(ctx, t, s, "tier", graph.ClassCluster, Ident("serial", "G"))
 		mustRelate(ctx, t, s, web, graph.RelMemberOf, group)
-		// Found by identifier, moved to a class that may not be a group: the
-		// MEMBER_OF relation would break, so the whole batch is refused.
+		// Moved to a class that may not be a group: the MEMBER_OF relation
+		// would break, so the whole batch is refused. (By id: a class change
+		// by identifier match is a CONFLICT, see the CI cases.)
 		_, err := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{
-			{Identifiers: []graph.Identifier{Ident("serial", "W")}, Class: Ptr(graph.ClassVirtualMachine)},
-			{Identifiers: []graph.Identifier{Ident("serial", "G")}, Class: Ptr(graph.ClassServer)},
+			{ID: web.ID, Class: Ptr(graph.ClassVirtualMachine)},
+			{ID: group.ID, Class: Ptr(graph.ClassServer)},
 		}})
 		WantErr(t, err, graph.CodeInvalidInput, "upserts[1].class")
 		if got := mustGet(ctx, t, s, web.ID); got.Class != graph.ClassServer {
