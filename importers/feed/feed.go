@@ -7,7 +7,9 @@
 package feed
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -115,4 +117,27 @@ func (e *InputError) Error() string {
 	}
 	b.WriteString(e.Message)
 	return b.String()
+}
+
+// JSONKind names a raw JSON value's type for error messages ("an object",
+// "a string", ...; "nothing" for no value), so every parser words a
+// wrong-type error alike.
+func JSONKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }

@@ -121,7 +121,7 @@ func (p *plan) parseJSON(ctx context.Context, r io.Reader, emit feed.Emitter) er
 		// its start is its end minus its length.
 		at := pos(dec.InputOffset() - int64(len(raw)))
 		if raw[0] != '{' {
-			return feed.Inputf(at, "", "record %d: want an object, found %s", n, jsonKind(raw))
+			return feed.Inputf(at, "", "record %d: want an object, found %s", n, feed.JSONKind(raw))
 		}
 		var obj map[string]any
 		d := json.NewDecoder(bytes.NewReader(raw))

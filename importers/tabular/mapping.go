@@ -179,7 +179,7 @@ type member struct {
 // members lists an object's keys in file order, rejecting repeated keys
 // (encoding/json would silently keep the last).
 func members(raw json.RawMessage, field string, userKeys bool) ([]member, error) {
-	if kind := jsonKind(raw); kind != "an object" {
+	if kind := feed.JSONKind(raw); kind != "an object" {
 		return nil, graph.Invalid(field, "must be a JSON object, not %s", kind)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -211,27 +211,6 @@ func members(raw json.RawMessage, field string, userKeys bool) ([]member, error)
 	return out, nil
 }
 
-// jsonKind names a raw value's JSON type for error messages.
-func jsonKind(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "empty"
-	}
-	switch raw[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
 // keyField names a fixed key of a mapping object ("relations[0].kind");
 // entryField names an entry of a user-keyed map (`attributes["cpu.cores"]`),
 // quoted because attribute names often contain dots.
@@ -249,7 +228,7 @@ func unknownKey(field, key string, known []string) error {
 }
 
 func decodeString(raw json.RawMessage, field string, dst *string) error {
-	if kind := jsonKind(raw); kind != "a string" {
+	if kind := feed.JSONKind(raw); kind != "a string" {
 		return graph.Invalid(field, "must be a string, not %s", kind)
 	}
 	return json.Unmarshal(raw, dst)
@@ -322,7 +301,7 @@ func decodeAttributes(raw json.RawMessage) (map[string]Attribute, error) {
 	for _, mb := range ms {
 		field := entryField("attributes", mb.key)
 		var a Attribute
-		switch kind := jsonKind(mb.value); kind {
+		switch kind := feed.JSONKind(mb.value); kind {
 		case "a string":
 			if err := json.Unmarshal(mb.value, &a.Column); err != nil {
 				return nil, graph.Invalid(field, "%v", err)
@@ -359,7 +338,7 @@ func decodeAttributes(raw json.RawMessage) (map[string]Attribute, error) {
 }
 
 func decodeRelations(raw json.RawMessage) ([]Relation, error) {
-	if kind := jsonKind(raw); kind != "an array" {
+	if kind := feed.JSONKind(raw); kind != "an array" {
 		return nil, graph.Invalid("relations", "must be a JSON array, not %s", kind)
 	}
 	var elems []json.RawMessage

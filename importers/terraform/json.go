@@ -7,27 +7,6 @@ import (
 	"github.com/ripple-cmdb/ripple/importers/feed"
 )
 
-// describe names a JSON value's type for error messages.
-func describe(v json.RawMessage) string {
-	if len(v) == 0 {
-		return "nothing"
-	}
-	switch v[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	default:
-		return "a number"
-	}
-}
-
 // members walks the members of a JSON object already known to be valid
 // (it was read whole by the streaming decoder), giving each value's offset
 // in the file: base is the object's own offset.

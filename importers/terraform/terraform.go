@@ -331,7 +331,7 @@ func (s *state) version() error {
 		return err
 	}
 	if raw[0] == '"' || raw[0] == '{' || raw[0] == '[' || raw[0] == 't' || raw[0] == 'f' || raw[0] == 'n' {
-		return s.errorf(at, "version", "must be a number, not %s", describe(raw))
+		return s.errorf(at, "version", "must be a number, not %s", feed.JSONKind(raw))
 	}
 	if v, err := strconv.ParseFloat(string(raw), 64); err != nil || v != StateVersion {
 		return s.errorf(at, "version", "unsupported state format version %s (this importer reads version %d, written by Terraform 0.12 and later)", raw, StateVersion)
@@ -347,7 +347,7 @@ func (s *state) readLineage() error {
 	}
 	var l string
 	if json.Unmarshal(raw, &l) != nil {
-		return s.errorf(at, "lineage", "must be a string, not %s", describe(raw))
+		return s.errorf(at, "lineage", "must be a string, not %s", feed.JSONKind(raw))
 	}
 	switch {
 	case l == "":
@@ -441,7 +441,7 @@ func (s *state) resources() error {
 // resource reads one element of "resources".
 func (s *state) resource(field string, raw json.RawMessage, start int64) error {
 	if raw[0] != '{' {
-		return s.errorf(start, field, "a resource must be an object, not %s", describe(raw))
+		return s.errorf(start, field, "a resource must be an object, not %s", feed.JSONKind(raw))
 	}
 	var (
 		mode, typ, name, module, provider string
@@ -468,7 +468,7 @@ func (s *state) resource(field string, raw json.RawMessage, start int64) error {
 			return nil
 		}
 		if json.Unmarshal(v, dst) != nil {
-			return s.errorf(at, field+"."+key, "must be a string, not %s", describe(v))
+			return s.errorf(at, field+"."+key, "must be a string, not %s", feed.JSONKind(v))
 		}
 		return nil
 	})
@@ -507,7 +507,7 @@ func (s *state) resource(field string, raw json.RawMessage, start int64) error {
 		return nil
 	}
 	if instances[0] != '[' {
-		return s.errorf(instancesAt, field+".instances", "must be an array, not %s", describe(instances))
+		return s.errorf(instancesAt, field+".instances", "must be an array, not %s", feed.JSONKind(instances))
 	}
 	return elements(instances, instancesAt, func(j int, v json.RawMessage, at int64) error {
 		if err := s.ctx.Err(); err != nil {
@@ -526,7 +526,7 @@ type resource struct {
 // instance reads one instance of a managed resource and emits its item.
 func (s *state) instance(res resource, field string, raw json.RawMessage, start int64) error {
 	if raw[0] != '{' {
-		return s.errorf(start, field, "an instance must be an object, not %s", describe(raw))
+		return s.errorf(start, field, "an instance must be an object, not %s", feed.JSONKind(raw))
 	}
 	var (
 		key       any
@@ -550,7 +550,7 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 				return nil
 			}
 			if v[0] != '{' {
-				return s.errorf(at, f, "must be an object, not %s", describe(v))
+				return s.errorf(at, f, "must be an object, not %s", feed.JSONKind(v))
 			}
 			d := json.NewDecoder(bytes.NewReader(v))
 			d.UseNumber() // see clean
@@ -564,12 +564,12 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 				return nil
 			}
 			if v[0] != '[' {
-				return s.errorf(at, f, "must be an array of resource addresses, not %s", describe(v))
+				return s.errorf(at, f, "must be an array of resource addresses, not %s", feed.JSONKind(v))
 			}
 			return elements(v, at, func(i int, e json.RawMessage, eat int64) error {
 				var d string
 				if json.Unmarshal(e, &d) != nil || d == "" {
-					return s.errorf(eat, fmt.Sprintf("%s[%d]", f, i), "must be a resource address string, not %s", describe(e))
+					return s.errorf(eat, fmt.Sprintf("%s[%d]", f, i), "must be a resource address string, not %s", feed.JSONKind(e))
 				}
 				deps = append(deps, dependency{to: d, at: eat})
 				return nil
@@ -577,13 +577,13 @@ func (s *state) instance(res resource, field string, raw json.RawMessage, start 
 		case "status":
 			var st string
 			if json.Unmarshal(v, &st) != nil && string(v) != "null" {
-				return s.errorf(at, f, "must be a string, not %s", describe(v))
+				return s.errorf(at, f, "must be a string, not %s", feed.JSONKind(v))
 			}
 			tainted = st == "tainted"
 		case "deposed":
 			var d string
 			if json.Unmarshal(v, &d) != nil && string(v) != "null" {
-				return s.errorf(at, f, "must be a string, not %s", describe(v))
+				return s.errorf(at, f, "must be a string, not %s", feed.JSONKind(v))
 			}
 			deposed = d != ""
 		}
@@ -674,12 +674,12 @@ func (s *state) redact(typ string, attrs map[string]any, field string, raw json.
 		return attrs, nil
 	}
 	if raw[0] != '[' {
-		return nil, s.errorf(at, field, "must be an array of attribute paths, not %s", describe(raw))
+		return nil, s.errorf(at, field, "must be an array of attribute paths, not %s", feed.JSONKind(raw))
 	}
 	var root any = attrs
 	err := elements(raw, at, func(i int, p json.RawMessage, pat int64) error {
 		if p[0] != '[' {
-			return s.errorf(pat, fmt.Sprintf("%s[%d]", field, i), "must be an attribute path (an array of steps), not %s", describe(p))
+			return s.errorf(pat, fmt.Sprintf("%s[%d]", field, i), "must be an attribute path (an array of steps), not %s", feed.JSONKind(p))
 		}
 		var steps []step
 		if err := elements(p, pat, func(_ int, st json.RawMessage, _ int64) error {
@@ -784,7 +784,7 @@ func indexKey(v json.RawMessage) (any, error) {
 	case 'n':
 		return nil, nil
 	case '{', '[', 't', 'f':
-		return nil, fmt.Errorf("must be a number (count) or a string (for_each), not %s", describe(v))
+		return nil, fmt.Errorf("must be a number (count) or a string (for_each), not %s", feed.JSONKind(v))
 	}
 	if n, err := strconv.Atoi(string(v)); err == nil {
 		return n, nil
