@@ -6,6 +6,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -135,8 +136,16 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 	mux.Handle("GET /readyz", readyz(svc.Store, cfg.ReadyTimeout))
 
 	root := http.NewServeMux()
+	allowed := map[string][]string{} // path → methods, for 405s
 	for _, rt := range apiRoutes(svc, cfg) {
 		root.Handle(rt.pattern, require(rt.perm, rt.handler))
+		if method, path, ok := strings.Cut(rt.pattern, " "); ok {
+			allowed[path] = append(allowed[path], method)
+		}
+	}
+	// Another method on an API path is 405, not the console's 404 for "/".
+	for path, methods := range allowed {
+		root.Handle(path, methodNotAllowed(methods))
 	}
 	root.Handle("/", timeout(cfg.RequestTimeout)(mux))
 
@@ -165,4 +174,13 @@ func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 		h = mw[i](h)
 	}
 	return h
+}
+
+// methodNotAllowed answers 405 with the methods a path takes.
+func methodNotAllowed(methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		http.Error(w, r.Method+" is not allowed here: "+allow, http.StatusMethodNotAllowed)
+	})
 }
