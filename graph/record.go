@@ -88,14 +88,18 @@ type RecordFilter struct {
 	// From and To, when set, match records whose [Start, End] overlaps
 	// [From, To]; a nil Start or End counts as unbounded.
 	From, To *time.Time
+	// Order is the listing's order (zero: newest created first). It is
+	// not a condition, but cursors belong to one order.
+	Order RecordOrder
 }
 
-// RecordPage is one page of records, newest first (by id, which for records
-// made by NewID is creation order).
+// RecordPage is one page of records in the filter's Order, with Relay's
+// page flags (see PageWindow).
 type RecordPage struct {
-	Records     []Record
-	HasNextPage bool
-	TotalCount  int
+	Records         []Record
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
 }
 
 // AuditAction says what a write did.
@@ -171,9 +175,13 @@ type RecordStore interface {
 	// RecordsByIDs returns the records of a kind that exist among ids.
 	RecordsByIDs(ctx context.Context, kind RecordKind, ids []string) (map[string]Record, error)
 
-	// ListRecords returns one page of records of a kind, newest first.
-	// The cursor is opaque (IDCursor); errors: INVALID_INPUT ("after",
-	// "first", "kind"). A CI filter matches only CIs that exist.
+	// ListRecords returns one page of records of a kind in f.Order,
+	// forward (first/after) or back (last/before), by keyset: records
+	// inserted while a client pages never cause duplicates or skips.
+	// Cursors are opaque (RecordCursor) and good for one order only.
+	// Errors: INVALID_INPUT ("after" or "before": a bad cursor or one from
+	// another order; "first", "last", "orderBy.field", "kind"). A CI
+	// filter matches only CIs that exist.
 	ListRecords(ctx context.Context, kind RecordKind, f RecordFilter, p Page) (RecordPage, error)
 
 	// DeleteRecord removes a record. Errors: NOT_FOUND ("id"), CONFLICT
@@ -218,15 +226,15 @@ func DecodeIDCursor(cursor string) (string, error) {
 	return id, nil
 }
 
-// CheckRecordPage validates paging arguments for newest-first listings.
+// CheckRecordPage validates paging arguments for newest-first listings by
+// id (History), which page forward only.
 func CheckRecordPage(p Page) (Page, error) {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0:
-		return p, Invalid("first", "first must not be negative")
-	case p.First > MaxPageSize:
-		return p, Invalid("first", "first must be at most %d", MaxPageSize)
+	if p.Backward() {
+		return p, Invalid("last", "history pages forward only (first/after)")
+	}
+	p, err := checkPageSize(p)
+	if err != nil {
+		return p, err
 	}
 	if p.After != "" {
 		if _, err := DecodeIDCursor(p.After); err != nil {

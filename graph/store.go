@@ -51,9 +51,11 @@ type Store interface {
 	CIsByIDs(ctx context.Context, ids []string) (map[string]CI, error)
 
 	// ListCIs returns one page of CIs matching the filter, ordered by
-	// (name, id). Keyset pagination: items inserted while a client pages
-	// never cause duplicates or skip items that existed before.
-	// Errors: INVALID_INPUT (bad cursor in field "after", bad first).
+	// (name, id), forward (first/after) or back (last/before). Keyset
+	// pagination: items inserted while a client pages never cause
+	// duplicates or skip items that existed before.
+	// Errors: INVALID_INPUT (bad cursor in field "after" or "before", bad
+	// "first" or "last", both directions mixed).
 	ListCIs(ctx context.Context, f CIFilter, p Page) (CIPage, error)
 
 	// DeleteCI removes a CI with its relations and identifiers, unless
@@ -160,23 +162,13 @@ type CIFilter struct {
 	Identifier string
 }
 
-// Page limits for ListCIs.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
-
-// Page asks for First items after the cursor After ("" = from the start).
-type Page struct {
-	First int
-	After string
-}
-
-// CIPage is one page of a CI listing.
+// CIPage is one page of a CI listing, with Relay's page flags (see
+// PageWindow).
 type CIPage struct {
-	CIs         []CI
-	HasNextPage bool
-	TotalCount  int
+	CIs             []CI
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
 }
 
 // Traversal depth limits for Neighbourhood.
@@ -228,18 +220,15 @@ type Subgraph struct {
 // backend round-trips it exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// CheckPage validates paging arguments and applies the default size.
+// CheckPage validates the paging arguments of a CI listing and applies
+// the default size.
 func CheckPage(p Page) (Page, error) {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0:
-		return p, Invalid("first", "first must not be negative")
-	case p.First > MaxPageSize:
-		return p, Invalid("first", "first must be at most %d", MaxPageSize)
+	p, err := checkPageSize(p)
+	if err != nil {
+		return p, err
 	}
-	if p.After != "" {
-		if _, _, err := DecodeCursor(p.After); err != nil {
+	if cursor, field := p.Cursor(); cursor != "" {
+		if _, _, err := decodeCursor(field, cursor); err != nil {
 			return p, err
 		}
 	}
@@ -276,12 +265,22 @@ func EncodeCursor(ci CI) string {
 
 // DecodeCursor returns the (name, id) key a cursor points after.
 func DecodeCursor(cursor string) (name, id string, err error) {
+	return decodeCursor("after", cursor)
+}
+
+// PageKey returns the (name, id) key of a checked page's cursor.
+func PageKey(p Page) (name, id string, err error) {
+	cursor, field := p.Cursor()
+	return decodeCursor(field, cursor)
+}
+
+func decodeCursor(field, cursor string) (name, id string, err error) {
 	b, derr := base64.RawURLEncoding.DecodeString(cursor)
 	// Split at the last NUL: ids never contain one, names are not trusted to.
 	rest, ok := strings.CutPrefix(string(b), "v1\x00")
 	i := strings.LastIndexByte(rest, 0)
-	if derr != nil || !ok || i < 0 || CheckID("after", rest[i+1:]) != nil {
-		return "", "", Invalid("after", "invalid cursor %q", truncate(cursor, 64))
+	if derr != nil || !ok || i < 0 || CheckID(field, rest[i+1:]) != nil {
+		return "", "", Invalid(field, "invalid cursor %q", truncate(cursor, 64))
 	}
 	return rest[:i], rest[i+1:], nil
 }

@@ -187,6 +187,6 @@ func eachRecord(ctx context.Context, st graph.RecordStore, kind graph.RecordKind
 		if !page.HasNextPage || len(page.Records) == 0 {
 			return nil
 		}
-		after = graph.IDCursor(page.Records[len(page.Records)-1].ID)
+		after = graph.RecordCursor(f.Order, page.Records[len(page.Records)-1])
 	}
 }

@@ -41,7 +41,7 @@ func allRecords(t testing.TB, s *Store, kind graph.RecordKind, f graph.RecordFil
 		if !p.HasNextPage {
 			return out
 		}
-		after = graph.IDCursor(p.Records[len(p.Records)-1].ID)
+		after = graph.RecordCursor(graph.RecordOrder{}, p.Records[len(p.Records)-1])
 	}
 }
 
@@ -281,7 +281,7 @@ func TestListRecordsAgainstReference(t *testing.T) {
 				if !p.HasNextPage {
 					break
 				}
-				after = graph.IDCursor(p.Records[len(p.Records)-1].ID)
+				after = graph.RecordCursor(graph.RecordOrder{}, p.Records[len(p.Records)-1])
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("%s %+v (first %d):\n got %v\nwant %v", kind, f, first, got, want)
@@ -291,7 +291,7 @@ func TestListRecordsAgainstReference(t *testing.T) {
 	check(s, 400)
 	// A cursor need not name a record that is still there.
 	gone := graph.NewID()
-	p, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 500, After: graph.IDCursor(gone)})
+	p, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 500, After: graph.RecordCursor(graph.RecordOrder{}, graph.Record{ID: gone})})
 	if err != nil || len(p.Records) != len(ref.list(graph.KindChange, graph.RecordFilter{})) {
 		t.Fatalf("listing after an id newer than all: %d records, %v", len(p.Records), err)
 	}

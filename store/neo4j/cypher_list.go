@@ -6,7 +6,14 @@ import "strings"
 // on these booleans; every value travels as a parameter.
 type listFilter struct {
 	class, status, environment, owner, search, identifier bool
+	// backward pages back: the page below $beforeKey, read in descending
+	// order (the caller puts it back in order).
+	backward bool
 }
+
+// lastKey is above every sortKey (hex digits, a space, an id): the
+// $beforeKey of a backward listing from the end.
+const lastKey = "~"
 
 // cypherListCIs builds the page query and the count query for a filter.
 //
@@ -15,7 +22,8 @@ type listFilter struct {
 // page, below every key). Unfiltered, the planner answers it with a range
 // seek on ci_sortkey in index order and stops after $limit entries; with
 // filters it weighs that against the filter's own index. $limit is
-// first+1: the extra row only tells whether there is a next page.
+// first+1: the extra row only tells whether there is a next page. Paging
+// back is the same seek the other way: sortKey < $beforeKey, descending.
 func cypherListCIs(f listFilter) (page, count string) {
 	match := "MATCH (c:CI)"
 	if f.identifier {
@@ -35,8 +43,12 @@ func cypherListCIs(f listFilter) (page, count string) {
 	add(f.owner, "c.owner = $owner")
 	add(f.search, "c.nameLower CONTAINS $search")
 	count = match + where(conds) + "\nRETURN count(c) AS total"
-	pageConds := append(append([]string(nil), conds...), "c.sortKey > $afterKey")
-	page = match + where(pageConds) + "\nRETURN c\nORDER BY c.sortKey\nLIMIT $limit"
+	keyset, order := "c.sortKey > $afterKey", "c.sortKey"
+	if f.backward {
+		keyset, order = "c.sortKey < $beforeKey", "c.sortKey DESC"
+	}
+	pageConds := append(append([]string(nil), conds...), keyset)
+	page = match + where(pageConds) + "\nRETURN c\nORDER BY " + order + "\nLIMIT $limit"
 	return page, count
 }
 

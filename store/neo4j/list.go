@@ -2,6 +2,7 @@ package neo4j
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -22,21 +23,24 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 	lf := listFilter{
 		class: f.Class != "", status: f.Status != "", environment: f.Environment != "",
 		owner: f.Owner != "", search: f.Search != "", identifier: f.Identifier != "",
+		backward: p.Backward(),
 	}
+	size := p.Size()
 	params := map[string]any{
 		"class": f.Class, "status": string(f.Status), "environment": f.Environment,
 		"owner": f.Owner, "identifier": f.Identifier,
 		// Lower-cased with Go's rules to match the stored nameLower.
-		"search":   strings.ToLower(f.Search),
-		"limit":    int64(p.First + 1),
-		"afterKey": "",
+		"search":    strings.ToLower(f.Search),
+		"limit":     int64(size + 1),
+		"afterKey":  "",
+		"beforeKey": lastKey,
 	}
-	if p.After != "" {
-		name, id, err := graph.DecodeCursor(p.After)
+	if cursor, field := p.Cursor(); cursor != "" {
+		name, id, err := graph.PageKey(p)
 		if err != nil {
 			return graph.CIPage{}, err
 		}
-		params["afterKey"] = sortKey(name, id)
+		params[field+"Key"] = sortKey(name, id)
 	}
 	pageCypher, countCypher := cypherListCIs(lf)
 	return readTx(ctx, s, "list CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.CIPage, error) {
@@ -52,8 +56,15 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 		if err != nil {
 			return graph.CIPage{}, err
 		}
-		if len(out.CIs) > p.First {
-			out.CIs, out.HasNextPage = out.CIs[:p.First], true
+		more := len(out.CIs) > size
+		if more {
+			out.CIs = out.CIs[:size]
+		}
+		if p.Backward() {
+			slices.Reverse(out.CIs)
+			out.HasNextPage, out.HasPreviousPage = p.Before != "", more
+		} else {
+			out.HasNextPage, out.HasPreviousPage = more, p.After != ""
 		}
 		err = collect(ctx, tx, countCypher, params, func(rec *neo4j.Record) error {
 			n, err := recordInt(rec, "total")

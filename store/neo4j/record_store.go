@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -309,31 +310,34 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 	})
 }
 
-// ListRecords returns one page of records of a kind, newest first, and the
+// ListRecords returns one page of records of a kind in f.Order, and the
 // number matching the filter, read in one transaction so they agree.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
 	if err := checkKind(kind); err != nil {
 		return graph.RecordPage{}, err
 	}
-	p, err := graph.CheckRecordPage(p)
+	ks, err := graph.CheckRecordList(f.Order, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
-	lf := recordListFilter{states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil}
+	p = ks.Page
+	lf := recordListFilter{
+		states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil,
+		sort: ks.Order.By, desc: ks.Order.Ascending == p.Backward(), cursor: ks.Cursor,
+	}
 	params := map[string]any{
 		"kind": string(kind), "states": f.States, "ci": f.CI, "ref": f.Ref,
-		"before": historyTop, "limit": int64(p.First + 1),
+		"limit": int64(p.Size() + 1), "noStart": ks.Order.NoStartKey(),
+		"cursorKey": ks.Key, "cursorId": ks.ID,
+	}
+	if !ks.Cursor && lf.desc {
+		params["cursorId"] = historyTop // above every id
 	}
 	if f.To != nil {
 		params["to"] = f.To.UnixMicro() // rounded down; see cypherListRecords
 	}
 	if f.From != nil {
 		params["from"] = ceilMicros(*f.From)
-	}
-	if p.After != "" {
-		if params["before"], err = graph.DecodeIDCursor(p.After); err != nil {
-			return graph.RecordPage{}, err
-		}
 	}
 	pageCypher, countCypher := cypherListRecords(lf)
 	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
@@ -349,8 +353,15 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 		if err != nil {
 			return graph.RecordPage{}, err
 		}
-		if len(out.Records) > p.First {
-			out.Records, out.HasNextPage = out.Records[:p.First], true
+		more := len(out.Records) > p.Size()
+		if more {
+			out.Records = out.Records[:p.Size()]
+		}
+		if p.Backward() {
+			slices.Reverse(out.Records)
+			out.HasNextPage, out.HasPreviousPage = p.Before != "", more
+		} else {
+			out.HasNextPage, out.HasPreviousPage = more, p.After != ""
 		}
 		err = collect(ctx, tx, countCypher, params, func(r *neo4j.Record) error {
 			n, err := recordInt(r, "total")

@@ -411,8 +411,8 @@ func TestRecordListPlanReadsIndexOrder(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		mustPutRecord(t, s, testRecord(graph.KindIncident, `{}`), 0)
 	}
-	page, _ := cypherListRecords(recordListFilter{})
-	ops := explain(t, s, page, map[string]any{"kind": string(graph.KindIncident), "before": historyTop, "limit": int64(11)})
+	page, _ := cypherListRecords(recordListFilter{desc: true})
+	ops := explain(t, s, page, map[string]any{"kind": string(graph.KindIncident), "cursorId": historyTop, "limit": int64(11)})
 	if !strings.Contains(ops, "NodeUniqueIndexSeek") || strings.Contains(ops, "Sort") || strings.Contains(ops, "Top") {
 		t.Fatalf("record page is not an ordered index seek: %s", ops)
 	}
