@@ -136,6 +136,35 @@ var pagingCases = []testCase{
 			t.Fatalf("default order %v, want newest created first %v", byDefault, created)
 		}
 	}},
+	{"the README's dashboard query", func(t *testing.T, e *env) {
+		app := e.mk(t, "app", "Application")
+		now := time.Now().UTC().Truncate(time.Second)
+		var want []string // by openedAt, oldest first
+		for i := range 25 {
+			want = append(want, e.incident(t, "", in("title", fmt.Sprint("inc ", i), "affectedCiIds", []string{app},
+				"openedAt", ts(now.Add(-time.Duration(30-i)*time.Minute)))).ID)
+		}
+		const q = `query($before: String) {
+  list: incidents(filter: { open: true }, orderBy: { field: OPENED_AT, direction: ASC },
+            last: 20, before: $before) {
+    totalCount
+    pageInfo { hasPreviousPage startCursor }
+    edges { node { id } }
+  }
+}`
+		var last, before connJSON
+		e.query(t, q, nil, &last)
+		e.query(t, q, map[string]any{"before": deref(last.List.PageInfo.StartCursor)}, &before)
+		var got []string
+		for _, c := range []connJSON{before, last} {
+			for _, ed := range c.List.Edges {
+				got = append(got, ed.Node.ID)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || !last.List.PageInfo.HasPreviousPage || before.List.PageInfo.HasPreviousPage {
+			t.Fatalf("got %v (%+v, %+v), want %v", got, last.List.PageInfo, before.List.PageInfo, want)
+		}
+	}},
 	{"changes sort by planned start", func(t *testing.T, e *env) {
 		db := e.mk(t, "db", "Database")
 		start := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Hour)
