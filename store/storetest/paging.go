@@ -246,54 +246,28 @@ var pagingCases = []testCase{
 // set) after each page, and returns everything seen in listing order.
 func pageCIs(ctx context.Context, t *testing.T, s graph.Store, f graph.CIFilter, size int, backward bool, between func()) []graph.CI {
 	t.Helper()
-	var pages [][]graph.CI
-	var p graph.Page
-	for n := 0; ; n++ {
-		if n > 1000 {
-			t.Fatalf("paging does not terminate")
-		}
-		if backward {
-			p.Last = size
-		} else {
-			p.First = size
-		}
+	return pageThrough(t, size, backward, between, graph.EncodeCursor, func(p graph.Page) ([]graph.CI, bool, bool, error) {
 		page, err := s.ListCIs(ctx, f, p)
-		if err != nil {
-			t.Fatalf("ListCIs(%+v): %v", p, err)
-		}
-		if len(page.CIs) > size {
-			t.Fatalf("page of %d CIs, asked for %d", len(page.CIs), size)
-		}
-		pages = append(pages, page.CIs)
-		more := page.HasNextPage
-		if backward {
-			more = page.HasPreviousPage
-		}
-		if !more {
-			break
-		}
-		if len(page.CIs) == 0 {
-			t.Fatalf("empty page claims more")
-		}
-		if backward {
-			p.Before = graph.EncodeCursor(page.CIs[0])
-		} else {
-			p.After = graph.EncodeCursor(page.CIs[len(page.CIs)-1])
-		}
-		if between != nil {
-			between()
-		}
-	}
-	if backward {
-		slices.Reverse(pages)
-	}
-	return slices.Concat(pages...)
+		return page.CIs, page.HasNextPage, page.HasPreviousPage, err
+	})
 }
 
 // pageRecords is pageCIs for records.
 func pageRecords(ctx context.Context, t *testing.T, s graph.Store, kind graph.RecordKind, f graph.RecordFilter, size int, backward bool, between func()) []graph.Record {
 	t.Helper()
-	var pages [][]graph.Record
+	cursor := func(r graph.Record) string { return graph.RecordCursor(f.Order, r) }
+	return pageThrough(t, size, backward, between, cursor, func(p graph.Page) ([]graph.Record, bool, bool, error) {
+		page, err := s.ListRecords(ctx, kind, f, p)
+		return page.Records, page.HasNextPage, page.HasPreviousPage, err
+	})
+}
+
+// pageThrough follows a listing's cursors to its end (forward) or its
+// start (backward) and returns the items in listing order.
+func pageThrough[T any](t *testing.T, size int, backward bool, between func(), cursor func(T) string,
+	list func(graph.Page) (items []T, hasNext, hasPrev bool, err error)) []T {
+	t.Helper()
+	var pages [][]T
 	var p graph.Page
 	for n := 0; ; n++ {
 		if n > 1000 {
@@ -304,28 +278,28 @@ func pageRecords(ctx context.Context, t *testing.T, s graph.Store, kind graph.Re
 		} else {
 			p.First = size
 		}
-		page, err := s.ListRecords(ctx, kind, f, p)
+		items, hasNext, hasPrev, err := list(p)
 		if err != nil {
-			t.Fatalf("ListRecords(%+v): %v", p, err)
+			t.Fatalf("list(%+v): %v", p, err)
 		}
-		if len(page.Records) > size {
-			t.Fatalf("page of %d records, asked for %d", len(page.Records), size)
+		if len(items) > size {
+			t.Fatalf("page of %d items, asked for %d", len(items), size)
 		}
-		pages = append(pages, page.Records)
-		more := page.HasNextPage
+		pages = append(pages, items)
+		more := hasNext
 		if backward {
-			more = page.HasPreviousPage
+			more = hasPrev
 		}
 		if !more {
 			break
 		}
-		if len(page.Records) == 0 {
+		if len(items) == 0 {
 			t.Fatalf("empty page claims more")
 		}
 		if backward {
-			p.Before = graph.RecordCursor(f.Order, page.Records[0])
+			p.Before = cursor(items[0])
 		} else {
-			p.After = graph.RecordCursor(f.Order, page.Records[len(page.Records)-1])
+			p.After = cursor(items[len(items)-1])
 		}
 		if between != nil {
 			between()
