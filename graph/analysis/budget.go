@@ -232,6 +232,7 @@ func everyPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T
 		if !rp.HasNextPage || len(rp.Records) == 0 {
 			return out, nil
 		}
-		after = graph.RecordCursor(graph.RecordOrder{}, rp.Records[len(rp.Records)-1]) // the lists it pages keep the default order
+		// The lists it pages keep the default order.
+		after = graph.RecordCursor(graph.RecordOrder{}, rp.Records[len(rp.Records)-1])
 	}
 }
