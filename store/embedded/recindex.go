@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -260,16 +261,24 @@ func (ix *kindIndex) list(q recQuery, ks graph.RecordKeyset) (hits []*graph.Reco
 			})
 		}
 	}
-	// Every other order sorts the matches: an embedded store holds few
-	// enough records that this costs less than an index per order would.
 	o := ks.Order
 	keyed := make([]keyedRecord, len(matches))
 	for i, r := range matches {
 		keyed[i] = keyedRecord{r, o.Key(r)}
 	}
-	sort.Slice(keyed, func(i, j int) bool {
-		return o.Compare(keyed[i].key, keyed[i].r.ID, keyed[j].key, keyed[j].r.ID) < 0
-	})
+	switch {
+	case !collected && len(trees) == 1 && o.By == graph.SortCreated:
+		// One id-ordered tree scanned: already in creation order.
+		if !o.Ascending {
+			slices.Reverse(keyed)
+		}
+	default:
+		// Other orders sort the matches: an embedded store holds few
+		// enough records that this costs less than an index per order.
+		sort.Slice(keyed, func(i, j int) bool {
+			return o.Compare(keyed[i].key, keyed[i].r.ID, keyed[j].key, keyed[j].r.ID) < 0
+		})
+	}
 	lo, hi, hasNext, hasPrev := graph.PageWindow(len(keyed), p, func(i int) int {
 		return o.Compare(keyed[i].key, keyed[i].r.ID, ks.Key, ks.ID)
 	})
