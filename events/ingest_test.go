@@ -318,7 +318,9 @@ func TestMappedCIDeleted(t *testing.T) {
 		if _, _, err := svc.MapEvent(ctx, res.EventID, ci.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.Store.DeleteCI(ctx, ci.ID); err != nil {
+		// Its open incident protects the CI; forcing the delete is how the
+		// CI goes while the incident lives on.
+		if _, err := svc.Store.ForceDeleteCI(ctx, ci.ID); err != nil {
 			t.Fatal(err)
 		}
 		ingest(t, svc, resolved(alert("fp-d", "10.2.2.2", start), start.Add(time.Minute)), events.OutcomeResolved)

@@ -45,6 +45,13 @@ func mountEvents(mux *http.ServeMux, services *app.Services) {
 	mux.Handle("POST "+EventsPath, &eventsHandler{svc: svc, decode: func(_ *http.Request, body io.Reader) ([]events.Input, error) {
 		return events.DecodeGeneric(body, svc.Now())
 	}})
+	// Other methods get 405, not the web console's 404 for "/".
+	for _, path := range []string{AlertmanagerPath, EventsPath} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, r.Method+" is not allowed here: POST events", http.StatusMethodNotAllowed)
+		})
+	}
 }
 
 // eventsHandler ingests the events of one request. Answers:
