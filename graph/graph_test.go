@@ -116,10 +116,11 @@ func TestEachRecordPage(t *testing.T) {
 	list := func(p Page) (RecordPage, error) {
 		start := 0
 		if p.After != "" {
-			after, err := DecodeIDCursor(p.After)
+			ks, err := checkRecordList(RecordOrder{}, p)
 			if err != nil {
 				return RecordPage{}, err
 			}
+			after := ks.ID
 			for all[start].ID != after {
 				start++
 			}
@@ -130,7 +131,7 @@ func TestEachRecordPage(t *testing.T) {
 	}
 	var seen []string
 	calls := 0
-	err := EachRecordPage(func(p Page) (RecordPage, error) {
+	err := EachRecordPage(RecordOrder{}, func(p Page) (RecordPage, error) {
 		calls++
 		page, err := list(p)
 		for _, r := range page.Records {
@@ -148,7 +149,7 @@ func TestEachRecordPage(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	calls = 0
-	err = EachRecordPage(func(p Page) (RecordPage, error) {
+	err = EachRecordPage(RecordOrder{}, func(p Page) (RecordPage, error) {
 		calls++
 		if p.After != "" {
 			return RecordPage{}, boom

@@ -110,14 +110,18 @@ type RecordFilter struct {
 	// From and To, when set, match records whose [Start, End] overlaps
 	// [From, To]; a nil Start or End counts as unbounded.
 	From, To *time.Time
+	// Order is the listing's order (zero: newest created first). It is
+	// not a condition, but cursors belong to one order.
+	Order RecordOrder
 }
 
-// RecordPage is one page of records, newest first (by id, which for records
-// made by NewID is creation order).
+// RecordPage is one page of records in the filter's Order, with Relay's
+// page flags (see PageWindow).
 type RecordPage struct {
-	Records     []Record
-	HasNextPage bool
-	TotalCount  int
+	Records         []Record
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
 }
 
 // AuditAction says what a write did.
@@ -169,13 +173,13 @@ func RelationSubjectID(k RelationKey) string {
 const relationSubjectSep = "|"
 
 // CheckHistory validates a History request: what it is about (a CI or
-// record id, or a relation's RelationSubjectID), then the page, as
-// CheckListRecords does.
+// record id, or a relation's RelationSubjectID), then the page (forward
+// only, by id: see checkHistoryPage).
 func CheckHistory(about string, p Page) (page Page, afterID string, err error) {
 	if err := checkAbout(about); err != nil {
 		return p, "", err
 	}
-	return checkRecordPage(p)
+	return checkHistoryPage(p)
 }
 
 func checkAbout(about string) error {
@@ -220,9 +224,13 @@ type RecordStore interface {
 	// RecordsByIDs returns the records of a kind that exist among ids.
 	RecordsByIDs(ctx context.Context, kind RecordKind, ids []string) (map[string]Record, error)
 
-	// ListRecords returns one page of records of a kind, newest first.
-	// The cursor is opaque (IDCursor); errors: INVALID_INPUT ("after",
-	// "first", "kind"). A CI filter matches only CIs that exist.
+	// ListRecords returns one page of records of a kind in f.Order,
+	// forward (first/after) or back (last/before), by keyset: records
+	// inserted while a client pages never cause duplicates or skips.
+	// Cursors are opaque (RecordCursor) and good for one order only.
+	// Errors: INVALID_INPUT ("after" or "before": a bad cursor or one from
+	// another order; "first", "last", "orderBy.field", "kind"). A CI
+	// filter matches only CIs that exist.
 	ListRecords(ctx context.Context, kind RecordKind, f RecordFilter, p Page) (RecordPage, error)
 
 	// DeleteRecord removes a record. Errors: NOT_FOUND ("id"), CONFLICT
@@ -267,11 +275,11 @@ func DecodeIDCursor(cursor string) (string, error) {
 	return id, nil
 }
 
-// EachRecordPage reads a newest-first listing from its first page to its
-// last, MaxPageSize records at a time. list fetches the page p asks for
+// EachRecordPage reads a record listing in order o from its first page to
+// its last, MaxPageSize records at a time. list fetches the page p asks for
 // (and does what it likes with it); it returns the page as the store gave
 // it, whose last record is where the next page starts.
-func EachRecordPage(list func(p Page) (RecordPage, error)) error {
+func EachRecordPage(o RecordOrder, list func(p Page) (RecordPage, error)) error {
 	p := Page{First: MaxPageSize}
 	for {
 		page, err := list(p)
@@ -281,21 +289,17 @@ func EachRecordPage(list func(p Page) (RecordPage, error)) error {
 		if !page.HasNextPage || len(page.Records) == 0 {
 			return nil
 		}
-		p.After = IDCursor(page.Records[len(page.Records)-1].ID)
+		p.After = RecordCursor(o, page.Records[len(page.Records)-1])
 	}
 }
 
-// CheckListRecords validates a ListRecords request, kind first, applies
-// the default page size and returns the id the page starts after (empty
-// for the first page; cursors are made by IDCursor).
-func CheckListRecords(kind RecordKind, p Page) (page Page, afterID string, err error) {
-	if err := CheckRecordKind(kind); err != nil {
-		return p, "", err
+// checkHistoryPage validates the page of a newest-first listing by id
+// (History), which pages forward only, and returns the id it starts after
+// (empty for the first page; cursors are made by IDCursor).
+func checkHistoryPage(p Page) (page Page, afterID string, err error) {
+	if p.Backward() {
+		return p, "", Invalid("last", "history pages forward only (first/after)")
 	}
-	return checkRecordPage(p)
-}
-
-func checkRecordPage(p Page) (page Page, afterID string, err error) {
 	if p, err = checkPageSize(p); err != nil || p.After == "" {
 		return p, "", err
 	}

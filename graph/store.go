@@ -51,9 +51,11 @@ type Store interface {
 	CIsByIDs(ctx context.Context, ids []string) (map[string]CI, error)
 
 	// ListCIs returns one page of CIs matching the filter, ordered by
-	// (name, id). Keyset pagination: items inserted while a client pages
-	// never cause duplicates or skip items that existed before.
-	// Errors: INVALID_INPUT (bad cursor in field "after", bad first).
+	// (name, id), forward (first/after) or back (last/before). Keyset
+	// pagination: items inserted while a client pages never cause
+	// duplicates or skip items that existed before.
+	// Errors: INVALID_INPUT (bad cursor in field "after" or "before", bad
+	// "first" or "last", both directions mixed).
 	ListCIs(ctx context.Context, f CIFilter, p Page) (CIPage, error)
 
 	// DeleteCI removes a CI with its relations and identifiers, unless
@@ -165,23 +167,13 @@ type CIFilter struct {
 	Identifier string
 }
 
-// Page limits for ListCIs.
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 500
-)
-
-// Page asks for First items after the cursor After ("" = from the start).
-type Page struct {
-	First int
-	After string
-}
-
-// CIPage is one page of a CI listing.
+// CIPage is one page of a CI listing, with Relay's page flags (see
+// PageWindow).
 type CIPage struct {
-	CIs         []CI
-	HasNextPage bool
-	TotalCount  int
+	CIs             []CI
+	HasNextPage     bool
+	HasPreviousPage bool
+	TotalCount      int
 }
 
 // Traversal depth limits for Neighbourhood.
@@ -233,31 +225,23 @@ type Subgraph struct {
 // backend round-trips it exactly.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// CheckListCIs validates a ListCIs request, filter first, applies the
-// default page size and returns the (name, id) key the page starts after
-// (both empty for the first page).
-func (c *Catalogue) CheckListCIs(f CIFilter, p Page) (page Page, afterName, afterID string, err error) {
+// CheckListCIs validates a ListCIs request, filter first, then the page
+// (either direction, default size applied), and returns the (name, id)
+// key of the page's cursor: the key the page starts after, or, paging
+// back, ends before (both empty without a cursor).
+func (c *Catalogue) CheckListCIs(f CIFilter, p Page) (page Page, keyName, keyID string, err error) {
 	if err := c.CheckFilter(f); err != nil {
 		return p, "", "", err
 	}
-	if p, err = checkPageSize(p); err != nil || p.After == "" {
+	if p, err = checkPageSize(p); err != nil {
 		return p, "", "", err
 	}
-	afterName, afterID, err = DecodeCursor(p.After)
-	return p, afterName, afterID, err
-}
-
-// checkPageSize validates a page size and applies the default.
-func checkPageSize(p Page) (Page, error) {
-	switch {
-	case p.First == 0:
-		p.First = DefaultPageSize
-	case p.First < 0:
-		return p, Invalid("first", "first must not be negative")
-	case p.First > MaxPageSize:
-		return p, Invalid("first", "first must be at most %d", MaxPageSize)
+	cursor, field := p.Cursor()
+	if cursor == "" {
+		return p, "", "", nil
 	}
-	return p, nil
+	keyName, keyID, err = decodeCursor(field, cursor)
+	return p, keyName, keyID, err
 }
 
 // CheckNeighbourhoodQuery validates a traversal request and fills defaults.
@@ -300,12 +284,16 @@ func EncodeCursor(ci CI) string {
 
 // DecodeCursor returns the (name, id) key a cursor points after.
 func DecodeCursor(cursor string) (name, id string, err error) {
+	return decodeCursor("after", cursor)
+}
+
+func decodeCursor(field, cursor string) (name, id string, err error) {
 	b, derr := base64.RawURLEncoding.DecodeString(cursor)
 	// Split at the last NUL: ids never contain one, names are not trusted to.
 	rest, ok := strings.CutPrefix(string(b), "v1\x00")
 	i := strings.LastIndexByte(rest, 0)
-	if derr != nil || !ok || i < 0 || CheckID("after", rest[i+1:]) != nil {
-		return "", "", Invalid("after", "invalid cursor %q", Truncate(cursor, 64))
+	if derr != nil || !ok || i < 0 || CheckID(field, rest[i+1:]) != nil {
+		return "", "", Invalid(field, "invalid cursor %q", Truncate(cursor, 64))
 	}
 	return rest[:i], rest[i+1:], nil
 }

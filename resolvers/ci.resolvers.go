@@ -106,8 +106,8 @@ func (r *queryResolver) Ci(ctx context.Context, id string) (*graph.CI, error) {
 	return &ci, nil
 }
 
-func (r *queryResolver) Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string) (*model.CIConnection, error) {
-	return r.listCIs(ctx, deref(filter), first, after)
+func (r *queryResolver) Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string) (*model.CIConnection, error) {
+	return r.listCIs(ctx, deref(filter), page(first, after, last, before))
 }
 
 func (r *relationResolver) From(ctx context.Context, obj *graph.Relation) (*graph.CI, error) {

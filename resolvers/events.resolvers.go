@@ -79,16 +79,16 @@ func (r *queryResolver) Event(ctx context.Context, id string) (*events.Event, er
 }
 
 func (r *queryResolver) Events(ctx context.Context, unmapped *bool, status *events.Status, source *string, ciID *string, first *int, after *string) (*model.EventConnection, error) {
-	p, countOnly := page(first, after)
+	req := page(first, after, nil, nil)
 	f := events.Filter{Unmapped: unmapped, Status: deref(status), Source: deref(source), CI: deref(ciID)}
-	evs, rp, err := r.Monitoring.ListEvents(ctx, f, p)
+	evs, rp, err := r.Monitoring.ListEvents(ctx, f, req.Page)
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.EventConnection{TotalCount: rp.TotalCount}
-	conn.Edges, conn.PageInfo = connection(len(evs), rp.HasNextPage, countOnly, after, func(i int) (model.EventEdge, string) {
-		c := graph.IDCursor(evs[i].ID)
-		return model.EventEdge{Cursor: c, Node: evs[i]}, c
+	// Events list in the default order (by id).
+	conn.Edges, conn.PageInfo = recordConnection(evs, rp, graph.RecordOrder{}, req, func(ev *events.Event, c string) model.EventEdge {
+		return model.EventEdge{Cursor: c, Node: ev}
 	})
 	return conn, nil
 }

@@ -160,10 +160,10 @@ func (r *Resolver) plannedCI(ctx context.Context, id string) (*graph.CI, error) 
 }
 
 // runsConnection builds a page of import runs.
-func runsConnection(runs []importers.Run, hasNext bool, total int, countOnly bool, after *string) *model.ImportRunConnection {
+func runsConnection(runs []importers.Run, hasNext bool, total int, req pageRequest) *model.ImportRunConnection {
 	conn := &model.ImportRunConnection{TotalCount: total}
-	conn.Edges, conn.PageInfo = connection(len(runs), hasNext, countOnly, after, func(i int) (model.ImportRunEdge, string) {
-		c := graph.IDCursor(runs[i].ID)
+	conn.Edges, conn.PageInfo = connection(len(runs), hasNext, req.After != "", req, func(i int) (model.ImportRunEdge, string) {
+		c := graph.RecordCursor(graph.RecordOrder{}, graph.Record{ID: runs[i].ID}) // runs list in the default order
 		return model.ImportRunEdge{Cursor: c, Node: &runs[i]}, c
 	})
 	return conn

@@ -91,13 +91,13 @@ func (r *plannedCIRefResolver) Ci(ctx context.Context, obj *importers.CIEnd) (*g
 }
 
 func (r *queryResolver) ImportRuns(ctx context.Context, source *string, scope *string, outcome []string, first *int, after *string) (*model.ImportRunConnection, error) {
-	p, countOnly := page(first, after)
+	req := page(first, after, nil, nil)
 	f := importers.RunFilter{Source: deref(source), Scope: deref(scope), Outcomes: outcome}
-	runs, hasNext, total, err := importers.ListRuns(ctx, r.Store, f, p)
+	runs, hasNext, total, err := importers.ListRuns(ctx, r.Store, f, req.Page)
 	if err != nil {
 		return nil, err
 	}
-	return runsConnection(runs, hasNext, total, countOnly, after), nil
+	return runsConnection(runs, hasNext, total, req), nil
 }
 
 func (r *queryResolver) ImportRun(ctx context.Context, id string) (*importers.Run, error) {

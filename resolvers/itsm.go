@@ -41,13 +41,13 @@ func fromMinutes(field string, m float64) (time.Duration, error) {
 
 // history returns one page of the audit entries about an id.
 func (r *Resolver) history(ctx context.Context, about string, first *int, after *string) (*model.AuditConnection, error) {
-	p, countOnly := page(first, after)
-	ap, err := r.Store.History(ctx, about, p)
+	req := page(first, after, nil, nil)
+	ap, err := r.Store.History(ctx, about, req.Page)
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.AuditConnection{}
-	conn.Edges, conn.PageInfo = connection(len(ap.Entries), ap.HasNextPage, countOnly, after, func(i int) (model.AuditEdge, string) {
+	conn.Edges, conn.PageInfo = connection(len(ap.Entries), ap.HasNextPage, req.After != "", req, func(i int) (model.AuditEdge, string) {
 		c := graph.IDCursor(ap.Entries[i].ID)
 		return model.AuditEdge{Cursor: c, Node: &ap.Entries[i]}, c
 	})

@@ -240,16 +240,19 @@ func (r *queryResolver) Incident(ctx context.Context, id string) (*itsm.Incident
 	return nilIfNotFound(r.ITSM.GetIncident(ctx, id))
 }
 
-func (r *queryResolver) Incidents(ctx context.Context, filter *itsm.IncidentFilter, first *int, after *string) (*model.IncidentConnection, error) {
-	p, countOnly := page(first, after)
-	incs, rp, err := r.ITSM.ListIncidents(ctx, deref(filter), p)
+func (r *queryResolver) Incidents(ctx context.Context, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error) {
+	f := deref(filter)
+	if orderBy != nil {
+		f.Order = recordOrder(orderBy.Field, orderBy.Direction)
+	}
+	req := page(first, after, last, before)
+	incs, rp, err := r.ITSM.ListIncidents(ctx, f, req.Page)
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.IncidentConnection{TotalCount: rp.TotalCount}
-	conn.Edges, conn.PageInfo = connection(len(incs), rp.HasNextPage, countOnly, after, func(i int) (model.IncidentEdge, string) {
-		c := graph.IDCursor(incs[i].ID)
-		return model.IncidentEdge{Cursor: c, Node: incs[i]}, c
+	conn.Edges, conn.PageInfo = recordConnection(incs, rp, f.Order, req, func(n *itsm.Incident, c string) model.IncidentEdge {
+		return model.IncidentEdge{Cursor: c, Node: n}
 	})
 	return conn, nil
 }
@@ -258,16 +261,19 @@ func (r *queryResolver) Problem(ctx context.Context, id string) (*itsm.Problem, 
 	return nilIfNotFound(r.ITSM.GetProblem(ctx, id))
 }
 
-func (r *queryResolver) Problems(ctx context.Context, filter *itsm.ProblemFilter, first *int, after *string) (*model.ProblemConnection, error) {
-	p, countOnly := page(first, after)
-	ps, rp, err := r.ITSM.ListProblems(ctx, deref(filter), p)
+func (r *queryResolver) Problems(ctx context.Context, filter *itsm.ProblemFilter, orderBy *model.ProblemOrder, first *int, after *string, last *int, before *string) (*model.ProblemConnection, error) {
+	f := deref(filter)
+	if orderBy != nil {
+		f.Order = recordOrder(orderBy.Field, orderBy.Direction)
+	}
+	req := page(first, after, last, before)
+	ps, rp, err := r.ITSM.ListProblems(ctx, f, req.Page)
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.ProblemConnection{TotalCount: rp.TotalCount}
-	conn.Edges, conn.PageInfo = connection(len(ps), rp.HasNextPage, countOnly, after, func(i int) (model.ProblemEdge, string) {
-		c := graph.IDCursor(ps[i].ID)
-		return model.ProblemEdge{Cursor: c, Node: ps[i]}, c
+	conn.Edges, conn.PageInfo = recordConnection(ps, rp, f.Order, req, func(n *itsm.Problem, c string) model.ProblemEdge {
+		return model.ProblemEdge{Cursor: c, Node: n}
 	})
 	return conn, nil
 }
@@ -276,16 +282,19 @@ func (r *queryResolver) Change(ctx context.Context, id string) (*itsm.Change, er
 	return nilIfNotFound(r.ITSM.GetChange(ctx, id))
 }
 
-func (r *queryResolver) Changes(ctx context.Context, filter *itsm.ChangeFilter, first *int, after *string) (*model.ChangeConnection, error) {
-	p, countOnly := page(first, after)
-	cs, rp, err := r.ITSM.ListChanges(ctx, deref(filter), p)
+func (r *queryResolver) Changes(ctx context.Context, filter *itsm.ChangeFilter, orderBy *model.ChangeOrder, first *int, after *string, last *int, before *string) (*model.ChangeConnection, error) {
+	f := deref(filter)
+	if orderBy != nil {
+		f.Order = recordOrder(orderBy.Field, orderBy.Direction)
+	}
+	req := page(first, after, last, before)
+	cs, rp, err := r.ITSM.ListChanges(ctx, f, req.Page)
 	if err != nil {
 		return nil, err
 	}
 	conn := &model.ChangeConnection{TotalCount: rp.TotalCount}
-	conn.Edges, conn.PageInfo = connection(len(cs), rp.HasNextPage, countOnly, after, func(i int) (model.ChangeEdge, string) {
-		c := graph.IDCursor(cs[i].ID)
-		return model.ChangeEdge{Cursor: c, Node: cs[i]}, c
+	conn.Edges, conn.PageInfo = recordConnection(cs, rp, f.Order, req, func(n *itsm.Change, c string) model.ChangeEdge {
+		return model.ChangeEdge{Cursor: c, Node: n}
 	})
 	return conn, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
+	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
 // Default limits. Complexity is counted the gqlgen way (one per field)
@@ -55,14 +56,8 @@ func init() {
 
 func complexityRoot() generated.ComplexityRoot {
 	var c generated.ComplexityRoot
-	c.Query.Cis = func(child int, _ *graph.CIFilter, first *int, _ *string) int {
-		n := graph.DefaultPageSize
-		if first != nil {
-			// Out-of-range values are rejected by the store with a clearer
-			// message than a complexity error would give.
-			n = min(max(*first, 1), graph.MaxPageSize)
-		}
-		return times(n, child)
+	c.Query.Cis = func(child int, _ *graph.CIFilter, first *int, _ *string, last *int, _ *string) int {
+		return times(listSize(first, last), child)
 	}
 	perCI := func(child int, _ *graph.Direction, _ []string) int { return times(fanOut, child) }
 	c.CI.Relations = perCI
@@ -83,12 +78,22 @@ func complexityRoot() generated.ComplexityRoot {
 	return c
 }
 
-// pageSize is the number of items a first argument asks for.
+// pageSize is the number of items a first argument asks for. Out-of-range
+// values are rejected by the store with a clearer message than a
+// complexity error would give.
 func pageSize(first *int) int {
 	if first == nil {
 		return graph.DefaultPageSize
 	}
 	return min(max(*first, 1), graph.MaxPageSize)
+}
+
+// listSize is the number of items a list paging either way asks for.
+func listSize(first, last *int) int {
+	if first == nil && last != nil {
+		return pageSize(last)
+	}
+	return pageSize(first)
 }
 
 // itsmComplexity prices the ITSM records, their history and the analyses.
@@ -100,13 +105,15 @@ func itsmComplexity(c *generated.ComplexityRoot) {
 	c.Change.History = history
 	c.SLA.History = history
 	c.Query.History = func(child int, _ string, first *int, _ *string) int { return times(pageSize(first), child) }
-	c.Query.Incidents = func(child int, _ *itsm.IncidentFilter, first *int, _ *string) int {
-		return times(pageSize(first), child)
+	c.Query.Incidents = func(child int, _ *itsm.IncidentFilter, _ *model.IncidentOrder, first *int, _ *string, last *int, _ *string) int {
+		return times(listSize(first, last), child)
 	}
-	c.Query.Problems = func(child int, _ *itsm.ProblemFilter, first *int, _ *string) int {
-		return times(pageSize(first), child)
+	c.Query.Problems = func(child int, _ *itsm.ProblemFilter, _ *model.ProblemOrder, first *int, _ *string, last *int, _ *string) int {
+		return times(listSize(first, last), child)
 	}
-	c.Query.Changes = func(child int, _ *itsm.ChangeFilter, first *int, _ *string) int { return times(pageSize(first), child) }
+	c.Query.Changes = func(child int, _ *itsm.ChangeFilter, _ *model.ChangeOrder, first *int, _ *string, last *int, _ *string) int {
+		return times(listSize(first, last), child)
+	}
 	c.Query.Slas = func(child int, _ *string) int { return times(slaCount, child) }
 	c.Query.Windows = func(child int, _ *itsm.WindowKind, _, _ *time.Time) int { return times(slaCount, child) }
 

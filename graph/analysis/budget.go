@@ -244,7 +244,8 @@ func (a *Analyst) incidents(ctx context.Context, f itsm.IncidentFilter) ([]*itsm
 // EveryPage collects a newest-first record listing page by page.
 func EveryPage[T any](list func(graph.Page) ([]T, graph.RecordPage, error)) ([]T, error) {
 	var out []T
-	err := graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+	// The lists it pages keep the default order.
+	err := graph.EachRecordPage(graph.RecordOrder{}, func(p graph.Page) (graph.RecordPage, error) {
 		page, rp, err := list(p)
 		out = append(out, page...)
 		return rp, err

@@ -345,11 +345,13 @@ type ChangeFilter struct {
 	States   []ChangeState
 	CI       string
 	From, To *time.Time
+	// Order is the listing's order (zero: newest first); not a condition.
+	Order graph.RecordOrder
 }
 
-// ListChanges returns one page of changes, newest first.
+// ListChanges returns one page of changes in f.Order.
 func (s *Service) ListChanges(ctx context.Context, f ChangeFilter, p graph.Page) ([]*Change, graph.RecordPage, error) {
-	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To}
+	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To, Order: f.Order}
 	for _, st := range f.States {
 		if !validChangeState(st) {
 			return nil, graph.RecordPage{}, graph.Invalid("filter.states", "unknown change state %q", st)

@@ -193,11 +193,13 @@ type IncidentFilter struct {
 	Open bool
 	// From and To select incidents open at some time in [From, To].
 	From, To *time.Time
+	// Order is the listing's order (zero: newest first); not a condition.
+	Order graph.RecordOrder
 }
 
-// ListIncidents returns one page of incidents, newest first.
+// ListIncidents returns one page of incidents in f.Order.
 func (s *Service) ListIncidents(ctx context.Context, f IncidentFilter, p graph.Page) ([]*Incident, graph.RecordPage, error) {
-	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To}
+	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To, Order: f.Order}
 	states := f.States
 	if f.Open && len(states) == 0 {
 		states = []IncidentState{IncidentNew, IncidentInProgress, IncidentOnHold}

@@ -139,11 +139,13 @@ type ProblemFilter struct {
 	CI string
 	// IncidentID matches the problem an incident is linked to.
 	IncidentID string
+	// Order is the listing's order (zero: newest first); not a condition.
+	Order graph.RecordOrder
 }
 
-// ListProblems returns one page of problems, newest first.
+// ListProblems returns one page of problems in f.Order.
 func (s *Service) ListProblems(ctx context.Context, f ProblemFilter, p graph.Page) ([]*Problem, graph.RecordPage, error) {
-	rf := graph.RecordFilter{CI: f.CI}
+	rf := graph.RecordFilter{CI: f.CI, Order: f.Order}
 	for _, st := range f.States {
 		if !validProblemState(st) {
 			return nil, graph.RecordPage{}, graph.Invalid("filter.states", "unknown problem state %q", st)

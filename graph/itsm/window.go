@@ -173,7 +173,7 @@ func (w *Window) Covers(ids map[string]bool) bool {
 
 // eachRecord visits every record matching the filter, page by page.
 func eachRecord(ctx context.Context, st graph.RecordStore, kind graph.RecordKind, f graph.RecordFilter, visit func(graph.Record) error) error {
-	return graph.EachRecordPage(func(p graph.Page) (graph.RecordPage, error) {
+	return graph.EachRecordPage(f.Order, func(p graph.Page) (graph.RecordPage, error) {
 		page, err := st.ListRecords(ctx, kind, f, p)
 		if err != nil {
 			return page, err

@@ -625,9 +625,9 @@ type ComplexityRoot struct {
 		Catalogue           func(childComplexity int) int
 		Change              func(childComplexity int, id string) int
 		ChangeImpact        func(childComplexity int, changeID string) int
-		Changes             func(childComplexity int, filter *itsm.ChangeFilter, first *int, after *string) int
+		Changes             func(childComplexity int, filter *itsm.ChangeFilter, orderBy *model.ChangeOrder, first *int, after *string, last *int, before *string) int
 		Ci                  func(childComplexity int, id string) int
-		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string) int
+		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string, last *int, before *string) int
 		Dependencies        func(childComplexity int, ciID string, maxDepth *int, types []string) int
 		Event               func(childComplexity int, id string) int
 		EventCounts         func(childComplexity int) int
@@ -636,10 +636,10 @@ type ComplexityRoot struct {
 		ImportRun           func(childComplexity int, id string) int
 		ImportRuns          func(childComplexity int, source *string, scope *string, outcome []string, first *int, after *string) int
 		Incident            func(childComplexity int, id string) int
-		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, first *int, after *string) int
+		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) int
 		Me                  func(childComplexity int) int
 		Problem             func(childComplexity int, id string) int
-		Problems            func(childComplexity int, filter *itsm.ProblemFilter, first *int, after *string) int
+		Problems            func(childComplexity int, filter *itsm.ProblemFilter, orderBy *model.ProblemOrder, first *int, after *string, last *int, before *string) int
 		RootCauseCandidates func(childComplexity int, incidentIds []string, since *time.Time, first *int) int
 		SLA                 func(childComplexity int, id string) int
 		SLAAtRisk           func(childComplexity int, asOf *time.Time) int
@@ -1011,7 +1011,7 @@ type ProblemResolver interface {
 }
 type QueryResolver interface {
 	Ci(ctx context.Context, id string) (*graph.CI, error)
-	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string) (*model.CIConnection, error)
+	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string) (*model.CIConnection, error)
 	BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error)
 	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string) ([]impact.Dependency, error)
 	ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
@@ -1025,11 +1025,11 @@ type QueryResolver interface {
 	ImportRuns(ctx context.Context, source *string, scope *string, outcome []string, first *int, after *string) (*model.ImportRunConnection, error)
 	ImportRun(ctx context.Context, id string) (*importers.Run, error)
 	Incident(ctx context.Context, id string) (*itsm.Incident, error)
-	Incidents(ctx context.Context, filter *itsm.IncidentFilter, first *int, after *string) (*model.IncidentConnection, error)
+	Incidents(ctx context.Context, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error)
 	Problem(ctx context.Context, id string) (*itsm.Problem, error)
-	Problems(ctx context.Context, filter *itsm.ProblemFilter, first *int, after *string) (*model.ProblemConnection, error)
+	Problems(ctx context.Context, filter *itsm.ProblemFilter, orderBy *model.ProblemOrder, first *int, after *string, last *int, before *string) (*model.ProblemConnection, error)
 	Change(ctx context.Context, id string) (*itsm.Change, error)
-	Changes(ctx context.Context, filter *itsm.ChangeFilter, first *int, after *string) (*model.ChangeConnection, error)
+	Changes(ctx context.Context, filter *itsm.ChangeFilter, orderBy *model.ChangeOrder, first *int, after *string, last *int, before *string) (*model.ChangeConnection, error)
 	Slas(ctx context.Context, serviceID *string) ([]itsm.SLA, error)
 	SLA(ctx context.Context, id string) (*itsm.SLA, error)
 	Window(ctx context.Context, id string) (*itsm.Window, error)
@@ -3610,7 +3610,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Changes(childComplexity, args["filter"].(*itsm.ChangeFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Changes(childComplexity, args["filter"].(*itsm.ChangeFilter), args["orderBy"].(*model.ChangeOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.ci":
 		if e.ComplexityRoot.Query.Ci == nil {
 			break
@@ -3632,7 +3632,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Cis(childComplexity, args["filter"].(*graph.CIFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Cis(childComplexity, args["filter"].(*graph.CIFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.dependencies":
 		if e.ComplexityRoot.Query.Dependencies == nil {
 			break
@@ -3726,7 +3726,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Incidents(childComplexity, args["filter"].(*itsm.IncidentFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Incidents(childComplexity, args["filter"].(*itsm.IncidentFilter), args["orderBy"].(*model.IncidentOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -3755,7 +3755,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Problems(childComplexity, args["filter"].(*itsm.ProblemFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Problems(childComplexity, args["filter"].(*itsm.ProblemFilter), args["orderBy"].(*model.ProblemOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.rootCauseCandidates":
 		if e.ComplexityRoot.Query.RootCauseCandidates == nil {
 			break
@@ -4772,6 +4772,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CIFilter", ec.unmarshalInputCIFilter),
 			graphql.NewInputUnmarshaler("CIInput", ec.unmarshalInputCIInput),
 			graphql.NewInputUnmarshaler("ChangeFilter", ec.unmarshalInputChangeFilter),
+			graphql.NewInputUnmarshaler("ChangeOrder", ec.unmarshalInputChangeOrder),
 			graphql.NewInputUnmarshaler("CreateChangeInput", ec.unmarshalInputCreateChangeInput),
 			graphql.NewInputUnmarshaler("CreateIncidentInput", ec.unmarshalInputCreateIncidentInput),
 			graphql.NewInputUnmarshaler("CreateProblemInput", ec.unmarshalInputCreateProblemInput),
@@ -4783,8 +4784,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportItemInput", ec.unmarshalInputImportItemInput),
 			graphql.NewInputUnmarshaler("ImportLinkInput", ec.unmarshalInputImportLinkInput),
 			graphql.NewInputUnmarshaler("IncidentFilter", ec.unmarshalInputIncidentFilter),
+			graphql.NewInputUnmarshaler("IncidentOrder", ec.unmarshalInputIncidentOrder),
 			graphql.NewInputUnmarshaler("PriorityTargetInput", ec.unmarshalInputPriorityTargetInput),
 			graphql.NewInputUnmarshaler("ProblemFilter", ec.unmarshalInputProblemFilter),
+			graphql.NewInputUnmarshaler("ProblemOrder", ec.unmarshalInputProblemOrder),
 			graphql.NewInputUnmarshaler("UpdateChangeInput", ec.unmarshalInputUpdateChangeInput),
 			graphql.NewInputUnmarshaler("UpdateIncidentInput", ec.unmarshalInputUpdateIncidentInput),
 			graphql.NewInputUnmarshaler("UpdateProblemInput", ec.unmarshalInputUpdateProblemInput),
@@ -5374,8 +5377,12 @@ input CIInput {
 type Query {
   "One CI, or null when no CI has this id."
   ci(id: ID!): CI
-  "CIs matching the filter, a page at a time (first defaults to 50, at most 500)."
-  cis(filter: CIFilter, first: Int, after: String): CIConnection!
+  """
+  CIs matching the filter by (name, id), a page at a time: first/after
+  pages forward, last/before back (either defaults to 50, at most 500;
+  mixing the two is INVALID_INPUT).
+  """
+  cis(filter: CIFilter, first: Int, after: String, last: Int, before: String): CIConnection!
 }
 
 """
@@ -6399,15 +6406,77 @@ extend type CI {
   history(first: Int, after: String): AuditConnection!
 }
 
+"Which way a sorted list runs."
+enum OrderDirection {
+  ASC
+  DESC
+}
+
+"What incidents are sorted by. Ties are broken by id, so every order is total."
+enum IncidentOrderField {
+  "When the incident was recorded (the default)."
+  CREATED_AT
+  "When it last changed: an incident updated while a client pages moves."
+  UPDATED_AT
+  "openedAt."
+  OPENED_AT
+}
+
+"How incidents are sorted."
+input IncidentOrder {
+  field: IncidentOrderField!
+  "DESC when absent."
+  direction: OrderDirection = DESC
+}
+
+"What problems are sorted by. Ties are broken by id, so every order is total."
+enum ProblemOrderField {
+  "When the problem was recorded (the default)."
+  CREATED_AT
+  "When it last changed: a problem updated while a client pages moves."
+  UPDATED_AT
+}
+
+"How problems are sorted."
+input ProblemOrder {
+  field: ProblemOrderField!
+  "DESC when absent."
+  direction: OrderDirection = DESC
+}
+
+"What changes are sorted by. Ties are broken by id, so every order is total."
+enum ChangeOrderField {
+  "When the change was requested (the default)."
+  CREATED_AT
+  "When it last changed: a change updated while a client pages moves."
+  UPDATED_AT
+  "plannedStart."
+  PLANNED_START
+}
+
+"How changes are sorted."
+input ChangeOrder {
+  field: ChangeOrderField!
+  "DESC when absent."
+  direction: OrderDirection = DESC
+}
+
 extend type Query {
   "One incident, or null."
   incident(id: ID!): Incident
-  "Incidents, newest first (first defaults to 50, at most 500)."
-  incidents(filter: IncidentFilter, first: Int, after: String): IncidentConnection!
+  """
+  Incidents in orderBy's order (default: CREATED_AT DESC, newest first), a
+  page at a time: first/after pages forward, last/before back (either
+  defaults to 50, at most 500; mixing the two is INVALID_INPUT). A cursor is
+  good for the order it came from only.
+  """
+  incidents(filter: IncidentFilter, orderBy: IncidentOrder, first: Int, after: String, last: Int, before: String): IncidentConnection!
   problem(id: ID!): Problem
-  problems(filter: ProblemFilter, first: Int, after: String): ProblemConnection!
+  "Problems, sorted and paged like incidents."
+  problems(filter: ProblemFilter, orderBy: ProblemOrder, first: Int, after: String, last: Int, before: String): ProblemConnection!
   change(id: ID!): Change
-  changes(filter: ChangeFilter, first: Int, after: String): ChangeConnection!
+  "Changes, sorted and paged like incidents."
+  changes(filter: ChangeFilter, orderBy: ChangeOrder, first: Int, after: String, last: Int, before: String): ChangeConnection!
   "The SLAs of a service, or of every service."
   slas(serviceId: ID): [SLA!]!
   "One SLA, or null."
@@ -9071,22 +9140,46 @@ func (ec *executionContext) field_Query_changes_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ChangeOrder, error) {
+			return ec.unmarshalOChangeOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -9131,6 +9224,22 @@ func (ec *executionContext) field_Query_cis_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -9347,22 +9456,46 @@ func (ec *executionContext) field_Query_incidents_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.IncidentOrder, error) {
+			return ec.unmarshalOIncidentOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -9391,22 +9524,46 @@ func (ec *executionContext) field_Query_problems_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ProblemOrder, error) {
+			return ec.unmarshalOProblemOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -19767,7 +19924,7 @@ func (ec *executionContext) _Query_cis(ctx context.Context, field graphql.Collec
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Cis(ctx, fc.Args["filter"].(*graph.CIFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Cis(ctx, fc.Args["filter"].(*graph.CIFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CIConnection) graphql.Marshaler {
@@ -20347,7 +20504,7 @@ func (ec *executionContext) _Query_incidents(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Incidents(ctx, fc.Args["filter"].(*itsm.IncidentFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Incidents(ctx, fc.Args["filter"].(*itsm.IncidentFilter), fc.Args["orderBy"].(*model.IncidentOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentConnection) graphql.Marshaler {
@@ -20435,7 +20592,7 @@ func (ec *executionContext) _Query_problems(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Problems(ctx, fc.Args["filter"].(*itsm.ProblemFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Problems(ctx, fc.Args["filter"].(*itsm.ProblemFilter), fc.Args["orderBy"].(*model.ProblemOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProblemConnection) graphql.Marshaler {
@@ -20523,7 +20680,7 @@ func (ec *executionContext) _Query_changes(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Changes(ctx, fc.Args["filter"].(*itsm.ChangeFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Changes(ctx, fc.Args["filter"].(*itsm.ChangeFilter), fc.Args["orderBy"].(*model.ChangeOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangeConnection) graphql.Marshaler {
@@ -26100,6 +26257,59 @@ func UnmarshalChangeFilter(ctx context.Context, raw any) (itsm.ChangeFilter, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeOrder(ctx context.Context, obj any) (model.ChangeOrder, error) {
+	var it model.ChangeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeOrder unmarshals raw into the ChangeOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeOrder(ctx context.Context, raw any) (model.ChangeOrder, error) {
+	var out model.ChangeOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateChangeInput(ctx context.Context, obj any) (itsm.CreateChangeInput, error) {
 	var it itsm.CreateChangeInput
 	if obj == nil {
@@ -26947,6 +27157,59 @@ func UnmarshalIncidentFilter(ctx context.Context, raw any) (itsm.IncidentFilter,
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIncidentOrder(ctx context.Context, obj any) (model.IncidentOrder, error) {
+	var it model.IncidentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIncidentOrder unmarshals raw into the IncidentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIncidentOrder(ctx context.Context, raw any) (model.IncidentOrder, error) {
+	var out model.IncidentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncidentOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPriorityTargetInput(ctx context.Context, obj any) (model.PriorityTargetInput, error) {
 	var it model.PriorityTargetInput
 	if obj == nil {
@@ -27056,6 +27319,59 @@ func (ec *executionContext) unmarshalInputProblemFilter(ctx context.Context, obj
 func UnmarshalProblemFilter(ctx context.Context, raw any) (itsm.ProblemFilter, error) {
 	var out itsm.ProblemFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProblemFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProblemOrder(ctx context.Context, obj any) (model.ProblemOrder, error) {
+	var it model.ProblemOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProblemOrder unmarshals raw into the ProblemOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProblemOrder(ctx context.Context, raw any) (model.ProblemOrder, error) {
+	var out model.ProblemOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProblemOrder", raw, &out)
 	return out, err
 }
 
@@ -33245,6 +33561,34 @@ func (ec *executionContext) marshalNChangeImpact2ᚖgithubᚗcomᚋrippleᚑcmdb
 	return ec._ChangeImpact(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, v any) (graph.RecordSort, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, sel ast.SelectionSet, v graph.RecordSort) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChangeOrderField!")
+	}
+	return res
+}
+
+var (
+	unmarshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[string]graph.RecordSort{
+		"CREATED_AT":    graph.SortCreated,
+		"UPDATED_AT":    graph.SortUpdated,
+		"PLANNED_START": graph.SortStart,
+	}
+	marshalNChangeOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[graph.RecordSort]string{
+		graph.SortCreated: "CREATED_AT",
+		graph.SortUpdated: "UPDATED_AT",
+		graph.SortStart:   "PLANNED_START",
+	}
+)
+
 func (ec *executionContext) unmarshalNChangeOutcome2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, v any) (itsm.ChangeOutcome, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := itsm.ChangeOutcome(tmp)
@@ -33932,6 +34276,34 @@ func (ec *executionContext) marshalNIncidentFigures2githubᚗcomᚋrippleᚑcmdb
 	return ec._IncidentFigures(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, v any) (graph.RecordSort, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, sel ast.SelectionSet, v graph.RecordSort) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "IncidentOrderField!")
+	}
+	return res
+}
+
+var (
+	unmarshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[string]graph.RecordSort{
+		"CREATED_AT": graph.SortCreated,
+		"UPDATED_AT": graph.SortUpdated,
+		"OPENED_AT":  graph.SortStart,
+	}
+	marshalNIncidentOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[graph.RecordSort]string{
+		graph.SortCreated: "CREATED_AT",
+		graph.SortUpdated: "UPDATED_AT",
+		graph.SortStart:   "OPENED_AT",
+	}
+)
+
 func (ec *executionContext) marshalNIncidentSLA2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentSLA(ctx context.Context, sel ast.SelectionSet, v *model.IncidentSLA) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "IncidentSLA!")
@@ -34236,6 +34608,32 @@ func (ec *executionContext) marshalNProblemEdge2ᚕgithubᚗcomᚋrippleᚑcmdb�
 func (ec *executionContext) marshalNProblemFigures2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋreportᚐProblemFigures(ctx context.Context, sel ast.SelectionSet, v report.ProblemFigures) graphql.Marshaler {
 	return ec._ProblemFigures(ctx, sel, &v)
 }
+
+func (ec *executionContext) unmarshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, v any) (graph.RecordSort, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort(ctx context.Context, sel ast.SelectionSet, v graph.RecordSort) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProblemOrderField!")
+	}
+	return res
+}
+
+var (
+	unmarshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[string]graph.RecordSort{
+		"CREATED_AT": graph.SortCreated,
+		"UPDATED_AT": graph.SortUpdated,
+	}
+	marshalNProblemOrderField2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐRecordSort = map[graph.RecordSort]string{
+		graph.SortCreated: "CREATED_AT",
+		graph.SortUpdated: "UPDATED_AT",
+	}
+)
 
 func (ec *executionContext) unmarshalNProblemState2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐProblemState(ctx context.Context, v any) (itsm.ProblemState, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -35044,6 +35442,14 @@ func (ec *executionContext) unmarshalOChangeFilter2ᚖgithubᚗcomᚋrippleᚑcm
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOChangeOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐChangeOrder(ctx context.Context, v any) (*model.ChangeOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChangeOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOChangeOutcome2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChangeOutcome(ctx context.Context, v any) (*itsm.ChangeOutcome, error) {
 	if v == nil {
 		return nil, nil
@@ -35430,6 +35836,14 @@ func (ec *executionContext) unmarshalOIncidentFilter2ᚖgithubᚗcomᚋrippleᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOIncidentOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentOrder(ctx context.Context, v any) (*model.IncidentOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIncidentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOIncidentState2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncidentStateᚄ(ctx context.Context, v any) ([]itsm.IncidentState, error) {
 	if v == nil {
 		return nil, nil
@@ -35519,6 +35933,22 @@ func (ec *executionContext) marshalOJSONValue2interface(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.OrderDirection)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOOrderDirection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v *model.OrderDirection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOPriority2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐPriority(ctx context.Context, v any) (itsm.Priority, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := itsm.Priority(tmp)
@@ -35561,6 +35991,14 @@ func (ec *executionContext) unmarshalOProblemFilter2ᚖgithubᚗcomᚋrippleᚑc
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProblemFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOProblemOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐProblemOrder(ctx context.Context, v any) (*model.ProblemOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProblemOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -72,6 +72,13 @@ type ChangeEdge struct {
 	Node   *itsm.Change `json:"node"`
 }
 
+// How changes are sorted.
+type ChangeOrder struct {
+	Field graph.RecordSort `json:"field"`
+	// DESC when absent.
+	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
 type CreateSLAInput struct {
 	// A BusinessService or ApplicationService CI.
 	ServiceID          string  `json:"serviceId"`
@@ -195,6 +202,13 @@ type IncidentEdge struct {
 	Node   *itsm.Incident `json:"node"`
 }
 
+// How incidents are sorted.
+type IncidentOrder struct {
+	Field graph.RecordSort `json:"field"`
+	// DESC when absent.
+	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
 // An incident's response and resolution clocks; null when no SLA of its services sets a target for its priority.
 type IncidentSLA struct {
 	Response   *itsm.ClockStatus `json:"response,omitempty"`
@@ -239,6 +253,13 @@ type ProblemEdge struct {
 	Node   *itsm.Problem `json:"node"`
 }
 
+// How problems are sorted.
+type ProblemOrder struct {
+	Field graph.RecordSort `json:"field"`
+	// DESC when absent.
+	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
 // Absent fields are left unchanged. The service is fixed: an SLA on another service is a new SLA.
 type UpdateSLAInput struct {
 	Name               *string         `json:"name,omitempty"`
@@ -248,6 +269,62 @@ type UpdateSLAInput struct {
 	Targets []PriorityTargetInput `json:"targets,omitempty"`
 	// See SLA.serviceHours.
 	ServiceHours map[string]any `json:"serviceHours,omitempty"`
+}
+
+// Which way a sorted list runs.
+type OrderDirection string
+
+const (
+	OrderDirectionAsc  OrderDirection = "ASC"
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type SLAStatus string

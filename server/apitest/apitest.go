@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore NewStore) {
 	}{
 		{"CI", ciCases},
 		{"List", listCases},
+		{"Paging", pagingCases},
 		{"Relations", relationCases},
 		{"Errors", errorCases},
 		{"Analysis", analysisCases},

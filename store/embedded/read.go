@@ -1,8 +1,10 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,13 +49,13 @@ func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI
 
 // ListCIs returns one page of the CIs matching f in (name, id) order.
 func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (graph.CIPage, error) {
-	p, afterName, afterID, err := s.cat.CheckListCIs(f, p)
+	p, keyName, keyID, err := s.cat.CheckListCIs(f, p)
 	if err != nil {
 		return graph.CIPage{}, err
 	}
-	var after *nameKey
-	if afterID != "" {
-		after = &nameKey{name: afterName, id: afterID}
+	var cursor *nameKey
+	if keyID != "" {
+		cursor = &nameKey{name: keyName, id: keyID}
 	}
 	unlock, err := s.read(ctx)
 	if err != nil {
@@ -63,56 +65,69 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 
 	m, match := s.mem, newMatcher(f)
 	var page graph.CIPage
-	// Collect one extra hit: its presence is what HasNextPage reports.
-	hits := make([]*graph.CI, 0, min(p.First+1, 64))
-	collect := func(k nameKey) {
-		if len(hits) <= p.First && (after == nil || nameLess(*after, k)) {
-			hits = append(hits, m.nodes[k.slot].ci)
-		}
-	}
+	var hits []nameKey
 	switch {
-	case f.Identifier != "":
-		// The identifier index narrows the listing to a handful of CIs.
-		var keys []nameKey
-		for _, id := range m.ownersOfValue(f.Identifier) {
-			ci, slot, _ := m.lookup(id)
-			if match.ok(&m.nodes[slot]) {
-				keys = append(keys, nameKey{name: ci.Name, id: id, slot: slot})
-			}
-		}
-		sort.Slice(keys, func(i, j int) bool { return nameLess(keys[i], keys[j]) })
-		page.TotalCount = len(keys)
-		for _, k := range keys {
-			collect(k)
-		}
 	case match.all:
+		// Read the name index from the cursor on, one extra hit telling
+		// whether the listing goes on that way.
 		page.TotalCount = m.byName.Len()
+		size := p.Size()
 		iter := func(k nameKey) bool {
-			collect(k)
-			return len(hits) <= p.First
+			if cursor == nil || k.id != cursor.id {
+				hits = append(hits, k)
+			}
+			return len(hits) <= size
 		}
-		if after != nil {
-			m.byName.Ascend(*after, iter)
-		} else {
+		switch {
+		case cursor == nil && p.Backward():
+			m.byName.Reverse(iter)
+		case cursor == nil:
 			m.byName.Scan(iter)
+		case p.Backward():
+			m.byName.Descend(*cursor, iter)
+		default:
+			m.byName.Ascend(*cursor, iter)
+		}
+		more := len(hits) > size
+		if more {
+			hits = hits[:size]
+		}
+		if p.Backward() {
+			slices.Reverse(hits)
+			page.HasNextPage, page.HasPreviousPage = cursor != nil, more
+		} else {
+			page.HasNextPage, page.HasPreviousPage = more, cursor != nil
 		}
 	default:
-		// TotalCount needs every match, so this is one full pass.
-		m.byName.Scan(func(k nameKey) bool {
-			if match.ok(&m.nodes[k.slot]) {
-				page.TotalCount++
-				collect(k)
+		var keys []nameKey
+		if f.Identifier != "" {
+			// The identifier index narrows the listing to a handful of CIs.
+			for _, id := range m.ownersOfValue(f.Identifier) {
+				ci, slot, _ := m.lookup(id)
+				if match.ok(&m.nodes[slot]) {
+					keys = append(keys, nameKey{name: ci.Name, id: id, slot: slot})
+				}
 			}
-			return true
+			sort.Slice(keys, func(i, j int) bool { return nameLess(keys[i], keys[j]) })
+		} else {
+			// TotalCount needs every match, so this is one full pass.
+			m.byName.Scan(func(k nameKey) bool {
+				if match.ok(&m.nodes[k.slot]) {
+					keys = append(keys, k)
+				}
+				return true
+			})
+		}
+		page.TotalCount = len(keys)
+		var lo, hi int
+		lo, hi, page.HasNextPage, page.HasPreviousPage = graph.PageWindow(len(keys), p, func(i int) int {
+			return cmp.Or(strings.Compare(keys[i].name, cursor.name), strings.Compare(keys[i].id, cursor.id))
 		})
-	}
-	if len(hits) > p.First {
-		page.HasNextPage = true
-		hits = hits[:p.First]
+		hits = keys[lo:hi]
 	}
 	page.CIs = make([]graph.CI, len(hits))
-	for i, ci := range hits {
-		page.CIs[i] = cloneCI(ci)
+	for i, k := range hits {
+		page.CIs[i] = cloneCI(m.nodes[k.slot].ci)
 	}
 	return page, nil
 }

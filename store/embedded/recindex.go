@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -197,10 +198,9 @@ func linksTo(r *graph.Record, ci string) bool {
 // trying the time index.
 const timeScanMin = 64
 
-// list returns one page (newest first, ids below after when after is not
-// "") of the records matching q, whether more follow, and the number of
-// matches ignoring after.
-func (ix *kindIndex) list(q recQuery, after string, first int) (hits []*graph.Record, hasNext bool, total int) {
+// list returns the page ks asks for of the records matching q, whether
+// items follow and precede it, and the number of matches.
+func (ix *kindIndex) list(q recQuery, ks graph.RecordKeyset) (hits []*graph.Record, hasNext, hasPrev bool, total int) {
 	// The candidate sets the filter names, all ordered by id; the
 	// smallest wins. exact means the set is the answer, with no other
 	// condition to check.
@@ -228,17 +228,19 @@ func (ix *kindIndex) list(q recQuery, after string, first int) (hits []*graph.Re
 		}
 		consider(ts, q.f.CI == "" && q.f.Ref == "")
 	}
-	if exact {
-		// One extra hit: its presence is what HasNextPage reports.
-		hits = descendMerged(trees, after, first+1)
-		if len(hits) > first {
-			return hits[:first], true, size
+	p := ks.Page
+	if exact && ks.Order == (graph.RecordOrder{By: graph.SortCreated}) && !p.Backward() {
+		// The default listing reads the id-ordered trees from the cursor
+		// on, one extra hit telling whether there is a next page.
+		hits = descendMerged(trees, ks.ID, p.First+1)
+		if len(hits) > p.First {
+			return hits[:p.First], true, ks.Cursor, size
 		}
-		return hits, false, size
+		return hits, false, ks.Cursor, size
 	}
 
 	var matches []*graph.Record
-	sorted := false
+	collected := false
 	if q.timed && size > timeScanMin {
 		if cands, ok := ix.timeCandidates(q.f, size); ok {
 			for _, r := range cands {
@@ -246,31 +248,50 @@ func (ix *kindIndex) list(q recQuery, after string, first int) (hits []*graph.Re
 					matches = append(matches, r)
 				}
 			}
-			sorted = true
-			sort.Slice(matches, func(i, j int) bool { return matches[i].ID > matches[j].ID })
+			collected = true
 		}
 	}
-	if !sorted {
+	if !collected {
 		for _, t := range trees {
-			t.Reverse(func(r *graph.Record) bool {
-				if q.match(r) {
+			t.Scan(func(r *graph.Record) bool {
+				if exact || q.match(r) {
 					matches = append(matches, r)
 				}
 				return true
 			})
 		}
-		if len(trees) > 1 {
-			sort.Slice(matches, func(i, j int) bool { return matches[i].ID > matches[j].ID })
+	}
+	o := ks.Order
+	keyed := make([]keyedRecord, len(matches))
+	for i, r := range matches {
+		keyed[i] = keyedRecord{r, o.Key(r)}
+	}
+	switch {
+	case !collected && len(trees) == 1 && o.By == graph.SortCreated:
+		// One id-ordered tree scanned: already in creation order.
+		if !o.Ascending {
+			slices.Reverse(keyed)
 		}
+	default:
+		// Other orders sort the matches: an embedded store holds few
+		// enough records that this costs less than an index per order.
+		sort.Slice(keyed, func(i, j int) bool {
+			return o.Compare(keyed[i].key, keyed[i].r.ID, keyed[j].key, keyed[j].r.ID) < 0
+		})
 	}
-	total = len(matches)
-	if after != "" {
-		matches = matches[sort.Search(len(matches), func(i int) bool { return matches[i].ID < after }):]
+	lo, hi, hasNext, hasPrev := graph.PageWindow(len(keyed), p, func(i int) int {
+		return o.Compare(keyed[i].key, keyed[i].r.ID, ks.Key, ks.ID)
+	})
+	for _, k := range keyed[lo:hi] {
+		hits = append(hits, k.r)
 	}
-	if len(matches) > first {
-		return matches[:first], true, total
-	}
-	return matches, false, total
+	return hits, hasNext, hasPrev, len(keyed)
+}
+
+// keyedRecord is a record with its sort key, computed once per listing.
+type keyedRecord struct {
+	r   *graph.Record
+	key int64
 }
 
 func treesOf(m map[string]*recTree, key string) []*recTree {

@@ -137,10 +137,10 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 	return out, nil
 }
 
-// ListRecords returns one page of the records of a kind matching f, newest
-// (greatest id) first.
+// ListRecords returns one page of the records of a kind matching f, in
+// f.Order.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	p, after, err := graph.CheckListRecords(kind, p)
+	ks, err := graph.CheckListRecords(kind, f.Order, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
@@ -156,7 +156,7 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	// edges go with the node.
 	_, ciExists := s.mem.slots[f.CI]
 	if ix := s.mem.recIdx[kind]; ix != nil && (f.CI == "" || ciExists) {
-		hits, page.HasNextPage, page.TotalCount = ix.list(newRecQuery(f), after, p.First)
+		hits, page.HasNextPage, page.HasPreviousPage, page.TotalCount = ix.list(newRecQuery(f), ks)
 	}
 	page.Records = make([]graph.Record, len(hits))
 	for i, r := range hits {

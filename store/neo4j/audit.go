@@ -132,7 +132,7 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 	return readTx(ctx, s, "read history", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
 		var out graph.AuditPage
 		var err error
-		out.Entries, out.HasNextPage, err = collectPage(ctx, tx, cypherHistory, params, p.First, func(rec *neo4j.Record) (graph.AuditEntry, error) {
+		out.Entries, out.HasNextPage, _, err = collectPage(ctx, tx, cypherHistory, params, p, func(rec *neo4j.Record) (graph.AuditEntry, error) {
 			return nodeColumn(rec, "a", auditFromNode)
 		})
 		return out, err

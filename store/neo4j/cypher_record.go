@@ -1,5 +1,7 @@
 package neo4j
 
+import "github.com/ripple-cmdb/ripple/graph"
+
 // Queries on ITSM records. The model:
 //
 //	(:Record {kind, id, version, state, start, end, refs, links, doc,
@@ -75,24 +77,39 @@ UNWIND $ids AS id
 MATCH (r:Record {kind: $kind, id: id})
 RETURN r`
 
-// recordListFilter says which ListRecords filters are set. The query text
-// depends only on these booleans; every value travels as a parameter.
+// recordListFilter says which ListRecords filters are set and how the page
+// is read. The query text depends only on these; every value travels as a
+// parameter.
 type recordListFilter struct {
 	states, ci, ref, from, to bool
+	// sort is the listing's sort (SortCreated when empty).
+	sort graph.RecordSort
+	// desc reads the order descending: a descending listing paged
+	// forward, or an ascending one paged back (the caller then puts the
+	// page back in order).
+	desc bool
+	// cursor adds the keyset condition: after ($cursorKey, $cursorId) in
+	// the reading order. Creation order always has it ($cursorId "" or
+	// historyTop on the first page), which keeps its plan an index seek.
+	cursor bool
 }
 
 // cypherListRecords builds the page and count queries for a filter.
 //
-// Newest first is id descending (UUIDv7 ids are creation-ordered), and the
-// keyset condition is r.id < $before, where $before is the cursor's id or
-// historyTop on the first page. Unfiltered, the planner answers it from the
-// record_kind_id index: equality on kind, range on id, read in descending
-// index order and stopped after $limit (first+1) rows. The ORDER BY names
-// kind, though it is fixed, because only an order on the whole index key
-// lets the planner use the index order instead of sorting every record of
-// the kind (pinned by TestRecordListPlanReadsIndexOrder). With the CI filter
-// the query starts at the CI and follows its :links relationships, so it
-// costs the CI's degree, not the number of records.
+// Creation order is id order (UUIDv7 ids are creation-ordered), and the
+// keyset condition is r.id < $cursorId (> ascending). The planner answers
+// it from the record_kind_id index: equality on kind, range on id, read in
+// index order and stopped after $limit (page size + 1) rows. The ORDER BY
+// names kind, though it is fixed, because only an order on the whole index
+// key lets the planner use the index order instead of sorting every record
+// of the kind (pinned by TestRecordListPlanReadsIndexOrder). With the CI
+// filter the query starts at the CI and follows its :links relationships,
+// so it costs the CI's degree, not the number of records.
+//
+// The other orders sort on (key, id), the key being updatedAt or start
+// (records without one get $noStart, which puts them last): a top-k sort
+// of the matching records, no index order. The keyset condition compares
+// the pair.
 //
 // The time filter is RecordFilter.Overlaps on stored microseconds: a
 // record is out when it starts after $to or ends before $from, and an
@@ -105,10 +122,29 @@ func cypherListRecords(f recordListFilter) (page, count string) {
 		// A record may link the same CI in several roles, hence DISTINCT.
 		match = "MATCH (:CI {id: $ci})<-[:links]-(r:Record {kind: $kind})\nWITH DISTINCT r"
 	}
+	op, dir := ">", ""
+	if f.desc {
+		op, dir = "<", " DESC"
+	}
+	var keyset, order string
+	switch f.sort {
+	case graph.SortUpdated, graph.SortStart:
+		key := "r." + propUpdatedAt
+		if f.sort == graph.SortStart {
+			key = "coalesce(r." + propRecStart + ", $noStart)"
+		}
+		if f.cursor {
+			keyset = "(" + key + " " + op + " $cursorKey OR (" + key + " = $cursorKey AND r.id " + op + " $cursorId))"
+		}
+		order = key + dir + ", r.id" + dir
+	default:
+		keyset = "r.id " + op + " $cursorId"
+		order = "r.kind" + dir + ", r.id" + dir
+	}
 	return listingQueries(match, "r", []cypherFilter{
 		{f.states, "r.state IN $states"},
 		{f.ref, "$ref IN r.refs"},
 		{f.to, "(r.start IS NULL OR r.start <= $to)"},
 		{f.from, "(r.end IS NULL OR r.end >= $from)"},
-	}, "r.id < $before", "r.kind DESC, r.id DESC")
+	}, keyset, order)
 }

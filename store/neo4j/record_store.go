@@ -306,17 +306,25 @@ func (s *Store) RecordsByIDs(ctx context.Context, kind graph.RecordKind, ids []s
 	})
 }
 
-// ListRecords returns one page of records of a kind, newest first, and the
+// ListRecords returns one page of records of a kind in f.Order, and the
 // number matching the filter, read in one transaction so they agree.
 func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.RecordFilter, p graph.Page) (graph.RecordPage, error) {
-	p, after, err := graph.CheckListRecords(kind, p)
+	ks, err := graph.CheckListRecords(kind, f.Order, p)
 	if err != nil {
 		return graph.RecordPage{}, err
 	}
-	lf := recordListFilter{states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil}
+	p = ks.Page
+	lf := recordListFilter{
+		states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil,
+		sort: ks.Order.By, desc: ks.Order.Ascending == p.Backward(), cursor: ks.Cursor,
+	}
 	params := map[string]any{
 		"kind": string(kind), "states": f.States, "ci": f.CI, "ref": f.Ref,
-		"before": historyTop, "limit": int64(p.First + 1),
+		"limit": int64(p.Size() + 1), "noStart": ks.Order.NoStartKey(),
+		"cursorKey": ks.Key, "cursorId": ks.ID,
+	}
+	if !ks.Cursor && lf.desc {
+		params["cursorId"] = historyTop // above every id
 	}
 	if f.To != nil {
 		params["to"] = f.To.UnixMicro() // rounded down; see cypherListRecords
@@ -324,14 +332,11 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	if f.From != nil {
 		params["from"] = ceilMicros(*f.From)
 	}
-	if after != "" {
-		params["before"] = after
-	}
 	pageCypher, countCypher := cypherListRecords(lf)
 	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
 		var out graph.RecordPage
 		var err error
-		if out.Records, out.HasNextPage, err = collectPage(ctx, tx, pageCypher, params, p.First, recordRecord); err != nil {
+		if out.Records, out.HasNextPage, out.HasPreviousPage, err = collectPage(ctx, tx, pageCypher, params, p, recordRecord); err != nil {
 			return graph.RecordPage{}, err
 		}
 		if out.TotalCount, err = countTotal(ctx, tx, countCypher, params); err != nil {

@@ -49,17 +49,22 @@ func TestHistoryPlanReadsIndexOrder(t *testing.T) {
 	}
 }
 
-// TestRecordListPlanReadsIndexOrder pins the unfiltered record page to the
-// record_kind_id index read in descending order, without a sort.
+// TestRecordListPlanReadsIndexOrder pins the unfiltered record page in
+// creation order to the record_kind_id index read in index order, either
+// way, without a sort.
 func TestRecordListPlanReadsIndexOrder(t *testing.T) {
 	s := newTestStore(t)
 	for i := 0; i < 30; i++ {
 		mustPutRecord(t, s, testRecord(graph.KindIncident, `{}`), 0)
 	}
-	page, _ := cypherListRecords(recordListFilter{})
-	ops := explain(t, s, page, map[string]any{"kind": string(graph.KindIncident), "before": historyTop, "limit": int64(11)})
-	if !strings.Contains(ops, "NodeUniqueIndexSeek") || strings.Contains(ops, "Sort") || strings.Contains(ops, "Top") {
-		t.Fatalf("record page is not an ordered index seek: %s", ops)
+	// Descending is the default order paged forward; ascending, paging
+	// it back (or the ascending order forward).
+	for _, desc := range []bool{true, false} {
+		page, _ := cypherListRecords(recordListFilter{desc: desc})
+		ops := explain(t, s, page, map[string]any{"kind": string(graph.KindIncident), "cursorId": "", "limit": int64(11)})
+		if !strings.Contains(ops, "NodeUniqueIndexSeek") || strings.Contains(ops, "Sort") || strings.Contains(ops, "Top") {
+			t.Fatalf("record page (desc %v) is not an ordered index seek: %s", desc, ops)
+		}
 	}
 }
 

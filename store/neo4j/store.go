@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -185,10 +186,13 @@ func stream(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, par
 	return res, res.Err()
 }
 
-// collectPage runs a page query that asks for one row more than the page
-// holds (limit first+1): the extra row only says there is a next page.
-func collectPage[T any](ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, first int,
-	decode func(*neo4j.Record) (T, error)) (items []T, hasNext bool, err error) {
+// collectPage runs a keyset page query for page p, which asks for one row
+// more than the page holds ($limit = size+1), and returns the page in
+// listing order with Relay's flags (see graph.PageWindow): the extra row
+// tells whether the listing goes on the way it was read. A backward page
+// is read in reverse order and put back here.
+func collectPage[T any](ctx context.Context, tx neo4j.ManagedTransaction, cypher string, params map[string]any, p graph.Page,
+	decode func(*neo4j.Record) (T, error)) (items []T, hasNext, hasPrev bool, err error) {
 	items = []T{}
 	err = collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
 		v, err := decode(rec)
@@ -196,12 +200,18 @@ func collectPage[T any](ctx context.Context, tx neo4j.ManagedTransaction, cypher
 		return err
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	if len(items) > first {
-		return items[:first], true, nil
+	size := p.Size()
+	more := len(items) > size
+	if more {
+		items = items[:size]
 	}
-	return items, false, nil
+	if p.Backward() {
+		slices.Reverse(items)
+		return items, p.Before != "", more, nil
+	}
+	return items, more, p.After != "", nil
 }
 
 // countTotal runs a count query whose one row has the count in "total".

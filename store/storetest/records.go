@@ -163,7 +163,7 @@ var recordCases = []testCase{
 		if err != nil || !p1.HasNextPage || p1.TotalCount != 4 {
 			t.Fatalf("page 1: %+v %v", p1, err)
 		}
-		p2, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 3, After: graph.IDCursor(p1.Records[2].ID)})
+		p2, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 3, After: graph.RecordCursor(graph.RecordOrder{}, p1.Records[2])})
 		if err != nil || p2.HasNextPage || ids(p2) != "r1 " {
 			t.Fatalf("page 2: %s %v", ids(p2), err)
 		}

@@ -166,7 +166,7 @@ func RecordsAgainstReference(t *testing.T, s graph.Store, n int, reopen func(gra
 				if !p.HasNextPage {
 					break
 				}
-				after = graph.IDCursor(p.Records[len(p.Records)-1].ID)
+				after = graph.RecordCursor(f.Order, p.Records[len(p.Records)-1])
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("%s %+v (first %d):\n got %v\nwant %v", kind, f, first, got, want)
@@ -176,7 +176,7 @@ func RecordsAgainstReference(t *testing.T, s graph.Store, n int, reopen func(gra
 	check(s, n*4/9)
 	// A cursor need not name a record that is still there.
 	gone := graph.NewID()
-	p, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 500, After: graph.IDCursor(gone)})
+	p, err := s.ListRecords(ctx, graph.KindChange, graph.RecordFilter{}, graph.Page{First: 500, After: graph.RecordCursor(graph.RecordOrder{}, graph.Record{ID: gone})})
 	if err != nil || len(p.Records) != len(ref.list(graph.KindChange, graph.RecordFilter{})) {
 		t.Fatalf("listing after an id newer than all: %d records, %v", len(p.Records), err)
 	}

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Relations", relationCases},
 		{"Batch", batchCases},
 		{"List", listCases},
+		{"Paging", pagingCases},
 		{"Neighbourhood", neighbourhoodCases},
 		{"Impact", impactCases},
 		{"Concurrency", concurrencyCases},

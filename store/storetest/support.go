@@ -114,7 +114,7 @@ func AllRecords(t testing.TB, s graph.Store, kind graph.RecordKind, f graph.Reco
 		if !p.HasNextPage {
 			return out
 		}
-		after = graph.IDCursor(p.Records[len(p.Records)-1].ID)
+		after = graph.RecordCursor(f.Order, p.Records[len(p.Records)-1])
 	}
 }
 
