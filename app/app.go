@@ -16,6 +16,7 @@ import (
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/correlate"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/importers"
@@ -36,6 +37,10 @@ type Services struct {
 	// (events.DefaultMapping unless the caller sets Events.Mapping before
 	// serving).
 	Events *events.Service
+	// Correlation groups incidents one cause explains under major
+	// incidents, pass by pass as incidents open and resolve (ITSM tells it:
+	// every way an incident is raised or moved, events included).
+	Correlation *correlate.Service
 }
 
 // New builds the services over st; imports identify, reconcile and retire
@@ -43,12 +48,15 @@ type Services struct {
 func New(st graph.Store, policy importers.Policy) *Services {
 	svc := itsm.New(st)
 	analyst := analysis.New(svc)
+	corr := correlate.New(analyst, correlate.Options{})
+	svc.IncidentChanged = corr.IncidentChanged
 	return &Services{
-		Store:   st,
-		ITSM:    svc,
-		Analyst: analyst,
-		Reports: report.New(analyst),
-		Imports: &importers.Engine{Store: st, Policy: policy},
-		Events:  events.New(svc, events.DefaultMapping()),
+		Store:       st,
+		ITSM:        svc,
+		Analyst:     analyst,
+		Reports:     report.New(analyst),
+		Imports:     &importers.Engine{Store: st, Policy: policy},
+		Events:      events.New(svc, events.DefaultMapping()),
+		Correlation: corr,
 	}
 }

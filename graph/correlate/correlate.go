@@ -30,7 +30,6 @@ package correlate
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -569,8 +568,8 @@ func (s *Service) majorInput(ctx context.Context, o Options, g group) (itsm.Majo
 	}
 	in.Title = fmt.Sprintf("Major incident: %d incidents likely caused by %s", len(g.members), g.cause.CI.Name)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Correlation grouped %d incidents opened within %s of %s: one failure of %s (%s) explains them (score %.2f).\n",
-		len(g.members), o.Window, g.onset.UTC().Format(time.RFC3339), g.cause.CI.Name, g.cause.CI.Class, c.Score)
+	fmt.Fprintf(&b, "Correlation grouped %d incidents opened within %s of %s: one failure of %s (%s) explains them.\n",
+		len(g.members), o.Window, g.onset.UTC().Format(time.RFC3339), g.cause.CI.Name, g.cause.CI.Class)
 	if c.SuspectedChangeID != "" {
 		title := c.SuspectedChangeID
 		if ch, err := s.ITSM.GetChange(ctx, c.SuspectedChangeID); err == nil {
@@ -596,16 +595,18 @@ func suspectedChange(ev []rootcause.Evidence) *rootcause.Evidence {
 	return nil
 }
 
-// sameMajor reports whether writing in would change nothing but times.
+// sameMajor reports whether writing in would change what a reader of the
+// major incident sees: its text, priority, cause, suspected change and the
+// evidence's findings. Scores and evidence weights move a little with
+// every incident anywhere (and with the clock): alone, they are not worth
+// a write.
 func sameMajor(cur *itsm.Incident, in itsm.MajorInput) bool {
-	if cur.Correlation == nil || cur.Title != in.Title || cur.Description != in.Description || cur.Impact != in.Impact || cur.Urgency != in.Urgency {
+	c, n := cur.Correlation, in.Correlation
+	if c == nil || cur.Title != in.Title || cur.Description != in.Description || cur.Impact != in.Impact || cur.Urgency != in.Urgency ||
+		c.CauseCI != n.CauseCI || c.SuspectedChangeID != n.SuspectedChangeID || !c.Onset.Equal(n.Onset) || c.Window != n.Window {
 		return false
 	}
-	a, b := *cur.Correlation, in.Correlation
-	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
+	return slices.EqualFunc(c.Evidence, n.Evidence, func(a, b rootcause.Evidence) bool { return a.Kind == b.Kind && a.Detail == b.Detail })
 }
 
 // resolve resolves a major incident with a note (taking a NEW one in
@@ -633,4 +634,25 @@ func (s *Service) resolveChildren(ctx context.Context, parent *itsm.Incident) er
 		note += " " + parent.Transitions[n-1].Note
 	}
 	return each(kids, func(k *itsm.Incident) error { return s.resolve(ctx, k, note) })
+}
+
+// Explain says why an incident is in its group, naming CIs by name(id)
+// (which returns the id itself for a CI it does not know).
+func Explain(g *itsm.Grouping, name func(id string) string) string {
+	names := make([]string, len(g.Path))
+	for i, id := range g.Path {
+		names[i] = name(id)
+	}
+	where := fmt.Sprintf("%s is in the blast radius of %s (%s) at distance %d via %s", name(g.CI), name(g.CauseCI), g.Effect, g.Distance, strings.Join(names, " → "))
+	if g.Distance == 0 {
+		where = fmt.Sprintf("%s is the likely cause itself", name(g.CI))
+	}
+	return fmt.Sprintf("%s; opened %s after the group's first incident, within its %s window.", where, roundDuration(g.Offset), roundDuration(g.Window))
+}
+
+func roundDuration(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return strings.TrimSuffix(d.Round(time.Second).String(), "0s")
 }
