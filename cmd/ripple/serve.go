@@ -12,6 +12,7 @@ import (
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/correlate"
 	"github.com/ripple-cmdb/ripple/server"
 )
 
@@ -27,6 +28,11 @@ type ServeCmd struct {
 	AllowSelfApproval bool `name:"allow-self-approval" env:"RIPPLE_ALLOW_SELF_APPROVAL" help:"Let the actor who requested a change approve or reject it (separation of duties off)."`
 
 	EventMapping string `name:"event-mapping" type:"existingfile" env:"RIPPLE_EVENT_MAPPING" help:"How monitoring events find their CI and priority (JSON) over the defaults."`
+
+	CorrelationWindow       time.Duration `name:"correlation-window" default:"15m" env:"RIPPLE_CORRELATION_WINDOW" help:"How far apart in opening time incidents one cause explains may be to form a group."`
+	CorrelationLookback     time.Duration `name:"correlation-lookback" default:"24h" env:"RIPPLE_CORRELATION_LOOKBACK" help:"How long ago an open incident may have opened and still be grouped."`
+	CorrelationMinIncidents int           `name:"correlation-min-incidents" default:"2" env:"RIPPLE_CORRELATION_MIN_INCIDENTS" help:"The fewest incidents a group starts with (at least 2)."`
+	CorrelationMinEvidence  float64       `name:"correlation-min-evidence" default:"1" env:"RIPPLE_CORRELATION_MIN_EVIDENCE" help:"The least log-odds (nats) a cause needs against 'unrelated incidents' to group them."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
@@ -46,6 +52,9 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 		svc := app.New(st, policy)
 		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
 		svc.Events.Mapping = mapping
+		svc.Correlation.Options = correlate.Options{Window: c.CorrelationWindow, Lookback: c.CorrelationLookback,
+			MinIncidents: c.CorrelationMinIncidents, MinEvidence: c.CorrelationMinEvidence}
+		svc.Correlation.OnError = func(err error) { log.Error().Err(err).Msg("incident correlation pass failed") }
 		return c.serve(ctx, log, svc)
 	})
 }
