@@ -33,6 +33,7 @@ type ServeCmd struct {
 	CorrelationLookback     time.Duration `name:"correlation-lookback" default:"24h" env:"RIPPLE_CORRELATION_LOOKBACK" help:"How long ago an open incident may have opened and still be grouped."`
 	CorrelationMinIncidents int           `name:"correlation-min-incidents" default:"2" env:"RIPPLE_CORRELATION_MIN_INCIDENTS" help:"The fewest incidents a group starts with (at least 2)."`
 	CorrelationMinEvidence  float64       `name:"correlation-min-evidence" default:"1" env:"RIPPLE_CORRELATION_MIN_EVIDENCE" help:"The least log-odds (nats) a cause needs against 'unrelated incidents' to group them."`
+	CorrelationDelay        time.Duration `name:"correlation-delay" default:"500ms" env:"RIPPLE_CORRELATION_DELAY" help:"How long a correlation pass waits after what triggered it and after the previous pass (batches storms)."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
@@ -53,7 +54,7 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
 		svc.Events.Mapping = mapping
 		svc.Correlation.Options = correlate.Options{Window: c.CorrelationWindow, Lookback: c.CorrelationLookback,
-			MinIncidents: c.CorrelationMinIncidents, MinEvidence: c.CorrelationMinEvidence}
+			MinIncidents: c.CorrelationMinIncidents, MinEvidence: c.CorrelationMinEvidence, Delay: c.CorrelationDelay}
 		svc.Correlation.OnError = func(err error) { log.Error().Err(err).Msg("incident correlation pass failed") }
 		return c.serve(ctx, log, svc)
 	})

@@ -9,15 +9,17 @@
 // A pass (Correlate) looks at every open incident opened within the
 // look-back, and at the children of the open groups: it ranks their
 // causes, takes the best candidate that explains at least MinIncidents of
-// them opened within Window of each other with enough evidence, makes
+// them, on two CIs or more, opened within Window of each other, with
+// enough evidence, makes
 // that a group, and ranks what is left again, until no candidate fits.
 // It then writes only what changed: new and moved children, the groups'
 // causes, and children that no longer fit (moved out).
 //
-// Passes are coalesced: incidents opened, moved or resolved while a pass
-// runs are taken by one more pass after it, so a storm of hundreds of
-// alerts costs a few passes, each one ranking the whole set once per
-// group found, not a pass per alert.
+// Passes are coalesced: a pass starts Delay after what triggered it, and
+// incidents opened, moved or resolved meanwhile or while it runs are taken
+// by one more pass after it, so a storm of hundreds of alerts costs a few
+// passes, each one ranking the whole set once per group found, not a pass
+// per alert.
 //
 // Resolution: when every child of a group is resolved, its major
 // incident resolves with a note; when someone resolves the major
@@ -60,6 +62,11 @@ type Options struct {
 	// MinEvidence is the least log-odds (in nats, against "nothing failed,
 	// these are unrelated") the cause needs. Default 1 (e ≈ 2.7 : 1).
 	MinEvidence float64
+	// Delay is how long a pass waits after what triggered it, and after
+	// the pass before it: a storm's incidents are taken in batches rather
+	// than by passes back to back, which would compete with their
+	// ingestion for the store. Default 500ms.
+	Delay time.Duration
 }
 
 // Defaults.
@@ -68,6 +75,7 @@ const (
 	DefaultLookback     = 24 * time.Hour
 	DefaultMinIncidents = 2
 	DefaultMinEvidence  = 1.0
+	DefaultDelay        = 500 * time.Millisecond
 )
 
 // WithDefaults fills the zero fields.
@@ -83,6 +91,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MinEvidence == 0 {
 		o.MinEvidence = DefaultMinEvidence
+	}
+	if o.Delay <= 0 {
+		o.Delay = DefaultDelay
 	}
 	return o
 }
@@ -146,6 +157,7 @@ func (s *Service) Trigger(ctx context.Context) {
 
 func (s *Service) loop(ctx context.Context) {
 	for {
+		time.Sleep(s.Options.WithDefaults().Delay)
 		if _, err := s.Correlate(ctx); err != nil {
 			s.report(err)
 		}
@@ -297,7 +309,7 @@ func find(model *analysis.CauseModel, incs []*itsm.Incident, o Options) []group 
 				}
 			}
 			members := burst(explained, o.Window)
-			if len(members) >= o.MinIncidents {
+			if len(members) >= o.MinIncidents && distinctCIs(members) >= 2 {
 				found = &group{cause: c, members: members, onset: members[0].OpenedAt}
 				break
 			}
@@ -311,6 +323,18 @@ func find(model *analysis.CauseModel, incs []*itsm.Incident, o Options) []group 
 		groups = append(groups, *found)
 	}
 	return groups
+}
+
+// distinctCIs counts the CIs the incidents are on: several alerts about
+// one CI are that CI's business, not a failure seen from many places.
+func distinctCIs(incs []*itsm.Incident) int {
+	seen := map[string]bool{}
+	for _, inc := range incs {
+		for _, ci := range inc.AffectedCIs {
+			seen[ci] = true
+		}
+	}
+	return len(seen)
 }
 
 // candidatesPerRanking bounds the candidates a ranking reports: past the

@@ -35,7 +35,7 @@ func setup(t *testing.T, s graph.Store) *fixture {
 	svc := itsm.New(s)
 	now := testNow
 	svc.Now = func() time.Time { now = now.Add(time.Second); return now }
-	corr := correlate.New(analysis.New(svc), correlate.Options{})
+	corr := correlate.New(analysis.New(svc), correlate.Options{Delay: time.Millisecond})
 	corr.OnError = func(err error) { t.Errorf("correlation pass: %v", err) }
 	svc.IncidentChanged = corr.IncidentChanged
 	t.Cleanup(corr.Wait)
