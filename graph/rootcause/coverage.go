@@ -45,9 +45,9 @@ const MonitoredAttribute = "monitored"
 // statement outweighs a few episodes of evidence.
 const declaredWeight = 50
 
-// silentRate is the detection rate of a CI declared unmonitored; not zero,
+// silent is the detection rate of a CI declared unmonitored: not zero,
 // since someone may still notice and type in an incident.
-const silentRate = 0.02
+var silent = Rate{Down: 0.02, Degraded: 0.02, Weight: declaredWeight}
 
 // priorWeight is the pseudo-count of the class priors: two observations'
 // worth, so a handful of episodes overrides them.
@@ -62,8 +62,9 @@ func classPrior(_ string, opt Options) Rate {
 	return Rate{Down: opt.Detection, Degraded: opt.DetectionDegraded, Weight: priorWeight}
 }
 
-// groupKey identifies CIs that share a detection rate: their class, or the
-// CI itself when it has a rate of its own.
+// groupKey identifies CIs that share a detection rate: their class, and
+// the CI itself when it has a learned rate of its own, or the marker it
+// declares.
 type groupKey struct {
 	class, ci string
 }
@@ -80,7 +81,7 @@ type detection struct {
 	observed []int
 }
 
-func newDetection(sub graph.Subgraph, g *impact.Graph, cov *Coverage, opt Options, obs []*nodeObs) *detection {
+func newDetection(cat *graph.Catalogue, sub graph.Subgraph, g *impact.Graph, cov *Coverage, opt Options, obs []*nodeObs) *detection {
 	d := &detection{group: make([]int32, g.Len())}
 	index := map[groupKey]int32{}
 	classOf := func(id string) string {
@@ -101,9 +102,15 @@ func newDetection(sub graph.Subgraph, g *impact.Graph, cov *Coverage, opt Option
 		if r, ok := cov.Classes[class]; ok {
 			prior = blend(prior, r)
 		}
-		if r, ok := ciRate(sub.Nodes[id], cov); ok {
-			key.ci = id
+		if cl, ok := cat.Class(class); ok && cl.Monitored != nil && !*cl.Monitored {
+			prior = silent
+		}
+		if label, r, ok := ciRate(sub.Nodes[id], cov, opt); ok {
+			key.ci = label
 			prior = blend(prior, r)
+			if r.Weight >= declaredWeight {
+				prior = r // a declaration replaces what the class says
+			}
 		}
 		d.addTo(n, key, prior, index, obs)
 	}
@@ -127,20 +134,23 @@ func (d *detection) addTo(n int32, key groupKey, prior Rate, index map[groupKey]
 	}
 }
 
-// ciRate is a CI's own rate: its declared marker, else what was learned.
-func ciRate(n *graph.Node, cov *Coverage) (Rate, bool) {
-	if n != nil {
-		if v, ok := n.CI.Attributes[MonitoredAttribute].(bool); ok {
-			if !v {
-				return Rate{Down: silentRate, Degraded: silentRate, Weight: declaredWeight}, true
-			}
-			return Rate{}, false // monitored: the class rate applies
-		}
-		if r, ok := cov.CIs[n.CI.ID]; ok {
-			return r, true
-		}
+// ciRate is a CI's own rate and the label of its detection group: its
+// declared marker (CIs declaring the same share a group), else what was
+// learned about it.
+func ciRate(n *graph.Node, cov *Coverage, opt Options) (string, Rate, bool) {
+	if n == nil {
+		return "", Rate{}, false
 	}
-	return Rate{}, false
+	if v, ok := n.CI.Attributes[MonitoredAttribute].(bool); ok {
+		if !v {
+			return "declared unmonitored", silent, true
+		}
+		return "declared monitored", Rate{Down: opt.Detection, Degraded: opt.DetectionDegraded, Weight: declaredWeight}, true
+	}
+	if r, ok := cov.CIs[n.CI.ID]; ok {
+		return n.CI.ID, r, true
+	}
+	return "", Rate{}, false
 }
 
 // blend combines a prior with evidence, weighting each by its pseudo-count.

@@ -80,3 +80,40 @@ func TestLearnCoverage(t *testing.T) {
 		t.Errorf("db1 was never inside a failure, yet Database has a learned rate %+v", cov.Classes[graph.ClassDatabase])
 	}
 }
+
+// A class declared unmonitored in the catalogue is silent unless a CI of it
+// says otherwise.
+func TestMonitoredClass(t *testing.T) {
+	def := graph.DefaultCatalogue()
+	classes := def.Classes()
+	for i := range classes {
+		if classes[i].Name == graph.ClassApplication {
+			classes[i].Monitored = new(false)
+		}
+	}
+	cat, err := graph.NewCatalogue(classes, def.RelationTypes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"appa DEPENDS_ON db1", "appb DEPENDS_ON db1", "appc DEPENDS_ON db1"}
+	in := Input{Incidents: []Incident{inc("INC-1", "appa", true, 1, 0), inc("INC-2", "appb", true, 1, time.Minute)}, Now: t0.Add(time.Hour)}
+	missing := func(cat *graph.Catalogue, appcMarker any) float64 {
+		sub := build(lines...)
+		if appcMarker != nil {
+			sub.Nodes["appc"].CI.Attributes = map[string]any{MonitoredAttribute: appcMarker}
+		}
+		_, c := find(Rank(cat, sub, in, Options{Limit: -1}), "db1")
+		var w float64
+		for _, e := range evidence(c, EvidenceMissing) {
+			w += e.Weight
+		}
+		return w
+	}
+	watched, unwatched, declared := missing(def, nil), missing(cat, nil), missing(cat, true)
+	if unwatched <= watched+0.5 {
+		t.Errorf("silent appc of an unmonitored class weighs %.2f against db1, as much as a watched one (%.2f)", unwatched, watched)
+	}
+	if declared >= unwatched-0.5 {
+		t.Errorf("appc declared monitored in an unmonitored class weighs %.2f, want about a watched one's %.2f", declared, watched)
+	}
+}

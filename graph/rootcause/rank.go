@@ -88,7 +88,7 @@ func newModel(cat *graph.Catalogue, sub graph.Subgraph, in *Input, opt Options) 
 	g := impact.NewGraph(cat, sub)
 	m := &model{opt: opt, sub: sub, in: in, g: g, w: g.NewWalker()}
 	m.obs, m.observed = observe(in, g)
-	m.det = newDetection(sub, g, &in.Coverage, opt, m.obs)
+	m.det = newDetection(cat, sub, g, &in.Coverage, opt, m.obs)
 	m.pri = newPriors(in, g, opt)
 	latest := in.Now
 	for _, inc := range in.Incidents {
