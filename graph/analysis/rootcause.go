@@ -81,8 +81,7 @@ func (a *Analyst) CauseModel(ctx context.Context, incs []*itsm.Incident, since t
 		in: rootcause.Input{Since: since, Now: a.ITSM.Now()}}
 	for _, inc := range incs {
 		m.byID[inc.ID] = inc
-		_, outage := inc.Outage()
-		m.in.Incidents = append(m.in.Incidents, rootcause.Incident{ID: inc.ID, AffectedCIs: affected[inc.ID], Impact: inc.Impact, Outage: outage, OpenedAt: inc.OpenedAt})
+		m.in.Incidents = append(m.in.Incidents, rankInput(inc, affected[inc.ID]))
 		if inc.OpenedAt.Before(m.in.Since) {
 			m.in.Since = inc.OpenedAt
 		}
@@ -94,6 +93,9 @@ func (a *Analyst) CauseModel(ctx context.Context, incs []*itsm.Incident, since t
 		return nil, err
 	}
 	if m.in.KnownErrors, err = a.knownErrors(ctx, m.sub); err != nil {
+		return nil, err
+	}
+	if m.in.Coverage, err = a.learnedCoverage(ctx); err != nil {
 		return nil, err
 	}
 	return m, nil
