@@ -65,7 +65,7 @@ func openRoute(r *http.Request) bool {
 		return false
 	}
 	p := r.URL.Path
-	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/")
+	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/") && p != "/metrics"
 }
 
 func bearerToken(r *http.Request) (string, bool) {
