@@ -59,7 +59,8 @@ func authenticate(a *auth.Authenticator) func(http.Handler) http.Handler {
 // openRoute says which requests need no credentials: reads of what is not
 // the API — liveness and readiness probes, and the console's and
 // GraphiQL's static files (web.Handler), whose data comes through /graphql,
-// which does need them. Every /graphql and /api request is authenticated.
+// which does need them. Every /graphql, /api and /metrics request is
+// authenticated.
 func openRoute(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false

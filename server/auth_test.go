@@ -20,6 +20,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 	"github.com/ripple-cmdb/ripple/store/embedded"
 )
 
@@ -67,6 +68,8 @@ var (
 		"POST " + EventsPath:       {auth.RoleEvents, auth.RoleAdmin},
 		ServiceReportPath:          readers,
 		PortfolioPath:              readers,
+		// Prometheus scrapes with a viewer's token.
+		MetricsPath: readers,
 	}
 )
 
@@ -93,7 +96,8 @@ func newAuthEnv(t *testing.T, withOIDC *auth.OIDC) *authEnv {
 		}
 		e.tokens[r] = secret
 	}
-	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC}}))
+	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC},
+		Metrics: metrics.New("test")}))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -187,7 +191,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 
-	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{})
+	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{Metrics: metrics.New("test")})
 	if len(routes) == 0 {
 		t.Fatal("no API routes")
 	}
@@ -331,7 +335,7 @@ func TestAuthentication(t *testing.T) {
 			res.Body.Close()
 		}
 	}
-	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x"} {
+	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x", "/metrics"} {
 		if res, err := http.Get(e.srv.URL + closed); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without a token: %v %v", closed, res, err)
 		} else {
