@@ -20,8 +20,8 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
-	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 )
 
 // expectedMutations is the role matrix written out by hand, independently
