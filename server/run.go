@@ -25,7 +25,7 @@ const (
 	DefaultShutdownTimeout = 30 * time.Second
 	// cancelGrace is how long requests still running when the shutdown
 	// timeout passes get, once their contexts are cancelled, to end (an
-	// import records itself INTERRUPTED) before their connections close.
+	// import records how it ended) before their connections close.
 	cancelGrace = 5 * time.Second
 )
 

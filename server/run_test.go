@@ -147,8 +147,8 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 // TestShutdownTimeout: a request still running past the timeout has its
-// context cancelled (an import then records itself INTERRUPTED) and
-// ServeDrain says so.
+// context cancelled (an import then records how it ended) and ServeDrain
+// says so.
 func TestShutdownTimeout(t *testing.T) {
 	s := newSlowServer(t, Drain{Timeout: 300 * time.Millisecond})
 	answer := s.startSlow(t)
