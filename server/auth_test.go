@@ -388,20 +388,7 @@ func TestCSRFAndCORS(t *testing.T) {
 	const scan = `<?xml version="1.0"?><nmaprun args="nmap 10.0.0.1"><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host></nmaprun>`
 	post := func(ctype string, hdr ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/imports/nmap?scope=lab", strings.NewReader(scan))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(raw)
+		return do(t, srv, http.MethodPost, "/api/v1/imports/nmap?scope=lab", ctype, scan, hdr...)
 	}
 	cis := func() int {
 		page, err := st.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,6 +46,18 @@ func newMetricsServer(t *testing.T, st graph.Store, cfg Config) (*httptest.Serve
 	return srv, tel.Metrics
 }
 
+// embeddedStore opens an embedded store for the test.
+func embeddedStore(t *testing.T) graph.Store {
+	t.Helper()
+	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	return st
+}
+
+// do sends one request and returns its status and body.
 func do(t *testing.T, srv *httptest.Server, method, path, ctype, body string, hdr ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
@@ -194,14 +207,10 @@ func TestMetrics(t *testing.T) {
 // TestOperationNamesBounded: a client inventing operation names cannot
 // grow the series past the cap.
 func TestOperationNamesBounded(t *testing.T) {
-	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	st := embeddedStore(t)
 	srv, _ := newMetricsServer(t, st, Config{})
 	for i := range metrics.MaxOperationNames + 20 {
-		body := `{"query":"query Op` + strings.Repeat("x", i%3) + itoa(i) + ` { __typename }"}`
+		body := `{"query":"query Op` + strings.Repeat("x", i%3) + strconv.Itoa(i) + ` { __typename }"}`
 		if status, out := do(t, srv, http.MethodPost, "/graphql", "application/json", body); status != 200 {
 			t.Fatalf("%d %s", status, out)
 		}
@@ -216,25 +225,10 @@ func TestOperationNamesBounded(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
-}
-
 // TestAdminListener: the profiler is on the admin handler, never on the
 // main one, which serves /metrics under authentication like the API.
 func TestAdminListener(t *testing.T) {
-	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	st := embeddedStore(t)
 	main, m := newMetricsServer(t, st, Config{})
 	admin := httptest.NewServer(AdminHandler(m))
 	t.Cleanup(admin.Close)

@@ -13,9 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/app"
-	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers/formats"
-	"github.com/ripple-cmdb/ripple/store/embedded"
 )
 
 // slowServer serves Ripple's handler on a real loopback listener through
@@ -33,11 +31,7 @@ type slowServer struct {
 
 func newSlowServer(t *testing.T, d Drain) *slowServer {
 	t.Helper()
-	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	st := embeddedStore(t)
 	s := &slowServer{started: make(chan struct{}, 1), release: make(chan struct{}), done: make(chan struct{}), cancelled: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.Handle("/", NewHandler(app.New(st, formats.DefaultPolicy()), Config{}))
