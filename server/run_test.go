@@ -166,3 +166,47 @@ func TestShutdownTimeout(t *testing.T) {
 	}
 	<-answer
 }
+
+// TestShutdownDrainsImport: an upload to the import endpoint still being
+// sent when the stop comes is read, planned and applied to its end, while
+// new connections are refused.
+func TestShutdownDrainsImport(t *testing.T) {
+	s := newSlowServer(t, Drain{Timeout: 10 * time.Second})
+	const scan = `<?xml version="1.0"?><nmaprun args="nmap 10.0.0.1"><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host></nmaprun>`
+	body, send := io.Pipe()
+	answer := make(chan slowAnswer, 1)
+	go func() {
+		res, err := http.Post("http://"+s.addr+"/api/v1/imports/nmap?scope=drain", "application/xml", body)
+		if err != nil {
+			answer <- slowAnswer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		answer <- slowAnswer{res.StatusCode, string(b), nil}
+	}()
+	half := len(scan) / 2
+	if _, err := io.WriteString(send, scan[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the handler is reading the upload
+	s.cancel()
+	time.Sleep(200 * time.Millisecond)
+	if _, _, err := s.fresh("/healthz"); err == nil {
+		t.Error("a new connection was accepted while draining")
+	}
+	if _, err := io.WriteString(send, scan[half:]); err != nil {
+		t.Fatal(err)
+	}
+	send.Close()
+	a := <-answer
+	var out struct{ Run struct{ Outcome string } }
+	_ = json.Unmarshal([]byte(a.body), &out)
+	if a.err != nil || a.status != http.StatusOK || out.Run.Outcome != "SUCCEEDED" {
+		t.Errorf("the import in flight: %d %s %v", a.status, a.body, a.err)
+	}
+	<-s.done
+	if s.err != nil {
+		t.Errorf("ServeDrain: %v", s.err)
+	}
+}
