@@ -20,11 +20,11 @@ import (
 const MetricsPath = "GET /metrics"
 
 // metricsRoute is /metrics as an API route, when metrics are on.
-func metricsRoute(m *metrics.Metrics) []apiRoute {
-	if m == nil {
+func metricsRoute(cfg Config) []apiRoute {
+	if cfg.Metrics == nil || cfg.NoMetricsRoute {
 		return nil
 	}
-	return []apiRoute{{MetricsPath, auth.PermRead, m.Handler()}}
+	return []apiRoute{{MetricsPath, auth.PermRead, cfg.Metrics.Handler()}}
 }
 
 // countRequests records every request's route, status and latency, and

@@ -62,6 +62,9 @@ type Config struct {
 	// (see MetricsPath); the GraphQL and store series need its extension
 	// in GraphQL.Extensions and its observer on the store (app.NewObserved).
 	Metrics *metrics.Metrics
+	// NoMetricsRoute keeps /metrics off this listener while Metrics still
+	// counts (ripple serve --no-metrics with an admin listener serving them).
+	NoMetricsRoute bool
 }
 
 // CheckOrigins validates --cors-origin values (scheme://host[:port]).
@@ -92,7 +95,7 @@ func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 	}
 	// Monitoring webhooks and report exports answer within the request
 	// timeout like /graphql.
-	for _, rt := range append(append(eventRoutes(svc), reportRoutes(svc)...), metricsRoute(cfg.Metrics)...) {
+	for _, rt := range append(append(eventRoutes(svc), reportRoutes(svc)...), metricsRoute(cfg)...) {
 		rt.handler = timeout(cfg.RequestTimeout)(rt.handler)
 		routes = append(routes, rt)
 	}

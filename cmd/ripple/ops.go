@@ -62,15 +62,6 @@ func (f OpsFlags) telemetry(ctx context.Context, log zerolog.Logger) (telemetry.
 	return t, nil
 }
 
-// mainMetrics is what the main listener serves at /metrics: nil with
-// --no-metrics, even when the admin listener serves them.
-func (f OpsFlags) mainMetrics(t telemetry.Telemetry) *metrics.Metrics {
-	if !f.Metrics {
-		return nil
-	}
-	return t.Metrics
-}
-
 // serveAdmin serves the admin listener until ctx ends; the returned func
 // waits for it to have stopped. Without --admin-listen it does nothing.
 func (f OpsFlags) serveAdmin(ctx context.Context, log zerolog.Logger, m *metrics.Metrics) (wait func(), err error) {

@@ -82,3 +82,16 @@ func TestServeOpsFlagsRefused(t *testing.T) {
 		t.Errorf("--admin-allow-remote: %v", err)
 	}
 }
+
+// TestServeNoMetrics: --no-metrics keeps /metrics off the main listener;
+// an admin listener still serves them, with the requests counted.
+func TestServeNoMetrics(t *testing.T) {
+	admin := freeAddr(t)
+	addr := startServe(t, "--no-metrics", "--admin-listen", admin)
+	if status, body := get(t, "http://"+addr+"/metrics"); status != http.StatusNotFound || strings.Contains(body, "ripple_build_info") {
+		t.Errorf("main /metrics with --no-metrics: %d", status)
+	}
+	if status, body := get(t, "http://"+admin+"/metrics"); status != http.StatusOK || !strings.Contains(body, `ripple_http_requests_total{code="404",route="metrics"} 1`) {
+		t.Errorf("admin /metrics: %d\n%.3000s", status, body)
+	}
+}

@@ -119,6 +119,6 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 	defer func() { stopAdmin(); waitAdmin() }()
 	go reclaimImports(ctx, log, svc.Imports)
 	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins,
-		Metrics: c.OpsFlags.mainMetrics(tel), GraphQL: resolvers.Options{Extensions: tel.GraphQLExtensions()}})
+		Metrics: tel.Metrics, NoMetricsRoute: !c.OpsFlags.Metrics, GraphQL: resolvers.Options{Extensions: tel.GraphQLExtensions()}})
 	return server.ServeDrain(ctx, ln, h, log, server.Drain{Timeout: c.ShutdownTimeout, Delay: c.ShutdownDelay})
 }
