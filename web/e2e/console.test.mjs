@@ -314,7 +314,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     assert.match(page.url(), /\/problems\/[0-9a-f-]+$/);
     assert.match(await page.getByTestId('problem-state').innerText(), /KNOWN ERROR/);
     await page.getByRole('link', { name: 'san-lun-07' }).first().waitFor();
-    await page.getByText('Move the replica\'s WAL to local NVMe').waitFor();
+    await page.getByRole('definition').filter({ hasText: 'Move the replica\'s WAL to local NVMe' }).waitFor();
     await page.getByTestId('problem-incidents').getByRole('link', { name: 'Orders replica lagging behind primary' }).waitFor();
     await shot('problem');
     await axe('problem');
@@ -356,10 +356,10 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     assert.ok((await page.locator('[data-testid=chart] svg rect, [data-testid=chart] svg path').count()) > 10, 'the charts draw something');
     await page.getByRole('table', { name: 'Figures per period' }).getByRole('row').nth(30).waitFor();
     // The pickers are in the URL, and change the series.
-    await page.getByLabel('Per').selectOption('WEEK');
+    await page.getByLabel('Per', { exact: true }).selectOption('WEEK');
     await page.waitForURL(/granularity=WEEK/);
     await page.waitForFunction(() => document.querySelectorAll('table[aria-label], table').length > 0);
-    await page.getByLabel('Period').selectOption('90d');
+    await page.getByLabel('Period', { exact: true }).selectOption('90d');
     await page.waitForURL(/range=90d/);
     const rows = page.getByRole('table', { name: 'Figures per period' }).getByRole('row');
     await page.waitForFunction(() => {
@@ -472,7 +472,7 @@ describe('console with authentication (--auth token)', { skip: missing ? `${CHRO
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
   async function signIn(token) {
-    await page.getByLabel('API token').fill(token);
+    await page.getByLabel('API token', { exact: true }).fill(token);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 

@@ -162,7 +162,7 @@ function EditRootCause({ id, workaround, confirmed, hasRoot, onDone }: { id: str
   const [w, setW] = useState(workaround);
   const [c, setC] = useState(confirmed);
   const [save, st] = useAction(async () => {
-    await request(UpdateProblemMutation, { id, input: { rootCauseCiId: root?.id ?? null, workaround: w, rootCauseConfirmed: c } });
+    await request(UpdateProblemMutation, { id, input: { rootCauseCiId: root?.id, workaround: w, rootCauseConfirmed: c } });
     onDone();
   });
   return (

@@ -74,7 +74,7 @@ function CreateProblem() {
   const [description, setDescription] = useState('');
   const [root, setRoot] = useState<PickedCI>();
   const [create, st] = useAction(async () => {
-    const r = await request(CreateProblemMutation, { input: { title, description: description || null, rootCauseCiId: root?.id ?? null } });
+    const r = await request(CreateProblemMutation, { input: { title, description: description || null, rootCauseCiId: root?.id } });
     navigate(`/problems/${r.createProblem.id}`);
   });
   return (

@@ -59,9 +59,9 @@ export function ReportsPage({ serviceId }: { serviceId?: string }) {
     </div>
   );
   return serviceId ? (
-    <ServiceReportView serviceId={serviceId} vars={vars} rangeKey={choice.key} pickers={pickers} />
+    <ServiceReportView serviceId={serviceId} vars={vars} rangeKey={choice.key} picked={picked} pickers={pickers} />
   ) : (
-    <Portfolio vars={vars} rangeKey={choice.key} pickers={pickers} />
+    <Portfolio vars={vars} rangeKey={choice.key} picked={picked} pickers={pickers} />
   );
 }
 
@@ -99,7 +99,7 @@ function exportHref(path: string, v: Vars): string {
 
 type PortfolioRow = PortfolioResult['serviceReports'][number];
 
-function Portfolio({ vars, rangeKey, pickers }: { vars: Vars; rangeKey: string; pickers: React.ReactNode }) {
+function Portfolio({ vars, rangeKey, picked, pickers }: { vars: Vars; rangeKey: string; picked: Granularity | undefined; pickers: React.ReactNode }) {
   const q = useQuery(PortfolioQuery, vars);
   const rows = q.data?.serviceReports ?? [];
   const columns: Column<PortfolioRow>[] = [
@@ -110,7 +110,7 @@ function Portfolio({ vars, rangeKey, pickers }: { vars: Vars; rangeKey: string; 
       sort: (r) => r.service.name,
       render: (r) => (
         <>
-          <Link to={reportsURL(r.service.id, rangeKey, vars.granularity)}>{r.service.name}</Link> <span className="muted small">{r.service.class}</span>
+          <Link to={reportsURL(r.service.id, rangeKey, picked)}>{r.service.name}</Link> <span className="muted small">{r.service.class}</span>
         </>
       ),
     },
@@ -154,7 +154,19 @@ function Portfolio({ vars, rangeKey, pickers }: { vars: Vars; rangeKey: string; 
   );
 }
 
-function ServiceReportView({ serviceId, vars, rangeKey, pickers }: { serviceId: string; vars: Vars; rangeKey: string; pickers: React.ReactNode }) {
+function ServiceReportView({
+  serviceId,
+  vars,
+  rangeKey,
+  picked,
+  pickers,
+}: {
+  serviceId: string;
+  vars: Vars;
+  rangeKey: string;
+  picked: Granularity | undefined;
+  pickers: React.ReactNode;
+}) {
   const q = useQuery(ServiceReportQuery, { serviceId, ...vars });
   const rep = q.data?.serviceReport;
   const charts = useMemo(() => (rep ? reportCharts(rep.series, rep.granularity as Granularity) : undefined), [rep]);
@@ -169,7 +181,7 @@ function ServiceReportView({ serviceId, vars, rangeKey, pickers }: { serviceId: 
       <div className="page-head">
         <div>
           <p className="muted small">
-            <Link to={reportsURL(undefined, rangeKey, vars.granularity)}>Reports</Link>
+            <Link to={reportsURL(undefined, rangeKey, picked)}>Reports</Link>
           </p>
           <h1>{name}</h1>
           <p className="muted small">
