@@ -60,7 +60,7 @@ func authenticate(a *auth.Authenticator) func(http.Handler) http.Handler {
 // the API — liveness and readiness probes, and the console's and
 // GraphiQL's static files (web.Handler), whose data comes through /graphql,
 // which does need them, and how to sign in (AuthConfigPath). Every other
-// /graphql and /api request is authenticated.
+// /graphql and /api request, and /metrics, is authenticated.
 func openRoute(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
@@ -69,7 +69,7 @@ func openRoute(r *http.Request) bool {
 	if p == AuthConfigURL {
 		return true
 	}
-	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/")
+	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/") && p != "/metrics"
 }
 
 func bearerToken(r *http.Request) (string, bool) {
