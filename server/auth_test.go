@@ -70,6 +70,8 @@ var (
 		PortfolioPath:              readers,
 		// Prometheus scrapes with a viewer's token.
 		MetricsPath: readers,
+		// How to sign in: open to everyone, with or without credentials.
+		AuthConfigPath: auth.Roles,
 	}
 )
 
@@ -206,6 +208,16 @@ func TestRoleMatrix(t *testing.T) {
 			method, path = http.MethodPost, rt.pattern
 		}
 		path = strings.NewReplacer("{format}", "nmap", "{id}", "x").Replace(path)
+		if rt.perm == openPermission {
+			res, err := e.srv.Client().Get(e.srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if method != http.MethodGet || res.StatusCode != http.StatusOK {
+				t.Errorf("open route %s %s without credentials: %d", method, path, res.StatusCode)
+			}
+		}
 		for _, r := range auth.Roles {
 			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader("<nmaprun></nmaprun>"))
 			req.Header.Set("Content-Type", "application/xml")
@@ -335,7 +347,20 @@ func TestAuthentication(t *testing.T) {
 			res.Body.Close()
 		}
 	}
-	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x", "/metrics"} {
+	// How to sign in needs no token: the methods, and OIDC's issuer and client id.
+	res, err = http.Get(e.srv.URL + AuthConfigURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg authConfig
+	if err := json.NewDecoder(res.Body).Decode(&cfg); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("auth config: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	if fmt.Sprint(cfg.Methods) != "[token oidc]" || cfg.OIDC == nil || cfg.OIDC.Issuer != iss.URL || cfg.OIDC.ClientID != "ripple" {
+		t.Errorf("auth config: %+v", cfg)
+	}
+	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x", AuthConfigURL + "/x", "/metrics"} {
 		if res, err := http.Get(e.srv.URL + closed); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without a token: %v %v", closed, res, err)
 		} else {
@@ -448,5 +473,25 @@ func TestCSRFAndCORS(t *testing.T) {
 	}
 	if err := CheckOrigins([]string{"not an origin/"}); err == nil {
 		t.Error("bad origin accepted")
+	}
+}
+
+// With authentication off the console learns there is nothing to sign in to.
+func TestAuthConfigOff(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	srv := httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{}))
+	t.Cleanup(srv.Close)
+	res, err := http.Get(srv.URL + AuthConfigURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(raw)) != `{"methods":[],"oidc":null}` {
+		t.Errorf("auth config with authentication off: %d %s", res.StatusCode, raw)
 	}
 }

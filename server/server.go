@@ -74,16 +74,21 @@ func CheckOrigins(origins []string) error {
 }
 
 // apiRoute is a route of the HTTP API beside GraphQL, with the permission
-// it needs. Every /api route is listed in apiRoutes, so the role matrix
-// test (auth_test.go) walks them all.
+// it needs (openPermission: none, not even credentials). Every /api route
+// is listed in apiRoutes, so the role matrix test (auth_test.go) walks them
+// all.
 type apiRoute struct {
 	pattern string
 	perm    auth.Permission
 	handler http.Handler
 }
 
+// openPermission marks an API route anyone may call without credentials.
+const openPermission auth.Permission = ""
+
 func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 	routes := []apiRoute{
+		authConfigRoute(cfg.Auth),
 		// Imports stream uploads far larger than MaxBodyBytes and may take
 		// minutes: the route has its own body limit and timeout.
 		{ImportPath, auth.PermImportsRun, timeout(cfg.ImportTimeout)(&importHandler{
@@ -112,6 +117,7 @@ func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
+//	/api/v1/auth/config       how to sign in (open, see authConfigRoute)
 //
 // With cfg.Auth set, every route but the probes and the GraphiQL page needs
 // a bearer token, and writes are attributed to its subject; without, to the
