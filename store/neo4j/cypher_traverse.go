@@ -20,7 +20,8 @@ type traversalArm struct {
 //
 // It returns one row per reached CI, in BFS order (depth ascending):
 //
-//	c         the CI node
+//	c         the CI's stored fields (ciProjection: not the derived
+//	          nameLower and sortKey, which only listing needs)
 //	depth     its BFS depth (0 for seeds)
 //	members   for redundancy groups, the count of grouping relations in
 //	          (reached or not; 0 for other classes)
@@ -77,7 +78,7 @@ WITH next AS frontier, seen + next AS seen, levels + [level] AS levels
 UNWIND range(0, size(levels) - 1) AS depth
 UNWIND levels[depth] AS x
 WITH x[0] AS c, depth, x[1] AS hops
-RETURN c, depth, ` + members + ` AS members,
+RETURN c {`+ciProjection+`} AS c, depth, ` + members + ` AS members,
        [h IN hops | h[0].id] AS others, [h IN hops | h[1]] AS types,
        [h IN hops | h[2]] AS created, [h IN hops | h[3]] AS outgoing`)
 	return b.String()
@@ -99,3 +100,8 @@ func hopsComprehension(arms []traversalArm) string {
 	}
 	return strings.Join(parts, " + ")
 }
+
+// ciProjection is the map projection of the (:CI) properties ciFromNode
+// reads.
+var ciProjection = "." + strings.Join([]string{propID, propName, propClass, propStatus, propCriticality, propEnvironment,
+	propOwner, propAttrs, propIdentifiers, propProvenance, propCreatedAt, propUpdatedAt}, ", .")

@@ -94,7 +94,11 @@ func (s *Store) groupClasses() []string {
 // addTraversalRow adds one reached CI of a cypherTraverse row and the
 // relations it was expanded along, each relation once.
 func addTraversalRow(rec *neo4j.Record, sub *graph.Subgraph, edges map[graph.RelationKey]bool) error {
-	ci, err := recordCI(rec)
+	props, err := recordValue[map[string]any](rec, "c")
+	if err != nil {
+		return err
+	}
+	ci, err := ciFromNode(neo4j.Node{Props: props})
 	if err != nil {
 		return err
 	}
