@@ -78,7 +78,7 @@ WITH next AS frontier, seen + next AS seen, levels + [level] AS levels
 UNWIND range(0, size(levels) - 1) AS depth
 UNWIND levels[depth] AS x
 WITH x[0] AS c, depth, x[1] AS hops
-RETURN c {`+ciProjection+`} AS c, depth, ` + members + ` AS members,
+RETURN c {` + ciProjection + `} AS c, depth, ` + members + ` AS members,
        [h IN hops | h[0].id] AS others, [h IN hops | h[1]] AS types,
        [h IN hops | h[2]] AS created, [h IN hops | h[3]] AS outgoing`)
 	return b.String()
