@@ -102,16 +102,30 @@ WITH next AS frontier, seen + next AS seen, levels + [next] AS levels
 	return b.String()
 }
 
+// readRecords runs one statement the way the store runs its reads (a
+// session on the named database and a managed read transaction), so the
+// floors pay the same driver overhead as the store and no more.
+func readRecords(ctx context.Context, d neo4j.DriverWithContext, cypher string, params map[string]any) ([]*neo4j.Record, error) {
+	session := d.NewSession(ctx, neo4j.SessionConfig{DatabaseName: "neo4j", AccessMode: neo4j.AccessModeRead})
+	defer session.Close(ctx)
+	return neo4j.ExecuteRead(ctx, session, func(tx neo4j.ManagedTransaction) ([]*neo4j.Record, error) {
+		res, err := tx.Run(ctx, cypher, params)
+		if err != nil {
+			return nil, err
+		}
+		return res.Collect(ctx)
+	})
+}
+
 // cypherReach runs the floor statement through the driver and returns the
 // names of the CIs reached.
 func cypherReach(ctx context.Context, d neo4j.DriverWithContext, cypher string, s *side, id string) ([]string, error) {
-	res, err := neo4j.ExecuteQuery(ctx, d, cypher, map[string]any{"id": id}, neo4j.EagerResultTransformer,
-		neo4j.ExecuteQueryWithReadersRouting())
+	recs, err := readRecords(ctx, d, cypher, map[string]any{"id": id})
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(res.Records))
-	for _, r := range res.Records {
+	names := make([]string, 0, len(recs))
+	for _, r := range recs {
 		v, _ := r.Get("id")
 		names = append(names, s.names[v.(string)])
 	}
@@ -121,6 +135,6 @@ func cypherReach(ctx context.Context, d neo4j.DriverWithContext, cypher string, 
 
 // bolt1 is the overhead floor on Neo4j: one trivial statement.
 func bolt1(ctx context.Context, d neo4j.DriverWithContext) error {
-	_, err := neo4j.ExecuteQuery(ctx, d, "RETURN 1 AS one", nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithReadersRouting())
+	_, err := readRecords(ctx, d, "RETURN 1 AS one", nil)
 	return err
 }
