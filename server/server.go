@@ -57,6 +57,10 @@ type Config struct {
 	// CORSOrigins may call the API from a browser page (CORS, and trusted
 	// by the CSRF rule); none by default. Check them with CheckOrigins.
 	CORSOrigins []string
+	// Clients bounds each client's request rate and requests in flight
+	// on /graphql and /api (by authenticated subject, else remote IP);
+	// zero values are no limit.
+	Clients ClientLimits
 }
 
 // CheckOrigins validates --cors-origin values (scheme://host[:port]).
@@ -165,6 +169,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 		csrfCheck,
 		actor,
 		authenticate(cfg.Auth),
+		limitClients(cfg.Clients, time.Now),
 		recoverHTTP,
 	)
 }

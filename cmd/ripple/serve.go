@@ -20,6 +20,7 @@ type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
 	AuthFlags   `embed:""`
+	LimitFlags  `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -36,6 +37,9 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 		return err // before opening anything
 	}
 	if err := c.AuthFlags.check(c.Listen); err != nil {
+		return err
+	}
+	if err := c.LimitFlags.check(); err != nil {
 		return err
 	}
 	mapping, err := loadEventMapping(c.EventMapping)
@@ -91,6 +95,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 		return err
 	}
 	go reclaimImports(ctx, log, svc.Imports)
-	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins})
+	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins,
+		GraphQL: c.LimitFlags.graphQL(), Clients: c.LimitFlags.clients()})
 	return server.Serve(ctx, ln, h, log)
 }
