@@ -105,11 +105,11 @@ const (
 func (l textLimit) check(query string) *gqlerror.Error {
 	lex := lexer.New(&ast.Source{Input: query})
 	var (
-		stack      []scope
-		perSet     []int // selections so far in each open selection set
-		sets       int   // selection sets open
-		tokens     int
-		selections int
+		stack       []scope
+		perSet      []int // selections so far in each open selection set
+		sets        int   // selection sets open
+		tokens      int
+		selections  int
 		prev, prev2 lexer.Token
 	)
 	for {
