@@ -25,6 +25,9 @@ type Options struct {
 	DepthLimit int
 	// Text bounds the query's text before it is parsed.
 	Text TextLimits
+	// Extensions are added to the handler after Ripple's own: metrics and
+	// tracing (package telemetry) see every operation, refused ones too.
+	Extensions []graphql.HandlerExtension
 }
 
 // NewHandler returns the GraphQL endpoint over the wired services: POST and GET (queries
@@ -58,6 +61,9 @@ func NewHandler(svc *app.Services, o Options) http.Handler {
 	// says better what is wrong with it.
 	srv.Use(depthLimit{max: o.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	for _, ext := range o.Extensions {
+		srv.Use(ext)
+	}
 	srv.AroundFields(authorizeFields)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/alecthomas/kong"
 
 	"github.com/ripple-cmdb/ripple/resolvers"
@@ -39,8 +40,10 @@ func (f LimitFlags) clients() server.ClientLimits {
 	return server.ClientLimits{Rate: f.RateLimit, Burst: f.RateBurst, MaxInFlight: f.MaxConcurrentPerClient}
 }
 
-func (f LimitFlags) graphQL() resolvers.Options {
-	return resolvers.Options{Text: resolvers.TextLimits{
+// graphQL is the GraphQL handler's options: these limits, and ext (the
+// telemetry's extensions).
+func (f LimitFlags) graphQL(ext []graphql.HandlerExtension) resolvers.Options {
+	return resolvers.Options{Extensions: ext, Text: resolvers.TextLimits{
 		Tokens: f.MaxQueryTokens, Selections: f.MaxQuerySelections, SelectionsPerSet: f.MaxSelectionsPerSet,
 	}}
 }

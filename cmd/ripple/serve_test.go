@@ -26,7 +26,7 @@ func TestLimitFlags(t *testing.T) {
 	if got := cli.Serve.LimitFlags.clients(); got.Rate != 0 || got.MaxInFlight != 32 {
 		t.Errorf("default client limits %+v", got)
 	}
-	if got := cli.Serve.LimitFlags.graphQL().Text; got.Tokens != resolvers.DefaultMaxTokens ||
+	if got := cli.Serve.LimitFlags.graphQL(nil).Text; got.Tokens != resolvers.DefaultMaxTokens ||
 		got.Selections != resolvers.DefaultMaxSelections || got.SelectionsPerSet != resolvers.DefaultMaxSelectionsPerSet {
 		t.Errorf("default text limits %+v", got)
 	}
@@ -34,7 +34,7 @@ func TestLimitFlags(t *testing.T) {
 	if got := cli.Serve.LimitFlags.clients(); got.Rate != 5.5 || got.Burst != 20 || got.MaxInFlight != 4 {
 		t.Errorf("client limits %+v", got)
 	}
-	if got := cli.Serve.LimitFlags.graphQL().Text.SelectionsPerSet; got != 50 {
+	if got := cli.Serve.LimitFlags.graphQL(nil).Text.SelectionsPerSet; got != 50 {
 		t.Errorf("selections per set %d", got)
 	}
 	t.Setenv("RIPPLE_RATE_LIMIT", "2")
