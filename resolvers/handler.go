@@ -23,20 +23,18 @@ type Options struct {
 	ComplexityLimit int
 	// DepthLimit bounds how deeply an operation's fields nest.
 	DepthLimit int
+	// Text bounds the query's text before it is parsed.
+	Text TextLimits
 	// Extensions are added to the handler after Ripple's own: metrics and
 	// tracing (package telemetry) see every operation, refused ones too.
 	Extensions []graphql.HandlerExtension
 }
 
-// parserTokenLimit bounds the size of a query document before any
-// validation work is done; GraphiQL's introspection query is ~500 tokens.
-const parserTokenLimit = 20000
-
 // NewHandler returns the GraphQL endpoint over the wired services: POST and GET (queries
 // only, so a browser cannot be tricked into a mutation by a link; see
 // httpTransport), a parsed
-// query cache, persisted queries, introspection, depth and complexity
-// limits, the error presenter and panic recovery, and per-operation
+// query cache, persisted queries, introspection, limits on the query's
+// text (before parsing), depth and complexity limits, the error presenter and panic recovery, and per-operation
 // dataloaders.
 func NewHandler(svc *app.Services, o Options) http.Handler {
 	if o.ComplexityLimit <= 0 {
@@ -53,9 +51,12 @@ func NewHandler(svc *app.Services, o Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetParserTokenLimit(parserTokenLimit)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After the persisted-query extension, which fills in the text of a
+	// query sent by its hash; before parsing and validation, which cost
+	// more than linear time on some texts (textLimit).
+	srv.Use(textLimit{o.Text.withDefaults()})
 	// Depth first: a deep query is also a complex one, and the depth error
 	// says better what is wrong with it.
 	srv.Use(depthLimit{max: o.DepthLimit})

@@ -14,6 +14,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/ripple-cmdb/ripple/graph"
 )
 
 // Codes of errors about the HTTP request itself, before any GraphQL runs.
@@ -96,6 +98,11 @@ func readParams(r *http.Request) (*graphql.RawParams, *requestRejection) {
 		if err != nil {
 			return nil, reject(http.StatusBadRequest, CodeBadRequest, "the query string is malformed")
 		}
+		for _, name := range []string{"query", "operationName", "variables", "extensions"} {
+			if err := graph.CheckJSONText(name, name, []byte(q.Get(name))); err != nil {
+				return nil, invalidText(err)
+			}
+		}
 		return decodeParams(wireParams{
 			Query:         jsonString(q.Get("query")),
 			OperationName: jsonString(q.Get("operationName")),
@@ -113,6 +120,9 @@ func readParams(r *http.Request) (*graphql.RawParams, *requestRejection) {
 			return nil, reject(http.StatusBadRequest, CodeBadRequest, "could not read the request body")
 		}
 		body = bytes.TrimSpace(body)
+		if err := graph.CheckJSONText("", "the request body", body); err != nil {
+			return nil, invalidText(err)
+		}
 		switch {
 		case len(body) == 0:
 			return nil, reject(http.StatusBadRequest, CodeBadRequest, "the request body is empty: send {\"query\": ...}")
@@ -129,6 +139,13 @@ func readParams(r *http.Request) (*graphql.RawParams, *requestRejection) {
 	default:
 		return nil, reject(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed here: POST the operation as JSON, or GET a query", r.Method)
 	}
+}
+
+// invalidText refuses a request that is not valid Unicode text, before
+// the JSON decoder would turn the bad bytes into U+FFFD and the operation
+// store them.
+func invalidText(err error) *requestRejection {
+	return reject(http.StatusBadRequest, string(graph.CodeInvalidInput), "%s", graph.ErrorMessage(err))
 }
 
 // wireParams is a request's members as sent, each checked for its JSON

@@ -13,6 +13,7 @@ import (
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/events"
+	"github.com/ripple-cmdb/ripple/graph"
 )
 
 // Routes of the event endpoints.
@@ -53,7 +54,7 @@ func eventRoutes(services *app.Services) []apiRoute {
 //	200 {"received": n, "outcomes": {"INCIDENT_CREATED": 1, ...}, "events": [{eventId, dedupKey, outcome, ciId, incidentId, error}]}
 //	    (an event a rule refused is REJECTED, with the error; the others go in)
 //	400 {"error": {"code": "INVALID_INPUT", "field": "alerts[3].labels", "message"}}: a malformed
-//	    request, refused whole: nothing was ingested
+//	    request (invalid UTF-8 included), refused whole: nothing was ingested
 //	413 a body over MaxEventBytes
 //	503 the store failed or was too busy; some events may have been
 //	    ingested, and sending the request again is safe (ingestion is
@@ -84,6 +85,10 @@ func (h *eventsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		status, e := readFailure(r, err)
 		writeJSON(w, status, map[string]*importError{"error": e})
+		return
+	}
+	if err := graph.CheckJSONText("", "the request body", body); err != nil {
+		badParam(w, r, err) // before decoding turns the bad bytes into U+FFFD
 		return
 	}
 	ins, err := h.decode(r, bytes.NewReader(body))

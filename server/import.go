@@ -191,6 +191,11 @@ func parseImportParams(r *http.Request) (importParams, error) {
 		m := q.Get("mapping")
 		p.mapping = &m
 	}
+	for _, name := range []string{"scope", "source", "fileName", "mapping"} {
+		if err := graph.CheckJSONText(name, name, []byte(q.Get(name))); err != nil {
+			return p, err
+		}
+	}
 	var err error
 	if p.dryRun, err = boolParam(q, "dryRun"); err != nil {
 		return p, err

@@ -58,6 +58,10 @@ type Config struct {
 	// CORSOrigins may call the API from a browser page (CORS, and trusted
 	// by the CSRF rule); none by default. Check them with CheckOrigins.
 	CORSOrigins []string
+	// Clients bounds each client's request rate and requests in flight
+	// on /graphql and /api (by authenticated subject, else remote IP);
+	// zero values are no limit.
+	Clients ClientLimits
 	// Metrics, when set, counts every request and is served at /metrics
 	// (see MetricsPath); the GraphQL and store series need its extension
 	// in GraphQL.Extensions and its observer on the store (app.NewObserved).
@@ -180,6 +184,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 		csrfCheck,
 		actor,
 		authenticate(cfg.Auth),
+		limitClients(cfg.Clients, time.Now),
 		recoverHTTP,
 	)
 }

@@ -37,6 +37,7 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 		kong.UsageOnError(),
 		// The format registry is the only list of formats.
 		kong.Vars{"formats": strings.Join(formats.Names(), ",")},
+		limitVars,
 	}, opts...)...)
 }
 

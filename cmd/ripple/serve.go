@@ -13,7 +13,6 @@ import (
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/correlate"
-	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
 	"github.com/ripple-cmdb/ripple/telemetry"
 )
@@ -23,6 +22,7 @@ type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
 	AuthFlags   `embed:""`
+	LimitFlags  `embed:""`
 	OpsFlags    `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
@@ -46,6 +46,9 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 		return err // before opening anything
 	}
 	if err := c.AuthFlags.check(c.Listen); err != nil {
+		return err
+	}
+	if err := c.LimitFlags.check(); err != nil {
 		return err
 	}
 	if err := c.OpsFlags.check(); err != nil {
@@ -129,6 +132,7 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 	defer func() { stopAdmin(); waitAdmin() }()
 	go reclaimImports(ctx, log, svc.Imports)
 	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins,
-		Metrics: tel.Metrics, NoMetricsRoute: !c.OpsFlags.Metrics, GraphQL: resolvers.Options{Extensions: tel.GraphQLExtensions()}})
+		Metrics: tel.Metrics, NoMetricsRoute: !c.OpsFlags.Metrics, Clients: c.LimitFlags.clients(),
+		GraphQL: c.LimitFlags.graphQL(tel.GraphQLExtensions())})
 	return server.ServeDrain(ctx, ln, h, log, server.Drain{Timeout: c.ShutdownTimeout, Delay: c.ShutdownDelay})
 }

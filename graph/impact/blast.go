@@ -40,7 +40,16 @@ func ComputeBlastRadius(ctx context.Context, s graph.Traverser, ciIDs []string, 
 	if err != nil {
 		return BlastRadius{}, fmt.Errorf("blast radius: %w", err)
 	}
-	return blastRadiusOf(s.Catalogue(), sub, q), nil
+	// Propagating through a large neighbourhood can take longer than the
+	// walk: a request whose deadline passed meanwhile gets no late answer.
+	if err := ctx.Err(); err != nil {
+		return BlastRadius{}, graph.Unavailable(err, "blast radius: the request was cancelled or timed out")
+	}
+	br := blastRadiusOf(s.Catalogue(), sub, q)
+	if err := ctx.Err(); err != nil {
+		return BlastRadius{}, graph.Unavailable(err, "blast radius: the request was cancelled or timed out")
+	}
+	return br, nil
 }
 
 func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.NeighbourhoodQuery) BlastRadius {

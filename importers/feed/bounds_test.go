@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestLineLimiter(t *testing.T) {
@@ -17,20 +18,32 @@ func TestLineLimiter(t *testing.T) {
 		{"first line too long", "abc\n", 2, "line 1"},
 		{"third line too long", "a\nb\ncdef", 3, "line 3"},
 		{"no newline at the end", "abc", 3, ""},
+		{"UTF-8", "café\n☕ 🚀\n", 20, ""},
+		{"a byte that is not UTF-8 on line 2", "ok\ncaf\xe9\n", 20, "line 2"},
+		{"a truncated character before a newline", "a\nb\n\xe2\x98\nc", 20, "line 3"},
+		{"a truncated character at the end", "a\n\xf0\x9f\x9a", 20, "line 2"},
+		{"an encoded surrogate", "\xed\xa0\x80", 20, "line 1"},
+		{"an overlong slash", "\xc0\xaf", 20, "line 1"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			lim := LimitLines(strings.NewReader(tc.in), tc.max)
-			got, err := io.ReadAll(lim)
-			var ie *InputError
-			switch {
-			case tc.at == "" && err != nil:
-				t.Fatalf("error %v", err)
-			case tc.at == "" && string(got) != tc.in:
-				t.Fatalf("read %q", got)
-			case tc.at != "" && (!errors.As(err, &ie) || ie.At != tc.at || lim.Err() != ie):
-				t.Fatalf("error %v, Err %v", err, lim.Err())
-			}
-		})
+		// One byte per read too, so that characters are cut between reads.
+		for _, reader := range []func(string) io.Reader{
+			func(s string) io.Reader { return strings.NewReader(s) },
+			func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) },
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				lim := LimitLines(reader(tc.in), tc.max)
+				got, err := io.ReadAll(lim)
+				var ie *InputError
+				switch {
+				case tc.at == "" && err != nil:
+					t.Fatalf("error %v", err)
+				case tc.at == "" && string(got) != tc.in:
+					t.Fatalf("read %q", got)
+				case tc.at != "" && (!errors.As(err, &ie) || ie.At != tc.at || lim.Err() != ie):
+					t.Fatalf("error %v, Err %v", err, lim.Err())
+				}
+			})
+		}
 	}
 }
 

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ITSM", itsmCases},
 		{"References", referenceCases},
 		{"Limits", limitCases},
+		{"Text", textCases},
 		{"HTTP", httpCases},
 		{"Import", importCases},
 		{"Reports", reportCases},

@@ -48,6 +48,26 @@ var limitCases = []testCase{
 		// The same shape on a small page is fine.
 		e.query(t, `{ cis(first: 20) { edges { node { neighbours { neighbours { id name } } } } } }`, nil, nil)
 	}},
+	{"a query repeating one field 19,000 times is refused before parsing", func(t *testing.T, e *env) {
+		e.mk(t, "a", "Server")
+		e.store.Reset()
+		res := e.post(t, "{ cis(first: 1) { "+strings.Repeat("totalCount ", 19000)+"} }", nil)
+		if len(res.Errors) != 1 || res.Errors[0].code() != "QUERY_LIMIT_EXCEEDED" || res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("want 422 QUERY_LIMIT_EXCEEDED, got %d %+v", res.status, res.Errors)
+		}
+		if ext := res.Errors[0].Extensions; ext["limit"] != "selectionsPerSet" || ext["max"] != float64(100) {
+			t.Errorf("the error does not name the limit: %v", ext)
+		}
+		if e.store.Total() != 0 {
+			t.Errorf("store calls %v", e.store.Counts())
+		}
+		// The same field a few times runs.
+		var out struct{ Cis struct{ TotalCount int } }
+		e.query(t, "{ cis(first: 1) { "+strings.Repeat("totalCount ", 50)+"} }", nil, &out)
+		if out.Cis.TotalCount != 1 {
+			t.Errorf("totalCount %d", out.Cis.TotalCount)
+		}
+	}},
 	{"introspection is allowed", func(t *testing.T, e *env) {
 		var out struct {
 			Schema struct{ Types []struct{ Name string } } `json:"__schema"`
