@@ -176,15 +176,17 @@ func (s *Store) materialise(w *walk) graph.Subgraph {
 }
 
 // members counts the grouping relations into a redundancy group, whatever
-// the traversal followed.
+// the traversal followed. The count comes first: it is a few slice
+// lengths, while the class check hashes a string, and most CIs have no
+// members.
 func (s *Store) members(slot int32) int {
 	n := &s.mem.nodes[slot]
-	if !s.groupClasses[n.ci.Class] {
-		return 0
-	}
 	total := 0
 	for _, t := range s.groupTypes {
 		total += len(edgesOf(n.in, t))
+	}
+	if total == 0 || !s.groupClasses[n.ci.Class] {
+		return 0
 	}
 	return total
 }
