@@ -171,4 +171,3 @@ func abs(x int) int {
 	}
 	return x
 }
-
