@@ -16,9 +16,11 @@ import (
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/correlate"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/store/observed"
 )
 
 // Services are what every way in (GraphQL, HTTP imports, the CLI) shares.
@@ -36,6 +38,10 @@ type Services struct {
 	// (events.DefaultMapping unless the caller sets Events.Mapping before
 	// serving).
 	Events *events.Service
+	// Correlation groups incidents one cause explains under major
+	// incidents, pass by pass as incidents open and resolve (ITSM tells it:
+	// every way an incident is raised or moved, events included).
+	Correlation *correlate.Service
 }
 
 // New builds the services over st; imports identify, reconcile and retire
@@ -43,12 +49,39 @@ type Services struct {
 func New(st graph.Store, policy importers.Policy) *Services {
 	svc := itsm.New(st)
 	analyst := analysis.New(svc)
+	corr := correlate.New(analyst, correlate.Options{})
+	svc.IncidentChanged = corr.IncidentChanged
 	return &Services{
-		Store:   st,
-		ITSM:    svc,
-		Analyst: analyst,
-		Reports: report.New(analyst),
-		Imports: &importers.Engine{Store: st, Policy: policy},
-		Events:  events.New(svc, events.DefaultMapping()),
+		Store:       st,
+		ITSM:        svc,
+		Analyst:     analyst,
+		Reports:     report.New(analyst),
+		Imports:     &importers.Engine{Store: st, Policy: policy},
+		Events:      events.New(svc, events.DefaultMapping()),
+		Correlation: corr,
 	}
+}
+
+// Observers are told of the services' work: the store calls and the
+// import runs (metrics, traces). Zero fields observe nothing.
+type Observers struct {
+	// Store observes every call to the store, which is named StoreName
+	// ("embedded", "neo4j") in what it records.
+	Store     observed.Observer
+	StoreName string
+	// ImportFinished is told of every import run recorded
+	// (importers.Engine.Finished).
+	ImportFinished func(importers.Run)
+}
+
+// NewObserved is New over st wrapped by store/observed, so that every
+// service's store calls (GraphQL, HTTP imports, events, reports) are
+// observed alike, with the engine telling o of the runs it finishes.
+func NewObserved(st graph.Store, policy importers.Policy, o Observers) *Services {
+	if o.Store != nil {
+		st = observed.Wrap(st, o.StoreName, o.Store)
+	}
+	svc := New(st, policy)
+	svc.Imports.Finished = o.ImportFinished
+	return svc
 }

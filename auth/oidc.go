@@ -54,6 +54,10 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	return &OIDC{verifier: provider.Verifier(&oidc.Config{ClientID: cfg.Audience}), cfg: cfg}, nil
 }
 
+// Config returns the configuration the verifier was built with (defaults
+// filled in): the console signs in against its issuer and audience.
+func (o *OIDC) Config() OIDCConfig { return o.cfg }
+
 // Verify returns the principal of a signed token.
 func (o *OIDC) Verify(ctx context.Context, raw string) (Principal, error) {
 	tok, err := o.verifier.Verify(ctx, raw)

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/correlate"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
@@ -227,4 +229,53 @@ func serviceHours(a *itsm.SLA) (map[string]any, error) {
 		return nil, graph.Internal(err, "encode service hours of SLA %s", a.ID)
 	}
 	return jsonObject(b)
+}
+
+// listIncidents pages through incidents in orderBy's order.
+func (r *Resolver) listIncidents(ctx context.Context, f itsm.IncidentFilter, orderBy *model.IncidentOrder, req pageRequest) (*model.IncidentConnection, error) {
+	if orderBy != nil {
+		f.Order = recordOrder(orderBy.Field, orderBy.Direction)
+	}
+	incs, rp, err := r.ITSM.ListIncidents(ctx, f, req.Page)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.IncidentConnection{TotalCount: rp.TotalCount}
+	conn.Edges, conn.PageInfo = recordConnection(incs, rp, f.Order, req, func(n *itsm.Incident, c string) model.IncidentEdge {
+		return model.IncidentEdge{Cursor: c, Node: n}
+	})
+	return conn, nil
+}
+
+// optionalCI is the CI with this id, or nil once it is deleted.
+func (r *Resolver) optionalCI(ctx context.Context, id string) (*graph.CI, error) {
+	cis, err := r.loadersFor(ctx).loadCIs(ctx, []string{id})
+	if err != nil || len(cis) == 0 {
+		return nil, err
+	}
+	return &cis[0], nil
+}
+
+// explainGrouping says why an incident is in its group, naming CIs (by
+// their last names once deleted).
+func (r *Resolver) explainGrouping(ctx context.Context, g *itsm.Grouping) (string, error) {
+	ids := append([]string{g.CauseCI, g.CI}, g.Path...)
+	cis, err := r.loadersFor(ctx).loadCIs(ctx, ids)
+	if err != nil {
+		return "", err
+	}
+	names := map[string]string{}
+	for _, ci := range cis {
+		names[ci.ID] = ci.Name
+	}
+	if len(cis) < len(ids) {
+		gone, err := graph.Tombstones(ctx, r.Store, ids)
+		if err != nil {
+			return "", err
+		}
+		for id, t := range gone {
+			names[id] = t.Name
+		}
+	}
+	return correlate.Explain(g, func(id string) string { return cmp.Or(names[id], id) }), nil
 }

@@ -54,6 +54,49 @@ func (r *changeResolver) History(ctx context.Context, obj *itsm.Change, first *i
 	return r.history(ctx, obj.ID, first, after)
 }
 
+func (r *correlationResolver) Cause(ctx context.Context, obj *itsm.Correlation) (*graph.CI, error) {
+	return r.optionalCI(ctx, obj.CauseCI)
+}
+
+func (r *correlationResolver) SuspectedChangeID(ctx context.Context, obj *itsm.Correlation) (*string, error) {
+	return nonEmpty(obj.SuspectedChangeID), nil
+}
+
+func (r *correlationResolver) SuspectedChange(ctx context.Context, obj *itsm.Correlation) (*itsm.Change, error) {
+	if obj.SuspectedChangeID == "" {
+		return nil, nil
+	}
+	return nilIfNotFound(r.ITSM.GetChange(ctx, obj.SuspectedChangeID))
+}
+
+func (r *correlationResolver) WindowMinutes(ctx context.Context, obj *itsm.Correlation) (float64, error) {
+	return minutes(obj.Window), nil
+}
+
+func (r *groupingResolver) Cause(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error) {
+	return r.optionalCI(ctx, obj.CauseCI)
+}
+
+func (r *groupingResolver) Ci(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error) {
+	return r.optionalCI(ctx, obj.CI)
+}
+
+func (r *groupingResolver) PathCis(ctx context.Context, obj *itsm.Grouping) ([]graph.CI, error) {
+	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+}
+
+func (r *groupingResolver) OpenedAfterMinutes(ctx context.Context, obj *itsm.Grouping) (float64, error) {
+	return minutes(obj.Offset), nil
+}
+
+func (r *groupingResolver) WindowMinutes(ctx context.Context, obj *itsm.Grouping) (float64, error) {
+	return minutes(obj.Window), nil
+}
+
+func (r *groupingResolver) Explanation(ctx context.Context, obj *itsm.Grouping) (string, error) {
+	return r.explainGrouping(ctx, obj)
+}
+
 func (r *incidentResolver) AffectedCis(ctx context.Context, obj *itsm.Incident) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.AffectedCIs)
 }
@@ -83,6 +126,19 @@ func (r *incidentResolver) Problem(ctx context.Context, obj *itsm.Incident) (*it
 		return nil, err
 	}
 	return ps[0], nil
+}
+
+func (r *incidentResolver) Parent(ctx context.Context, obj *itsm.Incident) (*itsm.Incident, error) {
+	if obj.ParentID() == "" {
+		return nil, nil
+	}
+	return nilIfNotFound(r.ITSM.GetIncident(ctx, obj.ParentID()))
+}
+
+func (r *incidentResolver) Children(ctx context.Context, obj *itsm.Incident, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error) {
+	ascending := model.OrderDirectionAsc
+	order := &model.IncidentOrder{Field: graph.SortStart, Direction: &ascending}
+	return r.listIncidents(ctx, itsm.IncidentFilter{Parent: obj.ID}, order, page(first, after, last, before))
 }
 
 func (r *incidentResolver) SLA(ctx context.Context, obj *itsm.Incident) (*model.IncidentSLA, error) {
@@ -241,20 +297,11 @@ func (r *queryResolver) Incident(ctx context.Context, id string) (*itsm.Incident
 }
 
 func (r *queryResolver) Incidents(ctx context.Context, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error) {
-	f := deref(filter)
-	if orderBy != nil {
-		f.Order = recordOrder(orderBy.Field, orderBy.Direction)
-	}
-	req := page(first, after, last, before)
-	incs, rp, err := r.ITSM.ListIncidents(ctx, f, req.Page)
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.IncidentConnection{TotalCount: rp.TotalCount}
-	conn.Edges, conn.PageInfo = recordConnection(incs, rp, f.Order, req, func(n *itsm.Incident, c string) model.IncidentEdge {
-		return model.IncidentEdge{Cursor: c, Node: n}
-	})
-	return conn, nil
+	return r.listIncidents(ctx, deref(filter), orderBy, page(first, after, last, before))
+}
+
+func (r *queryResolver) IncidentGroups(ctx context.Context, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error) {
+	return r.listIncidents(ctx, itsm.IncidentFilter{Open: true, Major: true}, orderBy, page(first, after, last, before))
 }
 
 func (r *queryResolver) Problem(ctx context.Context, id string) (*itsm.Problem, error) {
@@ -385,6 +432,10 @@ func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntr
 
 func (r *Resolver) Change() generated.ChangeResolver { return &changeResolver{r} }
 
+func (r *Resolver) Correlation() generated.CorrelationResolver { return &correlationResolver{r} }
+
+func (r *Resolver) Grouping() generated.GroupingResolver { return &groupingResolver{r} }
+
 func (r *Resolver) Incident() generated.IncidentResolver { return &incidentResolver{r} }
 
 func (r *Resolver) PriorityTarget() generated.PriorityTargetResolver {
@@ -402,6 +453,8 @@ func (r *Resolver) Window() generated.WindowResolver { return &windowResolver{r}
 type (
 	auditEntryResolver     struct{ *Resolver }
 	changeResolver         struct{ *Resolver }
+	correlationResolver    struct{ *Resolver }
+	groupingResolver       struct{ *Resolver }
 	incidentResolver       struct{ *Resolver }
 	priorityTargetResolver struct{ *Resolver }
 	problemResolver        struct{ *Resolver }

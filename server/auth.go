@@ -59,13 +59,17 @@ func authenticate(a *auth.Authenticator) func(http.Handler) http.Handler {
 // openRoute says which requests need no credentials: reads of what is not
 // the API — liveness and readiness probes, and the console's and
 // GraphiQL's static files (web.Handler), whose data comes through /graphql,
-// which does need them. Every /graphql and /api request is authenticated.
+// which does need them, and how to sign in (AuthConfigPath). Every other
+// /graphql and /api request, and /metrics, is authenticated.
 func openRoute(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
 	p := r.URL.Path
-	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/")
+	if p == AuthConfigURL {
+		return true
+	}
+	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/") && p != "/metrics"
 }
 
 func bearerToken(r *http.Request) (string, bool) {
@@ -77,8 +81,12 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // require answers 403 unless the request's principal holds perm: the HTTP
-// routes' side of the one authorizer (GraphQL's is in resolvers).
+// routes' side of the one authorizer (GraphQL's is in resolvers). An open
+// route (openPermission) needs nothing.
 func require(perm auth.Permission, next http.Handler) http.Handler {
+	if perm == openPermission {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := auth.Require(r.Context(), perm); err != nil {
 			deny(w, r, http.StatusForbidden, string(graph.CodeForbidden), err.Error())

@@ -21,6 +21,7 @@ import (
 	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 )
 
 // expectedMutations is the role matrix written out by hand, independently
@@ -67,6 +68,10 @@ var (
 		"POST " + EventsPath:       {auth.RoleEvents, auth.RoleAdmin},
 		ServiceReportPath:          readers,
 		PortfolioPath:              readers,
+		// Prometheus scrapes with a viewer's token.
+		MetricsPath: readers,
+		// How to sign in: open to everyone, with or without credentials.
+		AuthConfigPath: auth.Roles,
 	}
 )
 
@@ -93,7 +98,8 @@ func newAuthEnv(t *testing.T, withOIDC *auth.OIDC) *authEnv {
 		}
 		e.tokens[r] = secret
 	}
-	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC}}))
+	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC},
+		Metrics: metrics.New("test")}))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -187,7 +193,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 
-	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{})
+	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{Metrics: metrics.New("test")})
 	if len(routes) == 0 {
 		t.Fatal("no API routes")
 	}
@@ -202,6 +208,16 @@ func TestRoleMatrix(t *testing.T) {
 			method, path = http.MethodPost, rt.pattern
 		}
 		path = strings.NewReplacer("{format}", "nmap", "{id}", "x").Replace(path)
+		if rt.perm == openPermission {
+			res, err := e.srv.Client().Get(e.srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if method != http.MethodGet || res.StatusCode != http.StatusOK {
+				t.Errorf("open route %s %s without credentials: %d", method, path, res.StatusCode)
+			}
+		}
 		for _, r := range auth.Roles {
 			req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader("<nmaprun></nmaprun>"))
 			req.Header.Set("Content-Type", "application/xml")
@@ -331,7 +347,20 @@ func TestAuthentication(t *testing.T) {
 			res.Body.Close()
 		}
 	}
-	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x"} {
+	// How to sign in needs no token: the methods, and OIDC's issuer and client id.
+	res, err = http.Get(e.srv.URL + AuthConfigURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg authConfig
+	if err := json.NewDecoder(res.Body).Decode(&cfg); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("auth config: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	if fmt.Sprint(cfg.Methods) != "[token oidc]" || cfg.OIDC == nil || cfg.OIDC.Issuer != iss.URL || cfg.OIDC.ClientID != "ripple" {
+		t.Errorf("auth config: %+v", cfg)
+	}
+	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x", AuthConfigURL + "/x", "/metrics"} {
 		if res, err := http.Get(e.srv.URL + closed); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without a token: %v %v", closed, res, err)
 		} else {
@@ -384,20 +413,7 @@ func TestCSRFAndCORS(t *testing.T) {
 	const scan = `<?xml version="1.0"?><nmaprun args="nmap 10.0.0.1"><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host></nmaprun>`
 	post := func(ctype string, hdr ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/imports/nmap?scope=lab", strings.NewReader(scan))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(raw)
+		return do(t, srv, http.MethodPost, "/api/v1/imports/nmap?scope=lab", ctype, scan, hdr...)
 	}
 	cis := func() int {
 		page, err := st.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{})
@@ -457,5 +473,25 @@ func TestCSRFAndCORS(t *testing.T) {
 	}
 	if err := CheckOrigins([]string{"not an origin/"}); err == nil {
 		t.Error("bad origin accepted")
+	}
+}
+
+// With authentication off the console learns there is nothing to sign in to.
+func TestAuthConfigOff(t *testing.T) {
+	st, err := embedded.Open(context.Background(), t.TempDir(), graph.DefaultCatalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	srv := httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{}))
+	t.Cleanup(srv.Close)
+	res, err := http.Get(srv.URL + AuthConfigURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(raw)) != `{"methods":[],"oidc":null}` {
+		t.Errorf("auth config with authentication off: %d %s", res.StatusCode, raw)
 	}
 }

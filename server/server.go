@@ -15,6 +15,7 @@ import (
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 	"github.com/ripple-cmdb/ripple/web"
 )
 
@@ -57,6 +58,13 @@ type Config struct {
 	// CORSOrigins may call the API from a browser page (CORS, and trusted
 	// by the CSRF rule); none by default. Check them with CheckOrigins.
 	CORSOrigins []string
+	// Metrics, when set, counts every request and is served at /metrics
+	// (see MetricsPath); the GraphQL and store series need its extension
+	// in GraphQL.Extensions and its observer on the store (app.NewObserved).
+	Metrics *metrics.Metrics
+	// NoMetricsRoute keeps /metrics off this listener while Metrics still
+	// counts (ripple serve --no-metrics with an admin listener serving them).
+	NoMetricsRoute bool
 }
 
 // CheckOrigins validates --cors-origin values (scheme://host[:port]).
@@ -66,16 +74,21 @@ func CheckOrigins(origins []string) error {
 }
 
 // apiRoute is a route of the HTTP API beside GraphQL, with the permission
-// it needs. Every /api route is listed in apiRoutes, so the role matrix
-// test (auth_test.go) walks them all.
+// it needs (openPermission: none, not even credentials). Every /api route
+// is listed in apiRoutes, so the role matrix test (auth_test.go) walks them
+// all.
 type apiRoute struct {
 	pattern string
 	perm    auth.Permission
 	handler http.Handler
 }
 
+// openPermission marks an API route anyone may call without credentials.
+const openPermission auth.Permission = ""
+
 func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 	routes := []apiRoute{
+		authConfigRoute(cfg.Auth),
 		// Imports stream uploads far larger than MaxBodyBytes and may take
 		// minutes: the route has its own body limit and timeout.
 		{ImportPath, auth.PermImportsRun, timeout(cfg.ImportTimeout)(&importHandler{
@@ -87,7 +100,7 @@ func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 	}
 	// Monitoring webhooks and report exports answer within the request
 	// timeout like /graphql.
-	for _, rt := range append(eventRoutes(svc), reportRoutes(svc)...) {
+	for _, rt := range append(append(eventRoutes(svc), reportRoutes(svc)...), metricsRoute(cfg)...) {
 		rt.handler = timeout(cfg.RequestTimeout)(rt.handler)
 		routes = append(routes, rt)
 	}
@@ -104,6 +117,7 @@ func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 //	/healthz           200 while the process is alive
 //	/readyz            200 when the store answers a ping, 503 otherwise
 //	/api/v1/imports/{format}  POST a file to import (see importHandler)
+//	/api/v1/auth/config       how to sign in (open, see authConfigRoute)
 //
 // With cfg.Auth set, every route but the probes and the GraphiQL page needs
 // a bearer token, and writes are attributed to its subject; without, to the
@@ -161,6 +175,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 		hlog.NewHandler(cfg.Logger),
 		requestID,
 		hlog.AccessHandler(logAccess),
+		countRequests(cfg.Metrics),
 		corsAllow(cfg.CORSOrigins),
 		csrfCheck,
 		actor,

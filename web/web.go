@@ -4,7 +4,8 @@
 // fresh machine without Node or internet access gets both from Ripple alone.
 //
 // The handler answers the console's deep links (/, /blast, /ci/ID,
-// /changes[/ID], /incidents[/ID], /imports[/ID]) with the app's index.html,
+// /changes[/ID], /incidents[/ID], /problems[/ID], /imports[/ID],
+// /reports[/SERVICE-ID], /signin[/callback]) with the app's index.html,
 // which routes in the browser; /graphiql with GraphiQL; /assets/... with the
 // built files. Anything else is a 404 — the app's page for unknown
 // paths, except under the API's own prefixes, which get a plain 404.
@@ -25,7 +26,7 @@ import (
 var dist embed.FS
 
 // clientRoutes are the paths the console routes itself (src/App.tsx).
-var clientRoutes = regexp.MustCompile(`^/(|blast|ci/[^/]+|changes(/[^/]+)?|incidents(/[^/]+)?|imports(/[^/]+)?)$`)
+var clientRoutes = regexp.MustCompile(`^/(|blast|ci/[^/]+|changes(/[^/]+)?|incidents(/[^/]+)?|problems(/[^/]+)?|imports(/[^/]+)?|reports(/[^/]+)?|signin(/callback)?)$`)
 
 // apiPrefixes are never the app: an unknown API path must 404 plainly, so
 // that a client calling a wrong URL learns it at once.

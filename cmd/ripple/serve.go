@@ -12,7 +12,10 @@ import (
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/correlate"
+	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
+	"github.com/ripple-cmdb/ripple/telemetry"
 )
 
 // ServeCmd runs the HTTP server until SIGINT or SIGTERM.
@@ -20,6 +23,7 @@ type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
 	AuthFlags   `embed:""`
+	OpsFlags    `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -27,6 +31,12 @@ type ServeCmd struct {
 	AllowSelfApproval bool `name:"allow-self-approval" env:"RIPPLE_ALLOW_SELF_APPROVAL" help:"Let the actor who requested a change approve or reject it (separation of duties off)."`
 
 	EventMapping string `name:"event-mapping" type:"existingfile" env:"RIPPLE_EVENT_MAPPING" help:"How monitoring events find their CI and priority (JSON) over the defaults."`
+
+	CorrelationWindow       time.Duration `name:"correlation-window" default:"15m" env:"RIPPLE_CORRELATION_WINDOW" help:"How far apart in opening time incidents one cause explains may be to form a group."`
+	CorrelationLookback     time.Duration `name:"correlation-lookback" default:"24h" env:"RIPPLE_CORRELATION_LOOKBACK" help:"How long ago an open incident may have opened and still be grouped."`
+	CorrelationMinIncidents int           `name:"correlation-min-incidents" default:"2" env:"RIPPLE_CORRELATION_MIN_INCIDENTS" help:"The fewest incidents a group starts with (at least 2)."`
+	CorrelationMinEvidence  float64       `name:"correlation-min-evidence" default:"1" env:"RIPPLE_CORRELATION_MIN_EVIDENCE" help:"The least log-odds (nats) a cause needs against 'unrelated incidents' to group them."`
+	CorrelationDelay        time.Duration `name:"correlation-delay" default:"500ms" env:"RIPPLE_CORRELATION_DELAY" help:"How long a correlation pass waits after what triggered it and after the previous pass (batches storms)."`
 }
 
 // Run opens the store, optionally loads the demo estate, and serves.
@@ -38,15 +48,33 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	if err := c.AuthFlags.check(c.Listen); err != nil {
 		return err
 	}
+	if err := c.OpsFlags.check(); err != nil {
+		return err
+	}
 	mapping, err := loadEventMapping(c.EventMapping)
 	if err != nil {
 		return err
 	}
+	tel, err := c.OpsFlags.telemetry(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			log.Warn().Err(err).Msg("flushing traces")
+		}
+	}()
 	return c.withStore(ctx, log, func(st graph.Store) error {
-		svc := app.New(st, policy)
+		tel.WatchStore(st)
+		svc := app.NewObserved(st, policy, tel.Observers(c.Store))
 		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
 		svc.Events.Mapping = mapping
-		return c.serve(ctx, log, svc)
+		svc.Correlation.Options = correlate.Options{Window: c.CorrelationWindow, Lookback: c.CorrelationLookback,
+			MinIncidents: c.CorrelationMinIncidents, MinEvidence: c.CorrelationMinEvidence, Delay: c.CorrelationDelay}
+		svc.Correlation.OnError = func(err error) { log.Error().Err(err).Msg("incident correlation pass failed") }
+		return c.serve(ctx, log, svc, tel)
 	})
 }
 
@@ -67,7 +95,7 @@ func loadEventMapping(path string) (events.Mapping, error) {
 	return m, nil
 }
 
-func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services) error {
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services, tel telemetry.Telemetry) error {
 	st := svc.Store
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
@@ -90,7 +118,17 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 	if err != nil {
 		return err
 	}
+	// The admin listener stops with the main one (or when it fails).
+	actx, stopAdmin := context.WithCancel(ctx)
+	waitAdmin, err := c.OpsFlags.serveAdmin(actx, log, tel.Metrics)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		return err
+	}
+	defer func() { stopAdmin(); waitAdmin() }()
 	go reclaimImports(ctx, log, svc.Imports)
-	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins})
-	return server.Serve(ctx, ln, h, log)
+	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins,
+		Metrics: tel.Metrics, NoMetricsRoute: !c.OpsFlags.Metrics, GraphQL: resolvers.Options{Extensions: tel.GraphQLExtensions()}})
+	return server.ServeDrain(ctx, ln, h, log, server.Drain{Timeout: c.ShutdownTimeout, Delay: c.ShutdownDelay})
 }

@@ -70,6 +70,9 @@ func (a *Analyst) episodes(ctx context.Context, now time.Time) ([]rootcause.Epis
 	if err != nil {
 		return nil, err
 	}
+	// A major incident's CI is its group's likely cause, not a CI that
+	// raised something: it says nothing about monitoring coverage.
+	incs = slices.DeleteFunc(incs, func(inc *itsm.Incident) bool { return inc.Major })
 	slices.SortFunc(incs, func(x, y *itsm.Incident) int { return x.OpenedAt.Compare(y.OpenedAt) })
 	var bursts [][]*itsm.Incident
 	for i, inc := range incs {

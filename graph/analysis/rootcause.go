@@ -3,10 +3,12 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
 )
@@ -15,7 +17,10 @@ import (
 type RootCause struct {
 	CI graph.CI
 	// Score is the candidate's share of belief among all candidates, 0..1.
-	Score    float64
+	Score float64
+	// LogOdds is the ranking's log posterior against "nothing failed":
+	// unlike Score it does not depend on the other candidates.
+	LogOdds  float64
 	Explains []*itsm.Incident
 	Evidence []rootcause.Evidence
 }
@@ -31,12 +36,12 @@ const (
 
 // RootCauseCandidates ranks the CIs that best explain the incidents (or,
 // with no ids, every open incident opened since since, by default the last
-// day): upstream CIs whose failure covers many of the incidents' CIs with
-// the right severity, timed with a recent change on or near them, or with a
-// known error.
+// day, leaving out major incidents, which group others rather than report
+// a symptom): upstream CIs whose failure covers many of the incidents' CIs
+// with the right severity, timed with a recent change on or near them, or
+// with a known error.
 func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string, since *time.Time, limit int) ([]RootCause, error) {
-	now := a.ITSM.Now()
-	from := now.Add(-defaultOpenWindow)
+	from := a.ITSM.Now().Add(-defaultOpenWindow)
 	if since != nil {
 		from = *since
 	}
@@ -44,50 +49,103 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 	if err != nil || len(incs) == 0 {
 		return nil, err
 	}
+	m, err := a.CauseModel(ctx, incs, from)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return m.Rank(nil, limit), nil
+}
+
+// CauseModel is the evidence about the causes of a set of incidents, read
+// from the store once — the graph upstream of their CIs, recent changes,
+// known errors — so that the set and any subset of it can be ranked
+// without reading the store again (correlation ranks what is left of a
+// storm after each group it finds).
+type CauseModel struct {
+	cat     *graph.Catalogue
+	sub     graph.Subgraph
+	in      rootcause.Input
+	byID    map[string]*itsm.Incident
+	deleted *rootcause.Evidence
+}
+
+// CauseModel gathers the evidence about incs, observed since since (or
+// their earliest opening, if earlier). It is nil when no incident has a
+// CI that still exists.
+func (a *Analyst) CauseModel(ctx context.Context, incs []*itsm.Incident, since time.Time) (*CauseModel, error) {
 	incs, affected, seeds, deleted, err := a.withLiveCIs(ctx, incs)
 	if err != nil || len(incs) == 0 {
 		return nil, err
 	}
-	byID := map[string]*itsm.Incident{}
-	in := rootcause.Input{Since: from, Now: now}
+	m := &CauseModel{cat: a.store().Catalogue(), byID: map[string]*itsm.Incident{}, deleted: deleted,
+		in: rootcause.Input{Since: since, Now: a.ITSM.Now()}}
 	for _, inc := range incs {
-		byID[inc.ID] = inc
-		in.Incidents = append(in.Incidents, rankInput(inc, affected[inc.ID]))
-		if inc.OpenedAt.Before(in.Since) {
-			in.Since = inc.OpenedAt
+		m.byID[inc.ID] = inc
+		m.in.Incidents = append(m.in.Incidents, rankInput(inc, affected[inc.ID]))
+		if inc.OpenedAt.Before(m.in.Since) {
+			m.in.Since = inc.OpenedAt
 		}
 	}
-	sub, err := a.causeSubgraph(ctx, seeds)
-	if err != nil {
+	if m.sub, err = a.causeSubgraph(ctx, seeds); err != nil {
 		return nil, err
 	}
-	if in.Changes, err = a.recentChanges(ctx, sub, in.Since.Add(-changeLookback), now); err != nil {
+	if m.in.Changes, err = a.recentChanges(ctx, m.sub, m.in.Since.Add(-changeLookback), m.in.Now); err != nil {
 		return nil, err
 	}
-	if in.KnownErrors, err = a.knownErrors(ctx, sub); err != nil {
+	if m.in.KnownErrors, err = a.knownErrors(ctx, m.sub); err != nil {
 		return nil, err
 	}
-	if in.Coverage, err = a.learnedCoverage(ctx); err != nil {
+	if m.in.Coverage, err = a.learnedCoverage(ctx); err != nil {
 		return nil, err
 	}
-	ranked := rootcause.Rank(a.store().Catalogue(), sub, in, rootcause.Options{Limit: limit})
+	return m, nil
+}
+
+// Subgraph is the graph the model ranks over: every CI whose failure could
+// reach an incident's CI, and one hop downstream of those.
+func (m *CauseModel) Subgraph() graph.Subgraph { return m.sub }
+
+// Reach is what a failure of cause does in the model's subgraph: the
+// effect on each CI it hits and a shortest explaining path to it.
+func (m *CauseModel) Reach(cause string) impact.State {
+	return impact.Propagate(m.cat, m.sub, []string{cause})
+}
+
+// Rank ranks the causes of the incidents among ids (all the model's when
+// ids is nil; ids it does not hold are ignored), best first, at most limit.
+func (m *CauseModel) Rank(ids []string, limit int) []RootCause {
+	in := m.in
+	if ids != nil {
+		keep := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			keep[id] = true
+		}
+		in.Incidents = nil
+		for _, inc := range m.in.Incidents {
+			if keep[inc.ID] {
+				in.Incidents = append(in.Incidents, inc)
+			}
+		}
+	}
+	ranked := rootcause.Rank(m.cat, m.sub, in, rootcause.Options{Limit: limit})
 	out := make([]RootCause, 0, len(ranked))
 	for _, c := range ranked {
-		rc := RootCause{CI: sub.Nodes[c.CI].CI, Score: c.Score, Evidence: c.Evidence}
-		if deleted != nil {
-			rc.Evidence = append(rc.Evidence, *deleted)
+		rc := RootCause{CI: m.sub.Nodes[c.CI].CI, Score: c.Score, LogOdds: c.LogOdds, Evidence: c.Evidence}
+		if m.deleted != nil {
+			rc.Evidence = append(rc.Evidence, *m.deleted)
 		}
 		for _, id := range c.Explains {
-			rc.Explains = append(rc.Explains, byID[id])
+			rc.Explains = append(rc.Explains, m.byID[id])
 		}
 		out = append(out, rc)
 	}
-	return out, nil
+	return out
 }
 
 func (a *Analyst) selectIncidents(ctx context.Context, ids []string, since time.Time) ([]*itsm.Incident, error) {
 	if len(ids) == 0 {
-		return a.incidents(ctx, itsm.IncidentFilter{Open: true, From: &since})
+		open, err := a.incidents(ctx, itsm.IncidentFilter{Open: true, From: &since})
+		return slices.DeleteFunc(open, func(inc *itsm.Incident) bool { return inc.Major }), err
 	}
 	var out []*itsm.Incident
 	for i, id := range ids {

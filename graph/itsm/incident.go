@@ -73,12 +73,16 @@ func (s *Service) CreateIncident(ctx context.Context, in CreateIncidentInput) (*
 		return nil, err
 	}
 	inc.Transitions = []Transition{s.created(ctx, string(IncidentNew), inc.OpenedAt)}
-	return s.saveIncident(ctx, inc, 0)
+	saved, err := s.saveIncident(ctx, inc, 0)
+	if err == nil {
+		s.changed(ctx, saved)
+	}
+	return saved, err
 }
 
 // UpdateIncident changes an incident's details.
 func (s *Service) UpdateIncident(ctx context.Context, id string, in UpdateIncidentInput) (*Incident, error) {
-	return s.modifyIncident(ctx, id, func(inc *Incident) error {
+	return s.modifyIncidentNotify(ctx, id, in.AffectedCIs != nil, func(inc *Incident) error {
 		if inc.State == IncidentClosed {
 			return graph.Invalid("id", "incident %s is CLOSED and cannot change", id)
 		}
@@ -123,7 +127,7 @@ func (s *Service) TransitionIncident(ctx context.Context, id string, to Incident
 // back-dated with it. at must not be in the future, before the incident's
 // previous transition, or (ending an outage) before the outage started.
 func (s *Service) TransitionIncidentAt(ctx context.Context, id string, to IncidentState, note string, at time.Time) (*Incident, error) {
-	return s.modifyIncident(ctx, id, func(inc *Incident) error {
+	return s.modifyIncidentNotify(ctx, id, true, func(inc *Incident) error {
 		if err := incidentMachine.check("incident", inc.State, to); err != nil {
 			return err
 		}
@@ -195,6 +199,10 @@ type IncidentFilter struct {
 	From, To *time.Time
 	// Order is the listing's order (zero: newest first); not a condition.
 	Order graph.RecordOrder
+	// Major restricts to major incidents (the parents of groups), Parent
+	// to the children of one; either excludes Priority (one tag each).
+	Major  bool
+	Parent string
 }
 
 // ListIncidents returns one page of incidents in f.Order.
@@ -221,6 +229,15 @@ func (s *Service) ListIncidents(ctx context.Context, f IncidentFilter, p graph.P
 			return nil, graph.RecordPage{}, graph.Invalid("filter.priority", "unknown priority %q", f.Priority)
 		}
 		rf.Ref = priorityTag(f.Priority)
+	}
+	if tags := boolCount(f.Priority != "", f.Major, f.Parent != ""); tags > 1 {
+		return nil, graph.RecordPage{}, graph.Invalid("filter", "priority, major and parent cannot be combined")
+	}
+	switch {
+	case f.Major:
+		rf.Ref = majorTag
+	case f.Parent != "":
+		rf.Ref = parentTag(f.Parent)
 	}
 	page, err := s.Store.ListRecords(ctx, graph.KindIncident, rf, p)
 	if err != nil {
@@ -329,6 +346,16 @@ func (s *Service) impactedServices(ctx context.Context, ids []string, cis map[st
 	return out, nil
 }
 
+// modifyIncidentNotify is modifyIncident telling IncidentChanged when
+// notify is set (the incident opened, moved or changed its CIs).
+func (s *Service) modifyIncidentNotify(ctx context.Context, id string, notify bool, change func(*Incident) error) (*Incident, error) {
+	inc, err := s.modifyIncident(ctx, id, change)
+	if err == nil && notify {
+		s.changed(ctx, inc)
+	}
+	return inc, err
+}
+
 func (s *Service) modifyIncident(ctx context.Context, id string, change func(*Incident) error) (*Incident, error) {
 	if err := graph.CheckID("id", id); err != nil {
 		return nil, err
@@ -366,6 +393,12 @@ func incidentRecord(inc *Incident) (graph.Record, error) {
 		return graph.Record{}, err
 	}
 	refs := []string{priorityTag(inc.Priority)}
+	if inc.Major {
+		refs = append(refs, majorTag)
+	}
+	if p := inc.ParentID(); p != "" {
+		refs = append(refs, parentTag(p))
+	}
 	if inc.CausedByChangeID != "" {
 		refs = append(refs, graph.RecordRef(graph.KindChange, inc.CausedByChangeID))
 	}

@@ -22,6 +22,18 @@ type Service struct {
 	// requested a change may then approve or reject it. Off by default
 	// (the rule holds); `ripple serve --allow-self-approval` sets it.
 	AllowSelfApproval bool
+	// IncidentChanged, when set, is told of every incident raised, moved
+	// to another state or given other affected CIs, after the write (the
+	// correlation of incidents into groups listens here). It must return
+	// quickly and cannot fail the write.
+	IncidentChanged func(ctx context.Context, inc *Incident)
+}
+
+// changed tells IncidentChanged about inc.
+func (s *Service) changed(ctx context.Context, inc *Incident) {
+	if s.IncidentChanged != nil {
+		s.IncidentChanged(ctx, inc)
+	}
 }
 
 // New returns a service over the store with the real clock and separation

@@ -74,12 +74,32 @@ type Incident struct {
 	// SLA later does not move the due times of incidents already raised.
 	// Incidents stored before Ripple kept terms have a nil SLATermsAt and
 	// run on the SLAs as they are now.
-	SLATerms    []SLA        `json:"slaTerms,omitempty"`
-	SLATermsAt  *time.Time   `json:"slaTermsAt,omitempty"`
+	SLATerms   []SLA      `json:"slaTerms,omitempty"`
+	SLATermsAt *time.Time `json:"slaTermsAt,omitempty"`
+	// Major marks the parent of a group of incidents one cause explains
+	// (see Correlation); its affected CI is the likely cause.
+	Major       bool         `json:"major,omitempty"`
+	Correlation *Correlation `json:"correlation,omitempty"`
+	// Grouping, on a child, names its major incident and why it is in
+	// that group; nil when the incident is in no group.
+	Grouping    *Grouping    `json:"grouping,omitempty"`
 	Transitions []Transition `json:"transitions,omitempty"`
 	Version     int64        `json:"-"`
 	CreatedAt   time.Time    `json:"-"`
 	UpdatedAt   time.Time    `json:"-"`
+}
+
+// ParentID is the id of the major incident grouping this one, or "".
+func (inc *Incident) ParentID() string {
+	if inc.Grouping == nil {
+		return ""
+	}
+	return inc.Grouping.ParentID
+}
+
+// Open reports whether the incident is not yet RESOLVED or CLOSED.
+func (inc *Incident) Open() bool {
+	return inc.State != IncidentResolved && inc.State != IncidentClosed
 }
 
 // ProblemState is where a problem is in its lifecycle.

@@ -45,10 +45,12 @@ type ResolverRoot interface {
 	ChangeCollision() ChangeCollisionResolver
 	ChangeImpact() ChangeImpactResolver
 	ChangeThreat() ChangeThreatResolver
+	Correlation() CorrelationResolver
 	Dependency() DependencyResolver
 	Event() EventResolver
 	Evidence() EvidenceResolver
 	FieldOrigin() FieldOriginResolver
+	Grouping() GroupingResolver
 	ImpactedCI() ImpactedCIResolver
 	ImportProblem() ImportProblemResolver
 	ImportRun() ImportRunResolver
@@ -260,6 +262,18 @@ type ComplexityRoot struct {
 		Type  func(childComplexity int) int
 	}
 
+	Correlation struct {
+		Cause             func(childComplexity int) int
+		CauseCI           func(childComplexity int) int
+		Evidence          func(childComplexity int) int
+		Onset             func(childComplexity int) int
+		Score             func(childComplexity int) int
+		SuspectedChange   func(childComplexity int) int
+		SuspectedChangeID func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		WindowMinutes     func(childComplexity int) int
+	}
+
 	Dependency struct {
 		CI       func(childComplexity int) int
 		Distance func(childComplexity int) int
@@ -333,6 +347,22 @@ type ComplexityRoot struct {
 		Scope    func(childComplexity int) int
 		Since    func(childComplexity int) int
 		Source   func(childComplexity int) int
+	}
+
+	Grouping struct {
+		CI                 func(childComplexity int) int
+		Cause              func(childComplexity int) int
+		CauseCI            func(childComplexity int) int
+		Ci                 func(childComplexity int) int
+		Distance           func(childComplexity int) int
+		Effect             func(childComplexity int) int
+		Explanation        func(childComplexity int) int
+		GroupedAt          func(childComplexity int) int
+		OpenedAfterMinutes func(childComplexity int) int
+		ParentID           func(childComplexity int) int
+		Path               func(childComplexity int) int
+		PathCis            func(childComplexity int) int
+		WindowMinutes      func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -429,16 +459,21 @@ type ComplexityRoot struct {
 		AffectedCis      func(childComplexity int) int
 		CausedByChange   func(childComplexity int) int
 		CausedByChangeID func(childComplexity int) int
+		Children         func(childComplexity int, first *int, after *string, last *int, before *string) int
 		CiRefs           func(childComplexity int) int
 		ClosedAt         func(childComplexity int) int
+		Correlation      func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
+		Grouping         func(childComplexity int) int
 		History          func(childComplexity int, first *int, after *string) int
 		ID               func(childComplexity int) int
 		Impact           func(childComplexity int) int
+		Major            func(childComplexity int) int
 		OpenedAt         func(childComplexity int) int
 		OutageEnd        func(childComplexity int) int
 		OutageStart      func(childComplexity int) int
+		Parent           func(childComplexity int) int
 		Priority         func(childComplexity int) int
 		Problem          func(childComplexity int) int
 		ResolutionDue    func(childComplexity int) int
@@ -637,6 +672,7 @@ type ComplexityRoot struct {
 		ImportRun           func(childComplexity int, id string) int
 		ImportRuns          func(childComplexity int, source *string, scope *string, outcome []string, first *int, after *string) int
 		Incident            func(childComplexity int, id string) int
+		IncidentGroups      func(childComplexity int, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) int
 		Incidents           func(childComplexity int, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) int
 		Me                  func(childComplexity int) int
 		Problem             func(childComplexity int, id string) int
@@ -900,6 +936,14 @@ type ChangeImpactResolver interface {
 type ChangeThreatResolver interface {
 	PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error)
 }
+type CorrelationResolver interface {
+	Cause(ctx context.Context, obj *itsm.Correlation) (*graph.CI, error)
+
+	SuspectedChangeID(ctx context.Context, obj *itsm.Correlation) (*string, error)
+	SuspectedChange(ctx context.Context, obj *itsm.Correlation) (*itsm.Change, error)
+
+	WindowMinutes(ctx context.Context, obj *itsm.Correlation) (float64, error)
+}
 type DependencyResolver interface {
 	Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error)
 }
@@ -927,6 +971,18 @@ type EvidenceResolver interface {
 type FieldOriginResolver interface {
 	LastSeen(ctx context.Context, obj *model.FieldOrigin) (*time.Time, error)
 }
+type GroupingResolver interface {
+	Cause(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error)
+
+	Ci(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error)
+
+	PathCis(ctx context.Context, obj *itsm.Grouping) ([]graph.CI, error)
+
+	OpenedAfterMinutes(ctx context.Context, obj *itsm.Grouping) (float64, error)
+	WindowMinutes(ctx context.Context, obj *itsm.Grouping) (float64, error)
+
+	Explanation(ctx context.Context, obj *itsm.Grouping) (string, error)
+}
 type ImpactedCIResolver interface {
 	Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error)
 }
@@ -949,6 +1005,9 @@ type IncidentResolver interface {
 	CausedByChangeID(ctx context.Context, obj *itsm.Incident) (*string, error)
 	CausedByChange(ctx context.Context, obj *itsm.Incident) (*itsm.Change, error)
 	Problem(ctx context.Context, obj *itsm.Incident) (*itsm.Problem, error)
+
+	Parent(ctx context.Context, obj *itsm.Incident) (*itsm.Incident, error)
+	Children(ctx context.Context, obj *itsm.Incident, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error)
 
 	SLA(ctx context.Context, obj *itsm.Incident) (*model.IncidentSLA, error)
 	ResponseDue(ctx context.Context, obj *itsm.Incident) (*time.Time, error)
@@ -1027,6 +1086,7 @@ type QueryResolver interface {
 	ImportRun(ctx context.Context, id string) (*importers.Run, error)
 	Incident(ctx context.Context, id string) (*itsm.Incident, error)
 	Incidents(ctx context.Context, filter *itsm.IncidentFilter, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error)
+	IncidentGroups(ctx context.Context, orderBy *model.IncidentOrder, first *int, after *string, last *int, before *string) (*model.IncidentConnection, error)
 	Problem(ctx context.Context, id string) (*itsm.Problem, error)
 	Problems(ctx context.Context, filter *itsm.ProblemFilter, orderBy *model.ProblemOrder, first *int, after *string, last *int, before *string) (*model.ProblemConnection, error)
 	Change(ctx context.Context, id string) (*itsm.Change, error)
@@ -1898,6 +1958,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChangeTypeCount.Type(childComplexity), true
 
+	case "Correlation.cause":
+		if e.ComplexityRoot.Correlation.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.Cause(childComplexity), true
+	case "Correlation.causeId":
+		if e.ComplexityRoot.Correlation.CauseCI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.CauseCI(childComplexity), true
+	case "Correlation.evidence":
+		if e.ComplexityRoot.Correlation.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.Evidence(childComplexity), true
+	case "Correlation.onset":
+		if e.ComplexityRoot.Correlation.Onset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.Onset(childComplexity), true
+	case "Correlation.score":
+		if e.ComplexityRoot.Correlation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.Score(childComplexity), true
+	case "Correlation.suspectedChange":
+		if e.ComplexityRoot.Correlation.SuspectedChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.SuspectedChange(childComplexity), true
+	case "Correlation.suspectedChangeId":
+		if e.ComplexityRoot.Correlation.SuspectedChangeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.SuspectedChangeID(childComplexity), true
+	case "Correlation.updatedAt":
+		if e.ComplexityRoot.Correlation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.UpdatedAt(childComplexity), true
+	case "Correlation.windowMinutes":
+		if e.ComplexityRoot.Correlation.WindowMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Correlation.WindowMinutes(childComplexity), true
+
 	case "Dependency.ci":
 		if e.ComplexityRoot.Dependency.CI == nil {
 			break
@@ -2216,6 +2331,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FieldOrigin.Source(childComplexity), true
+
+	case "Grouping.ciId":
+		if e.ComplexityRoot.Grouping.CI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.CI(childComplexity), true
+	case "Grouping.cause":
+		if e.ComplexityRoot.Grouping.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Cause(childComplexity), true
+	case "Grouping.causeId":
+		if e.ComplexityRoot.Grouping.CauseCI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.CauseCI(childComplexity), true
+	case "Grouping.ci":
+		if e.ComplexityRoot.Grouping.Ci == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Ci(childComplexity), true
+	case "Grouping.distance":
+		if e.ComplexityRoot.Grouping.Distance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Distance(childComplexity), true
+	case "Grouping.effect":
+		if e.ComplexityRoot.Grouping.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Effect(childComplexity), true
+	case "Grouping.explanation":
+		if e.ComplexityRoot.Grouping.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Explanation(childComplexity), true
+	case "Grouping.groupedAt":
+		if e.ComplexityRoot.Grouping.GroupedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.GroupedAt(childComplexity), true
+	case "Grouping.openedAfterMinutes":
+		if e.ComplexityRoot.Grouping.OpenedAfterMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.OpenedAfterMinutes(childComplexity), true
+	case "Grouping.parentId":
+		if e.ComplexityRoot.Grouping.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.ParentID(childComplexity), true
+	case "Grouping.path":
+		if e.ComplexityRoot.Grouping.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.Path(childComplexity), true
+	case "Grouping.pathCis":
+		if e.ComplexityRoot.Grouping.PathCis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.PathCis(childComplexity), true
+	case "Grouping.windowMinutes":
+		if e.ComplexityRoot.Grouping.WindowMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grouping.WindowMinutes(childComplexity), true
 
 	case "Identifier.kind":
 		if e.ComplexityRoot.Identifier.Kind == nil {
@@ -2622,6 +2816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.CausedByChangeID(childComplexity), true
+	case "Incident.children":
+		if e.ComplexityRoot.Incident.Children == nil {
+			break
+		}
+
+		args, err := ec.field_Incident_children_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Incident.Children(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Incident.ciRefs":
 		if e.ComplexityRoot.Incident.CiRefs == nil {
 			break
@@ -2634,6 +2839,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.ClosedAt(childComplexity), true
+	case "Incident.correlation":
+		if e.ComplexityRoot.Incident.Correlation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Correlation(childComplexity), true
 	case "Incident.createdAt":
 		if e.ComplexityRoot.Incident.CreatedAt == nil {
 			break
@@ -2646,6 +2857,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Description(childComplexity), true
+	case "Incident.grouping":
+		if e.ComplexityRoot.Incident.Grouping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Grouping(childComplexity), true
 	case "Incident.history":
 		if e.ComplexityRoot.Incident.History == nil {
 			break
@@ -2669,6 +2886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.Impact(childComplexity), true
+	case "Incident.major":
+		if e.ComplexityRoot.Incident.Major == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Major(childComplexity), true
 	case "Incident.openedAt":
 		if e.ComplexityRoot.Incident.OpenedAt == nil {
 			break
@@ -2687,6 +2910,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Incident.OutageStart(childComplexity), true
+	case "Incident.parent":
+		if e.ComplexityRoot.Incident.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Parent(childComplexity), true
 	case "Incident.priority":
 		if e.ComplexityRoot.Incident.Priority == nil {
 			break
@@ -3723,6 +3952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Incident(childComplexity, args["id"].(string)), true
+	case "Query.incidentGroups":
+		if e.ComplexityRoot.Query.IncidentGroups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidentGroups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncidentGroups(childComplexity, args["orderBy"].(*model.IncidentOrder), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.incidents":
 		if e.ComplexityRoot.Query.Incidents == nil {
 			break
@@ -6074,6 +6314,16 @@ type Incident {
   causedByChange: Change
   "The problem this incident is linked to, if any."
   problem: Problem
+  "A major incident: the parent of a group of incidents one cause explains (see correlation)."
+  major: Boolean!
+  "On a major incident, what correlation found: the likely cause, the suspected change, the evidence; null otherwise."
+  correlation: Correlation
+  "The major incident this incident is grouped under, or null."
+  parent: Incident
+  "On a major incident, the incidents it groups (open and resolved), by opening time."
+  children(first: Int, after: String, last: Int, before: String): IncidentConnection!
+  "Why this incident is in its group (the evidence that put it there); null when it is in none."
+  grouping: Grouping
   transitions: [Transition!]!
   "SLA clocks as of the request."
   sla: IncidentSLA!
@@ -6085,6 +6335,54 @@ type Incident {
   version: Int!
   createdAt: Time!
   updatedAt: Time!
+}
+
+"""
+What correlation found for a group of incidents: the CI whose failure
+explains them (the major incident's affected CI), the change suspected of
+causing it, and the root-cause ranking's evidence. Kept up to date as
+incidents open and resolve.
+"""
+type Correlation {
+  causeId: ID!
+  "The likely cause; null once deleted."
+  cause: CI
+  "The ranking's share of belief in the cause when it last changed, 0..1."
+  score: Float!
+  "A recent change on or next to the cause that the ranking weighed in its favour (a suspicion, not causedByChange)."
+  suspectedChangeId: ID
+  suspectedChange: Change
+  evidence: [Evidence!]!
+  "When the group's first incident opened."
+  onset: Time!
+  "How far apart in opening time the group's incidents may be."
+  windowMinutes: Float!
+  "When correlation last changed the group."
+  updatedAt: Time!
+}
+
+"Why an incident is in a group: its CI is in the cause's blast radius, and it opened within the window."
+type Grouping {
+  parentId: ID!
+  "The group's cause when the incident joined or its grouping last changed."
+  causeId: ID!
+  cause: CI
+  "The incident's affected CI the cause's failure reaches."
+  ciId: ID!
+  ci: CI
+  "Hops from the cause to ciId along path."
+  distance: Int!
+  "The explaining path, cause first, the incident's CI last (ids; pathCis lists those that still exist)."
+  path: [ID!]!
+  pathCis: [CI!]!
+  "DOWN or DEGRADED: what the cause's failure does to ciId."
+  effect: String!
+  "How long after the group's first incident this one opened."
+  openedAfterMinutes: Float!
+  windowMinutes: Float!
+  groupedAt: Time!
+  "The above as a sentence."
+  explanation: String!
 }
 
 "The unknown cause of one or more incidents."
@@ -6485,6 +6783,11 @@ extend type Query {
   good for the order it came from only.
   """
   incidents(filter: IncidentFilter, orderBy: IncidentOrder, first: Int, after: String, last: Int, before: String): IncidentConnection!
+  """
+  The open incident groups: major incidents not yet RESOLVED or CLOSED,
+  sorted and paged like incidents.
+  """
+  incidentGroups(orderBy: IncidentOrder, first: Int, after: String, last: Int, before: String): IncidentConnection!
   problem(id: ID!): Problem
   "Problems, sorted and paged like incidents."
   problems(filter: ProblemFilter, orderBy: ProblemOrder, first: Int, after: String, last: Int, before: String): ProblemConnection!
@@ -7109,6 +7412,30 @@ func (ec *executionContext) childFields_ChangeTypeCount(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ChangeTypeCount", field.Name)
 }
 
+func (ec *executionContext) childFields_Correlation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "causeId":
+		return ec.fieldContext_Correlation_causeId(ctx, field)
+	case "cause":
+		return ec.fieldContext_Correlation_cause(ctx, field)
+	case "score":
+		return ec.fieldContext_Correlation_score(ctx, field)
+	case "suspectedChangeId":
+		return ec.fieldContext_Correlation_suspectedChangeId(ctx, field)
+	case "suspectedChange":
+		return ec.fieldContext_Correlation_suspectedChange(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Correlation_evidence(ctx, field)
+	case "onset":
+		return ec.fieldContext_Correlation_onset(ctx, field)
+	case "windowMinutes":
+		return ec.fieldContext_Correlation_windowMinutes(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Correlation_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Correlation", field.Name)
+}
+
 func (ec *executionContext) childFields_Dependency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ci":
@@ -7257,6 +7584,38 @@ func (ec *executionContext) childFields_FieldOrigin(ctx context.Context, field g
 		return ec.fieldContext_FieldOrigin_lastSeen(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FieldOrigin", field.Name)
+}
+
+func (ec *executionContext) childFields_Grouping(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "parentId":
+		return ec.fieldContext_Grouping_parentId(ctx, field)
+	case "causeId":
+		return ec.fieldContext_Grouping_causeId(ctx, field)
+	case "cause":
+		return ec.fieldContext_Grouping_cause(ctx, field)
+	case "ciId":
+		return ec.fieldContext_Grouping_ciId(ctx, field)
+	case "ci":
+		return ec.fieldContext_Grouping_ci(ctx, field)
+	case "distance":
+		return ec.fieldContext_Grouping_distance(ctx, field)
+	case "path":
+		return ec.fieldContext_Grouping_path(ctx, field)
+	case "pathCis":
+		return ec.fieldContext_Grouping_pathCis(ctx, field)
+	case "effect":
+		return ec.fieldContext_Grouping_effect(ctx, field)
+	case "openedAfterMinutes":
+		return ec.fieldContext_Grouping_openedAfterMinutes(ctx, field)
+	case "windowMinutes":
+		return ec.fieldContext_Grouping_windowMinutes(ctx, field)
+	case "groupedAt":
+		return ec.fieldContext_Grouping_groupedAt(ctx, field)
+	case "explanation":
+		return ec.fieldContext_Grouping_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Grouping", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7481,6 +7840,16 @@ func (ec *executionContext) childFields_Incident(ctx context.Context, field grap
 		return ec.fieldContext_Incident_causedByChange(ctx, field)
 	case "problem":
 		return ec.fieldContext_Incident_problem(ctx, field)
+	case "major":
+		return ec.fieldContext_Incident_major(ctx, field)
+	case "correlation":
+		return ec.fieldContext_Incident_correlation(ctx, field)
+	case "parent":
+		return ec.fieldContext_Incident_parent(ctx, field)
+	case "children":
+		return ec.fieldContext_Incident_children(ctx, field)
+	case "grouping":
+		return ec.fieldContext_Incident_grouping(ctx, field)
 	case "transitions":
 		return ec.fieldContext_Incident_transitions(ctx, field)
 	case "sla":
@@ -8400,6 +8769,44 @@ func (ec *executionContext) field_Event_history_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Incident_children_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -9444,6 +9851,52 @@ func (ec *executionContext) field_Query_importRuns_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incidentGroups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.IncidentOrder, error) {
+			return ec.unmarshalOIncidentOrder2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -13080,6 +13533,240 @@ func (ec *executionContext) fieldContext_ChangeTypeCount_count(_ context.Context
 	return graphql.NewScalarFieldContext("ChangeTypeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Correlation_causeId(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_causeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CauseCI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_causeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Correlation_cause(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_cause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Correlation().Cause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_cause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Correlation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Correlation_score(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Correlation_suspectedChangeId(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_suspectedChangeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Correlation().SuspectedChangeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_suspectedChangeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Correlation_suspectedChange(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_suspectedChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Correlation().SuspectedChange(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Change) graphql.Marshaler {
+			return ec.marshalOChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_suspectedChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Correlation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Correlation_evidence(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []rootcause.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋrootcauseᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Correlation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Correlation_onset(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_onset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Onset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_onset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Correlation_windowMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_windowMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Correlation().WindowMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_windowMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Correlation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Correlation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Correlation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Correlation", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14344,6 +15031,332 @@ func (ec *executionContext) _FieldOrigin_lastSeen(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_FieldOrigin_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FieldOrigin", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Grouping_parentId(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_parentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_parentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Grouping_causeId(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_causeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CauseCI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_causeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Grouping_cause(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_cause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().Cause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_cause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Grouping",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Grouping_ciId(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_ciId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_ciId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Grouping_ci(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_ci(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().Ci(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalOCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_ci(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Grouping",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Grouping_distance(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_distance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Distance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_distance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Grouping_path(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Grouping_pathCis(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_pathCis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().PathCis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCIᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_pathCis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Grouping",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Grouping_effect(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "String")
+}
+
+func (ec *executionContext) _Grouping_openedAfterMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_openedAfterMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().OpenedAfterMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_openedAfterMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Grouping_windowMinutes(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_windowMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().WindowMinutes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_windowMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Grouping_groupedAt(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_groupedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_groupedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Grouping_explanation(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grouping_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Grouping().Explanation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grouping_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grouping", field, true, true, "String")
 }
 
 func (ec *executionContext) _Identifier_kind(ctx context.Context, field graphql.CollectedField, obj *graph.Identifier) (ret graphql.Marshaler) {
@@ -16457,6 +17470,169 @@ func (ec *executionContext) fieldContext_Incident_problem(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Problem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_major(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_major(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Major, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_major(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incident", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Incident_correlation(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_correlation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Correlation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Correlation) graphql.Marshaler {
+			return ec.marshalOCorrelation2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCorrelation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_correlation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Correlation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_parent(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incident().Parent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Incident) graphql.Marshaler {
+			return ec.marshalOIncident2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐIncident(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incident(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_children(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_children(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Incident().Children(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_children(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Incident_children_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incident_grouping(ctx context.Context, field graphql.CollectedField, obj *itsm.Incident) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incident_grouping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grouping, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *itsm.Grouping) graphql.Marshaler {
+			return ec.marshalOGrouping2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐGrouping(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incident_grouping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incident",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grouping(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20571,6 +21747,50 @@ func (ec *executionContext) fieldContext_Query_incidents(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_incidents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_incidentGroups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incidentGroups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncidentGroups(ctx, fc.Args["orderBy"].(*model.IncidentOrder), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IncidentConnection) graphql.Marshaler {
+			return ec.marshalNIncidentConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐIncidentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incidentGroups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incidentGroups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29021,6 +30241,83 @@ func (ec *executionContext) _ChangeTypeCount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var correlationImplementors = []string{"Correlation"}
+
+func (ec *executionContext) _Correlation(ctx context.Context, sel ast.SelectionSet, obj *itsm.Correlation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correlationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Correlation")
+		case "causeId":
+			out.Values[i] = ec._Correlation_causeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Correlation_cause(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._Correlation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suspectedChangeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Correlation_suspectedChangeId(ctx, field, obj)
+				})
+		case "suspectedChange":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Correlation_suspectedChange(ctx, field, obj)
+				})
+		case "evidence":
+			out.Values[i] = ec._Correlation_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onset":
+			out.Values[i] = ec._Correlation_onset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Correlation_windowMinutes(ctx, field, obj)
+				})
+		case "updatedAt":
+			out.Values[i] = ec._Correlation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dependencyImplementors = []string{"Dependency"}
 
 func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSet, obj *impact.Dependency) graphql.Marshaler {
@@ -29498,6 +30795,105 @@ func (ec *executionContext) _FieldOrigin(ctx context.Context, sel ast.SelectionS
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FieldOrigin_lastSeen(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var groupingImplementors = []string{"Grouping"}
+
+func (ec *executionContext) _Grouping(ctx context.Context, sel ast.SelectionSet, obj *itsm.Grouping) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Grouping")
+		case "parentId":
+			out.Values[i] = ec._Grouping_parentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "causeId":
+			out.Values[i] = ec._Grouping_causeId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_cause(ctx, field, obj)
+				})
+		case "ciId":
+			out.Values[i] = ec._Grouping_ciId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ci":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_ci(ctx, field, obj)
+				})
+		case "distance":
+			out.Values[i] = ec._Grouping_distance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "path":
+			out.Values[i] = ec._Grouping_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pathCis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_pathCis(ctx, field, obj)
+				})
+		case "effect":
+			out.Values[i] = ec._Grouping_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedAfterMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_openedAfterMinutes(ctx, field, obj)
+				})
+		case "windowMinutes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_windowMinutes(ctx, field, obj)
+				})
+		case "groupedAt":
+			out.Values[i] = ec._Grouping_groupedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "explanation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Grouping_explanation(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -30207,6 +31603,33 @@ func (ec *executionContext) _Incident(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incident_problem(ctx, field, obj)
 				})
+		case "major":
+			out.Values[i] = ec._Incident_major(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correlation":
+			out.Values[i] = ec._Incident_correlation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "parent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_parent(ctx, field, obj)
+				})
+		case "children":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incident_children(ctx, field, obj)
+				})
+		case "grouping":
+			out.Values[i] = ec._Incident_grouping(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "transitions":
 			out.Values[i] = ec._Incident_transitions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31548,6 +32971,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_incidents(ctx, field)
+				})
+		case "incidentGroups":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incidentGroups(ctx, field)
 				})
 		case "problem":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -35568,6 +36997,13 @@ func (ec *executionContext) marshalOChangeType2ᚖgithubᚗcomᚋrippleᚑcmdb�
 	return res
 }
 
+func (ec *executionContext) marshalOCorrelation2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCorrelation(ctx context.Context, sel ast.SelectionSet, v *itsm.Correlation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Correlation(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCriticality2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCriticality(ctx context.Context, v any) (*graph.Criticality, error) {
 	if v == nil {
 		return nil, nil
@@ -35707,6 +37143,13 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalOGrouping2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐGrouping(ctx context.Context, sel ast.SelectionSet, v *itsm.Grouping) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Grouping(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {

@@ -143,8 +143,8 @@ func BenchmarkNeighbourhoodDense(b *testing.B) {
 	}
 }
 
-// profileNeighbourhood re-runs the traversal's level queries under PROFILE
-// and logs the operators and database hits, plus a one-statement
+// profileNeighbourhood re-runs the traversal statement under PROFILE and
+// logs the operators and database hits, plus a one-statement
 // variable-length query over the same types for comparison.
 func profileNeighbourhood(b testing.TB, s *Store, q graph.NeighbourhoodQuery) {
 	b.Helper()
@@ -153,52 +153,15 @@ func profileNeighbourhood(b testing.TB, s *Store, q graph.NeighbourhoodQuery) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cypher := "PROFILE " + cypherExpandLevel(arms)
-	seen := map[string]bool{q.Seeds[0]: true}
-	frontier := []string{q.Seeds[0]}
-	var totalHits int64
-	for depth := 0; depth < q.MaxDepth && len(frontier) > 0; depth++ {
-		res, err := neo4j.ExecuteQuery(ctx, s.driver, cypher, map[string]any{"frontier": frontier},
-			neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db), neo4j.ExecuteQueryWithReadersRouting())
-		if err != nil {
-			b.Fatal(err)
-		}
-		var next []string
-		edges := 0
-		for _, rec := range res.Records {
-			others, err := recordList[string](rec, "others")
-			if err != nil {
-				b.Fatal(err)
-			}
-			edges += len(others)
-			for _, other := range others {
-				if !seen[other] {
-					seen[other] = true
-					next = append(next, other)
-				}
-			}
-		}
-		p := res.Summary.Profile()
-		hits := sumHits(p)
-		totalHits += hits
-		b.Logf("level %d: frontier %d, %d rows carrying %d edges, db hits %d, operators %s",
-			depth, len(frontier), len(res.Records), edges, hits, opSummary(p))
-		frontier = next
-	}
-	b.Logf("all levels: %d db hits, %d nodes reached", totalHits, len(seen))
-
-	ids := make([]string, 0, len(seen))
-	for id := range seen {
-		ids = append(ids, id)
-	}
 	grouping, _ := checkRelTypes(s.cat, "grouping", s.cat.GroupingTypes())
-	res, err := neo4j.ExecuteQuery(ctx, s.driver, "PROFILE "+cypherFetchNodes(grouping),
-		map[string]any{"ids": ids, "groupClasses": s.groupClasses()},
-		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db))
+	res, err := neo4j.ExecuteQuery(ctx, s.driver, "PROFILE "+cypherTraverse(arms, q.MaxDepth, grouping),
+		map[string]any{"seeds": q.Seeds, "groupClasses": s.groupClasses()},
+		neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(s.db), neo4j.ExecuteQueryWithReadersRouting())
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("fetch nodes: %d rows, db hits %d, operators %s", len(res.Records), sumHits(res.Summary.Profile()), opSummary(res.Summary.Profile()))
+	p := res.Summary.Profile()
+	b.Logf("traversal: %d rows, db hits %d, operators %s", len(res.Records), sumHits(p), opSummary(p))
 
 	// For comparison only: reachability over the TO_SOURCE types in one
 	// statement, which Neo4j plans as a pruning BFS expand. It cannot give

@@ -1,6 +1,9 @@
 package neo4j
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // traversalArm is one set of relation types walked the same way from the
 // node being expanded: out means (n)-[r]->(m), otherwise (n)<-[r]-(m).
@@ -9,54 +12,96 @@ type traversalArm struct {
 	out   bool
 }
 
-// cypherExpandLevel expands one BFS level: every node in $frontier, along
-// every arm. Each row is one frontier node and one arm, with the
-// relationships found as three parallel lists (far end id, type, creation
-// time); outgoing says whether the frontier node is their start.
+// cypherTraverse is a whole breadth-first traversal in one statement: the
+// seeds ($seeds, CI ids) and maxDepth levels unrolled in the text, each
+// level expanding the frontier along every arm and keeping as the next
+// frontier the far ends never seen before. It walks node references, not
+// ids: a CI's id and properties are read once, for the rows returned.
 //
-// Why level by level instead of one variable-length MATCH: the result
-// needs each node's BFS depth and every edge met while expanding, and
+// It returns one row per reached CI, in BFS order (depth ascending):
+//
+//	c         the CI's stored fields (ciProjection: not the derived
+//	          nameLower and sortKey, which only listing needs)
+//	depth     its BFS depth (0 for seeds)
+//	members   for redundancy groups, the count of grouping relations in
+//	          (reached or not; 0 for other classes)
+//	others, types, created, outgoing
+//	          for a CI below maxDepth, every traversable relation from it
+//	          along the arms, as four parallel lists: the far end's id, the
+//	          type, the creation time and whether the CI is its start
+//	          (empty at maxDepth: the last frontier is not expanded)
+//
+// Why unrolled levels and not a variable-length or quantified pattern: the
+// result needs each node's depth and every edge met while expanding, and
 // different types are walked in different directions (DEPENDS_ON against
-// its arrow, CONTAINS along it). A single fixed-length expansion per level,
-// with the frontier reduced in Go to nodes never seen before, visits every
-// node once whatever the number of paths to it: the cost is linear in the
-// edges touched and there is no path enumeration to explode on dense,
-// diamond-shaped graphs.
+// its arrow, CONTAINS along it). A variable-length pattern cannot mix
+// directions per type, and a quantified path with ANY SHORTEST was planned
+// as a stateful shortest path that was slower than the old level-by-level
+// round trips. One fixed-length expansion per level with the frontier
+// reduced to unseen nodes visits each node once whatever the number of
+// paths to it: linear in the edges touched, no path enumeration.
 //
-// Why collect per frontier node: the expansion itself is cheap for Neo4j
-// (about 4 ms for a 900-node frontier with 7,000 edges); streaming one
-// Bolt record per edge cost 70-200 ms of framing and decoding. Grouping cut
-// that by 3-6x on the dense benchmark graph.
-//
-// The arms are combined with UNION ALL rather than CALL { WITH n ... } so
-// the text runs unchanged on every Neo4j 5 release (importing WITH is
-// deprecated from 5.23) and on 2025+ servers.
-func cypherExpandLevel(arms []traversalArm) string {
+// How the levels stay one row: pattern comprehensions expand each frontier
+// node along every arm without multiplying rows, and the next frontier is
+// aggregated in a CALL subquery with no grouping key, which yields exactly
+// one row even when nothing new is reached. Carrying the seen list through
+// an outer aggregation instead (head(collect(seen))) made Neo4j's memory
+// tracker charge the whole list once per row and fail a rack's traversal
+// at 10k CIs. The subquery imports with WITH, which every Neo4j 5 release
+// and the 2025+ servers (Cypher 5) accept; CALL (level, seen) { } would need
+// 5.23 or later.
+func cypherTraverse(arms []traversalArm, maxDepth int, grouping []relType) string {
+	var b strings.Builder
+	b.WriteString(`MATCH (s:CI) WHERE s.id IN $seeds
+WITH collect(s) AS frontier
+WITH frontier, frontier AS seen, [] AS levels
+`)
+	for level := 0; level < maxDepth; level++ {
+		// hops: per frontier node, its relations along the arms as
+		// [far end, type, created, outgoing].
+		fmt.Fprintf(&b, `WITH seen, levels, [n IN frontier | [n, %s]] AS level
+CALL {
+  WITH level, seen
+  UNWIND level AS x
+  UNWIND x[1] AS h
+  WITH h[0] AS m WHERE NOT m IN seen
+  RETURN collect(DISTINCT m) AS next
+}
+WITH next AS frontier, seen + next AS seen, levels + [level] AS levels
+`, hopsComprehension(arms))
+	}
+	members := "0"
+	if len(grouping) > 0 {
+		members = "CASE WHEN c.class IN $groupClasses THEN COUNT { (c)<-[:" + typeAlternation(grouping) + "]-() } ELSE 0 END"
+	}
+	b.WriteString(`WITH levels + [[n IN frontier | [n, []]]] AS levels
+UNWIND range(0, size(levels) - 1) AS depth
+UNWIND levels[depth] AS x
+WITH x[0] AS c, depth, x[1] AS hops
+RETURN c {` + ciProjection + `} AS c, depth, ` + members + ` AS members,
+       [h IN hops | h[0].id] AS others, [h IN hops | h[1]] AS types,
+       [h IN hops | h[2]] AS created, [h IN hops | h[3]] AS outgoing`)
+	return b.String()
+}
+
+// hopsComprehension lists a frontier node n's relations along every arm,
+// each as [far end, type, created, outgoing].
+func hopsComprehension(arms []traversalArm) string {
+	if len(arms) == 0 {
+		return "[]"
+	}
 	parts := make([]string, 0, len(arms))
 	for _, a := range arms {
 		left, right, out := "-", "->", "true"
 		if !a.out {
 			left, right, out = "<-", "-", "false"
 		}
-		parts = append(parts, `UNWIND $frontier AS id
-MATCH (n:CI {id: id})`+left+`[r:`+typeAlternation(a.types)+`]`+right+`(m:CI)
-RETURN id AS node, `+out+` AS outgoing, collect(m.id) AS others, collect(type(r)) AS types, collect(r.createdAt) AS created`)
+		parts = append(parts, `[(n)`+left+`[r:`+typeAlternation(a.types)+`]`+right+`(m:CI) | [m, type(r), r.createdAt, `+out+`]]`)
 	}
-	return strings.Join(parts, "\nUNION ALL\n")
+	return strings.Join(parts, " + ")
 }
 
-// cypherFetchNodes loads the reached CIs in one statement and, for those of
-// a redundancy-group class, counts incoming grouping relations of every
-// grouping type (members reached by the traversal or not). COUNT over a
-// typed single-hop pattern with an unlabelled far end is answered from the
-// node's degree store, without touching the member nodes.
-func cypherFetchNodes(grouping []relType) string {
-	members := "0"
-	if len(grouping) > 0 {
-		members = "CASE WHEN c.class IN $groupClasses THEN COUNT { (c)<-[:" + typeAlternation(grouping) + "]-() } ELSE 0 END"
-	}
-	return `
-UNWIND $ids AS id
-MATCH (c:CI {id: id})
-RETURN c, ` + members + ` AS members`
-}
+// ciProjection is the map projection of the (:CI) properties ciFromNode
+// reads.
+var ciProjection = "." + strings.Join([]string{propID, propName, propClass, propStatus, propCriticality, propEnvironment,
+	propOwner, propAttrs, propIdentifiers, propProvenance, propCreatedAt, propUpdatedAt}, ", .")

@@ -3,17 +3,17 @@ package neo4j
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
-// Neighbourhood expands breadth-first inside Neo4j, one query per level, all
-// in one read transaction so the levels see one consistent graph. Go keeps
-// only the visited set and the next frontier; CI properties and member
-// counts are fetched once, in bulk, for the nodes reached.
+// Neighbourhood runs the whole breadth-first traversal as one statement
+// in a read transaction (see cypherTraverse): Neo4j walks the levels over
+// node references and returns each reached CI once, with its depth, member
+// count and the relations it was expanded along. Go only decodes the rows
+// and keeps every edge once.
 func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (graph.Subgraph, error) {
 	q, err := s.cat.CheckNeighbourhoodQuery(q)
 	if err != nil {
@@ -27,29 +27,28 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 	if err != nil {
 		return graph.Subgraph{}, err
 	}
-	expand := ""
-	if len(arms) > 0 {
-		expand = cypherExpandLevel(arms)
+	depth := q.MaxDepth
+	if len(arms) == 0 {
+		depth = 0 // nothing to walk: the seeds alone
 	}
-	fetch := cypherFetchNodes(grouping)
-	groupClasses := s.groupClasses()
+	cypher := cypherTraverse(arms, depth, grouping)
+	params := map[string]any{"seeds": q.Seeds, "groupClasses": s.groupClasses()}
 	return readTx(ctx, s, "neighbourhood", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Subgraph, error) {
-		t := newTraversal(q.Seeds)
-		for depth := 0; depth < q.MaxDepth && len(t.frontier) > 0 && expand != ""; depth++ {
-			if err := t.expandLevel(ctx, tx, expand, depth); err != nil {
-				return graph.Subgraph{}, fmt.Errorf("expand level %d: %w", depth, err)
-			}
-		}
-		if err := t.fetchNodes(ctx, tx, fetch, groupClasses); err != nil {
-			return graph.Subgraph{}, fmt.Errorf("load reached CIs: %w", err)
+		sub := graph.Subgraph{Nodes: map[string]*graph.Node{}}
+		edges := map[graph.RelationKey]bool{}
+		err := collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
+			return addTraversalRow(rec, &sub, edges)
+		})
+		if err != nil {
+			return graph.Subgraph{}, fmt.Errorf("traverse: %w", err)
 		}
 		for i, id := range q.Seeds {
-			if _, ok := t.sub.Nodes[id]; !ok {
+			if _, ok := sub.Nodes[id]; !ok {
 				return graph.Subgraph{}, graph.NotFound(graph.FieldIndex("ciIds", i), "CI", id)
 			}
 		}
-		sortRelations(t.sub.Edges)
-		return t.sub, nil
+		sortRelations(sub.Edges)
+		return sub, nil
 	})
 }
 
@@ -92,104 +91,59 @@ func (s *Store) groupClasses() []string {
 	return out
 }
 
-// traversal is the Go side of one Neighbourhood call: depths, the frontier
-// and the edges met. It is created inside the transaction function so a
-// driver retry starts from scratch.
-type traversal struct {
-	depth    map[string]int
-	frontier []string
-	edges    map[graph.RelationKey]bool
-	sub      graph.Subgraph
-}
-
-func newTraversal(seeds []string) *traversal {
-	t := &traversal{depth: map[string]int{}, edges: map[graph.RelationKey]bool{}}
-	for _, id := range seeds {
-		if _, ok := t.depth[id]; !ok {
-			t.depth[id] = 0
-			t.frontier = append(t.frontier, id)
-		}
-	}
-	return t
-}
-
-// expandLevel runs one level query; nodes first reached here get depth+1
-// and form the next frontier. Every edge is kept, including those leading
-// back to nodes already seen.
-func (t *traversal) expandLevel(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, depth int) error {
-	var next []string
-	err := collect(ctx, tx, cypher, map[string]any{"frontier": t.frontier}, func(rec *neo4j.Record) error {
-		node, err := recordValue[string](rec, "node")
-		if err != nil {
-			return err
-		}
-		outgoing, err := recordValue[bool](rec, "outgoing")
-		if err != nil {
-			return err
-		}
-		others, types, created, err := levelLists(rec)
-		if err != nil {
-			return err
-		}
-		for i, other := range others {
-			rel := graph.Relation{From: node, Type: types[i], To: other, CreatedAt: fromMicros(created[i])}
-			if !outgoing {
-				rel.From, rel.To = other, node
-			}
-			if !t.edges[rel.Key()] {
-				t.edges[rel.Key()] = true
-				t.sub.Edges = append(t.sub.Edges, rel)
-			}
-			if _, seen := t.depth[other]; !seen {
-				t.depth[other] = depth + 1
-				next = append(next, other)
-			}
-		}
-		return nil
-	})
+// addTraversalRow adds one reached CI of a cypherTraverse row and the
+// relations it was expanded along, each relation once.
+func addTraversalRow(rec *neo4j.Record, sub *graph.Subgraph, edges map[graph.RelationKey]bool) error {
+	props, err := recordValue[map[string]any](rec, "c")
 	if err != nil {
 		return err
 	}
-	sort.Strings(next)
-	t.frontier = next
+	ci, err := ciFromNode(neo4j.Node{Props: props})
+	if err != nil {
+		return err
+	}
+	depth, err := recordValue[int64](rec, "depth")
+	if err != nil {
+		return err
+	}
+	members, err := recordValue[int64](rec, "members")
+	if err != nil {
+		return err
+	}
+	sub.Nodes[ci.ID] = &graph.Node{CI: ci, Depth: int(depth), Members: int(members)}
+	others, types, created, outgoing, err := hopLists(rec)
+	if err != nil {
+		return err
+	}
+	for i, other := range others {
+		rel := graph.Relation{From: ci.ID, Type: types[i], To: other, CreatedAt: fromMicros(created[i])}
+		if !outgoing[i] {
+			rel.From, rel.To = other, ci.ID
+		}
+		if k := rel.Key(); !edges[k] {
+			edges[k] = true
+			sub.Edges = append(sub.Edges, rel)
+		}
+	}
 	return nil
 }
 
-// levelLists reads the three parallel lists of a level row.
-func levelLists(rec *neo4j.Record) (others, types []string, created []int64, err error) {
+// hopLists reads the four parallel lists of a traversal row.
+func hopLists(rec *neo4j.Record) (others, types []string, created []int64, outgoing []bool, err error) {
 	if others, err = recordList[string](rec, "others"); err != nil {
-		return nil, nil, nil, err
+		return
 	}
 	if types, err = recordList[string](rec, "types"); err != nil {
-		return nil, nil, nil, err
+		return
 	}
 	if created, err = recordList[int64](rec, "created"); err != nil {
-		return nil, nil, nil, err
+		return
 	}
-	if len(types) != len(others) || len(created) != len(others) {
-		return nil, nil, nil, fmt.Errorf("level row: lists of %d, %d and %d items", len(others), len(types), len(created))
+	if outgoing, err = recordList[bool](rec, "outgoing"); err != nil {
+		return
 	}
-	return others, types, created, nil
-}
-
-// fetchNodes loads every reached CI and the member counts of groups.
-func (t *traversal) fetchNodes(ctx context.Context, tx neo4j.ManagedTransaction, cypher string, groupClasses []string) error {
-	ids := make([]string, 0, len(t.depth))
-	for id := range t.depth {
-		ids = append(ids, id)
+	if len(types) != len(others) || len(created) != len(others) || len(outgoing) != len(others) {
+		err = fmt.Errorf("traversal row: lists of %d, %d, %d and %d items", len(others), len(types), len(created), len(outgoing))
 	}
-	t.sub.Nodes = make(map[string]*graph.Node, len(ids))
-	params := map[string]any{"ids": ids, "groupClasses": groupClasses}
-	return collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
-		ci, err := recordCI(rec)
-		if err != nil {
-			return err
-		}
-		members, err := recordValue[int64](rec, "members")
-		if err != nil {
-			return err
-		}
-		t.sub.Nodes[ci.ID] = &graph.Node{CI: ci, Depth: t.depth[ci.ID], Members: int(members)}
-		return nil
-	})
+	return
 }

@@ -1,5 +1,7 @@
 // A real `ripple serve --demo` for the browser tests: built from this
 // worktree, on a free loopback port, with the embedded store in a temp dir.
+// With opts.tokens it runs with --auth token, after `ripple token create`
+// made each token in the same store; their secrets come back in tokens.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,19 +22,25 @@ function freePort() {
   });
 }
 
-export async function startRipple() {
+export async function startRipple(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ripple-e2e-'));
   let bin = process.env.RIPPLE_BIN;
   if (!bin) {
     bin = join(dir, 'ripple');
     execFileSync('go', ['build', '-o', bin, './cmd/ripple'], { cwd: repo, stdio: 'inherit' });
   }
+  const data = join(dir, 'data');
+  const tokens = {};
+  for (const t of opts.tokens ?? []) {
+    const out = execFileSync(bin, ['token', 'create', '--name', t.name, '--role', t.role, '--data-dir', data], { encoding: 'utf8' });
+    tokens[t.name] = out.trim().split('\n').pop().trim();
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const log = [];
-  const proc = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--log-format', 'json', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data, '--log-format', 'json', '--log-level', 'warn'];
+  if (opts.tokens) args.push('--auth', 'token');
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => log.push(String(d)));
   proc.stderr.on('data', (d) => log.push(String(d)));
   const deadline = Date.now() + 60_000;
@@ -50,16 +58,19 @@ export async function startRipple() {
   return {
     base,
     log,
+    tokens,
     async stop() {
       proc.kill('SIGTERM');
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
       rmSync(dir, { recursive: true, force: true });
     },
     /** A GraphQL request from the test itself (setup and checks). */
-    async gql(query, variables = {}, actor = 'e2e') {
+    async gql(query, variables = {}, actor = 'e2e', token = undefined) {
+      const headers = { 'content-type': 'application/json', 'x-ripple-actor': actor };
+      if (token) headers.authorization = `Bearer ${token}`;
       const r = await fetch(`${base}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-ripple-actor': actor },
+        headers,
         body: JSON.stringify({ query, variables }),
       });
       const body = await r.json();

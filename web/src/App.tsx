@@ -1,7 +1,7 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { setActor } from './api/client';
 import { useActor } from './api/hooks';
-import { Link, matchPath, useLocation } from './router';
+import { Link, matchPath, navigate, useLocation } from './router';
 import { BlastPage } from './pages/Blast';
 import { CIPage } from './pages/CI';
 import { ChangePage } from './pages/Change';
@@ -11,6 +11,12 @@ import { ImportPage } from './pages/Import';
 import { ImportsPage } from './pages/Imports';
 import { IncidentPage } from './pages/Incident';
 import { IncidentsPage } from './pages/Incidents';
+import { ProblemPage } from './pages/Problem';
+import { ProblemsPage } from './pages/Problems';
+import { ReportsPage } from './pages/Reports';
+import { SignInCallbackPage, SignInPage } from './pages/SignIn';
+import { useSession } from './api/session';
+import { ErrorBox, Loading } from './components/ui';
 
 interface Route {
   pattern: string;
@@ -27,8 +33,14 @@ const routes: Route[] = [
   { pattern: '/changes/:id', title: 'Change', render: (p) => <ChangePage id={p.id!} /> },
   { pattern: '/incidents', title: 'Incidents', render: () => <IncidentsPage /> },
   { pattern: '/incidents/:id', title: 'Incident', render: (p) => <IncidentPage id={p.id!} /> },
+  { pattern: '/problems', title: 'Problems', render: () => <ProblemsPage /> },
+  { pattern: '/problems/:id', title: 'Problem', render: (p) => <ProblemPage id={p.id!} /> },
+  { pattern: '/reports', title: 'Reports', render: () => <ReportsPage /> },
+  { pattern: '/reports/:serviceId', title: 'Service report', render: (p) => <ReportsPage serviceId={p.serviceId!} /> },
   { pattern: '/imports', title: 'Imports', render: () => <ImportsPage /> },
   { pattern: '/imports/:id', title: 'Import run', render: (p) => <ImportPage id={p.id!} /> },
+  { pattern: '/signin', title: 'Sign in', render: () => <SignInPage /> },
+  { pattern: '/signin/callback', title: 'Signing in', render: () => <SignInCallbackPage /> },
 ];
 
 const nav: [string, string][] = [
@@ -36,8 +48,44 @@ const nav: [string, string][] = [
   ['/blast', 'Blast radius'],
   ['/changes', 'Changes'],
   ['/incidents', 'Incidents'],
+  ['/problems', 'Problems'],
   ['/imports', 'Imports'],
+  ['/reports', 'Reports'],
 ];
+
+/** Who is signed in (and sign out), or, with authentication off, the name writes are attributed to. */
+function Who() {
+  const s = useSession();
+  if (s.status === 'open') return <ActorSetting />;
+  if (s.status === 'signed-in' && s.me) {
+    return (
+      <div className="actor">
+        <span className="muted">Signed in as</span> <strong data-testid="subject">{s.me.subject}</strong>{' '}
+        <span className="muted small" data-testid="roles">
+          ({s.me.roles.join(', ') || 'no role'})
+        </span>{' '}
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            s.signOut();
+            navigate('/signin', { replace: true });
+          }}
+        >
+          Sign out
+        </button>
+      </div>
+    );
+  }
+  if (s.status === 'signed-out') {
+    return (
+      <div className="actor">
+        <Link to="/signin">Sign in</Link>
+      </div>
+    );
+  }
+  return null;
+}
 
 function ActorSetting() {
   const actor = useActor();
@@ -84,7 +132,15 @@ function ActorSetting() {
 }
 
 export function App() {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
+  const session = useSession();
+  const signingIn = path === '/signin' || path === '/signin/callback';
+  // An unauthenticated visit lands on sign-in, and comes back after.
+  const mustSignIn = session.status === 'signed-out' && !signingIn;
+  const search = query.toString();
+  useEffect(() => {
+    if (mustSignIn) navigate(`/signin?next=${encodeURIComponent(path + (search ? `?${search}` : ''))}`, { replace: true });
+  }, [mustSignIn, path, search]);
   let page: ReactNode = null;
   let title = 'Not found';
   for (const r of routes) {
@@ -130,16 +186,26 @@ export function App() {
             </li>
           </ul>
         </nav>
-        <ActorSetting />
+        <Who />
       </header>
       <main id="main" tabIndex={-1}>
-        {page ?? (
+        {!signingIn && (session.status === 'loading' || mustSignIn) ? (
+          <div className="page">
+            <Loading what="your session" />
+          </div>
+        ) : !signingIn && session.status === 'error' ? (
+          <div className="page">
+            <ErrorBox error={session.error} title="Could not reach Ripple" />
+          </div>
+        ) : (
+          page ?? (
           <div className="page">
             <h1>Page not found</h1>
             <p>
               Nothing lives at <code>{path}</code>. Try <Link to="/">service health</Link>.
             </p>
           </div>
+          )
         )}
       </main>
     </>

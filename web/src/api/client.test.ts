@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, errorFromGraphQL, request, requestHeaders, setActor } from './client';
+import { ApiError, errorFromGraphQL, onUnauthenticated, request, requestHeaders, setActor, setToken } from './client';
 import { SearchCIsQuery } from './operations';
 
 afterEach(() => {
@@ -12,9 +12,12 @@ describe('client', () => {
     expect(requestHeaders()['X-Ripple-Actor']).toBeUndefined();
     setActor('  alice ');
     expect(requestHeaders()['X-Ripple-Actor']).toBe('alice');
-    localStorage.setItem('ripple.token', 't0k');
+    setToken(' t0k ');
     expect(requestHeaders().Authorization).toBe('Bearer t0k');
-    localStorage.removeItem('ripple.token');
+    expect(sessionStorage.getItem('ripple.token')).toBe('t0k');
+    setToken(null);
+    expect(requestHeaders().Authorization).toBeUndefined();
+    expect(sessionStorage.getItem('ripple.token')).toBeNull();
   });
 
   it('keeps the code and field of the first GraphQL error', () => {
@@ -43,5 +46,14 @@ describe('client', () => {
   it('throws the API error a refused write returns', async () => {
     vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ errors: [{ message: 'freeze', extensions: { code: 'CONFLICT', field: 'plannedStart' } }], data: null }), { status: 200 }));
     await expect(request(SearchCIsQuery, { search: 'x' })).rejects.toMatchObject({ code: 'CONFLICT', field: 'plannedStart' });
+  });
+
+  it('tells the session when the server wants credentials', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ errors: [{ message: 'authentication required', extensions: { code: 'UNAUTHENTICATED' } }] }), { status: 401 }));
+    const seen = vi.fn();
+    const off = onUnauthenticated(seen);
+    await expect(request(SearchCIsQuery, { search: 'x' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+    off();
+    expect(seen).toHaveBeenCalledOnce();
   });
 });

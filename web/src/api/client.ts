@@ -1,9 +1,11 @@
 // The one way the console talks to Ripple: GraphQL over fetch, and the
-// import endpoint for file uploads. Every request gets its headers from
-// requestHeaders(), the one place identity is attached: today the actor
-// name (X-Ripple-Actor); when authentication lands, a bearer token goes
-// there too and nowhere else.
+// HTTP endpoints (file uploads, report exports). Every request gets its
+// headers from requestHeaders(), the one place identity is attached: the
+// bearer token the user signed in with (sessionStorage: it lasts as long as
+// the tab, and leaves with it), and with authentication off the actor name
+// (X-Ripple-Actor). A 401 tells the session (onUnauthenticated) to sign in.
 import type { TypedDocumentString } from '../gql/graphql';
+import { saveBlob } from '../lib/csv';
 
 const ACTOR_KEY = 'ripple.actor';
 const TOKEN_KEY = 'ripple.token';
@@ -47,17 +49,55 @@ export function currentActor(): string {
   return memoryActor ?? getActor();
 }
 
-/** Headers every request carries: who is acting, and (later) their credentials. */
+let memoryToken: string | null | undefined;
+const tokenListeners = new Set<() => void>();
+
+/** The bearer token the user signed in with, if any. */
+export function getToken(): string | null {
+  if (memoryToken !== undefined) return memoryToken;
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Signs in (a token) or out (null) for this tab. */
+export function setToken(token: string | null): void {
+  const t = token?.trim() || null;
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage refused: the token lasts until reload.
+  }
+  memoryToken = t;
+  tokenListeners.forEach((f) => f());
+}
+
+export function subscribeToken(f: () => void): () => void {
+  tokenListeners.add(f);
+  return () => tokenListeners.delete(f);
+}
+
+const unauthenticatedListeners = new Set<() => void>();
+
+/** Called when the server answers 401: no token, or one it no longer accepts. */
+export function onUnauthenticated(f: () => void): () => void {
+  unauthenticatedListeners.add(f);
+  return () => unauthenticatedListeners.delete(f);
+}
+
+function noteStatus(status: number): void {
+  if (status === 401) unauthenticatedListeners.forEach((f) => f());
+}
+
+/** Headers every request carries: who is acting, and their credentials. */
 export function requestHeaders(): Record<string, string> {
   const h: Record<string, string> = {};
   const actor = currentActor();
   if (actor) h['X-Ripple-Actor'] = actor;
-  let token: string | null = null;
-  try {
-    token = localStorage.getItem(TOKEN_KEY);
-  } catch {
-    token = null;
-  }
+  const token = getToken();
   if (token) h['Authorization'] = `Bearer ${token}`;
   return h;
 }
@@ -116,6 +156,7 @@ export async function request<R, V>(
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(`Ripple did not answer (${(e as Error).message}). Is the server running?`, { code: 'UNAVAILABLE' });
   }
+  noteStatus(res.status);
   let body: { data?: R | null; errors?: GraphQLErrorBody[] };
   try {
     body = (await res.json()) as typeof body;
@@ -164,6 +205,7 @@ export async function uploadImport(u: ImportUpload): Promise<ImportAnswer> {
   } catch (e) {
     throw new ApiError(`Ripple did not answer (${(e as Error).message})`, { code: 'UNAVAILABLE' });
   }
+  noteStatus(res.status);
   let body: Partial<ImportAnswer>;
   try {
     body = (await res.json()) as Partial<ImportAnswer>;
@@ -175,4 +217,30 @@ export async function uploadImport(u: ImportUpload): Promise<ImportAnswer> {
     throw new ApiError(e?.message ?? `the import endpoint answered HTTP ${res.status}`, { code: e?.code, field: e?.field, status: res.status });
   }
   return body as ImportAnswer;
+}
+
+/**
+ * Downloads a file from an HTTP endpoint with the request's credentials
+ * (a plain link would not carry the bearer token), under the name the
+ * server gives in Content-Disposition.
+ */
+export async function downloadFrom(url: string, fallbackName: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: requestHeaders() });
+  } catch (e) {
+    throw new ApiError(`Ripple did not answer (${(e as Error).message})`, { code: 'UNAVAILABLE' });
+  }
+  noteStatus(res.status);
+  if (!res.ok) {
+    let err: { code?: string; field?: string; message?: string } | undefined;
+    try {
+      err = ((await res.json()) as { error?: typeof err }).error;
+    } catch {
+      err = undefined;
+    }
+    throw new ApiError(err?.message ?? `Ripple answered HTTP ${res.status}`, { code: err?.code, field: err?.field, status: res.status });
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
+  saveBlob(name, await res.blob());
 }

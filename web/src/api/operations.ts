@@ -345,3 +345,90 @@ export const UpdateChangeMutation = graphql(`
     updateChange(id: $id, input: $input) { ...ChangeFields }
   }
 `);
+
+export const MeQuery = graphql(`
+  query Me {
+    me { subject roles permissions authenticated }
+  }
+`);
+
+export const ProblemRow = graphql(`
+  fragment ProblemRow on Problem {
+    id title state knownError rootCauseConfirmed createdAt updatedAt
+    rootCauseCi { id name class }
+    incidents { id title priority state }
+  }
+`);
+
+export const ProblemsQuery = graphql(`
+  query Problems($states: [ProblemState!]) {
+    problems(filter: { states: $states }, first: 200) {
+      totalCount
+      edges { node { ...ProblemRow } }
+    }
+  }
+`);
+
+export const ProblemPageQuery = graphql(`
+  query ProblemPage($id: ID!) {
+    problem(id: $id) {
+      ...ProblemRow
+      description workaround version
+      incidents { id title priority state openedAt services { id name } }
+      transitions { from to at actor note }
+    }
+    incidents(filter: { open: true }, first: 200) {
+      edges { node { id title priority problem { id } } }
+    }
+  }
+`);
+
+export const TransitionProblemMutation = graphql(`
+  mutation TransitionProblem($id: ID!, $state: ProblemState!, $note: String) {
+    transitionProblem(id: $id, state: $state, note: $note) { id state }
+  }
+`);
+
+export const UpdateProblemMutation = graphql(`
+  mutation UpdateProblem($id: ID!, $input: UpdateProblemInput!) {
+    updateProblem(id: $id, input: $input) { id }
+  }
+`);
+
+export const ReportPeriodFields = graphql(`
+  fragment ReportPeriodFields on ReportPeriod {
+    start end serviceMinutes elapsedServiceMinutes outageMinutes availability availabilityTarget
+    errorBudgetMinutes errorBudgetUsedPercent availabilityMet failures slaBreaches mttaMinutes mttrMinutes mtbfMinutes
+    compliance { priority responseMet responseMissed responseCompliance resolutionMet resolutionMissed resolutionCompliance }
+    incidents { opened resolved byPriority { priority count } }
+    problems { opened resolved knownErrors }
+    changes { implemented failed causedIncidents failureRate }
+  }
+`);
+
+export const PortfolioQuery = graphql(`
+  query Portfolio($from: Time!, $to: Time!, $granularity: ReportGranularity) {
+    serviceReports(from: $from, to: $to, granularity: $granularity) {
+      service { id name class }
+      sla { id name availabilityTarget }
+      total {
+        availability availabilityTarget availabilityMet errorBudgetUsedPercent outageMinutes slaBreaches mttaMinutes mttrMinutes
+        incidents { opened }
+        changes { implemented failureRate }
+      }
+    }
+  }
+`);
+
+export const ServiceReportQuery = graphql(`
+  query ServiceReport($serviceId: ID!, $from: Time!, $to: Time!, $granularity: ReportGranularity) {
+    serviceReport(serviceId: $serviceId, from: $from, to: $to, granularity: $granularity) {
+      service { id name class }
+      sla { id name availabilityTarget }
+      from to asOf granularity timeZone
+      total { ...ReportPeriodFields }
+      series { ...ReportPeriodFields }
+      changesCausingIncidents { id title state outcome }
+    }
+  }
+`);

@@ -1,10 +1,13 @@
 // Draws a blast graph with Cytoscape.js on a canvas: positions come from
 // the layered layout, colours from the effect, services drawn larger. The
 // canvas is not readable by assistive technology: every page that uses it
-// puts a table of the same data beside it.
+// puts a table of the same data beside it. It is usable from the keyboard:
+// focused, the arrow keys move the selection through the nodes in
+// keyboardOrder (nearest first), Home/End jump to the ends, typing a name
+// jumps to it, Escape clears; a live region says what is selected.
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
-import { useEffect, useRef } from 'react';
-import { type BlastGraph, NODE_HEIGHT, layoutBlastGraph, nodeWidth } from '../lib/blastGraph';
+import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type BlastGraph, NODE_HEIGHT, keyboardOrder, keyboardStep, layoutBlastGraph, nodeWidth } from '../lib/blastGraph';
 
 const style: cytoscape.StylesheetJson = [
   {
@@ -46,6 +49,7 @@ const style: cytoscape.StylesheetJson = [
   { selector: 'edge.hl', style: { width: 4, 'line-color': '#1f5fbf', 'target-arrow-color': '#1f5fbf', opacity: 1 } },
   { selector: 'node.hl', style: { 'border-color': '#1f5fbf', 'border-width': 5, opacity: 1 } },
   { selector: 'node:selected', style: { 'overlay-color': '#1f5fbf', 'overlay-opacity': 0.15, 'overlay-padding': 6 } },
+  { selector: 'node.kbd', style: { 'overlay-color': '#1f5fbf', 'overlay-opacity': 0.3, 'overlay-padding': 8, 'border-color': '#1f5fbf', 'border-width': 5 } },
 ];
 
 /** Tall enough for the widest layer, within the viewport. */
@@ -59,12 +63,15 @@ function graphHeight(g: BlastGraph): string {
 export function GraphView({
   graph,
   highlight,
+  selected,
   onSelect,
   label,
   onDrawn,
 }: {
   graph: BlastGraph;
   highlight: { nodes: Set<string>; edges: Set<string> } | null;
+  /** The selected node's id, which the keyboard moves from. */
+  selected: string | null;
   onSelect: (id: string | null) => void;
   label: string;
   onDrawn?: (ms: number) => void;
@@ -118,9 +125,45 @@ export function GraphView({
     };
   }, [graph]);
 
+  // The keyboard's order, and what is typed ahead to jump by name.
+  const order = useMemo(() => keyboardOrder(graph), [graph]);
+  const typed = useRef({ text: '', at: 0 });
+  const [announce, setAnnounce] = useState('');
+  const keysId = useId();
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const now = Date.now();
+    if (e.key.length === 1 && e.key !== ' ') {
+      typed.current = { text: (now - typed.current.at < 800 ? typed.current.text : '') + e.key, at: now };
+    }
+    const next = keyboardStep(order, selected, e.key, typed.current.text);
+    if (next === undefined) return;
+    e.preventDefault();
+    onSelect(next);
+  };
+
+  // Mark the selected node for the eye (the keyboard's focus), keep it in
+  // view, and say it for the ear.
+  useEffect(() => {
+    const c = cy.current;
+    const n = selected ? graph.nodes.find((x) => x.id === selected) : undefined;
+    setAnnounce(n ? `${n.label}, ${n.kind === 'group' ? `group of ${n.members?.length ?? 0} ${n.class}` : n.class}${n.effect ? `, ${n.effect.toLowerCase()}` : ''}, distance ${n.distance}` : '');
+    if (!c) return;
+    c.nodes('.kbd').removeClass('kbd');
+    if (!selected) return;
+    const el = c.getElementById(selected);
+    if (el.empty()) return;
+    el.addClass('kbd');
+    const ext = c.extent();
+    const bb = el.boundingBox();
+    if (bb.x1 < ext.x1 || bb.x2 > ext.x2 || bb.y1 < ext.y1 || bb.y2 > ext.y2) c.center(el);
+  }, [selected, graph]);
+
   useEffect(() => {
     const c = cy.current;
     if (!c) return;
+    // What is highlighted, for tests and tools reading the page.
+    if (box.current) box.current.dataset.highlight = highlight ? [...highlight.nodes].join(' ') : '';
     c.batch(() => {
       c.elements().removeClass('hl dim');
       if (!highlight) return;
@@ -132,7 +175,24 @@ export function GraphView({
 
   return (
     <div className="graph-wrap">
-      <div ref={box} className="graph" style={{ height: graphHeight(graph) }} role="img" aria-label={label} data-testid="blast-graph" />
+      <div
+        ref={box}
+        className="graph"
+        style={{ height: graphHeight(graph) }}
+        role="application"
+        aria-roledescription="graph"
+        aria-label={label}
+        aria-describedby={keysId}
+        tabIndex={0}
+        onKeyDown={onKey}
+        data-testid="blast-graph"
+      />
+      <p id={keysId} className="sr-only">
+        Arrow keys move through the CIs, nearest first, and highlight the path to each; Home and End jump to the first and last; type a name to jump to it; Escape clears.
+      </p>
+      <p className="sr-only" role="status" aria-live="polite" data-testid="graph-announce">
+        {announce}
+      </p>
       <div className="graph-tools">
         <button type="button" onClick={() => cy.current?.fit(undefined, 20)}>
           Fit

@@ -2,6 +2,7 @@
 // loading and empty states, and a titled section.
 import { type ReactNode, useId } from 'react';
 import type { ApiError } from '../api/client';
+import { useSession } from '../api/session';
 import { formatTime, words } from '../lib/format';
 
 export function Loading({ what }: { what: string }) {
@@ -117,5 +118,21 @@ export function TransitionList({ items, first }: { items: { from: string; to: st
         </li>
       ))}
     </ol>
+  );
+}
+
+/**
+ * Shows children only when the signed-in principal holds the permission
+ * (as the server said, in `me`); otherwise a note of what the role may not
+ * do. The API still decides every request.
+ */
+export function Permitted({ permission, what, children }: { permission: string; what: string; children: ReactNode }) {
+  const s = useSession();
+  if (s.can(permission)) return <>{children}</>;
+  const roles = s.me?.roles.join(', ') || 'none';
+  return (
+    <p className="muted small" data-testid="not-permitted">
+      Your role ({roles}) may not {what}: that needs the <code>{permission}</code> permission.
+    </p>
   );
 }

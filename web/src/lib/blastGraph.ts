@@ -168,3 +168,42 @@ export function layoutBlastGraph(g: BlastGraph): Map<string, Point> {
   }
   return pos;
 }
+
+/** The order the keyboard walks the drawing in: nearest first (the failed CIs), then by name. */
+export function keyboardOrder(g: BlastGraph): GraphNode[] {
+  return [...g.nodes].sort((a, b) => a.distance - b.distance || a.label.localeCompare(b.label));
+}
+
+/**
+ * The node a key moves the selection to from the current one: arrows step
+ * (right/down onward, left/up back, wrapping), Home/End jump to the ends,
+ * a typed prefix jumps to the next node whose name starts with it;
+ * Escape clears (null). undefined: the key does nothing here.
+ */
+export function keyboardStep(order: GraphNode[], current: string | null, key: string, typed = ''): string | null | undefined {
+  if (order.length === 0) return undefined;
+  const i = current ? order.findIndex((n) => n.id === current) : -1;
+  switch (key) {
+    case 'ArrowRight':
+    case 'ArrowDown':
+      return order[(i + 1) % order.length]!.id;
+    case 'ArrowLeft':
+    case 'ArrowUp':
+      return order[i <= 0 ? order.length - 1 : i - 1]!.id;
+    case 'Home':
+      return order[0]!.id;
+    case 'End':
+      return order[order.length - 1]!.id;
+    case 'Escape':
+      return current ? null : undefined;
+  }
+  if (key.length !== 1 || !typed) return undefined;
+  const prefix = typed.toLowerCase();
+  // A repeated single letter cycles through the names starting with it.
+  const from = typed.length === 1 ? i + 1 : Math.max(i, 0);
+  for (let k = 0; k < order.length; k++) {
+    const n = order[(from + k) % order.length]!;
+    if (n.label.toLowerCase().startsWith(prefix)) return n.id;
+  }
+  return undefined;
+}

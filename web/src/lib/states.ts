@@ -72,3 +72,28 @@ const priorityRank: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
 export function priorityOrder(p: string): number {
   return priorityRank[p] ?? 9;
 }
+
+export type ProblemState = 'NEW' | 'INVESTIGATING' | 'KNOWN_ERROR' | 'RESOLVED' | 'CLOSED';
+
+/** The problem lifecycle in order, for the progress strip. */
+export const PROBLEM_FLOW: ProblemState[] = ['NEW', 'INVESTIGATING', 'KNOWN_ERROR', 'RESOLVED', 'CLOSED'];
+
+const problemMoves: Record<ProblemState, ProblemState[]> = {
+  NEW: ['INVESTIGATING'],
+  INVESTIGATING: ['KNOWN_ERROR', 'RESOLVED'],
+  KNOWN_ERROR: ['RESOLVED'],
+  RESOLVED: ['CLOSED', 'INVESTIGATING'],
+  CLOSED: [],
+};
+
+export function nextProblemStates(state: ProblemState): ProblemState[] {
+  return problemMoves[state] ?? [];
+}
+
+/** The button label for moving a problem to a state, from where it is. */
+export function problemMoveLabel(from: ProblemState, to: ProblemState): string {
+  if (to === 'INVESTIGATING') return from === 'RESOLVED' ? 'Reopen' : 'Start investigating';
+  if (to === 'KNOWN_ERROR') return 'Record as known error';
+  if (to === 'RESOLVED') return 'Resolve';
+  return 'Close';
+}

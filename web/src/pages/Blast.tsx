@@ -195,13 +195,14 @@ function BlastResultView({ blast }: { blast: BlastResult['blastRadius'] }) {
             <GraphView
               graph={graph}
               highlight={highlight}
+              selected={selected}
               onSelect={select}
               onDrawn={setDrawMs}
               label={`Blast radius drawing: ${blast.totalCount} impacted CIs. The table below lists the same CIs.`}
             />
             <p className="small muted">
               {graph.grouped ? 'CIs of one class at one distance are folded into groups: click a group to list it, then expand it. ' : ''}
-              Click a CI to highlight the path the failure takes to it.
+              Click a CI to highlight the path the failure takes to it, or focus the drawing and use the arrow keys (Home, End, or type a name).
               {drawMs !== undefined && <span data-testid="draw-ms"> Drawn in {Math.round(drawMs)} ms.</span>}
             </p>
           </div>

@@ -5,7 +5,8 @@ import { request } from '../api/client';
 import { useAction, useActor, useQuery } from '../api/hooks';
 import { ApproveChangeMutation, AssessChangeMutation, ChangeImpactQuery, ChangePageQuery, TransitionChangeMutation, UpdateChangeMutation } from '../api/operations';
 import { WindowFields } from '../components/WindowFields';
-import { Badge, Empty, ErrorBox, Facts, Loading, Section, TransitionList, recordGate } from '../components/ui';
+import { useSession } from '../api/session';
+import { Badge, Empty, ErrorBox, Facts, Loading, Permitted, Section, TransitionList, recordGate } from '../components/ui';
 import type { ChangeOutcome, ChangeState as GqlChangeState } from '../gql/graphql';
 import { formatMinutes, formatRelative, formatTime, fromLocalInput, toLocalInput, words } from '../lib/format';
 import { CHANGE_FLOW, type ChangeState, type ChangeType, changeActions } from '../lib/states';
@@ -223,6 +224,7 @@ type ChangeData = { id: string; type: string; state: string };
 
 function Actions({ change: c, onDone }: { change: ChangeData; onDone: () => void }) {
   const actor = useActor();
+  const session = useSession();
   const id = useId();
   const [note, setNote] = useState('');
   const [outcome, setOutcome] = useState<ChangeOutcome>('SUCCESSFUL');
@@ -240,8 +242,17 @@ function Actions({ change: c, onDone }: { change: ChangeData; onDone: () => void
   if (actions.length === 0) return null;
   return (
     <Section title="Actions" id={`${id}-actions`}>
+      <Permitted permission="changes.manage" what="assess, approve, schedule or move changes">
       <p className="small muted">
-        As <strong>{actor || 'anonymous'}</strong> (set your name at the top right).
+        {session.me?.authenticated ? (
+          <>
+            As <strong>{session.me.subject}</strong>.
+          </>
+        ) : (
+          <>
+            As <strong>{actor || 'anonymous'}</strong> (set your name at the top right).
+          </>
+        )}
       </p>
       <div className="field">
         <label htmlFor={`${id}-note`}>{actions.includes('DECIDE') ? 'Comment' : 'Note'} (optional)</label>
@@ -308,12 +319,14 @@ function Actions({ change: c, onDone }: { change: ChangeData; onDone: () => void
         </p>
       )}
       <ErrorBox error={st.error} />
+      </Permitted>
     </Section>
   );
 }
 
 /** Moves the planned window; the API allows it until the change is scheduled. */
 function Reschedule({ id, start, end, onDone }: { id: string; start: string; end: string; onDone: () => void }) {
+  const can = useSession().can('changes.request');
   const [open, setOpen] = useState(false);
   const [s, setS] = useState(toLocalInput(start));
   const [e, setE] = useState(toLocalInput(end));
@@ -322,6 +335,7 @@ function Reschedule({ id, start, end, onDone }: { id: string; start: string; end
     setOpen(false);
     onDone();
   });
+  if (!can) return null;
   if (!open) {
     return (
       <p>

@@ -10,7 +10,7 @@ import { WindowFields } from '../components/WindowFields';
 import type { ChangeType } from '../gql/graphql';
 import { type ChangeNode, useChangesWithRisk } from '../api/changeRisk';
 import { type Column, DataTable } from '../components/DataTable';
-import { Badge, Empty, ErrorBox, Loading, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
 import { formatTime, fromLocalInput, toLocalInput } from '../lib/format';
 import { isLiveChange } from '../lib/states';
 import { dayTicks, defaultRange, place } from '../lib/timeline';
@@ -189,6 +189,7 @@ function RequestChange() {
   });
   return (
     <Section title="Request a change">
+      <Permitted permission="changes.request" what="request changes">
       <form
         className="form"
         onSubmit={(e) => {
@@ -235,6 +236,7 @@ function RequestChange() {
         </div>
         <ErrorBox error={st.error} />
       </form>
+      </Permitted>
     </Section>
   );
 }

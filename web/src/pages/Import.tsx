@@ -5,7 +5,7 @@ import { uploadImport } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { ImportRunQuery } from '../api/operations';
 import { forget, uploadFor } from '../api/pendingUploads';
-import { Badge, Empty, ErrorBox, Facts, Section, recordGate } from '../components/ui';
+import { Badge, Empty, ErrorBox, Facts, Permitted, Section, recordGate } from '../components/ui';
 import type { PlannedRefFragment } from '../gql/graphql';
 import { formatTime, formatValue } from '../lib/format';
 import { Link, navigate } from '../router';
@@ -57,9 +57,11 @@ export function ImportPage({ id }: { id: string }) {
                 Nothing has been written yet. Applying imports <strong>{pending.file.name}</strong> for real, with the same format, scope and source.
                 The plan is computed again against the store as it is then, so anything that changed meanwhile is taken into account.
               </p>
-              <button type="button" className="primary" disabled={st.running} onClick={() => void apply()}>
-                {st.running ? 'Applying…' : 'Apply this import'}
-              </button>
+              <Permitted permission="imports.run" what="apply imports">
+                <button type="button" className="primary" disabled={st.running} onClick={() => void apply()}>
+                  {st.running ? 'Applying…' : 'Apply this import'}
+                </button>
+              </Permitted>
             </>
           ) : (
             <p className="muted">Nothing was written. To apply it, upload the file again from this browser tab (or run it without --dry-run).</p>

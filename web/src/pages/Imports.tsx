@@ -5,7 +5,7 @@ import { useAction, useQuery } from '../api/hooks';
 import { ImportRunsQuery } from '../api/operations';
 import { rememberDryRun } from '../api/pendingUploads';
 import { type Column, DataTable } from '../components/DataTable';
-import { Badge, Empty, ErrorBox, Loading, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
 import type { ImportRunsQuery as Runs } from '../gql/graphql';
 import { formatTime } from '../lib/format';
 import { Link, navigate } from '../router';
@@ -69,6 +69,7 @@ function Upload() {
   return (
     <Section title="Dry-run an import" id="upload-title">
       <p className="small muted">The file is planned, not applied: you read the plan and its impact on services first, then apply it from the run's page.</p>
+      <Permitted permission="imports.run" what="run imports">
       <form
         className="form"
         onSubmit={(e) => {
@@ -115,6 +116,7 @@ function Upload() {
         </div>
         <ErrorBox error={st.error} title="The import was refused" />
       </form>
+      </Permitted>
     </Section>
   );
 }

@@ -5,7 +5,8 @@ import { request } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } from '../api/operations';
 import { SLAClockView } from '../components/Clock';
-import { Badge, ErrorBox, Facts, Section, TransitionList, recordGate } from '../components/ui';
+import { useCan } from '../api/session';
+import { Badge, ErrorBox, Facts, Permitted, Section, TransitionList, recordGate } from '../components/ui';
 import { formatTime, words } from '../lib/format';
 import { type IncidentState, incidentMoveLabel, nextIncidentStates } from '../lib/states';
 import { Link } from '../router';
@@ -28,6 +29,8 @@ export function IncidentPage({ id }: { id: string }) {
     await request(LinkProblemMutation, { problemId, incidentId: id });
     q.reload();
   });
+  const canMove = useCan('incidents.write');
+  const canLink = useCan('problems.write');
   const gate = recordGate('incident', q, q.data?.incident, id);
   if (gate) return gate;
   const i = q.data!.incident!;
@@ -50,6 +53,10 @@ export function IncidentPage({ id }: { id: string }) {
       <Section title="State" id={`${fid}-state`}>
         {moves.length === 0 ? (
           <p>Closed: no further moves.</p>
+        ) : !canMove ? (
+          <Permitted permission="incidents.write" what="move incidents">
+            {null}
+          </Permitted>
         ) : (
           <>
             <div className="field">
@@ -109,7 +116,10 @@ export function IncidentPage({ id }: { id: string }) {
           {i.problem ? (
             <div>
               <p>
-                <strong>{i.problem.title}</strong> <Badge value={i.problem.state} />
+                <Link to={`/problems/${i.problem.id}`}>
+                  <strong>{i.problem.title}</strong>
+                </Link>{' '}
+                <Badge value={i.problem.state} /> {i.problem.knownError && <span className="muted small">known error</span>}
               </p>
               {i.problem.rootCauseCi && (
                 <p>
@@ -118,6 +128,8 @@ export function IncidentPage({ id }: { id: string }) {
               )}
               {i.problem.workaround && <p>Workaround: {i.problem.workaround}</p>}
             </div>
+          ) : !canLink ? (
+            <p>Not linked to a problem.</p>
           ) : (
             <form
               className="actions"

@@ -7,7 +7,8 @@ import { CreateIncidentMutation, CreateProblemMutation, IncidentsQuery, RootCaus
 import { type PickedCI, CIPicker } from '../components/CIPicker';
 import { SLAClockView } from '../components/Clock';
 import { type Column, DataTable } from '../components/DataTable';
-import { Badge, Empty, ErrorBox, Loading, Section } from '../components/ui';
+import { useCan } from '../api/session';
+import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
 import type { IncidentRowFragment } from '../gql/graphql';
 import { formatClock, formatTime, words } from '../lib/format';
 import { priorityOrder } from '../lib/states';
@@ -27,7 +28,19 @@ export function IncidentsPage() {
     { key: 'opened', header: 'Opened', sort: (i) => i.openedAt, render: (i) => formatTime(i.openedAt) },
     { key: 'response', header: 'Response', sort: (i) => i.sla.response?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.response} label="Response" /> },
     { key: 'resolution', header: 'Resolution', sort: (i) => i.sla.resolution?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.resolution} label="Resolution" /> },
-    { key: 'problem', header: 'Problem', render: (i) => (i.problem ? `${i.problem.title}${i.problem.knownError ? ' (known error)' : ''}` : '—') },
+    {
+      key: 'problem',
+      header: 'Problem',
+      render: (i) =>
+        i.problem ? (
+          <>
+            <Link to={`/problems/${i.problem.id}`}>{i.problem.title}</Link>
+            {i.problem.knownError ? ' (known error)' : ''}
+          </>
+        ) : (
+          '—'
+        ),
+    },
   ];
   return (
     <div className="page">
@@ -79,6 +92,7 @@ function RootCause() {
     return r.createProblem;
   });
   const [raised, setRaised] = useState<string>();
+  const canRaise = useCan('problems.write');
   return (
     <Section title="Likely root causes of the open incidents" id="rca-title">
       <ErrorBox error={q.error} title="Could not rank root causes" />
@@ -103,7 +117,7 @@ function RootCause() {
               )}
               {problem && problems.get(problem) && (
                 <p>
-                  Problem: {problems.get(problem)!.title} <Badge value={problems.get(problem)!.state} />
+                  Problem: <Link to={`/problems/${problem}`}>{problems.get(problem)!.title}</Link> <Badge value={problems.get(problem)!.state} />
                 </p>
               )}
               <p className="small">
@@ -126,7 +140,7 @@ function RootCause() {
                   ))}
                 </ul>
               </details>
-              {!problem && (
+              {!problem && canRaise && (
                 <button
                   type="button"
                   disabled={st.running}
@@ -166,6 +180,7 @@ function CreateIncident() {
   });
   return (
     <Section title="Raise an incident" id="create-title">
+      <Permitted permission="incidents.write" what="raise or work incidents">
       <form
         className="form"
         onSubmit={(e) => {
@@ -219,6 +234,7 @@ function CreateIncident() {
         </div>
         <ErrorBox error={st.error} />
       </form>
+      </Permitted>
     </Section>
   );
 }

@@ -20,6 +20,10 @@ import org.neo4j.io.ByteUnit;
  *
  * Usage: Main HOME_DIR PORT
  *
+ * The page cache size comes from the system property ripple.neo4j.pagecache
+ * (a Neo4j byte size such as 768m or 2g; scripts/neo4j sizes it from the
+ * store), 256 MiB without it.
+ *
  * Prints "NEO4J READY bolt://127.0.0.1:PORT" once the default database has
  * answered a query; scripts/neo4j waits for that line. Stops cleanly on
  * SIGTERM/SIGINT via a shutdown hook.
@@ -49,6 +53,7 @@ public final class Main {
             GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
             log("NEO4J VERSION " + checkAndGetVersion(db));
             log("NEO4J HOME " + home);
+            log("NEO4J PAGECACHE " + pageCache() + " bytes");
             log("NEO4J READY " + uri);
         } catch (Throwable t) {
             // Neo4j may already have started non-daemon threads, so a thrown exception
@@ -78,8 +83,9 @@ public final class Main {
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 // Off by default in embedded mode; explicit so a default change cannot lock tests out.
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
-                // Small, fixed footprint: Neo4j would otherwise size the page cache from RAM.
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                // Explicit: Neo4j would otherwise size the page cache from all of RAM,
+                // on a machine shared with other servers.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache())
                 // Preallocating transaction logs costs disk and start time for nothing in dev/CI.
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
@@ -87,6 +93,12 @@ public final class Main {
                 // stop take ~5 s; 1 s is plenty for a dev/CI server.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 1)
                 .build();
+    }
+
+    /** The page cache size: ripple.neo4j.pagecache, or 256 MiB. */
+    private static long pageCache() {
+        String v = System.getProperty("ripple.neo4j.pagecache", "").trim();
+        return v.isEmpty() ? ByteUnit.mebiBytes(256) : ByteUnit.parse(v);
     }
 
     /** Proves the default database answers Cypher; returns the Neo4j version string. */

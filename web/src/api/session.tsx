@@ -1,0 +1,156 @@
+// Who the console is signed in as, and what they may do. The server says
+// how to sign in (GET /api/v1/auth/config) and who the token is (the `me`
+// query, with the permissions its roles grant): the console keeps no copy
+// of the role table, it asks `can(permission)` of what the server answered.
+import { type ReactNode, createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+import { ApiError, getToken, onUnauthenticated, request, setToken, subscribeToken } from './client';
+import type { OIDCSettings } from './oidc';
+import { MeQuery } from './operations';
+
+export interface AuthConfig {
+  /** "token", "oidc": how the server accepts sign-ins; none with authentication off. */
+  methods: string[];
+  oidc: OIDCSettings | null;
+}
+
+export interface Me {
+  subject: string;
+  roles: string[];
+  permissions: string[];
+  authenticated: boolean;
+}
+
+export type SessionStatus = 'loading' | 'open' | 'signed-in' | 'signed-out' | 'error';
+
+export interface Session {
+  /** open: authentication is off; signed-out: the server wants a token the tab does not have (or no longer accepts). */
+  status: SessionStatus;
+  config: AuthConfig | undefined;
+  me: Me | undefined;
+  error: ApiError | undefined;
+  /** Whether the signed-in principal holds a permission, as the server said. */
+  can: (permission: string) => boolean;
+  /** Tries a token: resolves once the server accepted it (then it is kept), throws its refusal. */
+  signIn: (token: string) => Promise<Me>;
+  signOut: () => void;
+}
+
+// Outside a provider (component tests) nothing is hidden: the API decides.
+const SessionContext = createContext<Session>({
+  status: 'open',
+  config: undefined,
+  me: undefined,
+  error: undefined,
+  can: () => true,
+  signIn: () => Promise.reject(new Error('no session')),
+  signOut: () => undefined,
+});
+
+export function useSession(): Session {
+  return useContext(SessionContext);
+}
+
+/** Whether the user may do what a permission covers. */
+export function useCan(permission: string): boolean {
+  return useSession().can(permission);
+}
+
+export async function fetchAuthConfig(): Promise<AuthConfig> {
+  let res: Response;
+  try {
+    res = await fetch('/api/v1/auth/config', { headers: { Accept: 'application/json' } });
+  } catch (e) {
+    throw new ApiError(`Ripple did not answer (${(e as Error).message}). Is the server running?`, { code: 'UNAVAILABLE' });
+  }
+  if (!res.ok) throw new ApiError(`Ripple answered HTTP ${res.status} for its sign-in settings`, { code: 'UNAVAILABLE', status: res.status });
+  return (await res.json()) as AuthConfig;
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const token = useSyncExternalStore(subscribeToken, getToken, () => null);
+  const [config, setConfig] = useState<AuthConfig>();
+  const [me, setMe] = useState<Me>();
+  const [error, setError] = useState<ApiError>();
+  const [refused, setRefused] = useState(false);
+
+  useEffect(() => {
+    fetchAuthConfig().then(setConfig, (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(String(e))));
+  }, []);
+
+  const authOn = !!config && config.methods.length > 0;
+
+  // Who we are: with authentication off always (anonymous, every permission); with it on, once there is a token.
+  useEffect(() => {
+    if (!config) return;
+    if (authOn && !token) {
+      setMe(undefined);
+      return;
+    }
+    const ctl = new AbortController();
+    request(MeQuery, {}, ctl.signal).then(
+      (d) => {
+        setRefused(false);
+        setMe(d.me);
+      },
+      (e: unknown) => {
+        if (ctl.signal.aborted) return;
+        if (e instanceof ApiError && e.status === 401) return; // onUnauthenticated below
+        setError(e instanceof ApiError ? e : new ApiError(String(e)));
+      },
+    );
+    return () => ctl.abort();
+  }, [config, authOn, token]);
+
+  // A 401 anywhere: the token is gone, expired or revoked: sign in again.
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        setRefused(!!getToken());
+        setToken(null);
+        setMe(undefined);
+      }),
+    [],
+  );
+
+  const signIn = useCallback(async (candidate: string) => {
+    const t = candidate.trim();
+    if (!t) throw new ApiError('Enter an API token', { code: 'INVALID_INPUT' });
+    // Ask with the candidate before keeping it, so a wrong token never becomes the session.
+    const previous = getToken();
+    setToken(t);
+    try {
+      const d = await request(MeQuery, {});
+      setMe(d.me);
+      setRefused(false);
+      return d.me;
+    } catch (e) {
+      setToken(previous);
+      setRefused(false);
+      if (e instanceof ApiError && e.status === 401) throw new ApiError('Ripple did not accept this token: it is wrong, expired or revoked', { code: 'UNAUTHENTICATED', status: 401 });
+      throw e;
+    }
+  }, []);
+
+  const signOut = useCallback(() => {
+    setToken(null);
+    setMe(undefined);
+    setRefused(false);
+  }, []);
+
+  let status: SessionStatus;
+  if (!config) status = error ? 'error' : 'loading';
+  else if (!authOn) status = me ? 'open' : error ? 'error' : 'loading';
+  else if (!token) status = 'signed-out';
+  else status = me ? 'signed-in' : error ? 'error' : 'loading';
+
+  const value: Session = {
+    status,
+    config,
+    me,
+    error: refused && status === 'signed-out' ? new ApiError('Your sign-in expired or was revoked: sign in again', { code: 'UNAUTHENTICATED' }) : error,
+    can: (p) => !!me?.permissions.includes(p),
+    signIn,
+    signOut,
+  };
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
