@@ -106,6 +106,12 @@ type Traverser interface {
 	// Each node is visited once whatever the number of paths to it.
 	// Errors: INVALID_INPUT (bad seed id, unknown type, depth out of range),
 	// NOT_FOUND (field "ciIds[i]" when a seed does not exist).
+	//
+	// The CIs in the Subgraph are read-only snapshots: a store may share
+	// their attribute, identifier and provenance maps and slices with its
+	// own copy and with other callers (copying every reached CI was most of
+	// the cost of a large traversal), so a caller that wants to change one
+	// copies it first.
 	Neighbourhood(ctx context.Context, q NeighbourhoodQuery) (Subgraph, error)
 
 	// Catalogue returns the catalogue the store validates against.

@@ -3,6 +3,7 @@ package impact
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -52,24 +53,66 @@ func ComputeBlastRadius(ctx context.Context, s graph.Traverser, ciIDs []string, 
 	return br, nil
 }
 
+// blastRadiusOf propagates over node numbers and turns into ids and CIs
+// only what it returns: the State maps of Propagate, one entry per reached
+// CI in three string-keyed maps, cost more than the propagation itself.
 func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.NeighbourhoodQuery) BlastRadius {
-	st := Propagate(cat, sub, q.Seeds)
+	g := NewGraph(cat, sub)
+	seeds := make([]int32, 0, len(q.Seeds))
 	var br BlastRadius
-	isSeed := map[string]bool{}
 	for _, id := range q.Seeds {
-		isSeed[id] = true
-		if n := sub.Nodes[id]; n != nil {
-			br.Sources = append(br.Sources, n.CI)
+		if n, ok := g.Lookup(id); ok {
+			seeds = append(seeds, n)
+			br.Sources = append(br.Sources, sub.Nodes[id].CI)
 		}
 	}
-	for id, eff := range st.Effect {
-		d, explained := st.Distance[id]
-		if isSeed[id] || eff == Up || !explained || d > q.MaxDepth {
+	w := g.NewWalker()
+	reached := w.Run(seeds...)
+	// Explained nodes come first in reached, seeds first of all; a seed
+	// repeated in q.Seeds was reached once. The impacted are sorted as
+	// small keys, not as Impacted values ten times their size.
+	type key struct {
+		d        int32
+		n        int32
+		name, id string
+	}
+	var hit []key
+	pathLen := 0
+	for _, n := range reached {
+		d := w.Distance(n)
+		if d < 0 {
+			break
+		}
+		if d == 0 || int(d) > q.MaxDepth || w.Effect(n) == Up {
 			continue
 		}
-		br.Impacted = append(br.Impacted, Impacted{CI: sub.Nodes[id].CI, Distance: d, Effect: eff, Path: st.PathTo(id)})
+		id := g.ids[n]
+		hit = append(hit, key{d: d, n: n, name: sub.Nodes[id].CI.Name, id: id})
+		pathLen += int(d) + 1
 	}
-	sortImpacted(br.Impacted)
+	slices.SortFunc(hit, func(a, b key) int {
+		if a.d != b.d {
+			return int(a.d - b.d)
+		}
+		switch {
+		case graph.CursorLess(a.name, a.id, b.name, b.id):
+			return -1
+		case graph.CursorLess(b.name, b.id, a.name, a.id):
+			return 1
+		}
+		return 0
+	})
+	br.Impacted = make([]Impacted, len(hit))
+	paths := make([]string, pathLen) // one backing array for every path
+	for i, k := range hit {
+		d := int(k.d)
+		path := paths[: d+1 : d+1]
+		paths = paths[d+1:]
+		for j, cur := d, k.n; j >= 0; j, cur = j-1, w.parent[cur] {
+			path[j] = g.ids[cur]
+		}
+		br.Impacted[i] = Impacted{CI: sub.Nodes[k.id].CI, Distance: d, Effect: w.Effect(k.n), Path: path}
+	}
 	for _, im := range br.Impacted {
 		if cat.IsService(im.CI.Class) {
 			br.Services = append(br.Services, im)
@@ -144,12 +187,6 @@ func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dep
 		return less(deps[i].Distance, deps[i].CI, deps[j].Distance, deps[j].CI)
 	})
 	return deps
-}
-
-func sortImpacted(list []Impacted) {
-	sort.Slice(list, func(i, j int) bool {
-		return less(list[i].Distance, list[i].CI, list[j].Distance, list[j].CI)
-	})
 }
 
 func less(d1 int, a graph.CI, d2 int, b graph.CI) bool {

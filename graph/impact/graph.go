@@ -1,7 +1,7 @@
 package impact
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -31,36 +31,65 @@ type Graph struct {
 
 // NewGraph indexes sub. Relations of unknown or non-propagating types and
 // relations with an end outside the subgraph are ignored.
+//
+// It runs once per blast radius, over subgraphs of tens of thousands of
+// CIs, so it allocates a handful of arrays rather than a slice per node:
+// every node's out and in lists are windows on two shared arrays (a
+// counting sort by node), and each out list comes out ordered by affected
+// node because the edges are placed into it in affected order.
 func NewGraph(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
 	g := &Graph{ids: make([]string, 0, len(sub.Nodes)), index: make(map[string]int32, len(sub.Nodes))}
 	for id := range sub.Nodes {
 		g.ids = append(g.ids, id)
 	}
-	sort.Strings(g.ids)
+	slices.Sort(g.ids)
 	for i, id := range g.ids {
 		g.index[id] = int32(i)
 	}
 	n := len(g.ids)
-	g.out, g.in = make([][]edge, n), make([][]edge, n)
-	g.need, g.total = make([]int32, n), make([]int32, n)
-	for _, r := range sub.Edges {
-		rt, _ := cat.RelationType(r.Type)
-		causeID, affectedID, flows := rt.Flow(r.From, r.To)
-		if !flows {
+	flows := flowCache{cat: cat}
+	edges := make([]edge, 0, len(sub.Edges))
+	inCount := make([]int32, n+1)
+	outCount := make([]int32, n+1)
+	for i := range sub.Edges {
+		r := &sub.Edges[i]
+		rt := flows.of(r.Type)
+		if rt == nil {
 			continue
 		}
+		causeID, affectedID, _ := rt.Flow(r.From, r.To)
 		cause, okCause := g.index[causeID]
 		affected, okAffected := g.index[affectedID]
 		if !okCause || !okAffected {
 			continue
 		}
-		e := edge{cause: cause, affected: affected, grouping: rt.Grouping}
-		g.out[e.cause] = append(g.out[e.cause], e)
-		g.in[e.affected] = append(g.in[e.affected], e)
+		edges = append(edges, edge{cause: cause, affected: affected, grouping: rt.Grouping})
+		inCount[affected+1]++
+		outCount[cause+1]++
 	}
-	for _, list := range g.out {
-		sort.Slice(list, func(a, b int) bool { return list[a].affected < list[b].affected })
+	for i := 1; i <= n; i++ {
+		inCount[i] += inCount[i-1]
+		outCount[i] += outCount[i-1]
 	}
+	inAll, outAll := make([]edge, len(edges)), make([]edge, len(edges))
+	next := slices.Clone(inCount[:n])
+	for _, e := range edges {
+		inAll[next[e.affected]] = e
+		next[e.affected]++
+	}
+	// Placing the edges by affected node (the in lists, in node order)
+	// leaves every out list sorted by affected.
+	copy(next, outCount[:n])
+	for _, e := range inAll {
+		outAll[next[e.cause]] = e
+		next[e.cause]++
+	}
+	g.out, g.in = make([][]edge, n), make([][]edge, n)
+	for i := range n {
+		g.in[i] = inAll[inCount[i]:inCount[i+1]:inCount[i+1]]
+		g.out[i] = outAll[outCount[i]:outCount[i+1]:outCount[i+1]]
+	}
+	g.need, g.total = make([]int32, n), make([]int32, n)
 	for i, id := range g.ids {
 		members := int32(0)
 		for _, e := range g.in[i] {
@@ -76,6 +105,32 @@ func NewGraph(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
 		g.need[i] = int32(RequiredHealthy(node.CI.Attributes, int(g.total[i])))
 	}
 	return g
+}
+
+// flowCache looks up relation types by name for a run of edges: a
+// subgraph has few types, so a short list compared by name (the strings
+// usually share their bytes, which makes the comparison a pointer check)
+// beats hashing every edge's type into the catalogue's map.
+type flowCache struct {
+	cat   *graph.Catalogue
+	names []string
+	types []*graph.RelationType // nil: unknown or not propagating
+}
+
+func (c *flowCache) of(name string) *graph.RelationType {
+	for i, n := range c.names {
+		if n == name {
+			return c.types[i]
+		}
+	}
+	var found *graph.RelationType
+	if rt, ok := c.cat.RelationType(name); ok {
+		if _, _, flows := rt.Flow("a", "b"); flows {
+			found = &rt
+		}
+	}
+	c.names, c.types = append(c.names, name), append(c.types, found)
+	return found
 }
 
 // Len is the number of nodes.

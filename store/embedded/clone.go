@@ -3,28 +3,13 @@ package embedded
 import "github.com/ripple-cmdb/ripple/graph"
 
 // cloneCI returns a copy of a stored CI that shares nothing mutable with it.
-// Stored CIs are never modified in place, but callers may modify what they
-// get, so everything handed out is copied down to the last nested map.
+// Stored CIs are never modified in place, but callers of the CI reads may
+// modify what they get, so everything those hand out is copied down to the
+// last nested map. (Neighbourhood hands out the stored CIs read-only.)
 func cloneCI(ci *graph.CI) graph.CI {
-	var slab []graph.Identifier
-	return cloneCIWith(ci, &slab)
-}
-
-// cloneCIWith is cloneCI taking the Identifiers copy from the front of
-// *slab when it has room, which lets a caller copying many CIs allocate
-// their identifiers at once. Each copy is capped at its length, so a
-// caller appending to one CI's identifiers cannot overwrite the next CI's.
-func cloneCIWith(ci *graph.CI, slab *[]graph.Identifier) graph.CI {
 	out := *ci
-	if k := len(ci.Identifiers); k > 0 {
-		s := *slab
-		if cap(s)-len(s) < k {
-			s = make([]graph.Identifier, 0, k)
-		}
-		start := len(s)
-		s = append(s, ci.Identifiers...)
-		out.Identifiers = s[start : start+k : start+k]
-		*slab = s
+	if ci.Identifiers != nil {
+		out.Identifiers = append([]graph.Identifier(nil), ci.Identifiers...)
 	}
 	if ci.Attributes != nil {
 		out.Attributes = cloneMap(ci.Attributes)

@@ -199,19 +199,23 @@ func load(tx *bolt.Tx, m *memState) error {
 		if err != nil {
 			return err
 		}
-		r, err := decodeRel(v)
-		if err != nil {
-			return fmt.Errorf("relation %s: %w", k, err)
-		}
-		if r.Key() != key {
-			return fmt.Errorf("relation key %s holds %+v", k, r.Key())
+		at, ok := relCreatedAt(key, v)
+		if !ok {
+			r, err := decodeRel(v)
+			if err != nil {
+				return fmt.Errorf("relation %s: %w", k, err)
+			}
+			if r.Key() != key {
+				return fmt.Errorf("relation key %s holds %+v", k, r.Key())
+			}
+			at = r.CreatedAt
 		}
 		_, from, ok1 := m.lookup(key.From)
 		_, to, ok2 := m.lookup(key.To)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("relation %s points at a missing CI", k)
 		}
-		m.addEdge(from, m.typeIndex(key.Type), to, r.CreatedAt.UnixMicro())
+		m.addEdge(from, m.typeIndex(key.Type), to, at.UnixMicro())
 		return nil
 	})
 	if err != nil {

@@ -137,16 +137,19 @@ func (w *walk) run(ctx context.Context, m *memState, seeds []int32) error {
 // count: growing a slice of pointer-rich Relations by doubling costs more
 // (copies plus GC write barriers) than the second pass. Each edge is found
 // from exactly one end, so none repeats.
+//
+// Nodes hold the stored CIs themselves, not copies: a stored CI is never
+// modified (a write stores a new one), and graph.Traverser makes a
+// Subgraph's CIs read-only for callers. Copying every reached CI's maps
+// was most of the cost of a large blast radius and most of its garbage.
 func (s *Store) materialise(w *walk) graph.Subgraph {
 	m := s.mem
 	edges := make([]graph.Relation, 0, w.edges)
-	idents := 0
 	for _, slot := range w.queue {
-		n := &m.nodes[slot]
-		idents += len(n.ci.Identifiers)
 		if w.depth[slot] >= w.maxDepth {
 			continue
 		}
+		n := &m.nodes[slot]
 		for _, st := range w.steps {
 			lists := n.in
 			if st.out {
@@ -157,29 +160,33 @@ func (s *Store) materialise(w *walk) graph.Subgraph {
 			}
 		}
 	}
-	// One backing array for all nodes and one for all their identifiers:
-	// the map needs pointers, not one allocation per node.
+	// One backing array for all nodes: the map needs pointers, not one
+	// allocation per node.
 	nodes := make([]graph.Node, len(w.queue))
-	slab := make([]graph.Identifier, 0, idents)
 	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
 	for i, slot := range w.queue {
 		ci := m.nodes[slot].ci
-		nodes[i] = graph.Node{CI: cloneCIWith(ci, &slab), Depth: int(w.depth[slot]), Members: s.members(slot)}
+		nodes[i] = graph.Node{CI: *ci, Depth: int(w.depth[slot]), Members: s.members(slot)}
+		// Capped, so that a caller appending to a node's identifiers gets
+		// a new array rather than writing past the stored CI's.
+		nodes[i].CI.Identifiers = ci.Identifiers[:len(ci.Identifiers):len(ci.Identifiers)]
 		sub.Nodes[ci.ID] = &nodes[i]
 	}
 	return sub
 }
 
 // members counts the grouping relations into a redundancy group, whatever
-// the traversal followed.
+// the traversal followed. The count comes first: it is a few slice
+// lengths, while the class check hashes a string, and most CIs have no
+// members.
 func (s *Store) members(slot int32) int {
 	n := &s.mem.nodes[slot]
-	if !s.groupClasses[n.ci.Class] {
-		return 0
-	}
 	total := 0
 	for _, t := range s.groupTypes {
 		total += len(edgesOf(n.in, t))
+	}
+	if total == 0 || !s.groupClasses[n.ci.Class] {
+		return 0
 	}
 	return total
 }

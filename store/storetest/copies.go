@@ -11,7 +11,9 @@ import (
 )
 
 // copyCases check that what a store returns belongs to the caller: changing
-// it never changes what the store holds.
+// it never changes what the store holds. Neighbourhood is the exception:
+// its CIs are read-only snapshots (see graph.Traverser), so it is not
+// scribbled on here.
 var copyCases = []testCase{
 	{"CIs", func(ctx context.Context, t *testing.T, s graph.Store) {
 		res, err := s.UpsertCI(ctx, graph.CIInput{Name: Ptr("a"), Class: Ptr(graph.ClassCluster),
@@ -35,8 +37,6 @@ var copyCases = []testCase{
 		scribble(byID[id])
 		page, _ := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{})
 		scribble(page.CIs[0])
-		sub, _ := s.Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: []string{id}})
-		scribble(sub.Nodes[id].CI)
 		batch, _ := s.Apply(ctx, graph.Batch{Upserts: []graph.CIInput{{ID: id}}})
 		scribble(batch.CIs[0])
 		if got := TakeSnapshot(t, s); !reflect.DeepEqual(got, want) {
