@@ -27,6 +27,7 @@ type Store interface {
 	Traverser
 	RecordStore
 	LedgerStore
+	GraphHistory
 
 	// UpsertCI creates or updates one CI; see CIInput for matching rules.
 	// Concurrent upserts matching the same identifiers yield one CI: a

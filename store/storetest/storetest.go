@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Records", recordCases},
 		{"References", referenceCases},
 		{"Audit", auditCases},
+		{"Timelines", timelineCases},
 		{"Ledger", ledgerCases},
 		{"Copies", copyCases},
 		{"Lifecycle", lifecycleCases},
