@@ -319,3 +319,25 @@ func (c *Catalogue) CheckFilter(f CIFilter) error {
 	}
 	return nil
 }
+
+// Matches reports whether a CI passes the filter, for CIs held in memory
+// (as-of listings); stores apply the same conditions in their queries.
+func (f CIFilter) Matches(ci CI) bool {
+	switch {
+	case f.Class != "" && ci.Class != f.Class,
+		f.Status != "" && ci.Status != f.Status,
+		f.Environment != "" && ci.Environment != f.Environment,
+		f.Owner != "" && ci.Owner != f.Owner,
+		f.Search != "" && !strings.Contains(strings.ToLower(ci.Name), strings.ToLower(f.Search)):
+		return false
+	}
+	if f.Identifier == "" {
+		return true
+	}
+	for _, id := range ci.Identifiers {
+		if id.Value == f.Identifier {
+			return true
+		}
+	}
+	return false
+}

@@ -181,3 +181,39 @@ func merge(a, b map[string]any) map[string]any {
 	maps.Copy(out, b)
 	return out
 }
+
+// Page returns the changes after the cursor p.After (an IDCursor of a
+// change's FirstEntry), at most p.First of them (default size applied),
+// and whether more follow. Errors: INVALID_INPUT ("first", "after",
+// "last": forward only).
+func (d Diff) Page(p graph.Page) (page []Change, hasNext bool, err error) {
+	p, afterID, err := graph.CheckGraphChanges(d.From, d.To, p)
+	if err != nil {
+		return nil, false, err
+	}
+	i := 0
+	if afterID != "" {
+		i, _ = slices.BinarySearchFunc(d.Changes, afterID, func(c Change, id string) int {
+			return strings.Compare(c.FirstEntry, id)
+		})
+		if i < len(d.Changes) && d.Changes[i].FirstEntry == afterID {
+			i++
+		}
+	}
+	rest := d.Changes[i:]
+	if len(rest) > p.First {
+		return rest[:p.First], true, nil
+	}
+	return rest, false, nil
+}
+
+// Count returns the number of changes of a kind.
+func (d Diff) Count(k ChangeKind) int {
+	n := 0
+	for _, c := range d.Changes {
+		if c.Kind == k {
+			n++
+		}
+	}
+	return n
+}

@@ -40,8 +40,8 @@ type Source interface {
 // Gap is one reason an as-of answer may differ from the graph as it was.
 type Gap struct {
 	// Subject is the CI id or relation subject id the gap is about.
-	Subject string
-	Reason  string
+	Subject string `json:"subject"`
+	Reason  string `json:"reason"`
 }
 
 // CheckInstant refuses an instant in the future (field names the argument).
