@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"HTTP", httpCases},
 		{"Import", importCases},
 		{"Reports", reportCases},
+		{"AsOf", asOfCases},
 		{"Events", eventCases},
 	}
 	for _, g := range groups {
@@ -119,8 +120,9 @@ func (e gqlError) field() string { s, _ := e.Extensions["field"].(string); retur
 type response struct {
 	status int
 	header http.Header
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions json.RawMessage `json:"extensions"`
 }
 
 // post sends one GraphQL request and decodes the response, whatever its
