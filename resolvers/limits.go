@@ -70,7 +70,9 @@ func complexityRoot() generated.ComplexityRoot {
 	c.BlastRadius.Services = func(child int) int { return times(servicesSize, child) }
 	c.ImpactedCI.Path = func(child int) int { return times(pathLength, child) }
 	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string, _ *time.Time) int { return times(impactedSize, child) }
-	c.Query.GraphDiff = func(child int, _ time.Time, _ time.Time, first *int, _ *string) int { return times(pageSize(first), child) }
+	c.Query.GraphDiff = func(child int, _ time.Time, _ time.Time, first *int, _ *string) int {
+		return times(pageSize(first), child)
+	}
 	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
 	itsmComplexity(&c)
 	importComplexity(&c)

@@ -118,8 +118,8 @@ func (e gqlError) code() string  { s, _ := e.Extensions["code"].(string); return
 func (e gqlError) field() string { s, _ := e.Extensions["field"].(string); return s }
 
 type response struct {
-	status int
-	header http.Header
+	status     int
+	header     http.Header
 	Data       json.RawMessage `json:"data"`
 	Errors     []gqlError      `json:"errors"`
 	Extensions json.RawMessage `json:"extensions"`
