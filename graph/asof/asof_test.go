@@ -203,3 +203,84 @@ func TestFutureInstant(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// startedAt is a real store whose audit trail starts at an instant: what a
+// store holding data from before Ripple recorded history looks like (no
+// store can be made to write a CI without auditing it).
+type startedAt struct {
+	graph.Store
+	horizon time.Time
+}
+
+func (s startedAt) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
+	all, err := s.Store.Timelines(ctx, ids, since)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]graph.Timeline{}
+	for id, tl := range all {
+		full, err := s.Store.History(ctx, id, graph.Page{First: graph.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		var kept []graph.AuditEntry
+		for _, e := range full.Entries {
+			if e.At.After(s.horizon) {
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		tl.First = kept[len(kept)-1] // History is newest first
+		tl.Since = slices.DeleteFunc(tl.Since, func(e graph.AuditEntry) bool { return !e.At.After(s.horizon) })
+		out[id] = tl
+	}
+	return out, nil
+}
+
+func TestHistoryMissing(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		db := ci(ctx, t, s, "db", graph.ClassDatabase)
+		app := ci(ctx, t, s, "app", graph.ClassApplication)
+		relate(ctx, t, s, app, graph.RelDependsOn, db)
+		before := tick()
+		horizon := tick()
+		upsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: ptr("team-a")})
+		web := ci(ctx, t, s, "web", graph.ClassApplication)
+		after := tick()
+		src := startedAt{Store: s, horizon: horizon}
+
+		v := asof.At(src, after)
+		if _, err := v.CIsByIDs(ctx, []string{db.ID, app.ID, web.ID}); err != nil {
+			t.Fatal(err)
+		}
+		gaps := map[string]string{}
+		for _, g := range v.Gaps() {
+			gaps[g.Subject] = g.Reason
+		}
+		// db has no history at all; app's starts after its creation, but
+		// before the instant, so what happened since is recorded; web was
+		// created under the trail.
+		if len(gaps) != 1 || gaps[db.ID] == "" {
+			t.Errorf("as of after the horizon: gaps %v, want db only", gaps)
+		}
+
+		v = asof.At(src, before)
+		got, err := v.CIsByIDs(ctx, []string{db.ID, app.ID, web.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[app.ID].Owner != "" {
+			t.Errorf("as of before the horizon: %v", got)
+		}
+		gaps = map[string]string{}
+		for _, g := range v.Gaps() {
+			gaps[g.Subject] = g.Reason
+		}
+		if len(gaps) != 2 || gaps[db.ID] == "" || gaps[app.ID] == "" {
+			t.Errorf("as of before the horizon: gaps %v, want db and app", gaps)
+		}
+	})
+}
