@@ -156,19 +156,7 @@ func (r *Resolver) listCIsAsOf(ctx context.Context, f graph.CIFilter, req pageRe
 	if err != nil {
 		return nil, err
 	}
-	cis, err := v.ListCIs(ctx, r.Store, f, req.Page)
-	if err != nil {
-		return nil, err
-	}
-	if !req.countOnly {
-		r.loadersFor(ctx).prime(ctx, cis.CIs...)
-	}
-	conn := &model.CIConnection{TotalCount: cis.TotalCount}
-	conn.Edges, conn.PageInfo = connection(len(cis.CIs), cis.HasNextPage, cis.HasPreviousPage, req, func(i int) (model.CIEdge, string) {
-		c := graph.EncodeCursor(cis.CIs[i])
-		return model.CIEdge{Cursor: c, Node: &cis.CIs[i]}, c
-	})
-	return conn, nil
+	return r.ciConnection(ctx, req, func() (graph.CIPage, error) { return v.ListCIs(ctx, r.Store, f, req.Page) })
 }
 
 // graphDiff lists what changed between two instants, a page at a time.
