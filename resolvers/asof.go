@@ -92,13 +92,19 @@ func historyStatus(v *asof.View) model.HistoryStatus {
 	return model.HistoryStatus{AsOf: v.Instant(), Complete: len(gaps) == 0, Gaps: gaps}
 }
 
+// asOfFields are the query fields whose asOf argument sets the instant
+// their nested fields read.
+var asOfFields = map[string]bool{"ci": true, "cis": true, "blastRadius": true, "dependencies": true}
+
 // asOfOf returns the instant the nearest enclosing field reads the graph
 // at: its asOf argument, or the instant of a BlastRadiusAsOf it resolves
 // under. Nil means the present.
 func asOfOf(ctx context.Context) *time.Time {
 	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		if at, ok := fc.Args["asOf"].(*time.Time); ok && at != nil {
-			return at
+		if fc.Object == "Query" && asOfFields[fc.Field.Name] {
+			if at, ok := fc.Args["asOf"].(*time.Time); ok && at != nil {
+				return at
+			}
 		}
 		if b, ok := fc.Result.(*model.BlastRadiusAsOf); ok && b != nil {
 			return &b.AsOf
