@@ -101,7 +101,7 @@ var asOfFields = map[string]bool{"ci": true, "cis": true, "blastRadius": true, "
 // under. Nil means the present.
 func asOfOf(ctx context.Context) *time.Time {
 	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		if fc.Object == "Query" && asOfFields[fc.Field.Name] {
+		if fc.Object == "Query" && fc.Field.Field != nil && asOfFields[fc.Field.Name] {
 			if at, ok := fc.Args["asOf"].(*time.Time); ok && at != nil {
 				return at
 			}

@@ -284,3 +284,26 @@ func TestHistoryMissing(t *testing.T) {
 		}
 	})
 }
+
+// A redundancy group's members are counted at the instant: with one member
+// its failure takes the group down; with a second added since, only
+// degrades it.
+func TestRedundancyAsOf(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		cluster := ci(ctx, t, s, "cluster", graph.ClassCluster)
+		m1 := ci(ctx, t, s, "m1", graph.ClassServer)
+		app := ci(ctx, t, s, "app", graph.ClassApplication)
+		relate(ctx, t, s, m1, graph.RelMemberOf, cluster)
+		relate(ctx, t, s, app, graph.RelDependsOn, cluster)
+		t1 := tick()
+		m2 := ci(ctx, t, s, "m2", graph.ClassServer)
+		relate(ctx, t, s, m2, graph.RelMemberOf, cluster)
+		if got := fmt.Sprint(blastNames(t, s, m1.ID)); got != "[cluster:DEGRADED]" {
+			t.Errorf("now: m1 down gives %s", got)
+		}
+		if got := fmt.Sprint(blastNames(t, asof.At(s, t1), m1.ID)); got != "[app:DOWN cluster:DOWN]" {
+			t.Errorf("as of t1: m1 down gives %s", got)
+		}
+	})
+}
