@@ -299,7 +299,7 @@ func TestRedundancyAsOf(t *testing.T) {
 		t1 := tick()
 		m2 := ci(ctx, t, s, "m2", graph.ClassServer)
 		relate(ctx, t, s, m2, graph.RelMemberOf, cluster)
-		if got := fmt.Sprint(blastNames(t, s, m1.ID)); got != "[cluster:DEGRADED]" {
+		if got := fmt.Sprint(blastNames(t, s, m1.ID)); got != "[app:DEGRADED cluster:DEGRADED]" {
 			t.Errorf("now: m1 down gives %s", got)
 		}
 		if got := fmt.Sprint(blastNames(t, asof.At(s, t1), m1.ID)); got != "[app:DOWN cluster:DOWN]" {
