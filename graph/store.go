@@ -27,6 +27,7 @@ type Store interface {
 	Traverser
 	RecordStore
 	LedgerStore
+	GraphHistory
 
 	// UpsertCI creates or updates one CI; see CIInput for matching rules.
 	// Concurrent upserts matching the same identifiers yield one CI: a
@@ -323,4 +324,26 @@ func (c *Catalogue) CheckFilter(f CIFilter) error {
 		return Invalid("filter.status", "unknown status %q", f.Status)
 	}
 	return nil
+}
+
+// Matches reports whether a CI passes the filter, for CIs held in memory
+// (as-of listings); stores apply the same conditions in their queries.
+func (f CIFilter) Matches(ci CI) bool {
+	switch {
+	case f.Class != "" && ci.Class != f.Class,
+		f.Status != "" && ci.Status != f.Status,
+		f.Environment != "" && ci.Environment != f.Environment,
+		f.Owner != "" && ci.Owner != f.Owner,
+		f.Search != "" && !strings.Contains(strings.ToLower(ci.Name), strings.ToLower(f.Search)):
+		return false
+	}
+	if f.Identifier == "" {
+		return true
+	}
+	for _, id := range ci.Identifiers {
+		if id.Value == f.Identifier {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/asof"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
 	"github.com/ripple-cmdb/ripple/graph/sla"
@@ -54,6 +55,22 @@ func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.Chang
 	return obj.Blast.Services, nil
 }
 
+func (r *changeImpactResolver) BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error) {
+	start, _, ok := asof.ChangeWindow(obj.Change)
+	if !ok {
+		return nil, nil
+	}
+	return r.blastOfTargetsAt(ctx, obj.Change.TargetCIs, start)
+}
+
+func (r *changeImpactResolver) BlastRadiusAfter(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error) {
+	_, end, ok := asof.ChangeWindow(obj.Change)
+	if !ok {
+		return nil, nil
+	}
+	return r.blastOfTargetsAt(ctx, obj.Change.TargetCIs, end)
+}
+
 func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error) {
 	return minutes(obj.PlannedDowntime), nil
 }
@@ -68,6 +85,39 @@ func (r *evidenceResolver) ChangeID(ctx context.Context, obj *rootcause.Evidence
 
 func (r *evidenceResolver) ProblemID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
 	return nonEmpty(obj.ProblemID), nil
+}
+
+func (r *graphChangeResolver) SubjectKind(ctx context.Context, obj *asof.Change) (string, error) {
+	return string(obj.SubjectKind), nil
+}
+
+func (r *graphChangeResolver) RelationType(ctx context.Context, obj *asof.Change) (*string, error) {
+	if obj.Relation == nil {
+		return nil, nil
+	}
+	return &obj.Relation.Type, nil
+}
+
+func (r *graphChangeResolver) FromID(ctx context.Context, obj *asof.Change) (*string, error) {
+	if obj.Relation == nil {
+		return nil, nil
+	}
+	return &obj.Relation.From, nil
+}
+
+func (r *graphChangeResolver) ToID(ctx context.Context, obj *asof.Change) (*string, error) {
+	if obj.Relation == nil {
+		return nil, nil
+	}
+	return &obj.Relation.To, nil
+}
+
+func (r *graphChangeResolver) Before(ctx context.Context, obj *asof.Change) (map[string]any, error) {
+	return rawObject(obj.Before)
+}
+
+func (r *graphChangeResolver) After(ctx context.Context, obj *asof.Change) (map[string]any, error) {
+	return rawObject(obj.After)
 }
 
 func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {
@@ -91,12 +141,16 @@ func (r *mutationResolver) AssessChange(ctx context.Context, changeID string) (*
 	return ci, nil
 }
 
-func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error) {
+func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string, asOf *time.Time) (*impact.BlastRadius, error) {
 	depth, err := explicitDepth(maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	br, err := impact.ComputeBlastRadius(ctx, r.Store, ciIds, depth, types)
+	tr, err := r.traverser(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	br, err := impact.ComputeBlastRadius(ctx, tr, ciIds, depth, types)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +164,16 @@ func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDept
 	return &br, nil
 }
 
-func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string) ([]impact.Dependency, error) {
+func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]impact.Dependency, error) {
 	depth, err := explicitDepth(maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	deps, err := impact.ComputeDependencies(ctx, r.Store, ciID, depth, types)
+	tr, err := r.traverser(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := impact.ComputeDependencies(ctx, tr, ciID, depth, types)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +184,10 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 		l.prime(ctx, d.CI)
 	}
 	return deps, nil
+}
+
+func (r *queryResolver) GraphDiff(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.GraphDiff, error) {
+	return r.graphDiff(ctx, from, to, graph.Page{First: deref(first), After: deref(after)})
 }
 
 func (r *queryResolver) ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
@@ -271,6 +333,8 @@ func (r *Resolver) Dependency() generated.DependencyResolver { return &dependenc
 
 func (r *Resolver) Evidence() generated.EvidenceResolver { return &evidenceResolver{r} }
 
+func (r *Resolver) GraphChange() generated.GraphChangeResolver { return &graphChangeResolver{r} }
+
 func (r *Resolver) ImpactedCI() generated.ImpactedCIResolver { return &impactedCIResolver{r} }
 
 func (r *Resolver) IncidentClocks() generated.IncidentClocksResolver {
@@ -298,6 +362,7 @@ type (
 	changeThreatResolver       struct{ *Resolver }
 	dependencyResolver         struct{ *Resolver }
 	evidenceResolver           struct{ *Resolver }
+	graphChangeResolver        struct{ *Resolver }
 	impactedCIResolver         struct{ *Resolver }
 	incidentClocksResolver     struct{ *Resolver }
 	rootCauseCandidateResolver struct{ *Resolver }

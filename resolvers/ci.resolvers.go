@@ -94,8 +94,16 @@ func (r *mutationResolver) Unrelate(ctx context.Context, from string, typeArg st
 	return r.Store.Unrelate(ctx, from, typeArg, to)
 }
 
-func (r *queryResolver) Ci(ctx context.Context, id string) (*graph.CI, error) {
-	ci, err := r.Store.GetCI(ctx, id)
+func (r *queryResolver) Ci(ctx context.Context, id string, asOf *time.Time) (*graph.CI, error) {
+	get := r.Store.GetCI
+	if asOf != nil {
+		v, err := r.view(ctx, "asOf", *asOf)
+		if err != nil {
+			return nil, err
+		}
+		get = v.GetCI
+	}
+	ci, err := get(ctx, id)
 	if graph.ErrorCode(err) == graph.CodeNotFound {
 		return nil, nil // a nullable field: absence is an answer, not an error
 	}
@@ -106,7 +114,10 @@ func (r *queryResolver) Ci(ctx context.Context, id string) (*graph.CI, error) {
 	return &ci, nil
 }
 
-func (r *queryResolver) Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string) (*model.CIConnection, error) {
+func (r *queryResolver) Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string, asOf *time.Time) (*model.CIConnection, error) {
+	if asOf != nil {
+		return r.listCIsAsOf(ctx, deref(filter), page(first, after, last, before), *asOf)
+	}
 	return r.listCIs(ctx, deref(filter), page(first, after, last, before))
 }
 

@@ -56,7 +56,7 @@ func init() {
 
 func complexityRoot() generated.ComplexityRoot {
 	var c generated.ComplexityRoot
-	c.Query.Cis = func(child int, _ *graph.CIFilter, first *int, _ *string, last *int, _ *string) int {
+	c.Query.Cis = func(child int, _ *graph.CIFilter, first *int, _ *string, last *int, _ *string, _ *time.Time) int {
 		return times(listSize(first, last), child)
 	}
 	perCI := func(child int, _ *graph.Direction, _ []string) int { return times(fanOut, child) }
@@ -64,12 +64,15 @@ func complexityRoot() generated.ComplexityRoot {
 	c.CI.Neighbours = perCI
 	c.CI.DependsOn = func(child int) int { return times(fanOut, child) }
 	c.CI.Dependants = c.CI.DependsOn
-	c.Query.BlastRadius = func(child int, ciIDs []string, _ *int, _ []string) int { return child + len(ciIDs) }
+	c.Query.BlastRadius = func(child int, ciIDs []string, _ *int, _ []string, _ *time.Time) int { return child + len(ciIDs) }
 	c.BlastRadius.Sources = func(child int) int { return times(sourcesSize, child) }
 	c.BlastRadius.Impacted = func(child int) int { return times(impactedSize, child) }
 	c.BlastRadius.Services = func(child int) int { return times(servicesSize, child) }
 	c.ImpactedCI.Path = func(child int) int { return times(pathLength, child) }
-	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string) int { return times(impactedSize, child) }
+	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string, _ *time.Time) int { return times(impactedSize, child) }
+	c.Query.GraphDiff = func(child int, _ time.Time, _ time.Time, first *int, _ *string) int {
+		return times(pageSize(first), child)
+	}
 	c.Dependency.Path = func(child int) int { return times(pathLength, child) }
 	itsmComplexity(&c)
 	importComplexity(&c)

@@ -10,7 +10,13 @@ import (
 // listCIs pages through CIs, ordered by (name, id), and primes the
 // operation's loader with them.
 func (r *Resolver) listCIs(ctx context.Context, f graph.CIFilter, req pageRequest) (*model.CIConnection, error) {
-	cis, err := r.Store.ListCIs(ctx, f, req.Page)
+	return r.ciConnection(ctx, req, func() (graph.CIPage, error) { return r.Store.ListCIs(ctx, f, req.Page) })
+}
+
+// ciConnection turns the page list reads into a connection, priming the
+// operation's loader (the present's, or under asOf that instant's).
+func (r *Resolver) ciConnection(ctx context.Context, req pageRequest, list func() (graph.CIPage, error)) (*model.CIConnection, error) {
+	cis, err := list()
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ type loaders struct {
 	sightings *dataloader.Loader[string, []graph.Sighting]
 	// relSightings holds each relation's sightings (its provenance).
 	relSightings *dataloader.Loader[graph.RelationKey, []graph.Sighting]
+	// past holds the operation's views of the graph as it was, with
+	// their own loaders (see asof.go).
+	past *pastViews
 }
 
 // relationsKey is one RelationsOf question. Types are validated against the
@@ -60,6 +63,7 @@ func newLoaders(s batchReader) *loaders {
 			dataloader.WithWait[string, []graph.Sighting](loaderWait)),
 		relSightings: dataloader.NewBatchedLoader(relationSightingsBatch(s),
 			dataloader.WithWait[graph.RelationKey, []graph.Sighting](loaderWait)),
+		past: &pastViews{byInstant: map[time.Time]*pastView{}},
 	}
 }
 
@@ -132,11 +136,17 @@ func withLoaders(ctx context.Context, l *loaders) context.Context {
 // loadersFor returns the operation's loaders. Resolvers called outside an
 // operation set up by NewHandler (there are none today) get a fresh set
 // rather than a nil pointer.
+// Under a field asked asOf an instant, they are that instant's loaders,
+// so nested CIs, relations and paths read the graph as it was.
 func (r *Resolver) loadersFor(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return l
+	l, ok := ctx.Value(loadersKey{}).(*loaders)
+	if !ok {
+		l = newLoaders(r.Store)
 	}
-	return newLoaders(r.Store)
+	if at := asOfOf(ctx); at != nil {
+		return l.past.at(r.Store, *at).loaders
+	}
+	return l
 }
 
 // prime records CIs the operation already holds (a listed page, a blast

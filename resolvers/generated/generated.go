@@ -17,6 +17,7 @@ import (
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/analysis"
+	"github.com/ripple-cmdb/ripple/graph/asof"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/report"
@@ -50,6 +51,7 @@ type ResolverRoot interface {
 	Event() EventResolver
 	Evidence() EvidenceResolver
 	FieldOrigin() FieldOriginResolver
+	GraphChange() GraphChangeResolver
 	Grouping() GroupingResolver
 	ImpactedCI() ImpactedCIResolver
 	ImportProblem() ImportProblemResolver
@@ -120,6 +122,13 @@ type ComplexityRoot struct {
 		Services   func(childComplexity int) int
 		Sources    func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	BlastRadiusAsOf struct {
+		AsOf         func(childComplexity int) int
+		BlastRadius  func(childComplexity int) int
+		History      func(childComplexity int) int
+		MissingCiIds func(childComplexity int) int
 	}
 
 	CI struct {
@@ -233,16 +242,18 @@ type ComplexityRoot struct {
 	}
 
 	ChangeImpact struct {
-		BlastRadius func(childComplexity int) int
-		Change      func(childComplexity int) int
-		Collided    func(childComplexity int) int
-		Freezes     func(childComplexity int) int
-		Impacted    func(childComplexity int) int
-		Reasons     func(childComplexity int) int
-		RiskFactors func(childComplexity int) int
-		RiskScore   func(childComplexity int) int
-		SLAs        func(childComplexity int) int
-		Services    func(childComplexity int) int
+		BlastRadius       func(childComplexity int) int
+		BlastRadiusAfter  func(childComplexity int) int
+		BlastRadiusBefore func(childComplexity int) int
+		Change            func(childComplexity int) int
+		Collided          func(childComplexity int) int
+		Freezes           func(childComplexity int) int
+		Impacted          func(childComplexity int) int
+		Reasons           func(childComplexity int) int
+		RiskFactors       func(childComplexity int) int
+		RiskScore         func(childComplexity int) int
+		SLAs              func(childComplexity int) int
+		Services          func(childComplexity int) int
 	}
 
 	ChangeOutcomeCount struct {
@@ -349,6 +360,40 @@ type ComplexityRoot struct {
 		Source   func(childComplexity int) int
 	}
 
+	GraphChange struct {
+		Actors        func(childComplexity int) int
+		After         func(childComplexity int) int
+		Before        func(childComplexity int) int
+		Entries       func(childComplexity int) int
+		Fields        func(childComplexity int) int
+		FirstAt       func(childComplexity int) int
+		FromID        func(childComplexity int) int
+		ImportSources func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		LastAt        func(childComplexity int) int
+		RelationType  func(childComplexity int) int
+		SubjectID     func(childComplexity int) int
+		SubjectKind   func(childComplexity int) int
+		ToID          func(childComplexity int) int
+	}
+
+	GraphChangeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	GraphDiff struct {
+		Added      func(childComplexity int) int
+		Changed    func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		From       func(childComplexity int) int
+		History    func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		Removed    func(childComplexity int) int
+		To         func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
 	Grouping struct {
 		CI                 func(childComplexity int) int
 		Cause              func(childComplexity int) int
@@ -363,6 +408,17 @@ type ComplexityRoot struct {
 		Path               func(childComplexity int) int
 		PathCis            func(childComplexity int) int
 		WindowMinutes      func(childComplexity int) int
+	}
+
+	HistoryGap struct {
+		Reason  func(childComplexity int) int
+		Subject func(childComplexity int) int
+	}
+
+	HistoryStatus struct {
+		AsOf     func(childComplexity int) int
+		Complete func(childComplexity int) int
+		Gaps     func(childComplexity int) int
 	}
 
 	Identifier struct {
@@ -657,17 +713,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		BlastRadius         func(childComplexity int, ciIds []string, maxDepth *int, types []string) int
+		BlastRadius         func(childComplexity int, ciIds []string, maxDepth *int, types []string, asOf *time.Time) int
 		Catalogue           func(childComplexity int) int
 		Change              func(childComplexity int, id string) int
 		ChangeImpact        func(childComplexity int, changeID string) int
 		Changes             func(childComplexity int, filter *itsm.ChangeFilter, orderBy *model.ChangeOrder, first *int, after *string, last *int, before *string) int
-		Ci                  func(childComplexity int, id string) int
-		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string, last *int, before *string) int
-		Dependencies        func(childComplexity int, ciID string, maxDepth *int, types []string) int
+		Ci                  func(childComplexity int, id string, asOf *time.Time) int
+		Cis                 func(childComplexity int, filter *graph.CIFilter, first *int, after *string, last *int, before *string, asOf *time.Time) int
+		Dependencies        func(childComplexity int, ciID string, maxDepth *int, types []string, asOf *time.Time) int
 		Event               func(childComplexity int, id string) int
 		EventCounts         func(childComplexity int) int
 		Events              func(childComplexity int, unmapped *bool, status *events.Status, source *string, ciID *string, first *int, after *string) int
+		GraphDiff           func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 		History             func(childComplexity int, id string, first *int, after *string) int
 		ImportRun           func(childComplexity int, id string) int
 		ImportRuns          func(childComplexity int, source *string, scope *string, outcome []string, first *int, after *string) int
@@ -932,6 +989,8 @@ type ChangeImpactResolver interface {
 	BlastRadius(ctx context.Context, obj *analysis.ChangeImpact) (*impact.BlastRadius, error)
 	Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
 	Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
+	BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error)
+	BlastRadiusAfter(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error)
 }
 type ChangeThreatResolver interface {
 	PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error)
@@ -970,6 +1029,15 @@ type EvidenceResolver interface {
 }
 type FieldOriginResolver interface {
 	LastSeen(ctx context.Context, obj *model.FieldOrigin) (*time.Time, error)
+}
+type GraphChangeResolver interface {
+	SubjectKind(ctx context.Context, obj *asof.Change) (string, error)
+
+	RelationType(ctx context.Context, obj *asof.Change) (*string, error)
+	FromID(ctx context.Context, obj *asof.Change) (*string, error)
+	ToID(ctx context.Context, obj *asof.Change) (*string, error)
+	Before(ctx context.Context, obj *asof.Change) (map[string]any, error)
+	After(ctx context.Context, obj *asof.Change) (map[string]any, error)
 }
 type GroupingResolver interface {
 	Cause(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error)
@@ -1070,10 +1138,11 @@ type ProblemResolver interface {
 	History(ctx context.Context, obj *itsm.Problem, first *int, after *string) (*model.AuditConnection, error)
 }
 type QueryResolver interface {
-	Ci(ctx context.Context, id string) (*graph.CI, error)
-	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string) (*model.CIConnection, error)
-	BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string) (*impact.BlastRadius, error)
-	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string) ([]impact.Dependency, error)
+	Ci(ctx context.Context, id string, asOf *time.Time) (*graph.CI, error)
+	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string, asOf *time.Time) (*model.CIConnection, error)
+	BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string, asOf *time.Time) (*impact.BlastRadius, error)
+	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]impact.Dependency, error)
+	GraphDiff(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.GraphDiff, error)
 	ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
 	RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error)
 	SLAAtRisk(ctx context.Context, asOf *time.Time) ([]analysis.ServiceSLAStatus, error)
@@ -1352,6 +1421,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BlastRadius.TotalCount(childComplexity), true
+
+	case "BlastRadiusAsOf.asOf":
+		if e.ComplexityRoot.BlastRadiusAsOf.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlastRadiusAsOf.AsOf(childComplexity), true
+	case "BlastRadiusAsOf.blastRadius":
+		if e.ComplexityRoot.BlastRadiusAsOf.BlastRadius == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlastRadiusAsOf.BlastRadius(childComplexity), true
+	case "BlastRadiusAsOf.history":
+		if e.ComplexityRoot.BlastRadiusAsOf.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlastRadiusAsOf.History(childComplexity), true
+	case "BlastRadiusAsOf.missingCiIds":
+		if e.ComplexityRoot.BlastRadiusAsOf.MissingCiIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlastRadiusAsOf.MissingCiIds(childComplexity), true
 
 	case "CI.attributes":
 		if e.ComplexityRoot.CI.Attributes == nil {
@@ -1852,6 +1946,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangeImpact.BlastRadius(childComplexity), true
+	case "ChangeImpact.blastRadiusAfter":
+		if e.ComplexityRoot.ChangeImpact.BlastRadiusAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.BlastRadiusAfter(childComplexity), true
+	case "ChangeImpact.blastRadiusBefore":
+		if e.ComplexityRoot.ChangeImpact.BlastRadiusBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangeImpact.BlastRadiusBefore(childComplexity), true
 	case "ChangeImpact.change":
 		if e.ComplexityRoot.ChangeImpact.Change == nil {
 			break
@@ -2332,6 +2438,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FieldOrigin.Source(childComplexity), true
 
+	case "GraphChange.actors":
+		if e.ComplexityRoot.GraphChange.Actors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.Actors(childComplexity), true
+	case "GraphChange.after":
+		if e.ComplexityRoot.GraphChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.After(childComplexity), true
+	case "GraphChange.before":
+		if e.ComplexityRoot.GraphChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.Before(childComplexity), true
+	case "GraphChange.entries":
+		if e.ComplexityRoot.GraphChange.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.Entries(childComplexity), true
+	case "GraphChange.fields":
+		if e.ComplexityRoot.GraphChange.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.Fields(childComplexity), true
+	case "GraphChange.firstAt":
+		if e.ComplexityRoot.GraphChange.FirstAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.FirstAt(childComplexity), true
+	case "GraphChange.fromId":
+		if e.ComplexityRoot.GraphChange.FromID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.FromID(childComplexity), true
+	case "GraphChange.importSources":
+		if e.ComplexityRoot.GraphChange.ImportSources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.ImportSources(childComplexity), true
+	case "GraphChange.kind":
+		if e.ComplexityRoot.GraphChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.Kind(childComplexity), true
+	case "GraphChange.lastAt":
+		if e.ComplexityRoot.GraphChange.LastAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.LastAt(childComplexity), true
+	case "GraphChange.relationType":
+		if e.ComplexityRoot.GraphChange.RelationType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.RelationType(childComplexity), true
+	case "GraphChange.subjectId":
+		if e.ComplexityRoot.GraphChange.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.SubjectID(childComplexity), true
+	case "GraphChange.subjectKind":
+		if e.ComplexityRoot.GraphChange.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.SubjectKind(childComplexity), true
+	case "GraphChange.toId":
+		if e.ComplexityRoot.GraphChange.ToID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.ToID(childComplexity), true
+
+	case "GraphChangeEdge.cursor":
+		if e.ComplexityRoot.GraphChangeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChangeEdge.Cursor(childComplexity), true
+	case "GraphChangeEdge.node":
+		if e.ComplexityRoot.GraphChangeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChangeEdge.Node(childComplexity), true
+
+	case "GraphDiff.added":
+		if e.ComplexityRoot.GraphDiff.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.Added(childComplexity), true
+	case "GraphDiff.changed":
+		if e.ComplexityRoot.GraphDiff.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.Changed(childComplexity), true
+	case "GraphDiff.edges":
+		if e.ComplexityRoot.GraphDiff.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.Edges(childComplexity), true
+	case "GraphDiff.from":
+		if e.ComplexityRoot.GraphDiff.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.From(childComplexity), true
+	case "GraphDiff.history":
+		if e.ComplexityRoot.GraphDiff.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.History(childComplexity), true
+	case "GraphDiff.pageInfo":
+		if e.ComplexityRoot.GraphDiff.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.PageInfo(childComplexity), true
+	case "GraphDiff.removed":
+		if e.ComplexityRoot.GraphDiff.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.Removed(childComplexity), true
+	case "GraphDiff.to":
+		if e.ComplexityRoot.GraphDiff.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.To(childComplexity), true
+	case "GraphDiff.totalCount":
+		if e.ComplexityRoot.GraphDiff.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphDiff.TotalCount(childComplexity), true
+
 	case "Grouping.ciId":
 		if e.ComplexityRoot.Grouping.CI == nil {
 			break
@@ -2410,6 +2669,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grouping.WindowMinutes(childComplexity), true
+
+	case "HistoryGap.reason":
+		if e.ComplexityRoot.HistoryGap.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryGap.Reason(childComplexity), true
+	case "HistoryGap.subject":
+		if e.ComplexityRoot.HistoryGap.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryGap.Subject(childComplexity), true
+
+	case "HistoryStatus.asOf":
+		if e.ComplexityRoot.HistoryStatus.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryStatus.AsOf(childComplexity), true
+	case "HistoryStatus.complete":
+		if e.ComplexityRoot.HistoryStatus.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryStatus.Complete(childComplexity), true
+	case "HistoryStatus.gaps":
+		if e.ComplexityRoot.HistoryStatus.Gaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HistoryStatus.Gaps(childComplexity), true
 
 	case "Identifier.kind":
 		if e.ComplexityRoot.Identifier.Kind == nil {
@@ -3807,7 +4098,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.BlastRadius(childComplexity, args["ciIds"].([]string), args["maxDepth"].(*int), args["types"].([]string)), true
+		return e.ComplexityRoot.Query.BlastRadius(childComplexity, args["ciIds"].([]string), args["maxDepth"].(*int), args["types"].([]string), args["asOf"].(*time.Time)), true
 	case "Query.catalogue":
 		if e.ComplexityRoot.Query.Catalogue == nil {
 			break
@@ -3857,7 +4148,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Ci(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.Ci(childComplexity, args["id"].(string), args["asOf"].(*time.Time)), true
 	case "Query.cis":
 		if e.ComplexityRoot.Query.Cis == nil {
 			break
@@ -3868,7 +4159,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Cis(childComplexity, args["filter"].(*graph.CIFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Cis(childComplexity, args["filter"].(*graph.CIFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["asOf"].(*time.Time)), true
 	case "Query.dependencies":
 		if e.ComplexityRoot.Query.Dependencies == nil {
 			break
@@ -3879,7 +4170,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Dependencies(childComplexity, args["ciId"].(string), args["maxDepth"].(*int), args["types"].([]string)), true
+		return e.ComplexityRoot.Query.Dependencies(childComplexity, args["ciId"].(string), args["maxDepth"].(*int), args["types"].([]string), args["asOf"].(*time.Time)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -3908,6 +4199,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Events(childComplexity, args["unmapped"].(*bool), args["status"].(*events.Status), args["source"].(*string), args["ciId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.graphDiff":
+		if e.ComplexityRoot.Query.GraphDiff == nil {
+			break
+		}
+
+		args, err := ec.field_Query_graphDiff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GraphDiff(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.history":
 		if e.ComplexityRoot.Query.History == nil {
 			break
@@ -5162,10 +5464,92 @@ extend type Query {
   types that carry failure (all propagating types unless types is given) up
   to maxDepth hops (default 10, at most 32). Redundancy groups are DOWN only
   when fewer than their minHealthy members are up, DEGRADED otherwise.
+  With asOf, the blast radius over the graph as it was at that instant
+  (sources that did not exist then are NOT_FOUND); extensions.history says
+  how complete the history behind it was. asOf in the future is
+  INVALID_INPUT.
   """
-  blastRadius(ciIds: [ID!]!, maxDepth: Int, types: [String!]): BlastRadius!
-  "What ciId needs, nearest first: every CI whose failure could reach it."
-  dependencies(ciId: ID!, maxDepth: Int, types: [String!]): [Dependency!]!
+  blastRadius(ciIds: [ID!]!, maxDepth: Int, types: [String!], asOf: Time): BlastRadius!
+  """
+  What ciId needs, nearest first: every CI whose failure could reach it.
+  With asOf, over the graph as it was then (as blastRadius).
+  """
+  dependencies(ciId: ID!, maxDepth: Int, types: [String!], asOf: Time): [Dependency!]!
+  """
+  The CIs and relations added, removed and changed between from and to
+  (from < change time <= to), oldest first change first, a page at a time
+  (first/after: default 50, at most 500). One created and deleted in
+  between, or changed and changed back, is no difference. to in the
+  future, or before from, is INVALID_INPUT.
+  """
+  graphDiff(from: Time!, to: Time!, first: Int, after: String): GraphDiff!
+}
+
+"How a CI or relation differs between two instants."
+enum GraphChangeKind {
+  ADDED
+  REMOVED
+  CHANGED
+}
+
+"What changed in the graph between two instants."
+type GraphDiff {
+  from: Time!
+  to: Time!
+  edges: [GraphChangeEdge!]!
+  pageInfo: PageInfo!
+  "The number of differences, whatever the page."
+  totalCount: Int!
+  added: Int!
+  removed: Int!
+  changed: Int!
+  "Entries between the instants that lack the value a diff needs."
+  history: HistoryStatus!
+}
+
+type GraphChangeEdge {
+  "Pass as after to get the differences following this one."
+  cursor: String!
+  node: GraphChange!
+}
+
+"One CI or relation that differs between two instants."
+type GraphChange {
+  kind: GraphChangeKind!
+  "CI or RELATION."
+  subjectKind: String!
+  "The CI id, or from|TYPE|to for a relation."
+  subjectId: String!
+  "For a relation: its type and ends (the CIs may be gone since)."
+  relationType: String
+  fromId: ID
+  toId: ID
+  "The value at from and at to (a CI or a relation as JSON); null when absent then."
+  before: JSON
+  after: JSON
+  "For a changed CI, the fields that differ (attributes by key: attributes.<key>)."
+  fields: [String!]!
+  "Who wrote the changes in between, in order of first change."
+  actors: [String!]!
+  """
+  The import sources among the actors (imports write as import:<source>;
+  the audit trail does not record the run id, so the run is found by
+  source and time in importRuns).
+  """
+  importSources: [String!]!
+  "The number of audit entries in between."
+  entries: Int!
+  firstAt: Time!
+  lastAt: Time!
+}
+
+"A blast radius over the graph as it was at one instant."
+type BlastRadiusAsOf {
+  asOf: Time!
+  blastRadius: BlastRadius!
+  history: HistoryStatus!
+  "Targets that did not exist at the instant, left out."
+  missingCiIds: [ID!]!
 }
 
 # ITSM analyses: change impact and risk, root-cause candidates, SLAs at risk.
@@ -5245,6 +5629,14 @@ type ChangeImpact {
   impacted: [ImpactedCI!]!
   "The impacted services."
   services: [ImpactedCI!]!
+  """
+  For a change that closed after it started (actualStart set): the blast
+  radius of its targets over the graph as it was when the change started,
+  and as it was when it ended (actualEnd, else when it closed). Null
+  otherwise.
+  """
+  blastRadiusBefore: BlastRadiusAsOf
+  blastRadiusAfter: BlastRadiusAsOf
   collisions: [ChangeCollision!]!
   "Freeze windows overlapping the window that cover its targets or their services."
   freezeViolations: [Window!]!
@@ -5629,14 +6021,47 @@ input CIInput {
 }
 
 type Query {
-  "One CI, or null when no CI has this id."
-  ci(id: ID!): CI
+  """
+  One CI, or null when no CI has this id. With asOf, the CI as it was at
+  that instant (null when it did not exist then), rebuilt from the audit
+  trail; its relations, neighbours, dependsOn and dependants are then as
+  of the same instant too. asOf in the future is INVALID_INPUT. An as-of
+  answer says in the response's extensions.history how complete the
+  history behind it was (see HistoryStatus).
+  """
+  ci(id: ID!, asOf: Time): CI
   """
   CIs matching the filter by (name, id), a page at a time: first/after
   pages forward, last/before back (either defaults to 50, at most 500;
-  mixing the two is INVALID_INPUT).
+  mixing the two is INVALID_INPUT). With asOf, the CIs that existed at
+  that instant, as they were, matched against the filter as they were
+  (forward paging only: last/before with asOf is INVALID_INPUT).
   """
-  cis(filter: CIFilter, first: Int, after: String, last: Int, before: String): CIConnection!
+  cis(filter: CIFilter, first: Int, after: String, last: Int, before: String, asOf: Time): CIConnection!
+}
+
+"""
+How complete the audit trail behind an as-of answer is. Ripple rebuilds the
+graph at an instant by undoing, from the present, every CI and relation
+change recorded since. History is missing for CIs that existed before
+Ripple recorded it (no history at all, or history that starts after the
+instant without the CI's creation) and for entries that lack the value
+before them; what such a CI or relation was then is shown as the trail
+last knows it, and named here as a gap, never silently.
+"""
+type HistoryStatus {
+  "The instant the answer shows."
+  asOf: Time!
+  "False when some part of the answer rests on missing history (see gaps)."
+  complete: Boolean!
+  gaps: [HistoryGap!]!
+}
+
+"A CI or relation whose state at the instant the audit trail cannot vouch for."
+type HistoryGap {
+  "A CI id, or from|TYPE|to for a relation."
+  subject: String!
+  reason: String!
 }
 
 """
@@ -7132,6 +7557,20 @@ func (ec *executionContext) childFields_BlastRadius(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type BlastRadius", field.Name)
 }
 
+func (ec *executionContext) childFields_BlastRadiusAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_BlastRadiusAsOf_asOf(ctx, field)
+	case "blastRadius":
+		return ec.fieldContext_BlastRadiusAsOf_blastRadius(ctx, field)
+	case "history":
+		return ec.fieldContext_BlastRadiusAsOf_history(ctx, field)
+	case "missingCiIds":
+		return ec.fieldContext_BlastRadiusAsOf_missingCiIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BlastRadiusAsOf", field.Name)
+}
+
 func (ec *executionContext) childFields_CI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7368,6 +7807,10 @@ func (ec *executionContext) childFields_ChangeImpact(ctx context.Context, field 
 		return ec.fieldContext_ChangeImpact_impacted(ctx, field)
 	case "services":
 		return ec.fieldContext_ChangeImpact_services(ctx, field)
+	case "blastRadiusBefore":
+		return ec.fieldContext_ChangeImpact_blastRadiusBefore(ctx, field)
+	case "blastRadiusAfter":
+		return ec.fieldContext_ChangeImpact_blastRadiusAfter(ctx, field)
 	case "collisions":
 		return ec.fieldContext_ChangeImpact_collisions(ctx, field)
 	case "freezeViolations":
@@ -7586,6 +8029,74 @@ func (ec *executionContext) childFields_FieldOrigin(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type FieldOrigin", field.Name)
 }
 
+func (ec *executionContext) childFields_GraphChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_GraphChange_kind(ctx, field)
+	case "subjectKind":
+		return ec.fieldContext_GraphChange_subjectKind(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_GraphChange_subjectId(ctx, field)
+	case "relationType":
+		return ec.fieldContext_GraphChange_relationType(ctx, field)
+	case "fromId":
+		return ec.fieldContext_GraphChange_fromId(ctx, field)
+	case "toId":
+		return ec.fieldContext_GraphChange_toId(ctx, field)
+	case "before":
+		return ec.fieldContext_GraphChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_GraphChange_after(ctx, field)
+	case "fields":
+		return ec.fieldContext_GraphChange_fields(ctx, field)
+	case "actors":
+		return ec.fieldContext_GraphChange_actors(ctx, field)
+	case "importSources":
+		return ec.fieldContext_GraphChange_importSources(ctx, field)
+	case "entries":
+		return ec.fieldContext_GraphChange_entries(ctx, field)
+	case "firstAt":
+		return ec.fieldContext_GraphChange_firstAt(ctx, field)
+	case "lastAt":
+		return ec.fieldContext_GraphChange_lastAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GraphChange", field.Name)
+}
+
+func (ec *executionContext) childFields_GraphChangeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_GraphChangeEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_GraphChangeEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GraphChangeEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GraphDiff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_GraphDiff_from(ctx, field)
+	case "to":
+		return ec.fieldContext_GraphDiff_to(ctx, field)
+	case "edges":
+		return ec.fieldContext_GraphDiff_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GraphDiff_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_GraphDiff_totalCount(ctx, field)
+	case "added":
+		return ec.fieldContext_GraphDiff_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_GraphDiff_removed(ctx, field)
+	case "changed":
+		return ec.fieldContext_GraphDiff_changed(ctx, field)
+	case "history":
+		return ec.fieldContext_GraphDiff_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GraphDiff", field.Name)
+}
+
 func (ec *executionContext) childFields_Grouping(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "parentId":
@@ -7616,6 +8127,28 @@ func (ec *executionContext) childFields_Grouping(ctx context.Context, field grap
 		return ec.fieldContext_Grouping_explanation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grouping", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subject":
+		return ec.fieldContext_HistoryGap_subject(ctx, field)
+	case "reason":
+		return ec.fieldContext_HistoryGap_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryGap", field.Name)
+}
+
+func (ec *executionContext) childFields_HistoryStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_HistoryStatus_asOf(ctx, field)
+	case "complete":
+		return ec.fieldContext_HistoryStatus_complete(ctx, field)
+	case "gaps":
+		return ec.fieldContext_HistoryStatus_gaps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HistoryStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_Identifier(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9521,6 +10054,14 @@ func (ec *executionContext) field_Query_blastRadius_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["types"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg3
 	return args, nil
 }
 
@@ -9617,6 +10158,14 @@ func (ec *executionContext) field_Query_ci_args(ctx context.Context, rawArgs map
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
 	return args, nil
 }
 
@@ -9663,6 +10212,14 @@ func (ec *executionContext) field_Query_cis_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg5
 	return args, nil
 }
 
@@ -9693,6 +10250,14 @@ func (ec *executionContext) field_Query_dependencies_args(ctx context.Context, r
 		return nil, err
 	}
 	args["types"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg3
 	return args, nil
 }
 
@@ -9761,6 +10326,44 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_graphDiff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -10965,6 +11568,116 @@ func (ec *executionContext) _BlastRadius_totalCount(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_BlastRadius_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BlastRadius", field, true, true, "Int")
+}
+
+func (ec *executionContext) _BlastRadiusAsOf_asOf(ctx context.Context, field graphql.CollectedField, obj *model.BlastRadiusAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlastRadiusAsOf_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlastRadiusAsOf_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlastRadiusAsOf", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BlastRadiusAsOf_blastRadius(ctx context.Context, field graphql.CollectedField, obj *model.BlastRadiusAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlastRadiusAsOf_blastRadius(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BlastRadius, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *impact.BlastRadius) graphql.Marshaler {
+			return ec.marshalNBlastRadius2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐBlastRadius(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlastRadiusAsOf_blastRadius(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlastRadiusAsOf",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlastRadius(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlastRadiusAsOf_history(ctx context.Context, field graphql.CollectedField, obj *model.BlastRadiusAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlastRadiusAsOf_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HistoryStatus) graphql.Marshaler {
+			return ec.marshalNHistoryStatus2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐHistoryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlastRadiusAsOf_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlastRadiusAsOf",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlastRadiusAsOf_missingCiIds(ctx context.Context, field graphql.CollectedField, obj *model.BlastRadiusAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlastRadiusAsOf_missingCiIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingCiIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlastRadiusAsOf_missingCiIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlastRadiusAsOf", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CI_id(ctx context.Context, field graphql.CollectedField, obj *graph.CI) (ret graphql.Marshaler) {
@@ -13244,6 +13957,70 @@ func (ec *executionContext) fieldContext_ChangeImpact_services(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangeImpact_blastRadiusBefore(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_blastRadiusBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().BlastRadiusBefore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlastRadiusAsOf) graphql.Marshaler {
+			return ec.marshalOBlastRadiusAsOf2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐBlastRadiusAsOf(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_blastRadiusBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlastRadiusAsOf(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangeImpact_blastRadiusAfter(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangeImpact_blastRadiusAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ChangeImpact().BlastRadiusAfter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BlastRadiusAsOf) graphql.Marshaler {
+			return ec.marshalOBlastRadiusAsOf2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐBlastRadiusAsOf(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangeImpact_blastRadiusAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangeImpact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlastRadiusAsOf(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChangeImpact_collisions(ctx context.Context, field graphql.CollectedField, obj *analysis.ChangeImpact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15033,6 +15810,617 @@ func (ec *executionContext) fieldContext_FieldOrigin_lastSeen(_ context.Context,
 	return graphql.NewScalarFieldContext("FieldOrigin", field, true, true, "Time")
 }
 
+func (ec *executionContext) _GraphChange_kind(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v asof.ChangeKind) graphql.Marshaler {
+			return ec.marshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "GraphChangeKind")
+}
+
+func (ec *executionContext) _GraphChange_subjectKind(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_subjectKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().SubjectKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_subjectKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "String")
+}
+
+func (ec *executionContext) _GraphChange_subjectId(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChange_relationType(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_relationType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().RelationType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_relationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "String")
+}
+
+func (ec *executionContext) _GraphChange_fromId(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_fromId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().FromID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_fromId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "ID")
+}
+
+func (ec *executionContext) _GraphChange_toId(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_toId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().ToID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_toId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "ID")
+}
+
+func (ec *executionContext) _GraphChange_before(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().Before(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _GraphChange_after(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().After(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _GraphChange_fields(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_fields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChange_actors(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_actors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_actors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChange_importSources(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_importSources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportSources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_importSources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChange_entries(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphChange_firstAt(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_firstAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_firstAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GraphChange_lastAt(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_lastAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_lastAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GraphChangeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GraphChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChangeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChangeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChangeEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChangeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GraphChangeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChangeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *asof.Change) graphql.Marshaler {
+			return ec.marshalNGraphChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChangeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GraphChangeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GraphChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GraphDiff_from(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GraphDiff_to(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GraphDiff_edges(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.GraphChangeEdge) graphql.Marshaler {
+			return ec.marshalNGraphChangeEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphChangeEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GraphDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GraphChangeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GraphDiff_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GraphDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GraphDiff_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphDiff_added(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphDiff_removed(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphDiff_changed(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphDiff", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphDiff_history(ctx context.Context, field graphql.CollectedField, obj *model.GraphDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphDiff_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HistoryStatus) graphql.Marshaler {
+			return ec.marshalNHistoryStatus2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐHistoryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphDiff_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GraphDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Grouping_parentId(ctx context.Context, field graphql.CollectedField, obj *itsm.Grouping) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15357,6 +16745,130 @@ func (ec *executionContext) _Grouping_explanation(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Grouping_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Grouping", field, true, true, "String")
+}
+
+func (ec *executionContext) _HistoryGap_subject(ctx context.Context, field graphql.CollectedField, obj *asof.Gap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryGap_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryGap_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryGap_reason(ctx context.Context, field graphql.CollectedField, obj *asof.Gap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryGap_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryGap_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _HistoryStatus_asOf(ctx context.Context, field graphql.CollectedField, obj *model.HistoryStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryStatus_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryStatus_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HistoryStatus_complete(ctx context.Context, field graphql.CollectedField, obj *model.HistoryStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryStatus_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryStatus_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HistoryStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HistoryStatus_gaps(ctx context.Context, field graphql.CollectedField, obj *model.HistoryStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HistoryStatus_gaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gaps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []asof.Gap) graphql.Marshaler {
+			return ec.marshalNHistoryGap2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐGapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HistoryStatus_gaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HistoryStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HistoryGap(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Identifier_kind(ctx context.Context, field graphql.CollectedField, obj *graph.Identifier) (ret graphql.Marshaler) {
@@ -21095,7 +22607,7 @@ func (ec *executionContext) _Query_ci(ctx context.Context, field graphql.Collect
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Ci(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().Ci(ctx, fc.Args["id"].(string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
@@ -21139,7 +22651,7 @@ func (ec *executionContext) _Query_cis(ctx context.Context, field graphql.Collec
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Cis(ctx, fc.Args["filter"].(*graph.CIFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Cis(ctx, fc.Args["filter"].(*graph.CIFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CIConnection) graphql.Marshaler {
@@ -21183,7 +22695,7 @@ func (ec *executionContext) _Query_blastRadius(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().BlastRadius(ctx, fc.Args["ciIds"].([]string), fc.Args["maxDepth"].(*int), fc.Args["types"].([]string))
+			return ec.Resolvers.Query().BlastRadius(ctx, fc.Args["ciIds"].([]string), fc.Args["maxDepth"].(*int), fc.Args["types"].([]string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *impact.BlastRadius) graphql.Marshaler {
@@ -21227,7 +22739,7 @@ func (ec *executionContext) _Query_dependencies(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Dependencies(ctx, fc.Args["ciId"].(string), fc.Args["maxDepth"].(*int), fc.Args["types"].([]string))
+			return ec.Resolvers.Query().Dependencies(ctx, fc.Args["ciId"].(string), fc.Args["maxDepth"].(*int), fc.Args["types"].([]string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []impact.Dependency) graphql.Marshaler {
@@ -21255,6 +22767,50 @@ func (ec *executionContext) fieldContext_Query_dependencies(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_dependencies_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_graphDiff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_graphDiff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().GraphDiff(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GraphDiff) graphql.Marshaler {
+			return ec.marshalNGraphDiff2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphDiff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_graphDiff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GraphDiff(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_graphDiff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29324,6 +30880,54 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var blastRadiusAsOfImplementors = []string{"BlastRadiusAsOf"}
+
+func (ec *executionContext) _BlastRadiusAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.BlastRadiusAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, blastRadiusAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BlastRadiusAsOf")
+		case "asOf":
+			out.Values[i] = ec._BlastRadiusAsOf_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blastRadius":
+			out.Values[i] = ec._BlastRadiusAsOf_blastRadius(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._BlastRadiusAsOf_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missingCiIds":
+			out.Values[i] = ec._BlastRadiusAsOf_missingCiIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var cIImplementors = []string{"CI"}
 
 func (ec *executionContext) _CI(ctx context.Context, sel ast.SelectionSet, obj *graph.CI) graphql.Marshaler {
@@ -30084,6 +31688,18 @@ func (ec *executionContext) _ChangeImpact(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ChangeImpact_services(ctx, field, obj)
 				})
+		case "blastRadiusBefore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_blastRadiusBefore(ctx, field, obj)
+				})
+		case "blastRadiusAfter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ChangeImpact_blastRadiusAfter(ctx, field, obj)
+				})
 		case "collisions":
 			out.Values[i] = ec._ChangeImpact_collisions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30813,6 +32429,221 @@ func (ec *executionContext) _FieldOrigin(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var graphChangeImplementors = []string{"GraphChange"}
+
+func (ec *executionContext) _GraphChange(ctx context.Context, sel ast.SelectionSet, obj *asof.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, graphChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GraphChange")
+		case "kind":
+			out.Values[i] = ec._GraphChange_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectKind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_subjectKind(ctx, field, obj)
+				})
+		case "subjectId":
+			out.Values[i] = ec._GraphChange_subjectId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relationType":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_relationType(ctx, field, obj)
+				})
+		case "fromId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_fromId(ctx, field, obj)
+				})
+		case "toId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_toId(ctx, field, obj)
+				})
+		case "before":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_before(ctx, field, obj)
+				})
+		case "after":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_after(ctx, field, obj)
+				})
+		case "fields":
+			out.Values[i] = ec._GraphChange_fields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actors":
+			out.Values[i] = ec._GraphChange_actors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "importSources":
+			out.Values[i] = ec._GraphChange_importSources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entries":
+			out.Values[i] = ec._GraphChange_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstAt":
+			out.Values[i] = ec._GraphChange_firstAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAt":
+			out.Values[i] = ec._GraphChange_lastAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var graphChangeEdgeImplementors = []string{"GraphChangeEdge"}
+
+func (ec *executionContext) _GraphChangeEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GraphChangeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, graphChangeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GraphChangeEdge")
+		case "cursor":
+			out.Values[i] = ec._GraphChangeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._GraphChangeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var graphDiffImplementors = []string{"GraphDiff"}
+
+func (ec *executionContext) _GraphDiff(ctx context.Context, sel ast.SelectionSet, obj *model.GraphDiff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, graphDiffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GraphDiff")
+		case "from":
+			out.Values[i] = ec._GraphDiff_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._GraphDiff_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._GraphDiff_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._GraphDiff_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._GraphDiff_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._GraphDiff_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._GraphDiff_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._GraphDiff_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._GraphDiff_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupingImplementors = []string{"Grouping"}
 
 func (ec *executionContext) _Grouping(ctx context.Context, sel ast.SelectionSet, obj *itsm.Grouping) graphql.Marshaler {
@@ -30895,6 +32726,87 @@ func (ec *executionContext) _Grouping(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Grouping_explanation(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyGapImplementors = []string{"HistoryGap"}
+
+func (ec *executionContext) _HistoryGap(ctx context.Context, sel ast.SelectionSet, obj *asof.Gap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyGapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryGap")
+		case "subject":
+			out.Values[i] = ec._HistoryGap_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._HistoryGap_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var historyStatusImplementors = []string{"HistoryStatus"}
+
+func (ec *executionContext) _HistoryStatus(ctx context.Context, sel ast.SelectionSet, obj *model.HistoryStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, historyStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HistoryStatus")
+		case "asOf":
+			out.Values[i] = ec._HistoryStatus_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._HistoryStatus_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gaps":
+			out.Values[i] = ec._HistoryStatus_gaps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32899,6 +34811,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dependencies(ctx, field)
+				})
+		case "graphDiff":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_graphDiff(ctx, field)
 				})
 		case "changeImpact":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -35416,6 +37334,98 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGraphChange2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChange(ctx context.Context, sel ast.SelectionSet, v *asof.Change) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GraphChange!")
+		return graphql.Null
+	}
+	return ec._GraphChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGraphChangeEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphChangeEdge(ctx context.Context, sel ast.SelectionSet, v model.GraphChangeEdge) graphql.Marshaler {
+	return ec._GraphChangeEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNGraphChangeEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphChangeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.GraphChangeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGraphChangeEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphChangeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind(ctx context.Context, v any) (asof.ChangeKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind(ctx context.Context, sel ast.SelectionSet, v asof.ChangeKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "GraphChangeKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind = map[string]asof.ChangeKind{
+		"ADDED":   asof.Added,
+		"REMOVED": asof.Removed,
+		"CHANGED": asof.Changed,
+	}
+	marshalNGraphChangeKind2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐChangeKind = map[asof.ChangeKind]string{
+		asof.Added:   "ADDED",
+		asof.Removed: "REMOVED",
+		asof.Changed: "CHANGED",
+	}
+)
+
+func (ec *executionContext) marshalNGraphDiff2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐGraphDiff(ctx context.Context, sel ast.SelectionSet, v *model.GraphDiff) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GraphDiff!")
+		return graphql.Null
+	}
+	return ec._GraphDiff(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHistoryGap2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐGap(ctx context.Context, sel ast.SelectionSet, v asof.Gap) graphql.Marshaler {
+	return ec._HistoryGap(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHistoryGap2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐGapᚄ(ctx context.Context, sel ast.SelectionSet, v []asof.Gap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHistoryGap2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋasofᚐGap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHistoryStatus2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐHistoryStatus(ctx context.Context, sel ast.SelectionSet, v *model.HistoryStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HistoryStatus!")
+		return graphql.Null
+	}
+	return ec._HistoryStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36787,6 +38797,13 @@ func (ec *executionContext) marshalOAssessment2ᚖgithubᚗcomᚋrippleᚑcmdb�
 		return graphql.Null
 	}
 	return ec._Assessment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBlastRadiusAsOf2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐBlastRadiusAsOf(ctx context.Context, sel ast.SelectionSet, v *model.BlastRadiusAsOf) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BlastRadiusAsOf(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

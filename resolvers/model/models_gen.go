@@ -11,6 +11,8 @@ import (
 
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/asof"
+	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/importers"
@@ -25,6 +27,15 @@ type AuditConnection struct {
 type AuditEdge struct {
 	Cursor string            `json:"cursor"`
 	Node   *graph.AuditEntry `json:"node"`
+}
+
+// A blast radius over the graph as it was at one instant.
+type BlastRadiusAsOf struct {
+	AsOf        time.Time           `json:"asOf"`
+	BlastRadius *impact.BlastRadius `json:"blastRadius"`
+	History     *HistoryStatus      `json:"history"`
+	// Targets that did not exist at the instant, left out.
+	MissingCiIds []string `json:"missingCiIds"`
 }
 
 // A Relay-style page of CIs ordered by (name, id).
@@ -119,6 +130,42 @@ type FieldOrigin struct {
 	LastSeen *time.Time `json:"lastSeen,omitempty"`
 	// The CI the origin belongs to.
 	CIID string `json:"-"`
+}
+
+type GraphChangeEdge struct {
+	// Pass as after to get the differences following this one.
+	Cursor string       `json:"cursor"`
+	Node   *asof.Change `json:"node"`
+}
+
+// What changed in the graph between two instants.
+type GraphDiff struct {
+	From     time.Time         `json:"from"`
+	To       time.Time         `json:"to"`
+	Edges    []GraphChangeEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+	// The number of differences, whatever the page.
+	TotalCount int `json:"totalCount"`
+	Added      int `json:"added"`
+	Removed    int `json:"removed"`
+	Changed    int `json:"changed"`
+	// Entries between the instants that lack the value a diff needs.
+	History *HistoryStatus `json:"history"`
+}
+
+// How complete the audit trail behind an as-of answer is. Ripple rebuilds the
+// graph at an instant by undoing, from the present, every CI and relation
+// change recorded since. History is missing for CIs that existed before
+// Ripple recorded it (no history at all, or history that starts after the
+// instant without the CI's creation) and for entries that lack the value
+// before them; what such a CI or relation was then is shown as the trail
+// last knows it, and named here as a gap, never silently.
+type HistoryStatus struct {
+	// The instant the answer shows.
+	AsOf time.Time `json:"asOf"`
+	// False when some part of the answer rests on missing history (see gaps).
+	Complete bool       `json:"complete"`
+	Gaps     []asof.Gap `json:"gaps"`
 }
 
 // A normalized batch, for agents that do their own discovery.

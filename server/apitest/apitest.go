@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"HTTP", httpCases},
 		{"Import", importCases},
 		{"Reports", reportCases},
+		{"AsOf", asOfCases},
 		{"Events", eventCases},
 	}
 	for _, g := range groups {
@@ -118,10 +119,11 @@ func (e gqlError) code() string  { s, _ := e.Extensions["code"].(string); return
 func (e gqlError) field() string { s, _ := e.Extensions["field"].(string); return s }
 
 type response struct {
-	status int
-	header http.Header
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	status     int
+	header     http.Header
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions json.RawMessage `json:"extensions"`
 }
 
 // post sends one GraphQL request and decodes the response, whatever its

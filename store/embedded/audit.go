@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/ripple-cmdb/ripple/graph"
@@ -110,6 +113,102 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 	})
 	if err != nil {
 		return graph.AuditPage{}, graph.Internal(err, "cannot read history of %s", about)
+	}
+	return page, nil
+}
+
+// Timelines returns each id's oldest entry and its entries after since;
+// see graph.GraphHistory. The entries after since are one forward range
+// scan from graph.AuditIDFloor(since), so the cost follows the history
+// since the instant asked for, not the whole history.
+func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
+	if err := graph.CheckTimelines(ids); err != nil {
+		return nil, err
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := make(map[string]graph.Timeline, len(ids))
+	floor := graph.AuditIDFloor(since)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for _, id := range ids {
+			if _, seen := out[id]; seen {
+				continue
+			}
+			prefix := auditKey(id, "")
+			k, v := c.Seek(prefix)
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				continue
+			}
+			first, err := decodeAudit(v)
+			if err != nil {
+				return fmt.Errorf("audit entry %q: %w", k, err)
+			}
+			tl := graph.Timeline{First: first}
+			for k, v = c.Seek(auditKey(id, floor)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				e, err := decodeAudit(v)
+				if err != nil {
+					return fmt.Errorf("audit entry %q: %w", k, err)
+				}
+				if e.At.After(since) && e.IsGraphEntry() {
+					tl.Since = append(tl.Since, e)
+				}
+			}
+			if first.IsGraphEntry() {
+				out[id] = tl
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, graph.Internal(err, "cannot read timelines")
+	}
+	return out, nil
+}
+
+// GraphChanges returns CI and relation entries in (from, to], oldest
+// first; see graph.GraphHistory. The audit bucket is keyed by what an
+// entry is about, so this scans it whole (each entry counted under its own
+// subject only): a diff between two instants is an occasional question,
+// and an index by time would cost every write.
+func (s *Store) GraphChanges(ctx context.Context, from, to time.Time, p graph.Page) (graph.AuditPage, error) {
+	p, after, err := graph.CheckGraphChanges(from, to, p)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	defer unlock()
+	floor := max(after, graph.AuditIDFloor(from))
+	var found []graph.AuditEntry
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || string(k[i+1:]) < floor || string(k[i+1:]) == after {
+				return nil
+			}
+			e, err := decodeAudit(v)
+			if err != nil {
+				return fmt.Errorf("audit entry %q: %w", k, err)
+			}
+			if e.SubjectID == string(k[:i]) && e.IsGraphEntry() && e.At.After(from) && !e.At.After(to) {
+				found = append(found, e)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return graph.AuditPage{}, graph.Internal(err, "cannot read graph changes")
+	}
+	slices.SortFunc(found, func(a, b graph.AuditEntry) int { return strings.Compare(a.ID, b.ID) })
+	page := graph.AuditPage{Entries: found}
+	if len(found) > p.First {
+		page.Entries, page.HasNextPage = found[:p.First], true
 	}
 	return page, nil
 }

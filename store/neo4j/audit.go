@@ -158,3 +158,71 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 	}
 	return e, nil
 }
+
+// graphKinds are the subject kinds of graph (not record) entries.
+var graphKinds = []string{string(graph.SubjectCI), string(graph.SubjectRelation)}
+
+// Timelines returns each id's oldest entry and its entries after since;
+// see graph.GraphHistory.
+func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
+	if err := graph.CheckTimelines(ids); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return map[string]graph.Timeline{}, nil
+	}
+	return readTx(ctx, s, "read timelines", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.Timeline, error) {
+		out := make(map[string]graph.Timeline, len(ids))
+		err := collect(ctx, tx, cypherTimelineFirst, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
+			id, e, err := timelineRow(rec)
+			if err == nil && e.IsGraphEntry() {
+				out[id] = graph.Timeline{First: e}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		params := map[string]any{"ids": ids, "floor": graph.AuditIDFloor(since), "since": since.UnixMicro(), "kinds": graphKinds}
+		err = collect(ctx, tx, cypherTimelineSince, params, func(rec *neo4j.Record) error {
+			id, e, err := timelineRow(rec)
+			if tl, ok := out[id]; ok && err == nil {
+				tl.Since = append(tl.Since, e)
+				out[id] = tl
+			}
+			return err
+		})
+		return out, err
+	})
+}
+
+func timelineRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {
+	id, _, err := neo4j.GetRecordValue[string](rec, "id")
+	if err != nil {
+		return "", graph.AuditEntry{}, fmt.Errorf("read id: %w", err)
+	}
+	e, err := nodeColumn(rec, "a", auditFromNode)
+	return id, e, err
+}
+
+// GraphChanges returns CI and relation entries in (from, to], oldest
+// first; see graph.GraphHistory.
+func (s *Store) GraphChanges(ctx context.Context, from, to time.Time, p graph.Page) (graph.AuditPage, error) {
+	p, after, err := graph.CheckGraphChanges(from, to, p)
+	if err != nil {
+		return graph.AuditPage{}, err
+	}
+	// AuditIDFloor is a bare timestamp prefix, below every id of its
+	// millisecond, so "a.id > floor" keeps them.
+	floor := max(after, graph.AuditIDFloor(from))
+	params := map[string]any{"floor": floor, "from": from.UnixMicro(), "to": to.UnixMicro(),
+		"kinds": graphKinds, "limit": int64(p.First + 1)}
+	return readTx(ctx, s, "read graph changes", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
+		var out graph.AuditPage
+		var err error
+		out.Entries, out.HasNextPage, _, err = collectPage(ctx, tx, cypherGraphChanges, params, p, func(rec *neo4j.Record) (graph.AuditEntry, error) {
+			return nodeColumn(rec, "a", auditFromNode)
+		})
+		return out, err
+	})
+}

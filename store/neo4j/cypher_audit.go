@@ -52,3 +52,41 @@ ORDER BY a.id DESC`
 // historyTop sorts above every entry id: ids are lower-case UUIDs (hex
 // digits and dashes), all below "~".
 const historyTop = "~"
+
+// cypherTimelineFirst returns each id's oldest entry: one seek on
+// auditref_about_entry per id, read in ascending order and stopped after
+// one row.
+const cypherTimelineFirst = `
+UNWIND $ids AS id
+CALL {
+  WITH id
+  MATCH (x:AuditRef {about: id})
+  WITH x
+  ORDER BY x.about, x.entryId
+  LIMIT 1
+  RETURN x.entryId AS entryId
+}
+MATCH (a:Audit {id: entryId})
+RETURN id, a`
+
+// cypherTimelineSince returns the entries about each id after $since: a
+// range seek on auditref_about_entry from $floor (graph.AuditIDFloor), so
+// history older than the instant is never read.
+const cypherTimelineSince = `
+UNWIND $ids AS id
+MATCH (x:AuditRef {about: id})
+WHERE x.entryId >= $floor
+MATCH (a:Audit {id: x.entryId})
+WHERE a.at > $since AND a.subjectKind IN $kinds
+RETURN id, a
+ORDER BY a.id`
+
+// cypherGraphChanges pages through CI and relation entries in (from, to]
+// by id: a range seek on the audit_id index from $floor (the greater of
+// the cursor and graph.AuditIDFloor(from)), read in index order.
+const cypherGraphChanges = `
+MATCH (a:Audit)
+WHERE a.id > $floor AND a.at > $from AND a.at <= $to AND a.subjectKind IN $kinds
+RETURN a
+ORDER BY a.id
+LIMIT $limit`

@@ -10,6 +10,7 @@ package observed
 
 import (
 	"context"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -170,6 +171,16 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 
 func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.AuditPage, error) {
 	return call(ctx, s, "History", func(ctx context.Context) (graph.AuditPage, error) { return s.inner.History(ctx, about, p) })
+}
+
+func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
+	return call(ctx, s, "Timelines", func(ctx context.Context) (map[string]graph.Timeline, error) {
+		return s.inner.Timelines(ctx, ids, since)
+	})
+}
+
+func (s *Store) GraphChanges(ctx context.Context, from, to time.Time, p graph.Page) (graph.AuditPage, error) {
+	return call(ctx, s, "GraphChanges", func(ctx context.Context) (graph.AuditPage, error) { return s.inner.GraphChanges(ctx, from, to, p) })
 }
 
 func (s *Store) Scope(ctx context.Context, key graph.ScopeKey) (graph.ScopeState, error) {

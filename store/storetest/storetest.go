@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Grouping", groupingCases},
 		{"References", referenceCases},
 		{"Audit", auditCases},
+		{"Timelines", timelineCases},
 		{"Ledger", ledgerCases},
 		{"Copies", copyCases},
 		{"Lifecycle", lifecycleCases},

@@ -1,0 +1,120 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+)
+
+// tick returns the store clock's instant between two writes: writes stamp
+// graph.Now(), so an instant read between them, with a little sleep on
+// either side, lies strictly between their entries' At.
+func tick(t testing.TB) time.Time {
+	t.Helper()
+	time.Sleep(3 * time.Millisecond)
+	at := graph.Now()
+	time.Sleep(3 * time.Millisecond)
+	return at
+}
+
+func entryActions(es []graph.AuditEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = fmt.Sprintf("%s %s", e.Action, e.SubjectKind)
+	}
+	return out
+}
+
+var timelineCases = []testCase{
+	{"TimelinesSince", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		db := mustCI(ctx, t, s, "db", graph.ClassDatabase)
+		t1 := tick(t)
+		mustUpsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: Ptr("team-a")})
+		mustRelate(ctx, t, s, app, graph.RelDependsOn, db)
+		t2 := tick(t)
+		if _, err := s.Unrelate(ctx, app.ID, graph.RelDependsOn, db.ID); err != nil {
+			t.Fatal(err)
+		}
+		rel := graph.RelationSubjectID(graph.RelationKey{From: app.ID, Type: graph.RelDependsOn, To: db.ID})
+		never := graph.NewID()
+		tls, err := s.Timelines(ctx, []string{app.ID, db.ID, rel, never}, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := tls[never]; ok || len(tls) != 3 {
+			t.Fatalf("timelines for %d ids, want app, db and the relation: %v", len(tls), tls)
+		}
+		for id, want := range map[string][]string{
+			app.ID: {"UPDATE CI", "RELATE RELATION", "UNRELATE RELATION"},
+			db.ID:  {"RELATE RELATION", "UNRELATE RELATION"},
+			rel:    {"RELATE RELATION", "UNRELATE RELATION"},
+		} {
+			if got := entryActions(tls[id].Since); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("since t1, %s: got %v, want %v", id, got, want)
+			}
+		}
+		if first := tls[app.ID].First; first.Action != graph.ActionCreate || first.SubjectID != app.ID {
+			t.Errorf("first entry of app: %+v", first)
+		}
+		if first := tls[rel].First; first.Action != graph.ActionRelate {
+			t.Errorf("first entry of the relation: %+v", first)
+		}
+		tls, err = s.Timelines(ctx, []string{app.ID}, t2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := entryActions(tls[app.ID].Since); fmt.Sprint(got) != "[UNRELATE RELATION]" {
+			t.Errorf("since t2: %v", got)
+		}
+		if _, err := s.Timelines(ctx, []string{"nope"}, t1); graph.ErrorField(err) != "ids[0]" {
+			t.Errorf("bad id: %v", err)
+		}
+	}},
+	{"GraphChangesBetween", func(ctx context.Context, t *testing.T, s graph.Store) {
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		t1 := tick(t)
+		db := mustCI(graph.WithActor(ctx, "import:nmap"), t, s, "db", graph.ClassDatabase)
+		mustRelate(ctx, t, s, app, graph.RelDependsOn, db)
+		rec := graph.Record{Kind: graph.KindIncident, ID: graph.NewID(), State: "NEW", Doc: []byte(`{"title":"x"}`)}
+		if _, err := s.PutRecord(ctx, rec, 0); err != nil { // a record: not a graph change
+			t.Fatal(err)
+		}
+		if err := s.DeleteCI(ctx, db.ID); err != nil {
+			t.Fatal(err)
+		}
+		t2 := tick(t)
+		mustUpsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: Ptr("later")})
+
+		var got []string
+		p := graph.Page{First: 2}
+		for pages := 0; ; pages++ {
+			page, err := s.GraphChanges(ctx, t1, t2, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pages > 3 || len(page.Entries) == 0 {
+				t.Fatalf("page %d: %d entries", pages, len(page.Entries))
+			}
+			got = append(got, entryActions(page.Entries)...)
+			if !page.HasNextPage {
+				break
+			}
+			p.After = graph.IDCursor(page.Entries[len(page.Entries)-1].ID)
+		}
+		want := []string{"CREATE CI", "RELATE RELATION", "UNRELATE RELATION", "DELETE CI"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("changes in (t1, t2]:\n got %v\nwant %v", got, want)
+		}
+		first, err := s.GraphChanges(ctx, t1, t2, graph.Page{First: 1})
+		if err != nil || len(first.Entries) != 1 || first.Entries[0].Actor != "import:nmap" {
+			t.Fatalf("first change: %+v, %v", first.Entries, err)
+		}
+		if _, err := s.GraphChanges(ctx, t2, t1, graph.Page{}); graph.ErrorField(err) != "to" {
+			t.Fatalf("to before from: %v", err)
+		}
+	}},
+}
