@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
-	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -23,6 +23,8 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
+	// busyRetry is Config.MaxTransactionRetryTime (see execute).
+	busyRetry time.Duration
 	// closed makes every call after Close UNAVAILABLE, as on the embedded
 	// store, rather than an internal error from the closed driver.
 	closed atomic.Bool
@@ -46,18 +48,12 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 	if cfg.User != "" {
 		token = neo4j.BasicAuth(cfg.User, cfg.Password, "")
 	}
-	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, func(c *config.Config) {
-		if cfg.MaxConnectionPoolSize > 0 {
-			c.MaxConnectionPoolSize = cfg.MaxConnectionPoolSize
-		}
-		if cfg.MaxTransactionRetryTime > 0 {
-			c.MaxTransactionRetryTime = cfg.MaxTransactionRetryTime
-		}
-	})
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, configureDriver(cfg))
 	if err != nil {
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
-	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize}
+	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize,
+		busyRetry: cfg.MaxTransactionRetryTime}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		_ = driver.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -128,15 +124,7 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 		}
 	}()
 	fn := func(tx neo4j.ManagedTransaction) (T, error) { return work(ctx, tx) }
-	var (
-		out T
-		err error
-	)
-	if mode == neo4j.AccessModeRead {
-		out, err = neo4j.ExecuteRead(ctx, session, fn)
-	} else {
-		out, err = neo4j.ExecuteWrite(ctx, session, fn)
-	}
+	out, err := execute(ctx, s, session, op, mode, fn)
 	if err != nil {
 		mapped := mapError(op, err)
 		// Internal errors reach clients without detail, so the detail is
