@@ -23,8 +23,11 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
-	// busyRetry is Config.MaxTransactionRetryTime (see execute).
-	busyRetry time.Duration
+	// busyRetry and unreachable are Config.MaxTransactionRetryTime and
+	// Config.UnreachableTimeout; downSince (Unix ns, 0 when not) is when
+	// a call last gave up on an unreachable Neo4j (see execute).
+	busyRetry, unreachable time.Duration
+	downSince              atomic.Int64
 	// closed makes every call after Close UNAVAILABLE, as on the embedded
 	// store, rather than an internal error from the closed driver.
 	closed atomic.Bool
@@ -53,7 +56,7 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
 	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize,
-		busyRetry: cfg.MaxTransactionRetryTime}
+		busyRetry: cfg.MaxTransactionRetryTime, unreachable: cfg.UnreachableTimeout}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		_ = driver.Close(context.WithoutCancel(ctx))
 		return nil, err
