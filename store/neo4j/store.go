@@ -23,6 +23,10 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
+	// bookmarks chain every session of this store causally: behind a
+	// neo4j:// routing URI a read may go to a cluster member other than
+	// the one that took the write before it, and must still see it.
+	bookmarks neo4j.BookmarkManager
 	// busyRetry and unreachable are Config.MaxTransactionRetryTime and
 	// Config.UnreachableTimeout; downSince (Unix ns, 0 when not) is when
 	// a call last gave up on an unreachable Neo4j (see execute).
@@ -56,7 +60,8 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
 	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize,
-		busyRetry: cfg.MaxTransactionRetryTime, unreachable: cfg.UnreachableTimeout}
+		busyRetry: cfg.MaxTransactionRetryTime, unreachable: cfg.UnreachableTimeout,
+		bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		_ = driver.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -120,7 +125,7 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 		var zero T
 		return zero, graph.Unavailable(errors.New("store closed"), "%s: the store is closed", op)
 	}
-	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode, BookmarkManager: s.bookmarks})
 	defer func() {
 		if err := session.Close(context.WithoutCancel(ctx)); err != nil {
 			s.log.Warn().Err(err).Str("op", op).Msg("closing neo4j session")
