@@ -33,6 +33,11 @@ type Class struct {
 	// grouping relation (MEMBER_OF): they fail only when too few members
 	// are healthy.
 	RedundancyGroup bool `json:"redundancyGroup,omitempty"`
+	// Monitored declares whether monitoring watches CIs of this class:
+	// false means they raise nothing when they fail, so root-cause ranking
+	// does not count their silence against a cause. Nil: unknown, learned
+	// from the incident history. A CI's own "monitored" attribute wins.
+	Monitored *bool `json:"monitored,omitempty"`
 }
 
 // RelationType describes a kind of relation and how failure crosses it.

@@ -44,6 +44,7 @@ func RankMethod(name string, down int, opt rootcause.Options) Method {
 // one more hop downstream), the oracle and the baselines.
 func Methods() []Method {
 	return []Method{
+		RankMethod("uniform+d1", 1, rootcause.Options{UniformDetection: true}),
 		RankMethod("rank", 0, rootcause.Options{}),
 		RankMethod("rank+d1", 1, rootcause.Options{}),
 		{Name: "oracle", Rank: func(_ *graph.Catalogue, t *Trial, k int) []string { return Oracle(t, k) }},
@@ -98,6 +99,12 @@ func runRow(cat *graph.Catalogue, cfg Config, topo string, s Setting, worlds []*
 		top1, top3 []bool
 	}
 	results := make([]result, cfg.Trials)
+	coverage := make([]rootcause.Coverage, len(worlds))
+	if s.History > 0 {
+		for i, w := range worlds {
+			coverage[i] = learnHistory(cat, cfg, topo, s, w, i)
+		}
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range runtime.GOMAXPROCS(0) {
@@ -105,6 +112,7 @@ func runRow(cat *graph.Catalogue, cfg Config, topo string, s Setting, worlds []*
 			for i := range next {
 				rng := rand.New(rand.NewSource(seed(cfg.Seed, topo, s.Name, i)))
 				t := NewTrial(cat, worlds[i/cfg.PerWorld], s, rng)
+				t.Input.Coverage = coverage[i/cfg.PerWorld]
 				r := result{size: len(t.Sub.Nodes), top1: make([]bool, len(cfg.Methods)), top3: make([]bool, len(cfg.Methods))}
 				r.inSub = t.Sub.Nodes[t.Root] != nil
 				truth := newTruth(cat, t)
@@ -142,6 +150,19 @@ func runRow(cat *graph.Catalogue, cfg Config, topo string, s Setting, worlds []*
 	}
 	row.CIs /= max(cfg.Trials, 1)
 	return row
+}
+
+// learnHistory plays s.History earlier trials on world w, as incidents
+// accumulate in a store, and learns coverage from them the way the
+// product does: from the incidents and the subgraph around them, with no
+// word of what really failed.
+func learnHistory(cat *graph.Catalogue, cfg Config, topo string, s Setting, w *World, world int) rootcause.Coverage {
+	episodes := make([]rootcause.Episode, s.History)
+	for j := range episodes {
+		t := NewTrial(cat, w, s, rand.New(rand.NewSource(seed(cfg.Seed, topo, s.Name, "history", world, j))))
+		episodes[j] = rootcause.Episode{Sub: w.Downstream(cat, t.Sub, 1), Input: t.Input}
+	}
+	return rootcause.Learn(cat, episodes, rootcause.Options{})
 }
 
 // truth decides whether a candidate counts as correct: it is the root, or
@@ -185,8 +206,11 @@ const Legend = `Root-cause accuracy: share of trials whose true root is ranked f
 among the first three (@3). A candidate whose failure has exactly the same
 effects (same CIs, same DOWN/DEGRADED) as the true root's within the subgraph
 the ranking sees counts as correct: nothing observable separates them.
+uniform+d1 = rootcause.Rank with one detection rate for every CI (the model
+           before coverage was learned), on rank+d1's subgraph
 rank     = rootcause.Rank, default options, on the depth-6 upstream subgraph
-rank+d1  = the same with one hop downstream of that subgraph added
+rank+d1  = the same with one hop downstream of that subgraph added: what
+           the product ranks on
 oracle   = likelihood with the generator's exact model and parameters on the
            full graph (practical ceiling; onset estimated, not known)
 most-inc = CI with most incidents on itself and its dependants

@@ -51,7 +51,7 @@ func Oracle(t *Trial, k int) []string {
 type oracle struct {
 	t         *Trial
 	w         *World
-	n         float64
+	n         float64 // CIs that can raise noise
 	onNode    map[int32][]int
 	changesOn map[int32][]int
 	keOn      map[int32]int
@@ -60,7 +60,7 @@ type oracle struct {
 
 func newOracle(t *Trial) *oracle {
 	w := t.World
-	o := &oracle{t: t, w: w, n: float64(w.Len()), onNode: map[int32][]int{}, changesOn: map[int32][]int{}, keOn: map[int32]int{}}
+	o := &oracle{t: t, w: w, n: float64(len(w.watched(t.Setting))), onNode: map[int32][]int{}, changesOn: map[int32][]int{}, keOn: map[int32]int{}}
 	for i, inc := range t.Input.Incidents {
 		for _, id := range inc.AffectedCIs {
 			node := w.node(id)
@@ -83,6 +83,7 @@ type pick struct {
 	inc  int
 	hit  hit
 	sevL float64
+	miss float64 // the CI's chance of raising nothing
 }
 
 func (o *oracle) logLikelihood(c int32) (float64, bool) {
@@ -90,10 +91,13 @@ func (o *oracle) logLikelihood(c int32) (float64, bool) {
 	blast := o.w.blast[c]
 	var picks []pick
 	var missing float64
+	allMissing := 0.0 // log P(no symptom at all)
 	for _, h := range blast {
+		miss := 1 - s.detect(o.w.class(h.node), h.effect)
+		allMissing += logOr(miss)
 		incs := o.onNode[h.node]
 		if len(incs) == 0 {
-			missing += logOr(s.Miss)
+			missing += logOr(miss)
 			continue
 		}
 		best, bestL := -1, math.Inf(-1)
@@ -102,7 +106,7 @@ func (o *oracle) logLikelihood(c int32) (float64, bool) {
 				best, bestL = i, l
 			}
 		}
-		picks = append(picks, pick{inc: best, hit: h, sevL: bestL})
+		picks = append(picks, pick{inc: best, hit: h, sevL: bestL, miss: miss})
 	}
 	if len(picks) == 0 {
 		return 0, false
@@ -116,7 +120,7 @@ func (o *oracle) logLikelihood(c int32) (float64, bool) {
 	}
 	ll := best + missing
 	// Roots with no symptom at all were redrawn by the generator.
-	ll -= math.Log(1 - math.Pow(s.Miss, float64(len(blast))))
+	ll -= math.Log(1 - math.Exp(allMissing))
 	ll += o.changeLR(c, bestOnset)
 	if n := o.keOn[c]; n > 0 {
 		ll += math.Log((1 - pRootKE) + pRootKE*float64(n)/keRate)
@@ -131,13 +135,13 @@ func (o *oracle) given(c int32, picks []pick, onset time.Time) float64 {
 	var ll float64
 	for _, p := range picks {
 		inc := &o.t.Input.Incidents[p.inc]
-		asSymptom := logOr(1-s.Miss) + p.sevL + expLogDensity(inc.OpenedAt.Sub(onset)-hops(p.hit), symptomDelay)
-		asNoise := logOr(s.Miss) + o.noise(p.inc, onset)
+		asSymptom := logOr(1-p.miss) + p.sevL + expLogDensity(inc.OpenedAt.Sub(onset)-hops(p.hit), symptomDelay)
+		asNoise := logOr(p.miss) + o.noise(p.inc, onset)
 		if asSymptom >= asNoise {
 			symptom[p.inc] = true
 			ll += asSymptom
 		} else {
-			ll += logOr(s.Miss) // the symptom went missing; the incident is noise below
+			ll += logOr(p.miss) // the symptom went missing; the incident is noise below
 		}
 	}
 	noise := 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -21,7 +22,39 @@ type Setting struct {
 	Noise float64
 	// SevNoise is the chance that a symptom's severity is set at random.
 	SevNoise float64
+	// DegradedShare, when set, is a DEGRADED CI's chance of raising an
+	// incident relative to a DOWN one's (degradations are reported less
+	// often); zero means the same chance.
+	DegradedShare float64
+	// Silent classes are watched by nothing: their CIs raise neither
+	// symptoms nor noise.
+	Silent []string
+	// History is how many earlier trials in the same world the ranking may
+	// learn coverage from (rootcause.Learn), as a store accumulates them.
+	History int
 }
+
+// detect is the chance that a CI of class hit with effect e raises an
+// incident.
+func (s Setting) detect(class string, e impact.Effect) float64 {
+	if slices.Contains(s.Silent, class) {
+		return 0
+	}
+	p := 1 - s.Miss
+	if e == impact.Degraded && s.DegradedShare > 0 {
+		p *= s.DegradedShare
+	}
+	return p
+}
+
+// watched reports whether a class raises anything at all.
+func (s Setting) watched(class string) bool { return !slices.Contains(s.Silent, class) }
+
+// unwatched are the classes the coverage regimes leave silent: pods behind
+// their workloads, redundancy groups, hypervisors behind their VMs, racks,
+// data centres, network gear and Kubernetes clusters.
+var unwatched = []string{graph.ClassPod, graph.ClassCluster, graph.ClassHypervisor, graph.ClassRack,
+	graph.ClassDataCenter, graph.ClassNetworkDevice, graph.ClassKubernetesCluster}
 
 // Settings are the regimes the report covers: perfect monitoring, the
 // issue's target regime, a harsh one, sparse monitoring (the default
@@ -33,6 +66,10 @@ var Settings = []Setting{
 	{Name: "harsh (50% missing, 50% noise)", Miss: 0.5, Noise: 0.5, SevNoise: 0.25},
 	{Name: "sparse (70% missing, 20% noise)", Miss: 0.7, Noise: 0.2, SevNoise: 0.1},
 	{Name: "loud (0% missing, 100% noise)", Miss: 0, Noise: 1, SevNoise: 0.1},
+	{Name: "watched classes only", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, Silent: unwatched},
+	{Name: "degraded seldom reported", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25},
+	{Name: "uneven, no history", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25, Silent: unwatched},
+	{Name: "uneven, 40 earlier trials", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25, Silent: unwatched, History: 40},
 }
 
 // The generator's fixed parameters. The oracle reads the same constants;
@@ -92,7 +129,7 @@ func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial 
 		root = int32(rng.Intn(n))
 		t.Input = rootcause.Input{Now: t.Onset.Add(observeAfter), Since: t.Onset.Add(-changeBefore)}
 		for _, h := range w.blast[root] {
-			if rng.Float64() < s.Miss {
+			if rng.Float64() >= s.detect(w.class(h.node), h.effect) {
 				continue
 			}
 			opened := t.Onset.Add(hops(h) + expDuration(rng, symptomDelay))
@@ -108,9 +145,10 @@ func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial 
 	}
 	t.Root = w.idx.ID(root)
 	t.Symptoms = len(t.Input.Incidents)
+	watched := w.watched(s)
 	for range poisson(s.Noise*float64(t.Symptoms), rng) {
 		at := t.Onset.Add(-noiseBefore + time.Duration(rng.Int63n(int64(noiseBefore+noiseAfter))))
-		t.addIncident(w.idx.ID(int32(rng.Intn(n))), impact.Up, at, rng)
+		t.addIncident(w.idx.ID(watched[rng.Intn(len(watched))]), impact.Up, at, rng)
 	}
 	seeds := map[string]bool{}
 	var seedList []string

@@ -116,6 +116,20 @@ func (b *builder) world(topology string) *World {
 	return w
 }
 
+// class is a node's class.
+func (w *World) class(n int32) string { return w.Graph.Nodes[w.idx.ID(n)].CI.Class }
+
+// watched lists the nodes that raise incidents under s.
+func (w *World) watched(s Setting) []int32 {
+	var out []int32
+	for n := range int32(w.Len()) {
+		if s.watched(w.class(n)) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Len is the number of CIs.
 func (w *World) Len() int { return w.idx.Len() }
 

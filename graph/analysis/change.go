@@ -20,6 +20,9 @@ import (
 // Analyst runs analyses over a store through the ITSM service.
 type Analyst struct {
 	ITSM *itsm.Service
+	// coverage is the monitoring coverage learned from incident history,
+	// reused between rankings.
+	coverage coverageCache
 }
 
 // New returns an analyst over the service.

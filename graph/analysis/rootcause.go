@@ -52,8 +52,7 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 	in := rootcause.Input{Since: from, Now: now}
 	for _, inc := range incs {
 		byID[inc.ID] = inc
-		_, outage := inc.Outage()
-		in.Incidents = append(in.Incidents, rootcause.Incident{ID: inc.ID, AffectedCIs: affected[inc.ID], Impact: inc.Impact, Outage: outage, OpenedAt: inc.OpenedAt})
+		in.Incidents = append(in.Incidents, rankInput(inc, affected[inc.ID]))
 		if inc.OpenedAt.Before(in.Since) {
 			in.Since = inc.OpenedAt
 		}
@@ -66,6 +65,9 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 		return nil, err
 	}
 	if in.KnownErrors, err = a.knownErrors(ctx, sub); err != nil {
+		return nil, err
+	}
+	if in.Coverage, err = a.learnedCoverage(ctx); err != nil {
 		return nil, err
 	}
 	ranked := rootcause.Rank(a.store().Catalogue(), sub, in, rootcause.Options{Limit: limit})

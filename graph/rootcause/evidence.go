@@ -2,7 +2,6 @@ package rootcause
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -43,11 +42,7 @@ func (m *model) candidate(s *stats, all []stats, r rates, score, logOdds float64
 	}
 	sort.Strings(cand.Explains)
 
-	var covW, missW float64
-	for _, e := range []impact.Effect{impact.Degraded, impact.Down} {
-		covW += float64(s.obs[e]) * math.Log(r.p[e]/r.q)
-		missW += float64(s.miss[e]) * math.Log((1-r.p[e])/(1-r.q))
-	}
+	covW, missW := s.cnt.coverageOdds(r)
 	ev := []Evidence{{
 		Kind:        EvidenceCoverage,
 		Detail:      fmt.Sprintf("covers %d of %d incidents (%d of %d CIs it would impact raised one)", len(cand.Explains), len(m.in.Incidents), len(symptoms), len(reached)),

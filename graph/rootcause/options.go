@@ -34,6 +34,10 @@ type Options struct {
 	// rather than its pod...); it is split among the candidate's
 	// neighbours. Default 0.3.
 	NearChange float64
+	// UniformDetection gives every CI the same detection rates and noise
+	// rate, as fixed numbers: the model before coverage was learned,
+	// kept so the accuracy harness can show what learning buys.
+	UniformDetection bool
 	// KnownErrorShare is the prior share of failures that hit a CI with a
 	// documented known error. Default 0.2.
 	KnownErrorShare float64

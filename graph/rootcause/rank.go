@@ -31,10 +31,15 @@ func Rank(cat *graph.Catalogue, sub graph.Subgraph, in Input, opt Options) []Can
 		return nil
 	}
 	stats := m.scoreAll()
-	r := m.rates()
+	base := make([]float64, len(stats))
+	for i := range stats {
+		base[i] = stats[i].baseOdds()
+	}
+	r := m.fitRates(stats, base)
 	logOdds := make([]float64, len(stats))
 	for i := range stats {
-		logOdds[i] = stats[i].logOdds(r)
+		cov, miss := stats[i].cnt.coverageOdds(r)
+		logOdds[i] = base[i] + cov + miss
 	}
 	post := softmax(logOdds)
 	order := make([]int, len(stats))
@@ -42,10 +47,16 @@ func Rank(cat *graph.Catalogue, sub graph.Subgraph, in Input, opt Options) []Can
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool {
-		if logOdds[order[a]] != logOdds[order[b]] {
-			return logOdds[order[a]] > logOdds[order[b]]
+		x, y := order[a], order[b]
+		// Odds within rounding error are a tie; a suspicious change, however
+		// old, breaks it before the id does.
+		if math.Abs(logOdds[x]-logOdds[y]) > 1e-9*max(1, math.Abs(logOdds[x])) {
+			return logOdds[x] > logOdds[y]
 		}
-		return stats[order[a]].node < stats[order[b]].node // node order is id order
+		if stats[x].change.logLR != stats[y].change.logLR {
+			return stats[x].change.logLR > stats[y].change.logLR
+		}
+		return stats[x].node < stats[y].node // node order is id order
 	})
 	if opt.Limit > 0 && len(order) > opt.Limit {
 		order = order[:opt.Limit]
@@ -66,6 +77,7 @@ type model struct {
 	w        *impact.Walker
 	obs      []*nodeObs
 	observed int // CIs with at least one incident
+	det      *detection
 	pri      *priors
 	window   time.Duration // incident observation window
 	onset    time.Time     // earliest incident, the fallback failure onset
@@ -76,6 +88,7 @@ func newModel(cat *graph.Catalogue, sub graph.Subgraph, in *Input, opt Options) 
 	g := impact.NewGraph(cat, sub)
 	m := &model{opt: opt, sub: sub, in: in, g: g, w: g.NewWalker()}
 	m.obs, m.observed = observe(in, g)
+	m.det = newDetection(cat, sub, g, &in.Coverage, opt, m.obs)
 	m.pri = newPriors(in, g, opt)
 	latest := in.Now
 	for _, inc := range in.Incidents {
@@ -103,31 +116,23 @@ func newModel(cat *graph.Catalogue, sub graph.Subgraph, in *Input, opt Options) 
 // its blast radius, so that hundreds of candidates cost little memory.
 type stats struct {
 	node int32
-	// obs and miss count impacted CIs with and without an incident, by
-	// predicted effect.
-	obs, miss [3]int
-	size      int
-	sev       float64 // sum of severity log-ratios of the symptoms
-	t0        time.Time
-	timing    float64
-	change    changeHit
-	ke        float64
+	// cnt counts impacted CIs with and without an incident, by detection
+	// group and predicted effect.
+	cnt    counts
+	size   int
+	sev    float64 // sum of severity log-ratios of the symptoms
+	t0     time.Time
+	timing float64
+	change changeHit
+	ke     float64
 	// shape identifies the predicted effects, for spotting look-alikes.
 	shape uint64
 }
 
-// rates holds detection per effect and the per-CI noise rate.
-type rates struct {
-	p [3]float64
-	q float64
-}
-
-func (s *stats) logOdds(r rates) float64 {
-	l := s.sev + s.timing + s.change.logLR + s.ke
-	for _, e := range []impact.Effect{impact.Degraded, impact.Down} {
-		l += float64(s.obs[e])*math.Log(r.p[e]/r.q) + float64(s.miss[e])*math.Log((1-r.p[e])/(1-r.q))
-	}
-	return l
+// baseOdds is the candidate's log-odds apart from the detection terms,
+// which depend on the rates being fitted.
+func (s *stats) baseOdds() float64 {
+	return s.sev + s.timing + s.change.logLR + s.ke
 }
 
 // scoreAll propagates from every CI and keeps those whose failure reaches
@@ -143,25 +148,26 @@ func (m *model) scoreAll() []stats {
 }
 
 func (m *model) score(c int32) (stats, bool) {
-	s := stats{node: c}
+	s := stats{node: c, cnt: make(counts, m.det.groups()*slots)}
 	reached := m.w.Run(c)
 	s.size = len(reached)
 	times := m.times[:0]
+	symptoms := 0
 	for _, n := range reached {
 		e := m.w.Effect(n)
 		s.shape += mix(uint64(n)<<2 | uint64(e))
 		o := m.obs[n]
+		s.cnt[int(m.det.group[n])*slots+slot(o != nil, e)]++
 		if o == nil {
-			s.miss[e]++
 			continue
 		}
-		s.obs[e]++
+		symptoms++
 		s.sev += o.sev[e]
 		if !o.first.IsZero() {
 			times = append(times, o.first)
 		}
 	}
-	if s.obs[impact.Down]+s.obs[impact.Degraded] == 0 {
+	if symptoms == 0 {
 		return s, false
 	}
 	slices.SortFunc(times, time.Time.Compare)
@@ -183,20 +189,6 @@ func mix(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
-}
-
-// rates are the symptom model's parameters: the detection rates from the
-// options and a noise rate per CI derived from the expected noise share.
-// Refitting them to each ranking by expectation-maximisation was tried and
-// measured: it changed accuracy by under a point in every setting of the
-// rcabench harness, including ones where the defaults were far off, so the
-// simpler fixed rates stay.
-func (m *model) rates() rates {
-	var r rates
-	r.p[impact.Down] = m.opt.Detection
-	r.p[impact.Degraded] = m.opt.DetectionDegraded
-	r.q = clamp(m.opt.NoiseShare*float64(m.observed)/float64(max(m.g.Len(), 1)), 1e-4, 0.3)
-	return r
 }
 
 func softmax(x []float64) []float64 {

@@ -43,6 +43,9 @@ type Input struct {
 	// for incidents and Options.ChangeLookback before Now for changes.
 	Since time.Time
 	Now   time.Time
+	// Coverage is what earlier episodes taught about which CIs raise
+	// incidents when they fail (Learn); the zero value means nothing.
+	Coverage Coverage
 }
 
 // Evidence kinds.

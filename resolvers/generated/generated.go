@@ -143,6 +143,7 @@ type ComplexityRoot struct {
 
 	CIClass struct {
 		Description     func(childComplexity int) int
+		Monitored       func(childComplexity int) int
 		Name            func(childComplexity int) int
 		RedundancyGroup func(childComplexity int) int
 		Service         func(childComplexity int) int
@@ -1422,6 +1423,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CIClass.Description(childComplexity), true
+	case "CIClass.monitored":
+		if e.ComplexityRoot.CIClass.Monitored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CIClass.Monitored(childComplexity), true
 	case "CIClass.name":
 		if e.ComplexityRoot.CIClass.Name == nil {
 			break
@@ -5139,6 +5146,13 @@ type CIClass {
   service: Boolean!
   "Redundancy groups fail only when too few members are healthy."
   redundancyGroup: Boolean!
+  """
+  Whether monitoring watches CIs of this class (set in the catalogue file):
+  false means they raise nothing when they fail, so root-cause ranking does
+  not count their silence against a cause; null means unknown, learned from
+  the incident history. A CI's own \"monitored\" attribute wins.
+  """
+  monitored: Boolean
 }
 
 "A kind of relation and how failure crosses it."
@@ -6867,6 +6881,8 @@ func (ec *executionContext) childFields_CIClass(ctx context.Context, field graph
 		return ec.fieldContext_CIClass_service(ctx, field)
 	case "redundancyGroup":
 		return ec.fieldContext_CIClass_redundancyGroup(ctx, field)
+	case "monitored":
+		return ec.fieldContext_CIClass_monitored(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CIClass", field.Name)
 }
@@ -11109,6 +11125,29 @@ func (ec *executionContext) _CIClass_redundancyGroup(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CIClass_redundancyGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CIClass", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CIClass_monitored(ctx context.Context, field graphql.CollectedField, obj *graph.Class) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CIClass_monitored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Monitored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CIClass_monitored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CIClass", field, false, false, "Boolean")
 }
 
@@ -28221,6 +28260,11 @@ func (ec *executionContext) _CIClass(ctx context.Context, sel ast.SelectionSet, 
 		case "redundancyGroup":
 			out.Values[i] = ec._CIClass_redundancyGroup(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monitored":
+			out.Values[i] = ec._CIClass_monitored(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
