@@ -28,11 +28,14 @@ type outageCall struct {
 
 // TestNeo4jOutage stops a Neo4j of the test's own under `ripple serve`
 // while clients query and write through it: every request sent while it is
-// down answers UNAVAILABLE within 5 s (none hangs), no failed write lands,
-// and once Neo4j is back the same server answers again by itself.
+// down answers UNAVAILABLE within 5 s, those in flight while it shuts down
+// are answered too (none hangs), no refused write lands, and once Neo4j is
+// back the same server answers again by itself.
 func TestNeo4jOutage(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
+	// Each request is bounded by the client's timeout and each wait below
+	// by its own deadline; starting Neo4j is bounded by scripts/neo4j
+	// (NEO4J_START_TIMEOUT), and can take minutes on a loaded machine.
+	ctx := context.Background()
 	db := neo4jtest.StartPrivate(t)
 	addr := startServe(t, "--store", "neo4j", "--neo4j-uri", db.URI)
 	c := &loadgen.Client{URL: "http://" + addr, Actor: "outage", HTTP: &http.Client{Timeout: 30 * time.Second}}
@@ -128,15 +131,21 @@ func TestNeo4jOutage(t *testing.T) {
 	var slowest time.Duration
 	var failedWrites []string
 	var slowestCall outageCall
+	// While Neo4j shuts down it holds the transactions in flight until
+	// they end or its own shutdown timeout terminates them (up to 10 s):
+	// those are answered, not hung, but not within the bound.
 	for _, call := range append(during, after...) {
 		if call.took > slowest {
 			slowest, slowestCall = call.took, call
 		}
-		if call.took > unavailableWithin {
-			t.Errorf("%s sent %v after the stop began took %v (bound %v)", call.op, call.started.Sub(stopBegan).Round(time.Millisecond), call.took, unavailableWithin)
+		if call.code == "TRANSPORT" || call.code == "HTTP" {
+			t.Errorf("%s sent %v after the stop began got no GraphQL answer in %v", call.op, call.started.Sub(stopBegan).Round(time.Millisecond), call.took)
 		}
 	}
 	for _, call := range after {
+		if call.took > unavailableWithin {
+			t.Errorf("%s sent %v after Neo4j was down took %v (bound %v)", call.op, call.started.Sub(down).Round(time.Millisecond), call.took, unavailableWithin)
+		}
 		kinds[call.op] = true
 		if call.code != "UNAVAILABLE" {
 			t.Errorf("%s with Neo4j down answered %q, want UNAVAILABLE", call.op, call.code)
