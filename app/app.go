@@ -19,6 +19,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/report"
 	"github.com/ripple-cmdb/ripple/importers"
+	"github.com/ripple-cmdb/ripple/store/observed"
 )
 
 // Services are what every way in (GraphQL, HTTP imports, the CLI) shares.
@@ -51,4 +52,28 @@ func New(st graph.Store, policy importers.Policy) *Services {
 		Imports: &importers.Engine{Store: st, Policy: policy},
 		Events:  events.New(svc, events.DefaultMapping()),
 	}
+}
+
+// Observers are told of the services' work: the store calls and the
+// import runs (metrics, traces). Zero fields observe nothing.
+type Observers struct {
+	// Store observes every call to the store, which is named StoreName
+	// ("embedded", "neo4j") in what it records.
+	Store     observed.Observer
+	StoreName string
+	// ImportFinished is told of every import run recorded
+	// (importers.Engine.Finished).
+	ImportFinished func(importers.Run)
+}
+
+// NewObserved is New over st wrapped by store/observed, so that every
+// service's store calls (GraphQL, HTTP imports, events, reports) are
+// observed alike, with the engine telling o of the runs it finishes.
+func NewObserved(st graph.Store, policy importers.Policy, o Observers) *Services {
+	if o.Store != nil {
+		st = observed.Wrap(st, o.StoreName, o.Store)
+	}
+	svc := New(st, policy)
+	svc.Imports.Finished = o.ImportFinished
+	return svc
 }

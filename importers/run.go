@@ -26,6 +26,10 @@ type Engine struct {
 	// Heartbeat is how often a RUNNING run renews its lease (0:
 	// DefaultHeartbeat); a run silent for Lease() is reclaimed (lease.go).
 	Heartbeat time.Duration
+	// Finished, when set, is told of every run Run records, once its
+	// record is final (the metrics count runs by outcome this way, without
+	// the engine knowing of them).
+	Finished func(Run)
 }
 
 func (e *Engine) stage(s string) {
@@ -192,6 +196,9 @@ func (e *Engine) Run(ctx context.Context, req Request, read Read) (Run, *Plan, e
 		}
 	} else if serr := rec.release(ctx); serr != nil {
 		err = errors.Join(err, serr)
+	}
+	if e.Finished != nil {
+		e.Finished(run)
 	}
 	return run, plan, err
 }

@@ -23,6 +23,9 @@ type Options struct {
 	ComplexityLimit int
 	// DepthLimit bounds how deeply an operation's fields nest.
 	DepthLimit int
+	// Extensions are added to the handler after Ripple's own: metrics and
+	// tracing (package telemetry) see every operation, refused ones too.
+	Extensions []graphql.HandlerExtension
 }
 
 // parserTokenLimit bounds the size of a query document before any
@@ -57,6 +60,9 @@ func NewHandler(svc *app.Services, o Options) http.Handler {
 	// says better what is wrong with it.
 	srv.Use(depthLimit{max: o.DepthLimit})
 	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	for _, ext := range o.Extensions {
+		srv.Use(ext)
+	}
 	srv.AroundFields(authorizeFields)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)

@@ -59,13 +59,14 @@ func authenticate(a *auth.Authenticator) func(http.Handler) http.Handler {
 // openRoute says which requests need no credentials: reads of what is not
 // the API — liveness and readiness probes, and the console's and
 // GraphiQL's static files (web.Handler), whose data comes through /graphql,
-// which does need them. Every /graphql and /api request is authenticated.
+// which does need them. Every /graphql, /api and /metrics request is
+// authenticated.
 func openRoute(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
 	p := r.URL.Path
-	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/")
+	return p != "/graphql" && !strings.HasPrefix(p, "/graphql/") && !strings.HasPrefix(p, "/api/") && p != "/metrics"
 }
 
 func bearerToken(r *http.Request) (string, bool) {

@@ -21,6 +21,7 @@ import (
 	"github.com/ripple-cmdb/ripple/importers/formats"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 )
 
 // expectedMutations is the role matrix written out by hand, independently
@@ -67,6 +68,8 @@ var (
 		"POST " + EventsPath:       {auth.RoleEvents, auth.RoleAdmin},
 		ServiceReportPath:          readers,
 		PortfolioPath:              readers,
+		// Prometheus scrapes with a viewer's token.
+		MetricsPath: readers,
 	}
 )
 
@@ -93,7 +96,8 @@ func newAuthEnv(t *testing.T, withOIDC *auth.OIDC) *authEnv {
 		}
 		e.tokens[r] = secret
 	}
-	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC}}))
+	e.srv = httptest.NewServer(NewHandler(app.New(st, formats.DefaultPolicy()), Config{Auth: &auth.Authenticator{Tokens: toks, OIDC: withOIDC},
+		Metrics: metrics.New("test")}))
 	t.Cleanup(e.srv.Close)
 	return e
 }
@@ -187,7 +191,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 	}
 
-	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{})
+	routes := apiRoutes(app.New(e.store, formats.DefaultPolicy()), Config{Metrics: metrics.New("test")})
 	if len(routes) == 0 {
 		t.Fatal("no API routes")
 	}
@@ -331,7 +335,7 @@ func TestAuthentication(t *testing.T) {
 			res.Body.Close()
 		}
 	}
-	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x"} {
+	for _, closed := range []string{"/api/v1/reports/services", "/graphql/x", "/metrics"} {
 		if res, err := http.Get(e.srv.URL + closed); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without a token: %v %v", closed, res, err)
 		} else {
@@ -384,20 +388,7 @@ func TestCSRFAndCORS(t *testing.T) {
 	const scan = `<?xml version="1.0"?><nmaprun args="nmap 10.0.0.1"><host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host></nmaprun>`
 	post := func(ctype string, hdr ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/imports/nmap?scope=lab", strings.NewReader(scan))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(raw)
+		return do(t, srv, http.MethodPost, "/api/v1/imports/nmap?scope=lab", ctype, scan, hdr...)
 	}
 	cis := func() int {
 		page, err := st.ListCIs(context.Background(), graph.CIFilter{}, graph.Page{})

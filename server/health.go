@@ -24,9 +24,14 @@ type pinger interface {
 }
 
 // readyz reports whether the store answers a ping within timeout, so that a
-// load balancer stops sending traffic while the database is unreachable.
+// load balancer stops sending traffic while the database is unreachable,
+// and answers 503 once the server is shutting down (Stopping).
 func readyz(s pinger, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if Stopping(r.Context()) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "stopping", "error": "the server is shutting down"})
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		if err := s.Ping(ctx); err != nil {

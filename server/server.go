@@ -15,6 +15,7 @@ import (
 	"github.com/ripple-cmdb/ripple/app"
 	"github.com/ripple-cmdb/ripple/auth"
 	"github.com/ripple-cmdb/ripple/resolvers"
+	"github.com/ripple-cmdb/ripple/telemetry/metrics"
 	"github.com/ripple-cmdb/ripple/web"
 )
 
@@ -57,6 +58,13 @@ type Config struct {
 	// CORSOrigins may call the API from a browser page (CORS, and trusted
 	// by the CSRF rule); none by default. Check them with CheckOrigins.
 	CORSOrigins []string
+	// Metrics, when set, counts every request and is served at /metrics
+	// (see MetricsPath); the GraphQL and store series need its extension
+	// in GraphQL.Extensions and its observer on the store (app.NewObserved).
+	Metrics *metrics.Metrics
+	// NoMetricsRoute keeps /metrics off this listener while Metrics still
+	// counts (ripple serve --no-metrics with an admin listener serving them).
+	NoMetricsRoute bool
 }
 
 // CheckOrigins validates --cors-origin values (scheme://host[:port]).
@@ -87,7 +95,7 @@ func apiRoutes(svc *app.Services, cfg Config) []apiRoute {
 	}
 	// Monitoring webhooks and report exports answer within the request
 	// timeout like /graphql.
-	for _, rt := range append(eventRoutes(svc), reportRoutes(svc)...) {
+	for _, rt := range append(append(eventRoutes(svc), reportRoutes(svc)...), metricsRoute(cfg)...) {
 		rt.handler = timeout(cfg.RequestTimeout)(rt.handler)
 		routes = append(routes, rt)
 	}
@@ -161,6 +169,7 @@ func NewHandler(svc *app.Services, cfg Config) http.Handler {
 		hlog.NewHandler(cfg.Logger),
 		requestID,
 		hlog.AccessHandler(logAccess),
+		countRequests(cfg.Metrics),
 		corsAllow(cfg.CORSOrigins),
 		csrfCheck,
 		actor,

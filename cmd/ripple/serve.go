@@ -12,7 +12,9 @@ import (
 	"github.com/ripple-cmdb/ripple/demo"
 	"github.com/ripple-cmdb/ripple/events"
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/resolvers"
 	"github.com/ripple-cmdb/ripple/server"
+	"github.com/ripple-cmdb/ripple/telemetry"
 )
 
 // ServeCmd runs the HTTP server until SIGINT or SIGTERM.
@@ -20,6 +22,7 @@ type ServeCmd struct {
 	StoreFlags  `embed:""`
 	PolicyFlags `embed:""`
 	AuthFlags   `embed:""`
+	OpsFlags    `embed:""`
 
 	Listen string `name:"listen" default:"127.0.0.1:8080" env:"RIPPLE_LISTEN" help:"Address to listen on."`
 	Demo   bool   `name:"demo" env:"RIPPLE_DEMO" help:"Load the demo estate and its ITSM records at start (idempotent)."`
@@ -38,15 +41,30 @@ func (c *ServeCmd) Run(ctx context.Context, log zerolog.Logger) error {
 	if err := c.AuthFlags.check(c.Listen); err != nil {
 		return err
 	}
+	if err := c.OpsFlags.check(); err != nil {
+		return err
+	}
 	mapping, err := loadEventMapping(c.EventMapping)
 	if err != nil {
 		return err
 	}
+	tel, err := c.OpsFlags.telemetry(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			log.Warn().Err(err).Msg("flushing traces")
+		}
+	}()
 	return c.withStore(ctx, log, func(st graph.Store) error {
-		svc := app.New(st, policy)
+		tel.WatchStore(st)
+		svc := app.NewObserved(st, policy, tel.Observers(c.Store))
 		svc.ITSM.AllowSelfApproval = c.AllowSelfApproval
 		svc.Events.Mapping = mapping
-		return c.serve(ctx, log, svc)
+		return c.serve(ctx, log, svc, tel)
 	})
 }
 
@@ -67,7 +85,7 @@ func loadEventMapping(path string) (events.Mapping, error) {
 	return m, nil
 }
 
-func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services) error {
+func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Services, tel telemetry.Telemetry) error {
 	st := svc.Store
 	if c.Demo {
 		res, err := demo.Load(ctx, st)
@@ -90,7 +108,17 @@ func (c *ServeCmd) serve(ctx context.Context, log zerolog.Logger, svc *app.Servi
 	if err != nil {
 		return err
 	}
+	// The admin listener stops with the main one (or when it fails).
+	actx, stopAdmin := context.WithCancel(ctx)
+	waitAdmin, err := c.OpsFlags.serveAdmin(actx, log, tel.Metrics)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		return err
+	}
+	defer func() { stopAdmin(); waitAdmin() }()
 	go reclaimImports(ctx, log, svc.Imports)
-	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins})
-	return server.Serve(ctx, ln, h, log)
+	h := server.NewHandler(svc, server.Config{Logger: log, Auth: authn, CORSOrigins: c.CORSOrigins,
+		Metrics: tel.Metrics, NoMetricsRoute: !c.OpsFlags.Metrics, GraphQL: resolvers.Options{Extensions: tel.GraphQLExtensions()}})
+	return server.ServeDrain(ctx, ln, h, log, server.Drain{Timeout: c.ShutdownTimeout, Delay: c.ShutdownDelay})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -35,6 +36,11 @@ type Store struct {
 	// closed makes every call after Close UNAVAILABLE, as on the embedded
 	// store, rather than an internal error from the closed driver.
 	closed atomic.Bool
+	// sessions counts the sessions open now and maxPool is the driver's
+	// pool size: the figures the metrics show, as the driver does not
+	// expose its pool (SessionsInUse).
+	sessions atomic.Int64
+	maxPool  int
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -55,11 +61,14 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 	if cfg.User != "" {
 		token = neo4j.BasicAuth(cfg.User, cfg.Password, "")
 	}
-	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, configureDriver(cfg))
+	maxPool := 0
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, configureDriver(cfg), func(c *config.Config) {
+		maxPool = c.MaxConnectionPoolSize
+	})
 	if err != nil {
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
-	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize,
+	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize, maxPool: maxPool,
 		busyRetry: cfg.MaxTransactionRetryTime, unreachable: cfg.UnreachableTimeout,
 		bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
@@ -77,6 +86,15 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 // PreferredBatchSize is how many writes an import should put in one
 // transaction (importers.BatchSizer).
 func (s *Store) PreferredBatchSize() int { return s.importBatch }
+
+// SessionsInUse is the number of sessions the store holds open now. Each
+// holds at most one of the driver's pooled connections while its
+// transaction runs, so it bounds the connections in use from above; the
+// Go driver (v5) exposes no figures of its pool itself.
+func (s *Store) SessionsInUse() int64 { return s.sessions.Load() }
+
+// MaxConnectionPoolSize is the driver's connection pool size.
+func (s *Store) MaxConnectionPoolSize() int { return s.maxPool }
 
 // Catalogue returns the catalogue the store validates against.
 func (s *Store) Catalogue() *graph.Catalogue { return s.cat }
@@ -126,7 +144,9 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 		return zero, graph.Unavailable(errors.New("store closed"), "%s: the store is closed", op)
 	}
 	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode, BookmarkManager: s.bookmarks})
+	s.sessions.Add(1)
 	defer func() {
+		defer s.sessions.Add(-1)
 		if err := session.Close(context.WithoutCancel(ctx)); err != nil {
 			s.log.Warn().Err(err).Str("op", op).Msg("closing neo4j session")
 		}
