@@ -2,8 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ripple-cmdb/ripple/app"
+	"github.com/ripple-cmdb/ripple/bench/loadgen"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/importers/formats"
@@ -34,11 +39,12 @@ func TestImportCrashChild(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "\nchild finished: %v\n", err)
 }
 
-// TestImportKilled: kill -9 of `ripple import` in the middle of applying
-// leaves a RUNNING run that the next start recovers as INTERRUPTED, with
-// the counts of what was actually written; running the import again
-// finishes it. On both stores: Neo4j applies in batches (some are written
-// when the process dies), the embedded store in one transaction (none is).
+// TestImportKilled: kill -9 of `ripple import`, or of the `ripple serve`
+// an import was sent to, in the middle of the import leaves a RUNNING run
+// that the next start recovers as INTERRUPTED, with the counts of what was
+// actually written; running the import again finishes it. On both stores:
+// Neo4j applies in batches (some are written when the process dies), the
+// embedded store in one transaction (all or nothing is).
 func TestImportKilled(t *testing.T) {
 	stores := []struct {
 		name string
@@ -82,61 +88,132 @@ func TestImportKilled(t *testing.T) {
 		}},
 	}
 	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			storeArgs := st.args(t)
-			dir := t.TempDir()
-			csvPath, mapping := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "hosts.mapping.json")
-			writeHosts(t, csvPath, st.rows)
-			if err := os.WriteFile(mapping, []byte(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}}`), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			importArgs := append(append([]string{"import"}, storeArgs...),
-				"--progress", "always", "--scope", "hosts", "--mapping", mapping, "csv", csvPath)
+		for _, killed := range []string{"import", "serve"} {
+			t.Run(st.name+"/"+killed, func(t *testing.T) {
+				testImportKilled(t, killed, st.rows, st.written, st.args, st.open)
+			})
+		}
+	}
+}
 
-			var written func() bool
-			if st.written != nil {
-				written = func() bool { return st.written(storeArgs[3]) }
-			}
-			killMidApply(t, importArgs, written)
+// testImportKilled kills the process running (killed: "import") or serving
+// ("serve") an import of rows hosts, then checks what the next start recovers.
+func testImportKilled(t *testing.T, killed string, rows int, writtenIn func(uri string) bool,
+	args func(t *testing.T) []string, open func(t *testing.T, args []string) graph.Store) {
+	storeArgs := args(t)
+	dir := t.TempDir()
+	csvPath, mapping := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "hosts.mapping.json")
+	writeHosts(t, csvPath, rows)
+	if err := os.WriteFile(mapping, []byte(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	importArgs := append(append([]string{"import"}, storeArgs...),
+		"--progress", "always", "--scope", "hosts", "--mapping", mapping, "csv", csvPath)
 
-			// The next start: the dead process's lease has expired.
-			s := st.open(t, storeArgs)
-			svc := app.New(s, formats.DefaultPolicy())
-			later := time.Now().Add(svc.Imports.Lease() + time.Minute)
-			svc.Imports.Now = func() time.Time { return later }
-			ctx := context.Background()
-			if n, err := svc.Imports.Reclaim(ctx, importers.RunFilter{}); err != nil || n != 1 {
-				all, _, _, lerr := importers.ListRuns(ctx, s, importers.RunFilter{}, graph.Page{First: 10})
-				t.Fatalf("reclaimed %d runs: %v; runs %+v (%v)", n, err, all, lerr)
+	var written func() bool
+	if writtenIn != nil {
+		written = func() bool { return writtenIn(storeArgs[3]) }
+	}
+	if killed == "import" {
+		killMidApply(t, importArgs, written)
+	} else {
+		killServeMidImport(t, storeArgs, csvPath, mapping, written)
+	}
+
+	// The next start: the dead process's lease has expired.
+	s := open(t, storeArgs)
+	svc := app.New(s, formats.DefaultPolicy())
+	later := time.Now().Add(svc.Imports.Lease() + time.Minute)
+	svc.Imports.Now = func() time.Time { return later }
+	ctx := context.Background()
+	if n, err := svc.Imports.Reclaim(ctx, importers.RunFilter{}); err != nil || n != 1 {
+		all, _, _, lerr := importers.ListRuns(ctx, s, importers.RunFilter{}, graph.Page{First: 10})
+		t.Fatalf("reclaimed %d runs: %v; runs %+v (%v)", n, err, all, lerr)
+	}
+	runs, _, _, err := importers.ListRuns(ctx, s, importers.RunFilter{}, graph.Page{First: 10})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v: %v", runs, err)
+	}
+	run := runs[0]
+	cis, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{First: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s killed mid-import: %d of %d CIs written; recovered run %s counts %+v: %s",
+		killed, cis.TotalCount, rows, run.Outcome, run.Counts, run.Error)
+	if run.Outcome != importers.OutcomeInterrupted || run.Counts.Created != cis.TotalCount || run.Finished == nil ||
+		run.Counts.Items != rows || !strings.Contains(run.Error, "process running this import stopped") {
+		t.Fatalf("recovered run: %s %+v %q", run.Outcome, run.Counts, run.Error)
+	}
+	if writtenIn != nil && (cis.TotalCount == 0 || cis.TotalCount == rows) {
+		t.Errorf("the kill did not land between batches: %d of %d written", cis.TotalCount, rows)
+	}
+	// A second reclaim finds nothing; the import run again finishes.
+	if n, err := svc.Imports.Reclaim(ctx, importers.RunFilter{}); err != nil || n != 0 {
+		t.Fatalf("second reclaim: %d, %v", n, err)
+	}
+	svc.Imports.Now = nil
+	again, _, err := svc.Imports.Run(ctx, importers.Request{Format: "csv", Scope: "hosts"}, readHosts(t, csvPath, mapping))
+	if err != nil || again.Outcome != importers.OutcomeSucceeded || again.Counts.Created != rows-cis.TotalCount {
+		t.Fatalf("re-run: %v %s %+v", err, again.Outcome, again.Counts)
+	}
+}
+
+// killServeMidImport runs `ripple serve` over the store, sends it the CSV
+// import, and SIGKILLs the server once the run is RUNNING and, if written
+// is not nil, once written says that some of it was written.
+func killServeMidImport(t *testing.T, storeArgs []string, csvPath, mapping string, written func() bool) {
+	t.Helper()
+	p := startRipple(t, storeArgs...)
+	body, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := os.ReadFile(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"scope": {"hosts"}, "mapping": {string(m)}}
+	sent := make(chan error, 1)
+	go func() {
+		res, err := http.Post(p.URL+"/api/v1/imports/csv?"+q.Encode(), "text/csv", bytes.NewReader(body))
+		if err == nil {
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			err = fmt.Errorf("the import finished before the server was killed: %d %.300s", res.StatusCode, raw)
+		}
+		sent <- err
+	}()
+	c := &loadgen.Client{URL: p.URL}
+	started := time.Now()
+	for deadline := started.Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		var runs struct {
+			ImportRuns struct {
+				Edges []struct{ Node struct{ Outcome string } }
 			}
-			runs, _, _, err := importers.ListRuns(ctx, s, importers.RunFilter{}, graph.Page{First: 10})
-			if err != nil || len(runs) != 1 {
-				t.Fatalf("runs %+v: %v", runs, err)
-			}
-			run := runs[0]
-			cis, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{First: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("killed mid-apply: %d of %d CIs written; recovered run %s counts %+v: %s",
-				cis.TotalCount, st.rows, run.Outcome, run.Counts, run.Error)
-			if run.Outcome != importers.OutcomeInterrupted || run.Counts.Created != cis.TotalCount || run.Finished == nil ||
-				run.Counts.Items != st.rows || !strings.Contains(run.Error, "process running this import stopped") {
-				t.Fatalf("recovered run: %s %+v %q", run.Outcome, run.Counts, run.Error)
-			}
-			if st.name == "neo4j" && (cis.TotalCount == 0 || cis.TotalCount == st.rows) {
-				t.Errorf("the kill did not land between batches: %d of %d written", cis.TotalCount, st.rows)
-			}
-			// A second reclaim finds nothing; the import run again finishes.
-			if n, err := svc.Imports.Reclaim(ctx, importers.RunFilter{}); err != nil || n != 0 {
-				t.Fatalf("second reclaim: %d, %v", n, err)
-			}
-			svc.Imports.Now = nil
-			again, _, err := svc.Imports.Run(ctx, importers.Request{Format: "csv", Scope: "hosts"}, readHosts(t, csvPath, mapping))
-			if err != nil || again.Outcome != importers.OutcomeSucceeded || again.Counts.Created != st.rows-cis.TotalCount {
-				t.Fatalf("re-run: %v %s %+v", err, again.Outcome, again.Counts)
-			}
-		})
+		}
+		if err := c.Do(context.Background(), `{ importRuns(first: 1) { edges { node { outcome } } } }`, nil, &runs); err != nil {
+			t.Fatal(err)
+		}
+		if e := runs.ImportRuns.Edges; len(e) == 1 && e[0].Node.Outcome == "RUNNING" {
+			break
+		}
+		select {
+		case err := <-sent:
+			t.Fatal(err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the import never ran")
+		}
+	}
+	t.Logf("RUNNING after %v", time.Since(started))
+	for deadline := time.Now().Add(2 * time.Minute); written != nil && !written() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.kill(t)
+	if err := <-sent; strings.Contains(err.Error(), "finished before") {
+		t.Fatal(err)
 	}
 }
 

@@ -12,6 +12,13 @@ const (
 	DefaultURI          = "bolt://127.0.0.1:7687"
 	DefaultDatabase     = "neo4j"
 	DefaultStartTimeout = 30 * time.Second
+	// DefaultUnreachableTimeout leaves a request that finds Neo4j down
+	// time to answer UNAVAILABLE well inside 5 s, and rides out a
+	// connection reset or a leader switch in a cluster.
+	DefaultUnreachableTimeout = 3 * time.Second
+	// DefaultBusyRetryTime is the driver's own default for retrying
+	// transient errors.
+	DefaultBusyRetryTime = 30 * time.Second
 )
 
 // Config says how to reach Neo4j. The zero value connects to a local server
@@ -34,9 +41,17 @@ type Config struct {
 	// MaxConnectionPoolSize caps open Bolt connections (driver default 100
 	// when zero).
 	MaxConnectionPoolSize int
-	// MaxTransactionRetryTime bounds the driver's retries of transient
-	// errors inside managed transactions (driver default 30s when zero).
+	// MaxTransactionRetryTime bounds how long a transaction that fails on
+	// a busy database (a deadlock, a lock timeout: Neo4j's transient
+	// errors) is run again before the call fails (DefaultBusyRetryTime
+	// when zero).
 	MaxTransactionRetryTime time.Duration
+	// UnreachableTimeout bounds how long a call keeps trying to reach a
+	// Neo4j that refuses or drops connections before it fails with
+	// UNAVAILABLE (DefaultUnreachableTimeout when zero), so that requests
+	// fail fast while the database is down rather than hang, and work
+	// again as soon as it is back.
+	UnreachableTimeout time.Duration
 	// ImportBatchSize is how many writes an import puts in one
 	// transaction (DefaultImportBatchSize when zero; negative: a whole
 	// run in one transaction, which needs a transaction memory pool,
@@ -68,6 +83,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.StartTimeout == 0 {
 		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.MaxTransactionRetryTime == 0 {
+		c.MaxTransactionRetryTime = DefaultBusyRetryTime
+	}
+	if c.UnreachableTimeout == 0 {
+		c.UnreachableTimeout = DefaultUnreachableTimeout
+	}
+	if c.MaxTransactionRetryTime < 0 {
+		return c, graph.Invalid("maxTransactionRetryTime", "retry time must not be negative")
+	}
+	if c.UnreachableTimeout < 0 {
+		return c, graph.Invalid("unreachableTimeout", "unreachable timeout must not be negative")
 	}
 	if c.StartTimeout < 0 {
 		return c, graph.Invalid("startTimeout", "start timeout must not be negative")

@@ -31,12 +31,17 @@ func mapError(op string, err error) error {
 	if errors.As(err, &ne) {
 		return mapNeo4jError(op, ne, wrapped)
 	}
+	if isBusy(err) {
+		return graph.Unavailable(wrapped, "%s: the graph database is busy; retry", op)
+	}
 	var (
 		ce *neo4j.ConnectivityError
 		tl *neo4j.TransactionExecutionLimit
 	)
 	if errors.As(err, &ce) || errors.As(err, &tl) {
-		return graph.Unavailable(wrapped, "%s: the graph database is unreachable", op)
+		// The driver gave up within the unreachable budget (connect.go).
+		// A write failed this way either committed whole or not at all.
+		return graph.Unavailable(wrapped, "%s: the graph database is unreachable; retry", op)
 	}
 	return graph.Internal(wrapped, "%s failed", op)
 }
@@ -48,6 +53,10 @@ const constraintViolation = "Neo.ClientError.Schema.ConstraintValidationFailed"
 // entityNotFound is the code Neo4j reports when a statement reaches a node
 // that a concurrent transaction deleted while it waited for its lock.
 const entityNotFound = "Neo.ClientError.Statement.EntityNotFound"
+
+// databaseUnavailable is the code Neo4j reports while a database is
+// starting or stopping: down, not busy.
+const databaseUnavailable = "Neo.TransientError.General.DatabaseUnavailable"
 
 // isEntityNotFound reports whether err (mapped or not) is entityNotFound:
 // a lost race with a delete, which running the transaction again resolves.
@@ -88,7 +97,7 @@ func mapNeo4jError(op string, ne *neo4j.Neo4jError, wrapped error) error {
 	case ne.HasSecurityCode():
 		return graph.Unavailable(wrapped, "%s: the graph database refused our credentials", op)
 	case ne.Code == "Neo.ClientError.Database.DatabaseNotFound",
-		ne.Code == "Neo.TransientError.General.DatabaseUnavailable":
+		ne.Code == databaseUnavailable:
 		return graph.Unavailable(wrapped, "%s: the graph database is not available", op)
 	case strings.HasPrefix(ne.Code, "Neo.TransientError."),
 		strings.HasPrefix(ne.Code, "Neo.ClientError.Transaction.TransactionTimedOut"),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
@@ -23,6 +24,15 @@ type Store struct {
 	log    zerolog.Logger
 	// importBatch is Config.ImportBatchSize.
 	importBatch int
+	// bookmarks chain every session of this store causally: behind a
+	// neo4j:// routing URI a read may go to a cluster member other than
+	// the one that took the write before it, and must still see it.
+	bookmarks neo4j.BookmarkManager
+	// busyRetry and unreachable are Config.MaxTransactionRetryTime and
+	// Config.UnreachableTimeout; downSince (Unix ns, 0 when not) is when
+	// a call last gave up on an unreachable Neo4j (see execute).
+	busyRetry, unreachable time.Duration
+	downSince              atomic.Int64
 	// closed makes every call after Close UNAVAILABLE, as on the embedded
 	// store, rather than an internal error from the closed driver.
 	closed atomic.Bool
@@ -52,19 +62,15 @@ func Open(ctx context.Context, cfg Config, cat *graph.Catalogue, log zerolog.Log
 		token = neo4j.BasicAuth(cfg.User, cfg.Password, "")
 	}
 	maxPool := 0
-	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, func(c *config.Config) {
-		if cfg.MaxConnectionPoolSize > 0 {
-			c.MaxConnectionPoolSize = cfg.MaxConnectionPoolSize
-		}
+	driver, err := neo4j.NewDriverWithContext(cfg.URI, token, configureDriver(cfg), func(c *config.Config) {
 		maxPool = c.MaxConnectionPoolSize
-		if cfg.MaxTransactionRetryTime > 0 {
-			c.MaxTransactionRetryTime = cfg.MaxTransactionRetryTime
-		}
 	})
 	if err != nil {
 		return nil, graph.Invalid("uri", "cannot use Neo4j URI %q: %v", cfg.URI, err)
 	}
-	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize, maxPool: maxPool}
+	s := &Store{driver: driver, db: cfg.Database, cat: cat, log: log, importBatch: cfg.ImportBatchSize, maxPool: maxPool,
+		busyRetry: cfg.MaxTransactionRetryTime, unreachable: cfg.UnreachableTimeout,
+		bookmarks: neo4j.NewBookmarkManager(neo4j.BookmarkManagerConfig{})}
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		_ = driver.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -137,7 +143,7 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 		var zero T
 		return zero, graph.Unavailable(errors.New("store closed"), "%s: the store is closed", op)
 	}
-	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode})
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.db, AccessMode: mode, BookmarkManager: s.bookmarks})
 	s.sessions.Add(1)
 	defer func() {
 		defer s.sessions.Add(-1)
@@ -146,15 +152,7 @@ func runTx[T any](ctx context.Context, s *Store, op string, mode neo4j.AccessMod
 		}
 	}()
 	fn := func(tx neo4j.ManagedTransaction) (T, error) { return work(ctx, tx) }
-	var (
-		out T
-		err error
-	)
-	if mode == neo4j.AccessModeRead {
-		out, err = neo4j.ExecuteRead(ctx, session, fn)
-	} else {
-		out, err = neo4j.ExecuteWrite(ctx, session, fn)
-	}
+	out, err := execute(ctx, s, session, op, mode, fn)
 	if err != nil {
 		mapped := mapError(op, err)
 		// Internal errors reach clients without detail, so the detail is
