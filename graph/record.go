@@ -156,6 +156,9 @@ type AuditEntry struct {
 	SubjectKind AuditSubject
 	// SubjectID is the CI or record id; for a relation, RelationSubjectID.
 	SubjectID string
+	// ImportRun is the id of the import run whose write this is (see
+	// WithImportRun); empty for every other write.
+	ImportRun string
 	// About lists every id whose history shows this entry: the subject and,
 	// for relations, both CIs.
 	About  []string
@@ -250,6 +253,25 @@ const Anonymous = "anonymous"
 // WithActor returns a context whose writes are attributed to actor.
 func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+type importRunKey struct{}
+
+// ImportActorPrefix starts the actor of an import run's writes:
+// "import:<source>".
+const ImportActorPrefix = "import:"
+
+// WithImportRun returns a context whose writes are an import run's: the
+// actor is ImportActorPrefix+source and every audit entry carries runID,
+// so history says which run made a change, not only which source.
+func WithImportRun(ctx context.Context, source, runID string) context.Context {
+	return context.WithValue(WithActor(ctx, ImportActorPrefix+source), importRunKey{}, runID)
+}
+
+// ImportRunFrom returns the import run of ctx (WithImportRun), or "".
+func ImportRunFrom(ctx context.Context) string {
+	id, _ := ctx.Value(importRunKey{}).(string)
+	return id
 }
 
 // ActorFrom returns the actor of ctx, or Anonymous.

@@ -285,7 +285,7 @@ func (e *Engine) runPlanned(ctx context.Context, req Request, run *Run, col *col
 				len(plan.Unresolved), u.Type, missing.Kind, missing.Value)}
 	}
 	e.stage("applying")
-	written, err := e.apply(graph.WithActor(ctx, "import:"+req.Source), plan, rec)
+	written, err := e.apply(graph.WithImportRun(ctx, req.Source, run.ID), plan, rec)
 	if err != nil {
 		// What the committed batches wrote, not what was planned.
 		run.Counts.setWritten(written)

@@ -24,10 +24,6 @@ const (
 	Changed ChangeKind = "CHANGED"
 )
 
-// importActorPrefix marks the writes of an import run: importers write as
-// "import:<source>".
-const importActorPrefix = "import:"
-
 // Change is how one CI or relation differs between two instants: its value
 // at the first and at the second, and who changed it in between.
 type Change struct {
@@ -47,6 +43,10 @@ type Change struct {
 	Actors []string
 	// ImportSources are the import sources among the actors.
 	ImportSources []string
+	// ImportRuns are the ids of the import runs that wrote the changes, in
+	// order of first change (entries written before runs were recorded on
+	// the audit trail have none).
+	ImportRuns []string
 	// Entries counts the audit entries between the instants; FirstAt and
 	// LastAt are the first and the last one's times, FirstEntry the first
 	// one's id (the change's place in the listing).
@@ -93,9 +93,12 @@ func Between(ctx context.Context, src graph.GraphHistory, from, to time.Time) (D
 			c.Entries++
 			if !slices.Contains(c.Actors, e.Actor) {
 				c.Actors = append(c.Actors, e.Actor)
-				if src, ok := strings.CutPrefix(e.Actor, importActorPrefix); ok {
+				if src, ok := strings.CutPrefix(e.Actor, graph.ImportActorPrefix); ok {
 					c.ImportSources = append(c.ImportSources, src)
 				}
+			}
+			if e.ImportRun != "" && !slices.Contains(c.ImportRuns, e.ImportRun) {
+				c.ImportRuns = append(c.ImportRuns, e.ImportRun)
 			}
 		}
 		if !page.HasNextPage || len(page.Entries) == 0 {

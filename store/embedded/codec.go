@@ -241,15 +241,20 @@ func auditKey(about, entryID string) []byte {
 	return append(k, entryID...)
 }
 
-const auditFormat = 1
+// Audit entry formats: 2 added ImportRun after Actor; entries written in
+// format 1 (before it) still decode, with no run.
+const (
+	auditFormatV1 = 1
+	auditFormat   = 2
+)
 
 // encodeAudit writes an entry in a small binary form: a format byte, At in
 // Unix microseconds (graph.Now's precision), then length-prefixed strings,
 // and Before/After verbatim (length 0 = nil; neither is ever empty JSON).
 // It is written once per about value, so it is kept cheap to produce.
 func encodeAudit(e *graph.AuditEntry) []byte {
-	size := 1 + 2*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
-		len(e.Before) + len(e.After) + (7+len(e.About))*binary.MaxVarintLen64
+	size := 1 + 2*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.ImportRun) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
+		len(e.Before) + len(e.After) + (8+len(e.About))*binary.MaxVarintLen64
 	for _, a := range e.About {
 		size += len(a)
 	}
@@ -262,6 +267,7 @@ func encodeAudit(e *graph.AuditEntry) []byte {
 	}
 	str(e.ID)
 	str(e.Actor)
+	str(e.ImportRun)
 	str(string(e.Action))
 	str(string(e.SubjectKind))
 	str(e.SubjectID)
@@ -280,9 +286,10 @@ var errBadAudit = errors.New("malformed audit entry")
 // decodeAudit reads what encodeAudit wrote, copying out of b.
 func decodeAudit(b []byte) (graph.AuditEntry, error) {
 	var e graph.AuditEntry
-	if len(b) == 0 || b[0] != auditFormat {
+	if len(b) == 0 || (b[0] != auditFormat && b[0] != auditFormatV1) {
 		return e, errBadAudit
 	}
+	format := b[0]
 	b = b[1:]
 	at, k := binary.Varint(b)
 	if k <= 0 {
@@ -304,6 +311,9 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 	str := func() string { return string(blob()) }
 	e.ID = str()
 	e.Actor = str()
+	if format >= auditFormat {
+		e.ImportRun = str()
+	}
 	e.Action = graph.AuditAction(str())
 	e.SubjectKind = graph.AuditSubject(str())
 	e.SubjectID = str()

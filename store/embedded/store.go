@@ -317,7 +317,7 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
 	}
-	t := newTxn(s.mem, s.cat, graph.Now(), graph.ActorFrom(ctx))
+	t := newTxn(s.mem, s.cat, graph.Now(), graph.ActorFrom(ctx), graph.ImportRunFrom(ctx))
 	if err := stage(t); err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ type txn struct {
 	cat   *graph.Catalogue
 	now   time.Time
 	actor string
+	// importRun is the import run the writes belong to, or "".
+	importRun string
 
 	cis map[string]*graph.CI // staged CIs; nil marks a deletion
 	// enc holds the JSON of staged CIs, made once for the audit entry and
@@ -62,9 +64,9 @@ type auditOp struct {
 	before, after []byte
 }
 
-func newTxn(m *memState, cat *graph.Catalogue, now time.Time, actor string) *txn {
+func newTxn(m *memState, cat *graph.Catalogue, now time.Time, actor, importRun string) *txn {
 	return &txn{
-		m: m, cat: cat, now: now, actor: actor,
+		m: m, cat: cat, now: now, actor: actor, importRun: importRun,
 		cis:    map[string]*graph.CI{},
 		enc:    map[string][]byte{},
 		idents: map[graph.Identifier]string{},
@@ -369,7 +371,7 @@ func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
 	for i := range t.audit {
 		op := &t.audit[i]
 		last = nextAuditID(last)
-		e := graph.AuditEntry{ID: last, At: t.now, Actor: t.actor, Action: op.action, SubjectKind: op.kind,
+		e := graph.AuditEntry{ID: last, At: t.now, Actor: t.actor, ImportRun: t.importRun, Action: op.action, SubjectKind: op.kind,
 			SubjectID: op.subject, About: op.about, Before: op.before, After: op.after}
 		v := encodeAudit(&e)
 		for _, about := range op.about {

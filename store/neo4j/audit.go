@@ -15,6 +15,7 @@ import (
 const (
 	propAuditAt          = "at"
 	propAuditActor       = "actor"
+	propAuditImportRun   = "importRun"
 	propAuditAction      = "action"
 	propAuditSubjectKind = "subjectKind"
 	propAuditSubjectID   = "subjectId"
@@ -86,21 +87,37 @@ func marshalOrNil(ci *graph.CI) ([]byte, error) {
 	return json.Marshal(ci)
 }
 
+// author is who the entries of a write are attributed to: the actor and,
+// for an import's writes, its run. It is read from the caller's context
+// before the transaction starts.
+type author struct{ actor, importRun string }
+
+func authorOf(ctx context.Context) author {
+	return author{actor: graph.ActorFrom(ctx), importRun: graph.ImportRunFrom(ctx)}
+}
+
 // writeAudit appends the changes, in order, in the caller's transaction:
 // the entries commit or roll back with the change they describe. Ids are
 // drawn in order from graph.NewID, which is monotonic within the process,
 // so a later change sorts newer in History. It must be called from inside
 // the transaction function so that a retried transaction draws fresh ids.
-func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, actor string, at time.Time, changes []auditChange) error {
+func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, by author, at time.Time, changes []auditChange) error {
 	if len(changes) == 0 {
 		return nil
+	}
+	// The run is a property of the entry, written by the same statement:
+	// null (not stored) outside imports.
+	var importRun any
+	if by.importRun != "" {
+		importRun = by.importRun
 	}
 	rows := make([]map[string]any, len(changes))
 	for i, c := range changes {
 		rows[i] = map[string]any{
 			propID:               graph.NewID(),
 			propAuditAt:          at.UnixMicro(),
-			propAuditActor:       actor,
+			propAuditActor:       by.actor,
+			propAuditImportRun:   importRun,
 			propAuditAction:      string(c.action),
 			propAuditSubjectKind: string(c.subjectKind),
 			propAuditSubjectID:   c.subjectID,
@@ -145,6 +162,7 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 	e := graph.AuditEntry{
 		ID:          f.str(propID),
 		Actor:       f.str(propAuditActor),
+		ImportRun:   f.optStr(propAuditImportRun),
 		Action:      graph.AuditAction(f.str(propAuditAction)),
 		SubjectKind: graph.AuditSubject(f.str(propAuditSubjectKind)),
 		SubjectID:   f.str(propAuditSubjectID),

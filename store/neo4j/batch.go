@@ -35,7 +35,7 @@ func (s *Store) apply(ctx context.Context, b graph.Batch, prefixed bool) (batchO
 }
 
 func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (batchOutcome, error) {
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	return writeTx(ctx, s, "apply batch", func(ctx context.Context, tx neo4j.ManagedTransaction) (batchOutcome, error) {
 		// Everything is rebuilt inside the function: the driver may call it
 		// again after a transient error, and a retry must start clean.
@@ -79,7 +79,7 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 		if err := writeBatch(ctx, tx, p); err != nil {
 			return batchOutcome{}, err
 		}
-		if err := writeAudit(ctx, tx, actor, p.now, p.audit); err != nil {
+		if err := writeAudit(ctx, tx, by, p.now, p.audit); err != nil {
 			return batchOutcome{}, err
 		}
 		if b.Ledger != nil {

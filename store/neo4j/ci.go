@@ -76,7 +76,7 @@ func (s *Store) deleteCI(ctx context.Context, id string, force bool) ([]graph.Ho
 	if err := graph.CheckID("id", id); err != nil {
 		return nil, err
 	}
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	return writeTx(ctx, s, "delete CI", func(ctx context.Context, tx neo4j.ManagedTransaction) ([]graph.Holder, error) {
 		now := graph.Now()
 		ci, holders, found, err := lockCIHolders(ctx, tx, id)
@@ -101,7 +101,7 @@ func (s *Store) deleteCI(ctx context.Context, id string, force bool) ([]graph.Ho
 		if err := exec(ctx, tx, cypherDropCISightings, map[string]any{"id": id}); err != nil {
 			return nil, fmt.Errorf("drop sightings of CI %s: %w", id, err)
 		}
-		return holders, writeAudit(ctx, tx, actor, now, changes)
+		return holders, writeAudit(ctx, tx, by, now, changes)
 	})
 }
 

@@ -2,7 +2,7 @@ package neo4j
 
 // Queries on the audit trail. The model:
 //
-//	(:Audit {id, at, actor, action, subjectKind, subjectId, about, before, after})
+//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId, about, before, after})
 //	(:AuditRef {about, entryId})   one per id in the entry's about list
 //
 // An entry is written once, whole; its about list stays on it for the

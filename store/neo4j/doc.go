@@ -9,7 +9,7 @@
 //	(:Identifier {key, kind, value})-[:identifies]->(:CI)
 //	(:Record {kind, id, version, state, start, end, refs, links, doc,
 //	          createdAt, updatedAt})-[:links {role}]->(:CI)
-//	(:Audit {id, at, actor, action, subjectKind, subjectId, about, before, after})
+//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId, about, before, after})
 //	(:AuditRef {about, entryId})
 //	(:ImportScope {source, scope, generation, lastRun, lastApplied})
 //	(:Sighting {source, scope, subject, ci | relFrom, relType, relTo,

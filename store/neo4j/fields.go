@@ -113,6 +113,14 @@ func (f *fields) optMicros(key string) *time.Time {
 	return &t
 }
 
+// optStr reads a string the node may lack; absent reads as "".
+func (f *fields) optStr(key string) string {
+	if f.err != nil || !f.has(key) {
+		return ""
+	}
+	return f.str(key)
+}
+
 // optRaw reads a JSON document stored as a string the node may lack;
 // absent reads as nil.
 func (f *fields) optRaw(key string) json.RawMessage {

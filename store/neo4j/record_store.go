@@ -61,7 +61,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 	if err != nil {
 		return graph.Record{}, graph.Internal(err, "encode record links")
 	}
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	work := func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Record, error) {
 		now := graph.Now()
 		cur, found, err := lockRecord(ctx, tx, rec.Kind, rec.ID)
@@ -117,7 +117,7 @@ func (s *Store) PutRecord(ctx context.Context, rec graph.Record, expectVersion i
 				"a CI linked by %s record %s was deleted while it was written; read it again and retry", rec.Kind, rec.ID)
 		}
 		change := recordChange(action, rec.Kind, rec.ID, before, rec.Doc)
-		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
+		if err := writeAudit(ctx, tx, by, now, []auditChange{change}); err != nil {
 			return graph.Record{}, err
 		}
 		return stored, nil
@@ -364,7 +364,7 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 	if expectVersion < 0 {
 		return graph.Invalid("version", "version must not be negative")
 	}
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	_, err := writeTx(ctx, s, "delete record", func(ctx context.Context, tx neo4j.ManagedTransaction) (struct{}, error) {
 		now := graph.Now()
 		cur, found, err := lockRecord(ctx, tx, kind, id)
@@ -382,7 +382,7 @@ func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id stri
 			return struct{}{}, fmt.Errorf("delete record: %w", err)
 		}
 		change := recordChange(graph.ActionDelete, kind, id, []byte(cur.doc), nil)
-		return struct{}{}, writeAudit(ctx, tx, actor, now, []auditChange{change})
+		return struct{}{}, writeAudit(ctx, tx, by, now, []auditChange{change})
 	})
 	return err
 }

@@ -18,7 +18,7 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 	if from == to {
 		return graph.Relation{}, graph.Invalid("to", "a CI cannot relate to itself")
 	}
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	return writeTx(ctx, s, "relate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.Relation, error) {
 		var fromClass, toClass string
 		err := collect(ctx, tx, cypherRelationEnds, map[string]any{"from": from, "to": to}, func(rec *neo4j.Record) error {
@@ -59,7 +59,7 @@ func (s *Store) Relate(ctx context.Context, from, typ, to string) (graph.Relatio
 		if err != nil {
 			return graph.Relation{}, err
 		}
-		if err := writeAudit(ctx, tx, actor, now, []auditChange{change}); err != nil {
+		if err := writeAudit(ctx, tx, by, now, []auditChange{change}); err != nil {
 			return graph.Relation{}, err
 		}
 		return rel, nil
@@ -74,7 +74,7 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	actor := graph.ActorFrom(ctx)
+	by := authorOf(ctx)
 	return writeTx(ctx, s, "unrelate CIs", func(ctx context.Context, tx neo4j.ManagedTransaction) (bool, error) {
 		now := graph.Now()
 		var changes []auditChange
@@ -96,7 +96,7 @@ func (s *Store) Unrelate(ctx context.Context, from, typ, to string) (bool, error
 		if err := dropRelationSightings(ctx, tx, []graph.RelationKey{{From: from, Type: typ, To: to}}); err != nil {
 			return false, err
 		}
-		if err := writeAudit(ctx, tx, actor, now, changes); err != nil {
+		if err := writeAudit(ctx, tx, by, now, changes); err != nil {
 			return false, err
 		}
 		return true, nil

@@ -117,4 +117,56 @@ var timelineCases = []testCase{
 			t.Fatalf("to before from: %v", err)
 		}
 	}},
+	{"AuditEntriesCarryImportRun", func(ctx context.Context, t *testing.T, s graph.Store) {
+		// Every write made under WithImportRun, batched or single, records
+		// the run on its entries; other writes record none.
+		app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+		t1 := tick(t)
+		run := graph.NewID()
+		imp := graph.WithImportRun(ctx, "nmap", run)
+		res, err := s.Apply(imp, graph.Batch{Upserts: []graph.CIInput{Input("db", graph.ClassDatabase, Ident("serial", "DB1"))}})
+		if err != nil || len(res.CIs) != 1 {
+			t.Fatalf("apply: %+v, %v", res, err)
+		}
+		db := res.CIs[0]
+		mustRelate(imp, t, s, app, graph.RelDependsOn, db)
+		mustUpsert(imp, t, s, graph.CIInput{ID: db.ID, Owner: Ptr("dba")})
+		mustUpsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: Ptr("by hand")})
+		t2 := tick(t)
+
+		page, err := s.GraphChanges(ctx, t1, t2, graph.Page{First: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range page.Entries {
+			got = append(got, fmt.Sprintf("%s %s run=%t", e.Action, e.Actor, e.ImportRun == run))
+			if e.ImportRun != "" && e.ImportRun != run {
+				t.Errorf("entry %s: import run %q, want %q", e.ID, e.ImportRun, run)
+			}
+		}
+		want := []string{"CREATE import:nmap run=true", "RELATE import:nmap run=true", "UPDATE import:nmap run=true", "UPDATE anonymous run=false"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("changes:\n got %v\nwant %v", got, want)
+		}
+		h, err := s.History(ctx, db.ID, graph.Page{})
+		if err != nil || len(h.Entries) != 3 {
+			t.Fatalf("history of db: %+v, %v", h.Entries, err)
+		}
+		for _, e := range h.Entries {
+			if e.ImportRun != run {
+				t.Errorf("history entry %s %s: import run %q, want %q", e.Action, e.SubjectKind, e.ImportRun, run)
+			}
+		}
+		tls, err := s.Timelines(ctx, []string{app.ID}, t1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first := tls[app.ID].First; first.ImportRun != "" {
+			t.Errorf("app's creation (not an import) carries run %q", first.ImportRun)
+		}
+		if since := tls[app.ID].Since; len(since) != 2 || since[0].ImportRun != run || since[1].ImportRun != "" {
+			t.Errorf("app since t1: %+v", since)
+		}
+	}},
 }
