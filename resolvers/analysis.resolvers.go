@@ -15,6 +15,7 @@ import (
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
 	"github.com/ripple-cmdb/ripple/graph/sla"
+	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/resolvers/generated"
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
@@ -118,6 +119,24 @@ func (r *graphChangeResolver) Before(ctx context.Context, obj *asof.Change) (map
 
 func (r *graphChangeResolver) After(ctx context.Context, obj *asof.Change) (map[string]any, error) {
 	return rawObject(obj.After)
+}
+
+func (r *graphChangeResolver) ImportRunIds(ctx context.Context, obj *asof.Change) ([]string, error) {
+	return obj.ImportRuns, nil
+}
+
+func (r *graphChangeResolver) ImportRuns(ctx context.Context, obj *asof.Change) ([]importers.Run, error) {
+	runs := make([]importers.Run, 0, len(obj.ImportRuns))
+	for _, id := range obj.ImportRuns {
+		run, err := importers.GetRun(ctx, r.Store, id)
+		switch {
+		case err == nil:
+			runs = append(runs, run)
+		case graph.ErrorCode(err) != graph.CodeNotFound:
+			return nil, err
+		}
+	}
+	return runs, nil
 }
 
 func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {

@@ -368,6 +368,8 @@ type ComplexityRoot struct {
 		Fields        func(childComplexity int) int
 		FirstAt       func(childComplexity int) int
 		FromID        func(childComplexity int) int
+		ImportRunIds  func(childComplexity int) int
+		ImportRuns    func(childComplexity int) int
 		ImportSources func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		LastAt        func(childComplexity int) int
@@ -1038,6 +1040,9 @@ type GraphChangeResolver interface {
 	ToID(ctx context.Context, obj *asof.Change) (*string, error)
 	Before(ctx context.Context, obj *asof.Change) (map[string]any, error)
 	After(ctx context.Context, obj *asof.Change) (map[string]any, error)
+
+	ImportRunIds(ctx context.Context, obj *asof.Change) ([]string, error)
+	ImportRuns(ctx context.Context, obj *asof.Change) ([]importers.Run, error)
 }
 type GroupingResolver interface {
 	Cause(ctx context.Context, obj *itsm.Grouping) (*graph.CI, error)
@@ -2480,6 +2485,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GraphChange.FromID(childComplexity), true
+	case "GraphChange.importRunIds":
+		if e.ComplexityRoot.GraphChange.ImportRunIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.ImportRunIds(childComplexity), true
+	case "GraphChange.importRuns":
+		if e.ComplexityRoot.GraphChange.ImportRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphChange.ImportRuns(childComplexity), true
 	case "GraphChange.importSources":
 		if e.ComplexityRoot.GraphChange.ImportSources == nil {
 			break
@@ -5531,12 +5548,16 @@ type GraphChange {
   fields: [String!]!
   "Who wrote the changes in between, in order of first change."
   actors: [String!]!
-  """
-  The import sources among the actors (imports write as import:<source>;
-  the audit trail does not record the run id, so the run is found by
-  source and time in importRuns).
-  """
+  "The import sources among the actors (imports write as import:<source>)."
   importSources: [String!]!
+  """
+  The ids of the import runs that wrote the changes in between, in order of
+  first change. Entries written before the audit trail recorded runs have
+  none.
+  """
+  importRunIds: [ID!]!
+  "Those import runs (a run whose record is gone is left out)."
+  importRuns: [ImportRun!]!
   "The number of audit entries in between."
   entries: Int!
   firstAt: Time!
@@ -8053,6 +8074,10 @@ func (ec *executionContext) childFields_GraphChange(ctx context.Context, field g
 		return ec.fieldContext_GraphChange_actors(ctx, field)
 	case "importSources":
 		return ec.fieldContext_GraphChange_importSources(ctx, field)
+	case "importRunIds":
+		return ec.fieldContext_GraphChange_importRunIds(ctx, field)
+	case "importRuns":
+		return ec.fieldContext_GraphChange_importRuns(ctx, field)
 	case "entries":
 		return ec.fieldContext_GraphChange_entries(ctx, field)
 	case "firstAt":
@@ -16061,6 +16086,61 @@ func (ec *executionContext) _GraphChange_importSources(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_GraphChange_importSources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GraphChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphChange_importRunIds(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_importRunIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().ImportRunIds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_importRunIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphChange", field, true, true, "ID")
+}
+
+func (ec *executionContext) _GraphChange_importRuns(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphChange_importRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GraphChange().ImportRuns(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []importers.Run) graphql.Marshaler {
+			return ec.marshalNImportRun2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRunᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphChange_importRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GraphChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRun(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _GraphChange_entries(ctx context.Context, field graphql.CollectedField, obj *asof.Change) (ret graphql.Marshaler) {
@@ -32501,6 +32581,18 @@ func (ec *executionContext) _GraphChange(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "importRunIds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_importRunIds(ctx, field, obj)
+				})
+		case "importRuns":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._GraphChange_importRuns(ctx, field, obj)
+				})
 		case "entries":
 			out.Values[i] = ec._GraphChange_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37625,6 +37717,26 @@ func (ec *executionContext) marshalNImportResult2ᚖgithubᚗcomᚋrippleᚑcmdb
 		return graphql.Null
 	}
 	return ec._ImportResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRun2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx context.Context, sel ast.SelectionSet, v importers.Run) graphql.Marshaler {
+	return ec._ImportRun(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportRun2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRunᚄ(ctx context.Context, sel ast.SelectionSet, v []importers.Run) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportRun2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNImportRun2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋimportersᚐRun(ctx context.Context, sel ast.SelectionSet, v *importers.Run) graphql.Marshaler {

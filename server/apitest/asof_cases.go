@@ -182,6 +182,74 @@ var asOfCases = []testCase{
 		// A source that did not exist then is not found.
 		e.fail(t, `query($at: Time) { blastRadius(ciIds: ["`+web+`"], asOf: $at) { totalCount } }`, in("at", t1), "NOT_FOUND", "ciIds[0]")
 	}},
+	{"graphDiff names the import runs that made each change", func(t *testing.T, e *env) {
+		t1 := instant()
+		first := e.importBatch(t, batch("agent", "dc-1", nil))
+		t2 := instant()
+		edit := batch("agent", "dc-1", nil)
+		edit["items"].([]any)[0].(map[string]any)["owner"] = "team-dc"
+		second := e.importBatch(t, edit)
+		t3 := instant()
+		if first.Run.ID == "" || second.Run.ID == "" || first.Run.ID == second.Run.ID {
+			t.Fatalf("runs %q and %q", first.Run.ID, second.Run.ID)
+		}
+
+		const q = `query($from: Time!, $to: Time!) { graphDiff(from: $from, to: $to) {
+			edges { node { kind subjectKind fields actors importSources importRunIds importRuns { id source format } } } } }`
+		type node struct {
+			Kind, SubjectKind                           string
+			Fields, Actors, ImportSources, ImportRunIds []string
+			ImportRuns                                  []struct{ ID, Source, Format string }
+		}
+		diff := func(from, to string) []node {
+			t.Helper()
+			var out struct {
+				GraphDiff struct{ Edges []struct{ Node node } }
+			}
+			e.query(t, q, in("from", from, "to", to), &out)
+			nodes := make([]node, 0, len(out.GraphDiff.Edges))
+			for _, ed := range out.GraphDiff.Edges {
+				nodes = append(nodes, ed.Node)
+			}
+			return nodes
+		}
+		added := diff(t1, t2)
+		if len(added) != 3 {
+			t.Fatalf("diff (t1, t2]: %+v, want the server, the application and their relation", added)
+		}
+		for _, n := range added {
+			if n.Kind != "ADDED" || !slices.Equal(n.ImportRunIds, []string{first.Run.ID}) || len(n.ImportRuns) != 1 ||
+				n.ImportRuns[0].ID != first.Run.ID || n.ImportRuns[0].Source != "agent" || n.ImportRuns[0].Format != "batch" ||
+				!slices.Equal(n.ImportSources, []string{"agent"}) {
+				t.Errorf("diff (t1, t2]: %+v, want added by run %s", n, first.Run.ID)
+			}
+		}
+		changed := diff(t2, t3)
+		if len(changed) != 1 || changed[0].Kind != "CHANGED" || !slices.Equal(changed[0].Fields, []string{"owner"}) ||
+			!slices.Equal(changed[0].ImportRunIds, []string{second.Run.ID}) || len(changed[0].ImportRuns) != 1 ||
+			changed[0].ImportRuns[0].ID != second.Run.ID {
+			t.Errorf("diff (t2, t3]: %+v, want the server's owner changed by run %s", changed, second.Run.ID)
+		}
+		var both []string
+		for _, n := range diff(t1, t3) {
+			if n.SubjectKind == "CI" && slices.Contains(n.ImportRunIds, second.Run.ID) {
+				both = n.ImportRunIds
+			}
+		}
+		if !slices.Equal(both, []string{first.Run.ID, second.Run.ID}) {
+			t.Errorf("diff (t1, t3]: the server's runs %v, want both in order", both)
+		}
+		// A hand edit names no run.
+		var hand struct {
+			GraphDiff struct{ Edges []struct{ Node node } }
+		}
+		app := e.mk(t, "by-hand", "Application")
+		t4 := instant()
+		e.query(t, q, in("from", t3, "to", t4), &hand)
+		if ed := hand.GraphDiff.Edges; len(ed) != 1 || len(ed[0].Node.ImportRunIds) != 0 || len(ed[0].Node.ImportRuns) != 0 || app == "" {
+			t.Errorf("diff (t3, t4]: %+v, want one CI written by hand with no run", ed)
+		}
+	}},
 	{"change impact before and after a closed change", func(t *testing.T, e *env) {
 		db := e.mk(t, "db", "Database")
 		app := e.mk(t, "app", "Application")
