@@ -63,6 +63,8 @@ func blastNames(t *testing.T, tr graph.Traverser, seed string) []string {
 type history struct {
 	db, app, web   graph.CI
 	t0, t1, t2, t3 time.Time
+	// run is the import run that created web.
+	run string
 }
 
 func build(t *testing.T, s graph.Store) history {
@@ -73,7 +75,8 @@ func build(t *testing.T, s graph.Store) history {
 	h.app = ci(ctx, t, s, "app", graph.ClassApplication)
 	relate(ctx, t, s, h.app, graph.RelDependsOn, h.db)
 	h.t1 = tick()
-	h.web = ci(graph.WithActor(ctx, "import:nmap"), t, s, "web", graph.ClassApplication)
+	h.run = graph.NewID()
+	h.web = ci(graph.WithImportRun(ctx, "nmap", h.run), t, s, "web", graph.ClassApplication)
 	relate(ctx, t, s, h.web, graph.RelDependsOn, h.app)
 	upsert(ctx, t, s, graph.CIInput{ID: h.db.ID, Name: ptr("db-primary")})
 	h.t2 = tick()
@@ -186,7 +189,8 @@ func TestDiff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.Changes) != 3 || d.Changes[0].Kind != asof.Added || fmt.Sprint(d.Changes[0].ImportSources) != "[nmap]" {
+		if len(d.Changes) != 3 || d.Changes[0].Kind != asof.Added || fmt.Sprint(d.Changes[0].ImportSources) != "[nmap]" ||
+			fmt.Sprint(d.Changes[0].ImportRuns) != "["+h.run+"]" || len(d.Changes[1].ImportRuns) != 0 {
 			t.Fatalf("diff (t1, t2]: %+v", d.Changes)
 		}
 	})

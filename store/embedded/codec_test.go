@@ -1,6 +1,8 @@
 package embedded
 
 import (
+	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
@@ -41,5 +43,36 @@ func TestRelCreatedAt(t *testing.T) {
 				t.Fatalf("createdAt %v, want %v", got, at)
 			}
 		})
+	}
+}
+
+// TestAuditFormats checks that entries round-trip with their import run,
+// and that entries written before the run was recorded (format 1: no run
+// field after the actor) still decode, with no run.
+func TestAuditFormats(t *testing.T) {
+	e := graph.AuditEntry{ID: graph.NewID(), At: time.UnixMicro(1_700_000_000_000_001).UTC(), Actor: "import:nmap",
+		ImportRun: graph.NewID(), Action: graph.ActionCreate, SubjectKind: graph.SubjectCI, SubjectID: "x",
+		About: []string{"x"}, After: []byte(`{"id":"x"}`)}
+	got, err := decodeAudit(encodeAudit(&e))
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(e) {
+		t.Fatalf("round trip:\n got %+v, %v\nwant %+v", got, err, e)
+	}
+
+	// Format 1 is format 2 without the run: drop its (empty) length byte.
+	e.ImportRun = ""
+	v2 := encodeAudit(&e)
+	_, n := binary.Varint(v2[1:])
+	runAt := 1 + n + 1 + len(e.ID) + 1 + len(e.Actor)
+	if v2[runAt] != 0 {
+		t.Fatalf("byte %d is %d, want the empty run's length", runAt, v2[runAt])
+	}
+	v1 := append([]byte{auditFormatV1}, v2[1:runAt]...)
+	v1 = append(v1, v2[runAt+1:]...)
+	got, err = decodeAudit(v1)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(e) {
+		t.Fatalf("format 1:\n got %+v, %v\nwant %+v", got, err, e)
+	}
+	if _, err := decodeAudit(append([]byte{auditFormat + 1}, v2[1:]...)); err == nil {
+		t.Fatal("unknown format decoded")
 	}
 }
