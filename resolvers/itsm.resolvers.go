@@ -15,6 +15,10 @@ import (
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
+func (r *auditEntryResolver) ImportRunID(ctx context.Context, obj *graph.AuditEntry) (*string, error) {
+	return nonEmpty(obj.ImportRun), nil
+}
+
 func (r *auditEntryResolver) SubjectKind(ctx context.Context, obj *graph.AuditEntry) (string, error) {
 	return string(obj.SubjectKind), nil
 }

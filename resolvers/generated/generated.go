@@ -113,6 +113,7 @@ type ComplexityRoot struct {
 		At          func(childComplexity int) int
 		Before      func(childComplexity int) int
 		ID          func(childComplexity int) int
+		ImportRunID func(childComplexity int) int
 		SubjectID   func(childComplexity int) int
 		SubjectKind func(childComplexity int) int
 	}
@@ -951,6 +952,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AuditEntryResolver interface {
+	ImportRunID(ctx context.Context, obj *graph.AuditEntry) (*string, error)
+
 	SubjectKind(ctx context.Context, obj *graph.AuditEntry) (string, error)
 
 	Before(ctx context.Context, obj *graph.AuditEntry) (map[string]any, error)
@@ -1389,6 +1392,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.importRunId":
+		if e.ComplexityRoot.AuditEntry.ImportRunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ImportRunID(childComplexity), true
 	case "AuditEntry.subjectId":
 		if e.ComplexityRoot.AuditEntry.SubjectID == nil {
 			break
@@ -6679,6 +6688,8 @@ type AuditEntry {
   id: ID!
   at: Time!
   actor: String!
+  "The import run that made the write (see importRun); null for other writes."
+  importRunId: ID
   action: AuditAction!
   "CI, RELATION, or a record kind (INCIDENT, PROBLEM, CHANGE, SLA, WINDOW)."
   subjectKind: String!
@@ -7550,6 +7561,8 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_at(ctx, field)
 	case "actor":
 		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "importRunId":
+		return ec.fieldContext_AuditEntry_importRunId(ctx, field)
 	case "action":
 		return ec.fieldContext_AuditEntry_action(ctx, field)
 	case "subjectKind":
@@ -11359,6 +11372,29 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_importRunId(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_importRunId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().ImportRunID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_importRunId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *graph.AuditEntry) (ret graphql.Marshaler) {
@@ -30866,6 +30902,12 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "importRunId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_importRunId(ctx, field, obj)
+				})
 		case "action":
 			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -195,9 +195,9 @@ var asOfCases = []testCase{
 		}
 
 		const q = `query($from: Time!, $to: Time!) { graphDiff(from: $from, to: $to) {
-			edges { node { kind subjectKind fields actors importSources importRunIds importRuns { id source format } } } } }`
+			edges { node { kind subjectKind subjectId fields actors importSources importRunIds importRuns { id source format } } } } }`
 		type node struct {
-			Kind, SubjectKind                           string
+			Kind, SubjectKind, SubjectID                string
 			Fields, Actors, ImportSources, ImportRunIds []string
 			ImportRuns                                  []struct{ ID, Source, Format string }
 		}
@@ -239,6 +239,27 @@ var asOfCases = []testCase{
 		if !slices.Equal(both, []string{first.Run.ID, second.Run.ID}) {
 			t.Errorf("diff (t1, t3]: the server's runs %v, want both in order", both)
 		}
+		// The server's history names the run of each entry, newest first.
+		var hist struct {
+			History struct {
+				Edges []struct {
+					Node struct {
+						Action      string
+						ImportRunID *string
+					}
+				}
+			}
+		}
+		e.query(t, `query($id: ID!) { history(id: $id) { edges { node { action importRunId } } } }`,
+			in("id", changed[0].SubjectID), &hist)
+		var runs []string
+		for _, ed := range hist.History.Edges {
+			runs = append(runs, ed.Node.Action+" "+deref(ed.Node.ImportRunID))
+		}
+		if len(runs) == 0 || runs[0] != "UPDATE "+second.Run.ID || runs[len(runs)-1] != "CREATE "+first.Run.ID {
+			t.Errorf("server history %v, want its update by run %s first and its creation by run %s last", runs, second.Run.ID, first.Run.ID)
+		}
+
 		// A hand edit names no run.
 		var hand struct {
 			GraphDiff struct{ Edges []struct{ Node node } }
