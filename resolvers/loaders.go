@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -55,16 +56,41 @@ type batchReader interface {
 
 func newLoaders(s batchReader) *loaders {
 	return &loaders{
-		cis: dataloader.NewBatchedLoader(ciBatch(s),
+		cis: dataloader.NewBatchedLoader(inWindow(ciBatch(s)),
 			dataloader.WithWait[string, *graph.CI](loaderWait)),
-		relations: dataloader.NewBatchedLoader(relationsBatch(s),
+		relations: dataloader.NewBatchedLoader(inWindow(relationsBatch(s)),
 			dataloader.WithWait[relationsKey, []graph.Relation](loaderWait)),
-		sightings: dataloader.NewBatchedLoader(sightingsBatch(s),
+		sightings: dataloader.NewBatchedLoader(inWindow(sightingsBatch(s)),
 			dataloader.WithWait[string, []graph.Sighting](loaderWait)),
-		relSightings: dataloader.NewBatchedLoader(relationSightingsBatch(s),
+		relSightings: dataloader.NewBatchedLoader(inWindow(relationSightingsBatch(s)),
 			dataloader.WithWait[graph.RelationKey, []graph.Sighting](loaderWait)),
 		past: &pastViews{byInstant: map[time.Time]*pastView{}},
 	}
+}
+
+// batchWindows numbers the loaders' batch windows process-wide.
+var batchWindows atomic.Uint64
+
+type batchWindowKey struct{}
+
+// inWindow marks the store calls of one batch with the window's number, so
+// that a caller counting store calls can tell what the loader promises --
+// one call per distinct question per window -- from how many windows the
+// scheduler happened to cut: on a loaded machine gqlgen's concurrent list
+// items can straddle the wait and split a page's keys over two or three
+// windows, which is timing, not an N+1.
+func inWindow[K comparable, V any](fn dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		return fn(context.WithValue(ctx, batchWindowKey{}, batchWindows.Add(1)), keys)
+	}
+}
+
+// BatchWindowOf reports which loader batch window a store call was made
+// in; ok is false for a call made outside any loader, which is how a
+// per-item store call (an N+1) shows itself to instrumentation.
+func BatchWindowOf(ctx context.Context) (window uint64, ok bool) {
+	window, ok = ctx.Value(batchWindowKey{}).(uint64)
+	return window, ok
 }
 
 // ciBatch loads CIs by id with one CIsByIDs call; a missing CI is a nil

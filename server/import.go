@@ -63,8 +63,9 @@ const (
 // Answers:
 //
 //	200 {"run": ImportRun, "plan": ImportPlan, "files": [...]} SUCCEEDED, PARTIAL or PLANNED
-//	422 the same, for a run that FAILED on its input (run.errorFile,
-//	    run.errorAt and run.errorField locate the fault)
+//	422 the same plus "error" with code INVALID_INPUT, for a run that
+//	    FAILED on its input (invalid UTF-8 included; run.errorFile,
+//	    run.errorAt and run.errorField locate the fault, nothing is written)
 //	409, 503, 500 the same plus "error", for a run that FAILED otherwise
 //	    (CONFLICT with a concurrent run of the scope; store unavailable)
 //	400 {"error": {"code", "field", "message"}} bad parameters; nothing recorded
@@ -346,7 +347,11 @@ func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusRequestEntityTooLarge
 		ans.Error = &importError{Code: "REQUEST_TOO_LARGE", Message: fmt.Sprintf("request body is larger than the limit of %d bytes", h.maxBytes)}
 	case formats.InputFault(runErr):
+		// The code a client switches on, as every other failed answer
+		// carries one; the run locates the fault (file, line, field) and
+		// keeps only a bounded excerpt of the input in its message.
 		status = http.StatusUnprocessableEntity
+		ans.Error = &importError{Code: string(graph.CodeInvalidInput), Field: run.ErrorField, Message: run.Error}
 	default:
 		status, ans.Error = errorStatus(r, runErr)
 	}

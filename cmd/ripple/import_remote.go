@@ -98,15 +98,17 @@ func (c *ImportCmd) importRemote(ctx context.Context, inputs []importers.Input, 
 	return outcomeError(ans.Run, plan, ans.failure())
 }
 
-// failure is why the run failed, as the server put it: its error when the
-// run failed for another reason than its input (CONFLICT, UNAVAILABLE),
-// else where the input was at fault; nil for a run that did not fail.
+// failure is why the run failed, as the server put it: where the input was
+// at fault when it was (the answer's error is then INVALID_INPUT, and the
+// run has the location), else its error (CONFLICT, UNAVAILABLE); nil for a
+// run that did not fail.
 func (a remoteAnswer) failure() error {
+	inputFault := a.Error == nil || a.Error.Code == string(graph.CodeInvalidInput)
 	switch {
+	case a.Run.Error != "" && inputFault:
+		return &importers.InputError{File: a.Run.ErrorFile, At: a.Run.ErrorAt, Field: a.Run.ErrorField, Message: a.Run.Error}
 	case a.Error != nil:
 		return &graph.Error{Code: graph.Code(a.Error.Code), Field: a.Error.Field, Message: a.Error.Message}
-	case a.Run.Error != "":
-		return &importers.InputError{File: a.Run.ErrorFile, At: a.Run.ErrorAt, Field: a.Run.ErrorField, Message: a.Run.Error}
 	}
 	return nil
 }

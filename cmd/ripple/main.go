@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/ripple-cmdb/ripple/importers/formats"
+	"github.com/ripple-cmdb/ripple/store/neo4j"
 )
 
 // CLI is the whole command line. Subcommands that need a store embed
@@ -36,7 +37,9 @@ func newParser(cli *CLI, opts ...kong.Option) (*kong.Kong, error) {
 		kong.Description("Ripple: a graph CMDB with impact analysis."),
 		kong.UsageOnError(),
 		// The format registry is the only list of formats.
-		kong.Vars{"formats": strings.Join(formats.Names(), ",")},
+		kong.Vars{"formats": strings.Join(formats.Names(), ","),
+			// The store's default, shown by --help, kept in one place.
+			"neo4jUnreachableTimeout": neo4j.DefaultUnreachableTimeout.String()},
 		limitVars,
 	}, opts...)...)
 }

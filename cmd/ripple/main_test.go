@@ -13,6 +13,8 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/rs/zerolog"
+
+	"github.com/ripple-cmdb/ripple/store/neo4j"
 )
 
 func parse(t *testing.T, args ...string) (*CLI, *kong.Context) {
@@ -52,6 +54,27 @@ func TestFlagsDefaultsAndEnv(t *testing.T) {
 	cli, _ = parse(t, "serve", "--listen", ":1")
 	if cli.Serve.Listen != ":1" {
 		t.Errorf("flag did not override env: %s", cli.Serve.Listen)
+	}
+}
+
+func TestNeo4jUnreachableTimeoutFlag(t *testing.T) {
+	cli, _ := parse(t, "serve")
+	if got := cli.Serve.neo4jConfig().UnreachableTimeout; got != neo4j.DefaultUnreachableTimeout {
+		t.Errorf("default: %v, want the store's %v", got, neo4j.DefaultUnreachableTimeout)
+	}
+	t.Setenv("RIPPLE_NEO4J_UNREACHABLE_TIMEOUT", "750ms")
+	cli, _ = parse(t, "serve")
+	if got := cli.Serve.neo4jConfig().UnreachableTimeout; got != 750*time.Millisecond {
+		t.Errorf("from env: %v", got)
+	}
+	cli, _ = parse(t, "serve", "--neo4j-unreachable-timeout", "10s")
+	if got := cli.Serve.neo4jConfig().UnreachableTimeout; got != 10*time.Second {
+		t.Errorf("flag over env: %v", got)
+	}
+	// Imports open the store with the same flags.
+	cli, _ = parse(t, "import", "csv", "--neo4j-unreachable-timeout", "2s", "x.csv")
+	if got := cli.Import.neo4jConfig().UnreachableTimeout; got != 2*time.Second {
+		t.Errorf("import: %v", got)
 	}
 }
 

@@ -15,14 +15,15 @@ import (
 
 // StoreFlags choose and configure the graph store.
 type StoreFlags struct {
-	Store            string `name:"store" enum:"embedded,neo4j" default:"embedded" env:"RIPPLE_STORE" help:"Storage backend (${enum})."`
-	DataDir          string `name:"data-dir" default:"./ripple-data" env:"RIPPLE_DATA_DIR" help:"Directory of the embedded store."`
-	Neo4jURI         string `name:"neo4j-uri" default:"bolt://127.0.0.1:7687" env:"RIPPLE_NEO4J_URI" help:"Neo4j Bolt address."`
-	Neo4jUser        string `name:"neo4j-user" env:"RIPPLE_NEO4J_USER" help:"Neo4j user; empty connects without authentication."`
-	Neo4jPassword    string `name:"neo4j-password" env:"RIPPLE_NEO4J_PASSWORD" help:"Neo4j password (prefer the environment variable)."`
-	Neo4jDatabase    string `name:"neo4j-database" default:"neo4j" env:"RIPPLE_NEO4J_DATABASE" help:"Neo4j database name."`
-	Neo4jImportBatch int    `name:"neo4j-import-batch" env:"RIPPLE_NEO4J_IMPORT_BATCH" help:"Writes per Neo4j transaction during imports (default 5000; -1: a whole run in one transaction, for a Neo4j with a large transaction memory pool)."`
-	Catalogue        string `name:"catalogue" type:"existingfile" env:"RIPPLE_CATALOGUE" help:"JSON file of classes and relation types to add to (or replace in) the built-in catalogue."`
+	Store                   string        `name:"store" enum:"embedded,neo4j" default:"embedded" env:"RIPPLE_STORE" help:"Storage backend (${enum})."`
+	DataDir                 string        `name:"data-dir" default:"./ripple-data" env:"RIPPLE_DATA_DIR" help:"Directory of the embedded store."`
+	Neo4jURI                string        `name:"neo4j-uri" default:"bolt://127.0.0.1:7687" env:"RIPPLE_NEO4J_URI" help:"Neo4j Bolt address."`
+	Neo4jUser               string        `name:"neo4j-user" env:"RIPPLE_NEO4J_USER" help:"Neo4j user; empty connects without authentication."`
+	Neo4jPassword           string        `name:"neo4j-password" env:"RIPPLE_NEO4J_PASSWORD" help:"Neo4j password (prefer the environment variable)."`
+	Neo4jDatabase           string        `name:"neo4j-database" default:"neo4j" env:"RIPPLE_NEO4J_DATABASE" help:"Neo4j database name."`
+	Neo4jImportBatch        int           `name:"neo4j-import-batch" env:"RIPPLE_NEO4J_IMPORT_BATCH" help:"Writes per Neo4j transaction during imports (default 5000; -1: a whole run in one transaction, for a Neo4j with a large transaction memory pool)."`
+	Neo4jUnreachableTimeout time.Duration `name:"neo4j-unreachable-timeout" default:"${neo4jUnreachableTimeout}" env:"RIPPLE_NEO4J_UNREACHABLE_TIMEOUT" help:"How long a request keeps trying to reach a Neo4j that is down before it fails with UNAVAILABLE."`
+	Catalogue               string        `name:"catalogue" type:"existingfile" env:"RIPPLE_CATALOGUE" help:"JSON file of classes and relation types to add to (or replace in) the built-in catalogue."`
 }
 
 // catalogue is the built-in catalogue, extended by --catalogue if given.
@@ -52,10 +53,7 @@ func (f StoreFlags) open(ctx context.Context, log zerolog.Logger) (graph.Store, 
 	switch f.Store {
 	case "neo4j":
 		log.Info().Str("uri", f.Neo4jURI).Str("database", f.Neo4jDatabase).Msg("opening Neo4j store")
-		s, err := neo4j.Open(ctx, neo4j.Config{
-			URI: f.Neo4jURI, User: f.Neo4jUser, Password: f.Neo4jPassword, Database: f.Neo4jDatabase,
-			ImportBatchSize: f.Neo4jImportBatch,
-		}, cat, log.With().Str("component", "neo4j").Logger())
+		s, err := neo4j.Open(ctx, f.neo4jConfig(), cat, log.With().Str("component", "neo4j").Logger())
 		if err != nil {
 			return nil, fmt.Errorf("open Neo4j store at %s: %w", f.Neo4jURI, err)
 		}
@@ -67,6 +65,14 @@ func (f StoreFlags) open(ctx context.Context, log zerolog.Logger) (graph.Store, 
 			return nil, fmt.Errorf("open embedded store in %s: %w", f.DataDir, err)
 		}
 		return s, nil
+	}
+}
+
+// neo4jConfig is the Neo4j store's configuration from the flags.
+func (f StoreFlags) neo4jConfig() neo4j.Config {
+	return neo4j.Config{
+		URI: f.Neo4jURI, User: f.Neo4jUser, Password: f.Neo4jPassword, Database: f.Neo4jDatabase,
+		ImportBatchSize: f.Neo4jImportBatch, UnreachableTimeout: f.Neo4jUnreachableTimeout,
 	}
 }
 

@@ -2,9 +2,11 @@ package apitest
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/resolvers"
 )
 
 // CountingStore is a pass-through graph.Store that counts the calls made
@@ -14,6 +16,57 @@ type CountingStore struct {
 	graph.Store
 	upsertCI, apply, getCI, cisByIDs, listCIs, deleteCI atomic.Int64
 	relate, unrelate, relationsOf, neighbourhood, ping  atomic.Int64
+
+	mu      sync.Mutex
+	batches map[string]*Batches // by method: the batch lookups only
+}
+
+// Batches is how one batch lookup was called: the dataloaders promise one
+// call per distinct question per batch window, so these figures let a test
+// check that promise exactly instead of guessing how many windows a loaded
+// scheduler cuts a page into.
+type Batches struct {
+	Calls   int
+	Outside int            // calls made outside any loader window: per-item calls
+	Windows map[uint64]int // calls per loader batch window
+	IDs     int            // ids asked, summed over the calls
+}
+
+func (c *CountingStore) logBatch(ctx context.Context, method string, ids int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batches == nil {
+		c.batches = map[string]*Batches{}
+	}
+	b := c.batches[method]
+	if b == nil {
+		b = &Batches{Windows: map[uint64]int{}}
+		c.batches[method] = b
+	}
+	b.Calls++
+	b.IDs += ids
+	if w, ok := resolvers.BatchWindowOf(ctx); ok {
+		b.Windows[w]++
+	} else {
+		b.Outside++
+	}
+}
+
+// BatchesOf returns how method (CIsByIDs or RelationsOf) was called since
+// the last Reset.
+func (c *CountingStore) BatchesOf(method string) Batches {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.batches[method]
+	if b == nil {
+		return Batches{Windows: map[uint64]int{}}
+	}
+	out := *b
+	out.Windows = make(map[uint64]int, len(b.Windows))
+	for w, n := range b.Windows {
+		out.Windows[w] = n
+	}
+	return out
 }
 
 // Counts returns the calls made so far by method name.
@@ -41,6 +94,9 @@ func (c *CountingStore) Reset() {
 		&c.deleteCI, &c.relate, &c.unrelate, &c.relationsOf, &c.neighbourhood, &c.ping} {
 		v.Store(0)
 	}
+	c.mu.Lock()
+	c.batches = nil
+	c.mu.Unlock()
 }
 
 func (c *CountingStore) UpsertCI(ctx context.Context, in graph.CIInput) (graph.UpsertResult, error) {
@@ -60,6 +116,7 @@ func (c *CountingStore) GetCI(ctx context.Context, id string) (graph.CI, error) 
 
 func (c *CountingStore) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
 	c.cisByIDs.Add(1)
+	c.logBatch(ctx, "CIsByIDs", len(ids))
 	return c.Store.CIsByIDs(ctx, ids)
 }
 
@@ -90,6 +147,7 @@ func (c *CountingStore) Unrelate(ctx context.Context, from, typ, to string) (boo
 
 func (c *CountingStore) RelationsOf(ctx context.Context, ids []string, dir graph.Direction, types []string) (map[string][]graph.Relation, error) {
 	c.relationsOf.Add(1)
+	c.logBatch(ctx, "RelationsOf", len(ids))
 	return c.Store.RelationsOf(ctx, ids, dir, types)
 }
 

@@ -621,7 +621,7 @@ var importCases = []testCase{
 		doc, _ := truncatedScan(t)
 		status, ans = e.postImport(t, "/api/v1/imports/nmap", "text/xml", strings.NewReader(doc))
 		if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || !strings.Contains(deref(ans.Run.ErrorAt), "line") ||
-			deref(ans.Run.ErrorFile) != "body" || ans.Error != nil {
+			deref(ans.Run.ErrorFile) != "body" || ans.Error == nil || ans.Error.Code != "INVALID_INPUT" {
 			t.Errorf("truncated: %d %+v", status, ans)
 		}
 	}},
@@ -860,6 +860,33 @@ var importCases = []testCase{
 		}
 		if n := e.runCount(t, ""); n != 0 {
 			t.Errorf("slow uploads recorded %d runs", n)
+		}
+	}},
+	{"HTTP: invalid UTF-8 in an uploaded file is refused as INVALID_INPUT naming where", func(t *testing.T, e *env) {
+		csvMapping := url.QueryEscape(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}}`)
+		jsonMapping := url.QueryEscape(`{"class": "Server", "nameColumn": "host", "identifiers": {"hostname": "host"}}`)
+		for _, tc := range []struct{ name, path, ctype, body, at string }{
+			{"csv", "/api/v1/imports/csv?scope=u8csv&mapping=" + csvMapping, "text/csv",
+				"host\nweb-1\nweb-\xff2\n", "line 3"},
+			{"json", "/api/v1/imports/json?scope=u8json&mapping=" + jsonMapping, "application/json",
+				`[{"host": "web-1"}, {"host": "web-` + "\xff" + `2"}]`, "line 1"},
+			{"nmap", "/api/v1/imports/nmap?scope=u8nmap", "application/xml",
+				strings.Replace(smallScan, "alpha.example.com", "alpha\xff.example.com", 1), "line 3"},
+		} {
+			status, ans := e.postImport(t, tc.path, tc.ctype, strings.NewReader(tc.body))
+			if status != http.StatusUnprocessableEntity || ans.Run.Outcome != "FAILED" || ans.Run.Counts.Created != 0 {
+				t.Errorf("%s: %d %+v", tc.name, status, ans.Run)
+				continue
+			}
+			if ans.Error == nil || ans.Error.Code != "INVALID_INPUT" || !strings.Contains(ans.Error.Message, "UTF-8") {
+				t.Errorf("%s: error %+v, run error %q", tc.name, ans.Error, deref(ans.Run.Error))
+			}
+			if tc.at != "" && !strings.Contains(deref(ans.Run.ErrorAt), tc.at) {
+				t.Errorf("%s: errorAt %q, want %q", tc.name, deref(ans.Run.ErrorAt), tc.at)
+			}
+		}
+		if n := e.count(t); n != 0 {
+			t.Errorf("%d CIs written", n)
 		}
 	}},
 	{"HTTP: a 120 MB field is refused with a bounded answer in bounded memory", func(t *testing.T, e *env) {

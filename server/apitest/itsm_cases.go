@@ -377,6 +377,30 @@ var itsmCases = []testCase{
 			t.Errorf("first: 0 gave %+v", p0.Incidents)
 		}
 	}},
+	{"an explicit null optional id means not set", func(t *testing.T, e *env) {
+		// gqlgen decodes a null ID into a Go string as "null"; the
+		// client meant "no root cause yet", both as a literal and as a
+		// variable.
+		for _, q := range []struct {
+			name, query string
+			vars        map[string]any
+		}{
+			{"literal", `mutation { createProblem(input: {title: "p", rootCauseCiId: null}) { id rootCauseCiId } }`, nil},
+			{"variable", `mutation($in: CreateProblemInput!) { createProblem(input: $in) { id rootCauseCiId } }`,
+				in("in", in("title", "p", "rootCauseCiId", nil))},
+		} {
+			var out struct {
+				CreateProblem struct {
+					ID            string
+					RootCauseCiID *string `json:"rootCauseCiId"`
+				}
+			}
+			e.query(t, q.query, q.vars, &out)
+			if out.CreateProblem.ID == "" || out.CreateProblem.RootCauseCiID != nil {
+				t.Errorf("%s: %+v", q.name, out.CreateProblem)
+			}
+		}
+	}},
 	{"problem links incidents", func(t *testing.T, e *env) {
 		s := newEstate(t, e)
 		a := e.incident(t, "", in("title", "a", "affectedCiIds", []string{s.app}))

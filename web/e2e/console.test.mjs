@@ -230,7 +230,7 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
 
   test('an incident is raised, worked and resolved; root-cause candidates are shown', async () => {
     await page.goto(url('/incidents'));
-    await page.getByRole('table', { name: 'Incidents' }).getByText('Payments failing with HTTP 502').waitFor();
+    await page.getByRole('table', { name: 'Incidents' }).getByText('Checkout requests time out').waitFor();
     await page.getByTestId('root-causes').getByText('payments-api-0').first().waitFor();
     await page.getByText('Suspected change:').first().waitFor();
     await shot('incidents');
@@ -248,6 +248,45 @@ describe('console', { skip: missing ? `${CHROMIUM} is missing (apt-get install c
     await page.getByTestId('incident-state').getByText('RESOLVED').waitFor();
     await shot('incident');
     await axe('incident');
+  });
+
+  test('incident groups: the payments-api-0 group with its children, and the major incident names its cause', async () => {
+    await page.goto(url('/incidents'));
+    const group = page.getByTestId('incident-group').filter({ hasText: 'likely caused by payments-api-0' });
+    await group.waitFor();
+    assert.equal(await group.count(), 1, 'one payments-api-0 group');
+    const cause = group.getByRole('link', { name: 'payments-api-0', exact: true });
+    assert.match(await cause.getAttribute('href'), /^\/ci\/[0-9a-f-]+$/);
+    const change = group.getByRole('link', { name: 'Deploy payments-api 3.2.1' });
+    assert.match(await change.getAttribute('href'), /^\/changes\/[0-9a-f-]+$/);
+    const children = group.getByRole('list', { name: /^Incidents in / }).getByRole('listitem');
+    assert.equal(await children.count(), 2);
+    await children.filter({ hasText: 'Payments failing with HTTP 502' }).getByText('likely cause itself').waitFor();
+    await children.filter({ hasText: 'Payment Processing error rate high' }).getByText('in the blast radius of payments-api-0').waitFor();
+    // The grouped incidents are not listed again in the table; the others are.
+    const table = page.getByRole('table', { name: 'Incidents' });
+    await table.getByText('Orders replica lagging behind primary').waitFor();
+    assert.equal(await table.getByText('Payments failing with HTTP 502').count(), 0);
+    await shot('incident-groups');
+    await axe('incident-groups');
+
+    await group.getByRole('heading').getByRole('link', { name: /Major incident/ }).click();
+    const corr = page.getByTestId('correlation');
+    await corr.waitFor();
+    await corr.getByRole('link', { name: 'payments-api-0', exact: true }).waitFor();
+    await corr.getByRole('link', { name: 'Deploy payments-api 3.2.1' }).waitFor();
+    await corr.getByText('CHANGE', { exact: true }).waitFor();
+    const grouped = corr.getByRole('list', { name: 'Grouped incidents' }).getByRole('listitem');
+    assert.equal(await grouped.count(), 2);
+    await grouped.filter({ hasText: 'Payment Processing error rate high' }).getByText('payments-api-0 → payments-api → Payment Processing').waitFor();
+    await shot('incident-major');
+    await axe('incident-major');
+
+    await grouped.getByRole('link', { name: 'Payment Processing error rate high' }).click();
+    const parent = page.getByTestId('incident-parent');
+    await parent.getByRole('link', { name: /Major incident: 2 incidents likely caused by payments-api-0/ }).waitFor();
+    await page.getByText('is in the blast radius of payments-api-0').waitFor();
+    await axe('incident-child');
   });
 
   test('imports: a dry run shows its plan, then it is applied', async () => {

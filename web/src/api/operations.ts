@@ -220,6 +220,8 @@ export const IncidentRow = graphql(`
       resolution { due remainingMinutes breached stopped paused targetMinutes sla { name } }
     }
     problem { id title state knownError }
+    major
+    parent { id }
   }
 `);
 
@@ -228,6 +230,26 @@ export const IncidentsQuery = graphql(`
     incidents(filter: { open: $open }, first: 200) {
       totalCount
       edges { node { ...IncidentRow } }
+    }
+  }
+`);
+
+// The open groups correlation made: a major incident, its likely cause and
+// suspected change, and the incidents it groups with why each is there.
+export const IncidentGroupsQuery = graphql(`
+  query IncidentGroups {
+    incidentGroups(first: 50) {
+      totalCount
+      edges {
+        node {
+          id title priority state openedAt
+          correlation { score cause { id name class } suspectedChange { id title state } }
+          children(first: 100) {
+            totalCount
+            edges { node { id title priority state grouping { explanation } } }
+          }
+        }
+      }
     }
   }
 `);
@@ -257,6 +279,18 @@ export const IncidentPageQuery = graphql(`
       causedByChange { id title state }
       problem { id title state knownError workaround rootCauseCi { id name } }
       transitions { from to at actor note }
+      parent { id title }
+      grouping { explanation distance effect openedAfterMinutes pathCis { id name } }
+      correlation {
+        score onset windowMinutes updatedAt
+        cause { id name class }
+        suspectedChange { id title state }
+        evidence { kind detail weight }
+      }
+      children(first: 100) {
+        totalCount
+        edges { node { id title priority state grouping { explanation } } }
+      }
     }
     problems(first: 200) {
       edges { node { id title state } }

@@ -1,13 +1,16 @@
 // One incident: its SLA clocks, what it affects, its problem, its history,
-// and the moves it can make next.
+// and the moves it can make next; for a major incident, what correlation
+// found and the incidents it groups; for a child, its group and why.
 import { useId, useState } from 'react';
 import { request } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } from '../api/operations';
 import { SLAClockView } from '../components/Clock';
+import { EvidenceList, GroupChildren } from '../components/Correlation';
 import { useCan } from '../api/session';
 import { Badge, ErrorBox, Facts, Permitted, Section, TransitionList, recordGate } from '../components/ui';
-import { formatTime, words } from '../lib/format';
+import { formatMinutes, formatTime, words } from '../lib/format';
+import { incidentCount, scorePercent } from '../lib/groups';
 import { type IncidentState, incidentMoveLabel, nextIncidentStates } from '../lib/states';
 import { Link } from '../router';
 import { blastURL } from './Blast';
@@ -50,6 +53,52 @@ export function IncidentPage({ id }: { id: string }) {
           <Badge value={i.state} />
         </span>
       </div>
+      {i.parent && (
+        <Section title="Incident group" id={`${fid}-group`}>
+          <p data-testid="incident-parent">
+            Grouped under the major incident <Link to={`/incidents/${i.parent.id}`}>{i.parent.title}</Link>.
+          </p>
+          {i.grouping && <p>{i.grouping.explanation}</p>}
+        </Section>
+      )}
+      {i.major && i.correlation && (
+        <Section title="Correlation" id={`${fid}-corr`}>
+          <div data-testid="correlation">
+            <Facts
+              items={[
+                [
+                  'Likely cause',
+                  i.correlation.cause ? (
+                    <>
+                      <Link to={`/ci/${i.correlation.cause.id}`}>{i.correlation.cause.name}</Link> <span className="muted small">{i.correlation.cause.class}</span>
+                    </>
+                  ) : (
+                    'a deleted CI'
+                  ),
+                ],
+                ['Score', scorePercent(i.correlation.score)],
+                [
+                  'Suspected change',
+                  i.correlation.suspectedChange ? (
+                    <>
+                      <Link to={`/changes/${i.correlation.suspectedChange.id}`}>{i.correlation.suspectedChange.title}</Link> <Badge value={i.correlation.suspectedChange.state} />
+                    </>
+                  ) : (
+                    'none'
+                  ),
+                ],
+                ['Onset', formatTime(i.correlation.onset)],
+                ['Window', formatMinutes(i.correlation.windowMinutes)],
+                ['Updated', formatTime(i.correlation.updatedAt)],
+              ]}
+            />
+            <h3>Evidence</h3>
+            {i.correlation.evidence.length === 0 ? <p>None recorded.</p> : <EvidenceList items={i.correlation.evidence} />}
+            <h3>Grouped incidents ({incidentCount(i.children.totalCount)})</h3>
+            <GroupChildren parentId={i.id} items={i.children.edges.map((e) => e.node)} totalCount={i.children.totalCount} label="Grouped incidents" />
+          </div>
+        </Section>
+      )}
       <Section title="State" id={`${fid}-state`}>
         {moves.length === 0 ? (
           <p>Closed: no further moves.</p>

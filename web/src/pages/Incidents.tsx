@@ -1,16 +1,19 @@
-// Open incidents by priority with their SLA clocks, the CIs that most
-// likely explain them, and a form to raise a new one.
+// Open incident groups (a major incident, its likely cause and suspected
+// change, its children), the other incidents by priority with their SLA
+// clocks, the CIs that most likely explain them, and a form to raise one.
 import { useState } from 'react';
 import { useAction, useQuery } from '../api/hooks';
 import { request } from '../api/client';
-import { CreateIncidentMutation, CreateProblemMutation, IncidentsQuery, RootCauseQuery } from '../api/operations';
+import { CreateIncidentMutation, CreateProblemMutation, IncidentGroupsQuery, IncidentsQuery, RootCauseQuery } from '../api/operations';
 import { type PickedCI, CIPicker } from '../components/CIPicker';
 import { SLAClockView } from '../components/Clock';
+import { EvidenceList, GroupChildren } from '../components/Correlation';
 import { type Column, DataTable } from '../components/DataTable';
 import { useCan } from '../api/session';
 import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
 import type { IncidentRowFragment } from '../gql/graphql';
 import { formatClock, formatTime, words } from '../lib/format';
+import { incidentCount, scorePercent, ungrouped } from '../lib/groups';
 import { priorityOrder } from '../lib/states';
 import { Link, navigate } from '../router';
 
@@ -19,7 +22,10 @@ const POLL_MS = 30_000;
 export function IncidentsPage() {
   const [all, setAll] = useState(false);
   const q = useQuery(IncidentsQuery, { open: all ? null : true }, { pollMs: POLL_MS });
-  const rows = q.data?.incidents.edges.map((e) => e.node) ?? [];
+  const gq = useQuery(IncidentGroupsQuery, {}, { pollMs: POLL_MS });
+  const groups = gq.data?.incidentGroups.edges.map((e) => e.node) ?? [];
+  // Until the groups load, the table waits too, so that no incident shows twice.
+  const rows = gq.data || gq.error ? ungrouped(q.data?.incidents.edges.map((e) => e.node) ?? [], groups) : [];
   const columns: Column<IncidentRowFragment>[] = [
     { key: 'priority', header: 'Priority', sort: (i) => priorityOrder(i.priority), render: (i) => <Badge value={i.priority} /> },
     { key: 'title', header: 'Incident', sort: (i) => i.title, render: (i) => <Link to={`/incidents/${i.id}`}>{i.title}</Link> },
@@ -48,14 +54,53 @@ export function IncidentsPage() {
         <h1>Incidents</h1>
         <p className="updated">
           Updated at {formatClock(q.updatedAt)}{' '}
-          <button type="button" onClick={q.reload}>
+          <button
+            type="button"
+            onClick={() => {
+              q.reload();
+              gq.reload();
+            }}
+          >
             Refresh
           </button>
         </p>
       </div>
       <ErrorBox error={q.error} title="Could not load incidents" />
+      <ErrorBox error={gq.error} title="Could not load incident groups" />
+      {groups.length > 0 && (
+        <Section title={`Open incident groups (${groups.length})`} id="groups-title">
+          <ul className="plain" data-testid="incident-groups">
+            {groups.map((g) => (
+              <li key={g.id} className="group-card" data-testid="incident-group">
+                <h3>
+                  <Badge value={g.priority} /> <Link to={`/incidents/${g.id}`}>{g.title}</Link> <Badge value={g.state} />
+                </h3>
+                {g.correlation && (
+                  <p>
+                    Likely cause: <Link to={`/ci/${g.correlation.cause?.id ?? ''}`}>{g.correlation.cause?.name ?? 'a deleted CI'}</Link>{' '}
+                    <span className="muted small">{g.correlation.cause?.class}</span> ({scorePercent(g.correlation.score)})
+                    {g.correlation.suspectedChange && (
+                      <>
+                        {' · '}Suspected change: <Link to={`/changes/${g.correlation.suspectedChange.id}`}>{g.correlation.suspectedChange.title}</Link>
+                      </>
+                    )}
+                  </p>
+                )}
+                <p className="small">Groups {incidentCount(g.children.totalCount)} · opened {formatTime(g.openedAt)}</p>
+                <GroupChildren parentId={g.id} items={g.children.edges.map((e) => e.node)} totalCount={g.children.totalCount} label={`Incidents in ${g.title}`} />
+              </li>
+            ))}
+          </ul>
+        </Section>
+      )}
       <Section
-        title={all ? `All incidents (${rows.length})` : `Open incidents (${rows.length})`}
+        title={
+          groups.length > 0
+            ? `${all ? 'Other incidents' : 'Other open incidents'} (${rows.length})`
+            : all
+              ? `All incidents (${rows.length})`
+              : `Open incidents (${rows.length})`
+        }
         id="inc-title"
         actions={
           <label className="check">
@@ -63,8 +108,8 @@ export function IncidentsPage() {
           </label>
         }
       >
-        {q.loading && <Loading what="incidents" />}
-        {q.data && rows.length === 0 && <Empty>No open incident.</Empty>}
+        {(q.loading || gq.loading) && <Loading what="incidents" />}
+        {q.data && (gq.data || gq.error) && rows.length === 0 && <Empty>{groups.length > 0 ? 'No other open incident.' : 'No open incident.'}</Empty>}
         {rows.length > 0 && (
           <DataTable
             rows={rows}
@@ -108,7 +153,7 @@ function RootCause() {
                 <h3>
                   <Link to={`/ci/${c.ci.id}`}>{c.ci.name}</Link> <span className="muted small">{c.ci.class}</span>
                 </h3>
-                <strong>{Math.round(c.score * 100)}%</strong>
+                <strong>{scorePercent(c.score)}</strong>
               </div>
               {change?.changeId && (
                 <p>
@@ -131,14 +176,7 @@ function RootCause() {
               </p>
               <details>
                 <summary>Evidence ({c.evidenceItems.length})</summary>
-                <ul className="small">
-                  {c.evidenceItems.map((e, i) => (
-                    <li key={i}>
-                      <code>{e.kind}</code> {e.weight > 0 ? '+' : ''}
-                      {e.weight.toFixed(2)}: {e.detail}
-                    </li>
-                  ))}
-                </ul>
+                <EvidenceList items={c.evidenceItems} />
               </details>
               {!problem && canRaise && (
                 <button
