@@ -1,6 +1,8 @@
 package rootcause
 
 import (
+	"math"
+
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 )
@@ -97,16 +99,9 @@ func Learn(cat *graph.Catalogue, episodes []Episode, opt Options) Coverage {
 		}
 		class := blend(classPrior(classOf[id], opt), cov.Classes[classOf[id]])
 		r := rate(t, class)
-		if abs(r.Down-class.Down) > ciDeviation || abs(r.Degraded-class.Degraded) > ciDeviation {
+		if math.Abs(r.Down-class.Down) > ciDeviation || math.Abs(r.Degraded-class.Degraded) > ciDeviation {
 			cov.CIs[id] = r
 		}
 	}
 	return cov
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
