@@ -102,7 +102,9 @@ func BenchmarkImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		record("neo4j import", engineRun(neo, created))
+		auditCounts(b, ctx, uri, "after the import", nCIs)
 		record("neo4j re-import", engineRun(neo, unchanged))
+		auditCounts(b, ctx, uri, "after the re-import", nCIs)
 		_ = neo.Close(ctx)
 
 		neo4jtest.Wipe(b, uri)
@@ -184,4 +186,30 @@ func plainLoad(ctx context.Context, d neo4j.DriverWithContext, data Dataset) err
 		}
 	}
 	return nil
+}
+
+// auditCounts prints how many audit nodes the import left, per CI: the
+// (:Audit) entries and the (:AuditRef) rows of the shape before issue 11
+// (none since).
+func auditCounts(b *testing.B, ctx context.Context, uri, when string, nCIs float64) {
+	b.Helper()
+	d, err := neo4j.NewDriverWithContext(uri, neo4j.NoAuth())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(ctx)
+	count := func(label string) float64 {
+		res, err := neo4j.ExecuteQuery(ctx, d, "MATCH (n:"+label+") RETURN count(n) AS n", nil,
+			neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(neo4jtest.Database))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _, err := neo4j.GetRecordValue[int64](res.Records[0], "n")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return float64(n)
+	}
+	entries, refs := count("Audit"), count("AuditRef")
+	fmt.Printf("audit %s: %.0f entries (%.2f per CI), %.0f refs (%.2f per CI)\n", when, entries, entries/nCIs, refs, refs/nCIs)
 }
