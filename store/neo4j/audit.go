@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -19,18 +20,22 @@ const (
 	propAuditAction      = "action"
 	propAuditSubjectKind = "subjectKind"
 	propAuditSubjectID   = "subjectId"
-	propAuditAbout       = "about"
+	propAuditRelFrom     = "relFrom"
+	propAuditRelTo       = "relTo"
 	propAuditBefore      = "before"
 	propAuditAfter       = "after"
 )
 
-// auditChange is one audit entry to write: what changed, about which ids,
-// from what to what. The id, time and actor are assigned by writeAudit.
+// auditChange is one audit entry to write: what changed, from what to
+// what. The id, time and actor are assigned by writeAudit. An entry is
+// about its subject and, for a relation, both ends (relFrom, relTo): the
+// ids its History shows under, each found through its own index.
 type auditChange struct {
 	action      graph.AuditAction
 	subjectKind graph.AuditSubject
 	subjectID   string
-	about       []string
+	relFrom     string // relation entries only
+	relTo       string
 	before      []byte // nil for a create
 	after       []byte // nil for a delete
 }
@@ -43,7 +48,6 @@ func ciChange(action graph.AuditAction, before, after *graph.CI) (auditChange, e
 			c.subjectID = ci.ID
 		}
 	}
-	c.about = []string{c.subjectID}
 	var err error
 	if c.before, err = marshalOrNil(before); err != nil {
 		return auditChange{}, fmt.Errorf("audit CI %s: %w", c.subjectID, err)
@@ -64,7 +68,7 @@ func relationChange(action graph.AuditAction, rel graph.Relation) (auditChange, 
 		return auditChange{}, fmt.Errorf("audit relation %s: %w", subject, err)
 	}
 	c := auditChange{action: action, subjectKind: graph.SubjectRelation, subjectID: subject,
-		about: []string{subject, rel.From, rel.To}}
+		relFrom: rel.From, relTo: rel.To}
 	if action == graph.ActionUnrelate {
 		c.before = b
 	} else {
@@ -77,7 +81,7 @@ func relationChange(action graph.AuditAction, rel graph.Relation) (auditChange, 
 // byte for byte.
 func recordChange(action graph.AuditAction, kind graph.RecordKind, id string, before, after []byte) auditChange {
 	return auditChange{action: action, subjectKind: graph.AuditSubject(kind), subjectID: id,
-		about: []string{id}, before: before, after: after}
+		before: before, after: after}
 }
 
 func marshalOrNil(ci *graph.CI) ([]byte, error) {
@@ -121,12 +125,23 @@ func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, by author, at 
 			propAuditAction:      string(c.action),
 			propAuditSubjectKind: string(c.subjectKind),
 			propAuditSubjectID:   c.subjectID,
-			propAuditAbout:       c.about,
+			propAuditRelFrom:     nilIfEmpty(c.relFrom),
+			propAuditRelTo:       nilIfEmpty(c.relTo),
 			propAuditBefore:      stringOrNil(c.before),
 			propAuditAfter:       stringOrNil(c.after),
 		}
 	}
 	return execRows(ctx, tx, "write audit entries", cypherWriteAudit, rows)
+}
+
+// nilIfEmpty stores nothing for an empty string: an entry that is not
+// about a relation has no relFrom or relTo, and so no entry in their
+// indexes.
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func stringOrNil(b []byte) any {
@@ -146,10 +161,14 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 		before = historyTop
 	}
 	params := map[string]any{"about": about, "before": before, "limit": int64(p.First + 1)}
+	cypher := cypherHistory
+	if isRelationSubject(about) {
+		cypher = cypherHistoryRelation
+	}
 	return readTx(ctx, s, "read history", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.AuditPage, error) {
 		var out graph.AuditPage
 		var err error
-		out.Entries, out.HasNextPage, _, err = collectPage(ctx, tx, cypherHistory, params, p, func(rec *neo4j.Record) (graph.AuditEntry, error) {
+		out.Entries, out.HasNextPage, _, err = collectPage(ctx, tx, cypher, params, p, func(rec *neo4j.Record) (graph.AuditEntry, error) {
 			return nodeColumn(rec, "a", auditFromNode)
 		})
 		return out, err
@@ -169,7 +188,13 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 		Before:      f.optRaw(propAuditBefore),
 		After:       f.optRaw(propAuditAfter),
 		At:          f.micros(propAuditAt),
-		About:       f.strings(propAuditAbout),
+	}
+	// The entry is about its subject and a relation's ends. Entries
+	// written before issue 11 also hold that list as "about"; the
+	// migration (schema.go) gave them relFrom and relTo.
+	e.About = []string{e.SubjectID}
+	if from := f.optStr(propAuditRelFrom); from != "" {
+		e.About = append(e.About, from, f.optStr(propAuditRelTo))
 	}
 	if f.err != nil {
 		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, f.err)
@@ -189,29 +214,67 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 	if len(ids) == 0 {
 		return map[string]graph.Timeline{}, nil
 	}
+	var ciIDs, relIDs []string
+	for _, id := range ids {
+		if isRelationSubject(id) {
+			relIDs = append(relIDs, id)
+		} else {
+			ciIDs = append(ciIDs, id)
+		}
+	}
+	queries := []struct {
+		ids          []string
+		first, since string
+	}{
+		{ciIDs, cypherTimelineFirst, cypherTimelineSince},
+		{relIDs, cypherTimelineFirstRelation, cypherTimelineSinceRelation},
+	}
 	return readTx(ctx, s, "read timelines", func(ctx context.Context, tx neo4j.ManagedTransaction) (map[string]graph.Timeline, error) {
 		out := make(map[string]graph.Timeline, len(ids))
-		err := collect(ctx, tx, cypherTimelineFirst, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
-			id, e, err := timelineRow(rec)
-			if err == nil && e.IsGraphEntry() {
-				out[id] = graph.Timeline{First: e}
+		for _, q := range queries {
+			for start := 0; start < len(q.ids); start += maxRowsPerStatement {
+				chunk := q.ids[start:min(start+maxRowsPerStatement, len(q.ids))]
+				if err := readTimelines(ctx, tx, q.first, q.since, chunk, since, out); err != nil {
+					return nil, err
+				}
 			}
-			return err
-		})
-		if err != nil {
-			return nil, err
 		}
-		params := map[string]any{"ids": ids, "floor": graph.AuditIDFloor(since), "since": since.UnixMicro(), "kinds": graphKinds}
-		err = collect(ctx, tx, cypherTimelineSince, params, func(rec *neo4j.Record) error {
-			id, e, err := timelineRow(rec)
-			if tl, ok := out[id]; ok && err == nil {
-				tl.Since = append(tl.Since, e)
-				out[id] = tl
-			}
-			return err
-		})
-		return out, err
+		return out, nil
 	})
+}
+
+// readTimelines adds the timelines of ids to out: their oldest entries,
+// then the graph entries after since of those that have one.
+func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinceCypher string, ids []string, since time.Time, out map[string]graph.Timeline) error {
+	err := collect(ctx, tx, first, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
+		id, e, err := timelineRow(rec)
+		if err == nil && e.IsGraphEntry() {
+			out[id] = graph.Timeline{First: e}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read oldest entries: %w", err)
+	}
+	params := map[string]any{"ids": ids, "floor": graph.AuditIDFloor(since), "since": since.UnixMicro(), "kinds": graphKinds}
+	err = collect(ctx, tx, sinceCypher, params, func(rec *neo4j.Record) error {
+		id, e, err := timelineRow(rec)
+		if tl, ok := out[id]; ok && err == nil {
+			tl.Since = append(tl.Since, e)
+			out[id] = tl
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read entries since %s: %w", since.Format(time.RFC3339Nano), err)
+	}
+	return nil
+}
+
+// isRelationSubject tells a relation's subject id (from|TYPE|to) from a CI
+// or record id: only the former contains the separator.
+func isRelationSubject(about string) bool {
+	return strings.Contains(about, graph.RelationSubjectID(graph.RelationKey{})[:1])
 }
 
 func timelineRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {

@@ -2,6 +2,7 @@ package neo4j
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -70,9 +71,15 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 		// The ledger's refs resolve after the batch, so they see what the
 		// batch creates and not what it removes.
 		var ledger ledgerRows
+		optimistic := true
 		if b.Ledger != nil {
 			var err error
-			if ledger, err = planLedger(ctx, tx, p, b.Ledger); err != nil {
+			ledger, err = planLedger(ctx, tx, p, b.Ledger, optimistic)
+			if errors.Is(err, errLedgerUnverified) {
+				optimistic = false
+				ledger, err = planLedger(ctx, tx, p, b.Ledger, optimistic)
+			}
+			if err != nil {
 				return batchOutcome{}, err
 			}
 		}
@@ -83,7 +90,19 @@ func (s *Store) applyOnce(ctx context.Context, b graph.Batch, prefixed bool) (ba
 			return batchOutcome{}, err
 		}
 		if b.Ledger != nil {
-			if err := writeLedger(ctx, tx, b.Ledger, ledger); err != nil {
+			err := writeLedger(ctx, tx, b.Ledger, ledger)
+			if errors.Is(err, errLedgerUnverified) {
+				// Something taken on trust is missing: the exact plan,
+				// in this transaction, names the first culprit in input
+				// order. The transaction fails either way.
+				if optimistic {
+					if _, perr := planLedger(ctx, tx, p, b.Ledger, false); perr != nil {
+						return batchOutcome{}, perr
+					}
+				}
+				return batchOutcome{}, graph.Internal(err, "ledger write of scope %s/%s", b.Ledger.Source, b.Ledger.Scope)
+			}
+			if err != nil {
 				return batchOutcome{}, err
 			}
 		}
@@ -209,11 +228,23 @@ func writeBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan) 
 		return err
 	}
 	adds, addTypes := groupRelRows(p.relAdds, func(r relRow) bool { return p.addIndex[r.key] >= 0 }, true)
+	existed := map[graph.RelationKey]bool{}
 	for _, t := range addTypes {
-		if err := execRows(ctx, tx, "create "+string(t)+" relations", cypherMergeRelations(t), adds[t]); err != nil {
+		err := collectRows(ctx, tx, "create "+string(t)+" relations", cypherMergeRelations(t), adds[t], func(rec *neo4j.Record) error {
+			k := graph.RelationKey{Type: string(t)}
+			var err error
+			if k.From, err = recordValue[string](rec, "from"); err != nil {
+				return err
+			}
+			k.To, err = recordValue[string](rec, "to")
+			existed[k] = true
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	}
+	p.settleRelates(existed)
 	dels, delTypes := groupRelRows(p.relDels, func(relRow) bool { return true }, false)
 	for _, t := range delTypes {
 		if err := execRows(ctx, tx, "delete "+string(t)+" relations", cypherDeleteRelations(t), dels[t]); err != nil {
@@ -258,8 +289,38 @@ func execRows(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher str
 	return execRowsWith(ctx, tx, what, cypher, rows, nil)
 }
 
+// collectRows runs an UNWIND $rows statement in chunks, passing every
+// record it returns to f.
+func collectRows(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any, f func(*neo4j.Record) error) error {
+	return eachChunk(what, rows, nil, func(params map[string]any) error {
+		return collect(ctx, tx, cypher, params, f)
+	})
+}
+
 // execRowsWith is execRows with parameters shared by every chunk.
 func execRowsWith(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any, shared map[string]any) error {
+	return eachChunk(what, rows, shared, func(params map[string]any) error {
+		return exec(ctx, tx, cypher, params)
+	})
+}
+
+// countRowsWith is execRowsWith for a statement returning one count, n:
+// it returns the sum over the chunks.
+func countRowsWith(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher string, rows []map[string]any, shared map[string]any) (int, error) {
+	total := 0
+	err := eachChunk(what, rows, shared, func(params map[string]any) error {
+		return collect(ctx, tx, cypher, params, func(rec *neo4j.Record) error {
+			n, err := recordValue[int64](rec, "n")
+			total += int(n)
+			return err
+		})
+	})
+	return total, err
+}
+
+// eachChunk calls run with the shared parameters and each chunk of rows
+// as $rows; nothing to do is free.
+func eachChunk(what string, rows []map[string]any, shared map[string]any, run func(params map[string]any) error) error {
 	for start := 0; start < len(rows); start += maxRowsPerStatement {
 		end := min(start+maxRowsPerStatement, len(rows))
 		params := make(map[string]any, len(shared)+1)
@@ -267,7 +328,7 @@ func execRowsWith(ctx context.Context, tx neo4j.ManagedTransaction, what, cypher
 			params[k] = v
 		}
 		params["rows"] = rows[start:end]
-		if err := exec(ctx, tx, cypher, params); err != nil {
+		if err := run(params); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}

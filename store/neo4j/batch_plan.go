@@ -26,9 +26,12 @@ type batchPlan struct {
 	// relsOf holds the stored relations of CIs whose class may change,
 	// keyed by CI id; a key present with no relations means "loaded, none".
 	relsOf map[string][]touchingRel
-	// dbRels are the relations this batch names that exist in the
-	// database, with their creation time (an unrelate audits it).
-	dbRels map[graph.RelationKey]time.Time
+	// dbRels are the relations this batch looked up that exist in the
+	// database, with their creation time (an unrelate audits it). Only
+	// relations the batch also unrelates are looked up (checked); the
+	// existence of the others is settled by the write that creates them.
+	dbRels  map[graph.RelationKey]time.Time
+	checked map[graph.RelationKey]bool
 
 	dirty     []string // CI ids to write, in first-touched order
 	newIdents []identRow
@@ -72,6 +75,9 @@ type relRow struct {
 	key       graph.RelationKey
 	typ       relType
 	createdAt time.Time
+	// audit indexes the relate's entry in batchPlan.audit, which
+	// settleRelates drops if the write finds the relation existing.
+	audit int
 }
 
 // upsertOutcome is what one upsert did.
@@ -95,6 +101,7 @@ func newBatchPlan(cat *graph.Catalogue, b graph.Batch, prefixed bool, now time.T
 		owners:   map[string]string{},
 		relsOf:   map[string][]touchingRel{},
 		dbRels:   map[graph.RelationKey]time.Time{},
+		checked:  map[graph.RelationKey]bool{},
 		addIndex: map[graph.RelationKey]int{},
 		removed:  map[graph.RelationKey]bool{},
 	}
@@ -343,26 +350,26 @@ func (p *batchPlan) commit(existing *planCI, merged graph.CI, changed bool) {
 }
 
 // existenceQueries returns the (from, type, to) triples whose presence in
-// the database the relation replay needs: those with both ends already
-// stored. Relations touching CIs created in this batch cannot exist yet.
+// the database the relation replay needs before writing: those the batch
+// unrelates, with both ends already stored (relations touching CIs created
+// in this batch cannot exist yet). A relate of anything else needs no
+// read: its MERGE creates it or finds it (settleRelates), which spares a
+// bulk load one read statement per type and batch.
 func (p *batchPlan) existenceQueries() []graph.RelationKey {
 	var keys []graph.RelationKey
-	seen := map[graph.RelationKey]bool{}
-	for _, list := range [][]graph.BatchRelation{p.batch.Relate, p.batch.Unrelate} {
-		for _, r := range list {
-			from, ok1 := p.peek(r.From)
-			to, ok2 := p.peek(r.To)
-			if !ok1 || !ok2 || p.cat.CheckRelationType("type", r.Type) != nil {
-				continue
-			}
-			if !p.cis[from].inDB || !p.cis[to].inDB {
-				continue
-			}
-			k := graph.RelationKey{From: from, Type: r.Type, To: to}
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+	for _, r := range p.batch.Unrelate {
+		from, ok1 := p.peek(r.From)
+		to, ok2 := p.peek(r.To)
+		if !ok1 || !ok2 || p.cat.CheckRelationType("type", r.Type) != nil {
+			continue
+		}
+		if !p.cis[from].inDB || !p.cis[to].inDB {
+			continue
+		}
+		k := graph.RelationKey{From: from, Type: r.Type, To: to}
+		if !p.checked[k] {
+			p.checked[k] = true
+			keys = append(keys, k)
 		}
 	}
 	return keys
@@ -461,11 +468,37 @@ func (p *batchPlan) relate(prefix string, r graph.BatchRelation) error {
 	if err != nil {
 		return err
 	}
-	p.audit = append(p.audit, change)
+	// Between stored CIs, a relation not looked up may exist (or have
+	// been created since it was): the write will tell.
 	p.addIndex[k] = len(p.relAdds)
-	p.relAdds = append(p.relAdds, relRow{key: k, typ: t, createdAt: p.now})
+	p.relAdds = append(p.relAdds, relRow{key: k, typ: t, createdAt: p.now, audit: len(p.audit)})
+	p.audit = append(p.audit, change)
 	p.out.relationsCreated++
 	return nil
+}
+
+// settleRelates takes back the creation of the relates whose write found
+// the relation existing (not looked up, or created by a concurrent writer
+// since): no entry, no count. Audit entries are dropped by index, so
+// settle before anything else appends to p.audit.
+func (p *batchPlan) settleRelates(existed map[graph.RelationKey]bool) {
+	if len(existed) == 0 {
+		return
+	}
+	drop := map[int]bool{}
+	for _, r := range p.relAdds {
+		if existed[r.key] && p.addIndex[r.key] >= 0 {
+			drop[r.audit] = true
+			p.out.relationsCreated--
+		}
+	}
+	kept := p.audit[:0]
+	for i, c := range p.audit {
+		if !drop[i] {
+			kept = append(kept, c)
+		}
+	}
+	p.audit = kept
 }
 
 func (p *batchPlan) unrelate(prefix string, r graph.BatchRelation) error {

@@ -2,82 +2,138 @@ package neo4j
 
 // Queries on the audit trail. The model:
 //
-//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId, about, before, after})
-//	(:AuditRef {about, entryId})   one per id in the entry's about list
+//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId,
+//	         relFrom, relTo, before, after})
 //
-// An entry is written once, whole; its about list stays on it for the
-// record. History cannot use that list (a list property cannot be indexed
-// for membership), so each id the entry is about gets a two-property
-// AuditRef row, and the composite index auditref_about_entry turns "the
-// history of X, newest first, after this cursor" into an equality seek on
-// about plus a descending range on entryId read in index order: a page
-// costs O(first) whatever the length of the history. Entry ids come from
-// graph.NewID (UUIDv7), so id order is creation order.
+// One node per change, written once, whole, by one CREATE per batch
+// (cypherWriteAudit), and nothing else: no row per id it is about. An
+// entry is about its subject and, for a relation, its two ends, and each
+// of the three has a composite index with the entry id (schema.go):
 //
-// AuditRef rows reference their entry by id rather than by a relationship:
-// writing a row is then one node and one index entry, and the read joins
-// at most first+1 rows through the audit_id unique index.
+//	audit_subject_id (subjectId, id)   CI, record and relation histories
+//	audit_relfrom_id (relFrom, id)     relations, under the CI they start at
+//	audit_relto_id   (relTo, id)       relations, under the CI they end at
+//
+// so "the history of X after this cursor, newest first" is at most three
+// equality seeks with a range on id, each read in index order and stopped
+// after $limit rows, merged: a page costs O(first) whatever the length of
+// the history. Entry ids come from graph.NewID (UUIDv7), so id order is
+// creation order. relFrom and relTo are absent on CI and record entries,
+// which are therefore not in those two indexes at all.
+//
+// Before issue 11 each entry also had one (:AuditRef {about, entryId})
+// node per id it was about (three per relation entry): 16 refs and 6
+// entries per CI for a bulk load of an estate with five relations per CI,
+// most of the audit's cost. schema.go migrates such a database on start.
 
 // cypherWriteAudit appends entries; rows are complete property maps with
-// before/after null where absent (null properties are simply not stored).
+// absent values null (null properties are simply not stored).
 const cypherWriteAudit = `
 UNWIND $rows AS row
 CREATE (a:Audit)
-SET a = row
-WITH row
-UNWIND row.about AS about
-CREATE (:AuditRef {about: about, entryId: row.id})`
+SET a = row`
 
-// cypherHistoryPage selects the AuditRef rows of one page of an id's
-// history, newest first. $before is the cursor's entry id, or historyTop
-// (above every id) on the first page, so the query has one shape and one
-// plan; $limit is first+1. Ordering by about as well as entryId, though
-// about is fixed, is what lets the planner read the composite index in
-// descending order and stop after $limit rows instead of sorting the whole
-// history (pinned by TestHistoryPlanReadsIndexOrder).
-const cypherHistoryPage = `
-MATCH (x:AuditRef {about: $about})
-WHERE x.entryId < $before
-WITH x
-ORDER BY x.about DESC, x.entryId DESC
-LIMIT $limit`
+// auditSeek is one index-ordered page of the entries whose prop equals
+// $about, newest first, below the cursor $before. Ordering by the
+// equality property as well as id, though it is fixed, is what lets the
+// planner read the composite index in descending order and stop after
+// $limit rows instead of sorting the whole history (pinned by
+// TestHistoryPlanReadsIndexOrder).
+func auditSeek(prop string) string {
+	return `
+  MATCH (a:Audit) WHERE a.` + prop + ` = $about AND a.id < $before
+  WITH a ORDER BY a.` + prop + ` DESC, a.id DESC LIMIT $limit
+  RETURN a`
+}
 
-// cypherHistory joins the page to its entries. The final sort is over at
-// most $limit rows.
-const cypherHistory = cypherHistoryPage + `
-MATCH (a:Audit {id: x.entryId})
+// cypherHistoryRelation is a page of a relation's history: one seek.
+var cypherHistoryRelation = `
+CALL {` + auditSeek(propAuditSubjectID) + `
+}
 RETURN a
 ORDER BY a.id DESC`
+
+// cypherHistory is a page of a CI's or record's history: the entries with
+// it as subject, plus those of relations starting or ending at it. Each
+// branch reads at most $limit rows; the final sort is over at most three
+// times that. $before is the cursor's entry id, or historyTop (above every
+// id) on the first page, so the query has one shape and one plan; $limit
+// is first+1.
+var cypherHistory = `
+CALL {` + auditSeek(propAuditSubjectID) + `
+  UNION` + auditSeek(propAuditRelFrom) + `
+  UNION` + auditSeek(propAuditRelTo) + `
+}
+RETURN a
+ORDER BY a.id DESC
+LIMIT $limit`
 
 // historyTop sorts above every entry id: ids are lower-case UUIDs (hex
 // digits and dashes), all below "~".
 const historyTop = "~"
 
-// cypherTimelineFirst returns each id's oldest entry: one seek on
-// auditref_about_entry per id, read in ascending order and stopped after
-// one row.
-const cypherTimelineFirst = `
+// firstSeek returns the oldest entry whose prop equals id: the composite
+// index read in ascending order, stopped after one row.
+func firstSeek(prop string) string {
+	return `
+    WITH id
+    MATCH (a:Audit) WHERE a.` + prop + ` = id
+    WITH a ORDER BY a.` + prop + `, a.id LIMIT 1
+    RETURN a`
+}
+
+// cypherTimelineFirstRelation returns each relation id's oldest entry.
+var cypherTimelineFirstRelation = `
+UNWIND $ids AS id
+CALL {` + firstSeek(propAuditSubjectID) + `
+}
+RETURN id, a`
+
+// cypherTimelineFirst returns each CI id's oldest entry: the oldest of the
+// three seeks' oldest.
+var cypherTimelineFirst = `
 UNWIND $ids AS id
 CALL {
   WITH id
-  MATCH (x:AuditRef {about: id})
-  WITH x
-  ORDER BY x.about, x.entryId
-  LIMIT 1
-  RETURN x.entryId AS entryId
+  CALL {` + firstSeek(propAuditSubjectID) + `
+    UNION` + firstSeek(propAuditRelFrom) + `
+    UNION` + firstSeek(propAuditRelTo) + `
+  }
+  WITH a ORDER BY a.id LIMIT 1
+  RETURN a
 }
-MATCH (a:Audit {id: entryId})
 RETURN id, a`
 
-// cypherTimelineSince returns the entries about each id after $since: a
-// range seek on auditref_about_entry from $floor (graph.AuditIDFloor), so
-// history older than the instant is never read.
-const cypherTimelineSince = `
+// sinceSeek returns the entries whose prop equals id from $floor on (a
+// range seek: graph.AuditIDFloor, so history older than the instant is
+// never read).
+func sinceSeek(prop string) string {
+	return `
+  WITH id
+  MATCH (a:Audit) WHERE a.` + prop + ` = id AND a.id >= $floor
+  RETURN a`
+}
+
+// cypherTimelineSinceRelation returns the entries about each relation id
+// after $since.
+var cypherTimelineSinceRelation = `
 UNWIND $ids AS id
-MATCH (x:AuditRef {about: id})
-WHERE x.entryId >= $floor
-MATCH (a:Audit {id: x.entryId})
-WHERE a.at > $since AND a.subjectKind IN $kinds
+CALL {` + sinceSeek(propAuditSubjectID) + `
+}
+WITH id, a WHERE a.at > $since AND a.subjectKind IN $kinds
+RETURN id, a
+ORDER BY a.id`
+
+// cypherTimelineSince returns the entries about each CI id after $since.
+// The three seeks cannot meet on one entry (a relation's subject id never
+// equals a CI id, and a relation never joins a CI to itself).
+var cypherTimelineSince = `
+UNWIND $ids AS id
+CALL {` + sinceSeek(propAuditSubjectID) + `
+  UNION ALL` + sinceSeek(propAuditRelFrom) + `
+  UNION ALL` + sinceSeek(propAuditRelTo) + `
+}
+WITH id, a WHERE a.at > $since AND a.subjectKind IN $kinds
 RETURN id, a
 ORDER BY a.id`
 

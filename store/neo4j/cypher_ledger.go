@@ -53,22 +53,34 @@ UNWIND $ids AS id
 MATCH (c:CI {id: id})
 RETURN id`
 
-// cypherSeeCIs records that a run saw CIs. MERGE seeks the composite
-// unique index; firstSeen is set on creation only. The CI is matched so
-// that a CI deleted since the refs were resolved gets no sighting.
+// cypherSeeCIs records that a run saw CIs and counts the sightings
+// written. MERGE seeks the composite unique index; firstSeen is set on
+// creation only. The CI is matched, so a ref to no CI (taken on trust by
+// planLedger, or deleted since the refs were resolved) gets no sighting
+// and the count tells.
 const cypherSeeCIs = `
 UNWIND $rows AS row
 MATCH (c:CI {id: row.ci})
 MERGE (s:Sighting {source: $source, scope: $scope, subject: row.ci})
 ON CREATE SET s.firstSeen = $at
-SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0`
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0
+RETURN count(*) AS n`
 
-// cypherSeeRelations records that a run saw relations (checked to exist).
+// cypherSeeRelations records that a run saw relations and counts the
+// sightings written. Rows with check set name relations the batch cannot
+// vouch for: the relation must exist, which is looked for from its From
+// end (its outgoing relationships, the type compared as a string: a type
+// cannot be a parameter), so this is the existence check and the write in
+// one statement.
 const cypherSeeRelations = `
 UNWIND $rows AS row
+MATCH (a:CI {id: row.from})
+WITH row, a
+WHERE NOT row.check OR EXISTS { MATCH (a)-[r]->(b) WHERE type(r) = row.type AND b.id = row.to }
 MERGE (s:Sighting {source: $source, scope: $scope, subject: row.subject})
 ON CREATE SET s.relFrom = row.from, s.relType = row.type, s.relTo = row.to, s.firstSeen = $at
-SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0`
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0
+RETURN count(*) AS n`
 
 // cypherMissSightings sets the missed count of existing sightings; unknown
 // subjects match nothing.

@@ -23,14 +23,24 @@ ON CREATE SET r.createdAt = $createdAt
 RETURN r.createdAt AS createdAt`
 }
 
-// cypherMergeRelations is the batch form of cypherMergeRelation.
+// cypherMergeRelations is the batch form of cypherMergeRelation, and the
+// batch's existence check for relations it creates: it returns the rows
+// whose relation already existed. MERGE has to look for the relationship
+// anyway (Expand(Into) between the two locked ends), so asking first was
+// a second search. The fresh marker tells a relationship this statement
+// created from one it found; it is removed in the same statement, so it
+// is never stored.
 func cypherMergeRelations(t relType) string {
 	return `
 UNWIND $rows AS row
 MATCH (a:CI {id: row.from})
 MATCH (b:CI {id: row.to})
 MERGE (a)-[r:` + string(t) + `]->(b)
-ON CREATE SET r.createdAt = row.createdAt`
+ON CREATE SET r.createdAt = row.createdAt, r.fresh = true
+WITH row, r, r.fresh IS NULL AS existed
+REMOVE r.fresh
+WITH row, existed WHERE existed
+RETURN row.from AS from, row.to AS to`
 }
 
 // cypherDeleteRelation removes from -T-> to and returns one row per

@@ -9,7 +9,6 @@ const (
 	labelIdentifier = "Identifier"
 	labelRecord     = "Record"
 	labelAudit      = "Audit"
-	labelAuditRef   = "AuditRef"
 	labelScope      = "ImportScope"
 	labelSighting   = "Sighting"
 	relIdentifies   = "identifies"
@@ -34,9 +33,10 @@ const (
 //     The backing composite index also serves ListRecords: equality on kind,
 //     range on id, read in (descending) index order.
 //   - record_kind_state: the States filter.
-//   - audit_id: History joins its AuditRef rows to the entries by id.
-//   - auditref_about_entry: History is an equality seek on about and a
-//     descending range on entryId, read in index order (see cypher_audit.go).
+//   - audit_id: one entry per id; GraphChanges is a range seek on it.
+//   - audit_subject_id/relfrom_id/relto_id: History and Timelines are
+//     equality seeks on what an entry is about (its subject, a relation's
+//     ends) with a range on id, read in index order (see cypher_audit.go).
 //   - importscope_key: one ledger header per (source, scope); MERGE on it
 //     is what makes two first runs of a scope meet on one node.
 //   - sighting_key: one sighting per (source, scope, subject); its index
@@ -55,13 +55,33 @@ var schemaCypher = []string{
 	"CREATE CONSTRAINT record_kind_id IF NOT EXISTS FOR (r:Record) REQUIRE (r.kind, r.id) IS UNIQUE",
 	"CREATE INDEX record_kind_state IF NOT EXISTS FOR (r:Record) ON (r.kind, r.state)",
 	"CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (a:Audit) REQUIRE a.id IS UNIQUE",
-	"CREATE INDEX auditref_about_entry IF NOT EXISTS FOR (x:AuditRef) ON (x.about, x.entryId)",
+	"CREATE INDEX audit_subject_id IF NOT EXISTS FOR (a:Audit) ON (a.subjectId, a.id)",
+	"CREATE INDEX audit_relfrom_id IF NOT EXISTS FOR (a:Audit) ON (a.relFrom, a.id)",
+	"CREATE INDEX audit_relto_id IF NOT EXISTS FOR (a:Audit) ON (a.relTo, a.id)",
 	"CREATE CONSTRAINT importscope_key IF NOT EXISTS FOR (s:ImportScope) REQUIRE (s.source, s.scope) IS UNIQUE",
 	"CREATE CONSTRAINT sighting_key IF NOT EXISTS FOR (s:Sighting) REQUIRE (s.source, s.scope, s.subject) IS UNIQUE",
 	"CREATE INDEX sighting_subject IF NOT EXISTS FOR (s:Sighting) ON (s.subject)",
 	"CREATE INDEX sighting_relfrom IF NOT EXISTS FOR (s:Sighting) ON (s.relFrom)",
 	"CREATE INDEX sighting_relto IF NOT EXISTS FOR (s:Sighting) ON (s.relTo)",
 }
+
+// The audit trail of a database written before issue 11 had one
+// (:AuditRef {about, entryId}) node per id an entry was about, and a
+// relation entry's ends only in its about list. migrateAuditCypher gives
+// such relation entries relFrom and relTo (about is [subject, from, to]),
+// then the refs go, then their index. Each step is idempotent and runs in
+// transactions of bounded size (auto-commit: CALL IN TRANSACTIONS), and
+// the refs go last, so an interrupted migration is finished by the next
+// start: it runs while any AuditRef is left.
+var migrateAuditCypher = []string{
+	`MATCH (a:Audit) WHERE a.subjectKind = 'RELATION' AND a.relFrom IS NULL AND size(a.about) = 3
+CALL { WITH a SET a.relFrom = a.about[1], a.relTo = a.about[2] } IN TRANSACTIONS OF 10000 ROWS`,
+	"MATCH (x:AuditRef) CALL { WITH x DELETE x } IN TRANSACTIONS OF 10000 ROWS",
+	"DROP INDEX auditref_about_entry IF EXISTS",
+}
+
+// oldAuditCypher finds an AuditRef, the mark of the shape before issue 11.
+const oldAuditCypher = "MATCH (x:AuditRef) RETURN count(x) > 0 AS old LIMIT 1"
 
 // awaitIndexesCypher blocks until new indexes are populated, so the first
 // queries after Open are planned with them instead of scanning.

@@ -2,6 +2,7 @@ package neo4j
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -85,8 +86,17 @@ type ledgerRows struct {
 // the batch's own writes to be). Every seen ref must name a CI and every
 // seen relation must exist once the batch is applied; the first one that
 // does not, in input order, fails the batch with NOT_FOUND.
-func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, w *graph.LedgerWrite) (ledgerRows, error) {
-	r := refResolver{p: p, found: map[string]bool{}, owners: map[string]string{}, seenID: map[string]bool{}, seenKey: map[string]bool{}}
+//
+// Optimistic, it reads nothing it need not: a ref by id that the batch
+// did not load is taken at its word, and a relation the batch cannot vouch
+// for is marked for checking. The sighting writes check both (they match
+// the CI, or the relation, and count what they wrote): writeLedger returns
+// errLedgerUnverified if anything was missing, and apply then plans again,
+// not optimistic, for the exact error. That spares a re-import, whose
+// sightings name only stored CIs and relations, one read statement per
+// chunk of ids and one per relation type and chunk in every batch.
+func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, w *graph.LedgerWrite, optimistic bool) (ledgerRows, error) {
+	r := refResolver{p: p, trustIDs: optimistic, found: map[string]bool{}, owners: map[string]string{}, seenID: map[string]bool{}, seenKey: map[string]bool{}}
 	for _, ref := range w.SeenCIs {
 		r.want(ref)
 	}
@@ -134,18 +144,26 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 			ask = append(ask, keys[i])
 		}
 	}
-	inDB, err := existingRelations(ctx, tx, ask)
-	if err != nil {
-		return ledgerRows{}, err
+	var inDB map[graph.RelationKey]bool
+	if !optimistic {
+		var err error
+		if inDB, err = existingRelations(ctx, tx, ask); err != nil {
+			return ledgerRows{}, err
+		}
 	}
 	seenRel := map[graph.RelationKey]bool{}
 	for i, k := range keys {
 		if endErr[i] != nil {
+			// An earlier relation left to the write's check may be
+			// missing too, and its error comes first: plan exactly.
+			if optimistic {
+				return ledgerRows{}, errLedgerUnverified
+			}
 			return ledgerRows{}, endErr[i]
 		}
 		exists, known := p.relationAfterBatch(k)
 		if !known {
-			exists = inDB[k]
+			exists = optimistic || inDB[k]
 		}
 		if !exists {
 			return ledgerRows{}, graph.Errorf(graph.CodeNotFound, graph.FieldIndex("ledger.seenRelations", i),
@@ -154,7 +172,7 @@ func planLedger(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan, 
 		if !seenRel[k] {
 			seenRel[k] = true
 			out.seenRels = append(out.seenRels, map[string]any{
-				"subject": graph.RelationSubjectID(k), "from": k.From, "type": k.Type, "to": k.To,
+				"subject": graph.RelationSubjectID(k), "from": k.From, "type": k.Type, "to": k.To, "check": !known,
 			})
 		}
 	}
@@ -202,7 +220,10 @@ func (p *batchPlan) relationAfterBatch(k graph.RelationKey) (exists, known bool)
 // identifiers the batch loaded or created), then against what lookup read
 // from the database for the others.
 type refResolver struct {
-	p       *batchPlan
+	p *batchPlan
+	// trustIDs takes refs by id at their word, for the sighting write
+	// to check (see planLedger).
+	trustIDs bool
 	ids     []string // ids to look up in the database
 	keys    []string // identifier keys to look up in the database
 	seenID  map[string]bool
@@ -214,7 +235,7 @@ type refResolver struct {
 // want notes a ref the plan cannot resolve, for lookup.
 func (r *refResolver) want(ref graph.CIRef) {
 	if ref.ID != "" {
-		if r.p.cis[ref.ID] == nil && !r.seenID[ref.ID] {
+		if r.p.cis[ref.ID] == nil && !r.trustIDs && !r.seenID[ref.ID] {
 			r.seenID[ref.ID] = true
 			r.ids = append(r.ids, ref.ID)
 		}
@@ -275,7 +296,7 @@ func identifierOwners(ctx context.Context, tx neo4j.ManagedTransaction, keys []s
 // resolve returns the id of the CI a ref names, or NOT_FOUND on field.
 func (r *refResolver) resolve(field string, ref graph.CIRef) (string, error) {
 	if ref.ID != "" {
-		if r.p.cis[ref.ID] == nil && !r.found[ref.ID] {
+		if r.p.cis[ref.ID] == nil && !r.trustIDs && !r.found[ref.ID] {
 			return "", graph.NotFound(field, "CI", ref.ID)
 		}
 		return ref.ID, nil
@@ -304,6 +325,11 @@ func existingRelations(ctx context.Context, tx neo4j.ManagedTransaction, keys []
 	return out, nil
 }
 
+// errLedgerUnverified says that a ledger write planned on trust sighted
+// something that does not exist; apply plans it again, exactly, for the
+// error to report.
+var errLedgerUnverified = errors.New("a sighted CI or relation does not exist")
+
 // writeLedger writes a resolved ledger write and moves the scope to the
 // next generation. It runs after the batch's writes, in their transaction.
 func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.LedgerWrite, rows ledgerRows) error {
@@ -311,19 +337,30 @@ func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.Ledg
 		"source": w.Source, "scope": w.Scope,
 		"at": w.At.UnixMicro(), "run": w.RunID,
 	}
-	steps := []struct {
+	// The sightings of CIs and relations match what they sight and count
+	// what they wrote: fewer than asked means a ref planLedger took on
+	// trust names nothing.
+	seen := []struct {
 		what, cypher string
 		rows         []map[string]any
 	}{
 		{"record sighted CIs", cypherSeeCIs, rows.seenCIs},
 		{"record sighted relations", cypherSeeRelations, rows.seenRels},
-		{"record missed sightings", cypherMissSightings, rows.missed},
-		{"forget sightings", cypherForgetSightings, rows.forget},
 	}
-	for _, st := range steps {
-		if err := execRowsWith(ctx, tx, st.what, st.cypher, st.rows, params); err != nil {
+	for _, st := range seen {
+		n, err := countRowsWith(ctx, tx, st.what, st.cypher, st.rows, params)
+		if err != nil {
 			return err
 		}
+		if n != len(st.rows) {
+			return errLedgerUnverified
+		}
+	}
+	if err := execRowsWith(ctx, tx, "record missed sightings", cypherMissSightings, rows.missed, params); err != nil {
+		return err
+	}
+	if err := execRowsWith(ctx, tx, "forget sightings", cypherForgetSightings, rows.forget, params); err != nil {
+		return err
 	}
 	params["generation"] = w.ExpectGeneration + 1
 	if err := exec(ctx, tx, cypherBumpScope, params); err != nil {

@@ -162,6 +162,43 @@ var auditCases = []testCase{
 			}
 		}
 	}},
+	{"BatchRelateOfExistingRelationIsNoChange", func(ctx context.Context, t *testing.T, s graph.Store) {
+		// A batch relating stored CIs that are already related changes
+		// nothing: no count, no entry, the original creation time; a new
+		// relation beside it in the same batch is created and audited.
+		a := mustCI(ctx, t, s, "a", graph.ClassApplication, Ident("k", "A"))
+		b := mustCI(ctx, t, s, "b", graph.ClassDatabase, Ident("k", "B"))
+		c := mustCI(ctx, t, s, "c", graph.ClassDatabase, Ident("k", "C"))
+		mustRelate(ctx, t, s, a, graph.RelDependsOn, b)
+		before := FullHistory(t, s, a.ID, graph.MaxPageSize)
+		res, err := s.Apply(ctx, graph.Batch{Relate: []graph.BatchRelation{
+			{From: byIdent("k", "A"), Type: graph.RelDependsOn, To: graph.CIRef{ID: b.ID}},
+			{From: graph.CIRef{ID: a.ID}, Type: graph.RelDependsOn, To: byIdent("k", "C")},
+			{From: graph.CIRef{ID: a.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: b.ID}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.RelationsCreated != 1 {
+			t.Fatalf("relations created %d, want 1 (a->c)", res.RelationsCreated)
+		}
+		after := FullHistory(t, s, a.ID, graph.MaxPageSize)
+		if len(after) != len(before)+1 || after[0].Action != graph.ActionRelate ||
+			after[0].SubjectID != graph.RelationSubjectID(graph.RelationKey{From: a.ID, Type: graph.RelDependsOn, To: c.ID}) {
+			t.Fatalf("a's history went from %s to %s, want one RELATE of a->c on top", actions(before), actions(after))
+		}
+		if h := FullHistory(t, s, b.ID, graph.MaxPageSize); actions(h) != "RELATE RELATION, CREATE CI" {
+			t.Fatalf("b history: %s", actions(h))
+		}
+		rels, err := s.RelationsOf(ctx, []string{a.ID}, graph.Outgoing, nil)
+		if err != nil || len(rels[a.ID]) != 2 {
+			t.Fatalf("relations of a: %+v, %v", rels, err)
+		}
+		var relAB graph.Relation
+		if err := json.Unmarshal(before[0].After, &relAB); err != nil || !rels[a.ID][0].CreatedAt.Equal(relAB.CreatedAt) {
+			t.Fatalf("a->b created at %v, audited %s", rels[a.ID][0].CreatedAt, before[0].After)
+		}
+	}},
 	{"BatchAuditsEachItem", func(ctx context.Context, t *testing.T, s graph.Store) {
 		// A batch audits what each of its items did, in order: two upserts
 		// of one CI are two entries (the second's before is the first's

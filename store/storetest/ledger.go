@@ -502,6 +502,8 @@ func testLedgerBatchRelations(ctx context.Context, t *testing.T, s graph.Store) 
 // on that end; malformed refs are INVALID_INPUT; nothing is written.
 func testLedgerRefErrors(ctx context.Context, t *testing.T, s graph.Store) {
 	app := mustCI(ctx, t, s, "app", graph.ClassApplication)
+	other := mustCI(ctx, t, s, "other", graph.ClassApplication)
+	mustRelate(ctx, t, s, app, graph.RelDependsOn, other)
 	missing := graph.NewID()
 	tests := []struct {
 		name  string
@@ -515,6 +517,19 @@ func testLedgerRefErrors(ctx context.Context, t *testing.T, s graph.Store) {
 		{"missing relation end", func(w *graph.LedgerWrite) {
 			w.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: missing}}}
 		}, graph.CodeNotFound, "ledger.seenRelations[0].to"},
+		{"missing relation before a missing end", func(w *graph.LedgerWrite) {
+			w.SeenRelations = []graph.BatchRelation{
+				{From: graph.CIRef{ID: other.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: app.ID}},
+				{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: missing}},
+			}
+		}, graph.CodeNotFound, "ledger.seenRelations[0]"},
+		{"missing relation after a good one", func(w *graph.LedgerWrite) {
+			w.SeenCIs = []graph.CIRef{{ID: app.ID}, {ID: other.ID}}
+			w.SeenRelations = []graph.BatchRelation{
+				{From: graph.CIRef{ID: app.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: other.ID}},
+				{From: graph.CIRef{ID: other.ID}, Type: graph.RelDependsOn, To: graph.CIRef{ID: app.ID}},
+			}
+		}, graph.CodeNotFound, "ledger.seenRelations[1]"},
 		{"unknown relation type", func(w *graph.LedgerWrite) {
 			w.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: "NOPE", To: graph.CIRef{ID: missing}}}
 		}, graph.CodeInvalidInput, "ledger.seenRelations[0].type"},
