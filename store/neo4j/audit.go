@@ -22,6 +22,7 @@ const (
 	propAuditSubjectID   = "subjectId"
 	propAuditRelFrom     = "relFrom"
 	propAuditRelTo       = "relTo"
+	propAuditRelCreated  = "relCreatedAt"
 	propAuditBefore      = "before"
 	propAuditAfter       = "after"
 )
@@ -36,8 +37,12 @@ type auditChange struct {
 	subjectID   string
 	relFrom     string // relation entries only
 	relTo       string
-	before      []byte // nil for a create
-	after       []byte // nil for a delete
+	// relCreated is a relation's creation time: with its subject, all of
+	// the relation, so its entries store no JSON (relationValue rebuilds
+	// it) and a bulk load writes a third less into the string store.
+	relCreated time.Time
+	before     []byte // nil for a create
+	after      []byte // nil for a delete
 }
 
 // ciChange audits a CI: CREATE (before nil), UPDATE, or DELETE (after nil).
@@ -62,20 +67,32 @@ func ciChange(action graph.AuditAction, before, after *graph.CI) (auditChange, e
 // value) or UNRELATE (the before value). Its history shows under the
 // relation's subject id and under both CIs.
 func relationChange(action graph.AuditAction, rel graph.Relation) (auditChange, error) {
-	subject := graph.RelationSubjectID(rel.Key())
-	b, err := json.Marshal(rel)
-	if err != nil {
-		return auditChange{}, fmt.Errorf("audit relation %s: %w", subject, err)
-	}
-	c := auditChange{action: action, subjectKind: graph.SubjectRelation, subjectID: subject,
-		relFrom: rel.From, relTo: rel.To}
-	if action == graph.ActionUnrelate {
-		c.before = b
-	} else {
-		c.after = b
-	}
-	return c, nil
+	return auditChange{action: action, subjectKind: graph.SubjectRelation, subjectID: graph.RelationSubjectID(rel.Key()),
+		relFrom: rel.From, relTo: rel.To, relCreated: rel.CreatedAt}, nil
 }
+
+// relationValue rebuilds the before (UNRELATE) or after (RELATE) value of
+// a relation entry stored without JSON: the bytes json.Marshal gave for
+// the relation when entries still stored them.
+func relationValue(e *graph.AuditEntry, createdMicros int64) error {
+	parts := strings.Split(e.SubjectID, relationSubjectSep)
+	if len(parts) != 3 {
+		return fmt.Errorf("relation entry %s: subject %q is not from|TYPE|to", e.ID, e.SubjectID)
+	}
+	b, err := json.Marshal(graph.Relation{From: parts[0], Type: parts[1], To: parts[2], CreatedAt: fromMicros(createdMicros)})
+	if err != nil {
+		return fmt.Errorf("relation entry %s: %w", e.ID, err)
+	}
+	if e.Action == graph.ActionUnrelate {
+		e.Before = b
+	} else {
+		e.After = b
+	}
+	return nil
+}
+
+// relationSubjectSep separates the parts of graph.RelationSubjectID.
+var relationSubjectSep = graph.RelationSubjectID(graph.RelationKey{})[:1]
 
 // recordChange audits a record; before and after are its documents, kept
 // byte for byte.
@@ -127,11 +144,19 @@ func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, by author, at 
 			propAuditSubjectID:   c.subjectID,
 			propAuditRelFrom:     nilIfEmpty(c.relFrom),
 			propAuditRelTo:       nilIfEmpty(c.relTo),
+			propAuditRelCreated:  microsOrNil(c.relCreated),
 			propAuditBefore:      stringOrNil(c.before),
 			propAuditAfter:       stringOrNil(c.after),
 		}
 	}
 	return execRows(ctx, tx, "write audit entries", cypherWriteAudit, rows)
+}
+
+func microsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
 }
 
 // nilIfEmpty stores nothing for an empty string: an entry that is not
@@ -196,8 +221,16 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 	if from := f.optStr(propAuditRelFrom); from != "" {
 		e.About = append(e.About, from, f.optStr(propAuditRelTo))
 	}
+	created := f.optMicros(propAuditRelCreated)
 	if f.err != nil {
 		return graph.AuditEntry{}, fmt.Errorf("decode audit node %s: %w", n.ElementId, f.err)
+	}
+	// Relation entries written since issue 11 keep the creation time, not
+	// the JSON; older ones keep the JSON.
+	if created != nil && e.Before == nil && e.After == nil {
+		if err := relationValue(&e, created.UnixMicro()); err != nil {
+			return graph.AuditEntry{}, err
+		}
 	}
 	return e, nil
 }
@@ -274,7 +307,7 @@ func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinc
 // isRelationSubject tells a relation's subject id (from|TYPE|to) from a CI
 // or record id: only the former contains the separator.
 func isRelationSubject(about string) bool {
-	return strings.Contains(about, graph.RelationSubjectID(graph.RelationKey{})[:1])
+	return strings.Contains(about, relationSubjectSep)
 }
 
 func timelineRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {

@@ -9,8 +9,8 @@
 //	(:Identifier {key, kind, value})-[:identifies]->(:CI)
 //	(:Record {kind, id, version, state, start, end, refs, links, doc,
 //	          createdAt, updatedAt})-[:links {role}]->(:CI)
-//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId, about, before, after})
-//	(:AuditRef {about, entryId})
+//	(:Audit {id, at, actor, importRun, action, subjectKind, subjectId,
+//	         relFrom, relTo, before, after})
 //	(:ImportScope {source, scope, generation, lastRun, lastApplied})
 //	(:Sighting {source, scope, subject, ci | relFrom, relType, relTo,
 //	            firstSeen, lastSeen, lastRun, missed})
@@ -27,7 +27,9 @@
 // can be, so "records on this CI" is a graph query that traversals and
 // relation listings never see. Every changing write appends its audit
 // entries in the transaction that makes the change (audit.go,
-// cypher_audit.go); AuditRef rows make History an index seek per id.
+// cypher_audit.go), one node per entry; composite indexes on its subject
+// and a relation's ends (each with the entry id) make History an index
+// seek per id.
 //
 // The import ledger (ledger.go, cypher_ledger.go) keeps, per import scope,
 // a header fencing concurrent runs and one Sighting node per CI or
