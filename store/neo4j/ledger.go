@@ -224,12 +224,12 @@ type refResolver struct {
 	// trustIDs takes refs by id at their word, for the sighting write
 	// to check (see planLedger).
 	trustIDs bool
-	ids     []string // ids to look up in the database
-	keys    []string // identifier keys to look up in the database
-	seenID  map[string]bool
-	seenKey map[string]bool
-	found   map[string]bool   // ids found in the database
-	owners  map[string]string // identifier key -> owner, from the database
+	ids      []string // ids to look up in the database
+	keys     []string // identifier keys to look up in the database
+	seenID   map[string]bool
+	seenKey  map[string]bool
+	found    map[string]bool   // ids found in the database
+	owners   map[string]string // identifier key -> owner, from the database
 }
 
 // want notes a ref the plan cannot resolve, for lookup.
