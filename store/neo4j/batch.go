@@ -133,10 +133,17 @@ func lookupBatch(ctx context.Context, tx neo4j.ManagedTransaction, p *batchPlan)
 			}
 		}
 	}
+	// A batch without upserts writes no CI: it needs to know which exist
+	// and their classes (to check relations), not whole CIs, whose
+	// attributes and provenance are most of what a CI weighs.
+	read, decode := cypherCIsByIDs, recordCI
+	if len(p.batch.Upserts) == 0 {
+		read, decode = cypherCIClassesByIDs, recordCIClass
+	}
 	for start := 0; start < len(ids); start += maxRowsPerStatement {
 		chunk := ids[start:min(start+maxRowsPerStatement, len(ids))]
-		err := collect(ctx, tx, cypherCIsByIDs, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
-			ci, err := recordCI(rec)
+		err := collect(ctx, tx, read, map[string]any{"ids": chunk}, func(rec *neo4j.Record) error {
+			ci, err := decode(rec)
 			if err != nil {
 				return err
 			}
@@ -333,4 +340,16 @@ func eachChunk(what string, rows []map[string]any, shared map[string]any, run fu
 		}
 	}
 	return nil
+}
+
+// recordCIClass reads a row of cypherCIClassesByIDs: a CI with only its id
+// and class, for batches that relate CIs but write none.
+func recordCIClass(rec *neo4j.Record) (graph.CI, error) {
+	var ci graph.CI
+	var err error
+	if ci.ID, err = recordValue[string](rec, "id"); err != nil {
+		return graph.CI{}, err
+	}
+	ci.Class, err = recordValue[string](rec, "class")
+	return ci, err
 }

@@ -9,6 +9,12 @@ UNWIND $ids AS id
 MATCH (c:CI {id: id})
 RETURN c`
 
+// cypherCIClassesByIDs returns the id and class of the CIs among $ids.
+const cypherCIClassesByIDs = `
+UNWIND $ids AS id
+MATCH (c:CI {id: id})
+RETURN c.id AS id, c.class AS class`
+
 // cypherIdentifierOwners returns the CI owning each of the identifier
 // $keys that has an owner. With cypherCIsByIDs it is how a batch loads what
 // it touches: the owners of its identifiers, then the CIs named by id or

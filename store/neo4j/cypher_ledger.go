@@ -71,12 +71,13 @@ RETURN count(*) AS n`
 // vouch for: the relation must exist, which is looked for from its From
 // end (its outgoing relationships, the type compared as a string: a type
 // cannot be a parameter), so this is the existence check and the write in
-// one statement.
+// one statement. The To end is left unlabelled (see cypherOutgoingOfType:
+// no Expand(Into) on dense nodes); the price is an Eager before the MERGE,
+// which holds one chunk's rows.
 const cypherSeeRelations = `
 UNWIND $rows AS row
-MATCH (a:CI {id: row.from})
-WITH row, a
-WHERE NOT row.check OR EXISTS { MATCH (a)-[r]->(b) WHERE type(r) = row.type AND b.id = row.to }
+WITH row
+WHERE NOT row.check OR EXISTS { MATCH (:CI {id: row.from})-[r]->(b) WHERE type(r) = row.type AND b.id = row.to }
 MERGE (s:Sighting {source: $source, scope: $scope, subject: row.subject})
 ON CREATE SET s.relFrom = row.from, s.relType = row.type, s.relTo = row.to, s.firstSeen = $at
 SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0
