@@ -33,6 +33,14 @@ UNWIND $rows AS row
 CREATE (a:Audit)
 SET a = row`
 
+// auditIndexHint pins a read to the composite index of prop and id. The
+// planner would otherwise pick the audit_id range (few entries per id
+// look cheap to filter on a young trail) or, in a subquery run per id, a
+// label scan; the plan is then cached and kept as the trail grows.
+func auditIndexHint(prop string) string {
+	return "USING INDEX a:" + labelAudit + "(" + prop + ", " + propID + ")"
+}
+
 // auditSeek is one index-ordered page of the entries whose prop equals
 // $about, newest first, below the cursor $before. Ordering by the
 // equality property as well as id, though it is fixed, is what lets the
@@ -41,7 +49,8 @@ SET a = row`
 // TestHistoryPlanReadsIndexOrder).
 func auditSeek(prop string) string {
 	return `
-  MATCH (a:Audit) WHERE a.` + prop + ` = $about AND a.id < $before
+  MATCH (a:Audit) ` + auditIndexHint(prop) + `
+  WHERE a.` + prop + ` = $about AND a.id < $before
   WITH a ORDER BY a.` + prop + ` DESC, a.id DESC LIMIT $limit
   RETURN a`
 }
@@ -77,7 +86,8 @@ const historyTop = "~"
 func firstSeek(prop string) string {
 	return `
     WITH id
-    MATCH (a:Audit) WHERE a.` + prop + ` = id
+    MATCH (a:Audit) ` + auditIndexHint(prop) + `
+    WHERE a.` + prop + ` = id AND a.id IS NOT NULL
     WITH a ORDER BY a.` + prop + `, a.id LIMIT 1
     RETURN a`
 }
@@ -110,7 +120,8 @@ RETURN id, a`
 func sinceSeek(prop string) string {
 	return `
   WITH id
-  MATCH (a:Audit) WHERE a.` + prop + ` = id AND a.id >= $floor
+  MATCH (a:Audit) ` + auditIndexHint(prop) + `
+  WHERE a.` + prop + ` = id AND a.id >= $floor
   RETURN a`
 }
 
