@@ -189,7 +189,8 @@ describe('console with single sign-on (--auth oidc)', { skip }, () => {
   });
 });
 
-// ID tokens that live 5 seconds: the session ends when Ripple stops
+// ID tokens that live 10 seconds (long enough to sign in and act on a
+// loaded machine, short enough to wait out): the session ends when Ripple stops
 // accepting the token, and the console says so and signs in again.
 describe('single sign-on: an expired ID token', { skip }, () => {
   let op;
@@ -199,7 +200,7 @@ describe('single sign-on: an expired ID token', { skip }, () => {
   const pageErrors = [];
 
   before(async () => {
-    op = await startOIDCProvider(['-id-token-lifetime', '5s']);
+    op = await startOIDCProvider(['-id-token-lifetime', '10s']);
     ripple = await startRipple({ oidc: { issuer: op.issuer, audience: op.clientId, subjectClaim: 'preferred_username' } });
     browser = await launch();
     page = await browser.context.newPage();
@@ -218,7 +219,7 @@ describe('single sign-on: an expired ID token', { skip }, () => {
     await signInAtProvider(page, op, 'olga');
     const signedIn = Date.now();
     assert.match(await page.getByTestId('roles').innerText(), /operator/);
-    await new Promise((r) => setTimeout(r, Math.max(0, signedIn + 6_000 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, signedIn + 11_000 - Date.now())));
     await page.getByRole('navigation').getByRole('link', { name: 'Incidents' }).click();
     await page.getByRole('heading', { name: 'Sign in to Ripple', level: 1 }).waitFor();
     assert.match(page.url(), /\/signin\?next=%2Fincidents$/);
