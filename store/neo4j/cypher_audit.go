@@ -33,12 +33,13 @@ UNWIND $rows AS row
 CREATE (a:Audit)
 SET a = row`
 
-// auditIndexHint pins a read to the composite index of prop and id. The
+// auditIndexHint pins a read to a seek on the composite index of prop and
+// id (not a scan of it in order, which it picks on a small trail). The
 // planner would otherwise pick the audit_id range (few entries per id
 // look cheap to filter on a young trail) or, in a subquery run per id, a
 // label scan; the plan is then cached and kept as the trail grows.
 func auditIndexHint(prop string) string {
-	return "USING INDEX a:" + labelAudit + "(" + prop + ", " + propID + ")"
+	return "USING INDEX SEEK a:" + labelAudit + "(" + prop + ", " + propID + ")"
 }
 
 // auditSeek is one index-ordered page of the entries whose prop equals
