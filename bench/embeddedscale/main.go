@@ -289,5 +289,3 @@ func fileSize(path string) string {
 	}
 	return fmt.Sprintf("%d MiB", info.Size()>>20)
 }
-
-
