@@ -20,7 +20,8 @@ import (
 var (
 	bucketMeta    = []byte("meta")
 	bucketCIs     = []byte("cis")         // ci id → CI JSON
-	bucketRels    = []byte("relations")   // from|type|to → Relation JSON
+	bucketHeads   = []byte("heads")       // ci id → encodeHead (what memory keeps of a CI)
+	bucketRels    = []byte("relations")   // from|type|to → encodeRelValue (JSON before schema 4)
 	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
 	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
 	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
@@ -38,15 +39,18 @@ var (
 
 // schemaVersion is bumped whenever the layout above changes incompatibly;
 // Open refuses files written with another version rather than misreading
-// them. Older versions are upgraded in place, since their buckets are
-// unchanged and the upgrade only adds empty ones: version 1 lacks records
-// and audit, version 2 the ledger's scopes and sightings. Each bump keeps
-// older builds, which would write without auditing or without dropping the
-// sightings of what they delete, off new files.
+// them. Older versions are upgraded in place: version 1 lacks records and
+// audit, version 2 the ledger's scopes and sightings (both upgrades only
+// add empty buckets), version 3 the heads, which the upgrade builds from
+// the CIs once. Relation values and audit entries written before version
+// 4 keep their older encodings, which are still read. Each bump keeps
+// older builds, which would write without auditing, without dropping the
+// sightings of what they delete or without heads, off new files.
 const (
-	schemaVersion = "3"
+	schemaVersion = "4"
 	schemaV1      = "1"
 	schemaV2      = "2"
+	schemaV3      = "3"
 )
 
 // relSep cannot occur in a CI id (a UUID) or a relation type name
@@ -121,6 +125,80 @@ func decodeRel(b []byte) (graph.Relation, error) {
 		return r, fmt.Errorf("decode relation: %w", err)
 	}
 	return r, nil
+}
+
+// encodeRelValue is what the relations bucket holds for a relation: its
+// creation time in Unix microseconds (graph.Now's precision), since the key
+// holds the rest. Eight bytes where the JSON took 150.
+func encodeRelValue(r graph.Relation) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(r.CreatedAt.UnixMicro()))
+}
+
+// relValueCreatedAt reads a relation value of either encoding: eight bytes
+// (schema 4 on), or the JSON that earlier versions wrote.
+func relValueCreatedAt(key graph.RelationKey, v []byte) (int64, error) {
+	if len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v)), nil
+	}
+	if at, ok := relCreatedAt(key, v); ok {
+		return at.UnixMicro(), nil
+	}
+	r, err := decodeRel(v)
+	if err != nil {
+		return 0, err
+	}
+	if r.Key() != key {
+		return 0, fmt.Errorf("relation key %s holds %+v", relKey(key), r.Key())
+	}
+	return r.CreatedAt.UnixMicro(), nil
+}
+
+// Head format: a version byte, then name, class, status, criticality,
+// environment and owner as length-prefixed strings and the identifier
+// count; the id is the key.
+const headFormat = 1
+
+func encodeHead(h head) []byte {
+	b := make([]byte, 0, 1+6*2+len(h.Name)+len(h.Class)+len(h.Status)+len(h.Criticality)+len(h.Environment)+len(h.Owner)+2)
+	b = append(b, headFormat)
+	for _, s := range []string{h.Name, h.Class, h.Status, h.Criticality, h.Environment, h.Owner} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return binary.AppendUvarint(b, uint64(h.Idents))
+}
+
+var errBadHead = errors.New("malformed CI head")
+
+// headFields is a decoded head still pointing into the value it was read
+// from: name, class, status, criticality, environment and owner.
+type headFields struct {
+	f      [6][]byte
+	idents int
+}
+
+// decodeHead reads what encodeHead wrote without copying: load interns
+// most fields, and a lookup by []byte allocates nothing.
+func decodeHead(b []byte) (headFields, error) {
+	var h headFields
+	if len(b) == 0 || b[0] != headFormat {
+		return h, errBadHead
+	}
+	b = b[1:]
+	for i := range h.f {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return h, errBadHead
+		}
+		h.f[i] = b[k : k+int(n)]
+		b = b[k+int(n):]
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || k != len(b) || n > 1<<30 {
+		return h, errBadHead
+	}
+	h.idents = int(n)
+	return h, nil
 }
 
 // relCreatedAt reads the creation time of the relation stored under key
