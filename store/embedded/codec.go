@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -319,19 +320,49 @@ func auditKey(about, entryID string) []byte {
 	return append(k, entryID...)
 }
 
-// Audit entry formats: 2 added ImportRun after Actor; entries written in
-// format 1 (before it) still decode, with no run.
+// Audit entry formats: 2 added ImportRun after Actor; 3 codes the action
+// and subject kind in a byte each and derives, where it can, About and a
+// relation entry's Before/After from the subject. Entries written in
+// formats 1 and 2 still decode (format 1 with no run).
 const (
 	auditFormatV1 = 1
-	auditFormat   = 2
+	auditFormatV2 = 2
+	auditFormat   = 3
+)
+
+// Format 3 codes. A code of 0 is followed by the value spelled out, so
+// an action or kind added later needs no new format.
+var (
+	auditActions  = []graph.AuditAction{graph.ActionCreate, graph.ActionUpdate, graph.ActionDelete, graph.ActionRelate, graph.ActionUnrelate}
+	auditSubjects = []graph.AuditSubject{graph.SubjectCI, graph.SubjectRelation}
+)
+
+// About forms: the list spelled out, the subject alone (CI and record
+// entries), or a relation subject and both its CIs.
+const (
+	aboutListed = iota
+	aboutSubject
+	aboutRelation
+)
+
+// Before/After forms: absent, verbatim, or the JSON of the relation the
+// subject names (encodeRel's), created a varint number of microseconds
+// before the entry.
+const (
+	blobNone = iota
+	blobVerbatim
+	blobRelation
 )
 
 // encodeAudit writes an entry in a small binary form: a format byte, At in
-// Unix microseconds (graph.Now's precision), then length-prefixed strings,
-// and Before/After verbatim (length 0 = nil; neither is ever empty JSON).
-// It is written once per about value, so it is kept cheap to produce.
+// Unix microseconds (graph.Now's precision), length-prefixed strings and
+// codes, then About and Before/After in the shortest form that decodes
+// back to the same bytes. A relation's entry is stored under three keys
+// and its JSON is its key plus a timestamp, so spelling neither out keeps
+// most of what a large import adds to the file. It is written once per
+// about value, so it is kept cheap to produce.
 func encodeAudit(e *graph.AuditEntry) []byte {
-	size := 1 + 2*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.ImportRun) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
+	size := 1 + 4*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.ImportRun) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
 		len(e.Before) + len(e.After) + (8+len(e.About))*binary.MaxVarintLen64
 	for _, a := range e.About {
 		size += len(a)
@@ -343,28 +374,86 @@ func encodeAudit(e *graph.AuditEntry) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	code := func(s string, known []string) {
+		for i, k := range known {
+			if k == s {
+				b = append(b, byte(i+1))
+				return
+			}
+		}
+		b = append(b, 0)
+		str(s)
+	}
 	str(e.ID)
 	str(e.Actor)
 	str(e.ImportRun)
-	str(string(e.Action))
-	str(string(e.SubjectKind))
+	code(string(e.Action), actionNames)
+	code(string(e.SubjectKind), subjectNames)
 	str(e.SubjectID)
-	b = binary.AppendUvarint(b, uint64(len(e.About)))
-	for _, a := range e.About {
-		str(a)
+	rel, isRel := relationSubject(e)
+	switch {
+	case len(e.About) == 1 && e.About[0] == e.SubjectID:
+		b = append(b, aboutSubject)
+	case isRel && slices.Equal(e.About, []string{e.SubjectID, rel.From, rel.To}):
+		b = append(b, aboutRelation)
+	default:
+		b = append(b, aboutListed)
+		b = binary.AppendUvarint(b, uint64(len(e.About)))
+		for _, a := range e.About {
+			str(a)
+		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.Before)))
-	b = append(b, e.Before...)
-	b = binary.AppendUvarint(b, uint64(len(e.After)))
-	return append(b, e.After...)
+	for _, blob := range [][]byte{e.Before, e.After} {
+		switch {
+		case len(blob) == 0:
+			b = append(b, blobNone)
+		case isRel && bytes.HasPrefix(blob, []byte(`{"from":"`)):
+			if at, ok := relCreatedAt(rel, blob); ok {
+				if again, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(at.UnixMicro())}); err == nil && bytes.Equal(again, blob) {
+					b = append(b, blobRelation)
+					b = binary.AppendVarint(b, e.At.UnixMicro()-at.UnixMicro())
+					continue
+				}
+			}
+			fallthrough
+		default:
+			b = append(b, blobVerbatim)
+			b = binary.AppendUvarint(b, uint64(len(blob)))
+			b = append(b, blob...)
+		}
+	}
+	return b
+}
+
+var (
+	actionNames  = names(auditActions)
+	subjectNames = names(auditSubjects)
+)
+
+func names[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// relationSubject returns the relation a relation entry is about.
+func relationSubject(e *graph.AuditEntry) (graph.RelationKey, bool) {
+	if e.SubjectKind != graph.SubjectRelation {
+		return graph.RelationKey{}, false
+	}
+	k, err := parseRelKey([]byte(e.SubjectID))
+	return k, err == nil
 }
 
 var errBadAudit = errors.New("malformed audit entry")
 
-// decodeAudit reads what encodeAudit wrote, copying out of b.
+// decodeAudit reads what encodeAudit wrote, in any format, copying out of
+// b.
 func decodeAudit(b []byte) (graph.AuditEntry, error) {
 	var e graph.AuditEntry
-	if len(b) == 0 || (b[0] != auditFormat && b[0] != auditFormatV1) {
+	if len(b) == 0 || b[0] < auditFormatV1 || b[0] > auditFormat {
 		return e, errBadAudit
 	}
 	format := b[0]
@@ -387,28 +476,93 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 		return out
 	}
 	str := func() string { return string(blob()) }
+	next := func() byte {
+		if bad || len(b) == 0 {
+			bad = true
+			return 0
+		}
+		c := b[0]
+		b = b[1:]
+		return c
+	}
+	code := func(known []string) string {
+		c := int(next())
+		switch {
+		case c == 0:
+			return str()
+		case c <= len(known):
+			return known[c-1]
+		}
+		bad = true
+		return ""
+	}
 	e.ID = str()
 	e.Actor = str()
-	if format >= auditFormat {
+	if format >= auditFormatV2 {
 		e.ImportRun = str()
 	}
-	e.Action = graph.AuditAction(str())
-	e.SubjectKind = graph.AuditSubject(str())
+	if format >= auditFormat {
+		e.Action = graph.AuditAction(code(actionNames))
+		e.SubjectKind = graph.AuditSubject(code(subjectNames))
+	} else {
+		e.Action = graph.AuditAction(str())
+		e.SubjectKind = graph.AuditSubject(str())
+	}
 	e.SubjectID = str()
-	n, k := binary.Uvarint(b)
-	if bad || k <= 0 || n > uint64(len(b)) {
-		return e, errBadAudit
+	if bad {
+		return graph.AuditEntry{}, errBadAudit
 	}
-	b = b[k:]
-	e.About = make([]string, 0, n)
-	for range n {
-		e.About = append(e.About, str())
+	rel, isRel := relationSubject(&e)
+	form := byte(aboutListed)
+	if format >= auditFormat {
+		form = next()
 	}
-	if before := blob(); len(before) > 0 {
-		e.Before = bytes.Clone(before)
+	switch form {
+	case aboutSubject:
+		e.About = []string{e.SubjectID}
+	case aboutRelation:
+		if !isRel {
+			return graph.AuditEntry{}, errBadAudit
+		}
+		e.About = []string{e.SubjectID, rel.From, rel.To}
+	case aboutListed:
+		n, k := binary.Uvarint(b)
+		if bad || k <= 0 || n > uint64(len(b)) {
+			return graph.AuditEntry{}, errBadAudit
+		}
+		b = b[k:]
+		e.About = make([]string, 0, n)
+		for range n {
+			e.About = append(e.About, str())
+		}
+	default:
+		return graph.AuditEntry{}, errBadAudit
 	}
-	if after := blob(); len(after) > 0 {
-		e.After = bytes.Clone(after)
+	for _, dst := range []*json.RawMessage{&e.Before, &e.After} {
+		form := byte(blobVerbatim)
+		if format >= auditFormat {
+			form = next()
+		}
+		switch form {
+		case blobNone:
+		case blobVerbatim:
+			if v := blob(); len(v) > 0 {
+				*dst = bytes.Clone(v)
+			}
+		case blobRelation:
+			d, k := binary.Varint(b)
+			if bad || k <= 0 || !isRel {
+				return graph.AuditEntry{}, errBadAudit
+			}
+			b = b[k:]
+			v, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(at - d)})
+			if err != nil {
+				return graph.AuditEntry{}, errBadAudit
+			}
+			*dst = v
+		default:
+			return graph.AuditEntry{}, errBadAudit
+		}
 	}
 	if bad || len(b) != 0 {
 		return graph.AuditEntry{}, errBadAudit

@@ -149,10 +149,10 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 // identifier's owners from the index), to heads. The filter's strings are
 // resolved to interned indexes once, so a full pass compares integers.
 type matcher struct {
-	f      graph.CIFilter
-	search string // lower-cased f.Search
-	all    bool   // the filter is empty
-	none   bool   // a field asks for a value no CI has
+	f                                 graph.CIFilter
+	search                            string // lower-cased f.Search
+	all                               bool   // the filter is empty
+	none                              bool   // a field asks for a value no CI has
 	class, status, environment, owner uint32
 }
 
