@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -36,6 +38,10 @@ var (
 	// keyLastAudit holds the greatest audit entry id issued, so that ids
 	// keep growing across restarts even if the clock steps back.
 	keyLastAudit = []byte("audit.last")
+	// keyCIsBinary marks a file whose CIs are all in the binary form
+	// (encodeCIValue, or JSON where binary cannot say them exactly);
+	// files upgraded from before schema 4 get it once rewritten.
+	keyCIsBinary = []byte("cis.binary")
 )
 
 // schemaVersion is bumped whenever the layout above changes incompatibly;
@@ -85,6 +91,8 @@ func parseIdentKey(b []byte) (graph.Identifier, error) {
 	return graph.Identifier{Kind: string(b[:i]), Value: string(b[i+1:])}, nil
 }
 
+// encodeCI returns a CI's JSON: what audit entries hold, and what the CIs
+// bucket held before schema 4.
 func encodeCI(ci *graph.CI) ([]byte, error) {
 	b, err := json.Marshal(ci)
 	if err != nil {
@@ -93,9 +101,14 @@ func encodeCI(ci *graph.CI) ([]byte, error) {
 	return b, nil
 }
 
-// decodeCI reads a CI record. Timestamps were written in UTC ("Z"), which
-// encoding/json parses back to UTC, so they compare equal and report UTC.
+// decodeCI reads a CI record in either encoding: binary (ciFormat, see
+// encodeCIValue) or JSON, which always starts with '{'. Timestamps were
+// written in UTC ("Z"), which encoding/json parses back to UTC, so they
+// compare equal and report UTC.
 func decodeCI(b []byte) (*graph.CI, error) {
+	if len(b) > 0 && b[0] == ciFormat {
+		return decodeCIBinary(b[1:])
+	}
 	var ci graph.CI
 	if err := json.Unmarshal(b, &ci); err != nil {
 		return nil, fmt.Errorf("decode ci: %w", err)
@@ -110,6 +123,219 @@ func decodeCI(b []byte) (*graph.CI, error) {
 		ci.Provenance = nil
 	}
 	return &ci, nil
+}
+
+// ciFormat starts a binary CI value. A traversal reads every CI it
+// reaches from the file, and decoding JSON into maps took over ten times
+// as long as the walk; this form decodes in a fraction of that.
+const ciFormat = 1
+
+// Attribute value tags, one per type encoding/json decodes into any.
+const (
+	tagNull = iota
+	tagFalse
+	tagTrue
+	tagNumber
+	tagString
+	tagArray
+	tagObject
+)
+
+// encodeCIValue returns what the CIs bucket stores for ci: the binary form
+// when it decodes to exactly what the JSON would (attribute values of the
+// types encoding/json produces, valid UTF-8, UTC times within int64
+// nanoseconds), else the JSON.
+func encodeCIValue(ci *graph.CI, jsonForm []byte) []byte {
+	b := make([]byte, 0, len(jsonForm))
+	b = append(b, ciFormat)
+	ok := true
+	str := func(s string) {
+		if !utf8.ValidString(s) {
+			ok = false
+		}
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	stamp := func(t time.Time) {
+		if t.Location() != time.UTC || t.Year() < 1700 || t.Year() > 2200 {
+			ok = false
+			return
+		}
+		b = binary.AppendVarint(b, t.UnixNano())
+	}
+	var value func(v any)
+	value = func(v any) {
+		switch x := v.(type) {
+		case nil:
+			b = append(b, tagNull)
+		case bool:
+			if x {
+				b = append(b, tagTrue)
+			} else {
+				b = append(b, tagFalse)
+			}
+		case float64:
+			b = append(b, tagNumber)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+		case string:
+			b = append(b, tagString)
+			str(x)
+		case []any:
+			b = append(b, tagArray)
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			for _, e := range x {
+				value(e)
+			}
+		case map[string]any:
+			b = append(b, tagObject)
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			for k, e := range x {
+				str(k)
+				value(e)
+			}
+		default:
+			ok = false
+		}
+	}
+	for _, f := range []string{ci.ID, ci.Name, ci.Class, string(ci.Status), string(ci.Criticality), ci.Environment, ci.Owner} {
+		str(f)
+	}
+	stamp(ci.CreatedAt)
+	stamp(ci.UpdatedAt)
+	b = binary.AppendUvarint(b, uint64(len(ci.Identifiers)))
+	for _, id := range ci.Identifiers {
+		str(id.Kind)
+		str(id.Value)
+	}
+	value(map[string]any(ci.Attributes))
+	b = binary.AppendUvarint(b, uint64(len(ci.Provenance)))
+	for k, o := range ci.Provenance {
+		str(k)
+		str(o.Source)
+		str(o.Scope)
+		stamp(o.Since)
+	}
+	if !ok {
+		return jsonForm
+	}
+	return b
+}
+
+var errBadCI = errors.New("malformed CI value")
+
+// decodeCIBinary reads encodeCIValue's binary form (after its format
+// byte), copying out of b.
+func decodeCIBinary(b []byte) (*graph.CI, error) {
+	bad := false
+	uvarint := func() uint64 {
+		n, k := binary.Uvarint(b)
+		if bad || k <= 0 {
+			bad = true
+			return 0
+		}
+		b = b[k:]
+		return n
+	}
+	str := func() string {
+		n := uvarint()
+		if bad || n > uint64(len(b)) {
+			bad = true
+			return ""
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s
+	}
+	stamp := func() time.Time {
+		n, k := binary.Varint(b)
+		if bad || k <= 0 {
+			bad = true
+			return time.Time{}
+		}
+		b = b[k:]
+		return time.Unix(0, n).UTC()
+	}
+	var value func(depth int) any
+	value = func(depth int) any {
+		if bad || len(b) == 0 || depth > 1000 {
+			bad = true
+			return nil
+		}
+		tag := b[0]
+		b = b[1:]
+		switch tag {
+		case tagNull:
+			return nil
+		case tagFalse:
+			return false
+		case tagTrue:
+			return true
+		case tagNumber:
+			if len(b) < 8 {
+				bad = true
+				return nil
+			}
+			f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+			b = b[8:]
+			return f
+		case tagString:
+			return str()
+		case tagArray:
+			n := uvarint()
+			if n > uint64(len(b)) {
+				bad = true
+				return nil
+			}
+			out := make([]any, 0, n)
+			for range n {
+				out = append(out, value(depth+1))
+			}
+			return out
+		case tagObject:
+			n := uvarint()
+			if n > uint64(len(b)) {
+				bad = true
+				return nil
+			}
+			out := make(map[string]any, n)
+			for range n {
+				k := str()
+				out[k] = value(depth + 1)
+			}
+			return out
+		}
+		bad = true
+		return nil
+	}
+	ci := &graph.CI{}
+	ci.ID, ci.Name, ci.Class = str(), str(), str()
+	ci.Status, ci.Criticality = graph.Status(str()), graph.Criticality(str())
+	ci.Environment, ci.Owner = str(), str()
+	ci.CreatedAt, ci.UpdatedAt = stamp(), stamp()
+	if n := uvarint(); n > 0 && n <= uint64(len(b)) {
+		ci.Identifiers = make([]graph.Identifier, n)
+		for i := range ci.Identifiers {
+			ci.Identifiers[i] = graph.Identifier{Kind: str(), Value: str()}
+		}
+	} else if n > 0 {
+		bad = true
+	}
+	if attrs, _ := value(0).(map[string]any); len(attrs) > 0 {
+		ci.Attributes = attrs
+	}
+	if n := uvarint(); n > 0 && n <= uint64(len(b)) {
+		ci.Provenance = make(map[string]graph.Origin, n)
+		for range n {
+			k := str()
+			ci.Provenance[k] = graph.Origin{Source: str(), Scope: str(), Since: stamp()}
+		}
+	} else if n > 0 {
+		bad = true
+	}
+	if bad || len(b) != 0 {
+		return nil, errBadCI
+	}
+	return ci, nil
 }
 
 func encodeRel(r graph.Relation) ([]byte, error) {

@@ -3,6 +3,7 @@ package embedded
 import (
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -155,4 +156,55 @@ func encodeAuditV2(e *graph.AuditEntry) []byte {
 	b = append(b, e.Before...)
 	b = binary.AppendUvarint(b, uint64(len(e.After)))
 	return append(b, e.After...)
+}
+
+// TestCIValue checks that a CI stored in binary reads back exactly as its
+// JSON would, and that what binary cannot say exactly is stored as JSON.
+func TestCIValue(t *testing.T) {
+	at := time.UnixMicro(1_700_000_000_000_001).UTC()
+	full := graph.CI{ID: graph.NewID(), Name: "db-1", Class: graph.ClassDatabase, Status: "ACTIVE", Criticality: "HIGH",
+		Environment: "production", Owner: "team-a", CreatedAt: at, UpdatedAt: at.Add(time.Hour),
+		Identifiers: []graph.Identifier{{Kind: "serial", Value: "A1"}, {Kind: "fqdn", Value: "db-1.example.com"}},
+		Attributes: map[string]any{"cpu": 8.0, "ok": true, "no": false, "none": nil, "tags": []any{"a", 1.5, []any{}},
+			"hw": map[string]any{"mem": "64Gi", "disks": []any{map[string]any{"size": 512.0}}}, "ünïcode": "✓"},
+		Provenance: map[string]graph.Origin{"name": {Source: "manual", Since: at}, "attributes.cpu": {Source: "nmap", Scope: "10.0.0.0/8", Since: at}}}
+	tests := []struct {
+		name   string
+		ci     graph.CI
+		binary bool
+	}{
+		{"everything", full, true},
+		{"bare", graph.CI{ID: graph.NewID(), Name: "x", Class: graph.ClassServer, Status: "ACTIVE", Criticality: "LOW", CreatedAt: at, UpdatedAt: at}, true},
+		{"integer attribute", func() graph.CI { c := full; c.Attributes = map[string]any{"n": 3}; return c }(), false},
+		{"time not in UTC", func() graph.CI { c := full; c.UpdatedAt = at.In(time.FixedZone("X", 3600)); return c }(), false},
+		{"invalid UTF-8", func() graph.CI { c := full; c.Owner = "\xff"; return c }(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j, err := encodeCI(&tt.ci)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := encodeCIValue(&tt.ci, j)
+			if isBinary := v[0] == ciFormat; isBinary != tt.binary {
+				t.Fatalf("binary = %v, want %v", isBinary, tt.binary)
+			}
+			want, err := decodeCI(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeCI(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded\n%#v\nwant (from JSON)\n%#v", got, want)
+			}
+			if tt.binary {
+				if _, err := decodeCI(v[:len(v)-1]); err == nil {
+					t.Fatal("a truncated value decoded")
+				}
+			}
+		})
+	}
 }

@@ -336,6 +336,15 @@ func TestOpenUpgradesSchemaV3(t *testing.T) {
 		if err := tx.DeleteBucket(bucketHeads); err != nil {
 			return err
 		}
+		if err := rewrite(tx.Bucket(bucketCIs), func(_, v []byte) ([]byte, error) {
+			ci, err := decodeCI(v)
+			if err != nil {
+				return nil, err
+			}
+			return encodeCI(ci)
+		}); err != nil {
+			return err
+		}
 		rels := tx.Bucket(bucketRels)
 		var keys [][]byte
 		if err := rels.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }); err != nil {
@@ -369,6 +378,16 @@ func TestOpenUpgradesSchemaV3(t *testing.T) {
 	if got := storetest.FullHistory(t, s, a.ID, 10); !reflect.DeepEqual(got, history) {
 		t.Fatalf("history after the upgrade:\n%+v\nwant\n%+v", got, history)
 	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCIs).ForEach(func(k, v []byte) error {
+			if v[0] != ciFormat {
+				return fmt.Errorf("CI %s is still JSON", k)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteCI(context.Background(), b.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -376,4 +395,25 @@ func TestOpenUpgradesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSchemaIsCurrent(t, s)
+}
+
+// rewrite replaces every value of b with what f makes of it.
+func rewrite(b *bolt.Bucket, f func(k, v []byte) ([]byte, error)) error {
+	var keys [][]byte
+	if err := b.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("nothing to rewrite")
+	}
+	for _, k := range keys {
+		v, err := f(k, b.Get(k))
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -136,9 +136,17 @@ func (s *Store) init() error {
 		switch v := meta.Get(keySchema); {
 		case v == nil, string(v) == schemaV1, string(v) == schemaV2, string(v) == schemaV3:
 			// New, or an older version whose missing buckets were just
-			// made; those before 4 have CIs but no heads.
+			// made; those before 4 have CIs but no heads, and CIs in
+			// JSON (rewriteJSONCIs).
 			if err := buildHeads(tx); err != nil {
 				return fmt.Errorf("upgrade from schema %q: %w", v, err)
+			}
+			if v != nil {
+				if err := meta.Delete(keyCIsBinary); err != nil {
+					return err
+				}
+			} else if err := meta.Put(keyCIsBinary, []byte("1")); err != nil {
+				return err
 			}
 			return meta.Put(keySchema, []byte(schemaVersion))
 		case string(v) != schemaVersion:
@@ -148,6 +156,9 @@ func (s *Store) init() error {
 	})
 	if err != nil {
 		return graph.Unavailable(err, "cannot initialise %s", s.path)
+	}
+	if err := s.rewriteJSONCIs(); err != nil {
+		return graph.Unavailable(err, "cannot upgrade %s", s.path)
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		s.mem.txid = tx.ID()
@@ -174,6 +185,57 @@ func buildHeads(tx *bolt.Tx) error {
 		}
 		return heads.Put(k, encodeHead(headOf(ci)))
 	})
+}
+
+// rewriteJSONCIs stores the CIs that a file from before schema 4 holds in
+// JSON in the binary form, a bounded number per transaction so that
+// upgrading a large file does not hold it all in memory. Each step is
+// whole, and values already binary are skipped, so an upgrade cut short
+// resumes at the next open.
+func (s *Store) rewriteJSONCIs() error {
+	const perTx = 10000
+	var from []byte
+	for {
+		done := true
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta.Get(keyCIsBinary) != nil {
+				return nil
+			}
+			b := tx.Bucket(bucketCIs)
+			var todo []kv
+			c := b.Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			for ; k != nil; k, v = c.Next() {
+				if len(todo) == perTx {
+					from, done = bytes.Clone(k), false
+					break
+				}
+				if len(v) > 0 && v[0] == '{' {
+					todo = append(todo, kv{bytes.Clone(k), bytes.Clone(v)})
+				}
+			}
+			for i := range todo {
+				ci, err := decodeCI(todo[i].val)
+				if err != nil {
+					return fmt.Errorf("ci %s: %w", todo[i].key, err)
+				}
+				todo[i].val = encodeCIValue(ci, todo[i].val)
+			}
+			if done {
+				if err := meta.Put(keyCIsBinary, []byte("1")); err != nil {
+					return err
+				}
+			}
+			return writeSorted(b, todo)
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 // load fills m from the file and cross-checks the buckets against each

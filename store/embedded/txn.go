@@ -130,9 +130,17 @@ func (t *txn) get(id string) (*graph.CI, []byte, error) {
 	if err != nil {
 		return nil, nil, graph.Internal(err, "cannot read CI %s", id)
 	}
-	// A copy: the value lives in bbolt's pages, which this transaction's
-	// own writes may move before the audit entry is written.
-	return ci, bytes.Clone(v), nil
+	if v[0] == '{' {
+		// A copy: the value lives in bbolt's pages, which this
+		// transaction's own writes may move before the audit entry is
+		// written.
+		return ci, bytes.Clone(v), nil
+	}
+	enc, err := encodeCI(ci)
+	if err != nil {
+		return nil, nil, graph.Internal(err, "cannot encode CI %s", id)
+	}
+	return ci, enc, nil
 }
 
 // exists reports whether this transaction sees a CI with id.
@@ -259,7 +267,7 @@ func (t *txn) write(tx *bolt.Tx) error {
 	for id, ci := range t.cis {
 		var b []byte
 		if ci != nil {
-			b = t.enc[id]
+			b = encodeCIValue(ci, t.enc[id])
 		}
 		ops = append(ops, kv{[]byte(id), b})
 	}
