@@ -485,7 +485,12 @@ func (s *Store) view(ctx context.Context) (*bolt.Tx, func(), error) {
 
 // readCI decodes the stored CI with id, which the image holds.
 func readCI(tx *bolt.Tx, id string) (*graph.CI, error) {
-	v := tx.Bucket(bucketCIs).Get([]byte(id))
+	return readCIFrom(tx.Bucket(bucketCIs), id)
+}
+
+// readCIFrom is readCI given the CIs bucket, for callers reading many.
+func readCIFrom(cis *bolt.Bucket, id string) (*graph.CI, error) {
+	v := cis.Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("ci %s has a head but no record", id)
 	}

@@ -162,9 +162,10 @@ func (s *Store) materialise(tx *bolt.Tx, w *walk) (graph.Subgraph, error) {
 	// allocation per node.
 	nodes := make([]graph.Node, len(w.queue))
 	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
+	cis := tx.Bucket(bucketCIs)
 	for i, slot := range w.queue {
 		id := m.nodes[slot].id
-		ci, err := readCI(tx, id)
+		ci, err := readCIFrom(cis, id)
 		if err != nil {
 			return graph.Subgraph{}, graph.Internal(err, "cannot read CI %s", id)
 		}
