@@ -47,7 +47,7 @@ func BenchmarkNeighbourhood(b *testing.B) {
 			// that materialising the Subgraph adds to.
 			b.Run("walk-only", func(b *testing.B) {
 				toSource, toTarget, _ := s.Catalogue().TraversalTypes(nil)
-				_, seed, _ := s.mem.lookup(q.Seeds[0])
+				seed, _ := s.mem.lookup(q.Seeds[0])
 				for b.Loop() {
 					s.mu.RLock()
 					w := s.newWalk(plan(s.mem, q.Direction, toSource, toTarget), int32(q.MaxDepth))

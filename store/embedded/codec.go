@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -20,7 +23,8 @@ import (
 var (
 	bucketMeta    = []byte("meta")
 	bucketCIs     = []byte("cis")         // ci id → CI JSON
-	bucketRels    = []byte("relations")   // from|type|to → Relation JSON
+	bucketHeads   = []byte("heads")       // ci id → encodeHead (what memory keeps of a CI)
+	bucketRels    = []byte("relations")   // from|type|to → encodeRelValue (JSON before schema 4)
 	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
 	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
 	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
@@ -34,19 +38,26 @@ var (
 	// keyLastAudit holds the greatest audit entry id issued, so that ids
 	// keep growing across restarts even if the clock steps back.
 	keyLastAudit = []byte("audit.last")
+	// keyCIsBinary marks a file whose CIs are all in the binary form
+	// (encodeCIValue, or JSON where binary cannot say them exactly);
+	// files upgraded from before schema 4 get it once rewritten.
+	keyCIsBinary = []byte("cis.binary")
 )
 
 // schemaVersion is bumped whenever the layout above changes incompatibly;
 // Open refuses files written with another version rather than misreading
-// them. Older versions are upgraded in place, since their buckets are
-// unchanged and the upgrade only adds empty ones: version 1 lacks records
-// and audit, version 2 the ledger's scopes and sightings. Each bump keeps
-// older builds, which would write without auditing or without dropping the
-// sightings of what they delete, off new files.
+// them. Older versions are upgraded in place: version 1 lacks records and
+// audit, version 2 the ledger's scopes and sightings (both upgrades only
+// add empty buckets), version 3 the heads, which the upgrade builds from
+// the CIs once. Relation values and audit entries written before version
+// 4 keep their older encodings, which are still read. Each bump keeps
+// older builds, which would write without auditing, without dropping the
+// sightings of what they delete or without heads, off new files.
 const (
-	schemaVersion = "3"
+	schemaVersion = "4"
 	schemaV1      = "1"
 	schemaV2      = "2"
+	schemaV3      = "3"
 )
 
 // relSep cannot occur in a CI id (a UUID) or a relation type name
@@ -80,6 +91,8 @@ func parseIdentKey(b []byte) (graph.Identifier, error) {
 	return graph.Identifier{Kind: string(b[:i]), Value: string(b[i+1:])}, nil
 }
 
+// encodeCI returns a CI's JSON: what audit entries hold, and what the CIs
+// bucket held before schema 4.
 func encodeCI(ci *graph.CI) ([]byte, error) {
 	b, err := json.Marshal(ci)
 	if err != nil {
@@ -88,9 +101,14 @@ func encodeCI(ci *graph.CI) ([]byte, error) {
 	return b, nil
 }
 
-// decodeCI reads a CI record. Timestamps were written in UTC ("Z"), which
-// encoding/json parses back to UTC, so they compare equal and report UTC.
+// decodeCI reads a CI record in either encoding: binary (ciFormat, see
+// encodeCIValue) or JSON, which always starts with '{'. Timestamps were
+// written in UTC ("Z"), which encoding/json parses back to UTC, so they
+// compare equal and report UTC.
 func decodeCI(b []byte) (*graph.CI, error) {
+	if len(b) > 0 && b[0] == ciFormat {
+		return decodeCIBinary(b[1:])
+	}
 	var ci graph.CI
 	if err := json.Unmarshal(b, &ci); err != nil {
 		return nil, fmt.Errorf("decode ci: %w", err)
@@ -107,6 +125,222 @@ func decodeCI(b []byte) (*graph.CI, error) {
 	return &ci, nil
 }
 
+// ciFormat starts a binary CI value. A traversal reads every CI it
+// reaches from the file, and decoding JSON into maps took over ten times
+// as long as the walk; this form decodes in a fraction of that.
+const ciFormat = 1
+
+// Attribute value tags, one per type encoding/json decodes into any.
+const (
+	tagNull = iota
+	tagFalse
+	tagTrue
+	tagNumber
+	tagString
+	tagArray
+	tagObject
+)
+
+// encodeCIValue returns what the CIs bucket stores for ci: the binary form
+// when it decodes to exactly what the JSON would (attribute values of the
+// types encoding/json produces, valid UTF-8, UTC times within int64
+// nanoseconds), else the JSON.
+func encodeCIValue(ci *graph.CI, jsonForm []byte) []byte {
+	b := make([]byte, 0, len(jsonForm))
+	b = append(b, ciFormat)
+	ok := true
+	str := func(s string) {
+		if !utf8.ValidString(s) {
+			ok = false
+		}
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	stamp := func(t time.Time) {
+		if t.Location() != time.UTC || t.Year() < 1700 || t.Year() > 2200 {
+			ok = false
+			return
+		}
+		b = binary.AppendVarint(b, t.UnixNano())
+	}
+	var value func(v any)
+	value = func(v any) {
+		switch x := v.(type) {
+		case nil:
+			b = append(b, tagNull)
+		case bool:
+			if x {
+				b = append(b, tagTrue)
+			} else {
+				b = append(b, tagFalse)
+			}
+		case float64:
+			b = append(b, tagNumber)
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+		case string:
+			b = append(b, tagString)
+			str(x)
+		case []any:
+			b = append(b, tagArray)
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			for _, e := range x {
+				value(e)
+			}
+		case map[string]any:
+			b = append(b, tagObject)
+			b = binary.AppendUvarint(b, uint64(len(x)))
+			for k, e := range x {
+				str(k)
+				value(e)
+			}
+		default:
+			ok = false
+		}
+	}
+	for _, f := range []string{ci.ID, ci.Name, ci.Class, string(ci.Status), string(ci.Criticality), ci.Environment, ci.Owner} {
+		str(f)
+	}
+	stamp(ci.CreatedAt)
+	stamp(ci.UpdatedAt)
+	b = binary.AppendUvarint(b, uint64(len(ci.Identifiers)))
+	for _, id := range ci.Identifiers {
+		str(id.Kind)
+		str(id.Value)
+	}
+	value(map[string]any(ci.Attributes))
+	b = binary.AppendUvarint(b, uint64(len(ci.Provenance)))
+	for k, o := range ci.Provenance {
+		str(k)
+		str(o.Source)
+		str(o.Scope)
+		stamp(o.Since)
+	}
+	if !ok {
+		return jsonForm
+	}
+	return b
+}
+
+var errBadCI = errors.New("malformed CI value")
+
+// decodeCIBinary reads encodeCIValue's binary form (after its format
+// byte), copying out of b: into one string, of which every string field
+// is a part, so that a CI costs one allocation for all its text.
+func decodeCIBinary(v []byte) (*graph.CI, error) {
+	whole := string(v)
+	b := v
+	bad := false
+	uvarint := func() uint64 {
+		n, k := binary.Uvarint(b)
+		if bad || k <= 0 {
+			bad = true
+			return 0
+		}
+		b = b[k:]
+		return n
+	}
+	str := func() string {
+		n := uvarint()
+		if bad || n > uint64(len(b)) {
+			bad = true
+			return ""
+		}
+		at := len(v) - len(b)
+		b = b[n:]
+		return whole[at : at+int(n)]
+	}
+	stamp := func() time.Time {
+		n, k := binary.Varint(b)
+		if bad || k <= 0 {
+			bad = true
+			return time.Time{}
+		}
+		b = b[k:]
+		return time.Unix(0, n).UTC()
+	}
+	var value func(depth int) any
+	value = func(depth int) any {
+		if bad || len(b) == 0 || depth > 1000 {
+			bad = true
+			return nil
+		}
+		tag := b[0]
+		b = b[1:]
+		switch tag {
+		case tagNull:
+			return nil
+		case tagFalse:
+			return false
+		case tagTrue:
+			return true
+		case tagNumber:
+			if len(b) < 8 {
+				bad = true
+				return nil
+			}
+			f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+			b = b[8:]
+			return f
+		case tagString:
+			return str()
+		case tagArray:
+			n := uvarint()
+			if n > uint64(len(b)) {
+				bad = true
+				return nil
+			}
+			out := make([]any, 0, n)
+			for range n {
+				out = append(out, value(depth+1))
+			}
+			return out
+		case tagObject:
+			n := uvarint()
+			if n > uint64(len(b)) {
+				bad = true
+				return nil
+			}
+			out := make(map[string]any, n)
+			for range n {
+				k := str()
+				out[k] = value(depth + 1)
+			}
+			return out
+		}
+		bad = true
+		return nil
+	}
+	ci := &graph.CI{}
+	ci.ID, ci.Name, ci.Class = str(), str(), str()
+	ci.Status, ci.Criticality = graph.Status(str()), graph.Criticality(str())
+	ci.Environment, ci.Owner = str(), str()
+	ci.CreatedAt, ci.UpdatedAt = stamp(), stamp()
+	if n := uvarint(); n > 0 && n <= uint64(len(b)) {
+		ci.Identifiers = make([]graph.Identifier, n)
+		for i := range ci.Identifiers {
+			ci.Identifiers[i] = graph.Identifier{Kind: str(), Value: str()}
+		}
+	} else if n > 0 {
+		bad = true
+	}
+	if attrs, _ := value(0).(map[string]any); len(attrs) > 0 {
+		ci.Attributes = attrs
+	}
+	if n := uvarint(); n > 0 && n <= uint64(len(b)) {
+		ci.Provenance = make(map[string]graph.Origin, n)
+		for range n {
+			k := str()
+			ci.Provenance[k] = graph.Origin{Source: str(), Scope: str(), Since: stamp()}
+		}
+	} else if n > 0 {
+		bad = true
+	}
+	if bad || len(b) != 0 {
+		return nil, errBadCI
+	}
+	return ci, nil
+}
+
 func encodeRel(r graph.Relation) ([]byte, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -121,6 +355,80 @@ func decodeRel(b []byte) (graph.Relation, error) {
 		return r, fmt.Errorf("decode relation: %w", err)
 	}
 	return r, nil
+}
+
+// encodeRelValue is what the relations bucket holds for a relation: its
+// creation time in Unix microseconds (graph.Now's precision), since the key
+// holds the rest. Eight bytes where the JSON took 150.
+func encodeRelValue(r graph.Relation) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(r.CreatedAt.UnixMicro()))
+}
+
+// relValueCreatedAt reads a relation value of either encoding: eight bytes
+// (schema 4 on), or the JSON that earlier versions wrote.
+func relValueCreatedAt(key graph.RelationKey, v []byte) (int64, error) {
+	if len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v)), nil
+	}
+	if at, ok := relCreatedAt(key, v); ok {
+		return at.UnixMicro(), nil
+	}
+	r, err := decodeRel(v)
+	if err != nil {
+		return 0, err
+	}
+	if r.Key() != key {
+		return 0, fmt.Errorf("relation key %s holds %+v", relKey(key), r.Key())
+	}
+	return r.CreatedAt.UnixMicro(), nil
+}
+
+// Head format: a version byte, then name, class, status, criticality,
+// environment and owner as length-prefixed strings and the identifier
+// count; the id is the key.
+const headFormat = 1
+
+func encodeHead(h head) []byte {
+	b := make([]byte, 0, 1+6*2+len(h.Name)+len(h.Class)+len(h.Status)+len(h.Criticality)+len(h.Environment)+len(h.Owner)+2)
+	b = append(b, headFormat)
+	for _, s := range []string{h.Name, h.Class, h.Status, h.Criticality, h.Environment, h.Owner} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return binary.AppendUvarint(b, uint64(h.Idents))
+}
+
+var errBadHead = errors.New("malformed CI head")
+
+// headFields is a decoded head still pointing into the value it was read
+// from: name, class, status, criticality, environment and owner.
+type headFields struct {
+	f      [6][]byte
+	idents int
+}
+
+// decodeHead reads what encodeHead wrote without copying: load interns
+// most fields, and a lookup by []byte allocates nothing.
+func decodeHead(b []byte) (headFields, error) {
+	var h headFields
+	if len(b) == 0 || b[0] != headFormat {
+		return h, errBadHead
+	}
+	b = b[1:]
+	for i := range h.f {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return h, errBadHead
+		}
+		h.f[i] = b[k : k+int(n)]
+		b = b[k+int(n):]
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || k != len(b) || n > 1<<30 {
+		return h, errBadHead
+	}
+	h.idents = int(n)
+	return h, nil
 }
 
 // relCreatedAt reads the creation time of the relation stored under key
@@ -241,19 +549,49 @@ func auditKey(about, entryID string) []byte {
 	return append(k, entryID...)
 }
 
-// Audit entry formats: 2 added ImportRun after Actor; entries written in
-// format 1 (before it) still decode, with no run.
+// Audit entry formats: 2 added ImportRun after Actor; 3 codes the action
+// and subject kind in a byte each and derives, where it can, About and a
+// relation entry's Before/After from the subject. Entries written in
+// formats 1 and 2 still decode (format 1 with no run).
 const (
 	auditFormatV1 = 1
-	auditFormat   = 2
+	auditFormatV2 = 2
+	auditFormat   = 3
+)
+
+// Format 3 codes. A code of 0 is followed by the value spelled out, so
+// an action or kind added later needs no new format.
+var (
+	auditActions  = []graph.AuditAction{graph.ActionCreate, graph.ActionUpdate, graph.ActionDelete, graph.ActionRelate, graph.ActionUnrelate}
+	auditSubjects = []graph.AuditSubject{graph.SubjectCI, graph.SubjectRelation}
+)
+
+// About forms: the list spelled out, the subject alone (CI and record
+// entries), or a relation subject and both its CIs.
+const (
+	aboutListed = iota
+	aboutSubject
+	aboutRelation
+)
+
+// Before/After forms: absent, verbatim, or the JSON of the relation the
+// subject names (encodeRel's), created a varint number of microseconds
+// before the entry.
+const (
+	blobNone = iota
+	blobVerbatim
+	blobRelation
 )
 
 // encodeAudit writes an entry in a small binary form: a format byte, At in
-// Unix microseconds (graph.Now's precision), then length-prefixed strings,
-// and Before/After verbatim (length 0 = nil; neither is ever empty JSON).
-// It is written once per about value, so it is kept cheap to produce.
+// Unix microseconds (graph.Now's precision), length-prefixed strings and
+// codes, then About and Before/After in the shortest form that decodes
+// back to the same bytes. A relation's entry is stored under three keys
+// and its JSON is its key plus a timestamp, so spelling neither out keeps
+// most of what a large import adds to the file. It is written once per
+// about value, so it is kept cheap to produce.
 func encodeAudit(e *graph.AuditEntry) []byte {
-	size := 1 + 2*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.ImportRun) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
+	size := 1 + 4*binary.MaxVarintLen64 + len(e.ID) + len(e.Actor) + len(e.ImportRun) + len(e.Action) + len(e.SubjectKind) + len(e.SubjectID) +
 		len(e.Before) + len(e.After) + (8+len(e.About))*binary.MaxVarintLen64
 	for _, a := range e.About {
 		size += len(a)
@@ -265,28 +603,86 @@ func encodeAudit(e *graph.AuditEntry) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	code := func(s string, known []string) {
+		for i, k := range known {
+			if k == s {
+				b = append(b, byte(i+1))
+				return
+			}
+		}
+		b = append(b, 0)
+		str(s)
+	}
 	str(e.ID)
 	str(e.Actor)
 	str(e.ImportRun)
-	str(string(e.Action))
-	str(string(e.SubjectKind))
+	code(string(e.Action), actionNames)
+	code(string(e.SubjectKind), subjectNames)
 	str(e.SubjectID)
-	b = binary.AppendUvarint(b, uint64(len(e.About)))
-	for _, a := range e.About {
-		str(a)
+	rel, isRel := relationSubject(e)
+	switch {
+	case len(e.About) == 1 && e.About[0] == e.SubjectID:
+		b = append(b, aboutSubject)
+	case isRel && slices.Equal(e.About, []string{e.SubjectID, rel.From, rel.To}):
+		b = append(b, aboutRelation)
+	default:
+		b = append(b, aboutListed)
+		b = binary.AppendUvarint(b, uint64(len(e.About)))
+		for _, a := range e.About {
+			str(a)
+		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.Before)))
-	b = append(b, e.Before...)
-	b = binary.AppendUvarint(b, uint64(len(e.After)))
-	return append(b, e.After...)
+	for _, blob := range [][]byte{e.Before, e.After} {
+		switch {
+		case len(blob) == 0:
+			b = append(b, blobNone)
+		case isRel && bytes.HasPrefix(blob, []byte(`{"from":"`)):
+			if at, ok := relCreatedAt(rel, blob); ok {
+				if again, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(at.UnixMicro())}); err == nil && bytes.Equal(again, blob) {
+					b = append(b, blobRelation)
+					b = binary.AppendVarint(b, e.At.UnixMicro()-at.UnixMicro())
+					continue
+				}
+			}
+			fallthrough
+		default:
+			b = append(b, blobVerbatim)
+			b = binary.AppendUvarint(b, uint64(len(blob)))
+			b = append(b, blob...)
+		}
+	}
+	return b
+}
+
+var (
+	actionNames  = names(auditActions)
+	subjectNames = names(auditSubjects)
+)
+
+func names[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// relationSubject returns the relation a relation entry is about.
+func relationSubject(e *graph.AuditEntry) (graph.RelationKey, bool) {
+	if e.SubjectKind != graph.SubjectRelation {
+		return graph.RelationKey{}, false
+	}
+	k, err := parseRelKey([]byte(e.SubjectID))
+	return k, err == nil
 }
 
 var errBadAudit = errors.New("malformed audit entry")
 
-// decodeAudit reads what encodeAudit wrote, copying out of b.
+// decodeAudit reads what encodeAudit wrote, in any format, copying out of
+// b.
 func decodeAudit(b []byte) (graph.AuditEntry, error) {
 	var e graph.AuditEntry
-	if len(b) == 0 || (b[0] != auditFormat && b[0] != auditFormatV1) {
+	if len(b) == 0 || b[0] < auditFormatV1 || b[0] > auditFormat {
 		return e, errBadAudit
 	}
 	format := b[0]
@@ -309,28 +705,93 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 		return out
 	}
 	str := func() string { return string(blob()) }
+	next := func() byte {
+		if bad || len(b) == 0 {
+			bad = true
+			return 0
+		}
+		c := b[0]
+		b = b[1:]
+		return c
+	}
+	code := func(known []string) string {
+		c := int(next())
+		switch {
+		case c == 0:
+			return str()
+		case c <= len(known):
+			return known[c-1]
+		}
+		bad = true
+		return ""
+	}
 	e.ID = str()
 	e.Actor = str()
-	if format >= auditFormat {
+	if format >= auditFormatV2 {
 		e.ImportRun = str()
 	}
-	e.Action = graph.AuditAction(str())
-	e.SubjectKind = graph.AuditSubject(str())
+	if format >= auditFormat {
+		e.Action = graph.AuditAction(code(actionNames))
+		e.SubjectKind = graph.AuditSubject(code(subjectNames))
+	} else {
+		e.Action = graph.AuditAction(str())
+		e.SubjectKind = graph.AuditSubject(str())
+	}
 	e.SubjectID = str()
-	n, k := binary.Uvarint(b)
-	if bad || k <= 0 || n > uint64(len(b)) {
-		return e, errBadAudit
+	if bad {
+		return graph.AuditEntry{}, errBadAudit
 	}
-	b = b[k:]
-	e.About = make([]string, 0, n)
-	for range n {
-		e.About = append(e.About, str())
+	rel, isRel := relationSubject(&e)
+	form := byte(aboutListed)
+	if format >= auditFormat {
+		form = next()
 	}
-	if before := blob(); len(before) > 0 {
-		e.Before = bytes.Clone(before)
+	switch form {
+	case aboutSubject:
+		e.About = []string{e.SubjectID}
+	case aboutRelation:
+		if !isRel {
+			return graph.AuditEntry{}, errBadAudit
+		}
+		e.About = []string{e.SubjectID, rel.From, rel.To}
+	case aboutListed:
+		n, k := binary.Uvarint(b)
+		if bad || k <= 0 || n > uint64(len(b)) {
+			return graph.AuditEntry{}, errBadAudit
+		}
+		b = b[k:]
+		e.About = make([]string, 0, n)
+		for range n {
+			e.About = append(e.About, str())
+		}
+	default:
+		return graph.AuditEntry{}, errBadAudit
 	}
-	if after := blob(); len(after) > 0 {
-		e.After = bytes.Clone(after)
+	for _, dst := range []*json.RawMessage{&e.Before, &e.After} {
+		form := byte(blobVerbatim)
+		if format >= auditFormat {
+			form = next()
+		}
+		switch form {
+		case blobNone:
+		case blobVerbatim:
+			if v := blob(); len(v) > 0 {
+				*dst = bytes.Clone(v)
+			}
+		case blobRelation:
+			d, k := binary.Varint(b)
+			if bad || k <= 0 || !isRel {
+				return graph.AuditEntry{}, errBadAudit
+			}
+			b = b[k:]
+			v, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(at - d)})
+			if err != nil {
+				return graph.AuditEntry{}, errBadAudit
+			}
+			*dst = v
+		default:
+			return graph.AuditEntry{}, errBadAudit
+		}
 	}
 	if bad || len(b) != 0 {
 		return graph.AuditEntry{}, errBadAudit

@@ -30,23 +30,44 @@ func newStore(t testing.TB) *Store {
 	return openStore(t, t.TempDir())
 }
 
-// checkConsistency verifies the in-memory indexes agree with each other:
-// the identifier index with the CIs, both ends of every edge, and the name
-// index with the slots. It returns the first disagreement found.
+// checkConsistency verifies the in-memory indexes agree with each other
+// and with the file: each head with its stored CI, the identifier index
+// with the CIs, both ends of every edge, and the name index with the
+// slots. It returns the first disagreement found.
 func checkConsistency(s *Store) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil // nothing left in memory to check
 	}
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if tx.ID() != s.mem.txid {
+		return fmt.Errorf("image reflects transaction %d, file is at %d", s.mem.txid, tx.ID())
+	}
+	for _, b := range [][]byte{bucketCIs, bucketHeads} {
+		if n := tx.Bucket(b).Stats().KeyN; n != len(s.mem.slots) {
+			return fmt.Errorf("file holds %d keys in %s, image %d CIs", n, b, len(s.mem.slots))
+		}
+	}
 	m := s.mem
 	held := 0
 	for id, slot := range m.slots {
 		n := &m.nodes[slot]
-		if n.ci == nil || n.ci.ID != id {
-			return fmt.Errorf("slot %d for %s holds %v", slot, id, n.ci)
+		if n.id != id {
+			return fmt.Errorf("slot %d for %s holds %q", slot, id, n.id)
 		}
-		for _, ident := range n.ci.Identifiers {
+		ci, err := readCI(tx, id)
+		if err != nil {
+			return err
+		}
+		if h := headOf(ci); m.head(slot) != h {
+			return fmt.Errorf("head of %s is %+v, stored CI says %+v", id, m.head(slot), h)
+		}
+		for _, ident := range ci.Identifiers {
 			held++
 			if owner := m.idents[ident]; owner != id {
 				return fmt.Errorf("identifier %v of %s is indexed to %q", ident, id, owner)
@@ -55,24 +76,24 @@ func checkConsistency(s *Store) error {
 		for typ, list := range n.out {
 			for _, e := range list {
 				peer := &m.nodes[e.peer]
-				if peer.ci == nil {
+				if peer.id == "" {
 					return fmt.Errorf("%s -%s-> free slot %d", id, m.types[typ], e.peer)
 				}
 				if !hasPeer(edgesOf(peer.in, typ), slot) {
-					return fmt.Errorf("%s -%s-> %s has no incoming half", id, m.types[typ], peer.ci.ID)
+					return fmt.Errorf("%s -%s-> %s has no incoming half", id, m.types[typ], peer.id)
 				}
 			}
 		}
 		for typ, list := range n.in {
 			for _, e := range list {
 				peer := &m.nodes[e.peer]
-				if peer.ci == nil || !hasPeer(edgesOf(peer.out, typ), slot) {
+				if peer.id == "" || !hasPeer(edgesOf(peer.out, typ), slot) {
 					return fmt.Errorf("incoming %s edge of %s has no outgoing half", m.types[typ], id)
 				}
 			}
 		}
-		if k, ok := m.byName.Get(nameKey{name: n.ci.Name, id: id}); !ok || k.slot != slot {
-			return fmt.Errorf("name index lacks %s/%s", n.ci.Name, id)
+		if k, ok := m.byName.Get(nameKey{name: n.name, id: id}); !ok || k.slot != slot {
+			return fmt.Errorf("name index lacks %s/%s", n.name, id)
 		}
 	}
 	if held != len(m.idents) {
@@ -98,7 +119,7 @@ func checkLedgerIndexes(m *memState) error {
 		}
 		for id := range sl.cis {
 			nCI++
-			if _, _, ok := m.lookup(id); !ok {
+			if _, ok := m.lookup(id); !ok {
 				return fmt.Errorf("scope %v sights missing CI %s", key, id)
 			}
 			if !slices.Contains(m.ciScopes[id], key) {

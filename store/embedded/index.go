@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"strings"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -25,6 +24,12 @@ type memState struct {
 	nodes []node
 	free  []int32
 	slots map[string]int32
+	// strs interns the low-cardinality head fields; strIdx inverts it.
+	strs   []string
+	strIdx map[string]uint32
+	// txid is the bbolt transaction the image reflects; a reader whose
+	// bbolt view is newer waits for the write to be published.
+	txid int
 
 	idents map[graph.Identifier]string // normalised identifier → owner id
 	// kinds counts identifiers per kind. A filter on a bare value probes
@@ -50,17 +55,32 @@ type memState struct {
 	relScopes map[graph.RelationKey][]graph.ScopeKey
 }
 
-// node is one slot. The CI it points to is never modified: an update stores
-// a new pointer, which is what lets a txn read committed CIs while it stages
-// their replacements, and lets MergeCI share unchanged attribute values.
+// node is one slot: the CI's head, the part of it that listing,
+// filtering and traversal read, and its adjacency. The rest of the CI
+// (attributes, identifiers, provenance, timestamps) stays in the file and
+// is read from bbolt's memory map when asked for, so resident memory grows
+// with the graph's shape rather than with what CIs carry.
 type node struct {
-	ci *graph.CI // nil when the slot is free
-	// id repeats ci.ID so that emitting an edge reads the slot array only,
-	// not one CI per peer.
-	id    string
-	lname string // lower-cased name, for case-insensitive search
-	out   [][]halfEdge
-	in    [][]halfEdge
+	id   string // "" when the slot is free
+	name string
+	// Interned (memState.strs): few distinct values across many CIs.
+	class, status, criticality, environment, owner uint32
+	// idents is the number of identifiers the CI holds, so that load can
+	// check the identifier index against the CIs without reading them.
+	idents int32
+	out    [][]halfEdge
+	in     [][]halfEdge
+}
+
+// head is a node's CI fields in plain form.
+type head struct {
+	ID, Name, Class, Status, Criticality, Environment, Owner string
+	Idents                                                   int
+}
+
+func headOf(ci *graph.CI) head {
+	return head{ID: ci.ID, Name: ci.Name, Class: ci.Class, Status: string(ci.Status), Criticality: string(ci.Criticality),
+		Environment: ci.Environment, Owner: ci.Owner, Idents: len(ci.Identifiers)}
 }
 
 // halfEdge is one end's view of a relation, stored in both endpoints' lists
@@ -81,6 +101,7 @@ func newMemState(cat *graph.Catalogue) *memState {
 	m := &memState{
 		typeIdx: map[string]int{},
 		slots:   map[string]int32{},
+		strIdx:  map[string]uint32{},
 		idents:  map[graph.Identifier]string{},
 		kinds:   map[string]int{},
 		// Store.mu already guards the tree, so its own lock would be waste.
@@ -108,35 +129,86 @@ func (m *memState) typeIndex(name string) int {
 	return len(m.types) - 1
 }
 
-func (m *memState) lookup(id string) (*graph.CI, int32, bool) {
-	slot, ok := m.slots[id]
-	if !ok {
-		return nil, -1, false
+// intern returns the index of a head string, assigning one if new.
+func (m *memState) intern(v string) uint32 {
+	if i, ok := m.strIdx[v]; ok {
+		return i
 	}
-	return m.nodes[slot].ci, slot, true
+	m.strs = append(m.strs, v)
+	m.strIdx[v] = uint32(len(m.strs) - 1)
+	return uint32(len(m.strs) - 1)
 }
 
-// putCI inserts a CI or replaces the stored version of it.
-func (m *memState) putCI(ci *graph.CI) int32 {
-	if slot, ok := m.slots[ci.ID]; ok {
+// internBytes is intern for a value still in the file's memory map: the
+// map lookup converts without allocating, so only new values are copied.
+func (m *memState) internBytes(v []byte) uint32 {
+	if i, ok := m.strIdx[string(v)]; ok {
+		return i
+	}
+	return m.intern(string(v))
+}
+
+func (m *memState) str(i uint32) string { return m.strs[i] }
+
+func (m *memState) lookup(id string) (int32, bool) {
+	slot, ok := m.slots[id]
+	return slot, ok
+}
+
+// head returns the head of the CI in slot.
+func (m *memState) head(slot int32) head {
+	n := &m.nodes[slot]
+	return head{ID: n.id, Name: n.name, Class: m.str(n.class), Status: m.str(n.status), Criticality: m.str(n.criticality),
+		Environment: m.str(n.environment), Owner: m.str(n.owner), Idents: int(n.idents)}
+}
+
+func (m *memState) classOf(slot int32) string { return m.str(m.nodes[slot].class) }
+
+// setHead fills a node's head fields, keeping its adjacency.
+func (m *memState) setHead(n *node, h head) {
+	n.id, n.name = h.ID, h.Name
+	n.class, n.status, n.criticality = m.intern(h.Class), m.intern(h.Status), m.intern(h.Criticality)
+	n.environment, n.owner, n.idents = m.intern(h.Environment), m.intern(h.Owner), int32(h.Idents)
+}
+
+// putCI inserts a CI's head or replaces the stored version of it.
+func (m *memState) putCI(h head) int32 {
+	if slot, ok := m.slots[h.ID]; ok {
 		n := &m.nodes[slot]
-		if n.ci.Name != ci.Name {
-			m.byName.Delete(nameKey{name: n.ci.Name, id: ci.ID})
-			m.byName.Set(nameKey{name: ci.Name, id: ci.ID, slot: slot})
+		if n.name != h.Name {
+			m.byName.Delete(nameKey{name: n.name, id: h.ID})
+			m.byName.Set(nameKey{name: h.Name, id: h.ID, slot: slot})
 		}
-		n.ci, n.lname = ci, strings.ToLower(ci.Name)
+		m.setHead(n, h)
 		return slot
 	}
+	slot := m.newSlot(h)
+	m.byName.Set(nameKey{name: h.Name, id: h.ID, slot: slot})
+	return slot
+}
+
+// newSlot gives a head a slot, without indexing its name.
+func (m *memState) newSlot(h head) int32 {
 	var slot int32
 	if k := len(m.free); k > 0 {
 		slot, m.free = m.free[k-1], m.free[:k-1]
+		m.nodes[slot] = node{}
 	} else {
 		m.nodes = append(m.nodes, node{})
 		slot = int32(len(m.nodes) - 1)
 	}
-	m.nodes[slot] = node{ci: ci, id: ci.ID, lname: strings.ToLower(ci.Name)}
-	m.slots[ci.ID] = slot
-	m.byName.Set(nameKey{name: ci.Name, id: ci.ID, slot: slot})
+	m.setHead(&m.nodes[slot], h)
+	m.slots[h.ID] = slot
+	return slot
+}
+
+// loadHead appends a head read from the file; load indexes the names
+// afterwards, all at once.
+func (m *memState) loadHead(id []byte, h headFields) int32 {
+	m.nodes = append(m.nodes, node{id: string(id), name: string(h.f[0]), class: m.internBytes(h.f[1]), status: m.internBytes(h.f[2]),
+		criticality: m.internBytes(h.f[3]), environment: m.internBytes(h.f[4]), owner: m.internBytes(h.f[5]), idents: int32(h.idents)})
+	slot := int32(len(m.nodes) - 1)
+	m.slots[m.nodes[slot].id] = slot
 	return slot
 }
 
@@ -146,7 +218,7 @@ func (m *memState) removeCI(id string) {
 	if !ok {
 		return
 	}
-	m.byName.Delete(nameKey{name: m.nodes[slot].ci.Name, id: id})
+	m.byName.Delete(nameKey{name: m.nodes[slot].name, id: id})
 	m.nodes[slot] = node{}
 	delete(m.slots, id)
 	m.free = append(m.free, slot)

@@ -134,8 +134,8 @@ func dropSighting[K comparable](sightings map[K]sighting, scopes map[K][]graph.S
 
 // hasRelation reports whether the committed image holds k.
 func (m *memState) hasRelation(k graph.RelationKey) bool {
-	_, from, ok1 := m.lookup(k.From)
-	_, to, ok2 := m.lookup(k.To)
+	from, ok1 := m.lookup(k.From)
+	to, ok2 := m.lookup(k.To)
 	ti, ok3 := m.typeIdx[k.Type]
 	if !ok1 || !ok2 || !ok3 {
 		return false

@@ -16,32 +16,39 @@ func (s *Store) GetCI(ctx context.Context, id string) (graph.CI, error) {
 	if err := graph.CheckID("id", id); err != nil {
 		return graph.CI{}, err
 	}
-	unlock, err := s.read(ctx)
+	tx, done, err := s.view(ctx)
 	if err != nil {
 		return graph.CI{}, err
 	}
-	defer unlock()
-	ci, _, ok := s.mem.lookup(id)
-	if !ok {
+	defer done()
+	if _, ok := s.mem.lookup(id); !ok {
 		return graph.CI{}, graph.NotFound("id", "CI", id)
 	}
-	return cloneCI(ci), nil
+	ci, err := readCI(tx, id)
+	if err != nil {
+		return graph.CI{}, graph.Internal(err, "cannot read CI %s", id)
+	}
+	return *ci, nil
 }
 
 // CIsByIDs returns the CIs that exist among ids; others are left out.
 func (s *Store) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
-	unlock, err := s.read(ctx)
+	tx, done, err := s.view(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer done()
 	out := make(map[string]graph.CI, len(ids))
 	for _, id := range ids {
-		if _, done := out[id]; done {
+		if _, seen := out[id]; seen {
 			continue
 		}
-		if ci, _, ok := s.mem.lookup(id); ok {
-			out[id] = cloneCI(ci)
+		if _, ok := s.mem.lookup(id); ok {
+			ci, err := readCI(tx, id)
+			if err != nil {
+				return nil, graph.Internal(err, "cannot read CI %s", id)
+			}
+			out[id] = *ci
 		}
 	}
 	return out, nil
@@ -57,13 +64,13 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 	if keyID != "" {
 		cursor = &nameKey{name: keyName, id: keyID}
 	}
-	unlock, err := s.read(ctx)
+	tx, done, err := s.view(ctx)
 	if err != nil {
 		return graph.CIPage{}, err
 	}
-	defer unlock()
+	defer done()
 
-	m, match := s.mem, newMatcher(f)
+	m, match := s.mem, newMatcher(s.mem, f)
 	var page graph.CIPage
 	var hits []nameKey
 	switch {
@@ -102,10 +109,12 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 		var keys []nameKey
 		if f.Identifier != "" {
 			// The identifier index narrows the listing to a handful of CIs.
+			// Its owners hold the value by construction, so the
+			// matcher checks the rest of the filter only.
 			for _, id := range m.ownersOfValue(f.Identifier) {
-				ci, slot, _ := m.lookup(id)
+				slot, _ := m.lookup(id)
 				if match.ok(&m.nodes[slot]) {
-					keys = append(keys, nameKey{name: ci.Name, id: id, slot: slot})
+					keys = append(keys, nameKey{name: m.nodes[slot].name, id: id, slot: slot})
 				}
 			}
 			sort.Slice(keys, func(i, j int) bool { return nameLess(keys[i], keys[j]) })
@@ -127,38 +136,55 @@ func (s *Store) ListCIs(ctx context.Context, f graph.CIFilter, p graph.Page) (gr
 	}
 	page.CIs = make([]graph.CI, len(hits))
 	for i, k := range hits {
-		page.CIs[i] = cloneCI(m.nodes[k.slot].ci)
+		ci, err := readCI(tx, k.id)
+		if err != nil {
+			return graph.CIPage{}, graph.Internal(err, "cannot read CI %s", k.id)
+		}
+		page.CIs[i] = *ci
 	}
 	return page, nil
 }
 
-// matcher applies a CIFilter to nodes.
+// matcher applies a CIFilter, less its identifier (ListCIs takes the
+// identifier's owners from the index), to heads. The filter's strings are
+// resolved to interned indexes once, so a full pass compares integers.
 type matcher struct {
-	f      graph.CIFilter
-	search string // lower-cased f.Search
-	all    bool   // the filter is empty
+	f                                 graph.CIFilter
+	search                            string // lower-cased f.Search
+	all                               bool   // the filter is empty
+	none                              bool   // a field asks for a value no CI has
+	class, status, environment, owner uint32
 }
 
-func newMatcher(f graph.CIFilter) matcher {
-	return matcher{f: f, search: strings.ToLower(f.Search), all: f == graph.CIFilter{}}
+func newMatcher(m *memState, f graph.CIFilter) matcher {
+	mt := matcher{f: f, search: strings.ToLower(f.Search), all: f == graph.CIFilter{}}
+	resolve := func(v string, dst *uint32) {
+		if v == "" {
+			return
+		}
+		i, ok := m.strIdx[v]
+		if !ok {
+			mt.none = true
+		}
+		*dst = i
+	}
+	resolve(f.Class, &mt.class)
+	resolve(string(f.Status), &mt.status)
+	resolve(f.Environment, &mt.environment)
+	resolve(f.Owner, &mt.owner)
+	return mt
 }
 
 func (m matcher) ok(n *node) bool {
-	ci, f := n.ci, m.f
+	f := m.f
 	switch {
-	case f.Class != "" && ci.Class != f.Class,
-		f.Status != "" && ci.Status != f.Status,
-		f.Environment != "" && ci.Environment != f.Environment,
-		f.Owner != "" && ci.Owner != f.Owner,
-		m.search != "" && !strings.Contains(n.lname, m.search):
-		return false
-	}
-	if f.Identifier != "" {
-		for _, id := range ci.Identifiers {
-			if id.Value == f.Identifier {
-				return true
-			}
-		}
+	case m.none,
+		f.Class != "" && n.class != m.class,
+		f.Status != "" && n.status != m.status,
+		f.Environment != "" && n.environment != m.environment,
+		f.Owner != "" && n.owner != m.owner,
+		// ToLower returns an already lower-case ASCII name as it is.
+		m.search != "" && !strings.Contains(strings.ToLower(n.name), m.search):
 		return false
 	}
 	return true
@@ -192,7 +218,7 @@ func (s *Store) RelationsOf(ctx context.Context, ids []string, dir graph.Directi
 		if _, done := out[id]; done {
 			continue
 		}
-		_, slot, ok := s.mem.lookup(id)
+		slot, ok := s.mem.lookup(id)
 		if !ok {
 			continue
 		}

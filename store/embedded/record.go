@@ -44,7 +44,7 @@ func (t *txn) putRecord(rec graph.Record, expectVersion int64) (*graph.Record, e
 	for i, l := range rec.Links {
 		// A link the record already had may point to a CI deleted since: a
 		// record outlives the CIs it is about. New links must exist.
-		if _, ok := t.get(l.CI); !ok && !(exists && linksTo(cur, l.CI)) {
+		if !t.exists(l.CI) && !(exists && linksTo(cur, l.CI)) {
 			return nil, graph.NotFound(fmt.Sprintf("links[%d]", i), "CI", l.CI)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -326,4 +327,93 @@ func TestAuditCodecRoundTrip(t *testing.T) {
 	if _, err := decodeAudit(append(bytes.Clone(b), 0)); err == nil {
 		t.Fatal("decoded trailing garbage")
 	}
+}
+
+// TestOpenUpgradesSchemaV3 opens a file as version 3 left it: no heads,
+// relation values in JSON.
+func TestOpenUpgradesSchemaV3(t *testing.T) {
+	s, a, b, history := upgraded(t, func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketHeads); err != nil {
+			return err
+		}
+		if err := rewrite(tx.Bucket(bucketCIs), func(_, v []byte) ([]byte, error) {
+			ci, err := decodeCI(v)
+			if err != nil {
+				return nil, err
+			}
+			return encodeCI(ci)
+		}); err != nil {
+			return err
+		}
+		rels := tx.Bucket(bucketRels)
+		var keys [][]byte
+		if err := rels.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }); err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return errors.New("no relation to downgrade")
+		}
+		for _, k := range keys {
+			key, err := parseRelKey(k)
+			if err != nil {
+				return err
+			}
+			at, err := relValueCreatedAt(key, rels.Get(k))
+			if err != nil {
+				return err
+			}
+			v, err := encodeRel(graph.Relation{From: key.From, Type: key.Type, To: key.To, CreatedAt: microTime(at)})
+			if err != nil {
+				return err
+			}
+			if err := rels.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte(schemaV3))
+	})
+	if err := checkConsistency(s); err != nil {
+		t.Fatal(err)
+	}
+	if got := storetest.FullHistory(t, s, a.ID, 10); !reflect.DeepEqual(got, history) {
+		t.Fatalf("history after the upgrade:\n%+v\nwant\n%+v", got, history)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCIs).ForEach(func(k, v []byte) error {
+			if v[0] != ciFormat {
+				return fmt.Errorf("CI %s is still JSON", k)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCI(context.Background(), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkConsistency(s); err != nil {
+		t.Fatal(err)
+	}
+	checkSchemaIsCurrent(t, s)
+}
+
+// rewrite replaces every value of b with what f makes of it.
+func rewrite(b *bolt.Bucket, f func(k, v []byte) ([]byte, error)) error {
+	var keys [][]byte
+	if err := b.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("nothing to rewrite")
+	}
+	for _, k := range keys {
+		v, err := f(k, b.Get(k))
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

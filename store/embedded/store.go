@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -126,16 +127,27 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 // old one and loads everything into memory.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketScopes, bucketSightings} {
+		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketHeads, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketScopes, bucketSightings} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keySchema); {
-		case v == nil, string(v) == schemaV1, string(v) == schemaV2:
+		case v == nil, string(v) == schemaV1, string(v) == schemaV2, string(v) == schemaV3:
 			// New, or an older version whose missing buckets were just
-			// made.
+			// made; those before 4 have CIs but no heads, and CIs in
+			// JSON (rewriteJSONCIs).
+			if err := buildHeads(tx); err != nil {
+				return fmt.Errorf("upgrade from schema %q: %w", v, err)
+			}
+			if v != nil {
+				if err := meta.Delete(keyCIsBinary); err != nil {
+					return err
+				}
+			} else if err := meta.Put(keyCIsBinary, []byte("1")); err != nil {
+				return err
+			}
 			return meta.Put(keySchema, []byte(schemaVersion))
 		case string(v) != schemaVersion:
 			return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
@@ -145,17 +157,25 @@ func (s *Store) init() error {
 	if err != nil {
 		return graph.Unavailable(err, "cannot initialise %s", s.path)
 	}
-	if err := s.db.View(func(tx *bolt.Tx) error { return load(tx, s.mem) }); err != nil {
+	if err := s.rewriteJSONCIs(); err != nil {
+		return graph.Unavailable(err, "cannot upgrade %s", s.path)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		s.mem.txid = tx.ID()
+		return load(tx, s.mem)
+	})
+	if err != nil {
 		return graph.Internal(err, "cannot load %s", s.path)
 	}
 	return nil
 }
 
-// load fills m from the file and cross-checks the buckets against each
-// other. Writes are atomic, so a mismatch means the file was damaged or
-// edited; refusing to start is safer than serving a graph with holes.
-func load(tx *bolt.Tx, m *memState) error {
-	err := tx.Bucket(bucketCIs).ForEach(func(k, v []byte) error {
+// buildHeads writes the head of every CI, for a file from before schema 4.
+// It decodes every CI once, which is what every open used to do.
+func buildHeads(tx *bolt.Tx) error {
+	heads := tx.Bucket(bucketHeads)
+	heads.FillPercent = appendFill
+	return tx.Bucket(bucketCIs).ForEach(func(k, v []byte) error {
 		ci, err := decodeCI(v)
 		if err != nil {
 			return fmt.Errorf("ci %s: %w", k, err)
@@ -163,30 +183,115 @@ func load(tx *bolt.Tx, m *memState) error {
 		if ci.ID != string(k) {
 			return fmt.Errorf("ci key %s holds ci %q", k, ci.ID)
 		}
-		m.putCI(ci)
+		return heads.Put(k, encodeHead(headOf(ci)))
+	})
+}
+
+// rewriteJSONCIs stores the CIs that a file from before schema 4 holds in
+// JSON in the binary form, a bounded number per transaction so that
+// upgrading a large file does not hold it all in memory. Each step is
+// whole, and values already binary are skipped, so an upgrade cut short
+// resumes at the next open.
+func (s *Store) rewriteJSONCIs() error {
+	const perTx = 10000
+	var from []byte
+	for {
+		done := true
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta.Get(keyCIsBinary) != nil {
+				return nil
+			}
+			b := tx.Bucket(bucketCIs)
+			var todo []kv
+			c := b.Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			for ; k != nil; k, v = c.Next() {
+				if len(todo) == perTx {
+					from, done = bytes.Clone(k), false
+					break
+				}
+				if len(v) > 0 && v[0] == '{' {
+					todo = append(todo, kv{bytes.Clone(k), bytes.Clone(v)})
+				}
+			}
+			for i := range todo {
+				ci, err := decodeCI(todo[i].val)
+				if err != nil {
+					return fmt.Errorf("ci %s: %w", todo[i].key, err)
+				}
+				todo[i].val = encodeCIValue(ci, todo[i].val)
+			}
+			if done {
+				if err := meta.Put(keyCIsBinary, []byte("1")); err != nil {
+					return err
+				}
+			}
+			return writeSorted(b, todo)
+		})
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// load fills m from the file and cross-checks the buckets against each
+// other. Writes are atomic, so a mismatch means the file was damaged or
+// edited; refusing to start is safer than serving a graph with holes.
+//
+// Only heads, identifiers and relations are read for the graph, in key
+// order, each a sequential scan of compact values: the CIs themselves stay
+// in the file until asked for.
+func load(tx *bolt.Tx, m *memState) error {
+	var names []nameKey
+	err := tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
+		h, err := decodeHead(v)
+		if err != nil {
+			return fmt.Errorf("head %s: %w", k, err)
+		}
+		slot := m.loadHead(k, h)
+		names = append(names, nameKey{name: m.nodes[slot].name, id: m.nodes[slot].id, slot: slot})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	// The name index is built in one sorted pass rather than a million
+	// random inserts.
+	slices.SortFunc(names, func(a, b nameKey) int {
+		if nameLess(a, b) {
+			return -1
+		}
+		if nameLess(b, a) {
+			return 1
+		}
+		return 0
+	})
+	for _, k := range names {
+		m.byName.Load(k)
+	}
+	names = nil
 	err = tx.Bucket(bucketIdents).ForEach(func(k, v []byte) error {
 		id, err := parseIdentKey(k)
 		if err != nil {
 			return err
 		}
-		ci, _, ok := m.lookup(string(v))
-		if !ok || !hasIdentifier(ci.Identifiers, id) {
-			return fmt.Errorf("identifier %s=%s names CI %s, which does not hold it", id.Kind, id.Value, v)
+		slot, ok := m.lookup(string(v))
+		if !ok {
+			return fmt.Errorf("identifier %s=%s names CI %s, which does not exist", id.Kind, id.Value, v)
 		}
-		m.setIdent(id, ci.ID)
+		m.setIdent(id, m.nodes[slot].id)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	held := 0
-	for _, n := range m.nodes {
-		held += len(n.ci.Identifiers)
+	for i := range m.nodes {
+		held += int(m.nodes[i].idents)
 	}
 	if held != len(m.idents) {
 		return fmt.Errorf("CIs hold %d identifiers but the index has %d", held, len(m.idents))
@@ -194,28 +299,31 @@ func load(tx *bolt.Tx, m *memState) error {
 	if err := loadRecords(tx, m); err != nil {
 		return err
 	}
+	// Keys are sorted, so a CI's outgoing relations are consecutive: the
+	// source is looked up once per run of them.
+	var lastFrom string
+	var from int32 = -1
 	err = tx.Bucket(bucketRels).ForEach(func(k, v []byte) error {
 		key, err := parseRelKey(k)
 		if err != nil {
 			return err
 		}
-		at, ok := relCreatedAt(key, v)
-		if !ok {
-			r, err := decodeRel(v)
-			if err != nil {
-				return fmt.Errorf("relation %s: %w", k, err)
-			}
-			if r.Key() != key {
-				return fmt.Errorf("relation key %s holds %+v", k, r.Key())
-			}
-			at = r.CreatedAt
+		at, err := relValueCreatedAt(key, v)
+		if err != nil {
+			return fmt.Errorf("relation %s: %w", k, err)
 		}
-		_, from, ok1 := m.lookup(key.From)
-		_, to, ok2 := m.lookup(key.To)
-		if !ok1 || !ok2 {
+		if from < 0 || key.From != lastFrom {
+			slot, ok := m.lookup(key.From)
+			if !ok {
+				return fmt.Errorf("relation %s points at a missing CI", k)
+			}
+			from, lastFrom = slot, m.nodes[slot].id
+		}
+		to, ok := m.lookup(key.To)
+		if !ok {
 			return fmt.Errorf("relation %s points at a missing CI", k)
 		}
-		m.addEdge(from, m.typeIndex(key.Type), to, at.UnixMicro())
+		m.addEdge(from, m.typeIndex(key.Type), to, at)
 		return nil
 	})
 	if err != nil {
@@ -262,7 +370,7 @@ func loadLedger(tx *bolt.Tx, m *memState) error {
 			m.putRelSighting(relSight{scope, *rel}, s)
 			return nil
 		}
-		if _, _, ok := m.lookup(ci); !ok {
+		if _, ok := m.lookup(ci); !ok {
 			return fmt.Errorf("sighting %q names a missing CI", k)
 		}
 		m.putCISighting(ciSight{scope, ci}, s)
@@ -296,15 +404,6 @@ func loadRecords(tx *bolt.Tx, m *memState) error {
 	})
 }
 
-func hasIdentifier(list []graph.Identifier, id graph.Identifier) bool {
-	for _, x := range list {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // write runs one write method: stage validates and records changes in a
 // txn; if it succeeds the changes are committed to bbolt and then published
 // to memory. Nothing is committed when stage fails or changes nothing.
@@ -317,19 +416,30 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return ctxError(err)
 	}
-	t := newTxn(s.mem, s.cat, graph.Now(), graph.ActorFrom(ctx), graph.ImportRunFrom(ctx))
-	if err := stage(t); err != nil {
-		return err
-	}
-	if t.empty() {
+	// Staging runs inside the bbolt write transaction, so that it reads
+	// whole CIs from the file; a stage that fails rolls it back, and so
+	// does one that changes nothing (errNothingStaged), which spares an
+	// empty commit and its fsync.
+	var t *txn
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		t = newTxn(s.mem, tx, s.cat, graph.Now(), graph.ActorFrom(ctx), graph.ImportRunFrom(ctx))
+		if err := stage(t); err != nil {
+			return err
+		}
+		if t.empty() {
+			return errNothingStaged
+		}
+		// Last point at which a cancelled caller can still get "nothing
+		// happened"; once bbolt commits, the write stands.
+		if err := ctx.Err(); err != nil {
+			return ctxError(err)
+		}
+		return t.write(tx)
+	})
+	if errors.Is(err, errNothingStaged) {
 		return nil
 	}
-	// Last point at which a cancelled caller can still get "nothing
-	// happened"; once bbolt commits, the write stands.
-	if err := ctx.Err(); err != nil {
-		return ctxError(err)
-	}
-	if err := s.db.Update(t.write); err != nil {
+	if err != nil {
 		var de *graph.Error
 		if errors.As(err, &de) {
 			return err
@@ -340,6 +450,55 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	t.applyTo(s.mem)
 	s.mu.Unlock()
 	return nil
+}
+
+var errNothingStaged = errors.New("nothing staged")
+
+// view is read plus a bbolt read transaction that sees exactly what the
+// image reflects, for the reads that need whole CIs from the file. A write
+// commits to bbolt before it publishes to memory; a view begun in between
+// would see a newer file than image, so it waits for the publication.
+func (s *Store) view(ctx context.Context) (*bolt.Tx, func(), error) {
+	for {
+		unlock, err := s.read(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		tx, err := s.db.Begin(false)
+		if err != nil {
+			unlock()
+			return nil, nil, graph.Unavailable(err, "cannot read %s", s.path)
+		}
+		if tx.ID() == s.mem.txid {
+			return tx, func() {
+				_ = tx.Rollback()
+				unlock()
+			}, nil
+		}
+		_ = tx.Rollback()
+		unlock()
+		// The writer takes the write lock next; waiting for it to be
+		// free again is waiting for the publication.
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// readCI decodes the stored CI with id, which the image holds.
+func readCI(tx *bolt.Tx, id string) (*graph.CI, error) {
+	return readCIFrom(tx.Bucket(bucketCIs), id)
+}
+
+// readCIFrom is readCI given the CIs bucket, for callers reading many.
+func readCIFrom(cis *bolt.Bucket, id string) (*graph.CI, error) {
+	v := cis.Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("ci %s has a head but no record", id)
+	}
+	ci, err := decodeCI(v)
+	if err != nil {
+		return nil, fmt.Errorf("ci %s: %w", id, err)
+	}
+	return ci, nil
 }
 
 // read takes the read lock for one read method; call the returned func to

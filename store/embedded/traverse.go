@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ripple-cmdb/ripple/graph"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Neighbourhood expands breadth-first from the seeds; see graph.Store.
@@ -17,15 +18,15 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 	if err != nil {
 		return graph.Subgraph{}, err
 	}
-	unlock, err := s.read(ctx)
+	tx, done, err := s.view(ctx)
 	if err != nil {
 		return graph.Subgraph{}, err
 	}
-	defer unlock()
+	defer done()
 
 	seeds := make([]int32, len(q.Seeds))
 	for i, id := range q.Seeds {
-		_, slot, ok := s.mem.lookup(id)
+		slot, ok := s.mem.lookup(id)
 		if !ok {
 			return graph.Subgraph{}, graph.NotFound(fmt.Sprintf("ciIds[%d]", i), "CI", id)
 		}
@@ -36,7 +37,7 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 	if err := w.run(ctx, s.mem, seeds); err != nil {
 		return graph.Subgraph{}, err
 	}
-	return s.materialise(w), nil
+	return s.materialise(tx, w)
 }
 
 // step is one way of leaving a node: the adjacency lists of one relation
@@ -138,11 +139,8 @@ func (w *walk) run(ctx context.Context, m *memState, seeds []int32) error {
 // (copies plus GC write barriers) than the second pass. Each edge is found
 // from exactly one end, so none repeats.
 //
-// Nodes hold the stored CIs themselves, not copies: a stored CI is never
-// modified (a write stores a new one), and graph.Traverser makes a
-// Subgraph's CIs read-only for callers. Copying every reached CI's maps
-// was most of the cost of a large blast radius and most of its garbage.
-func (s *Store) materialise(w *walk) graph.Subgraph {
+// Nodes' CIs are read from the file (memory holds heads only).
+func (s *Store) materialise(tx *bolt.Tx, w *walk) (graph.Subgraph, error) {
 	m := s.mem
 	edges := make([]graph.Relation, 0, w.edges)
 	for _, slot := range w.queue {
@@ -164,15 +162,17 @@ func (s *Store) materialise(w *walk) graph.Subgraph {
 	// allocation per node.
 	nodes := make([]graph.Node, len(w.queue))
 	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
+	cis := tx.Bucket(bucketCIs)
 	for i, slot := range w.queue {
-		ci := m.nodes[slot].ci
+		id := m.nodes[slot].id
+		ci, err := readCIFrom(cis, id)
+		if err != nil {
+			return graph.Subgraph{}, graph.Internal(err, "cannot read CI %s", id)
+		}
 		nodes[i] = graph.Node{CI: *ci, Depth: int(w.depth[slot]), Members: s.members(slot)}
-		// Capped, so that a caller appending to a node's identifiers gets
-		// a new array rather than writing past the stored CI's.
-		nodes[i].CI.Identifiers = ci.Identifiers[:len(ci.Identifiers):len(ci.Identifiers)]
-		sub.Nodes[ci.ID] = &nodes[i]
+		sub.Nodes[id] = &nodes[i]
 	}
-	return sub
+	return sub, nil
 }
 
 // members counts the grouping relations into a redundancy group, whatever
@@ -185,7 +185,7 @@ func (s *Store) members(slot int32) int {
 	for _, t := range s.groupTypes {
 		total += len(edgesOf(n.in, t))
 	}
-	if total == 0 || !s.groupClasses[n.ci.Class] {
+	if total == 0 || !s.groupClasses[s.mem.str(n.class)] {
 		return 0
 	}
 	return total

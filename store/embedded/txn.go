@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -17,9 +18,12 @@ import (
 //
 // Only one txn exists at a time (Store.wmu); it reads memState without
 // Store.mu because the only goroutine that could change memState is the one
-// running it.
+// running it. It runs inside the bbolt write transaction tx, from which it
+// reads whole CIs (memory holds their heads only).
 type txn struct {
 	m     *memState
+	tx    *bolt.Tx
+	txid  int
 	cat   *graph.Catalogue
 	now   time.Time
 	actor string
@@ -64,9 +68,9 @@ type auditOp struct {
 	before, after []byte
 }
 
-func newTxn(m *memState, cat *graph.Catalogue, now time.Time, actor, importRun string) *txn {
+func newTxn(m *memState, tx *bolt.Tx, cat *graph.Catalogue, now time.Time, actor, importRun string) *txn {
 	return &txn{
-		m: m, cat: cat, now: now, actor: actor, importRun: importRun,
+		m: m, tx: tx, txid: tx.ID(), cat: cat, now: now, actor: actor, importRun: importRun,
 		cis:    map[string]*graph.CI{},
 		enc:    map[string][]byte{},
 		idents: map[graph.Identifier]string{},
@@ -105,14 +109,61 @@ func (t *txn) logChange(action graph.AuditAction, kind graph.AuditSubject, subje
 	t.audit = append(t.audit, auditOp{action: action, kind: kind, subject: subject, about: about, before: before, after: after})
 }
 
-// get returns the CI as this transaction sees it. The pointer must not be
-// modified: it may be the committed value.
-func (t *txn) get(id string) (*graph.CI, bool) {
+// get returns the CI as this transaction sees it, with its JSON: staged,
+// or read from the file. The pointer must not be modified: it may be the
+// staged value.
+func (t *txn) get(id string) (*graph.CI, []byte, error) {
 	if ci, ok := t.cis[id]; ok {
-		return ci, ci != nil
+		if ci == nil {
+			return nil, nil, nil
+		}
+		return ci, t.enc[id], nil
 	}
-	ci, _, ok := t.m.lookup(id)
-	return ci, ok
+	if _, ok := t.m.lookup(id); !ok {
+		return nil, nil, nil
+	}
+	v := t.tx.Bucket(bucketCIs).Get([]byte(id))
+	if v == nil {
+		return nil, nil, graph.Internal(fmt.Errorf("ci %s has a head but no record", id), "the store file is inconsistent")
+	}
+	ci, err := decodeCI(v)
+	if err != nil {
+		return nil, nil, graph.Internal(err, "cannot read CI %s", id)
+	}
+	if v[0] == '{' {
+		// A copy: the value lives in bbolt's pages, which this
+		// transaction's own writes may move before the audit entry is
+		// written.
+		return ci, bytes.Clone(v), nil
+	}
+	enc, err := encodeCI(ci)
+	if err != nil {
+		return nil, nil, graph.Internal(err, "cannot encode CI %s", id)
+	}
+	return ci, enc, nil
+}
+
+// exists reports whether this transaction sees a CI with id.
+func (t *txn) exists(id string) bool {
+	if ci, ok := t.cis[id]; ok {
+		return ci != nil
+	}
+	_, ok := t.m.lookup(id)
+	return ok
+}
+
+// classOf returns the class of a CI this transaction sees, or "".
+func (t *txn) classOf(id string) string {
+	if ci, ok := t.cis[id]; ok {
+		if ci == nil {
+			return ""
+		}
+		return ci.Class
+	}
+	if slot, ok := t.m.lookup(id); ok {
+		return t.m.classOf(slot)
+	}
+	return ""
 }
 
 // identOwner returns the id of the CI holding a normalised identifier, or "".
@@ -136,8 +187,8 @@ func (t *txn) putCI(ci *graph.CI, enc []byte) {
 }
 
 func (t *txn) committedRelation(k graph.RelationKey) (graph.Relation, bool) {
-	_, from, ok1 := t.m.lookup(k.From)
-	_, to, ok2 := t.m.lookup(k.To)
+	from, ok1 := t.m.lookup(k.From)
+	to, ok2 := t.m.lookup(k.To)
 	ti, ok3 := t.m.typeIdx[k.Type]
 	if !ok1 || !ok2 || !ok3 {
 		return graph.Relation{}, false
@@ -185,7 +236,7 @@ func (t *txn) removeRelation(k graph.RelationKey) bool {
 // relationsOf lists every relation touching id, in both directions.
 func (t *txn) relationsOf(id string) []graph.Relation {
 	var out []graph.Relation
-	if _, slot, ok := t.m.lookup(id); ok {
+	if slot, ok := t.m.lookup(id); ok {
 		for _, r := range t.m.relationsOf(nil, slot, graph.Both, nil) {
 			if _, gone := t.relDel[r.Key()]; !gone {
 				out = append(out, r)
@@ -202,41 +253,33 @@ func (t *txn) relationsOf(id string) []graph.Relation {
 	return out
 }
 
-// encoded returns the JSON of a CI this transaction sees, reusing what
-// staging made.
-func (t *txn) encoded(ci *graph.CI) ([]byte, error) {
-	if b, ok := t.enc[ci.ID]; ok && t.cis[ci.ID] == ci {
-		return b, nil
-	}
-	b, err := encodeCI(ci)
-	if err != nil {
-		return nil, graph.Internal(err, "cannot encode CI %s", ci.ID)
-	}
-	return b, nil
-}
-
 // write puts the staged changes, audit entries included, into one bbolt
 // transaction.
 func (t *txn) write(tx *bolt.Tx) error {
-	cis, idents, rels := tx.Bucket(bucketCIs), tx.Bucket(bucketIdents), tx.Bucket(bucketRels)
+	cis, heads, idents, rels := tx.Bucket(bucketCIs), tx.Bucket(bucketHeads), tx.Bucket(bucketIdents), tx.Bucket(bucketRels)
 	recs, audit, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketAudit), tx.Bucket(bucketMeta)
 	scopes, sightings := tx.Bucket(bucketScopes), tx.Bucket(bucketSightings)
-	if cis == nil || idents == nil || rels == nil || recs == nil || audit == nil || meta == nil || scopes == nil || sightings == nil {
+	if cis == nil || heads == nil || idents == nil || rels == nil || recs == nil || audit == nil || meta == nil || scopes == nil || sightings == nil {
 		return errors.New("a bucket is missing")
 	}
-	cis.FillPercent, recs.FillPercent = appendFill, appendFill
+	cis.FillPercent, heads.FillPercent, recs.FillPercent = appendFill, appendFill, appendFill
 	ops := make([]kv, 0, len(t.cis))
 	for id, ci := range t.cis {
 		var b []byte
 		if ci != nil {
-			var err error
-			if b, err = t.encoded(ci); err != nil {
-				return err
-			}
+			b = encodeCIValue(ci, t.enc[id])
 		}
 		ops = append(ops, kv{[]byte(id), b})
 	}
 	if err := writeSorted(cis, ops); err != nil {
+		return err
+	}
+	for i := range ops {
+		if ci := t.cis[string(ops[i].key)]; ci != nil {
+			ops[i].val = encodeHead(headOf(ci))
+		}
+	}
+	if err := writeSorted(heads, ops); err != nil {
 		return err
 	}
 	ops = ops[:0]
@@ -260,11 +303,7 @@ func (t *txn) write(tx *bolt.Tx) error {
 	}
 	ops = ops[:0]
 	for k, r := range t.relAdd {
-		b, err := encodeRel(r)
-		if err != nil {
-			return graph.Internal(err, "cannot encode relation")
-		}
-		ops = append(ops, kv{relKey(k), b})
+		ops = append(ops, kv{relKey(k), encodeRelValue(r)})
 	}
 	if err := writeSorted(rels, ops); err != nil {
 		return err
@@ -401,7 +440,7 @@ func (t *txn) applyTo(m *memState) {
 		if ci == nil {
 			m.removeCI(id)
 		} else {
-			m.putCI(ci)
+			m.putCI(headOf(ci))
 		}
 	}
 	for id, owner := range t.idents {
@@ -425,4 +464,5 @@ func (t *txn) applyTo(m *memState) {
 		m.lastAudit = t.lastAudit
 	}
 	t.publishLedger(m)
+	m.txid = t.txid
 }

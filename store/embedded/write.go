@@ -185,7 +185,7 @@ func (t *txn) upsert(in graph.CIInput) (graph.UpsertResult, error) {
 	if err := t.cat.ValidateCIInput(in); err != nil {
 		return graph.UpsertResult{}, err
 	}
-	existing, err := t.match(in)
+	existing, before, err := t.match(in)
 	if err != nil {
 		return graph.UpsertResult{}, err
 	}
@@ -210,13 +210,9 @@ func (t *txn) upsert(in graph.CIInput) (graph.UpsertResult, error) {
 		if err != nil {
 			return graph.UpsertResult{}, graph.Internal(err, "cannot encode CI %s", stored.ID)
 		}
-		var before []byte
 		action := graph.ActionCreate
 		if existing != nil {
 			action = graph.ActionUpdate
-			if before, err = t.encoded(existing); err != nil {
-				return graph.UpsertResult{}, err
-			}
 		}
 		t.putCI(&stored, after)
 		t.logCI(action, stored.ID, before, after)
@@ -224,15 +220,15 @@ func (t *txn) upsert(in graph.CIInput) (graph.UpsertResult, error) {
 	return graph.UpsertResult{CI: merged, Created: existing == nil, Changed: changed}, nil
 }
 
-// match finds the CI an input updates: by id, else by the owners of its
-// identifiers; nil means the input creates a CI.
-func (t *txn) match(in graph.CIInput) (*graph.CI, error) {
+// match finds the CI an input updates, with its JSON: by id, else by the
+// owners of its identifiers; nil means the input creates a CI.
+func (t *txn) match(in graph.CIInput) (*graph.CI, []byte, error) {
 	if in.ID != "" {
-		ci, ok := t.get(in.ID)
-		if !ok {
-			return nil, graph.NotFound("id", "CI", in.ID)
+		ci, enc, err := t.get(in.ID)
+		if err == nil && ci == nil {
+			err = graph.NotFound("id", "CI", in.ID)
 		}
-		return ci, nil
+		return ci, enc, err
 	}
 	var owners []string
 	for _, raw := range in.Identifiers {
@@ -242,16 +238,16 @@ func (t *txn) match(in graph.CIInput) (*graph.CI, error) {
 	}
 	switch len(owners) {
 	case 0:
-		return nil, nil
+		return nil, nil, nil
 	case 1:
-		ci, ok := t.get(owners[0])
-		if !ok {
-			return nil, graph.Internal(fmt.Errorf("identifier owner %s has no CI", owners[0]), "identifier index is inconsistent")
+		ci, enc, err := t.get(owners[0])
+		if err == nil && ci == nil {
+			err = graph.Internal(fmt.Errorf("identifier owner %s has no CI", owners[0]), "identifier index is inconsistent")
 		}
-		return ci, nil
+		return ci, enc, err
 	default:
 		sort.Strings(owners)
-		return nil, graph.Errorf(graph.CodeConflict, "identifiers",
+		return nil, nil, graph.Errorf(graph.CodeConflict, "identifiers",
 			"the identifiers match several CIs (%s); update them one by one by id", strings.Join(owners, ", "))
 	}
 }
@@ -265,7 +261,7 @@ func (t *txn) checkClassChange(ci *graph.CI) error {
 		if _, known := t.cat.RelationType(r.Type); !known {
 			continue // a type the catalogue dropped constrains nothing
 		}
-		if err := t.cat.CheckRelation(r.Type, t.classOf(r.From, ci), t.classOf(r.To, ci)); err != nil {
+		if err := t.cat.CheckRelation(r.Type, t.classOrSelf(r.From, ci), t.classOrSelf(r.To, ci)); err != nil {
 			return graph.Invalid("class", "class %s would break relation %s -%s-> %s: %s",
 				ci.Class, r.From, r.Type, r.To, message(err))
 		}
@@ -273,14 +269,11 @@ func (t *txn) checkClassChange(ci *graph.CI) error {
 	return nil
 }
 
-func (t *txn) classOf(id string, self *graph.CI) string {
+func (t *txn) classOrSelf(id string, self *graph.CI) string {
 	if id == self.ID {
 		return self.Class
 	}
-	if ci, ok := t.get(id); ok {
-		return ci.Class
-	}
-	return ""
+	return t.classOf(id)
 }
 
 // checkIdentifiers refuses identifiers owned by another CI, naming the
@@ -307,17 +300,16 @@ func (t *txn) checkIdentifiers(ci *graph.CI, in graph.CIInput) error {
 // it; it returns the holders. Writers are serialised, so nothing can come
 // to hold the CI between this check and the commit.
 func (t *txn) deleteCI(id string, force bool) ([]graph.Holder, error) {
-	ci, ok := t.get(id)
-	if !ok {
+	ci, before, err := t.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if ci == nil {
 		return nil, graph.NotFound("id", "CI", id)
 	}
 	holders := t.holders(id)
 	if len(holders) > 0 && !force {
 		return nil, graph.HeldError(*ci, holders)
-	}
-	before, err := t.encoded(ci)
-	if err != nil {
-		return nil, err
 	}
 	// The relations go first, each audited, so that both ends' histories
 	// show them going; sorted so that the trail does not depend on map
@@ -376,15 +368,15 @@ func (t *txn) unrelate(k graph.RelationKey) (bool, error) {
 // relate stages k unless it exists, reporting whether it was created. The
 // ids and type are already syntactically valid.
 func (t *txn) relate(k graph.RelationKey) (graph.Relation, bool, error) {
-	from, ok := t.get(k.From)
-	if !ok {
+	from := t.classOf(k.From)
+	if from == "" {
 		return graph.Relation{}, false, graph.NotFound("from", "CI", k.From)
 	}
-	to, ok := t.get(k.To)
-	if !ok {
+	to := t.classOf(k.To)
+	if to == "" {
 		return graph.Relation{}, false, graph.NotFound("to", "CI", k.To)
 	}
-	if err := t.cat.CheckRelation(k.Type, from.Class, to.Class); err != nil {
+	if err := t.cat.CheckRelation(k.Type, from, to); err != nil {
 		return graph.Relation{}, false, err
 	}
 	if r, ok := t.relation(k); ok {
@@ -435,7 +427,7 @@ func checkRef(field string, ref graph.CIRef) error {
 // earlier in the batch.
 func (t *txn) resolve(field string, ref graph.CIRef) (string, error) {
 	if ref.ID != "" {
-		if _, ok := t.get(ref.ID); !ok {
+		if !t.exists(ref.ID) {
 			return "", graph.NotFound(field, "CI", ref.ID)
 		}
 		return ref.ID, nil
