@@ -236,24 +236,33 @@ func (v *View) RelationsOf(ctx context.Context, ids []string, dir graph.Directio
 	}
 	out := make(map[string][]graph.Relation, len(ids))
 	for _, id := range dedupe(slices.Clone(ids)) {
-		set := make(map[graph.RelationKey]graph.Relation, len(now[id]))
-		for _, r := range now[id] {
-			set[r.Key()] = r
+		if list := v.relationsAt(id, now[id], tls[id], dir, types); len(list) > 0 {
+			out[id] = list
 		}
-		if tl := tls[id]; tl != nil {
-			v.undoRelations(id, tl.Since, dir, types, set)
-		}
-		if len(set) == 0 {
-			continue
-		}
-		list := make([]graph.Relation, 0, len(set))
-		for _, r := range set {
-			list = append(list, r)
-		}
-		slices.SortFunc(list, compareRelations)
-		out[id] = list
 	}
 	return out, nil
+}
+
+// relationsAt turns id's relations now (in one direction and types) into
+// its relations at the instant, sorted by (type, from, to), by undoing the
+// ones its timeline shows touched since.
+func (v *View) relationsAt(id string, now []graph.Relation, tl *graph.Timeline, dir graph.Direction, types []string) []graph.Relation {
+	set := make(map[graph.RelationKey]graph.Relation, len(now))
+	for _, r := range now {
+		set[r.Key()] = r
+	}
+	if tl != nil {
+		v.undoRelations(id, tl.Since, dir, types, set)
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	list := make([]graph.Relation, 0, len(set))
+	for _, r := range set {
+		list = append(list, r)
+	}
+	slices.SortFunc(list, compareRelations)
+	return list
 }
 
 // undoRelations sets each relation of id touched after the instant to what
