@@ -24,6 +24,9 @@ var (
 	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
 	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
 	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
+	// bucketAuditTime indexes the CI and relation entries by time, for
+	// GraphChanges (audit.go): entry id → encodeAuditTime.
+	bucketAuditTime = []byte("audit.time")
 	// The import ledger (ledger.go): scope headers and sightings. Scopes
 	// may hold any byte, NUL included, but sources never do and subjects
 	// never do, so a sighting key splits at its first and last NUL.
@@ -39,14 +42,17 @@ var (
 // schemaVersion is bumped whenever the layout above changes incompatibly;
 // Open refuses files written with another version rather than misreading
 // them. Older versions are upgraded in place, since their buckets are
-// unchanged and the upgrade only adds empty ones: version 1 lacks records
-// and audit, version 2 the ledger's scopes and sightings. Each bump keeps
-// older builds, which would write without auditing or without dropping the
-// sightings of what they delete, off new files.
+// unchanged and the upgrade only adds new ones: version 1 lacks records
+// and audit, version 2 the ledger's scopes and sightings, version 3 the
+// audit time index (built from the audit bucket on upgrade). Each bump
+// keeps older builds, which would write without auditing, without dropping
+// the sightings of what they delete or without indexing entries by time,
+// off new files.
 const (
-	schemaVersion = "3"
+	schemaVersion = "4"
 	schemaV1      = "1"
 	schemaV2      = "2"
+	schemaV3      = "3"
 )
 
 // relSep cannot occur in a CI id (a UUID) or a relation type name

@@ -126,16 +126,19 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 // old one and loads everything into memory.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketScopes, bucketSightings} {
+		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketAuditTime, bucketScopes, bucketSightings} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keySchema); {
-		case v == nil, string(v) == schemaV1, string(v) == schemaV2:
+		case v == nil, string(v) == schemaV1, string(v) == schemaV2, string(v) == schemaV3:
 			// New, or an older version whose missing buckets were just
-			// made.
+			// made; its audit entries need the time index.
+			if err := indexAuditByTime(tx); err != nil {
+				return fmt.Errorf("index the audit trail by time: %w", err)
+			}
 			return meta.Put(keySchema, []byte(schemaVersion))
 		case string(v) != schemaVersion:
 			return fmt.Errorf("schema version %q, this build reads %q", v, schemaVersion)
