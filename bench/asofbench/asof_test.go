@@ -12,6 +12,7 @@
 // a fifth as many VMs to other hypervisors. RIPPLE_BENCH_ASOF_NEO4J=1 runs
 // the Neo4j store too (at RIPPLE_TEST_NEO4J_URI, which it WIPES), with
 // RIPPLE_BENCH_ASOF_NEO4J_CIS and _DAYS if it should run smaller.
+// RIPPLE_BENCH_ASOF_RUNS (default 15) is the runs each median is of.
 package asofbench
 
 import (
@@ -194,7 +195,7 @@ func run(b *testing.B, kind string) {
 		seed := h.SeedID(role)
 		cs := []*contender{{label: "now"}, {label: "as of 1 day ago", at: ago(1)},
 			{label: "as of 30 days ago", at: ago(30)}, {label: fmt.Sprintf("as of %d days ago", days), at: ago(days)}}
-		for range max(b.N, 1) * 15 {
+		for range max(b.N, 1) * envInt("RIPPLE_BENCH_ASOF_RUNS", 15) {
 			for _, c := range cs {
 				var tr graph.Traverser = s
 				if !c.at.IsZero() {
