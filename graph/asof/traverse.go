@@ -15,12 +15,13 @@ import (
 // its grouping relations (reached or not), all at the instant.
 //
 // The past neighbourhood is mostly the present one, so it starts from one
-// store traversal of the present (one call, the store's own plan) and the
-// timelines of everything that reached (one call), and walks the past
-// over those: each node's present relations with its changes since the
-// instant undone. Only nodes the present traversal did not expand (reached
-// only through relations removed since, or beyond its depth) cost another
-// traversal call, one per breadth-first level that has any.
+// store traversal of the present (one call, the store's own plan) and
+// walks the past over it: each node's present relations with its changes
+// since the instant undone, its timeline read with the rest of its
+// breadth-first level (one call per level). Only nodes the present
+// traversal did not expand (reached only through relations removed since,
+// or beyond its depth) cost another traversal call, one per level that has
+// any.
 func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (graph.Subgraph, error) {
 	cat := v.Catalogue()
 	q, err := cat.CheckNeighbourhoodQuery(q)
@@ -135,8 +136,9 @@ type present struct {
 }
 
 // explore reads the present neighbourhood of ids within maxDepth in one
-// store traversal, and the timelines of every node it reaches. Ids that do
-// not exist now have no present relations.
+// store traversal. Ids that do not exist now have no present relations.
+// Timelines are read per level by the caller, for what the past reaches
+// only: far back, that can be much less than what the present does.
 func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth int) error {
 	q := graph.NeighbourhoodQuery{Seeds: ids, Direction: now.q.Direction, MaxDepth: maxDepth, Types: now.q.Types}
 	sub, err := v.src.Neighbourhood(ctx, q)
@@ -162,10 +164,8 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 	if err != nil {
 		return fmt.Errorf("traverse the present graph from %d CIs: %w", len(q.Seeds), err)
 	}
-	reached := make([]string, 0, len(sub.Nodes))
 	fresh := map[string]bool{}
 	for id, n := range sub.Nodes {
-		reached = append(reached, id)
 		if _, ok := now.cis[id]; !ok {
 			now.cis[id] = &n.CI
 		}
@@ -183,8 +183,7 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 			now.out[r.From] = append(now.out[r.From], r)
 		}
 	}
-	_, err = v.load(ctx, reached)
-	return err
+	return nil
 }
 
 // nodesAt returns the CIs among ids as they were at the instant, reading
