@@ -1,13 +1,18 @@
-// Package asofbench measures the cost of the graph as it was: an as-of
-// blast radius on a graph with a long history of daily import churn, side
-// by side with the blast radius of the same CI now, on the same store.
+// Package asofbench measures the cost of the graph as it was: as-of blast
+// radii on the benchmark estate (bench/estate) after a long history of
+// daily import churn, side by side with the blast radius of the same CI
+// now, on the same store.
 //
-//	go test ./bench/asofbench -run '^$' -bench AsOf -benchtime 1x -v
+//	go test ./bench/asofbench -run '^$' -bench AsOf -benchtime 1x -timeout 2h -v
 //
-// RIPPLE_BENCH_ASOF_CIS (default 10,000) and RIPPLE_BENCH_ASOF_ROUNDS
-// (default 60 daily rounds) set the scale: 100000 and 365 are the issue's
-// year of daily imports. RIPPLE_BENCH_ASOF_NEO4J=1 runs the Neo4j store
-// too (at RIPPLE_TEST_NEO4J_URI, which it WIPES).
+// RIPPLE_BENCH_ASOF_CIS (default 10,000) sets the estate's size and
+// RIPPLE_BENCH_ASOF_DAYS (default 365) the days of history: each day is
+// one import run that updates 1% of the CIs (RIPPLE_BENCH_ASOF_CHURN, in
+// percent), reschedules as many pods as that onto other nodes and migrates
+// a fifth as many VMs to other hypervisors. RIPPLE_BENCH_ASOF_NEO4J=1 runs
+// the Neo4j store too (at RIPPLE_TEST_NEO4J_URI, which it WIPES), with
+// RIPPLE_BENCH_ASOF_NEO4J_CIS and _DAYS if it should run smaller.
+// RIPPLE_BENCH_ASOF_RUNS (default 15) is the runs each median is of.
 package asofbench
 
 import (
@@ -17,11 +22,13 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/ripple-cmdb/ripple/bench/estate"
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/asof"
 	"github.com/ripple-cmdb/ripple/graph/impact"
@@ -37,102 +44,88 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// estate is a layered graph: 1% databases, 10% applications each depending
-// on two databases, the rest services/VMs each depending on two
-// applications; churn rounds touch 1% of the CIs (an attribute each
-// import run moves) and move 0.5% of the upper relations, as a daily
-// discovery import does.
-type estate struct {
-	cis, rounds int
-	rng         *rand.Rand
-	dbs, apps   int
-	upper       [][2]int // the upper layer's DEPENDS_ON relations (from, to) by index
-	pending     []graph.BatchRelation
+// history is the estate in a store plus its days of churn: instants[d] is
+// the instant just before day d's import (instants[0]: the estate as
+// loaded).
+type history struct {
+	*estate.Loaded
+	rng      *rand.Rand
+	churn    int // CI updates and pods rescheduled per day
+	pods     []move
+	vms      []move
+	instants []time.Time
+	entries  int // graph audit entries the churn wrote
 }
 
-func name(i int) string { return fmt.Sprintf("ci-%07d", i) }
-
-func (e *estate) class(i int) string {
-	switch {
-	case i < e.dbs:
-		return graph.ClassDatabase
-	case i < e.dbs+e.apps:
-		return graph.ClassApplication
-	default:
-		return graph.ClassApplicationService
-	}
+// move is a relation a daily import may repoint: From's relation of Type
+// to To, and the CIs it may point at instead.
+type move struct {
+	from, to int
+	typ      string
+	targets  []int
 }
 
-func ref(i int) graph.CIRef {
-	return graph.CIRef{Identifier: &graph.Identifier{Kind: "name", Value: name(i)}}
-}
-
-func (e *estate) load(ctx context.Context, s graph.Store) error {
-	e.dbs, e.apps = max(e.cis/100, 1), max(e.cis/10, 1)
-	const chunk = 5000
-	for lo := 0; lo < e.cis; lo += chunk {
-		var b graph.Batch
-		for i := lo; i < min(lo+chunk, e.cis); i++ {
-			n, cl := name(i), e.class(i)
-			b.Upserts = append(b.Upserts, graph.CIInput{Name: &n, Class: &cl,
-				Identifiers: []graph.Identifier{{Kind: "name", Value: n}}})
-			var targets []int
-			switch {
-			case i < e.dbs:
-			case i < e.dbs+e.apps:
-				targets = []int{e.rng.IntN(e.dbs), e.rng.IntN(e.dbs)}
-			default:
-				targets = []int{e.dbs + e.rng.IntN(e.apps), e.dbs + e.rng.IntN(e.apps)}
-			}
-			for _, t := range dedupe(targets) {
-				b.Relate = append(b.Relate, graph.BatchRelation{From: ref(i), Type: graph.RelDependsOn, To: ref(t)})
-				if i >= e.dbs+e.apps {
-					e.upper = append(e.upper, [2]int{i, t})
-				}
-			}
-		}
-		// Relations may point at CIs of a later chunk: create all CIs of
-		// the estate before relating across chunks.
-		rels := b.Relate
-		b.Relate = nil
-		if _, err := s.Apply(ctx, b); err != nil {
-			return fmt.Errorf("load CIs: %w", err)
-		}
-		e.pending = append(e.pending, rels...)
+func build(ctx context.Context, s graph.Store, cis, days, pct int) (*history, error) {
+	est := estate.Generate(cis, 42)
+	l, err := est.Load(ctx, s, 5000)
+	if err != nil {
+		return nil, err
 	}
-	for lo := 0; lo < len(e.pending); lo += chunk {
-		if _, err := s.Apply(ctx, graph.Batch{Relate: e.pending[lo:min(lo+chunk, len(e.pending))]}); err != nil {
-			return fmt.Errorf("load relations: %w", err)
-		}
+	h := &history{Loaded: l, rng: rand.New(rand.NewPCG(42, 14)), churn: max(len(est.CIs)*pct/100, 1)}
+	byClass := map[string][]int{}
+	for i, c := range est.CIs {
+		byClass[c.Class] = append(byClass[c.Class], i)
 	}
-	e.pending = nil
-	return nil
-}
-
-func dedupe(v []int) []int { slices.Sort(v); return slices.Compact(v) }
-
-// churn applies one daily round as an import would.
-func (e *estate) churn(ctx context.Context, s graph.Store, round int) error {
-	var b graph.Batch
-	for range max(e.cis/100, 1) {
-		i := e.rng.IntN(e.cis)
-		n := name(i)
-		b.Upserts = append(b.Upserts, graph.CIInput{Identifiers: []graph.Identifier{{Kind: "name", Value: n}},
-			Attributes: map[string]any{"lastImport": round}})
-	}
-	moved := max(len(e.upper)/200, 1)
-	for range moved {
-		k := e.rng.IntN(len(e.upper))
-		from, to := e.upper[k][0], e.upper[k][1]
-		next := e.dbs + e.rng.IntN(e.apps)
-		if next == to {
+	for _, r := range est.Rels {
+		if r.Type != graph.RelRunsOn {
 			continue
 		}
-		b.Unrelate = append(b.Unrelate, graph.BatchRelation{From: ref(from), Type: graph.RelDependsOn, To: ref(to)})
-		b.Relate = append(b.Relate, graph.BatchRelation{From: ref(from), Type: graph.RelDependsOn, To: ref(next)})
-		e.upper[k][1] = next
+		switch est.CIs[r.From].Class {
+		case graph.ClassPod:
+			h.pods = append(h.pods, move{from: r.From, to: r.To, typ: r.Type, targets: byClass[graph.ClassKubernetesNode]})
+		case graph.ClassVirtualMachine:
+			h.vms = append(h.vms, move{from: r.From, to: r.To, typ: r.Type, targets: byClass[graph.ClassHypervisor]})
+		}
 	}
-	_, err := s.Apply(graph.WithActor(ctx, "import:bench"), b)
+	for d := range days {
+		time.Sleep(2 * time.Millisecond)
+		h.instants = append(h.instants, graph.Now())
+		time.Sleep(2 * time.Millisecond)
+		if err := h.day(ctx, s, d); err != nil {
+			return nil, fmt.Errorf("day %d: %w", d, err)
+		}
+	}
+	return h, nil
+}
+
+// day applies one day's import: attribute updates on random CIs, pods
+// rescheduled onto other nodes and VMs migrated to other hypervisors (each
+// at most once a day).
+func (h *history) day(ctx context.Context, s graph.Store, d int) error {
+	var b graph.Batch
+	for range h.churn {
+		id := h.IDs[h.rng.IntN(len(h.IDs))]
+		b.Upserts = append(b.Upserts, graph.CIInput{ID: id, Attributes: map[string]any{"lastImport": d}})
+	}
+	repoint := func(pool []move, n int) {
+		moved := map[int]bool{}
+		for range min(n, len(pool)) {
+			k := h.rng.IntN(len(pool))
+			m := &pool[k]
+			next := m.targets[h.rng.IntN(len(m.targets))]
+			if moved[k] || next == m.to || next == m.from {
+				continue
+			}
+			moved[k] = true
+			b.Unrelate = append(b.Unrelate, graph.BatchRelation{From: graph.CIRef{ID: h.IDs[m.from]}, Type: m.typ, To: graph.CIRef{ID: h.IDs[m.to]}})
+			b.Relate = append(b.Relate, graph.BatchRelation{From: graph.CIRef{ID: h.IDs[m.from]}, Type: m.typ, To: graph.CIRef{ID: h.IDs[next]}})
+			m.to = next
+		}
+	}
+	repoint(h.pods, h.churn)
+	repoint(h.vms, h.churn/5)
+	h.entries += len(b.Upserts) + len(b.Unrelate) + len(b.Relate)
+	_, err := s.Apply(graph.WithImportRun(ctx, "bench", fmt.Sprintf("day-%d", d)), b)
 	return err
 }
 
@@ -143,9 +136,10 @@ func median(d []time.Duration) time.Duration {
 }
 
 // BenchmarkAsOfBlastRadius builds the estate and its history, then times
-// the blast radius of the database with the most dependants now, as of the
-// middle of the history and as of its first day, interleaved, and prints
-// the medians and the ratios to the current one.
+// the blast radius of a rack and of a shared datastore now and as of one
+// day, 30 days and the whole history ago, interleaved, and prints the
+// medians and the ratios to the current one; then as-of listings and a
+// day's diff.
 func BenchmarkAsOfBlastRadius(b *testing.B) {
 	stores := []string{"embedded"}
 	if os.Getenv("RIPPLE_BENCH_ASOF_NEO4J") == "1" {
@@ -177,71 +171,153 @@ func open(b *testing.B, kind string) graph.Store {
 
 func run(b *testing.B, kind string) {
 	ctx := context.Background()
-	s := open(b, kind)
-	e := &estate{cis: envInt("RIPPLE_BENCH_ASOF_CIS", 10000), rounds: envInt("RIPPLE_BENCH_ASOF_ROUNDS", 60),
-		rng: rand.New(rand.NewPCG(42, 14))}
+	cis, days := envInt("RIPPLE_BENCH_ASOF_CIS", 10000), envInt("RIPPLE_BENCH_ASOF_DAYS", 365)
+	if kind == "neo4j" {
+		cis, days = envInt("RIPPLE_BENCH_ASOF_NEO4J_CIS", cis), envInt("RIPPLE_BENCH_ASOF_NEO4J_DAYS", days)
+	}
+	s := &counted{Store: open(b, kind)}
 	t0 := time.Now()
-	if err := e.load(ctx, s); err != nil {
+	h, err := build(ctx, s, cis, days, envInt("RIPPLE_BENCH_ASOF_CHURN", 1))
+	if err != nil {
 		b.Fatal(err)
 	}
-	instants := make([]time.Time, 0, e.rounds)
-	for r := range e.rounds {
-		time.Sleep(2 * time.Millisecond)
-		instants = append(instants, graph.Now())
-		time.Sleep(2 * time.Millisecond)
-		if err := e.churn(ctx, s, r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	built := time.Since(t0)
-	// The database with the most dependants now.
-	seed, best := "", -1
-	for i := range min(e.dbs, 20) {
-		p, err := s.ListCIs(ctx, graph.CIFilter{Identifier: name(i)}, graph.Page{First: 1})
-		if err != nil || len(p.CIs) != 1 {
-			b.Fatalf("find %s: %v", name(i), err)
-		}
-		br, err := impact.ComputeBlastRadius(ctx, s, []string{p.CIs[0].ID}, 0, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(br.Impacted) > best {
-			seed, best = p.CIs[0].ID, len(br.Impacted)
-		}
-	}
+	fmt.Printf("\n%s: %d CIs, %d relations, %d days of imports (%d CI updates and up to %d relations repointed a day; %d graph writes), built in %s\n",
+		kind, len(h.CIs), len(h.Rels), days, h.churn, h.churn+h.churn/5, h.entries, time.Since(t0).Round(time.Second))
 	type contender struct {
 		label string
-		tr    func() graph.Traverser
+		at    time.Time // zero: now
 		times []time.Duration
 		size  int
 	}
-	cs := []*contender{
-		{label: "now", tr: func() graph.Traverser { return s }},
-		{label: fmt.Sprintf("as of day %d of %d", e.rounds/2+1, e.rounds), tr: func() graph.Traverser { return asof.At(s, instants[e.rounds/2]) }},
-		{label: fmt.Sprintf("as of day 1 of %d", e.rounds), tr: func() graph.Traverser { return asof.At(s, instants[0]) }},
-	}
-	b.ResetTimer()
-	for range max(b.N, 1) * 15 {
+	ago := func(n int) time.Time { return h.instants[max(days-n, 0)] }
+	fmt.Printf("| seed | blast radius | impacted | median | vs now |\n|---|---|---|---|---|\n")
+	for _, role := range []estate.Role{estate.RoleRack, estate.RoleVolume} {
+		seed := h.SeedID(role)
+		cs := []*contender{{label: "now"}, {label: "as of 1 day ago", at: ago(1)},
+			{label: "as of 30 days ago", at: ago(30)}, {label: fmt.Sprintf("as of %d days ago", days), at: ago(days)}}
+		for range max(b.N, 1) * envInt("RIPPLE_BENCH_ASOF_RUNS", 15) {
+			for _, c := range cs {
+				var tr graph.Traverser = s
+				if !c.at.IsZero() {
+					tr = asof.At(s, c.at)
+				}
+				start := time.Now()
+				br, err := impact.ComputeBlastRadius(ctx, tr, []string{seed}, 0, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.times = append(c.times, time.Since(start))
+				c.size = len(br.Impacted)
+			}
+		}
+		if cs[0].size == 0 || cs[len(cs)-1].size == 0 {
+			b.Fatalf("%s: empty blast radius: now %d, as of %d", role, cs[0].size, cs[len(cs)-1].size)
+		}
+		base := median(cs[0].times)
 		for _, c := range cs {
+			m := median(c.times)
+			fmt.Printf("| %s | %s | %d | %s | %.1fx |\n", role, c.label, c.size, m.Round(time.Microsecond), float64(m)/float64(base))
+		}
+		// Where an as-of blast radius spends its time, by store call.
+		s.reset()
+		if _, err := impact.ComputeBlastRadius(ctx, asof.At(s, ago(days)), []string{seed}, 0, nil); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Printf("|  | (store calls as of %d days ago: %s) | | | |\n", days, s.summary())
+	}
+	others := []struct {
+		label string
+		f     func() error
+	}{
+		{"cis(asOf: 1 day ago, first: 50)", func() error {
+			_, err := asof.At(s, ago(1)).ListCIs(ctx, s, graph.CIFilter{}, graph.Page{First: 50})
+			return err
+		}},
+		{"cis(asOf: 30 days ago, first: 50)", func() error {
+			_, err := asof.At(s, ago(30)).ListCIs(ctx, s, graph.CIFilter{}, graph.Page{First: 50})
+			return err
+		}},
+		{"graphDiff(1 day ago, now)", func() error {
+			_, err := asof.Between(ctx, s, ago(1), graph.Now())
+			return err
+		}},
+		{"graphDiff(31 days ago, 30 days ago)", func() error {
+			_, err := asof.Between(ctx, s, ago(31), ago(30))
+			return err
+		}},
+	}
+	fmt.Printf("| other question | median of 5 |\n|---|---|\n")
+	for _, o := range others {
+		var ts []time.Duration
+		for range 5 {
 			start := time.Now()
-			br, err := impact.ComputeBlastRadius(ctx, c.tr(), []string{seed}, 0, nil)
-			if err != nil {
+			if err := o.f(); err != nil {
 				b.Fatal(err)
 			}
-			c.times = append(c.times, time.Since(start))
-			c.size = len(br.Impacted)
+			ts = append(ts, time.Since(start))
 		}
+		fmt.Printf("| %s | %s |\n", o.label, median(ts).Round(time.Microsecond))
 	}
-	b.StopTimer()
-	if cs[0].size == 0 || cs[1].size == 0 {
-		b.Fatalf("empty blast radius: now %d, as of %d", cs[0].size, cs[1].size)
+}
+
+// counted counts and times the store calls a past question makes.
+type counted struct {
+	graph.Store
+	mu    sync.Mutex
+	order []string
+	calls map[string]int
+	spent map[string]time.Duration
+}
+
+func (c *counted) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order, c.calls, c.spent = nil, map[string]int{}, map[string]time.Duration{}
+}
+
+func (c *counted) note(name string, start time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		return
 	}
-	base := median(cs[0].times)
-	fmt.Printf("\n%s: %d CIs, %d daily churn rounds (%d CI updates, %d relations moved per round), built in %s\n",
-		kind, e.cis, e.rounds, max(e.cis/100, 1), max(len(e.upper)/200, 1), built.Round(time.Second))
-	fmt.Printf("| blast radius | impacted | median | vs now |\n|---|---|---|---|\n")
-	for _, c := range cs {
-		m := median(c.times)
-		fmt.Printf("| %s | %d | %s | %.1fx |\n", c.label, c.size, m.Round(time.Microsecond), float64(m)/float64(base))
+	if c.calls[name] == 0 {
+		c.order = append(c.order, name)
 	}
+	c.calls[name]++
+	c.spent[name] += time.Since(start)
+}
+
+func (c *counted) summary() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := ""
+	for i, name := range c.order {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%s ×%d %s", name, c.calls[name], c.spent[name].Round(time.Microsecond))
+	}
+	c.calls = nil
+	return out
+}
+
+func (c *counted) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (graph.Subgraph, error) {
+	defer c.note("Neighbourhood", time.Now())
+	return c.Store.Neighbourhood(ctx, q)
+}
+
+func (c *counted) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
+	defer c.note(fmt.Sprintf("Timelines(%d ids)", len(ids)), time.Now())
+	return c.Store.Timelines(ctx, ids, since)
+}
+
+func (c *counted) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
+	defer c.note("CIsByIDs", time.Now())
+	return c.Store.CIsByIDs(ctx, ids)
+}
+
+func (c *counted) RelationsOf(ctx context.Context, ids []string, dir graph.Direction, types []string) (map[string][]graph.Relation, error) {
+	defer c.note("RelationsOf", time.Now())
+	return c.Store.RelationsOf(ctx, ids, dir, types)
 }

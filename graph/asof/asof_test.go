@@ -3,7 +3,9 @@ package asof_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,6 +310,202 @@ func TestRedundancyAsOf(t *testing.T) {
 		}
 		if got := fmt.Sprint(blastNames(t, asof.At(s, t1), m1.ID)); got != "[app:DOWN cluster:DOWN]" {
 			t.Errorf("as of t1: m1 down gives %s", got)
+		}
+	})
+}
+
+// model is the test's own record of the graph, kept beside the store's.
+type model struct {
+	names map[string]string // id → name
+	rels  map[graph.RelationKey]bool
+}
+
+func (m model) clone() model {
+	c := model{names: map[string]string{}, rels: map[graph.RelationKey]bool{}}
+	for k, v := range m.names {
+		c.names[k] = v
+	}
+	for k := range m.rels {
+		c.rels[k] = true
+	}
+	return c
+}
+
+// neighbourhood is the oracle: a breadth-first walk over a recorded graph,
+// returning "name@depth" per node, "from>type>to" per edge and
+// "name#members" per redundancy group, sorted.
+func (m model) neighbourhood(cat *graph.Catalogue, seed string, dir graph.TraversalDirection, maxDepth int) []string {
+	toSource, toTarget, _ := cat.TraversalTypes(nil)
+	inTypes, outTypes := toSource, toTarget
+	if dir == graph.Upstream {
+		inTypes, outTypes = toTarget, toSource
+	}
+	depth := map[string]int{seed: 0}
+	frontier := []string{seed}
+	var out []string
+	for d := 0; d < maxDepth && len(frontier) > 0; d++ {
+		var next []string
+		for _, id := range frontier {
+			for k := range m.rels {
+				peer := ""
+				switch {
+				case k.To == id && slices.Contains(inTypes, k.Type):
+					peer = k.From
+				case k.From == id && slices.Contains(outTypes, k.Type):
+					peer = k.To
+				default:
+					continue
+				}
+				out = append(out, m.names[k.From]+">"+k.Type+">"+m.names[k.To])
+				if _, ok := depth[peer]; !ok {
+					depth[peer] = d + 1
+					next = append(next, peer)
+				}
+			}
+		}
+		frontier = next
+	}
+	for id, d := range depth {
+		out = append(out, fmt.Sprintf("%s@%d", m.names[id], d))
+		members := 0
+		for k := range m.rels {
+			if k.To == id && slices.Contains(cat.GroupingTypes(), k.Type) {
+				members++
+			}
+		}
+		if members > 0 {
+			out = append(out, fmt.Sprintf("%s#%d", m.names[id], members))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func viewNeighbourhood(t *testing.T, tr graph.Traverser, seed string, dir graph.TraversalDirection, maxDepth int) []string {
+	t.Helper()
+	sub, err := tr.Neighbourhood(context.Background(), graph.NeighbourhoodQuery{Seeds: []string{seed}, Direction: dir, MaxDepth: maxDepth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range sub.Nodes {
+		out = append(out, fmt.Sprintf("%s@%d", n.CI.Name, n.Depth))
+		if n.Members > 0 {
+			out = append(out, fmt.Sprintf("%s#%d", n.CI.Name, n.Members))
+		}
+	}
+	name := func(id string) string {
+		if n, ok := sub.Nodes[id]; ok {
+			return n.CI.Name
+		}
+		return "?" + id
+	}
+	for _, e := range sub.Edges {
+		out = append(out, name(e.From)+">"+e.Type+">"+name(e.To))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestNeighbourhoodAsOfMatchesRecordedGraphs churns a small graph at
+// random (relations added and removed, CIs deleted and created, groups
+// gaining and losing members) and checks every past traversal, at several
+// depths and both directions, against a walk over the graph the test
+// recorded at that instant.
+func TestNeighbourhoodAsOfMatchesRecordedGraphs(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(3, 14))
+		m := model{names: map[string]string{}, rels: map[graph.RelationKey]bool{}}
+		var apps, groups []string
+		serial := 0
+		newCI := func(class string) string {
+			serial++
+			c := ci(ctx, t, s, fmt.Sprintf("%s-%d", class, serial), class)
+			m.names[c.ID] = c.Name
+			return c.ID
+		}
+		for range 10 {
+			apps = append(apps, newCI(graph.ClassApplication))
+		}
+		for range 2 {
+			groups = append(groups, newCI(graph.ClassCluster))
+		}
+		link := func(from, typ, to string) {
+			if _, err := s.Relate(ctx, from, typ, to); err != nil {
+				t.Fatal(err)
+			}
+			m.rels[graph.RelationKey{From: from, Type: typ, To: to}] = true
+		}
+		unlink := func(k graph.RelationKey) {
+			if _, err := s.Unrelate(ctx, k.From, k.Type, k.To); err != nil {
+				t.Fatal(err)
+			}
+			delete(m.rels, k)
+		}
+		type snapshot struct {
+			at time.Time
+			m  model
+		}
+		var snaps []snapshot
+		for round := range 10 {
+			for range 6 {
+				from, to := apps[rng.IntN(len(apps))], apps[rng.IntN(len(apps))]
+				if from != to {
+					link(from, graph.RelDependsOn, to)
+				}
+			}
+			link(apps[rng.IntN(len(apps))], graph.RelMemberOf, groups[rng.IntN(len(groups))])
+			keys := slices.SortedFunc(func(yield func(graph.RelationKey) bool) {
+				for k := range m.rels {
+					if !yield(k) {
+						return
+					}
+				}
+			}, func(a, b graph.RelationKey) int { return strings.Compare(a.From+a.Type+a.To, b.From+b.Type+b.To) })
+			for _, k := range keys {
+				if rng.IntN(4) == 0 {
+					unlink(k)
+				}
+			}
+			if round%3 == 2 {
+				// A CI goes, with its relations, and a new one comes.
+				i := rng.IntN(len(apps))
+				gone := apps[i]
+				if err := s.DeleteCI(ctx, gone); err != nil {
+					t.Fatal(err)
+				}
+				for k := range m.rels {
+					if k.From == gone || k.To == gone {
+						delete(m.rels, k)
+					}
+				}
+				delete(m.names, gone)
+				apps[i] = newCI(graph.ClassApplication)
+			}
+			snaps = append(snaps, snapshot{at: tick(), m: m.clone()})
+		}
+		cat := s.Catalogue()
+		checked := 0
+		for i, snap := range snaps {
+			v := asof.At(s, snap.at)
+			for id := range snap.m.names {
+				for _, dir := range []graph.TraversalDirection{graph.Downstream, graph.Upstream} {
+					for _, depth := range []int{1, 2, graph.DefaultMaxDepth} {
+						want := snap.m.neighbourhood(cat, id, dir, depth)
+						if got := viewNeighbourhood(t, v, id, dir, depth); !slices.Equal(got, want) {
+							t.Fatalf("round %d, direction %v from %s to depth %d:\n got %v\nwant %v", i, dir, snap.m.names[id], depth, got, want)
+						}
+						checked++
+					}
+				}
+			}
+			if gaps := v.Gaps(); len(gaps) != 0 {
+				t.Errorf("round %d: gaps %v, want complete history", i, gaps)
+			}
+		}
+		if checked == 0 {
+			t.Fatal("no traversal checked")
 		}
 	})
 }

@@ -2,6 +2,8 @@ package asof
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/ripple-cmdb/ripple/graph"
 )
@@ -10,8 +12,16 @@ import (
 // was; see graph.Traverser. It mirrors the stores' traversal: nodes at
 // MaxDepth are reached but not expanded, every traversable edge of an
 // expanded node is returned once, and a redundancy group's Members counts
-// its grouping relations (reached or not), all at the instant. Each level
-// costs a bounded number of store calls whatever its width.
+// its grouping relations (reached or not), all at the instant.
+//
+// The past neighbourhood is mostly the present one, so it starts from one
+// store traversal of the present (one call, the store's own plan) and
+// walks the past over it: each node's present relations with its changes
+// since the instant undone, its timeline read with the rest of its
+// breadth-first level (one call per level). Only nodes the present
+// traversal did not expand (reached only through relations removed since,
+// or beyond its depth) cost another traversal call, one per level that has
+// any.
 func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (graph.Subgraph, error) {
 	cat := v.Catalogue()
 	q, err := cat.CheckNeighbourhoodQuery(q)
@@ -29,14 +39,20 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 	if q.Direction == graph.Upstream {
 		inTypes, outTypes = toTarget, toSource
 	}
-	seeds, err := v.CIsByIDs(ctx, q.Seeds)
+	now := &present{q: q, inTypes: inTypes, outTypes: outTypes, cis: map[string]*graph.CI{},
+		in: map[string][]graph.Relation{}, out: map[string][]graph.Relation{}, read: map[string]bool{}}
+	seeds := dedupe(slices.Clone(q.Seeds))
+	if err := v.explore(ctx, now, seeds, q.MaxDepth); err != nil {
+		return graph.Subgraph{}, err
+	}
+	tls, err := v.load(ctx, seeds)
 	if err != nil {
 		return graph.Subgraph{}, err
 	}
 	depth := map[string]int{}
 	order := []string{}
 	for i, id := range q.Seeds {
-		if _, ok := seeds[id]; !ok {
+		if v.ciAt(id, now.cis[id], tls[id]) == nil {
 			return graph.Subgraph{}, graph.NotFound(graph.FieldIndex("ciIds", i), "CI", id)
 		}
 		if _, ok := depth[id]; !ok {
@@ -50,10 +66,28 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 		if err := ctx.Err(); err != nil {
 			return graph.Subgraph{}, graph.Unavailable(err, "traversal as of %s cancelled", stamp(v.at))
 		}
+		var unread []string
+		for _, id := range frontier {
+			if !now.read[id] {
+				unread = append(unread, id)
+			}
+		}
+		if len(unread) > 0 {
+			if err := v.explore(ctx, now, unread, q.MaxDepth-d); err != nil {
+				return graph.Subgraph{}, err
+			}
+		}
+		tls, err := v.load(ctx, frontier)
+		if err != nil {
+			return graph.Subgraph{}, err
+		}
 		var next []string
-		visit := func(rels map[string][]graph.Relation, peerOf func(graph.Relation) string) {
+		visit := func(dir graph.Direction, types []string, rels map[string][]graph.Relation, peerOf func(graph.Relation) string) {
+			if len(types) == 0 {
+				return
+			}
 			for _, id := range frontier {
-				for _, r := range rels[id] {
+				for _, r := range v.relationsAt(id, rels[id], tls[id], dir, types) {
 					edges = append(edges, r)
 					if p := peerOf(r); !seen(depth, p) {
 						depth[p] = d + 1
@@ -62,24 +96,12 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 				}
 			}
 		}
-		if len(inTypes) > 0 {
-			in, err := v.RelationsOf(ctx, frontier, graph.Incoming, inTypes)
-			if err != nil {
-				return graph.Subgraph{}, err
-			}
-			visit(in, func(r graph.Relation) string { return r.From })
-		}
-		if len(outTypes) > 0 {
-			out, err := v.RelationsOf(ctx, frontier, graph.Outgoing, outTypes)
-			if err != nil {
-				return graph.Subgraph{}, err
-			}
-			visit(out, func(r graph.Relation) string { return r.To })
-		}
+		visit(graph.Incoming, inTypes, now.in, func(r graph.Relation) string { return r.From })
+		visit(graph.Outgoing, outTypes, now.out, func(r graph.Relation) string { return r.To })
 		order = append(order, next...)
 		frontier = next
 	}
-	cis, err := v.CIsByIDs(ctx, order)
+	cis, err := v.nodesAt(ctx, now, order)
 	if err != nil {
 		return graph.Subgraph{}, err
 	}
@@ -99,6 +121,100 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 		sub.Nodes[id] = &graph.Node{CI: ci, Depth: depth[id], Members: members[id]}
 	}
 	return sub, nil
+}
+
+// present is what a past traversal has read of the present graph: CIs
+// (absent: not read, or gone now) and, for the nodes it has read the
+// relations of (read), their traversable relations now, by the end
+// failure crosses them from.
+type present struct {
+	q                 graph.NeighbourhoodQuery
+	inTypes, outTypes []string
+	cis               map[string]*graph.CI
+	in, out           map[string][]graph.Relation
+	read              map[string]bool
+}
+
+// explore reads the present neighbourhood of ids within maxDepth in one
+// store traversal. Ids that do not exist now have no present relations.
+// Timelines are read per level by the caller, for what the past reaches
+// only: far back, that can be much less than what the present does.
+func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth int) error {
+	q := graph.NeighbourhoodQuery{Seeds: ids, Direction: now.q.Direction, MaxDepth: maxDepth, Types: now.q.Types}
+	sub, err := v.src.Neighbourhood(ctx, q)
+	if graph.ErrorCode(err) == graph.CodeNotFound {
+		// Some are gone now: traverse from the others.
+		live, lerr := v.src.CIsByIDs(ctx, ids)
+		if lerr != nil {
+			return lerr
+		}
+		q.Seeds = q.Seeds[:0:0]
+		for _, id := range ids {
+			if _, ok := live[id]; ok {
+				q.Seeds = append(q.Seeds, id)
+			} else {
+				now.read[id] = true
+			}
+		}
+		if len(q.Seeds) == 0 {
+			return nil
+		}
+		sub, err = v.src.Neighbourhood(ctx, q)
+	}
+	if err != nil {
+		return fmt.Errorf("traverse the present graph from %d CIs: %w", len(q.Seeds), err)
+	}
+	fresh := map[string]bool{}
+	for id, n := range sub.Nodes {
+		if _, ok := now.cis[id]; !ok {
+			now.cis[id] = &n.CI
+		}
+		// The store expanded the nodes short of maxDepth, so it returned
+		// all their traversable relations.
+		if n.Depth < maxDepth && !now.read[id] {
+			now.read[id], fresh[id] = true, true
+		}
+	}
+	for _, r := range sub.Edges {
+		switch {
+		case slices.Contains(now.inTypes, r.Type) && fresh[r.To]:
+			now.in[r.To] = append(now.in[r.To], r)
+		case slices.Contains(now.outTypes, r.Type) && fresh[r.From]:
+			now.out[r.From] = append(now.out[r.From], r)
+		}
+	}
+	return nil
+}
+
+// nodesAt returns the CIs among ids as they were at the instant, reading
+// now those the traversal has not.
+func (v *View) nodesAt(ctx context.Context, now *present, ids []string) (map[string]graph.CI, error) {
+	var unread []string
+	for _, id := range ids {
+		if _, ok := now.cis[id]; !ok && !now.read[id] {
+			unread = append(unread, id)
+		}
+	}
+	if len(unread) > 0 {
+		got, err := v.src.CIsByIDs(ctx, unread)
+		if err != nil {
+			return nil, err
+		}
+		for id, ci := range got {
+			now.cis[id] = &ci
+		}
+	}
+	tls, err := v.load(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]graph.CI, len(ids))
+	for _, id := range ids {
+		if ci := v.ciAt(id, now.cis[id], tls[id]); ci != nil {
+			out[id] = *ci
+		}
+	}
+	return out, nil
 }
 
 func seen(depth map[string]int, id string) bool {

@@ -18,6 +18,7 @@
 package asof
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -236,24 +237,33 @@ func (v *View) RelationsOf(ctx context.Context, ids []string, dir graph.Directio
 	}
 	out := make(map[string][]graph.Relation, len(ids))
 	for _, id := range dedupe(slices.Clone(ids)) {
-		set := make(map[graph.RelationKey]graph.Relation, len(now[id]))
-		for _, r := range now[id] {
-			set[r.Key()] = r
+		if list := v.relationsAt(id, now[id], tls[id], dir, types); len(list) > 0 {
+			list = slices.Clone(list)
+			slices.SortFunc(list, compareRelations)
+			out[id] = list
 		}
-		if tl := tls[id]; tl != nil {
-			v.undoRelations(id, tl.Since, dir, types, set)
-		}
-		if len(set) == 0 {
-			continue
-		}
-		list := make([]graph.Relation, 0, len(set))
-		for _, r := range set {
-			list = append(list, r)
-		}
-		slices.SortFunc(list, compareRelations)
-		out[id] = list
 	}
 	return out, nil
+}
+
+// relationsAt turns id's relations now (in one direction and types) into
+// its relations at the instant, in no particular order, by undoing the ones
+// its timeline shows touched since. Without such entries (most CIs) that is
+// now itself, returned as is.
+func (v *View) relationsAt(id string, now []graph.Relation, tl *graph.Timeline, dir graph.Direction, types []string) []graph.Relation {
+	if tl == nil || !slices.ContainsFunc(tl.Since, func(e graph.AuditEntry) bool { return e.SubjectKind == graph.SubjectRelation }) {
+		return now
+	}
+	set := make(map[graph.RelationKey]graph.Relation, len(now))
+	for _, r := range now {
+		set[r.Key()] = r
+	}
+	v.undoRelations(id, tl.Since, dir, types, set)
+	list := make([]graph.Relation, 0, len(set))
+	for _, r := range set {
+		list = append(list, r)
+	}
+	return list
 }
 
 // undoRelations sets each relation of id touched after the instant to what
@@ -311,7 +321,7 @@ func relationKey(subject string) (graph.RelationKey, bool) {
 }
 
 func compareRelations(a, b graph.Relation) int {
-	return strings.Compare(a.Type+"\x00"+a.From+"\x00"+a.To, b.Type+"\x00"+b.From+"\x00"+b.To)
+	return cmp.Or(strings.Compare(a.Type, b.Type), strings.Compare(a.From, b.From), strings.Compare(a.To, b.To))
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -3,9 +3,8 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -170,10 +169,13 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 }
 
 // GraphChanges returns CI and relation entries in (from, to], oldest
-// first; see graph.GraphHistory. The audit bucket is keyed by what an
-// entry is about, so this scans it whole (each entry counted under its own
-// subject only): a diff between two instants is an occasional question,
-// and an index by time would cost every write.
+// first; see graph.GraphHistory. It reads the time index (bucketAuditTime)
+// from graph.AuditIDFloor(from), or the cursor, and each entry it keeps
+// from the audit bucket, so a page costs what it returns plus the entries
+// written in the millisecond before from, not the whole trail. Writes are
+// serialised and stamp graph.Now() under the write lock, so entry times
+// grow with ids and the first one after to ends the scan (a wall clock
+// stepped back could hide entries written after the step from it).
 func (s *Store) GraphChanges(ctx context.Context, from, to time.Time, p graph.Page) (graph.AuditPage, error) {
 	p, after, err := graph.CheckGraphChanges(from, to, p)
 	if err != nil {
@@ -185,30 +187,77 @@ func (s *Store) GraphChanges(ctx context.Context, from, to time.Time, p graph.Pa
 	}
 	defer unlock()
 	floor := max(after, graph.AuditIDFloor(from))
-	var found []graph.AuditEntry
+	var page graph.AuditPage
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 || string(k[i+1:]) < floor || string(k[i+1:]) == after {
+		audit, byTime := tx.Bucket(bucketAudit), tx.Bucket(bucketAuditTime)
+		if byTime == nil {
+			return fmt.Errorf("audit time index missing")
+		}
+		c := byTime.Cursor()
+		for k, v := c.Seek([]byte(floor)); k != nil; k, v = c.Next() {
+			if string(k) == after {
+				continue
+			}
+			at, subject, err := decodeAuditTime(v)
+			if err != nil {
+				return fmt.Errorf("audit time index %q: %w", k, err)
+			}
+			if at.After(to) {
 				return nil
 			}
-			e, err := decodeAudit(v)
+			if !at.After(from) {
+				continue
+			}
+			if len(page.Entries) == p.First {
+				page.HasNextPage = true
+				return nil
+			}
+			key := auditKey(subject, string(k))
+			e, err := decodeAudit(audit.Get(key))
 			if err != nil {
-				return fmt.Errorf("audit entry %q: %w", k, err)
+				return fmt.Errorf("audit entry %q: %w", key, err)
 			}
-			if e.SubjectID == string(k[:i]) && e.IsGraphEntry() && e.At.After(from) && !e.At.After(to) {
-				found = append(found, e)
-			}
-			return nil
-		})
+			page.Entries = append(page.Entries, e)
+		}
+		return nil
 	})
 	if err != nil {
 		return graph.AuditPage{}, graph.Internal(err, "cannot read graph changes")
 	}
-	slices.SortFunc(found, func(a, b graph.AuditEntry) int { return strings.Compare(a.ID, b.ID) })
-	page := graph.AuditPage{Entries: found}
-	if len(found) > p.First {
-		page.Entries, page.HasNextPage = found[:p.First], true
-	}
 	return page, nil
+}
+
+// encodeAuditTime is a time index value: At in Unix microseconds, then the
+// subject id the entry is stored under in the audit bucket.
+func encodeAuditTime(at time.Time, subject string) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(subject)), uint64(at.UnixMicro()))
+	return append(b, subject...)
+}
+
+func decodeAuditTime(v []byte) (time.Time, string, error) {
+	if len(v) < 8 {
+		return time.Time{}, "", errBadAudit
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC(), string(v[8:]), nil
+}
+
+// indexAuditByTime fills the time index from the audit bucket, for files
+// written before it existed. Each entry is stored once per id it is about;
+// the copy under its subject is the one indexed.
+func indexAuditByTime(tx *bolt.Tx) error {
+	byTime := tx.Bucket(bucketAuditTime)
+	return tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			return fmt.Errorf("audit key %q has no separator", k)
+		}
+		e, err := decodeAudit(v)
+		if err != nil {
+			return fmt.Errorf("audit entry %q: %w", k, err)
+		}
+		if e.SubjectID != string(k[:i]) || !e.IsGraphEntry() {
+			return nil
+		}
+		return byTime.Put(k[i+1:], encodeAuditTime(e.At, e.SubjectID))
+	})
 }

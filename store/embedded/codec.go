@@ -28,6 +28,9 @@ var (
 	bucketIdents  = []byte("identifiers") // kind NUL value → ci id
 	bucketRecords = []byte("records")     // kind NUL id → record (encodeRecord)
 	bucketAudit   = []byte("audit")       // about NUL entry id → entry (encodeAudit)
+	// bucketAuditTime indexes the CI and relation entries by time, for
+	// GraphChanges (audit.go): entry id → encodeAuditTime.
+	bucketAuditTime = []byte("audit.time")
 	// The import ledger (ledger.go): scope headers and sightings. Scopes
 	// may hold any byte, NUL included, but sources never do and subjects
 	// never do, so a sighting key splits at its first and last NUL.
@@ -50,9 +53,11 @@ var (
 // audit, version 2 the ledger's scopes and sightings (both upgrades only
 // add empty buckets), version 3 the heads, which the upgrade builds from
 // the CIs once. Relation values and audit entries written before version
-// 4 keep their older encodings, which are still read. Each bump keeps
+// 4 keep their older encodings, which are still read; the upgrade to 4
+// also builds the audit time index from the audit bucket. Each bump keeps
 // older builds, which would write without auditing, without dropping the
-// sightings of what they delete or without heads, off new files.
+// sightings of what they delete, without heads or without indexing entries
+// by time, off new files.
 const (
 	schemaVersion = "4"
 	schemaV1      = "1"

@@ -127,7 +127,7 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 // old one and loads everything into memory.
 func (s *Store) init() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketHeads, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketScopes, bucketSightings} {
+		for _, name := range [][]byte{bucketMeta, bucketCIs, bucketHeads, bucketRels, bucketIdents, bucketRecords, bucketAudit, bucketAuditTime, bucketScopes, bucketSightings} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -136,10 +136,13 @@ func (s *Store) init() error {
 		switch v := meta.Get(keySchema); {
 		case v == nil, string(v) == schemaV1, string(v) == schemaV2, string(v) == schemaV3:
 			// New, or an older version whose missing buckets were just
-			// made; those before 4 have CIs but no heads, and CIs in
-			// JSON (rewriteJSONCIs).
+			// made; those before 4 have CIs but no heads, CIs in JSON
+			// (rewriteJSONCIs) and audit entries not indexed by time.
 			if err := buildHeads(tx); err != nil {
 				return fmt.Errorf("upgrade from schema %q: %w", v, err)
+			}
+			if err := indexAuditByTime(tx); err != nil {
+				return fmt.Errorf("upgrade from schema %q: index the audit trail by time: %w", v, err)
 			}
 			if v != nil {
 				if err := meta.Delete(keyCIsBinary); err != nil {

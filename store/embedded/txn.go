@@ -325,7 +325,7 @@ func (t *txn) write(tx *bolt.Tx) error {
 	if err := t.writeLedger(scopes, sightings); err != nil {
 		return err
 	}
-	return t.writeAudit(audit, meta)
+	return t.writeAudit(audit, tx.Bucket(bucketAuditTime), meta)
 }
 
 // kv is one key's change; a nil value deletes the key (no stored value is
@@ -397,7 +397,7 @@ const appendFill = 0.9
 
 // writeAudit gives each staged entry an id, in staging order, and stores it
 // once under every id it is about.
-func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
+func (t *txn) writeAudit(audit, byTime, meta *bolt.Bucket) error {
 	if len(t.audit) == 0 {
 		return nil
 	}
@@ -407,6 +407,7 @@ func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
 	audit.FillPercent = appendFill
 	last := t.m.lastAudit
 	ops := make([]kv, 0, len(t.audit))
+	var timed []kv
 	for i := range t.audit {
 		op := &t.audit[i]
 		last = nextAuditID(last)
@@ -416,10 +417,20 @@ func (t *txn) writeAudit(audit, meta *bolt.Bucket) error {
 		for _, about := range op.about {
 			ops = append(ops, kv{key: auditKey(about, last), val: v})
 		}
+		if e.IsGraphEntry() {
+			timed = append(timed, kv{key: []byte(last), val: encodeAuditTime(e.At, e.SubjectID)})
+		}
 	}
 	// Keys start with the subject's id, in no particular order across a
 	// batch: sorted, a large import's entries cost no quadratic copying.
 	if err := writeSorted(audit, ops); err != nil {
+		return err
+	}
+	if byTime == nil {
+		return errors.New("the audit time index is missing")
+	}
+	byTime.FillPercent = appendFill
+	if err := writeSorted(byTime, timed); err != nil {
 		return err
 	}
 	if err := meta.Put(keyLastAudit, []byte(last)); err != nil {
