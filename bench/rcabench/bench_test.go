@@ -2,6 +2,8 @@ package rcabench
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -11,11 +13,24 @@ import (
 //
 //	go test ./bench/rcabench -run '^$' -bench RootCauseAccuracy -benchtime 1x
 //
-// The time it reports is the whole harness (6,000 trials, six methods), not
-// one ranking; BenchmarkRank in package rootcause measures that.
+// The time it reports is the whole harness (300 trials per topology and
+// regime, seven methods), not one ranking; BenchmarkRank in package
+// rootcause measures that. RCABENCH_REGIMES (a substring of the regime
+// names) and RCABENCH_TRIALS narrow a run while iterating.
 func BenchmarkRootCauseAccuracy(b *testing.B) {
 	cat := graph.DefaultCatalogue()
 	cfg := Config{Topologies: TopologyNames, Settings: Settings, Methods: Methods(), Trials: 300, PerWorld: 25, Scale: 3, Seed: 1}
+	if only := os.Getenv("RCABENCH_REGIMES"); only != "" {
+		cfg.Settings = nil
+		for _, s := range Settings {
+			if strings.Contains(s.Name, only) {
+				cfg.Settings = append(cfg.Settings, s)
+			}
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("RCABENCH_TRIALS")); err == nil && n > 0 {
+		cfg.Trials = n
+	}
 	for range b.N {
 		// Printed rather than logged: benchmark logs are cut to a few lines.
 		Report(os.Stdout, cfg, Run(cat, cfg))
