@@ -192,38 +192,72 @@ func slot(observed bool, e impact.Effect) int {
 	return s
 }
 
-// rates holds detection per group and effect and the noise rate per group.
+// rates holds, per group, the detection prior by effect (mean p and
+// pseudo-count w) and the noise rate q.
 type rates struct {
 	p [][3]float64
+	w []float64
 	q []float64
 }
 
-// coverageOdds is a candidate's symptom log-odds under r: each impacted CI
-// that raised an incident weighs log(p/q), each silent one
-// log((1-p)/(1-q)).
+// coverageOdds is a candidate's symptom log-odds under r, against every
+// incident being noise. Detection is not a fixed number but integrated
+// over its prior (a beta-binomial): each group's impacted CIs that raised
+// an incident weigh log(p/q) and the silent ones log((1-p)/(1-q)), with p
+// re-estimated from the CIs counted before. A hypothesis under which a
+// whole class stays silent thus learns, as it is scored, that the class
+// is unwatched, and its silence costs less and less; a well-known rate
+// (large w) hardly moves. cov is the part from the CIs that raised
+// something, miss the part from the silent ones.
 func (c counts) coverageOdds(r rates) (cov, miss float64) {
 	for g := range r.q {
 		base := g * slots
+		q := r.q[g]
 		for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-			p, q := r.p[g][e], r.q[g]
-			cov += float64(c[base+slot(true, e)]) * math.Log(p/q)
-			miss += float64(c[base+slot(false, e)]) * math.Log((1-p)/(1-q))
+			a, b := float64(c[base+slot(true, e)]), float64(c[base+slot(false, e)])
+			if a+b == 0 {
+				continue
+			}
+			p := r.p[g][e]
+			if math.IsInf(r.w[g], 1) {
+				cov += a * math.Log(p/q)
+				miss += b * math.Log((1-p)/(1-q))
+				continue
+			}
+			w := max(r.w[g], priorWeight)
+			alpha, beta := p*w, (1-p)*w
+			seen := logBetaRatio(alpha, beta, a, 0)
+			cov += seen - a*math.Log(q)
+			miss += logBetaRatio(alpha, beta, a, b) - seen - b*math.Log1p(-q)
 		}
 	}
 	return cov, miss
+}
+
+// logBetaRatio is log B(alpha+a, beta+b) / B(alpha, beta): the chance of
+// a given sequence of a successes and b failures when the success rate
+// has a Beta(alpha, beta) prior.
+func logBetaRatio(alpha, beta, a, b float64) float64 {
+	return lbeta(alpha+a, beta+b) - lbeta(alpha, beta)
+}
+
+func lbeta(x, y float64) float64 {
+	lx, _ := math.Lgamma(x)
+	ly, _ := math.Lgamma(y)
+	lxy, _ := math.Lgamma(x + y)
+	return lx + ly - lxy
 }
 
 // emRounds bounds the re-estimation. Rates settle within a few rounds; the
 // first round alone does most of the work.
 const emRounds = 4
 
-// fitRates estimates detection and noise per group from the current
+// fitRates estimates the noise rate per group from the current
 // observations by expectation-maximisation: given the posterior over
-// candidates (E), each group's detection is the expected share of its
-// impacted CIs that raised an incident, shrunk towards the prior by its
-// weight, and its noise rate the expected share of its unimpacted CIs that
-// raised one (M). base holds each candidate's log-odds apart from the
-// symptom terms.
+// candidates (E), each group's noise rate is the expected share of its
+// unimpacted CIs that raised an incident (M), shrunk towards the prior.
+// Detection needs no such step: coverageOdds integrates it per candidate.
+// base holds each candidate's log-odds apart from the symptom terms.
 func (m *model) fitRates(all []stats, base []float64) rates {
 	d := m.det
 	r := m.initialRates()
@@ -232,18 +266,15 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 	}
 	logOdds := make([]float64, len(all))
 	G := d.groups()
-	num := make([][3]float64, G)
-	den := make([][3]float64, G)
 	noiseNum := make([]float64, G)
 	noiseDen := make([]float64, G)
+	q0 := m.noisePrior()
 	for range emRounds {
 		for i := range all {
 			cov, miss := all[i].cnt.coverageOdds(r)
 			logOdds[i] = base[i] + cov + miss
 		}
 		post := softmax(logOdds)
-		clear(num)
-		clear(den)
 		clear(noiseNum)
 		clear(noiseDen)
 		for i := range all {
@@ -256,25 +287,19 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 				b := g * slots
 				impacted, observed := 0, 0
 				for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-					o, s := float64(c[b+slot(true, e)]), float64(c[b+slot(false, e)])
-					num[g][e] += w * o
-					den[g][e] += w * (o + s)
-					impacted += int(o + s)
-					observed += int(o)
+					o, s := int(c[b+slot(true, e)]), int(c[b+slot(false, e)])
+					impacted += o + s
+					observed += o
 				}
 				noiseNum[g] += w * float64(d.observed[g]-observed)
 				noiseDen[g] += w * float64(d.size[g]-impacted)
 			}
 		}
-		q0 := m.noisePrior()
 		for g := range G {
-			pr := d.prior[g]
-			r.p[g][impact.Down] = clamp((num[g][impact.Down]+pr.Down*pr.Weight)/(den[g][impact.Down]+pr.Weight), 0.01, 0.99)
-			r.p[g][impact.Degraded] = clamp((num[g][impact.Degraded]+pr.Degraded*pr.Weight)/(den[g][impact.Degraded]+pr.Weight), 0.01, 0.99)
 			// The noise prior is worth as many CIs as the group has, so a
 			// small group's noise estimate cannot run away.
 			qw := 0.2*float64(d.size[g]) + 1
-			r.q[g] = clamp((noiseNum[g]+q0*detShare(pr, m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
+			r.q[g] = clamp((noiseNum[g]+q0*detShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
 		}
 	}
 	return r
@@ -285,11 +310,16 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 // they are (an unwatched CI raises no noise either).
 func (m *model) initialRates() rates {
 	d := m.det
-	r := rates{p: make([][3]float64, d.groups()), q: make([]float64, d.groups())}
+	r := rates{p: make([][3]float64, d.groups()), w: make([]float64, d.groups()), q: make([]float64, d.groups())}
 	q0 := m.noisePrior()
 	for g, pr := range d.prior {
 		r.p[g][impact.Down] = clamp(pr.Down, 0.01, 0.99)
 		r.p[g][impact.Degraded] = clamp(pr.Degraded, 0.01, 0.99)
+		r.w[g] = pr.Weight
+		if m.opt.UniformDetection {
+			// Fixed rates: the model before coverage was learned.
+			r.w[g] = math.Inf(1)
+		}
 		r.q[g] = clamp(q0*detShare(pr, m.opt), 1e-4, 0.3)
 	}
 	return r
