@@ -99,7 +99,7 @@ func load(t *testing.T, s graph.Store, w *World) map[string]string {
 	for n := range int32(w.Len()) {
 		id := w.idx.ID(n)
 		ci := w.Graph.Nodes[id].CI
-		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Attributes: ci.Attributes,
+		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Owner: &ci.Owner, Attributes: ci.Attributes,
 			Identifiers: []graph.Identifier{{Kind: "rcabench", Value: id}}})
 	}
 	for _, r := range w.Graph.Edges {

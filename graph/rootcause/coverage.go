@@ -21,19 +21,28 @@ import (
 // Rate is a detection rate: the chance that a CI raises an incident when it
 // is DOWN or DEGRADED. Weight is how many observations back it, as a
 // pseudo-count: the current observations move a rate with a small weight
-// easily and one with a large weight hardly at all.
+// easily and one with a large weight hardly at all. Noise is how often the
+// CIs raise unrelated incidents against the estate's average (1); zero
+// means unknown, taken as 1.
 type Rate struct {
 	Down, Degraded float64
 	Weight         float64
+	Noise          float64
 }
 
 // Coverage is what is known about monitoring before looking at the
-// incidents being ranked: rates by class and by CI (a CI's entry replaces
-// its class's). Learn builds one from earlier episodes; a nil map means
-// nothing is known and the priors apply.
+// incidents being ranked: rates by class, by owner (the team that runs a
+// CI: teams differ in what they watch and how noisy their alerts are) and
+// by CI (a CI's entry replaces the rest). A CI's detection is its class's,
+// scaled by how its owner's compares with Overall; its noise is the
+// product of its class's and its owner's. Learn builds one from earlier
+// episodes; a nil map means nothing is known and the priors apply.
 type Coverage struct {
 	Classes map[string]Rate
+	Owners  map[string]Rate
 	CIs     map[string]Rate
+	// Overall is the whole history's rate, the yardstick of Owners.
+	Overall Rate
 }
 
 // MonitoredAttribute is the CI attribute that declares whether anything
@@ -62,11 +71,11 @@ func classPrior(_ string, opt Options) Rate {
 	return Rate{Down: opt.Detection, Degraded: opt.DetectionDegraded, Weight: priorWeight}
 }
 
-// groupKey identifies CIs that share a detection rate: their class, and
-// the CI itself when it has a learned rate of its own, or the marker it
-// declares.
+// groupKey identifies CIs that share a detection rate: their class and
+// owner, and the CI itself when it has a learned rate of its own, or the
+// marker it declares.
 type groupKey struct {
-	class, ci string
+	class, owner, ci string
 }
 
 // detection assigns every node of the graph to a detection group and holds
@@ -97,10 +106,17 @@ func newDetection(cat *graph.Catalogue, sub graph.Subgraph, g *impact.Graph, cov
 			d.addTo(n, groupKey{}, classPrior("", opt), index, obs)
 			continue
 		}
-		key := groupKey{class: class}
+		var owner string
+		if node := sub.Nodes[id]; node != nil {
+			owner = node.CI.Owner
+		}
+		key := groupKey{class: class, owner: owner}
 		prior := classPrior(class, opt)
 		if r, ok := cov.Classes[class]; ok {
 			prior = blend(prior, r)
+		}
+		if r, ok := cov.Owners[owner]; ok && owner != "" {
+			prior = withOwner(prior, r, cov.Overall)
 		}
 		if cl, ok := cat.Class(class); ok && cl.Monitored != nil && !*cl.Monitored {
 			prior = silent
@@ -154,6 +170,7 @@ func ciRate(n *graph.Node, cov *Coverage, opt Options) (string, Rate, bool) {
 }
 
 // blend combines a prior with evidence, weighting each by its pseudo-count.
+// Noise factors multiply: they are relative to the estate, not rates.
 func blend(prior, ev Rate) Rate {
 	w := prior.Weight + ev.Weight
 	if w <= 0 {
@@ -163,7 +180,34 @@ func blend(prior, ev Rate) Rate {
 		Down:     (prior.Down*prior.Weight + ev.Down*ev.Weight) / w,
 		Degraded: (prior.Degraded*prior.Weight + ev.Degraded*ev.Weight) / w,
 		Weight:   w,
+		Noise:    noiseFactor(prior) * noiseFactor(ev),
 	}
+}
+
+// withOwner scales a class's rate by how the owner's detection compares
+// with the estate's overall, and its noise by the owner's. The result is
+// no surer than the owner's record.
+func withOwner(class, owner, overall Rate) Rate {
+	scale := func(c, o, all float64) float64 {
+		if all <= 0 {
+			return c
+		}
+		return clamp(c*o/all, 0.01, 0.99)
+	}
+	return Rate{
+		Down:     scale(class.Down, owner.Down, overall.Down),
+		Degraded: scale(class.Degraded, owner.Degraded, overall.Degraded),
+		Weight:   min(class.Weight, owner.Weight+priorWeight),
+		Noise:    noiseFactor(class) * noiseFactor(owner),
+	}
+}
+
+// noiseFactor is a rate's relative noise, 1 when unknown.
+func noiseFactor(r Rate) float64 {
+	if r.Noise <= 0 {
+		return 1
+	}
+	return r.Noise
 }
 
 // groups is the number of detection groups.
@@ -299,7 +343,7 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 			// The noise prior is worth as many CIs as the group has, so a
 			// small group's noise estimate cannot run away.
 			qw := 0.2*float64(d.size[g]) + 1
-			r.q[g] = clamp((noiseNum[g]+q0*detShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
+			r.q[g] = clamp((noiseNum[g]+q0*noiseShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
 		}
 	}
 	return r
@@ -320,24 +364,26 @@ func (m *model) initialRates() rates {
 			// Fixed rates: the model before coverage was learned.
 			r.w[g] = math.Inf(1)
 		}
-		r.q[g] = clamp(q0*detShare(pr, m.opt), 1e-4, 0.3)
+		r.q[g] = clamp(q0*noiseShare(pr, m.opt), 1e-4, 0.3)
 	}
 	return r
 }
 
-// noisePrior is the noise rate per fully watched CI: the expected number of
-// unrelated incidents (a share of those observed) over the watched CIs.
+// noisePrior is the noise rate of an average, fully watched CI: the
+// expected number of unrelated incidents (a share of those observed) over
+// the CIs, each counted by how much noise it makes.
 func (m *model) noisePrior() float64 {
 	var watched float64
 	for g, pr := range m.det.prior {
-		watched += float64(m.det.size[g]) * detShare(pr, m.opt)
+		watched += float64(m.det.size[g]) * noiseShare(pr, m.opt)
 	}
 	return m.opt.NoiseShare * float64(m.observed) / max(watched, 1)
 }
 
-// detShare is how watched a group is relative to the default detection.
-func detShare(r Rate, opt Options) float64 {
-	return clamp(r.Down/opt.Detection, 0.01, 1)
+// noiseShare is a group's noise relative to an average, fully watched CI:
+// an unwatched CI raises no noise either, and a noisy team's CIs more.
+func noiseShare(r Rate, opt Options) float64 {
+	return clamp(r.Down/opt.Detection, 0.01, 1) * clamp(noiseFactor(r), 0.05, 20)
 }
 
 // sortedKeys returns a map's keys in order, for deterministic output.
