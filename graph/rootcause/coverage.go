@@ -2,7 +2,9 @@ package rootcause
 
 import (
 	"math"
+	"os"
 	"sort"
+	"strconv"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
@@ -106,17 +108,19 @@ func newDetection(cat *graph.Catalogue, sub graph.Subgraph, g *impact.Graph, cov
 			d.addTo(n, groupKey{}, classPrior("", opt), index, obs)
 			continue
 		}
-		var owner string
-		if node := sub.Nodes[id]; node != nil {
-			owner = node.CI.Owner
-		}
-		key := groupKey{class: class, owner: owner}
+		key := groupKey{class: class}
 		prior := classPrior(class, opt)
 		if r, ok := cov.Classes[class]; ok {
 			prior = blend(prior, r)
 		}
-		if r, ok := cov.Owners[owner]; ok && owner != "" {
-			prior = withOwner(prior, r, cov.Overall)
+		// Owners split a class only when something was learned about
+		// them: a group pools what the current observations say about
+		// its CIs, and splitting it for nothing would weaken that.
+		if node := sub.Nodes[id]; node != nil && node.CI.Owner != "" {
+			if r, ok := cov.Owners[node.CI.Owner]; ok {
+				key.owner = node.CI.Owner
+				prior = withOwner(prior, r, cov.Overall)
+			}
 		}
 		if cl, ok := cat.Class(class); ok && cl.Monitored != nil && !*cl.Monitored {
 			prior = silent
@@ -186,7 +190,7 @@ func blend(prior, ev Rate) Rate {
 
 // withOwner scales a class's rate by how the owner's detection compares
 // with the estate's overall, and its noise by the owner's. The result is
-// no surer than the owner's record.
+// as sure as the surer of the two records.
 func withOwner(class, owner, overall Rate) Rate {
 	scale := func(c, o, all float64) float64 {
 		if all <= 0 {
@@ -197,7 +201,7 @@ func withOwner(class, owner, overall Rate) Rate {
 	return Rate{
 		Down:     scale(class.Down, owner.Down, overall.Down),
 		Degraded: scale(class.Degraded, owner.Degraded, overall.Degraded),
-		Weight:   min(class.Weight, owner.Weight+priorWeight),
+		Weight:   max(class.Weight, owner.Weight),
 		Noise:    noiseFactor(class) * noiseFactor(owner),
 	}
 }
@@ -239,43 +243,80 @@ func slot(observed bool, e impact.Effect) int {
 // rates holds, per group, the detection prior by effect (mean p and
 // pseudo-count w) and the noise rate q.
 type rates struct {
-	p [][3]float64
-	w []float64
-	q []float64
+	// free marks the groups whose detection is neither declared nor
+	// learned: the current observations re-estimate it.
+	free []bool
+	p    [][3]float64
+	w    []float64
+	q    []float64
+	// unwatched is the prior chance that nothing watches the group.
+	unwatched []float64
 }
+
+// unwatchedShare is the prior chance that nothing at all watches a group
+// of CIs whose monitoring is neither declared nor learned.
+var unwatchedShare = envF("RCA_U", 0.25)
 
 // coverageOdds is a candidate's symptom log-odds under r, against every
 // incident being noise. Detection is not a fixed number but integrated
-// over its prior (a beta-binomial): each group's impacted CIs that raised
-// an incident weigh log(p/q) and the silent ones log((1-p)/(1-q)), with p
-// re-estimated from the CIs counted before. A hypothesis under which a
-// whole class stays silent thus learns, as it is scored, that the class
-// is unwatched, and its silence costs less and less; a well-known rate
+// over its prior: each group's impacted CIs that raised an incident weigh
+// log(p/q) and the silent ones log((1-p)/(1-q)), with p re-estimated from
+// the CIs counted before (a beta-binomial). A group nothing is known about
+// may moreover be unwatched altogether (share r.unwatched): many CIs on a
+// real estate raise nothing whatever happens to them. A hypothesis under
+// which a whole group stays silent thus learns, as it is scored, that the
+// group is unwatched, and its silence costs little; a well-known rate
 // (large w) hardly moves. cov is the part from the CIs that raised
 // something, miss the part from the silent ones.
 func (c counts) coverageOdds(r rates) (cov, miss float64) {
 	for g := range r.q {
 		base := g * slots
-		q := r.q[g]
+		var a, b [3]float64
 		for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-			a, b := float64(c[base+slot(true, e)]), float64(c[base+slot(false, e)])
-			if a+b == 0 {
-				continue
-			}
-			p := r.p[g][e]
-			if math.IsInf(r.w[g], 1) {
-				cov += a * math.Log(p/q)
-				miss += b * math.Log((1-p)/(1-q))
-				continue
-			}
-			w := max(r.w[g], priorWeight)
-			alpha, beta := p*w, (1-p)*w
-			seen := logBetaRatio(alpha, beta, a, 0)
-			cov += seen - a*math.Log(q)
-			miss += logBetaRatio(alpha, beta, a, b) - seen - b*math.Log1p(-q)
+			a[e], b[e] = float64(c[base+slot(true, e)]), float64(c[base+slot(false, e)])
 		}
+		if a[impact.Down]+a[impact.Degraded]+b[impact.Down]+b[impact.Degraded] == 0 {
+			continue
+		}
+		var none [3]float64
+		seen := r.logLikelihood(g, a, none)
+		q := r.q[g]
+		nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+		cov += seen - nA*math.Log(q)
+		miss += r.logLikelihood(g, a, b) - seen - nB*math.Log1p(-q)
 	}
 	return cov, miss
+}
+
+// logLikelihood is the chance, in group g, that the CIs counted in a
+// raised an incident and those in b did not (by effect), detection
+// integrated over its prior.
+func (r rates) logLikelihood(g int, a, b [3]float64) float64 {
+	var watched float64
+	for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+		if a[e]+b[e] == 0 {
+			continue
+		}
+		p := r.p[g][e]
+		if math.IsInf(r.w[g], 1) {
+			watched += a[e]*math.Log(p) + b[e]*math.Log1p(-p)
+			continue
+		}
+		w := max(r.w[g], priorWeight)
+		watched += logBetaRatio(p*w, (1-p)*w, a[e], b[e])
+	}
+	u := r.unwatched[g]
+	if u <= 0 {
+		return watched
+	}
+	nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+	unwatched := nA*math.Log(silent.Down) + nB*math.Log1p(-silent.Down)
+	return logSumExp(math.Log(u)+unwatched, math.Log1p(-u)+watched)
+}
+
+func logSumExp(x, y float64) float64 {
+	top := max(x, y)
+	return top + math.Log(math.Exp(x-top)+math.Exp(y-top))
 }
 
 // logBetaRatio is log B(alpha+a, beta+b) / B(alpha, beta): the chance of
@@ -296,12 +337,23 @@ func lbeta(x, y float64) float64 {
 // first round alone does most of the work.
 const emRounds = 4
 
-// fitRates estimates the noise rate per group from the current
-// observations by expectation-maximisation: given the posterior over
-// candidates (E), each group's noise rate is the expected share of its
-// unimpacted CIs that raised an incident (M), shrunk towards the prior.
-// Detection needs no such step: coverageOdds integrates it per candidate.
-// base holds each candidate's log-odds apart from the symptom terms.
+// unwatchedWeight is the pseudo-count of unwatchedShare when the current
+// observations re-estimate it.
+const unwatchedWeight = 4
+
+// detectionWeight is the pseudo-count of the default detection when the
+// current observations re-estimate it.
+var detectionWeight = envF("RCA_DW", 4)
+
+// fitRates re-estimates, from the current observations, the noise rate
+// per group and the share of unwatched groups, by
+// expectation-maximisation: given the posterior over candidates (E), a
+// group's noise rate is the expected share of its unimpacted CIs that
+// raised an incident, and the unwatched share the expected share of
+// impacted groups that are unwatched (M), each shrunk towards its prior.
+// Detection itself needs no such step: coverageOdds integrates it per
+// candidate. base holds each candidate's log-odds apart from the symptom
+// terms.
 func (m *model) fitRates(all []stats, base []float64) rates {
 	d := m.det
 	r := m.initialRates()
@@ -321,6 +373,8 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 		post := softmax(logOdds)
 		clear(noiseNum)
 		clear(noiseDen)
+		var unwNum, unwDen float64
+		var detNum, detDen [3]float64
 		for i := range all {
 			w := post[i]
 			if w < 1e-6 {
@@ -329,24 +383,79 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 			c := all[i].cnt
 			for g := range G {
 				b := g * slots
-				impacted, observed := 0, 0
+				var a, s [3]float64
 				for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-					o, s := int(c[b+slot(true, e)]), int(c[b+slot(false, e)])
-					impacted += o + s
-					observed += o
+					a[e], s[e] = float64(c[b+slot(true, e)]), float64(c[b+slot(false, e)])
 				}
-				noiseNum[g] += w * float64(d.observed[g]-observed)
-				noiseDen[g] += w * float64(d.size[g]-impacted)
+				observed := a[impact.Down] + a[impact.Degraded]
+				impacted := observed + s[impact.Down] + s[impact.Degraded]
+				noiseNum[g] += w * (float64(d.observed[g]) - observed)
+				noiseDen[g] += w * (float64(d.size[g]) - impacted)
+				if impacted == 0 || !r.free[g] {
+					continue
+				}
+				watched := 1.0
+				if r.unwatched[g] > 0 {
+					unw := r.unwatchedPosterior(g, a, s)
+					unwNum += w * unw
+					unwDen += w
+					watched = 1 - unw
+				}
+				for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+					detNum[e] += w * watched * a[e]
+					detDen[e] += w * watched * (a[e] + s[e])
+				}
 			}
 		}
+		// One noise scale for the whole subgraph, each group's rate in
+		// proportion to its prior share: per group, a handful of CIs would
+		// echo whatever the posterior already believes (the incident it
+		// calls noise makes its group noisy, which makes the incident
+		// noise). The prior is worth a fifth of the CIs.
+		var num, den, n float64
 		for g := range G {
-			// The noise prior is worth as many CIs as the group has, so a
-			// small group's noise estimate cannot run away.
-			qw := 0.2*float64(d.size[g]) + 1
-			r.q[g] = clamp((noiseNum[g]+q0*noiseShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
+			share := noiseShare(d.prior[g], m.opt)
+			num += noiseNum[g]
+			den += noiseDen[g] * share
+			n += float64(d.size[g]) * share
+		}
+		qw := 0.2*n + 1
+		scale := (num + q0*qw) / (den + qw)
+		for g := range G {
+			r.q[g] = clamp(scale*noiseShare(d.prior[g], m.opt), 1e-4, 0.3)
+		}
+		u := clamp((unwNum+unwatchedShare*unwatchedWeight)/(unwDen+unwatchedWeight), 0.01, 0.9)
+		// The groups nothing is known about share one detection rate per
+		// effect, re-estimated from every impacted CI of theirs: the
+		// current observations say how well this estate is watched, and
+		// each group's own few CIs would only echo the posterior.
+		var det [3]float64
+		for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+			prior := m.opt.Detection
+			if e == impact.Degraded {
+				prior = m.opt.DetectionDegraded
+			}
+			det[e] = clamp((detNum[e]+prior*detectionWeight)/(detDen[e]+detectionWeight), 0.05, 0.99)
+		}
+		for g := range G {
+			if r.unwatched[g] > 0 {
+				r.unwatched[g] = u
+			}
+			if r.free[g] {
+				r.p[g] = det
+			}
 		}
 	}
 	return r
+}
+
+// unwatchedPosterior is the chance that group g is unwatched given that
+// the CIs counted in a raised an incident and those in b did not.
+func (r rates) unwatchedPosterior(g int, a, b [3]float64) float64 {
+	u := r.unwatched[g]
+	nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+	unw := math.Log(u) + nA*math.Log(silent.Down) + nB*math.Log1p(-silent.Down)
+	return math.Exp(unw - r.logLikelihood(g, a, b))
 }
 
 // initialRates are the priors: detection per group, and a noise rate that
@@ -354,15 +463,24 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 // they are (an unwatched CI raises no noise either).
 func (m *model) initialRates() rates {
 	d := m.det
-	r := rates{p: make([][3]float64, d.groups()), w: make([]float64, d.groups()), q: make([]float64, d.groups())}
+	G := d.groups()
+	r := rates{free: make([]bool, G), p: make([][3]float64, G), w: make([]float64, G), q: make([]float64, G), unwatched: make([]float64, G)}
 	q0 := m.noisePrior()
 	for g, pr := range d.prior {
 		r.p[g][impact.Down] = clamp(pr.Down, 0.01, 0.99)
 		r.p[g][impact.Degraded] = clamp(pr.Degraded, 0.01, 0.99)
 		r.w[g] = pr.Weight
-		if m.opt.UniformDetection {
+		switch {
+		case m.opt.UniformDetection:
 			// Fixed rates: the model before coverage was learned.
 			r.w[g] = math.Inf(1)
+		case pr.Weight <= priorWeight:
+			r.free[g] = true
+			// A group with any incident at all, symptom or noise, is
+			// watched: an unwatched CI raises nothing.
+			if d.observed[g] == 0 {
+				r.unwatched[g] = unwatchedShare
+			}
 		}
 		r.q[g] = clamp(q0*noiseShare(pr, m.opt), 1e-4, 0.3)
 	}
@@ -394,4 +512,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func envF(k string, d float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
+		return v
+	}
+	return d
 }
