@@ -255,7 +255,7 @@ type rates struct {
 
 // unwatchedShare is the prior chance that nothing at all watches a group
 // of CIs whose monitoring is neither declared nor learned.
-var unwatchedShare = envF("RCA_U", 0.25)
+const unwatchedShare = 0.1
 
 // coverageOdds is a candidate's symptom log-odds under r, against every
 // incident being noise. Detection is not a fixed number but integrated
@@ -343,7 +343,7 @@ const unwatchedWeight = 4
 
 // detectionWeight is the pseudo-count of the default detection when the
 // current observations re-estimate it.
-var detectionWeight = envF("RCA_DW", 4)
+const detectionWeight = 4
 
 // fitRates re-estimates, from the current observations, the noise rate
 // per group and the share of unwatched groups, by
@@ -407,22 +407,11 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 				}
 			}
 		}
-		// One noise scale for the whole subgraph, each group's rate in
-		// proportion to its prior share: per group, a handful of CIs would
-		// echo whatever the posterior already believes (the incident it
-		// calls noise makes its group noisy, which makes the incident
-		// noise). The prior is worth a fifth of the CIs.
-		var num, den, n float64
 		for g := range G {
-			share := noiseShare(d.prior[g], m.opt)
-			num += noiseNum[g]
-			den += noiseDen[g] * share
-			n += float64(d.size[g]) * share
-		}
-		qw := 0.2*n + 1
-		scale := (num + q0*qw) / (den + qw)
-		for g := range G {
-			r.q[g] = clamp(scale*noiseShare(d.prior[g], m.opt), 1e-4, 0.3)
+			// The noise prior is worth as many CIs as the group has, so a
+			// small group's noise estimate cannot run away.
+			qw := 0.2*float64(d.size[g]) + 1
+			r.q[g] = clamp((noiseNum[g]+q0*noiseShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
 		}
 		u := clamp((unwNum+unwatchedShare*unwatchedWeight)/(unwDen+unwatchedWeight), 0.01, 0.9)
 		// The groups nothing is known about share one detection rate per
@@ -512,11 +501,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func envF(k string, d float64) float64 {
-	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
-		return v
-	}
-	return d
 }
