@@ -2,9 +2,7 @@ package rootcause
 
 import (
 	"math"
-	"os"
 	"sort"
-	"strconv"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
