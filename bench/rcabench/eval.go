@@ -239,6 +239,53 @@ func Report(w io.Writer, cfg Config, rows []Row) {
 		summarise(w, cfg, rows, s.Name)
 	}
 	summarise(w, cfg, rows, "")
+	ratios(w, cfg, rows)
+}
+
+// ratios prints, as a Markdown table, each regime's mean accuracy over the
+// topologies for the uniform model, the product's ranking and the oracle,
+// and the ranking's share of the oracle's accuracy: the calibration table
+// of the README.
+func ratios(w io.Writer, cfg Config, rows []Row) {
+	col := map[string]int{}
+	for m, method := range cfg.Methods {
+		col[method.Name] = m
+	}
+	uni, okU := col["uniform+d1"]
+	rank, okR := col["rank+d1"]
+	orc, okO := col["oracle"]
+	if !okU || !okR || !okO {
+		return
+	}
+	fmt.Fprintln(w, "| regime | uniform @1/@3 | ranking @1/@3 | oracle @1/@3 | ranking / oracle @1/@3 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, s := range cfg.Settings {
+		var acc [3][2]float64
+		n := 0
+		for _, r := range rows {
+			if r.Setting != s.Name {
+				continue
+			}
+			n++
+			for i, m := range []int{uni, rank, orc} {
+				acc[i][0] += frac(r.Top1[m], r.Trials)
+				acc[i][1] += frac(r.Top3[m], r.Trials)
+			}
+		}
+		for i := range acc {
+			acc[i][0] /= float64(max(n, 1))
+			acc[i][1] /= float64(max(n, 1))
+		}
+		ratio := func(a, b float64) float64 {
+			if b == 0 {
+				return 0
+			}
+			return a / b
+		}
+		fmt.Fprintf(w, "| %s | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |\n", s.Name,
+			acc[0][0], acc[0][1], acc[1][0], acc[1][1], acc[2][0], acc[2][1],
+			ratio(acc[1][0], acc[2][0]), ratio(acc[1][1], acc[2][1]))
+	}
 }
 
 // summarise prints, for one setting (or all when setting is empty), each

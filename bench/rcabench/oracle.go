@@ -51,7 +51,7 @@ func Oracle(t *Trial, k int) []string {
 type oracle struct {
 	t         *Trial
 	w         *World
-	n         float64 // CIs that can raise noise
+	noisy     noiseSource
 	onNode    map[int32][]int
 	changesOn map[int32][]int
 	keOn      map[int32]int
@@ -60,13 +60,11 @@ type oracle struct {
 
 func newOracle(t *Trial) *oracle {
 	w := t.World
-	o := &oracle{t: t, w: w, n: float64(len(w.watched(t.Setting))), onNode: map[int32][]int{}, changesOn: map[int32][]int{}, keOn: map[int32]int{}}
+	o := &oracle{t: t, w: w, noisy: w.noisy(t.Setting), onNode: map[int32][]int{}, changesOn: map[int32][]int{}, keOn: map[int32]int{}}
 	for i, inc := range t.Input.Incidents {
-		for _, id := range inc.AffectedCIs {
-			node := w.node(id)
-			o.onNode[node] = append(o.onNode[node], i)
-		}
-		o.noiseLL = append(o.noiseLL, -math.Log(o.n)+sevLogProb(&t.Input.Incidents[i], impact.Up, 0)-math.Log((noiseBefore+noiseAfter).Minutes()))
+		node := w.node(inc.AffectedCIs[0]) // the generator names one CI
+		o.onNode[node] = append(o.onNode[node], i)
+		o.noiseLL = append(o.noiseLL, logOr(o.noisy.share(node))+sevLogProb(&t.Input.Incidents[i], impact.Up, 0)-math.Log((noiseBefore+noiseAfter).Minutes()))
 	}
 	for i, ch := range t.Input.Changes {
 		node := w.node(ch.TargetCIs[0])
@@ -93,7 +91,7 @@ func (o *oracle) logLikelihood(c int32) (float64, bool) {
 	var missing float64
 	allMissing := 0.0 // log P(no symptom at all)
 	for _, h := range blast {
-		miss := 1 - s.detect(o.w.class(h.node), h.effect)
+		miss := 1 - s.detect(o.w, h.node, h.effect)
 		allMissing += logOr(miss)
 		incs := o.onNode[h.node]
 		if len(incs) == 0 {
@@ -211,7 +209,7 @@ func (o *oracle) changeLR(c int32, onset time.Time) float64 {
 		if !failed {
 			f = 1 - f
 		}
-		return f / o.n / (changeBefore + changeAfter).Minutes()
+		return f / float64(w.Len()) / (changeBefore + changeAfter).Minutes()
 	}
 	causal := func(failed bool, onRoot bool) float64 {
 		f := pFailedCausal

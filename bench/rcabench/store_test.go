@@ -10,97 +10,103 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/rootcause"
-	"github.com/ripple-cmdb/ripple/store/embedded"
+	"github.com/ripple-cmdb/ripple/store/eachstore"
 )
 
-// TestUpstreamMatchesStore loads generated estates into the embedded store
-// and checks that World.Upstream, which stands in for the resolver's store
+// TestUpstreamMatchesStore loads generated estates into each store and
+// checks that World.Upstream, which stands in for the resolver's store
 // call in every trial, returns the same nodes, depths, member counts and
 // relations as Store.Neighbourhood.
 func TestUpstreamMatchesStore(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		for _, topo := range TopologyNames {
+			t.Run(topo, func(t *testing.T) { upstreamMatches(t, s, topo) })
+		}
+	})
+}
+
+// upstreamMatches runs the check on one topology, in a store that may
+// already hold other estates: CIs are named per topology.
+func upstreamMatches(t *testing.T, s graph.Store, topo string) {
 	ctx := context.Background()
 	cat := graph.DefaultCatalogue()
-	for _, topo := range TopologyNames {
-		t.Run(topo, func(t *testing.T) {
-			w := Topologies[topo](cat, rand.New(rand.NewSource(3)), 2)
-			s, err := embedded.Open(ctx, t.TempDir(), cat)
-			if err != nil {
-				t.Fatal(err)
+	w := Topologies[topo](cat, rand.New(rand.NewSource(3)), 2)
+	byName := load(t, s, w)
+	name := map[string]string{}
+	for n, id := range byName {
+		name[id] = n
+	}
+	rng := rand.New(rand.NewSource(4))
+	for range 10 {
+		var seeds, storeSeeds []string
+		for range 1 + rng.Intn(4) {
+			id := w.idx.ID(int32(rng.Intn(w.Len())))
+			seeds = append(seeds, id)
+			storeSeeds = append(storeSeeds, byName[id])
+		}
+		want := w.Upstream(cat, seeds, depth)
+		got, err := s.Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: storeSeeds, Direction: graph.Upstream, MaxDepth: depth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Nodes) != len(want.Nodes) {
+			t.Fatalf("seeds %v: store has %d nodes, harness %d", seeds, len(got.Nodes), len(want.Nodes))
+		}
+		for id, n := range got.Nodes {
+			h := want.Nodes[name[id]]
+			if h == nil || h.Depth != n.Depth || h.Members != n.Members {
+				t.Fatalf("seeds %v: node %s differs: store %+v, harness %+v", seeds, name[id], *n, h)
 			}
-			defer s.Close(ctx)
-			byName := load(t, s, w)
-			name := map[string]string{}
-			for n, id := range byName {
-				name[id] = n
+		}
+		if g, h := edgeKeys(got.Edges, name), edgeKeys(want.Edges, nil); !reflect.DeepEqual(g, h) {
+			t.Fatalf("seeds %v: store has %d relations, harness %d", seeds, len(g), len(h))
+		}
+		// End to end: the ranking over what the store returned (its
+		// attributes round-tripped through storage) is the same.
+		var in, storeIn rootcause.Input
+		for i, id := range seeds {
+			in.Incidents = append(in.Incidents, rootcause.Incident{ID: id, AffectedCIs: []string{id}, Outage: true, Impact: 1})
+			storeIn.Incidents = append(storeIn.Incidents, rootcause.Incident{ID: id, AffectedCIs: []string{storeSeeds[i]}, Outage: true, Impact: 1})
+		}
+		opt := rootcause.Options{Limit: -1}
+		harness, store := rootcause.Rank(cat, want, in, opt), rootcause.Rank(cat, got, storeIn, opt)
+		if len(harness) != len(store) {
+			t.Fatalf("seeds %v: %d candidates from the store's subgraph, %d from the harness's", seeds, len(store), len(harness))
+		}
+		// Ties are broken by id and the ids differ, so compare the
+		// score sequence and each CI's score rather than positions.
+		scores := map[string]float64{}
+		for _, c := range harness {
+			scores[c.CI] = c.Score
+		}
+		for i, c := range store {
+			// Node numbering follows ids, so sums run in another order.
+			if math.Abs(c.Score-harness[i].Score) > 1e-9 || math.Abs(scores[name[c.CI]]-c.Score) > 1e-9 {
+				t.Fatalf("seeds %v: %s scores %.6f from the store's subgraph, %.6f from the harness's",
+					seeds, name[c.CI], c.Score, scores[name[c.CI]])
 			}
-			rng := rand.New(rand.NewSource(4))
-			for range 10 {
-				var seeds, storeSeeds []string
-				for range 1 + rng.Intn(4) {
-					id := w.idx.ID(int32(rng.Intn(w.Len())))
-					seeds = append(seeds, id)
-					storeSeeds = append(storeSeeds, byName[id])
-				}
-				want := w.Upstream(cat, seeds, depth)
-				got, err := s.Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: storeSeeds, Direction: graph.Upstream, MaxDepth: depth})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got.Nodes) != len(want.Nodes) {
-					t.Fatalf("seeds %v: store has %d nodes, harness %d", seeds, len(got.Nodes), len(want.Nodes))
-				}
-				for id, n := range got.Nodes {
-					h := want.Nodes[name[id]]
-					if h == nil || h.Depth != n.Depth || h.Members != n.Members {
-						t.Fatalf("seeds %v: node %s differs: store %+v, harness %+v", seeds, name[id], *n, h)
-					}
-				}
-				if g, h := edgeKeys(got.Edges, name), edgeKeys(want.Edges, nil); !reflect.DeepEqual(g, h) {
-					t.Fatalf("seeds %v: store has %d relations, harness %d", seeds, len(g), len(h))
-				}
-				// End to end: the ranking over what the store returned (its
-				// attributes round-tripped through storage) is the same.
-				var in, storeIn rootcause.Input
-				for i, id := range seeds {
-					in.Incidents = append(in.Incidents, rootcause.Incident{ID: id, AffectedCIs: []string{id}, Outage: true, Impact: 1})
-					storeIn.Incidents = append(storeIn.Incidents, rootcause.Incident{ID: id, AffectedCIs: []string{storeSeeds[i]}, Outage: true, Impact: 1})
-				}
-				opt := rootcause.Options{Limit: -1}
-				harness, store := rootcause.Rank(cat, want, in, opt), rootcause.Rank(cat, got, storeIn, opt)
-				if len(harness) != len(store) {
-					t.Fatalf("seeds %v: %d candidates from the store's subgraph, %d from the harness's", seeds, len(store), len(harness))
-				}
-				// Ties are broken by id and the ids differ, so compare the
-				// score sequence and each CI's score rather than positions.
-				scores := map[string]float64{}
-				for _, c := range harness {
-					scores[c.CI] = c.Score
-				}
-				for i, c := range store {
-					// Node numbering follows ids, so sums run in another order.
-					if math.Abs(c.Score-harness[i].Score) > 1e-9 || math.Abs(scores[name[c.CI]]-c.Score) > 1e-9 {
-						t.Fatalf("seeds %v: %s scores %.6f from the store's subgraph, %.6f from the harness's",
-							seeds, name[c.CI], c.Score, scores[name[c.CI]])
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
 // load writes the world into the store in one batch, naming CIs by a
-// "rcabench" identifier, and returns the store ids by world id.
+// "rcabench" identifier (topology/id), and returns the store ids by world
+// id.
 func load(t *testing.T, s graph.Store, w *World) map[string]string {
 	t.Helper()
+	key := func(id string) graph.Identifier {
+		return graph.Identifier{Kind: "rcabench", Value: w.Topology + "/" + id}
+	}
 	ref := func(id string) graph.CIRef {
-		return graph.CIRef{Identifier: &graph.Identifier{Kind: "rcabench", Value: id}}
+		k := key(id)
+		return graph.CIRef{Identifier: &k}
 	}
 	var b graph.Batch
 	for n := range int32(w.Len()) {
 		id := w.idx.ID(n)
 		ci := w.Graph.Nodes[id].CI
-		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Attributes: ci.Attributes,
-			Identifiers: []graph.Identifier{{Kind: "rcabench", Value: id}}})
+		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Owner: &ci.Owner, Attributes: ci.Attributes,
+			Identifiers: []graph.Identifier{key(id)}})
 	}
 	for _, r := range w.Graph.Edges {
 		b.Relate = append(b.Relate, graph.BatchRelation{From: ref(r.From), Type: r.Type, To: ref(r.To)})

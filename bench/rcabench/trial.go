@@ -32,23 +32,55 @@ type Setting struct {
 	// History is how many earlier trials in the same world the ranking may
 	// learn coverage from (rootcause.Learn), as a store accumulates them.
 	History int
+	// Teams sets monitoring per owning team: how much of a CI's detection
+	// its team keeps and how much noise its alerts make. Teams not listed
+	// keep the setting's detection and average noise.
+	Teams map[string]Team
 }
 
-// detect is the chance that a CI of class hit with effect e raises an
-// incident.
-func (s Setting) detect(class string, e impact.Effect) float64 {
-	if slices.Contains(s.Silent, class) {
+// Team is one owning team's monitoring.
+type Team struct {
+	// Detect multiplies the detection of the team's CIs: 0 means nobody
+	// watches them.
+	Detect float64
+	// Noise weighs how often the team's CIs raise unrelated incidents,
+	// against 1 for an average team.
+	Noise float64
+}
+
+// team is the monitoring of CI n's team.
+func (s Setting) team(w *World, n int32) Team {
+	if t, ok := s.Teams[w.owner(n)]; ok {
+		return t
+	}
+	return Team{Detect: 1, Noise: 1}
+}
+
+// detect is the chance that CI n, hit with effect e, raises an incident.
+func (s Setting) detect(w *World, n int32, e impact.Effect) float64 {
+	if !s.watched(w, n) {
 		return 0
 	}
-	p := 1 - s.Miss
+	p := (1 - s.Miss) * s.team(w, n).Detect
 	if e == impact.Degraded && s.DegradedShare > 0 {
 		p *= s.DegradedShare
 	}
 	return p
 }
 
-// watched reports whether a class raises anything at all.
-func (s Setting) watched(class string) bool { return !slices.Contains(s.Silent, class) }
+// watched reports whether CI n raises anything at all.
+func (s Setting) watched(w *World, n int32) bool {
+	return !slices.Contains(s.Silent, w.class(n)) && s.team(w, n).Detect > 0
+}
+
+// noiseWeight is CI n's share, up to a constant, of the unrelated
+// incidents: 0 when nothing watches it.
+func (s Setting) noiseWeight(w *World, n int32) float64 {
+	if !s.watched(w, n) {
+		return 0
+	}
+	return s.team(w, n).Noise
+}
 
 // unwatched are the classes the coverage regimes leave silent: pods behind
 // their workloads, redundancy groups, hypervisors behind their VMs, racks,
@@ -56,10 +88,24 @@ func (s Setting) watched(class string) bool { return !slices.Contains(s.Silent, 
 var unwatched = []string{graph.ClassPod, graph.ClassCluster, graph.ClassHypervisor, graph.ClassRack,
 	graph.ClassDataCenter, graph.ClassNetworkDevice, graph.ClassKubernetesCluster}
 
+// teams is the team-by-team monitoring of the "teams" regimes: the
+// platform team's racks, switches, hypervisors, servers and Kubernetes
+// nodes raise nothing (silent CIs in the middle of every chain, under VMs
+// and pods that do alert), the legacy team catches a third of its
+// failures, and the payments team's alerts are ten times as noisy as
+// anyone's.
+var teams = map[string]Team{
+	ownerPlatform: {Detect: 0},
+	"legacy":      {Detect: 0.35, Noise: 0.5},
+	"payments":    {Detect: 1, Noise: 10},
+}
+
 // Settings are the regimes the report covers: perfect monitoring, the
 // issue's target regime, a harsh one, sparse monitoring (the default
 // detection rate far too high) and a loud one (the default noise share far
-// too low).
+// too low); then uneven coverage by class, DEGRADED seldom reported, both,
+// and team-by-team coverage and noise, each without and with a history of
+// earlier trials on the same estate to learn from.
 var Settings = []Setting{
 	{Name: "clean", Miss: 0, Noise: 0, SevNoise: 0},
 	{Name: "noisy (30% missing, 20% noise)", Miss: 0.3, Noise: 0.2, SevNoise: 0.1},
@@ -70,7 +116,13 @@ var Settings = []Setting{
 	{Name: "degraded seldom reported", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25},
 	{Name: "uneven, no history", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25, Silent: unwatched},
 	{Name: "uneven, 40 earlier trials", Miss: 0.2, Noise: 0.2, SevNoise: 0.1, DegradedShare: 0.25, Silent: unwatched, History: 40},
+	{Name: "teams, no history", Miss: 0.1, Noise: 0.5, SevNoise: 0.1, DegradedShare: 0.25, Silent: teamSilent, Teams: teams},
+	{Name: "teams, 40 earlier trials", Miss: 0.1, Noise: 0.5, SevNoise: 0.1, DegradedShare: 0.25, Silent: teamSilent, Teams: teams, History: 40},
 }
+
+// teamSilent are the classes nobody watches in the "teams" regimes, whoever
+// owns them: pods behind their workloads and redundancy groups.
+var teamSilent = []string{graph.ClassPod, graph.ClassCluster, graph.ClassKubernetesCluster}
 
 // The generator's fixed parameters. The oracle reads the same constants;
 // rootcause.Rank does not, it has its own defaults.
@@ -129,7 +181,7 @@ func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial 
 		root = int32(rng.Intn(n))
 		t.Input = rootcause.Input{Now: t.Onset.Add(observeAfter), Since: t.Onset.Add(-changeBefore)}
 		for _, h := range w.blast[root] {
-			if rng.Float64() >= s.detect(w.class(h.node), h.effect) {
+			if rng.Float64() >= s.detect(w, h.node, h.effect) {
 				continue
 			}
 			opened := t.Onset.Add(hops(h) + expDuration(rng, symptomDelay))
@@ -145,10 +197,10 @@ func NewTrial(cat *graph.Catalogue, w *World, s Setting, rng *rand.Rand) *Trial 
 	}
 	t.Root = w.idx.ID(root)
 	t.Symptoms = len(t.Input.Incidents)
-	watched := w.watched(s)
+	noisy := w.noisy(s)
 	for range poisson(s.Noise*float64(t.Symptoms), rng) {
 		at := t.Onset.Add(-noiseBefore + time.Duration(rng.Int63n(int64(noiseBefore+noiseAfter))))
-		t.addIncident(w.idx.ID(watched[rng.Intn(len(watched))]), impact.Up, at, rng)
+		t.addIncident(w.idx.ID(noisy.pick(rng)), impact.Up, at, rng)
 	}
 	seeds := map[string]bool{}
 	var seedList []string

@@ -7,6 +7,7 @@ package rcabench
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand"
 	"sort"
 
@@ -96,6 +97,9 @@ func (b *builder) world(topology string) *World {
 			b.sub.Nodes[r.To].Members++
 		}
 	}
+	for id, n := range b.sub.Nodes {
+		n.CI.Owner = ownerOf(id, n.CI.Class)
+	}
 	w := &World{Topology: topology, Graph: b.sub, idx: impact.NewGraph(b.cat, b.sub)}
 	walker := w.idx.NewWalker()
 	w.blast = make([][]hit, w.idx.Len())
@@ -119,15 +123,66 @@ func (b *builder) world(topology string) *World {
 // class is a node's class.
 func (w *World) class(n int32) string { return w.Graph.Nodes[w.idx.ID(n)].CI.Class }
 
-// watched lists the nodes that raise incidents under s.
-func (w *World) watched(s Setting) []int32 {
-	var out []int32
+// owner is a node's owning team.
+func (w *World) owner(n int32) string { return w.Graph.Nodes[w.idx.ID(n)].CI.Owner }
+
+// noiseSource draws the CIs unrelated incidents land on.
+type noiseSource struct {
+	nodes   []int32
+	cum     []float64 // cumulative weights; nil when all are equal
+	weights map[int32]float64
+	total   float64
+}
+
+// noisy is where s puts unrelated incidents: on the watched CIs, in
+// proportion to their team's noise.
+func (w *World) noisy(s Setting) noiseSource {
+	src := noiseSource{weights: map[int32]float64{}}
+	uneven := false
 	for n := range int32(w.Len()) {
-		if s.watched(w.class(n)) {
-			out = append(out, n)
+		wt := s.noiseWeight(w, n)
+		if wt <= 0 {
+			continue
 		}
+		uneven = uneven || wt != 1
+		src.nodes = append(src.nodes, n)
+		src.total += wt
+		src.cum = append(src.cum, src.total)
+		src.weights[n] = wt
 	}
-	return out
+	if !uneven {
+		src.cum = nil // a uniform draw, as before teams had a say
+	}
+	return src
+}
+
+func (src noiseSource) pick(rng *rand.Rand) int32 {
+	if src.cum == nil {
+		return src.nodes[rng.Intn(len(src.nodes))]
+	}
+	u := rng.Float64() * src.total
+	return src.nodes[sort.SearchFloat64s(src.cum, u)]
+}
+
+// share is the chance that an unrelated incident lands on n.
+func (src noiseSource) share(n int32) float64 { return src.weights[n] / src.total }
+
+// Owners: the platform team runs the physical and virtual infrastructure,
+// the application teams the rest, split by a hash of the CI's id so that
+// every world has the same split without drawing from its random source.
+const ownerPlatform = "platform"
+
+var appTeams = []string{"payments", "search", "checkout", "legacy"}
+
+func ownerOf(id, class string) string {
+	switch class {
+	case graph.ClassDataCenter, graph.ClassRack, graph.ClassNetworkDevice, graph.ClassHypervisor,
+		graph.ClassServer, graph.ClassStorageVolume, graph.ClassKubernetesNode:
+		return ownerPlatform
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return appTeams[h.Sum32()%uint32(len(appTeams))]
 }
 
 // Len is the number of CIs.

@@ -21,19 +21,28 @@ import (
 // Rate is a detection rate: the chance that a CI raises an incident when it
 // is DOWN or DEGRADED. Weight is how many observations back it, as a
 // pseudo-count: the current observations move a rate with a small weight
-// easily and one with a large weight hardly at all.
+// easily and one with a large weight hardly at all. Noise is how often the
+// CIs raise unrelated incidents against the estate's average (1); zero
+// means unknown, taken as 1.
 type Rate struct {
 	Down, Degraded float64
 	Weight         float64
+	Noise          float64
 }
 
 // Coverage is what is known about monitoring before looking at the
-// incidents being ranked: rates by class and by CI (a CI's entry replaces
-// its class's). Learn builds one from earlier episodes; a nil map means
-// nothing is known and the priors apply.
+// incidents being ranked: rates by class, by owner (the team that runs a
+// CI: teams differ in what they watch and how noisy their alerts are) and
+// by CI (a CI's entry replaces the rest). A CI's detection is its class's,
+// scaled by how its owner's compares with Overall; its noise is the
+// product of its class's and its owner's. Learn builds one from earlier
+// episodes; a nil map means nothing is known and the priors apply.
 type Coverage struct {
 	Classes map[string]Rate
+	Owners  map[string]Rate
 	CIs     map[string]Rate
+	// Overall is the whole history's rate, the yardstick of Owners.
+	Overall Rate
 }
 
 // MonitoredAttribute is the CI attribute that declares whether anything
@@ -62,11 +71,11 @@ func classPrior(_ string, opt Options) Rate {
 	return Rate{Down: opt.Detection, Degraded: opt.DetectionDegraded, Weight: priorWeight}
 }
 
-// groupKey identifies CIs that share a detection rate: their class, and
-// the CI itself when it has a learned rate of its own, or the marker it
-// declares.
+// groupKey identifies CIs that share a detection rate: their class and
+// owner, and the CI itself when it has a learned rate of its own, or the
+// marker it declares.
 type groupKey struct {
-	class, ci string
+	class, owner, ci string
 }
 
 // detection assigns every node of the graph to a detection group and holds
@@ -101,6 +110,15 @@ func newDetection(cat *graph.Catalogue, sub graph.Subgraph, g *impact.Graph, cov
 		prior := classPrior(class, opt)
 		if r, ok := cov.Classes[class]; ok {
 			prior = blend(prior, r)
+		}
+		// Owners split a class only when something was learned about
+		// them: a group pools what the current observations say about
+		// its CIs, and splitting it for nothing would weaken that.
+		if node := sub.Nodes[id]; node != nil && node.CI.Owner != "" {
+			if r, ok := cov.Owners[node.CI.Owner]; ok {
+				key.owner = node.CI.Owner
+				prior = withOwner(prior, r, cov.Overall)
+			}
 		}
 		if cl, ok := cat.Class(class); ok && cl.Monitored != nil && !*cl.Monitored {
 			prior = silent
@@ -154,6 +172,7 @@ func ciRate(n *graph.Node, cov *Coverage, opt Options) (string, Rate, bool) {
 }
 
 // blend combines a prior with evidence, weighting each by its pseudo-count.
+// Noise factors multiply: they are relative to the estate, not rates.
 func blend(prior, ev Rate) Rate {
 	w := prior.Weight + ev.Weight
 	if w <= 0 {
@@ -163,7 +182,34 @@ func blend(prior, ev Rate) Rate {
 		Down:     (prior.Down*prior.Weight + ev.Down*ev.Weight) / w,
 		Degraded: (prior.Degraded*prior.Weight + ev.Degraded*ev.Weight) / w,
 		Weight:   w,
+		Noise:    noiseFactor(prior) * noiseFactor(ev),
 	}
+}
+
+// withOwner scales a class's rate by how the owner's detection compares
+// with the estate's overall, and its noise by the owner's. The result is
+// as sure as the surer of the two records.
+func withOwner(class, owner, overall Rate) Rate {
+	scale := func(c, o, all float64) float64 {
+		if all <= 0 {
+			return c
+		}
+		return clamp(c*o/all, 0.01, 0.99)
+	}
+	return Rate{
+		Down:     scale(class.Down, owner.Down, overall.Down),
+		Degraded: scale(class.Degraded, owner.Degraded, overall.Degraded),
+		Weight:   max(class.Weight, owner.Weight),
+		Noise:    noiseFactor(class) * noiseFactor(owner),
+	}
+}
+
+// noiseFactor is a rate's relative noise, 1 when unknown.
+func noiseFactor(r Rate) float64 {
+	if r.Noise <= 0 {
+		return 1
+	}
+	return r.Noise
 }
 
 // groups is the number of detection groups.
@@ -192,38 +238,120 @@ func slot(observed bool, e impact.Effect) int {
 	return s
 }
 
-// rates holds detection per group and effect and the noise rate per group.
+// rates holds, per group, the detection prior by effect (mean p and
+// pseudo-count w) and the noise rate q.
 type rates struct {
-	p [][3]float64
-	q []float64
+	// free marks the groups whose detection is neither declared nor
+	// learned: the current observations re-estimate it.
+	free []bool
+	p    [][3]float64
+	w    []float64
+	q    []float64
+	// unwatched is the prior chance that nothing watches the group.
+	unwatched []float64
 }
 
-// coverageOdds is a candidate's symptom log-odds under r: each impacted CI
-// that raised an incident weighs log(p/q), each silent one
-// log((1-p)/(1-q)).
+// unwatchedShare is the prior chance that nothing at all watches a group
+// of CIs whose monitoring is neither declared nor learned.
+const unwatchedShare = 0.1
+
+// coverageOdds is a candidate's symptom log-odds under r, against every
+// incident being noise. Detection is not a fixed number but integrated
+// over its prior: each group's impacted CIs that raised an incident weigh
+// log(p/q) and the silent ones log((1-p)/(1-q)), with p re-estimated from
+// the CIs counted before (a beta-binomial). A group nothing is known about
+// may moreover be unwatched altogether (share r.unwatched): many CIs on a
+// real estate raise nothing whatever happens to them. A hypothesis under
+// which a whole group stays silent thus learns, as it is scored, that the
+// group is unwatched, and its silence costs little; a well-known rate
+// (large w) hardly moves. cov is the part from the CIs that raised
+// something, miss the part from the silent ones.
 func (c counts) coverageOdds(r rates) (cov, miss float64) {
 	for g := range r.q {
 		base := g * slots
+		var a, b [3]float64
 		for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-			p, q := r.p[g][e], r.q[g]
-			cov += float64(c[base+slot(true, e)]) * math.Log(p/q)
-			miss += float64(c[base+slot(false, e)]) * math.Log((1-p)/(1-q))
+			a[e], b[e] = float64(c[base+slot(true, e)]), float64(c[base+slot(false, e)])
 		}
+		if a[impact.Down]+a[impact.Degraded]+b[impact.Down]+b[impact.Degraded] == 0 {
+			continue
+		}
+		var none [3]float64
+		seen := r.logLikelihood(g, a, none)
+		q := r.q[g]
+		nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+		cov += seen - nA*math.Log(q)
+		miss += r.logLikelihood(g, a, b) - seen - nB*math.Log1p(-q)
 	}
 	return cov, miss
+}
+
+// logLikelihood is the chance, in group g, that the CIs counted in a
+// raised an incident and those in b did not (by effect), detection
+// integrated over its prior.
+func (r rates) logLikelihood(g int, a, b [3]float64) float64 {
+	var watched float64
+	for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+		if a[e]+b[e] == 0 {
+			continue
+		}
+		p := r.p[g][e]
+		if math.IsInf(r.w[g], 1) {
+			watched += a[e]*math.Log(p) + b[e]*math.Log1p(-p)
+			continue
+		}
+		w := max(r.w[g], priorWeight)
+		watched += logBetaRatio(p*w, (1-p)*w, a[e], b[e])
+	}
+	u := r.unwatched[g]
+	if u <= 0 {
+		return watched
+	}
+	nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+	unwatched := nA*math.Log(silent.Down) + nB*math.Log1p(-silent.Down)
+	return logSumExp(math.Log(u)+unwatched, math.Log1p(-u)+watched)
+}
+
+func logSumExp(x, y float64) float64 {
+	top := max(x, y)
+	return top + math.Log(math.Exp(x-top)+math.Exp(y-top))
+}
+
+// logBetaRatio is log B(alpha+a, beta+b) / B(alpha, beta): the chance of
+// a given sequence of a successes and b failures when the success rate
+// has a Beta(alpha, beta) prior.
+func logBetaRatio(alpha, beta, a, b float64) float64 {
+	return lbeta(alpha+a, beta+b) - lbeta(alpha, beta)
+}
+
+func lbeta(x, y float64) float64 {
+	lx, _ := math.Lgamma(x)
+	ly, _ := math.Lgamma(y)
+	lxy, _ := math.Lgamma(x + y)
+	return lx + ly - lxy
 }
 
 // emRounds bounds the re-estimation. Rates settle within a few rounds; the
 // first round alone does most of the work.
 const emRounds = 4
 
-// fitRates estimates detection and noise per group from the current
-// observations by expectation-maximisation: given the posterior over
-// candidates (E), each group's detection is the expected share of its
-// impacted CIs that raised an incident, shrunk towards the prior by its
-// weight, and its noise rate the expected share of its unimpacted CIs that
-// raised one (M). base holds each candidate's log-odds apart from the
-// symptom terms.
+// unwatchedWeight is the pseudo-count of unwatchedShare when the current
+// observations re-estimate it.
+const unwatchedWeight = 4
+
+// detectionWeight is the pseudo-count of the default detection when the
+// current observations re-estimate it.
+const detectionWeight = 4
+
+// fitRates re-estimates, from the current observations, the noise rate
+// per group and the share of unwatched groups, by
+// expectation-maximisation: given the posterior over candidates (E), a
+// group's noise rate is the expected share of its unimpacted CIs that
+// raised an incident, and the unwatched share the expected share of
+// impacted groups that are unwatched (M), each shrunk towards its prior.
+// Detection itself needs no such step: coverageOdds integrates it per
+// candidate. base holds each candidate's log-odds apart from the symptom
+// terms.
 func (m *model) fitRates(all []stats, base []float64) rates {
 	d := m.det
 	r := m.initialRates()
@@ -232,20 +360,19 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 	}
 	logOdds := make([]float64, len(all))
 	G := d.groups()
-	num := make([][3]float64, G)
-	den := make([][3]float64, G)
 	noiseNum := make([]float64, G)
 	noiseDen := make([]float64, G)
+	q0 := m.noisePrior()
 	for range emRounds {
 		for i := range all {
 			cov, miss := all[i].cnt.coverageOdds(r)
 			logOdds[i] = base[i] + cov + miss
 		}
 		post := softmax(logOdds)
-		clear(num)
-		clear(den)
 		clear(noiseNum)
 		clear(noiseDen)
+		var unwNum, unwDen float64
+		var detNum, detDen [3]float64
 		for i := range all {
 			w := post[i]
 			if w < 1e-6 {
@@ -254,30 +381,68 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 			c := all[i].cnt
 			for g := range G {
 				b := g * slots
-				impacted, observed := 0, 0
+				var a, s [3]float64
 				for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
-					o, s := float64(c[b+slot(true, e)]), float64(c[b+slot(false, e)])
-					num[g][e] += w * o
-					den[g][e] += w * (o + s)
-					impacted += int(o + s)
-					observed += int(o)
+					a[e], s[e] = float64(c[b+slot(true, e)]), float64(c[b+slot(false, e)])
 				}
-				noiseNum[g] += w * float64(d.observed[g]-observed)
-				noiseDen[g] += w * float64(d.size[g]-impacted)
+				observed := a[impact.Down] + a[impact.Degraded]
+				impacted := observed + s[impact.Down] + s[impact.Degraded]
+				noiseNum[g] += w * (float64(d.observed[g]) - observed)
+				noiseDen[g] += w * (float64(d.size[g]) - impacted)
+				if impacted == 0 || !r.free[g] {
+					continue
+				}
+				watched := 1.0
+				if r.unwatched[g] > 0 {
+					unw := r.unwatchedPosterior(g, a, s)
+					unwNum += w * unw
+					unwDen += w
+					watched = 1 - unw
+				}
+				for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+					detNum[e] += w * watched * a[e]
+					detDen[e] += w * watched * (a[e] + s[e])
+				}
 			}
 		}
-		q0 := m.noisePrior()
 		for g := range G {
-			pr := d.prior[g]
-			r.p[g][impact.Down] = clamp((num[g][impact.Down]+pr.Down*pr.Weight)/(den[g][impact.Down]+pr.Weight), 0.01, 0.99)
-			r.p[g][impact.Degraded] = clamp((num[g][impact.Degraded]+pr.Degraded*pr.Weight)/(den[g][impact.Degraded]+pr.Weight), 0.01, 0.99)
 			// The noise prior is worth as many CIs as the group has, so a
 			// small group's noise estimate cannot run away.
 			qw := 0.2*float64(d.size[g]) + 1
-			r.q[g] = clamp((noiseNum[g]+q0*detShare(pr, m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
+			r.q[g] = clamp((noiseNum[g]+q0*noiseShare(d.prior[g], m.opt)*qw)/(noiseDen[g]+qw), 1e-4, 0.3)
+		}
+		u := clamp((unwNum+unwatchedShare*unwatchedWeight)/(unwDen+unwatchedWeight), 0.01, 0.9)
+		// The groups nothing is known about share one detection rate per
+		// effect, re-estimated from every impacted CI of theirs: the
+		// current observations say how well this estate is watched, and
+		// each group's own few CIs would only echo the posterior.
+		var det [3]float64
+		for _, e := range [...]impact.Effect{impact.Degraded, impact.Down} {
+			prior := m.opt.Detection
+			if e == impact.Degraded {
+				prior = m.opt.DetectionDegraded
+			}
+			det[e] = clamp((detNum[e]+prior*detectionWeight)/(detDen[e]+detectionWeight), 0.05, 0.99)
+		}
+		for g := range G {
+			if r.unwatched[g] > 0 {
+				r.unwatched[g] = u
+			}
+			if r.free[g] {
+				r.p[g] = det
+			}
 		}
 	}
 	return r
+}
+
+// unwatchedPosterior is the chance that group g is unwatched given that
+// the CIs counted in a raised an incident and those in b did not.
+func (r rates) unwatchedPosterior(g int, a, b [3]float64) float64 {
+	u := r.unwatched[g]
+	nA, nB := a[impact.Down]+a[impact.Degraded], b[impact.Down]+b[impact.Degraded]
+	unw := math.Log(u) + nA*math.Log(silent.Down) + nB*math.Log1p(-silent.Down)
+	return math.Exp(unw - r.logLikelihood(g, a, b))
 }
 
 // initialRates are the priors: detection per group, and a noise rate that
@@ -285,29 +450,45 @@ func (m *model) fitRates(all []stats, base []float64) rates {
 // they are (an unwatched CI raises no noise either).
 func (m *model) initialRates() rates {
 	d := m.det
-	r := rates{p: make([][3]float64, d.groups()), q: make([]float64, d.groups())}
+	G := d.groups()
+	r := rates{free: make([]bool, G), p: make([][3]float64, G), w: make([]float64, G), q: make([]float64, G), unwatched: make([]float64, G)}
 	q0 := m.noisePrior()
 	for g, pr := range d.prior {
 		r.p[g][impact.Down] = clamp(pr.Down, 0.01, 0.99)
 		r.p[g][impact.Degraded] = clamp(pr.Degraded, 0.01, 0.99)
-		r.q[g] = clamp(q0*detShare(pr, m.opt), 1e-4, 0.3)
+		r.w[g] = pr.Weight
+		switch {
+		case m.opt.UniformDetection:
+			// Fixed rates: the model before coverage was learned.
+			r.w[g] = math.Inf(1)
+		case pr.Weight <= priorWeight:
+			r.free[g] = true
+			// A group with any incident at all, symptom or noise, is
+			// watched: an unwatched CI raises nothing.
+			if d.observed[g] == 0 {
+				r.unwatched[g] = unwatchedShare
+			}
+		}
+		r.q[g] = clamp(q0*noiseShare(pr, m.opt), 1e-4, 0.3)
 	}
 	return r
 }
 
-// noisePrior is the noise rate per fully watched CI: the expected number of
-// unrelated incidents (a share of those observed) over the watched CIs.
+// noisePrior is the noise rate of an average, fully watched CI: the
+// expected number of unrelated incidents (a share of those observed) over
+// the CIs, each counted by how much noise it makes.
 func (m *model) noisePrior() float64 {
 	var watched float64
 	for g, pr := range m.det.prior {
-		watched += float64(m.det.size[g]) * detShare(pr, m.opt)
+		watched += float64(m.det.size[g]) * noiseShare(pr, m.opt)
 	}
 	return m.opt.NoiseShare * float64(m.observed) / max(watched, 1)
 }
 
-// detShare is how watched a group is relative to the default detection.
-func detShare(r Rate, opt Options) float64 {
-	return clamp(r.Down/opt.Detection, 0.01, 1)
+// noiseShare is a group's noise relative to an average, fully watched CI:
+// an unwatched CI raises no noise either, and a noisy team's CIs more.
+func noiseShare(r Rate, opt Options) float64 {
+	return clamp(r.Down/opt.Detection, 0.01, 1) * clamp(noiseFactor(r), 0.05, 20)
 }
 
 // sortedKeys returns a map's keys in order, for deterministic output.

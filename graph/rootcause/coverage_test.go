@@ -1,6 +1,7 @@
 package rootcause
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestMonitoredMarker(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _ := odds(tc.marker)
-			if higher := got > base+0.5; higher != tc.wantHigher {
+			if higher := got > base+1; higher != tc.wantHigher {
 				t.Errorf("db1 log-odds %.2f against %.2f without a marker: higher=%v, want %v", got, base, higher, tc.wantHigher)
 			}
 		})
@@ -76,8 +77,8 @@ func TestLearnCoverage(t *testing.T) {
 	if app := cov.Classes[graph.ClassApplication]; app.Down < 0.8 {
 		t.Errorf("Application rate %+v: want a high DOWN detection", app)
 	}
-	if _, ok := cov.Classes[graph.ClassDatabase]; ok {
-		t.Errorf("db1 was never inside a failure, yet Database has a learned rate %+v", cov.Classes[graph.ClassDatabase])
+	if db := cov.Classes[graph.ClassDatabase]; db.Weight != 0 {
+		t.Errorf("db1 was never inside a failure, yet Database has a learned detection %+v", db)
 	}
 }
 
@@ -115,5 +116,85 @@ func TestMonitoredClass(t *testing.T) {
 	}
 	if declared >= unwatched-0.5 {
 		t.Errorf("appc declared monitored in an unmonitored class weighs %.2f, want about a watched one's %.2f", declared, watched)
+	}
+}
+
+// Learn tells teams apart: one whose CIs never raise anything when they
+// fail, one whose CIs raise unrelated incidents all the time.
+func TestLearnOwners(t *testing.T) {
+	cat := graph.DefaultCatalogue()
+	var episodes []Episode
+	for i := range 10 {
+		// db fails; appq (quiet team) stays silent, appa and appb raise.
+		// appn (noisy team) sits elsewhere and raises noise in every
+		// episode.
+		sub := build("appa DEPENDS_ON db", "appb DEPENDS_ON db", "appq DEPENDS_ON db", "appq2 DEPENDS_ON db",
+			"appn DEPENDS_ON srv", "appm DEPENDS_ON srv", "appo DEPENDS_ON srv")
+		for id, team := range map[string]string{"appa": "ops", "appb": "ops", "appq": "quiet", "appq2": "quiet", "appn": "noisy", "appm": "ops", "appo": "ops", "db": "ops", "srv": "ops"} {
+			sub.Nodes[id].CI.Owner = team
+		}
+		at := time.Duration(i) * 24 * time.Hour
+		in := Input{
+			Incidents: []Incident{inc("INC-1", "db", true, 1, at), inc("INC-2", "appa", true, 1, at+time.Minute),
+				inc("INC-3", "appb", true, 1, at+2*time.Minute), inc("INC-4", "appn", false, 3, at-40*time.Minute)},
+			Now: t0.Add(at + time.Hour),
+		}
+		episodes = append(episodes, Episode{Sub: sub, Input: in})
+	}
+	cov := Learn(cat, episodes, Options{})
+	quiet, ops, noisy := cov.Owners["quiet"], cov.Owners["ops"], cov.Owners["noisy"]
+	if quiet.Weight < 10 || quiet.Down >= ops.Down/2 {
+		t.Errorf("quiet team %+v against ops %+v: want a much lower DOWN detection, backed by every episode", quiet, ops)
+	}
+	if noisy.Noise <= 2 || ops.Noise >= 1 {
+		t.Errorf("noise factors: noisy team %.2f, ops %.2f; want the noisy team well above 1 and ops below", noisy.Noise, ops.Noise)
+	}
+}
+
+// An incident on a CI of a team known for noisy alerts says less for the
+// cause above it, and a team known never to alert costs a cause nothing
+// when its CIs stay silent.
+func TestOwnerCoverage(t *testing.T) {
+	lines := []string{"appa DEPENDS_ON db", "appb DEPENDS_ON db", "appc DEPENDS_ON db"}
+	// Web and batch CIs elsewhere, silent: noise is spread over the CIs by
+	// their team's factor, and the current observations are not all
+	// there is to go on.
+	teams := map[string]string{"appa": "web", "appb": "web", "appc": "batch", "db": "batch"}
+	for i := range 30 {
+		for _, team := range []string{"web", "batch"} {
+			id := fmt.Sprintf("app%s%d", team, i)
+			lines = append(lines, id+" DEPENDS_ON srv")
+			teams[id] = team
+		}
+	}
+	in := Input{Incidents: []Incident{inc("INC-1", "appa", true, 1, 0), inc("INC-2", "appb", true, 1, time.Minute)}}
+	weights := func(teams map[string]string, cov Coverage) (covered, missing float64) {
+		sub := build(lines...)
+		for id, team := range teams {
+			sub.Nodes[id].CI.Owner = team
+		}
+		in := in
+		in.Coverage = cov
+		_, c := find(rank(t, sub, in), "db")
+		for _, e := range evidence(c, EvidenceCoverage) {
+			covered += e.Weight
+		}
+		for _, e := range evidence(c, EvidenceMissing) {
+			missing += e.Weight
+		}
+		return covered, missing
+	}
+	overall := Rate{Down: 0.8, Degraded: 0.7, Weight: 40}
+	plainCov, plainMiss := weights(teams, Coverage{Overall: overall, Owners: map[string]Rate{
+		"web": {Down: 0.8, Degraded: 0.7, Weight: 40, Noise: 1}, "batch": {Down: 0.8, Degraded: 0.7, Weight: 40, Noise: 1}}})
+	noisyCov, _ := weights(teams, Coverage{Overall: overall, Owners: map[string]Rate{
+		"web": {Down: 0.8, Degraded: 0.7, Weight: 40, Noise: 10}, "batch": {Down: 0.8, Degraded: 0.7, Weight: 40, Noise: 1}}})
+	_, quietMiss := weights(teams, Coverage{Overall: overall, Owners: map[string]Rate{
+		"web": {Down: 0.8, Degraded: 0.7, Weight: 40, Noise: 1}, "batch": {Down: 0.02, Degraded: 0.02, Weight: 40, Noise: 1}}})
+	if noisyCov >= plainCov-1 {
+		t.Errorf("COVERAGE weight %.2f with a noisy web team, want well below %.2f", noisyCov, plainCov)
+	}
+	if plainMiss >= -1 || quietMiss < plainMiss+1 {
+		t.Errorf("MISSING weight %.2f when batch never alerts, want well above %.2f", quietMiss, plainMiss)
 	}
 }

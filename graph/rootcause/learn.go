@@ -28,53 +28,80 @@ const (
 	ciDeviation = 0.35
 )
 
+// noisePseudo is the pseudo-count of a noise factor's prior of 1: a class
+// or team needs a few unrelated incidents before it counts as noisy or
+// quiet.
+const noisePseudo = 2
+
 // Learn estimates monitoring coverage from earlier episodes. For each, the
 // likeliest cause is taken as what failed (when the ranking is confident of
 // it), and every CI of its blast radius counts as one trial of its
 // detection: it raised an incident or it stayed silent. Rates are kept by
-// class, and by CI where a CI's record departs from its class's. Ranking
-// with the result lets a silent, unwatched CI stop counting against the
-// cause it sits under.
+// class, by owner, and by CI where a CI's record departs from its
+// class's. The incidents outside the blast radius are noise: each class's
+// and owner's share of them, against its share of the CIs the episodes
+// saw, is its noise factor. Ranking with the result lets a silent,
+// unwatched CI stop counting against the cause it sits under, and an
+// incident from a noisy team's CI say less.
 func Learn(cat *graph.Catalogue, episodes []Episode, opt Options) Coverage {
-	type tally struct{ raised, trials [3]float64 }
-	byClass := map[string]*tally{}
-	byCI := map[string]*tally{}
+	type tally struct {
+		raised, trials [3]float64
+		noise          float64
+		seen           map[string]bool // CIs the episodes saw
+	}
+	byClass, byOwner, byCI := map[string]*tally{}, map[string]*tally{}, map[string]*tally{}
+	var all tally
 	classOf := map[string]string{}
-	add := func(m map[string]*tally, k string, e impact.Effect, raised bool) {
+	get := func(m map[string]*tally, k string) *tally {
 		t := m[k]
 		if t == nil {
-			t = &tally{}
+			t = &tally{seen: map[string]bool{}}
 			m[k] = t
 		}
+		return t
+	}
+	trial := func(t *tally, e impact.Effect, raised bool) {
 		t.trials[e]++
 		if raised {
 			t.raised[e]++
 		}
 	}
+	all.seen = map[string]bool{}
 	opt.Limit = 1
 	for _, ep := range episodes {
 		best := Rank(cat, ep.Sub, ep.Input, opt)
 		if len(best) == 0 || best[0].Score < learnConfidence {
 			continue
 		}
-		raised := map[string]bool{}
+		raised := map[string]int{}
 		for _, inc := range ep.Input.Incidents {
 			for _, ci := range inc.AffectedCIs {
-				raised[ci] = true
+				raised[ci]++
 			}
 		}
 		effects := impact.Propagate(cat, ep.Sub, []string{best[0].CI}).Effect
-		for id, e := range effects {
-			if e != impact.Down && e != impact.Degraded {
-				continue
+		for id, n := range ep.Sub.Nodes {
+			class, owner := n.CI.Class, n.CI.Owner
+			classOf[id] = class
+			groups := []*tally{&all, get(byClass, class)}
+			if owner != "" {
+				groups = append(groups, get(byOwner, owner))
 			}
-			n := ep.Sub.Nodes[id]
-			if n == nil {
-				continue
+			e := effects[id]
+			hit := e == impact.Down || e == impact.Degraded
+			for _, t := range groups {
+				t.seen[id] = true
+				if hit {
+					trial(t, e, raised[id] > 0)
+				}
+				// A CI's incidents beyond its one symptom are noise.
+				if extra := raised[id] - btoi(hit); extra > 0 {
+					t.noise += float64(extra)
+				}
 			}
-			classOf[id] = n.CI.Class
-			add(byClass, n.CI.Class, e, raised[id])
-			add(byCI, id, e, raised[id])
+			if hit {
+				trial(get(byCI, id), e, raised[id] > 0)
+			}
 		}
 	}
 	rate := func(t *tally, prior Rate) Rate {
@@ -87,10 +114,32 @@ func Learn(cat *graph.Catalogue, episodes []Episode, opt Options) Coverage {
 		}
 		return r
 	}
+	// noise is a tally's noise factor: its share of the noise against its
+	// share of the CIs seen, shrunk towards 1.
+	perCI := all.noise / float64(max(len(all.seen), 1))
+	noise := func(t *tally) float64 {
+		if perCI <= 0 {
+			return 1
+		}
+		return (t.noise + noisePseudo) / (float64(len(t.seen))*perCI + noisePseudo)
+	}
 	opt = opt.withDefaults()
-	cov := Coverage{Classes: map[string]Rate{}, CIs: map[string]Rate{}}
+	def := classPrior("", opt)
+	cov := Coverage{Classes: map[string]Rate{}, Owners: map[string]Rate{}, CIs: map[string]Rate{}}
+	cov.Overall = rate(&all, def)
 	for _, class := range sortedKeys(byClass) {
-		cov.Classes[class] = rate(byClass[class], classPrior(class, opt))
+		t := byClass[class]
+		r := rate(t, classPrior(class, opt))
+		r.Noise = noise(t)
+		cov.Classes[class] = r
+	}
+	for _, owner := range sortedKeys(byOwner) {
+		t := byOwner[owner]
+		// An owner's rate leans on the overall one until its record is long.
+		r := blend(Rate{Down: cov.Overall.Down, Degraded: cov.Overall.Degraded, Weight: priorWeight}, rate(t, cov.Overall))
+		r.Weight -= priorWeight
+		r.Noise = noise(t)
+		cov.Owners[owner] = r
 	}
 	for _, id := range sortedKeys(byCI) {
 		t := byCI[id]
@@ -104,4 +153,11 @@ func Learn(cat *graph.Catalogue, episodes []Episode, opt Options) Coverage {
 		}
 	}
 	return cov
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

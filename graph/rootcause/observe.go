@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph/impact"
@@ -47,8 +48,12 @@ func downLike(inc *Incident) bool {
 // noise under every hypothesis, so they cancel out.
 type nodeObs struct {
 	incidents []int32 // indexes into Input.Incidents
-	// first is the earliest known opening time (zero when none is known).
+	// first is the earliest known opening time (zero when none is known);
+	// times are all known opening times, sorted. A CI can carry noise
+	// opened long before a failure as well as the failure's symptom, so
+	// the timing fit looks at every one of them.
 	first time.Time
+	times []time.Time
 	// sev is the best severity log-ratio per effect, best the incident
 	// giving it.
 	sev  [3]float64
@@ -74,8 +79,12 @@ func observe(in *Input, g *impact.Graph) ([]*nodeObs, int) {
 				continue // the same CI listed twice
 			}
 			o.incidents = append(o.incidents, int32(i))
-			if !inc.OpenedAt.IsZero() && (o.first.IsZero() || inc.OpenedAt.Before(o.first)) {
-				o.first = inc.OpenedAt
+			if !inc.OpenedAt.IsZero() {
+				if o.first.IsZero() || inc.OpenedAt.Before(o.first) {
+					o.first = inc.OpenedAt
+				}
+				at, _ := slices.BinarySearchFunc(o.times, inc.OpenedAt, time.Time.Compare)
+				o.times = slices.Insert(o.times, at, inc.OpenedAt)
 			}
 			for _, e := range []impact.Effect{impact.Degraded, impact.Down} {
 				if r := severityLogRatio(inc, e); r > o.sev[e] {
@@ -107,32 +116,46 @@ func burstLogRatio(d, burst, window time.Duration) float64 {
 	return math.Log((1-floor)*float64(window)/float64(plateau+burst)*shape + floor)
 }
 
-// onsetCandidates bounds the search for a candidate's onset: it is one of
-// its earliest symptoms, and looking past the first few only matters when
-// many early incidents are noise.
-const onsetCandidates = 8
+// maxOnsets bounds the onsets tried per candidate. Every symptom time is
+// one, since when noise is dense the earliest times on a cause's CIs are
+// often noise opened long before the failure; past the bound they are
+// thinned evenly.
+const maxOnsets = 64
 
-// fitOnset chooses the onset among the earliest symptom times (sorted)
-// that maximises the timing terms, and returns it with their sum. The
-// symptom at the onset itself gets no term: with a flat prior on when the
-// failure started, its own time says nothing.
-func fitOnset(times []time.Time, burst, window time.Duration) (time.Time, float64) {
-	if len(times) == 0 {
+// fitOnset chooses the failure onset that maximises the timing terms of a
+// candidate's symptoms and returns it with their sum. perNode holds each
+// impacted CI's sorted incident times. Given an onset, each CI's symptom
+// is its first incident at or after it (the earlier ones are noise as
+// far as timing goes); a CI with none gets the floor. The CI whose time
+// is the onset gets no term: with a flat prior on when the failure
+// started, its own time says nothing.
+func fitOnset(perNode [][]time.Time, all []time.Time, burst, window time.Duration) (time.Time, float64) {
+	if len(all) == 0 {
 		return time.Time{}, 0
 	}
-	best, bestL := times[0], math.Inf(-1)
-	for j := 0; j < len(times) && j < onsetCandidates; j++ {
-		if j > 0 && times[j].Equal(times[j-1]) {
+	step := max(1, (len(all)+maxOnsets-1)/maxOnsets)
+	best, bestL := all[0], math.Inf(-1)
+	for j := 0; j < len(all); j += step {
+		if j > 0 && all[j].Equal(all[j-1]) {
 			continue
 		}
+		onset := all[j]
 		var l float64
-		for i, t := range times {
-			if i != j {
-				l += burstLogRatio(t.Sub(times[j]), burst, window)
+		self := false // the onset's own CI, skipped once
+		for _, times := range perNode {
+			k, _ := slices.BinarySearchFunc(times, onset, time.Time.Compare)
+			if k == len(times) {
+				l += burstLogRatio(-1, burst, window)
+				continue
 			}
+			if !self && times[k].Equal(onset) {
+				self = true
+				continue
+			}
+			l += burstLogRatio(times[k].Sub(onset), burst, window)
 		}
 		if l > bestL {
-			best, bestL = times[j], l
+			best, bestL = onset, l
 		}
 	}
 	return best, bestL

@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -44,21 +45,32 @@ func TestBurst(t *testing.T) {
 func TestFitOnset(t *testing.T) {
 	const burst, window = 10 * time.Minute, 3 * time.Hour
 	base := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	// Each CI's incident times, in minutes after base.
 	tests := []struct {
 		name  string
-		after []time.Duration
+		after [][]int
 		want  time.Duration
 	}{
-		{"one", []time.Duration{0}, 0},
-		{"burst", []time.Duration{0, time.Minute, 3 * time.Minute}, 0},
-		{"early outlier is skipped", []time.Duration{0, 70 * time.Minute, 71 * time.Minute, 72 * time.Minute, 75 * time.Minute}, 70 * time.Minute},
+		{"one", [][]int{{0}}, 0},
+		{"burst", [][]int{{0}, {1}, {3}}, 0},
+		{"early outlier is skipped", [][]int{{0}, {70}, {71}, {72}, {75}}, 70 * time.Minute},
+		// Every CI of the burst also carries older noise: the earliest
+		// times are all noise, the burst is still found.
+		{"noise before the burst on every CI", [][]int{{-150, 0}, {-140, 1}, {-135, -130, 2}, {-120, 3}, {-110, 4}, {-100, 5}, {-90, 6}, {-80, 7}, {-70, 8}, {-60, 9}, {-50, 10}, {-40, 11}}, 0},
 	}
 	for _, tt := range tests {
-		var times []time.Time
-		for _, d := range tt.after {
-			times = append(times, base.Add(d))
+		var perNode [][]time.Time
+		var all []time.Time
+		for _, mins := range tt.after {
+			var times []time.Time
+			for _, m := range mins {
+				times = append(times, base.Add(time.Duration(m)*time.Minute))
+			}
+			perNode = append(perNode, times)
+			all = append(all, times...)
 		}
-		if got, _ := fitOnset(times, burst, window); !got.Equal(base.Add(tt.want)) {
+		slices.SortFunc(all, time.Time.Compare)
+		if got, _ := fitOnset(perNode, all, burst, window); !got.Equal(base.Add(tt.want)) {
 			t.Errorf("%s: onset %v, want %v", tt.name, got.Sub(base), tt.want)
 		}
 	}

@@ -82,6 +82,7 @@ type model struct {
 	window   time.Duration // incident observation window
 	onset    time.Time     // earliest incident, the fallback failure onset
 	times    []time.Time   // scratch for score
+	perNode  [][]time.Time // scratch for score
 }
 
 func newModel(cat *graph.Catalogue, sub graph.Subgraph, in *Input, opt Options) *model {
@@ -151,7 +152,7 @@ func (m *model) score(c int32) (stats, bool) {
 	s := stats{node: c, cnt: make(counts, m.det.groups()*slots)}
 	reached := m.w.Run(c)
 	s.size = len(reached)
-	times := m.times[:0]
+	times, perNode := m.times[:0], m.perNode[:0]
 	symptoms := 0
 	for _, n := range reached {
 		e := m.w.Effect(n)
@@ -163,16 +164,17 @@ func (m *model) score(c int32) (stats, bool) {
 		}
 		symptoms++
 		s.sev += o.sev[e]
-		if !o.first.IsZero() {
-			times = append(times, o.first)
+		if len(o.times) > 0 {
+			times = append(times, o.times...)
+			perNode = append(perNode, o.times)
 		}
 	}
 	if symptoms == 0 {
 		return s, false
 	}
 	slices.SortFunc(times, time.Time.Compare)
-	s.t0, s.timing = fitOnset(times, m.opt.Burst, m.window)
-	m.times = times
+	s.t0, s.timing = fitOnset(perNode, times, m.opt.Burst, m.window)
+	m.times, m.perNode = times, perNode
 	t0 := s.t0
 	if t0.IsZero() {
 		t0 = m.onset
