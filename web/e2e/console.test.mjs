@@ -418,6 +418,81 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
     await axe('report');
   });
 
+  test('incident groups a page at a time: more than a page of groups, and of one group\'s children', async () => {
+    // Eleven hypervisors each take their VMs down: eleven groups besides
+    // the demo's, one of them (pg-hv-0) with eleven children.
+    const items = [];
+    const links = [];
+    for (let h = 0; h < 11; h++) {
+      items.push({ class: 'Hypervisor', name: `pg-hv-${h}`, identifiers: [{ kind: 'serial', value: `PG-HV-${h}` }] });
+      for (let v = 0; v < (h === 0 ? 11 : 2); v++) {
+        const fqdn = `pg-hv-${h}-vm-${v}.pg`;
+        items.push({ class: 'VirtualMachine', name: `pg-hv-${h}-vm-${v}`, identifiers: [{ kind: 'fqdn', value: fqdn }] });
+        links.push({ from: { kind: 'fqdn', value: fqdn }, type: 'RUNS_ON', to: { kind: 'serial', value: `PG-HV-${h}` } });
+      }
+    }
+    const r = await ripple.gql('mutation($in: ImportBatchInput!){ importBatch(input:$in){ run { outcome } } }', { in: { source: 'pg', scope: 'pg', items, links } });
+    assert.equal(r.importBatch.run.outcome, 'SUCCEEDED');
+    const { cis } = await ripple.gql('{ cis(filter: { search: "pg-hv-", class: "VirtualMachine" }, first: 100) { edges { node { id name } } } }');
+    const vms = cis.edges.map((e) => e.node).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    assert.equal(vms.length, 31);
+    const start = Date.now() - 10 * 60_000;
+    for (const [i, vm] of vms.entries()) {
+      const opened = new Date(start + i * 5_000).toISOString();
+      await ripple.gql('mutation($in: CreateIncidentInput!){ createIncident(input: $in) { id } }', {
+        in: { title: `${vm.name} down`, affectedCiIds: [vm.id], impact: 2, urgency: 2, openedAt: opened, outageStart: opened },
+      });
+    }
+    // Correlation groups them in the background.
+    const groupsQuery = '{ incidentGroups(first: 100) { totalCount edges { node { id correlation { cause { name } } children(first: 0) { totalCount } } } } }';
+    let groups;
+    for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((ok) => setTimeout(ok, 1000))) {
+      groups = (await ripple.gql(groupsQuery)).incidentGroups;
+      const big = groups.edges.find((e) => e.node.correlation?.cause?.name === 'pg-hv-0');
+      if (groups.totalCount >= 12 && big?.node.children.totalCount === 11) break;
+    }
+    assert.equal(groups.totalCount, 12, 'the demo\'s group and eleven more');
+
+    await page.goto(url('/incidents'));
+    await page.getByRole('heading', { name: 'Open incident groups (12)' }).waitFor();
+    const pager = page.getByRole('navigation', { name: 'Incident group pages' });
+    assert.equal(await pager.getByTestId('page-range').innerText(), '1–10 of 12');
+    const cards = page.getByTestId('incident-group');
+    assert.equal(await cards.count(), 10);
+    const titles = new Set(await cards.getByRole('heading').allInnerTexts());
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByTestId('page-range').filter({ hasText: '11–12 of 12' }).waitFor();
+    assert.equal(await cards.count(), 2);
+    for (const t of await cards.getByRole('heading').allInnerTexts()) titles.add(t);
+    assert.equal(titles.size, 12, 'every group on one page or the other');
+    assert.ok(await pager.getByRole('button', { name: 'Next' }).isDisabled());
+    // The grouped incidents are in no table row, whichever page is shown.
+    assert.equal(await page.getByRole('table', { name: 'Incidents' }).getByText(/^pg-hv-/).count(), 0);
+    await shot('incident-groups-page-2');
+    await axe('incident-groups-paged');
+    await pager.getByRole('button', { name: 'Previous' }).click();
+    await pager.getByTestId('page-range').filter({ hasText: '1–10 of 12' }).waitFor();
+
+    // pg-hv-0's group shows its first five children on the list, all eleven on its page, ten a page.
+    const big = groups.edges.find((e) => e.node.correlation?.cause?.name === 'pg-hv-0').node;
+    await page.goto(url(`/incidents/${big.id}`));
+    const corr = page.getByTestId('correlation');
+    await corr.getByRole('heading', { name: 'Grouped incidents (11 incidents)' }).waitFor();
+    const children = corr.getByRole('list', { name: 'Grouped incidents' }).getByRole('listitem');
+    const childPager = corr.getByRole('navigation', { name: 'Grouped incident pages' });
+    await childPager.getByTestId('page-range').filter({ hasText: '1–10 of 11' }).waitFor();
+    assert.equal(await children.count(), 10);
+    await children.first().getByRole('link', { name: 'pg-hv-0-vm-0 down' }).waitFor();
+    await childPager.getByRole('button', { name: 'Next' }).click();
+    await childPager.getByTestId('page-range').filter({ hasText: '11–11 of 11' }).waitFor();
+    assert.equal(await children.count(), 1);
+    await children.getByRole('link', { name: 'pg-hv-0-vm-10 down' }).waitFor();
+    await childPager.getByRole('button', { name: 'Previous' }).click();
+    await childPager.getByTestId('page-range').filter({ hasText: '1–10 of 11' }).waitFor();
+    await shot('incident-major-paged');
+    await axe('incident-major-paged');
+  });
+
   test('phone width: pages fit without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const p of ['/', '/incidents', '/changes']) {
@@ -448,11 +523,20 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
   test('benchmark: a 2,000-CI blast radius draws and the page stays responsive', async () => {
     // A hypervisor with 100 VMs, each running 19 containers: 2,000 CIs hit.
     // Imported ten VMs (200 CIs) a run, each its own scope, so that no run
-    // nears the 30 s request timeout on a Neo4j on a busy machine.
-    const batch = (scope, items, links) =>
-      ripple.gql('mutation($in: ImportBatchInput!){ importBatch(input:$in){ run { outcome counts { created } } } }', {
-        in: { source: 'bench', scope, items, links },
-      });
+    // nears the 30 s request timeout on a Neo4j on a busy machine; a run
+    // refused as UNAVAILABLE is run again, as the API advises (an import
+    // of a scope converges).
+    const batch = async (scope, items, links) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await ripple.gql('mutation($in: ImportBatchInput!){ importBatch(input:$in){ run { outcome } } }', {
+            in: { source: 'bench', scope, items, links },
+          });
+        } catch (e) {
+          if (attempt === 3 || !/UNAVAILABLE/.test(e.message)) throw e;
+        }
+      }
+    };
     const hv = await batch('bench', [{ class: 'Hypervisor', name: 'bench-hv', identifiers: [{ kind: 'serial', value: 'BENCH-HV' }] }], []);
     assert.equal(hv.importBatch.run.outcome, 'SUCCEEDED');
     for (let k = 0; k < 10; k++) {
@@ -469,7 +553,6 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
       }
       const r = await batch(`bench-${k}`, items, links);
       assert.equal(r.importBatch.run.outcome, 'SUCCEEDED');
-      assert.equal(r.importBatch.run.counts.created, 200);
     }
     const id = await ripple.idOf('bench-hv');
     await page.goto(url(`/blast?ci=${id}`));
