@@ -252,7 +252,9 @@ func TestIncidentGroupsPaging(t *testing.T) {
 			if pages == 3 {
 				t.Fatal("children: still a next page after three")
 			}
-			var out struct{ Incident struct{ Children connectionJSON } }
+			var out struct {
+				Incident struct{ Children connectionJSON }
+			}
 			gql(t, h, `query($id: ID!, $after: String) { incident(id: $id) { children(first: 2, after: $after) {
 				totalCount pageInfo { hasNextPage endCursor } edges { node { id title } } } } }`,
 				map[string]any{"id": big.ID, "after": nilIfEmpty(after)}, &out)
