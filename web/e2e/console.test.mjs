@@ -281,6 +281,7 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
     await corr.getByRole('link', { name: 'Deploy payments-api 3.2.1' }).waitFor();
     await corr.getByText('CHANGE', { exact: true }).waitFor();
     const grouped = corr.getByRole('list', { name: 'Grouped incidents' }).getByRole('listitem');
+    await grouped.nth(1).waitFor(); // the children come in a query of their own
     assert.equal(await grouped.count(), 2);
     await grouped.filter({ hasText: 'Payment Processing error rate high' }).getByText('payments-api-0 → payments-api → Payment Processing').waitFor();
     await shot('incident-major');
