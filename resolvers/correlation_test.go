@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,4 +175,120 @@ func TestIncidentGroupsOverGraphQL(t *testing.T) {
 			t.Fatalf("first: 0 → %+v", page.IncidentGroups)
 		}
 	})
+}
+
+// TestIncidentGroupsPaging pages through the open groups and through one
+// group's children, forward with first/after, the way the console does:
+// three hypervisors each take their VMs down, one with five VMs.
+func TestIncidentGroupsPaging(t *testing.T) {
+	eachstore.Run(t, func(t *testing.T, s graph.Store) {
+		ctx := context.Background()
+		svc := app.New(s, formats.DefaultPolicy())
+		svc.Correlation.OnError = func(err error) { t.Errorf("correlation: %v", err) }
+		t.Cleanup(svc.Correlation.Wait)
+		h := resolvers.NewHandler(svc, resolvers.Options{})
+		now := time.Now().UTC()
+		var vms []string
+		for _, hv := range []struct {
+			name string
+			vms  int
+		}{{"hv-a", 5}, {"hv-b", 2}, {"hv-c", 2}} {
+			hvID := upsertCI(t, s, hv.name, graph.ClassHypervisor)
+			for i := range hv.vms {
+				vm := upsertCI(t, s, fmt.Sprintf("%s-vm-%d", hv.name, i), graph.ClassVirtualMachine)
+				if _, err := s.Relate(ctx, vm, graph.RelRunsOn, hvID); err != nil {
+					t.Fatal(err)
+				}
+				vms = append(vms, vm)
+			}
+		}
+		const create = `mutation($in: CreateIncidentInput!) { createIncident(input: $in) { id } }`
+		for i, vm := range vms {
+			opened := now.Add(time.Duration(-10*60+i*30) * time.Second).Format(time.RFC3339)
+			var out struct{ CreateIncident struct{ ID string } }
+			gql(t, h, create, map[string]any{"in": map[string]any{"title": fmt.Sprintf("VM %d unreachable", i), "affectedCiIds": []string{vm},
+				"impact": 1, "urgency": 2, "openedAt": opened, "outageStart": opened}}, &out)
+		}
+		svc.Correlation.Wait()
+
+		// The groups, two a page: three groups, each once.
+		seen := map[string]bool{}
+		var big incidentJSON
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages == 3 {
+				t.Fatal("incidentGroups: still a next page after three")
+			}
+			var out struct{ IncidentGroups connectionJSON }
+			gql(t, h, `query($after: String) { incidentGroups(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+				edges { node { id title correlation { cause { name } } children(first: 0) { totalCount } } } } }`,
+				map[string]any{"after": nilIfEmpty(after)}, &out)
+			c := out.IncidentGroups
+			if c.TotalCount != 3 || len(c.Edges) == 0 || len(c.Edges) > 2 {
+				t.Fatalf("page %d: %d groups of %d, want up to 2 of 3", pages, len(c.Edges), c.TotalCount)
+			}
+			for _, e := range c.Edges {
+				if seen[e.Node.ID] {
+					t.Fatalf("group %s on two pages", e.Node.ID)
+				}
+				seen[e.Node.ID] = true
+				if e.Node.Correlation != nil && e.Node.Correlation.Cause.Name == "hv-a" {
+					big = e.Node
+				}
+			}
+			if !c.PageInfo.HasNextPage {
+				break
+			}
+			after = c.PageInfo.EndCursor
+		}
+		if len(seen) != 3 || big.ID == "" || big.Children.TotalCount != 5 {
+			t.Fatalf("groups %d, hv-a's %+v: want three, hv-a's with five children", len(seen), big)
+		}
+
+		// hv-a's five children, two a page, by opening time.
+		var titles []string
+		after = ""
+		for pages := 0; ; pages++ {
+			if pages == 3 {
+				t.Fatal("children: still a next page after three")
+			}
+			var out struct {
+				Incident struct{ Children connectionJSON }
+			}
+			gql(t, h, `query($id: ID!, $after: String) { incident(id: $id) { children(first: 2, after: $after) {
+				totalCount pageInfo { hasNextPage endCursor } edges { node { id title } } } } }`,
+				map[string]any{"id": big.ID, "after": nilIfEmpty(after)}, &out)
+			c := out.Incident.Children
+			if c.TotalCount != 5 || len(c.Edges) == 0 || len(c.Edges) > 2 {
+				t.Fatalf("page %d: %d children of %d, want up to 2 of 5", pages, len(c.Edges), c.TotalCount)
+			}
+			for _, e := range c.Edges {
+				titles = append(titles, e.Node.Title)
+			}
+			if !c.PageInfo.HasNextPage {
+				break
+			}
+			after = c.PageInfo.EndCursor
+		}
+		want := []string{"VM 0 unreachable", "VM 1 unreachable", "VM 2 unreachable", "VM 3 unreachable", "VM 4 unreachable"}
+		if strings.Join(titles, "|") != strings.Join(want, "|") {
+			t.Fatalf("children %q, want %q", titles, want)
+		}
+	})
+}
+
+func upsertCI(t *testing.T, s graph.Store, name, class string) string {
+	t.Helper()
+	res, err := s.UpsertCI(context.Background(), graph.CIInput{Name: &name, Class: &class})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.CI.ID
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

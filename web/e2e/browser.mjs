@@ -29,6 +29,9 @@ export async function launch() {
       '--disable-dev-shm-usage',
     ],
   });
+  // Playwright's 30 s default is short for a Neo4j-backed server on a
+  // shared 2-core machine under other jobs; a real hang still fails.
+  context.setDefaultTimeout(60_000);
   return {
     context,
     async close() {

@@ -104,9 +104,17 @@ func Wipe(t testing.TB, uri string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	if err := WipeDatabase(ctx, uri); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WipeDatabase deletes everything in the test database at uri, in
+// batches. Wipe is the tests' form; cmd/neo4j-wipe the browser tests'.
+func WipeDatabase(ctx context.Context, uri string) error {
 	d, err := neo4j.NewDriverWithContext(uri, neo4j.NoAuth())
 	if err != nil {
-		t.Fatalf("driver for %s: %v", uri, err)
+		return fmt.Errorf("driver for %s: %w", uri, err)
 	}
 	defer d.Close(ctx)
 	// CALL IN TRANSACTIONS needs an auto-commit transaction: session.Run.
@@ -117,6 +125,7 @@ func Wipe(t testing.TB, uri string) {
 		_, err = res.Consume(ctx)
 	}
 	if err != nil {
-		t.Fatalf("wipe %s: %v", uri, err)
+		return fmt.Errorf("wipe %s: %w", uri, err)
 	}
+	return nil
 }

@@ -221,7 +221,7 @@ export const IncidentRow = graphql(`
     }
     problem { id title state knownError }
     major
-    parent { id }
+    parent { id state }
   }
 `);
 
@@ -234,21 +234,37 @@ export const IncidentsQuery = graphql(`
   }
 `);
 
-// The open groups correlation made: a major incident, its likely cause and
-// suspected change, and the incidents it groups with why each is there.
+// The open groups correlation made, a page at a time: a major incident, its
+// likely cause and suspected change, and the first of the incidents it
+// groups with why each is there (the major incident's page pages them all).
 export const IncidentGroupsQuery = graphql(`
-  query IncidentGroups {
-    incidentGroups(first: 50) {
+  query IncidentGroups($first: Int, $after: String, $last: Int, $before: String, $children: Int) {
+    incidentGroups(first: $first, after: $after, last: $last, before: $before) {
       totalCount
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges {
         node {
           id title priority state openedAt
           correlation { score cause { id name class } suspectedChange { id title state } }
-          children(first: 100) {
+          children(first: $children) {
             totalCount
             edges { node { id title priority state grouping { explanation } } }
           }
         }
+      }
+    }
+  }
+`);
+
+// A major incident's grouped incidents, a page at a time, by opening time.
+export const GroupChildrenQuery = graphql(`
+  query GroupChildren($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    incident(id: $id) {
+      id
+      children(first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { node { id title priority state grouping { explanation } } }
       }
     }
   }
@@ -287,10 +303,7 @@ export const IncidentPageQuery = graphql(`
         suspectedChange { id title state }
         evidence { kind detail weight }
       }
-      children(first: 100) {
-        totalCount
-        edges { node { id title priority state grouping { explanation } } }
-      }
+      children(first: 0) { totalCount }
     }
     problems(first: 200) {
       edges { node { id title state } }

@@ -1,8 +1,14 @@
 // What correlation found, as both incident pages show it: the ranking's
 // evidence, and a group's children with why each is in the group.
+import { useQuery } from '../api/hooks';
+import { GroupChildrenQuery } from '../api/operations';
 import { Link } from '../router';
 import { incidentCount } from '../lib/groups';
-import { Badge } from './ui';
+import { Pager, usePages } from './Pager';
+import { Badge, ErrorBox, Loading } from './ui';
+
+/** A major incident's page shows its grouped incidents this many at a time. */
+const CHILDREN_PAGE = 10;
 
 export interface EvidenceItem {
   kind: string;
@@ -32,8 +38,11 @@ export interface GroupChild {
   grouping?: { explanation: string } | null;
 }
 
-/** A major incident's children, each linked, with its state and explanation. */
-export function GroupChildren({ parentId, items, totalCount, label }: { parentId: string; items: readonly GroupChild[]; totalCount: number; label: string }) {
+/**
+ * A major incident's children, each linked, with its state and explanation;
+ * with totalCount, a link to the major incident for the ones not shown.
+ */
+export function GroupChildren({ parentId, items, totalCount, label }: { parentId: string; items: readonly GroupChild[]; totalCount?: number; label: string }) {
   return (
     <>
       <ul className="plain group-children" aria-label={label}>
@@ -44,10 +53,29 @@ export function GroupChildren({ parentId, items, totalCount, label }: { parentId
           </li>
         ))}
       </ul>
-      {totalCount > items.length && (
+      {totalCount !== undefined && totalCount > items.length && (
         <p className="small">
           {incidentCount(totalCount - items.length)} more: see <Link to={`/incidents/${parentId}`}>the major incident</Link>.
         </p>
+      )}
+    </>
+  );
+}
+
+/** Every incident a major incident groups, a page at a time, with the total. */
+export function GroupChildrenPages({ parentId }: { parentId: string }) {
+  const pages = usePages(CHILDREN_PAGE);
+  const q = useQuery(GroupChildrenQuery, { id: parentId, ...pages.at.vars });
+  const children = q.data?.incident?.children;
+  return (
+    <>
+      <ErrorBox error={q.error} title="Could not load the grouped incidents" />
+      {q.loading && <Loading what="grouped incidents" />}
+      {children && (
+        <>
+          <GroupChildren parentId={parentId} items={children.edges.map((e) => e.node)} label="Grouped incidents" />
+          <Pager label="Grouped incident pages" pages={pages} info={children.pageInfo} shown={children.edges.length} total={children.totalCount} />
+        </>
       )}
     </>
   );

@@ -1,23 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { groupedIds, incidentCount, scorePercent, ungrouped } from './groups';
+import { inOpenGroup, incidentCount, scorePercent, ungrouped } from './groups';
 
-const group = (id: string, ...children: string[]) => ({ id, children: { edges: children.map((c) => ({ node: { id: c } })) } });
+const row = (id: string, state: string, major = false, parentState?: string) => ({ id, state, major, parent: parentState ? { state: parentState } : null });
 
 describe('incident groups on the Incidents page', () => {
-  const rows = [{ id: 'major' }, { id: 'a' }, { id: 'b' }, { id: 'lone' }, { id: 'other' }];
+  const rows = [row('major', 'NEW', true), row('a', 'NEW', false, 'NEW'), row('b', 'RESOLVED', false, 'IN_PROGRESS'), row('lone', 'NEW'), row('other', 'ON_HOLD')];
 
-  it('collects every parent and child the groups show', () => {
-    expect([...groupedIds([group('major', 'a', 'b'), group('m2', 'c')])].sort()).toEqual(['a', 'b', 'c', 'm2', 'major']);
-    expect(groupedIds([]).size).toBe(0);
+  it('an open major incident and its children, open or not, are in an open group', () => {
+    expect(rows.filter(inOpenGroup).map((r) => r.id)).toEqual(['major', 'a', 'b']);
   });
 
-  it('keeps in the table only what no group shows, in order', () => {
-    const left = ungrouped(rows, [group('major', 'a', 'b')]);
-    expect(left.map((r) => r.id)).toEqual(['lone', 'other']);
+  it('a resolved major incident and its children are not', () => {
+    expect(inOpenGroup(row('m', 'RESOLVED', true))).toBe(false);
+    expect(inOpenGroup(row('c', 'NEW', false, 'CLOSED'))).toBe(false);
   });
 
-  it('keeps every row when there is no group', () => {
-    expect(ungrouped(rows, []).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+  it('keeps in the table only what no open group lists, in order', () => {
+    expect(ungrouped(rows).map((r) => r.id)).toEqual(['lone', 'other']);
   });
 
   it('formats the score and the count', () => {

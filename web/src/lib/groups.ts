@@ -1,26 +1,27 @@
 // Incident groups as the Incidents page shows them: open groups first, each
 // with its children nested, and the rest in the table as before. An incident
-// is listed once: a group's parent and children leave the table.
+// is listed once: an open group's parent and children leave the table.
 
-export interface GroupShape {
-  id: string;
-  children: { edges: { node: { id: string } }[] };
+export interface RowShape {
+  state: string;
+  major: boolean;
+  parent?: { state: string } | null;
 }
 
-/** The incidents the groups show (their parents and children). */
-export function groupedIds(groups: readonly GroupShape[]): Set<string> {
-  const ids = new Set<string>();
-  for (const g of groups) {
-    ids.add(g.id);
-    for (const e of g.children.edges) ids.add(e.node.id);
-  }
-  return ids;
+const closed = new Set(['RESOLVED', 'CLOSED']);
+
+/**
+ * Whether an open group lists this incident: it is an open major incident,
+ * or one of its children. Decided from the row itself, so that it holds
+ * whichever page of groups is on screen.
+ */
+export function inOpenGroup(r: RowShape): boolean {
+  return (r.major && !closed.has(r.state)) || (!!r.parent && !closed.has(r.parent.state));
 }
 
-/** The rows no shown group lists, in their order. */
-export function ungrouped<T extends { id: string }>(rows: readonly T[], groups: readonly GroupShape[]): T[] {
-  const shown = groupedIds(groups);
-  return rows.filter((r) => !shown.has(r.id));
+/** The rows no open group lists, in their order. */
+export function ungrouped<T extends RowShape>(rows: readonly T[]): T[] {
+  return rows.filter((r) => !inOpenGroup(r));
 }
 
 /** A correlation score (0..1) as a whole percentage: 0.874 → "87%". */

@@ -6,7 +6,7 @@ import { request } from '../api/client';
 import { useAction, useQuery } from '../api/hooks';
 import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } from '../api/operations';
 import { SLAClockView } from '../components/Clock';
-import { EvidenceList, GroupChildren } from '../components/Correlation';
+import { EvidenceList, GroupChildrenPages } from '../components/Correlation';
 import { useCan } from '../api/session';
 import { Badge, ErrorBox, Facts, Permitted, Section, TransitionList, recordGate } from '../components/ui';
 import { formatMinutes, formatTime, words } from '../lib/format';
@@ -95,7 +95,7 @@ export function IncidentPage({ id }: { id: string }) {
             <h3>Evidence</h3>
             {i.correlation.evidence.length === 0 ? <p>None recorded.</p> : <EvidenceList items={i.correlation.evidence} />}
             <h3>Grouped incidents ({incidentCount(i.children.totalCount)})</h3>
-            <GroupChildren parentId={i.id} items={i.children.edges.map((e) => e.node)} totalCount={i.children.totalCount} label="Grouped incidents" />
+            <GroupChildrenPages parentId={i.id} />
           </div>
         </Section>
       )}

@@ -8,6 +8,7 @@ import { CreateIncidentMutation, CreateProblemMutation, IncidentGroupsQuery, Inc
 import { type PickedCI, CIPicker } from '../components/CIPicker';
 import { SLAClockView } from '../components/Clock';
 import { EvidenceList, GroupChildren } from '../components/Correlation';
+import { Pager, usePages } from '../components/Pager';
 import { type Column, DataTable } from '../components/DataTable';
 import { useCan } from '../api/session';
 import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
@@ -18,14 +19,18 @@ import { priorityOrder } from '../lib/states';
 import { Link, navigate } from '../router';
 
 const POLL_MS = 30_000;
+/** Open groups a page; each shows its first few children (the major incident's page has them all). */
+const GROUPS_PAGE = 10;
+const CHILDREN_SHOWN = 5;
 
 export function IncidentsPage() {
   const [all, setAll] = useState(false);
   const q = useQuery(IncidentsQuery, { open: all ? null : true }, { pollMs: POLL_MS });
-  const gq = useQuery(IncidentGroupsQuery, {}, { pollMs: POLL_MS });
+  const pages = usePages(GROUPS_PAGE);
+  const gq = useQuery(IncidentGroupsQuery, { ...pages.at.vars, children: CHILDREN_SHOWN }, { pollMs: POLL_MS });
   const groups = gq.data?.incidentGroups.edges.map((e) => e.node) ?? [];
-  // Until the groups load, the table waits too, so that no incident shows twice.
-  const rows = gq.data || gq.error ? ungrouped(q.data?.incidents.edges.map((e) => e.node) ?? [], groups) : [];
+  const groupCount = gq.data?.incidentGroups.totalCount ?? 0;
+  const rows = ungrouped(q.data?.incidents.edges.map((e) => e.node) ?? []);
   const columns: Column<IncidentRowFragment>[] = [
     { key: 'priority', header: 'Priority', sort: (i) => priorityOrder(i.priority), render: (i) => <Badge value={i.priority} /> },
     { key: 'title', header: 'Incident', sort: (i) => i.title, render: (i) => <Link to={`/incidents/${i.id}`}>{i.title}</Link> },
@@ -67,8 +72,8 @@ export function IncidentsPage() {
       </div>
       <ErrorBox error={q.error} title="Could not load incidents" />
       <ErrorBox error={gq.error} title="Could not load incident groups" />
-      {groups.length > 0 && (
-        <Section title={`Open incident groups (${groups.length})`} id="groups-title">
+      {gq.data && groupCount > 0 && (
+        <Section title={`Open incident groups (${groupCount})`} id="groups-title">
           <ul className="plain" data-testid="incident-groups">
             {groups.map((g) => (
               <li key={g.id} className="group-card" data-testid="incident-group">
@@ -91,11 +96,12 @@ export function IncidentsPage() {
               </li>
             ))}
           </ul>
+          <Pager label="Incident group pages" pages={pages} info={gq.data.incidentGroups.pageInfo} shown={groups.length} total={groupCount} />
         </Section>
       )}
       <Section
         title={
-          groups.length > 0
+          groupCount > 0
             ? `${all ? 'Other incidents' : 'Other open incidents'} (${rows.length})`
             : all
               ? `All incidents (${rows.length})`
@@ -108,8 +114,8 @@ export function IncidentsPage() {
           </label>
         }
       >
-        {(q.loading || gq.loading) && <Loading what="incidents" />}
-        {q.data && (gq.data || gq.error) && rows.length === 0 && <Empty>{groups.length > 0 ? 'No other open incident.' : 'No open incident.'}</Empty>}
+        {q.loading && <Loading what="incidents" />}
+        {q.data && rows.length === 0 && <Empty>{groupCount > 0 ? 'No other open incident.' : 'No open incident.'}</Empty>}
         {rows.length > 0 && (
           <DataTable
             rows={rows}
