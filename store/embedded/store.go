@@ -31,6 +31,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -80,6 +81,11 @@ type Store struct {
 	groupClasses map[string]bool
 
 	visits sync.Pool // *walk, reused across traversals
+
+	// graphVersion counts the commits that changed the graph (see
+	// GraphVersion); epoch tells this opening's counts from another's.
+	graphVersion atomic.Uint64
+	epoch        string
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -106,7 +112,7 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 	if err != nil {
 		return nil, graph.Unavailable(err, "cannot open %s", path)
 	}
-	s := &Store{cat: cat, path: path, db: db, mem: newMemState(cat), groupClasses: map[string]bool{}}
+	s := &Store{cat: cat, path: path, db: db, mem: newMemState(cat), groupClasses: map[string]bool{}, epoch: graph.NewID()}
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -338,6 +344,9 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	}
 	s.mu.Lock()
 	t.applyTo(s.mem)
+	if t.changesGraph() {
+		s.graphVersion.Add(1)
+	}
 	s.mu.Unlock()
 	return nil
 }

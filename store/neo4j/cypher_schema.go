@@ -35,6 +35,8 @@ const (
 //     range on id, read in (descending) index order.
 //   - record_kind_state: the States filter.
 //   - audit_id: History joins its AuditRef rows to the entries by id.
+//   - graph_version_key: one (:GraphVersion) node (version.go); MERGE on
+//     it is safe from several writers only with the constraint.
 //   - auditref_about_entry: History is an equality seek on about and a
 //     descending range on entryId, read in index order (see cypher_audit.go).
 //   - importscope_key: one ledger header per (source, scope); MERGE on it
@@ -55,6 +57,7 @@ var schemaCypher = []string{
 	"CREATE CONSTRAINT record_kind_id IF NOT EXISTS FOR (r:Record) REQUIRE (r.kind, r.id) IS UNIQUE",
 	"CREATE INDEX record_kind_state IF NOT EXISTS FOR (r:Record) ON (r.kind, r.state)",
 	"CREATE CONSTRAINT audit_id IF NOT EXISTS FOR (a:Audit) REQUIRE a.id IS UNIQUE",
+	"CREATE CONSTRAINT graph_version_key IF NOT EXISTS FOR (v:GraphVersion) REQUIRE v.key IS UNIQUE",
 	"CREATE INDEX auditref_about_entry IF NOT EXISTS FOR (x:AuditRef) ON (x.about, x.entryId)",
 	"CREATE CONSTRAINT importscope_key IF NOT EXISTS FOR (s:ImportScope) REQUIRE (s.source, s.scope) IS UNIQUE",
 	"CREATE CONSTRAINT sighting_key IF NOT EXISTS FOR (s:Sighting) REQUIRE (s.source, s.scope, s.subject) IS UNIQUE",
