@@ -23,10 +23,19 @@ type Analyst struct {
 	// coverage is the monitoring coverage learned from incident history,
 	// reused between rankings.
 	coverage coverageCache
+	// radii and causes hold what the analyses derive from the graph alone,
+	// for the graph version they were computed at (see graphCache).
+	radii  *graphCache[*radius]
+	causes *graphCache[graph.Subgraph]
 }
 
 // New returns an analyst over the service.
-func New(svc *itsm.Service) *Analyst { return &Analyst{ITSM: svc} }
+func New(svc *itsm.Service) *Analyst {
+	return &Analyst{ITSM: svc,
+		radii:  newGraphCache(cachedCIs, func(r *radius) int { return len(r.br.Impacted) + len(r.br.Sources) }),
+		causes: newGraphCache(cachedCIs, func(s graph.Subgraph) int { return len(s.Nodes) + len(s.Edges) }),
+	}
+}
 
 func (a *Analyst) store() graph.Store { return a.ITSM.Store }
 
@@ -92,7 +101,10 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 		return nil, renameNotFound(err, "changeId")
 	}
 	out := &ChangeImpact{Change: c}
-	blasts := newBlastCache(a.store())
+	blasts, err := a.newBlastCache(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out.Blast, err = blasts.of(ctx, c)
 	if err != nil {
 		return nil, err
@@ -110,7 +122,7 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 	if err != nil {
 		return nil, err
 	}
-	if gone := blasts.gone[c.ID]; len(gone) > 0 {
+	if gone := blasts.gone(c); len(gone) > 0 {
 		reasons = append(reasons, RiskReason{Factor: FactorDeletedCI, Detail: fmt.Sprintf(
 			"%d target(s) no longer exist and are left out of the blast radius: %s", len(gone), describeGone(gone))})
 	}
@@ -446,47 +458,3 @@ func renameNotFound(err error, field string) error {
 	}
 	return graph.RenameField(err, "id", field)
 }
-
-// blastCache computes each change's blast radius once per analysis.
-type blastCache struct {
-	store graph.Store
-	byID  map[string]impact.BlastRadius
-	hits  map[string]map[string]bool
-	// gone holds, per change, the targets deleted since it was recorded,
-	// which its blast radius leaves out.
-	gone map[string][]graph.Tombstone
-}
-
-func newBlastCache(s graph.Store) *blastCache {
-	return &blastCache{store: s, byID: map[string]impact.BlastRadius{}, hits: map[string]map[string]bool{},
-		gone: map[string][]graph.Tombstone{}}
-}
-
-func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
-	if br, ok := b.byID[c.ID]; ok {
-		return br, nil
-	}
-	live, _, gone, err := splitLive(ctx, b.store, c.TargetCIs)
-	if err != nil {
-		return impact.BlastRadius{}, fmt.Errorf("targets of change %s: %w", c.ID, err)
-	}
-	var br impact.BlastRadius
-	if len(live) > 0 {
-		if br, err = impact.ComputeBlastRadius(ctx, b.store, live, 0, nil); err != nil {
-			return br, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
-		}
-	}
-	hit := map[string]bool{}
-	for _, id := range live {
-		hit[id] = true
-	}
-	b.gone[c.ID] = gone
-	for _, im := range br.Impacted {
-		hit[im.CI.ID] = true
-	}
-	b.byID[c.ID], b.hits[c.ID] = br, hit
-	return br, nil
-}
-
-// hit is the set of CIs the change touches: targets and impacted.
-func (b *blastCache) hit(c *itsm.Change) map[string]bool { return b.hits[c.ID] }

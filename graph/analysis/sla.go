@@ -61,7 +61,10 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 	if err != nil {
 		return nil, err
 	}
-	blasts := newBlastCache(a.store())
+	blasts, err := a.newBlastCache(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []ServiceSLAStatus
 	for _, s := range slas {
 		st, err := a.slaStatus(ctx, s, services[s.ServiceID], asOf, blasts)

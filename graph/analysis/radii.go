@@ -1,0 +1,105 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+)
+
+// cachedCIs bounds each of the analyst's graph caches by the CIs (and, for
+// subgraphs, relations) its entries hold: a few hundred rack-sized blast
+// radii at 100,000 CIs, tens of megabytes.
+const cachedCIs = 250_000
+
+// radius is what a change's targets do when they go down: the blast radius
+// of those that still exist, the CIs it touches (targets included) and the
+// tombstones of the targets that were deleted. It depends on the graph
+// only, so it is computed once per distinct target list and graph version
+// and shared by every change, call and analysis asking for it.
+type radius struct {
+	br   impact.BlastRadius
+	hit  map[string]bool
+	gone []graph.Tombstone
+}
+
+// computeRadius is the radius of targets, at the default depth.
+func computeRadius(ctx context.Context, s graph.Store, targets []string) (*radius, error) {
+	live, _, gone, err := splitLive(ctx, s, targets)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	r := &radius{gone: gone, hit: map[string]bool{}}
+	if len(live) > 0 {
+		if r.br, err = impact.ComputeBlastRadius(ctx, s, live, 0, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range live {
+		r.hit[id] = true
+	}
+	for _, im := range r.br.Impacted {
+		r.hit[im.CI.ID] = true
+	}
+	return r, nil
+}
+
+// blastCache gives each change's radius during one analysis, from the
+// analyst's cache at the graph version read when the analysis began: one
+// analysis sees one graph however many changes it looks at.
+type blastCache struct {
+	a       *Analyst
+	version string
+	byID    map[string]*radius
+}
+
+func (a *Analyst) newBlastCache(ctx context.Context) (*blastCache, error) {
+	v, err := a.store().GraphVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("graph version: %w", err)
+	}
+	return &blastCache{a: a, version: v, byID: map[string]*radius{}}, nil
+}
+
+// of returns the blast radius of c's targets. It is shared: read it only.
+func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
+	if r, ok := b.byID[c.ID]; ok {
+		return r.br, nil
+	}
+	// The key keeps the targets' order: it orders the sources.
+	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
+	r, err := b.a.radii.get(ctx, b.version, key, func(ctx context.Context) (*radius, error) {
+		return computeRadius(ctx, b.a.store(), c.TargetCIs)
+	})
+	if err != nil {
+		return impact.BlastRadius{}, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
+	}
+	b.byID[c.ID] = r
+	return r.br, nil
+}
+
+// hit is the set of CIs the change touches: targets and impacted (after of).
+func (b *blastCache) hit(c *itsm.Change) map[string]bool { return b.byID[c.ID].hit }
+
+// gone lists the change's targets that were deleted (after of).
+func (b *blastCache) gone(c *itsm.Change) []graph.Tombstone { return b.byID[c.ID].gone }
+
+// causeSubgraph is every CI whose failure could reach the seeds, plus one
+// hop downstream of them, from the analyst's cache at the current graph
+// version. It is shared: read it only.
+func (a *Analyst) causeSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
+	v, err := a.store().GraphVersion(ctx)
+	if err != nil {
+		return graph.Subgraph{}, fmt.Errorf("graph version: %w", err)
+	}
+	// The subgraph does not depend on the seeds' order.
+	sorted := append([]string(nil), seeds...)
+	sort.Strings(sorted)
+	return a.causes.get(ctx, v, "cause\x00"+strings.Join(sorted, "\x00"), func(ctx context.Context) (graph.Subgraph, error) {
+		return a.readCauseSubgraph(ctx, seeds)
+	})
+}
