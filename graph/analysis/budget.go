@@ -85,7 +85,7 @@ func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf tim
 	if !b.from.Before(in.PeriodEnd) {
 		return b, nil
 	}
-	changes, err := a.changesIn(ctx, b.from, in.PeriodEnd, activeChangeStates)
+	changes, err := blasts.liveChanges(ctx, b.from, in.PeriodEnd)
 	if err != nil {
 		return b, err
 	}

@@ -157,7 +157,7 @@ func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImp
 // radius (targets included) shares a CI with c's: two changes on different
 // CIs still collide when both hit the same database or service.
 func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastCache) ([]Collision, error) {
-	others, err := a.changesIn(ctx, c.PlannedStart, c.PlannedEnd, activeChangeStates)
+	others, err := blasts.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
 	if err != nil {
 		return nil, err
 	}

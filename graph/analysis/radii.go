@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
@@ -50,11 +51,29 @@ func computeRadius(ctx context.Context, s graph.Store, targets []string) (*radiu
 
 // blastCache gives each change's radius during one analysis, from the
 // analyst's cache at the graph version read when the analysis began: one
-// analysis sees one graph however many changes it looks at.
+// analysis sees one graph however many changes it looks at. It also keeps
+// the live changes of each window the analysis lists (fifty SLAs with the
+// same period ask for the same ones): records are read fresh by every
+// analysis, but once within one.
 type blastCache struct {
 	a       *Analyst
 	version string
 	byID    map[string]*radius
+	live    map[[2]time.Time][]*itsm.Change
+}
+
+// liveChanges lists the changes that may still happen (activeChangeStates)
+// whose window overlaps [from, to], once per analysis and window.
+func (b *blastCache) liveChanges(ctx context.Context, from, to time.Time) ([]*itsm.Change, error) {
+	key := [2]time.Time{from.UTC(), to.UTC()}
+	if cs, ok := b.live[key]; ok {
+		return cs, nil
+	}
+	cs, err := b.a.changesIn(ctx, from, to, activeChangeStates)
+	if err == nil {
+		b.live[key] = cs
+	}
+	return cs, err
 }
 
 func (a *Analyst) newBlastCache(ctx context.Context) (*blastCache, error) {
@@ -62,7 +81,7 @@ func (a *Analyst) newBlastCache(ctx context.Context) (*blastCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph version: %w", err)
 	}
-	return &blastCache{a: a, version: v, byID: map[string]*radius{}}, nil
+	return &blastCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{}}, nil
 }
 
 // of returns the blast radius of c's targets. It is shared: read it only.
