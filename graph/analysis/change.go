@@ -318,7 +318,7 @@ func (r SLARisk) String() string {
 func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
 	var out []SLARisk
 	for _, svc := range downServices(a.store().Catalogue(), br) {
-		slas, err := a.ITSM.SLAs(ctx, svc.ID)
+		slas, err := blasts.slasOf(ctx, svc.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,25 @@ type blastCache struct {
 	version string
 	byID    map[string]*radius
 	live    map[[2]time.Time][]*itsm.Change
+	// slas holds every SLA by service once listed: a rack takes down
+	// dozens of services, and one listing beats a query per service.
+	slas map[string][]*itsm.SLA
+}
+
+// slasOf returns the SLAs of a service, listing every SLA once per
+// analysis.
+func (b *blastCache) slasOf(ctx context.Context, serviceID string) ([]*itsm.SLA, error) {
+	if b.slas == nil {
+		all, err := b.a.ITSM.SLAs(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		b.slas = map[string][]*itsm.SLA{}
+		for _, s := range all { // in id order, as a listing by service
+			b.slas[s.ServiceID] = append(b.slas[s.ServiceID], s)
+		}
+	}
+	return b.slas[serviceID], nil
 }
 
 // liveChanges lists the changes that may still happen (activeChangeStates)
