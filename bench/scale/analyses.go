@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,7 +25,10 @@ import (
 // analyses' depth, on each store, instead of the blast-radius contenders.
 // Each is timed cold (the first call after a graph write) and warm (called
 // again with nothing written).
-var analysesFlag = flag.Bool("analyses", false, "time changeImpact, rootCauseCandidates and slaAtRisk beside one blast radius (cold and warm) instead of the blast-radius contenders")
+var (
+	analysesFlag    = flag.Bool("analyses", false, "time changeImpact, rootCauseCandidates and slaAtRisk beside one blast radius (cold and warm) instead of the blast-radius contenders")
+	analysesProfile = flag.String("analyses-cpuprofile", "", "with -analyses: write a CPU profile of the timed rounds to this file")
+)
 
 // The records the analyses read, as the issue measured them.
 const (
@@ -101,6 +105,16 @@ func runAnalyses(ctx context.Context, cfg config) error {
 	times := map[string]map[string][2][]time.Duration{}
 	for _, c := range analysisCalls {
 		times[c.name] = map[string][2][]time.Duration{}
+	}
+	if *analysesProfile != "" {
+		f, err := os.Create(*analysesProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for r := 0; r < cfg.runs; r++ {
 		for _, c := range analysisCalls {

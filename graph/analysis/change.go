@@ -105,6 +105,12 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 	if err != nil {
 		return nil, err
 	}
+	// The change and those it may collide with, side by side.
+	others, err := blasts.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
+	if err != nil {
+		return nil, err
+	}
+	blasts.prefetch(ctx, append([]*itsm.Change{c}, others...))
 	out.Blast, err = blasts.of(ctx, c)
 	if err != nil {
 		return nil, err
@@ -317,7 +323,19 @@ func (r SLARisk) String() string {
 // to stay available.
 func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
 	var out []SLARisk
-	for _, svc := range downServices(a.store().Catalogue(), br) {
+	down := downServices(a.store().Catalogue(), br)
+	var all []*itsm.SLA
+	for _, svc := range down {
+		slas, err := blasts.slasOf(ctx, svc.ID)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, slas...)
+	}
+	if err := a.prefetchPeriods(ctx, blasts, all, c.PlannedStart, now); err != nil {
+		return nil, err
+	}
+	for _, svc := range down {
 		slas, err := blasts.slasOf(ctx, svc.ID)
 		if err != nil {
 			return nil, err

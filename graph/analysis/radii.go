@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/sla"
 )
 
 // cachedCIs bounds each of the analyst's graph caches by the CIs (and, for
@@ -108,16 +110,71 @@ func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius
 	if r, ok := b.byID[c.ID]; ok {
 		return r.br, nil
 	}
-	// The key keeps the targets' order: it orders the sources.
-	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
-	r, err := b.a.radii.get(ctx, b.version, key, func(ctx context.Context) (*radius, error) {
-		return computeRadius(ctx, b.a.store(), c.TargetCIs)
-	})
+	r, err := b.radius(ctx, c)
 	if err != nil {
 		return impact.BlastRadius{}, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
 	}
 	b.byID[c.ID] = r
 	return r.br, nil
+}
+
+// radius gets c's radius from the analyst's cache: per distinct target
+// list, the key keeping the targets' order (it orders the sources).
+func (b *blastCache) radius(ctx context.Context, c *itsm.Change) (*radius, error) {
+	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
+	return b.a.radii.get(ctx, b.version, key, func(ctx context.Context) (*radius, error) {
+		return computeRadius(ctx, b.a.store(), c.TargetCIs)
+	})
+}
+
+// prefetchers bounds the radii one analysis computes at once.
+const prefetchers = 4
+
+// prefetch computes the radii of changes an analysis is about to look at
+// side by side, so that a cold cache costs about the largest of them
+// rather than their sum (where the store and the cores allow). Errors are
+// left for of, which asks again and reports them.
+func (b *blastCache) prefetch(ctx context.Context, changes []*itsm.Change) {
+	slots := make(chan struct{}, prefetchers)
+	var wg sync.WaitGroup
+	for _, c := range changes {
+		if b.byID[c.ID] != nil {
+			continue
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			_, _ = b.radius(ctx, c) // identical target lists meet in the cache's single flight
+		}()
+	}
+	wg.Wait()
+}
+
+// prefetchPeriods prefetches the radii of the live changes from asOf to
+// the end of the periods containing periodAt of the SLAs: those their
+// budgets will look at.
+func (a *Analyst) prefetchPeriods(ctx context.Context, b *blastCache, slas []*itsm.SLA, periodAt, asOf time.Time) error {
+	var end time.Time
+	for _, s := range slas {
+		cal, err := s.Calendar()
+		if err != nil {
+			continue // the budget reports it
+		}
+		if _, e := sla.PeriodContaining(s.Period, cal.Location(), periodAt); e.After(end) {
+			end = e
+		}
+	}
+	if !end.After(asOf) {
+		return nil
+	}
+	changes, err := b.liveChanges(ctx, asOf, end)
+	if err != nil {
+		return err
+	}
+	b.prefetch(ctx, changes)
+	return nil
 }
 
 // hit is the set of CIs the change touches: targets and impacted (after of).

@@ -65,6 +65,9 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 	if err != nil {
 		return nil, err
 	}
+	if err := a.prefetchPeriods(ctx, blasts, slas, asOf, asOf); err != nil {
+		return nil, err
+	}
 	var out []ServiceSLAStatus
 	for _, s := range slas {
 		st, err := a.slaStatus(ctx, s, services[s.ServiceID], asOf, blasts)
