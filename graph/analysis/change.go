@@ -101,34 +101,34 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 		return nil, renameNotFound(err, "changeId")
 	}
 	out := &ChangeImpact{Change: c}
-	blasts, err := a.newBlastCache(ctx)
+	call, err := a.newCallCache(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// The change and those it may collide with, side by side.
-	others, err := blasts.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
+	others, err := call.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
 	if err != nil {
 		return nil, err
 	}
-	blasts.prefetch(ctx, append([]*itsm.Change{c}, others...))
-	out.Blast, err = blasts.of(ctx, c)
+	call.prefetch(ctx, append([]*itsm.Change{c}, others...))
+	out.Blast, err = call.of(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if out.Collided, err = a.collisions(ctx, c, blasts); err != nil {
+	if out.Collided, err = a.collisions(ctx, c, call); err != nil {
 		return nil, err
 	}
 	if out.Freezes, err = a.ITSM.FreezeViolations(ctx, c); err != nil {
 		return nil, err
 	}
-	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), blasts); err != nil {
+	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), call); err != nil {
 		return nil, err
 	}
 	reasons, err := a.riskReasons(ctx, c, out)
 	if err != nil {
 		return nil, err
 	}
-	if gone := blasts.gone(c); len(gone) > 0 {
+	if gone := call.gone(c); len(gone) > 0 {
 		reasons = append(reasons, RiskReason{Factor: FactorDeletedCI, Detail: fmt.Sprintf(
 			"%d target(s) no longer exist and are left out of the blast radius: %s", len(gone), describeGone(gone))})
 	}
@@ -162,22 +162,22 @@ func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImp
 // collisions finds other live changes overlapping c's window whose blast
 // radius (targets included) shares a CI with c's: two changes on different
 // CIs still collide when both hit the same database or service.
-func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastCache) ([]Collision, error) {
-	others, err := blasts.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
+func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, call *callCache) ([]Collision, error) {
+	others, err := call.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
 	if err != nil {
 		return nil, err
 	}
-	mine := blasts.hit(c)
+	mine := call.hit(c)
 	var out []Collision
 	for _, o := range others {
 		if o.ID == c.ID || !o.PlannedStart.Before(c.PlannedEnd) || !c.PlannedStart.Before(o.PlannedEnd) {
 			continue
 		}
-		if _, err := blasts.of(ctx, o); err != nil {
+		if _, err := call.of(ctx, o); err != nil {
 			return nil, err
 		}
 		var shared []string
-		for id := range blasts.hit(o) {
+		for id := range call.hit(o) {
 			if mine[id] {
 				shared = append(shared, id)
 			}
@@ -321,27 +321,27 @@ func (r SLARisk) String() string {
 // takes DOWN, whether the budget left in its window's period covers the
 // change on top of the committed ones. Services only DEGRADED are expected
 // to stay available.
-func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
+func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, call *callCache) ([]SLARisk, error) {
 	var out []SLARisk
 	down := downServices(a.store().Catalogue(), br)
 	var all []*itsm.SLA
 	for _, svc := range down {
-		slas, err := blasts.slasOf(ctx, svc.ID)
+		slas, err := call.slasOf(ctx, svc.ID)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, slas...)
 	}
-	if err := a.prefetchPeriods(ctx, blasts, all, c.PlannedStart, now); err != nil {
+	if err := a.prefetchPeriods(ctx, call, all, c.PlannedStart, now); err != nil {
 		return nil, err
 	}
 	for _, svc := range down {
-		slas, err := blasts.slasOf(ctx, svc.ID)
+		slas, err := call.slasOf(ctx, svc.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range slas {
-			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, blasts)
+			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, call)
 			if err != nil {
 				return nil, err
 			}

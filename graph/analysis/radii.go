@@ -51,13 +51,13 @@ func computeRadius(ctx context.Context, s graph.Store, targets []string) (*radiu
 	return r, nil
 }
 
-// blastCache gives each change's radius during one analysis, from the
-// analyst's cache at the graph version read when the analysis began: one
-// analysis sees one graph however many changes it looks at. It also keeps
-// the live changes of each window the analysis lists (fifty SLAs with the
-// same period ask for the same ones): records are read fresh by every
-// analysis, but once within one.
-type blastCache struct {
+// callCache is what one analysis call reads, read once within it: each
+// change's radius, from the analyst's cache at the graph version read when
+// the call began (one call sees one graph however many changes it looks
+// at), and the record listings several steps share (fifty SLAs with the
+// same period ask for the same live changes). Records are read fresh by
+// every call, but once within one.
+type callCache struct {
 	a       *Analyst
 	version string
 	byID    map[string]*radius
@@ -65,65 +65,90 @@ type blastCache struct {
 	// slas holds every SLA by service once listed: a rack takes down
 	// dozens of services, and one listing beats a query per service.
 	slas map[string][]*itsm.SLA
+	// open holds the open incidents by linked CI, once listed.
+	open map[string][]*itsm.Incident
+}
+
+// openIncidentsOn returns the open incidents linked to a CI in any role
+// (as the store's CI filter matches them), newest first, listing every
+// open incident once per analysis.
+func (cc *callCache) openIncidentsOn(ctx context.Context, id string) ([]*itsm.Incident, error) {
+	if cc.open == nil {
+		all, err := cc.a.incidents(ctx, itsm.IncidentFilter{Open: true})
+		if err != nil {
+			return nil, err
+		}
+		cc.open = map[string][]*itsm.Incident{}
+		for _, inc := range all {
+			seen := map[string]bool{}
+			for _, l := range inc.Links() {
+				if !seen[l.CI] {
+					seen[l.CI] = true
+					cc.open[l.CI] = append(cc.open[l.CI], inc)
+				}
+			}
+		}
+	}
+	return cc.open[id], nil
 }
 
 // slasOf returns the SLAs of a service, listing every SLA once per
 // analysis.
-func (b *blastCache) slasOf(ctx context.Context, serviceID string) ([]*itsm.SLA, error) {
-	if b.slas == nil {
-		all, err := b.a.ITSM.SLAs(ctx, "")
+func (cc *callCache) slasOf(ctx context.Context, serviceID string) ([]*itsm.SLA, error) {
+	if cc.slas == nil {
+		all, err := cc.a.ITSM.SLAs(ctx, "")
 		if err != nil {
 			return nil, err
 		}
-		b.slas = map[string][]*itsm.SLA{}
+		cc.slas = map[string][]*itsm.SLA{}
 		for _, s := range all { // in id order, as a listing by service
-			b.slas[s.ServiceID] = append(b.slas[s.ServiceID], s)
+			cc.slas[s.ServiceID] = append(cc.slas[s.ServiceID], s)
 		}
 	}
-	return b.slas[serviceID], nil
+	return cc.slas[serviceID], nil
 }
 
 // liveChanges lists the changes that may still happen (activeChangeStates)
 // whose window overlaps [from, to], once per analysis and window.
-func (b *blastCache) liveChanges(ctx context.Context, from, to time.Time) ([]*itsm.Change, error) {
+func (cc *callCache) liveChanges(ctx context.Context, from, to time.Time) ([]*itsm.Change, error) {
 	key := [2]time.Time{from.UTC(), to.UTC()}
-	if cs, ok := b.live[key]; ok {
+	if cs, ok := cc.live[key]; ok {
 		return cs, nil
 	}
-	cs, err := b.a.changesIn(ctx, from, to, activeChangeStates)
+	cs, err := cc.a.changesIn(ctx, from, to, activeChangeStates)
 	if err == nil {
-		b.live[key] = cs
+		cc.live[key] = cs
 	}
 	return cs, err
 }
 
-func (a *Analyst) newBlastCache(ctx context.Context) (*blastCache, error) {
+func (a *Analyst) newCallCache(ctx context.Context) (*callCache, error) {
 	v, err := a.store().GraphVersion(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("graph version: %w", err)
 	}
-	return &blastCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{}}, nil
+	return &callCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{}}, nil
 }
 
 // of returns the blast radius of c's targets. It is shared: read it only.
-func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
-	if r, ok := b.byID[c.ID]; ok {
+func (cc *callCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
+	if r, ok := cc.byID[c.ID]; ok {
 		return r.br, nil
 	}
-	r, err := b.radius(ctx, c)
+	r, err := cc.radius(ctx, c)
 	if err != nil {
 		return impact.BlastRadius{}, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
 	}
-	b.byID[c.ID] = r
+	cc.byID[c.ID] = r
 	return r.br, nil
 }
 
 // radius gets c's radius from the analyst's cache: per distinct target
 // list, the key keeping the targets' order (it orders the sources).
-func (b *blastCache) radius(ctx context.Context, c *itsm.Change) (*radius, error) {
+func (cc *callCache) radius(ctx context.Context, c *itsm.Change) (*radius, error) {
 	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
-	return b.a.radii.get(ctx, b.version, key, func(ctx context.Context) (*radius, error) {
-		return computeRadius(ctx, b.a.store(), c.TargetCIs)
+	return cc.a.radii.get(ctx, cc.version, key, func(ctx context.Context) (*radius, error) {
+		return computeRadius(ctx, cc.a.store(), c.TargetCIs)
 	})
 }
 
@@ -134,11 +159,11 @@ const prefetchers = 4
 // side by side, so that a cold cache costs about the largest of them
 // rather than their sum (where the store and the cores allow). Errors are
 // left for of, which asks again and reports them.
-func (b *blastCache) prefetch(ctx context.Context, changes []*itsm.Change) {
+func (cc *callCache) prefetch(ctx context.Context, changes []*itsm.Change) {
 	slots := make(chan struct{}, prefetchers)
 	var wg sync.WaitGroup
 	for _, c := range changes {
-		if b.byID[c.ID] != nil {
+		if cc.byID[c.ID] != nil {
 			continue
 		}
 		wg.Add(1)
@@ -146,7 +171,7 @@ func (b *blastCache) prefetch(ctx context.Context, changes []*itsm.Change) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			_, _ = b.radius(ctx, c) // identical target lists meet in the cache's single flight
+			_, _ = cc.radius(ctx, c) // identical target lists meet in the cache's single flight
 		}()
 	}
 	wg.Wait()
@@ -155,7 +180,7 @@ func (b *blastCache) prefetch(ctx context.Context, changes []*itsm.Change) {
 // prefetchPeriods prefetches the radii of the live changes from asOf to
 // the end of the periods containing periodAt of the SLAs: those their
 // budgets will look at.
-func (a *Analyst) prefetchPeriods(ctx context.Context, b *blastCache, slas []*itsm.SLA, periodAt, asOf time.Time) error {
+func (a *Analyst) prefetchPeriods(ctx context.Context, cc *callCache, slas []*itsm.SLA, periodAt, asOf time.Time) error {
 	var end time.Time
 	for _, s := range slas {
 		cal, err := s.Calendar()
@@ -169,19 +194,19 @@ func (a *Analyst) prefetchPeriods(ctx context.Context, b *blastCache, slas []*it
 	if !end.After(asOf) {
 		return nil
 	}
-	changes, err := b.liveChanges(ctx, asOf, end)
+	changes, err := cc.liveChanges(ctx, asOf, end)
 	if err != nil {
 		return err
 	}
-	b.prefetch(ctx, changes)
+	cc.prefetch(ctx, changes)
 	return nil
 }
 
 // hit is the set of CIs the change touches: targets and impacted (after of).
-func (b *blastCache) hit(c *itsm.Change) map[string]bool { return b.byID[c.ID].hit }
+func (cc *callCache) hit(c *itsm.Change) map[string]bool { return cc.byID[c.ID].hit }
 
 // gone lists the change's targets that were deleted (after of).
-func (b *blastCache) gone(c *itsm.Change) []graph.Tombstone { return b.byID[c.ID].gone }
+func (cc *callCache) gone(c *itsm.Change) []graph.Tombstone { return cc.byID[c.ID].gone }
 
 // causeSubgraph is every CI whose failure could reach the seeds, plus one
 // hop downstream of them, from the analyst's cache at the current graph
