@@ -89,6 +89,17 @@ type Store interface {
 	// Ids without relations map to nothing. Feeds dataloaders.
 	RelationsOf(ctx context.Context, ids []string, dir Direction, types []string) (map[string][]Relation, error)
 
+	// GraphVersion returns an opaque token for the state of the
+	// configuration graph: CIs (identifiers included) and relations. Every
+	// write that changes the graph (an upsert that changes a CI, a delete,
+	// a relate that creates, an unrelate that removes, an Apply batch that
+	// does any of those) moves it, in the same transaction; writes that
+	// change nothing, record writes and ledger writes leave it. Equal
+	// tokens mean no graph write committed in between, across every process
+	// sharing the store, so results derived from the graph alone may be
+	// cached under it. Compare tokens for equality only.
+	GraphVersion(ctx context.Context) (string, error)
+
 	// Ping reports whether the store can answer queries (readiness).
 	Ping(ctx context.Context) error
 

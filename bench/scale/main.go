@@ -195,6 +195,9 @@ func firstDiff(a, b []string) string {
 }
 
 func run(ctx context.Context, cfg config) error {
+	if *analysesFlag {
+		return runAnalyses(ctx, cfg)
+	}
 	b, err := setup(ctx, cfg)
 	if err != nil {
 		return err

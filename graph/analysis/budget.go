@@ -72,7 +72,7 @@ type SLABudget struct {
 // slaBudget measures s over the period containing periodAt, as of asOf, and
 // the outage the live changes in that period expect from asOf on. except
 // leaves one change out: the one changeImpact is assessing.
-func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf time.Time, except string, blasts *blastCache) (SLABudget, error) {
+func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf time.Time, except string, call *callCache) (SLABudget, error) {
 	var b SLABudget
 	in, err := a.availabilityInput(ctx, s, periodAt, asOf)
 	if err != nil {
@@ -85,7 +85,7 @@ func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf tim
 	if !b.from.Before(in.PeriodEnd) {
 		return b, nil
 	}
-	changes, err := a.changesIn(ctx, b.from, in.PeriodEnd, activeChangeStates)
+	changes, err := call.liveChanges(ctx, b.from, in.PeriodEnd)
 	if err != nil {
 		return b, err
 	}
@@ -94,7 +94,7 @@ func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf tim
 		if c.ID == except || !c.PlannedEnd.After(b.from) {
 			continue
 		}
-		br, err := blasts.of(ctx, c)
+		br, err := call.of(ctx, c)
 		if err != nil {
 			return b, err
 		}

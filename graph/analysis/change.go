@@ -23,10 +23,19 @@ type Analyst struct {
 	// coverage is the monitoring coverage learned from incident history,
 	// reused between rankings.
 	coverage coverageCache
+	// radii and causes hold what the analyses derive from the graph alone,
+	// for the graph version they were computed at (see graphCache).
+	radii  *graphCache[*radius]
+	causes *graphCache[graph.Subgraph]
 }
 
 // New returns an analyst over the service.
-func New(svc *itsm.Service) *Analyst { return &Analyst{ITSM: svc} }
+func New(svc *itsm.Service) *Analyst {
+	return &Analyst{ITSM: svc,
+		radii:  newGraphCache(cachedCIs, func(r *radius) int { return len(r.br.Impacted) + len(r.br.Sources) }),
+		causes: newGraphCache(cachedCIs, func(s graph.Subgraph) int { return len(s.Nodes) + len(s.Edges) }),
+	}
+}
 
 func (a *Analyst) store() graph.Store { return a.ITSM.Store }
 
@@ -92,25 +101,34 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 		return nil, renameNotFound(err, "changeId")
 	}
 	out := &ChangeImpact{Change: c}
-	blasts := newBlastCache(a.store())
-	out.Blast, err = blasts.of(ctx, c)
+	call, err := a.newCallCache(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if out.Collided, err = a.collisions(ctx, c, blasts); err != nil {
+	// The change and those it may collide with, side by side.
+	others, err := call.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
+	if err != nil {
+		return nil, err
+	}
+	call.prefetch(ctx, append([]*itsm.Change{c}, others...))
+	out.Blast, err = call.of(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if out.Collided, err = a.collisions(ctx, c, call); err != nil {
 		return nil, err
 	}
 	if out.Freezes, err = a.ITSM.FreezeViolations(ctx, c); err != nil {
 		return nil, err
 	}
-	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), blasts); err != nil {
+	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), call); err != nil {
 		return nil, err
 	}
 	reasons, err := a.riskReasons(ctx, c, out)
 	if err != nil {
 		return nil, err
 	}
-	if gone := blasts.gone[c.ID]; len(gone) > 0 {
+	if gone := call.gone(c); len(gone) > 0 {
 		reasons = append(reasons, RiskReason{Factor: FactorDeletedCI, Detail: fmt.Sprintf(
 			"%d target(s) no longer exist and are left out of the blast radius: %s", len(gone), describeGone(gone))})
 	}
@@ -144,22 +162,22 @@ func (a *Analyst) AssessChange(ctx context.Context, changeID string) (*ChangeImp
 // collisions finds other live changes overlapping c's window whose blast
 // radius (targets included) shares a CI with c's: two changes on different
 // CIs still collide when both hit the same database or service.
-func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, blasts *blastCache) ([]Collision, error) {
-	others, err := a.changesIn(ctx, c.PlannedStart, c.PlannedEnd, activeChangeStates)
+func (a *Analyst) collisions(ctx context.Context, c *itsm.Change, call *callCache) ([]Collision, error) {
+	others, err := call.liveChanges(ctx, c.PlannedStart, c.PlannedEnd)
 	if err != nil {
 		return nil, err
 	}
-	mine := blasts.hit(c)
+	mine := call.hit(c)
 	var out []Collision
 	for _, o := range others {
 		if o.ID == c.ID || !o.PlannedStart.Before(c.PlannedEnd) || !c.PlannedStart.Before(o.PlannedEnd) {
 			continue
 		}
-		if _, err := blasts.of(ctx, o); err != nil {
+		if _, err := call.of(ctx, o); err != nil {
 			return nil, err
 		}
 		var shared []string
-		for id := range blasts.hit(o) {
+		for id := range call.hit(o) {
 			if mine[id] {
 				shared = append(shared, id)
 			}
@@ -303,15 +321,27 @@ func (r SLARisk) String() string {
 // takes DOWN, whether the budget left in its window's period covers the
 // change on top of the committed ones. Services only DEGRADED are expected
 // to stay available.
-func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
+func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, call *callCache) ([]SLARisk, error) {
 	var out []SLARisk
-	for _, svc := range downServices(a.store().Catalogue(), br) {
-		slas, err := a.ITSM.SLAs(ctx, svc.ID)
+	down := downServices(a.store().Catalogue(), br)
+	var all []*itsm.SLA
+	for _, svc := range down {
+		slas, err := call.slasOf(ctx, svc.ID)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, slas...)
+	}
+	if err := a.prefetchPeriods(ctx, call, all, c.PlannedStart, now); err != nil {
+		return nil, err
+	}
+	for _, svc := range down {
+		slas, err := call.slasOf(ctx, svc.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range slas {
-			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, blasts)
+			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, call)
 			if err != nil {
 				return nil, err
 			}
@@ -446,47 +476,3 @@ func renameNotFound(err error, field string) error {
 	}
 	return graph.RenameField(err, "id", field)
 }
-
-// blastCache computes each change's blast radius once per analysis.
-type blastCache struct {
-	store graph.Store
-	byID  map[string]impact.BlastRadius
-	hits  map[string]map[string]bool
-	// gone holds, per change, the targets deleted since it was recorded,
-	// which its blast radius leaves out.
-	gone map[string][]graph.Tombstone
-}
-
-func newBlastCache(s graph.Store) *blastCache {
-	return &blastCache{store: s, byID: map[string]impact.BlastRadius{}, hits: map[string]map[string]bool{},
-		gone: map[string][]graph.Tombstone{}}
-}
-
-func (b *blastCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
-	if br, ok := b.byID[c.ID]; ok {
-		return br, nil
-	}
-	live, _, gone, err := splitLive(ctx, b.store, c.TargetCIs)
-	if err != nil {
-		return impact.BlastRadius{}, fmt.Errorf("targets of change %s: %w", c.ID, err)
-	}
-	var br impact.BlastRadius
-	if len(live) > 0 {
-		if br, err = impact.ComputeBlastRadius(ctx, b.store, live, 0, nil); err != nil {
-			return br, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
-		}
-	}
-	hit := map[string]bool{}
-	for _, id := range live {
-		hit[id] = true
-	}
-	b.gone[c.ID] = gone
-	for _, im := range br.Impacted {
-		hit[im.CI.ID] = true
-	}
-	b.byID[c.ID], b.hits[c.ID] = br, hit
-	return br, nil
-}
-
-// hit is the set of CIs the change touches: targets and impacted.
-func (b *blastCache) hit(c *itsm.Change) map[string]bool { return b.hits[c.ID] }

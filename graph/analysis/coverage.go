@@ -32,33 +32,86 @@ const (
 	coverageTTL = 10 * time.Minute
 )
 
+// coverageRefreshTimeout bounds a background relearning, which no request
+// waits for and so no request's deadline bounds.
+const coverageRefreshTimeout = 2 * time.Minute
+
 // coverageCache holds the coverage learned from history, per analyst.
 // Replicas each learn their own; they read the same store, so they agree
 // within one TTL.
 type coverageCache struct {
 	mu      sync.Mutex
 	learned rootcause.Coverage
-	at      time.Time
+	at      time.Time // when learned was learned; zero: never
+	// learning is closed when the learning under way ends; nil when none
+	// is under way. err is the last learning's error.
+	learning chan struct{}
+	err      error
 }
 
 // learnedCoverage returns the monitoring coverage learned from the
-// resolved incidents of the last coverageHistory, relearning at most every
-// coverageTTL.
+// resolved incidents of the last coverageHistory. Once learned, it is
+// served at once: when older than coverageTTL, it is relearned in the
+// background while the previous estimate is served, so a ranking never
+// waits for a hundred store reads. Only the very first rankings, before
+// anything was learned, wait for the first learning (one for all of them).
 func (a *Analyst) learnedCoverage(ctx context.Context) (rootcause.Coverage, error) {
+	c := &a.coverage
+	now := a.ITSM.Now()
+	c.mu.Lock()
+	if !c.at.IsZero() {
+		if (now.Sub(c.at) >= coverageTTL || now.Before(c.at)) && c.learning == nil {
+			c.learning = make(chan struct{})
+			go func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coverageRefreshTimeout)
+				defer cancel()
+				a.relearn(ctx, now)
+			}()
+		}
+		defer c.mu.Unlock()
+		return c.learned, nil
+	}
+	wait, lead := c.learning, c.learning == nil
+	if lead {
+		c.learning = make(chan struct{})
+	}
+	c.mu.Unlock()
+	if lead {
+		a.relearn(ctx, now)
+	} else {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return rootcause.Coverage{}, ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() {
+		return rootcause.Coverage{}, c.err
+	}
+	return c.learned, nil
+}
+
+// relearn learns coverage as of now and publishes it (on success), ending
+// the learning under way.
+func (a *Analyst) relearn(ctx context.Context, now time.Time) {
+	var learned rootcause.Coverage
+	episodes, err := a.episodes(ctx, now)
+	if err == nil {
+		learned = rootcause.Learn(a.store().Catalogue(), episodes, rootcause.Options{})
+	} else {
+		err = fmt.Errorf("learning monitoring coverage from incident history: %w", err)
+	}
 	c := &a.coverage
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := a.ITSM.Now()
-	if !c.at.IsZero() && now.Sub(c.at) < coverageTTL && !now.Before(c.at) {
-		return c.learned, nil
+	if err == nil {
+		c.learned, c.at = learned, now
 	}
-	episodes, err := a.episodes(ctx, now)
-	if err != nil {
-		return rootcause.Coverage{}, fmt.Errorf("learning monitoring coverage from incident history: %w", err)
-	}
-	c.learned = rootcause.Learn(a.store().Catalogue(), episodes, rootcause.Options{})
-	c.at = now
-	return c.learned, nil
+	c.err = err
+	close(c.learning)
+	c.learning = nil
 }
 
 // episodes groups the resolved incidents of the history into bursts, the

@@ -162,10 +162,10 @@ func (a *Analyst) selectIncidents(ctx context.Context, ids []string, since time.
 	return out, nil
 }
 
-// causeSubgraph is every CI whose failure could reach the seeds, plus one
-// hop downstream of them: the silent dependants of a broad candidate are the
-// best evidence against blaming it.
-func (a *Analyst) causeSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
+// readCauseSubgraph reads every CI whose failure could reach the seeds,
+// plus one hop downstream of them: the silent dependants of a broad
+// candidate are the best evidence against blaming it.
+func (a *Analyst) readCauseSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
 	up, err := a.store().Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: seeds, Direction: graph.Upstream, MaxDepth: rootCauseDepth})
 	if err != nil {
 		return up, fmt.Errorf("causes upstream of the incidents: %w", err)

@@ -61,10 +61,16 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 	if err != nil {
 		return nil, err
 	}
-	blasts := newBlastCache(a.store())
+	call, err := a.newCallCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.prefetchPeriods(ctx, call, slas, asOf, asOf); err != nil {
+		return nil, err
+	}
 	var out []ServiceSLAStatus
 	for _, s := range slas {
-		st, err := a.slaStatus(ctx, s, services[s.ServiceID], asOf, blasts)
+		st, err := a.slaStatus(ctx, s, services[s.ServiceID], asOf, call)
 		if err != nil {
 			return nil, err
 		}
@@ -85,10 +91,10 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 	return out, nil
 }
 
-func (a *Analyst) slaStatus(ctx context.Context, s *itsm.SLA, svc graph.CI, asOf time.Time, blasts *blastCache) (ServiceSLAStatus, error) {
+func (a *Analyst) slaStatus(ctx context.Context, s *itsm.SLA, svc graph.CI, asOf time.Time, call *callCache) (ServiceSLAStatus, error) {
 	st := ServiceSLAStatus{Service: svc, SLA: s, Status: StatusOK}
 	var err error
-	if st.SLABudget, err = a.slaBudget(ctx, s, asOf, asOf, "", blasts); err != nil {
+	if st.SLABudget, err = a.slaBudget(ctx, s, asOf, asOf, "", call); err != nil {
 		return st, err
 	}
 	av := st.Availability
@@ -108,7 +114,7 @@ func (a *Analyst) slaStatus(ctx context.Context, s *itsm.SLA, svc graph.CI, asOf
 		risk("%.0f%% of the error budget is used (%s of %s)", 100*float64(av.BudgetUsed)/float64(av.Budget), roundDuration(av.BudgetUsed), roundDuration(av.Budget))
 	}
 
-	open, err := a.incidents(ctx, itsm.IncidentFilter{CI: s.ServiceID, Open: true})
+	open, err := call.openIncidentsOn(ctx, s.ServiceID)
 	if err != nil {
 		return st, err
 	}

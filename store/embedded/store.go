@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -81,6 +82,11 @@ type Store struct {
 	groupClasses map[string]bool
 
 	visits sync.Pool // *walk, reused across traversals
+
+	// graphVersion counts the commits that changed the graph (see
+	// GraphVersion); epoch tells this opening's counts from another's.
+	graphVersion atomic.Uint64
+	epoch        string
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -107,7 +113,7 @@ func Open(ctx context.Context, dir string, cat *graph.Catalogue) (*Store, error)
 	if err != nil {
 		return nil, graph.Unavailable(err, "cannot open %s", path)
 	}
-	s := &Store{cat: cat, path: path, db: db, mem: newMemState(cat), groupClasses: map[string]bool{}}
+	s := &Store{cat: cat, path: path, db: db, mem: newMemState(cat), groupClasses: map[string]bool{}, epoch: graph.NewID()}
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -451,6 +457,9 @@ func (s *Store) write(ctx context.Context, stage func(*txn) error) error {
 	}
 	s.mu.Lock()
 	t.applyTo(s.mem)
+	if t.changesGraph() {
+		s.graphVersion.Add(1)
+	}
 	s.mu.Unlock()
 	return nil
 }

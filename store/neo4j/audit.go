@@ -126,6 +126,9 @@ func writeAudit(ctx context.Context, tx neo4j.ManagedTransaction, by author, at 
 	if len(changes) == 0 {
 		return nil
 	}
+	if err := bumpGraphVersion(ctx, tx, changes); err != nil {
+		return fmt.Errorf("bump graph version: %w", err)
+	}
 	// The run is a property of the entry, written by the same statement:
 	// null (not stored) outside imports.
 	var importRun any

@@ -37,6 +37,8 @@ const (
 //   - audit_subject_id/relfrom_id/relto_id: History and Timelines are
 //     equality seeks on what an entry is about (its subject, a relation's
 //     ends) with a range on id, read in index order (see cypher_audit.go).
+//   - graph_version_key: one (:GraphVersion) node (version.go); MERGE on
+//     it is safe from several writers only with the constraint.
 //   - importscope_key: one ledger header per (source, scope); MERGE on it
 //     is what makes two first runs of a scope meet on one node.
 //   - sighting_key: one sighting per (source, scope, subject); its index
@@ -58,6 +60,7 @@ var schemaCypher = []string{
 	"CREATE INDEX audit_subject_id IF NOT EXISTS FOR (a:Audit) ON (a.subjectId, a.id)",
 	"CREATE INDEX audit_relfrom_id IF NOT EXISTS FOR (a:Audit) ON (a.relFrom, a.id)",
 	"CREATE INDEX audit_relto_id IF NOT EXISTS FOR (a:Audit) ON (a.relTo, a.id)",
+	"CREATE CONSTRAINT graph_version_key IF NOT EXISTS FOR (v:GraphVersion) REQUIRE v.key IS UNIQUE",
 	"CREATE CONSTRAINT importscope_key IF NOT EXISTS FOR (s:ImportScope) REQUIRE (s.source, s.scope) IS UNIQUE",
 	"CREATE CONSTRAINT sighting_key IF NOT EXISTS FOR (s:Sighting) REQUIRE (s.source, s.scope, s.subject) IS UNIQUE",
 	"CREATE INDEX sighting_subject IF NOT EXISTS FOR (s:Sighting) ON (s.subject)",

@@ -56,7 +56,7 @@ func TestOpenTwiceKeepsOneSchema(t *testing.T) {
 		typ, _, _ := neo4j.GetRecordValue[string](rec, "type")
 		got[name] = typ
 	}
-	want := []string{"ci_id", "identifier_key", "record_kind_id", "audit_id", "importscope_key", "sighting_key"}
+	want := []string{"ci_id", "identifier_key", "record_kind_id", "audit_id", "graph_version_key", "importscope_key", "sighting_key"}
 	for _, name := range want {
 		if got[name] != "UNIQUENESS" {
 			t.Errorf("constraint %s: got %q, want UNIQUENESS (all: %v)", name, got[name], got)

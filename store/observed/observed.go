@@ -139,6 +139,10 @@ func (s *Store) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (
 	return call(ctx, s, "Neighbourhood", func(ctx context.Context) (graph.Subgraph, error) { return s.inner.Neighbourhood(ctx, q) })
 }
 
+func (s *Store) GraphVersion(ctx context.Context) (string, error) {
+	return call(ctx, s, "GraphVersion", s.inner.GraphVersion)
+}
+
 func (s *Store) Ping(ctx context.Context) error {
 	return call0(ctx, s, "Ping", s.inner.Ping)
 }

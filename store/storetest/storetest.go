@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Ledger", ledgerCases},
 		{"Copies", copyCases},
 		{"Lifecycle", lifecycleCases},
+		{"GraphVersion", versionCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

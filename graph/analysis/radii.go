@@ -1,0 +1,225 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ripple-cmdb/ripple/graph"
+	"github.com/ripple-cmdb/ripple/graph/impact"
+	"github.com/ripple-cmdb/ripple/graph/itsm"
+	"github.com/ripple-cmdb/ripple/graph/sla"
+)
+
+// cachedCIs bounds each of the analyst's graph caches by the CIs (and, for
+// subgraphs, relations) its entries hold: a few hundred rack-sized blast
+// radii at 100,000 CIs, tens of megabytes.
+const cachedCIs = 250_000
+
+// radius is what a change's targets do when they go down: the blast radius
+// of those that still exist, the CIs it touches (targets included) and the
+// tombstones of the targets that were deleted. It depends on the graph
+// only, so it is computed once per distinct target list and graph version
+// and shared by every change, call and analysis asking for it.
+type radius struct {
+	br   impact.BlastRadius
+	hit  map[string]bool
+	gone []graph.Tombstone
+}
+
+// computeRadius is the radius of targets, at the default depth.
+func computeRadius(ctx context.Context, s graph.Store, targets []string) (*radius, error) {
+	live, _, gone, err := splitLive(ctx, s, targets)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	r := &radius{gone: gone, hit: map[string]bool{}}
+	if len(live) > 0 {
+		if r.br, err = impact.ComputeBlastRadius(ctx, s, live, 0, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range live {
+		r.hit[id] = true
+	}
+	for _, im := range r.br.Impacted {
+		r.hit[im.CI.ID] = true
+	}
+	return r, nil
+}
+
+// callCache is what one analysis call reads, read once within it: each
+// change's radius, from the analyst's cache at the graph version read when
+// the call began (one call sees one graph however many changes it looks
+// at), and the record listings several steps share (fifty SLAs with the
+// same period ask for the same live changes). Records are read fresh by
+// every call, but once within one.
+type callCache struct {
+	a       *Analyst
+	version string
+	byID    map[string]*radius
+	live    map[[2]time.Time][]*itsm.Change
+	// slas holds every SLA by service once listed: a rack takes down
+	// dozens of services, and one listing beats a query per service.
+	slas map[string][]*itsm.SLA
+	// open holds the open incidents by linked CI, once listed.
+	open map[string][]*itsm.Incident
+}
+
+// openIncidentsOn returns the open incidents linked to a CI in any role
+// (as the store's CI filter matches them), newest first, listing every
+// open incident once per analysis.
+func (cc *callCache) openIncidentsOn(ctx context.Context, id string) ([]*itsm.Incident, error) {
+	if cc.open == nil {
+		all, err := cc.a.incidents(ctx, itsm.IncidentFilter{Open: true})
+		if err != nil {
+			return nil, err
+		}
+		cc.open = map[string][]*itsm.Incident{}
+		for _, inc := range all {
+			seen := map[string]bool{}
+			for _, l := range inc.Links() {
+				if !seen[l.CI] {
+					seen[l.CI] = true
+					cc.open[l.CI] = append(cc.open[l.CI], inc)
+				}
+			}
+		}
+	}
+	return cc.open[id], nil
+}
+
+// slasOf returns the SLAs of a service, listing every SLA once per
+// analysis.
+func (cc *callCache) slasOf(ctx context.Context, serviceID string) ([]*itsm.SLA, error) {
+	if cc.slas == nil {
+		all, err := cc.a.ITSM.SLAs(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		cc.slas = map[string][]*itsm.SLA{}
+		for _, s := range all { // in id order, as a listing by service
+			cc.slas[s.ServiceID] = append(cc.slas[s.ServiceID], s)
+		}
+	}
+	return cc.slas[serviceID], nil
+}
+
+// liveChanges lists the changes that may still happen (activeChangeStates)
+// whose window overlaps [from, to], once per analysis and window.
+func (cc *callCache) liveChanges(ctx context.Context, from, to time.Time) ([]*itsm.Change, error) {
+	key := [2]time.Time{from.UTC(), to.UTC()}
+	if cs, ok := cc.live[key]; ok {
+		return cs, nil
+	}
+	cs, err := cc.a.changesIn(ctx, from, to, activeChangeStates)
+	if err == nil {
+		cc.live[key] = cs
+	}
+	return cs, err
+}
+
+func (a *Analyst) newCallCache(ctx context.Context) (*callCache, error) {
+	v, err := a.store().GraphVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("graph version: %w", err)
+	}
+	return &callCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{}}, nil
+}
+
+// of returns the blast radius of c's targets. It is shared: read it only.
+func (cc *callCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius, error) {
+	if r, ok := cc.byID[c.ID]; ok {
+		return r.br, nil
+	}
+	r, err := cc.radius(ctx, c)
+	if err != nil {
+		return impact.BlastRadius{}, fmt.Errorf("blast radius of change %s: %w", c.ID, err)
+	}
+	cc.byID[c.ID] = r
+	return r.br, nil
+}
+
+// radius gets c's radius from the analyst's cache: per distinct target
+// list, the key keeping the targets' order (it orders the sources).
+func (cc *callCache) radius(ctx context.Context, c *itsm.Change) (*radius, error) {
+	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
+	return cc.a.radii.get(ctx, cc.version, key, func(ctx context.Context) (*radius, error) {
+		return computeRadius(ctx, cc.a.store(), c.TargetCIs)
+	})
+}
+
+// prefetchers bounds the radii one analysis computes at once.
+const prefetchers = 4
+
+// prefetch computes the radii of changes an analysis is about to look at
+// side by side, so that a cold cache costs about the largest of them
+// rather than their sum (where the store and the cores allow). Errors are
+// left for of, which asks again and reports them.
+func (cc *callCache) prefetch(ctx context.Context, changes []*itsm.Change) {
+	slots := make(chan struct{}, prefetchers)
+	var wg sync.WaitGroup
+	for _, c := range changes {
+		if cc.byID[c.ID] != nil {
+			continue
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			_, _ = cc.radius(ctx, c) // identical target lists meet in the cache's single flight
+		}()
+	}
+	wg.Wait()
+}
+
+// prefetchPeriods prefetches the radii of the live changes from asOf to
+// the end of the periods containing periodAt of the SLAs: those their
+// budgets will look at.
+func (a *Analyst) prefetchPeriods(ctx context.Context, cc *callCache, slas []*itsm.SLA, periodAt, asOf time.Time) error {
+	var end time.Time
+	for _, s := range slas {
+		cal, err := s.Calendar()
+		if err != nil {
+			continue // the budget reports it
+		}
+		if _, e := sla.PeriodContaining(s.Period, cal.Location(), periodAt); e.After(end) {
+			end = e
+		}
+	}
+	if !end.After(asOf) {
+		return nil
+	}
+	changes, err := cc.liveChanges(ctx, asOf, end)
+	if err != nil {
+		return err
+	}
+	cc.prefetch(ctx, changes)
+	return nil
+}
+
+// hit is the set of CIs the change touches: targets and impacted (after of).
+func (cc *callCache) hit(c *itsm.Change) map[string]bool { return cc.byID[c.ID].hit }
+
+// gone lists the change's targets that were deleted (after of).
+func (cc *callCache) gone(c *itsm.Change) []graph.Tombstone { return cc.byID[c.ID].gone }
+
+// causeSubgraph is every CI whose failure could reach the seeds, plus one
+// hop downstream of them, from the analyst's cache at the current graph
+// version. It is shared: read it only.
+func (a *Analyst) causeSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
+	v, err := a.store().GraphVersion(ctx)
+	if err != nil {
+		return graph.Subgraph{}, fmt.Errorf("graph version: %w", err)
+	}
+	// The subgraph does not depend on the seeds' order.
+	sorted := append([]string(nil), seeds...)
+	sort.Strings(sorted)
+	return a.causes.get(ctx, v, "cause\x00"+strings.Join(sorted, "\x00"), func(ctx context.Context) (graph.Subgraph, error) {
+		return a.readCauseSubgraph(ctx, seeds)
+	})
+}
