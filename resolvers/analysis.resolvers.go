@@ -20,6 +20,22 @@ import (
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
+func (r *blastRadiusResolver) Sources(ctx context.Context, obj *impact.BlastRadius) ([]graph.CI, error) {
+	return r.headCIs(ctx, obj.Sources)
+}
+
+func (r *blastRadiusResolver) Impacted(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error) {
+	return r.impactedList(ctx, obj.Impacted)
+}
+
+func (r *blastRadiusResolver) ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error) {
+	return r.impactedConnection(ctx, obj, first, after)
+}
+
+func (r *blastRadiusResolver) Services(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error) {
+	return r.impactedList(ctx, obj.Services)
+}
+
 func (r *blastRadiusResolver) TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error) {
 	return len(obj.Impacted), nil
 }
@@ -49,11 +65,11 @@ func (r *changeImpactResolver) BlastRadius(ctx context.Context, obj *analysis.Ch
 }
 
 func (r *changeImpactResolver) Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return obj.Blast.Impacted, nil
+	return r.impactedList(ctx, obj.Blast.Impacted)
 }
 
 func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return obj.Blast.Services, nil
+	return r.impactedList(ctx, obj.Blast.Services)
 }
 
 func (r *changeImpactResolver) BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error) {
@@ -74,6 +90,10 @@ func (r *changeImpactResolver) BlastRadiusAfter(ctx context.Context, obj *analys
 
 func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error) {
 	return minutes(obj.PlannedDowntime), nil
+}
+
+func (r *dependencyResolver) Ci(ctx context.Context, obj *impact.Dependency) (*graph.CI, error) {
+	return r.loadersFor(ctx).loadCI(ctx, "ci", obj.CI.ID)
 }
 
 func (r *dependencyResolver) Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error) {
@@ -139,6 +159,10 @@ func (r *graphChangeResolver) ImportRuns(ctx context.Context, obj *asof.Change) 
 	return runs, nil
 }
 
+func (r *impactedCIResolver) Ci(ctx context.Context, obj *impact.Impacted) (*graph.CI, error) {
+	return r.loadersFor(ctx).loadCI(ctx, "ci", obj.CI.ID)
+}
+
 func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {
 	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
 }
@@ -152,12 +176,7 @@ func (r *incidentClocksResolver) ResolutionDue(ctx context.Context, obj *analysi
 }
 
 func (r *mutationResolver) AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
-	ci, err := r.Analyst.AssessChange(ctx, changeID)
-	if err != nil {
-		return nil, err
-	}
-	r.primeBlast(ctx, ci.Blast)
-	return ci, nil
+	return r.Analyst.AssessChange(ctx, changeID)
 }
 
 func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string, asOf *time.Time) (*impact.BlastRadius, error) {
@@ -172,13 +191,6 @@ func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDept
 	br, err := impact.ComputeBlastRadius(ctx, tr, ciIds, depth, types)
 	if err != nil {
 		return nil, err
-	}
-	// Every CI on an explaining path is a source or impacted, so priming
-	// them makes resolving paths free.
-	l := r.loadersFor(ctx)
-	l.prime(ctx, br.Sources...)
-	for _, im := range br.Impacted {
-		l.prime(ctx, im.CI)
 	}
 	return &br, nil
 }
@@ -196,11 +208,16 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 	if err != nil {
 		return nil, err
 	}
-	// Paths run through dependencies only, plus the asking CI, which the
-	// loader fetches once for all paths.
-	l := r.loadersFor(ctx)
-	for _, d := range deps {
-		l.prime(ctx, d.CI)
+	// Paths run through dependencies only, plus the asking CI: one batch
+	// reads every CI the list shows.
+	if selects(ctx, "ci") || selects(ctx, "path") {
+		ids := make([]string, 0, len(deps)+1)
+		for _, d := range deps {
+			ids = append(ids, d.CI.ID)
+		}
+		if err := r.loadersFor(ctx).preload(ctx, append(ids, ciID)); err != nil {
+			return nil, err
+		}
 	}
 	return deps, nil
 }
@@ -210,12 +227,7 @@ func (r *queryResolver) GraphDiff(ctx context.Context, from time.Time, to time.T
 }
 
 func (r *queryResolver) ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
-	ci, err := r.Analyst.ChangeImpact(ctx, changeID)
-	if err != nil {
-		return nil, err
-	}
-	r.primeBlast(ctx, ci.Blast)
-	return ci, nil
+	return r.Analyst.ChangeImpact(ctx, changeID)
 }
 
 func (r *queryResolver) RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error) {

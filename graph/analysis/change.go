@@ -305,10 +305,19 @@ func (r SLARisk) String() string {
 // to stay available.
 func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impact.BlastRadius, now time.Time, blasts *blastCache) ([]SLARisk, error) {
 	var out []SLARisk
-	for _, svc := range downServices(a.store().Catalogue(), br) {
-		slas, err := a.ITSM.SLAs(ctx, svc.ID)
+	for _, head := range downServices(a.store().Catalogue(), br) {
+		slas, err := a.ITSM.SLAs(ctx, head.ID)
 		if err != nil {
 			return nil, err
+		}
+		if len(slas) == 0 {
+			continue
+		}
+		// The blast radius names CIs by their heads; a risk shows the
+		// service whole.
+		svc, err := a.store().GetCI(ctx, head.ID)
+		if err != nil {
+			return nil, fmt.Errorf("service %s at risk: %w", head.ID, err)
 		}
 		for _, s := range slas {
 			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, blasts)
@@ -337,8 +346,8 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 
 // downServices are the services a change takes DOWN: those its blast radius
 // takes down, and targets that are services themselves.
-func downServices(cat *graph.Catalogue, br impact.BlastRadius) []graph.CI {
-	var out []graph.CI
+func downServices(cat *graph.Catalogue, br impact.BlastRadius) []graph.CIHead {
+	var out []graph.CIHead
 	for _, src := range br.Sources {
 		if cat.IsService(src.Class) {
 			out = append(out, src)

@@ -96,7 +96,11 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 			v.gap(id, "reached by a relation at the instant, but the CI's state then is not recorded")
 			continue
 		}
-		sub.Nodes[id] = &graph.Node{CI: ci, Depth: depth[id], Members: members[id]}
+		node := &graph.Node{CI: ci.Head(), Depth: depth[id], Members: members[id]}
+		if _, group := members[id]; group {
+			node.Attributes = ci.Attributes // the threshold of healthy members
+		}
+		sub.Nodes[id] = node
 	}
 	return sub, nil
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
-// Impacted is one CI hit by a failure.
+// Impacted is one CI hit by a failure. It names the CI by its head: a
+// response that shows more of it loads it.
 type Impacted struct {
-	CI       graph.CI
+	CI       graph.CIHead
 	Distance int
 	Effect   Effect
 	// Path is one shortest explaining path of CI ids, from a failed CI to
@@ -22,7 +23,7 @@ type Impacted struct {
 // BlastRadius is everything that fails or degrades when the sources go down
 // together.
 type BlastRadius struct {
-	Sources []graph.CI
+	Sources []graph.CIHead
 	// Impacted excludes the sources and is ordered by distance, then name.
 	Impacted []Impacted
 	// Services are the impacted business and application services.
@@ -123,7 +124,7 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 
 // Dependency is a CI that another CI needs, directly or transitively.
 type Dependency struct {
-	CI       graph.CI
+	CI       graph.CIHead
 	Distance int
 	// Path runs from the asking CI to this dependency, both included.
 	Path []string
@@ -189,7 +190,7 @@ func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dep
 	return deps
 }
 
-func less(d1 int, a graph.CI, d2 int, b graph.CI) bool {
+func less(d1 int, a graph.CIHead, d2 int, b graph.CIHead) bool {
 	if d1 != d2 {
 		return d1 < d2
 	}

@@ -138,10 +138,10 @@ func (w *walk) run(ctx context.Context, m *memState, seeds []int32) error {
 // (copies plus GC write barriers) than the second pass. Each edge is found
 // from exactly one end, so none repeats.
 //
-// Nodes hold the stored CIs themselves, not copies: a stored CI is never
-// modified (a write stores a new one), and graph.Traverser makes a
-// Subgraph's CIs read-only for callers. Copying every reached CI's maps
-// was most of the cost of a large blast radius and most of its garbage.
+// Nodes hold CI heads, whose strings share their bytes with the stored
+// CIs, and a redundancy group's attributes are the stored map itself: a
+// stored CI is never modified (a write stores a new one), and
+// graph.Traverser makes a Subgraph read-only for callers.
 func (s *Store) materialise(w *walk) graph.Subgraph {
 	m := s.mem
 	edges := make([]graph.Relation, 0, w.edges)
@@ -166,10 +166,10 @@ func (s *Store) materialise(w *walk) graph.Subgraph {
 	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
 	for i, slot := range w.queue {
 		ci := m.nodes[slot].ci
-		nodes[i] = graph.Node{CI: *ci, Depth: int(w.depth[slot]), Members: s.members(slot)}
-		// Capped, so that a caller appending to a node's identifiers gets
-		// a new array rather than writing past the stored CI's.
-		nodes[i].CI.Identifiers = ci.Identifiers[:len(ci.Identifiers):len(ci.Identifiers)]
+		nodes[i] = graph.Node{CI: ci.Head(), Depth: int(w.depth[slot])}
+		if members := s.members(slot); members > 0 {
+			nodes[i].Members, nodes[i].Attributes = members, ci.Attributes
+		}
 		sub.Nodes[ci.ID] = &nodes[i]
 	}
 	return sub
