@@ -24,16 +24,8 @@ func (r *blastRadiusResolver) Sources(ctx context.Context, obj *impact.BlastRadi
 	return r.headCIs(ctx, obj.Sources)
 }
 
-func (r *blastRadiusResolver) Impacted(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error) {
-	return r.impactedList(ctx, obj.Impacted)
-}
-
 func (r *blastRadiusResolver) ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error) {
 	return r.impactedConnection(ctx, obj, first, after)
-}
-
-func (r *blastRadiusResolver) Services(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error) {
-	return r.impactedList(ctx, obj.Services)
 }
 
 func (r *blastRadiusResolver) TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error) {
@@ -65,11 +57,11 @@ func (r *changeImpactResolver) BlastRadius(ctx context.Context, obj *analysis.Ch
 }
 
 func (r *changeImpactResolver) Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return r.impactedList(ctx, obj.Blast.Impacted)
+	return obj.Blast.Impacted, nil
 }
 
 func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return r.impactedList(ctx, obj.Blast.Services)
+	return obj.Blast.Services, nil
 }
 
 func (r *changeImpactResolver) BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error) {
@@ -92,12 +84,20 @@ func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *
 	return minutes(obj.PlannedDowntime), nil
 }
 
-func (r *dependencyResolver) Ci(ctx context.Context, obj *impact.Dependency) (*graph.CI, error) {
-	return r.loadersFor(ctx).loadCI(ctx, "ci", obj.CI.ID)
+func (r *dependencyResolver) Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error) {
+	heads := make([]graph.CIHead, len(objs))
+	for i, o := range objs {
+		heads[i] = o.CI
+	}
+	return r.cisOfHeads(ctx, heads)
 }
 
-func (r *dependencyResolver) Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error) {
-	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+func (r *dependencyResolver) Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error) {
+	paths := make([][]string, len(objs))
+	for i, o := range objs {
+		paths[i] = o.Path
+	}
+	return r.loadPaths(ctx, paths)
 }
 
 func (r *evidenceResolver) ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
@@ -159,12 +159,20 @@ func (r *graphChangeResolver) ImportRuns(ctx context.Context, obj *asof.Change) 
 	return runs, nil
 }
 
-func (r *impactedCIResolver) Ci(ctx context.Context, obj *impact.Impacted) (*graph.CI, error) {
-	return r.loadersFor(ctx).loadCI(ctx, "ci", obj.CI.ID)
+func (r *impactedCIResolver) Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error) {
+	heads := make([]graph.CIHead, len(objs))
+	for i, o := range objs {
+		heads[i] = o.CI
+	}
+	return r.cisOfHeads(ctx, heads)
 }
 
-func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {
-	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+func (r *impactedCIResolver) Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error) {
+	paths := make([][]string, len(objs))
+	for i, o := range objs {
+		paths[i] = o.Path
+	}
+	return r.loadPaths(ctx, paths)
 }
 
 func (r *incidentClocksResolver) ResponseDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error) {
@@ -207,17 +215,6 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 	deps, err := impact.ComputeDependencies(ctx, tr, ciID, depth, types)
 	if err != nil {
 		return nil, err
-	}
-	// Paths run through dependencies only, plus the asking CI: one batch
-	// reads every CI the list shows.
-	if selects(ctx, "ci") || selects(ctx, "path") {
-		ids := make([]string, 0, len(deps)+1)
-		for _, d := range deps {
-			ids = append(ids, d.CI.ID)
-		}
-		if err := r.loadersFor(ctx).preload(ctx, append(ids, ciID)); err != nil {
-			return nil, err
-		}
 	}
 	return deps, nil
 }

@@ -187,23 +187,21 @@ func (l *loaders) prime(ctx context.Context, cis ...graph.CI) {
 	}
 }
 
-// preload reads the CIs with these ids in one store call and primes the
-// CI loader with them, so that the items of a list the operation is about
-// to resolve (a page of a blast radius) find their CIs without waiting for
-// a batch window each. Ids already loaded are read again: callers preload
-// before resolving items, when nothing is loaded yet.
-func (l *loaders) preload(ctx context.Context, ids []string) error {
+// preload reads the CIs with these ids in one store call, without waiting
+// for a batch window (a batch resolver already holds every id of its
+// list), and primes the CI loader with them for the fields that follow.
+func (l *loaders) preload(ctx context.Context, ids []string) (map[string]graph.CI, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	found, err := l.reader.CIsByIDs(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for id, ci := range found {
 		l.cis.Prime(ctx, id, &ci)
 	}
-	return nil
+	return found, nil
 }
 
 // forget drops everything cached: a mutation may have changed any of it.

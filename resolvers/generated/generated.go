@@ -985,9 +985,9 @@ type AuditEntryResolver interface {
 }
 type BlastRadiusResolver interface {
 	Sources(ctx context.Context, obj *impact.BlastRadius) ([]graph.CI, error)
-	Impacted(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error)
+
 	ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error)
-	Services(ctx context.Context, obj *impact.BlastRadius) ([]impact.Impacted, error)
+
 	TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error)
 }
 type CIResolver interface {
@@ -1037,9 +1037,9 @@ type CorrelationResolver interface {
 	WindowMinutes(ctx context.Context, obj *itsm.Correlation) (float64, error)
 }
 type DependencyResolver interface {
-	Ci(ctx context.Context, obj *impact.Dependency) (*graph.CI, error)
+	Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error)
 
-	Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error)
+	Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error)
 }
 type EventResolver interface {
 	Severity(ctx context.Context, obj *events.Event) (*string, error)
@@ -1090,9 +1090,9 @@ type GroupingResolver interface {
 	Explanation(ctx context.Context, obj *itsm.Grouping) (string, error)
 }
 type ImpactedCIResolver interface {
-	Ci(ctx context.Context, obj *impact.Impacted) (*graph.CI, error)
+	Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error)
 
-	Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error)
+	Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error)
 }
 type ImportProblemResolver interface {
 	At(ctx context.Context, obj *importers.Problem) (*string, error)
@@ -11776,7 +11776,7 @@ func (ec *executionContext) _BlastRadius_impacted(ctx context.Context, field gra
 			return ec.fieldContext_BlastRadius_impacted(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.BlastRadius().Impacted(ctx, obj)
+			return obj.Impacted, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
@@ -11790,8 +11790,8 @@ func (ec *executionContext) fieldContext_BlastRadius_impacted(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "BlastRadius",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImpactedCI(ctx, field)
 		},
@@ -11852,7 +11852,7 @@ func (ec *executionContext) _BlastRadius_services(ctx context.Context, field gra
 			return ec.fieldContext_BlastRadius_services(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.BlastRadius().Services(ctx, obj)
+			return obj.Services, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
@@ -11866,8 +11866,8 @@ func (ec *executionContext) fieldContext_BlastRadius_services(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "BlastRadius",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImpactedCI(ctx, field)
 		},
@@ -14927,7 +14927,7 @@ func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Dependency_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Dependency().Ci(ctx, obj)
+			return ec.resolveBatch_Dependency_ci(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
@@ -14948,6 +14948,29 @@ func (ec *executionContext) fieldContext_Dependency_ci(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
+	resolver := ec.Resolvers.Dependency()
+	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Ci(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Dependency.ci",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Ci(ctx, []*impact.Dependency{obj})
+	return graphql.ResolveBatchSingleResult[*graph.CI](
+		ctx,
+		results,
+		err,
+		"Dependency.ci",
+	)
 }
 
 func (ec *executionContext) _Dependency_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
@@ -14982,7 +15005,7 @@ func (ec *executionContext) _Dependency_path(ctx context.Context, field graphql.
 			return ec.fieldContext_Dependency_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Dependency().Path(ctx, obj)
+			return ec.resolveBatch_Dependency_path(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -15003,6 +15026,29 @@ func (ec *executionContext) fieldContext_Dependency_path(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Dependency_path(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
+	resolver := ec.Resolvers.Dependency()
+	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Path(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Dependency.path",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Path(ctx, []*impact.Dependency{obj})
+	return graphql.ResolveBatchSingleResult[[]graph.CI](
+		ctx,
+		results,
+		err,
+		"Dependency.path",
+	)
 }
 
 func (ec *executionContext) _EffectCount_effect(ctx context.Context, field graphql.CollectedField, obj *impact.EffectCount) (ret graphql.Marshaler) {
@@ -17401,7 +17447,7 @@ func (ec *executionContext) _ImpactedCI_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_ImpactedCI_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ImpactedCI().Ci(ctx, obj)
+			return ec.resolveBatch_ImpactedCI_ci(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
@@ -17422,6 +17468,29 @@ func (ec *executionContext) fieldContext_ImpactedCI_ci(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_ImpactedCI_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
+	resolver := ec.Resolvers.ImpactedCI()
+	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Ci(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"ImpactedCI.ci",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Ci(ctx, []*impact.Impacted{obj})
+	return graphql.ResolveBatchSingleResult[*graph.CI](
+		ctx,
+		results,
+		err,
+		"ImpactedCI.ci",
+	)
 }
 
 func (ec *executionContext) _ImpactedCI_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
@@ -17479,7 +17548,7 @@ func (ec *executionContext) _ImpactedCI_path(ctx context.Context, field graphql.
 			return ec.fieldContext_ImpactedCI_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ImpactedCI().Path(ctx, obj)
+			return ec.resolveBatch_ImpactedCI_path(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -17500,6 +17569,29 @@ func (ec *executionContext) fieldContext_ImpactedCI_path(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_ImpactedCI_path(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
+	resolver := ec.Resolvers.ImpactedCI()
+	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Path(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"ImpactedCI.path",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Path(ctx, []*impact.Impacted{obj})
+	return graphql.ResolveBatchSingleResult[[]graph.CI](
+		ctx,
+		results,
+		err,
+		"ImpactedCI.path",
+	)
 }
 
 func (ec *executionContext) _ImpactedCIConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
@@ -31536,11 +31628,10 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 					return ec._BlastRadius_sources(ctx, field, obj)
 				})
 		case "impacted":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._BlastRadius_impacted(ctx, field, obj)
-				})
+			out.Values[i] = ec._BlastRadius_impacted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "impactedConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -31548,11 +31639,10 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 					return ec._BlastRadius_impactedConnection(ctx, field, obj)
 				})
 		case "services":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._BlastRadius_services(ctx, field, obj)
-				})
+			out.Values[i] = ec._BlastRadius_services(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "totalCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -38057,6 +38147,7 @@ func (ec *executionContext) marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋri
 }
 
 func (ec *executionContext) marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependencyᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Dependency) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Dependency", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -38435,6 +38526,7 @@ func (ec *executionContext) marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋri
 }
 
 func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "ImpactedCI", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
