@@ -73,9 +73,8 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 	// repeated in q.Seeds was reached once. The impacted are sorted as
 	// small keys, not as Impacted values ten times their size.
 	type key struct {
-		d        int32
-		n        int32
-		name, id string
+		impactedKey
+		n int32
 	}
 	var hit []key
 	pathLen := 0
@@ -88,25 +87,14 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 			continue
 		}
 		id := g.ids[n]
-		hit = append(hit, key{d: d, n: n, name: sub.Nodes[id].CI.Name, id: id})
+		hit = append(hit, key{impactedKey: impactedKey{distance: int(d), name: sub.Nodes[id].CI.Name, id: id}, n: n})
 		pathLen += int(d) + 1
 	}
-	slices.SortFunc(hit, func(a, b key) int {
-		if a.d != b.d {
-			return int(a.d - b.d)
-		}
-		switch {
-		case graph.CursorLess(a.name, a.id, b.name, b.id):
-			return -1
-		case graph.CursorLess(b.name, b.id, a.name, a.id):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(hit, func(a, b key) int { return a.compare(b.impactedKey) })
 	br.Impacted = make([]Impacted, len(hit))
 	paths := make([]string, pathLen) // one backing array for every path
 	for i, k := range hit {
-		d := int(k.d)
+		d := k.distance
 		path := paths[: d+1 : d+1]
 		paths = paths[d+1:]
 		for j, cur := d, k.n; j >= 0; j, cur = j-1, w.parent[cur] {
