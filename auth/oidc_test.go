@@ -2,6 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +61,119 @@ func TestOIDC(t *testing.T) {
 
 	if _, err := auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: "http://127.0.0.1:1", Audience: "ripple"}); err == nil {
 		t.Error("unreachable issuer accepted at start")
+	}
+}
+
+// The whole sign-in the console runs, over HTTP against the real provider:
+// authorization request with PKCE (S256), the login form, the code back at
+// the redirect URI, the code exchange with the verifier; the ID token it
+// returns is accepted by Ripple's verifier with the user's roles and the
+// configured subject claim. The provider refuses what it must: a redirect
+// URI it does not know, an exchange without or with the wrong verifier, a
+// code used twice.
+func TestOIDCSignIn(t *testing.T) {
+	ctx := context.Background()
+	op := oidctest.New(t)
+	v, err := auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: op.URL, Audience: op.ClientID, SubjectClaim: "preferred_username"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const redirect = "http://127.0.0.1:8080/signin/callback"
+	verifier := "a-verifier-of-at-least-43-characters-0123456789abcdef"
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	authorize := func(t *testing.T, redirectURI string) *http.Response {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {op.ClientID}, "redirect_uri": {redirectURI},
+			"scope": {"openid profile email"}, "state": {"st-1"}, "nonce": {"n-1"},
+			"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		res, err := c.Get(op.URL + "/authorize?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	// signIn goes from the authorization request to the code.
+	signIn := func(t *testing.T, username string) (code string) {
+		t.Helper()
+		res := authorize(t, redirect)
+		login, err := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusFound || err != nil || login.Path != "/login" {
+			t.Fatalf("authorize: %d, to %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		form := url.Values{"id": {login.Query().Get("authRequestID")}, "username": {username}, "action": {"login"}}
+		res, err = c.PostForm(op.URL+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		for res.StatusCode == http.StatusFound && !strings.HasPrefix(res.Header.Get("Location"), redirect) {
+			if res, err = c.Get(res.Header.Get("Location")); err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		back, err := url.Parse(res.Header.Get("Location"))
+		if err != nil || back.Query().Get("state") != "st-1" || back.Query().Get("code") == "" {
+			t.Fatalf("back at the client: %d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		return back.Query().Get("code")
+	}
+	exchange := func(t *testing.T, code, verifier string) (int, map[string]any) {
+		t.Helper()
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "client_id": {op.ClientID}}
+		if verifier != "" {
+			form.Set("code_verifier", verifier)
+		}
+		res, err := c.PostForm(op.URL+"/oauth/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+
+	code := signIn(t, "carl")
+	status, body := exchange(t, code, verifier)
+	idToken, _ := body["id_token"].(string)
+	if status != http.StatusOK || idToken == "" {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	p, err := v.Verify(ctx, idToken)
+	if err != nil || p.Subject != "carl" || len(p.Roles) != 1 || p.Roles[0] != auth.RoleChangeManager {
+		t.Fatalf("the ID token as Ripple reads it: %+v %v", p, err)
+	}
+	if status, body := exchange(t, code, verifier); status == http.StatusOK {
+		t.Errorf("a code used twice was exchanged again: %v", body)
+	}
+
+	for name, verifier := range map[string]string{"no verifier": "", "wrong verifier": "another-verifier-of-at-least-43-characters-0123456"} {
+		if status, body := exchange(t, signIn(t, "vera"), verifier); status == http.StatusOK || body["error"] != "invalid_grant" && body["error"] != "invalid_request" {
+			t.Errorf("%s: %d %v", name, status, body)
+		}
+	}
+
+	if res := authorize(t, "http://127.0.0.1:8080/elsewhere"); res.StatusCode == http.StatusFound {
+		t.Errorf("an unregistered redirect URI was sent to: %q", res.Header.Get("Location"))
+	}
+
+	// An unknown user is told so at the form, and nothing is issued.
+	res := authorize(t, redirect)
+	login, _ := url.Parse(res.Header.Get("Location"))
+	res, err = c.PostForm(op.URL+"/login", url.Values{"id": {login.Query().Get("authRequestID")}, "username": {"mallory"}, "action": {"login"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `no user named &#34;mallory&#34;`) {
+		t.Errorf("unknown user: %d %s", res.StatusCode, page)
 	}
 }

@@ -2,6 +2,8 @@
 // worktree, on a free loopback port, with the embedded store in a temp dir.
 // With opts.tokens it runs with --auth token, after `ripple token create`
 // made each token in the same store; their secrets come back in tokens.
+// With opts.oidc ({ issuer, audience, subjectClaim? }) it also accepts that
+// issuer's tokens (--auth oidc, or token,oidc with opts.tokens: the last --auth counts).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -40,6 +42,7 @@ export async function startRipple(opts = {}) {
   const log = [];
   const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data, '--log-format', 'json', '--log-level', 'warn'];
   if (opts.tokens) args.push('--auth', 'token');
+  if (opts.oidc) args.push('--auth', opts.tokens ? 'token,oidc' : 'oidc', '--oidc-issuer', opts.oidc.issuer, '--oidc-audience', opts.oidc.audience, '--oidc-subject-claim', opts.oidc.subjectClaim ?? 'sub');
   const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => log.push(String(d)));
   proc.stderr.on('data', (d) => log.push(String(d)));

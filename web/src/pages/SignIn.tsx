@@ -132,7 +132,8 @@ export function SignInCallbackPage() {
   }
   return (
     <div className="page narrow">
-      <h1>Signing in…</h1>
+      {/* A failed sign-in says so in its heading too, not "Signing in…" over the error. */}
+      <h1>{error ? 'Not signed in' : 'Signing in…'}</h1>
       {error ? (
         <>
           <ErrorBox error={error} title="Single sign-on failed" />

@@ -1,0 +1,89 @@
+package oidctest
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// The login step: the authorization endpoint sends the browser to
+// loginPath?authRequestID=ID; the form asks for a username (no password:
+// it is a test provider) and, once it names a user, sends the browser back
+// to the authorization endpoint's callback, which redirects to the client
+// with a code. Cancel sends the client an access_denied error instead.
+const (
+	loginPath         = "/login"
+	loginRequestParam = "authRequestID"
+)
+
+type loginForm struct {
+	store    *storage
+	callback func(context.Context, string) string
+	provider *op.Provider
+}
+
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign in — test OpenID provider</title></head>
+<body>
+<main>
+<h1>Sign in to the test OpenID provider</h1>
+{{if .Error}}<p role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="/login">
+<input type="hidden" name="id" value="{{.ID}}">
+<p><label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" autofocus value="{{.Username}}"></p>
+<p><button type="submit" name="action" value="login">Continue</button>
+<button type="submit" name="action" value="cancel">Cancel</button></p>
+</form>
+</main>
+</body>
+</html>
+`))
+
+type loginView struct {
+	ID, Username, Error string
+}
+
+func (l *loginForm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		l.render(w, http.StatusOK, loginView{ID: r.URL.Query().Get(loginRequestParam)})
+	case http.MethodPost:
+		l.submit(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (l *loginForm) submit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "cannot parse the form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	id, username := r.PostForm.Get("id"), r.PostForm.Get("username")
+	if r.PostForm.Get("action") == "cancel" {
+		req, err := l.store.AuthRequestByID(r.Context(), id)
+		if err != nil {
+			l.render(w, http.StatusBadRequest, loginView{ID: id, Error: err.Error()})
+			return
+		}
+		op.AuthRequestError(w, r, req, oidc.ErrAccessDenied().WithDescription("the user cancelled the sign-in"), l.provider)
+		return
+	}
+	if err := l.store.login(id, username); err != nil {
+		l.render(w, http.StatusOK, loginView{ID: id, Username: username, Error: err.Error()})
+		return
+	}
+	http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
+}
+
+func (l *loginForm) render(w http.ResponseWriter, status int, v loginView) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = loginPage.Execute(w, v)
+}
