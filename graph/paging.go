@@ -45,6 +45,10 @@ func (p Page) Cursor() (cursor, field string) {
 	return p.After, "after"
 }
 
+// CheckPage validates a page of an in-memory listing (see PageWindow): no
+// mixed directions, a size in range (DefaultPageSize when zero).
+func CheckPage(p Page) (Page, error) { return checkPageSize(p) }
+
 // checkPageSize rejects pages mixing the two directions, checks the size
 // and applies the default one.
 func checkPageSize(p Page) (Page, error) {

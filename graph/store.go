@@ -119,11 +119,8 @@ type Traverser interface {
 	// Errors: INVALID_INPUT (bad seed id, unknown type, depth out of range),
 	// NOT_FOUND (field "ciIds[i]" when a seed does not exist).
 	//
-	// The CIs in the Subgraph are read-only snapshots: a store may share
-	// their attribute, identifier and provenance maps and slices with its
-	// own copy and with other callers (copying every reached CI was most of
-	// the cost of a large traversal), so a caller that wants to change one
-	// copies it first.
+	// Nodes carry CI heads, not whole CIs (see Node): the algorithms need
+	// no more, and a response loads what it shows of the CIs it returns.
 	Neighbourhood(ctx context.Context, q NeighbourhoodQuery) (Subgraph, error)
 
 	// Catalogue returns the catalogue the store validates against.
@@ -221,14 +218,41 @@ type NeighbourhoodQuery struct {
 	Types []string
 }
 
-// Node is a CI reached by a traversal.
+// CIHead is the part of a CI the graph algorithms read and report: what
+// names and classifies it. A traversal returns heads, not whole CIs, and a
+// response that shows more of a CI loads it (CIsByIDs) for what it returns
+// only: reading, sending and decoding every reached CI whole was most of the
+// cost of a large blast radius.
+type CIHead struct {
+	ID          string
+	Name        string
+	Class       string
+	Criticality Criticality
+	// Owner is the team that runs the CI: root cause learns monitoring
+	// coverage and noise per owner.
+	Owner string
+}
+
+// Head returns the CI's head.
+func (c CI) Head() CIHead {
+	return CIHead{ID: c.ID, Name: c.Name, Class: c.Class, Criticality: c.Criticality, Owner: c.Owner}
+}
+
+// Node is a CI reached by a traversal: its head and what the traversal
+// found about it.
 type Node struct {
-	CI CI
+	CI CIHead
 	// Depth is the BFS hop count from the nearest seed (0 for seeds).
 	Depth int
 	// Members is, for redundancy groups, the number of CIs that are members
 	// of it through any grouping relation (reached by the traversal or not).
 	Members int
+	// Attributes are, for redundancy groups, the CI's attributes, which
+	// hold the threshold of healthy members (impact.RequiredHealthy).
+	// Stores leave them nil for other classes; a caller that needs other
+	// attributes loads the CIs. Read-only: a store may share the map with
+	// its own copy.
+	Attributes map[string]any
 }
 
 // Subgraph is the result of a traversal: nodes by id and the traversable

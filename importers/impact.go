@@ -40,7 +40,7 @@ func (p *planner) impactDelta(ctx context.Context, added []addedRelation) ([]Ser
 	}
 	ov := newOverlay(p.cat)
 	names := map[string]CIEnd{}
-	note := func(ci graph.CI) { names[ci.ID] = CIEnd{ID: ci.ID, Name: ci.Name, Class: ci.Class} }
+	note := func(ci graph.CIHead) { names[ci.ID] = CIEnd{ID: ci.ID, Name: ci.Name, Class: ci.Class} }
 	var services []string
 	isService := map[string]bool{}
 	addService := func(id, class string) {

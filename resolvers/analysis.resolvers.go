@@ -20,6 +20,14 @@ import (
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
+func (r *blastRadiusResolver) Sources(ctx context.Context, obj *impact.BlastRadius) ([]graph.CI, error) {
+	return r.headCIs(ctx, obj.Sources)
+}
+
+func (r *blastRadiusResolver) ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error) {
+	return r.impactedConnection(ctx, obj, first, after)
+}
+
 func (r *blastRadiusResolver) TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error) {
 	return len(obj.Impacted), nil
 }
@@ -76,8 +84,20 @@ func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *
 	return minutes(obj.PlannedDowntime), nil
 }
 
-func (r *dependencyResolver) Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error) {
-	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+func (r *dependencyResolver) Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error) {
+	heads := make([]graph.CIHead, len(objs))
+	for i, o := range objs {
+		heads[i] = o.CI
+	}
+	return r.cisOfHeads(ctx, heads)
+}
+
+func (r *dependencyResolver) Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error) {
+	paths := make([][]string, len(objs))
+	for i, o := range objs {
+		paths[i] = o.Path
+	}
+	return r.loadPaths(ctx, paths)
 }
 
 func (r *evidenceResolver) ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
@@ -139,8 +159,20 @@ func (r *graphChangeResolver) ImportRuns(ctx context.Context, obj *asof.Change) 
 	return runs, nil
 }
 
-func (r *impactedCIResolver) Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error) {
-	return r.loadersFor(ctx).loadCIs(ctx, obj.Path)
+func (r *impactedCIResolver) Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error) {
+	heads := make([]graph.CIHead, len(objs))
+	for i, o := range objs {
+		heads[i] = o.CI
+	}
+	return r.cisOfHeads(ctx, heads)
+}
+
+func (r *impactedCIResolver) Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error) {
+	paths := make([][]string, len(objs))
+	for i, o := range objs {
+		paths[i] = o.Path
+	}
+	return r.loadPaths(ctx, paths)
 }
 
 func (r *incidentClocksResolver) ResponseDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error) {
@@ -152,12 +184,7 @@ func (r *incidentClocksResolver) ResolutionDue(ctx context.Context, obj *analysi
 }
 
 func (r *mutationResolver) AssessChange(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
-	ci, err := r.Analyst.AssessChange(ctx, changeID)
-	if err != nil {
-		return nil, err
-	}
-	r.primeBlast(ctx, ci.Blast)
-	return ci, nil
+	return r.Analyst.AssessChange(ctx, changeID)
 }
 
 func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string, asOf *time.Time) (*impact.BlastRadius, error) {
@@ -172,13 +199,6 @@ func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDept
 	br, err := impact.ComputeBlastRadius(ctx, tr, ciIds, depth, types)
 	if err != nil {
 		return nil, err
-	}
-	// Every CI on an explaining path is a source or impacted, so priming
-	// them makes resolving paths free.
-	l := r.loadersFor(ctx)
-	l.prime(ctx, br.Sources...)
-	for _, im := range br.Impacted {
-		l.prime(ctx, im.CI)
 	}
 	return &br, nil
 }
@@ -196,12 +216,6 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 	if err != nil {
 		return nil, err
 	}
-	// Paths run through dependencies only, plus the asking CI, which the
-	// loader fetches once for all paths.
-	l := r.loadersFor(ctx)
-	for _, d := range deps {
-		l.prime(ctx, d.CI)
-	}
 	return deps, nil
 }
 
@@ -210,12 +224,7 @@ func (r *queryResolver) GraphDiff(ctx context.Context, from time.Time, to time.T
 }
 
 func (r *queryResolver) ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error) {
-	ci, err := r.Analyst.ChangeImpact(ctx, changeID)
-	if err != nil {
-		return nil, err
-	}
-	r.primeBlast(ctx, ci.Blast)
-	return ci, nil
+	return r.Analyst.ChangeImpact(ctx, changeID)
 }
 
 func (r *queryResolver) RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error) {

@@ -205,10 +205,6 @@ func (r *Resolver) blastOfTargetsAt(ctx context.Context, targets []string, at ti
 	if err != nil {
 		return nil, err
 	}
-	pv.loaders.prime(ctx, tb.Blast.Sources...)
-	for _, im := range tb.Blast.Impacted {
-		pv.loaders.prime(ctx, im.CI)
-	}
 	st := historyStatus(v)
 	return &model.BlastRadiusAsOf{AsOf: v.Instant(), BlastRadius: &tb.Blast, History: &st, MissingCiIds: tb.Missing}, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ripple-cmdb/ripple/graph"
 	"github.com/ripple-cmdb/ripple/graph/correlate"
-	"github.com/ripple-cmdb/ripple/graph/impact"
 	"github.com/ripple-cmdb/ripple/graph/itsm"
 	"github.com/ripple-cmdb/ripple/graph/sla"
 	"github.com/ripple-cmdb/ripple/resolvers/model"
@@ -211,16 +210,6 @@ func dueOf(c *itsm.ClockStatus) *time.Time {
 
 // maxCandidates bounds rootCauseCandidates(first).
 const maxCandidates = 100
-
-// primeBlast records the CIs of a blast radius in the operation's loader,
-// so explaining paths and shared CIs resolve without store calls.
-func (r *Resolver) primeBlast(ctx context.Context, br impact.BlastRadius) {
-	l := r.loadersFor(ctx)
-	l.prime(ctx, br.Sources...)
-	for _, im := range br.Impacted {
-		l.prime(ctx, im.CI)
-	}
-}
 
 // serviceHours renders an SLA's service hours as a JSON object.
 func serviceHours(a *itsm.SLA) (map[string]any, error) {

@@ -67,6 +67,7 @@ func complexityRoot() generated.ComplexityRoot {
 	c.Query.BlastRadius = func(child int, ciIDs []string, _ *int, _ []string, _ *time.Time) int { return child + len(ciIDs) }
 	c.BlastRadius.Sources = func(child int) int { return times(sourcesSize, child) }
 	c.BlastRadius.Impacted = func(child int) int { return times(impactedSize, child) }
+	c.BlastRadius.ImpactedConnection = func(child int, first *int, _ *string) int { return times(pageSize(first), child) }
 	c.BlastRadius.Services = func(child int) int { return times(servicesSize, child) }
 	c.ImpactedCI.Path = func(child int) int { return times(pathLength, child) }
 	c.Query.Dependencies = func(child int, _ string, _ *int, _ []string, _ *time.Time) int { return times(impactedSize, child) }

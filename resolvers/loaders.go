@@ -24,6 +24,8 @@ const loaderWait = 5 * time.Millisecond
 // of N CIs costs a bounded number of store calls instead of N. They cache
 // for the life of the operation only, so no request sees another's data.
 type loaders struct {
+	// reader is what the loaders read, for preload.
+	reader    batchReader
 	cis       *dataloader.Loader[string, *graph.CI]
 	relations *dataloader.Loader[relationsKey, []graph.Relation]
 	// sightings holds each CI's import sightings (see import.go).
@@ -56,6 +58,7 @@ type batchReader interface {
 
 func newLoaders(s batchReader) *loaders {
 	return &loaders{
+		reader: s,
 		cis: dataloader.NewBatchedLoader(inWindow(ciBatch(s)),
 			dataloader.WithWait[string, *graph.CI](loaderWait)),
 		relations: dataloader.NewBatchedLoader(inWindow(relationsBatch(s)),
@@ -182,6 +185,23 @@ func (l *loaders) prime(ctx context.Context, cis ...graph.CI) {
 		ci := cis[i]
 		l.cis.Prime(ctx, ci.ID, &ci)
 	}
+}
+
+// preload reads the CIs with these ids in one store call, without waiting
+// for a batch window (a batch resolver already holds every id of its
+// list), and primes the CI loader with them for the fields that follow.
+func (l *loaders) preload(ctx context.Context, ids []string) (map[string]graph.CI, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := l.reader.CIsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, ci := range found {
+		l.cis.Prime(ctx, id, &ci)
+	}
+	return found, nil
 }
 
 // forget drops everything cached: a mutation may have changed any of it.

@@ -61,6 +61,19 @@ func upstreamMatches(t *testing.T, s graph.Store, topo string) {
 		if g, h := edgeKeys(got.Edges, name), edgeKeys(want.Edges, nil); !reflect.DeepEqual(g, h) {
 			t.Fatalf("seeds %v: store has %d relations, harness %d", seeds, len(g), len(h))
 		}
+		// A traversal returns CI heads: the ranking reads every CI's
+		// attributes, loaded as graph/analysis loads them.
+		ids := make([]string, 0, len(got.Nodes))
+		for id := range got.Nodes {
+			ids = append(ids, id)
+		}
+		cis, err := s.CIsByIDs(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, n := range got.Nodes {
+			n.Attributes = cis[id].Attributes
+		}
 		// End to end: the ranking over what the store returned (its
 		// attributes round-tripped through storage) is the same.
 		var in, storeIn rootcause.Input
@@ -104,8 +117,9 @@ func load(t *testing.T, s graph.Store, w *World) map[string]string {
 	var b graph.Batch
 	for n := range int32(w.Len()) {
 		id := w.idx.ID(n)
-		ci := w.Graph.Nodes[id].CI
-		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Owner: &ci.Owner, Attributes: ci.Attributes,
+		node := w.Graph.Nodes[id]
+		ci := node.CI
+		b.Upserts = append(b.Upserts, graph.CIInput{Name: &ci.Name, Class: &ci.Class, Owner: &ci.Owner, Attributes: node.Attributes,
 			Identifiers: []graph.Identifier{key(id)}})
 	}
 	for _, r := range w.Graph.Edges {

@@ -52,7 +52,7 @@ func newBuilder(cat *graph.Catalogue, rng *rand.Rand) *builder {
 
 func (b *builder) add(class, prefix string, attrs map[string]any) string {
 	id := fmt.Sprintf("%s-%03d", prefix, len(b.order))
-	b.sub.Nodes[id] = &graph.Node{CI: graph.CI{ID: id, Name: id, Class: class, Attributes: attrs}}
+	b.sub.Nodes[id] = &graph.Node{CI: graph.CIHead{ID: id, Name: id, Class: class}, Attributes: attrs}
 	b.order = append(b.order, id)
 	return id
 }

@@ -192,7 +192,9 @@ func graphQL(ctx context.Context, url, query string, vars map[string]any, into a
 const blastQuery = `query($id: ID!, $depth: Int) { blastRadius(ciIds: [$id], maxDepth: $depth) {
   impacted { ci { id name class } effect distance } } }`
 
-// graphQLBlast returns the names of the impacted CIs.
+// graphQLBlast returns the names of the impacted CIs, in the list's order
+// (distance, then name): check sorts them to compare, and takes the first
+// page from them to check the connection's.
 func graphQLBlast(ctx context.Context, s *side, id string, depth int) ([]string, error) {
 	var out struct {
 		BlastRadius struct {
@@ -208,9 +210,48 @@ func graphQLBlast(ctx context.Context, s *side, id string, depth int) ([]string,
 	for i, im := range out.BlastRadius.Impacted {
 		names[i] = im.CI.Name
 	}
-	sort.Strings(names)
 	return names, nil
 }
+
+// blastPageQuery is what a console asks first for a large radius: the
+// totals and the first page of the impacted connection.
+const blastPageQuery = `query($id: ID!, $depth: Int, $first: Int) { blastRadius(ciIds: [$id], maxDepth: $depth) {
+  impactedConnection(first: $first) { totalCount byEffect { effect count } byClass { class count }
+    edges { node { ci { id name class } effect distance } } pageInfo { hasNextPage endCursor } } } }`
+
+// pageSize is the page the connection contender asks for.
+const pageSize = 100
+
+// graphQLBlastPage returns the sorted names of the first page of impacted
+// CIs, after a "total N" entry (which sorts before every CI name): check
+// compares it with the full list's first names and count.
+func graphQLBlastPage(ctx context.Context, s *side, id string, depth int) ([]string, error) {
+	var out struct {
+		BlastRadius struct {
+			ImpactedConnection struct {
+				TotalCount int
+				Edges      []struct {
+					Node struct {
+						CI struct{ Name string } `json:"ci"`
+					}
+				}
+			} `json:"impactedConnection"`
+		} `json:"blastRadius"`
+	}
+	if err := graphQL(ctx, s.srv.URL, blastPageQuery, map[string]any{"id": id, "depth": depth, "first": pageSize}, &out); err != nil {
+		return nil, err
+	}
+	conn := out.BlastRadius.ImpactedConnection
+	names := make([]string, 0, len(conn.Edges)+1)
+	for _, e := range conn.Edges {
+		names = append(names, e.Node.CI.Name)
+	}
+	sort.Strings(names)
+	return append([]string{totalEntry(conn.TotalCount)}, names...), nil
+}
+
+// totalEntry is the count entry of graphQLBlastPage's answer.
+func totalEntry(n int) string { return fmt.Sprintf(" total %d", n) }
 
 // storeReach is the store call: the downstream neighbourhood, as the
 // sorted names of the CIs reached (seed included).

@@ -10,10 +10,13 @@
 //
 // Contenders, per seed (a pod, a rack, a volume, a data centre):
 //
-//	neo4j graphql   blastRadius over HTTP, Neo4j store
+//	neo4j graphql   blastRadius over HTTP, Neo4j store: every impacted CI
+//	neo4j graphql page
+//	                the same, impactedConnection: totals and a first page
+//	                of 100, so the per-returned-object cost shows
 //	neo4j store     Store.Neighbourhood on Neo4j
 //	neo4j cypher    the best single Cypher statement, same driver (the floor)
-//	embedded graphql, embedded store
+//	embedded graphql, embedded graphql page, embedded store
 //	bare bfs        a Go BFS over the estate's adjacency in memory (the floor)
 //
 // Then the overhead floor (a trivial GraphQL query against Bolt RETURN 1)
@@ -115,6 +118,9 @@ func setup(ctx context.Context, cfg config) (*bench, error) {
 			contender{"neo4j graphql", func(ctx context.Context, r estate.Role) ([]string, error) {
 				return graphQLBlast(ctx, b.neo, b.neo.loaded.SeedID(r), cfg.depth)
 			}},
+			contender{"neo4j graphql page", func(ctx context.Context, r estate.Role) ([]string, error) {
+				return graphQLBlastPage(ctx, b.neo, b.neo.loaded.SeedID(r), cfg.depth)
+			}},
 			contender{"neo4j store", func(ctx context.Context, r estate.Role) ([]string, error) {
 				return storeReach(ctx, b.neo, b.neo.loaded.SeedID(r), cfg.depth)
 			}},
@@ -129,6 +135,9 @@ func setup(ctx context.Context, cfg config) (*bench, error) {
 		b.contenders = append(b.contenders,
 			contender{"embedded graphql", func(ctx context.Context, r estate.Role) ([]string, error) {
 				return graphQLBlast(ctx, b.emb, b.emb.loaded.SeedID(r), cfg.depth)
+			}},
+			contender{"embedded graphql page", func(ctx context.Context, r estate.Role) ([]string, error) {
+				return graphQLBlastPage(ctx, b.emb, b.emb.loaded.SeedID(r), cfg.depth)
 			}},
 			contender{"embedded store", func(ctx context.Context, r estate.Role) ([]string, error) {
 				return storeReach(ctx, b.emb, b.emb.loaded.SeedID(r), cfg.depth)
@@ -152,21 +161,37 @@ func (b *bench) close() {
 }
 
 // check runs every contender once per seed and fails unless they agree:
-// every traversal (store calls, Cypher, bare BFS) reaches the same CIs, and
-// every GraphQL blast radius impacts the same CIs. It returns the sizes.
+// every traversal (store calls, Cypher, bare BFS) reaches the same CIs,
+// every GraphQL blast radius impacts the same CIs, and every connection's
+// first page is the first pageSize of them with their total. It returns
+// the sizes.
 func (b *bench) check(ctx context.Context) (reached, impacted map[estate.Role]int, err error) {
 	reached, impacted = map[estate.Role]int{}, map[estate.Role]int{}
 	for _, role := range estate.Roles {
-		var want, wantImpacted []string
-		var wantFrom, wantImpactedFrom string
+		var want, wantImpacted, wantPage []string
+		var wantFrom, wantImpactedFrom, wantPageFrom string
 		for _, c := range b.contenders {
 			got, err := c.run(ctx, role)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s, %s: %w", c.name, role, err)
 			}
 			ref, from := &want, &wantFrom
-			if strings.HasSuffix(c.name, "graphql") {
+			switch {
+			case strings.HasSuffix(c.name, "graphql"):
+				// The first page is the first names in the list's order.
+				page := slices.Clone(got[:min(pageSize, len(got))])
+				sort.Strings(page)
+				page = append([]string{totalEntry(len(got))}, page...)
+				if wantPageFrom == "" {
+					wantPage, wantPageFrom = page, c.name+" (its first page)"
+				} else if !slices.Equal(wantPage, page) {
+					return nil, nil, fmt.Errorf("seed %s: first pages of %s and %s differ (first difference: %s)",
+						role, wantPageFrom, c.name, firstDiff(wantPage, page))
+				}
+				got = slices.Sorted(slices.Values(got))
 				ref, from = &wantImpacted, &wantImpactedFrom
+			case strings.HasSuffix(c.name, "graphql page"):
+				ref, from = &wantPage, &wantPageFrom
 			}
 			if *from == "" {
 				*ref, *from = got, c.name
@@ -244,9 +269,11 @@ func run(ctx context.Context, cfg config) error {
 
 	ratios := []struct{ label, num, den string }{
 		{"neo4j graphql / cypher", "neo4j graphql", "neo4j cypher"},
+		{"neo4j page / cypher", "neo4j graphql page", "neo4j cypher"},
 		{"neo4j store / cypher", "neo4j store", "neo4j cypher"},
 		{"embedded store / bare bfs", "embedded store", "bare bfs"},
 		{"embedded graphql / bare bfs", "embedded graphql", "bare bfs"},
+		{"embedded page / bare bfs", "embedded graphql page", "bare bfs"},
 	}
 	fmt.Printf("\nRatios of p50\n\n")
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)

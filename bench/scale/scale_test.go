@@ -21,8 +21,8 @@ func TestContendersAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.close()
-	if len(b.contenders) != 6 {
-		t.Fatalf("%d contenders, want 6", len(b.contenders))
+	if len(b.contenders) != 8 {
+		t.Fatalf("%d contenders, want 8", len(b.contenders))
 	}
 	reached, impacted, err := b.check(ctx)
 	if err != nil {

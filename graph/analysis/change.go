@@ -26,14 +26,14 @@ type Analyst struct {
 	// radii and causes hold what the analyses derive from the graph alone,
 	// for the graph version they were computed at (see graphCache).
 	radii  *graphCache[*radius]
-	causes *graphCache[graph.Subgraph]
+	causes *graphCache[causeGraph]
 }
 
 // New returns an analyst over the service.
 func New(svc *itsm.Service) *Analyst {
 	return &Analyst{ITSM: svc,
 		radii:  newGraphCache(cachedCIs, func(r *radius) int { return len(r.br.Impacted) + len(r.br.Sources) }),
-		causes: newGraphCache(cachedCIs, func(s graph.Subgraph) int { return len(s.Nodes) + len(s.Edges) }),
+		causes: newGraphCache(cachedCIs, func(g causeGraph) int { return len(g.sub.Nodes) + len(g.sub.Edges) }),
 	}
 }
 
@@ -325,8 +325,8 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 	var out []SLARisk
 	down := downServices(a.store().Catalogue(), br)
 	var all []*itsm.SLA
-	for _, svc := range down {
-		slas, err := call.slasOf(ctx, svc.ID)
+	for _, head := range down {
+		slas, err := call.slasOf(ctx, head.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -335,10 +335,19 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 	if err := a.prefetchPeriods(ctx, call, all, c.PlannedStart, now); err != nil {
 		return nil, err
 	}
-	for _, svc := range down {
-		slas, err := call.slasOf(ctx, svc.ID)
+	for _, head := range down {
+		slas, err := call.slasOf(ctx, head.ID)
 		if err != nil {
 			return nil, err
+		}
+		if len(slas) == 0 {
+			continue
+		}
+		// The blast radius names CIs by their heads; a risk shows the
+		// service whole.
+		svc, err := a.store().GetCI(ctx, head.ID)
+		if err != nil {
+			return nil, fmt.Errorf("service %s at risk: %w", head.ID, err)
 		}
 		for _, s := range slas {
 			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, call)
@@ -367,8 +376,8 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 
 // downServices are the services a change takes DOWN: those its blast radius
 // takes down, and targets that are services themselves.
-func downServices(cat *graph.Catalogue, br impact.BlastRadius) []graph.CI {
-	var out []graph.CI
+func downServices(cat *graph.Catalogue, br impact.BlastRadius) []graph.CIHead {
+	var out []graph.CIHead
 	for _, src := range br.Sources {
 		if cat.IsService(src.Class) {
 			out = append(out, src)

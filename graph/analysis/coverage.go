@@ -146,7 +146,7 @@ func (a *Analyst) episodes(ctx context.Context, now time.Time) ([]rootcause.Epis
 		if len(live) == 0 {
 			continue
 		}
-		sub, err := a.causeSubgraph(ctx, seeds)
+		sub, _, err := a.causeSubgraph(ctx, seeds)
 		if err != nil {
 			return nil, err
 		}

@@ -208,18 +208,27 @@ func (cc *callCache) hit(c *itsm.Change) map[string]bool { return cc.byID[c.ID].
 // gone lists the change's targets that were deleted (after of).
 func (cc *callCache) gone(c *itsm.Change) []graph.Tombstone { return cc.byID[c.ID].gone }
 
+// causeGraph is what root cause reads about the CIs that could explain a
+// set of incidents: the subgraph and its CIs whole.
+type causeGraph struct {
+	sub graph.Subgraph
+	cis map[string]graph.CI
+}
+
 // causeSubgraph is every CI whose failure could reach the seeds, plus one
-// hop downstream of them, from the analyst's cache at the current graph
-// version. It is shared: read it only.
-func (a *Analyst) causeSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
+// hop downstream of them, with the CIs whole, from the analyst's cache at
+// the current graph version. It is shared: read it only.
+func (a *Analyst) causeSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, map[string]graph.CI, error) {
 	v, err := a.store().GraphVersion(ctx)
 	if err != nil {
-		return graph.Subgraph{}, fmt.Errorf("graph version: %w", err)
+		return graph.Subgraph{}, nil, fmt.Errorf("graph version: %w", err)
 	}
 	// The subgraph does not depend on the seeds' order.
 	sorted := append([]string(nil), seeds...)
 	sort.Strings(sorted)
-	return a.causes.get(ctx, v, "cause\x00"+strings.Join(sorted, "\x00"), func(ctx context.Context) (graph.Subgraph, error) {
-		return a.readCauseSubgraph(ctx, seeds)
+	g, err := a.causes.get(ctx, v, "cause\x00"+strings.Join(sorted, "\x00"), func(ctx context.Context) (causeGraph, error) {
+		sub, cis, err := a.readCauseSubgraph(ctx, seeds)
+		return causeGraph{sub: sub, cis: cis}, err
 	})
+	return g.sub, g.cis, err
 }

@@ -64,6 +64,7 @@ func (a *Analyst) RootCauseCandidates(ctx context.Context, incidentIDs []string,
 type CauseModel struct {
 	cat     *graph.Catalogue
 	sub     graph.Subgraph
+	cis     map[string]graph.CI // the subgraph's CIs, whole
 	in      rootcause.Input
 	byID    map[string]*itsm.Incident
 	deleted *rootcause.Evidence
@@ -86,7 +87,7 @@ func (a *Analyst) CauseModel(ctx context.Context, incs []*itsm.Incident, since t
 			m.in.Since = inc.OpenedAt
 		}
 	}
-	if m.sub, err = a.causeSubgraph(ctx, seeds); err != nil {
+	if m.sub, m.cis, err = a.causeSubgraph(ctx, seeds); err != nil {
 		return nil, err
 	}
 	if m.in.Changes, err = a.recentChanges(ctx, m.sub, m.in.Since.Add(-changeLookback), m.in.Now); err != nil {
@@ -130,7 +131,7 @@ func (m *CauseModel) Rank(ids []string, limit int) []RootCause {
 	ranked := rootcause.Rank(m.cat, m.sub, in, rootcause.Options{Limit: limit})
 	out := make([]RootCause, 0, len(ranked))
 	for _, c := range ranked {
-		rc := RootCause{CI: m.sub.Nodes[c.CI].CI, Score: c.Score, LogOdds: c.LogOdds, Evidence: c.Evidence}
+		rc := RootCause{CI: m.cis[c.CI], Score: c.Score, LogOdds: c.LogOdds, Evidence: c.Evidence}
 		if m.deleted != nil {
 			rc.Evidence = append(rc.Evidence, *m.deleted)
 		}
@@ -164,11 +165,12 @@ func (a *Analyst) selectIncidents(ctx context.Context, ids []string, since time.
 
 // readCauseSubgraph reads every CI whose failure could reach the seeds,
 // plus one hop downstream of them: the silent dependants of a broad
-// candidate are the best evidence against blaming it.
-func (a *Analyst) readCauseSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, error) {
+// candidate are the best evidence against blaming it. It returns the CIs
+// whole beside the subgraph's heads.
+func (a *Analyst) readCauseSubgraph(ctx context.Context, seeds []string) (graph.Subgraph, map[string]graph.CI, error) {
 	up, err := a.store().Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: seeds, Direction: graph.Upstream, MaxDepth: rootCauseDepth})
 	if err != nil {
-		return up, fmt.Errorf("causes upstream of the incidents: %w", err)
+		return up, nil, fmt.Errorf("causes upstream of the incidents: %w", err)
 	}
 	ids := make([]string, 0, len(up.Nodes))
 	for id := range up.Nodes {
@@ -177,12 +179,22 @@ func (a *Analyst) readCauseSubgraph(ctx context.Context, seeds []string) (graph.
 	sort.Strings(ids)
 	down, err := a.store().Neighbourhood(ctx, graph.NeighbourhoodQuery{Seeds: ids, Direction: graph.Downstream, MaxDepth: 1})
 	if err != nil {
-		return up, fmt.Errorf("dependants of the candidates: %w", err)
+		return up, nil, fmt.Errorf("dependants of the candidates: %w", err)
 	}
 	for id, n := range down.Nodes {
 		if up.Nodes[id] == nil {
 			up.Nodes[id] = n
+			ids = append(ids, id)
 		}
+	}
+	// A traversal returns CI heads; ranking reads every CI's attributes
+	// (its declared monitoring) and a root cause shows its CI whole.
+	cis, err := a.store().CIsByIDs(ctx, ids)
+	if err != nil {
+		return up, nil, fmt.Errorf("CIs of the cause graph: %w", err)
+	}
+	for id, n := range up.Nodes {
+		n.Attributes = cis[id].Attributes
 	}
 	edges := map[graph.RelationKey]bool{}
 	for _, r := range up.Edges {
@@ -194,7 +206,7 @@ func (a *Analyst) readCauseSubgraph(ctx context.Context, seeds []string) (graph.
 			up.Edges = append(up.Edges, r)
 		}
 	}
-	return up, nil
+	return up, cis, nil
 }
 
 // recentChanges are the changes on CIs of the subgraph whose window

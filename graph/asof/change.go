@@ -61,7 +61,7 @@ func BlastOfTargets(ctx context.Context, v *View, targets []string) (TargetsBlas
 		}
 	}
 	if len(live) == 0 {
-		out.Blast = impact.BlastRadius{Sources: []graph.CI{}, Impacted: []impact.Impacted{}, Services: []impact.Impacted{}}
+		out.Blast = impact.BlastRadius{Sources: []graph.CIHead{}, Impacted: []impact.Impacted{}, Services: []impact.Impacted{}}
 		return out, nil
 	}
 	out.Blast, err = impact.ComputeBlastRadius(ctx, v, live, 0, nil)

@@ -39,10 +39,13 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 	if q.Direction == graph.Upstream {
 		inTypes, outTypes = toTarget, toSource
 	}
-	now := &present{q: q, inTypes: inTypes, outTypes: outTypes, cis: map[string]*graph.CI{},
+	now := &present{q: q, inTypes: inTypes, outTypes: outTypes, cis: map[string]*graph.CI{}, gone: map[string]bool{},
 		in: map[string][]graph.Relation{}, out: map[string][]graph.Relation{}, read: map[string]bool{}}
 	seeds := dedupe(slices.Clone(q.Seeds))
 	if err := v.explore(ctx, now, seeds, q.MaxDepth); err != nil {
+		return graph.Subgraph{}, err
+	}
+	if err := v.readCIs(ctx, now, seeds); err != nil {
 		return graph.Subgraph{}, err
 	}
 	tls, err := v.load(ctx, seeds)
@@ -118,19 +121,24 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 			v.gap(id, "reached by a relation at the instant, but the CI's state then is not recorded")
 			continue
 		}
-		sub.Nodes[id] = &graph.Node{CI: ci, Depth: depth[id], Members: members[id]}
+		node := &graph.Node{CI: ci.Head(), Depth: depth[id], Members: members[id]}
+		if _, group := members[id]; group {
+			node.Attributes = ci.Attributes // the threshold of healthy members
+		}
+		sub.Nodes[id] = node
 	}
 	return sub, nil
 }
 
 // present is what a past traversal has read of the present graph: CIs
-// (absent: not read, or gone now) and, for the nodes it has read the
-// relations of (read), their traversable relations now, by the end
-// failure crosses them from.
+// whole (absent: not read yet, or gone now), and, for the nodes it has
+// read the relations of (read), their traversable relations now, by the
+// end failure crosses them from.
 type present struct {
 	q                 graph.NeighbourhoodQuery
 	inTypes, outTypes []string
 	cis               map[string]*graph.CI
+	gone              map[string]bool // ids that do not exist now
 	in, out           map[string][]graph.Relation
 	read              map[string]bool
 }
@@ -144,16 +152,15 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 	sub, err := v.src.Neighbourhood(ctx, q)
 	if graph.ErrorCode(err) == graph.CodeNotFound {
 		// Some are gone now: traverse from the others.
-		live, lerr := v.src.CIsByIDs(ctx, ids)
-		if lerr != nil {
-			return lerr
+		if err := v.readCIs(ctx, now, ids); err != nil {
+			return err
 		}
 		q.Seeds = q.Seeds[:0:0]
 		for _, id := range ids {
-			if _, ok := live[id]; ok {
-				q.Seeds = append(q.Seeds, id)
-			} else {
+			if now.gone[id] {
 				now.read[id] = true
+			} else {
+				q.Seeds = append(q.Seeds, id)
 			}
 		}
 		if len(q.Seeds) == 0 {
@@ -165,10 +172,9 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 		return fmt.Errorf("traverse the present graph from %d CIs: %w", len(q.Seeds), err)
 	}
 	fresh := map[string]bool{}
+	// The traversal returns heads; the past is rebuilt from CIs whole,
+	// read (readCIs) only for what the past reaches.
 	for id, n := range sub.Nodes {
-		if _, ok := now.cis[id]; !ok {
-			now.cis[id] = &n.CI
-		}
 		// The store expanded the nodes short of maxDepth, so it returned
 		// all their traversable relations.
 		if n.Depth < maxDepth && !now.read[id] {
@@ -189,20 +195,8 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 // nodesAt returns the CIs among ids as they were at the instant, reading
 // now those the traversal has not.
 func (v *View) nodesAt(ctx context.Context, now *present, ids []string) (map[string]graph.CI, error) {
-	var unread []string
-	for _, id := range ids {
-		if _, ok := now.cis[id]; !ok && !now.read[id] {
-			unread = append(unread, id)
-		}
-	}
-	if len(unread) > 0 {
-		got, err := v.src.CIsByIDs(ctx, unread)
-		if err != nil {
-			return nil, err
-		}
-		for id, ci := range got {
-			now.cis[id] = &ci
-		}
+	if err := v.readCIs(ctx, now, ids); err != nil {
+		return nil, err
 	}
 	tls, err := v.load(ctx, ids)
 	if err != nil {
@@ -215,6 +209,32 @@ func (v *View) nodesAt(ctx context.Context, now *present, ids []string) (map[str
 		}
 	}
 	return out, nil
+}
+
+// readCIs reads, in one store call, the present CIs among ids not read
+// yet, and notes those that are gone now.
+func (v *View) readCIs(ctx context.Context, now *present, ids []string) error {
+	var unread []string
+	for _, id := range ids {
+		if _, ok := now.cis[id]; !ok && !now.gone[id] {
+			unread = append(unread, id)
+		}
+	}
+	if len(unread) == 0 {
+		return nil
+	}
+	got, err := v.src.CIsByIDs(ctx, unread)
+	if err != nil {
+		return fmt.Errorf("read %d present CIs: %w", len(unread), err)
+	}
+	for _, id := range unread {
+		if ci, ok := got[id]; ok {
+			now.cis[id] = &ci
+		} else {
+			now.gone[id] = true
+		}
+	}
+	return nil
 }
 
 func seen(depth map[string]int, id string) bool {

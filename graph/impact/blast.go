@@ -9,9 +9,10 @@ import (
 	"github.com/ripple-cmdb/ripple/graph"
 )
 
-// Impacted is one CI hit by a failure.
+// Impacted is one CI hit by a failure. It names the CI by its head: a
+// response that shows more of it loads it.
 type Impacted struct {
-	CI       graph.CI
+	CI       graph.CIHead
 	Distance int
 	Effect   Effect
 	// Path is one shortest explaining path of CI ids, from a failed CI to
@@ -22,7 +23,7 @@ type Impacted struct {
 // BlastRadius is everything that fails or degrades when the sources go down
 // together.
 type BlastRadius struct {
-	Sources []graph.CI
+	Sources []graph.CIHead
 	// Impacted excludes the sources and is ordered by distance, then name.
 	Impacted []Impacted
 	// Services are the impacted business and application services.
@@ -72,9 +73,8 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 	// repeated in q.Seeds was reached once. The impacted are sorted as
 	// small keys, not as Impacted values ten times their size.
 	type key struct {
-		d        int32
-		n        int32
-		name, id string
+		impactedKey
+		n int32
 	}
 	var hit []key
 	pathLen := 0
@@ -87,25 +87,14 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 			continue
 		}
 		id := g.ids[n]
-		hit = append(hit, key{d: d, n: n, name: sub.Nodes[id].CI.Name, id: id})
+		hit = append(hit, key{impactedKey: impactedKey{distance: int(d), name: sub.Nodes[id].CI.Name, id: id}, n: n})
 		pathLen += int(d) + 1
 	}
-	slices.SortFunc(hit, func(a, b key) int {
-		if a.d != b.d {
-			return int(a.d - b.d)
-		}
-		switch {
-		case graph.CursorLess(a.name, a.id, b.name, b.id):
-			return -1
-		case graph.CursorLess(b.name, b.id, a.name, a.id):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(hit, func(a, b key) int { return a.compare(b.impactedKey) })
 	br.Impacted = make([]Impacted, len(hit))
 	paths := make([]string, pathLen) // one backing array for every path
 	for i, k := range hit {
-		d := int(k.d)
+		d := k.distance
 		path := paths[: d+1 : d+1]
 		paths = paths[d+1:]
 		for j, cur := d, k.n; j >= 0; j, cur = j-1, w.parent[cur] {
@@ -123,7 +112,7 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 
 // Dependency is a CI that another CI needs, directly or transitively.
 type Dependency struct {
-	CI       graph.CI
+	CI       graph.CIHead
 	Distance int
 	// Path runs from the asking CI to this dependency, both included.
 	Path []string
@@ -189,7 +178,7 @@ func dependenciesOf(cat *graph.Catalogue, sub graph.Subgraph, root string) []Dep
 	return deps
 }
 
-func less(d1 int, a graph.CI, d2 int, b graph.CI) bool {
+func less(d1 int, a graph.CIHead, d2 int, b graph.CIHead) bool {
 	if d1 != d2 {
 		return d1 < d2
 	}

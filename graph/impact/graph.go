@@ -102,7 +102,7 @@ func NewGraph(cat *graph.Catalogue, sub graph.Subgraph) *Graph {
 		}
 		node := sub.Nodes[id]
 		g.total[i] = max(int32(node.Members), members)
-		g.need[i] = int32(RequiredHealthy(node.CI.Attributes, int(g.total[i])))
+		g.need[i] = int32(RequiredHealthy(node.Attributes, int(g.total[i])))
 	}
 	return g
 }

@@ -14,15 +14,14 @@ func randomSubgraph(rng *rand.Rand, n, m int) graph.Subgraph {
 	s := graph.Subgraph{Nodes: map[string]*graph.Node{}}
 	id := func(i int) string { return fmt.Sprintf("n%04d", i) }
 	for i := range n {
-		ci := graph.CI{ID: id(i), Name: id(i), Class: graph.ClassApplication}
-		node := &graph.Node{CI: ci}
+		node := &graph.Node{CI: graph.CIHead{ID: id(i), Name: id(i), Class: graph.ClassApplication}}
 		if i%7 == 0 {
 			node.CI.Class = graph.ClassCluster
 			switch rng.Intn(3) {
 			case 0:
-				node.CI.Attributes = map[string]any{"minHealthy": float64(1 + rng.Intn(3))}
+				node.Attributes = map[string]any{"minHealthy": float64(1 + rng.Intn(3))}
 			case 1:
-				node.CI.Attributes = map[string]any{"minHealthyPercent": "60%"}
+				node.Attributes = map[string]any{"minHealthyPercent": "60%"}
 			}
 			node.Members = rng.Intn(3)
 		}

@@ -26,7 +26,7 @@ func sub(lines []string, attrs map[string]map[string]any, members map[string]int
 		case 'r':
 			class = graph.ClassRack
 		}
-		s.Nodes[id] = &graph.Node{CI: graph.CI{ID: id, Name: id, Class: class, Attributes: attrs[id]}, Members: members[id]}
+		s.Nodes[id] = &graph.Node{CI: graph.CIHead{ID: id, Name: id, Class: class}, Attributes: attrs[id], Members: members[id]}
 	}
 	for _, l := range lines {
 		f := strings.Fields(l)
@@ -125,7 +125,7 @@ func denseSubgraph(n, m int, seed int64) graph.Subgraph {
 		if i%10 == 0 {
 			class = graph.ClassCluster
 		}
-		s.Nodes[id(i)] = &graph.Node{CI: graph.CI{ID: id(i), Name: id(i), Class: class, Attributes: map[string]any{"minHealthy": 2.0}}}
+		s.Nodes[id(i)] = &graph.Node{CI: graph.CIHead{ID: id(i), Name: id(i), Class: class}, Attributes: map[string]any{"minHealthy": 2.0}}
 	}
 	types := []string{graph.RelDependsOn, graph.RelRunsOn, graph.RelHostedOn, graph.RelContains}
 	for len(s.Edges) < m {

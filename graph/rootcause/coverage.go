@@ -159,7 +159,7 @@ func ciRate(n *graph.Node, cov *Coverage, opt Options) (string, Rate, bool) {
 	if n == nil {
 		return "", Rate{}, false
 	}
-	if v, ok := n.CI.Attributes[MonitoredAttribute].(bool); ok {
+	if v, ok := n.Attributes[MonitoredAttribute].(bool); ok {
 		if !v {
 			return "declared unmonitored", silent, true
 		}

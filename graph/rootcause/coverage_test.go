@@ -16,7 +16,7 @@ func TestMonitoredMarker(t *testing.T) {
 	odds := func(marker any) (float64, float64) {
 		sub := build(lines...)
 		if marker != nil {
-			sub.Nodes["appc"].CI.Attributes = map[string]any{MonitoredAttribute: marker}
+			sub.Nodes["appc"].Attributes = map[string]any{MonitoredAttribute: marker}
 		}
 		_, c := find(rank(t, sub, in), "db1")
 		var missing float64
@@ -101,7 +101,7 @@ func TestMonitoredClass(t *testing.T) {
 	missing := func(cat *graph.Catalogue, appcMarker any) float64 {
 		sub := build(lines...)
 		if appcMarker != nil {
-			sub.Nodes["appc"].CI.Attributes = map[string]any{MonitoredAttribute: appcMarker}
+			sub.Nodes["appc"].Attributes = map[string]any{MonitoredAttribute: appcMarker}
 		}
 		_, c := find(Rank(cat, sub, in, Options{Limit: -1}), "db1")
 		var w float64

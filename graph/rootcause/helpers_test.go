@@ -35,7 +35,7 @@ func build(lines ...string) graph.Subgraph {
 		if ci.Class == graph.ClassCluster {
 			ci.Attributes = map[string]any{"minHealthy": 2.0}
 		}
-		s.Nodes[id] = &graph.Node{CI: ci}
+		s.Nodes[id] = &graph.Node{CI: ci.Head(), Attributes: ci.Attributes}
 	}
 	for _, l := range lines {
 		f := strings.Fields(l)

@@ -389,8 +389,12 @@ func TestSourcesMeet(t *testing.T) {
 					case hit.CI.Class == graph.ClassKubernetesNode && hit.CI.Name == "node-1":
 						node = true
 					case hit.CI.Class == graph.ClassPod:
-						if hit.CI.Attributes["k8s.nodeName"] != "node-1" {
-							t.Errorf("pod %s on %v is in node-1's machine's blast radius", hit.CI.Name, hit.CI.Attributes["k8s.nodeName"])
+						pod, err := s.GetCI(ctx, hit.CI.ID)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if pod.Attributes["k8s.nodeName"] != "node-1" {
+							t.Errorf("pod %s on %v is in node-1's machine's blast radius", pod.Name, pod.Attributes["k8s.nodeName"])
 						}
 						pods++
 					}

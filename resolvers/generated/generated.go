@@ -119,10 +119,11 @@ type ComplexityRoot struct {
 	}
 
 	BlastRadius struct {
-		Impacted   func(childComplexity int) int
-		Services   func(childComplexity int) int
-		Sources    func(childComplexity int) int
-		TotalCount func(childComplexity int) int
+		Impacted           func(childComplexity int) int
+		ImpactedConnection func(childComplexity int, first *int, after *string) int
+		Services           func(childComplexity int) int
+		Sources            func(childComplexity int) int
+		TotalCount         func(childComplexity int) int
 	}
 
 	BlastRadiusAsOf struct {
@@ -274,6 +275,11 @@ type ComplexityRoot struct {
 		Type  func(childComplexity int) int
 	}
 
+	ClassCount struct {
+		Class func(childComplexity int) int
+		Count func(childComplexity int) int
+	}
+
 	Correlation struct {
 		Cause             func(childComplexity int) int
 		CauseCI           func(childComplexity int) int
@@ -287,9 +293,14 @@ type ComplexityRoot struct {
 	}
 
 	Dependency struct {
-		CI       func(childComplexity int) int
+		Ci       func(childComplexity int) int
 		Distance func(childComplexity int) int
 		Path     func(childComplexity int) int
+	}
+
+	EffectCount struct {
+		Count  func(childComplexity int) int
+		Effect func(childComplexity int) int
 	}
 
 	Event struct {
@@ -430,10 +441,23 @@ type ComplexityRoot struct {
 	}
 
 	ImpactedCI struct {
-		CI       func(childComplexity int) int
+		Ci       func(childComplexity int) int
 		Distance func(childComplexity int) int
 		Effect   func(childComplexity int) int
 		Path     func(childComplexity int) int
+	}
+
+	ImpactedCIConnection struct {
+		ByClass    func(childComplexity int) int
+		ByEffect   func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ImpactedCIEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ImportCounts struct {
@@ -960,6 +984,10 @@ type AuditEntryResolver interface {
 	After(ctx context.Context, obj *graph.AuditEntry) (map[string]any, error)
 }
 type BlastRadiusResolver interface {
+	Sources(ctx context.Context, obj *impact.BlastRadius) ([]graph.CI, error)
+
+	ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error)
+
 	TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error)
 }
 type CIResolver interface {
@@ -1009,7 +1037,9 @@ type CorrelationResolver interface {
 	WindowMinutes(ctx context.Context, obj *itsm.Correlation) (float64, error)
 }
 type DependencyResolver interface {
-	Path(ctx context.Context, obj *impact.Dependency) ([]graph.CI, error)
+	Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error)
+
+	Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error)
 }
 type EventResolver interface {
 	Severity(ctx context.Context, obj *events.Event) (*string, error)
@@ -1060,7 +1090,9 @@ type GroupingResolver interface {
 	Explanation(ctx context.Context, obj *itsm.Grouping) (string, error)
 }
 type ImpactedCIResolver interface {
-	Path(ctx context.Context, obj *impact.Impacted) ([]graph.CI, error)
+	Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error)
+
+	Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error)
 }
 type ImportProblemResolver interface {
 	At(ctx context.Context, obj *importers.Problem) (*string, error)
@@ -1417,6 +1449,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BlastRadius.Impacted(childComplexity), true
+	case "BlastRadius.impactedConnection":
+		if e.ComplexityRoot.BlastRadius.ImpactedConnection == nil {
+			break
+		}
+
+		args, err := ec.field_BlastRadius_impactedConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.BlastRadius.ImpactedConnection(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "BlastRadius.services":
 		if e.ComplexityRoot.BlastRadius.Services == nil {
 			break
@@ -2078,6 +2121,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChangeTypeCount.Type(childComplexity), true
 
+	case "ClassCount.class":
+		if e.ComplexityRoot.ClassCount.Class == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClassCount.Class(childComplexity), true
+	case "ClassCount.count":
+		if e.ComplexityRoot.ClassCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClassCount.Count(childComplexity), true
+
 	case "Correlation.cause":
 		if e.ComplexityRoot.Correlation.Cause == nil {
 			break
@@ -2134,11 +2190,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Correlation.WindowMinutes(childComplexity), true
 
 	case "Dependency.ci":
-		if e.ComplexityRoot.Dependency.CI == nil {
+		if e.ComplexityRoot.Dependency.Ci == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Dependency.CI(childComplexity), true
+		return e.ComplexityRoot.Dependency.Ci(childComplexity), true
 	case "Dependency.distance":
 		if e.ComplexityRoot.Dependency.Distance == nil {
 			break
@@ -2151,6 +2207,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Dependency.Path(childComplexity), true
+
+	case "EffectCount.count":
+		if e.ComplexityRoot.EffectCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EffectCount.Count(childComplexity), true
+	case "EffectCount.effect":
+		if e.ComplexityRoot.EffectCount.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EffectCount.Effect(childComplexity), true
 
 	case "Event.annotations":
 		if e.ComplexityRoot.Event.Annotations == nil {
@@ -2742,11 +2811,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Identifier.Value(childComplexity), true
 
 	case "ImpactedCI.ci":
-		if e.ComplexityRoot.ImpactedCI.CI == nil {
+		if e.ComplexityRoot.ImpactedCI.Ci == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ImpactedCI.CI(childComplexity), true
+		return e.ComplexityRoot.ImpactedCI.Ci(childComplexity), true
 	case "ImpactedCI.distance":
 		if e.ComplexityRoot.ImpactedCI.Distance == nil {
 			break
@@ -2765,6 +2834,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImpactedCI.Path(childComplexity), true
+
+	case "ImpactedCIConnection.byClass":
+		if e.ComplexityRoot.ImpactedCIConnection.ByClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIConnection.ByClass(childComplexity), true
+	case "ImpactedCIConnection.byEffect":
+		if e.ComplexityRoot.ImpactedCIConnection.ByEffect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIConnection.ByEffect(childComplexity), true
+	case "ImpactedCIConnection.edges":
+		if e.ComplexityRoot.ImpactedCIConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIConnection.Edges(childComplexity), true
+	case "ImpactedCIConnection.pageInfo":
+		if e.ComplexityRoot.ImpactedCIConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIConnection.PageInfo(childComplexity), true
+	case "ImpactedCIConnection.totalCount":
+		if e.ComplexityRoot.ImpactedCIConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIConnection.TotalCount(childComplexity), true
+
+	case "ImpactedCIEdge.cursor":
+		if e.ComplexityRoot.ImpactedCIEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIEdge.Cursor(childComplexity), true
+	case "ImpactedCIEdge.node":
+		if e.ComplexityRoot.ImpactedCIEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImpactedCIEdge.Node(childComplexity), true
 
 	case "ImportCounts.created":
 		if e.ComplexityRoot.ImportCounts.Created == nil {
@@ -5468,12 +5581,52 @@ type ImpactedCI {
 type BlastRadius {
   "The failed CIs the analysis started from."
   sources: [CI!]!
-  "Impacted CIs (sources excluded), ordered by distance, then name."
+  """
+  Impacted CIs (sources excluded), ordered by distance, then name. All of
+  them at once: for a large radius ask impactedConnection for a page and
+  the totals instead.
+  """
   impacted: [ImpactedCI!]!
+  """
+  The impacted CIs a page at a time (first, after; default 50, at most
+  500), in the order of impacted, with totals over all of them. The CIs
+  of a page are read in one batch.
+  """
+  impactedConnection(first: Int, after: String): ImpactedCIConnection!
   "The impacted business and application services."
   services: [ImpactedCI!]!
   "The number of impacted CIs."
   totalCount: Int!
+}
+
+"A page of a blast radius's impacted CIs, with totals over all of them."
+type ImpactedCIConnection {
+  edges: [ImpactedCIEdge!]!
+  pageInfo: PageInfo!
+  "The number of impacted CIs, whatever the page."
+  totalCount: Int!
+  "How many impacted CIs have each effect, worst first (effects no CI has are left out)."
+  byEffect: [EffectCount!]!
+  "How many impacted CIs are of each class, most first."
+  byClass: [ClassCount!]!
+}
+
+type ImpactedCIEdge {
+  "Pass as after to get the items following this one."
+  cursor: String!
+  node: ImpactedCI!
+}
+
+"How many impacted CIs have one effect."
+type EffectCount {
+  effect: Effect!
+  count: Int!
+}
+
+"How many impacted CIs are of one class."
+type ClassCount {
+  class: String!
+  count: Int!
 }
 
 "A CI that another CI needs, directly or transitively."
@@ -7583,6 +7736,8 @@ func (ec *executionContext) childFields_BlastRadius(ctx context.Context, field g
 		return ec.fieldContext_BlastRadius_sources(ctx, field)
 	case "impacted":
 		return ec.fieldContext_BlastRadius_impacted(ctx, field)
+	case "impactedConnection":
+		return ec.fieldContext_BlastRadius_impactedConnection(ctx, field)
 	case "services":
 		return ec.fieldContext_BlastRadius_services(ctx, field)
 	case "totalCount":
@@ -7889,6 +8044,16 @@ func (ec *executionContext) childFields_ChangeTypeCount(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ChangeTypeCount", field.Name)
 }
 
+func (ec *executionContext) childFields_ClassCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "class":
+		return ec.fieldContext_ClassCount_class(ctx, field)
+	case "count":
+		return ec.fieldContext_ClassCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClassCount", field.Name)
+}
+
 func (ec *executionContext) childFields_Correlation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "causeId":
@@ -7923,6 +8088,16 @@ func (ec *executionContext) childFields_Dependency(ctx context.Context, field gr
 		return ec.fieldContext_Dependency_path(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Dependency", field.Name)
+}
+
+func (ec *executionContext) childFields_EffectCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "effect":
+		return ec.fieldContext_EffectCount_effect(ctx, field)
+	case "count":
+		return ec.fieldContext_EffectCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EffectCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8211,6 +8386,32 @@ func (ec *executionContext) childFields_ImpactedCI(ctx context.Context, field gr
 		return ec.fieldContext_ImpactedCI_path(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImpactedCI", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactedCIConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ImpactedCIConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ImpactedCIConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ImpactedCIConnection_totalCount(ctx, field)
+	case "byEffect":
+		return ec.fieldContext_ImpactedCIConnection_byEffect(ctx, field)
+	case "byClass":
+		return ec.fieldContext_ImpactedCIConnection_byClass(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactedCIConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ImpactedCIEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ImpactedCIEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ImpactedCIEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImpactedCIEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9232,6 +9433,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_BlastRadius_impactedConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_CI_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -11521,7 +11744,7 @@ func (ec *executionContext) _BlastRadius_sources(ctx context.Context, field grap
 			return ec.fieldContext_BlastRadius_sources(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Sources, nil
+			return ec.Resolvers.BlastRadius().Sources(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -11535,8 +11758,8 @@ func (ec *executionContext) fieldContext_BlastRadius_sources(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "BlastRadius",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
@@ -11572,6 +11795,50 @@ func (ec *executionContext) fieldContext_BlastRadius_impacted(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImpactedCI(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlastRadius_impactedConnection(ctx context.Context, field graphql.CollectedField, obj *impact.BlastRadius) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlastRadius_impactedConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.BlastRadius().ImpactedConnection(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImpactedCIConnection) graphql.Marshaler {
+			return ec.marshalNImpactedCIConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlastRadius_impactedConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlastRadius",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactedCIConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_BlastRadius_impactedConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -14371,6 +14638,52 @@ func (ec *executionContext) fieldContext_ChangeTypeCount_count(_ context.Context
 	return graphql.NewScalarFieldContext("ChangeTypeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ClassCount_class(ctx context.Context, field graphql.CollectedField, obj *impact.ClassCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClassCount_class(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Class, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClassCount_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClassCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClassCount_count(ctx context.Context, field graphql.CollectedField, obj *impact.ClassCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClassCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClassCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClassCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Correlation_causeId(ctx context.Context, field graphql.CollectedField, obj *itsm.Correlation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14614,11 +14927,11 @@ func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Dependency_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CI, nil
+			return ec.resolveBatch_Dependency_ci(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
-			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14628,13 +14941,36 @@ func (ec *executionContext) fieldContext_Dependency_ci(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Dependency",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
+	resolver := ec.Resolvers.Dependency()
+	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Ci(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Dependency.ci",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Ci(ctx, []*impact.Dependency{obj})
+	return graphql.ResolveBatchSingleResult[*graph.CI](
+		ctx,
+		results,
+		err,
+		"Dependency.ci",
+	)
 }
 
 func (ec *executionContext) _Dependency_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
@@ -14669,7 +15005,7 @@ func (ec *executionContext) _Dependency_path(ctx context.Context, field graphql.
 			return ec.fieldContext_Dependency_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Dependency().Path(ctx, obj)
+			return ec.resolveBatch_Dependency_path(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -14690,6 +15026,75 @@ func (ec *executionContext) fieldContext_Dependency_path(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Dependency_path(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
+	resolver := ec.Resolvers.Dependency()
+	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Path(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Dependency.path",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Path(ctx, []*impact.Dependency{obj})
+	return graphql.ResolveBatchSingleResult[[]graph.CI](
+		ctx,
+		results,
+		err,
+		"Dependency.path",
+	)
+}
+
+func (ec *executionContext) _EffectCount_effect(ctx context.Context, field graphql.CollectedField, obj *impact.EffectCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EffectCount_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v impact.Effect) graphql.Marshaler {
+			return ec.marshalNEffect2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EffectCount_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EffectCount", field, false, false, "Effect")
+}
+
+func (ec *executionContext) _EffectCount_count(ctx context.Context, field graphql.CollectedField, obj *impact.EffectCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EffectCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EffectCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EffectCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
@@ -17042,11 +17447,11 @@ func (ec *executionContext) _ImpactedCI_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_ImpactedCI_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CI, nil
+			return ec.resolveBatch_ImpactedCI_ci(ctx, field, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v graph.CI) graphql.Marshaler {
-			return ec.marshalNCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
+			return ec.marshalNCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚐCI(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17056,13 +17461,36 @@ func (ec *executionContext) fieldContext_ImpactedCI_ci(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "ImpactedCI",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_ImpactedCI_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
+	resolver := ec.Resolvers.ImpactedCI()
+	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Ci(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"ImpactedCI.ci",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Ci(ctx, []*impact.Impacted{obj})
+	return graphql.ResolveBatchSingleResult[*graph.CI](
+		ctx,
+		results,
+		err,
+		"ImpactedCI.ci",
+	)
 }
 
 func (ec *executionContext) _ImpactedCI_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
@@ -17120,7 +17548,7 @@ func (ec *executionContext) _ImpactedCI_path(ctx context.Context, field graphql.
 			return ec.fieldContext_ImpactedCI_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ImpactedCI().Path(ctx, obj)
+			return ec.resolveBatch_ImpactedCI_path(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -17138,6 +17566,235 @@ func (ec *executionContext) fieldContext_ImpactedCI_path(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_ImpactedCI_path(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
+	resolver := ec.Resolvers.ImpactedCI()
+	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Path(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[[]graph.CI](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"ImpactedCI.path",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Path(ctx, []*impact.Impacted{obj})
+	return graphql.ResolveBatchSingleResult[[]graph.CI](
+		ctx,
+		results,
+		err,
+		"ImpactedCI.path",
+	)
+}
+
+func (ec *executionContext) _ImpactedCIConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImpactedCIEdge) graphql.Marshaler {
+			return ec.marshalNImpactedCIEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactedCIConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactedCIEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactedCIConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactedCIConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactedCIConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactedCIConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImpactedCIConnection_byEffect(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIConnection_byEffect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByEffect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []impact.EffectCount) graphql.Marshaler {
+			return ec.marshalNEffectCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffectCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIConnection_byEffect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactedCIConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EffectCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactedCIConnection_byClass(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIConnection_byClass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByClass, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []impact.ClassCount) graphql.Marshaler {
+			return ec.marshalNClassCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐClassCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIConnection_byClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactedCIConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClassCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImpactedCIEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImpactedCIEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImpactedCIEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImpactedCIEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *impact.Impacted) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImpactedCIEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImpactedCIEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImpactedCI(ctx, field)
 		},
 	}
 	return fc, nil
@@ -30965,15 +31622,22 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("BlastRadius")
 		case "sources":
-			out.Values[i] = ec._BlastRadius_sources(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BlastRadius_sources(ctx, field, obj)
+				})
 		case "impacted":
 			out.Values[i] = ec._BlastRadius_impacted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "impactedConnection":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BlastRadius_impactedConnection(ctx, field, obj)
+				})
 		case "services":
 			out.Values[i] = ec._BlastRadius_services(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31979,6 +32643,44 @@ func (ec *executionContext) _ChangeTypeCount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var classCountImplementors = []string{"ClassCount"}
+
+func (ec *executionContext) _ClassCount(ctx context.Context, sel ast.SelectionSet, obj *impact.ClassCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, classCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClassCount")
+		case "class":
+			out.Values[i] = ec._ClassCount_class(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ClassCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var correlationImplementors = []string{"Correlation"}
 
 func (ec *executionContext) _Correlation(ctx context.Context, sel ast.SelectionSet, obj *itsm.Correlation) graphql.Marshaler {
@@ -32068,10 +32770,11 @@ func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Dependency")
 		case "ci":
-			out.Values[i] = ec._Dependency_ci(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Dependency_ci(ctx, field, obj)
+				})
 		case "distance":
 			out.Values[i] = ec._Dependency_distance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32083,6 +32786,44 @@ func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Dependency_path(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var effectCountImplementors = []string{"EffectCount"}
+
+func (ec *executionContext) _EffectCount(ctx context.Context, sel ast.SelectionSet, obj *impact.EffectCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, effectCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EffectCount")
+		case "effect":
+			out.Values[i] = ec._EffectCount_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._EffectCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33008,10 +33749,11 @@ func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ImpactedCI")
 		case "ci":
-			out.Values[i] = ec._ImpactedCI_ci(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImpactedCI_ci(ctx, field, obj)
+				})
 		case "distance":
 			out.Values[i] = ec._ImpactedCI_distance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33028,6 +33770,97 @@ func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ImpactedCI_path(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactedCIConnectionImplementors = []string{"ImpactedCIConnection"}
+
+func (ec *executionContext) _ImpactedCIConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ImpactedCIConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactedCIConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactedCIConnection")
+		case "edges":
+			out.Values[i] = ec._ImpactedCIConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ImpactedCIConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ImpactedCIConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byEffect":
+			out.Values[i] = ec._ImpactedCIConnection_byEffect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byClass":
+			out.Values[i] = ec._ImpactedCIConnection_byClass(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var impactedCIEdgeImplementors = []string{"ImpactedCIEdge"}
+
+func (ec *executionContext) _ImpactedCIEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ImpactedCIEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, impactedCIEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImpactedCIEdge")
+		case "cursor":
+			out.Values[i] = ec._ImpactedCIEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ImpactedCIEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37219,6 +38052,26 @@ func (ec *executionContext) marshalNChangeTypeCount2ᚕgithubᚗcomᚋrippleᚑc
 	return ret
 }
 
+func (ec *executionContext) marshalNClassCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐClassCount(ctx context.Context, sel ast.SelectionSet, v impact.ClassCount) graphql.Marshaler {
+	return ec._ClassCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClassCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐClassCountᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.ClassCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClassCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐClassCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNCreateChangeInput2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋitsmᚐCreateChangeInput(ctx context.Context, v any) (itsm.CreateChangeInput, error) {
 	res, err := ec.unmarshalInputCreateChangeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37294,6 +38147,7 @@ func (ec *executionContext) marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋri
 }
 
 func (ec *executionContext) marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependencyᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Dependency) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "Dependency", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -37334,6 +38188,26 @@ var (
 		impact.Degraded: "DEGRADED",
 	}
 )
+
+func (ec *executionContext) marshalNEffectCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffectCount(ctx context.Context, sel ast.SelectionSet, v impact.EffectCount) graphql.Marshaler {
+	return ec._EffectCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEffectCount2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffectCountᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.EffectCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEffectCount2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐEffectCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋeventsᚐEvent(ctx context.Context, sel ast.SelectionSet, v *events.Event) graphql.Marshaler {
 	if v == nil {
@@ -37652,10 +38526,47 @@ func (ec *executionContext) marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋri
 }
 
 func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
+	ctx = graphql.WithBatchParentValues(ctx, "ImpactedCI", v)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx context.Context, sel ast.SelectionSet, v *impact.Impacted) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactedCI!")
+		return graphql.Null
+	}
+	return ec._ImpactedCI(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImpactedCIConnection2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIConnection(ctx context.Context, sel ast.SelectionSet, v *model.ImpactedCIConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImpactedCIConnection!")
+		return graphql.Null
+	}
+	return ec._ImpactedCIConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImpactedCIEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIEdge(ctx context.Context, sel ast.SelectionSet, v model.ImpactedCIEdge) graphql.Marshaler {
+	return ec._ImpactedCIEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImpactedCIEdge2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImpactedCIEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImpactedCIEdge2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -168,6 +168,24 @@ type HistoryStatus struct {
 	Gaps     []asof.Gap `json:"gaps"`
 }
 
+// A page of a blast radius's impacted CIs, with totals over all of them.
+type ImpactedCIConnection struct {
+	Edges    []ImpactedCIEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+	// The number of impacted CIs, whatever the page.
+	TotalCount int `json:"totalCount"`
+	// How many impacted CIs have each effect, worst first (effects no CI has are left out).
+	ByEffect []impact.EffectCount `json:"byEffect"`
+	// How many impacted CIs are of each class, most first.
+	ByClass []impact.ClassCount `json:"byClass"`
+}
+
+type ImpactedCIEdge struct {
+	// Pass as after to get the items following this one.
+	Cursor string           `json:"cursor"`
+	Node   *impact.Impacted `json:"node"`
+}
+
 // A normalized batch, for agents that do their own discovery.
 type ImportBatchInput struct {
 	// The source name for provenance and precedence: lower-case letters, digits, '.', '_' and '-'.

@@ -101,15 +101,95 @@ var analysisCases = []testCase{
 			})
 		}
 	}},
-	{"blast radius paths cost no store call per CI", func(t *testing.T, e *env) {
+	{"blast radius CIs and paths cost no store call per CI", func(t *testing.T, e *env) {
+		// The traversal returns CI heads; each list (sources, impacted,
+		// services) reads the CIs it shows in one batch.
 		r := newRedundancy(t, e)
 		e.store.Reset()
 		var out blastJSON
 		e.query(t, blastRadiusQuery, map[string]any{"ids": []string{r.web1}}, &out)
 		c := e.store.Counts()
-		if c["Neighbourhood"] != 1 || c["CIsByIDs"] != 0 || c["GetCI"] != 0 || e.store.Total() != 1 {
-			t.Errorf("store calls for one blast radius: %v", c)
+		if len(out.BlastRadius.Impacted) != 3 || c["Neighbourhood"] != 1 || c["CIsByIDs"] > 3 || c["GetCI"] != 0 ||
+			e.store.Total() != 1+c["CIsByIDs"] {
+			t.Errorf("store calls for one blast radius of %d impacted: %v", len(out.BlastRadius.Impacted), c)
 		}
+		// Asking no CI field reads no CI.
+		e.store.Reset()
+		e.query(t, `query($ids: [ID!]!) { blastRadius(ciIds: $ids) { totalCount impacted { effect distance } } }`,
+			map[string]any{"ids": []string{r.web1}}, nil)
+		if c := e.store.Counts(); c["Neighbourhood"] != 1 || e.store.Total() != 1 {
+			t.Errorf("store calls for a blast radius without CI fields: %v", c)
+		}
+	}},
+	{"blast radius impacted a page at a time", func(t *testing.T, e *env) {
+		r := newRedundancy(t, e)
+		const q = `query($ids: [ID!]!, $first: Int, $after: String) { blastRadius(ciIds: $ids) {
+  impacted { ci { name } }
+  impactedConnection(first: $first, after: $after) {
+    totalCount byEffect { effect count } byClass { class count }
+    edges { cursor node { ci { name class } effect distance path { name } } }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } } }`
+		type connJSON struct {
+			TotalCount int
+			ByEffect   []struct {
+				Effect string
+				Count  int
+			}
+			ByClass []struct {
+				Class string
+				Count int
+			}
+			Edges []struct {
+				Cursor string
+				Node   impactedJSON
+			}
+			PageInfo struct {
+				HasNextPage, HasPreviousPage bool
+				EndCursor                    string
+			}
+		}
+		var out struct {
+			BlastRadius struct {
+				Impacted           []impactedJSON
+				ImpactedConnection connJSON
+			}
+		}
+		var pages []string
+		after := any(nil)
+		for range 4 {
+			e.query(t, q, map[string]any{"ids": []string{r.web1, r.web2}, "first": 2, "after": after}, &out)
+			c := out.BlastRadius.ImpactedConnection
+			if c.TotalCount != 3 || len(c.Edges) == 0 {
+				t.Fatalf("page after %v: %+v", after, c)
+			}
+			var list []impactedJSON
+			for _, edge := range c.Edges {
+				list = append(list, edge.Node)
+			}
+			pages = append(pages, summary(list))
+			if be := c.ByEffect; len(be) != 1 || be[0].Effect != "DOWN" || be[0].Count != 3 {
+				t.Errorf("byEffect %+v, want 3 DOWN", c.ByEffect)
+			}
+			if len(c.ByClass) != 3 || c.ByClass[0].Count != 1 {
+				t.Errorf("byClass %+v, want three classes once each", c.ByClass)
+			}
+			if c.PageInfo.HasPreviousPage != (after != nil) {
+				t.Errorf("hasPreviousPage %v after %v", c.PageInfo.HasPreviousPage, after)
+			}
+			if !c.PageInfo.HasNextPage {
+				break
+			}
+			after = c.PageInfo.EndCursor
+		}
+		want := []string{
+			"web-cluster:DOWN@1[web-1,web-cluster] shop-app:DOWN@2[web-1,web-cluster,shop-app]",
+			"shop:DOWN@3[web-1,web-cluster,shop-app,shop]",
+		}
+		if strings.Join(pages, " | ") != strings.Join(want, " | ") {
+			t.Errorf("pages:\n got %q\nwant %q", pages, want)
+		}
+		e.fail(t, q, map[string]any{"ids": []string{r.web1}, "after": "not-a-cursor"}, "INVALID_INPUT", "after")
+		e.fail(t, q, map[string]any{"ids": []string{r.web1}, "first": 501}, "INVALID_INPUT", "first")
 	}},
 	{"dependencies", func(t *testing.T, e *env) {
 		r := newRedundancy(t, e)

@@ -139,7 +139,10 @@ func (w *walk) run(ctx context.Context, m *memState, seeds []int32) error {
 // (copies plus GC write barriers) than the second pass. Each edge is found
 // from exactly one end, so none repeats.
 //
-// Nodes' CIs are read from the file (memory holds heads only).
+// Nodes hold CI heads built from memory, whose strings are shared with
+// it; only a redundancy group's CI is read from the file, for the
+// attributes that hold its threshold (graph.Traverser makes a Subgraph
+// read-only for callers).
 func (s *Store) materialise(tx *bolt.Tx, w *walk) (graph.Subgraph, error) {
 	m := s.mem
 	edges := make([]graph.Relation, 0, w.edges)
@@ -164,13 +167,17 @@ func (s *Store) materialise(tx *bolt.Tx, w *walk) (graph.Subgraph, error) {
 	sub := graph.Subgraph{Nodes: make(map[string]*graph.Node, len(w.queue)), Edges: edges}
 	cis := tx.Bucket(bucketCIs)
 	for i, slot := range w.queue {
-		id := m.nodes[slot].id
-		ci, err := readCIFrom(cis, id)
-		if err != nil {
-			return graph.Subgraph{}, graph.Internal(err, "cannot read CI %s", id)
+		n := &m.nodes[slot]
+		nodes[i] = graph.Node{Depth: int(w.depth[slot]), CI: graph.CIHead{ID: n.id, Name: n.name, Class: m.str(n.class),
+			Criticality: graph.Criticality(m.str(n.criticality)), Owner: m.str(n.owner)}}
+		if members := s.members(slot); members > 0 {
+			ci, err := readCIFrom(cis, n.id)
+			if err != nil {
+				return graph.Subgraph{}, graph.Internal(err, "cannot read CI %s", n.id)
+			}
+			nodes[i].Members, nodes[i].Attributes = members, ci.Attributes
 		}
-		nodes[i] = graph.Node{CI: *ci, Depth: int(w.depth[slot]), Members: s.members(slot)}
-		sub.Nodes[id] = &nodes[i]
+		sub.Nodes[n.id] = &nodes[i]
 	}
 	return sub, nil
 }

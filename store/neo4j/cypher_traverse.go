@@ -20,8 +20,10 @@ type traversalArm struct {
 //
 // It returns one row per reached CI, in BFS order (depth ascending):
 //
-//	c         the CI's stored fields (ciProjection: not the derived
-//	          nameLower and sortKey, which only listing needs)
+//	c         the CI's head (headProjection): id, name, class,
+//	          criticality and owner, plus the attributes of a redundancy group (the
+//	          threshold of healthy members); nothing else of the CI is read
+//	          or sent
 //	depth     its BFS depth (0 for seeds)
 //	members   for redundancy groups, the count of grouping relations in
 //	          (reached or not; 0 for other classes)
@@ -78,7 +80,7 @@ WITH next AS frontier, seen + next AS seen, levels + [level] AS levels
 UNWIND range(0, size(levels) - 1) AS depth
 UNWIND levels[depth] AS x
 WITH x[0] AS c, depth, x[1] AS hops
-RETURN c {` + ciProjection + `} AS c, depth, ` + members + ` AS members,
+RETURN c {` + headProjection + `} AS c, depth, ` + members + ` AS members,
        [h IN hops | h[0].id] AS others, [h IN hops | h[1]] AS types,
        [h IN hops | h[2]] AS created, [h IN hops | h[3]] AS outgoing`)
 	return b.String()
@@ -101,7 +103,7 @@ func hopsComprehension(arms []traversalArm) string {
 	return strings.Join(parts, " + ")
 }
 
-// ciProjection is the map projection of the (:CI) properties ciFromNode
-// reads.
-var ciProjection = "." + strings.Join([]string{propID, propName, propClass, propStatus, propCriticality, propEnvironment,
-	propOwner, propAttrs, propIdentifiers, propProvenance, propCreatedAt, propUpdatedAt}, ", .")
+// headProjection is the map projection of a CI's head (graph.CIHead) and,
+// for redundancy groups only, its attributes.
+var headProjection = "." + strings.Join([]string{propID, propName, propClass, propCriticality, propOwner}, ", .") +
+	", " + propAttrs + ": CASE WHEN c.class IN $groupClasses THEN c." + propAttrs + " END"

@@ -2,6 +2,7 @@ package neo4j
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -98,7 +99,7 @@ func addTraversalRow(rec *neo4j.Record, sub *graph.Subgraph, edges map[graph.Rel
 	if err != nil {
 		return err
 	}
-	ci, err := ciFromNode(neo4j.Node{Props: props})
+	node, err := nodeFromHead(props)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,9 @@ func addTraversalRow(rec *neo4j.Record, sub *graph.Subgraph, edges map[graph.Rel
 	if err != nil {
 		return err
 	}
-	sub.Nodes[ci.ID] = &graph.Node{CI: ci, Depth: int(depth), Members: int(members)}
+	node.Depth, node.Members = int(depth), int(members)
+	ci := &node.CI
+	sub.Nodes[ci.ID] = node
 	others, types, created, outgoing, err := hopLists(rec)
 	if err != nil {
 		return err
@@ -146,4 +149,28 @@ func hopLists(rec *neo4j.Record) (others, types []string, created []int64, outgo
 		err = fmt.Errorf("traversal row: lists of %d, %d, %d and %d items", len(others), len(types), len(created), len(outgoing))
 	}
 	return
+}
+
+// nodeFromHead decodes the head projection of a traversal row (see
+// cypherTraverse): the head fields, and the attributes of a redundancy
+// group, the only ones decoded.
+func nodeFromHead(props map[string]any) (*graph.Node, error) {
+	f := nodeFields(neo4j.Node{Props: props})
+	n := &graph.Node{CI: graph.CIHead{
+		ID:          f.str(propID),
+		Name:        f.str(propName),
+		Class:       f.str(propClass),
+		Criticality: graph.Criticality(f.str(propCriticality)),
+		Owner:       f.str(propOwner),
+	}}
+	attrs := f.optRaw(propAttrs)
+	if f.err != nil {
+		return nil, fmt.Errorf("decode traversal row: %w", f.err)
+	}
+	if attrs != nil {
+		if err := json.Unmarshal(attrs, &n.Attributes); err != nil {
+			return nil, fmt.Errorf("decode CI %s attributes: %w", n.CI.ID, err)
+		}
+	}
+	return n, nil
 }
