@@ -80,6 +80,11 @@ func TestRequestDeadlineStopsABlastRadius(t *testing.T) {
 		if code != "" || all < 1000 {
 			t.Fatalf("the full blast radius: code %q, %d impacted", code, all)
 		}
+		// The first call also plans Neo4j's statement and warms its page
+		// cache (6.5 s against 0.3 s once in CI): time a warm one too.
+		if _, _, again := blast(time.Minute); again < full {
+			full = again
+		}
 		timeout := max(full/20, time.Millisecond)
 		code, impacted, took := blast(timeout)
 		t.Logf("full blast radius %d CIs in %v; with a %v timeout: %q after %v", all, full, timeout, code, took)
