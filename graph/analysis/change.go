@@ -325,29 +325,37 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 	var out []SLARisk
 	down := downServices(a.store().Catalogue(), br)
 	var all []*itsm.SLA
+	var withSLAs []string
 	for _, head := range down {
 		slas, err := call.slasOf(ctx, head.ID)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, slas...)
+		if len(slas) > 0 {
+			withSLAs = append(withSLAs, head.ID)
+		}
+	}
+	if len(withSLAs) == 0 {
+		return nil, nil
 	}
 	if err := a.prefetchPeriods(ctx, call, all, c.PlannedStart, now); err != nil {
 		return nil, err
 	}
-	for _, head := range down {
-		slas, err := call.slasOf(ctx, head.ID)
+	// The blast radius names CIs by their heads; a risk shows the service
+	// whole: one store read for all of them.
+	services, err := a.store().CIsByIDs(ctx, withSLAs)
+	if err != nil {
+		return nil, fmt.Errorf("services at risk: %w", err)
+	}
+	for _, id := range withSLAs {
+		slas, err := call.slasOf(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if len(slas) == 0 {
-			continue
-		}
-		// The blast radius names CIs by their heads; a risk shows the
-		// service whole.
-		svc, err := a.store().GetCI(ctx, head.ID)
-		if err != nil {
-			return nil, fmt.Errorf("service %s at risk: %w", head.ID, err)
+		svc, ok := services[id]
+		if !ok {
+			return nil, graph.NotFound("serviceId", "CI", id)
 		}
 		for _, s := range slas {
 			b, err := a.slaBudget(ctx, s, c.PlannedStart, now, c.ID, call)
