@@ -328,10 +328,16 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
     await page.keyboard.press('ArrowRight');
     await page.getByTestId('graph-announce').filter({ hasText: /^orders-db,/ }).waitFor();
     assert.deepEqual(await pathNames(), ['orders-db-primary', 'orders-db']);
-    let said = '';
+    // Each step waits for its own announcement: the console says a selection
+    // after it renders it, so reading straight after the key press can see
+    // the previous one and walk past Checkout.
+    const announce = page.getByTestId('graph-announce');
+    let said = await announce.innerText();
     for (let i = 0; i < 60 && !said.startsWith('Checkout,'); i++) {
+      const before = said;
       await page.keyboard.press('ArrowRight');
-      said = await page.getByTestId('graph-announce').innerText();
+      await page.waitForFunction((prev) => document.querySelector('[data-testid=graph-announce]')?.textContent !== prev, before);
+      said = await announce.innerText();
     }
     assert.match(said, /^Checkout, ApplicationService, degraded, distance 3/);
     assert.deepEqual(await pathNames(), ['orders-db-primary', 'orders-db', 'checkout-api', 'Checkout']);
