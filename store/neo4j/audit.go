@@ -241,8 +241,8 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 // graphKinds are the subject kinds of graph (not record) entries.
 var graphKinds = []string{string(graph.SubjectCI), string(graph.SubjectRelation)}
 
-// Timelines returns each id's oldest entry and its entries after since;
-// see graph.GraphHistory.
+// Timelines returns each id's oldest entry and, of each subject among its
+// entries after since, the oldest; see graph.GraphHistory.
 func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
 	if err := graph.CheckTimelines(ids); err != nil {
 		return nil, err
