@@ -11,7 +11,8 @@ import (
 // the graph as it was at an instant needs (package graph/asof).
 type GraphHistory interface {
 	// Timelines returns, for each id among ids that has history (a CI id or
-	// a relation's RelationSubjectID), its oldest CI or relation entry and,
+	// a relation's RelationSubjectID), its oldest CI or relation entry
+	// (without its Before and After: only what and when it was matter),
 	// of the entries about it whose At is after since, the oldest of each
 	// subject, oldest first: what undoing the changes since needs (the
 	// value before the first), whatever the number of changes after it.
@@ -27,8 +28,9 @@ type GraphHistory interface {
 
 // Timeline is what the audit trail says about one id, for as-of reads.
 type Timeline struct {
-	// First is the oldest entry about the id. A CI whose first entry is not
-	// its CREATE existed before Ripple recorded its history.
+	// First is the oldest entry about the id, without its values (Before
+	// and After are nil). A CI whose first entry is not its CREATE existed
+	// before Ripple recorded its history.
 	First AuditEntry
 	// Since lists, of the entries after the instant asked for, the oldest
 	// of each subject (the CI itself, each relation), oldest first.

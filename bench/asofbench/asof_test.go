@@ -365,8 +365,14 @@ func (c *counted) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery)
 }
 
 func (c *counted) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
-	defer c.note(fmt.Sprintf("Timelines(%d ids)", len(ids)), time.Now())
-	return c.Store.Timelines(ctx, ids, since)
+	start := time.Now()
+	tls, err := c.Store.Timelines(ctx, ids, since)
+	entries := 0
+	for _, tl := range tls {
+		entries += len(tl.Since)
+	}
+	c.note(fmt.Sprintf("Timelines(%d ids: %d entries)", len(ids), entries), start)
+	return tls, err
 }
 
 func (c *counted) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {

@@ -116,8 +116,9 @@ func (s *Store) History(ctx context.Context, about string, p graph.Page) (graph.
 	return page, nil
 }
 
-// Timelines returns each id's oldest entry and, of each subject among its
-// entries after since, the oldest; see graph.GraphHistory. The entries
+// Timelines returns each id's oldest entry (without its values) and, of
+// each subject among its entries after since, the oldest; see
+// graph.GraphHistory. The entries
 // after since are one forward range scan from graph.AuditIDFloor(since),
 // so the cost follows the history since the instant asked for, not the
 // whole history; of those only the ones returned are decoded whole (the
@@ -147,7 +148,7 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				continue
 			}
-			first, err := decodeAudit(v)
+			first, err := decodeAuditEntry(v, false)
 			if err != nil {
 				return fmt.Errorf("audit entry %q: %w", k, err)
 			}
@@ -156,7 +157,7 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 			// Step from the first entry to the floor: far back, most of the
 			// history is after it and a few steps cost less than a seek.
 			for steps := 0; k != nil && bytes.HasPrefix(k, prefix) && string(k[len(prefix):]) < floor; steps++ {
-				if steps == 8 {
+				if steps == 32 {
 					k, v = c.Seek(auditKey(id, floor))
 					break
 				}

@@ -806,7 +806,11 @@ func peekAudit(b []byte) (auditHead, error) {
 
 // decodeAudit reads what encodeAudit wrote, in any format, copying out of
 // b.
-func decodeAudit(b []byte) (graph.AuditEntry, error) {
+func decodeAudit(b []byte) (graph.AuditEntry, error) { return decodeAuditEntry(b, true) }
+
+// decodeAuditEntry is decodeAudit, leaving Before and After nil unless
+// values: the entry without the CI bodies most of its bytes are.
+func decodeAuditEntry(b []byte, values bool) (graph.AuditEntry, error) {
 	r := auditReader{b: b}
 	h, ok := r.head()
 	if !ok {
@@ -851,13 +855,16 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 		switch form {
 		case blobNone:
 		case blobVerbatim:
-			if v := r.blob(); len(v) > 0 {
+			if v := r.blob(); len(v) > 0 && values {
 				*dst = bytes.Clone(v)
 			}
 		case blobRelation:
 			d := r.varint()
 			if r.bad || !isRel {
 				return graph.AuditEntry{}, errBadAudit
+			}
+			if !values {
+				continue
 			}
 			v, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(h.at - d)})
 			if err != nil {

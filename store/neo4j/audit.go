@@ -241,8 +241,9 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 // graphKinds are the subject kinds of graph (not record) entries.
 var graphKinds = []string{string(graph.SubjectCI), string(graph.SubjectRelation)}
 
-// Timelines returns each id's oldest entry and, of each subject among its
-// entries after since, the oldest; see graph.GraphHistory.
+// Timelines returns each id's oldest entry (without its values) and, of
+// each subject among its entries after since, the oldest; see
+// graph.GraphHistory.
 func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
 	if err := graph.CheckTimelines(ids); err != nil {
 		return nil, err
@@ -285,6 +286,7 @@ func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinc
 	err := collect(ctx, tx, first, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
 		id, e, err := timelineRow(rec)
 		if err == nil && e.IsGraphEntry() {
+			e.Before, e.After = nil, nil // a timeline's first entry carries no values
 			out[id] = graph.Timeline{First: e}
 		}
 		return err

@@ -67,8 +67,13 @@ var timelineCases = []testCase{
 				t.Errorf("since t1, app's oldest update holds before it %s (%v), want the CI without an owner", since[0].Before, err)
 			}
 		}
-		if first := tls[app.ID].First; first.Action != graph.ActionCreate || first.SubjectID != app.ID {
+		if first := tls[app.ID].First; first.Action != graph.ActionCreate || first.SubjectID != app.ID || first.ID == "" || first.At.IsZero() {
 			t.Errorf("first entry of app: %+v", first)
+		}
+		for id, tl := range tls {
+			if tl.First.Before != nil || tl.First.After != nil {
+				t.Errorf("first entry of %s carries values: before %s, after %s", id, tl.First.Before, tl.First.After)
+			}
 		}
 		if first := tls[rel].First; first.Action != graph.ActionRelate {
 			t.Errorf("first entry of the relation: %+v", first)
