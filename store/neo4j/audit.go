@@ -284,9 +284,8 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 // then the graph entries after since of those that have one.
 func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinceCypher string, ids []string, since time.Time, out map[string]graph.Timeline) error {
 	err := collect(ctx, tx, first, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
-		id, e, err := timelineRow(rec)
+		id, e, err := firstRow(rec)
 		if err == nil && e.IsGraphEntry() {
-			e.Before, e.After = nil, nil // a timeline's first entry carries no values
 			out[id] = graph.Timeline{First: e}
 		}
 		return err
@@ -313,6 +312,27 @@ func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinc
 // or record id: only the former contains the separator.
 func isRelationSubject(about string) bool {
 	return strings.Contains(about, relationSubjectSep)
+}
+
+// firstRow reads a row of the oldest-entry queries: the id and the entry's
+// properties without its values (firstWithoutValues), decoded as the node.
+func firstRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {
+	id, _, err := neo4j.GetRecordValue[string](rec, "id")
+	if err != nil {
+		return "", graph.AuditEntry{}, fmt.Errorf("read id: %w", err)
+	}
+	props, isNil, err := neo4j.GetRecordValue[map[string]any](rec, "a")
+	if err == nil && isNil {
+		err = fmt.Errorf("unexpected null")
+	}
+	if err != nil {
+		return "", graph.AuditEntry{}, fmt.Errorf("read a: %w", err)
+	}
+	e, err := auditFromNode(neo4j.Node{Props: props})
+	// A relation entry's value is rebuilt from its creation time; the
+	// first entry carries none.
+	e.Before, e.After = nil, nil
+	return id, e, err
 }
 
 func timelineRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {

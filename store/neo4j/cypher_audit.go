@@ -93,12 +93,17 @@ func firstSeek(prop string) string {
     RETURN a`
 }
 
+// firstWithoutValues returns an oldest entry as a map of its properties
+// without its values: a timeline's first entry carries none, and a CI's
+// is its creation, whose after is the whole CI.
+const firstWithoutValues = `
+RETURN id, a {.*, ` + propAuditBefore + `: null, ` + propAuditAfter + `: null} AS a`
+
 // cypherTimelineFirstRelation returns each relation id's oldest entry.
 var cypherTimelineFirstRelation = `
 UNWIND $ids AS id
 CALL {` + firstSeek(propAuditSubjectID) + `
-}
-RETURN id, a`
+}` + firstWithoutValues
 
 // cypherTimelineFirst returns each CI id's oldest entry: the oldest of the
 // three seeks' oldest.
@@ -112,8 +117,7 @@ CALL {
   }
   WITH a ORDER BY a.id LIMIT 1
   RETURN a
-}
-RETURN id, a`
+}` + firstWithoutValues
 
 // sinceSeek returns the entries whose prop equals id from $floor on (a
 // range seek: graph.AuditIDFloor, so history older than the instant is
