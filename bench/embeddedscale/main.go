@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,8 +38,8 @@ type config struct {
 	ci, rows, batch, depth int
 	seed                   int64
 	dir                    string
-	keep, skipLoad         bool
-	phase                  string
+	keep, skipLoad, hub    bool
+	phase, cpuProfile      string
 }
 
 func main() {
@@ -51,6 +52,8 @@ func main() {
 	flag.StringVar(&cfg.dir, "dir", "", "working directory (default: a temporary one)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&cfg.skipLoad, "skip-load", false, "reuse the store already in -dir")
+	flag.BoolVar(&cfg.hub, "hub", false, "every CSV row depends on the first row's CI (one hub with an edge per row)")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the CSV import's CPU profile to this file")
 	flag.StringVar(&cfg.phase, "phase", "", "internal: the phase a child process runs")
 	flag.Parse()
 	if err := run(context.Background(), cfg); err != nil {
@@ -75,7 +78,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("embedded store, estate of %d CIs (seed %d), in %s, GOMEMLIMIT=%s\n", cfg.ci, cfg.seed, cfg.dir, os.Getenv("GOMEMLIMIT"))
 	store := filepath.Join(cfg.dir, "estate")
-	if !cfg.skipLoad {
+	if cfg.ci <= 0 {
+		// -ci 0: the CSV import only.
+	} else if !cfg.skipLoad {
 		if err := os.RemoveAll(store); err != nil {
 			return err
 		}
@@ -83,8 +88,10 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if err := spawn(cfg, "open"); err != nil {
-		return err
+	if cfg.ci > 0 {
+		if err := spawn(cfg, "open"); err != nil {
+			return err
+		}
 	}
 	if cfg.rows > 0 {
 		if err := os.RemoveAll(filepath.Join(cfg.dir, "import")); err != nil {
@@ -104,7 +111,8 @@ func spawn(cfg config, phase string) error {
 		return err
 	}
 	cmd := exec.Command(self, "-phase", phase, "-ci", strconv.Itoa(cfg.ci), "-rows", strconv.Itoa(cfg.rows),
-		"-batch", strconv.Itoa(cfg.batch), "-depth", strconv.Itoa(cfg.depth), "-seed", strconv.FormatInt(cfg.seed, 10), "-dir", cfg.dir)
+		"-batch", strconv.Itoa(cfg.batch), "-depth", strconv.Itoa(cfg.depth), "-seed", strconv.FormatInt(cfg.seed, 10), "-dir", cfg.dir,
+		"-hub="+strconv.FormatBool(cfg.hub), "-cpuprofile", cfg.cpuProfile)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("phase %s: %w", phase, err)
@@ -201,7 +209,7 @@ func importCSV(ctx context.Context, cfg config) error {
 		return err
 	}
 	path := filepath.Join(dir, "servers.csv")
-	if err := writeCSV(path, cfg.rows); err != nil {
+	if err := writeCSV(path, cfg.rows, cfg.hub); err != nil {
 		return err
 	}
 	mapping := `{"class": "Server", "nameColumn": "name", "identifiers": {"serial": "serial", "fqdn": "fqdn"}, "key": "serial",
@@ -221,6 +229,16 @@ func importCSV(ctx context.Context, cfg config) error {
 		return err
 	}
 	e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	t0, c0 := time.Now(), cpu()
 	run, _, err := e.Run(ctx, p.Request, importers.ReadInputs(p.Parser, inputs, nil))
 	if err != nil {
@@ -238,7 +256,7 @@ func importCSV(ctx context.Context, cfg config) error {
 	return nil
 }
 
-func writeCSV(path string, rows int) error {
+func writeCSV(path string, rows int, hub bool) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -247,7 +265,10 @@ func writeCSV(path string, rows int) error {
 	_ = w.Write([]string{"name", "serial", "fqdn", "owner", "env", "cpu", "mem", "os", "rack", "depends_on"})
 	for i := range rows {
 		dep := ""
-		if i > 0 {
+		switch {
+		case i > 0 && hub:
+			dep = "SN00000000"
+		case i > 0:
 			// An earlier row, spread by a multiplicative hash.
 			dep = fmt.Sprintf("SN%08d", (uint64(i)*0x9E3779B97F4A7C15>>33)%uint64(i))
 		}
