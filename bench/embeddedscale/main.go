@@ -82,9 +82,8 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("embedded store, estate of %d CIs (seed %d), in %s, GOMEMLIMIT=%s\n", cfg.ci, cfg.seed, cfg.dir, os.Getenv("GOMEMLIMIT"))
 	store := filepath.Join(cfg.dir, "estate")
-	if cfg.ci <= 0 {
-		// -ci 0: the CSV import only.
-	} else if !cfg.skipLoad {
+	// -ci 0: the CSV import only.
+	if cfg.ci > 0 && !cfg.skipLoad {
 		if err := os.RemoveAll(store); err != nil {
 			return err
 		}
