@@ -8,8 +8,9 @@ import (
 )
 
 // BatchSizer is implemented by stores whose transactions have a practical
-// size limit (Neo4j keeps a transaction's state in a bounded memory pool).
-// Stores without it take a whole run in one transaction.
+// size limit (Neo4j keeps a transaction's state in a bounded memory pool;
+// the embedded store holds a transaction's dirty pages and staging until
+// it commits). Stores without it take a whole run in one transaction.
 type BatchSizer interface {
 	PreferredBatchSize() int
 }

@@ -262,10 +262,16 @@ func (o *overlay) reach(seeds []string, upward bool) []string {
 	if upward {
 		adj = o.up
 	}
-	seen := map[string]bool{}
-	queue := slices.Clone(seeds)
+	// Seeds repeat (a CI at an end of many new relations is a seed once
+	// per relation): each is queued once, or a hub would be walked once
+	// per relation it gains, which is quadratic.
+	seen := make(map[string]bool, len(seeds))
+	queue := make([]string, 0, len(seeds))
 	for _, s := range seeds {
-		seen[s] = true
+		if !seen[s] {
+			seen[s] = true
+			queue = append(queue, s)
+		}
 	}
 	for len(queue) > 0 {
 		x := queue[0]

@@ -146,9 +146,8 @@ func (e *Engine) now() time.Time {
 var ErrUnread = errors.New("the input could not be read to its end")
 
 // Run parses the input, plans, and (unless DryRun) applies the plan: in
-// one transaction where the store can take a whole run (the embedded
-// store), in batches fenced on the scope where it bounds a transaction's
-// memory (Neo4j; see apply.go). It records the run once the input is read
+// batches fenced on the scope where the store bounds a transaction (both
+// stores do; see apply.go), else in one transaction. It records the run once the input is read
 // (a read cut short, ErrUnread or a cancelled context, records nothing;
 // bad input records a FAILED run), as RUNNING under a lease while it plans
 // and applies (lease.go), and returns it with the full plan; the error is

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,8 +38,10 @@ type config struct {
 	ci, rows, batch, depth int
 	seed                   int64
 	dir                    string
-	keep, skipLoad         bool
-	phase                  string
+	keep, skipLoad, hub    bool
+	phase, cpuProfile      string
+	memProfile             string
+	importBatch            int
 }
 
 func main() {
@@ -51,6 +54,10 @@ func main() {
 	flag.StringVar(&cfg.dir, "dir", "", "working directory (default: a temporary one)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&cfg.skipLoad, "skip-load", false, "reuse the store already in -dir")
+	flag.BoolVar(&cfg.hub, "hub", false, "every CSV row depends on the first row's CI (one hub with an edge per row)")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the CSV import's CPU profile to this file")
+	flag.StringVar(&cfg.memProfile, "memprofile", "", "write the CSV import's live heap, once planned, to this file")
+	flag.IntVar(&cfg.importBatch, "import-batch", 0, "writes per transaction in the CSV import (0: the store's preference, -1: one transaction)")
 	flag.StringVar(&cfg.phase, "phase", "", "internal: the phase a child process runs")
 	flag.Parse()
 	if err := run(context.Background(), cfg); err != nil {
@@ -75,7 +82,8 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("embedded store, estate of %d CIs (seed %d), in %s, GOMEMLIMIT=%s\n", cfg.ci, cfg.seed, cfg.dir, os.Getenv("GOMEMLIMIT"))
 	store := filepath.Join(cfg.dir, "estate")
-	if !cfg.skipLoad {
+	// -ci 0: the CSV import only.
+	if cfg.ci > 0 && !cfg.skipLoad {
 		if err := os.RemoveAll(store); err != nil {
 			return err
 		}
@@ -83,8 +91,10 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if err := spawn(cfg, "open"); err != nil {
-		return err
+	if cfg.ci > 0 {
+		if err := spawn(cfg, "open"); err != nil {
+			return err
+		}
 	}
 	if cfg.rows > 0 {
 		if err := os.RemoveAll(filepath.Join(cfg.dir, "import")); err != nil {
@@ -104,7 +114,8 @@ func spawn(cfg config, phase string) error {
 		return err
 	}
 	cmd := exec.Command(self, "-phase", phase, "-ci", strconv.Itoa(cfg.ci), "-rows", strconv.Itoa(cfg.rows),
-		"-batch", strconv.Itoa(cfg.batch), "-depth", strconv.Itoa(cfg.depth), "-seed", strconv.FormatInt(cfg.seed, 10), "-dir", cfg.dir)
+		"-batch", strconv.Itoa(cfg.batch), "-depth", strconv.Itoa(cfg.depth), "-seed", strconv.FormatInt(cfg.seed, 10), "-dir", cfg.dir,
+		"-hub="+strconv.FormatBool(cfg.hub), "-cpuprofile", cfg.cpuProfile, "-memprofile", cfg.memProfile, "-import-batch", strconv.Itoa(cfg.importBatch))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("phase %s: %w", phase, err)
@@ -201,7 +212,7 @@ func importCSV(ctx context.Context, cfg config) error {
 		return err
 	}
 	path := filepath.Join(dir, "servers.csv")
-	if err := writeCSV(path, cfg.rows); err != nil {
+	if err := writeCSV(path, cfg.rows, cfg.hub); err != nil {
 		return err
 	}
 	mapping := `{"class": "Server", "nameColumn": "name", "identifiers": {"serial": "serial", "fqdn": "fqdn"}, "key": "serial",
@@ -220,7 +231,25 @@ func importCSV(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy()}
+	e := &importers.Engine{Store: s, Policy: formats.DefaultPolicy(), BatchSize: cfg.importBatch}
+	if cfg.memProfile != "" {
+		e.Stage = func(stage string) {
+			if stage == "applying" {
+				writeHeapProfile(cfg.memProfile)
+			}
+		}
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	peaks := sampleRSS(100 * time.Millisecond)
 	t0, c0 := time.Now(), cpu()
 	run, _, err := e.Run(ctx, p.Request, importers.ReadInputs(p.Parser, inputs, nil))
 	if err != nil {
@@ -233,12 +262,28 @@ func importCSV(ctx context.Context, cfg config) error {
 	if err := s.Close(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("csv import  %d rows (%d created, %d relations) in %v (%v CPU), peak RSS %s, file %s\n", cfg.rows, run.Counts.Created, run.Counts.RelationsCreated,
-		took.Round(time.Millisecond), used.Round(time.Millisecond), mib(status("VmHWM")), fileSize(filepath.Join(dir, "store", embedded.FileName)))
+	anon, file := peaks()
+	fmt.Printf("csv import  %d rows (%d created, %d relations) in %v (%v CPU), peak RSS %s (sampled peaks: anonymous %s, file pages %s), file %s\n",
+		cfg.rows, run.Counts.Created, run.Counts.RelationsCreated, took.Round(time.Millisecond), used.Round(time.Millisecond),
+		mib(status("VmHWM")), mib(anon), mib(file), fileSize(filepath.Join(dir, "store", embedded.FileName)))
 	return nil
 }
 
-func writeCSV(path string, rows int) error {
+// writeHeapProfile writes the live heap; a failure only loses the profile.
+func writeHeapProfile(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
+	}
+}
+
+func writeCSV(path string, rows int, hub bool) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -247,7 +292,10 @@ func writeCSV(path string, rows int) error {
 	_ = w.Write([]string{"name", "serial", "fqdn", "owner", "env", "cpu", "mem", "os", "rack", "depends_on"})
 	for i := range rows {
 		dep := ""
-		if i > 0 {
+		switch {
+		case i > 0 && hub:
+			dep = "SN00000000"
+		case i > 0:
 			// An earlier row, spread by a multiplicative hash.
 			dep = fmt.Sprintf("SN%08d", (uint64(i)*0x9E3779B97F4A7C15>>33)%uint64(i))
 		}
@@ -261,6 +309,34 @@ func writeCSV(path string, rows int) error {
 		return err
 	}
 	return f.Close()
+}
+
+// sampleRSS samples the anonymous and file-backed resident sets every
+// interval until the returned function is called, which returns their
+// peaks in kB. The kernel keeps only the peak of their sum (VmHWM); the
+// file pages are the store's clean mapped pages, which it may drop under
+// pressure, the anonymous ones the heap.
+func sampleRSS(interval time.Duration) func() (anon, file int64) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var anon, file int64
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			anon, file = max(anon, status("RssAnon")), max(file, status("RssFile"))
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (int64, int64) {
+		close(stop)
+		<-done
+		return anon, file
+	}
 }
 
 // status reads one field of /proc/self/status in kB ("" where there is none).

@@ -42,9 +42,9 @@ func TestImportCrashChild(t *testing.T) {
 // TestImportKilled: kill -9 of `ripple import`, or of the `ripple serve`
 // an import was sent to, in the middle of the import leaves a RUNNING run
 // that the next start recovers as INTERRUPTED, with the counts of what was
-// actually written; running the import again finishes it. On both stores:
-// Neo4j applies in batches (some are written when the process dies), the
-// embedded store in one transaction (all or nothing is).
+// actually written; running the import again finishes it. On both stores,
+// which apply an import in batches (some may be written when the process
+// dies).
 func TestImportKilled(t *testing.T) {
 	stores := []struct {
 		name string

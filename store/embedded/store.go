@@ -91,6 +91,19 @@ type Store struct {
 
 var _ graph.Store = (*Store)(nil)
 
+// ImportBatch is how many writes an import puts in one transaction on
+// this store. A bbolt transaction holds every page it dirties, with the
+// staging of its CIs and audit entries, until it commits: a 60,000-row
+// import in one transaction peaked at 1.5 GB. In batches (CIs, then
+// relations, then staleness, each fenced on the scope; importers/apply.go)
+// an import's memory follows one batch, and a batch that fails leaves
+// nothing of itself, as on Neo4j.
+const ImportBatch = 5000
+
+// PreferredBatchSize is how many writes an import should put in one
+// transaction (importers.BatchSizer).
+func (s *Store) PreferredBatchSize() int { return ImportBatch }
+
 // Open opens (creating if needed) the store in dir and loads it into
 // memory. Only one process may hold a directory: a second Open fails with
 // UNAVAILABLE after about a second. A nil catalogue means

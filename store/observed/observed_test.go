@@ -11,7 +11,6 @@ import (
 	"github.com/ripple-cmdb/ripple/importers"
 	"github.com/ripple-cmdb/ripple/store/eachstore"
 	"github.com/ripple-cmdb/ripple/store/embedded"
-	"github.com/ripple-cmdb/ripple/store/neo4j"
 	"github.com/ripple-cmdb/ripple/store/observed"
 )
 
@@ -108,10 +107,7 @@ func TestObservedCalls(t *testing.T) {
 		if got, err := obs.GetCI(context.Background(), ci.CI.ID); err != nil || got.Name != "web-1" {
 			t.Errorf("GetCI through the wrapper: %+v %v", got, err)
 		}
-		want := -1
-		if n, ok := st.(*neo4j.Store); ok {
-			want = n.PreferredBatchSize()
-		}
+		want := st.(importers.BatchSizer).PreferredBatchSize()
 		if got := obs.PreferredBatchSize(); got != want || obs.Unwrap() != st {
 			t.Errorf("batch size %d, want %d", got, want)
 		}

@@ -140,6 +140,19 @@ func byIdent(kind, value string) graph.CIRef {
 }
 
 var batchCases = []testCase{
+	// Imports are applied in batches on every store (importers/apply.go):
+	// a store that took a whole run in one transaction would hold all of
+	// it in memory until the commit (1.5 GB for 60,000 CSV rows on the
+	// embedded store). Each batch is one Apply, atomic like any other.
+	{"PrefersBoundedImportBatches", func(ctx context.Context, t *testing.T, s graph.Store) {
+		sizer, ok := s.(interface{ PreferredBatchSize() int })
+		if !ok {
+			t.Fatalf("%T states no preferred import batch size", s)
+		}
+		if n := sizer.PreferredBatchSize(); n <= 0 || n > 50000 {
+			t.Fatalf("preferred import batch %d, want a bounded positive size", n)
+		}
+	}},
 	{"ApplyCreatesAndRelatesByIdentifier", func(ctx context.Context, t *testing.T, s graph.Store) {
 		existing := mustCI(ctx, t, s, "db", graph.ClassDatabase, Ident("serial", "DB"))
 		b := graph.Batch{
