@@ -163,6 +163,13 @@ type planner struct {
 	// seenUpserted are the refs of the CIs in batch.Upserts, in its order;
 	// seenUnchanged those of the CIs the run saw unchanged.
 	seenUpserted, seenUnchanged []graph.CIRef
+	// current holds the subjects whose sighting in the scope was current
+	// (missed 0) before the run, once staleness has judged every other
+	// one (judged): the ledger write sees them again with one stamp
+	// (LedgerWrite.SeenCurrent) instead of naming each.
+	judged      bool
+	currentCIs  map[string]bool
+	currentRels map[graph.RelationKey]bool
 }
 
 func (p *planner) run(ctx context.Context) (*Plan, error) {
@@ -185,9 +192,6 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	ledger := &graph.LedgerWrite{ScopeKey: p.key, ExpectGeneration: st.Generation, At: p.now}
-	// Sightings in the order of the writes they follow (see splitPlan).
-	ledger.SeenCIs = append(p.seenUpserted, p.seenUnchanged...)
-	ledger.SeenRelations = newRels.seen
 	// A run with problems may not have seen what it failed to reconcile,
 	// so only a clean run judges staleness (which may itself refuse, with
 	// a TOO_STALE problem).
@@ -197,6 +201,7 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		}
 	}
 	p.plan.Complete = len(p.plan.Problems) == 0
+	p.seen(ledger, newRels)
 	p.plan.batch.Ledger = ledger
 	impact, err := p.impactDelta(ctx, newRels.added)
 	if err != nil {
@@ -204,6 +209,27 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 	}
 	p.plan.Impact = impact
 	return p.plan, nil
+}
+
+// seen fills the ledger's sightings, in the order of the writes they
+// follow (see splitPlan): those of the upserts and new relations, then of
+// what the run saw unchanged. A run that judged staleness named every
+// subject it did not see, so it sees the current ones again with one
+// stamp and names only those whose sighting is missing or stale.
+func (p *planner) seen(ledger *graph.LedgerWrite, rels relationsResult) {
+	unchanged, existing := p.seenUnchanged, rels.existing
+	if p.judged && p.plan.Complete {
+		ledger.SeenCurrent = true
+		unchanged = slices.DeleteFunc(slices.Clone(unchanged), func(r graph.CIRef) bool { return p.currentCIs[r.ID] })
+		existing = nil
+		for i, r := range rels.existing {
+			if !p.currentRels[rels.existingKeys[i]] {
+				existing = append(existing, r)
+			}
+		}
+	}
+	ledger.SeenCIs = append(slices.Clip(p.seenUpserted), unchanged...)
+	ledger.SeenRelations = append(slices.Clip(rels.seen), existing...)
 }
 
 // lookup finds the owners of every identifier the run mentions.

@@ -336,6 +336,7 @@ func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.Ledg
 	params := map[string]any{
 		"source": w.Source, "scope": w.Scope,
 		"at": w.At.UnixMicro(), "run": w.RunID,
+		"generation": w.ExpectGeneration + 1,
 	}
 	// The sightings of CIs and relations match what they sight and count
 	// what they wrote: fewer than asked means a ref planLedger took on
@@ -362,7 +363,7 @@ func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.Ledg
 	if err := execRowsWith(ctx, tx, "forget sightings", cypherForgetSightings, rows.forget, params); err != nil {
 		return err
 	}
-	params["generation"] = w.ExpectGeneration + 1
+	params["sweep"] = w.SeenCurrent
 	if err := exec(ctx, tx, cypherBumpScope, params); err != nil {
 		return fmt.Errorf("bump import scope: %w", err)
 	}
