@@ -170,6 +170,26 @@ type planner struct {
 	judged      bool
 	currentCIs  map[string]bool
 	currentRels map[graph.RelationKey]bool
+	// prev delivers the scope's sightings, read while the plan is made.
+	prev <-chan scopeSightings
+}
+
+// scopeSightings is the result of reading a scope's sightings.
+type scopeSightings struct {
+	list []graph.Sighting
+	err  error
+}
+
+// readSightings starts reading the scope's sightings, which depend on
+// nothing else the planner reads: staleness needs them last, and reading
+// them meanwhile takes the longest read of a re-import off its path.
+func (p *planner) readSightings(ctx context.Context) {
+	ch := make(chan scopeSightings, 1)
+	p.prev = ch
+	go func() {
+		list, err := p.store.Sightings(ctx, p.key)
+		ch <- scopeSightings{list, err}
+	}()
 }
 
 func (p *planner) run(ctx context.Context) (*Plan, error) {
@@ -178,6 +198,7 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("read scope: %w", err)
 	}
 	p.plan = &Plan{Source: p.key.Source, Scope: p.key.Scope, Generation: st.Generation, Complete: true}
+	p.readSightings(ctx)
 	if err := p.lookup(ctx); err != nil {
 		return nil, err
 	}

@@ -207,7 +207,8 @@ func (p *planner) existingRelations(ctx context.Context, ids []string) (map[grap
 // relations missing now are stale; at the policy's limit CIs are retired
 // (unless another scope still reports them) and relations removed.
 func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
-	prev, err := p.store.Sightings(ctx, p.key)
+	got := <-p.prev
+	prev, err := got.list, got.err
 	if err != nil {
 		return fmt.Errorf("read sightings: %w", err)
 	}

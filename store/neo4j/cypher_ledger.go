@@ -144,9 +144,10 @@ MATCH (s:Sighting {subject: row.subject})
 DELETE s`
 
 // sightingColumns returns what decodeSighting reads, for sighting s of
-// scope header sc, resolving the scope's sweep.
-var sightingColumns = `s.source AS source, s.scope AS scope, s.subject AS subject,
-       s.relFrom AS relFrom, s.relType AS relType, s.relTo AS relTo, s.firstSeen AS firstSeen,
+// scope header sc, resolving the scope's sweep. A relation's ends and type
+// are not read: its subject spells them (a scope's sightings are read
+// whole by every run's planner, so every column counts).
+var sightingColumns = `s.source AS source, s.scope AS scope, s.subject AS subject, s.firstSeen AS firstSeen,
        CASE WHEN ` + sweptBy("s", "sc") + ` THEN sc.sweepAt ELSE s.lastSeen END AS lastSeen,
        CASE WHEN ` + sweptBy("s", "sc") + ` THEN sc.sweepRun ELSE s.lastRun END AS lastRun,
        s.missed AS missed`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -503,18 +504,18 @@ func decodeSighting(rec *neo4j.Record) (graph.Sighting, error) {
 		Missed:    int(f.int("missed")),
 	}
 	subject := f.str("subject")
-	from, typ, to := f.str("relFrom"), f.str("relType"), f.str("relTo")
 	if f.err != nil {
 		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", f.err)
 	}
-	switch {
-	case from == "":
+	if !isRelationSubject(subject) {
 		sg.CI = subject
-	case typ == "" || to == "":
-		return graph.Sighting{}, fmt.Errorf("decode sighting %s of %s/%s: incomplete relation", subject, sg.Source, sg.Scope)
-	default:
-		sg.Relation = &graph.RelationKey{From: from, Type: typ, To: to}
+		return sg, nil
 	}
+	parts := strings.Split(subject, relationSubjectSep)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return graph.Sighting{}, fmt.Errorf("decode sighting %s of %s/%s: incomplete relation", subject, sg.Source, sg.Scope)
+	}
+	sg.Relation = &graph.RelationKey{From: parts[0], Type: parts[1], To: parts[2]}
 	return sg, nil
 }
 
