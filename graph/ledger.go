@@ -98,6 +98,14 @@ type LedgerWrite struct {
 	// (FirstSeen = At when new). Every ref must resolve, like the batch's.
 	SeenCIs       []CIRef
 	SeenRelations []BatchRelation
+	// SeenCurrent sees again, as if listed in SeenCIs and SeenRelations,
+	// every sighting of the scope still current (Missed 0) once this
+	// write's missed counts and forgets are applied. A complete run names
+	// every subject it did not see in Missed or Forget, so it sets this
+	// instead of listing all it saw again: a re-import that changes
+	// nothing then names no sighting at all. Stores may apply it lazily
+	// (a stamp on the scope that reads resolve), never visibly so.
+	SeenCurrent bool
 	// Missed sets the Missed count of existing sightings.
 	MissedCIs       []MissedCI
 	MissedRelations []MissedRelation

@@ -83,8 +83,8 @@ func (e *InterruptedError) Error() string {
 
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
-// writes counts what a plan writes, sightings included: a re-import that
-// changes nothing still rewrites every sighting.
+// writes counts what a plan writes, sightings included (a complete
+// re-import that changes nothing names none: see planner.seen).
 func writes(plan *Plan) int {
 	b, led := plan.batch, plan.batch.Ledger
 	return len(b.Upserts) + len(plan.retire) + len(b.Relate) + len(b.Unrelate) +
@@ -175,5 +175,9 @@ func splitPlan(plan *Plan, size int) []graph.Batch {
 	}
 	final := graph.Batch{Ledger: ledger()}
 	final.Ledger.MissedCIs, final.Ledger.MissedRelations = led.MissedCIs, led.MissedRelations
+	// The stamp on what is still current goes with the misses: it speaks
+	// for every sighting the run did not name, which is only true once
+	// the misses are counted.
+	final.Ledger.SeenCurrent = led.SeenCurrent
 	return append(out, final)
 }

@@ -601,7 +601,7 @@ func TestBatchedApply(t *testing.T) {
 		c.tick()
 		changed := append(hosts(1, 2, 3, 4), items[5])
 		changed[0].Attributes["nmap.os"] = "FreeBSD"
-		fs := &failingStore{Store: s, failAt: 3}
+		fs := &failingStore{Store: s, failAt: 2} // the batch that retires host 5
 		e.Store = fs
 		run, _, err := e.Run(context.Background(), nmapReq, feed{items: changed, links: links[:2]}.read)
 		if err == nil || run.Outcome != importers.OutcomeInterrupted || !strings.Contains(run.Error, "run the import again") {

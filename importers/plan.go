@@ -163,6 +163,33 @@ type planner struct {
 	// seenUpserted are the refs of the CIs in batch.Upserts, in its order;
 	// seenUnchanged those of the CIs the run saw unchanged.
 	seenUpserted, seenUnchanged []graph.CIRef
+	// current holds the subjects whose sighting in the scope was current
+	// (missed 0) before the run, once staleness has judged every other
+	// one (judged): the ledger write sees them again with one stamp
+	// (LedgerWrite.SeenCurrent) instead of naming each.
+	judged      bool
+	currentCIs  map[string]bool
+	currentRels map[graph.RelationKey]bool
+	// prev delivers the scope's sightings, read while the plan is made.
+	prev <-chan scopeSightings
+}
+
+// scopeSightings is the result of reading a scope's sightings.
+type scopeSightings struct {
+	list []graph.Sighting
+	err  error
+}
+
+// readSightings starts reading the scope's sightings, which depend on
+// nothing else the planner reads: staleness needs them last, and reading
+// them meanwhile takes the longest read of a re-import off its path.
+func (p *planner) readSightings(ctx context.Context) {
+	ch := make(chan scopeSightings, 1)
+	p.prev = ch
+	go func() {
+		list, err := p.store.Sightings(ctx, p.key)
+		ch <- scopeSightings{list, err}
+	}()
 }
 
 func (p *planner) run(ctx context.Context) (*Plan, error) {
@@ -171,6 +198,7 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("read scope: %w", err)
 	}
 	p.plan = &Plan{Source: p.key.Source, Scope: p.key.Scope, Generation: st.Generation, Complete: true}
+	p.readSightings(ctx)
 	if err := p.lookup(ctx); err != nil {
 		return nil, err
 	}
@@ -185,9 +213,6 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	ledger := &graph.LedgerWrite{ScopeKey: p.key, ExpectGeneration: st.Generation, At: p.now}
-	// Sightings in the order of the writes they follow (see splitPlan).
-	ledger.SeenCIs = append(p.seenUpserted, p.seenUnchanged...)
-	ledger.SeenRelations = newRels.seen
 	// A run with problems may not have seen what it failed to reconcile,
 	// so only a clean run judges staleness (which may itself refuse, with
 	// a TOO_STALE problem).
@@ -197,6 +222,7 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 		}
 	}
 	p.plan.Complete = len(p.plan.Problems) == 0
+	p.seen(ledger, newRels)
 	p.plan.batch.Ledger = ledger
 	impact, err := p.impactDelta(ctx, newRels.added)
 	if err != nil {
@@ -204,6 +230,27 @@ func (p *planner) run(ctx context.Context) (*Plan, error) {
 	}
 	p.plan.Impact = impact
 	return p.plan, nil
+}
+
+// seen fills the ledger's sightings, in the order of the writes they
+// follow (see splitPlan): those of the upserts and new relations, then of
+// what the run saw unchanged. A run that judged staleness named every
+// subject it did not see, so it sees the current ones again with one
+// stamp and names only those whose sighting is missing or stale.
+func (p *planner) seen(ledger *graph.LedgerWrite, rels relationsResult) {
+	unchanged, existing := p.seenUnchanged, rels.existing
+	if p.judged && p.plan.Complete {
+		ledger.SeenCurrent = true
+		unchanged = slices.DeleteFunc(slices.Clone(unchanged), func(r graph.CIRef) bool { return p.currentCIs[r.ID] })
+		existing = nil
+		for i, r := range rels.existing {
+			if !p.currentRels[rels.existingKeys[i]] {
+				existing = append(existing, r)
+			}
+		}
+	}
+	ledger.SeenCIs = append(slices.Clip(p.seenUpserted), unchanged...)
+	ledger.SeenRelations = append(slices.Clip(rels.seen), existing...)
 }
 
 // lookup finds the owners of every identifier the run mentions.

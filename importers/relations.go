@@ -25,8 +25,13 @@ type addedRelation struct {
 }
 
 type relationsResult struct {
-	seen  []graph.BatchRelation
-	added []addedRelation
+	// seen are the sightings of the relations the plan creates, in the
+	// order of batch.Relate; existing those of the relations the store
+	// has, keyed by existingKeys.
+	seen         []graph.BatchRelation
+	existing     []graph.BatchRelation
+	existingKeys []graph.RelationKey
+	added        []addedRelation
 }
 
 // relations resolves the run's links, plans the new ones and remembers
@@ -108,7 +113,6 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 	}
 	p.seenRels = map[graph.RelationKey]bool{}
 	dedup := map[string]bool{}
-	var seenExisting []graph.BatchRelation
 	for _, l := range links {
 		k := refKey(l.from.ref) + "|" + l.typ + "|" + refKey(l.to.ref)
 		if dedup[k] {
@@ -120,7 +124,8 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 			key := graph.RelationKey{From: l.from.id, Type: l.typ, To: l.to.id}
 			p.seenRels[key] = true
 			if existing[key] {
-				seenExisting = append(seenExisting, seen)
+				res.existing = append(res.existing, seen)
+				res.existingKeys = append(res.existingKeys, key)
 				continue
 			}
 		}
@@ -129,7 +134,6 @@ func (p *planner) relations(ctx context.Context) (relationsResult, error) {
 		p.plan.batch.Relate = append(p.plan.batch.Relate, graph.BatchRelation{From: l.from.ref, Type: l.typ, To: l.to.ref})
 		p.plan.NewRelations = append(p.plan.NewRelations, RelationChange{From: l.from.end(), Type: l.typ, To: l.to.end()})
 	}
-	res.seen = append(res.seen, seenExisting...)
 	return res, nil
 }
 
@@ -203,7 +207,8 @@ func (p *planner) existingRelations(ctx context.Context, ids []string) (map[grap
 // relations missing now are stale; at the policy's limit CIs are retired
 // (unless another scope still reports them) and relations removed.
 func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
-	prev, err := p.store.Sightings(ctx, p.key)
+	got := <-p.prev
+	prev, err := got.list, got.err
 	if err != nil {
 		return fmt.Errorf("read sightings: %w", err)
 	}
@@ -215,7 +220,15 @@ func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
 	}
 	var missedCIs []graph.Sighting
 	var missedRels []graph.Sighting
+	p.currentCIs, p.currentRels = map[string]bool{}, map[graph.RelationKey]bool{}
 	for _, s := range prev {
+		switch {
+		case s.Stale():
+		case s.Relation != nil:
+			p.currentRels[*s.Relation] = true
+		default:
+			p.currentCIs[s.CI] = true
+		}
 		switch {
 		case s.Relation != nil && !p.seenRels[*s.Relation]:
 			missedRels = append(missedRels, s)
@@ -289,7 +302,11 @@ func (p *planner) staleness(ctx context.Context, w *graph.LedgerWrite) error {
 			p.plan.batch.Unrelate = append(p.plan.batch.Unrelate, graph.BatchRelation{From: graph.CIRef{ID: r.From}, Type: r.Type, To: graph.CIRef{ID: r.To}})
 		}
 	}
-	return p.describeRemoved(ctx)
+	if err := p.describeRemoved(ctx); err != nil {
+		return err
+	}
+	p.judged = true
+	return nil
 }
 
 // relationsSeenElsewhere reports which relations another scope saw in its

@@ -303,11 +303,44 @@ func (t *txn) applyLedger(w *graph.LedgerWrite) error {
 			t.stageRel(k, nil)
 		}
 	}
+	if w.SeenCurrent {
+		t.seeCurrent(key, at, w.RunID)
+	}
 	if t.ledgerScopes == nil {
 		t.ledgerScopes = map[graph.ScopeKey]graph.ScopeState{}
 	}
 	t.ledgerScopes[key] = graph.ScopeState{ScopeKey: key, Generation: w.ExpectGeneration + 1, LastRun: w.RunID, LastApplied: at}
 	return nil
+}
+
+// seeCurrent applies LedgerWrite.SeenCurrent: every sighting of the scope
+// that is current once the write's misses and forgets are staged is seen
+// at at by run. Sightings new in this transaction come from the write's own
+// seen lists, so the committed ones are all there is to visit.
+func (t *txn) seeCurrent(key graph.ScopeKey, at time.Time, run string) {
+	sl := t.m.scopes[key]
+	if sl == nil {
+		return
+	}
+	refresh := func(s sighting, ok bool) (*sighting, bool) {
+		if !ok || s.missed != 0 || (s.last.Equal(at) && s.run == run) {
+			return nil, false
+		}
+		s.last, s.run = at, run
+		return &s, true
+	}
+	for id := range sl.cis {
+		k := ciSight{key, id}
+		if s, ok := refresh(t.ciSighting(k)); ok {
+			t.stageCI(k, s)
+		}
+	}
+	for r := range sl.rels {
+		k := relSight{key, r}
+		if s, ok := refresh(t.relSighting(k)); ok {
+			t.stageRel(k, s)
+		}
+	}
 }
 
 func (t *txn) hasCISighting(k ciSight) bool {

@@ -2,9 +2,20 @@ package neo4j
 
 // Queries on the import ledger. The model:
 //
-//	(:ImportScope {source, scope, generation, lastRun, lastApplied})
+//	(:ImportScope {source, scope, generation, lastRun, lastApplied,
+//	               [sweepGen, sweepAt, sweepRun]})
 //	(:Sighting {source, scope, subject, [relFrom, relType, relTo],
-//	            firstSeen, lastSeen, lastRun, missed})
+//	            firstSeen, lastSeen, lastRun, missed, [gen]})
+//
+// A run that sees again every current sighting of its scope
+// (graph.LedgerWrite.SeenCurrent) does not rewrite them: it stamps the
+// scope with its generation, time and id (sweep*). A sighting is written
+// with the generation of the write that saw it (gen); one still current
+// (missed 0) and written before the scope's last sweep was seen by that
+// sweep, and reads resolve it so (sightingColumns). Setting a missed count
+// first makes such a sighting's stamp its own (cypherMissSightings), so a
+// sighting never loses the last run that saw it. Sightings written before
+// sweeps existed have no gen and count as older than any sweep.
 //
 // A sighting's subject is the CI id, or graph.RelationSubjectID
 // (from|TYPE|to) for a relation, whose ends and type are also kept apart
@@ -37,10 +48,20 @@ ON CREATE SET sc.generation = 0
 SET sc.source = $source
 RETURN sc.generation AS generation`
 
-// cypherBumpScope records an applied run on the (locked) scope header.
+// cypherBumpScope records an applied run on the (locked) scope header and,
+// for a write that sees every current sighting again ($sweep), stamps the
+// scope with it instead of rewriting them.
 const cypherBumpScope = `
 MATCH (sc:ImportScope {source: $source, scope: $scope})
-SET sc.generation = $generation, sc.lastRun = $run, sc.lastApplied = $at`
+SET sc.generation = $generation, sc.lastRun = $run, sc.lastApplied = $at
+FOREACH (_ IN CASE WHEN $sweep THEN [1] ELSE [] END |
+  SET sc.sweepGen = $generation, sc.sweepAt = $at, sc.sweepRun = $run)`
+
+// sweptBy is the condition under which sighting s was last seen by the
+// sweep of its scope sc (which may be null: no sweep).
+func sweptBy(s, sc string) string {
+	return s + ".missed = 0 AND coalesce(" + s + ".gen, -1) < coalesce(" + sc + ".sweepGen, -1)"
+}
 
 // cypherScope reads a scope's header.
 const cypherScope = `
@@ -63,7 +84,7 @@ UNWIND $rows AS row
 MATCH (c:CI {id: row.ci})
 MERGE (s:Sighting {source: $source, scope: $scope, subject: row.ci})
 ON CREATE SET s.firstSeen = $at
-SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0, s.gen = $generation
 RETURN count(*) AS n`
 
 // cypherSeeRelations records that a run saw relations and counts the
@@ -80,15 +101,21 @@ WITH row
 WHERE NOT row.check OR EXISTS { MATCH (:CI {id: row.from})-[r]->(b) WHERE type(r) = row.type AND b.id = row.to }
 MERGE (s:Sighting {source: $source, scope: $scope, subject: row.subject})
 ON CREATE SET s.relFrom = row.from, s.relType = row.type, s.relTo = row.to, s.firstSeen = $at
-SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0
+SET s.lastSeen = $at, s.lastRun = $run, s.missed = 0, s.gen = $generation
 RETURN count(*) AS n`
 
 // cypherMissSightings sets the missed count of existing sightings; unknown
-// subjects match nothing.
-const cypherMissSightings = `
+// subjects match nothing. A sighting last seen by the scope's sweep takes
+// the sweep's time and run as its own first: once missed, the sweep no
+// longer speaks for it.
+var cypherMissSightings = `
+MATCH (sc:ImportScope {source: $source, scope: $scope})
 UNWIND $rows AS row
 MATCH (s:Sighting {source: $source, scope: $scope, subject: row.subject})
-SET s.missed = row.missed`
+WITH s, row, ` + sweptBy("s", "sc") + ` AS swept, sc
+SET s.missed = row.missed,
+    s.lastSeen = CASE WHEN swept THEN sc.sweepAt ELSE s.lastSeen END,
+    s.lastRun = CASE WHEN swept THEN sc.sweepRun ELSE s.lastRun END`
 
 // cypherForgetSightings deletes sightings of a scope; unknown subjects
 // match nothing.
@@ -116,15 +143,26 @@ UNWIND $rows AS row
 MATCH (s:Sighting {subject: row.subject})
 DELETE s`
 
-// sightingColumns returns what decodeSighting reads.
-const sightingColumns = `s.source AS source, s.scope AS scope, s.subject AS subject,
-       s.relFrom AS relFrom, s.relType AS relType, s.relTo AS relTo,
-       s.firstSeen AS firstSeen, s.lastSeen AS lastSeen, s.lastRun AS lastRun, s.missed AS missed`
+// sightingColumns returns what decodeSighting reads, for sighting s of
+// scope header sc, resolving the scope's sweep. A relation's ends and type
+// are not read: its subject spells them (a scope's sightings are read
+// whole by every run's planner, so every column counts).
+var sightingColumns = `s.source AS source, s.scope AS scope, s.subject AS subject, s.firstSeen AS firstSeen,
+       CASE WHEN ` + sweptBy("s", "sc") + ` THEN sc.sweepAt ELSE s.lastSeen END AS lastSeen,
+       CASE WHEN ` + sweptBy("s", "sc") + ` THEN sc.sweepRun ELSE s.lastRun END AS lastRun,
+       s.missed AS missed`
+
+// withScope finds the header of sighting s's scope, as sc.
+const withScope = `
+OPTIONAL MATCH (sc:ImportScope {source: s.source, scope: s.scope})
+`
 
 // cypherSightings lists every sighting of a scope. The IS NOT NULL on the
 // last property of the composite unique index lets the planner seek it by
 // the (source, scope) prefix; the caller sorts.
-const cypherSightings = `
+var cypherSightings = `
+OPTIONAL MATCH (sc:ImportScope {source: $source, scope: $scope})
+WITH sc
 MATCH (s:Sighting)
 WHERE s.source = $source AND s.scope = $scope AND s.subject IS NOT NULL
 RETURN ` + sightingColumns
@@ -132,12 +170,12 @@ RETURN ` + sightingColumns
 // cypherSightingsOf lists the CI sightings of the CIs in $ids; relation
 // subjects contain '|' and never equal an id.
 // cypherSightingsBySubject reads the sightings of relations by subject.
-const cypherSightingsBySubject = `
+var cypherSightingsBySubject = `
 UNWIND $subjects AS subject
-MATCH (s:Sighting {subject: subject})
+MATCH (s:Sighting {subject: subject})` + withScope + `
 RETURN ` + sightingColumns
 
-const cypherSightingsOf = `
+var cypherSightingsOf = `
 UNWIND $ids AS id
-MATCH (s:Sighting {subject: id})
+MATCH (s:Sighting {subject: id})` + withScope + `
 RETURN ` + sightingColumns

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -336,6 +337,7 @@ func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.Ledg
 	params := map[string]any{
 		"source": w.Source, "scope": w.Scope,
 		"at": w.At.UnixMicro(), "run": w.RunID,
+		"generation": w.ExpectGeneration + 1,
 	}
 	// The sightings of CIs and relations match what they sight and count
 	// what they wrote: fewer than asked means a ref planLedger took on
@@ -362,7 +364,7 @@ func writeLedger(ctx context.Context, tx neo4j.ManagedTransaction, w *graph.Ledg
 	if err := execRowsWith(ctx, tx, "forget sightings", cypherForgetSightings, rows.forget, params); err != nil {
 		return err
 	}
-	params["generation"] = w.ExpectGeneration + 1
+	params["sweep"] = w.SeenCurrent
 	if err := exec(ctx, tx, cypherBumpScope, params); err != nil {
 		return fmt.Errorf("bump import scope: %w", err)
 	}
@@ -502,18 +504,18 @@ func decodeSighting(rec *neo4j.Record) (graph.Sighting, error) {
 		Missed:    int(f.int("missed")),
 	}
 	subject := f.str("subject")
-	from, typ, to := f.str("relFrom"), f.str("relType"), f.str("relTo")
 	if f.err != nil {
 		return graph.Sighting{}, fmt.Errorf("decode sighting: %w", f.err)
 	}
-	switch {
-	case from == "":
+	if !isRelationSubject(subject) {
 		sg.CI = subject
-	case typ == "" || to == "":
-		return graph.Sighting{}, fmt.Errorf("decode sighting %s of %s/%s: incomplete relation", subject, sg.Source, sg.Scope)
-	default:
-		sg.Relation = &graph.RelationKey{From: from, Type: typ, To: to}
+		return sg, nil
 	}
+	parts := strings.Split(subject, relationSubjectSep)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return graph.Sighting{}, fmt.Errorf("decode sighting %s of %s/%s: incomplete relation", subject, sg.Source, sg.Scope)
+	}
+	sg.Relation = &graph.RelationKey{From: parts[0], Type: parts[1], To: parts[2]}
 	return sg, nil
 }
 

@@ -13,6 +13,7 @@ var ledgerCases = []testCase{
 	{"unknown scope is empty", testUnknownScope},
 	{"run records sightings by identifier refs", testLedgerFirstRun},
 	{"second run updates last seen, missed and forgets", testLedgerSecondRun},
+	{"a run sees every current sighting at once", testLedgerSeenCurrent},
 	{"stale generation is a conflict and writes nothing", testLedgerFence},
 	{"unresolved sighting ref writes nothing", testLedgerUnresolvedRef},
 	{"bad ledger input names the field", testLedgerValidation},
@@ -237,6 +238,82 @@ func testLedgerSecondRun(ctx context.Context, t *testing.T, s graph.Store) {
 	if st.Generation != 2 || st.LastRun != run.RunID {
 		t.Fatalf("Scope = %+v, want generation 2", st)
 	}
+}
+
+// testLedgerSeenCurrent: SeenCurrent sees again what is current after the
+// write's misses, on every read path; a sighting missed later keeps the
+// run that last saw it, and one seen again explicitly takes the new run.
+func testLedgerSeenCurrent(ctx context.Context, t *testing.T, s graph.Store) {
+	host1, host2, app, first := firstRun(ctx, t, s)
+	rk := graph.RelationKey{From: app.ID, Type: graph.RelRunsOn, To: host1.ID}
+	type want struct {
+		last   time.Time
+		run    string
+		missed int
+	}
+	check := func(step string, wants map[string]want, rel want) {
+		t.Helper()
+		got := mustSightings(ctx, t, s, scopeA)
+		if len(got) != 4 {
+			t.Fatalf("%s: Sightings = %+v, want 3 CIs and the relation", step, got)
+		}
+		of, err := s.SightingsOf(ctx, []string{host1.ID, host2.ID, app.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rels, err := s.RelationSightings(ctx, []graph.RelationKey{rk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sg := range got {
+			w, other := rel, rels[rk]
+			if sg.Relation == nil {
+				w, other = wants[sg.CI], of[sg.CI]
+			}
+			if len(other) != 1 || !sameSighting(other[0], sg) {
+				t.Fatalf("%s: sighting %+v reads %+v by subject", step, sg, other)
+			}
+			if !sameTime(sg.LastSeen, w.last) || sg.LastRun != w.run || sg.Missed != w.missed || !sameTime(sg.FirstSeen, ledgerTime) {
+				t.Fatalf("%s: sighting %+v, want last seen %v by %s, missed %d", step, sg, w.last, w.run, w.missed)
+			}
+		}
+	}
+	// Run 2 misses host-2 and sees the rest by the stamp alone.
+	t2 := ledgerTime.Add(time.Hour)
+	run2 := ledger(1, t2)
+	run2.MissedCIs = []graph.MissedCI{{CI: host2.ID, Missed: 1}}
+	run2.SeenCurrent = true
+	mustApply(ctx, t, s, graph.Batch{Ledger: run2})
+	check("run 2", map[string]want{host1.ID: {t2, run2.RunID, 0}, host2.ID: {ledgerTime, first.RunID, 1}, app.ID: {t2, run2.RunID, 0}},
+		want{t2, run2.RunID, 0})
+	// Run 3 misses host-1 (last seen by run 2's stamp) and sees host-2
+	// again by name.
+	t3 := t2.Add(time.Hour)
+	run3 := ledger(2, t3)
+	run3.SeenCIs = []graph.CIRef{{ID: host2.ID}}
+	run3.MissedCIs = []graph.MissedCI{{CI: host1.ID, Missed: 1}}
+	run3.SeenCurrent = true
+	mustApply(ctx, t, s, graph.Batch{Ledger: run3})
+	check("run 3", map[string]want{host1.ID: {t2, run2.RunID, 1}, host2.ID: {t3, run3.RunID, 0}, app.ID: {t3, run3.RunID, 0}},
+		want{t3, run3.RunID, 0})
+	// Run 4 names only the relation and stamps nothing: the others keep
+	// run 3's stamp.
+	t4 := t3.Add(time.Hour)
+	run4 := ledger(3, t4)
+	run4.SeenRelations = []graph.BatchRelation{{From: graph.CIRef{ID: app.ID}, Type: graph.RelRunsOn, To: graph.CIRef{ID: host1.ID}}}
+	mustApply(ctx, t, s, graph.Batch{Ledger: run4})
+	check("run 4", map[string]want{host1.ID: {t2, run2.RunID, 1}, host2.ID: {t3, run3.RunID, 0}, app.ID: {t3, run3.RunID, 0}},
+		want{t4, run4.RunID, 0})
+}
+
+// sameSighting compares sightings by value, relation keys included.
+func sameSighting(a, b graph.Sighting) bool {
+	if (a.Relation == nil) != (b.Relation == nil) || (a.Relation != nil && *a.Relation != *b.Relation) {
+		return false
+	}
+	a.Relation, b.Relation = nil, nil
+	return a.ScopeKey == b.ScopeKey && a.CI == b.CI && a.LastRun == b.LastRun && a.Missed == b.Missed &&
+		a.FirstSeen.Equal(b.FirstSeen) && a.LastSeen.Equal(b.LastSeen)
 }
 
 func testLedgerFence(ctx context.Context, t *testing.T, s graph.Store) {
