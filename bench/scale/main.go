@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -52,6 +53,10 @@ type config struct {
 	batch   int
 	clients []int
 	window  time.Duration
+	// only keeps the contenders whose names contain it (empty: all);
+	// cpuprofile profiles the timed blast-radius rounds into that file.
+	only       string
+	cpuprofile string
 }
 
 func main() {
@@ -66,6 +71,8 @@ func main() {
 	flag.IntVar(&cfg.batch, "batch", 5000, "CIs or relations per Store.Apply when loading")
 	flag.StringVar(&clients, "clients", "1,8,32", "concurrent clients for the throughput test (empty: skip)")
 	flag.DurationVar(&cfg.window, "window", 3*time.Second, "duration of each throughput measurement")
+	flag.StringVar(&cfg.only, "only", "", "time only the contenders whose names contain this (e.g. \"embedded\"); bare bfs is always kept")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed blast-radius rounds to this file")
 	flag.Parse()
 	for _, c := range strings.Split(clients, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(c)); err == nil && n > 0 {
@@ -146,6 +153,11 @@ func setup(ctx context.Context, cfg config) (*bench, error) {
 	b.contenders = append(b.contenders, contender{"bare bfs", func(_ context.Context, r estate.Role) ([]string, error) {
 		return bfsNames(b.est, b.adj.bfs(int32(b.est.Seeds[r]), cfg.depth)), nil
 	}})
+	if cfg.only != "" {
+		b.contenders = slices.DeleteFunc(b.contenders, func(c contender) bool {
+			return c.name != "bare bfs" && !strings.Contains(c.name, cfg.only)
+		})
+	}
 	return b, nil
 }
 
@@ -239,6 +251,16 @@ func run(ctx context.Context, cfg config) error {
 	for _, c := range b.contenders {
 		times[c.name] = map[estate.Role][]time.Duration{}
 	}
+	if cfg.cpuprofile != "" {
+		f, err := os.Create(cfg.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for r := 0; r < cfg.runs; r++ {
 		for _, role := range estate.Roles {
 			for _, c := range b.contenders {
@@ -249,6 +271,9 @@ func run(ctx context.Context, cfg config) error {
 				times[c.name][role] = append(times[c.name][role], time.Since(t0))
 			}
 		}
+	}
+	if cfg.cpuprofile != "" {
+		pprof.StopCPUProfile()
 	}
 	fmt.Printf("\nBlast radius, depth %d, %d rounds: p50 / p95 in ms\n\n", cfg.depth, cfg.runs)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
