@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -247,9 +248,14 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Println("every contender agrees on every seed")
 
 	// Timed rounds, interleaved: round, seed, contender.
+	// Wall time and the process's CPU time per call: on a shared machine
+	// the wall time mostly measures the other tenants, the CPU time what
+	// the call costs (GC included; the contenders run one at a time).
 	times := map[string]map[estate.Role][]time.Duration{}
+	cpu := map[string]map[estate.Role][]time.Duration{}
 	for _, c := range b.contenders {
 		times[c.name] = map[estate.Role][]time.Duration{}
+		cpu[c.name] = map[estate.Role][]time.Duration{}
 	}
 	if cfg.cpuprofile != "" {
 		f, err := os.Create(cfg.cpuprofile)
@@ -264,11 +270,12 @@ func run(ctx context.Context, cfg config) error {
 	for r := 0; r < cfg.runs; r++ {
 		for _, role := range estate.Roles {
 			for _, c := range b.contenders {
-				t0 := time.Now()
+				t0, c0 := time.Now(), cpuTime()
 				if _, err := c.run(ctx, role); err != nil {
 					return fmt.Errorf("%s, %s: %w", c.name, role, err)
 				}
 				times[c.name][role] = append(times[c.name][role], time.Since(t0))
+				cpu[c.name][role] = append(cpu[c.name][role], cpuTime()-c0)
 			}
 		}
 	}
@@ -292,6 +299,22 @@ func run(ctx context.Context, cfg config) error {
 	}
 	_ = w.Flush()
 
+	fmt.Printf("\nCPU time of the process per call, p50 in ms\n\n")
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprint(w, "seed\t")
+	for _, c := range b.contenders {
+		fmt.Fprintf(w, "%s\t", c.name)
+	}
+	fmt.Fprintln(w)
+	for _, role := range estate.Roles {
+		fmt.Fprintf(w, "%s\t", role)
+		for _, c := range b.contenders {
+			fmt.Fprintf(w, "%s\t", ms(pct(cpu[c.name][role], 50)))
+		}
+		fmt.Fprintln(w)
+	}
+	_ = w.Flush()
+
 	ratios := []struct{ label, num, den string }{
 		{"neo4j graphql / cypher", "neo4j graphql", "neo4j cypher"},
 		{"neo4j page / cypher", "neo4j graphql page", "neo4j cypher"},
@@ -300,25 +323,30 @@ func run(ctx context.Context, cfg config) error {
 		{"embedded graphql / bare bfs", "embedded graphql", "bare bfs"},
 		{"embedded page / bare bfs", "embedded graphql page", "bare bfs"},
 	}
-	fmt.Printf("\nRatios of p50\n\n")
-	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprint(w, "seed\t")
-	for _, r := range ratios {
-		if times[r.num] != nil && times[r.den] != nil {
-			fmt.Fprintf(w, "%s\t", r.label)
-		}
-	}
-	fmt.Fprintln(w)
-	for _, role := range estate.Roles {
-		fmt.Fprintf(w, "%s\t", role)
+	for _, m := range []struct {
+		title string
+		d     map[string]map[estate.Role][]time.Duration
+	}{{"Ratios of p50 wall time", times}, {"Ratios of p50 CPU time", cpu}} {
+		fmt.Printf("\n%s\n\n", m.title)
+		w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+		fmt.Fprint(w, "seed\t")
 		for _, r := range ratios {
-			if times[r.num] != nil && times[r.den] != nil {
-				fmt.Fprintf(w, "%.1f×\t", float64(pct(times[r.num][role], 50))/float64(max(pct(times[r.den][role], 50), time.Microsecond)))
+			if m.d[r.num] != nil && m.d[r.den] != nil {
+				fmt.Fprintf(w, "%s\t", r.label)
 			}
 		}
 		fmt.Fprintln(w)
+		for _, role := range estate.Roles {
+			fmt.Fprintf(w, "%s\t", role)
+			for _, r := range ratios {
+				if m.d[r.num] != nil && m.d[r.den] != nil {
+					fmt.Fprintf(w, "%.1f×\t", float64(pct(m.d[r.num][role], 50))/float64(max(pct(m.d[r.den][role], 50), time.Microsecond)))
+				}
+			}
+			fmt.Fprintln(w)
+		}
+		_ = w.Flush()
 	}
-	_ = w.Flush()
 
 	if err := b.overhead(ctx); err != nil {
 		return err
@@ -428,6 +456,15 @@ func pct(d []time.Duration, p int) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
