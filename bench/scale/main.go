@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -250,7 +251,7 @@ func run(ctx context.Context, cfg config) error {
 	// Timed rounds, interleaved: round, seed, contender.
 	// Wall time and the process's CPU time per call: on a shared machine
 	// the wall time mostly measures the other tenants, the CPU time what
-	// the call costs (GC included; the contenders run one at a time).
+	// the call costs (its GC included; the contenders run one at a time).
 	times := map[string]map[estate.Role][]time.Duration{}
 	cpu := map[string]map[estate.Role][]time.Duration{}
 	for _, c := range b.contenders {
@@ -270,6 +271,9 @@ func run(ctx context.Context, cfg config) error {
 	for r := 0; r < cfg.runs; r++ {
 		for _, role := range estate.Roles {
 			for _, c := range b.contenders {
+				// Each call starts from a collected heap, so that it pays
+				// for collecting its own garbage, not the last one's.
+				runtime.GC()
 				t0, c0 := time.Now(), cpuTime()
 				if _, err := c.run(ctx, role); err != nil {
 					return fmt.Errorf("%s, %s: %w", c.name, role, err)
