@@ -24,8 +24,16 @@ func (r *blastRadiusResolver) Sources(ctx context.Context, obj *impact.BlastRadi
 	return r.headCIs(ctx, obj.Sources)
 }
 
+func (r *blastRadiusResolver) Impacted(ctx context.Context, obj *impact.BlastRadius) ([]model.ImpactedCI, error) {
+	return r.impactedCIs(ctx, obj.Impacted)
+}
+
 func (r *blastRadiusResolver) ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error) {
 	return r.impactedConnection(ctx, obj, first, after)
+}
+
+func (r *blastRadiusResolver) Services(ctx context.Context, obj *impact.BlastRadius) ([]model.ImpactedCI, error) {
+	return r.impactedCIs(ctx, obj.Services)
 }
 
 func (r *blastRadiusResolver) TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error) {
@@ -56,12 +64,12 @@ func (r *changeImpactResolver) BlastRadius(ctx context.Context, obj *analysis.Ch
 	return &obj.Blast, nil
 }
 
-func (r *changeImpactResolver) Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return obj.Blast.Impacted, nil
+func (r *changeImpactResolver) Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]model.ImpactedCI, error) {
+	return r.impactedCIs(ctx, obj.Blast.Impacted)
 }
 
-func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error) {
-	return obj.Blast.Services, nil
+func (r *changeImpactResolver) Services(ctx context.Context, obj *analysis.ChangeImpact) ([]model.ImpactedCI, error) {
+	return r.impactedCIs(ctx, obj.Blast.Services)
 }
 
 func (r *changeImpactResolver) BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error) {
@@ -82,22 +90,6 @@ func (r *changeImpactResolver) BlastRadiusAfter(ctx context.Context, obj *analys
 
 func (r *changeThreatResolver) PlannedDowntimeMinutes(ctx context.Context, obj *analysis.ChangeThreat) (float64, error) {
 	return minutes(obj.PlannedDowntime), nil
-}
-
-func (r *dependencyResolver) Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error) {
-	heads := make([]graph.CIHead, len(objs))
-	for i, o := range objs {
-		heads[i] = o.CI
-	}
-	return r.cisOfHeads(ctx, heads)
-}
-
-func (r *dependencyResolver) Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error) {
-	paths := make([][]string, len(objs))
-	for i, o := range objs {
-		paths[i] = o.Path
-	}
-	return r.loadPaths(ctx, paths)
 }
 
 func (r *evidenceResolver) ChangeID(ctx context.Context, obj *rootcause.Evidence) (*string, error) {
@@ -159,22 +151,6 @@ func (r *graphChangeResolver) ImportRuns(ctx context.Context, obj *asof.Change) 
 	return runs, nil
 }
 
-func (r *impactedCIResolver) Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error) {
-	heads := make([]graph.CIHead, len(objs))
-	for i, o := range objs {
-		heads[i] = o.CI
-	}
-	return r.cisOfHeads(ctx, heads)
-}
-
-func (r *impactedCIResolver) Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error) {
-	paths := make([][]string, len(objs))
-	for i, o := range objs {
-		paths[i] = o.Path
-	}
-	return r.loadPaths(ctx, paths)
-}
-
 func (r *incidentClocksResolver) ResponseDue(ctx context.Context, obj *analysis.IncidentClocks) (*time.Time, error) {
 	return dueOf(obj.Response), nil
 }
@@ -203,7 +179,7 @@ func (r *queryResolver) BlastRadius(ctx context.Context, ciIds []string, maxDept
 	return &br, nil
 }
 
-func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]impact.Dependency, error) {
+func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]model.Dependency, error) {
 	depth, err := explicitDepth(maxDepth)
 	if err != nil {
 		return nil, err
@@ -216,7 +192,7 @@ func (r *queryResolver) Dependencies(ctx context.Context, ciID string, maxDepth 
 	if err != nil {
 		return nil, err
 	}
-	return deps, nil
+	return r.dependencies(ctx, deps)
 }
 
 func (r *queryResolver) GraphDiff(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.GraphDiff, error) {
@@ -357,13 +333,9 @@ func (r *Resolver) ChangeImpact() generated.ChangeImpactResolver { return &chang
 
 func (r *Resolver) ChangeThreat() generated.ChangeThreatResolver { return &changeThreatResolver{r} }
 
-func (r *Resolver) Dependency() generated.DependencyResolver { return &dependencyResolver{r} }
-
 func (r *Resolver) Evidence() generated.EvidenceResolver { return &evidenceResolver{r} }
 
 func (r *Resolver) GraphChange() generated.GraphChangeResolver { return &graphChangeResolver{r} }
-
-func (r *Resolver) ImpactedCI() generated.ImpactedCIResolver { return &impactedCIResolver{r} }
 
 func (r *Resolver) IncidentClocks() generated.IncidentClocksResolver {
 	return &incidentClocksResolver{r}
@@ -388,10 +360,8 @@ type (
 	changeCollisionResolver    struct{ *Resolver }
 	changeImpactResolver       struct{ *Resolver }
 	changeThreatResolver       struct{ *Resolver }
-	dependencyResolver         struct{ *Resolver }
 	evidenceResolver           struct{ *Resolver }
 	graphChangeResolver        struct{ *Resolver }
-	impactedCIResolver         struct{ *Resolver }
 	incidentClocksResolver     struct{ *Resolver }
 	rootCauseCandidateResolver struct{ *Resolver }
 	sLAAvailabilityResolver    struct{ *Resolver }

@@ -11,10 +11,12 @@ import (
 	"github.com/ripple-cmdb/ripple/resolvers/model"
 )
 
-// A blast radius names its CIs by their heads (graph.CIHead); the fields
-// that show CIs are batch resolvers (see gqlgen.yml) that read them whole
-// in one store call per list or page, and only when the query asks for
-// more than the heads hold.
+// A blast radius names its CIs by their heads (graph.CIHead). The fields
+// that return lists of impacted CIs or dependencies resolve the items' CIs
+// and paths themselves, once per list or page: from the heads when the
+// query asks only head fields of them, else read in one store call. The
+// items are then plain structs (model.ImpactedCI, model.Dependency) that
+// gqlgen marshals inline, with no resolver call per item.
 
 // selects reports whether the current field's selection asks for the
 // field at path (child names, e.g. "edges", "node", "ci"), aliases and
@@ -70,63 +72,115 @@ func onlyHead(ctx context.Context, sel ast.SelectionSet) bool {
 
 // headCI is a CI as far as its head tells: what a query asking only head
 // fields of a CI is answered from (see onlyHead).
-func headCI(h graph.CIHead) *graph.CI {
-	return &graph.CI{ID: h.ID, Name: h.Name, Class: h.Class, Criticality: h.Criticality}
+func headCI(h graph.CIHead) graph.CI {
+	return graph.CI{ID: h.ID, Name: h.Name, Class: h.Class, Criticality: h.Criticality}
 }
 
-// cisOfHeads resolves the CI field of a list's items (a batch resolver's
-// parents), which name their CIs by heads: from the heads when the query
-// asks nothing more of them, else read in one store call. A CI deleted
-// since the traversal is nil (its item errors as NOT_FOUND would).
-func (r *Resolver) cisOfHeads(ctx context.Context, heads []graph.CIHead) ([]*graph.CI, error) {
-	out := make([]*graph.CI, len(heads))
-	if sel, _ := selection(ctx); onlyHead(ctx, sel) {
-		for i, h := range heads {
-			out[i] = headCI(h)
+// itemCIs resolves the CIs and paths of the n items of a list the current
+// field returns, its items' selection being at path below the field (none
+// for a list, "edges", "node" for a connection): CIs from their heads when
+// the query asks for nothing more of them, else read with every path CI
+// in one store call; paths only when asked. A CI deleted since the
+// traversal is nil (its item then errors as a missing non-null field) and
+// left out of paths.
+func (r *Resolver) itemCIs(ctx context.Context, n int, head func(int) graph.CIHead, path func(int) []string, at ...string) (cis []*graph.CI, paths [][]graph.CI, err error) {
+	ciSel, wantCI := selection(ctx, append(at, "ci")...)
+	_, wantPath := selection(ctx, append(at, "path")...)
+	fromHeads := wantCI && onlyHead(ctx, ciSel)
+	var ids []string
+	if wantCI && !fromHeads {
+		ids = make([]string, 0, n)
+		for i := range n {
+			ids = append(ids, head(i).ID)
 		}
-		return out, nil
 	}
-	ids := make([]string, len(heads))
-	for i, h := range heads {
-		ids[i] = h.ID
+	if wantPath {
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			seen[id] = true
+		}
+		for i := range n {
+			for _, id := range path(i) {
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
 	}
 	found, err := r.loadersFor(ctx).preload(ctx, ids)
 	if err != nil {
+		return nil, nil, err
+	}
+	if wantCI {
+		// One backing array for the CIs, not one allocation per item.
+		all := make([]graph.CI, n)
+		cis = make([]*graph.CI, n)
+		for i := range n {
+			h := head(i)
+			if fromHeads {
+				all[i] = headCI(h)
+			} else if ci, ok := found[h.ID]; ok {
+				all[i] = ci
+			} else {
+				continue
+			}
+			cis[i] = &all[i]
+		}
+	}
+	if wantPath {
+		paths = make([][]graph.CI, n)
+		for i := range n {
+			p := path(i)
+			paths[i] = make([]graph.CI, 0, len(p))
+			for _, id := range p {
+				if ci, ok := found[id]; ok {
+					paths[i] = append(paths[i], ci)
+				}
+			}
+		}
+	}
+	return cis, paths, nil
+}
+
+// impactedCIs is a list of impacted CIs as the API shows it; at locates
+// the items' selection below the current field (see itemCIs).
+func (r *Resolver) impactedCIs(ctx context.Context, items []impact.Impacted, at ...string) ([]model.ImpactedCI, error) {
+	cis, paths, err := r.itemCIs(ctx, len(items),
+		func(i int) graph.CIHead { return items[i].CI },
+		func(i int) []string { return items[i].Path }, at...)
+	if err != nil {
 		return nil, err
 	}
-	for i, id := range ids {
-		if ci, ok := found[id]; ok {
-			out[i] = &ci
+	out := make([]model.ImpactedCI, len(items))
+	for i, im := range items {
+		out[i] = model.ImpactedCI{Distance: im.Distance, Effect: im.Effect}
+		if cis != nil {
+			out[i].CI = cis[i]
+		}
+		if paths != nil {
+			out[i].Path = paths[i]
 		}
 	}
 	return out, nil
 }
 
-// loadPaths resolves the explaining paths of a list's items (a batch
-// resolver's parents) with one store call for all their CIs, skipping CIs
-// deleted since.
-func (r *Resolver) loadPaths(ctx context.Context, paths [][]string) ([][]graph.CI, error) {
-	seen := map[string]bool{}
-	var ids []string
-	for _, p := range paths {
-		for _, id := range p {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-	}
-	found, err := r.loadersFor(ctx).preload(ctx, ids)
+// dependencies is a list of dependencies as the API shows it.
+func (r *Resolver) dependencies(ctx context.Context, deps []impact.Dependency) ([]model.Dependency, error) {
+	cis, paths, err := r.itemCIs(ctx, len(deps),
+		func(i int) graph.CIHead { return deps[i].CI },
+		func(i int) []string { return deps[i].Path })
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]graph.CI, len(paths))
-	for i, p := range paths {
-		out[i] = make([]graph.CI, 0, len(p))
-		for _, id := range p {
-			if ci, ok := found[id]; ok {
-				out[i] = append(out[i], ci)
-			}
+	out := make([]model.Dependency, len(deps))
+	for i, d := range deps {
+		out[i] = model.Dependency{Distance: d.Distance}
+		if cis != nil {
+			out[i].CI = cis[i]
+		}
+		if paths != nil {
+			out[i].Path = paths[i]
 		}
 	}
 	return out, nil
@@ -139,7 +193,7 @@ func (r *Resolver) headCIs(ctx context.Context, heads []graph.CIHead) ([]graph.C
 	if sel, _ := selection(ctx); onlyHead(ctx, sel) {
 		out := make([]graph.CI, len(heads))
 		for i, h := range heads {
-			out[i] = *headCI(h)
+			out[i] = headCI(h)
 		}
 		return out, nil
 	}
@@ -151,18 +205,21 @@ func (r *Resolver) headCIs(ctx context.Context, heads []graph.CIHead) ([]graph.C
 }
 
 // impactedConnection is one page of a blast radius's impacted CIs with
-// the totals over all of them; only the page's CIs are read (by the batch
-// resolvers of ImpactedCI, whose parents are the page's items).
+// the totals over all of them; only the page's CIs are read.
 func (r *Resolver) impactedConnection(ctx context.Context, br *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error) {
 	req := page(first, after, nil, nil)
 	pg, err := br.PageImpacted(req.Page)
 	if err != nil {
 		return nil, err
 	}
+	nodes, err := r.impactedCIs(ctx, pg.Impacted, "edges", "node")
+	if err != nil {
+		return nil, err
+	}
 	conn := &model.ImpactedCIConnection{TotalCount: len(br.Impacted), ByEffect: br.ByEffect(), ByClass: br.ByClass()}
 	conn.Edges, conn.PageInfo = connection(len(pg.Impacted), pg.HasNextPage, pg.HasPreviousPage, req, func(i int) (model.ImpactedCIEdge, string) {
 		c := impact.ImpactedCursor(pg.Impacted[i])
-		return model.ImpactedCIEdge{Cursor: c, Node: &pg.Impacted[i]}, c
+		return model.ImpactedCIEdge{Cursor: c, Node: &nodes[i]}, c
 	})
 	return conn, nil
 }

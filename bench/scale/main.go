@@ -28,11 +28,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -52,6 +55,10 @@ type config struct {
 	batch   int
 	clients []int
 	window  time.Duration
+	// only keeps the contenders whose names contain it (empty: all);
+	// cpuprofile profiles the timed blast-radius rounds into that file.
+	only       string
+	cpuprofile string
 }
 
 func main() {
@@ -66,6 +73,8 @@ func main() {
 	flag.IntVar(&cfg.batch, "batch", 5000, "CIs or relations per Store.Apply when loading")
 	flag.StringVar(&clients, "clients", "1,8,32", "concurrent clients for the throughput test (empty: skip)")
 	flag.DurationVar(&cfg.window, "window", 3*time.Second, "duration of each throughput measurement")
+	flag.StringVar(&cfg.only, "only", "", "time only the contenders whose names contain this (e.g. \"embedded\"); bare bfs is always kept")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed blast-radius rounds to this file")
 	flag.Parse()
 	for _, c := range strings.Split(clients, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(c)); err == nil && n > 0 {
@@ -146,6 +155,11 @@ func setup(ctx context.Context, cfg config) (*bench, error) {
 	b.contenders = append(b.contenders, contender{"bare bfs", func(_ context.Context, r estate.Role) ([]string, error) {
 		return bfsNames(b.est, b.adj.bfs(int32(b.est.Seeds[r]), cfg.depth)), nil
 	}})
+	if cfg.only != "" {
+		b.contenders = slices.DeleteFunc(b.contenders, func(c contender) bool {
+			return c.name != "bare bfs" && !strings.Contains(c.name, cfg.only)
+		})
+	}
 	return b, nil
 }
 
@@ -235,20 +249,42 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Println("every contender agrees on every seed")
 
 	// Timed rounds, interleaved: round, seed, contender.
+	// Wall time and the process's CPU time per call: on a shared machine
+	// the wall time mostly measures the other tenants, the CPU time what
+	// the call costs (its GC included; the contenders run one at a time).
 	times := map[string]map[estate.Role][]time.Duration{}
+	cpu := map[string]map[estate.Role][]time.Duration{}
 	for _, c := range b.contenders {
 		times[c.name] = map[estate.Role][]time.Duration{}
+		cpu[c.name] = map[estate.Role][]time.Duration{}
+	}
+	if cfg.cpuprofile != "" {
+		f, err := os.Create(cfg.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
 	}
 	for r := 0; r < cfg.runs; r++ {
 		for _, role := range estate.Roles {
 			for _, c := range b.contenders {
-				t0 := time.Now()
+				// Each call starts from a collected heap, so that it pays
+				// for collecting its own garbage, not the last one's.
+				runtime.GC()
+				t0, c0 := time.Now(), cpuTime()
 				if _, err := c.run(ctx, role); err != nil {
 					return fmt.Errorf("%s, %s: %w", c.name, role, err)
 				}
 				times[c.name][role] = append(times[c.name][role], time.Since(t0))
+				cpu[c.name][role] = append(cpu[c.name][role], cpuTime()-c0)
 			}
 		}
+	}
+	if cfg.cpuprofile != "" {
+		pprof.StopCPUProfile()
 	}
 	fmt.Printf("\nBlast radius, depth %d, %d rounds: p50 / p95 in ms\n\n", cfg.depth, cfg.runs)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
@@ -267,6 +303,22 @@ func run(ctx context.Context, cfg config) error {
 	}
 	_ = w.Flush()
 
+	fmt.Printf("\nCPU time of the process per call, p50 in ms\n\n")
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprint(w, "seed\t")
+	for _, c := range b.contenders {
+		fmt.Fprintf(w, "%s\t", c.name)
+	}
+	fmt.Fprintln(w)
+	for _, role := range estate.Roles {
+		fmt.Fprintf(w, "%s\t", role)
+		for _, c := range b.contenders {
+			fmt.Fprintf(w, "%s\t", ms(pct(cpu[c.name][role], 50)))
+		}
+		fmt.Fprintln(w)
+	}
+	_ = w.Flush()
+
 	ratios := []struct{ label, num, den string }{
 		{"neo4j graphql / cypher", "neo4j graphql", "neo4j cypher"},
 		{"neo4j page / cypher", "neo4j graphql page", "neo4j cypher"},
@@ -275,25 +327,30 @@ func run(ctx context.Context, cfg config) error {
 		{"embedded graphql / bare bfs", "embedded graphql", "bare bfs"},
 		{"embedded page / bare bfs", "embedded graphql page", "bare bfs"},
 	}
-	fmt.Printf("\nRatios of p50\n\n")
-	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprint(w, "seed\t")
-	for _, r := range ratios {
-		if times[r.num] != nil && times[r.den] != nil {
-			fmt.Fprintf(w, "%s\t", r.label)
-		}
-	}
-	fmt.Fprintln(w)
-	for _, role := range estate.Roles {
-		fmt.Fprintf(w, "%s\t", role)
+	for _, m := range []struct {
+		title string
+		d     map[string]map[estate.Role][]time.Duration
+	}{{"Ratios of p50 wall time", times}, {"Ratios of p50 CPU time", cpu}} {
+		fmt.Printf("\n%s\n\n", m.title)
+		w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+		fmt.Fprint(w, "seed\t")
 		for _, r := range ratios {
-			if times[r.num] != nil && times[r.den] != nil {
-				fmt.Fprintf(w, "%.1f×\t", float64(pct(times[r.num][role], 50))/float64(max(pct(times[r.den][role], 50), time.Microsecond)))
+			if m.d[r.num] != nil && m.d[r.den] != nil {
+				fmt.Fprintf(w, "%s\t", r.label)
 			}
 		}
 		fmt.Fprintln(w)
+		for _, role := range estate.Roles {
+			fmt.Fprintf(w, "%s\t", role)
+			for _, r := range ratios {
+				if m.d[r.num] != nil && m.d[r.den] != nil {
+					fmt.Fprintf(w, "%.1f×\t", float64(pct(m.d[r.num][role], 50))/float64(max(pct(m.d[r.den][role], 50), time.Microsecond)))
+				}
+			}
+			fmt.Fprintln(w)
+		}
+		_ = w.Flush()
 	}
-	_ = w.Flush()
 
 	if err := b.overhead(ctx); err != nil {
 		return err
@@ -403,6 +460,15 @@ func pct(d []time.Duration, p int) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }

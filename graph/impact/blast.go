@@ -64,7 +64,7 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 	for _, id := range q.Seeds {
 		if n, ok := g.Lookup(id); ok {
 			seeds = append(seeds, n)
-			br.Sources = append(br.Sources, sub.Nodes[id].CI)
+			br.Sources = append(br.Sources, g.nodes[n].CI)
 		}
 	}
 	w := g.NewWalker()
@@ -86,8 +86,7 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 		if d == 0 || int(d) > q.MaxDepth || w.Effect(n) == Up {
 			continue
 		}
-		id := g.ids[n]
-		hit = append(hit, key{impactedKey: impactedKey{distance: int(d), name: sub.Nodes[id].CI.Name, id: id}, n: n})
+		hit = append(hit, key{impactedKey: impactedKey{distance: int(d), name: g.nodes[n].CI.Name, id: g.ids[n]}, n: n})
 		pathLen += int(d) + 1
 	}
 	slices.SortFunc(hit, func(a, b key) int { return a.compare(b.impactedKey) })
@@ -100,7 +99,7 @@ func blastRadiusOf(cat *graph.Catalogue, sub graph.Subgraph, q graph.Neighbourho
 		for j, cur := d, k.n; j >= 0; j, cur = j-1, w.parent[cur] {
 			path[j] = g.ids[cur]
 		}
-		br.Impacted[i] = Impacted{CI: sub.Nodes[k.id].CI, Distance: d, Effect: w.Effect(k.n), Path: path}
+		br.Impacted[i] = Impacted{CI: g.nodes[k.n].CI, Distance: d, Effect: w.Effect(k.n), Path: path}
 	}
 	for _, im := range br.Impacted {
 		if cat.IsService(im.CI.Class) {

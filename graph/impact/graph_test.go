@@ -3,6 +3,7 @@ package impact
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/ripple-cmdb/ripple/graph"
@@ -140,5 +141,40 @@ func BenchmarkWalkerRunAll(b *testing.B) {
 		for i := range int32(g.Len()) {
 			w.Run(i)
 		}
+	}
+}
+
+// TestNewGraphNumbersInIDOrder: nodes are numbered in id order whatever
+// the ids' lengths and shared prefixes (the sort compares the first eight
+// bytes as a number first).
+func TestNewGraphNumbersInIDOrder(t *testing.T) {
+	tests := []struct {
+		name string
+		ids  []string
+	}{
+		{"uuids", []string{"f47ac10b-58cc-4372-a567-0e02b2c3d479", "0b2c3d47-58cc-4372-a567-0e02b2c3d479", "f47ac10a-58cc-4372-a567-0e02b2c3d479"}},
+		{"shared first eight bytes", []string{"abcdefgh-2", "abcdefgh-10", "abcdefgh-1", "abcdefgh"}},
+		{"shorter than eight bytes", []string{"ab", "a", "ab\x00", "abc", "b", "ab\x00\x00\x01"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := graph.Subgraph{Nodes: map[string]*graph.Node{}}
+			for _, id := range tt.ids {
+				sub.Nodes[id] = &graph.Node{CI: graph.CIHead{ID: id}}
+			}
+			g := NewGraph(graph.DefaultCatalogue(), sub)
+			if g.Len() != len(tt.ids) {
+				t.Fatalf("%d nodes, want %d", g.Len(), len(tt.ids))
+			}
+			want := slices.Sorted(slices.Values(tt.ids))
+			for i, id := range want {
+				if got := g.ID(int32(i)); got != id {
+					t.Fatalf("node %d is %q, want %q (order %q)", i, got, id, want)
+				}
+				if g.nodes[i] != sub.Nodes[id] {
+					t.Errorf("node %d does not hold %q's node", i, id)
+				}
+			}
+		})
 	}
 }

@@ -47,13 +47,11 @@ type ResolverRoot interface {
 	ChangeImpact() ChangeImpactResolver
 	ChangeThreat() ChangeThreatResolver
 	Correlation() CorrelationResolver
-	Dependency() DependencyResolver
 	Event() EventResolver
 	Evidence() EvidenceResolver
 	FieldOrigin() FieldOriginResolver
 	GraphChange() GraphChangeResolver
 	Grouping() GroupingResolver
-	ImpactedCI() ImpactedCIResolver
 	ImportProblem() ImportProblemResolver
 	ImportRun() ImportRunResolver
 	Incident() IncidentResolver
@@ -293,7 +291,7 @@ type ComplexityRoot struct {
 	}
 
 	Dependency struct {
-		Ci       func(childComplexity int) int
+		CI       func(childComplexity int) int
 		Distance func(childComplexity int) int
 		Path     func(childComplexity int) int
 	}
@@ -441,7 +439,7 @@ type ComplexityRoot struct {
 	}
 
 	ImpactedCI struct {
-		Ci       func(childComplexity int) int
+		CI       func(childComplexity int) int
 		Distance func(childComplexity int) int
 		Effect   func(childComplexity int) int
 		Path     func(childComplexity int) int
@@ -985,9 +983,9 @@ type AuditEntryResolver interface {
 }
 type BlastRadiusResolver interface {
 	Sources(ctx context.Context, obj *impact.BlastRadius) ([]graph.CI, error)
-
+	Impacted(ctx context.Context, obj *impact.BlastRadius) ([]model.ImpactedCI, error)
 	ImpactedConnection(ctx context.Context, obj *impact.BlastRadius, first *int, after *string) (*model.ImpactedCIConnection, error)
-
+	Services(ctx context.Context, obj *impact.BlastRadius) ([]model.ImpactedCI, error)
 	TotalCount(ctx context.Context, obj *impact.BlastRadius) (int, error)
 }
 type CIResolver interface {
@@ -1020,8 +1018,8 @@ type ChangeImpactResolver interface {
 	Reasons(ctx context.Context, obj *analysis.ChangeImpact) ([]string, error)
 	RiskFactors(ctx context.Context, obj *analysis.ChangeImpact) ([]analysis.RiskReason, error)
 	BlastRadius(ctx context.Context, obj *analysis.ChangeImpact) (*impact.BlastRadius, error)
-	Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
-	Services(ctx context.Context, obj *analysis.ChangeImpact) ([]impact.Impacted, error)
+	Impacted(ctx context.Context, obj *analysis.ChangeImpact) ([]model.ImpactedCI, error)
+	Services(ctx context.Context, obj *analysis.ChangeImpact) ([]model.ImpactedCI, error)
 	BlastRadiusBefore(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error)
 	BlastRadiusAfter(ctx context.Context, obj *analysis.ChangeImpact) (*model.BlastRadiusAsOf, error)
 }
@@ -1035,11 +1033,6 @@ type CorrelationResolver interface {
 	SuspectedChange(ctx context.Context, obj *itsm.Correlation) (*itsm.Change, error)
 
 	WindowMinutes(ctx context.Context, obj *itsm.Correlation) (float64, error)
-}
-type DependencyResolver interface {
-	Ci(ctx context.Context, objs []*impact.Dependency) ([]*graph.CI, error)
-
-	Path(ctx context.Context, objs []*impact.Dependency) ([][]graph.CI, error)
 }
 type EventResolver interface {
 	Severity(ctx context.Context, obj *events.Event) (*string, error)
@@ -1088,11 +1081,6 @@ type GroupingResolver interface {
 	WindowMinutes(ctx context.Context, obj *itsm.Grouping) (float64, error)
 
 	Explanation(ctx context.Context, obj *itsm.Grouping) (string, error)
-}
-type ImpactedCIResolver interface {
-	Ci(ctx context.Context, objs []*impact.Impacted) ([]*graph.CI, error)
-
-	Path(ctx context.Context, objs []*impact.Impacted) ([][]graph.CI, error)
 }
 type ImportProblemResolver interface {
 	At(ctx context.Context, obj *importers.Problem) (*string, error)
@@ -1181,7 +1169,7 @@ type QueryResolver interface {
 	Ci(ctx context.Context, id string, asOf *time.Time) (*graph.CI, error)
 	Cis(ctx context.Context, filter *graph.CIFilter, first *int, after *string, last *int, before *string, asOf *time.Time) (*model.CIConnection, error)
 	BlastRadius(ctx context.Context, ciIds []string, maxDepth *int, types []string, asOf *time.Time) (*impact.BlastRadius, error)
-	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]impact.Dependency, error)
+	Dependencies(ctx context.Context, ciID string, maxDepth *int, types []string, asOf *time.Time) ([]model.Dependency, error)
 	GraphDiff(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.GraphDiff, error)
 	ChangeImpact(ctx context.Context, changeID string) (*analysis.ChangeImpact, error)
 	RootCauseCandidates(ctx context.Context, incidentIds []string, since *time.Time, first *int) ([]analysis.RootCause, error)
@@ -2190,11 +2178,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Correlation.WindowMinutes(childComplexity), true
 
 	case "Dependency.ci":
-		if e.ComplexityRoot.Dependency.Ci == nil {
+		if e.ComplexityRoot.Dependency.CI == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Dependency.Ci(childComplexity), true
+		return e.ComplexityRoot.Dependency.CI(childComplexity), true
 	case "Dependency.distance":
 		if e.ComplexityRoot.Dependency.Distance == nil {
 			break
@@ -2811,11 +2799,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		return e.ComplexityRoot.Identifier.Value(childComplexity), true
 
 	case "ImpactedCI.ci":
-		if e.ComplexityRoot.ImpactedCI.Ci == nil {
+		if e.ComplexityRoot.ImpactedCI.CI == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ImpactedCI.Ci(childComplexity), true
+		return e.ComplexityRoot.ImpactedCI.CI(childComplexity), true
 	case "ImpactedCI.distance":
 		if e.ComplexityRoot.ImpactedCI.Distance == nil {
 			break
@@ -11776,11 +11764,11 @@ func (ec *executionContext) _BlastRadius_impacted(ctx context.Context, field gra
 			return ec.fieldContext_BlastRadius_impacted(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Impacted, nil
+			return ec.Resolvers.BlastRadius().Impacted(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
-			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImpactedCI) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11790,8 +11778,8 @@ func (ec *executionContext) fieldContext_BlastRadius_impacted(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "BlastRadius",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImpactedCI(ctx, field)
 		},
@@ -11852,11 +11840,11 @@ func (ec *executionContext) _BlastRadius_services(ctx context.Context, field gra
 			return ec.fieldContext_BlastRadius_services(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Services, nil
+			return ec.Resolvers.BlastRadius().Services(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
-			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImpactedCI) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11866,8 +11854,8 @@ func (ec *executionContext) fieldContext_BlastRadius_services(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "BlastRadius",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ImpactedCI(ctx, field)
 		},
@@ -14233,8 +14221,8 @@ func (ec *executionContext) _ChangeImpact_impacted(ctx context.Context, field gr
 			return ec.Resolvers.ChangeImpact().Impacted(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
-			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImpactedCI) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14265,8 +14253,8 @@ func (ec *executionContext) _ChangeImpact_services(ctx context.Context, field gr
 			return ec.Resolvers.ChangeImpact().Services(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
-			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ImpactedCI) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14918,7 +14906,7 @@ func (ec *executionContext) fieldContext_Correlation_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("Correlation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
+func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *model.Dependency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14927,7 +14915,7 @@ func (ec *executionContext) _Dependency_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Dependency_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Dependency_ci(ctx, field, obj)
+			return obj.CI, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
@@ -14941,39 +14929,16 @@ func (ec *executionContext) fieldContext_Dependency_ci(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Dependency",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_Dependency_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
-	resolver := ec.Resolvers.Dependency()
-	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Ci(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*graph.CI](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Dependency.ci",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Ci(ctx, []*impact.Dependency{obj})
-	return graphql.ResolveBatchSingleResult[*graph.CI](
-		ctx,
-		results,
-		err,
-		"Dependency.ci",
-	)
-}
 
-func (ec *executionContext) _Dependency_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
+func (ec *executionContext) _Dependency_distance(ctx context.Context, field graphql.CollectedField, obj *model.Dependency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14996,7 +14961,7 @@ func (ec *executionContext) fieldContext_Dependency_distance(_ context.Context, 
 	return graphql.NewScalarFieldContext("Dependency", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Dependency_path(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (ret graphql.Marshaler) {
+func (ec *executionContext) _Dependency_path(ctx context.Context, field graphql.CollectedField, obj *model.Dependency) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15005,7 +14970,7 @@ func (ec *executionContext) _Dependency_path(ctx context.Context, field graphql.
 			return ec.fieldContext_Dependency_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Dependency_path(ctx, field, obj)
+			return obj.Path, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -15019,36 +14984,13 @@ func (ec *executionContext) fieldContext_Dependency_path(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Dependency",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Dependency_path(ctx context.Context, field graphql.CollectedField, obj *impact.Dependency) (any, error) {
-	resolver := ec.Resolvers.Dependency()
-	if batch, ok := graphql.BatchParentsFor[*impact.Dependency](ctx, "Dependency"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Path(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[[]graph.CI](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Dependency.path",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Path(ctx, []*impact.Dependency{obj})
-	return graphql.ResolveBatchSingleResult[[]graph.CI](
-		ctx,
-		results,
-		err,
-		"Dependency.path",
-	)
 }
 
 func (ec *executionContext) _EffectCount_effect(ctx context.Context, field graphql.CollectedField, obj *impact.EffectCount) (ret graphql.Marshaler) {
@@ -17438,7 +17380,7 @@ func (ec *executionContext) fieldContext_Identifier_value(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Identifier", field, false, false, "String")
 }
 
-func (ec *executionContext) _ImpactedCI_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImpactedCI_ci(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCI) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17447,7 +17389,7 @@ func (ec *executionContext) _ImpactedCI_ci(ctx context.Context, field graphql.Co
 			return ec.fieldContext_ImpactedCI_ci(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_ImpactedCI_ci(ctx, field, obj)
+			return obj.CI, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *graph.CI) graphql.Marshaler {
@@ -17461,39 +17403,16 @@ func (ec *executionContext) fieldContext_ImpactedCI_ci(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "ImpactedCI",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
 }
-func (ec *executionContext) resolveBatch_ImpactedCI_ci(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
-	resolver := ec.Resolvers.ImpactedCI()
-	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Ci(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*graph.CI](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"ImpactedCI.ci",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Ci(ctx, []*impact.Impacted{obj})
-	return graphql.ResolveBatchSingleResult[*graph.CI](
-		ctx,
-		results,
-		err,
-		"ImpactedCI.ci",
-	)
-}
 
-func (ec *executionContext) _ImpactedCI_distance(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImpactedCI_distance(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCI) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17516,7 +17435,7 @@ func (ec *executionContext) fieldContext_ImpactedCI_distance(_ context.Context, 
 	return graphql.NewScalarFieldContext("ImpactedCI", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ImpactedCI_effect(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImpactedCI_effect(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCI) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17539,7 +17458,7 @@ func (ec *executionContext) fieldContext_ImpactedCI_effect(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ImpactedCI", field, false, false, "Effect")
 }
 
-func (ec *executionContext) _ImpactedCI_path(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (ret graphql.Marshaler) {
+func (ec *executionContext) _ImpactedCI_path(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCI) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17548,7 +17467,7 @@ func (ec *executionContext) _ImpactedCI_path(ctx context.Context, field graphql.
 			return ec.fieldContext_ImpactedCI_path(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_ImpactedCI_path(ctx, field, obj)
+			return obj.Path, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []graph.CI) graphql.Marshaler {
@@ -17562,36 +17481,13 @@ func (ec *executionContext) fieldContext_ImpactedCI_path(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "ImpactedCI",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CI(ctx, field)
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_ImpactedCI_path(ctx context.Context, field graphql.CollectedField, obj *impact.Impacted) (any, error) {
-	resolver := ec.Resolvers.ImpactedCI()
-	if batch, ok := graphql.BatchParentsFor[*impact.Impacted](ctx, "ImpactedCI"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Path(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[[]graph.CI](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"ImpactedCI.path",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Path(ctx, []*impact.Impacted{obj})
-	return graphql.ResolveBatchSingleResult[[]graph.CI](
-		ctx,
-		results,
-		err,
-		"ImpactedCI.path",
-	)
 }
 
 func (ec *executionContext) _ImpactedCIConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ImpactedCIConnection) (ret graphql.Marshaler) {
@@ -17780,8 +17676,8 @@ func (ec *executionContext) _ImpactedCIEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *impact.Impacted) graphql.Marshaler {
-			return ec.marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImpactedCI) graphql.Marshaler {
+			return ec.marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCI(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23515,8 +23411,8 @@ func (ec *executionContext) _Query_dependencies(ctx context.Context, field graph
 			return ec.Resolvers.Query().Dependencies(ctx, fc.Args["ciId"].(string), fc.Args["maxDepth"].(*int), fc.Args["types"].([]string), fc.Args["asOf"].(*time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []impact.Dependency) graphql.Marshaler {
-			return ec.marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependencyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Dependency) graphql.Marshaler {
+			return ec.marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐDependencyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31628,10 +31524,11 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 					return ec._BlastRadius_sources(ctx, field, obj)
 				})
 		case "impacted":
-			out.Values[i] = ec._BlastRadius_impacted(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BlastRadius_impacted(ctx, field, obj)
+				})
 		case "impactedConnection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -31639,10 +31536,11 @@ func (ec *executionContext) _BlastRadius(ctx context.Context, sel ast.SelectionS
 					return ec._BlastRadius_impactedConnection(ctx, field, obj)
 				})
 		case "services":
-			out.Values[i] = ec._BlastRadius_services(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BlastRadius_services(ctx, field, obj)
+				})
 		case "totalCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -32760,7 +32658,7 @@ func (ec *executionContext) _Correlation(ctx context.Context, sel ast.SelectionS
 
 var dependencyImplementors = []string{"Dependency"}
 
-func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSet, obj *impact.Dependency) graphql.Marshaler {
+func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSet, obj *model.Dependency) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, dependencyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -32770,22 +32668,20 @@ func (ec *executionContext) _Dependency(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Dependency")
 		case "ci":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Dependency_ci(ctx, field, obj)
-				})
+			out.Values[i] = ec._Dependency_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "distance":
 			out.Values[i] = ec._Dependency_distance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "path":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Dependency_path(ctx, field, obj)
-				})
+			out.Values[i] = ec._Dependency_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33739,7 +33635,7 @@ func (ec *executionContext) _Identifier(ctx context.Context, sel ast.SelectionSe
 
 var impactedCIImplementors = []string{"ImpactedCI"}
 
-func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSet, obj *impact.Impacted) graphql.Marshaler {
+func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSet, obj *model.ImpactedCI) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, impactedCIImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -33749,27 +33645,25 @@ func (ec *executionContext) _ImpactedCI(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ImpactedCI")
 		case "ci":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ImpactedCI_ci(ctx, field, obj)
-				})
+			out.Values[i] = ec._ImpactedCI_ci(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "distance":
 			out.Values[i] = ec._ImpactedCI_distance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "effect":
 			out.Values[i] = ec._ImpactedCI_effect(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "path":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ImpactedCI_path(ctx, field, obj)
-				})
+			out.Values[i] = ec._ImpactedCI_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38142,16 +38036,15 @@ func (ec *executionContext) marshalNDecision2githubᚗcomᚋrippleᚑcmdbᚋripp
 	return res
 }
 
-func (ec *executionContext) marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependency(ctx context.Context, sel ast.SelectionSet, v impact.Dependency) graphql.Marshaler {
+func (ec *executionContext) marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐDependency(ctx context.Context, sel ast.SelectionSet, v model.Dependency) graphql.Marshaler {
 	return ec._Dependency(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependencyᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Dependency) graphql.Marshaler {
-	ctx = graphql.WithBatchParentValues(ctx, "Dependency", v)
+func (ec *executionContext) marshalNDependency2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐDependencyᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Dependency) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐDependency(ctx, sel, v[i])
+		return ec.marshalNDependency2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐDependency(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -38521,16 +38414,15 @@ func (ec *executionContext) unmarshalNIdentifierInput2ᚖgithubᚗcomᚋripple�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx context.Context, sel ast.SelectionSet, v impact.Impacted) graphql.Marshaler {
+func (ec *executionContext) marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCI(ctx context.Context, sel ast.SelectionSet, v model.ImpactedCI) graphql.Marshaler {
 	return ec._ImpactedCI(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpactedᚄ(ctx context.Context, sel ast.SelectionSet, v []impact.Impacted) graphql.Marshaler {
-	ctx = graphql.WithBatchParentValues(ctx, "ImpactedCI", v)
+func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCIᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ImpactedCI) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx, sel, v[i])
+		return ec.marshalNImpactedCI2githubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCI(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -38542,7 +38434,7 @@ func (ec *executionContext) marshalNImpactedCI2ᚕgithubᚗcomᚋrippleᚑcmdb�
 	return ret
 }
 
-func (ec *executionContext) marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋgraphᚋimpactᚐImpacted(ctx context.Context, sel ast.SelectionSet, v *impact.Impacted) graphql.Marshaler {
+func (ec *executionContext) marshalNImpactedCI2ᚖgithubᚗcomᚋrippleᚑcmdbᚋrippleᚋresolversᚋmodelᚐImpactedCI(ctx context.Context, sel ast.SelectionSet, v *model.ImpactedCI) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ImpactedCI!")
 		return graphql.Null

@@ -182,8 +182,8 @@ type ImpactedCIConnection struct {
 
 type ImpactedCIEdge struct {
 	// Pass as after to get the items following this one.
-	Cursor string           `json:"cursor"`
-	Node   *impact.Impacted `json:"node"`
+	Cursor string      `json:"cursor"`
+	Node   *ImpactedCI `json:"node"`
 }
 
 // A normalized batch, for agents that do their own discovery.

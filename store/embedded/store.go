@@ -81,7 +81,8 @@ type Store struct {
 	groupTypes   []int
 	groupClasses map[string]bool
 
-	visits sync.Pool // *walk, reused across traversals
+	visits sync.Pool  // *walk, reused across traversals
+	groups groupCache // redundancy groups' attributes, for Neighbourhood
 
 	// graphVersion counts the commits that changed the graph (see
 	// GraphVersion); epoch tells this opening's counts from another's.

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/ripple-cmdb/ripple/graph"
 	bolt "go.etcd.io/bbolt"
@@ -171,15 +172,61 @@ func (s *Store) materialise(tx *bolt.Tx, w *walk) (graph.Subgraph, error) {
 		nodes[i] = graph.Node{Depth: int(w.depth[slot]), CI: graph.CIHead{ID: n.id, Name: n.name, Class: m.str(n.class),
 			Criticality: graph.Criticality(m.str(n.criticality)), Owner: m.str(n.owner)}}
 		if members := s.members(slot); members > 0 {
-			ci, err := readCIFrom(cis, n.id)
+			attrs, err := s.groups.attributes(tx.ID(), slot, func() (map[string]any, error) {
+				ci, err := readCIFrom(cis, n.id)
+				if err != nil {
+					return nil, err
+				}
+				return ci.Attributes, nil
+			})
 			if err != nil {
 				return graph.Subgraph{}, graph.Internal(err, "cannot read CI %s", n.id)
 			}
-			nodes[i].Members, nodes[i].Attributes = members, ci.Attributes
+			nodes[i].Members, nodes[i].Attributes = members, attrs
 		}
 		sub.Nodes[n.id] = &nodes[i]
 	}
 	return sub, nil
+}
+
+// groupCache holds the attributes of the redundancy groups traversals
+// reached, as read from the file in one bbolt transaction: every commit
+// starts a new transaction id, which drops them all, so they are never
+// stale. A blast radius over a data centre reaches hundreds of groups, and
+// reading and decoding their records was half the cost of the call. The
+// maps are shared read-only with every caller (graph.Node allows it).
+type groupCache struct {
+	mu    sync.Mutex
+	txid  int
+	attrs map[int32]map[string]any // by slot
+}
+
+// attributes returns the attributes of the group in slot as of the
+// transaction txid, calling read on a miss.
+func (c *groupCache) attributes(txid int, slot int32, read func() (map[string]any, error)) (map[string]any, error) {
+	c.mu.Lock()
+	if c.txid == txid {
+		if attrs, ok := c.attrs[slot]; ok {
+			c.mu.Unlock()
+			return attrs, nil
+		}
+	}
+	c.mu.Unlock()
+	attrs, err := read()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A reader of an older transaction than the cache's keeps its
+	// reading to itself; a newer one starts the cache afresh.
+	switch {
+	case txid > c.txid || c.attrs == nil:
+		c.txid, c.attrs = txid, map[int32]map[string]any{slot: attrs}
+	case txid == c.txid:
+		c.attrs[slot] = attrs
+	}
+	return attrs, nil
 }
 
 // members counts the grouping relations into a redundancy group, whatever

@@ -358,6 +358,11 @@ var impactCases = []testCase{
 		check(members[:3], pct, "DOWN")
 		check(nodes[:3], plain, "DEGRADED") // no threshold: down only when all are
 		check(nodes, plain, "DOWN")
+		// A changed threshold counts from the next traversal on: a store
+		// that keeps groups' attributes between traversals must not
+		// answer with the old one.
+		mustUpsert(ctx, t, s, graph.CIInput{ID: pct.ID, Attributes: map[string]any{"minHealthyPercent": float64(25)}})
+		check(members[:3], pct, "DEGRADED") // 1 of 4 up = 25 %
 	}},
 	{"CycleAndDepthLimit", func(ctx context.Context, t *testing.T, s graph.Store) {
 		var cis []graph.CI
