@@ -2,7 +2,7 @@
 // change, its children), the other incidents by priority with their SLA
 // clocks, the CIs that most likely explain them, and a form to raise one.
 import { useState } from 'react';
-import { useAction, useQuery } from '../api/hooks';
+import { useAction, useAllPages, useQuery } from '../api/hooks';
 import { request } from '../api/client';
 import { CreateIncidentMutation, CreateProblemMutation, IncidentGroupsQuery, IncidentsQuery, RootCauseQuery } from '../api/operations';
 import { type PickedCI, CIPicker } from '../components/CIPicker';
@@ -22,15 +22,17 @@ const POLL_MS = 30_000;
 /** Open groups a page; each shows its first few children (the major incident's page has them all). */
 const GROUPS_PAGE = 10;
 const CHILDREN_SHOWN = 5;
+/** Incidents a request while the table reads them all (it sorts and filters them whole, and shows 100 at a time). */
+const INCIDENTS_PAGE = 100;
 
 export function IncidentsPage() {
   const [all, setAll] = useState(false);
-  const q = useQuery(IncidentsQuery, { open: all ? null : true }, { pollMs: POLL_MS });
+  const q = useAllPages(IncidentsQuery, { open: all ? null : true }, (d) => d.incidents, { pageSize: INCIDENTS_PAGE, pollMs: POLL_MS });
   const pages = usePages(GROUPS_PAGE);
   const gq = useQuery(IncidentGroupsQuery, { ...pages.at.vars, children: CHILDREN_SHOWN }, { pollMs: POLL_MS });
   const groups = gq.data?.incidentGroups.edges.map((e) => e.node) ?? [];
   const groupCount = gq.data?.incidentGroups.totalCount ?? 0;
-  const rows = ungrouped(q.data?.incidents.edges.map((e) => e.node) ?? []);
+  const rows = ungrouped(q.data?.nodes ?? []);
   const columns: Column<IncidentRowFragment>[] = [
     { key: 'priority', header: 'Priority', sort: (i) => priorityOrder(i.priority), render: (i) => <Badge value={i.priority} /> },
     { key: 'title', header: 'Incident', sort: (i) => i.title, render: (i) => <Link to={`/incidents/${i.id}`}>{i.title}</Link> },
