@@ -11,7 +11,7 @@ import { EvidenceList, GroupChildren } from '../components/Correlation';
 import { Pager, usePages } from '../components/Pager';
 import { type Column, DataTable } from '../components/DataTable';
 import { useCan } from '../api/session';
-import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Loading, Permitted, Section, ServiceLinks } from '../components/ui';
 import type { IncidentRowFragment } from '../gql/graphql';
 import { formatClock, formatTime, words } from '../lib/format';
 import { incidentCount, scorePercent, ungrouped } from '../lib/groups';
@@ -37,7 +37,7 @@ export function IncidentsPage() {
     { key: 'priority', header: 'Priority', sort: (i) => priorityOrder(i.priority), render: (i) => <Badge value={i.priority} /> },
     { key: 'title', header: 'Incident', sort: (i) => i.title, render: (i) => <Link to={`/incidents/${i.id}`}>{i.title}</Link> },
     { key: 'state', header: 'State', sort: (i) => i.state, render: (i) => words(i.state) },
-    { key: 'services', header: 'Services', render: (i) => i.services.map((s) => s.name).join(', ') || '—' },
+    { key: 'services', header: 'Services', render: (i) => (i.services.length ? <ServiceLinks services={i.services} /> : '—') },
     { key: 'opened', header: 'Opened', sort: (i) => i.openedAt, render: (i) => formatTime(i.openedAt) },
     { key: 'response', header: 'Response', sort: (i) => i.sla.response?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.response} label="Response" /> },
     { key: 'resolution', header: 'Resolution', sort: (i) => i.sla.resolution?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.resolution} label="Resolution" /> },
