@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -176,4 +177,151 @@ func TestOIDCSignIn(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `no user named &#34;mallory&#34;`) {
 		t.Errorf("unknown user: %d %s", res.StatusCode, page)
 	}
+}
+
+// Signing out at the provider (RP-initiated logout, what the console's Sign
+// out does with single sign-on): while the browser's session at the
+// provider lasts, the next sign-in skips the form; end_session with the ID
+// token as hint ends it and sends the browser back to a registered
+// post-logout URI with the state; after that the form is shown again. A
+// post-logout URI the client did not register is refused.
+func TestOIDCSignOut(t *testing.T) {
+	op := oidctest.New(t)
+	const redirect, postLogout = "http://127.0.0.1:8080/signin/callback", "http://127.0.0.1:8080/signin"
+	verifier := "a-verifier-of-at-least-43-characters-0123456789abcdef"
+	sum := sha256.Sum256([]byte(verifier))
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(t *testing.T, u string) (*http.Response, string) {
+		t.Helper()
+		res, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, string(body)
+	}
+	var discovery struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if _, body := get(t, op.URL+"/.well-known/openid-configuration"); json.Unmarshal([]byte(body), &discovery) != nil || discovery.EndSession == "" {
+		t.Fatalf("discovery names no end_session_endpoint: %s", body)
+	}
+
+	// authorize starts a sign-in and goes as far as the provider takes the
+	// browser by itself: the login form (its request id), or back at the
+	// client with a code.
+	authorize := func(t *testing.T, prompt string) (requestID, code string) {
+		t.Helper()
+		q := url.Values{"response_type": {"code"}, "client_id": {op.ClientID}, "redirect_uri": {redirect},
+			"scope": {"openid profile"}, "state": {"st"}, "nonce": {"n"},
+			"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+		if prompt != "" {
+			q.Set("prompt", prompt)
+		}
+		next := op.URL + "/authorize?" + q.Encode()
+		for range 5 {
+			if strings.HasPrefix(next, redirect) {
+				back, _ := url.Parse(next)
+				return "", back.Query().Get("code")
+			}
+			if strings.HasPrefix(next, "/") {
+				next = op.URL + next
+			}
+			res, body := get(t, next)
+			if res.StatusCode == http.StatusOK && strings.Contains(body, `name="username"`) {
+				return res.Request.URL.Query().Get("authRequestID"), ""
+			}
+			if res.StatusCode != http.StatusFound {
+				t.Fatalf("%s: %d %s", next, res.StatusCode, body)
+			}
+			next = res.Header.Get("Location")
+		}
+		t.Fatalf("authorize: too many redirects, at %s", next)
+		return "", ""
+	}
+	exchange := func(t *testing.T, code string) string {
+		t.Helper()
+		res, err := browser.PostForm(op.URL+"/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {redirect}, "client_id": {op.ClientID}, "code_verifier": {verifier}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			IDToken string `json:"id_token"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.IDToken == "" {
+			t.Fatalf("exchange: %d %v", res.StatusCode, err)
+		}
+		return body.IDToken
+	}
+
+	id, code := authorize(t, "")
+	if id == "" || code != "" {
+		t.Fatalf("a first sign-in went past the form: request %q, code %q", id, code)
+	}
+	res, err := browser.PostForm(op.URL+"/login", url.Values{"id": {id}, "username": {"vera"}, "action": {"login"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+
+	// Signed in at the provider: the next sign-in comes straight back with a code for vera.
+	id, code = authorize(t, "")
+	if code == "" {
+		t.Fatalf("the provider's session did not sign in again without the form (request %q)", id)
+	}
+	idToken := exchange(t, code)
+	if sub, _ := claims(t, idToken)["preferred_username"].(string); sub != "vera" {
+		t.Fatalf("the session signed in %q, want vera", sub)
+	}
+	if id, _ := authorize(t, "login"); id == "" {
+		t.Error("prompt=login did not show the form")
+	}
+
+	endSession := func(t *testing.T, postLogoutURI string) *http.Response {
+		t.Helper()
+		q := url.Values{"id_token_hint": {idToken}, "post_logout_redirect_uri": {postLogoutURI}, "client_id": {op.ClientID}, "state": {"bye"}}
+		res, _ := get(t, discovery.EndSession+"?"+q.Encode())
+		return res
+	}
+	if res := endSession(t, "https://evil.example/signin"); res.StatusCode == http.StatusFound && strings.HasPrefix(res.Header.Get("Location"), "https://evil.example") {
+		t.Errorf("an unregistered post-logout URI was sent to: %q", res.Header.Get("Location"))
+	}
+	if id, code := authorize(t, ""); code == "" {
+		t.Fatalf("a refused end_session ended the session anyway (request %q)", id)
+	}
+	res = endSession(t, postLogout)
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != postLogout+"?state=bye" {
+		t.Fatalf("end_session: %d to %q, want %s?state=bye", res.StatusCode, res.Header.Get("Location"), postLogout)
+	}
+	if id, code := authorize(t, ""); id == "" || code != "" {
+		t.Errorf("after end_session the sign-in skipped the form: request %q, code %q", id, code)
+	}
+}
+
+// claims decodes a JWT's payload, unverified (the tests verify elsewhere).
+func claims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c map[string]any
+	if err == nil {
+		err = json.Unmarshal(raw, &c)
+	}
+	if err != nil {
+		t.Fatalf("JWT payload: %v", err)
+	}
+	return c
 }

@@ -3,7 +3,9 @@ package oidctest
 import (
 	"context"
 	"html/template"
+	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -14,6 +16,9 @@ import (
 // it is a test provider) and, once it names a user, sends the browser back
 // to the authorization endpoint's callback, which redirects to the client
 // with a code. Cancel sends the client an access_denied error instead.
+// Signing in opens a browser session (a cookie): while it lasts, the next
+// authorization request from that browser skips the form, as at a real
+// provider; end_session ends it.
 const (
 	loginPath         = "/login"
 	loginRequestParam = "authRequestID"
@@ -23,6 +28,18 @@ type loginForm struct {
 	store    *storage
 	callback func(context.Context, string) string
 	provider *op.Provider
+	// cookie names the session cookie. Cookies ignore ports, so it names
+	// the provider's port: two providers on one host (and the client on
+	// loopback beside them) keep apart.
+	cookie string
+}
+
+func sessionCookieName(addr net.Addr) string {
+	name := "oidctest_session"
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		name += "_" + strconv.Itoa(tcp.Port)
+	}
+	return name
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
@@ -51,7 +68,12 @@ type loginView struct {
 func (l *loginForm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		l.render(w, http.StatusOK, loginView{ID: r.URL.Query().Get(loginRequestParam)})
+		id := r.URL.Query().Get(loginRequestParam)
+		if c, err := r.Cookie(l.cookie); err == nil && l.store.resume(id, c.Value) {
+			http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
+			return
+		}
+		l.render(w, http.StatusOK, loginView{ID: id})
 	case http.MethodPost:
 		l.submit(w, r)
 	default:
@@ -75,10 +97,12 @@ func (l *loginForm) submit(w http.ResponseWriter, r *http.Request) {
 		op.AuthRequestError(w, r, req, oidc.ErrAccessDenied().WithDescription("the user cancelled the sign-in"), l.provider)
 		return
 	}
-	if err := l.store.login(id, username); err != nil {
+	session, err := l.store.login(id, username)
+	if err != nil {
 		l.render(w, http.StatusOK, loginView{ID: id, Username: username, Error: err.Error()})
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: l.cookie, Value: session, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, l.callback(r.Context(), id), http.StatusFound)
 }
 

@@ -2,7 +2,10 @@
 // github.com/zitadel/oidc's op package (discovery, the authorization
 // endpoint with PKCE, the token endpoint, JSON Web Keys, userinfo) over an
 // in-memory storage, with a minimal login form a person — or a browser
-// test — fills in with a username. Its one client is a public browser
+// test — fills in with a username, and RP-initiated logout
+// (end_session_endpoint). Like a real provider it keeps a browser session
+// (a cookie) once someone signed in, so the next sign-in from that browser
+// skips the form, until the session is ended at end_session. Its one client is a public browser
 // application (no secret: the code exchange must carry the PKCE verifier),
 // like Ripple's console. Go tests start one with New; the Node browser
 // tests spawn `go run ./auth/oidctest/cmd/oidcop`.
@@ -50,6 +53,10 @@ type Config struct {
 	// patterns. Default: the console's callback on any loopback port,
 	// "http://127.0.0.1:*/signin/callback".
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are where end_session may send the browser
+	// back to, as glob patterns. Default: the console's sign-in page on any
+	// loopback port, "http://127.0.0.1:*/signin".
+	PostLogoutRedirectURIs []string
 	// Users may sign in. Default DefaultUsers.
 	Users []User
 	// IDTokenLifetime is how long its tokens are valid. Default one hour.
@@ -87,6 +94,9 @@ func Start(listen string, cfg Config) (*Provider, error) {
 	if len(cfg.RedirectURIs) == 0 {
 		cfg.RedirectURIs = []string{"http://127.0.0.1:*/signin/callback"}
 	}
+	if len(cfg.PostLogoutRedirectURIs) == 0 {
+		cfg.PostLogoutRedirectURIs = []string{"http://127.0.0.1:*/signin"}
+	}
 	if len(cfg.Users) == 0 {
 		cfg.Users = DefaultUsers
 	}
@@ -99,8 +109,9 @@ func Start(listen string, cfg Config) (*Provider, error) {
 	}
 	st := &storage{
 		key: key, kid: "oidctest-" + newID()[:8],
-		client: &client{id: cfg.ClientID, redirectURIs: cfg.RedirectURIs, idTokenLifetime: cfg.IDTokenLifetime},
+		client: &client{id: cfg.ClientID, redirectURIs: cfg.RedirectURIs, postLogoutRedirectURIs: cfg.PostLogoutRedirectURIs, idTokenLifetime: cfg.IDTokenLifetime},
 		users:  map[string]User{}, requests: map[string]*authRequest{}, codes: map[string]string{}, tokens: map[string]accessToken{},
+		sessions: map[string]string{},
 	}
 	for _, u := range cfg.Users {
 		if u.Subject == "" {
@@ -126,7 +137,7 @@ func Start(listen string, cfg Config) (*Provider, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(loginPath, op.NewIssuerInterceptor(provider.IssuerFromRequest).Handler(
-		&loginForm{store: st, callback: op.AuthCallbackURL(provider), provider: provider}))
+		&loginForm{store: st, callback: op.AuthCallbackURL(provider), provider: provider, cookie: sessionCookieName(ln.Addr())}))
 	mux.Handle("/", provider)
 	p := &Provider{URL: issuer, ClientID: cfg.ClientID, store: st, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
 	go func() {

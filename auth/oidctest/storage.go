@@ -16,8 +16,8 @@ import (
 )
 
 // storage is the provider's memory: its one client, its users, the
-// authorization requests in flight, their codes and the access tokens it
-// issued. github.com/zitadel/oidc's op package does the protocol (request
+// authorization requests in flight, their codes, the access tokens it
+// issued and the browser sessions of who signed in. github.com/zitadel/oidc's op package does the protocol (request
 // validation, PKCE, code exchange, token signing); this only remembers.
 type storage struct {
 	key    *rsa.PrivateKey
@@ -29,6 +29,7 @@ type storage struct {
 	requests map[string]*authRequest // by id
 	codes    map[string]string       // code → request id
 	tokens   map[string]accessToken  // by id
+	sessions map[string]string       // browser session id (the cookie) → subject
 }
 
 var _ op.Storage = (*storage)(nil)
@@ -61,30 +62,60 @@ func (s *storage) userBySubject(subject string) (User, bool) {
 }
 
 // login records who signed in for an authorization request (the login
-// form's answer), so the code it leads to is that user's.
-func (s *storage) login(requestID, username string) error {
+// form's answer), so the code it leads to is that user's, and opens a
+// browser session for them: the id the login form sets as a cookie.
+func (s *storage) login(requestID, username string) (session string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req, ok := s.requests[requestID]
-	if !ok || time.Since(req.created) > authRequestLifetime {
-		return fmt.Errorf("this sign-in expired: go back to the application and start again")
+	req, err := s.pendingRequest(requestID)
+	if err != nil {
+		return "", err
 	}
 	u, ok := s.users[username]
 	if !ok {
-		return fmt.Errorf("no user named %q", username)
+		return "", fmt.Errorf("no user named %q", username)
 	}
 	req.subject, req.done, req.authTime = u.Subject, true, time.Now()
-	return nil
+	session = newID()
+	s.sessions[session] = u.Subject
+	return session, nil
+}
+
+// resume completes an authorization request from the browser's session,
+// without the form, as a provider does for someone already signed in;
+// false when there is no such session (never opened, or ended) or the
+// client asked for the form (prompt=login).
+func (s *storage) resume(requestID, session string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req, err := s.pendingRequest(requestID)
+	subject, ok := s.sessions[session]
+	if err != nil || !ok || slices.Contains(req.prompt, oidc.PromptLogin) {
+		return false
+	}
+	req.subject, req.done, req.authTime = subject, true, time.Now()
+	return true
+}
+
+// pendingRequest is an authorization request still waiting for its user; s.mu held.
+func (s *storage) pendingRequest(id string) (*authRequest, error) {
+	req, ok := s.requests[id]
+	if !ok || time.Since(req.created) > authRequestLifetime {
+		return nil, fmt.Errorf("this sign-in expired: go back to the application and start again")
+	}
+	return req, nil
 }
 
 func (s *storage) CreateAuthRequest(_ context.Context, r *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	if slices.Contains(r.Prompt, oidc.PromptNone) {
-		// No sessions here: every sign-in goes through the form.
+		// The browser's session is looked at by the login step, which
+		// this request has not reached: silent sign-in is not offered.
 		return nil, oidc.ErrLoginRequired()
 	}
 	req := &authRequest{
 		id: newID(), created: time.Now(), clientID: r.ClientID, redirectURI: r.RedirectURI,
 		state: r.State, nonce: r.Nonce, scopes: r.Scopes, responseType: r.ResponseType, responseMode: r.ResponseMode,
+		prompt: r.Prompt,
 	}
 	if r.CodeChallenge != "" {
 		req.challenge = &oidc.CodeChallenge{Challenge: r.CodeChallenge, Method: r.CodeChallengeMethod}
@@ -155,12 +186,22 @@ func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.Refres
 	return nil, fmt.Errorf("refresh tokens: %w", errNotSupported)
 }
 
+// TerminateSession is RP-initiated logout (end_session with the ID token
+// as hint): the user's browser sessions end, so the next sign-in shows the
+// form again, and the client's access tokens for them are revoked. The
+// sessions of every browser the user signed in from end, not only the
+// one that asked: the op package hands over the subject, not the cookie.
 func (s *storage) TerminateSession(_ context.Context, subject, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, t := range s.tokens {
 		if t.subject == subject && t.clientID == clientID {
 			delete(s.tokens, id)
+		}
+	}
+	for id, sub := range s.sessions {
+		if sub == subject {
+			delete(s.sessions, id)
 		}
 	}
 	return nil
@@ -270,8 +311,9 @@ type authRequest struct {
 	responseType oidc.ResponseType
 	responseMode oidc.ResponseMode
 	challenge    *oidc.CodeChallenge
+	prompt       []string
 
-	// Set by the login form.
+	// Set by the login form, or from the browser's session.
 	subject  string
 	done     bool
 	authTime time.Time
@@ -296,9 +338,10 @@ func (a *authRequest) Done() bool                            { return a.done }
 // client is the one registered client: a browser application (the
 // console) without a secret, so the code exchange needs PKCE.
 type client struct {
-	id              string
-	redirectURIs    []string // glob patterns (github.com/bmatcuk/doublestar)
-	idTokenLifetime time.Duration
+	id                     string
+	redirectURIs           []string // glob patterns (github.com/bmatcuk/doublestar)
+	postLogoutRedirectURIs []string // glob patterns for end_session (path.Match)
+	idTokenLifetime        time.Duration
 }
 
 var _ op.HasRedirectGlobs = (*client)(nil)
@@ -307,7 +350,7 @@ func (c *client) GetID() string                        { return c.id }
 func (c *client) RedirectURIs() []string               { return nil }
 func (c *client) RedirectURIGlobs() []string           { return c.redirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string     { return nil }
-func (c *client) PostLogoutRedirectURIGlobs() []string { return c.redirectURIs }
+func (c *client) PostLogoutRedirectURIGlobs() []string { return c.postLogoutRedirectURIs }
 func (c *client) ApplicationType() op.ApplicationType  { return op.ApplicationTypeUserAgent }
 func (c *client) AuthMethod() oidc.AuthMethod          { return oidc.AuthMethodNone }
 func (c *client) ResponseTypes() []oidc.ResponseType {

@@ -574,6 +574,63 @@ describe(`console (${STORE} store)`, { skip: missing || false }, () => {
     );
   });
 
+  test('the incidents table reads every page of incidents: the last one is there, counted, sorted and filtered with the rest', async () => {
+    // More than two pages (100 a request) of open incidents, all on one CI of
+    // their own (alerts about one CI are not grouped), low priority and
+    // opened earlier than anything else, so the first one raised is last in
+    // the API's newest-first order and last of the table's priority order.
+    const { upsertCI } = await ripple.gql('mutation { upsertCI(input: { class: "Server", name: "paging-srv", identifiers: [{ kind: "fqdn", value: "paging-srv.pg" }] }) { id } }');
+    const raised = 205;
+    const oldest = Date.now() - 365 * 24 * 3600_000;
+    for (let from = 0; from < raised; from += 15) {
+      const n = Math.min(15, raised - from);
+      const aliases = Array.from({ length: n }, (_, k) => {
+        const i = from + k + 1;
+        const opened = new Date(oldest + i * 60_000).toISOString();
+        return `i${i}: createIncident(input: { title: "Paging incident ${String(i).padStart(3, '0')}", affectedCiIds: ["${upsertCI.id}"], impact: 3, urgency: 3, openedAt: "${opened}" }) { id }`;
+      });
+      await ripple.gql(`mutation { ${aliases.join(' ')} }`);
+    }
+    // What the table must count: the open incidents no open group lists, read whole from the API.
+    const readAll = async (open) => {
+      const rows = [];
+      let after = null;
+      for (;;) {
+        const { incidents } = await ripple.gql(
+          'query($open: Boolean, $after: String) { incidents(filter: { open: $open }, first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { node { title state major parent { state } } } } }',
+          { open: open ? true : null, after },
+        );
+        rows.push(...incidents.edges.map((e) => e.node));
+        if (!incidents.pageInfo.hasNextPage) return rows;
+        after = incidents.pageInfo.endCursor;
+      }
+    };
+    const done = new Set(['RESOLVED', 'CLOSED']);
+    const listed = (rows) => rows.filter((r) => !((r.major && !done.has(r.state)) || (r.parent && !done.has(r.parent.state))));
+    const open = listed(await readAll(true));
+    assert.ok(open.length > 200, `more than two pages of open incidents listed (the console once read the first 200 only) (${open.length})`);
+
+    await page.goto(url('/incidents'));
+    const table = page.getByRole('table', { name: 'Incidents' });
+    await page.getByRole('heading', { name: new RegExp(`^(Other )?[Oo]pen incidents \\(${open.length}\\)$`) }).waitFor();
+    await page.getByText(`Showing 100 of ${open.length}.`).waitFor();
+    // Lowest priority last: the first incident raised is past the table's first hundred rows, and reached.
+    assert.equal(await table.getByRole('link', { name: 'Paging incident 001' }).count(), 0);
+    await page.getByRole('button', { name: /^Show \d+ more$/ }).click();
+    await table.getByRole('link', { name: 'Paging incident 001' }).waitFor();
+    assert.equal(await table.locator('tbody tr').count(), open.length);
+    // Sorted by when they opened, oldest first: the first incident raised (from the API's last page) heads the table.
+    await table.getByRole('button', { name: /^Opened/ }).click();
+    assert.equal(await table.locator('tbody tr').first().getByRole('link').first().innerText(), 'Paging incident 001');
+    // The filter applies to every page too: with resolved and closed ones, the count is the API's.
+    const all = listed(await readAll(false));
+    assert.ok(all.length > open.length, 'the demo has resolved incidents');
+    await page.getByLabel('Include resolved and closed').check();
+    await page.getByRole('heading', { name: new RegExp(`^(Other incidents|All incidents) \\(${all.length}\\)$`) }).waitFor();
+    await shot('incidents-all-pages');
+    await page.getByLabel('Include resolved and closed').uncheck();
+  });
+
   test('no request left the Ripple server, and no script error', () => {
     assert.deepEqual(offHost, []);
     assert.deepEqual(pageErrors, []);

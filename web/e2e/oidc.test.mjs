@@ -2,7 +2,8 @@
 // loopback (auth/oidctest/cmd/oidcop, github.com/zitadel/oidc's op package)
 // and a real `ripple serve --demo --auth oidc` trusting it. The console runs
 // the authorization-code flow with PKCE, the browser fills in the provider's
-// login form, and comes back signed in; roles come from the ID token's roles
+// login form, and comes back signed in; signing out ends the provider's
+// session too (RP-initiated logout), so the next sign-in shows its form; roles come from the ID token's roles
 // claim, the subject from preferred_username (--oidc-subject-claim).
 // Without Chromium the tests skip — except under CI=true, where they fail.
 import assert from 'node:assert/strict';
@@ -141,10 +142,24 @@ describe('console with single sign-on (--auth oidc)', { skip }, () => {
     assert.equal(await page.getByTestId('subject').innerText(), 'vera');
   });
 
-  test('a sign-in answer that does not match the one started, or is replayed, or refused, is refused with a clear message', async () => {
+  test('signing out ends the session at the provider too: the next single sign-on asks who you are', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // The browser goes to the provider's end_session_endpoint and comes back to sign-in.
+    await page.getByRole('status').filter({ hasText: `You are signed out of Ripple and of ${op.issuer}.` }).waitFor();
     await signInHeading().waitFor();
+    assert.equal(new URL(page.url()).pathname, '/signin');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('ripple.token')), null, 'signing out drops the token');
+    await shot('oidc-signed-out');
+    // Visiting the console again: sign-in, and the provider shows its form (its session is gone).
+    await page.goto(url('/changes'));
+    await signInHeading().waitFor();
+    await toProvider();
+    await page.getByLabel('Username').waitFor();
+    await page.goto(url('/signin'));
+    await signInHeading().waitFor();
+  });
+
+  test('a sign-in answer that does not match the one started, or is replayed, or refused, is refused with a clear message', async () => {
 
     const failure = () => page.getByRole('alert').filter({ hasText: 'Single sign-on failed' });
     // An answer with a state other than the one this tab sent.
@@ -213,7 +228,7 @@ describe('single sign-on: an expired ID token', { skip }, () => {
     await op?.stop();
   });
 
-  test('the expired session goes back to sign-in with why; the operator signs in again and raises an incident', async () => {
+  test('the expired session goes back to sign-in with why; the provider signs her in again without its form until she signs out; she raises an incident', async () => {
     await page.goto(ripple.base + '/');
     await page.getByRole('heading', { name: 'Sign in to Ripple', level: 1 }).waitFor();
     await signInAtProvider(page, op, 'olga');
@@ -226,6 +241,17 @@ describe('single sign-on: an expired ID token', { skip }, () => {
     assert.match(await page.getByRole('alert').innerText(), /Your sign-in expired or was revoked: sign in again/);
     await page.screenshot({ path: join(shots, 'oidc-expired.png'), fullPage: true });
 
+    // The provider still knows her (its session lives on): single sign-on
+    // comes straight back, without its form.
+    await page.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+    await page.getByTestId('subject').filter({ hasText: 'olga' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/incidents');
+
+    // Signing out ends that session: now the provider asks again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('status').filter({ hasText: 'You are signed out of Ripple and of' }).waitFor();
+    await page.goto(ripple.base + '/incidents');
+    await page.getByRole('heading', { name: 'Sign in to Ripple', level: 1 }).waitFor();
     await signInAtProvider(page, op, 'olga');
     assert.equal(new URL(page.url()).pathname, '/incidents');
     await page.getByLabel('Title').fill('Raised after single sign-on');

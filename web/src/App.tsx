@@ -68,8 +68,9 @@ function Who() {
           type="button"
           className="link"
           onClick={() => {
-            s.signOut();
-            navigate('/signin', { replace: true });
+            void s.signOut().then((leaving) => {
+              if (!leaving) navigate('/signin', { replace: true });
+            });
           }}
         >
           Sign out

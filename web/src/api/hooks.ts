@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { TypedDocumentString } from '../gql/graphql';
+import { type AllPages, type ConnectionShape, collectPages } from '../lib/paging';
 import { ApiError, currentActor, request, subscribeActor } from './client';
 
 export interface QueryState<R> {
@@ -26,16 +27,38 @@ export function useQuery<R, V>(
   variables: V,
   opts: { pollMs?: number; skip?: boolean } = {},
 ): QueryState<R> {
-  const key = JSON.stringify(variables ?? {});
+  return useLoad((signal) => request(doc, variables, signal), JSON.stringify(variables ?? {}), opts);
+}
+
+/**
+ * Like useQuery, for a list read whole: every page of the connection
+ * connection(answer) picks, pageSize at a time (the API's paging, first
+ * and after), so the page can sort and filter all of it.
+ */
+export function useAllPages<R, V extends { first?: number | null; after?: string | null }, N>(
+  doc: TypedDocumentString<R, V>,
+  variables: Omit<V, 'first' | 'after'>,
+  connection: (answer: R) => ConnectionShape<N>,
+  opts: { pageSize: number; pollMs?: number; skip?: boolean },
+): QueryState<AllPages<N>> {
+  return useLoad(
+    (signal) => collectPages((after) => request(doc, { ...variables, first: opts.pageSize, after } as V, signal).then(connection)),
+    JSON.stringify([variables ?? {}, opts.pageSize]),
+    opts,
+  );
+}
+
+/** The loading, polling and error state of useQuery and useAllPages: load runs again when key changes. */
+function useLoad<R>(load: (signal: AbortSignal) => Promise<R>, key: string, opts: { pollMs?: number; skip?: boolean }): QueryState<R> {
   const [state, setState] = useState<{ data?: R; error?: ApiError; updatedAt?: Date; key?: string }>({});
   const [tick, setTick] = useState(0);
-  const varsRef = useRef(variables);
-  varsRef.current = variables;
+  const loadRef = useRef(load);
+  loadRef.current = load;
 
   useEffect(() => {
     if (opts.skip) return;
     const ctl = new AbortController();
-    request(doc, varsRef.current, ctl.signal).then(
+    loadRef.current(ctl.signal).then(
       (data) => !ctl.signal.aborted && setState({ data, updatedAt: new Date(), key }),
       (e: unknown) => {
         if (ctl.signal.aborted) return;
@@ -43,7 +66,7 @@ export function useQuery<R, V>(
       },
     );
     return () => ctl.abort();
-  }, [doc, key, tick, opts.skip]);
+  }, [key, tick, opts.skip]);
 
   useEffect(() => {
     if (!opts.pollMs || opts.skip) return;

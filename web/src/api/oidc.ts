@@ -1,7 +1,10 @@
 // OpenID Connect sign-in in the browser: the authorization-code flow with
 // PKCE (RFC 7636), for a public client (no secret). The console sends the
 // ID token it gets as its bearer token: Ripple verifies it against the
-// issuer's keys with the client id as audience (--oidc-audience).
+// issuer's keys with the client id as audience (--oidc-audience). Signing
+// out ends the session at the provider too (RP-initiated logout) when it
+// advertises an end_session_endpoint: otherwise the next sign-in would
+// pass straight through the provider as the same person.
 
 export interface OIDCSettings {
   issuer: string;
@@ -9,6 +12,10 @@ export interface OIDCSettings {
 }
 
 const PENDING_KEY = 'ripple.oidc';
+/** The ID token this tab signed in with at the provider: the hint for signing out there. */
+const ID_TOKEN_KEY = 'ripple.oidc.idToken';
+/** The state sent with the sign-out, to recognise the provider sending the browser back. */
+const LOGOUT_KEY = 'ripple.oidc.logout';
 
 /** base64url without padding (RFC 4648 §5), as PKCE and JWTs use. */
 export function base64url(bytes: Uint8Array): string {
@@ -31,6 +38,8 @@ export async function codeChallenge(verifier: string): Promise<string> {
 interface Discovery {
   authorization_endpoint: string;
   token_endpoint: string;
+  /** RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0); optional. */
+  end_session_endpoint?: string;
 }
 
 async function discover(issuer: string): Promise<Discovery> {
@@ -43,6 +52,67 @@ async function discover(issuer: string): Promise<Discovery> {
 
 export function redirectURI(): string {
   return `${window.location.origin}/signin/callback`;
+}
+
+/** Where the provider sends the browser after signing out: registered at the provider beside the redirect URI. */
+export function postLogoutRedirectURI(): string {
+  return `${window.location.origin}/signin`;
+}
+
+function storageGet(key: string): string | null {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function storageSet(key: string, value: string | null): void {
+  try {
+    if (value === null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, value);
+  } catch {
+    // Storage refused: signing out ends Ripple's session only.
+  }
+}
+
+/** Remembers that this tab's token is the provider's ID token (not an API token). */
+export function rememberIDToken(idToken: string): void {
+  storageSet(ID_TOKEN_KEY, idToken);
+}
+
+/** Whether the token the tab holds came from signing in at the provider. */
+export function isProviderToken(token: string): boolean {
+  return storageGet(ID_TOKEN_KEY) === token;
+}
+
+export function forgetIDToken(): void {
+  storageSet(ID_TOKEN_KEY, null);
+}
+
+/**
+ * The provider's sign-out URL for this ID token (id_token_hint, the
+ * post-logout redirect URI back to the console, a state to recognise the
+ * return), or null when the provider advertises no end_session_endpoint.
+ */
+export async function endSessionURL(cfg: OIDCSettings, idToken: string): Promise<string | null> {
+  const d = await discover(cfg.issuer);
+  if (!d.end_session_endpoint) return null;
+  const state = randomToken(16);
+  storageSet(LOGOUT_KEY, state);
+  const q = new URLSearchParams({
+    id_token_hint: idToken,
+    post_logout_redirect_uri: postLogoutRedirectURI(),
+    client_id: cfg.clientId,
+    state,
+  });
+  return `${d.end_session_endpoint}${d.end_session_endpoint.includes('?') ? '&' : '?'}${q.toString()}`;
+}
+
+/** Whether this page is the provider sending the browser back after the sign-out this tab asked for. */
+export function backFromProviderSignOut(query: URLSearchParams): boolean {
+  const state = query.get('state');
+  return !!state && state === storageGet(LOGOUT_KEY);
 }
 
 interface Pending {

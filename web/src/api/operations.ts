@@ -225,10 +225,13 @@ export const IncidentRow = graphql(`
   }
 `);
 
+// Read whole, a page after another (useAllPages): the table sorts by
+// priority and time left, which the API does not order by.
 export const IncidentsQuery = graphql(`
-  query Incidents($open: Boolean) {
-    incidents(filter: { open: $open }, first: 200) {
+  query Incidents($open: Boolean, $first: Int, $after: String) {
+    incidents(filter: { open: $open }, first: $first, after: $after) {
       totalCount
+      pageInfo { hasNextPage endCursor }
       edges { node { ...IncidentRow } }
     }
   }

@@ -4,7 +4,7 @@
 // of the role table, it asks `can(permission)` of what the server answered.
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError, getToken, onUnauthenticated, request, setToken, subscribeToken } from './client';
-import type { OIDCSettings } from './oidc';
+import { type OIDCSettings, endSessionURL, forgetIDToken, isProviderToken } from './oidc';
 import { MeQuery } from './operations';
 
 export interface AuthConfig {
@@ -32,7 +32,15 @@ export interface Session {
   can: (permission: string) => boolean;
   /** Tries a token: resolves once the server accepted it (then it is kept), throws its refusal. */
   signIn: (token: string) => Promise<Me>;
-  signOut: () => void;
+  /**
+   * Drops the tab's token; signed in at an OpenID provider that offers
+   * RP-initiated logout, sends the browser there to end that session too
+   * (resolves true: the page is leaving). A provider that cannot be reached
+   * leaves the sign-out local, and notice says so.
+   */
+  signOut: () => Promise<boolean>;
+  /** What the last sign-out could not do, for the sign-in page. */
+  notice: string | undefined;
 }
 
 // Outside a provider (component tests) nothing is hidden: the API decides.
@@ -43,7 +51,8 @@ const SessionContext = createContext<Session>({
   error: undefined,
   can: () => true,
   signIn: () => Promise.reject(new Error('no session')),
-  signOut: () => undefined,
+  signOut: () => Promise.resolve(false),
+  notice: undefined,
 });
 
 export function useSession(): Session {
@@ -72,6 +81,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me>();
   const [error, setError] = useState<ApiError>();
   const [refused, setRefused] = useState(false);
+  const [notice, setNotice] = useState<string>();
 
   useEffect(() => {
     fetchAuthConfig().then(setConfig, (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(String(e))));
@@ -131,11 +141,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  const signOut = useCallback(() => {
+  const signOut = useCallback(async () => {
+    const t = getToken();
+    const oidc = config?.oidc;
+    let endAt: string | null = null;
+    let problem: string | undefined;
+    if (t && oidc && isProviderToken(t)) {
+      try {
+        endAt = await endSessionURL(oidc, t);
+      } catch (e) {
+        problem = `You are signed out of Ripple, but ${oidc.issuer} could not be reached to end your session there (${e instanceof Error ? e.message : String(e)}): the next single sign-on may not ask who you are.`;
+      }
+    }
+    // Ripple's session ends first, whatever the provider does: the token leaves this tab before the browser does.
+    forgetIDToken();
     setToken(null);
     setMe(undefined);
     setRefused(false);
-  }, []);
+    setNotice(problem);
+    if (!endAt) return false;
+    window.location.assign(endAt);
+    return true;
+  }, [config]);
 
   let status: SessionStatus;
   if (!config) status = error ? 'error' : 'loading';
@@ -151,6 +178,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     can: (p) => !!me?.permissions.includes(p),
     signIn,
     signOut,
+    notice,
   };
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -4,6 +4,7 @@ import { type ReactNode, useId } from 'react';
 import type { ApiError } from '../api/client';
 import { useSession } from '../api/session';
 import { formatTime, words } from '../lib/format';
+import { Link } from '../router';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -134,5 +135,19 @@ export function Permitted({ permission, what, children }: { permission: string; 
     <p className="muted small" data-testid="not-permitted">
       Your role ({roles}) may not {what}: that needs the <code>{permission}</code> permission.
     </p>
+  );
+}
+
+/** The services an incident or change reaches, each a link to its CI page. */
+export function ServiceLinks({ services }: { services: readonly { id: string; name: string }[] }) {
+  return (
+    <>
+      {services.map((s, k) => (
+        <span key={s.id}>
+          {k > 0 && ', '}
+          <Link to={`/ci/${s.id}`}>{s.name}</Link>
+        </span>
+      ))}
+    </>
   );
 }

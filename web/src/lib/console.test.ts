@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { base64url, codeChallenge, jwtClaims } from '../api/oidc';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backFromProviderSignOut, base64url, codeChallenge, endSessionURL, forgetIDToken, isProviderToken, jwtClaims, rememberIDToken } from '../api/oidc';
 import { safeNext } from '../pages/SignIn';
 import { type Impacted, buildBlastGraph, keyboardOrder, keyboardStep } from './blastGraph';
 import { reportCharts, reportRange } from './report';
@@ -81,6 +81,41 @@ describe('sign-in', () => {
   it('reads a JWT payload (base64url, UTF-8)', () => {
     const payload = base64url(new TextEncoder().encode(JSON.stringify({ nonce: 'n-1', name: 'Zoë' })));
     expect(jwtClaims(`h.${payload}.s`)).toEqual({ nonce: 'n-1', name: 'Zoë' });
+  });
+
+  describe('signing out at the provider', () => {
+    const cfg = { issuer: 'https://idp.example/realms/ops', clientId: 'ripple-console' };
+    const discovery = (doc: Record<string, string>) =>
+      vi.stubGlobal('fetch', vi.fn(() => Promise.resolve(new Response(JSON.stringify(doc), { status: 200 }))));
+    afterEach(() => vi.unstubAllGlobals());
+
+    it('sends the browser to end_session with the ID token, the client, a state and the way back', async () => {
+      discovery({ authorization_endpoint: 'https://idp.example/auth', token_endpoint: 'https://idp.example/token', end_session_endpoint: 'https://idp.example/logout?x=1' });
+      const u = new URL((await endSessionURL(cfg, 'id.token.here'))!);
+      expect(u.origin + u.pathname).toBe('https://idp.example/logout');
+      expect(u.searchParams.get('x')).toBe('1');
+      expect(u.searchParams.get('id_token_hint')).toBe('id.token.here');
+      expect(u.searchParams.get('client_id')).toBe('ripple-console');
+      expect(u.searchParams.get('post_logout_redirect_uri')).toBe(`${window.location.origin}/signin`);
+      const state = u.searchParams.get('state')!;
+      expect(state.length).toBeGreaterThan(10);
+      expect(backFromProviderSignOut(new URLSearchParams({ state }))).toBe(true);
+      expect(backFromProviderSignOut(new URLSearchParams({ state: 'another' }))).toBe(false);
+      expect(backFromProviderSignOut(new URLSearchParams())).toBe(false);
+    });
+
+    it('signs out locally only when the provider names no end_session_endpoint', async () => {
+      discovery({ authorization_endpoint: 'https://idp.example/auth', token_endpoint: 'https://idp.example/token' });
+      expect(await endSessionURL(cfg, 'id.token.here')).toBeNull();
+    });
+
+    it('knows an ID token from the provider from an API token', () => {
+      rememberIDToken('id.token.here');
+      expect(isProviderToken('id.token.here')).toBe(true);
+      expect(isProviderToken('ripple_api_token')).toBe(false);
+      forgetIDToken();
+      expect(isProviderToken('id.token.here')).toBe(false);
+    });
   });
 
   it('returns only to in-app paths after signing in', () => {

@@ -23,6 +23,9 @@ describe('incident groups on the Incidents page', () => {
     expect(scorePercent(1)).toBe('100%');
     expect(scorePercent(0.874)).toBe('87%');
     expect(scorePercent(0)).toBe('0%');
+    expect(scorePercent(0.99875)).toBe('>99%');
+    expect(scorePercent(0.0009)).toBe('<1%');
+    expect(scorePercent(0.006)).toBe('1%');
     expect(incidentCount(1)).toBe('1 incident');
     expect(incidentCount(2)).toBe('2 incidents');
   });

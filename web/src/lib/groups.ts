@@ -24,9 +24,16 @@ export function ungrouped<T extends RowShape>(rows: readonly T[]): T[] {
   return rows.filter((r) => !inOpenGroup(r));
 }
 
-/** A correlation score (0..1) as a whole percentage: 0.874 → "87%". */
+/**
+ * A correlation score (0..1) as a whole percentage: 0.874 → "87%". Rounding
+ * must not say certain or impossible when neither is so: 0.9988 is ">99%"
+ * and 0.0009 "<1%" (a list of candidates read "100%, 0%, 0%" before).
+ */
 export function scorePercent(score: number): string {
-  return `${Math.round(score * 100)}%`;
+  const p = Math.round(score * 100);
+  if (p >= 100 && score < 1) return '>99%';
+  if (p <= 0 && score > 0) return '<1%';
+  return `${p}%`;
 }
 
 /** "2 incidents", "1 incident". */

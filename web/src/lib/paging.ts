@@ -42,3 +42,37 @@ export function pageRange(offset: number, shown: number, total: number): string 
   if (shown === 0) return total === 0 ? 'none' : `none of ${total} here`;
   return `${offset + 1}–${offset + shown} of ${total}`;
 }
+
+/** A Relay connection as far as reading it whole needs. */
+export interface ConnectionShape<N> {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+  edges: readonly { node: N }[];
+}
+
+/** Every node of a connection and its total. */
+export interface AllPages<N> {
+  nodes: N[];
+  totalCount: number;
+}
+
+/**
+ * Reads a connection from its start to its end, one page after another
+ * (fetchPage(after) asks for the page after that cursor; null for the
+ * first), for lists the console sorts and filters whole: a table that
+ * sorts by priority or time left must have every row, not the first page.
+ * The total is the last page's, the freshest answer.
+ */
+export async function collectPages<N>(fetchPage: (after: string | null) => Promise<ConnectionShape<N>>): Promise<AllPages<N>> {
+  const nodes: N[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: ConnectionShape<N> = await fetchPage(after);
+    nodes.push(...page.edges.map((e) => e.node));
+    // An empty page, or one without a cursor, ends it even if the server says there is more: never loop on the same page.
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || page.edges.length === 0 || page.pageInfo.endCursor === after) {
+      return { nodes, totalCount: page.totalCount };
+    }
+    after = page.pageInfo.endCursor;
+  }
+}

@@ -61,7 +61,7 @@ export function ChangePage({ id }: { id: string }) {
           ]}
         />
         {c.description && <p>{c.description}</p>}
-        {['REQUESTED', 'ASSESSED', 'APPROVED'].includes(c.state) && <Reschedule id={c.id} start={c.plannedStart} end={c.plannedEnd} onDone={reload} />}
+        {['REQUESTED', 'ASSESSED', 'APPROVED'].includes(c.state) && <Reschedule id={c.id} state={c.state} start={c.plannedStart} end={c.plannedEnd} onDone={reload} />}
         <h3>Targets</h3>
         <p>
           {c.targets.map((t, i) => (
@@ -86,7 +86,7 @@ export function ChangePage({ id }: { id: string }) {
                 <strong>Risk {score} / 100</strong>
                 <div className="muted small">
                   {ci.blastRadius.totalCount} CIs in the blast radius of its targets.{' '}
-                  {c.assessment ? `Last stored assessment by ${c.assessment.actor}, ${formatTime(c.assessment.at)}: ${c.assessment.riskScore}.` : 'Not assessed yet.'}
+                  {c.assessment ? `Last stored assessment by ${c.assessment.actor}, ${formatTime(c.assessment.at)}: ${c.assessment.riskScore}.` : 'No stored assessment: the score is computed now.'}
                 </div>
               </div>
             </div>
@@ -325,7 +325,7 @@ function Actions({ change: c, onDone }: { change: ChangeData; onDone: () => void
 }
 
 /** Moves the planned window; the API allows it until the change is scheduled. */
-function Reschedule({ id, start, end, onDone }: { id: string; start: string; end: string; onDone: () => void }) {
+function Reschedule({ id, state, start, end, onDone }: { id: string; state: string; start: string; end: string; onDone: () => void }) {
   const can = useSession().can('changes.request');
   const [open, setOpen] = useState(false);
   const [s, setS] = useState(toLocalInput(start));
@@ -354,6 +354,11 @@ function Reschedule({ id, start, end, onDone }: { id: string; start: string; end
       }}
     >
       <WindowFields start={s} end={e} onStart={setS} onEnd={setE} />
+      {state !== 'REQUESTED' && (
+        <p className="small muted" data-testid="reapproval-note">
+          A new window sends this {words(state)} change back to requested: it is assessed and approved again.
+        </p>
+      )}
       <div className="actions">
         <button type="submit" className="primary" disabled={st.running}>
           Save the window

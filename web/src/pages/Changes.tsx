@@ -107,7 +107,7 @@ export function ChangesPage() {
                   ) : null;
                 })}
               </div>
-              <div className="tl-body" style={{ minHeight: `${Math.max(changes.length, 2) * 34 + 22}px` }}>
+              <div className="tl-body" style={{ minHeight: `${Math.max(changes.length, 2) * 34 + 38}px` }}>
                 {data.windows.map((w) => {
                   const p = place(range, w.start, w.end);
                   return p ? (
@@ -138,7 +138,7 @@ export function ChangesPage() {
             </div>
           </div>
           <p className="small muted">
-            Bars are planned windows (red outline: collides with another change; dark: inside a freeze). Hatched: freeze windows; green: maintenance windows; red line: now.
+            Bars are planned windows (red outline: collides with another change; dark: inside a freeze; grey: closed or rejected). Hatched: freeze windows; green: maintenance windows; red line: now.
           </p>
           <Section title={`${changes.length} change${changes.length === 1 ? '' : 's'} in view`} id="changes-title">
             {changes.length === 0 ? (

@@ -8,7 +8,7 @@ import { IncidentPageQuery, LinkProblemMutation, TransitionIncidentMutation } fr
 import { SLAClockView } from '../components/Clock';
 import { EvidenceList, GroupChildrenPages } from '../components/Correlation';
 import { useCan } from '../api/session';
-import { Badge, ErrorBox, Facts, Permitted, Section, TransitionList, recordGate } from '../components/ui';
+import { Badge, ErrorBox, Facts, Permitted, Section, ServiceLinks, TransitionList, recordGate } from '../components/ui';
 import { formatMinutes, formatTime, words } from '../lib/format';
 import { incidentCount, scorePercent } from '../lib/groups';
 import { type IncidentState, incidentMoveLabel, nextIncidentStates } from '../lib/states';
@@ -153,7 +153,7 @@ export function IncidentPage({ id }: { id: string }) {
             <Link to={blastURL(i.affectedCis.map((c) => c.id))}>Blast radius of these CIs</Link>
           </p>
           <h3>Services</h3>
-          <p>{i.services.map((s) => s.name).join(', ') || 'none'}</p>
+          <p>{i.services.length ? <ServiceLinks services={i.services} /> : 'none'}</p>
           {i.causedByChange && (
             <p>
               Caused by change <Link to={`/changes/${i.causedByChange.id}`}>{i.causedByChange.title}</Link>

@@ -2,7 +2,7 @@
 // change, its children), the other incidents by priority with their SLA
 // clocks, the CIs that most likely explain them, and a form to raise one.
 import { useState } from 'react';
-import { useAction, useQuery } from '../api/hooks';
+import { useAction, useAllPages, useQuery } from '../api/hooks';
 import { request } from '../api/client';
 import { CreateIncidentMutation, CreateProblemMutation, IncidentGroupsQuery, IncidentsQuery, RootCauseQuery } from '../api/operations';
 import { type PickedCI, CIPicker } from '../components/CIPicker';
@@ -11,7 +11,7 @@ import { EvidenceList, GroupChildren } from '../components/Correlation';
 import { Pager, usePages } from '../components/Pager';
 import { type Column, DataTable } from '../components/DataTable';
 import { useCan } from '../api/session';
-import { Badge, Empty, ErrorBox, Loading, Permitted, Section } from '../components/ui';
+import { Badge, Empty, ErrorBox, Loading, Permitted, Section, ServiceLinks } from '../components/ui';
 import type { IncidentRowFragment } from '../gql/graphql';
 import { formatClock, formatTime, words } from '../lib/format';
 import { incidentCount, scorePercent, ungrouped } from '../lib/groups';
@@ -22,20 +22,22 @@ const POLL_MS = 30_000;
 /** Open groups a page; each shows its first few children (the major incident's page has them all). */
 const GROUPS_PAGE = 10;
 const CHILDREN_SHOWN = 5;
+/** Incidents a request while the table reads them all (it sorts and filters them whole, and shows 100 at a time). */
+const INCIDENTS_PAGE = 100;
 
 export function IncidentsPage() {
   const [all, setAll] = useState(false);
-  const q = useQuery(IncidentsQuery, { open: all ? null : true }, { pollMs: POLL_MS });
+  const q = useAllPages(IncidentsQuery, { open: all ? null : true }, (d) => d.incidents, { pageSize: INCIDENTS_PAGE, pollMs: POLL_MS });
   const pages = usePages(GROUPS_PAGE);
   const gq = useQuery(IncidentGroupsQuery, { ...pages.at.vars, children: CHILDREN_SHOWN }, { pollMs: POLL_MS });
   const groups = gq.data?.incidentGroups.edges.map((e) => e.node) ?? [];
   const groupCount = gq.data?.incidentGroups.totalCount ?? 0;
-  const rows = ungrouped(q.data?.incidents.edges.map((e) => e.node) ?? []);
+  const rows = ungrouped(q.data?.nodes ?? []);
   const columns: Column<IncidentRowFragment>[] = [
     { key: 'priority', header: 'Priority', sort: (i) => priorityOrder(i.priority), render: (i) => <Badge value={i.priority} /> },
     { key: 'title', header: 'Incident', sort: (i) => i.title, render: (i) => <Link to={`/incidents/${i.id}`}>{i.title}</Link> },
     { key: 'state', header: 'State', sort: (i) => i.state, render: (i) => words(i.state) },
-    { key: 'services', header: 'Services', render: (i) => i.services.map((s) => s.name).join(', ') || '—' },
+    { key: 'services', header: 'Services', render: (i) => (i.services.length ? <ServiceLinks services={i.services} /> : '—') },
     { key: 'opened', header: 'Opened', sort: (i) => i.openedAt, render: (i) => formatTime(i.openedAt) },
     { key: 'response', header: 'Response', sort: (i) => i.sla.response?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.response} label="Response" /> },
     { key: 'resolution', header: 'Resolution', sort: (i) => i.sla.resolution?.remainingMinutes ?? 1e9, render: (i) => <SLAClockView clock={i.sla.resolution} label="Resolution" /> },

@@ -132,7 +132,7 @@ function Portfolio({ vars, rangeKey, picked, pickers }: { vars: Vars; rangeKey: 
     { key: 'incidents', header: 'Incidents', sort: (r) => r.total.incidents.opened, render: (r) => r.total.incidents.opened, className: 'num' },
     { key: 'mtta', header: 'MTTA', sort: (r) => r.total.mttaMinutes ?? -1, render: (r) => mins(r.total.mttaMinutes), className: 'num' },
     { key: 'mttr', header: 'MTTR', sort: (r) => r.total.mttrMinutes ?? -1, render: (r) => mins(r.total.mttrMinutes), className: 'num' },
-    { key: 'cfr', header: 'Change failure rate', sort: (r) => r.total.changes.failureRate ?? -1, render: (r) => `${pct(r.total.changes.failureRate, 1)} of ${r.total.changes.implemented}`, className: 'num' },
+    { key: 'cfr', header: 'Change failure rate', sort: (r) => r.total.changes.failureRate ?? -1, render: (r) => (r.total.changes.implemented ? `${pct(r.total.changes.failureRate, 1)} of ${r.total.changes.implemented}` : 'none implemented'), className: 'num' },
   ];
   return (
     <div className="page">

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, setToken } from '../api/client';
 import { useAction } from '../api/hooks';
-import { authorizationURL, completeSignIn } from '../api/oidc';
+import { authorizationURL, backFromProviderSignOut, completeSignIn, rememberIDToken } from '../api/oidc';
 import { useSession } from '../api/session';
 import { ErrorBox, Loading } from '../components/ui';
 import { navigate, useLocation } from '../router';
@@ -47,6 +47,16 @@ export function SignInPage() {
       {s.status === 'signed-in' && s.me && (
         <p className="notice" role="status">
           Signed in as <strong>{s.me.subject}</strong>.
+        </p>
+      )}
+      {s.status === 'signed-out' && backFromProviderSignOut(query) && (
+        <p className="notice" role="status">
+          You are signed out of Ripple and of {s.config?.oidc?.issuer ?? 'the identity provider'}.
+        </p>
+      )}
+      {s.status === 'signed-out' && s.notice && (
+        <p className="notice" role="status">
+          {s.notice}
         </p>
       )}
       <ErrorBox error={s.status === 'error' || s.status === 'signed-out' ? s.error : undefined} title="Not signed in" />
@@ -113,7 +123,10 @@ export function SignInCallbackPage() {
     completeSignIn(cfg, query).then(
       ({ idToken, next }) =>
         s.signIn(idToken).then(
-          () => navigate(safeNext(next), { replace: true }),
+          () => {
+            rememberIDToken(idToken);
+            navigate(safeNext(next), { replace: true });
+          },
           (e: unknown) => setError(e instanceof ApiError ? e : new ApiError(String(e))),
         ),
       (e: unknown) => {

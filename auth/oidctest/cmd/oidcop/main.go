@@ -26,15 +26,16 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
 	var cfg oidctest.Config
-	var users, redirects listFlag
+	var users, redirects, postLogout listFlag
 	listen := flag.String("listen", "127.0.0.1:0", "address to serve on (port 0: a free one)")
 	flag.StringVar(&cfg.ClientID, "client-id", oidctest.DefaultClientID, "the client's id (Ripple's --oidc-audience)")
 	flag.Var(&redirects, "redirect-uri", "redirect URI pattern the client may use (glob; repeatable; default http://127.0.0.1:*/signin/callback)")
+	flag.Var(&postLogout, "post-logout-redirect-uri", "where end_session may send the browser back to (glob; repeatable; default http://127.0.0.1:*/signin)")
 	flag.Var(&users, "user", "a user, NAME=ROLE[,ROLE...] (repeatable; default vera=viewer, olga=operator, carl=change-manager, ada=admin)")
 	flag.DurationVar(&cfg.IDTokenLifetime, "id-token-lifetime", 0, "how long ID tokens are valid (default 1h)")
 	flag.Parse()
 
-	cfg.RedirectURIs = redirects
+	cfg.RedirectURIs, cfg.PostLogoutRedirectURIs = redirects, postLogout
 	for _, u := range users {
 		name, roles, ok := strings.Cut(u, "=")
 		if !ok || name == "" {
