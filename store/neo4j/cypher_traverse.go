@@ -16,22 +16,28 @@ type traversalArm struct {
 // seeds ($seeds, CI ids) and maxDepth levels unrolled in the text, each
 // level expanding the frontier along every arm and keeping as the next
 // frontier the far ends never seen before. It walks node references, not
-// ids: a CI's id and properties are read once, for the rows returned.
+// ids: a CI's id and properties are read once, for the result.
 //
-// It returns one row per reached CI, in BFS order (depth ascending):
+// It returns one row per BFS level (depth ascending), each holding the
+// level's CIs as parallel items, not one row per CI: a row costs the
+// server, the wire and the driver far more than a list item (per-row
+// records, and the driver's fetch size cut a 4,500-CI answer into five
+// round trips):
 //
-//	c         the CI's head (headProjection): id, name, class,
-//	          criticality and owner, plus the attributes of a redundancy group (the
-//	          threshold of healthy members); nothing else of the CI is read
-//	          or sent
-//	depth     its BFS depth (0 for seeds)
-//	members   for redundancy groups, the count of grouping relations in
-//	          (reached or not; 0 for other classes)
-//	others, types, created, outgoing
-//	          for a CI below maxDepth, every traversable relation from it
-//	          along the arms, as four parallel lists: the far end's id, the
-//	          type, the creation time and whether the CI is its start
-//	          (empty at maxDepth: the last frontier is not expanded)
+//	depth     the level's BFS depth (0 for the seeds)
+//	nodes     per CI of the level, one list:
+//	          [id, name, class, criticality, owner, others, types, created]
+//	          its head (graph.CIHead) and, below maxDepth, every
+//	          traversable relation from it along the arms as three
+//	          parallel lists: the far end's id, the type and the creation
+//	          time (empty at maxDepth: the last frontier is not expanded).
+//	          Whether the CI is the relation's start follows from the type,
+//	          since each type belongs to one arm
+//	groups    per redundancy group of the level (few): [id, attrs,
+//	          members], its attributes (the threshold of healthy members)
+//	          and the count of grouping relations into it, reached or not
+//
+// Nothing else of a CI is read or sent.
 //
 // Why unrolled levels and not a variable-length or quantified pattern: the
 // result needs each node's depth and every edge met while expanding, and
@@ -59,8 +65,8 @@ WITH collect(s) AS frontier
 WITH frontier, frontier AS seen, [] AS levels
 `)
 	for level := 0; level < maxDepth; level++ {
-		// hops: per frontier node, its relations along the arms as
-		// [far end, type, created, outgoing].
+		// level: per frontier node, [node, hops], a hop being
+		// [far end, type, created].
 		fmt.Fprintf(&b, `WITH seen, levels, [n IN frontier | [n, %s]] AS level
 CALL {
   WITH level, seen
@@ -72,38 +78,36 @@ CALL {
 WITH next AS frontier, seen + next AS seen, levels + [level] AS levels
 `, hopsComprehension(arms))
 	}
-	members := "0"
+	groups := "[]"
 	if len(grouping) > 0 {
-		members = "CASE WHEN c.class IN $groupClasses THEN COUNT { (c)<-[:" + typeAlternation(grouping) + "]-() } ELSE 0 END"
+		groups = `[g IN [x IN level WHERE x[0].` + propClass + ` IN $groupClasses | x[0]] |
+    [g.` + propID + `, g.` + propAttrs + `, COUNT { (g)<-[:` + typeAlternation(grouping) + `]-() }]]`
 	}
+	// One comprehension reads a CI's head fields together: separate ones
+	// per field cost the server markedly more.
 	b.WriteString(`WITH levels + [[n IN frontier | [n, []]]] AS levels
 UNWIND range(0, size(levels) - 1) AS depth
-UNWIND levels[depth] AS x
-WITH x[0] AS c, depth, x[1] AS hops
-RETURN c {` + headProjection + `} AS c, depth, ` + members + ` AS members,
-       [h IN hops | h[0].id] AS others, [h IN hops | h[1]] AS types,
-       [h IN hops | h[2]] AS created, [h IN hops | h[3]] AS outgoing`)
+WITH depth, levels[depth] AS level
+RETURN depth,
+  [x IN level | [x[0].` + propID + `, x[0].` + propName + `, x[0].` + propClass + `, x[0].` + propCriticality + `, x[0].` + propOwner + `,
+    [h IN x[1] | h[0].` + propID + `], [h IN x[1] | h[1]], [h IN x[1] | h[2]]]] AS nodes,
+  ` + groups + ` AS groups`)
 	return b.String()
 }
 
 // hopsComprehension lists a frontier node n's relations along every arm,
-// each as [far end, type, created, outgoing].
+// each as [far end, type, created].
 func hopsComprehension(arms []traversalArm) string {
 	if len(arms) == 0 {
 		return "[]"
 	}
 	parts := make([]string, 0, len(arms))
 	for _, a := range arms {
-		left, right, out := "-", "->", "true"
+		left, right := "-", "->"
 		if !a.out {
-			left, right, out = "<-", "-", "false"
+			left, right = "<-", "-"
 		}
-		parts = append(parts, `[(n)`+left+`[r:`+typeAlternation(a.types)+`]`+right+`(m:CI) | [m, type(r), r.createdAt, `+out+`]]`)
+		parts = append(parts, `[(n)`+left+`[r:`+typeAlternation(a.types)+`]`+right+`(m:CI) | [m, type(r), r.createdAt]]`)
 	}
 	return strings.Join(parts, " + ")
 }
-
-// headProjection is the map projection of a CI's head (graph.CIHead) and,
-// for redundancy groups only, its attributes.
-var headProjection = "." + strings.Join([]string{propID, propName, propClass, propCriticality, propOwner}, ", .") +
-	", " + propAttrs + ": CASE WHEN c.class IN $groupClasses THEN c." + propAttrs + " END"
