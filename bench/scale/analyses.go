@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -179,7 +180,65 @@ func runAnalyses(ctx context.Context, cfg config) error {
 		}
 		fmt.Fprintln(w)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return analysesThroughput(ctx, cfg, sides)
+}
+
+// touchEvery is how often the throughput run with writes writes to the
+// graph.
+const touchEvery = 500 * time.Millisecond
+
+// analysesThroughput has n clients call the analyses in turn (each client
+// starting at another), warm, then with a graph write every touchEvery, so
+// that calls meet cold caches and each other's computations: throughput
+// should rise with clients until the cores are busy.
+func analysesThroughput(ctx context.Context, cfg config, sides []*analysisSide) error {
+	if len(cfg.clients) == 0 {
+		return nil
+	}
+	fmt.Printf("\nThroughput: changeImpact, rootCauseCandidates and slaAtRisk in turn per client, %v per measurement; writes: one graph write every %v\n\n", cfg.window, touchEvery)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(w, "store\tclients\twrites\tcalls/s\tp50 ms\tp95 ms\tfailed\t")
+	calls := analysisCalls[1:]
+	var errs failures
+	for _, s := range sides {
+		for _, writes := range []bool{false, true} {
+			for _, n := range cfg.clients {
+				stop := make(chan struct{})
+				var wrote sync.WaitGroup
+				if writes {
+					wrote.Add(1)
+					go func() {
+						defer wrote.Done()
+						tick := time.NewTicker(touchEvery)
+						defer tick.Stop()
+						for {
+							select {
+							case <-stop:
+								return
+							case <-tick.C:
+								_ = s.touch(ctx) // a failed write leaves the caches warm, which the figures show
+							}
+						}
+					}()
+				}
+				turn := make([]int, n)
+				r := runClients(ctx, n, cfg.window, func(ctx context.Context, client int) error {
+					c := calls[(client+turn[client])%len(calls)]
+					turn[client]++
+					return c.run(ctx, s)
+				})
+				close(stop)
+				wrote.Wait()
+				p50, p95 := r.p50p95()
+				fmt.Fprintf(w, "%s\t%d\t%v\t%.1f\t%s\t%s\t%d\t\n", s.name, n, writes, r.perSecond, p50, p95, r.failed)
+				errs.add(fmt.Sprintf("%s, %d clients, writes %v", s.name, n, writes), r)
+			}
+		}
+	}
+	return errs.flush(w)
 }
 
 // newAnalysisSide replaces the side's records (on Neo4j, those a previous
