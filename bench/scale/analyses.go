@@ -238,6 +238,40 @@ func analysesThroughput(ctx context.Context, cfg config, sides []*analysisSide) 
 			}
 		}
 	}
+	if err := errs.flush(w); err != nil {
+		return err
+	}
+	return graphWriteThroughput(ctx, cfg, sides)
+}
+
+// graphWriteThroughput has n writers each rewrite an attribute of its own
+// CI back to back: graph writes share nothing but the graph version, so
+// they should not queue on one another.
+func graphWriteThroughput(ctx context.Context, cfg config, sides []*analysisSide) error {
+	fmt.Printf("\nThroughput: graph writes (UpsertCI of one attribute, each writer its own CI), %v per measurement\n\n", cfg.window)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(w, "store\twriters\twrites/s\tp50 ms\tp95 ms\tfailed\t")
+	var errs failures
+	for _, s := range sides {
+		// Pods, as touch writes: their attributes matter to no analysis.
+		var pods []string
+		for i, c := range s.loaded.Estate.CIs {
+			if c.Class == graph.ClassPod {
+				pods = append(pods, s.loaded.IDs[i])
+			}
+		}
+		for _, n := range cfg.clients {
+			count := make([]int, n)
+			r := runClients(ctx, n, cfg.window, func(ctx context.Context, client int) error {
+				count[client]++
+				_, err := s.store.UpsertCI(ctx, graph.CIInput{ID: pods[client%len(pods)], Attributes: map[string]any{"written": count[client]}})
+				return err
+			})
+			p50, p95 := r.p50p95()
+			fmt.Fprintf(w, "%s\t%d\t%.1f\t%s\t%s\t%d\t\n", s.name, n, r.perSecond, p50, p95, r.failed)
+			errs.add(fmt.Sprintf("%s, %d writers", s.name, n), r)
+		}
+	}
 	return errs.flush(w)
 }
 
