@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -44,6 +46,8 @@ type analysisSide struct {
 	analyst *analysis.Analyst
 	// rackChange is the change whose impact is timed: on the rack seed.
 	rackChange string
+	// allTargets are the live changes' targets.
+	allTargets []string
 	// scratch is the CI whose attribute the bench rewrites to move the
 	// graph version.
 	scratch string
@@ -59,6 +63,12 @@ type timedCall struct {
 var analysisCalls = []timedCall{
 	{"blast radius (rack)", func(ctx context.Context, s *analysisSide) error {
 		_, err := impact.ComputeBlastRadius(ctx, s.store, []string{s.loaded.SeedID(estate.RoleRack)}, graph.DefaultMaxDepth, nil)
+		return err
+	}},
+	// What a cold changeImpact or slaAtRisk must reach: the blast radius
+	// of every live change's targets, as one traversal.
+	{"blast radius (all targets)", func(ctx context.Context, s *analysisSide) error {
+		_, err := impact.ComputeBlastRadius(ctx, s.store, s.allTargets, graph.DefaultMaxDepth, nil)
 		return err
 	}},
 	{"changeImpact (rack)", func(ctx context.Context, s *analysisSide) error {
@@ -100,6 +110,17 @@ func runAnalyses(ctx context.Context, cfg config) error {
 		sides = append(sides, as)
 	}
 	fmt.Printf("records: %d SLAs, %d open incidents, %d live changes per store\n", benchSLAs, benchIncidents, benchChanges)
+	for _, s := range sides {
+		rack, err := impact.ComputeBlastRadius(ctx, s.store, []string{s.loaded.SeedID(estate.RoleRack)}, graph.DefaultMaxDepth, nil)
+		if err != nil {
+			return err
+		}
+		all, err := impact.ComputeBlastRadius(ctx, s.store, s.allTargets, graph.DefaultMaxDepth, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: the rack's blast radius holds %d CIs, that of all %d change targets %d\n", s.name, len(rack.Impacted), len(s.allTargets), len(all.Impacted))
+	}
 
 	// times[call][side][cold|warm]
 	times := map[string]map[string][2][]time.Duration{}
@@ -156,22 +177,22 @@ func runAnalyses(ctx context.Context, cfg config) error {
 	ratio := func(num, den []time.Duration) string {
 		return fmt.Sprintf("%.2f×", float64(pct(num, 50))/float64(max(pct(den, 50), time.Microsecond)))
 	}
-	blast := analysisCalls[0].name
-	fmt.Printf("\nRatios of p50: analysis / one blast radius on the same store (the blast radius warm), neo4j / embedded\n\n")
+	blast, allBlast := analysisCalls[0].name, analysisCalls[1].name
+	fmt.Printf("\nRatios of p50: analysis / one blast radius on the same store (of the rack; of all targets: what a cold call must reach; the blast radius warm), neo4j / embedded\n\n")
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprint(w, "call\t")
 	for _, s := range sides {
-		fmt.Fprintf(w, "%s cold / blast\t%s warm / blast\t", s.name, s.name)
+		fmt.Fprintf(w, "%s cold / blast\t%s cold / all-targets blast\t%s warm / blast\t", s.name, s.name, s.name)
 	}
 	if len(sides) == 2 {
 		fmt.Fprint(w, "neo4j / embedded cold\tneo4j / embedded warm\t")
 	}
 	fmt.Fprintln(w)
-	for _, c := range analysisCalls[1:] {
+	for _, c := range analysisCalls[2:] {
 		fmt.Fprintf(w, "%s\t", c.name)
 		for _, s := range sides {
-			bl := times[blast][s.name][1]
-			fmt.Fprintf(w, "%s\t%s\t", ratio(times[c.name][s.name][0], bl), ratio(times[c.name][s.name][1], bl))
+			bl, all := times[blast][s.name][1], times[allBlast][s.name][1]
+			fmt.Fprintf(w, "%s\t%s\t%s\t", ratio(times[c.name][s.name][0], bl), ratio(times[c.name][s.name][0], all), ratio(times[c.name][s.name][1], bl))
 		}
 		if len(sides) == 2 {
 			n, e := times[c.name][sides[0].name], times[c.name][sides[1].name]
@@ -179,7 +200,99 @@ func runAnalyses(ctx context.Context, cfg config) error {
 		}
 		fmt.Fprintln(w)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return analysesThroughput(ctx, cfg, sides)
+}
+
+// touchEvery is how often the throughput run with writes writes to the
+// graph.
+const touchEvery = 500 * time.Millisecond
+
+// analysesThroughput has n clients call the analyses in turn (each client
+// starting at another), warm, then with a graph write every touchEvery, so
+// that calls meet cold caches and each other's computations: throughput
+// should rise with clients until the cores are busy.
+func analysesThroughput(ctx context.Context, cfg config, sides []*analysisSide) error {
+	if len(cfg.clients) == 0 {
+		return nil
+	}
+	fmt.Printf("\nThroughput: changeImpact, rootCauseCandidates and slaAtRisk in turn per client, %v per measurement; writes: one graph write every %v\n\n", cfg.window, touchEvery)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(w, "store\tclients\twrites\tcalls/s\tp50 ms\tp95 ms\tfailed\t")
+	calls := analysisCalls[2:]
+	var errs failures
+	for _, s := range sides {
+		for _, writes := range []bool{false, true} {
+			for _, n := range cfg.clients {
+				stop := make(chan struct{})
+				var wrote sync.WaitGroup
+				if writes {
+					wrote.Add(1)
+					go func() {
+						defer wrote.Done()
+						tick := time.NewTicker(touchEvery)
+						defer tick.Stop()
+						for {
+							select {
+							case <-stop:
+								return
+							case <-tick.C:
+								_ = s.touch(ctx) // a failed write leaves the caches warm, which the figures show
+							}
+						}
+					}()
+				}
+				turn := make([]int, n)
+				r := runClients(ctx, n, cfg.window, func(ctx context.Context, client int) error {
+					c := calls[(client+turn[client])%len(calls)]
+					turn[client]++
+					return c.run(ctx, s)
+				})
+				close(stop)
+				wrote.Wait()
+				p50, p95 := r.p50p95()
+				fmt.Fprintf(w, "%s\t%d\t%v\t%.1f\t%s\t%s\t%d\t\n", s.name, n, writes, r.perSecond, p50, p95, r.failed)
+				errs.add(fmt.Sprintf("%s, %d clients, writes %v", s.name, n, writes), r)
+			}
+		}
+	}
+	if err := errs.flush(w); err != nil {
+		return err
+	}
+	return graphWriteThroughput(ctx, cfg, sides)
+}
+
+// graphWriteThroughput has n writers each rewrite an attribute of its own
+// CI back to back: graph writes share nothing but the graph version, so
+// they should not queue on one another.
+func graphWriteThroughput(ctx context.Context, cfg config, sides []*analysisSide) error {
+	fmt.Printf("\nThroughput: graph writes (UpsertCI of one attribute, each writer its own CI), %v per measurement\n\n", cfg.window)
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(w, "store\twriters\twrites/s\tp50 ms\tp95 ms\tfailed\t")
+	var errs failures
+	for _, s := range sides {
+		// Pods, as touch writes: their attributes matter to no analysis.
+		var pods []string
+		for i, c := range s.loaded.Estate.CIs {
+			if c.Class == graph.ClassPod {
+				pods = append(pods, s.loaded.IDs[i])
+			}
+		}
+		for _, n := range cfg.clients {
+			count := make([]int, n)
+			r := runClients(ctx, n, cfg.window, func(ctx context.Context, client int) error {
+				count[client]++
+				_, err := s.store.UpsertCI(ctx, graph.CIInput{ID: pods[client%len(pods)], Attributes: map[string]any{"written": count[client]}})
+				return err
+			})
+			p50, p95 := r.p50p95()
+			fmt.Fprintf(w, "%s\t%d\t%.1f\t%s\t%s\t%d\t\n", s.name, n, r.perSecond, p50, p95, r.failed)
+			errs.add(fmt.Sprintf("%s, %d writers", s.name, n), r)
+		}
+	}
+	return errs.flush(w)
 }
 
 // newAnalysisSide replaces the side's records (on Neo4j, those a previous
@@ -263,6 +376,11 @@ func newAnalysisSide(ctx context.Context, s *side, d neo4j.DriverWithContext) (*
 		}
 		if i == 0 {
 			as.rackChange = c.ID
+		}
+		for _, id := range t {
+			if !slices.Contains(as.allTargets, id) {
+				as.allTargets = append(as.allTargets, id)
+			}
 		}
 		// Every other change committed: assessed, approved, scheduled.
 		if i%2 == 0 {

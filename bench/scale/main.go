@@ -34,7 +34,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -401,59 +400,22 @@ func (b *bench) throughput(ctx context.Context) error {
 	fmt.Printf("\nThroughput: GraphQL blast radius of the rack, %v per measurement\n\n", b.cfg.window)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintln(w, "store\tclients\trequests/s\tp50 ms\tp95 ms\tfailed\t")
-	var errs []string
+	var errs failures
 	for _, s := range []*side{b.neo, b.emb} {
 		if s == nil {
 			continue
 		}
 		for _, n := range b.cfg.clients {
-			var mu sync.Mutex
-			var all []time.Duration
-			var failed int
-			var firstErr error
-			begin := time.Now()
-			deadline := begin.Add(b.cfg.window)
-			var wg sync.WaitGroup
-			for c := 0; c < n; c++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for time.Now().Before(deadline) {
-						t0 := time.Now()
-						_, err := graphQLBlast(ctx, s, s.loaded.SeedID(estate.RoleRack), b.cfg.depth)
-						mu.Lock()
-						if err != nil {
-							failed++
-							if firstErr == nil {
-								firstErr = err
-							}
-						} else {
-							all = append(all, time.Since(t0))
-						}
-						mu.Unlock()
-					}
-				}()
-			}
-			wg.Wait()
-			// A failed request is counted and reported, not fatal: under
-			// load, running out of memory or time is the finding.
-			p50, p95 := "-", "-"
-			if len(all) > 0 {
-				p50, p95 = ms(pct(all, 50)), ms(pct(all, 95))
-			}
-			fmt.Fprintf(w, "%s\t%d\t%.1f\t%s\t%s\t%d\t\n", s.name, n, float64(len(all))/time.Since(begin).Seconds(), p50, p95, failed)
-			if firstErr != nil {
-				errs = append(errs, fmt.Sprintf("%s, %d clients: %v", s.name, n, firstErr))
-			}
+			r := runClients(ctx, n, b.cfg.window, func(ctx context.Context, _ int) error {
+				_, err := graphQLBlast(ctx, s, s.loaded.SeedID(estate.RoleRack), b.cfg.depth)
+				return err
+			})
+			p50, p95 := r.p50p95()
+			fmt.Fprintf(w, "%s\t%d\t%.1f\t%s\t%s\t%d\t\n", s.name, n, r.perSecond, p50, p95, r.failed)
+			errs.add(fmt.Sprintf("%s, %d clients", s.name, n), r)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	for _, e := range errs {
-		fmt.Println("  first failure:", e)
-	}
-	return nil
+	return errs.flush(w)
 }
 
 func pct(d []time.Duration, p int) time.Duration {

@@ -74,7 +74,7 @@ type SLABudget struct {
 // leaves one change out: the one changeImpact is assessing.
 func (a *Analyst) slaBudget(ctx context.Context, s *itsm.SLA, periodAt, asOf time.Time, except string, call *callCache) (SLABudget, error) {
 	var b SLABudget
-	in, err := a.availabilityInput(ctx, s, periodAt, asOf)
+	in, err := a.availabilityInput(ctx, s, periodAt, asOf, call)
 	if err != nil {
 		return b, err
 	}
@@ -179,19 +179,48 @@ func (b *SLABudget) describe(committed bool) string {
 
 // availabilityInput gathers an SLA's period around periodAt and the outages
 // recorded by incidents on its service in that period, measured as of asOf.
-func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, periodAt, asOf time.Time) (sla.AvailabilityInput, error) {
+// The incidents are the call's (callCache.serviceIncidents).
+func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, periodAt, asOf time.Time, call *callCache) (sla.AvailabilityInput, error) {
 	cal, err := s.Calendar()
 	if err != nil {
 		return sla.AvailabilityInput{}, fmt.Errorf("SLA %s: %w", s.ID, err)
 	}
 	start, end := sla.PeriodContaining(s.Period, cal.Location(), periodAt)
 	in := sla.AvailabilityInput{Target: s.AvailabilityTarget, Calendar: cal, PeriodStart: start, PeriodEnd: end, AsOf: asOf}
-	incs, err := a.ServiceIncidents(ctx, s.ServiceID, start, end)
+	incs, err := call.serviceIncidents(ctx, s.ServiceID, start, end)
 	if err != nil {
 		return in, err
 	}
 	in.Outages = Outages(incs)
 	return in, nil
+}
+
+// serviceIncidents is ServiceIncidents read for every service of the call
+// (callCache.services) at once, per period, on the first ask: fifty SLAs
+// on one monthly period are one store call, not fifty.
+func (cc *callCache) serviceIncidents(ctx context.Context, serviceID string, from, to time.Time) ([]*itsm.Incident, error) {
+	key := [2]time.Time{from.UTC(), to.UTC()}
+	read := cc.incidents[key]
+	if read == nil || !read.asked[serviceID] {
+		ids := append([]string{serviceID}, cc.services...)
+		on, err := cc.a.servicesIncidents(ctx, ids, from, to)
+		if err != nil {
+			return nil, err
+		}
+		read = &servicesIncidents{asked: map[string]bool{}, on: on}
+		for _, id := range ids {
+			read.asked[id] = true
+		}
+		cc.incidents[key] = read
+	}
+	return read.on[serviceID], nil
+}
+
+// servicesIncidents are the incidents read for some services in one
+// period.
+type servicesIncidents struct {
+	asked map[string]bool
+	on    map[string][]*itsm.Incident
 }
 
 // ServiceIncidents returns the incidents that count against a service and
@@ -203,9 +232,20 @@ func (a *Analyst) availabilityInput(ctx context.Context, s *itsm.SLA, periodAt, 
 // service. Budgets (slaAtRisk, changeImpact) and service reports read a
 // service's outages from here, so they agree on what counts.
 func (a *Analyst) ServiceIncidents(ctx context.Context, serviceID string, from, to time.Time) ([]*itsm.Incident, error) {
+	on, err := a.servicesIncidents(ctx, []string{serviceID}, from, to)
+	return on[serviceID], err
+}
+
+// servicesIncidents is ServiceIncidents of several services, in one store
+// call.
+func (a *Analyst) servicesIncidents(ctx context.Context, serviceIDs []string, from, to time.Time) (map[string][]*itsm.Incident, error) {
 	// The record links every impacted service (role SERVICE), so the
 	// store's CI filter finds them.
-	return a.incidents(ctx, itsm.IncidentFilter{CI: serviceID, From: &from, To: &to})
+	on, err := a.ITSM.IncidentsOnCIs(ctx, serviceIDs, itsm.IncidentFilter{From: &from, To: &to})
+	if err != nil {
+		return nil, fmt.Errorf("incidents of the services: %w", err)
+	}
+	return on, nil
 }
 
 // Outages returns the outages the incidents record (Incident.Outage), open

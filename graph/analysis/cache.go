@@ -42,6 +42,9 @@ type flight[V any] struct {
 	done  chan struct{}
 	value V
 	err   error
+	// batch: computed with others by fill, whose error may be another
+	// key's.
+	batch bool
 }
 
 func newGraphCache[V any](limit int, weigh func(V) int) *graphCache[V] {
@@ -68,14 +71,57 @@ func (c *graphCache[V]) get(ctx context.Context, version, key string, compute fu
 			var zero V
 			return zero, ctx.Err()
 		}
-		// The leader's request was cancelled or timed out: that says
-		// nothing about this one, which computes it itself.
-		if f.err != nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+		// The leader's request was cancelled or timed out, or the value
+		// was one of a batch that failed (fill): that says nothing about
+		// this one, which computes it itself.
+		if f.err != nil && (f.batch || errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
 			continue
 		}
 		return f.value, f.err
 	}
 }
+
+// fill makes sure the values of keys at version are cached, computing
+// those neither cached nor under way together, in one call of compute
+// (which returns them by key): several values that share most of their
+// work (blast radii read from one traversal) cost that work once. Keys
+// another caller is computing are left to it. It reports nothing: a value
+// it could not compute is computed again, on its own, by the get that
+// asks for it, which reports the error.
+func (c *graphCache[V]) fill(ctx context.Context, version string, keys []string, compute func(context.Context, []string) (map[string]V, error)) {
+	led := map[string]*flight[V]{}
+	var lead []string
+	for _, key := range keys {
+		if led[key] != nil {
+			continue
+		}
+		if _, f, leader := c.lookup(version, key); leader {
+			f.batch = true
+			led[key] = f
+			lead = append(lead, key)
+		}
+	}
+	if len(lead) == 0 {
+		return
+	}
+	values, err := compute(ctx, lead)
+	for _, key := range lead {
+		f := led[key]
+		v, ok := values[key]
+		switch {
+		case err != nil:
+			f.err = err
+		case !ok:
+			f.err = errNotComputed // asked again on its own
+		default:
+			f.value = v
+		}
+		c.land(version, key, f)
+	}
+}
+
+// errNotComputed ends the flight of a key fill's compute left out.
+var errNotComputed = errors.New("not computed")
 
 // lookup returns the cached value (nil flight), or the flight to wait for,
 // or a new flight this caller leads.

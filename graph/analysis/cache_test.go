@@ -111,6 +111,51 @@ func TestGraphCache(t *testing.T) {
 				t.Errorf("waiter got %d, want its own computation (9)", v)
 			}
 		}},
+		{"fill computes what is missing together, once", func(t *testing.T, c *graphCache[int]) {
+			_, _ = c.get(ctx, "v1", "a", func(context.Context) (int, error) { return 1, nil })
+			var asked [][]string
+			c.fill(ctx, "v1", []string{"a", "b", "c", "b"}, func(_ context.Context, keys []string) (map[string]int, error) {
+				asked = append(asked, keys)
+				return map[string]int{"b": 2, "c": 3}, nil
+			})
+			if len(asked) != 1 || len(asked[0]) != 2 || asked[0][0] != "b" || asked[0][1] != "c" {
+				t.Fatalf("computed %v, want [[b c]] once", asked)
+			}
+			for k, want := range map[string]int{"a": 1, "b": 2, "c": 3} {
+				if v, _ := c.get(ctx, "v1", k, func(context.Context) (int, error) { return -1, nil }); v != want {
+					t.Errorf("%s = %d after fill, want %d", k, v, want)
+				}
+			}
+		}},
+		{"a key a failed fill left out is computed on its own", func(t *testing.T, c *graphCache[int]) {
+			boom := errors.New("boom")
+			c.fill(ctx, "v1", []string{"a", "b"}, func(context.Context, []string) (map[string]int, error) { return nil, boom })
+			c.fill(ctx, "v1", []string{"c"}, func(context.Context, []string) (map[string]int, error) { return map[string]int{}, nil })
+			for _, k := range []string{"a", "c"} {
+				if v, err := c.get(ctx, "v1", k, func(context.Context) (int, error) { return 4, nil }); err != nil || v != 4 {
+					t.Errorf("%s: %d, %v; want its own computation", k, v, err)
+				}
+			}
+		}},
+		{"a waiter on a failed fill computes on its own", func(t *testing.T, c *graphCache[int]) {
+			release, started := make(chan struct{}), make(chan struct{})
+			go c.fill(ctx, "v1", []string{"k"}, func(context.Context, []string) (map[string]int, error) {
+				close(started)
+				<-release
+				return nil, errors.New("another key's error")
+			})
+			<-started
+			waiter := make(chan int)
+			go func() {
+				v, _ := c.get(ctx, "v1", "k", func(context.Context) (int, error) { return 5, nil })
+				waiter <- v
+			}()
+			time.Sleep(20 * time.Millisecond)
+			close(release)
+			if v := <-waiter; v != 5 {
+				t.Errorf("waiter got %d, want its own computation (5)", v)
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newGraphCache(10, weigh)) })

@@ -118,7 +118,15 @@ func (a *Analyst) ChangeImpact(ctx context.Context, changeID string) (*ChangeImp
 	if out.Collided, err = a.collisions(ctx, c, call); err != nil {
 		return nil, err
 	}
-	if out.Freezes, err = a.ITSM.FreezeViolations(ctx, c); err != nil {
+	// The services its targets impact are the cached radius's.
+	out.Freezes, err = a.ITSM.FreezeViolationsWith(ctx, c, func(context.Context) ([]string, error) {
+		ids := make([]string, len(out.Blast.Services))
+		for i, s := range out.Blast.Services {
+			ids[i] = s.CI.ID
+		}
+		return ids, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if out.SLAs, err = a.slaRisksOfChange(ctx, c, out.Blast, a.ITSM.Now(), call); err != nil {
@@ -339,6 +347,7 @@ func (a *Analyst) slaRisksOfChange(ctx context.Context, c *itsm.Change, br impac
 	if len(withSLAs) == 0 {
 		return nil, nil
 	}
+	call.services = withSLAs
 	if err := a.prefetchPeriods(ctx, call, all, c.PlannedStart, now); err != nil {
 		return nil, err
 	}

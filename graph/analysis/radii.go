@@ -32,13 +32,78 @@ type radius struct {
 
 // computeRadius is the radius of targets, at the default depth.
 func computeRadius(ctx context.Context, s graph.Store, targets []string) (*radius, error) {
-	live, _, gone, err := splitLive(ctx, s, targets)
+	rs, err := computeRadii(ctx, s, [][]string{targets})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// computeRadii is the radius of each target list, at the default depth,
+// from one read of the targets and, for several lists, one traversal from
+// all of them (sharedReach), each list's propagation side by side with at
+// most prefetchers others.
+func computeRadii(ctx context.Context, s graph.Store, lists [][]string) ([]*radius, error) {
+	var all []string
+	for _, targets := range lists {
+		all = append(all, targets...)
+	}
+	live, _, gone, err := splitLive(ctx, s, all)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	r := &radius{gone: gone, hit: map[string]bool{}}
+	stones := make(map[string]graph.Tombstone, len(gone))
+	for _, g := range gone {
+		stones[g.ID] = g
+	}
+	var t graph.Traverser = s
+	if len(lists) > 1 && len(live) > 0 {
+		if t, err = newSharedReach(ctx, s, live); err != nil {
+			return nil, fmt.Errorf("blast radius: %w", err)
+		}
+	}
+	out := make([]*radius, len(lists))
+	errs := make([]error, len(lists))
+	slots := make(chan struct{}, prefetchers)
+	var wg sync.WaitGroup
+	for i, targets := range lists {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			out[i], errs[i] = radiusOf(ctx, t, targets, stones)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// radiusOf is the radius of targets over t, those with a tombstone in
+// stones being gone.
+func radiusOf(ctx context.Context, t graph.Traverser, targets []string, stones map[string]graph.Tombstone) (*radius, error) {
+	r := &radius{hit: map[string]bool{}}
+	var live []string
+	seen := map[string]bool{}
+	for _, id := range targets {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if g, ok := stones[id]; ok {
+			r.gone = append(r.gone, g)
+		} else {
+			live = append(live, id)
+		}
+	}
 	if len(live) > 0 {
-		if r.br, err = impact.ComputeBlastRadius(ctx, s, live, 0, nil); err != nil {
+		var err error
+		if r.br, err = impact.ComputeBlastRadius(ctx, t, live, 0, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -67,6 +132,10 @@ type callCache struct {
 	slas map[string][]*itsm.SLA
 	// open holds the open incidents by linked CI, once listed.
 	open map[string][]*itsm.Incident
+	// services are those whose SLAs the call measures, whose incidents
+	// are read together (serviceIncidents), by period.
+	services  []string
+	incidents map[[2]time.Time]*servicesIncidents
 }
 
 // openIncidentsOn returns the open incidents linked to a CI in any role
@@ -127,7 +196,8 @@ func (a *Analyst) newCallCache(ctx context.Context) (*callCache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph version: %w", err)
 	}
-	return &callCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{}}, nil
+	return &callCache{a: a, version: v, byID: map[string]*radius{}, live: map[[2]time.Time][]*itsm.Change{},
+		incidents: map[[2]time.Time]*servicesIncidents{}}, nil
 }
 
 // of returns the blast radius of c's targets. It is shared: read it only.
@@ -146,35 +216,46 @@ func (cc *callCache) of(ctx context.Context, c *itsm.Change) (impact.BlastRadius
 // radius gets c's radius from the analyst's cache: per distinct target
 // list, the key keeping the targets' order (it orders the sources).
 func (cc *callCache) radius(ctx context.Context, c *itsm.Change) (*radius, error) {
-	key := "blast\x00" + strings.Join(c.TargetCIs, "\x00")
-	return cc.a.radii.get(ctx, cc.version, key, func(ctx context.Context) (*radius, error) {
+	return cc.a.radii.get(ctx, cc.version, radiusKey(c.TargetCIs), func(ctx context.Context) (*radius, error) {
 		return computeRadius(ctx, cc.a.store(), c.TargetCIs)
 	})
 }
 
-// prefetchers bounds the radii one analysis computes at once.
+func radiusKey(targets []string) string { return "blast\x00" + strings.Join(targets, "\x00") }
+
+// prefetchers bounds the radii one analysis propagates at once.
 const prefetchers = 4
 
 // prefetch computes the radii of changes an analysis is about to look at
-// side by side, so that a cold cache costs about the largest of them
-// rather than their sum (where the store and the cores allow). Errors are
+// that the cache does not hold, all together (computeRadii: one traversal
+// from all their targets), so that a cold cache costs about one traversal
+// of what they reach rather than one per distinct target list. Errors are
 // left for of, which asks again and reports them.
 func (cc *callCache) prefetch(ctx context.Context, changes []*itsm.Change) {
-	slots := make(chan struct{}, prefetchers)
-	var wg sync.WaitGroup
+	lists := map[string][]string{}
+	var keys []string
 	for _, c := range changes {
-		if cc.byID[c.ID] != nil {
-			continue
+		k := radiusKey(c.TargetCIs)
+		if _, dup := lists[k]; !dup && cc.byID[c.ID] == nil {
+			lists[k] = c.TargetCIs
+			keys = append(keys, k)
 		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			_, _ = cc.radius(ctx, c) // identical target lists meet in the cache's single flight
-		}()
 	}
-	wg.Wait()
+	cc.a.radii.fill(ctx, cc.version, keys, func(ctx context.Context, keys []string) (map[string]*radius, error) {
+		targets := make([][]string, len(keys))
+		for i, k := range keys {
+			targets[i] = lists[k]
+		}
+		rs, err := computeRadii(ctx, cc.a.store(), targets)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]*radius, len(keys))
+		for i, k := range keys {
+			out[k] = rs[i]
+		}
+		return out, nil
+	})
 }
 
 // prefetchPeriods prefetches the radii of the live changes from asOf to

@@ -65,6 +65,7 @@ func (a *Analyst) SLAAtRisk(ctx context.Context, asOf time.Time) ([]ServiceSLASt
 	if err != nil {
 		return nil, err
 	}
+	call.services = ids
 	if err := a.prefetchPeriods(ctx, call, slas, asOf, asOf); err != nil {
 		return nil, err
 	}

@@ -376,6 +376,20 @@ func (s *Service) ListChanges(ctx context.Context, f ChangeFilter, p graph.Page)
 // FreezeViolations returns the freeze windows that overlap the change's
 // planned window and cover its targets or the services they impact.
 func (s *Service) FreezeViolations(ctx context.Context, c *Change) ([]*Window, error) {
+	return s.FreezeViolationsWith(ctx, c, func(ctx context.Context) ([]string, error) {
+		cis, err := s.Store.CIsByIDs(ctx, c.TargetCIs)
+		if err != nil {
+			return nil, err
+		}
+		return s.impactedServices(ctx, c.TargetCIs, cis)
+	})
+}
+
+// FreezeViolationsWith is FreezeViolations with the services the change's
+// targets impact told by services, which it calls only when a freeze
+// window overlaps the change's: an analysis that holds the change's blast
+// radius already need not have it computed again.
+func (s *Service) FreezeViolationsWith(ctx context.Context, c *Change, services func(context.Context) ([]string, error)) ([]*Window, error) {
 	freezes, err := s.Windows(ctx, WindowFreeze, c.PlannedStart, c.PlannedEnd)
 	if err != nil || len(freezes) == 0 {
 		return nil, err
@@ -384,15 +398,11 @@ func (s *Service) FreezeViolations(ctx context.Context, c *Change) ([]*Window, e
 	for _, id := range c.TargetCIs {
 		scope[id] = true
 	}
-	cis, err := s.Store.CIsByIDs(ctx, c.TargetCIs)
+	impacted, err := services(ctx)
 	if err != nil {
 		return nil, err
 	}
-	services, err := s.impactedServices(ctx, c.TargetCIs, cis)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range services {
+	for _, id := range impacted {
 		scope[id] = true
 	}
 	var out []*Window

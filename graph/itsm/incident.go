@@ -207,37 +207,9 @@ type IncidentFilter struct {
 
 // ListIncidents returns one page of incidents in f.Order.
 func (s *Service) ListIncidents(ctx context.Context, f IncidentFilter, p graph.Page) ([]*Incident, graph.RecordPage, error) {
-	rf := graph.RecordFilter{CI: f.CI, From: f.From, To: f.To, Order: f.Order}
-	states := f.States
-	if f.Open && len(states) == 0 {
-		states = []IncidentState{IncidentNew, IncidentInProgress, IncidentOnHold}
-	}
-	for _, st := range states {
-		if !validIncidentState(st) {
-			return nil, graph.RecordPage{}, graph.Invalid("filter.states", "unknown incident state %q", st)
-		}
-		if f.Open && (st == IncidentResolved || st == IncidentClosed) {
-			continue
-		}
-		rf.States = append(rf.States, string(st))
-	}
-	if f.Open && len(rf.States) == 0 {
-		return nil, graph.RecordPage{}, nil
-	}
-	if f.Priority != "" {
-		if f.Priority != P1 && f.Priority != P2 && f.Priority != P3 && f.Priority != P4 {
-			return nil, graph.RecordPage{}, graph.Invalid("filter.priority", "unknown priority %q", f.Priority)
-		}
-		rf.Ref = priorityTag(f.Priority)
-	}
-	if tags := boolCount(f.Priority != "", f.Major, f.Parent != ""); tags > 1 {
-		return nil, graph.RecordPage{}, graph.Invalid("filter", "priority, major and parent cannot be combined")
-	}
-	switch {
-	case f.Major:
-		rf.Ref = majorTag
-	case f.Parent != "":
-		rf.Ref = parentTag(f.Parent)
+	rf, ok, err := incidentRecordFilter(f)
+	if err != nil || !ok {
+		return nil, graph.RecordPage{}, err
 	}
 	page, err := s.Store.ListRecords(ctx, graph.KindIncident, rf, p)
 	if err != nil {
@@ -410,4 +382,42 @@ func incidentLinkFields(inc *Incident) []string {
 	_, a := links(RoleAffects, "affectedCiIds", inc.AffectedCIs)
 	_, b := links(RoleService, "services", inc.Services)
 	return append(a, b...)
+}
+
+// incidentRecordFilter is the record filter of an incident filter; ok is
+// false when nothing can match (Open with only final states).
+func incidentRecordFilter(f IncidentFilter) (rf graph.RecordFilter, ok bool, err error) {
+	rf = graph.RecordFilter{CI: f.CI, From: f.From, To: f.To, Order: f.Order}
+	states := f.States
+	if f.Open && len(states) == 0 {
+		states = []IncidentState{IncidentNew, IncidentInProgress, IncidentOnHold}
+	}
+	for _, st := range states {
+		if !validIncidentState(st) {
+			return rf, false, graph.Invalid("filter.states", "unknown incident state %q", st)
+		}
+		if f.Open && (st == IncidentResolved || st == IncidentClosed) {
+			continue
+		}
+		rf.States = append(rf.States, string(st))
+	}
+	if f.Open && len(rf.States) == 0 {
+		return rf, false, nil
+	}
+	if f.Priority != "" {
+		if f.Priority != P1 && f.Priority != P2 && f.Priority != P3 && f.Priority != P4 {
+			return rf, false, graph.Invalid("filter.priority", "unknown priority %q", f.Priority)
+		}
+		rf.Ref = priorityTag(f.Priority)
+	}
+	if tags := boolCount(f.Priority != "", f.Major, f.Parent != ""); tags > 1 {
+		return rf, false, graph.Invalid("filter", "priority, major and parent cannot be combined")
+	}
+	switch {
+	case f.Major:
+		rf.Ref = majorTag
+	case f.Parent != "":
+		rf.Ref = parentTag(f.Parent)
+	}
+	return rf, true, nil
 }

@@ -141,10 +141,16 @@ func cypherListRecords(f recordListFilter) (page, count string) {
 		keyset = "r.id " + op + " $cursorId"
 		order = "r.kind" + dir + ", r.id" + dir
 	}
-	return listingQueries(match, "r", []cypherFilter{
+	return listingQueries(match, "r", recordConditions(f), keyset, order)
+}
+
+// recordConditions are a record filter's conditions on r beyond its kind
+// and CI, with the parameters recordFilterParams sets.
+func recordConditions(f recordListFilter) []cypherFilter {
+	return []cypherFilter{
 		{f.states, "r.state IN $states"},
 		{f.ref, "$ref IN r.refs"},
 		{f.to, "(r.start IS NULL OR r.start <= $to)"},
 		{f.from, "(r.end IS NULL OR r.end >= $from)"},
-	}, keyset, order)
+	}
 }

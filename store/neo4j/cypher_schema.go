@@ -37,8 +37,9 @@ const (
 //   - audit_subject_id/relfrom_id/relto_id: History and Timelines are
 //     equality seeks on what an entry is about (its subject, a relation's
 //     ends) with a range on id, read in index order (see cypher_audit.go).
-//   - graph_version_key: one (:GraphVersion) node (version.go); MERGE on
-//     it is safe from several writers only with the constraint.
+//   - graph_version_key: one (:GraphVersion) node per key, the version's
+//     shards (version.go); MERGE on them is safe from several writers
+//     only with the constraint.
 //   - importscope_key: one ledger header per (source, scope); MERGE on it
 //     is what makes two first runs of a scope meet on one node.
 //   - sighting_key: one sighting per (source, scope, subject); its index

@@ -318,19 +318,11 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 		states: len(f.States) > 0, ci: f.CI != "", ref: f.Ref != "", from: f.From != nil, to: f.To != nil,
 		sort: ks.Order.By, desc: ks.Order.Ascending == p.Backward(), cursor: ks.Cursor,
 	}
-	params := map[string]any{
-		"kind": string(kind), "states": f.States, "ci": f.CI, "ref": f.Ref,
-		"limit": int64(p.Size() + 1), "noStart": ks.Order.NoStartKey(),
-		"cursorKey": ks.Key, "cursorId": ks.ID,
-	}
+	params := recordFilterParams(kind, f)
+	params["ci"], params["limit"], params["noStart"] = f.CI, int64(p.Size()+1), ks.Order.NoStartKey()
+	params["cursorKey"], params["cursorId"] = ks.Key, ks.ID
 	if !ks.Cursor && lf.desc {
 		params["cursorId"] = historyTop // above every id
-	}
-	if f.To != nil {
-		params["to"] = f.To.UnixMicro() // rounded down; see cypherListRecords
-	}
-	if f.From != nil {
-		params["from"] = ceilMicros(*f.From)
 	}
 	pageCypher, countCypher := cypherListRecords(lf)
 	return readTx(ctx, s, "list records", func(ctx context.Context, tx neo4j.ManagedTransaction) (graph.RecordPage, error) {
@@ -344,6 +336,19 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 		}
 		return out, nil
 	})
+}
+
+// recordFilterParams are the parameters of a record filter's kind and
+// recordConditions.
+func recordFilterParams(kind graph.RecordKind, f graph.RecordFilter) map[string]any {
+	params := map[string]any{"kind": string(kind), "states": f.States, "ref": f.Ref}
+	if f.To != nil {
+		params["to"] = f.To.UnixMicro() // rounded down; see cypherListRecords
+	}
+	if f.From != nil {
+		params["from"] = ceilMicros(*f.From)
+	}
+	return params
 }
 
 // ceilMicros rounds t up to a whole microsecond, in Unix microseconds.

@@ -169,6 +169,12 @@ func (s *Store) ListRecords(ctx context.Context, kind graph.RecordKind, f graph.
 	return call(ctx, s, "ListRecords", func(ctx context.Context) (graph.RecordPage, error) { return s.inner.ListRecords(ctx, kind, f, p) })
 }
 
+func (s *Store) RecordsOnCIs(ctx context.Context, kind graph.RecordKind, cis []string, f graph.RecordFilter) (map[string][]graph.Record, error) {
+	return call(ctx, s, "RecordsOnCIs", func(ctx context.Context) (map[string][]graph.Record, error) {
+		return s.inner.RecordsOnCIs(ctx, kind, cis, f)
+	})
+}
+
 func (s *Store) DeleteRecord(ctx context.Context, kind graph.RecordKind, id string, expectVersion int64) error {
 	return call0(ctx, s, "DeleteRecord", func(ctx context.Context) error { return s.inner.DeleteRecord(ctx, kind, id, expectVersion) })
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Impact", impactCases},
 		{"Concurrency", concurrencyCases},
 		{"Records", recordCases},
+		{"RecordsOnCIs", recordsOnCIsCases},
 		{"Grouping", groupingCases},
 		{"References", referenceCases},
 		{"Audit", auditCases},
