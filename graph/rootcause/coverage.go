@@ -300,7 +300,7 @@ func (r rates) logLikelihood(g int, a, b [3]float64) float64 {
 			watched += a[e]*math.Log(p) + b[e]*math.Log1p(-p)
 			continue
 		}
-		w := max(r.w[g], priorWeight)
+		w := max(r.w[g], freeWeight)
 		watched += logBetaRatio(p*w, (1-p)*w, a[e], b[e])
 	}
 	u := r.unwatched[g]
@@ -338,6 +338,15 @@ const emRounds = 4
 // unwatchedWeight is the pseudo-count of unwatchedShare when the current
 // observations re-estimate it.
 const unwatchedWeight = 4
+
+// freeWeight is the least pseudo-count of a detection rate when it is
+// integrated over per candidate. The rate itself is refitted from every
+// candidate's impacted CIs (fitRates), so one candidate's few CIs should
+// not move it far: with the prior's two CIs' worth, a cause whose blast
+// radius is mostly silent made its own detection low and its missing
+// symptoms nearly free. In rcabench this lifts "teams, no history" from
+// 0.93 to about 0.94 of the oracle's top-1 and costs no other regime.
+const freeWeight = 12
 
 // detectionWeight is the pseudo-count of the default detection when the
 // current observations re-estimate it.
