@@ -47,10 +47,7 @@ func TestDiagnoseMisses(t *testing.T) {
 		cfg.Seed = n
 	}
 	rank := RankMethod("rank+d1", 1, rootcause.Options{})
-	worlds := make([]*World, (cfg.Trials+cfg.PerWorld-1)/cfg.PerWorld)
-	for i := range worlds {
-		worlds[i] = Topologies[topo](cat, rand.New(rand.NewSource(seed(cfg.Seed, topo, "world", i))), cfg.Scale)
-	}
+	worlds := makeWorlds(cat, cfg, topo)
 	var rOK, oOK, both int
 	var gaps [4]int
 	wonTies := 0
@@ -238,10 +235,7 @@ func TestQuickEval(t *testing.T) {
 		}
 		var r1, r3, o1, o3 float64
 		for _, topo := range TopologyNames {
-			worlds := make([]*World, (cfg.Trials+cfg.PerWorld-1)/cfg.PerWorld)
-			for i := range worlds {
-				worlds[i] = Topologies[topo](cat, rand.New(rand.NewSource(seed(cfg.Seed, topo, "world", i))), cfg.Scale)
-			}
+			worlds := makeWorlds(cat, cfg, topo)
 			var coverage []rootcause.Coverage
 			if s.History > 0 {
 				for i, w := range worlds {
