@@ -11,9 +11,12 @@ import (
 // the graph as it was at an instant needs (package graph/asof).
 type GraphHistory interface {
 	// Timelines returns, for each id among ids that has history (a CI id or
-	// a relation's RelationSubjectID), its oldest CI or relation entry and
-	// the entries about it whose At is after since, oldest first. Ids
-	// without history are absent. Errors: INVALID_INPUT ("ids[i]").
+	// a relation's RelationSubjectID), its oldest CI or relation entry
+	// (without its Before and After: only what and when it was matter),
+	// of the entries about it whose At is after since, the oldest of each
+	// subject, oldest first: what undoing the changes since needs (the
+	// value before the first), whatever the number of changes after it.
+	// Ids without history are absent. Errors: INVALID_INPUT ("ids[i]").
 	Timelines(ctx context.Context, ids []string, since time.Time) (map[string]Timeline, error)
 
 	// GraphChanges returns one page of the CI and relation entries whose At
@@ -25,18 +28,22 @@ type GraphHistory interface {
 
 // Timeline is what the audit trail says about one id, for as-of reads.
 type Timeline struct {
-	// First is the oldest entry about the id. A CI whose first entry is not
-	// its CREATE existed before Ripple recorded its history.
+	// First is the oldest entry about the id, without its values (Before
+	// and After are nil). A CI whose first entry is not its CREATE existed
+	// before Ripple recorded its history.
 	First AuditEntry
-	// Since lists the entries after the instant asked for, oldest first.
+	// Since lists, of the entries after the instant asked for, the oldest
+	// of each subject (the CI itself, each relation), oldest first.
 	Since []AuditEntry
 }
 
 // IsGraphEntry reports whether an entry is about the configuration graph
 // (a CI or a relation) rather than a record.
-func (e AuditEntry) IsGraphEntry() bool {
-	return e.SubjectKind == SubjectCI || e.SubjectKind == SubjectRelation
-}
+func (e AuditEntry) IsGraphEntry() bool { return e.SubjectKind.IsGraph() }
+
+// IsGraph reports whether entries of this subject kind are about the
+// configuration graph (a CI or a relation) rather than a record.
+func (k AuditSubject) IsGraph() bool { return k == SubjectCI || k == SubjectRelation }
 
 // AuditIDFloor returns a string that sorts at or below the id of every
 // audit entry written at or after t. Entry ids are UUIDv7, drawn after the

@@ -13,13 +13,23 @@
 // the Neo4j store too (at RIPPLE_TEST_NEO4J_URI, which it WIPES), with
 // RIPPLE_BENCH_ASOF_NEO4J_CIS and _DAYS if it should run smaller.
 // RIPPLE_BENCH_ASOF_RUNS (default 15) is the runs each median is of.
+// RIPPLE_BENCH_ASOF_KEEP=<dir> keeps what a run builds (the embedded
+// store's file, and the ids and instants of either store's history) in dir
+// and reuses it on a later run asking for the same size; Neo4j's database
+// is reused only if it still holds that estate, so iterating on the read
+// path does not rebuild a year of history each time.
+// RIPPLE_BENCH_ASOF_PROFILE=<file> writes a CPU profile of the timed
+// questions (not of the build).
 package asofbench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -150,16 +160,29 @@ func BenchmarkAsOfBlastRadius(b *testing.B) {
 	}
 }
 
-func open(b *testing.B, kind string) graph.Store {
+// open opens an empty store of the kind, or with keep (a kept history's
+// directory) the store it was built in: its embedded file, or the Neo4j
+// database as it is (the caller checks it still holds the history).
+func open(b *testing.B, kind, keep string, reuse bool) graph.Store {
 	ctx := context.Background()
 	var s graph.Store
 	var err error
 	if kind == "embedded" {
-		s, err = embedded.Open(ctx, b.TempDir(), graph.DefaultCatalogue())
+		dir := keep
+		if dir == "" {
+			dir = b.TempDir()
+		} else if !reuse {
+			if err := os.RemoveAll(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s, err = embedded.Open(ctx, dir, graph.DefaultCatalogue())
 	} else {
 		uri := neo4jtest.Require(b)
 		neo4jtest.Exclusive(b, uri)
-		neo4jtest.Wipe(b, uri)
+		if !reuse {
+			neo4jtest.Wipe(b, uri)
+		}
 		s, err = neo4j.Open(ctx, neo4j.Config{URI: uri}, graph.DefaultCatalogue(), zerolog.Nop())
 	}
 	if err != nil {
@@ -175,11 +198,45 @@ func run(b *testing.B, kind string) {
 	if kind == "neo4j" {
 		cis, days = envInt("RIPPLE_BENCH_ASOF_NEO4J_CIS", cis), envInt("RIPPLE_BENCH_ASOF_NEO4J_DAYS", days)
 	}
-	s := &counted{Store: open(b, kind)}
+	pct := envInt("RIPPLE_BENCH_ASOF_CHURN", 1)
+	keep, state := os.Getenv("RIPPLE_BENCH_ASOF_KEEP"), ""
+	var kept *keptHistory
+	if keep != "" {
+		state = filepath.Join(keep, kind+".json")
+		keep = filepath.Join(keep, kind)
+		kept = readKept(state, cis, days, pct)
+	}
+	s := &counted{Store: open(b, kind, keep, kept != nil)}
 	t0 := time.Now()
-	h, err := build(ctx, s, cis, days, envInt("RIPPLE_BENCH_ASOF_CHURN", 1))
-	if err != nil {
-		b.Fatal(err)
+	var h *history
+	if kept != nil {
+		h = kept.history(ctx, s)
+		if h == nil {
+			fmt.Printf("%s: the kept history is no longer in the store: building it again\n", kind)
+			_ = s.Close(ctx)
+			s = &counted{Store: open(b, kind, keep, false)}
+		}
+	}
+	if h == nil {
+		var err error
+		if h, err = build(ctx, s, cis, days, pct); err != nil {
+			b.Fatal(err)
+		}
+		if state != "" {
+			if err := writeKept(state, h, cis, days, pct); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if p := os.Getenv("RIPPLE_BENCH_ASOF_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
 	}
 	fmt.Printf("\n%s: %d CIs, %d relations, %d days of imports (%d CI updates and up to %d relations repointed a day; %d graph writes), built in %s\n",
 		kind, len(h.CIs), len(h.Rels), days, h.churn, h.churn+h.churn/5, h.entries, time.Since(t0).Round(time.Second))
@@ -308,8 +365,14 @@ func (c *counted) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery)
 }
 
 func (c *counted) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
-	defer c.note(fmt.Sprintf("Timelines(%d ids)", len(ids)), time.Now())
-	return c.Store.Timelines(ctx, ids, since)
+	start := time.Now()
+	tls, err := c.Store.Timelines(ctx, ids, since)
+	entries := 0
+	for _, tl := range tls {
+		entries += len(tl.Since)
+	}
+	c.note(fmt.Sprintf("Timelines(%d ids: %d entries)", len(ids), entries), start)
+	return tls, err
 }
 
 func (c *counted) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI, error) {
@@ -320,4 +383,61 @@ func (c *counted) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.
 func (c *counted) RelationsOf(ctx context.Context, ids []string, dir graph.Direction, types []string) (map[string][]graph.Relation, error) {
 	defer c.note("RelationsOf", time.Now())
 	return c.Store.RelationsOf(ctx, ids, dir, types)
+}
+
+// keptHistory is what RIPPLE_BENCH_ASOF_KEEP keeps of a history besides
+// the store: the knobs it was built with, the ids the store gave the
+// estate's CIs and the instants between days.
+type keptHistory struct {
+	CIs, Days, Churn int
+	IDs              []string
+	Instants         []time.Time
+	Entries          int
+}
+
+func readKept(path string, cis, days, pct int) *keptHistory {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var k keptHistory
+	if json.Unmarshal(b, &k) != nil || k.CIs != cis || k.Days != days || k.Churn != pct {
+		return nil
+	}
+	return &k
+}
+
+func writeKept(path string, h *history, cis, days, pct int) error {
+	b, err := json.Marshal(keptHistory{CIs: cis, Days: days, Churn: pct, IDs: h.IDs, Instants: h.instants, Entries: h.entries})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// history returns the kept history if the store still holds it (every
+// estate CI, and nothing else), else nil.
+func (k *keptHistory) history(ctx context.Context, s graph.Store) *history {
+	est := estate.Generate(k.CIs, 42)
+	if len(k.IDs) != len(est.CIs) {
+		return nil
+	}
+	page, err := s.ListCIs(ctx, graph.CIFilter{}, graph.Page{First: 1})
+	if err != nil || page.TotalCount != len(k.IDs) {
+		return nil
+	}
+	got, err := s.CIsByIDs(ctx, k.IDs)
+	if err != nil || len(got) != len(k.IDs) {
+		return nil
+	}
+	for i, id := range k.IDs {
+		if got[id].Name != est.CIs[i].Name {
+			return nil
+		}
+	}
+	return &history{Loaded: &estate.Loaded{Estate: est, IDs: k.IDs}, churn: max(len(est.CIs)*k.Churn/100, 1),
+		instants: k.Instants, entries: k.Entries}
 }

@@ -39,8 +39,8 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 	if q.Direction == graph.Upstream {
 		inTypes, outTypes = toTarget, toSource
 	}
-	now := &present{q: q, inTypes: inTypes, outTypes: outTypes, cis: map[string]*graph.CI{}, gone: map[string]bool{},
-		in: map[string][]graph.Relation{}, out: map[string][]graph.Relation{}, read: map[string]bool{}}
+	now := &present{q: q, inTypes: inTypes, outTypes: outTypes, nodes: map[string]graph.Node{}, cis: map[string]*graph.CI{},
+		gone: map[string]bool{}, in: map[string][]graph.Relation{}, out: map[string][]graph.Relation{}, read: map[string]bool{}}
 	seeds := dedupe(slices.Clone(q.Seeds))
 	if err := v.explore(ctx, now, seeds, q.MaxDepth); err != nil {
 		return graph.Subgraph{}, err
@@ -55,7 +55,7 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 	depth := map[string]int{}
 	order := []string{}
 	for i, id := range q.Seeds {
-		if v.ciAt(id, now.cis[id], tls[id]) == nil {
+		if v.ciAt(id, now.ci(id), tls[id], false) == nil {
 			return graph.Subgraph{}, graph.NotFound(graph.FieldIndex("ciIds", i), "CI", id)
 		}
 		if _, ok := depth[id]; !ok {
@@ -130,13 +130,15 @@ func (v *View) Neighbourhood(ctx context.Context, q graph.NeighbourhoodQuery) (g
 	return sub, nil
 }
 
-// present is what a past traversal has read of the present graph: CIs
-// whole (absent: not read yet, or gone now), and, for the nodes it has
-// read the relations of (read), their traversable relations now, by the
-// end failure crosses them from.
+// present is what a past traversal has read of the present graph: the
+// nodes its traversals reached (heads, and a redundancy group's
+// attributes), CIs read whole (those the traversals did not reach), and,
+// for the nodes it has read the relations of (read), their traversable
+// relations now, by the end failure crosses them from.
 type present struct {
 	q                 graph.NeighbourhoodQuery
 	inTypes, outTypes []string
+	nodes             map[string]graph.Node
 	cis               map[string]*graph.CI
 	gone              map[string]bool // ids that do not exist now
 	in, out           map[string][]graph.Relation
@@ -172,9 +174,12 @@ func (v *View) explore(ctx context.Context, now *present, ids []string, maxDepth
 		return fmt.Errorf("traverse the present graph from %d CIs: %w", len(q.Seeds), err)
 	}
 	fresh := map[string]bool{}
-	// The traversal returns heads; the past is rebuilt from CIs whole,
-	// read (readCIs) only for what the past reaches.
+	// The traversal returns heads, which is all a past traversal shows of
+	// a CI untouched since (the others are rebuilt from their history).
 	for id, n := range sub.Nodes {
+		if _, ok := now.nodes[id]; !ok {
+			now.nodes[id] = *n
+		}
 		// The store expanded the nodes short of maxDepth, so it returned
 		// all their traversable relations.
 		if n.Depth < maxDepth && !now.read[id] {
@@ -204,18 +209,35 @@ func (v *View) nodesAt(ctx context.Context, now *present, ids []string) (map[str
 	}
 	out := make(map[string]graph.CI, len(ids))
 	for _, id := range ids {
-		if ci := v.ciAt(id, now.cis[id], tls[id]); ci != nil {
+		if ci := v.ciAt(id, now.ci(id), tls[id], false); ci != nil {
 			out[id] = *ci
 		}
 	}
 	return out, nil
 }
 
-// readCIs reads, in one store call, the present CIs among ids not read
-// yet, and notes those that are gone now.
+// ci returns what the past traversal knows of a CI now: as a traversal
+// returned it (head and group attributes: what a node carries) or as
+// read whole; nil if it is gone now (or not read yet).
+func (now *present) ci(id string) *graph.CI {
+	if ci, ok := now.cis[id]; ok {
+		return ci
+	}
+	if n, ok := now.nodes[id]; ok {
+		h := n.CI
+		return &graph.CI{ID: h.ID, Name: h.Name, Class: h.Class, Criticality: h.Criticality, Owner: h.Owner, Attributes: n.Attributes}
+	}
+	return nil
+}
+
+// readCIs reads, in one store call, the present CIs among ids that no
+// traversal returned and not read yet, and notes those that are gone now.
 func (v *View) readCIs(ctx context.Context, now *present, ids []string) error {
 	var unread []string
 	for _, id := range ids {
+		if _, ok := now.nodes[id]; ok {
+			continue
+		}
 		if _, ok := now.cis[id]; !ok && !now.gone[id] {
 			unread = append(unread, id)
 		}

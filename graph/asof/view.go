@@ -158,7 +158,7 @@ func (v *View) CIsByIDs(ctx context.Context, ids []string) (map[string]graph.CI,
 		if exists {
 			curp = &cur
 		}
-		if ci := v.ciAt(id, curp, tls[id]); ci != nil {
+		if ci := v.ciAt(id, curp, tls[id], true); ci != nil {
 			out[id] = *ci
 		}
 	}
@@ -184,8 +184,9 @@ func (v *View) GetCI(ctx context.Context, id string) (graph.CI, error) {
 
 // ciAt undoes the CI's changes after the instant: its oldest CI entry
 // since then holds the value it had (Before; nil when that entry created
-// it). Untouched since, it was as it is now.
-func (v *View) ciAt(id string, now *graph.CI, tl *graph.Timeline) *graph.CI {
+// it). Untouched since, it was as it is now. whole false decodes only
+// what a traversal shows of it (decodeCI).
+func (v *View) ciAt(id string, now *graph.CI, tl *graph.Timeline, whole bool) *graph.CI {
 	if tl == nil {
 		if now != nil {
 			v.gap(id, "no recorded history: the CI predates Ripple's audit trail, so it is shown as it is now")
@@ -200,8 +201,8 @@ func (v *View) ciAt(id string, now *graph.CI, tl *graph.Timeline) *graph.CI {
 		state = nil
 		switch {
 		case e.Before != nil:
-			var ci graph.CI
-			if err := json.Unmarshal(e.Before, &ci); err != nil {
+			ci, err := v.decodeCI(e.Before, whole)
+			if err != nil {
 				v.gap(id, "%s entry %s at %s holds an unreadable value: %v", e.Action, e.ID, stamp(e.At), err)
 				return nil
 			}
@@ -214,6 +215,42 @@ func (v *View) ciAt(id string, now *graph.CI, tl *graph.Timeline) *graph.CI {
 		v.gap(id, "history starts at %s with %s, after the instant and without the CI's creation: its earlier state is not recorded", stamp(tl.First.At), tl.First.Action)
 	}
 	return state
+}
+
+// headJSON is the part of a CI's JSON that a traversal shows: its head,
+// and its attributes left undecoded (a redundancy group's hold its
+// threshold of healthy members).
+type headJSON struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Class       string            `json:"class"`
+	Criticality graph.Criticality `json:"criticality"`
+	Owner       string            `json:"owner"`
+	Attributes  json.RawMessage   `json:"attributes"`
+}
+
+// decodeCI decodes a CI's JSON whole, or (whole false) only its head and,
+// for a redundancy group, its attributes: what a traversal's nodes carry
+// (graph.Node). A year back nearly every CI a traversal reaches has
+// changed since, so this decoding is most of a past traversal's own work;
+// the identifiers, provenance and timestamps it skips are most of a CI.
+func (v *View) decodeCI(b []byte, whole bool) (graph.CI, error) {
+	var ci graph.CI
+	if whole {
+		err := json.Unmarshal(b, &ci)
+		return ci, err
+	}
+	var h headJSON
+	if err := json.Unmarshal(b, &h); err != nil {
+		return ci, err
+	}
+	ci = graph.CI{ID: h.ID, Name: h.Name, Class: h.Class, Criticality: h.Criticality, Owner: h.Owner}
+	if cl, ok := v.Catalogue().Class(h.Class); ok && cl.RedundancyGroup && len(h.Attributes) > 0 {
+		if err := json.Unmarshal(h.Attributes, &ci.Attributes); err != nil {
+			return ci, err
+		}
+	}
+	return ci, nil
 }
 
 func isCreation(e graph.AuditEntry, id string) bool {

@@ -346,12 +346,38 @@ func decodeCIBinary(v []byte) (*graph.CI, error) {
 	return ci, nil
 }
 
+// encodeRel returns json.Marshal's bytes for the relation. Relation
+// entries rebuild their value with it on every read, so the usual case
+// (ids and type that JSON writes as they are, a time within year 0-9999)
+// is written directly, byte for byte what json.Marshal writes
+// (TestEncodeRelMatchesJSON), without reflection.
 func encodeRel(r graph.Relation) ([]byte, error) {
+	if y := r.CreatedAt.Year(); y >= 0 && y <= 9999 && plainJSON(r.From) && plainJSON(r.Type) && plainJSON(r.To) {
+		b := make([]byte, 0, 64+len(r.From)+len(r.Type)+len(r.To))
+		b = append(append(b, `{"from":"`...), r.From...)
+		b = append(append(b, `","type":"`...), r.Type...)
+		b = append(append(b, `","to":"`...), r.To...)
+		b = append(b, `","createdAt":"`...)
+		b = r.CreatedAt.AppendFormat(b, time.RFC3339Nano)
+		return append(b, `"}`...), nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode relation %s: %w", relKey(r.Key()), err)
 	}
 	return b, nil
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as it
+// is: printable ASCII without quote, backslash or the HTML characters it
+// escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeRel(b []byte) (graph.Relation, error) {
@@ -683,73 +709,122 @@ func relationSubject(e *graph.AuditEntry) (graph.RelationKey, bool) {
 
 var errBadAudit = errors.New("malformed audit entry")
 
+// auditReader reads an encoded entry front to back; bad latches the first
+// malformation, after which every read returns zero values.
+type auditReader struct {
+	b      []byte
+	format byte
+	bad    bool
+}
+
+func (r *auditReader) blob() []byte {
+	n, k := binary.Uvarint(r.b)
+	if r.bad || k <= 0 || n > uint64(len(r.b)-k) {
+		r.bad = true
+		return nil
+	}
+	out := r.b[k : k+int(n)]
+	r.b = r.b[k+int(n):]
+	return out
+}
+
+func (r *auditReader) str() string { return string(r.blob()) }
+
+func (r *auditReader) next() byte {
+	if r.bad || len(r.b) == 0 {
+		r.bad = true
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *auditReader) varint() int64 {
+	v, k := binary.Varint(r.b)
+	if r.bad || k <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[k:]
+	return v
+}
+
+func (r *auditReader) code(known []string) string {
+	c := int(r.next())
+	switch {
+	case c == 0:
+		return r.str()
+	case c <= len(known):
+		return known[c-1]
+	}
+	r.bad = true
+	return ""
+}
+
+// auditHead is the start of an encoded entry, up to its subject: enough
+// to tell which entries a reader needs whole without decoding the rest.
+type auditHead struct {
+	at                  int64 // Unix microseconds
+	id, actor, run      []byte
+	action, subjectKind string
+	subject             []byte
+}
+
+// head reads the entry's head; the byte slices alias the encoded value.
+func (r *auditReader) head() (auditHead, bool) {
+	var h auditHead
+	if len(r.b) == 0 || r.b[0] < auditFormatV1 || r.b[0] > auditFormat {
+		return h, false
+	}
+	r.format = r.b[0]
+	r.b = r.b[1:]
+	h.at = r.varint()
+	h.id = r.blob()
+	h.actor = r.blob()
+	if r.format >= auditFormatV2 {
+		h.run = r.blob()
+	}
+	if r.format >= auditFormat {
+		h.action, h.subjectKind = r.code(actionNames), r.code(subjectNames)
+	} else {
+		h.action, h.subjectKind = r.str(), r.str()
+	}
+	h.subject = r.blob()
+	return h, !r.bad
+}
+
+// peekAudit reads only the head of an encoded entry.
+func peekAudit(b []byte) (auditHead, error) {
+	r := auditReader{b: b}
+	h, ok := r.head()
+	if !ok {
+		return h, errBadAudit
+	}
+	return h, nil
+}
+
 // decodeAudit reads what encodeAudit wrote, in any format, copying out of
 // b.
-func decodeAudit(b []byte) (graph.AuditEntry, error) {
-	var e graph.AuditEntry
-	if len(b) == 0 || b[0] < auditFormatV1 || b[0] > auditFormat {
-		return e, errBadAudit
-	}
-	format := b[0]
-	b = b[1:]
-	at, k := binary.Varint(b)
-	if k <= 0 {
-		return e, errBadAudit
-	}
-	b = b[k:]
-	e.At = time.UnixMicro(at).UTC()
-	bad := false
-	blob := func() []byte {
-		n, k := binary.Uvarint(b)
-		if bad || k <= 0 || n > uint64(len(b)-k) {
-			bad = true
-			return nil
-		}
-		out := b[k : k+int(n)]
-		b = b[k+int(n):]
-		return out
-	}
-	str := func() string { return string(blob()) }
-	next := func() byte {
-		if bad || len(b) == 0 {
-			bad = true
-			return 0
-		}
-		c := b[0]
-		b = b[1:]
-		return c
-	}
-	code := func(known []string) string {
-		c := int(next())
-		switch {
-		case c == 0:
-			return str()
-		case c <= len(known):
-			return known[c-1]
-		}
-		bad = true
-		return ""
-	}
-	e.ID = str()
-	e.Actor = str()
-	if format >= auditFormatV2 {
-		e.ImportRun = str()
-	}
-	if format >= auditFormat {
-		e.Action = graph.AuditAction(code(actionNames))
-		e.SubjectKind = graph.AuditSubject(code(subjectNames))
-	} else {
-		e.Action = graph.AuditAction(str())
-		e.SubjectKind = graph.AuditSubject(str())
-	}
-	e.SubjectID = str()
-	if bad {
+func decodeAudit(b []byte) (graph.AuditEntry, error) { return decodeAuditEntry(b, true) }
+
+// decodeAuditEntry is decodeAudit, leaving Before and After nil unless
+// values: the entry without the CI bodies most of its bytes are.
+func decodeAuditEntry(b []byte, values bool) (graph.AuditEntry, error) {
+	r := auditReader{b: b}
+	h, ok := r.head()
+	if !ok {
 		return graph.AuditEntry{}, errBadAudit
+	}
+	e := graph.AuditEntry{
+		ID: string(h.id), Actor: string(h.actor), ImportRun: string(h.run),
+		Action: graph.AuditAction(h.action), SubjectKind: graph.AuditSubject(h.subjectKind), SubjectID: string(h.subject),
+		At: time.UnixMicro(h.at).UTC(),
 	}
 	rel, isRel := relationSubject(&e)
 	form := byte(aboutListed)
-	if format >= auditFormat {
-		form = next()
+	if r.format >= auditFormat {
+		form = r.next()
 	}
 	switch form {
 	case aboutSubject:
@@ -760,36 +835,38 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 		}
 		e.About = []string{e.SubjectID, rel.From, rel.To}
 	case aboutListed:
-		n, k := binary.Uvarint(b)
-		if bad || k <= 0 || n > uint64(len(b)) {
+		n, k := binary.Uvarint(r.b)
+		if r.bad || k <= 0 || n > uint64(len(r.b)) {
 			return graph.AuditEntry{}, errBadAudit
 		}
-		b = b[k:]
+		r.b = r.b[k:]
 		e.About = make([]string, 0, n)
 		for range n {
-			e.About = append(e.About, str())
+			e.About = append(e.About, r.str())
 		}
 	default:
 		return graph.AuditEntry{}, errBadAudit
 	}
 	for _, dst := range []*json.RawMessage{&e.Before, &e.After} {
 		form := byte(blobVerbatim)
-		if format >= auditFormat {
-			form = next()
+		if r.format >= auditFormat {
+			form = r.next()
 		}
 		switch form {
 		case blobNone:
 		case blobVerbatim:
-			if v := blob(); len(v) > 0 {
+			if v := r.blob(); len(v) > 0 && values {
 				*dst = bytes.Clone(v)
 			}
 		case blobRelation:
-			d, k := binary.Varint(b)
-			if bad || k <= 0 || !isRel {
+			d := r.varint()
+			if r.bad || !isRel {
 				return graph.AuditEntry{}, errBadAudit
 			}
-			b = b[k:]
-			v, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(at - d)})
+			if !values {
+				continue
+			}
+			v, err := encodeRel(graph.Relation{From: rel.From, Type: rel.Type, To: rel.To, CreatedAt: microTime(h.at - d)})
 			if err != nil {
 				return graph.AuditEntry{}, errBadAudit
 			}
@@ -798,7 +875,7 @@ func decodeAudit(b []byte) (graph.AuditEntry, error) {
 			return graph.AuditEntry{}, errBadAudit
 		}
 	}
-	if bad || len(b) != 0 {
+	if r.bad || len(r.b) != 0 {
 		return graph.AuditEntry{}, errBadAudit
 	}
 	return e, nil

@@ -1,7 +1,9 @@
 package embedded
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
@@ -206,5 +208,30 @@ func TestCIValue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// encodeRel writes the common case itself; it must be byte for byte what
+// json.Marshal writes, which relation entries were stored as.
+func TestEncodeRelMatchesJSON(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	id := graph.NewID()
+	cases := []graph.Relation{
+		{From: id, Type: graph.RelRunsOn, To: graph.NewID(), CreatedAt: time.UnixMicro(1764000000123456).UTC()},
+		{From: id, Type: graph.RelDependsOn, To: id, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{From: id, Type: "T", To: "x", CreatedAt: time.Date(2026, 6, 1, 12, 0, 0, 120000000, paris)},
+		{From: "a<b>&c", Type: `q"uote\`, To: "é\n", CreatedAt: time.Date(2026, 6, 1, 12, 0, 0, 1, time.UTC)},
+		{},
+		{From: "far", Type: "T", To: "future", CreatedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, r := range cases {
+		want, wantErr := json.Marshal(r)
+		got, err := encodeRel(r)
+		if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
+			t.Errorf("encodeRel(%+v) = %s, %v; json.Marshal: %s, %v", r, got, err, want, wantErr)
+		}
 	}
 }

@@ -241,8 +241,9 @@ func auditFromNode(n neo4j.Node) (graph.AuditEntry, error) {
 // graphKinds are the subject kinds of graph (not record) entries.
 var graphKinds = []string{string(graph.SubjectCI), string(graph.SubjectRelation)}
 
-// Timelines returns each id's oldest entry and its entries after since;
-// see graph.GraphHistory.
+// Timelines returns each id's oldest entry (without its values) and, of
+// each subject among its entries after since, the oldest; see
+// graph.GraphHistory.
 func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (map[string]graph.Timeline, error) {
 	if err := graph.CheckTimelines(ids); err != nil {
 		return nil, err
@@ -283,7 +284,7 @@ func (s *Store) Timelines(ctx context.Context, ids []string, since time.Time) (m
 // then the graph entries after since of those that have one.
 func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinceCypher string, ids []string, since time.Time, out map[string]graph.Timeline) error {
 	err := collect(ctx, tx, first, map[string]any{"ids": ids}, func(rec *neo4j.Record) error {
-		id, e, err := timelineRow(rec)
+		id, e, err := firstRow(rec)
 		if err == nil && e.IsGraphEntry() {
 			out[id] = graph.Timeline{First: e}
 		}
@@ -311,6 +312,27 @@ func readTimelines(ctx context.Context, tx neo4j.ManagedTransaction, first, sinc
 // or record id: only the former contains the separator.
 func isRelationSubject(about string) bool {
 	return strings.Contains(about, relationSubjectSep)
+}
+
+// firstRow reads a row of the oldest-entry queries: the id and the entry's
+// properties without its values (firstWithoutValues), decoded as the node.
+func firstRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {
+	id, _, err := neo4j.GetRecordValue[string](rec, "id")
+	if err != nil {
+		return "", graph.AuditEntry{}, fmt.Errorf("read id: %w", err)
+	}
+	props, isNil, err := neo4j.GetRecordValue[map[string]any](rec, "a")
+	if err == nil && isNil {
+		err = fmt.Errorf("unexpected null")
+	}
+	if err != nil {
+		return "", graph.AuditEntry{}, fmt.Errorf("read a: %w", err)
+	}
+	e, err := auditFromNode(neo4j.Node{Props: props})
+	// A relation entry's value is rebuilt from its creation time; the
+	// first entry carries none.
+	e.Before, e.After = nil, nil
+	return id, e, err
 }
 
 func timelineRow(rec *neo4j.Record) (string, graph.AuditEntry, error) {

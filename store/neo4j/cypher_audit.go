@@ -93,12 +93,17 @@ func firstSeek(prop string) string {
     RETURN a`
 }
 
+// firstWithoutValues returns an oldest entry as a map of its properties
+// without its values: a timeline's first entry carries none, and a CI's
+// is its creation, whose after is the whole CI.
+const firstWithoutValues = `
+RETURN id, a {.*, ` + propAuditBefore + `: null, ` + propAuditAfter + `: null} AS a`
+
 // cypherTimelineFirstRelation returns each relation id's oldest entry.
 var cypherTimelineFirstRelation = `
 UNWIND $ids AS id
 CALL {` + firstSeek(propAuditSubjectID) + `
-}
-RETURN id, a`
+}` + firstWithoutValues
 
 // cypherTimelineFirst returns each CI id's oldest entry: the oldest of the
 // three seeks' oldest.
@@ -112,8 +117,7 @@ CALL {
   }
   WITH a ORDER BY a.id LIMIT 1
   RETURN a
-}
-RETURN id, a`
+}` + firstWithoutValues
 
 // sinceSeek returns the entries whose prop equals id from $floor on (a
 // range seek: graph.AuditIDFloor, so history older than the instant is
@@ -126,28 +130,33 @@ func sinceSeek(prop string) string {
   RETURN a`
 }
 
-// cypherTimelineSinceRelation returns the entries about each relation id
-// after $since.
-var cypherTimelineSinceRelation = `
-UNWIND $ids AS id
-CALL {` + sinceSeek(propAuditSubjectID) + `
-}
+// oldestOfEachSubject keeps, of the graph entries (id, a) after $since,
+// the oldest of each subject, in id order: only those cross the wire, so
+// a CI updated daily sends one entry whatever the years since.
+const oldestOfEachSubject = `
 WITH id, a WHERE a.at > $since AND a.subjectKind IN $kinds
+WITH id, a ORDER BY a.id
+WITH id, a.subjectId AS subject, collect(a)[0] AS a
 RETURN id, a
 ORDER BY a.id`
 
-// cypherTimelineSince returns the entries about each CI id after $since.
-// The three seeks cannot meet on one entry (a relation's subject id never
-// equals a CI id, and a relation never joins a CI to itself).
+// cypherTimelineSinceRelation returns, of the entries about each relation
+// id after $since, the oldest.
+var cypherTimelineSinceRelation = `
+UNWIND $ids AS id
+CALL {` + sinceSeek(propAuditSubjectID) + `
+}` + oldestOfEachSubject
+
+// cypherTimelineSince returns, of the entries about each CI id after
+// $since, the oldest of each subject. The three seeks cannot meet on one
+// entry (a relation's subject id never equals a CI id, and a relation
+// never joins a CI to itself).
 var cypherTimelineSince = `
 UNWIND $ids AS id
 CALL {` + sinceSeek(propAuditSubjectID) + `
   UNION ALL` + sinceSeek(propAuditRelFrom) + `
   UNION ALL` + sinceSeek(propAuditRelTo) + `
-}
-WITH id, a WHERE a.at > $since AND a.subjectKind IN $kinds
-RETURN id, a
-ORDER BY a.id`
+}` + oldestOfEachSubject
 
 // cypherGraphChanges pages through CI and relation entries in (from, to]
 // by id: a range seek on the audit_id index from $floor (the greater of

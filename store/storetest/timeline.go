@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ var timelineCases = []testCase{
 		t1 := tick(t)
 		mustUpsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: Ptr("team-a")})
 		mustRelate(ctx, t, s, app, graph.RelDependsOn, db)
+		mustUpsert(ctx, t, s, graph.CIInput{ID: app.ID, Owner: Ptr("team-b")})
 		t2 := tick(t)
 		if _, err := s.Unrelate(ctx, app.ID, graph.RelDependsOn, db.ID); err != nil {
 			t.Fatal(err)
@@ -48,17 +50,30 @@ var timelineCases = []testCase{
 		if _, ok := tls[never]; ok || len(tls) != 3 {
 			t.Fatalf("timelines for %d ids, want app, db and the relation: %v", len(tls), tls)
 		}
+		// Only the oldest entry of each subject since the instant: later
+		// changes of the same CI or relation are not what it was then.
 		for id, want := range map[string][]string{
-			app.ID: {"UPDATE CI", "RELATE RELATION", "UNRELATE RELATION"},
-			db.ID:  {"RELATE RELATION", "UNRELATE RELATION"},
-			rel:    {"RELATE RELATION", "UNRELATE RELATION"},
+			app.ID: {"UPDATE CI", "RELATE RELATION"},
+			db.ID:  {"RELATE RELATION"},
+			rel:    {"RELATE RELATION"},
 		} {
 			if got := entryActions(tls[id].Since); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("since t1, %s: got %v, want %v", id, got, want)
 			}
 		}
-		if first := tls[app.ID].First; first.Action != graph.ActionCreate || first.SubjectID != app.ID {
+		if since := tls[app.ID].Since; len(since) > 0 {
+			var then graph.CI
+			if err := json.Unmarshal(since[0].Before, &then); err != nil || then.Owner != "" {
+				t.Errorf("since t1, app's oldest update holds before it %s (%v), want the CI without an owner", since[0].Before, err)
+			}
+		}
+		if first := tls[app.ID].First; first.Action != graph.ActionCreate || first.SubjectID != app.ID || first.ID == "" || first.At.IsZero() {
 			t.Errorf("first entry of app: %+v", first)
+		}
+		for id, tl := range tls {
+			if tl.First.Before != nil || tl.First.After != nil {
+				t.Errorf("first entry of %s carries values: before %s, after %s", id, tl.First.Before, tl.First.After)
+			}
 		}
 		if first := tls[rel].First; first.Action != graph.ActionRelate {
 			t.Errorf("first entry of the relation: %+v", first)
