@@ -3,6 +3,7 @@ package rcabench
 import (
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,7 +18,9 @@ import (
 // The time it reports is the whole harness (300 trials per topology and
 // regime, seven methods), not one ranking; BenchmarkRank in package
 // rootcause measures that. RCABENCH_REGIMES (a substring of the regime
-// names) and RCABENCH_TRIALS narrow a run while iterating.
+// names), RCABENCH_TRIALS and RCABENCH_METHODS (comma-separated method
+// names, e.g. "uniform+d1,rank+d1,oracle") narrow a run while iterating;
+// RCABENCH_SEED draws other worlds and trials, to tell a gain from noise.
 func BenchmarkRootCauseAccuracy(b *testing.B) {
 	cat := graph.DefaultCatalogue()
 	cfg := Config{Topologies: TopologyNames, Settings: Settings, Methods: Methods(), Trials: 300, PerWorld: 25, Scale: 3, Seed: 1}
@@ -31,6 +34,17 @@ func BenchmarkRootCauseAccuracy(b *testing.B) {
 	}
 	if n, err := strconv.Atoi(os.Getenv("RCABENCH_TRIALS")); err == nil && n > 0 {
 		cfg.Trials = n
+	}
+	if n, err := strconv.ParseInt(os.Getenv("RCABENCH_SEED"), 10, 64); err == nil {
+		cfg.Seed = n
+	}
+	if only := os.Getenv("RCABENCH_METHODS"); only != "" {
+		cfg.Methods = nil
+		for _, m := range Methods() {
+			if slices.Contains(strings.Split(only, ","), m.Name) {
+				cfg.Methods = append(cfg.Methods, m)
+			}
+		}
 	}
 	for range b.N {
 		// Printed rather than logged: benchmark logs are cut to a few lines.

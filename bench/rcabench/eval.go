@@ -81,15 +81,22 @@ type Row struct {
 func Run(cat *graph.Catalogue, cfg Config) []Row {
 	var rows []Row
 	for _, topo := range cfg.Topologies {
-		worlds := make([]*World, (cfg.Trials+cfg.PerWorld-1)/cfg.PerWorld)
-		for i := range worlds {
-			worlds[i] = Topologies[topo](cat, rand.New(rand.NewSource(seed(cfg.Seed, topo, "world", i))), cfg.Scale)
-		}
+		worlds := makeWorlds(cat, cfg, topo)
 		for _, s := range cfg.Settings {
 			rows = append(rows, runRow(cat, cfg, topo, s, worlds))
 		}
 	}
 	return rows
+}
+
+// makeWorlds generates the worlds of one topology: one per PerWorld
+// trials, the same for every setting.
+func makeWorlds(cat *graph.Catalogue, cfg Config, topo string) []*World {
+	worlds := make([]*World, (cfg.Trials+cfg.PerWorld-1)/cfg.PerWorld)
+	for i := range worlds {
+		worlds[i] = Topologies[topo](cat, rand.New(rand.NewSource(seed(cfg.Seed, topo, "world", i))), cfg.Scale)
+	}
+	return worlds
 }
 
 func runRow(cat *graph.Catalogue, cfg Config, topo string, s Setting, worlds []*World) Row {

@@ -2,6 +2,7 @@ package rootcause
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -196,5 +197,36 @@ func TestOwnerCoverage(t *testing.T) {
 	}
 	if plainMiss >= -1 || quietMiss < plainMiss+1 {
 		t.Errorf("MISSING weight %.2f when batch never alerts, want well above %.2f", quietMiss, plainMiss)
+	}
+}
+
+// TestBetaTable checks the cached beta-binomial against the formula it
+// replaces, log B(α+a, β+b) − log B(α, β).
+func TestBetaTable(t *testing.T) {
+	lbeta := func(x, y float64) float64 {
+		lx, _ := math.Lgamma(x)
+		ly, _ := math.Lgamma(y)
+		lxy, _ := math.Lgamma(x + y)
+		return lx + ly - lxy
+	}
+	for _, tc := range []struct {
+		alpha, beta float64
+		n           int
+	}{{1.6, 0.4, 5}, {9.6, 2.4, 12}, {0.6, 11.4, 3}, {11.88, 0.12, 40}} {
+		var tab betaTable
+		tab.reset(tc.alpha, tc.beta)
+		checked := 0
+		for a := 0; a <= tc.n; a++ {
+			for b := 0; a+b <= tc.n; b++ {
+				want := lbeta(tc.alpha+float64(a), tc.beta+float64(b)) - lbeta(tc.alpha, tc.beta)
+				if got := tab.logRatio(a, b); math.Abs(got-want) > 1e-9 {
+					t.Errorf("Beta(%g, %g): %d successes, %d failures: got %g, want %g", tc.alpha, tc.beta, a, b, got, want)
+				}
+				checked++
+			}
+		}
+		if checked == 0 {
+			t.Fatal("nothing checked")
+		}
 	}
 }
