@@ -80,16 +80,21 @@ export function subscribeToken(f: () => void): () => void {
   return () => tokenListeners.delete(f);
 }
 
-const unauthenticatedListeners = new Set<() => void>();
+const unauthenticatedListeners = new Set<(sent: string | null) => void>();
 
-/** Called when the server answers 401: no token, or one it no longer accepts. */
-export function onUnauthenticated(f: () => void): () => void {
+/**
+ * Called when the server answers 401: no token, or one it no longer
+ * accepts. The listener gets the token the refused request carried, so a
+ * late answer to a token that is no longer the session's (a candidate tried
+ * at sign-in, a session since replaced) is not taken for the current one.
+ */
+export function onUnauthenticated(f: (sent: string | null) => void): () => void {
   unauthenticatedListeners.add(f);
   return () => unauthenticatedListeners.delete(f);
 }
 
-function noteStatus(status: number): void {
-  if (status === 401) unauthenticatedListeners.forEach((f) => f());
+function noteStatus(status: number, sent: string | null): void {
+  if (status === 401) unauthenticatedListeners.forEach((f) => f(sent));
 }
 
 /** Headers every request carries: who is acting, and their credentials. */
@@ -144,6 +149,7 @@ export async function request<R, V>(
   variables?: V,
   signal?: AbortSignal,
 ): Promise<R> {
+  const sent = getToken();
   let res: Response;
   try {
     res = await fetch(graphqlEndpoint(), {
@@ -156,7 +162,7 @@ export async function request<R, V>(
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(`Ripple did not answer (${(e as Error).message}). Is the server running?`, { code: 'UNAVAILABLE' });
   }
-  noteStatus(res.status);
+  noteStatus(res.status, sent);
   let body: { data?: R | null; errors?: GraphQLErrorBody[] };
   try {
     body = (await res.json()) as typeof body;
@@ -199,13 +205,14 @@ export async function uploadImport(u: ImportUpload): Promise<ImportAnswer> {
   // The mapping part must come before the file parts it applies to.
   if (u.mapping) form.append('mapping', new Blob([u.mapping], { type: 'application/json' }), 'mapping.json');
   form.append('file', u.file, u.file.name);
+  const sent = getToken();
   let res: Response;
   try {
     res = await fetch(`/api/v1/imports/${u.format}?${q.toString()}`, { method: 'POST', headers: requestHeaders(), body: form });
   } catch (e) {
     throw new ApiError(`Ripple did not answer (${(e as Error).message})`, { code: 'UNAVAILABLE' });
   }
-  noteStatus(res.status);
+  noteStatus(res.status, sent);
   let body: Partial<ImportAnswer>;
   try {
     body = (await res.json()) as Partial<ImportAnswer>;
@@ -225,13 +232,14 @@ export async function uploadImport(u: ImportUpload): Promise<ImportAnswer> {
  * server gives in Content-Disposition.
  */
 export async function downloadFrom(url: string, fallbackName: string): Promise<void> {
+  const sent = getToken();
   let res: Response;
   try {
     res = await fetch(url, { headers: requestHeaders() });
   } catch (e) {
     throw new ApiError(`Ripple did not answer (${(e as Error).message})`, { code: 'UNAVAILABLE' });
   }
-  noteStatus(res.status);
+  noteStatus(res.status, sent);
   if (!res.ok) {
     let err: { code?: string; field?: string; message?: string } | undefined;
     try {

@@ -2,7 +2,7 @@
 // how to sign in (GET /api/v1/auth/config) and who the token is (the `me`
 // query, with the permissions its roles grant): the console keeps no copy
 // of the role table, it asks `can(permission)` of what the server answered.
-import { type ReactNode, createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore } from 'react';
+import { type ReactNode, createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { ApiError, getToken, onUnauthenticated, request, setToken, subscribeToken } from './client';
 import { type OIDCSettings, endSessionURL, forgetIDToken, isProviderToken } from './oidc';
 import { MeQuery } from './operations';
@@ -112,9 +112,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [config, authOn, token]);
 
   // A 401 anywhere: the token is gone, expired or revoked: sign in again.
+  // Not while a candidate is being tried (signIn says what went wrong), and
+  // not for a token that is no longer the session's: the answer to the
+  // candidate's own "who am I" can land after signIn has put the old one back.
+  const signingIn = useRef(false);
   useEffect(
     () =>
-      onUnauthenticated(() => {
+      onUnauthenticated((sent) => {
+        if (signingIn.current || sent !== getToken()) return;
         setRefused(!!getToken());
         setToken(null);
         setMe(undefined);
@@ -127,6 +132,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     if (!t) throw new ApiError('Enter an API token', { code: 'INVALID_INPUT' });
     // Ask with the candidate before keeping it, so a wrong token never becomes the session.
     const previous = getToken();
+    signingIn.current = true;
     setToken(t);
     try {
       const d = await request(MeQuery, {});
@@ -138,6 +144,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setRefused(false);
       if (e instanceof ApiError && e.status === 401) throw new ApiError('Ripple did not accept this token: it is wrong, expired or revoked', { code: 'UNAUTHENTICATED', status: 401 });
       throw e;
+    } finally {
+      signingIn.current = false;
     }
   }, []);
 
