@@ -410,10 +410,13 @@ export const ProblemRow = graphql(`
   }
 `);
 
+// Read whole, a page after another (useAllPages), like the incidents: the
+// table sorts by any column.
 export const ProblemsQuery = graphql(`
-  query Problems($states: [ProblemState!]) {
-    problems(filter: { states: $states }, first: 200) {
+  query Problems($states: [ProblemState!], $first: Int, $after: String) {
+    problems(filter: { states: $states }, first: $first, after: $after) {
       totalCount
+      pageInfo { hasNextPage endCursor }
       edges { node { ...ProblemRow } }
     }
   }

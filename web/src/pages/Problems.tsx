@@ -3,7 +3,7 @@
 // explain; a form to open one.
 import { useState } from 'react';
 import { request } from '../api/client';
-import { useAction, useQuery } from '../api/hooks';
+import { useAction, useAllPages } from '../api/hooks';
 import { CreateProblemMutation, ProblemsQuery } from '../api/operations';
 import { type PickedCI, CIPicker } from '../components/CIPicker';
 import { type Column, DataTable } from '../components/DataTable';
@@ -14,11 +14,12 @@ import { PROBLEM_FLOW } from '../lib/states';
 import { Link, navigate } from '../router';
 
 const OPEN: ProblemState[] = ['NEW', 'INVESTIGATING', 'KNOWN_ERROR'];
+const PROBLEMS_PAGE = 100;
 
 export function ProblemsPage() {
   const [all, setAll] = useState(false);
-  const q = useQuery(ProblemsQuery, { states: all ? null : OPEN }, { pollMs: 30_000 });
-  const rows = q.data?.problems.edges.map((e) => e.node) ?? [];
+  const q = useAllPages(ProblemsQuery, { states: all ? null : OPEN }, (d) => d.problems, { pageSize: PROBLEMS_PAGE, pollMs: 30_000 });
+  const rows = q.data?.nodes ?? [];
   const columns: Column<ProblemRowFragment>[] = [
     { key: 'title', header: 'Problem', sort: (p) => p.title, render: (p) => <Link to={`/problems/${p.id}`}>{p.title}</Link> },
     { key: 'state', header: 'State', sort: (p) => PROBLEM_FLOW.indexOf(p.state), render: (p) => <Badge value={p.state} /> },
