@@ -71,7 +71,7 @@ func TestLedgerRunsSerialiseOnScope(t *testing.T) {
 			// The first run commits its generation; the second must now fail.
 			first := testRun(k, gen)
 			params := scopeParams(k)
-			params["generation"], params["run"], params["at"] = gen+1, first.RunID, first.At.UnixMicro()
+			params["generation"], params["run"], params["at"], params["sweep"] = gen+1, first.RunID, first.At.UnixMicro(), false
 			if res, err = tx.Run(ctx, cypherBumpScope, params); err == nil {
 				_, err = res.Consume(ctx)
 			}
